@@ -1,0 +1,190 @@
+//===- Jit.cpp - In-process compilation of layer modules -------------------===//
+//
+// compile() = shape inference, read every public function's signature (the
+// runtime needs dtypes and shapes to check and allocate buffers), the full
+// pipeline to the LLVM dialect, then ExecutionEngine with LLVM -O3 tuned
+// for the host. Diagnostics of any stage are collected and returned as the
+// error, never printed half-way or turned into a crash.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Jit.h"
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <mutex>
+
+using namespace mlir;
+using namespace layerc;
+
+void layerc::initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+namespace {
+
+llvm::Error makeError(const std::string &message) {
+  return llvm::make_error<llvm::StringError>(message,
+                                             llvm::inconvertibleErrorCode());
+}
+
+std::optional<DType> dtypeOf(Type t) {
+  if (t.isF32())
+    return DType::Float32;
+  if (t.isF64())
+    return DType::Float64;
+  if (t.isSignlessInteger(32))
+    return DType::Int32;
+  if (t.isSignlessInteger(64))
+    return DType::Int64;
+  return std::nullopt;
+}
+
+FailureOr<BufferSpec> specOf(Type type, std::string name) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return failure();
+  std::optional<DType> dtype = dtypeOf(tensor.getElementType());
+  if (!dtype)
+    return failure();
+  BufferSpec spec;
+  spec.name = std::move(name);
+  spec.dtype = *dtype;
+  for (int64_t d : tensor.getShape())
+    spec.shape.push_back(ShapedType::isDynamic(d) ? kDynamic : d);
+  return spec;
+}
+
+/// The name of argument/result i: its `layer.name` attribute or a default.
+std::string slotName(DictionaryAttr attrs, const char *prefix, unsigned i) {
+  if (attrs)
+    if (auto name = attrs.getAs<StringAttr>("layer.name"))
+      return name.str();
+  return prefix + std::to_string(i);
+}
+
+LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
+  out.name = fn.getName().str();
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    auto spec = specOf(fn.getArgumentTypes()[i],
+                       slotName(fn.getArgAttrDict(i), "arg", i));
+    if (failed(spec))
+      return fn.emitError() << "argument #" << i << " of '" << fn.getName()
+                            << "' has an unsupported type "
+                            << fn.getArgumentTypes()[i];
+    out.inputs.push_back(*spec);
+  }
+  for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+    auto spec = specOf(fn.getResultTypes()[i],
+                       slotName(fn.getResultAttrDict(i), "result", i));
+    if (failed(spec))
+      return fn.emitError() << "result #" << i << " of '" << fn.getName()
+                            << "' has an unsupported type "
+                            << fn.getResultTypes()[i];
+    out.outputs.push_back(*spec);
+  }
+  return success();
+}
+
+LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
+                          const JitOptions &options) {
+  PassManager pm(module.getContext());
+  if (options.printIRAfterAll) {
+    module.getContext()->disableMultithreading();
+    pm.enableIRPrinting();
+  }
+  if (failed(parsePassPipeline(pipeline, pm)))
+    return module.emitError() << "invalid pass pipeline: " << pipeline;
+  return pm.run(module);
+}
+
+} // namespace
+
+JitModule::~JitModule() = default;
+
+llvm::Expected<std::shared_ptr<JitModule>>
+JitModule::compile(ModuleOp module, const JitOptions &options) {
+  registerLayercPasses();
+  initializeNativeTarget();
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagOS(diagnostics);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    diagOS << d.getLocation() << ": " << d << "\n";
+    for (Diagnostic &note : d.getNotes())
+      diagOS << note.getLocation() << ": note: " << note << "\n";
+    return success();
+  });
+
+  std::shared_ptr<JitModule> jit(new JitModule());
+  if (failed(runPipeline(module,
+                         "builtin.module(func.func(layer-shape-inference))",
+                         options)))
+    return makeError(diagnostics);
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (!fn.isPublic() || fn.isExternal())
+      continue;
+    CompiledFunction f;
+    if (failed(readSignature(fn, f)))
+      return makeError(diagnostics);
+    jit->functions.emplace(f.name, std::move(f));
+  }
+  if (failed(runPipeline(module, layerToLLVMPipeline(), options)))
+    return makeError(diagnostics);
+
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  auto tm = tmBuilder->createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer =
+      makeOptimizingTransformer(options.optLevel, 0, tm->get());
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(module, engineOptions);
+  if (!engine)
+    return llvm::joinErrors(makeError(diagnostics), engine.takeError());
+  jit->engine = std::move(*engine);
+
+  for (auto &[name, f] : jit->functions) {
+    auto packed = jit->engine->lookupPacked("_mlir_ciface_" + name);
+    if (!packed)
+      return packed.takeError();
+    f.fn = *packed;
+  }
+  return jit;
+}
+
+std::optional<CompiledFunction>
+JitModule::lookup(llvm::StringRef name) const {
+  auto it = functions.find(name.str());
+  if (it == functions.end())
+    return std::nullopt;
+  CompiledFunction f = it->second;
+  // The copy keeps this module (and its code) alive as long as it exists.
+  f.fn = [inner = it->second.fn, keep = shared_from_this()](void **args) {
+    inner(args);
+  };
+  return f;
+}
+
+std::vector<std::string> JitModule::functionNames() const {
+  std::vector<std::string> names;
+  for (const auto &entry : functions)
+    names.push_back(entry.first);
+  return names;
+}

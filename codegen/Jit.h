@@ -1,0 +1,63 @@
+//===- Jit.h - In-process compilation of layer modules ----------*- C++ -*-===//
+//
+// Compiles a module of the layer dialect through the same pipeline as the
+// AOT driver and JIT-links it with LLVM's ORC (MLIR's ExecutionEngine) at
+// -O3 for the host CPU. The result hands out runtime CompiledFunctions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_CODEGEN_JIT_H
+#define LAYERC_CODEGEN_JIT_H
+
+#include "runtime/Abi.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir {
+class ExecutionEngine;
+class ModuleOp;
+} // namespace mlir
+
+namespace layerc {
+
+struct JitOptions {
+  /// LLVM optimisation level of the generated code (0-3).
+  unsigned optLevel = 3;
+  /// Print the IR after every pass (the pass manager's option) to stderr.
+  bool printIRAfterAll = false;
+};
+
+/// Compiled, executable functions of one module.
+class JitModule : public std::enable_shared_from_this<JitModule> {
+public:
+  /// Compiles `module` (modified in place: lowered to the LLVM dialect).
+  /// Fails with every diagnostic the pipeline emitted, locations included.
+  static llvm::Expected<std::shared_ptr<JitModule>>
+  compile(mlir::ModuleOp module, const JitOptions &options = {});
+
+  ~JitModule();
+
+  /// The public function `name`, if any. The returned function keeps this
+  /// module (and its code) alive.
+  std::optional<CompiledFunction> lookup(llvm::StringRef name) const;
+  /// Names of every public function.
+  std::vector<std::string> functionNames() const;
+
+private:
+  JitModule() = default;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::map<std::string, CompiledFunction> functions;
+};
+
+/// Makes the host target available to LLVM (idempotent).
+void initializeNativeTarget();
+
+} // namespace layerc
+
+#endif // LAYERC_CODEGEN_JIT_H

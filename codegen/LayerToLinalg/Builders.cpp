@@ -1,0 +1,219 @@
+//===- Builders.cpp - Building blocks of the layer -> linalg lowering ------===//
+//
+// See Builders.h. All helpers produce tensor-level linalg/arith/math ops, so
+// the results stay fusable and bufferize in one place later.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::codegen;
+
+/// An empty tensor of `type` whose dynamic size i is `dim(like, likeDims[i])`.
+static Value emptyWithDims(OpBuilder &b, Location loc, RankedTensorType type,
+                           Value like, ArrayRef<int64_t> likeDims) {
+  SmallVector<Value> dynamic;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamic.push_back(tensor::DimOp::create(b, loc, like, likeDims[i]));
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType(), dynamic);
+}
+
+static SmallVector<int64_t> iota(int64_t n) {
+  SmallVector<int64_t> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = i;
+  return v;
+}
+
+Value codegen::emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
+                         Value like) {
+  return emptyWithDims(b, loc, type, like, iota(type.getRank()));
+}
+
+Value codegen::floatConst(OpBuilder &b, Location loc, Type type,
+                          double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value codegen::filledLike(OpBuilder &b, Location loc, RankedTensorType type,
+                          Value like, double value) {
+  Value empty = emptyLike(b, loc, type, like);
+  Value scalar = floatConst(b, loc, type.getElementType(), value);
+  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
+}
+
+SmallVector<Value> codegen::elementwise(OpBuilder &b, Location loc,
+                                        ArrayRef<RankedTensorType> resultTypes,
+                                        ValueRange inputs, Value like,
+                                        const BodyFn &body,
+                                        ArrayRef<AffineMap> inputMaps) {
+  int64_t rank = resultTypes.front().getRank();
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineMap> maps(inputMaps);
+  if (maps.empty())
+    maps.assign(inputs.size(), identity);
+  maps.append(resultTypes.size(), identity);
+  SmallVector<Value> outputs;
+  SmallVector<Type> types;
+  for (RankedTensorType t : resultTypes) {
+    outputs.push_back(emptyLike(b, loc, t, like));
+    types.push_back(t);
+  }
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, inputs, outputs, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+AffineMap codegen::dropAxisMap(MLIRContext *ctx, int64_t rank, int64_t axis) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+Value codegen::reduceAxis(
+    OpBuilder &b, Location loc, Value input, int64_t axis, double init,
+    const std::function<Value(OpBuilder &, Location, Value, Value)> &combine,
+    ValueRange extraInputs,
+    const std::function<Value(OpBuilder &, Location, ValueRange)> &map) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape, likeDims;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis) {
+      shape.push_back(type.getDimSize(i));
+      likeDims.push_back(i);
+    }
+  auto outType = RankedTensorType::get(shape, type.getElementType());
+  Value acc = emptyWithDims(b, loc, outType, input, likeDims);
+  acc = linalg::FillOp::create(
+            b, loc, floatConst(b, loc, type.getElementType(), init), acc)
+            .getResult(0);
+
+  SmallVector<Value> inputs{input};
+  llvm::append_range(inputs, extraInputs);
+  // Extra inputs of the input's rank are read element-wise; those with the
+  // reduced axis removed are broadcast along it.
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == rank
+                       ? b.getMultiDimIdentityMap(rank)
+                       : dropAxisMap(b.getContext(), rank, axis));
+  maps.push_back(dropAxisMap(b.getContext(), rank, axis));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators[axis] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, inputs, ValueRange{acc}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = map ? map(nb, nloc, args.drop_back()) : args.front();
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args.back(), v));
+      });
+  return generic.getResult(0);
+}
+
+Value codegen::activationScalar(OpBuilder &b, Location loc,
+                                layer::Activation kind, Value x) {
+  Type t = x.getType();
+  switch (kind) {
+  case layer::Activation::Linear:
+    return x;
+  case layer::Activation::Relu:
+    return arith::MaximumFOp::create(b, loc, x, floatConst(b, loc, t, 0.0));
+  case layer::Activation::Sigmoid: {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    Value one = floatConst(b, loc, t, 1.0);
+    return arith::DivFOp::create(b, loc, one,
+                                 arith::AddFOp::create(b, loc, one, e));
+  }
+  case layer::Activation::Tanh:
+    return math::TanhOp::create(b, loc, x);
+  case layer::Activation::Softmax:
+    break;
+  }
+  llvm_unreachable("softmax is not element-wise");
+}
+
+static Value rowMax(OpBuilder &b, Location loc, Value x) {
+  int64_t axis = cast<RankedTensorType>(x.getType()).getRank() - 1;
+  return reduceAxis(b, loc, x, axis, -std::numeric_limits<double>::infinity(),
+                    [](OpBuilder &nb, Location l, Value acc, Value v) {
+                      return arith::MaximumFOp::create(nb, l, acc, v);
+                    });
+}
+
+/// exp(x - rowMax) and the row sums of it.
+static std::pair<Value, Value> shiftedExp(OpBuilder &b, Location loc, Value x,
+                                          Value max) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap bcast = dropAxisMap(b.getContext(), rank, rank - 1);
+  Value e = elementwise(
+      b, loc, {type}, ValueRange{x, max}, x,
+      [](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        return {math::ExpOp::create(nb, l,
+                                    arith::SubFOp::create(nb, l, a[0], a[1]))};
+      },
+      {id, bcast})[0];
+  Value sum = reduceAxis(b, loc, e, rank - 1, 0.0,
+                         [](OpBuilder &nb, Location l, Value acc, Value v) {
+                           return arith::AddFOp::create(nb, l, acc, v);
+                         });
+  return {e, sum};
+}
+
+Value codegen::softmax(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto [e, sum] = shiftedExp(b, loc, x, rowMax(b, loc, x));
+  return elementwise(
+      b, loc, {type}, ValueRange{e, sum}, x,
+      [](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        return {arith::DivFOp::create(nb, l, a[0], a[1])};
+      },
+      {b.getMultiDimIdentityMap(rank),
+       dropAxisMap(b.getContext(), rank, rank - 1)})[0];
+}
+
+Value codegen::logSumExp(OpBuilder &b, Location loc, Value x) {
+  Value max = rowMax(b, loc, x);
+  Value sum = shiftedExp(b, loc, x, max).second;
+  auto type = cast<RankedTensorType>(sum.getType());
+  return elementwise(
+      b, loc, {type}, ValueRange{sum, max}, sum,
+      [](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        return {arith::AddFOp::create(nb, l, math::LogOp::create(nb, l, a[0]),
+                                      a[1])};
+      })[0];
+}
+
+Value codegen::countAsFloat(OpBuilder &b, Location loc, Value tensor,
+                            Type type, bool allDims) {
+  auto t = cast<RankedTensorType>(tensor.getType());
+  int64_t n = allDims ? t.getRank() : t.getRank() - 1;
+  Value count = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int64_t i = 0; i < n; ++i)
+    count = arith::MulIOp::create(b, loc, count,
+                                  tensor::DimOp::create(b, loc, tensor, i));
+  Value asInt =
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), count).getResult();
+  return arith::SIToFPOp::create(b, loc, type, asInt);
+}

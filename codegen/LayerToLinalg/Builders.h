@@ -1,0 +1,88 @@
+//===- Builders.h - Building blocks of the layer -> linalg lowering -*- C++ -*-===//
+//
+// Every lowering in this folder is a composition of a few tensor-level
+// building blocks: empty/zero tensors whose dynamic (batch) sizes come from
+// an operand, element-wise linalg.generics, reductions over one axis, and
+// the scalar math of activations. Keeping them here keeps each op's lowering
+// a few lines long.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_CODEGEN_LAYERTOLINALG_BUILDERS_H
+#define LAYERC_CODEGEN_LAYERTOLINALG_BUILDERS_H
+
+#include "dialect/LayerOps.h"
+
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <functional>
+
+namespace layerc::codegen {
+
+using BodyFn = std::function<mlir::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// An uninitialised tensor of `type`; each dynamic size i is `dim(like, i)`.
+mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::RankedTensorType type, mlir::Value like);
+/// The same, filled with `value`.
+mlir::Value filledLike(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::RankedTensorType type, mlir::Value like,
+                       double value);
+
+/// A float constant of `type` (f32 or f64).
+mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Type type, double value);
+
+/// An all-parallel linalg.generic over the shape of `resultTypes[0]`
+/// (sizes taken from `like`): inputs are read through `inputMaps` (identity
+/// when empty), outputs are fresh tensors; `body` gets the input scalars
+/// (then the outputs' current values) and returns one value per output.
+mlir::SmallVector<mlir::Value>
+elementwise(mlir::OpBuilder &b, mlir::Location loc,
+            mlir::ArrayRef<mlir::RankedTensorType> resultTypes,
+            mlir::ValueRange inputs, mlir::Value like, const BodyFn &body,
+            mlir::ArrayRef<mlir::AffineMap> inputMaps = {});
+
+/// The map that reads a tensor of rank `rank - 1` (axis `axis` removed)
+/// inside a loop nest of rank `rank`: a broadcast along `axis`.
+mlir::AffineMap dropAxisMap(mlir::MLIRContext *ctx, int64_t rank,
+                            int64_t axis);
+
+/// Reduces `input` over `axis` (which disappears) starting from `init`:
+/// acc = combine(acc, map(inputs...)). `extraInputs` have the input's shape
+/// or the reduced shape (then they are broadcast along `axis`); `map` gets
+/// the scalars of input then extraInputs and may use linalg.index.
+mlir::Value reduceAxis(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value input, int64_t axis,
+    double init,
+    const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                    mlir::Value acc, mlir::Value v)> &combine,
+    mlir::ValueRange extraInputs = {},
+    const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                    mlir::ValueRange)> &map = nullptr);
+
+/// Scalar activation for the element-wise kinds (not softmax).
+mlir::Value activationScalar(mlir::OpBuilder &b, mlir::Location loc,
+                             layer::Activation kind, mlir::Value x);
+/// Softmax over the last axis of `x` (max-subtracted, stable).
+mlir::Value softmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// log(sum(exp(x))) over the last axis, stable.
+mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// The number of rows (product of all dims but the last, or all dims when
+/// `allDims`) as a float scalar of `type`.
+mlir::Value countAsFloat(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value tensor, mlir::Type type, bool allDims);
+
+/// Pattern-population entry points, one per layer family.
+void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateOptimizerLoweringPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace layerc::codegen
+
+#endif // LAYERC_CODEGEN_LAYERTOLINALG_BUILDERS_H

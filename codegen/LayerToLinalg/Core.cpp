@@ -1,0 +1,334 @@
+//===- Core.cpp - Lowering of core, merging and reshaping layers -----------===//
+//
+// layer.dense becomes linalg.matmul plus one element-wise generic for bias
+// and activation (softmax adds its reductions); inputs of rank > 2 are
+// collapsed to rank 2 around the matmul. Transposed matmuls (gradients)
+// are generic contractions. Dropout lowers to its inference behaviour, the
+// identity.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::codegen;
+using namespace layerc::layer;
+
+namespace {
+
+Value addF(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+
+/// Expands a rank-2 (rows, n) tensor back to `type`, whose leading dims
+/// are those of `like`.
+Value expandRows(OpBuilder &b, Location loc, Value rows, RankedTensorType type,
+                 Value like) {
+  SmallVector<OpFoldResult> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    shape.push_back(type.isDynamicDim(i)
+                        ? OpFoldResult(tensor::DimOp::create(b, loc, like, i)
+                                           .getResult())
+                        : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
+  SmallVector<ReassociationIndices> groups(2);
+  for (int64_t i = 0; i < type.getRank() - 1; ++i)
+    groups[0].push_back(i);
+  groups[1].push_back(type.getRank() - 1);
+  return tensor::ExpandShapeOp::create(b, loc, type, rows, groups, shape);
+}
+
+struct DenseLowering : OpConversionPattern<DenseOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DenseOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Value x = adaptor.getInput();
+    if (inType.getRank() > 2) {
+      SmallVector<ReassociationIndices> groups(2);
+      for (int64_t i = 0; i < inType.getRank() - 1; ++i)
+        groups[0].push_back(i);
+      groups[1].push_back(inType.getRank() - 1);
+      x = tensor::CollapseShapeOp::create(rewriter, loc, x, groups);
+    }
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto mmType = RankedTensorType::get(
+        {xType.getDimSize(0), outType.getShape().back()},
+        outType.getElementType());
+    Value init = filledLike(rewriter, loc, mmType, x, 0.0);
+    Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
+                                       ValueRange{x, adaptor.getKernel()},
+                                       ValueRange{init})
+                  .getResult(0);
+
+    Activation act = *parseActivation(op.getActivation());
+    bool elementwiseAct = act != Activation::Linear && act != Activation::Softmax;
+    if (adaptor.getBias() || elementwiseAct) {
+      SmallVector<Value> inputs{y};
+      SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(2)};
+      if (Value bias = adaptor.getBias()) {
+        inputs.push_back(bias);
+        maps.push_back(dropAxisMap(rewriter.getContext(), 2, 0));
+      }
+      Activation fused = elementwiseAct ? act : Activation::Linear;
+      y = elementwise(
+          rewriter, loc, {mmType}, inputs, y,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value v = inputs.size() == 2 ? addF(b, l, a[0], a[1]) : a[0];
+            return {activationScalar(b, l, fused, v)};
+          },
+          maps)[0];
+    }
+    if (act == Activation::Softmax)
+      y = softmax(rewriter, loc, y);
+    if (inType.getRank() > 2)
+      y = expandRows(rewriter, loc, y, outType, adaptor.getInput());
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct ActivationLowering : OpConversionPattern<ActivationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ActivationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Activation act = *parseActivation(op.getActivation());
+    Value x = adaptor.getInput();
+    if (act == Activation::Softmax) {
+      rewriter.replaceOp(op, softmax(rewriter, op.getLoc(), x));
+      return success();
+    }
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), {type}, ValueRange{x}, x,
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          return {activationScalar(b, l, act, a[0])};
+                        }));
+    return success();
+  }
+};
+
+/// dx = dy * act'(x), written with whichever of x and y is cheaper.
+struct ActivationGradLowering : OpConversionPattern<ActivationGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ActivationGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value dy = adaptor.getGrad(), x = adaptor.getInput(),
+          y = adaptor.getOutput();
+    Activation act = *parseActivation(op.getActivation());
+    Type et = type.getElementType();
+    if (act == Activation::Softmax) {
+      // dx = y * (dy - sum(dy * y)) over the last axis.
+      int64_t rank = type.getRank();
+      Value dot = reduceAxis(
+          rewriter, loc, dy, rank - 1, 0.0,
+          [](OpBuilder &b, Location l, Value acc, Value v) {
+            return addF(b, l, acc, v);
+          },
+          ValueRange{y},
+          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::MulFOp::create(b, l, a[0], a[1]);
+          });
+      AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+      rewriter.replaceOp(
+          op, elementwise(
+                  rewriter, loc, {type}, ValueRange{dy, y, dot}, dy,
+                  [](OpBuilder &b, Location l,
+                     ValueRange a) -> SmallVector<Value> {
+                    Value diff = arith::SubFOp::create(b, l, a[0], a[2]);
+                    return {arith::MulFOp::create(b, l, a[1], diff)};
+                  },
+                  {id, id, dropAxisMap(rewriter.getContext(), rank, rank - 1)}));
+      return success();
+    }
+    auto body = [&](OpBuilder &b, Location l,
+                    ValueRange a) -> SmallVector<Value> {
+      Value g = a[0], xv = a[1], yv = a[2];
+      Value one = floatConst(b, l, et, 1.0);
+      switch (act) {
+      case Activation::Relu: {
+        Value zero = floatConst(b, l, et, 0.0);
+        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
+                                          zero);
+        return {arith::SelectOp::create(b, l, pos, g, zero)};
+      }
+      case Activation::Sigmoid: {
+        Value d = arith::MulFOp::create(b, l, yv,
+                                        arith::SubFOp::create(b, l, one, yv));
+        return {arith::MulFOp::create(b, l, g, d)};
+      }
+      case Activation::Tanh: {
+        Value sq = arith::MulFOp::create(b, l, yv, yv);
+        return {arith::MulFOp::create(b, l, g,
+                                      arith::SubFOp::create(b, l, one, sq))};
+      }
+      default:
+        return {g};
+      }
+    };
+    rewriter.replaceOp(op, elementwise(rewriter, loc, {type},
+                                       ValueRange{dy, x, y}, dy, body));
+    return success();
+  }
+};
+
+struct DropoutLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+struct MatmulLowering : OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value a = adaptor.getLhs(), bm = adaptor.getRhs();
+    bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+    SmallVector<Value> dynamic;
+    if (type.isDynamicDim(0))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, a, ta ? 1 : 0));
+    if (type.isDynamicDim(1))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, bm, tb ? 0 : 1));
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType(), dynamic);
+    init = linalg::FillOp::create(
+               rewriter, loc,
+               floatConst(rewriter, loc, type.getElementType(), 0.0), init)
+               .getResult(0);
+    if (!ta && !tb) {
+      rewriter.replaceOp(op, linalg::MatmulOp::create(
+                                 rewriter, loc, TypeRange{type},
+                                 ValueRange{a, bm}, ValueRange{init}));
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(3, 0, ta ? ArrayRef{k, m} : ArrayRef{m, k}, ctx),
+        AffineMap::get(3, 0, tb ? ArrayRef{n, k} : ArrayRef{k, n}, ctx),
+        AffineMap::get(3, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iterators{utils::IteratorType::parallel,
+                                               utils::IteratorType::parallel,
+                                               utils::IteratorType::reduction};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init},
+        maps, iterators, [](OpBuilder &b, Location l, ValueRange v) {
+          Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
+          linalg::YieldOp::create(b, l, ValueRange{addF(b, l, v[2], prod)});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+struct AddLowering : OpConversionPattern<AddOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Value lhs = adaptor.getLhs();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), {type},
+                        ValueRange{lhs, adaptor.getRhs()}, lhs,
+                        [](OpBuilder &b, Location l,
+                           ValueRange a) -> SmallVector<Value> {
+                          return {addF(b, l, a[0], a[1])};
+                        }));
+    return success();
+  }
+};
+
+struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value flat = adaptor.getInput();
+    if (inType.getRank() > 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t i = 0; i < inType.getRank(); ++i)
+        all[0].push_back(i);
+      flat = tensor::CollapseShapeOp::create(rewriter, loc, flat, all);
+    }
+    if (outType.getRank() == 1) {
+      rewriter.replaceOp(op, flat);
+      return success();
+    }
+    SmallVector<OpFoldResult> shape;
+    shape.push_back(
+        outType.isDynamicDim(0)
+            ? OpFoldResult(
+                  tensor::DimOp::create(rewriter, loc, adaptor.getInput(), 0)
+                      .getResult())
+            : OpFoldResult(rewriter.getIndexAttr(outType.getDimSize(0))));
+    for (int64_t d : outType.getShape().drop_front())
+      shape.push_back(rewriter.getIndexAttr(d));
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t i = 0; i < outType.getRank(); ++i)
+      all[0].push_back(i);
+    rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, outType,
+                                                         flat, all, shape));
+    return success();
+  }
+};
+
+struct ReduceSumLowering : OpConversionPattern<ReduceSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReduceSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    rewriter.replaceOp(op, reduceAxis(rewriter, op.getLoc(),
+                                      adaptor.getInput(),
+                                      static_cast<int64_t>(op.getAxis()), 0.0,
+                                      [](OpBuilder &b, Location l, Value acc,
+                                         Value v) { return addF(b, l, acc, v); }));
+    return success();
+  }
+};
+
+} // namespace
+
+void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<DenseLowering, ActivationLowering, ActivationGradLowering,
+               DropoutLowering, MatmulLowering, AddLowering, ReshapeLowering,
+               ReduceSumLowering>(patterns.getContext());
+}

@@ -1,0 +1,39 @@
+//===- LayerToLinalg.cpp - The layer-to-linalg pass ------------------------===//
+//
+// Collects the lowering patterns of every layer family and runs them as a
+// partial conversion in which the whole layer dialect is illegal, so any op
+// left behind (for instance one whose shapes were not inferred) is reported
+// as a failed legalization at its location.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+#include "codegen/Passes.h"
+
+namespace layerc {
+#define GEN_PASS_DEF_LAYERTOLINALG
+#include "codegen/Passes.h.inc"
+} // namespace layerc
+
+using namespace mlir;
+using namespace layerc;
+
+namespace {
+struct LayerToLinalgPass : impl::LayerToLinalgBase<LayerToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<layer::LayerDialect>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+
+    RewritePatternSet patterns(&getContext());
+    codegen::populateCoreLoweringPatterns(patterns);
+    codegen::populateLossLoweringPatterns(patterns);
+    codegen::populateOptimizerLoweringPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

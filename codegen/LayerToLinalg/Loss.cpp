@@ -1,0 +1,253 @@
+//===- Loss.cpp - Lowering of losses and their gradients -------------------===//
+//
+// Keras's losses, averaged over the samples (every dim but the classes for
+// cross-entropies, every element for mean_squared_error). From logits the
+// cross-entropies use a stable log-sum-exp; from probabilities they follow
+// Keras: p is normalised by its row sum and clipped to [1e-7, 1 - 1e-7], and
+// the clip passes no gradient where it is active (as TensorFlow's
+// clip_by_value). The integer label's column is selected with linalg.index,
+// so nothing gathers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::codegen;
+using namespace layerc::layer;
+
+namespace {
+
+constexpr double kEpsilon = 1e-7; // Keras's backend epsilon
+
+using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange)>;
+
+Value add(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::AddFOp::create(b, l, x, y);
+}
+Value sub(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::SubFOp::create(b, l, x, y);
+}
+Value mul(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::MulFOp::create(b, l, x, y);
+}
+Value div(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::DivFOp::create(b, l, x, y);
+}
+
+auto sumCombine = [](OpBuilder &b, Location l, Value acc, Value v) {
+  return add(b, l, acc, v);
+};
+
+/// True (i1) where the class index along the last axis equals the label.
+Value isLabel(OpBuilder &b, Location l, int64_t classAxis, Value label) {
+  Value c = linalg::IndexOp::create(b, l, classAxis);
+  Value ci = arith::IndexCastOp::create(b, l, label.getType(), c);
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, ci, label);
+}
+
+/// 1.0 where eps <= q <= 1 - eps (the clip is inactive), else 0.0.
+Value unclipped(OpBuilder &b, Location l, Value q) {
+  Type t = q.getType();
+  Value lo = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, q,
+                                   floatConst(b, l, t, kEpsilon));
+  Value hi = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, q,
+                                   floatConst(b, l, t, 1.0 - kEpsilon));
+  Value both = arith::AndIOp::create(b, l, lo, hi);
+  return arith::SelectOp::create(b, l, both, floatConst(b, l, t, 1.0),
+                                 floatConst(b, l, t, 0.0));
+}
+
+Value clip(OpBuilder &b, Location l, Value q) {
+  Type t = q.getType();
+  Value lo = arith::MaximumFOp::create(b, l, q, floatConst(b, l, t, kEpsilon));
+  return arith::MinimumFOp::create(b, l, lo,
+                                   floatConst(b, l, t, 1.0 - kEpsilon));
+}
+
+/// Sum of every element of `x` as a rank-0 tensor.
+Value sumAll(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  Value acc = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
+                                      type.getElementType());
+  acc = linalg::FillOp::create(
+            b, loc, floatConst(b, loc, type.getElementType(), 0.0), acc)
+            .getResult(0);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(type.getRank()),
+                              AffineMap::get(type.getRank(), 0,
+                                             b.getContext())};
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{scalarType}, ValueRange{x}, ValueRange{acc},
+             maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, ValueRange{add(nb, l, a[1], a[0])});
+             })
+      .getResult(0);
+}
+
+/// A rank-0 tensor holding `scale * total[]`.
+Value scaleScalar(OpBuilder &b, Location loc, Value total, Value scale) {
+  auto type = cast<RankedTensorType>(total.getType());
+  return elementwise(b, loc, {type}, ValueRange{total}, total,
+                     [&](OpBuilder &nb, Location l,
+                         ValueRange a) -> SmallVector<Value> {
+                       return {mul(nb, l, a[0], scale)};
+                     })[0];
+}
+
+/// The per-sample cross-entropy (rank of pred minus one).
+Value crossEntropyPerSample(OpBuilder &b, Location loc, Loss loss,
+                            bool fromLogits, Value pred, Value target) {
+  int64_t axis = cast<RankedTensorType>(pred.getType()).getRank() - 1;
+  bool sparse = loss == Loss::SparseCategoricalCrossentropy;
+  // Logits: sum_c t_c (lse - z_c); sparse t is the label's indicator.
+  // Probabilities: -sum_c t_c log(clip(p_c / S)).
+  Value norm = fromLogits ? logSumExp(b, loc, pred)
+                          : reduceAxis(b, loc, pred, axis, 0.0, sumCombine);
+  ScalarFn term = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    Value p = a[0], t = a[1], n = a[2];
+    if (sparse)
+      t = arith::SelectOp::create(nb, l, isLabel(nb, l, axis, t),
+                                  floatConst(nb, l, p.getType(), 1.0),
+                                  floatConst(nb, l, p.getType(), 0.0));
+    if (fromLogits)
+      return mul(nb, l, t, sub(nb, l, n, p));
+    Value logq = math::LogOp::create(nb, l, clip(nb, l, div(nb, l, p, n)));
+    return arith::NegFOp::create(nb, l, mul(nb, l, t, logq));
+  };
+  return reduceAxis(b, loc, pred, axis, 0.0, sumCombine,
+                    ValueRange{target, norm}, term);
+}
+
+struct LossLowering : OpConversionPattern<LossOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto predType = dyn_cast<RankedTensorType>(adaptor.getPrediction().getType());
+    if (!predType || !isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value pred = adaptor.getPrediction(), target = adaptor.getTarget();
+    Type et = predType.getElementType();
+    Loss loss = *parseLoss(op.getLoss());
+    Value total, count;
+    if (loss == Loss::MeanSquaredError) {
+      Value sq = elementwise(
+          rewriter, loc, {predType}, ValueRange{pred, target}, pred,
+          [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value d = sub(b, l, a[0], a[1]);
+            return {mul(b, l, d, d)};
+          })[0];
+      total = sumAll(rewriter, loc, sq);
+      count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/true);
+    } else {
+      total = sumAll(rewriter, loc,
+                     crossEntropyPerSample(rewriter, loc, loss,
+                                           op.getFromLogits(), pred, target));
+      count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/false);
+    }
+    Value inv = div(rewriter, loc, floatConst(rewriter, loc, et, 1.0), count);
+    rewriter.replaceOp(op, scaleScalar(rewriter, loc, total, inv));
+    return success();
+  }
+};
+
+struct LossGradLowering : OpConversionPattern<LossGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LossGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(adaptor.getPrediction().getType());
+    if (!type || !isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value pred = adaptor.getPrediction(), target = adaptor.getTarget();
+    Type et = type.getElementType();
+    int64_t rank = type.getRank(), axis = rank - 1;
+    Loss loss = *parseLoss(op.getLoss());
+    bool sparse = loss == Loss::SparseCategoricalCrossentropy;
+    bool mse = loss == Loss::MeanSquaredError;
+
+    // g = dloss / count, one scalar.
+    Value dloss = tensor::ExtractOp::create(rewriter, loc, adaptor.getDloss(),
+                                            ValueRange{});
+    Value count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/mse);
+    Value g = div(rewriter, loc, dloss, count);
+
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap bcast = dropAxisMap(rewriter.getContext(), rank, axis);
+    AffineMap targetMap = sparse ? bcast : id;
+    auto one = [&](OpBuilder &b, Location l) { return floatConst(b, l, et, 1.0); };
+    auto indicator = [&](OpBuilder &b, Location l, Value t) -> Value {
+      if (!sparse)
+        return t;
+      return arith::SelectOp::create(b, l, isLabel(b, l, axis, t), one(b, l),
+                                     floatConst(b, l, et, 0.0));
+    };
+
+    Value result;
+    if (mse) {
+      result = elementwise(
+          rewriter, loc, {type}, ValueRange{pred, target}, pred,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value d = sub(b, l, a[0], a[1]);
+            return {mul(b, l, mul(b, l, d, floatConst(b, l, et, 2.0)), g)};
+          })[0];
+    } else if (op.getFromLogits()) {
+      // d/dz sum_c t_c (lse - z_c) = T softmax - t, with T = sum_c t_c.
+      Value sm = softmax(rewriter, loc, pred);
+      Value tsum = sparse ? Value() : reduceAxis(rewriter, loc, target, axis,
+                                                 0.0, sumCombine);
+      SmallVector<Value> ins{sm, target};
+      SmallVector<AffineMap> maps{id, targetMap};
+      if (tsum) {
+        ins.push_back(tsum);
+        maps.push_back(bcast);
+      }
+      result = elementwise(
+          rewriter, loc, {type}, ins, pred,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value weighted = tsum ? mul(b, l, a[2], a[0]) : a[0];
+            return {mul(b, l, sub(b, l, weighted, indicator(b, l, a[1])), g)};
+          },
+          maps)[0];
+    } else {
+      // L = -sum_c t_c log(clip(p_c / S)): dL/dp_j = -t_j u_j / p_j +
+      // (sum_c t_c u_c) / S, u = 1 where the clip is inactive.
+      Value s = reduceAxis(rewriter, loc, pred, axis, 0.0, sumCombine);
+      Value tu = reduceAxis(
+          rewriter, loc, pred, axis, 0.0, sumCombine, ValueRange{target, s},
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return mul(b, l, indicator(b, l, a[1]),
+                       unclipped(b, l, div(b, l, a[0], a[2])));
+          });
+      result = elementwise(
+          rewriter, loc, {type}, ValueRange{pred, target, s, tu}, pred,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value p = a[0], t = indicator(b, l, a[1]), sv = a[2], tuv = a[3];
+            Value u = unclipped(b, l, div(b, l, p, sv));
+            Value own = div(b, l, mul(b, l, t, u), p);
+            return {mul(b, l, sub(b, l, div(b, l, tuv, sv), own), g)};
+          },
+          {id, targetMap, bcast, bcast})[0];
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void codegen::populateLossLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<LossLowering, LossGradLowering>(patterns.getContext());
+}

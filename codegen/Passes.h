@@ -1,0 +1,48 @@
+//===- Passes.h - layerc code generation passes -----------------*- C++ -*-===//
+//
+// The passes of codegen/ and the named pipelines that chain them with
+// upstream MLIR passes (Pipeline.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_CODEGEN_PASSES_H
+#define LAYERC_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+
+namespace layerc {
+
+#define GEN_PASS_DECL
+#include "codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "codegen/Passes.h.inc"
+
+/// The textual pipeline from the layer dialect (tensors) to the LLVM
+/// dialect; `layerc-opt --pass-pipeline=...` accepts the same string.
+std::string layerToLLVMPipeline();
+
+/// Stage 1 of it: layer -> linalg on tensors (shape inference, lowering,
+/// element-wise fusion).
+std::string layerToLinalgPipeline();
+
+/// Registers every layerc pass and the named pipelines
+/// (`layer-to-llvm`, `layer-lower-to-linalg`) for textual pipelines.
+void registerLayercPasses();
+
+/// Registers the dialects, interfaces and translations the compiler uses
+/// (layer, the upstream dialects of the pipeline, LLVM IR translation).
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+
+} // namespace layerc
+
+#endif // LAYERC_CODEGEN_PASSES_H

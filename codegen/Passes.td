@@ -1,0 +1,35 @@
+//===- Passes.td - layerc code generation passes ---------*- tablegen -*-===//
+
+#ifndef LAYERC_CODEGEN_PASSES_TD
+#define LAYERC_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower layer ops to linalg, tensor, arith and math";
+  let description = [{
+    A dialect conversion (every `layer` op is illegal afterwards) with one
+    pattern per op, grouped by layer family in codegen/LayerToLinalg/.
+    Results stay on tensors, so linalg's element-wise fusion and one-shot
+    bufferization apply afterwards. Requires inferred shapes.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def LayerExportFunctions : Pass<"layer-export-functions", "::mlir::ModuleOp"> {
+  let summary = "Make public functions destination-passing C entry points";
+  let description = [{
+    Rewrites every public function `f(tensor...) -> (tensor...)` into
+    `f(memref... inputs, memref... outputs)` with
+    `bufferization.to_tensor ... restrict` for the inputs and
+    `bufferization.materialize_in_destination` into the outputs, and marks
+    it `llvm.emit_c_interface`. Callers own every buffer (no allocation
+    escapes a call) and must not pass one buffer as both input and output.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+#endif // LAYERC_CODEGEN_PASSES_TD

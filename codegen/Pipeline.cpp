@@ -1,0 +1,79 @@
+//===- Pipeline.cpp - The layerc compilation pipeline ----------------------===//
+//
+// The whole compiler, top to bottom. Every entry point (Model::compile,
+// layerc-run, layerc-opt --pass-pipeline) runs these same strings.
+//
+//   1. layer level: infer shapes (every later stage needs static sample
+//      shapes), then lower each layer op to linalg on tensors and fuse
+//      element-wise producers into consumers.
+//   2. ABI: public functions become destination-passing C entry points.
+//   3. Bufferize the whole module at once (identity layouts, so no
+//      runtime-library copies are needed), then insert deallocations.
+//   4. Loops: linalg -> scf -> cf.
+//   5. LLVM dialect: memref descriptors, math (libm for tanh), arith, func.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "dialect/LayerOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+std::string layerc::layerToLinalgPipeline() {
+  return "func.func(layer-shape-inference),"   // 1
+         "layer-to-linalg,canonicalize,cse,"   // 1
+         "func.func(linalg-fuse-elementwise-ops),canonicalize";
+}
+
+std::string layerc::layerToLLVMPipeline() {
+  return "builtin.module(" + layerToLinalgPipeline() +
+         ",layer-export-functions,"                          // 2
+         "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+         "one-shot-bufferize{bufferize-function-boundaries "  // 3
+         "function-boundary-type-conversion=identity-layout-map},"
+         "canonicalize,buffer-deallocation-pipeline,"
+         "convert-bufferization-to-memref,"
+         "func.func(convert-linalg-to-loops),"                // 4
+         "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "convert-math-to-llvm,convert-math-to-libm,"         // 5
+         "convert-to-llvm,reconcile-unrealized-casts)";
+}
+
+void layerc::registerLayercPasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mlir::registerAllPasses();
+    registerLayerPasses();          // passes/Passes.td
+    registerLayerCodegenPasses();   // codegen/Passes.td
+    PassPipelineRegistration<>(
+        "layer-to-llvm",
+        "The full layerc pipeline: layer dialect to the LLVM dialect",
+        [](OpPassManager &pm) {
+          std::string text = layerToLLVMPipeline();
+          // Strip "builtin.module(" ... ")" to nest into `pm`.
+          text = text.substr(15, text.size() - 16);
+          if (failed(parsePassPipeline(text, pm)))
+            llvm::report_fatal_error("invalid built-in pipeline");
+        });
+  });
+}
+
+void layerc::registerCompilerDialects(DialectRegistry &registry) {
+  registry.insert<layer::LayerDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registerGradientInterfaces(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}

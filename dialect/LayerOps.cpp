@@ -1,0 +1,461 @@
+//===- LayerOps.cpp - Verifiers and shape rules of layer ops ---------------===//
+//
+// Each op has one shape rule, `computeResultTypes`, used twice: by the
+// verifier (a declared ranked result must agree with it) and by the
+// ShapeInference interface (which writes it into the result types). A rule
+// returns an empty list when some operand is still unranked, and emits a
+// diagnostic naming the operand and both shapes when the operands disagree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/LayerOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace layerc::layer;
+
+#include "dialect/LayerOpsDialect.cpp.inc"
+#include "dialect/LayerInterfaces.cpp.inc"
+
+void LayerDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialect/LayerOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Vocabulary
+//===----------------------------------------------------------------------===//
+
+std::optional<Activation> layerc::layer::parseActivation(StringRef name) {
+  return llvm::StringSwitch<std::optional<Activation>>(name)
+      .Case("linear", Activation::Linear)
+      .Case("relu", Activation::Relu)
+      .Case("sigmoid", Activation::Sigmoid)
+      .Case("tanh", Activation::Tanh)
+      .Case("softmax", Activation::Softmax)
+      .Default(std::nullopt);
+}
+
+const char *layerc::layer::knownActivations() {
+  return "linear, relu, sigmoid, tanh, softmax";
+}
+
+std::optional<Loss> layerc::layer::parseLoss(StringRef name) {
+  return llvm::StringSwitch<std::optional<Loss>>(name)
+      .Case("sparse_categorical_crossentropy",
+            Loss::SparseCategoricalCrossentropy)
+      .Case("categorical_crossentropy", Loss::CategoricalCrossentropy)
+      .Case("mean_squared_error", Loss::MeanSquaredError)
+      .Default(std::nullopt);
+}
+
+const char *layerc::layer::knownLosses() {
+  return "sparse_categorical_crossentropy, categorical_crossentropy, "
+         "mean_squared_error";
+}
+
+std::string layerc::layer::formatShape(Type type) {
+  auto ranked = dyn_cast<RankedTensorType>(type);
+  if (!ranked)
+    return "<unranked>";
+  std::string text = "(";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(ranked.getShape(), os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "None";
+    else
+      os << d;
+  });
+  if (ranked.getRank() == 1)
+    os << ",";
+  os << ")";
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+using Shape = SmallVector<int64_t>;
+
+/// The ranked types of `values`, or std::nullopt if any is unranked.
+std::optional<SmallVector<RankedTensorType>> rankedTypes(ValueRange values) {
+  SmallVector<RankedTensorType> types;
+  for (Value v : values) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t)
+      return std::nullopt;
+    types.push_back(t);
+  }
+  return types;
+}
+
+/// Two dimensions agree when equal or when either is dynamic.
+bool dimsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// The most static of two agreeing dimensions.
+int64_t joinDim(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) ? b : a;
+}
+
+/// Joins two shapes of equal rank; std::nullopt if they disagree.
+std::optional<Shape> joinShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return std::nullopt;
+  Shape out;
+  for (auto [x, y] : llvm::zip_equal(a, b)) {
+    if (!dimsAgree(x, y))
+      return std::nullopt;
+    out.push_back(joinDim(x, y));
+  }
+  return out;
+}
+
+/// Joins the shapes of every type in `types` (same element type assumed).
+/// Emits "<what> must have the same shape, got A and B" on a mismatch.
+FailureOr<Shape> joinAll(Operation *op, ArrayRef<RankedTensorType> types,
+                         ArrayRef<StringRef> names) {
+  Shape shape(types.front().getShape());
+  for (size_t i = 1; i < types.size(); ++i) {
+    std::optional<Shape> joined = joinShapes(shape, types[i].getShape());
+    if (!joined)
+      return op->emitOpError()
+             << names[i] << " of shape " << formatShape(types[i])
+             << " does not match " << names[0] << " of shape "
+             << formatShape(types[0]);
+    shape = *joined;
+  }
+  return shape;
+}
+
+RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type element) {
+  return RankedTensorType::get(shape, element);
+}
+
+/// Shared verifier: when the shape rule produced types, every declared
+/// ranked result must agree with them.
+LogicalResult verifyAgainstRule(Operation *op,
+                                FailureOr<SmallVector<Type>> inferred) {
+  if (failed(inferred))
+    return failure();
+  for (auto [result, want] : llvm::zip(op->getResults(), *inferred)) {
+    auto have = dyn_cast<RankedTensorType>(result.getType());
+    if (!have)
+      continue;
+    auto wantRanked = cast<RankedTensorType>(want);
+    if (failed(verifyCompatibleShape(have.getShape(), wantRanked.getShape())))
+      return op->emitOpError()
+             << "result #" << result.getResultNumber() << " has shape "
+             << formatShape(have) << " but the operands give "
+             << formatShape(wantRanked);
+  }
+  return success();
+}
+
+/// Shared inferShapes: writes the rule's types into the results.
+LogicalResult applyRule(Operation *op, FailureOr<SmallVector<Type>> inferred) {
+  if (failed(inferred))
+    return failure();
+  if (inferred->empty())
+    return op->emitOpError("cannot infer the result shape: an operand is "
+                           "still unranked");
+  for (auto [result, type] : llvm::zip(op->getResults(), *inferred))
+    result.setType(type);
+  return success();
+}
+
+LogicalResult checkActivation(Operation *op, StringRef name) {
+  if (!parseActivation(name))
+    return op->emitOpError() << "unknown activation '" << name
+                             << "'; expected one of " << knownActivations();
+  return success();
+}
+} // namespace
+
+// Every op gets the same verify/inferShapes pair around its rule.
+#define LAYER_SHAPE_RULE(OpClass)                                              \
+  static FailureOr<SmallVector<Type>> computeResultTypes(OpClass op);          \
+  LogicalResult OpClass::verify() {                                            \
+    return verifyAgainstRule(getOperation(), computeResultTypes(*this));       \
+  }                                                                            \
+  LogicalResult OpClass::inferShapes() {                                       \
+    return applyRule(getOperation(), computeResultTypes(*this));               \
+  }                                                                            \
+  static FailureOr<SmallVector<Type>> computeResultTypes(OpClass op)
+
+//===----------------------------------------------------------------------===//
+// Core
+//===----------------------------------------------------------------------===//
+
+LAYER_SHAPE_RULE(DenseOp) {
+  if (failed(checkActivation(op, op.getActivation())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0], kernel = (*types)[1];
+  if (input.getRank() < 2)
+    return op.emitOpError()
+           << "expects an input of rank >= 2 (batch, ..., features), got "
+           << formatShape(input);
+  if (kernel.getRank() != 2 ||
+      !dimsAgree(kernel.getDimSize(0), input.getShape().back()))
+    return op.emitOpError()
+           << "kernel of shape " << formatShape(kernel)
+           << " does not fit an input of shape " << formatShape(input)
+           << ": expected (" << input.getShape().back() << ", units)";
+  int64_t units = kernel.getDimSize(1);
+  if (op.getBias()) {
+    RankedTensorType bias = (*types)[2];
+    if (bias.getRank() != 1 || !dimsAgree(bias.getDimSize(0), units))
+      return op.emitOpError()
+             << "bias of shape " << formatShape(bias) << " does not match "
+             << "the kernel's " << units << " units: expected (" << units
+             << ",)";
+    units = joinDim(units, bias.getDimSize(0));
+  }
+  Shape shape(input.getShape());
+  shape.back() = units;
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+LAYER_SHAPE_RULE(ActivationOp) {
+  if (failed(checkActivation(op, op.getActivation())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  return SmallVector<Type>{(*types)[0]};
+}
+
+LAYER_SHAPE_RULE(DropoutOp) {
+  double rate = op.getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return op.emitOpError() << "rate must be in [0, 1), got " << rate;
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  return SmallVector<Type>{(*types)[0]};
+}
+
+LAYER_SHAPE_RULE(MatmulOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType lhs = (*types)[0], rhs = (*types)[1];
+  if (lhs.getRank() != 2 || rhs.getRank() != 2)
+    return op.emitOpError() << "expects rank-2 operands, got "
+                            << formatShape(lhs) << " and "
+                            << formatShape(rhs);
+  int64_t m = lhs.getDimSize(op.getTransposeLhs() ? 1 : 0);
+  int64_t kl = lhs.getDimSize(op.getTransposeLhs() ? 0 : 1);
+  int64_t kr = rhs.getDimSize(op.getTransposeRhs() ? 1 : 0);
+  int64_t n = rhs.getDimSize(op.getTransposeRhs() ? 0 : 1);
+  if (!dimsAgree(kl, kr))
+    return op.emitOpError() << "contraction dimensions disagree: lhs "
+                            << formatShape(lhs) << " and rhs "
+                            << formatShape(rhs);
+  return SmallVector<Type>{tensorOf({m, n}, lhs.getElementType())};
+}
+
+//===----------------------------------------------------------------------===//
+// Merging and reshaping
+//===----------------------------------------------------------------------===//
+
+LAYER_SHAPE_RULE(AddOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if ((*types)[0].getRank() != (*types)[1].getRank())
+    return op.emitOpError()
+           << "operands must have the same rank, got "
+           << formatShape((*types)[0]) << " and " << formatShape((*types)[1]);
+  FailureOr<Shape> shape = joinAll(op, *types, {"lhs", "rhs"});
+  if (failed(shape))
+    return failure();
+  return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(ReshapeOp) {
+  ArrayRef<int64_t> target = op.getTargetShape();
+  for (int64_t d : target)
+    if (d <= 0)
+      return op.emitOpError() << "target_shape dimensions must be positive, "
+                                 "got "
+                              << d;
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (input.getRank() < 1)
+    return op.emitOpError() << "expects a batched input, got a scalar";
+  ArrayRef<int64_t> sample = input.getShape().drop_front();
+  if (llvm::none_of(sample, ShapedType::isDynamic)) {
+    int64_t have = 1, want = 1;
+    for (int64_t d : sample)
+      have *= d;
+    for (int64_t d : target)
+      want *= d;
+    if (have != want)
+      return op.emitOpError()
+             << "cannot reshape input of shape " << formatShape(input)
+             << " (" << have << " elements per sample) to target_shape with "
+             << want << " elements";
+  }
+  Shape shape{input.getDimSize(0)};
+  shape.append(target.begin(), target.end());
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+LAYER_SHAPE_RULE(ReduceSumOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  if (axis < 0 || axis >= input.getRank())
+    return op.emitOpError() << "axis " << axis
+                            << " is out of range for an input of shape "
+                            << formatShape(input);
+  Shape shape(input.getShape());
+  shape.erase(shape.begin() + axis);
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+/// The shape rule shared by layer.loss and layer.loss_grad: checks the
+/// target against the predictions for the given loss kind.
+static LogicalResult checkLossOperands(Operation *op, StringRef lossName,
+                                       RankedTensorType pred,
+                                       RankedTensorType target) {
+  std::optional<Loss> loss = parseLoss(lossName);
+  if (!loss)
+    return op->emitOpError() << "unknown loss '" << lossName
+                             << "'; expected one of " << knownLosses();
+  if (pred.getRank() < 1)
+    return op->emitOpError() << "expects batched predictions, got a scalar";
+  if (*loss == Loss::SparseCategoricalCrossentropy) {
+    if (!target.getElementType().isSignlessInteger())
+      return op->emitOpError() << lossName
+                               << " expects integer labels, got "
+                               << target.getElementType();
+    ArrayRef<int64_t> want = pred.getShape().drop_back();
+    if (target.getRank() != pred.getRank() - 1 ||
+        !joinShapes(want, target.getShape()))
+      return op->emitOpError()
+             << "labels of shape " << formatShape(target)
+             << " do not match predictions of shape " << formatShape(pred)
+             << ": expected one label per sample, "
+             << formatShape(RankedTensorType::get(want, pred.getElementType()));
+    return success();
+  }
+  if (target.getElementType() != pred.getElementType())
+    return op->emitOpError() << lossName << " expects targets of type "
+                             << pred.getElementType() << ", got "
+                             << target.getElementType();
+  if (!joinShapes(pred.getShape(), target.getShape()))
+    return op->emitOpError()
+           << "targets of shape " << formatShape(target)
+           << " do not match predictions of shape " << formatShape(pred);
+  return success();
+}
+
+LAYER_SHAPE_RULE(LossOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types) {
+    if (!parseLoss(op.getLoss()))
+      return op.emitOpError() << "unknown loss '" << op.getLoss()
+                              << "'; expected one of " << knownLosses();
+    return SmallVector<Type>{};
+  }
+  if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
+    return failure();
+  return SmallVector<Type>{tensorOf({}, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(LossGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
+    return failure();
+  if ((*types)[2].getRank() != 0)
+    return op.emitOpError() << "dloss must be a scalar, got "
+                            << formatShape((*types)[2]);
+  return SmallVector<Type>{(*types)[0]};
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients and optimizers
+//===----------------------------------------------------------------------===//
+
+LAYER_SHAPE_RULE(ActivationGradOp) {
+  if (failed(checkActivation(op, op.getActivation())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  FailureOr<Shape> shape = joinAll(op, *types, {"grad", "input", "output"});
+  if (failed(shape))
+    return failure();
+  return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
+}
+
+/// Optimizer updates: every slot has the parameter's shape; `numSlots`
+/// operands after the parameter are checked, the rest are scalars.
+static FailureOr<SmallVector<Type>>
+optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
+                     ArrayRef<double> unitRangeValues,
+                     ArrayRef<StringRef> unitRangeNames) {
+  for (auto [value, name] : llvm::zip(unitRangeValues, unitRangeNames))
+    if (!(value >= 0.0 && value < 1.0))
+      return op->emitOpError() << name << " must be in [0, 1), got " << value;
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  ArrayRef<RankedTensorType> slots =
+      ArrayRef<RankedTensorType>(*types).take_front(slotNames.size());
+  FailureOr<Shape> shape = joinAll(op, slots, slotNames);
+  if (failed(shape))
+    return failure();
+  for (RankedTensorType scalar : ArrayRef(*types).drop_front(slots.size()))
+    if (scalar.getRank() != 0)
+      return op->emitOpError() << "expects a scalar step, got "
+                               << formatShape(scalar);
+  Type type = tensorOf(*shape, slots.front().getElementType());
+  return SmallVector<Type>(op->getNumResults(), type);
+}
+
+LAYER_SHAPE_RULE(SGDUpdateOp) {
+  return optimizerResultTypes(op, {"param", "grad", "velocity"},
+                              {op.getMomentum().convertToDouble()},
+                              {"momentum"});
+}
+
+LAYER_SHAPE_RULE(RMSpropUpdateOp) {
+  return optimizerResultTypes(op, {"param", "grad", "average"},
+                              {op.getRho().convertToDouble()}, {"rho"});
+}
+
+LAYER_SHAPE_RULE(AdamUpdateOp) {
+  return optimizerResultTypes(
+      op, {"param", "grad", "m", "v"},
+      {op.getBeta_1().convertToDouble(), op.getBeta_2().convertToDouble()},
+      {"beta_1", "beta_2"});
+}
+
+#define GET_OP_CLASSES
+#include "dialect/LayerOps.cpp.inc"

@@ -1,0 +1,48 @@
+//===- LayerOps.h - Ops of the layer dialect --------------------*- C++ -*-===//
+//
+// The generated op classes plus the small vocabulary shared by every stage
+// that handles them: activation and loss kinds, and the Keras-style shape
+// printing used in diagnostics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_DIALECT_LAYEROPS_H
+#define LAYERC_DIALECT_LAYEROPS_H
+
+#include "dialect/LayerDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <optional>
+#include <string>
+
+#include "dialect/LayerInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialect/LayerOps.h.inc"
+
+namespace layerc::layer {
+
+/// The activations the dialect knows (Keras names).
+enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax };
+/// Parses a Keras activation name; std::nullopt for an unknown one.
+std::optional<Activation> parseActivation(llvm::StringRef name);
+/// "linear, relu, sigmoid, tanh, softmax", for error messages.
+const char *knownActivations();
+
+/// The losses the dialect knows (Keras names).
+enum class Loss { SparseCategoricalCrossentropy, CategoricalCrossentropy,
+                  MeanSquaredError };
+std::optional<Loss> parseLoss(llvm::StringRef name);
+const char *knownLosses();
+
+/// Formats a shape as Keras prints it: "(None, 784)"; "<unranked>" for an
+/// unranked type.
+std::string formatShape(mlir::Type type);
+
+} // namespace layerc::layer
+
+#endif // LAYERC_DIALECT_LAYEROPS_H

@@ -1,0 +1,425 @@
+//===- Autodiff.cpp - The layer-autodiff pass ------------------------------===//
+//
+// Builds training functions from an inference function F(x..., params...):
+//
+//   1. Clone F's body into the new function, splitting fused Dense
+//      activations (dense{relu} -> dense{linear} + activation{relu}) so that
+//      every pre-activation is an SSA value the backward pass can use.
+//   2. Apply the loss to every output and sum: that is the scalar `loss`.
+//   3. Reverse sweep: seed d loss = 1, walk the ops backwards and let each
+//      op's GradientOpInterface build the gradients of its operands from
+//      those of its results; gradients of a value used several times are
+//      summed.
+//   4. Either return the gradients (`grad`) or feed each (param, gradient)
+//      pair into the optimizer's update op (`train_step`), whose slots are
+//      extra arguments and results (runtime-owned buffers).
+//
+// `evaluate` is steps 1 and 2 only. The pass never switches on op types:
+// rules live with the ops (passes/autodiff/).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/LayerOps.h"
+#include "passes/Passes.h"
+#include "passes/autodiff/GradientBuilder.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringSwitch.h"
+
+namespace layerc {
+#define GEN_PASS_DEF_LAYERAUTODIFF
+#include "passes/Passes.h.inc"
+} // namespace layerc
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::layer;
+
+namespace {
+
+constexpr StringLiteral kParamAttr = "layer.param";
+constexpr StringLiteral kNameAttr = "layer.name";
+constexpr StringLiteral kRoleAttr = "layer.role";
+
+/// One argument or result of a function being built.
+struct Slot {
+  Type type;
+  std::string role;
+  std::string name;
+};
+
+/// The optimizer's state slots per parameter, named as Keras names them.
+SmallVector<StringRef> optimizerSlots(StringRef optimizer) {
+  if (optimizer == "sgd")
+    return {"momentum"};
+  if (optimizer == "rmsprop")
+    return {"velocity"};
+  if (optimizer == "adam")
+    return {"momentum", "velocity"};
+  return {};
+}
+
+struct LayerAutodiffPass : impl::LayerAutodiffBase<LayerAutodiffPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  func::FuncOp forward;
+  SmallVector<unsigned> inputArgs, paramArgs;
+  SmallVector<Type> targetTypes;
+  Type elementType;
+
+  LogicalResult analyzeForward();
+  std::string argName(unsigned i) const;
+  func::FuncOp createFunction(OpBuilder &b, StringRef name,
+                              ArrayRef<Slot> args, ArrayRef<Slot> results);
+  FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
+                                             ArrayRef<Value> inputs,
+                                             ArrayRef<Value> params);
+  FailureOr<Value> buildLoss(OpBuilder &b, Location loc,
+                             ArrayRef<Value> outputs, ArrayRef<Value> targets);
+  FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
+                                               Value loss,
+                                               ArrayRef<Value> params);
+  FailureOr<SmallVector<Value>> buildUpdate(OpBuilder &b, Location loc,
+                                            Value param, Value grad,
+                                            ArrayRef<Value> slots, Value step);
+  LogicalResult buildEvaluate(OpBuilder &b);
+  LogicalResult buildTraining(OpBuilder &b);
+};
+
+LogicalResult LayerAutodiffPass::analyzeForward() {
+  ModuleOp module = getOperation();
+  forward = module.lookupSymbol<func::FuncOp>(function);
+  if (!forward || forward.isExternal())
+    return module.emitError() << "layer-autodiff: no function named '"
+                              << function << "' with a body to differentiate";
+  if (!parseLoss(loss))
+    return forward.emitError() << "layer-autodiff: unknown loss '" << loss
+                               << "'; expected one of " << knownLosses();
+  if (optimizer != "none" && optimizerSlots(optimizer).empty())
+    return forward.emitError() << "layer-autodiff: unknown optimizer '"
+                               << optimizer
+                               << "'; expected sgd, rmsprop, adam or none";
+  for (StringRef name : {"evaluate", "train_step", "grad"})
+    if (module.lookupSymbol(name))
+      return module.emitError()
+             << "layer-autodiff: the module already has a function '" << name
+             << "'";
+
+  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i)
+    (forward.getArgAttr(i, kParamAttr) ? paramArgs : inputArgs).push_back(i);
+  if (forward.getNumResults() == 0)
+    return forward.emitError("layer-autodiff: the function has no outputs");
+
+  bool sparse = *parseLoss(loss) == Loss::SparseCategoricalCrossentropy;
+  for (Type t : forward.getResultTypes()) {
+    auto ranked = dyn_cast<RankedTensorType>(t);
+    if (!ranked || ranked.getRank() < 1)
+      return forward.emitError()
+             << "layer-autodiff: outputs must be ranked, batched tensors (run "
+                "layer-shape-inference first), got "
+             << t;
+    elementType = ranked.getElementType();
+    targetTypes.push_back(
+        sparse ? RankedTensorType::get(ranked.getShape().drop_back(),
+                                       IntegerType::get(&getContext(), 32))
+               : t);
+  }
+  return success();
+}
+
+std::string LayerAutodiffPass::argName(unsigned i) const {
+  if (auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr))
+    return name.str();
+  return "arg" + std::to_string(i);
+}
+
+func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
+                                               ArrayRef<Slot> args,
+                                               ArrayRef<Slot> results) {
+  auto types = [](ArrayRef<Slot> slots) {
+    return llvm::map_to_vector(slots, [](const Slot &s) { return s.type; });
+  };
+  auto fn = func::FuncOp::create(
+      b, forward.getLoc(), name,
+      b.getFunctionType(types(args), types(results)));
+  for (auto [i, slot] : llvm::enumerate(args)) {
+    fn.setArgAttr(i, kRoleAttr, b.getStringAttr(slot.role));
+    fn.setArgAttr(i, kNameAttr, b.getStringAttr(slot.name));
+  }
+  for (auto [i, slot] : llvm::enumerate(results)) {
+    fn.setResultAttr(i, kRoleAttr, b.getStringAttr(slot.role));
+    fn.setResultAttr(i, kNameAttr, b.getStringAttr(slot.name));
+  }
+  fn.addEntryBlock();
+  return fn;
+}
+
+FailureOr<SmallVector<Value>>
+LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry,
+                                ArrayRef<Value> inputs,
+                                ArrayRef<Value> params) {
+  IRMapping map;
+  for (auto [arg, value] : llvm::zip(inputArgs, inputs))
+    map.map(forward.getArgument(arg), value);
+  for (auto [arg, value] : llvm::zip(paramArgs, params))
+    map.map(forward.getArgument(arg), value);
+  b.setInsertionPointToEnd(&entry);
+  for (Operation &op : forward.getBody().front()) {
+    if (op.hasTrait<OpTrait::IsTerminator>()) {
+      return llvm::map_to_vector(op.getOperands(),
+                                 [&](Value v) { return map.lookup(v); });
+    }
+    auto dense = dyn_cast<DenseOp>(op);
+    if (!dense || dense.getActivation() == "linear") {
+      b.clone(op, map);
+      continue;
+    }
+    // Split the fused activation so its input is an SSA value.
+    Value bias = dense.getBias() ? map.lookup(dense.getBias()) : Value();
+    auto linear = createInferred<DenseOp>(
+        b, dense.getLoc(), elementTypeOf(dense.getInput()), 1,
+        map.lookup(dense.getInput()), map.lookup(dense.getKernel()), bias,
+        b.getStringAttr("linear"));
+    if (!linear)
+      return failure();
+    auto act = ActivationOp::create(b, dense.getLoc(), dense.getType(),
+                                    linear.getResult(),
+                                    dense.getActivationAttr());
+    map.map(dense.getResult(), act.getResult());
+  }
+  return forward.emitError("layer-autodiff: the function has no terminator");
+}
+
+FailureOr<Value> LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
+                                              ArrayRef<Value> outputs,
+                                              ArrayRef<Value> targets) {
+  Value total;
+  for (auto [out, target] : llvm::zip(outputs, targets)) {
+    auto l = createInferred<LossOp>(b, out.getLoc(), elementType, 1, out,
+                                    target, b.getStringAttr(loss),
+                                    fromLogits.getValue());
+    if (!l)
+      return failure();
+    if (!total) {
+      total = l.getResult();
+      continue;
+    }
+    auto sum =
+        createInferred<AddOp>(b, loc, elementType, 1, total, l.getResult());
+    if (!sum)
+      return failure();
+    total = sum.getResult();
+  }
+  return total;
+}
+
+FailureOr<SmallVector<Value>>
+LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
+                                  ArrayRef<Value> params) {
+  SmallVector<Operation *> tape =
+      llvm::map_to_vector(body, [](Operation &op) { return &op; });
+  DenseMap<Value, Value> grads;
+  auto scalarType = RankedTensorType::get({}, elementType);
+  grads[lossValue] = arith::ConstantOp::create(
+      b, lossValue.getLoc(),
+      DenseElementsAttr::get(scalarType, b.getFloatAttr(elementType, 1.0)));
+
+  for (Operation *op : llvm::reverse(tape)) {
+    SmallVector<Value> resultGrads =
+        llvm::map_to_vector(op->getResults(), [&](Value r) {
+          return grads.lookup(r);
+        });
+    if (llvm::all_of(resultGrads, [](Value g) { return !g; }))
+      continue;
+    auto rule = dyn_cast<GradientOpInterface>(op);
+    if (!rule)
+      return op->emitOpError("has no gradient rule (GradientOpInterface)"),
+             failure();
+    // A rule may assume a gradient for every result: fill the gaps with 0.
+    for (auto [result, g] : llvm::zip(op->getResults(), resultGrads)) {
+      if (g)
+        continue;
+      auto type = cast<RankedTensorType>(result.getType());
+      g = arith::ConstantOp::create(
+          b, op->getLoc(),
+          DenseElementsAttr::get(type,
+                                 b.getFloatAttr(type.getElementType(), 0.0)));
+    }
+    SmallVector<Value> operandGrads;
+    if (failed(rule.buildGradient(b, resultGrads, operandGrads)))
+      return failure();
+    ++numGradientOps;
+    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads)) {
+      if (!g)
+        continue;
+      Value &slot = grads[operand];
+      if (!slot) {
+        slot = g;
+        continue;
+      }
+      auto sum = createInferred<AddOp>(b, op->getLoc(), elementTypeOf(g), 1,
+                                       slot, g);
+      if (!sum)
+        return failure();
+      slot = sum.getResult();
+    }
+  }
+
+  SmallVector<Value> paramGrads;
+  for (Value p : params) {
+    Value g = grads.lookup(p);
+    if (!g) {
+      // A parameter the loss does not depend on gets a zero gradient.
+      auto type = cast<RankedTensorType>(p.getType());
+      g = arith::ConstantOp::create(
+          b, p.getLoc(),
+          DenseElementsAttr::get(type,
+                                 b.getFloatAttr(type.getElementType(), 0.0)));
+    }
+    paramGrads.push_back(g);
+  }
+  return paramGrads;
+}
+
+FailureOr<SmallVector<Value>>
+LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
+                               Value grad, ArrayRef<Value> slots, Value step) {
+  double lr = learningRate >= 0 ? learningRate.getValue()
+                                : (optimizer == "sgd" ? 0.01 : 0.001);
+  Operation *update = nullptr;
+  if (optimizer == "sgd") {
+    update = createInferred<SGDUpdateOp>(b, loc, elementType, 2, param, grad,
+                                         slots[0], b.getF64FloatAttr(lr),
+                                         b.getF64FloatAttr(momentum));
+  } else if (optimizer == "rmsprop") {
+    update = createInferred<RMSpropUpdateOp>(
+        b, loc, elementType, 2, param, grad, slots[0], b.getF64FloatAttr(lr),
+        b.getF64FloatAttr(rho), b.getF64FloatAttr(epsilon));
+  } else {
+    update = createInferred<AdamUpdateOp>(
+        b, loc, elementType, 3, param, grad, slots[0], slots[1], step,
+        b.getF64FloatAttr(lr), b.getF64FloatAttr(beta1),
+        b.getF64FloatAttr(beta2), b.getF64FloatAttr(epsilon));
+  }
+  if (!update)
+    return failure();
+  return SmallVector<Value>(update->getResults());
+}
+
+LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
+  SmallVector<Slot> args, results;
+  for (unsigned i : inputArgs)
+    args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
+  for (auto [i, t] : llvm::enumerate(targetTypes))
+    args.push_back({t, "target", "y" + std::to_string(i)});
+  for (unsigned i : paramArgs)
+    args.push_back({forward.getArgument(i).getType(), "param", argName(i)});
+  results.push_back({RankedTensorType::get({}, elementType), "loss", "loss"});
+  for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
+    results.push_back({t, "output", "output" + std::to_string(i)});
+
+  func::FuncOp fn = createFunction(b, "evaluate", args, results);
+  Block &entry = fn.getBody().front();
+  auto argValues = entry.getArguments();
+  size_t nIn = inputArgs.size(), nOut = targetTypes.size();
+  auto outputs = cloneForward(b, entry, argValues.take_front(nIn),
+                              argValues.drop_front(nIn + nOut));
+  if (failed(outputs))
+    return failure();
+  auto lossValue =
+      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nOut));
+  if (failed(lossValue))
+    return failure();
+  SmallVector<Value> returned{*lossValue};
+  llvm::append_range(returned, *outputs);
+  func::ReturnOp::create(b, fn.getLoc(), returned);
+  b.setInsertionPointAfter(fn);
+  return success();
+}
+
+LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
+  bool gradOnly = optimizer == "none";
+  SmallVector<StringRef> slotNames = optimizerSlots(optimizer);
+  SmallVector<Slot> args, results;
+  for (unsigned i : inputArgs)
+    args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
+  for (auto [i, t] : llvm::enumerate(targetTypes))
+    args.push_back({t, "target", "y" + std::to_string(i)});
+  for (unsigned i : paramArgs)
+    args.push_back({forward.getArgument(i).getType(), "param", argName(i)});
+  for (unsigned i : paramArgs)
+    for (StringRef slot : slotNames)
+      args.push_back({forward.getArgument(i).getType(), "state",
+                      argName(i) + "/" + slot.str()});
+  auto scalar = RankedTensorType::get({}, elementType);
+  if (!gradOnly)
+    args.push_back({scalar, "step", "step"});
+
+  results.push_back({scalar, "loss", "loss"});
+  for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
+    results.push_back({t, "output", "output" + std::to_string(i)});
+  for (unsigned i : paramArgs)
+    results.push_back({forward.getArgument(i).getType(),
+                       gradOnly ? "grad" : "param", argName(i)});
+  for (unsigned i : paramArgs)
+    for (StringRef slot : slotNames)
+      results.push_back({forward.getArgument(i).getType(), "state",
+                         argName(i) + "/" + slot.str()});
+
+  func::FuncOp fn =
+      createFunction(b, gradOnly ? "grad" : "train_step", args, results);
+  Block &entry = fn.getBody().front();
+  auto argValues = entry.getArguments();
+  size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
+         nParam = paramArgs.size();
+  auto params = argValues.slice(nIn + nTgt, nParam);
+  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), params);
+  if (failed(outputs))
+    return failure();
+  auto lossValue =
+      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nTgt));
+  if (failed(lossValue))
+    return failure();
+  auto grads = buildGradients(b, entry, *lossValue, params);
+  if (failed(grads))
+    return failure();
+
+  SmallVector<Value> returned{*lossValue};
+  llvm::append_range(returned, *outputs);
+  if (gradOnly) {
+    llvm::append_range(returned, *grads);
+  } else {
+    auto states = argValues.slice(nIn + nTgt + nParam,
+                                  nParam * slotNames.size());
+    Value step = argValues.back();
+    SmallVector<Value> newParams, newStates;
+    for (auto [i, p] : llvm::enumerate(params)) {
+      auto slots = states.slice(i * slotNames.size(), slotNames.size());
+      auto updated = buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step);
+      if (failed(updated))
+        return failure();
+      newParams.push_back(updated->front());
+      llvm::append_range(newStates, ArrayRef(*updated).drop_front());
+    }
+    llvm::append_range(returned, newParams);
+    llvm::append_range(returned, newStates);
+  }
+  func::ReturnOp::create(b, fn.getLoc(), returned);
+  b.setInsertionPointAfter(fn);
+  return success();
+}
+
+void LayerAutodiffPass::runOnOperation() {
+  if (failed(analyzeForward()))
+    return signalPassFailure();
+  OpBuilder b(&getContext());
+  b.setInsertionPointAfter(forward);
+  if (failed(buildEvaluate(b)) || failed(buildTraining(b)))
+    return signalPassFailure();
+}
+
+} // namespace

@@ -1,0 +1,66 @@
+//===- Passes.td - layerc passes on the layer dialect ----*- tablegen -*-===//
+
+#ifndef LAYERC_PASSES_TD
+#define LAYERC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LayerShapeInference : Pass<"layer-shape-inference", "::mlir::func::FuncOp"> {
+  let summary = "Infer every result shape of layer ops from the inputs";
+  let description = [{
+    A worklist over the ops of a function (Toy chapter 4's algorithm): an op
+    whose operands are all ranked gets its result types from its
+    ShapeInference interface; this repeats until nothing changes. The batch
+    dimension stays dynamic. Shapes that cannot agree are reported as a
+    diagnostic naming the op and the shapes; ops left unranked are reported
+    too. Finally the function's result types are updated to match its
+    return.
+  }];
+}
+
+def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Build train_step/evaluate (or grad) from an inference function";
+  let description = [{
+    Given the inference function `function` (parameters are the arguments
+    marked `layer.param`), builds in the same module:
+      - `evaluate(x..., y..., params...) -> (loss, outputs...)`
+      - with an optimizer: `train_step(x..., y..., params..., state...,
+        step) -> (loss, outputs..., new params..., new state...)`
+      - with `optimizer=none`: `grad(x..., y..., params...) -> (loss,
+        outputs..., d loss / d param...)`
+    Gradients come from a reverse sweep over the forward ops, each op
+    building its vector-Jacobian product through GradientOpInterface; the
+    pass never switches on op types. Every argument of the new functions
+    carries `layer.role` (input, target, param, state, step) and
+    `layer.name`.
+  }];
+  let dependentDialects = ["::layerc::layer::LayerDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"function", "function", "std::string", "\"predict\"",
+           "The inference function to differentiate">,
+    Option<"loss", "loss", "std::string",
+           "\"sparse_categorical_crossentropy\"",
+           "The loss applied to every output (a Keras loss name)">,
+    Option<"fromLogits", "from-logits", "bool", "false",
+           "Cross-entropies take logits instead of probabilities">,
+    Option<"optimizer", "optimizer", "std::string", "\"rmsprop\"",
+           "sgd, rmsprop, adam, or none (emit grad instead of train_step)">,
+    Option<"learningRate", "learning-rate", "double", "-1.0",
+           "Learning rate; negative selects the optimizer's Keras default "
+           "(0.01 for sgd, 0.001 otherwise)">,
+    Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"rho", "rho", "double", "0.9", "RMSprop decay">,
+    Option<"beta1", "beta-1", "double", "0.9", "Adam beta_1">,
+    Option<"beta2", "beta-2", "double", "0.999", "Adam beta_2">,
+    Option<"epsilon", "epsilon", "double", "1.0e-7",
+           "RMSprop/Adam epsilon">,
+  ];
+  let statistics = [
+    Statistic<"numGradientOps", "num-gradient-ops",
+              "Ops whose gradient rule was applied">,
+  ];
+}
+
+#endif // LAYERC_PASSES_TD

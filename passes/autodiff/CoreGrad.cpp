@@ -1,0 +1,172 @@
+//===- CoreGrad.cpp - Gradient rules of the core layers --------------------===//
+//
+// Vector-Jacobian products of Dense, Activation, Dropout, Matmul, Add,
+// Reshape and the losses, attached to the ops as external models of
+// GradientOpInterface. For y = act(x W + b): dz = act'(dy), dx = dz W^T,
+// dW = x^T dz, db = sum over the batch of dz.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/LayerOps.h"
+#include "passes/Passes.h"
+#include "passes/autodiff/GradientBuilder.h"
+
+#include "mlir/IR/DialectRegistry.h"
+
+using namespace mlir;
+using namespace layerc::layer;
+
+namespace {
+
+/// Boilerplate of an external model: forwards to a static `build` of Rule.
+template <typename Rule, typename OpTy>
+struct GradientModel
+    : GradientOpInterface::ExternalModel<GradientModel<Rule, OpTy>, OpTy> {
+  LogicalResult buildGradient(Operation *op, OpBuilder &b,
+                              ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) const {
+    operandGrads.assign(op->getNumOperands(), Value());
+    return Rule::build(cast<OpTy>(op), b, resultGrads, operandGrads);
+  }
+};
+
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool tLhs,
+             bool tRhs) {
+  auto op = createInferred<MatmulOp>(b, loc, elementTypeOf(lhs), 1, lhs, rhs,
+                                     tLhs, tRhs);
+  return op ? op.getResult() : Value();
+}
+
+struct DenseGrad {
+  static LogicalResult build(DenseOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    Location loc = op.getLoc();
+    Value x = op.getInput(), w = op.getKernel(), bias = op.getBias();
+    Value dz = dys[0];
+    if (op.getActivation() != "linear") {
+      // The pre-activation is not an SSA value of a fused dense: recompute
+      // it. (layer-autodiff splits fused denses first, so this is rare.)
+      auto z = createInferred<DenseOp>(b, loc, elementTypeOf(x), 1, x, w,
+                                       bias, b.getStringAttr("linear"));
+      if (!z)
+        return failure();
+      auto g = createInferred<ActivationGradOp>(
+          b, loc, elementTypeOf(x), 1, dz, z.getResult(), op.getResult(),
+          op.getActivationAttr());
+      if (!g)
+        return failure();
+      dz = g.getResult();
+    }
+    if (cast<ShapedType>(x.getType()).getRank() != 2)
+      return op.emitOpError("gradients of Dense on inputs of rank > 2 are not "
+                            "supported yet");
+    grads[0] = matmul(b, loc, dz, w, false, true);
+    grads[1] = matmul(b, loc, x, dz, true, false);
+    if (!grads[0] || !grads[1])
+      return failure();
+    if (bias) {
+      auto db = createInferred<ReduceSumOp>(b, loc, elementTypeOf(x), 1, dz,
+                                            b.getI64IntegerAttr(0));
+      if (!db)
+        return failure();
+      grads[2] = db.getResult();
+    }
+    return success();
+  }
+};
+
+struct ActivationGrad {
+  static LogicalResult build(ActivationOp op, OpBuilder &b,
+                             ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<ActivationGradOp>(
+        b, op.getLoc(), elementTypeOf(op.getInput()), 1, dys[0],
+        op.getInput(), op.getResult(), op.getActivationAttr());
+    if (!g)
+      return failure();
+    grads[0] = g.getResult();
+    return success();
+  }
+};
+
+/// Dropout is differentiated as what it computes in the program being
+/// differentiated: at inference, the identity.
+struct DropoutGrad {
+  static LogicalResult build(DropoutOp, OpBuilder &, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    grads[0] = dys[0];
+    return success();
+  }
+};
+
+/// C = op(A) op(B): d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, with the
+/// transposes folded into the matmul flags.
+struct MatmulGrad {
+  static LogicalResult build(MatmulOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    Location loc = op.getLoc();
+    Value a = op.getLhs(), bb = op.getRhs(), dc = dys[0];
+    bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+    grads[0] = ta ? matmul(b, loc, bb, dc, tb, true)
+                  : matmul(b, loc, dc, bb, false, !tb);
+    grads[1] = tb ? matmul(b, loc, dc, a, true, ta)
+                  : matmul(b, loc, a, dc, !ta, false);
+    return success(grads[0] && grads[1]);
+  }
+};
+
+struct AddGrad {
+  static LogicalResult build(AddOp, OpBuilder &, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    grads[0] = dys[0];
+    grads[1] = dys[0];
+    return success();
+  }
+};
+
+struct ReshapeGrad {
+  static LogicalResult build(ReshapeOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    ArrayRef<int64_t> sample = inputType.getShape().drop_front();
+    if (llvm::any_of(sample, ShapedType::isDynamic))
+      return op.emitOpError("cannot differentiate a reshape whose input has "
+                            "dynamic non-batch dimensions");
+    auto back = createInferred<ReshapeOp>(b, op.getLoc(),
+                                          inputType.getElementType(), 1,
+                                          dys[0], sample);
+    if (!back)
+      return failure();
+    grads[0] = back.getResult();
+    return success();
+  }
+};
+
+struct LossGrad {
+  static LogicalResult build(LossOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<LossGradOp>(
+        b, op.getLoc(), elementTypeOf(op.getPrediction()), 1,
+        op.getPrediction(), op.getTarget(), dys[0], op.getLossAttr(),
+        op.getFromLogits());
+    if (!g)
+      return failure();
+    grads[0] = g.getResult();
+    return success();
+  }
+};
+
+} // namespace
+
+void layerc::registerGradientInterfaces(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, LayerDialect *) {
+    DenseOp::attachInterface<GradientModel<DenseGrad, DenseOp>>(*ctx);
+    ActivationOp::attachInterface<GradientModel<ActivationGrad, ActivationOp>>(
+        *ctx);
+    DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
+    MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
+    AddOp::attachInterface<GradientModel<AddGrad, AddOp>>(*ctx);
+    ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
+    LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
+  });
+}

@@ -1,0 +1,44 @@
+//===- GradientBuilder.h - Helpers for gradient rules -----------*- C++ -*-===//
+//
+// Gradient rules build layer ops whose result types they would otherwise
+// have to recompute. `createInferred` creates an op with unranked results
+// and lets the op's own shape rule (ShapeInference) fill them in, so the
+// shape logic of every op lives in exactly one place.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_PASSES_AUTODIFF_GRADIENTBUILDER_H
+#define LAYERC_PASSES_AUTODIFF_GRADIENTBUILDER_H
+
+#include "dialect/LayerOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace layerc::layer {
+
+/// Creates `OpTy` with `numResults` unranked results of `elementType` and
+/// runs its shape rule. Returns null (after a diagnostic) if the rule fails.
+template <typename OpTy, typename... Args>
+OpTy createInferred(mlir::OpBuilder &b, mlir::Location loc,
+                    mlir::Type elementType, unsigned numResults,
+                    Args &&...args) {
+  llvm::SmallVector<mlir::Type> types(
+      numResults, mlir::UnrankedTensorType::get(elementType));
+  auto op = OpTy::create(b, loc, mlir::TypeRange(types),
+                         std::forward<Args>(args)...);
+  if (mlir::failed(llvm::cast<ShapeInference>(op.getOperation())
+                       .inferShapes())) {
+    op->erase();
+    return nullptr;
+  }
+  return op;
+}
+
+/// The element type of a tensor value.
+inline mlir::Type elementTypeOf(mlir::Value v) {
+  return llvm::cast<mlir::TensorType>(v.getType()).getElementType();
+}
+
+} // namespace layerc::layer
+
+#endif // LAYERC_PASSES_AUTODIFF_GRADIENTBUILDER_H

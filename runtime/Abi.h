@@ -1,0 +1,62 @@
+//===- Abi.h - Calling compiled functions through the memref ABI -*- C++ -*-===//
+//
+// Every function that layerc compiles is exported in destination-passing
+// style with MLIR's C interface: `_mlir_ciface_<name>(in0*, ..., out0*, ...)`
+// where each argument points to a strided memref descriptor
+//   { T *allocated; T *aligned; int64_t offset; int64_t sizes[R];
+//     int64_t strides[R]; }.
+// The runtime calls it through the packed wrapper the JIT provides
+// (`void fn(void **args)`, args[i] pointing at the i-th descriptor pointer).
+// Only dimension 0 (the batch) may be dynamic; the caller resolves it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_RUNTIME_ABI_H
+#define LAYERC_RUNTIME_ABI_H
+
+#include "runtime/Tensor.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace layerc {
+
+/// Marks a dynamic dimension in a BufferSpec shape.
+constexpr int64_t kDynamic = -1;
+
+/// The type of one argument or result of a compiled function.
+struct BufferSpec {
+  std::string name;
+  DType dtype = DType::Float32;
+  std::vector<int64_t> shape; // kDynamic for the batch dimension
+  /// The shape with every dynamic dimension replaced by `batch`.
+  std::vector<int64_t> resolve(int64_t batch) const;
+  /// "tensor<?x784xf32>"-like text for messages: "(None, 784) float32".
+  std::string str() const;
+};
+
+/// The packed entry point: args[i] points to a pointer to the i-th memref
+/// descriptor (inputs first, then outputs).
+using PackedFn = std::function<void(void **)>;
+
+/// One compiled function with its signature.
+struct CompiledFunction {
+  std::string name;
+  std::vector<BufferSpec> inputs;
+  std::vector<BufferSpec> outputs;
+  PackedFn fn;
+
+  /// Checks every input against its spec (dtype, rank, static dims, one batch
+  /// size shared by all dynamic dims), allocates outputs with the resolved
+  /// shapes and calls the function. Throws layerc::Error naming the function,
+  /// the argument and both shapes on a mismatch.
+  std::vector<Tensor> operator()(const std::vector<const Tensor *> &in) const;
+  /// The same, writing into caller-provided outputs (checked like inputs).
+  void call(const std::vector<const Tensor *> &in,
+            const std::vector<Tensor *> &out) const;
+};
+
+} // namespace layerc
+
+#endif // LAYERC_RUNTIME_ABI_H

@@ -1,0 +1,123 @@
+//===- Training.h - fit / evaluate / predict loops ---------------*- C++ -*-===//
+//
+// The host side of training: batching, shuffling, validation split, the
+// Keras-style progress bar, metrics and History. Everything numeric happens
+// in compiled functions (a TrainingProgram); this file only moves batches
+// in and out of them, so it depends on nothing of LLVM or MLIR.
+//
+// Calling conventions of the three functions of a TrainingProgram (all
+// destination-passing, see Abi.h), for I inputs, T targets, P parameters,
+// S optimizer-state buffers and O outputs:
+//   train_step(x[I], y[T], params[P], state[S], step) ->
+//              (loss, outputs[O], newParams[P], newState[S])
+//   evaluate  (x[I], y[T], params[P]) -> (loss, outputs[O])
+//   predict   (x[I], params[P]) -> (outputs[O])
+// `step` is a rank-0 float tensor holding the 1-based iteration number;
+// `loss` is a rank-0 float tensor: the mean loss over the batch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_RUNTIME_TRAINING_H
+#define LAYERC_RUNTIME_TRAINING_H
+
+#include "runtime/Abi.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace layerc {
+
+/// How a metric compares outputs[0] with targets[0].
+enum class MetricKind {
+  SparseCategoricalAccuracy, // argmax(output) == integer label
+  CategoricalAccuracy,       // argmax(output) == argmax(one-hot target)
+  BinaryAccuracy,            // (output > 0.5) == (target > 0.5), elementwise
+};
+
+struct Metric {
+  std::string name; // as reported: "accuracy"
+  MetricKind kind;
+};
+
+/// The compiled functions of one compiled model plus its layout.
+struct TrainingProgram {
+  CompiledFunction trainStep;
+  CompiledFunction evaluate;
+  CompiledFunction predict;
+  int numInputs = 1;
+  int numTargets = 1;
+  int numParams = 0;
+  int numStates = 0;
+  int numOutputs = 1;
+  std::vector<Metric> metrics;
+};
+
+/// Per-epoch values by name ("loss", "accuracy", "val_loss", ...), as Keras's
+/// History.history.
+struct History {
+  std::vector<int> epoch;
+  std::map<std::string, std::vector<double>> history;
+};
+
+/// Keras's fit() arguments (names follow Keras on purpose).
+struct FitOptions {
+  int64_t batch_size = 32;
+  int epochs = 1;
+  /// 0 = silent, 1 = progress bar, 2 = one line per epoch.
+  int verbose = 1;
+  /// Fraction of the samples, taken from the end before shuffling, used for
+  /// validation only.
+  double validation_split = 0.0;
+  bool shuffle = true;
+  /// Seed of the shuffling; a run with the same seed is reproducible.
+  uint64_t seed = 1337;
+  int initial_epoch = 0;
+};
+
+struct EvaluateOptions {
+  int64_t batch_size = 32;
+  int verbose = 1;
+};
+
+struct PredictOptions {
+  int64_t batch_size = 32;
+  int verbose = 0;
+};
+
+/// Mutable training state that a model owns across fit() calls.
+struct TrainingState {
+  std::vector<Tensor> params; // updated in place (same storage after fit)
+  std::vector<Tensor> states; // optimizer slots, zero-initialised
+  int64_t iterations = 0;     // optimizer steps taken so far
+};
+
+/// Trains for options.epochs epochs. `x` and `y` hold one tensor per input /
+/// target, all with the same number of samples along axis 0. Integer labels
+/// of any integer dtype are converted to the dtype the program expects.
+/// Throws layerc::Error on mismatched sample counts, dtypes or shapes,
+/// naming the argument and both shapes.
+History fit(const TrainingProgram &program, TrainingState &state,
+            const std::vector<Tensor> &x, const std::vector<Tensor> &y,
+            const FitOptions &options);
+
+/// Returns {loss, metric...} averaged over all samples (Keras's order).
+std::vector<double> evaluate(const TrainingProgram &program,
+                             const TrainingState &state,
+                             const std::vector<Tensor> &x,
+                             const std::vector<Tensor> &y,
+                             const EvaluateOptions &options);
+
+/// Runs predict batch by batch; returns one tensor per output, with all
+/// samples.
+std::vector<Tensor> predict(const TrainingProgram &program,
+                            const TrainingState &state,
+                            const std::vector<Tensor> &x,
+                            const PredictOptions &options);
+
+} // namespace layerc
+
+#endif // LAYERC_RUNTIME_TRAINING_H
