@@ -79,7 +79,7 @@ LogicalResult exportFunction(func::FuncOp fn) {
 }
 
 struct LayerExportFunctionsPass
-    : impl::LayerExportFunctionsBase<LayerExportFunctionsPass> {
+    : layerc::impl::LayerExportFunctionsBase<LayerExportFunctionsPass> {
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>())
       if (fn.isPublic() && !fn.isExternal() && failed(exportFunction(fn)))

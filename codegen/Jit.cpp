@@ -18,6 +18,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -106,6 +107,7 @@ LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
     module.getContext()->disableMultithreading();
     pm.enableIRPrinting();
   }
+  // `pipeline` is a pass list nested in the module pass manager.
   if (failed(parsePassPipeline(pipeline, pm)))
     return module.emitError() << "invalid pass pipeline: " << pipeline;
   return pm.run(module);
@@ -120,6 +122,12 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   registerLayercPasses();
   initializeNativeTarget();
 
+  // Diagnostics name the op and location; a dump of the op adds only noise.
+  MLIRContext *ctx = module.getContext();
+  bool printedOps = ctx->shouldPrintOpOnDiagnostic();
+  ctx->printOpOnDiagnostic(false);
+  auto restore = llvm::make_scope_exit(
+      [&] { ctx->printOpOnDiagnostic(printedOps); });
   std::string diagnostics;
   llvm::raw_string_ostream diagOS(diagnostics);
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
@@ -130,9 +138,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   });
 
   std::shared_ptr<JitModule> jit(new JitModule());
-  if (failed(runPipeline(module,
-                         "builtin.module(func.func(layer-shape-inference))",
-                         options)))
+  if (failed(runPipeline(module, "func.func(layer-shape-inference)", options)))
     return makeError(diagnostics);
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (!fn.isPublic() || fn.isExternal())

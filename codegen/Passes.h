@@ -28,7 +28,8 @@ namespace layerc {
 #include "codegen/Passes.h.inc"
 
 /// The textual pipeline from the layer dialect (tensors) to the LLVM
-/// dialect; `layerc-opt --pass-pipeline=...` accepts the same string.
+/// dialect, as a pass list to nest in a module pass manager;
+/// `layerc-opt --pass-pipeline='builtin.module(...)'` accepts it too.
 std::string layerToLLVMPipeline();
 
 /// Stage 1 of it: layer -> linalg on tensors (shape inference, lowering,

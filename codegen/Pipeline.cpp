@@ -37,7 +37,7 @@ std::string layerc::layerToLinalgPipeline() {
 }
 
 std::string layerc::layerToLLVMPipeline() {
-  return "builtin.module(" + layerToLinalgPipeline() +
+  return layerToLinalgPipeline() +
          ",layer-export-functions,"                          // 2
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "  // 3
@@ -47,7 +47,7 @@ std::string layerc::layerToLLVMPipeline() {
          "func.func(convert-linalg-to-loops),"                // 4
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm,"         // 5
-         "convert-to-llvm,reconcile-unrealized-casts)";
+         "convert-to-llvm,reconcile-unrealized-casts";
 }
 
 void layerc::registerLayercPasses() {
@@ -60,10 +60,7 @@ void layerc::registerLayercPasses() {
         "layer-to-llvm",
         "The full layerc pipeline: layer dialect to the LLVM dialect",
         [](OpPassManager &pm) {
-          std::string text = layerToLLVMPipeline();
-          // Strip "builtin.module(" ... ")" to nest into `pm`.
-          text = text.substr(15, text.size() - 16);
-          if (failed(parsePassPipeline(text, pm)))
+          if (failed(parsePassPipeline(layerToLLVMPipeline(), pm)))
             llvm::report_fatal_error("invalid built-in pipeline");
         });
   });

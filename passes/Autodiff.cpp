@@ -60,7 +60,7 @@ SmallVector<StringRef> optimizerSlots(StringRef optimizer) {
   return {};
 }
 
-struct LayerAutodiffPass : impl::LayerAutodiffBase<LayerAutodiffPass> {
+struct LayerAutodiffPass : layerc::impl::LayerAutodiffBase<LayerAutodiffPass> {
   using Base::Base;
 
   void runOnOperation() override;
@@ -72,20 +72,20 @@ private:
   Type elementType;
 
   LogicalResult analyzeForward();
-  std::string argName(unsigned i) const;
+  std::string argName(unsigned i);
   func::FuncOp createFunction(OpBuilder &b, StringRef name,
                               ArrayRef<Slot> args, ArrayRef<Slot> results);
   FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
-                                             ArrayRef<Value> inputs,
-                                             ArrayRef<Value> params);
+                                             ValueRange inputs,
+                                             ValueRange params);
   FailureOr<Value> buildLoss(OpBuilder &b, Location loc,
-                             ArrayRef<Value> outputs, ArrayRef<Value> targets);
+                             ArrayRef<Value> outputs, ValueRange targets);
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
                                                Value loss,
-                                               ArrayRef<Value> params);
+                                               ValueRange params);
   FailureOr<SmallVector<Value>> buildUpdate(OpBuilder &b, Location loc,
                                             Value param, Value grad,
-                                            ArrayRef<Value> slots, Value step);
+                                            ValueRange slots, Value step);
   LogicalResult buildEvaluate(OpBuilder &b);
   LogicalResult buildTraining(OpBuilder &b);
 };
@@ -131,7 +131,7 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   return success();
 }
 
-std::string LayerAutodiffPass::argName(unsigned i) const {
+std::string LayerAutodiffPass::argName(unsigned i) {
   if (auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr))
     return name.str();
   return "arg" + std::to_string(i);
@@ -160,8 +160,7 @@ func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry,
-                                ArrayRef<Value> inputs,
-                                ArrayRef<Value> params) {
+                                ValueRange inputs, ValueRange params) {
   IRMapping map;
   for (auto [arg, value] : llvm::zip(inputArgs, inputs))
     map.map(forward.getArgument(arg), value);
@@ -196,7 +195,7 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry,
 
 FailureOr<Value> LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
                                               ArrayRef<Value> outputs,
-                                              ArrayRef<Value> targets) {
+                                              ValueRange targets) {
   Value total;
   for (auto [out, target] : llvm::zip(outputs, targets)) {
     auto l = createInferred<LossOp>(b, out.getLoc(), elementType, 1, out,
@@ -219,7 +218,7 @@ FailureOr<Value> LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
-                                  ArrayRef<Value> params) {
+                                  ValueRange params) {
   SmallVector<Operation *> tape =
       llvm::map_to_vector(body, [](Operation &op) { return &op; });
   DenseMap<Value, Value> grads;
@@ -287,7 +286,7 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
-                               Value grad, ArrayRef<Value> slots, Value step) {
+                               Value grad, ValueRange slots, Value step) {
   double lr = learningRate >= 0 ? learningRate.getValue()
                                 : (optimizer == "sgd" ? 0.01 : 0.001);
   Operation *update = nullptr;
@@ -324,7 +323,7 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
 
   func::FuncOp fn = createFunction(b, "evaluate", args, results);
   Block &entry = fn.getBody().front();
-  auto argValues = entry.getArguments();
+  ValueRange argValues = entry.getArguments();
   size_t nIn = inputArgs.size(), nOut = targetTypes.size();
   auto outputs = cloneForward(b, entry, argValues.take_front(nIn),
                               argValues.drop_front(nIn + nOut));
@@ -334,7 +333,8 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
       buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nOut));
   if (failed(lossValue))
     return failure();
-  SmallVector<Value> returned{*lossValue};
+  SmallVector<Value> returned;
+  returned.push_back(*lossValue);
   llvm::append_range(returned, *outputs);
   func::ReturnOp::create(b, fn.getLoc(), returned);
   b.setInsertionPointAfter(fn);
@@ -373,7 +373,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   func::FuncOp fn =
       createFunction(b, gradOnly ? "grad" : "train_step", args, results);
   Block &entry = fn.getBody().front();
-  auto argValues = entry.getArguments();
+  ValueRange argValues = entry.getArguments();
   size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
          nParam = paramArgs.size();
   auto params = argValues.slice(nIn + nTgt, nParam);
@@ -388,7 +388,8 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   if (failed(grads))
     return failure();
 
-  SmallVector<Value> returned{*lossValue};
+  SmallVector<Value> returned;
+  returned.push_back(*lossValue);
   llvm::append_range(returned, *outputs);
   if (gradOnly) {
     llvm::append_range(returned, *grads);

@@ -36,7 +36,7 @@ bool operandsRanked(Operation *op) {
 }
 
 struct LayerShapeInferencePass
-    : impl::LayerShapeInferenceBase<LayerShapeInferencePass> {
+    : layerc::impl::LayerShapeInferenceBase<LayerShapeInferencePass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     llvm::SetVector<Operation *> worklist;

@@ -1,4 +1,4 @@
-//===- ProgressBar.h - Keras-style progress bar ------------------*- C++ -*-===//
+//===- ProgressBar.h - Keras-style progress bar -----------------*- C++ -*-===//
 //
 // The progress display of fit / evaluate / predict, printed as tf.keras 2's
 // Progbar does so that logs of layerc and Keras runs can be compared line by

@@ -19,7 +19,7 @@ using namespace mlir;
 using namespace layerc;
 
 namespace {
-struct LayerToLinalgPass : impl::LayerToLinalgBase<LayerToLinalgPass> {
+struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<layer::LayerDialect>();

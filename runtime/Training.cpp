@@ -1,0 +1,614 @@
+//===- Training.cpp - fit / evaluate / predict loops ----------------------===//
+//
+// The host side of Keras's training loops. Argument and sample counts,
+// label dtypes and label ranges are validated once up front, so that a user
+// error surfaces as a message naming x[i] / y[i] before the first step; an
+// out-of-range label would otherwise index past a buffer in generated code.
+// Per-argument shapes are checked by CompiledFunction on every call.
+//
+// Parameters and optimizer slots are double-buffered: train_step reads one
+// set and writes the other, and the roles swap after each step. The model
+// holds views of the original buffers, so when the loop ends (normally or
+// by an exception) the latest values are copied back into them if the last
+// step left them in the other set.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Training.h"
+#include "runtime/Error.h"
+#include "runtime/ProgressBar.h"
+
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <numeric>
+#include <random>
+
+using namespace layerc;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Argument checks
+//===----------------------------------------------------------------------===//
+
+void checkArity(const char *fn, const char *what, size_t expected,
+                size_t actual) {
+  if (expected != actual)
+    throw Error(std::string(fn) + ": expected " + std::to_string(expected) +
+                " " + what + " but got " + std::to_string(actual));
+}
+
+/// The program's functions must agree with its declared layout; the loops
+/// index their arguments by that layout.
+void checkProgram(const char *fn, const TrainingProgram &p) {
+  if (p.numInputs < 1 || p.numTargets < 1 || p.numOutputs < 1 ||
+      p.numParams < 0 || p.numStates < 0)
+    throw Error(std::string(fn) +
+                ": the program needs at least one input, target and output");
+  size_t io = p.numInputs + p.numTargets, ps = p.numParams + p.numStates;
+  auto check = [&](const CompiledFunction &f, size_t ins, size_t outs) {
+    if (f.inputs.size() != ins || f.outputs.size() != outs)
+      throw Error(std::string(fn) + ": compiled function '" + f.name +
+                  "' has " + std::to_string(f.inputs.size()) + " inputs and " +
+                  std::to_string(f.outputs.size()) +
+                  " outputs, but the program layout needs " +
+                  std::to_string(ins) + " and " + std::to_string(outs));
+  };
+  check(p.trainStep, io + ps + 1, 1 + p.numOutputs + ps);
+  check(p.evaluate, io + p.numParams, 1 + p.numOutputs);
+  check(p.predict, p.numInputs + p.numParams, p.numOutputs);
+}
+
+/// Checks that every x[i] and y[t] has the same number of samples along
+/// axis 0 and returns that number.
+int64_t checkSamples(const char *fn, const TrainingProgram &p,
+                     const std::vector<Tensor> &x,
+                     const std::vector<Tensor> *y) {
+  checkArity(fn, "input tensors (x)", p.numInputs, x.size());
+  if (y)
+    checkArity(fn, "target tensors (y)", p.numTargets, y->size());
+  std::vector<std::pair<std::string, const Tensor *>> all;
+  for (size_t i = 0; i < x.size(); ++i)
+    all.push_back({"x[" + std::to_string(i) + "]", &x[i]});
+  for (size_t i = 0; y && i < y->size(); ++i)
+    all.push_back({"y[" + std::to_string(i) + "]", &(*y)[i]});
+  for (auto &[name, t] : all)
+    if (t->rank() == 0)
+      throw Error(std::string(fn) + ": " + name +
+                  " is a scalar; it needs a sample axis (axis 0)");
+  int64_t n = x.empty() ? 0 : x[0].dim(0);
+  for (auto &[name, t] : all)
+    if (t->dim(0) != n)
+      throw Error(std::string(fn) + ": " + name + " has " +
+                  std::to_string(t->dim(0)) + " samples but x[0] has " +
+                  std::to_string(n));
+  return n;
+}
+
+void checkNotEmpty(const char *fn, int64_t samples) {
+  if (samples == 0)
+    throw Error(std::string(fn) + ": x[0] has no samples");
+}
+
+void checkBatchSize(const char *fn, int64_t batchSize) {
+  if (batchSize <= 0)
+    throw Error(std::string(fn) + ": batch_size must be positive (got " +
+                std::to_string(batchSize) + ")");
+}
+
+void checkParams(const char *fn, const TrainingProgram &p,
+                 const TrainingState &state) {
+  checkArity(fn, "parameter tensors", p.numParams, state.params.size());
+}
+
+/// Converts the targets to the dtypes `f` expects. Integer labels of any
+/// width convert freely; float targets for integer labels are refused since
+/// truncating them would hide a mistake.
+std::vector<Tensor> convertTargets(const char *fn, const TrainingProgram &p,
+                                   const CompiledFunction &f,
+                                   const std::vector<Tensor> &y) {
+  std::vector<Tensor> out;
+  for (size_t t = 0; t < y.size(); ++t) {
+    DType want = f.inputs[p.numInputs + t].dtype, have = y[t].dtype();
+    if (want != have && isFloat(have) && !isFloat(want))
+      throw Error(std::string(fn) + ": y[" + std::to_string(t) + "] is " +
+                  dtypeName(have) + " but the model expects " +
+                  dtypeName(want) + " labels; convert them with astype");
+    out.push_back(want == have ? y[t] : y[t].astype(want));
+  }
+  return out;
+}
+
+double elementAt(const Tensor &t, int64_t i) {
+  switch (t.dtype()) {
+  case DType::Float32:
+    return t.data<float>()[i];
+  case DType::Float64:
+    return t.data<double>()[i];
+  case DType::Int32:
+    return t.data<int32_t>()[i];
+  case DType::Int64:
+    return static_cast<double>(t.data<int64_t>()[i]);
+  case DType::UInt8:
+    return t.data<uint8_t>()[i];
+  }
+  return 0;
+}
+
+/// True when `target` holds class indices for `output`: one index per row,
+/// i.e. the output's shape without its class axis (or with it set to 1).
+bool isSparseTarget(const Tensor &target, const std::vector<int64_t> &output) {
+  int64_t outRank = static_cast<int64_t>(output.size());
+  if (outRank == 0)
+    return false;
+  if (target.rank() == outRank - 1)
+    return true;
+  return target.rank() == outRank && target.shape().back() == 1 &&
+         output.back() != 1;
+}
+
+/// Class indices outside [0, C) would make the compiled loss read past its
+/// logits, so they are rejected here with the first bad one named.
+void checkLabels(const char *fn, const TrainingProgram &p, const Tensor &y0) {
+  if (p.predict.outputs.empty())
+    return;
+  const BufferSpec &out = p.predict.outputs[0];
+  bool sparseMetric = false;
+  for (const Metric &m : p.metrics)
+    sparseMetric |= m.kind == MetricKind::SparseCategoricalAccuracy;
+  if ((!sparseMetric && isFloat(y0.dtype())) || !isSparseTarget(y0, out.shape))
+    return;
+  int64_t classes = out.shape.back();
+  if (classes <= 0)
+    return;
+  for (int64_t i = 0, n = y0.numel(); i < n; ++i) {
+    double v = elementAt(y0, i);
+    if (v >= 0 && v < double(classes) && v == std::floor(v))
+      continue;
+    throw Error(std::string(fn) + ": y[0] holds label " +
+                std::to_string(static_cast<long long>(v)) + " at index " +
+                std::to_string(i) + ", outside [0, " + std::to_string(classes) +
+                ") for the " + std::to_string(classes) +
+                " classes of output '" + out.name + "'");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Metrics and running averages
+//===----------------------------------------------------------------------===//
+
+int64_t argmaxRow(const Tensor &t, int64_t row, int64_t width) {
+  int64_t best = 0;
+  double bestValue = elementAt(t, row * width);
+  for (int64_t c = 1; c < width; ++c) {
+    double v = elementAt(t, row * width + c);
+    if (v > bestValue) {
+      best = c;
+      bestValue = v;
+    }
+  }
+  return best;
+}
+
+/// A sample-weighted mean, as Keras's Mean metric.
+struct Mean {
+  double sum = 0, count = 0;
+  void add(double value, double weight) {
+    sum += value * weight;
+    count += weight;
+  }
+  double value() const { return count > 0 ? sum / count : 0.0; }
+};
+
+/// Adds the per-row accuracies of one batch to `mean`.
+void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
+                      const Tensor &target, Mean &mean) {
+  int64_t width = out.rank() ? out.shape().back() : 1;
+  int64_t rows = width ? out.numel() / width : 0;
+  bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy;
+  if (target.numel() != (sparse ? rows : out.numel()))
+    throw Error(std::string(fn) + ": metric '" + m.name +
+                "' cannot compare outputs " + out.shapeString() +
+                " with targets " + target.shapeString());
+  for (int64_t r = 0; r < rows; ++r) {
+    double hit = 0;
+    if (sparse)
+      hit = argmaxRow(out, r, width) == elementAt(target, r);
+    else if (m.kind == MetricKind::CategoricalAccuracy)
+      hit = argmaxRow(out, r, width) == argmaxRow(target, r, width);
+    else
+      for (int64_t c = 0; c < width; ++c)
+        hit += (elementAt(out, r * width + c) > 0.5) ==
+               (elementAt(target, r * width + c) > 0.5);
+    mean.add(sparse || m.kind == MetricKind::CategoricalAccuracy
+                 ? hit
+                 : hit / double(width),
+             1.0);
+  }
+}
+
+/// The loss and metrics of one epoch (or one evaluation) so far.
+struct RunningLogs {
+  Mean loss;
+  std::vector<Mean> metrics;
+
+  explicit RunningLogs(size_t numMetrics) : metrics(numMetrics) {}
+
+  void add(const char *fn, const TrainingProgram &p, double batchLoss,
+           int64_t batch, const Tensor &output, const Tensor &target) {
+    loss.add(batchLoss, double(batch));
+    for (size_t i = 0; i < p.metrics.size(); ++i)
+      accumulateMetric(fn, p.metrics[i], output, target, metrics[i]);
+  }
+
+  LogValues values(const TrainingProgram &p, const std::string &prefix) const {
+    LogValues v{{prefix + "loss", loss.value()}};
+    for (size_t i = 0; i < metrics.size(); ++i)
+      v.push_back({prefix + p.metrics[i].name, metrics[i].value()});
+    return v;
+  }
+};
+
+double scalarValue(const Tensor &t) {
+  if (t.numel() != 1)
+    throw Error("expected a scalar loss but got shape " + t.shapeString());
+  return elementAt(t, 0);
+}
+
+void setScalar(Tensor &t, double value) {
+  switch (t.dtype()) {
+  case DType::Float32:
+    *t.data<float>() = static_cast<float>(value);
+    return;
+  case DType::Float64:
+    *t.data<double>() = value;
+    return;
+  case DType::Int32:
+    *t.data<int32_t>() = static_cast<int32_t>(value);
+    return;
+  case DType::Int64:
+    *t.data<int64_t>() = static_cast<int64_t>(value);
+    return;
+  case DType::UInt8:
+    *t.data<uint8_t>() = static_cast<uint8_t>(value);
+    return;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Batching
+//===----------------------------------------------------------------------===//
+
+int64_t numBatches(size_t samples, int64_t batchSize) {
+  return (static_cast<int64_t>(samples) + batchSize - 1) / batchSize;
+}
+
+/// The indices of batch `b`.
+std::vector<int64_t> batchIndices(const std::vector<int64_t> &order, int64_t b,
+                                  int64_t batchSize) {
+  size_t begin = b * batchSize;
+  size_t end = std::min(order.size(), begin + batchSize);
+  return {order.begin() + begin, order.begin() + end};
+}
+
+std::vector<Tensor> gather(const std::vector<Tensor> &ts,
+                           const std::vector<int64_t> &idx) {
+  std::vector<Tensor> out;
+  for (const Tensor &t : ts)
+    out.push_back(t.take(idx));
+  return out;
+}
+
+std::vector<int64_t> range(int64_t begin, int64_t end) {
+  std::vector<int64_t> v(end - begin);
+  std::iota(v.begin(), v.end(), begin);
+  return v;
+}
+
+/// Fisher-Yates with an unbiased bounded draw, so the order depends only on
+/// the seed and the epoch, not on the standard library's distributions.
+void shuffleOrder(std::vector<int64_t> &v, uint64_t seed, int epoch) {
+  std::seed_seq seq{uint32_t(seed), uint32_t(seed >> 32), uint32_t(epoch)};
+  std::mt19937_64 rng(seq);
+  for (size_t i = v.size(); i > 1; --i) {
+    uint64_t limit = UINT64_MAX - UINT64_MAX % i, r;
+    do
+      r = rng();
+    while (r >= limit);
+    std::swap(v[i - 1], v[r % i]);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// evaluate core
+//===----------------------------------------------------------------------===//
+
+/// Runs the evaluate function over `indices`; targets are already converted.
+RunningLogs runEvaluate(const char *fn, const TrainingProgram &p,
+                        const std::vector<Tensor> &params,
+                        const std::vector<Tensor> &x,
+                        const std::vector<Tensor> &y,
+                        const std::vector<int64_t> &indices, int64_t batchSize,
+                        ProgressBar *bar) {
+  RunningLogs logs(p.metrics.size());
+  int64_t steps = numBatches(indices.size(), batchSize);
+  for (int64_t b = 0; b < steps; ++b) {
+    std::vector<int64_t> idx = batchIndices(indices, b, batchSize);
+    std::vector<Tensor> xb = gather(x, idx), yb = gather(y, idx);
+    std::vector<const Tensor *> in;
+    for (const Tensor &t : xb)
+      in.push_back(&t);
+    for (const Tensor &t : yb)
+      in.push_back(&t);
+    for (const Tensor &t : params)
+      in.push_back(&t);
+    std::vector<Tensor> out = p.evaluate(in);
+    logs.add(fn, p, scalarValue(out[0]), idx.size(), out[1], yb[0]);
+    if (bar)
+      bar->update(b + 1, logs.values(p, ""));
+  }
+  return logs;
+}
+
+//===----------------------------------------------------------------------===//
+// fit core
+//===----------------------------------------------------------------------===//
+
+/// The double-buffered parameters and optimizer slots of one fit() call.
+class WeightBuffers {
+public:
+  WeightBuffers(const TrainingProgram &p, TrainingState &state)
+      : original(state.params) {
+    original.insert(original.end(), state.states.begin(), state.states.end());
+    current = original;
+    size_t firstNew = 1 + p.numOutputs;
+    for (size_t i = 0; i < original.size(); ++i) {
+      const BufferSpec &spec = p.trainStep.outputs[firstNew + i];
+      next.emplace_back(spec.resolve(0), spec.dtype);
+    }
+  }
+  WeightBuffers(const WeightBuffers &) = delete;
+  WeightBuffers &operator=(const WeightBuffers &) = delete;
+
+  /// Leaves the latest values in the storage the model holds views of.
+  ~WeightBuffers() {
+    for (size_t i = 0; i < original.size(); ++i)
+      if (current[i].rawData() != original[i].rawData() &&
+          current[i].nbytes() == original[i].nbytes())
+        std::memcpy(original[i].rawData(), current[i].rawData(),
+                    original[i].nbytes());
+  }
+
+  void swap() { std::swap(current, next); }
+
+  /// The latest parameters (without the optimizer slots).
+  std::vector<Tensor> params(size_t numParams) const {
+    return {current.begin(), current.begin() + numParams};
+  }
+
+  std::vector<Tensor> original, current, next;
+};
+
+/// State of one fit() call that persists across epochs.
+class Trainer {
+public:
+  Trainer(const TrainingProgram &p, TrainingState &state,
+          const std::vector<Tensor> &x, const std::vector<Tensor> &y)
+      : p(p), state(state), x(x), y(y), weights(p, state),
+        step(p.trainStep.inputs.back().resolve(1),
+             p.trainStep.inputs.back().dtype) {}
+
+  RunningLogs runEpoch(const std::vector<int64_t> &order, int64_t batchSize,
+                       ProgressBar &bar) {
+    RunningLogs logs(p.metrics.size());
+    int64_t steps = numBatches(order.size(), batchSize);
+    for (int64_t b = 0; b < steps; ++b) {
+      std::vector<int64_t> idx = batchIndices(order, b, batchSize);
+      std::vector<Tensor> xb = gather(x, idx), yb = gather(y, idx);
+      trainBatch(xb, yb);
+      logs.add("fit", p, scalarValue(results[0]), idx.size(), results[1],
+               yb[0]);
+      bar.update(b + 1, logs.values(p, ""));
+    }
+    return logs;
+  }
+
+  /// The parameters after the latest step; until fit() returns they may
+  /// live in the second buffer set rather than in state.params.
+  std::vector<Tensor> params() const { return weights.params(p.numParams); }
+
+private:
+  /// (Re)allocates loss and outputs when the batch size changes; the last
+  /// batch of an epoch may be smaller.
+  void prepareResults(int64_t batch) {
+    if (batch == resultsBatch)
+      return;
+    results.clear();
+    for (int i = 0; i <= p.numOutputs; ++i) {
+      const BufferSpec &spec = p.trainStep.outputs[i];
+      results.emplace_back(spec.resolve(batch), spec.dtype);
+    }
+    resultsBatch = batch;
+  }
+
+  void trainBatch(const std::vector<Tensor> &xb,
+                  const std::vector<Tensor> &yb) {
+    prepareResults(xb[0].dim(0));
+    setScalar(step, double(state.iterations + 1));
+    std::vector<const Tensor *> in;
+    using Group = const std::vector<Tensor> *;
+    for (Group group : {Group(&xb), Group(&yb), Group(&weights.current)})
+      for (const Tensor &t : *group)
+        in.push_back(&t);
+    in.push_back(&step);
+    std::vector<Tensor *> out;
+    for (Tensor &t : results)
+      out.push_back(&t);
+    for (Tensor &t : weights.next)
+      out.push_back(&t);
+    p.trainStep.call(in, out);
+    weights.swap();
+    ++state.iterations;
+  }
+
+  const TrainingProgram &p;
+  TrainingState &state;
+  const std::vector<Tensor> &x, &y;
+  WeightBuffers weights;
+  Tensor step;
+  std::vector<Tensor> results;
+  int64_t resultsBatch = -1;
+};
+
+void checkFitOptions(const FitOptions &o) {
+  checkBatchSize("fit", o.batch_size);
+  if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
+    throw Error("fit: validation_split must be in [0, 1) (got " +
+                std::to_string(o.validation_split) + ")");
+}
+
+/// Optimizer slots start at zero; a state without them gets them here.
+void initStates(const TrainingProgram &p, TrainingState &state) {
+  if (state.states.empty() && p.numStates > 0) {
+    size_t first = p.numInputs + p.numTargets + p.numParams;
+    for (int i = 0; i < p.numStates; ++i) {
+      const BufferSpec &spec = p.trainStep.inputs[first + i];
+      state.states.emplace_back(spec.resolve(0), spec.dtype);
+    }
+  }
+  checkArity("fit", "optimizer state tensors", p.numStates,
+             state.states.size());
+}
+
+/// Keras's split: the last floor(n * split) samples, before any shuffling.
+int64_t validationCount(int64_t n, double split) {
+  int64_t val = static_cast<int64_t>(std::floor(double(n) * split));
+  if (split > 0 && (val == 0 || val == n))
+    throw Error("fit: validation_split=" + std::to_string(split) + " of " +
+                std::to_string(n) +
+                " samples leaves an empty training or validation set");
+  return val;
+}
+
+void record(History &h, int epoch, const LogValues &values) {
+  h.epoch.push_back(epoch);
+  for (const auto &[name, value] : values)
+    h.history[name].push_back(value);
+}
+
+} // namespace
+
+History layerc::fit(const TrainingProgram &program, TrainingState &state,
+                    const std::vector<Tensor> &x, const std::vector<Tensor> &y,
+                    const FitOptions &options) {
+  checkProgram("fit", program);
+  checkFitOptions(options);
+  int64_t n = checkSamples("fit", program, x, &y);
+  checkNotEmpty("fit", n);
+  checkParams("fit", program, state);
+  initStates(program, state);
+  std::vector<Tensor> targets =
+      convertTargets("fit", program, program.trainStep, y);
+  checkLabels("fit", program, targets[0]);
+  int64_t nVal = validationCount(n, options.validation_split);
+  std::vector<Tensor> valTargets = targets;
+  if (nVal > 0)
+    valTargets = convertTargets("fit", program, program.evaluate, y);
+
+  Trainer trainer(program, state, x, targets);
+  History history;
+  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+    if (options.verbose > 0)
+      std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
+    std::vector<int64_t> order = range(0, n - nVal);
+    if (options.shuffle)
+      shuffleOrder(order, options.seed, epoch);
+    int64_t steps = numBatches(order.size(), options.batch_size);
+    ProgressBar bar(steps, options.verbose);
+    LogValues values =
+        trainer.runEpoch(order, options.batch_size, bar).values(program, "");
+    if (nVal > 0) {
+      LogValues val =
+          runEvaluate("fit", program, trainer.params(), x, valTargets,
+                      range(n - nVal, n), options.batch_size, nullptr)
+              .values(program, "val_");
+      values.insert(values.end(), val.begin(), val.end());
+    }
+    bar.update(steps, values, /*finalize=*/true);
+    record(history, epoch, values);
+  }
+  return history;
+}
+
+std::vector<double> layerc::evaluate(const TrainingProgram &program,
+                                     const TrainingState &state,
+                                     const std::vector<Tensor> &x,
+                                     const std::vector<Tensor> &y,
+                                     const EvaluateOptions &options) {
+  checkProgram("evaluate", program);
+  checkBatchSize("evaluate", options.batch_size);
+  int64_t n = checkSamples("evaluate", program, x, &y);
+  checkNotEmpty("evaluate", n);
+  checkParams("evaluate", program, state);
+  std::vector<Tensor> targets =
+      convertTargets("evaluate", program, program.evaluate, y);
+  checkLabels("evaluate", program, targets[0]);
+  int64_t steps = numBatches(n, options.batch_size);
+  ProgressBar bar(steps, options.verbose);
+  RunningLogs logs = runEvaluate("evaluate", program, state.params, x, targets,
+                                 range(0, n), options.batch_size, &bar);
+  LogValues values = logs.values(program, "");
+  bar.update(steps, values, /*finalize=*/true);
+  std::vector<double> result;
+  for (const auto &v : values)
+    result.push_back(v.second);
+  return result;
+}
+
+namespace {
+
+/// Full-size result tensors for predict; outputs must be batched on axis 0.
+std::vector<Tensor> allocatePredictions(const TrainingProgram &p, int64_t n) {
+  std::vector<Tensor> results;
+  for (const BufferSpec &spec : p.predict.outputs) {
+    if (spec.shape.empty() || spec.shape[0] != kDynamic)
+      throw Error("predict: output '" + spec.name + "' has shape " +
+                  spec.str() + "; predictions need a batch (None) axis 0");
+    results.emplace_back(spec.resolve(n), spec.dtype);
+  }
+  return results;
+}
+
+} // namespace
+
+std::vector<Tensor> layerc::predict(const TrainingProgram &program,
+                                    const TrainingState &state,
+                                    const std::vector<Tensor> &x,
+                                    const PredictOptions &options) {
+  checkProgram("predict", program);
+  checkBatchSize("predict", options.batch_size);
+  int64_t n = checkSamples("predict", program, x, nullptr);
+  checkParams("predict", program, state);
+  std::vector<Tensor> results = allocatePredictions(program, n);
+  std::vector<int64_t> order = range(0, n);
+  int64_t steps = numBatches(n, options.batch_size);
+  ProgressBar bar(steps, options.verbose);
+  for (int64_t b = 0; b < steps; ++b) {
+    std::vector<int64_t> idx = batchIndices(order, b, options.batch_size);
+    std::vector<Tensor> xb = gather(x, idx);
+    std::vector<const Tensor *> in;
+    for (const Tensor &t : xb)
+      in.push_back(&t);
+    for (const Tensor &t : state.params)
+      in.push_back(&t);
+    std::vector<Tensor> out = program.predict(in);
+    for (size_t o = 0; o < out.size(); ++o)
+      std::memcpy(static_cast<std::byte *>(results[o].rawData()) +
+                      b * options.batch_size * (out[o].nbytes() / idx.size()),
+                  out[o].rawData(), out[o].nbytes());
+    bar.update(b + 1, {});
+  }
+  bar.update(steps, {}, /*finalize=*/true);
+  return results;
+}
