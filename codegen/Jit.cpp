@@ -100,8 +100,40 @@ LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
   return success();
 }
 
-LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
-                          const JitOptions &options) {
+} // namespace
+
+JitModule::~JitModule() = default;
+
+namespace {
+/// Collects every diagnostic emitted in a context while it lives, without
+/// op dumps (the location and message name the layer and the shapes).
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(MLIRContext *ctx)
+      : ctx(ctx), printedOps(ctx->shouldPrintOpOnDiagnostic()),
+        os(text), handler(ctx, [this](Diagnostic &d) {
+          os << d.getLocation() << ": " << d << "\n";
+          for (Diagnostic &note : d.getNotes())
+            os << note.getLocation() << ": note: " << note << "\n";
+          return success();
+        }) {
+    ctx->printOpOnDiagnostic(false);
+  }
+  ~DiagnosticCollector() { ctx->printOpOnDiagnostic(printedOps); }
+  llvm::Error error(llvm::StringRef what) {
+    return makeError(what.str() + (text.empty() ? "" : ":\n" + text));
+  }
+
+private:
+  MLIRContext *ctx;
+  bool printedOps;
+  std::string text;
+  llvm::raw_string_ostream os;
+  ScopedDiagnosticHandler handler;
+};
+
+LogicalResult runPasses(ModuleOp module, llvm::StringRef pipeline,
+                        const JitOptions &options) {
   PassManager pm(module.getContext());
   if (options.printIRAfterAll) {
     module.getContext()->disableMultithreading();
@@ -112,44 +144,36 @@ LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
     return module.emitError() << "invalid pass pipeline: " << pipeline;
   return pm.run(module);
 }
-
 } // namespace
 
-JitModule::~JitModule() = default;
+llvm::Error layerc::runPipeline(ModuleOp module, llvm::StringRef pipeline,
+                                const JitOptions &options) {
+  registerLayercPasses();
+  DiagnosticCollector diagnostics(module.getContext());
+  if (failed(runPasses(module, pipeline, options)))
+    return diagnostics.error("the pass pipeline failed");
+  return llvm::Error::success();
+}
 
 llvm::Expected<std::shared_ptr<JitModule>>
 JitModule::compile(ModuleOp module, const JitOptions &options) {
   registerLayercPasses();
   initializeNativeTarget();
 
-  // Diagnostics name the op and location; a dump of the op adds only noise.
-  MLIRContext *ctx = module.getContext();
-  bool printedOps = ctx->shouldPrintOpOnDiagnostic();
-  ctx->printOpOnDiagnostic(false);
-  auto restore = llvm::make_scope_exit(
-      [&] { ctx->printOpOnDiagnostic(printedOps); });
-  std::string diagnostics;
-  llvm::raw_string_ostream diagOS(diagnostics);
-  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
-    diagOS << d.getLocation() << ": " << d << "\n";
-    for (Diagnostic &note : d.getNotes())
-      diagOS << note.getLocation() << ": note: " << note << "\n";
-    return success();
-  });
-
+  DiagnosticCollector diagnostics(module.getContext());
   std::shared_ptr<JitModule> jit(new JitModule());
-  if (failed(runPipeline(module, "func.func(layer-shape-inference)", options)))
-    return makeError(diagnostics);
+  if (failed(runPasses(module, "func.func(layer-shape-inference)", options)))
+    return diagnostics.error("shape inference failed");
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (!fn.isPublic() || fn.isExternal())
       continue;
     CompiledFunction f;
     if (failed(readSignature(fn, f)))
-      return makeError(diagnostics);
+      return diagnostics.error("unsupported function signature");
     jit->functions.emplace(f.name, std::move(f));
   }
-  if (failed(runPipeline(module, layerToLLVMPipeline(), options)))
-    return makeError(diagnostics);
+  if (failed(runPasses(module, layerToLLVMPipeline(), options)))
+    return diagnostics.error("lowering to LLVM failed");
 
   auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!tmBuilder)
@@ -163,7 +187,8 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
-    return llvm::joinErrors(makeError(diagnostics), engine.takeError());
+    return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
+                            engine.takeError());
   jit->engine = std::move(*engine);
 
   for (auto &[name, f] : jit->functions) {

@@ -55,6 +55,12 @@ private:
   std::map<std::string, CompiledFunction> functions;
 };
 
+/// Runs a textual pass list (nested in a module pass manager, e.g.
+/// "func.func(layer-shape-inference),layer-autodiff{optimizer=adam}") on
+/// `module`; the error carries every diagnostic, locations included.
+llvm::Error runPipeline(mlir::ModuleOp module, llvm::StringRef pipeline,
+                       const JitOptions &options = {});
+
 /// Makes the host target available to LLVM (idempotent).
 void initializeNativeTarget();
 

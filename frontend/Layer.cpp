@@ -1,0 +1,192 @@
+//===- Layer.cpp - Symbolic tensors, layers and their calls ----------------===//
+//
+// Naming follows Keras (dense, dense_1, ...; inputs input_1, input_2, ...),
+// initializers follow Keras's defaults (glorot_uniform kernels, zero
+// biases) from one seeded generator so that a model is reproducible.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Layer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <random>
+
+using namespace layerc;
+
+namespace {
+
+std::mt19937_64 &generator() {
+  static std::mt19937_64 gen(1337);
+  return gen;
+}
+
+/// "Dense" -> "dense", "GlobalAveragePooling2D" -> "global_average_pooling2d".
+std::string snakeCase(const std::string &name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (i > 0 && !std::isupper(static_cast<unsigned char>(name[i - 1])))
+        out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// A unique name for a layer of `base` name: base, base_1, base_2, ...
+std::string uniqueName(const std::string &base, bool startAtOne) {
+  static std::map<std::string, int> counts;
+  int n = counts[base]++;
+  if (startAtOne)
+    return base + "_" + std::to_string(n + 1);
+  return n == 0 ? base : base + "_" + std::to_string(n);
+}
+
+} // namespace
+
+void layerc::setRandomSeed(uint64_t seed) { generator().seed(seed); }
+
+const std::vector<int64_t> &SymbolicTensor::shape() const {
+  if (!node_)
+    throw Error("SymbolicTensor: use of an empty tensor (not produced by "
+                "Input() or a layer call)");
+  return node_->outputShapes.at(index_);
+}
+
+std::string SymbolicTensor::shapeString() const {
+  return formatShape(shape());
+}
+
+DType SymbolicTensor::dtype() const { return node_->dtype; }
+
+Layer::Layer(const std::string &className, const std::string &name)
+    : name_(name.empty() ? uniqueName(snakeCase(className), false) : name) {}
+
+Layer::~Layer() = default;
+
+int64_t Layer::countParams() const {
+  int64_t n = 0;
+  for (const Weight &w : weights_)
+    n += w.value.numel();
+  return n;
+}
+
+std::vector<Tensor> Layer::getWeights() const {
+  std::vector<Tensor> out;
+  for (const Weight &w : weights_)
+    out.push_back(w.value.clone());
+  return out;
+}
+
+void Layer::setWeights(const std::vector<Tensor> &values) {
+  if (values.size() != weights_.size())
+    throw Error("Layer " + name_ + " expects " +
+                std::to_string(weights_.size()) + " weights, but received " +
+                std::to_string(values.size()));
+  for (size_t i = 0; i < values.size(); ++i) {
+    Tensor &dst = weights_[i].value;
+    if (values[i].shape() != dst.shape())
+      throw Error("Layer " + name_ + " weight '" + weights_[i].name +
+                  "' has shape " + dst.shapeString() +
+                  ", but the provided value has shape " +
+                  values[i].shapeString());
+    Tensor src = values[i].astype(dst.dtype());
+    // Copy into the existing storage: compiled models hold views of it.
+    std::copy_n(static_cast<const std::byte *>(src.rawData()), src.nbytes(),
+                static_cast<std::byte *>(dst.rawData()));
+  }
+}
+
+void Layer::build(const std::vector<std::vector<int64_t>> &) {}
+
+Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
+                         const std::string &initializer, bool trainable) {
+  Tensor value(shape, DType::Float32);
+  float *data = value.data<float>();
+  if (initializer == "glorot_uniform") {
+    // fan_in/fan_out of a (..., in, out) kernel, as Keras computes them.
+    int64_t receptive = 1;
+    for (size_t i = 0; i + 2 < shape.size(); ++i)
+      receptive *= shape[i];
+    double fanIn = shape.size() >= 2 ? shape[shape.size() - 2] * receptive
+                                     : static_cast<double>(shape[0]);
+    double fanOut = shape.size() >= 2 ? shape.back() * receptive
+                                      : static_cast<double>(shape[0]);
+    double limit = std::sqrt(6.0 / (fanIn + fanOut));
+    std::uniform_real_distribution<double> dist(-limit, limit);
+    for (int64_t i = 0; i < value.numel(); ++i)
+      data[i] = static_cast<float>(dist(generator()));
+  } else if (initializer == "ones") {
+    std::fill_n(data, value.numel(), 1.0f);
+  } else if (initializer != "zeros") {
+    throw Error("Layer " + name_ + ": unknown initializer '" + initializer +
+                "' (expected glorot_uniform, zeros or ones)");
+  }
+  weights_.push_back({name, value, trainable});
+  return weights_.back();
+}
+
+void Layer::incompatible(int input, const std::string &what,
+                         const std::vector<int64_t> &shape) const {
+  throw Error("Input " + std::to_string(input) + " of layer \"" + name_ +
+              "\" is incompatible with the layer: " + what +
+              ". Full shape received: " + formatShape(shape));
+}
+
+std::vector<SymbolicTensor>
+Layer::call(const std::vector<SymbolicTensor> &inputs) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const SymbolicTensor &t : inputs)
+    shapes.push_back(t.shape());
+  auto outputShapes = computeOutputShapes(shapes);
+  if (!built_) {
+    build(shapes);
+    built_ = true;
+  }
+  auto node = std::make_shared<Node>();
+  node->layer = shared_from_this();
+  node->inputs = inputs;
+  node->outputShapes = std::move(outputShapes);
+  node->dtype = inputs.empty() ? DType::Float32 : inputs.front().dtype();
+  std::vector<SymbolicTensor> outputs;
+  for (size_t i = 0; i < node->outputShapes.size(); ++i)
+    outputs.emplace_back(node, static_cast<int>(i));
+  return outputs;
+}
+
+InputLayer::InputLayer(std::vector<int64_t> shape, DType dtype,
+                       const std::string &name)
+    : Layer("InputLayer", name.empty() ? uniqueName("input", true) : name) {
+  (void)dtype;
+  (void)shape;
+}
+
+std::vector<std::vector<int64_t>>
+InputLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &) {
+  throw Error("InputLayer " + name() + " cannot be called on tensors");
+}
+
+SymbolicTensor layerc::Input(std::vector<int64_t> shape, InputOptions options) {
+  for (int64_t d : shape)
+    if (d <= 0)
+      throw Error("Input: every dimension of shape must be positive, got " +
+                  formatShape(shape));
+  if (options.dtype != DType::Float32 && options.dtype != DType::Int32)
+    throw Error(std::string("Input: dtype ") + dtypeName(options.dtype) +
+                " is not supported yet (float32 or int32)");
+  auto layer =
+      std::make_shared<InputLayer>(shape, options.dtype, options.name);
+  auto node = std::make_shared<Node>();
+  node->layer = layer;
+  std::vector<int64_t> full{-1};
+  full.insert(full.end(), shape.begin(), shape.end());
+  node->outputShapes = {full};
+  node->dtype = options.dtype;
+  return SymbolicTensor(node, 0);
+}

@@ -1,0 +1,125 @@
+//===- MLIRGen.cpp - From a model's graph to the layer dialect -------------===//
+//
+// One function, `predict(inputs..., params...) -> outputs...`: inputs are
+// named after their Input layers, parameters "<layer>/<weight>" and marked
+// `layer.param` (what layer-autodiff differentiates). Nodes are emitted in
+// the model's topological order, each by its own layer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/MLIRGen.h"
+#include "frontend/Model.h"
+
+#include "dialect/LayerOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace layerc;
+
+mlir::Location MLIRGenState::loc(const Layer &layer) {
+  return mlir::NameLoc::get(builder.getStringAttr(layer.name()));
+}
+
+mlir::Value MLIRGenState::value(const SymbolicTensor &t) const {
+  auto it = values.find(t.node().get());
+  if (it == values.end())
+    throw Error("internal error: tensor used before its layer was emitted");
+  return it->second.at(t.index());
+}
+
+const std::vector<mlir::Value> &
+MLIRGenState::weights(const Layer &layer) const {
+  static const std::vector<mlir::Value> none;
+  auto it = weightArgs.find(&layer);
+  return it == weightArgs.end() ? none : it->second;
+}
+
+mlir::RankedTensorType
+MLIRGenState::tensorType(const std::vector<int64_t> &shape, DType dtype) {
+  std::vector<int64_t> dims;
+  for (int64_t d : shape)
+    dims.push_back(d < 0 ? mlir::ShapedType::kDynamic : d);
+  mlir::Type element;
+  switch (dtype) {
+  case DType::Float32:
+    element = builder.getF32Type();
+    break;
+  case DType::Float64:
+    element = builder.getF64Type();
+    break;
+  case DType::Int32:
+    element = builder.getI32Type();
+    break;
+  default:
+    throw Error(std::string("MLIRGen: dtype ") + dtypeName(dtype) +
+                " is not supported");
+  }
+  return mlir::RankedTensorType::get(dims, element);
+}
+
+mlir::RankedTensorType MLIRGenState::resultType(const Node &node, int i) {
+  return tensorType(node.outputShapes.at(i), node.dtype);
+}
+
+void MLIRGenState::define(const Node &node, mlir::ValueRange results) {
+  values[&node] = std::vector<mlir::Value>(results.begin(), results.end());
+}
+
+void InputLayer::emit(MLIRGenState &, const Node &) const {
+  // Inputs are function arguments, bound by emitModel().
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
+                                                    mlir::MLIRContext *ctx) {
+  ctx->loadDialect<layer::LayerDialect, mlir::func::FuncDialect>();
+  MLIRGenState state(ctx);
+  mlir::OpBuilder &b = state.builder;
+  auto module = mlir::ModuleOp::create(
+      mlir::NameLoc::get(b.getStringAttr(model.name())));
+
+  std::vector<mlir::Type> argTypes;
+  std::vector<std::string> argNames;
+  std::vector<bool> isParam;
+  for (const SymbolicTensor &in : model.inputs()) {
+    argTypes.push_back(state.tensorType(in.shape(), in.dtype()));
+    argNames.push_back(in.node()->layer->name());
+    isParam.push_back(false);
+  }
+  for (const auto &layer : model.layers())
+    for (const Weight &w : layer->weights()) {
+      argTypes.push_back(state.tensorType(w.value.shape(), w.value.dtype()));
+      argNames.push_back(layer->name() + "/" + w.name);
+      isParam.push_back(w.trainable);
+    }
+  std::vector<mlir::Type> resultTypes;
+  for (const SymbolicTensor &out : model.outputs())
+    resultTypes.push_back(state.tensorType(out.shape(), out.dtype()));
+
+  b.setInsertionPointToEnd(module.getBody());
+  auto fn = mlir::func::FuncOp::create(
+      b, module.getLoc(), "predict", b.getFunctionType(argTypes, resultTypes));
+  for (size_t i = 0; i < argNames.size(); ++i) {
+    fn.setArgAttr(i, "layer.name", b.getStringAttr(argNames[i]));
+    if (isParam[i])
+      fn.setArgAttr(i, "layer.param", b.getUnitAttr());
+  }
+  mlir::Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+
+  size_t arg = 0;
+  for (const SymbolicTensor &in : model.inputs())
+    state.define(*in.node(), entry->getArgument(arg++));
+  for (const auto &layer : model.layers())
+    for (size_t w = 0; w < layer->weights().size(); ++w)
+      state.weightArgs[layer.get()].push_back(entry->getArgument(arg++));
+
+  for (const auto &node : model.nodes())
+    if (!state.values.count(node.get()))
+      node->layer->emit(state, *node);
+
+  std::vector<mlir::Value> results;
+  for (const SymbolicTensor &out : model.outputs())
+    results.push_back(state.value(out));
+  mlir::func::ReturnOp::create(b, module.getLoc(), results);
+  return module;
+}

@@ -1,0 +1,376 @@
+//===- Model.cpp - Functional models: summary, compile, fit ----------------===//
+//
+// The graph walk (a depth-first post-order from the outputs, so every node
+// follows its inputs), Keras's summary table, and compile(): MLIRGen, then
+// layer-autodiff configured from the loss and optimizer, then the JIT. The
+// compiled functions share the layers' weight storage, so fit() updates the
+// weights that getWeights() and the layers see.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Model.h"
+#include "frontend/MLIRGen.h"
+
+#include "codegen/Jit.h"
+#include "dialect/LayerOps.h"
+#include "codegen/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <iostream>
+#include <set>
+#include <sstream>
+
+using namespace layerc;
+
+//===----------------------------------------------------------------------===//
+// Losses and optimizers
+//===----------------------------------------------------------------------===//
+
+Loss losses::SparseCategoricalCrossentropy(CrossentropyOptions options) {
+  return Loss("sparse_categorical_crossentropy", options.from_logits);
+}
+Loss losses::CategoricalCrossentropy(CrossentropyOptions options) {
+  return Loss("categorical_crossentropy", options.from_logits);
+}
+Loss losses::MeanSquaredError() { return Loss("mean_squared_error", false); }
+
+Optimizer::Optimizer(const char *kerasName) {
+  std::string n = kerasName;
+  if (n == "sgd")
+    *this = optimizers::SGD();
+  else if (n == "rmsprop")
+    *this = optimizers::RMSprop();
+  else if (n == "adam")
+    *this = optimizers::Adam();
+  else
+    throw Error("unknown optimizer '" + n + "' (expected sgd, rmsprop, adam)");
+}
+
+Optimizer optimizers::SGD(SGDOptions o) {
+  Optimizer opt;
+  opt.name = "sgd";
+  opt.learning_rate = o.learning_rate;
+  opt.momentum = o.momentum;
+  return opt;
+}
+Optimizer optimizers::RMSprop(RMSpropOptions o) {
+  Optimizer opt;
+  opt.name = "rmsprop";
+  opt.learning_rate = o.learning_rate;
+  opt.rho = o.rho;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
+Optimizer optimizers::Adam(AdamOptions o) {
+  Optimizer opt;
+  opt.name = "adam";
+  opt.learning_rate = o.learning_rate;
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
+
+//===----------------------------------------------------------------------===//
+// Graph
+//===----------------------------------------------------------------------===//
+
+namespace layerc {
+/// What compile() produced: the program and the training state.
+class CompiledModel {
+public:
+  TrainingProgram program;
+  TrainingState state;
+};
+} // namespace layerc
+
+Model::Model(SymbolicTensor input, SymbolicTensor output, std::string name)
+    : Model(std::vector<SymbolicTensor>{input},
+            std::vector<SymbolicTensor>{output}, std::move(name)) {}
+
+Model::Model(std::vector<SymbolicTensor> inputs,
+             std::vector<SymbolicTensor> outputs, std::string name)
+    : name_(name.empty() ? "model" : std::move(name)),
+      inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+  if (inputs_.empty() || outputs_.empty())
+    throw Error("Model " + name_ + ": needs at least one input and output");
+  std::set<const Node *> inputNodes, visited;
+  for (const SymbolicTensor &in : inputs_) {
+    if (!dynamic_cast<const InputLayer *>(in.node()->layer.get()))
+      throw Error("Model " + name_ +
+                  ": inputs must come from Input(), but one comes from layer " +
+                  in.node()->layer->name());
+    inputNodes.insert(in.node().get());
+  }
+  std::function<void(const std::shared_ptr<Node> &)> visit =
+      [&](const std::shared_ptr<Node> &node) {
+        if (!visited.insert(node.get()).second)
+          return;
+        if (dynamic_cast<const InputLayer *>(node->layer.get()) &&
+            !inputNodes.count(node.get()))
+          throw Error("Model " + name_ +
+                      ": graph disconnected: cannot obtain value for tensor " +
+                      node->layer->name() +
+                      ", which is not among the model's inputs");
+        for (const SymbolicTensor &in : node->inputs)
+          visit(in.node());
+        nodes_.push_back(node);
+      };
+  for (const SymbolicTensor &in : inputs_)
+    visit(in.node());
+  for (const SymbolicTensor &out : outputs_)
+    visit(out.node());
+  std::set<const Layer *> seen;
+  for (const auto &node : nodes_)
+    if (seen.insert(node->layer.get()).second)
+      layers_.push_back(node->layer);
+}
+
+Model::~Model() = default;
+
+std::shared_ptr<Layer> Model::getLayer(const std::string &name) const {
+  for (const auto &layer : layers_)
+    if (layer->name() == name)
+      return layer;
+  throw Error("Model " + name_ + " has no layer named '" + name + "'");
+}
+
+int64_t Model::countParams() const {
+  int64_t n = 0;
+  for (const auto &layer : layers_)
+    n += layer->countParams();
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// Summary
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// 55050 -> "55,050".
+std::string thousands(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+/// One row of Keras's table: columns end at 29, 55 and 65.
+std::string row(const std::vector<std::string> &fields) {
+  static const size_t positions[] = {29, 55, 65};
+  std::string line = " ";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    line += fields[i];
+    if (line.size() >= positions[i])
+      line = line.substr(0, positions[i] - 1);
+    line.resize(positions[i], ' ');
+  }
+  return line;
+}
+} // namespace
+
+void Model::summary(std::ostream &os) const {
+  const std::string rule(65, '_'), thick(65, '=');
+  os << "Model: \"" << name_ << "\"\n" << rule << "\n";
+  os << row({"Layer (type)", "Output Shape", "Param #"}) << "\n";
+  os << thick << "\n";
+  int64_t trainable = 0, total = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer &layer = *layers_[i];
+    std::string shapes;
+    for (const auto &node : nodes_)
+      if (node->layer.get() == &layer) {
+        shapes = formatShape(node->outputShapes[0]);
+        break;
+      }
+    if (dynamic_cast<const InputLayer *>(&layer))
+      shapes = "[" + shapes + "]";
+    os << row({layer.name() + " (" + layer.className() + ")", shapes,
+               std::to_string(layer.countParams())})
+       << "\n";
+    if (i + 1 < layers_.size())
+      os << std::string(65, ' ') << "\n";
+    for (const Weight &w : layer.weights()) {
+      total += w.value.numel();
+      if (w.trainable)
+        trainable += w.value.numel();
+    }
+  }
+  os << thick << "\n";
+  os << "Total params: " << thousands(total) << "\n";
+  os << "Trainable params: " << thousands(trainable) << "\n";
+  os << "Non-trainable params: " << thousands(total - trainable) << "\n";
+  os << rule << "\n";
+}
+
+void Model::summary() const { summary(std::cout); }
+
+//===----------------------------------------------------------------------===//
+// Compile
+//===----------------------------------------------------------------------===//
+
+namespace {
+mlir::DialectRegistry &compilerRegistry() {
+  static mlir::DialectRegistry registry = [] {
+    mlir::DialectRegistry r;
+    registerCompilerDialects(r);
+    return r;
+  }();
+  return registry;
+}
+
+std::string autodiffOptions(const CompileOptions &o) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "layer-autodiff{function=predict loss=" << o.loss.name
+     << " from-logits=" << (o.loss.from_logits ? "true" : "false")
+     << " optimizer=" << o.optimizer.name
+     << " learning-rate=" << o.optimizer.learning_rate
+     << " momentum=" << o.optimizer.momentum << " rho=" << o.optimizer.rho
+     << " beta-1=" << o.optimizer.beta_1 << " beta-2=" << o.optimizer.beta_2
+     << " epsilon=" << o.optimizer.epsilon << "}";
+  return os.str();
+}
+
+/// Keras's choice of accuracy for the loss and output shape.
+MetricKind accuracyFor(const CompileOptions &o,
+                       const std::vector<int64_t> &outputShape) {
+  if (!outputShape.empty() && outputShape.back() == 1)
+    return MetricKind::BinaryAccuracy;
+  if (o.loss.name == "sparse_categorical_crossentropy")
+    return MetricKind::SparseCategoricalAccuracy;
+  return MetricKind::CategoricalAccuracy;
+}
+} // namespace
+
+std::string Model::toMLIR() const {
+  mlir::MLIRContext ctx(compilerRegistry());
+  auto module = emitModel(*this, &ctx);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return text;
+}
+
+void Model::compile(const CompileOptions &options) {
+  if (!layer::parseLoss(options.loss.name))
+    throw Error("Model " + name_ + ": unknown loss '" + options.loss.name +
+                "' (expected one of " + layer::knownLosses() + ")");
+  auto compiled = std::make_unique<CompiledModel>();
+  TrainingProgram &program = compiled->program;
+  for (const std::string &metric : options.metrics) {
+    if (metric != "accuracy" && metric != "acc")
+      throw Error("Model " + name_ + ": unknown metric '" + metric +
+                  "' (supported: accuracy)");
+    program.metrics.push_back(
+        {"accuracy", accuracyFor(options, outputs_[0].shape())});
+  }
+
+  mlir::MLIRContext ctx(compilerRegistry());
+  mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
+  if (llvm::Error err = runPipeline(*module, "func.func(layer-shape-inference)," +
+                                                 autodiffOptions(options)))
+    throw Error("Model " + name_ + ": building the training step failed: " +
+                llvm::toString(std::move(err)));
+  auto jit = JitModule::compile(*module);
+  if (!jit)
+    throw Error("Model " + name_ + ": compilation failed: " +
+                llvm::toString(jit.takeError()));
+  auto lookup = [&](const char *fn) {
+    std::optional<CompiledFunction> f = (*jit)->lookup(fn);
+    if (!f)
+      throw Error(std::string("internal error: no compiled '") + fn + "'");
+    return *f;
+  };
+  program.trainStep = lookup("train_step");
+  program.evaluate = lookup("evaluate");
+  program.predict = lookup("predict");
+  program.numInputs = static_cast<int>(inputs_.size());
+  program.numTargets = static_cast<int>(outputs_.size());
+  program.numOutputs = static_cast<int>(outputs_.size());
+  for (const auto &layer : layers_)
+    for (Weight &w : layer->weights())
+      if (w.trainable)
+        compiled->state.params.push_back(w.value);
+  program.numParams = static_cast<int>(compiled->state.params.size());
+  program.numStates = static_cast<int>(program.trainStep.inputs.size()) -
+                      program.numInputs - program.numTargets -
+                      program.numParams - 1;
+  compiled_ = std::move(compiled);
+}
+
+//===----------------------------------------------------------------------===//
+// Training and inference
+//===----------------------------------------------------------------------===//
+
+void Model::requireCompiled(const char *what) const {
+  if (!compiled_)
+    throw Error(std::string("Model ") + name_ + ": you must call compile() "
+                "before " + what + "()");
+}
+
+Tensor Model::prepareInput(const Tensor &x, const char *what) const {
+  const std::vector<int64_t> &want = inputs_[0].shape();
+  bool ok = x.rank() == static_cast<int64_t>(want.size());
+  for (size_t i = 1; ok && i < want.size(); ++i)
+    ok = x.dim(static_cast<int64_t>(i)) == want[i];
+  if (!ok)
+    throw Error(std::string(what) + ": input '" +
+                inputs_[0].node()->layer->name() + "' of model " + name_ +
+                " expects shape " + formatShape(want) + ", but got " +
+                x.shapeString());
+  if (x.dtype() == inputs_[0].dtype())
+    return x;
+  return x.astype(inputs_[0].dtype());
+}
+
+History Model::fit(const Tensor &x, const Tensor &y,
+                   const FitOptions &options) {
+  requireCompiled("fit");
+  return layerc::fit(compiled_->program, compiled_->state,
+                     {prepareInput(x, "fit")}, {y}, options);
+}
+
+std::vector<double> Model::evaluate(const Tensor &x, const Tensor &y,
+                                    const EvaluateOptions &options) {
+  requireCompiled("evaluate");
+  return layerc::evaluate(compiled_->program, compiled_->state,
+                          {prepareInput(x, "evaluate")}, {y}, options);
+}
+
+Tensor Model::predict(const Tensor &x, const PredictOptions &options) {
+  requireCompiled("predict");
+  return layerc::predict(compiled_->program, compiled_->state,
+                         {prepareInput(x, "predict")}, options)
+      .front();
+}
+
+std::vector<Tensor> Model::getWeights() const {
+  std::vector<Tensor> out;
+  for (const auto &layer : layers_)
+    for (Tensor &t : layer->getWeights())
+      out.push_back(t);
+  return out;
+}
+
+void Model::setWeights(const std::vector<Tensor> &weights) {
+  size_t expected = 0;
+  for (const auto &layer : layers_)
+    expected += layer->weights().size();
+  if (weights.size() != expected)
+    throw Error("Model " + name_ + " expects " + std::to_string(expected) +
+                " weight arrays, but received " +
+                std::to_string(weights.size()));
+  size_t next = 0;
+  for (const auto &layer : layers_) {
+    size_t n = layer->weights().size();
+    layer->setWeights(std::vector<Tensor>(weights.begin() + next,
+                                          weights.begin() + next + n));
+    next += n;
+  }
+}

@@ -1,0 +1,140 @@
+//===- Model.h - Functional models: summary, compile, fit -------*- C++ -*-===//
+//
+// Model(inputs, outputs, name) walks the graph of layer calls between them.
+// compile() turns it into native code in process: MLIRGen -> layer dialect,
+// layer-autodiff for the loss and optimizer -> the one compiler pipeline ->
+// JIT. fit/evaluate/predict then run in the runtime with no compiler
+// involved. Names and defaults follow Keras.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_FRONTEND_MODEL_H
+#define LAYERC_FRONTEND_MODEL_H
+
+#include "frontend/Layer.h"
+#include "runtime/Training.h"
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace layerc {
+
+/// A loss by Keras name; build it with the functions in `losses`.
+struct Loss {
+  std::string name = "mean_squared_error";
+  bool from_logits = false;
+  Loss() = default;
+  Loss(const char *kerasName) : name(kerasName) {}
+  Loss(std::string kerasName, bool fromLogits)
+      : name(std::move(kerasName)), from_logits(fromLogits) {}
+};
+
+namespace losses {
+struct CrossentropyOptions {
+  bool from_logits = false;
+};
+Loss SparseCategoricalCrossentropy(CrossentropyOptions options = {});
+Loss CategoricalCrossentropy(CrossentropyOptions options = {});
+Loss MeanSquaredError();
+} // namespace losses
+
+/// An optimizer and its hyper-parameters (Keras defaults per kind).
+struct Optimizer {
+  std::string name = "rmsprop";
+  double learning_rate = 0.001;
+  double momentum = 0.0;
+  double rho = 0.9;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  Optimizer() = default;
+  /// "sgd", "rmsprop" or "adam" with Keras's defaults.
+  Optimizer(const char *kerasName);
+};
+
+namespace optimizers {
+struct SGDOptions {
+  double learning_rate = 0.01;
+  double momentum = 0.0;
+};
+struct RMSpropOptions {
+  double learning_rate = 0.001;
+  double rho = 0.9;
+  double epsilon = 1e-7;
+};
+struct AdamOptions {
+  double learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+};
+Optimizer SGD(SGDOptions options = {});
+Optimizer RMSprop(RMSpropOptions options = {});
+Optimizer Adam(AdamOptions options = {});
+} // namespace optimizers
+
+struct CompileOptions {
+  Loss loss;
+  Optimizer optimizer;
+  std::vector<std::string> metrics;
+};
+
+class CompiledModel;
+
+class Model {
+public:
+  Model(SymbolicTensor input, SymbolicTensor output, std::string name = "");
+  Model(std::vector<SymbolicTensor> inputs,
+        std::vector<SymbolicTensor> outputs, std::string name = "");
+  ~Model();
+
+  const std::string &name() const { return name_; }
+  const std::vector<SymbolicTensor> &inputs() const { return inputs_; }
+  const std::vector<SymbolicTensor> &outputs() const { return outputs_; }
+  /// Every layer of the model in topological order (inputs first).
+  const std::vector<std::shared_ptr<Layer>> &layers() const {
+    return layers_;
+  }
+  /// Every call node in topological order.
+  const std::vector<std::shared_ptr<Node>> &nodes() const { return nodes_; }
+  /// The layer named `name`; throws layerc::Error if there is none.
+  std::shared_ptr<Layer> getLayer(const std::string &name) const;
+
+  int64_t countParams() const;
+  /// Prints Keras's summary table (to std::cout by default).
+  void summary(std::ostream &os) const;
+  void summary() const;
+
+  /// The model in the layer dialect, as text (what compile() compiles).
+  std::string toMLIR() const;
+
+  /// Compiles predict/evaluate/train_step to native code (JIT).
+  void compile(const CompileOptions &options);
+  bool compiled() const { return compiled_ != nullptr; }
+
+  History fit(const Tensor &x, const Tensor &y, const FitOptions &options = {});
+  /// Returns {loss, metrics...}.
+  std::vector<double> evaluate(const Tensor &x, const Tensor &y,
+                               const EvaluateOptions &options = {});
+  Tensor predict(const Tensor &x, const PredictOptions &options = {});
+
+  /// Every weight of every layer, in layer order (Keras's get_weights()).
+  std::vector<Tensor> getWeights() const;
+  void setWeights(const std::vector<Tensor> &weights);
+
+private:
+  void requireCompiled(const char *what) const;
+  Tensor prepareInput(const Tensor &x, const char *what) const;
+
+  std::string name_;
+  std::vector<SymbolicTensor> inputs_, outputs_;
+  std::vector<std::shared_ptr<Layer>> layers_;
+  std::vector<std::shared_ptr<Node>> nodes_;
+  std::unique_ptr<CompiledModel> compiled_;
+};
+
+} // namespace layerc
+
+#endif // LAYERC_FRONTEND_MODEL_H

@@ -1,0 +1,218 @@
+//===- Core.cpp - Core and merging layers ----------------------------------===//
+//
+// Shape rules and messages follow Keras (the user sees these before any
+// compilation); each layer emits exactly one op of the layer dialect, whose
+// verifier checks the same rule again on the IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/layers/Core.h"
+#include "frontend/MLIRGen.h"
+
+#include "dialect/LayerOps.h"
+
+using namespace layerc;
+
+namespace {
+
+int64_t product(const std::vector<int64_t> &dims, size_t from) {
+  int64_t n = 1;
+  for (size_t i = from; i < dims.size(); ++i)
+    n *= dims[i];
+  return n;
+}
+
+void checkActivation(const std::string &layer, const std::string &name) {
+  if (!layer::parseActivation(name))
+    throw Error("Layer " + layer + ": unknown activation '" + name +
+                "' (expected one of " + layer::knownActivations() + ")");
+}
+
+void checkSingleInput(const Layer &l,
+                      const std::vector<std::vector<int64_t>> &in) {
+  if (in.size() != 1)
+    throw Error("Layer " + l.name() + " expects 1 input, but it received " +
+                std::to_string(in.size()) + " input tensors");
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Dense
+//===----------------------------------------------------------------------===//
+
+DenseLayer::DenseLayer(int64_t units, DenseOptions options)
+    : Layer("Dense", options.name), units_(units),
+      options_(std::move(options)) {
+  if (units <= 0)
+    throw Error("Layer " + name() +
+                ": units must be a positive integer, got " +
+                std::to_string(units));
+  checkActivation(name(), options_.activation);
+}
+
+std::vector<std::vector<int64_t>> DenseLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  const std::vector<int64_t> &shape = in[0];
+  if (shape.size() < 2)
+    incompatible(0,
+                 "expected min_ndim=2, found ndim=" +
+                     std::to_string(shape.size()),
+                 shape);
+  if (built()) {
+    int64_t expected = weights()[0].value.dim(0);
+    if (shape.back() != expected)
+      incompatible(0,
+                   "expected axis -1 of input shape to have value " +
+                       std::to_string(expected) +
+                       ", but received input with shape " + formatShape(shape),
+                   shape);
+  }
+  std::vector<int64_t> out = shape;
+  out.back() = units_;
+  return {out};
+}
+
+void DenseLayer::build(const std::vector<std::vector<int64_t>> &in) {
+  addWeight("kernel", {in[0].back(), units_}, "glorot_uniform");
+  if (options_.use_bias)
+    addWeight("bias", {units_}, "zeros");
+}
+
+void DenseLayer::emit(MLIRGenState &state, const Node &node) const {
+  const auto &w = state.weights(*this);
+  mlir::Value bias = w.size() > 1 ? w[1] : mlir::Value();
+  auto op = layer::DenseOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]), w[0], bias,
+      state.builder.getStringAttr(options_.activation));
+  state.define(node, op->getResults());
+}
+
+layers::Dense::Dense(int64_t units, DenseOptions options)
+    : LayerHandle(std::make_shared<DenseLayer>(units, std::move(options))) {}
+
+//===----------------------------------------------------------------------===//
+// Activation, Dropout, Reshape
+//===----------------------------------------------------------------------===//
+
+ActivationLayer::ActivationLayer(std::string activation, std::string name)
+    : Layer("Activation", name), activation_(std::move(activation)) {
+  checkActivation(this->name(), activation_);
+}
+
+std::vector<std::vector<int64_t>> ActivationLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  return {in[0]};
+}
+
+void ActivationLayer::emit(MLIRGenState &state, const Node &node) const {
+  auto op = layer::ActivationOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]), state.builder.getStringAttr(activation_));
+  state.define(node, op->getResults());
+}
+
+layers::Activation::Activation(std::string activation,
+                               ActivationOptions options)
+    : LayerHandle(std::make_shared<ActivationLayer>(std::move(activation),
+                                                    options.name)) {}
+
+DropoutLayer::DropoutLayer(double rate, std::string name)
+    : Layer("Dropout", name), rate_(rate) {
+  if (!(rate >= 0.0 && rate < 1.0))
+    throw Error("Layer " + this->name() +
+                ": rate must be a float in the range [0, 1), got " +
+                std::to_string(rate));
+}
+
+std::vector<std::vector<int64_t>> DropoutLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  return {in[0]};
+}
+
+void DropoutLayer::emit(MLIRGenState &state, const Node &node) const {
+  auto op = layer::DropoutOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]), state.builder.getF64FloatAttr(rate_));
+  state.define(node, op->getResults());
+}
+
+layers::Dropout::Dropout(double rate, DropoutOptions options)
+    : LayerHandle(std::make_shared<DropoutLayer>(rate, options.name)) {}
+
+ReshapeLayer::ReshapeLayer(std::vector<int64_t> targetShape, std::string name)
+    : Layer("Reshape", name), target_(std::move(targetShape)) {
+  for (int64_t d : target_)
+    if (d <= 0)
+      throw Error("Layer " + this->name() +
+                  ": target_shape dimensions must be positive, got " +
+                  formatShape(target_));
+}
+
+std::vector<std::vector<int64_t>> ReshapeLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  if (product(in[0], 1) != product(target_, 0))
+    incompatible(0,
+                 "total size of the input (" +
+                     std::to_string(product(in[0], 1)) +
+                     " per sample) does not match target_shape " +
+                     formatShape(target_) + " (" +
+                     std::to_string(product(target_, 0)) + ")",
+                 in[0]);
+  std::vector<int64_t> out{in[0][0]};
+  out.insert(out.end(), target_.begin(), target_.end());
+  return {out};
+}
+
+void ReshapeLayer::emit(MLIRGenState &state, const Node &node) const {
+  auto op = layer::ReshapeOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]),
+      state.builder.getDenseI64ArrayAttr(target_));
+  state.define(node, op->getResults());
+}
+
+layers::Reshape::Reshape(std::vector<int64_t> targetShape,
+                         ReshapeOptions options)
+    : LayerHandle(std::make_shared<ReshapeLayer>(std::move(targetShape),
+                                                 options.name)) {}
+
+//===----------------------------------------------------------------------===//
+// Merging
+//===----------------------------------------------------------------------===//
+
+AddLayer::AddLayer(std::string name) : Layer("Add", name) {}
+
+std::vector<std::vector<int64_t>>
+AddLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
+  if (in.size() < 2)
+    throw Error("Layer " + name() +
+                " should be called on a list of at least 2 inputs, got " +
+                std::to_string(in.size()));
+  for (size_t i = 1; i < in.size(); ++i)
+    if (in[i] != in[0])
+      throw Error("Layer " + name() +
+                  " expects inputs of the same shape, got " +
+                  formatShape(in[0]) + " and " + formatShape(in[i]) +
+                  " (input " + std::to_string(i) + ")");
+  return {in[0]};
+}
+
+void AddLayer::emit(MLIRGenState &state, const Node &node) const {
+  mlir::Value sum = state.value(node.inputs[0]);
+  for (size_t i = 1; i < node.inputs.size(); ++i)
+    sum = layer::AddOp::create(state.builder, state.loc(*this),
+                               state.resultType(node), sum,
+                               state.value(node.inputs[i]));
+  state.define(node, sum);
+}
+
+SymbolicTensor layers::add(const std::vector<SymbolicTensor> &inputs,
+                           const std::string &name) {
+  return std::make_shared<AddLayer>(name)->call(inputs).front();
+}
