@@ -32,4 +32,19 @@ def LayerExportFunctions : Pass<"layer-export-functions", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LayerContractionLoopOrder
+    : Pass<"layer-contraction-loop-order", "::mlir::func::FuncOp"> {
+  let summary = "Put the reduction loop of matmuls outside the column loop";
+  let description = [{
+    A matmul-like contraction iterates (m, n, k); as loops, the innermost k
+    is a serial floating-point reduction that LLVM cannot vectorize. This
+    pass generalizes each such contraction and interchanges it to
+    (m, k, n), so the innermost loop streams contiguous rows of the
+    right-hand side and the result, and LLVM's loop vectorizer turns it into
+    SIMD code. A stop-gap until the tiled and vectorized CPU pipeline (see
+    shared/PERF-NOTES.md) replaces naive loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // LAYERC_CODEGEN_PASSES_TD

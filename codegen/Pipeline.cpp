@@ -4,8 +4,9 @@
 // layerc-run, layerc-opt --pass-pipeline) runs these same strings.
 //
 //   1. layer level: infer shapes (every later stage needs static sample
-//      shapes), then lower each layer op to linalg on tensors and fuse
-//      element-wise producers into consumers.
+//      shapes), then lower each layer op to linalg on tensors, fuse
+//      element-wise producers into consumers and order matmul loops so
+//      that LLVM vectorizes the innermost one.
 //   2. ABI: public functions become destination-passing C entry points.
 //   3. Bufferize the whole module at once (identity layouts, so no
 //      runtime-library copies are needed), then insert deallocations.
@@ -33,7 +34,8 @@ using namespace mlir;
 std::string layerc::layerToLinalgPipeline() {
   return "func.func(layer-shape-inference),"   // 1
          "layer-to-linalg,canonicalize,cse,"   // 1
-         "func.func(linalg-fuse-elementwise-ops),canonicalize";
+         "func.func(linalg-fuse-elementwise-ops),canonicalize,"
+         "func.func(layer-contraction-loop-order)";
 }
 
 std::string layerc::layerToLLVMPipeline() {
