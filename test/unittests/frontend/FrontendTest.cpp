@@ -1,0 +1,206 @@
+//===- FrontendTest.cpp - The functional API, end to end -------------------===//
+//
+// Graph building and its errors (before anything compiles), Keras's summary,
+// and compiled predict/fit against independent hand-written references.
+//
+//===----------------------------------------------------------------------===//
+
+#include "layerc/layerc.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+using namespace layerc;
+
+namespace {
+
+/// The message of the layerc::Error that `fn` throws ("" if none).
+template <typename Fn> std::string errorOf(Fn &&fn) {
+  try {
+    fn();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+Model mlp() {
+  auto inputs = Input({784});
+  auto x = layers::Dense(64, {.activation = "relu"})(inputs);
+  x = layers::Dense(64, {.activation = "relu"})(x);
+  auto outputs = layers::Dense(10)(x);
+  return Model(inputs, outputs, "mnist_model");
+}
+
+TEST(FrontendTest, InputShapeAndDtype) {
+  auto inputs = Input({784});
+  EXPECT_EQ(inputs.shapeString(), "(None, 784)");
+  EXPECT_EQ(inputs.dtype(), DType::Float32);
+  EXPECT_EQ(inputs.shape(), (std::vector<int64_t>{-1, 784}));
+}
+
+TEST(FrontendTest, SummaryOfTheGuidesMLP) {
+  Model model = mlp();
+  std::ostringstream os;
+  model.summary(os);
+  std::string text = os.str();
+  EXPECT_NE(text.find("Model: \"mnist_model\""), std::string::npos) << text;
+  EXPECT_NE(text.find("Total params: 55,050\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Trainable params: 55,050\n"), std::string::npos);
+  EXPECT_NE(text.find("Non-trainable params: 0\n"), std::string::npos);
+  EXPECT_NE(text.find("(None, 64)                50240"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(None, 10)                650"), std::string::npos);
+  EXPECT_EQ(model.countParams(), 55050);
+  EXPECT_EQ(model.layers().size(), 4u);
+}
+
+TEST(FrontendTest, AutomaticNamesAreUniquePerClass) {
+  layers::Dense a(3), b(3);
+  EXPECT_EQ(a->name().rfind("dense", 0), 0u);
+  EXPECT_NE(a->name(), b->name());
+  layers::Dense named(3, {.name = "head"});
+  EXPECT_EQ(named->name(), "head");
+}
+
+TEST(FrontendTest, DenseOnTheWrongWidthNamesLayerAndShapes) {
+  layers::Dense d(4, {.name = "classifier"});
+  d(Input({5})); // builds a (5, 4) kernel
+  std::string msg = errorOf([&] { d(Input({6})); });
+  EXPECT_NE(msg.find("\"classifier\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected axis -1 of input shape to have value 5"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("(None, 6)"), std::string::npos) << msg;
+}
+
+TEST(FrontendTest, DenseOnARank1InputIsRefused) {
+  auto labels = Input({}); // (None,): one scalar per sample
+  EXPECT_EQ(labels.shapeString(), "(None,)");
+  std::string msg =
+      errorOf([&] { layers::Dense(2, {.name = "head"})(labels); });
+  EXPECT_NE(msg.find("\"head\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected min_ndim=2, found ndim=1"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("(None,)"), std::string::npos) << msg;
+  msg = errorOf([] { layers::Dense(0, {.name = "zero_units"}); });
+  EXPECT_NE(msg.find("units must be a positive integer"), std::string::npos)
+      << msg;
+}
+
+TEST(FrontendTest, UnknownActivationIsRefused) {
+  std::string msg =
+      errorOf([] { layers::Dense(2, {.activation = "relu6", .name = "d"}); });
+  EXPECT_NE(msg.find("unknown activation 'relu6'"), std::string::npos) << msg;
+}
+
+TEST(FrontendTest, AddRejectsMismatchedShapes) {
+  auto a = Input({4}), b = Input({5});
+  std::string msg = errorOf([&] { layers::add({a, b}); });
+  EXPECT_NE(msg.find("(None, 4) and (None, 5)"), std::string::npos) << msg;
+}
+
+TEST(FrontendTest, FitBeforeCompileAndWrongLabelCount) {
+  Model model = mlp();
+  Tensor x({8, 784}), y({7}, DType::Int32);
+  EXPECT_NE(errorOf([&] { model.fit(x, y); }).find("compile()"),
+            std::string::npos);
+  model.compile({.loss = losses::SparseCategoricalCrossentropy(
+                     {.from_logits = true}),
+                 .optimizer = optimizers::RMSprop()});
+  std::string msg = errorOf([&] { model.fit(x, y, {.verbose = 0}); });
+  EXPECT_NE(msg.find("7"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("8"), std::string::npos) << msg;
+  Tensor wrongWidth({8, 783});
+  msg = errorOf([&] { model.fit(wrongWidth, Tensor({8}, DType::Int32)); });
+  EXPECT_NE(msg.find("(None, 784)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(8, 783)"), std::string::npos) << msg;
+}
+
+TEST(FrontendTest, MissingDatasetSaysWhichPackage) {
+  std::string msg = errorOf(
+      [] { datasets::fashion_mnist::loadData("/nonexistent/fashion"); });
+  EXPECT_NE(msg.find("dataset-fashion-mnist"), std::string::npos) << msg;
+}
+
+/// predict() of a compiled model equals a hand-written forward pass.
+TEST(FrontendTest, PredictMatchesReference) {
+  auto inputs = Input({3});
+  auto h = layers::Dense(4, {.activation = "tanh"})(inputs);
+  auto outputs = layers::Dense(2, {.activation = "softmax"})(h);
+  Model model(inputs, outputs, "tiny");
+  model.compile({.loss = "categorical_crossentropy", .optimizer = "sgd"});
+
+  std::vector<Tensor> w = model.getWeights();
+  ASSERT_EQ(w.size(), 4u);
+  std::mt19937 gen(7);
+  std::normal_distribution<float> dist;
+  for (Tensor &t : w)
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t.data<float>()[i] = dist(gen);
+  model.setWeights(w);
+
+  Tensor x({5, 3});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = dist(gen);
+  Tensor y = model.predict(x);
+  ASSERT_EQ(y.shape(), (std::vector<int64_t>{5, 2}));
+
+  const float *k0 = w[0].data<float>(), *b0 = w[1].data<float>();
+  const float *k1 = w[2].data<float>(), *b1 = w[3].data<float>();
+  for (int n = 0; n < 5; ++n) {
+    double hidden[4], logits[2];
+    for (int j = 0; j < 4; ++j) {
+      double s = b0[j];
+      for (int i = 0; i < 3; ++i)
+        s += x.data<float>()[n * 3 + i] * k0[i * 4 + j];
+      hidden[j] = std::tanh(s);
+    }
+    for (int j = 0; j < 2; ++j) {
+      logits[j] = b1[j];
+      for (int i = 0; i < 4; ++i)
+        logits[j] += hidden[i] * k1[i * 2 + j];
+    }
+    double m = std::max(logits[0], logits[1]);
+    double z = std::exp(logits[0] - m) + std::exp(logits[1] - m);
+    for (int j = 0; j < 2; ++j)
+      EXPECT_NEAR(y.data<float>()[n * 2 + j], std::exp(logits[j] - m) / z,
+                  1e-5);
+  }
+}
+
+/// fit() learns a linearly separable problem and updates the layers'
+/// weights in place.
+TEST(FrontendTest, FitLearnsAndUpdatesWeights) {
+  auto inputs = Input({2});
+  auto outputs = layers::Dense(2)(inputs);
+  Model model(inputs, outputs, "separable");
+  model.compile({.loss = losses::SparseCategoricalCrossentropy(
+                     {.from_logits = true}),
+                 .optimizer = optimizers::Adam({.learning_rate = 0.05}),
+                 .metrics = {"accuracy"}});
+  std::vector<Tensor> before = model.getWeights();
+  const int n = 256;
+  Tensor x({n, 2}), y({n}, DType::Int32);
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (int i = 0; i < n; ++i) {
+    float a = dist(gen), b = dist(gen);
+    x.data<float>()[2 * i] = a;
+    x.data<float>()[2 * i + 1] = b;
+    y.data<int32_t>()[i] = a + b > 0 ? 1 : 0;
+  }
+  History h = model.fit(x, y, {.batch_size = 32, .epochs = 20, .verbose = 0});
+  ASSERT_EQ(h.history["loss"].size(), 20u);
+  EXPECT_LT(h.history["loss"].back(), h.history["loss"].front());
+  std::vector<double> scores = model.evaluate(x, y, {.verbose = 0});
+  ASSERT_EQ(scores.size(), 2u);
+  EXPECT_GT(scores[1], 0.95);
+  std::vector<Tensor> after = model.getWeights();
+  EXPECT_NE(before[0].data<float>()[0], after[0].data<float>()[0]);
+}
+
+} // namespace
