@@ -232,7 +232,8 @@ class Layer_OptimizerOp<string mnemonic> :
 def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   let summary = "Keras SGD: v = momentum * v - lr * g; w += v";
   let description = [{
-    With `momentum = 0` this is `w -= lr * g` (the velocity stays zero).
+    With `momentum = 0` this is `w -= lr * g`; the velocity result is then
+    `-lr * g` and never read back into the parameter.
 
     ```mlir
     %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}

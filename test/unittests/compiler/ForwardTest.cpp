@@ -1,0 +1,612 @@
+//===- ForwardTest.cpp - Forward numerics of compiled layer ops -----------===//
+//
+// Every forward op of the layer dialect, JIT-compiled in float64 and compared
+// with a naive reference written here (plain loops, no shared code with the
+// lowering): Dense with each activation, with and without bias, Activation
+// on rank 2 and 3, Add, Reshape, Dropout and the three Keras losses. Also the
+// errors a user sees: a shape error at compile time and a wrong-shaped
+// argument at call time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompilerTestUtil.h"
+
+#include <gmock/gmock.h>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace layerc;
+using namespace layerc::test;
+using ::testing::HasSubstr;
+
+namespace {
+
+constexpr double kRtol = 1e-10;
+constexpr double kAtol = 1e-12;
+const char *const kActivations[] = {"linear", "relu", "sigmoid", "tanh",
+                                    "softmax"};
+
+//===----------------------------------------------------------------------===//
+// Reference implementations
+//===----------------------------------------------------------------------===//
+
+/// Applies `act` to `z`, whose last axis has `last` elements.
+std::vector<double> refActivation(std::vector<double> z, const std::string &act,
+                                  int64_t last) {
+  if (act == "softmax") {
+    for (size_t row = 0; row < z.size(); row += last) {
+      double m = -INFINITY;
+      for (int64_t j = 0; j < last; ++j)
+        m = std::max(m, z[row + j]);
+      double s = 0;
+      for (int64_t j = 0; j < last; ++j)
+        s += std::exp(z[row + j] - m);
+      for (int64_t j = 0; j < last; ++j)
+        z[row + j] = std::exp(z[row + j] - m) / s;
+    }
+    return z;
+  }
+  for (double &v : z) {
+    if (act == "relu")
+      v = v > 0 ? v : 0;
+    else if (act == "sigmoid")
+      v = 1 / (1 + std::exp(-v));
+    else if (act == "tanh")
+      v = std::tanh(v);
+    else
+      EXPECT_EQ(act, "linear");
+  }
+  return z;
+}
+
+/// act(x k + b) for x of `rows` x `in` (leading axes flattened).
+std::vector<double> refDense(const std::vector<double> &x,
+                             const std::vector<double> &k,
+                             const std::vector<double> *bias, int64_t rows,
+                             int64_t in, int64_t out, const std::string &act) {
+  std::vector<double> z(rows * out, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o) {
+      double s = bias ? (*bias)[o] : 0.0;
+      for (int64_t i = 0; i < in; ++i)
+        s += x[r * in + i] * k[i * out + o];
+      z[r * out + o] = s;
+    }
+  return refActivation(z, act, out);
+}
+
+/// Keras cross-entropy of one row: `t` against predictions `p` (logits when
+/// `fromLogits`, else probabilities normalised by their sum and clipped).
+double refCrossEntropyRow(const double *p, const double *t, int64_t n,
+                          bool fromLogits) {
+  double loss = 0;
+  if (fromLogits) {
+    double m = -INFINITY;
+    for (int64_t j = 0; j < n; ++j)
+      m = std::max(m, p[j]);
+    double s = 0;
+    for (int64_t j = 0; j < n; ++j)
+      s += std::exp(p[j] - m);
+    double logSum = m + std::log(s);
+    for (int64_t j = 0; j < n; ++j)
+      loss -= t[j] * (p[j] - logSum);
+    return loss;
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j)
+    sum += p[j];
+  for (int64_t j = 0; j < n; ++j) {
+    double q = std::clamp(p[j] / sum, 1e-7, 1 - 1e-7);
+    loss -= t[j] * std::log(q);
+  }
+  return loss;
+}
+
+/// Mean cross-entropy over `batch` rows of `n` classes.
+double refCategorical(const std::vector<double> &p,
+                      const std::vector<double> &t, int64_t batch, int64_t n,
+                      bool fromLogits) {
+  double total = 0;
+  for (int64_t b = 0; b < batch; ++b)
+    total += refCrossEntropyRow(&p[b * n], &t[b * n], n, fromLogits);
+  return total / batch;
+}
+
+std::vector<double> oneHot(const std::vector<int32_t> &labels, int64_t n) {
+  std::vector<double> t(labels.size() * n, 0.0);
+  for (size_t b = 0; b < labels.size(); ++b)
+    t[b * n + labels[b]] = 1.0;
+  return t;
+}
+
+class ForwardTest : public CompilerTest {
+protected:
+  std::mt19937 rng{20240611u};
+};
+
+//===----------------------------------------------------------------------===//
+// Core
+//===----------------------------------------------------------------------===//
+
+TEST_F(ForwardTest, DenseEveryActivationWithAndWithoutBias) {
+  const char *tmpl = R"mlir(
+func.func @dense_${ACT}_bias(%x: tensor<?x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = "${ACT}"} : (tensor<?x7xf64>, tensor<7x5xf64>, tensor<5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @dense_${ACT}_nobias(%x: tensor<?x7xf64>, %k: tensor<7x5xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k {activation = "${ACT}"} : (tensor<?x7xf64>, tensor<7x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir";
+  std::string ir;
+  for (const char *act : kActivations)
+    ir += fill(tmpl, {{"ACT", act}});
+  auto jit = build(ir);
+  ASSERT_TRUE(jit);
+
+  for (const char *act : kActivations)
+    for (bool withBias : {true, false})
+      for (int64_t batch : {1, 3}) {
+        std::string name =
+            std::string("dense_") + act + (withBias ? "_bias" : "_nobias");
+        SCOPED_TRACE(name + " batch " + std::to_string(batch));
+        Tensor x = randomTensor(rng, {batch, 7}, -2, 2);
+        Tensor k = randomTensor(rng, {7, 5});
+        Tensor b = randomTensor(rng, {5});
+        std::vector<Tensor> args = {x, k};
+        if (withBias)
+          args.push_back(b);
+        std::vector<Tensor> out = call(lookup(*jit, name), args);
+        ASSERT_EQ(out.size(), 1u);
+        std::vector<double> bv = values(b);
+        expectClose(out[0],
+                    refDense(values(x), values(k), withBias ? &bv : nullptr,
+                             batch, 7, 5, act),
+                    {batch, 5}, kRtol, kAtol, name);
+      }
+}
+
+TEST_F(ForwardTest, DenseLargerOddSizes) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x33xf64>, %k: tensor<33x17xf64>, %b: tensor<17xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = "relu"} : (tensor<?x33xf64>, tensor<33x17xf64>, tensor<17xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor x = randomTensor(rng, {37, 33});
+  Tensor k = randomTensor(rng, {33, 17});
+  Tensor b = randomTensor(rng, {17});
+  std::vector<double> bv = values(b);
+  expectClose(call(lookup(*jit, "f"), {x, k, b})[0],
+              refDense(values(x), values(k), &bv, 37, 33, 17, "relu"), {37, 17},
+              kRtol, kAtol, "dense 37x33 -> 17");
+}
+
+TEST_F(ForwardTest, DenseOnRank3InputActsOnLastAxis) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = "softmax"} : (tensor<?x3x7xf64>, tensor<7x5xf64>, tensor<5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor x = randomTensor(rng, {2, 3, 7}, -2, 2);
+  Tensor k = randomTensor(rng, {7, 5});
+  Tensor b = randomTensor(rng, {5});
+  std::vector<Tensor> out = call(lookup(*jit, "f"), {x, k, b});
+  std::vector<double> bv = values(b);
+  expectClose(out[0], refDense(values(x), values(k), &bv, 6, 7, 5, "softmax"),
+              {2, 3, 5}, kRtol, kAtol, "dense rank 3");
+}
+
+TEST_F(ForwardTest, DenseFloat32) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x7xf32>, %k: tensor<7x5xf32>, %b: tensor<5xf32>) -> tensor<*xf32> {
+  %0 = layer.dense %x, %k, %b {activation = "tanh"} : (tensor<?x7xf32>, tensor<7x5xf32>, tensor<5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor x = randomTensor(rng, {3, 7}, -2, 2);
+  Tensor k = randomTensor(rng, {7, 5});
+  Tensor b = randomTensor(rng, {5});
+  std::vector<Tensor> out = call(lookup(*jit, "f"), {x.astype(DType::Float32),
+                                                     k.astype(DType::Float32),
+                                                     b.astype(DType::Float32)});
+  ASSERT_EQ(out[0].dtype(), DType::Float32);
+  // The reference uses the float32-rounded inputs, in double.
+  std::vector<double> bv =
+      values(b.astype(DType::Float32).astype(DType::Float64));
+  std::vector<double> ref =
+      refDense(values(x.astype(DType::Float32).astype(DType::Float64)),
+               values(k.astype(DType::Float32).astype(DType::Float64)), &bv, 3,
+               7, 5, "tanh");
+  expectClose(out[0].astype(DType::Float64), ref, {3, 5}, 1e-5, 1e-6,
+              "dense f32");
+}
+
+TEST_F(ForwardTest, ActivationEveryKindOnRank2And3) {
+  const char *tmpl = R"mlir(
+func.func @act_${ACT}_r2(%x: tensor<?x6xf64>) -> tensor<*xf64> {
+  %0 = layer.activation %x {activation = "${ACT}"} : (tensor<?x6xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @act_${ACT}_r3(%x: tensor<?x3x4xf64>) -> tensor<*xf64> {
+  %0 = layer.activation %x {activation = "${ACT}"} : (tensor<?x3x4xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir";
+  std::string ir;
+  for (const char *act : kActivations)
+    ir += fill(tmpl, {{"ACT", act}});
+  auto jit = build(ir);
+  ASSERT_TRUE(jit);
+  for (const char *act : kActivations)
+    for (int64_t batch : {1, 3}) {
+      SCOPED_TRACE(std::string(act) + " batch " + std::to_string(batch));
+      Tensor x2 = randomTensor(rng, {batch, 6}, -4, 4);
+      Tensor x3 = randomTensor(rng, {batch, 3, 4}, -4, 4);
+      auto o2 = call(lookup(*jit, std::string("act_") + act + "_r2"), {x2});
+      auto o3 = call(lookup(*jit, std::string("act_") + act + "_r3"), {x3});
+      expectClose(o2[0], refActivation(values(x2), act, 6), {batch, 6}, kRtol,
+                  kAtol, "rank 2");
+      expectClose(o3[0], refActivation(values(x3), act, 4), {batch, 3, 4},
+                  kRtol, kAtol, "rank 3");
+    }
+}
+
+TEST_F(ForwardTest, ActivationsAreStableForLargeInputs) {
+  const char *tmpl = R"mlir(
+func.func @act_${ACT}(%x: tensor<?x4xf64>) -> tensor<*xf64> {
+  %0 = layer.activation %x {activation = "${ACT}"} : (tensor<?x4xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir";
+  std::string ir;
+  for (const char *act : {"sigmoid", "tanh", "softmax"})
+    ir += fill(tmpl, {{"ACT", act}});
+  auto jit = build(ir);
+  ASSERT_TRUE(jit);
+  std::vector<double> x = {1000, 1001, 999, -1000, -800, -801, -799, 800};
+  for (const char *act : {"sigmoid", "tanh", "softmax"}) {
+    SCOPED_TRACE(act);
+    auto out = call(lookup(*jit, std::string("act_") + act),
+                    {Tensor::fromDoubles(x, {2, 4})});
+    expectClose(out[0], refActivation(x, act, 4), {2, 4}, kRtol, kAtol, act);
+  }
+}
+
+TEST_F(ForwardTest, DropoutIsTheIdentityAtInference) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x3x5xf64>) -> tensor<*xf64> {
+  %0 = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x3x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor x = randomTensor(rng, {4, 3, 5});
+  auto out = call(lookup(*jit, "f"), {x});
+  expectClose(out[0], values(x), {4, 3, 5}, 0, 0, "dropout");
+}
+
+//===----------------------------------------------------------------------===//
+// Merging and reshaping
+//===----------------------------------------------------------------------===//
+
+TEST_F(ForwardTest, AddIsElementwise) {
+  auto jit = build(R"mlir(
+func.func @add2(%a: tensor<?x7xf64>, %b: tensor<?x7xf64>) -> tensor<*xf64> {
+  %0 = layer.add %a, %b : (tensor<?x7xf64>, tensor<?x7xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @add3(%a: tensor<?x3x4xf64>, %b: tensor<?x3x4xf64>) -> tensor<*xf64> {
+  %0 = layer.add %a, %b : (tensor<?x3x4xf64>, tensor<?x3x4xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    for (auto [name, shape] :
+         {std::pair<std::string, std::vector<int64_t>>{"add2", {batch, 7}},
+          {"add3", {batch, 3, 4}}}) {
+      Tensor a = randomTensor(rng, shape), b = randomTensor(rng, shape);
+      std::vector<double> ref = values(a), bv = values(b);
+      for (size_t i = 0; i < ref.size(); ++i)
+        ref[i] += bv[i];
+      expectClose(call(lookup(*jit, name), {a, b})[0], ref, shape, kRtol, kAtol,
+                  name);
+    }
+  }
+}
+
+TEST_F(ForwardTest, ReshapeKeepsRowMajorOrder) {
+  auto jit = build(R"mlir(
+func.func @up(%x: tensor<?x12xf64>) -> tensor<*xf64> {
+  %0 = layer.reshape %x {target_shape = array<i64: 3, 4>} : (tensor<?x12xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @down(%x: tensor<?x3x4xf64>) -> tensor<*xf64> {
+  %0 = layer.reshape %x {target_shape = array<i64: 12>} : (tensor<?x3x4xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @up_dense(%x: tensor<?x12xf64>, %k: tensor<4x2xf64>) -> tensor<*xf64> {
+  %0 = layer.reshape %x {target_shape = array<i64: 3, 4>} : (tensor<?x12xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k : (tensor<*xf64>, tensor<4x2xf64>) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Tensor x = randomTensor(rng, {batch, 12});
+    expectClose(call(lookup(*jit, "up"), {x})[0], values(x), {batch, 3, 4}, 0,
+                0, "up");
+    Tensor y = randomTensor(rng, {batch, 3, 4});
+    expectClose(call(lookup(*jit, "down"), {y})[0], values(y), {batch, 12}, 0,
+                0, "down");
+    Tensor k = randomTensor(rng, {4, 2});
+    expectClose(
+        call(lookup(*jit, "up_dense"), {x, k})[0],
+        refDense(values(x), values(k), nullptr, batch * 3, 4, 2, "linear"),
+        {batch, 3, 2}, kRtol, kAtol, "up_dense");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+constexpr const char *kLossModule = R"mlir(
+func.func @sparse_logits(%p: tensor<?x5xf64>, %t: tensor<?xi32>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?xi32>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @sparse_probs(%p: tensor<?x5xf64>, %t: tensor<?xi32>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "sparse_categorical_crossentropy"} : (tensor<?x5xf64>, tensor<?xi32>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @cce_logits(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "categorical_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @cce_probs(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "categorical_crossentropy"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @sparse_logits_i64(%p: tensor<?x5xf64>, %t: tensor<?xi64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?xi64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @mse3(%p: tensor<?x3x4xf64>, %t: tensor<?x3x4xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x3x4xf64>, tensor<?x3x4xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @mse(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir";
+
+class LossTest : public ForwardTest {
+protected:
+  void SetUp() override {
+    jit = build(kLossModule);
+    ASSERT_TRUE(jit);
+  }
+  double run(const std::string &name, const Tensor &p, const Tensor &t) {
+    std::vector<Tensor> out = call(lookup(*jit, name), {p, t});
+    EXPECT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].rank(), 0);
+    return out[0].data<double>()[0];
+  }
+  std::vector<int32_t> randomLabels(int64_t batch, int n) {
+    std::uniform_int_distribution<int32_t> dist(0, n - 1);
+    std::vector<int32_t> labels(batch);
+    for (int32_t &l : labels)
+      l = dist(rng);
+    return labels;
+  }
+  std::shared_ptr<JitModule> jit;
+};
+
+TEST_F(LossTest, SparseCategoricalFromLogits) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    std::vector<double> p = uniform(rng, batch * 5, -3, 3);
+    std::vector<int32_t> labels = randomLabels(batch, 5);
+    double ref = refCategorical(p, oneHot(labels, 5), batch, 5, true);
+    EXPECT_NEAR(run("sparse_logits", Tensor::fromDoubles(p, {batch, 5}),
+                    Tensor::fromInts(labels, {batch})),
+                ref, kRtol * std::fabs(ref));
+  }
+}
+
+TEST_F(LossTest, SparseCategoricalTakesInt64Labels) {
+  std::vector<double> p = uniform(rng, 3 * 5, -3, 3);
+  std::vector<int32_t> labels = {4, 0, 2};
+  double ref = refCategorical(p, oneHot(labels, 5), 3, 5, true);
+  EXPECT_NEAR(run("sparse_logits_i64", Tensor::fromDoubles(p, {3, 5}),
+                  Tensor::fromInts(labels, {3}).astype(DType::Int64)),
+              ref, kRtol * std::fabs(ref));
+}
+
+TEST_F(LossTest, SparseCategoricalFromLogitsIsStable) {
+  std::vector<double> p = {1000,  0,    -1000, 500,   999,
+                           -1000, -990, -1010, -1000, -995};
+  std::vector<int32_t> labels = {4, 0};
+  double ref = refCategorical(p, oneHot(labels, 5), 2, 5, true);
+  double got = run("sparse_logits", Tensor::fromDoubles(p, {2, 5}),
+                   Tensor::fromInts(labels, {2}));
+  EXPECT_TRUE(std::isfinite(got));
+  EXPECT_NEAR(got, ref, kRtol * std::fabs(ref));
+}
+
+TEST_F(LossTest, SparseCategoricalFromProbabilities) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    // Unnormalised, positive "probabilities": Keras divides by the row sum.
+    std::vector<double> p = uniform(rng, batch * 5, 0.05, 2.0);
+    std::vector<int32_t> labels = randomLabels(batch, 5);
+    double ref = refCategorical(p, oneHot(labels, 5), batch, 5, false);
+    EXPECT_NEAR(run("sparse_probs", Tensor::fromDoubles(p, {batch, 5}),
+                    Tensor::fromInts(labels, {batch})),
+                ref, kRtol * std::fabs(ref));
+  }
+}
+
+TEST_F(LossTest, CategoricalFromLogitsWithSoftTargets) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    std::vector<double> p = uniform(rng, batch * 5, -3, 3);
+    std::vector<double> t = uniform(rng, batch * 5, 0, 1);
+    double ref = refCategorical(p, t, batch, 5, true);
+    EXPECT_NEAR(run("cce_logits", Tensor::fromDoubles(p, {batch, 5}),
+                    Tensor::fromDoubles(t, {batch, 5})),
+                ref, kRtol * std::fabs(ref));
+  }
+}
+
+TEST_F(LossTest, CategoricalFromProbabilities) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    std::vector<double> p = uniform(rng, batch * 5, 0.05, 2.0);
+    std::vector<double> t = uniform(rng, batch * 5, 0, 1);
+    double ref = refCategorical(p, t, batch, 5, false);
+    EXPECT_NEAR(run("cce_probs", Tensor::fromDoubles(p, {batch, 5}),
+                    Tensor::fromDoubles(t, {batch, 5})),
+                ref, kRtol * std::fabs(ref));
+  }
+}
+
+TEST_F(LossTest, CategoricalFromProbabilitiesClips) {
+  // Row 0: a certain prediction (clipped to 1 - 1e-7) on the right class.
+  // Row 1: zero probability (clipped to 1e-7) on the target class.
+  std::vector<double> p = {0, 0, 3, 0, 0, 0.5, 0.5, 0, 0, 0};
+  std::vector<double> t = {0, 0, 1, 0, 0, 0, 0, 1, 0, 0};
+  double ref = (-std::log(1 - 1e-7) - std::log(1e-7)) / 2;
+  ASSERT_NEAR(refCategorical(p, t, 2, 5, false), ref, 1e-12);
+  EXPECT_NEAR(run("cce_probs", Tensor::fromDoubles(p, {2, 5}),
+                  Tensor::fromDoubles(t, {2, 5})),
+              ref, kRtol * ref);
+  std::vector<int32_t> labels = {2, 2};
+  EXPECT_NEAR(run("sparse_probs", Tensor::fromDoubles(p, {2, 5}),
+                  Tensor::fromInts(labels, {2})),
+              (-std::log(1 - 1e-7) - std::log(1e-7)) / 2, kRtol * ref);
+}
+
+TEST_F(LossTest, MeanSquaredErrorAveragesAllElements) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    std::vector<double> p = uniform(rng, batch * 5, -2, 2);
+    std::vector<double> t = uniform(rng, batch * 5, -2, 2);
+    double ref = 0;
+    for (size_t i = 0; i < p.size(); ++i)
+      ref += (p[i] - t[i]) * (p[i] - t[i]);
+    ref /= p.size();
+    EXPECT_NEAR(run("mse", Tensor::fromDoubles(p, {batch, 5}),
+                    Tensor::fromDoubles(t, {batch, 5})),
+                ref, kRtol * ref);
+  }
+}
+
+TEST_F(LossTest, MeanSquaredErrorOnRank3AveragesAllElements) {
+  std::vector<double> p = uniform(rng, 2 * 12, -2, 2);
+  std::vector<double> t = uniform(rng, 2 * 12, -2, 2);
+  double ref = 0;
+  for (size_t i = 0; i < p.size(); ++i)
+    ref += (p[i] - t[i]) * (p[i] - t[i]);
+  ref /= p.size();
+  EXPECT_NEAR(run("mse3", Tensor::fromDoubles(p, {2, 3, 4}),
+                  Tensor::fromDoubles(t, {2, 3, 4})),
+              ref, kRtol * ref);
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+// The operands are unranked when parsed, so only shape inference (inside
+// JitModule::compile) can see the mismatch.
+TEST_F(ForwardTest, CompileReportsShapeErrorsAsValues) {
+  mlir::OwningOpRef<mlir::ModuleOp> module = parse(R"mlir(
+func.func @f(%x: tensor<?x6xf64>, %k0: tensor<6x4xf64>, %k: tensor<5x3xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0 : (tensor<?x6xf64>, tensor<6x4xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k {activation = "relu"} : (tensor<*xf64>, tensor<5x3xf64>) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(module);
+  auto jit = JitModule::compile(*module);
+  ASSERT_FALSE(jit) << "a dense with a (5, 3) kernel on (None, 4) compiled";
+  std::string message = llvm::toString(jit.takeError());
+  EXPECT_THAT(message, HasSubstr("layer.dense"));
+  EXPECT_THAT(message, HasSubstr("(5, 3)"));
+  EXPECT_THAT(message, HasSubstr("(None, 4)"));
+}
+
+TEST_F(ForwardTest, CompileReportsLossShapeErrors) {
+  mlir::OwningOpRef<mlir::ModuleOp> module = parse(R"mlir(
+func.func @f(%x: tensor<?x5xf64>, %t: tensor<?x4xf64>) -> tensor<*xf64> {
+  %p = layer.activation %x {activation = "softmax"} : (tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = "categorical_crossentropy"} : (tensor<*xf64>, tensor<?x4xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(module);
+  auto jit = JitModule::compile(*module);
+  ASSERT_FALSE(jit);
+  std::string message = llvm::toString(jit.takeError());
+  EXPECT_THAT(message, HasSubstr("layer.loss"));
+  EXPECT_THAT(message, HasSubstr("(None, 5)"));
+  EXPECT_THAT(message, HasSubstr("(None, 4)"));
+}
+
+TEST_F(ForwardTest, CallWithWrongShapeThrowsNamingTheArgument) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x7xf64> {layer.name = "input"}, %k: tensor<7x5xf64> {layer.name = "dense/kernel"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k : (tensor<?x7xf64>, tensor<7x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  CompiledFunction f = lookup(*jit, "f");
+  Tensor k = randomTensor(rng, {7, 5});
+
+  std::string wrongFeatures = errorOf([&] {
+    call(f, {randomTensor(rng, {2, 6}), k});
+  });
+  EXPECT_THAT(wrongFeatures, HasSubstr("'input'"));
+  EXPECT_THAT(wrongFeatures, HasSubstr("(None, 7)"));
+  EXPECT_THAT(wrongFeatures, HasSubstr("(2, 6)"));
+
+  std::string wrongKernel = errorOf([&] {
+    call(f, {randomTensor(rng, {2, 7}), randomTensor(rng, {5, 7})});
+  });
+  EXPECT_THAT(wrongKernel, HasSubstr("'dense/kernel'"));
+  EXPECT_THAT(wrongKernel, HasSubstr("(7, 5)"));
+
+  std::string wrongDtype = errorOf([&] {
+    call(f, {randomTensor(rng, {2, 7}).astype(DType::Float32), k});
+  });
+  EXPECT_THAT(wrongDtype, HasSubstr("'input'"));
+  EXPECT_THAT(wrongDtype, HasSubstr("float32"));
+
+  std::string wrongCount = errorOf([&] { call(f, {k}); });
+  EXPECT_THAT(wrongCount, HasSubstr("expects 2"));
+}
+
+TEST_F(ForwardTest, CallWithMismatchedBatchesThrows) {
+  auto jit = build(kLossModule);
+  ASSERT_TRUE(jit);
+  std::string message = errorOf([&] {
+    call(lookup(*jit, "cce_logits"),
+         {randomTensor(rng, {3, 5}), randomTensor(rng, {2, 5})});
+  });
+  EXPECT_THAT(message, HasSubstr("batch size"));
+}
+
+} // namespace

@@ -1,0 +1,592 @@
+//===- GradientTest.cpp - Gradients and optimizer steps, executed ---------===//
+//
+// The functions layer-autodiff builds, JIT-compiled in float64:
+//   - every element of every parameter gradient from `grad` is compared with
+//     a central finite difference of the loss from `evaluate`, for MLPs,
+//     each output activation with each loss, a residual with a shared kernel
+//     (values and parameters used twice), reshape and dropout in the middle
+//     and a model with two outputs; shapes are random, from logged seeds;
+//   - one `train_step` of SGD (momentum), RMSprop and Adam is compared with
+//     Keras's update rules applied by hand to the gradients from `grad`,
+//     starting from non-zero optimizer states.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompilerTestUtil.h"
+
+#include <gmock/gmock.h>
+
+using namespace layerc;
+using namespace layerc::test;
+
+namespace {
+
+constexpr double kEps = 1e-6;
+constexpr double kAtol = 1e-5;
+constexpr double kRtol = 1e-3;
+
+/// Pass list turning `predict` into evaluate + grad.
+std::string gradPipeline(const std::string &options) {
+  return "func.func(layer-shape-inference),layer-autodiff{optimizer=none " +
+         options + "}";
+}
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+class GradientTest : public CompilerTest {
+protected:
+  /// Seeds the generator for configuration `config` of the current test.
+  unsigned seed(unsigned config) {
+    unsigned s =
+        7919u * (config + 1) +
+        std::hash<std::string>{}(
+            ::testing::UnitTest::GetInstance()->current_test_info()->name()) %
+            100000u;
+    rng.seed(s);
+    return s;
+  }
+
+  int64_t randInt(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  }
+
+  Tensor labels(int64_t batch, int64_t classes) {
+    std::vector<int32_t> l(batch);
+    for (int32_t &v : l)
+      v = static_cast<int32_t>(randInt(0, classes - 1));
+    return Tensor::fromInts(l, {batch});
+  }
+
+  /// Compiles `ir` with layer-autodiff{optimizer=none `options`} and checks
+  /// d loss / d param of `grad` against central differences of `evaluate`.
+  /// `data` are the inputs then the targets; `params` the parameters.
+  void checkGradients(const std::string &ir, const std::string &options,
+                      const std::vector<Tensor> &data,
+                      const std::vector<Tensor> &params) {
+    auto jit = build(ir, gradPipeline(options));
+    ASSERT_TRUE(jit);
+    CompiledFunction grad = lookup(*jit, "grad");
+    CompiledFunction evaluate = lookup(*jit, "evaluate");
+
+    std::vector<Tensor> args = data;
+    args.insert(args.end(), params.begin(), params.end());
+    std::vector<Tensor> g = call(grad, args);
+    std::vector<Tensor> e = call(evaluate, args);
+    ASSERT_GE(g.size(), 1 + params.size());
+    size_t numOutputs = g.size() - 1 - params.size();
+    ASSERT_EQ(e.size(), 1 + numOutputs);
+    double loss = e[0].data<double>()[0];
+    ASSERT_TRUE(std::isfinite(loss));
+    EXPECT_NEAR(g[0].data<double>()[0], loss, 1e-12 * std::fabs(loss) + 1e-14)
+        << "grad and evaluate disagree on the loss";
+    for (size_t o = 0; o < numOutputs; ++o)
+      expectClose(g[1 + o], values(e[1 + o]), e[1 + o].shape(), 1e-12, 1e-14,
+                  "output " + std::to_string(o));
+
+    auto lossWith = [&](size_t p, int64_t i, double delta) {
+      std::vector<Tensor> a = data;
+      for (size_t q = 0; q < params.size(); ++q) {
+        if (q != p) {
+          a.push_back(params[q]);
+          continue;
+        }
+        Tensor moved = params[q].clone();
+        moved.data<double>()[i] += delta;
+        a.push_back(moved);
+      }
+      return call(evaluate, a)[0].data<double>()[0];
+    };
+    for (size_t p = 0; p < params.size(); ++p) {
+      const Tensor &dp = g[1 + numOutputs + p];
+      const std::string &name = grad.outputs[1 + numOutputs + p].name;
+      ASSERT_EQ(dp.shape(), params[p].shape()) << "gradient of " << name;
+      const double *analytic = dp.data<double>();
+      for (int64_t i = 0; i < params[p].numel(); ++i) {
+        double fd = (lossWith(p, i, kEps) - lossWith(p, i, -kEps)) / (2 * kEps);
+        EXPECT_NEAR(analytic[i], fd, kAtol + kRtol * std::fabs(fd))
+            << "d loss / d " << name << " at flat index " << i;
+      }
+    }
+  }
+
+  std::mt19937 rng;
+};
+
+//===----------------------------------------------------------------------===//
+// Models
+//===----------------------------------------------------------------------===//
+
+TEST_F(GradientTest, MlpReluReluLinearSparseFromLogits) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H1}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${H1}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${H1}x${H2}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${H2}xf64> {layer.param, layer.name = "b1"},
+                   %k2: tensor<${H2}x${C}xf64> {layer.param, layer.name = "k2"},
+                   %b2: tensor<${C}xf64> {layer.param, layer.name = "b2"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${H1}xf64>, tensor<${H1}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 {activation = "relu"} : (tensor<*xf64>, tensor<${H1}x${H2}xf64>, tensor<${H2}xf64>) -> tensor<*xf64>
+  %2 = layer.dense %1, %k2, %b2 : (tensor<*xf64>, tensor<${H2}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %2 : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 6), h1 = randInt(2, 6),
+            h2 = randInt(2, 6), c = randInt(2, 5);
+    std::string ir =
+        fill(tmpl,
+             {{"I", str(in)}, {"H1", str(h1)}, {"H2", str(h2)}, {"C", str(c)}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {in, h1}), randomTensor(rng, {h1}, -0.5, 0.5),
+        randomTensor(rng, {h1, h2}), randomTensor(rng, {h2}, -0.5, 0.5),
+        randomTensor(rng, {h2, c}),  randomTensor(rng, {c}, -0.5, 0.5)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                labels(b, c)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
+TEST_F(GradientTest, OutputActivationsWithCategoricalCrossentropy) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${H}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"}
+                   ${BIAS_ARG}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1 ${BIAS_USE} {activation = "${ACT}"} : (tensor<*xf64>, tensor<${H}x${C}xf64> ${BIAS_TYPE}) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    const char *act;
+    const char *loss;
+    bool fromLogits;
+  };
+  const Case cases[] = {
+      {"sigmoid", "categorical_crossentropy", false},
+      {"softmax", "categorical_crossentropy", false},
+      {"sigmoid", "categorical_crossentropy", true},
+      {"tanh", "categorical_crossentropy", true},
+      {"softmax", "categorical_crossentropy", true},
+      {"softmax", "sparse_categorical_crossentropy", false},
+      {"sigmoid", "sparse_categorical_crossentropy", false},
+  };
+  unsigned config = 0;
+  for (const Case &k : cases)
+    for (bool withBias : {true, false}) {
+      unsigned s = seed(config++);
+      SCOPED_TRACE(std::string(k.act) + " " + k.loss +
+                   (k.fromLogits ? " from logits" : " from probabilities") +
+                   (withBias ? " with bias" : " without bias") + ", seed " +
+                   std::to_string(s));
+      int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
+              c = randInt(2, 5);
+      std::string biasType = "tensor<" + str(c) + "xf64>";
+      std::string ir = fill(
+          tmpl,
+          {{"I", str(in)},
+           {"H", str(h)},
+           {"C", str(c)},
+           {"ACT", k.act},
+           {"BIAS_ARG", withBias ? ", %b1: " + biasType +
+                                       " {layer.param, layer.name = \"b1\"}"
+                                 : ""},
+           {"BIAS_USE", withBias ? ", %b1" : ""},
+           {"BIAS_TYPE", withBias ? ", " + biasType : ""}});
+      std::vector<Tensor> params = {randomTensor(rng, {in, h}),
+                                    randomTensor(rng, {h}, -0.5, 0.5),
+                                    randomTensor(rng, {h, c})};
+      if (withBias)
+        params.push_back(randomTensor(rng, {c}, -0.5, 0.5));
+      bool sparse = std::string(k.loss) == "sparse_categorical_crossentropy";
+      // Soft, unnormalised targets: Keras's formula does not assume one-hot.
+      std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                  sparse ? labels(b, c)
+                                         : randomTensor(rng, {b, c}, 0, 1)};
+      checkGradients(ir,
+                     std::string("loss=") + k.loss +
+                         " from-logits=" + (k.fromLogits ? "true" : "false"),
+                     data, params);
+    }
+}
+
+TEST_F(GradientTest, MeanSquaredError) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${H}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "${ACT}"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir";
+  const char *acts[] = {"tanh", "sigmoid", "relu"};
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE(std::string(acts[config]) + ", seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
+            c = randInt(1, 4);
+    std::string ir = fill(
+        tmpl,
+        {{"I", str(in)}, {"H", str(h)}, {"C", str(c)}, {"ACT", acts[config]}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {in, h}), randomTensor(rng, {h}, -0.5, 0.5),
+        randomTensor(rng, {h, c}), randomTensor(rng, {c}, -0.5, 0.5)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                randomTensor(rng, {b, c}, -1, 1)};
+    checkGradients(ir, "loss=mean_squared_error", data, params);
+  }
+}
+
+TEST_F(GradientTest, ResidualAddAndSharedKernelAccumulate) {
+  // %h feeds both a dense and the add; %k1 is used by two denses.
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${H}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${H}x${H}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${H}xf64> {layer.param, layer.name = "b1"},
+                   %k2: tensor<${H}x${C}xf64> {layer.param, layer.name = "k2"},
+                   %b2: tensor<${C}xf64> {layer.param, layer.name = "b2"}) -> tensor<*xf64> {
+  %h = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %a = layer.dense %h, %k1 {activation = "tanh"} : (tensor<*xf64>, tensor<${H}x${H}xf64>) -> tensor<*xf64>
+  %r = layer.add %h, %a : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %s = layer.dense %r, %k1, %b1 {activation = "sigmoid"} : (tensor<*xf64>, tensor<${H}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %o = layer.dense %s, %k2, %b2 : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %o : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
+            c = randInt(2, 4);
+    std::string ir = fill(tmpl, {{"I", str(in)}, {"H", str(h)}, {"C", str(c)}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {in, h}), randomTensor(rng, {h}, -0.5, 0.5),
+        randomTensor(rng, {h, h}),  randomTensor(rng, {h}, -0.5, 0.5),
+        randomTensor(rng, {h, c}),  randomTensor(rng, {c}, -0.5, 0.5)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                labels(b, c)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
+TEST_F(GradientTest, TwoDensesAddedOnOneInput) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${C}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${C}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${I}x${C}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %x, %k1 : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>) -> tensor<*xf64>
+  %2 = layer.add %0, %1 : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.activation %2 {activation = "softmax"} : (tensor<*xf64>) -> tensor<*xf64>
+  return %3 : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), c = randInt(2, 5);
+    std::string ir = fill(tmpl, {{"I", str(in)}, {"C", str(c)}});
+    std::vector<Tensor> params = {randomTensor(rng, {in, c}),
+                                  randomTensor(rng, {c}, -0.5, 0.5),
+                                  randomTensor(rng, {in, c})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                labels(b, c)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy", data, params);
+  }
+}
+
+TEST_F(GradientTest, ReshapeAndRank3ActivationInTheMiddle) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${PQ}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${PQ}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${PQ}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${PQ}xf64>, tensor<${PQ}xf64>) -> tensor<*xf64>
+  %1 = layer.reshape %0 {target_shape = array<i64: ${P}, ${Q}>} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.activation %1 {activation = "${ACT}"} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.reshape %2 {target_shape = array<i64: ${PQ}>} : (tensor<*xf64>) -> tensor<*xf64>
+  %4 = layer.dense %3, %k1, %b1 : (tensor<*xf64>, tensor<${PQ}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %4 : tensor<*xf64>
+}
+)mlir";
+  const char *acts[] = {"softmax", "tanh", "sigmoid"};
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE(std::string(acts[config]) + ", seed " + std::to_string(s));
+    int64_t b = randInt(1, 3), in = randInt(2, 4), p = randInt(2, 3),
+            q = randInt(2, 4), c = randInt(2, 4);
+    std::string ir = fill(tmpl, {{"I", str(in)},
+                                 {"P", str(p)},
+                                 {"Q", str(q)},
+                                 {"PQ", str(p * q)},
+                                 {"C", str(c)},
+                                 {"ACT", acts[config]}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {in, p * q}), randomTensor(rng, {p * q}, -0.5, 0.5),
+        randomTensor(rng, {p * q, c}), randomTensor(rng, {c}, -0.5, 0.5)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                labels(b, c)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
+TEST_F(GradientTest, DropoutAndAnUnusedParameter) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${H}xf64> {layer.param, layer.name = "b0"},
+                   %unused: tensor<3xf64> {layer.param, layer.name = "unused"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dropout %0 {rate = 0.5 : f64} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.dense %1, %k1, %b1 : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %2 : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
+            c = randInt(2, 4);
+    std::string ir = fill(tmpl, {{"I", str(in)}, {"H", str(h)}, {"C", str(c)}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {in, h}), randomTensor(rng, {h}, -0.5, 0.5),
+        randomTensor(rng, {3}), randomTensor(rng, {h, c}),
+        randomTensor(rng, {c}, -0.5, 0.5)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                labels(b, c)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
+TEST_F(GradientTest, TwoOutputsSumTheirLosses) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %k2: tensor<${H}x${C}xf64> {layer.param, layer.name = "k2"})
+    -> (tensor<*xf64>, tensor<*xf64>) {
+  %0 = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1 : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
+  %2 = layer.dense %0, %k2 {activation = "sigmoid"} : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
+  return %1, %2 : tensor<*xf64>, tensor<*xf64>
+}
+)mlir";
+  unsigned s = seed(0);
+  SCOPED_TRACE("seed " + std::to_string(s));
+  int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
+          c = randInt(1, 4);
+  std::string ir = fill(tmpl, {{"I", str(in)}, {"H", str(h)}, {"C", str(c)}});
+  std::vector<Tensor> params = {randomTensor(rng, {in, h}),
+                                randomTensor(rng, {h, c}),
+                                randomTensor(rng, {h, c})};
+  std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                              randomTensor(rng, {b, c}),
+                              randomTensor(rng, {b, c})};
+  checkGradients(ir, "loss=mean_squared_error", data, params);
+}
+
+TEST_F(GradientTest, DenseGradientOnRank3InputIsADiagnostic) {
+  mlir::OwningOpRef<mlir::ModuleOp> module = parse(R"mlir(
+func.func @predict(%x: tensor<?x3x4xf64>,
+                   %k: tensor<4x2xf64> {layer.param, layer.name = "k"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k : (tensor<?x3x4xf64>, tensor<4x2xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(module);
+  bool ok = true;
+  std::string diags =
+      runPasses(*module, gradPipeline("loss=mean_squared_error"), ok);
+  EXPECT_FALSE(ok);
+  EXPECT_THAT(diags, ::testing::HasSubstr("rank > 2"));
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer steps
+//===----------------------------------------------------------------------===//
+
+constexpr const char *kOptimizerModel = R"mlir(
+func.func @predict(%x: tensor<?x4xf64> {layer.name = "input"},
+                   %k0: tensor<4x3xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<3xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<3x5xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<5xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0, %b0 {activation = "tanh"} : (tensor<?x4xf64>, tensor<4x3xf64>, tensor<3xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 : (tensor<*xf64>, tensor<3x5xf64>, tensor<5xf64>) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir";
+
+constexpr const char *kOptimizerLoss =
+    "loss=sparse_categorical_crossentropy from-logits=true";
+
+/// One step of an optimizer against Keras's rule applied by hand to the
+/// gradients that `grad` returns for the same inputs.
+class OptimizerTest : public CompilerTest {
+protected:
+  void SetUp() override {
+    rng.seed(4242u);
+    data = {randomTensor(rng, {6, 4}, -2, 2),
+            Tensor::fromInts({0, 4, 2, 1, 3, 4}, {6})};
+    params = {randomTensor(rng, {4, 3}), randomTensor(rng, {3}, -0.5, 0.5),
+              randomTensor(rng, {3, 5}), randomTensor(rng, {5}, -0.5, 0.5)};
+    auto jit = build(kOptimizerModel, gradPipeline(kOptimizerLoss));
+    ASSERT_TRUE(jit);
+    std::vector<Tensor> args = data;
+    args.insert(args.end(), params.begin(), params.end());
+    std::vector<Tensor> out = call(lookup(*jit, "grad"), args);
+    ASSERT_EQ(out.size(), 2 + params.size());
+    loss = out[0].data<double>()[0];
+    for (size_t p = 0; p < params.size(); ++p)
+      grads.push_back(values(out[2 + p]));
+  }
+
+  /// Runs train_step built with `options`; `states` are per parameter, in
+  /// slot order. Returns loss, output, new params, new states.
+  std::vector<Tensor> trainStep(const std::string &options,
+                                const std::vector<Tensor> &states,
+                                double step) {
+    auto jit = build(kOptimizerModel,
+                     "func.func(layer-shape-inference),layer-autodiff{" +
+                         options + " " + kOptimizerLoss + "}");
+    if (!jit)
+      return {};
+    std::vector<Tensor> args = data;
+    args.insert(args.end(), params.begin(), params.end());
+    args.insert(args.end(), states.begin(), states.end());
+    args.push_back(Tensor::fromDoubles({step}, {}));
+    std::vector<Tensor> out = call(lookup(*jit, "train_step"), args);
+    EXPECT_EQ(out.size(), 2 + params.size() + states.size());
+    if (!out.empty()) {
+      EXPECT_NEAR(out[0].data<double>()[0], loss, 1e-12 * loss);
+    }
+    return out;
+  }
+
+  static constexpr double kTol = 1e-10;
+  std::mt19937 rng;
+  std::vector<Tensor> data, params;
+  std::vector<std::vector<double>> grads;
+  double loss = 0;
+};
+
+TEST_F(OptimizerTest, SgdWithMomentum) {
+  const double lr = 0.05, momentum = 0.7;
+  std::vector<Tensor> states;
+  for (const Tensor &p : params)
+    states.push_back(randomTensor(rng, p.shape(), -0.1, 0.1));
+  std::vector<Tensor> out =
+      trainStep("optimizer=sgd learning-rate=0.05 momentum=0.7", states, 1);
+  ASSERT_EQ(out.size(), 2 + 2 * params.size());
+  size_t n = params.size();
+  for (size_t p = 0; p < n; ++p) {
+    SCOPED_TRACE("parameter " + std::to_string(p));
+    std::vector<double> w = values(params[p]), v = values(states[p]);
+    for (size_t i = 0; i < w.size(); ++i) {
+      v[i] = momentum * v[i] - lr * grads[p][i];
+      w[i] += v[i];
+    }
+    expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+    expectClose(out[2 + n + p], v, params[p].shape(), kTol, kTol,
+                "new velocity");
+  }
+}
+
+TEST_F(OptimizerTest, SgdDefaultsToPlainStepWithRate001) {
+  std::vector<Tensor> states;
+  for (const Tensor &p : params)
+    states.push_back(Tensor(p.shape(), DType::Float64));
+  std::vector<Tensor> out = trainStep("optimizer=sgd", states, 1);
+  ASSERT_EQ(out.size(), 2 + 2 * params.size());
+  for (size_t p = 0; p < params.size(); ++p) {
+    SCOPED_TRACE("parameter " + std::to_string(p));
+    std::vector<double> w = values(params[p]);
+    for (size_t i = 0; i < w.size(); ++i)
+      w[i] -= 0.01 * grads[p][i];
+    expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+  }
+}
+
+TEST_F(OptimizerTest, RMSpropAddsEpsilonInsideTheRoot) {
+  const double lr = 0.03, rho = 0.8, eps = 1e-3;
+  std::vector<Tensor> states;
+  for (const Tensor &p : params)
+    states.push_back(randomTensor(rng, p.shape(), 0.0, 0.01));
+  std::vector<Tensor> out = trainStep(
+      "optimizer=rmsprop learning-rate=0.03 rho=0.8 epsilon=1e-3", states, 1);
+  ASSERT_EQ(out.size(), 2 + 2 * params.size());
+  size_t n = params.size();
+  for (size_t p = 0; p < n; ++p) {
+    SCOPED_TRACE("parameter " + std::to_string(p));
+    std::vector<double> w = values(params[p]), a = values(states[p]);
+    for (size_t i = 0; i < w.size(); ++i) {
+      double g = grads[p][i];
+      a[i] = rho * a[i] + (1 - rho) * g * g;
+      w[i] -= lr * g / std::sqrt(a[i] + eps);
+    }
+    expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+    expectClose(out[2 + n + p], a, params[p].shape(), kTol, kTol,
+                "new average");
+  }
+}
+
+TEST_F(OptimizerTest, AdamAtStep3) {
+  struct Config {
+    std::string options;
+    double lr, b1, b2, eps;
+  };
+  const Config configs[] = {
+      {"optimizer=adam learning-rate=0.02 beta-1=0.8 beta-2=0.95 epsilon=1e-3",
+       0.02, 0.8, 0.95, 1e-3},
+      {"optimizer=adam", 1e-3, 0.9, 0.999, 1e-7},
+  };
+  const double t = 3;
+  for (const Config &c : configs) {
+    SCOPED_TRACE(c.options);
+    std::vector<Tensor> states;
+    for (const Tensor &p : params) {
+      states.push_back(randomTensor(rng, p.shape(), -0.1, 0.1)); // m
+      states.push_back(randomTensor(rng, p.shape(), 0.0, 0.01)); // v
+    }
+    std::vector<Tensor> out = trainStep(c.options, states, t);
+    ASSERT_EQ(out.size(), 2 + 3 * params.size());
+    size_t n = params.size();
+    double alpha =
+        c.lr * std::sqrt(1 - std::pow(c.b2, t)) / (1 - std::pow(c.b1, t));
+    for (size_t p = 0; p < n; ++p) {
+      SCOPED_TRACE("parameter " + std::to_string(p));
+      std::vector<double> w = values(params[p]), m = values(states[2 * p]),
+                          v = values(states[2 * p + 1]);
+      for (size_t i = 0; i < w.size(); ++i) {
+        double g = grads[p][i];
+        m[i] += (g - m[i]) * (1 - c.b1);
+        v[i] += (g * g - v[i]) * (1 - c.b2);
+        w[i] -= alpha * m[i] / (std::sqrt(v[i]) + c.eps);
+      }
+      expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+      expectClose(out[2 + n + 2 * p], m, params[p].shape(), kTol, kTol,
+                  "new m");
+      expectClose(out[2 + n + 2 * p + 1], v, params[p].shape(), kTol, kTol,
+                  "new v");
+    }
+  }
+}
+
+} // namespace
