@@ -1,0 +1,280 @@
+// RUN: layerc-opt %s -split-input-file --layer-to-linalg | FileCheck %s
+// No layer op survives the conversion.
+// RUN: layerc-opt %s -split-input-file --layer-to-linalg | FileCheck %s --check-prefix=NOLAYER
+// NOLAYER: func.func
+// NOLAYER-NOT: layer.
+
+// The shape of each lowering: dense is a linalg.matmul plus one element-wise
+// linalg.generic for the bias and the activation, reductions are generics
+// with a "reduction" iterator, optimizers are one multi-result generic.
+// (The numbers are checked by the executed tests in test/tools.)
+
+// CHECK-LABEL: func.func @dense_relu
+// CHECK-SAME: (%[[X:.+]]: tensor<?x4xf32>, %[[K:.+]]: tensor<4x3xf32>, %[[B:.+]]: tensor<3xf32>) -> tensor<?x3xf32>
+// CHECK: %[[DIM:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x4xf32>
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[DIM]]) : tensor<?x3xf32>
+// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[EMPTY]] : tensor<?x3xf32>)
+// CHECK: %[[MM:.+]] = linalg.matmul ins(%[[X]], %[[K]] : tensor<?x4xf32>, tensor<4x3xf32>) outs(%[[ZERO]] : tensor<?x3xf32>)
+// CHECK: %[[Y:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%[[MM]], %[[B]] : tensor<?x3xf32>, tensor<3xf32>)
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: return %[[Y]]
+func.func @dense_relu(%x: tensor<?x4xf32>, %k: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<?x3xf32> {
+  %0 = layer.dense %x, %k, %b {activation = "relu"} : (tensor<?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+// Without bias and activation, dense is the matmul alone.
+// CHECK-LABEL: func.func @dense_linear
+// CHECK: %[[MM:.+]] = linalg.matmul
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[MM]]
+func.func @dense_linear(%x: tensor<?x4xf32>, %k: tensor<4x3xf32>) -> tensor<?x3xf32> {
+  %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+// Dense on the last axis of a rank-3 input: collapse, matmul, expand.
+// CHECK-LABEL: func.func @dense_rank3_f64
+// CHECK: %[[C:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : tensor<2x5x8xf64> into tensor<10x8xf64>
+// CHECK: %[[MM:.+]] = linalg.matmul ins(%[[C]], %{{.+}} : tensor<10x8xf64>, tensor<8x3xf64>) outs(%{{.+}} : tensor<10x3xf64>)
+// CHECK: %[[T:.+]] = linalg.generic {{.*}} ins(%[[MM]] : tensor<10x3xf64>)
+// CHECK: math.tanh %{{.+}} : f64
+// CHECK: %[[E:.+]] = tensor.expand_shape %[[T]] {{\[\[}}0, 1], [2]] output_shape [2, 5, 3] : tensor<10x3xf64> into tensor<2x5x3xf64>
+// CHECK: return %[[E]]
+func.func @dense_rank3_f64(%x: tensor<2x5x8xf64>, %k: tensor<8x3xf64>) -> tensor<2x5x3xf64> {
+  %0 = layer.dense %x, %k {activation = "tanh"} : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
+  return %0 : tensor<2x5x3xf64>
+}
+
+// -----
+
+// Softmax over the last axis, stabilised by the row maximum: max-reduce,
+// exp(x - max), sum-reduce, divide.
+// CHECK-LABEL: func.func @softmax
+// CHECK-SAME: (%[[X:.+]]: tensor<?x10xf32>)
+// CHECK: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[INIT:.+]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.+}} : tensor<?xf32>)
+// CHECK: %[[MAX:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x10xf32>) outs(%[[INIT]] : tensor<?xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[EXP:.+]] = linalg.generic {{.*}} ins(%[[X]], %[[MAX]] : tensor<?x10xf32>, tensor<?xf32>)
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[EXP]] : tensor<?x10xf32>)
+// CHECK: arith.addf
+// CHECK: %[[Y:.+]] = linalg.generic {{.*}} ins(%[[EXP]], %[[SUM]] : tensor<?x10xf32>, tensor<?xf32>)
+// CHECK: arith.divf
+// CHECK: return %[[Y]]
+func.func @softmax(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  %0 = layer.activation %x {activation = "softmax"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+// Element-wise layers are one generic each; dropout is the identity.
+// CHECK-LABEL: func.func @sigmoid_add_dropout
+// CHECK-SAME: (%[[X:.+]]: tensor<?x3xf32>, %[[Y:.+]]: tensor<?x3xf32>)
+// CHECK: %[[S:.+]] = linalg.generic {{.*}} ins(%[[X]] : tensor<?x3xf32>)
+// CHECK: arith.negf
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: %[[A:.+]] = linalg.generic {{.*}} ins(%[[S]], %[[Y]] : tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK: arith.addf
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[A]]
+func.func @sigmoid_add_dropout(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %0 = layer.activation %x {activation = "sigmoid"} : (tensor<?x3xf32>) -> tensor<?x3xf32>
+  %1 = layer.add %0, %y : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %2 = layer.dropout %1 {rate = 0.5 : f64} : (tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %2 : tensor<?x3xf32>
+}
+
+// -----
+
+// Transposed operands become a contraction generic with permuted maps; the
+// plain product stays linalg.matmul.
+// CHECK-DAG: #[[LHS_T:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[RHS:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[LHS:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[RHS_T:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[DY:.+]]: tensor<?x64xf32>, %[[W:.+]]: tensor<784x64xf32>)
+// CHECK: %[[DW:.+]] = linalg.generic {indexing_maps = [#[[LHS_T]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[DY]] : tensor<?x784xf32>, tensor<?x64xf32>) outs(%{{.+}} : tensor<784x64xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: %[[DX:.+]] = linalg.generic {indexing_maps = [#[[LHS]], #[[RHS_T]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[DY]], %[[W]] : tensor<?x64xf32>, tensor<784x64xf32>) outs(%{{.+}} : tensor<?x784xf32>)
+// CHECK: %[[Y:.+]] = linalg.matmul ins(%[[X]], %[[W]] : tensor<?x784xf32>, tensor<784x64xf32>)
+// CHECK: return %[[DW]], %[[DX]], %[[Y]]
+func.func @matmul(%x: tensor<?x784xf32>, %dy: tensor<?x64xf32>, %w: tensor<784x64xf32>)
+    -> (tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>) {
+  %0 = layer.matmul %x, %dy {transpose_lhs} : (tensor<?x784xf32>, tensor<?x64xf32>) -> tensor<784x64xf32>
+  %1 = layer.matmul %dy, %w {transpose_rhs} : (tensor<?x64xf32>, tensor<784x64xf32>) -> tensor<?x784xf32>
+  %2 = layer.matmul %x, %w : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  return %0, %1, %2 : tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>
+}
+
+// -----
+
+// Reshape collapses the sample and expands it again with the batch size
+// taken from the input; reduce_sum over the batch is a reduction generic.
+// CHECK-LABEL: func.func @reshape_reduce
+// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>)
+// CHECK: %[[C:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1]] : tensor<?x784xf32> into tensor<?xf32>
+// CHECK: %[[N:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x784xf32>
+// CHECK: %[[R:.+]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1, 2]] output_shape [%[[N]], 28, 28] : tensor<?xf32> into tensor<?x28x28xf32>
+// CHECK: %[[S:.+]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[R]] : tensor<?x28x28xf32>) outs(%{{.+}} : tensor<28x28xf32>)
+// CHECK: arith.addf
+// CHECK: return %[[R]], %[[S]]
+func.func @reshape_reduce(%x: tensor<?x784xf32>) -> (tensor<?x28x28xf32>, tensor<28x28xf32>) {
+  %0 = layer.reshape %x {target_shape = array<i64: 28, 28>} : (tensor<?x784xf32>) -> tensor<?x28x28xf32>
+  %1 = layer.reduce_sum %0 {axis = 0 : i64} : (tensor<?x28x28xf32>) -> tensor<28x28xf32>
+  return %0, %1 : tensor<?x28x28xf32>, tensor<28x28xf32>
+}
+
+// -----
+
+// Sparse cross-entropy from logits: a stable log-sum-exp per sample, the
+// label's logit picked by comparing linalg.index with the label, then the
+// mean over the batch (sum times 1 / batch size).
+// CHECK-LABEL: func.func @sparse_ce_logits
+// CHECK-SAME: (%[[Z:.+]]: tensor<?x10xf32>, %[[L:.+]]: tensor<?xi32>) -> tensor<f32>
+// CHECK: %[[MAX:.+]] = linalg.generic {{.*}} ins(%[[Z]] : tensor<?x10xf32>)
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: %[[LSE:.+]] = linalg.generic {{.*}} iterator_types = ["parallel"]}
+// CHECK: math.log
+// CHECK: %[[PER:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[Z]], %[[L]], %[[LSE]] : tensor<?x10xf32>, tensor<?xi32>, tensor<?xf32>)
+// CHECK: linalg.index 1 : index
+// CHECK: arith.cmpi eq
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[PER]] : tensor<?xf32>) outs(%{{.+}} : tensor<f32>)
+// CHECK: %[[BATCH:.+]] = arith.sitofp %{{.+}} : i64 to f32
+// CHECK: %[[INV:.+]] = arith.divf %{{.+}}, %[[BATCH]] : f32
+// CHECK: %[[MEAN:.+]] = linalg.generic {{.*}} iterator_types = []} ins(%[[SUM]] : tensor<f32>)
+// CHECK: arith.mulf %{{.+}}, %[[INV]]
+// CHECK: return %[[MEAN]] : tensor<f32>
+func.func @sparse_ce_logits(%z: tensor<?x10xf32>, %l: tensor<?xi32>) -> tensor<f32> {
+  %0 = layer.loss %z, %l {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Cross-entropy on probabilities normalises them and clips to
+// [1e-7, 1 - 1e-7] as Keras does.
+// CHECK-LABEL: func.func @categorical_ce_probs
+// CHECK: arith.divf
+// CHECK: %[[EPS:.+]] = arith.constant 1.000000e-07 : f32
+// CHECK: arith.maximumf %{{.+}}, %[[EPS]]
+// CHECK: %[[ONE_MINUS_EPS:.+]] = arith.constant 0.99999988 : f32
+// CHECK: arith.minimumf %{{.+}}, %[[ONE_MINUS_EPS]]
+// CHECK: math.log
+// CHECK: arith.negf
+// CHECK: return %{{.+}} : tensor<f32>
+func.func @categorical_ce_probs(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
+  %0 = layer.loss %p, %t {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Mean squared error averages over every element (batch x features).
+// CHECK-LABEL: func.func @mse
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]}
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]}
+// CHECK: %[[N0:.+]] = tensor.dim %{{.+}}, %{{.+}} : tensor<?x10xf32>
+// CHECK: %[[N1:.+]] = tensor.dim %{{.+}}, %{{.+}} : tensor<?x10xf32>
+// CHECK: arith.muli %{{.+}}, %[[N1]] : index
+func.func @mse(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
+  %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// d(sparse CE from logits)/dz = (softmax(z) - onehot(label)) * dloss / batch;
+// relu's gradient selects dy where x > 0.
+// CHECK-LABEL: func.func @gradients
+// CHECK-SAME: (%[[Z:.+]]: tensor<?x3xf32>, %[[L:.+]]: tensor<?xi32>, %[[DL:.+]]: tensor<f32>, %[[X:.+]]: tensor<?x3xf32>)
+// CHECK: %[[D:.+]] = tensor.extract %[[DL]][] : tensor<f32>
+// CHECK: %[[SCALE:.+]] = arith.divf %[[D]], %{{.+}} : f32
+// CHECK: math.exp
+// CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<?x3xf32>, tensor<?xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.divf
+// CHECK: %[[DZ:.+]] = linalg.generic {{.*}} ins(%[[P]], %[[L]] : tensor<?x3xf32>, tensor<?xi32>)
+// CHECK: linalg.index 1
+// CHECK: arith.subf
+// CHECK: arith.mulf %{{.+}}, %[[SCALE]]
+// CHECK: %[[DX:.+]] = linalg.generic {{.*}} ins(%[[DZ]], %[[X]], %[[Z]] : tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: return %[[DZ]], %[[DX]]
+func.func @gradients(%z: tensor<?x3xf32>, %l: tensor<?xi32>, %d: tensor<f32>, %x: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %0 = layer.loss_grad %z, %l, %d {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
+  %1 = layer.activation_grad %0, %x, %z {activation = "relu"} : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %0, %1 : tensor<?x3xf32>, tensor<?x3xf32>
+}
+
+// -----
+
+// Each optimizer update is one generic producing the parameter and its
+// slots together.
+// CHECK-LABEL: func.func @sgd
+// CHECK-SAME: (%[[W:.+]]: tensor<64xf32>, %[[G:.+]]: tensor<64xf32>, %[[V:.+]]: tensor<64xf32>)
+// CHECK: %[[U:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[W]], %[[G]], %[[V]] : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) outs(%{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>)
+// CHECK: %[[LR:.+]] = arith.constant 0.00999999977 : f32
+// CHECK: %[[MOM:.+]] = arith.constant 0.899999976 : f32
+// CHECK: linalg.yield
+// CHECK: return %[[U]]#0, %[[U]]#1
+func.func @sgd(%w: tensor<64xf32>, %g: tensor<64xf32>, %v: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  return %w1, %v1 : tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+// RMSprop: Keras adds epsilon inside the square root.
+// CHECK-LABEL: func.func @rmsprop
+// CHECK: %[[U:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<784x64xf32>, tensor<784x64xf32>, tensor<784x64xf32>)
+// CHECK: %[[A:.+]] = arith.addf
+// CHECK: %[[EPS:.+]] = arith.constant 1.000000e-07 : f32
+// CHECK: %[[AE:.+]] = arith.addf %[[A]], %[[EPS]] : f32
+// CHECK: math.sqrt %[[AE]]
+// CHECK: linalg.yield %{{.+}}, %[[A]] : f32, f32
+// CHECK: return %[[U]]#0, %[[U]]#1
+func.func @rmsprop(%w: tensor<784x64xf32>, %g: tensor<784x64xf32>, %a: tensor<784x64xf32>) -> (tensor<784x64xf32>, tensor<784x64xf32>) {
+  %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64} : (tensor<784x64xf32>, tensor<784x64xf32>, tensor<784x64xf32>) -> (tensor<784x64xf32>, tensor<784x64xf32>)
+  return %w1, %a1 : tensor<784x64xf32>, tensor<784x64xf32>
+}
+
+// -----
+
+// Adam: the bias-corrected step size is computed once from the step
+// (scalar code before the generic), epsilon is added outside the root.
+// CHECK-LABEL: func.func @adam
+// CHECK-SAME: %[[T:[^:]+]]: tensor<f32>)
+// CHECK: %[[STEP:.+]] = tensor.extract %[[T]][] : tensor<f32>
+// CHECK: math.powf %{{.+}}, %[[STEP]] : f32
+// CHECK: math.powf %{{.+}}, %[[STEP]] : f32
+// CHECK: math.sqrt
+// CHECK: %[[ALPHA:.+]] = arith.divf
+// CHECK: %[[U:.+]]:3 = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+// CHECK: %[[ROOT:.+]] = math.sqrt
+// CHECK: arith.addf %[[ROOT]], %{{.+}} : f32
+// CHECK: arith.mulf %{{.+}}, %[[ALPHA]] : f32
+// CHECK: return %[[U]]#0, %[[U]]#1, %[[U]]#2
+func.func @adam(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<64xf32>, %t: tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
+      : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}

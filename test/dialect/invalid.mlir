@@ -1,0 +1,534 @@
+// RUN: layerc-opt %s -split-input-file -verify-diagnostics
+
+// One case per diagnostic of the layer dialect's verifiers
+// (dialect/LayerOps.cpp), grouped as the ops are.
+
+//===----------------------------------------------------------------------===//
+// layer.dense
+//===----------------------------------------------------------------------===//
+
+func.func @dense_unknown_activation(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dense' op unknown activation 'gelu'; expected one of linear, relu, sigmoid, tanh, softmax}}
+  %0 = layer.dense %x, %k {activation = "gelu"} : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+// The activation is checked even while the input is still unranked.
+func.func @dense_unknown_activation_unranked(%x: tensor<*xf32>, %k: tensor<784x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{unknown activation 'Relu'}}
+  %0 = layer.dense %x, %k {activation = "Relu"} : (tensor<*xf32>, tensor<784x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dense_rank1_input(%x: tensor<784xf32>, %k: tensor<784x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.dense' op expects an input of rank >= 2 (batch, ..., features), got (784,)}}
+  %0 = layer.dense %x, %k : (tensor<784xf32>, tensor<784x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dense_kernel_rows(%x: tensor<?x784xf32>, %k: tensor<100x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.dense' op kernel of shape (100, 64) does not fit an input of shape (None, 784): expected (784, units)}}
+  %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<100x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dense_kernel_rank(%x: tensor<?x784xf32>, %k: tensor<784xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.dense' op kernel of shape (784,) does not fit an input of shape (None, 784): expected (784, units)}}
+  %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<784xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dense_bias_units(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>, %b: tensor<32xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.dense' op bias of shape (32,) does not match the kernel's 64 units: expected (64,)}}
+  %0 = layer.dense %x, %k, %b : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<32xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dense_bias_rank(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>, %b: tensor<1x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.dense' op bias of shape (1, 64) does not match the kernel's 64 units: expected (64,)}}
+  %0 = layer.dense %x, %k, %b : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<1x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dense_result_shape(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>) -> tensor<?x32xf32> {
+  // expected-error @below {{'layer.dense' op result #0 has shape (None, 32) but the operands give (None, 64)}}
+  %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x32xf32>
+  return %0 : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @dense_result_rank(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>) -> tensor<64xf32> {
+  // expected-error @below {{'layer.dense' op result #0 has shape (64,) but the operands give (None, 64)}}
+  %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<64xf32>
+  return %0 : tensor<64xf32>
+}
+
+// -----
+
+// A static batch in the result must agree with a static batch of the input.
+func.func @dense_result_batch(%x: tensor<8x784xf32>, %k: tensor<784x64xf32>) -> tensor<4x64xf32> {
+  // expected-error @below {{'layer.dense' op result #0 has shape (4, 64) but the operands give (8, 64)}}
+  %0 = layer.dense %x, %k : (tensor<8x784xf32>, tensor<784x64xf32>) -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}
+
+// -----
+
+// Element types are checked by ODS: layer ops take f32/f64 tensors.
+func.func @dense_integer_input(%x: tensor<?x784xi32>, %k: tensor<784x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.dense' op operand #0 must be tensor of 32-bit float or 64-bit float values, but got 'tensor<?x784xi32>'}}
+  %0 = layer.dense %x, %k : (tensor<?x784xi32>, tensor<784x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// layer.activation, layer.dropout
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @activation_unknown(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  // expected-error @below {{'layer.activation' op unknown activation 'leaky_relu'; expected one of linear, relu, sigmoid, tanh, softmax}}
+  %0 = layer.activation %x {activation = "leaky_relu"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+func.func @activation_result_shape(%x: tensor<?x10xf32>) -> tensor<?x11xf32> {
+  // expected-error @below {{'layer.activation' op result #0 has shape (None, 11) but the operands give (None, 10)}}
+  %0 = layer.activation %x {activation = "relu"} : (tensor<?x10xf32>) -> tensor<?x11xf32>
+  return %0 : tensor<?x11xf32>
+}
+
+// -----
+
+func.func @activation_element_type(%x: tensor<?x10xf32>) -> tensor<?x10xf64> {
+  // expected-error @below {{'layer.activation' op requires the same element type for all operands and results}}
+  %0 = layer.activation %x {activation = "relu"} : (tensor<?x10xf32>) -> tensor<?x10xf64>
+  return %0 : tensor<?x10xf64>
+}
+
+// -----
+
+func.func @dropout_negative_rate(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dropout' op rate must be in [0, 1), got -1.000000e-01}}
+  %0 = layer.dropout %x {rate = -0.1 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @dropout_rate_one(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dropout' op rate must be in [0, 1), got 1.000000e+00}}
+  %0 = layer.dropout %x {rate = 1.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @dropout_result_shape(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  // expected-error @below {{'layer.dropout' op result #0 has shape (None, 32) but the operands give (None, 64)}}
+  %0 = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x64xf32>) -> tensor<?x32xf32>
+  return %0 : tensor<?x32xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// layer.matmul
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @matmul_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.matmul' op expects rank-2 operands, got (2, 3, 4) and (4, 5)}}
+  %0 = layer.matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.matmul' op contraction dimensions disagree: lhs (2, 3) and rhs (4, 5)}}
+  %0 = layer.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// With transpose_lhs the contraction is over the lhs's rows: (3, 2)^T x (4, 5)
+// contracts 3 with 4.
+func.func @matmul_contraction_transposed(%a: tensor<3x2xf32>, %b: tensor<4x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.matmul' op contraction dimensions disagree: lhs (3, 2) and rhs (4, 5)}}
+  %0 = layer.matmul %a, %b {transpose_lhs} : (tensor<3x2xf32>, tensor<4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @matmul_result_transposed(%a: tensor<?x784xf32>, %b: tensor<?x64xf32>) -> tensor<64x784xf32> {
+  // expected-error @below {{'layer.matmul' op result #0 has shape (64, 784) but the operands give (784, 64)}}
+  %0 = layer.matmul %a, %b {transpose_lhs} : (tensor<?x784xf32>, tensor<?x64xf32>) -> tensor<64x784xf32>
+  return %0 : tensor<64x784xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// layer.add, layer.reshape, layer.reduce_sum
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @add_rank(%a: tensor<?x64xf32>, %b: tensor<64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.add' op operands must have the same rank, got (None, 64) and (64,)}}
+  %0 = layer.add %a, %b : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @add_shape(%a: tensor<?x64xf32>, %b: tensor<?x32xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.add' op rhs of shape (None, 32) does not match lhs of shape (None, 64)}}
+  %0 = layer.add %a, %b : (tensor<?x64xf32>, tensor<?x32xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @add_static_batch(%a: tensor<8x64xf32>, %b: tensor<4x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.add' op rhs of shape (4, 64) does not match lhs of shape (8, 64)}}
+  %0 = layer.add %a, %b : (tensor<8x64xf32>, tensor<4x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @add_element_type(%a: tensor<?x64xf32>, %b: tensor<?x64xf64>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.add' op requires the same element type for all operands and results}}
+  %0 = layer.add %a, %b : (tensor<?x64xf32>, tensor<?x64xf64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @reshape_element_count(%x: tensor<?x784xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.reshape' op cannot reshape input of shape (None, 784) (784 elements per sample) to target_shape with 780 elements}}
+  %0 = layer.reshape %x {target_shape = array<i64: 26, 30>} : (tensor<?x784xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @reshape_zero_dim(%x: tensor<?x784xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.reshape' op target_shape dimensions must be positive, got 0}}
+  %0 = layer.reshape %x {target_shape = array<i64: 0, 28>} : (tensor<?x784xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// Keras's -1 ("infer this dimension") is not supported: every target
+// dimension is explicit, also while the input is unranked.
+func.func @reshape_negative_dim(%x: tensor<*xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.reshape' op target_shape dimensions must be positive, got -1}}
+  %0 = layer.reshape %x {target_shape = array<i64: -1, 28>} : (tensor<*xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @reshape_scalar(%x: tensor<f32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.reshape' op expects a batched input, got a scalar}}
+  %0 = layer.reshape %x {target_shape = array<i64: 1>} : (tensor<f32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @reshape_result_shape(%x: tensor<?x784xf32>) -> tensor<?x784x1xf32> {
+  // expected-error @below {{'layer.reshape' op result #0 has shape (None, 784, 1) but the operands give (None, 28, 28)}}
+  %0 = layer.reshape %x {target_shape = array<i64: 28, 28>} : (tensor<?x784xf32>) -> tensor<?x784x1xf32>
+  return %0 : tensor<?x784x1xf32>
+}
+
+// -----
+
+func.func @reduce_sum_axis_too_large(%x: tensor<?x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.reduce_sum' op axis 2 is out of range for an input of shape (None, 64)}}
+  %0 = layer.reduce_sum %x {axis = 2 : i64} : (tensor<?x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @reduce_sum_negative_axis(%x: tensor<?x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.reduce_sum' op axis -1 is out of range for an input of shape (None, 64)}}
+  %0 = layer.reduce_sum %x {axis = -1 : i64} : (tensor<?x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @reduce_sum_result_shape(%x: tensor<?x64xf32>) -> tensor<32xf32> {
+  // expected-error @below {{'layer.reduce_sum' op result #0 has shape (32,) but the operands give (64,)}}
+  %0 = layer.reduce_sum %x {axis = 0 : i64} : (tensor<?x64xf32>) -> tensor<32xf32>
+  return %0 : tensor<32xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// layer.loss, layer.loss_grad
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @loss_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op unknown loss 'hinge'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, mean_squared_error}}
+  %0 = layer.loss %z, %t {loss = "hinge"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @loss_unknown_unranked(%z: tensor<*xf32>, %t: tensor<?xi32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op unknown loss 'sparse_crossentropy'; expected one of}}
+  %0 = layer.loss %z, %t {loss = "sparse_crossentropy"} : (tensor<*xf32>, tensor<?xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @loss_scalar_predictions(%z: tensor<f32>, %t: tensor<f32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op expects batched predictions, got a scalar}}
+  %0 = layer.loss %z, %t {loss = "mean_squared_error"} : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @sparse_float_labels(%z: tensor<?x10xf32>, %t: tensor<?xf32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op sparse_categorical_crossentropy expects integer labels, got 'f32'}}
+  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x10xf32>, tensor<?xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @sparse_one_hot_labels(%z: tensor<?x10xf32>, %t: tensor<?x10xi32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op labels of shape (None, 10) do not match predictions of shape (None, 10): expected one label per sample, (None,)}}
+  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @sparse_label_batch(%z: tensor<8x10xf32>, %t: tensor<4xi32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op labels of shape (4,) do not match predictions of shape (8, 10): expected one label per sample, (8,)}}
+  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy"} : (tensor<8x10xf32>, tensor<4xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @categorical_target_shape(%z: tensor<?x10xf32>, %t: tensor<?x5xf32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op targets of shape (None, 5) do not match predictions of shape (None, 10)}}
+  %0 = layer.loss %z, %t {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x5xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @categorical_integer_targets(%z: tensor<?x10xf32>, %t: tensor<?x10xi32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op categorical_crossentropy expects targets of type 'f32', got 'i32'}}
+  %0 = layer.loss %z, %t {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @mse_target_type(%z: tensor<?x1xf32>, %t: tensor<?x1xf64>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op mean_squared_error expects targets of type 'f32', got 'f64'}}
+  %0 = layer.loss %z, %t {loss = "mean_squared_error"} : (tensor<?x1xf32>, tensor<?x1xf64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @loss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>) -> tensor<1xf32> {
+  // expected-error @below {{'layer.loss' op result #0 has shape (1,) but the operands give ()}}
+  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @loss_grad_dloss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: tensor<1xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.loss_grad' op dloss must be a scalar, got (1,)}}
+  %0 = layer.loss_grad %z, %t, %dl {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>, tensor<1xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// loss_grad shares layer.loss's operand rules.
+func.func @loss_grad_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>, %dl: tensor<f32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.loss_grad' op unknown loss 'kld'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, mean_squared_error}}
+  %0 = layer.loss_grad %z, %t, %dl {loss = "kld"} : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<f32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @loss_grad_float_labels(%z: tensor<?x10xf32>, %t: tensor<?xf32>, %dl: tensor<f32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.loss_grad' op sparse_categorical_crossentropy expects integer labels, got 'f32'}}
+  %0 = layer.loss_grad %z, %t, %dl {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xf32>, tensor<f32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @loss_grad_result_shape(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: tensor<f32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss_grad' op result #0 has shape () but the operands give (None, 10)}}
+  %0 = layer.loss_grad %z, %t, %dl {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+//===----------------------------------------------------------------------===//
+// layer.activation_grad
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @activation_grad_unknown(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.activation_grad' op unknown activation 'elu'; expected one of linear, relu, sigmoid, tanh, softmax}}
+  %0 = layer.activation_grad %dy, %x, %y {activation = "elu"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @activation_grad_shapes(%dy: tensor<?x64xf32>, %x: tensor<?x32xf32>, %y: tensor<?x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.activation_grad' op input of shape (None, 32) does not match grad of shape (None, 64)}}
+  %0 = layer.activation_grad %dy, %x, %y {activation = "relu"} : (tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @activation_grad_output_shape(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64x1xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.activation_grad' op output of shape (None, 64, 1) does not match grad of shape (None, 64)}}
+  %0 = layer.activation_grad %dy, %x, %y {activation = "tanh"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64x1xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizers
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @sgd_grad_shape(%w: tensor<64xf32>, %g: tensor<32xf32>, %v: tensor<64xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{'layer.sgd_update' op grad of shape (32,) does not match param of shape (64,)}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.0 : f64} : (tensor<64xf32>, tensor<32xf32>, tensor<64xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %w1, %v1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @sgd_velocity_shape(%w: tensor<784x64xf32>, %g: tensor<784x64xf32>, %v: tensor<64x784xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{'layer.sgd_update' op velocity of shape (64, 784) does not match param of shape (784, 64)}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64} : (tensor<784x64xf32>, tensor<784x64xf32>, tensor<64x784xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %w1, %v1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @sgd_momentum_range(%w: tensor<64xf32>, %g: tensor<64xf32>, %v: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  // expected-error @below {{'layer.sgd_update' op momentum must be in [0, 1), got 1.000000e+00}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 1.0 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  return %w1, %v1 : tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+func.func @sgd_result_shape(%w: tensor<64xf32>, %g: tensor<64xf32>, %v: tensor<64xf32>) -> (tensor<64xf32>, tensor<32xf32>) {
+  // expected-error @below {{'layer.sgd_update' op result #1 has shape (32,) but the operands give (64,)}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.0 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<32xf32>)
+  return %w1, %v1 : tensor<64xf32>, tensor<32xf32>
+}
+
+// -----
+
+func.func @rmsprop_average_shape(%w: tensor<64xf32>, %g: tensor<64xf32>, %a: tensor<10xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{'layer.rmsprop_update' op average of shape (10,) does not match param of shape (64,)}}
+  %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<10xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %w1, %a1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @rmsprop_rho_one(%w: tensor<64xf32>, %g: tensor<64xf32>, %a: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  // expected-error @below {{'layer.rmsprop_update' op rho must be in [0, 1), got 1.000000e+00}}
+  %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 1.0 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  return %w1, %a1 : tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+func.func @rmsprop_rho_negative(%w: tensor<64xf32>, %g: tensor<64xf32>, %a: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  // expected-error @below {{'layer.rmsprop_update' op rho must be in [0, 1), got -5.000000e-01}}
+  %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = -0.5 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  return %w1, %a1 : tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+func.func @adam_v_shape(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<65xf32>, %t: tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{'layer.adam_update' op v of shape (65,) does not match param of shape (64,)}}
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<65xf32>, tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %w1, %m1, %v1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @adam_step_not_scalar(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<64xf32>, %t: tensor<1xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{'layer.adam_update' op expects a scalar step, got (1,)}}
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<1xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %w1, %m1, %v1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @adam_beta_1(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<64xf32>, %t: tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  // expected-error @below {{'layer.adam_update' op beta_1 must be in [0, 1), got 1.500000e+00}}
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 1.5 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+func.func @adam_beta_2(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<64xf32>, %t: tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  // expected-error @below {{'layer.adam_update' op beta_2 must be in [0, 1), got 1.000000e+00}}
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 1.0 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+func.func @adam_element_type(%w: tensor<64xf32>, %g: tensor<64xf64>, %m: tensor<64xf32>, %v: tensor<64xf32>, %t: tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  // expected-error @below {{'layer.adam_update' op requires the same element type for all operands and results}}
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf64>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}

@@ -1,0 +1,177 @@
+// RUN: layerc-opt %s | layerc-opt | FileCheck %s
+// RUN: layerc-opt %s --mlir-print-op-generic | layerc-opt | FileCheck %s
+
+// Every op of the layer dialect survives a print/parse round trip, in both
+// the custom and the generic form.
+
+// CHECK-LABEL: func.func @dense
+// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[K:.+]]: tensor<784x64xf32>, %[[B:.+]]: tensor<64xf32>)
+func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>, %b: tensor<64xf32>)
+    -> (tensor<?x64xf32>, tensor<?x64xf32>, tensor<*xf32>) {
+  // CHECK: %[[Y0:.+]] = layer.dense %[[X]], %[[K]], %[[B]] {activation = "relu"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  %0 = layer.dense %x, %k, %b {activation = "relu"}
+      : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  // The default activation (linear) is elided; the bias is optional.
+  // CHECK: %[[Y1:.+]] = layer.dense %[[X]], %[[K]] : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  %1 = layer.dense %x, %k {activation = "linear"}
+      : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  // Results may stay unranked until layer-shape-inference.
+  // CHECK: %[[Y2:.+]] = layer.dense %[[X]], %[[K]], %[[B]] {activation = "softmax"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+  %2 = layer.dense %x, %k, %b {activation = "softmax"}
+      : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+  // CHECK: return %[[Y0]], %[[Y1]], %[[Y2]]
+  return %0, %1, %2 : tensor<?x64xf32>, tensor<?x64xf32>, tensor<*xf32>
+}
+
+// CHECK-LABEL: func.func @dense_rank3_f64
+// CHECK-SAME: (%[[X:.+]]: tensor<2x5x8xf64>, %[[K:.+]]: tensor<8x3xf64>)
+func.func @dense_rank3_f64(%x: tensor<2x5x8xf64>, %k: tensor<8x3xf64>) -> tensor<2x5x3xf64> {
+  // CHECK: layer.dense %[[X]], %[[K]] {activation = "tanh"} : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
+  %0 = layer.dense %x, %k {activation = "tanh"}
+      : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
+  return %0 : tensor<2x5x3xf64>
+}
+
+// CHECK-LABEL: func.func @activation
+// CHECK-SAME: (%[[X:.+]]: tensor<?x10xf32>)
+func.func @activation(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  // CHECK: %[[A:.+]] = layer.activation %[[X]] {activation = "softmax"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  %0 = layer.activation %x {activation = "softmax"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  // CHECK: %[[B:.+]] = layer.activation %[[A]] {activation = "sigmoid"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  %1 = layer.activation %0 {activation = "sigmoid"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  // CHECK: return %[[B]]
+  return %1 : tensor<?x10xf32>
+}
+
+// CHECK-LABEL: func.func @dropout
+// CHECK-SAME: (%[[X:.+]]: tensor<?x64xf32>)
+func.func @dropout(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // CHECK: %[[Y:.+]] = layer.dropout %[[X]] {rate = 5.000000e-01 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  // CHECK: layer.dropout %[[Y]] {rate = 0.000000e+00 : f64}
+  %1 = layer.dropout %0 {rate = 0.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %1 : tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[DY:.+]]: tensor<?x64xf32>, %[[W:.+]]: tensor<784x64xf32>)
+func.func @matmul(%x: tensor<?x784xf32>, %dy: tensor<?x64xf32>, %w: tensor<784x64xf32>)
+    -> (tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>) {
+  // CHECK: %[[DW:.+]] = layer.matmul %[[X]], %[[DY]] {transpose_lhs} : (tensor<?x784xf32>, tensor<?x64xf32>) -> tensor<784x64xf32>
+  %0 = layer.matmul %x, %dy {transpose_lhs}
+      : (tensor<?x784xf32>, tensor<?x64xf32>) -> tensor<784x64xf32>
+  // CHECK: %[[DX:.+]] = layer.matmul %[[DY]], %[[W]] {transpose_rhs} : (tensor<?x64xf32>, tensor<784x64xf32>) -> tensor<?x784xf32>
+  %1 = layer.matmul %dy, %w {transpose_rhs}
+      : (tensor<?x64xf32>, tensor<784x64xf32>) -> tensor<?x784xf32>
+  // CHECK: %[[Y:.+]] = layer.matmul %[[X]], %[[W]] : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  %2 = layer.matmul %x, %w : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  // CHECK: return %[[DW]], %[[DX]], %[[Y]]
+  return %0, %1, %2 : tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @add
+// CHECK-SAME: (%[[A:.+]]: tensor<?x64xf32>, %[[B:.+]]: tensor<8x64xf32>)
+func.func @add(%a: tensor<?x64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // CHECK: %[[S:.+]] = layer.add %[[A]], %[[B]] : (tensor<?x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  %0 = layer.add %a, %b : (tensor<?x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  // CHECK: return %[[S]]
+  return %0 : tensor<8x64xf32>
+}
+
+// CHECK-LABEL: func.func @reshape
+// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>)
+func.func @reshape(%x: tensor<?x784xf32>) -> tensor<?x28x28xf32> {
+  // CHECK: %[[Y:.+]] = layer.reshape %[[X]] {target_shape = array<i64: 28, 28>} : (tensor<?x784xf32>) -> tensor<?x28x28xf32>
+  %0 = layer.reshape %x {target_shape = array<i64: 28, 28>}
+      : (tensor<?x784xf32>) -> tensor<?x28x28xf32>
+  return %0 : tensor<?x28x28xf32>
+}
+
+// CHECK-LABEL: func.func @reduce_sum
+// CHECK-SAME: (%[[DY:.+]]: tensor<?x64xf32>)
+func.func @reduce_sum(%dy: tensor<?x64xf32>) -> (tensor<64xf32>, tensor<?xf32>) {
+  // CHECK: %[[DB:.+]] = layer.reduce_sum %[[DY]] {axis = 0 : i64} : (tensor<?x64xf32>) -> tensor<64xf32>
+  %0 = layer.reduce_sum %dy {axis = 0 : i64} : (tensor<?x64xf32>) -> tensor<64xf32>
+  // CHECK: %[[R:.+]] = layer.reduce_sum %[[DY]] {axis = 1 : i64} : (tensor<?x64xf32>) -> tensor<?xf32>
+  %1 = layer.reduce_sum %dy {axis = 1 : i64} : (tensor<?x64xf32>) -> tensor<?xf32>
+  // CHECK: return %[[DB]], %[[R]]
+  return %0, %1 : tensor<64xf32>, tensor<?xf32>
+}
+
+// CHECK-LABEL: func.func @loss
+// CHECK-SAME: (%[[Z:.+]]: tensor<?x10xf32>, %[[L:.+]]: tensor<?xi32>, %[[T:.+]]: tensor<?x10xf32>, %[[L64:.+]]: tensor<?xi64>)
+func.func @loss(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %t: tensor<?x10xf32>,
+                %labels64: tensor<?xi64>)
+    -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>) {
+  // CHECK: %[[S:.+]] = layer.loss %[[Z]], %[[L]] {from_logits, loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  %0 = layer.loss %z, %labels {loss = "sparse_categorical_crossentropy", from_logits}
+      : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  // CHECK: %[[C:.+]] = layer.loss %[[Z]], %[[T]] {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  %1 = layer.loss %z, %t {loss = "categorical_crossentropy"}
+      : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  // CHECK: %[[M:.+]] = layer.loss %[[Z]], %[[T]] {loss = "mean_squared_error"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  %2 = layer.loss %z, %t {loss = "mean_squared_error"}
+      : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  // CHECK: %[[S64:.+]] = layer.loss %[[Z]], %[[L64]] {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<f32>
+  %3 = layer.loss %z, %labels64 {loss = "sparse_categorical_crossentropy"}
+      : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<f32>
+  // CHECK: return %[[S]], %[[C]], %[[M]], %[[S64]]
+  return %0, %1, %2, %3 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
+}
+
+// CHECK-LABEL: func.func @activation_grad
+// CHECK-SAME: (%[[DY:.+]]: tensor<?x64xf32>, %[[X:.+]]: tensor<?x64xf32>, %[[Y:.+]]: tensor<?x64xf32>)
+func.func @activation_grad(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64xf32>)
+    -> tensor<?x64xf32> {
+  // CHECK: %[[DX:.+]] = layer.activation_grad %[[DY]], %[[X]], %[[Y]] {activation = "relu"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = layer.activation_grad %dy, %x, %y {activation = "relu"}
+      : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  // CHECK: return %[[DX]]
+  return %0 : tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @loss_grad
+// CHECK-SAME: (%[[Z:.+]]: tensor<?x10xf32>, %[[L:.+]]: tensor<?xi32>, %[[DL:.+]]: tensor<f32>)
+func.func @loss_grad(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %dl: tensor<f32>)
+    -> tensor<?x10xf32> {
+  // CHECK: %[[DZ:.+]] = layer.loss_grad %[[Z]], %[[L]], %[[DL]] {from_logits, loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
+  %0 = layer.loss_grad %z, %labels, %dl {loss = "sparse_categorical_crossentropy", from_logits}
+      : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
+  // CHECK: return %[[DZ]]
+  return %0 : tensor<?x10xf32>
+}
+
+// CHECK-LABEL: func.func @sgd_update
+// CHECK-SAME: (%[[W:.+]]: tensor<64xf32>, %[[G:.+]]: tensor<64xf32>, %[[V:.+]]: tensor<64xf32>)
+func.func @sgd_update(%w: tensor<64xf32>, %g: tensor<64xf32>, %v: tensor<64xf32>)
+    -> (tensor<64xf32>, tensor<64xf32>) {
+  // CHECK: %[[W1:.+]], %[[V1:.+]] = layer.sgd_update %[[W]], %[[G]], %[[V]] {learning_rate = 1.000000e-02 : f64, momentum = 9.000000e-01 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}
+      : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+  // CHECK: return %[[W1]], %[[V1]] :
+  return %w1, %v1 : tensor<64xf32>, tensor<64xf32>
+}
+
+// CHECK-LABEL: func.func @rmsprop_update
+// CHECK-SAME: (%[[W:.+]]: tensor<784x64xf32>, %[[G:.+]]: tensor<784x64xf32>, %[[A:.+]]: tensor<784x64xf32>)
+func.func @rmsprop_update(%w: tensor<784x64xf32>, %g: tensor<784x64xf32>, %a: tensor<784x64xf32>)
+    -> (tensor<784x64xf32>, tensor<784x64xf32>) {
+  // CHECK: %[[W1:.+]], %[[A1:.+]] = layer.rmsprop_update %[[W]], %[[G]], %[[A]] {epsilon = 9.9999999999999995E-8 : f64, learning_rate = 1.000000e-03 : f64, rho = 9.000000e-01 : f64} : (tensor<784x64xf32>, tensor<784x64xf32>, tensor<784x64xf32>) -> (tensor<784x64xf32>, tensor<784x64xf32>)
+  %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64}
+      : (tensor<784x64xf32>, tensor<784x64xf32>, tensor<784x64xf32>) -> (tensor<784x64xf32>, tensor<784x64xf32>)
+  // CHECK: return %[[W1]], %[[A1]] :
+  return %w1, %a1 : tensor<784x64xf32>, tensor<784x64xf32>
+}
+
+// CHECK-LABEL: func.func @adam_update
+// CHECK-SAME: (%[[W:.+]]: tensor<64xf32>, %[[G:.+]]: tensor<64xf32>, %[[M:.+]]: tensor<64xf32>, %[[V:.+]]: tensor<64xf32>, %[[T:.+]]: tensor<f32>)
+func.func @adam_update(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>,
+                       %v: tensor<64xf32>, %t: tensor<f32>)
+    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  // CHECK: %[[W1:.+]], %[[M1:.+]], %[[V1:.+]] = layer.adam_update %[[W]], %[[G]], %[[M]], %[[V]], %[[T]] {beta_1 = 9.000000e-01 : f64, beta_2 = 0.99899999999999999 : f64, epsilon = 9.9999999999999995E-8 : f64, learning_rate = 1.000000e-03 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
+      : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>)
+      -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  // CHECK: return %[[W1]], %[[M1]], %[[V1]] :
+  return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}

@@ -1,0 +1,59 @@
+# -*- Python -*-
+# The layerc lit suite: FileCheck tests of the layer dialect, its passes and
+# code generation, and executed tests of layerc-run. The GoogleTest binaries
+# are a separate suite (unittests/lit.cfg.py) that lit discovers through
+# build/test/unittests/lit.site.cfg.py.
+
+import os
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "layerc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.layerc_obj_root, "test")
+# Inputs holds helpers, not tests. 'unittests' must NOT be excluded: lit
+# checks excludes before it looks for a nested suite, and it is by walking
+# into unittests/ that it finds build/test/unittests/lit.site.cfg.py and runs
+# the GoogleTest suite (unittests/lit.cfg.py) from `lit build/test`.
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in", "CMakeLists.txt",
+                   "Inputs"]
+
+llvm_config.use_default_substitutions()
+# FileCheck, not and count come with the default substitutions; split-file
+# and mlir-translate (LLVM IR from the LLVM dialect) are LLVM's too.
+llvm_config.add_tool_substitutions(["split-file", "mlir-translate"],
+                                   [config.llvm_tools_dir])
+
+
+def timed_tool(name, seconds):
+    """`name` from the build tree, run under a timeout: some pattern
+    combinations make a pass loop forever instead of failing (TOOLCHAIN.md),
+    and a hung test must fail rather than stall the suite."""
+    path = lit.util.which(name, config.layerc_tools_dir)
+    if not path:
+        lit_config.note("did not find %s in %s; build it first"
+                        % (name, config.layerc_tools_dir))
+        path = os.path.join(config.layerc_tools_dir, name)
+    return ToolSubst(name, command="timeout %d %s" % (seconds, path))
+
+
+llvm_config.add_tool_substitutions(
+    [timed_tool("layerc-opt", 60), timed_tool("layerc-run", 300)],
+    [config.layerc_tools_dir],
+)
+
+# `not` and `count` are substituted only after a pipe; at the start of a
+# command they, like FileCheck and split-file, come from LLVM's tools.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# numpy lives in Debian's python3, not in the python3 first on PATH. Replace
+# the default %python (lit's own interpreter) so the choice is explicit.
+config.substitutions = [(k, v) for (k, v) in config.substitutions
+                        if k != "%python"]
+config.substitutions.append(("%python", config.python_executable))
+config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
