@@ -138,6 +138,22 @@ FailureOr<Shape> joinAll(Operation *op, ArrayRef<RankedTensorType> types,
   return shape;
 }
 
+/// A dimension as Keras prints it: "None" when dynamic.
+std::string formatDim(int64_t d) {
+  return ShapedType::isDynamic(d) ? "None" : std::to_string(d);
+}
+
+/// Every operand must have `element` as its element type.
+LogicalResult checkElementTypes(Operation *op, ArrayRef<RankedTensorType> types,
+                                ArrayRef<StringRef> names, Type element) {
+  for (auto [t, name] : llvm::zip(types, names))
+    if (t.getElementType() != element)
+      return op->emitOpError() << name << " has element type "
+                               << t.getElementType() << " but the input has "
+                               << element;
+  return success();
+}
+
 RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type element) {
   return RankedTensorType::get(shape, element);
 }
@@ -153,6 +169,11 @@ LogicalResult verifyAgainstRule(Operation *op,
     if (!have)
       continue;
     auto wantRanked = cast<RankedTensorType>(want);
+    if (have.getElementType() != wantRanked.getElementType())
+      return op->emitOpError()
+             << "result #" << result.getResultNumber() << " has element type "
+             << have.getElementType() << " but the operands give "
+             << wantRanked.getElementType();
     if (failed(verifyCompatibleShape(have.getShape(), wantRanked.getShape())))
       return op->emitOpError()
              << "result #" << result.getResultNumber() << " has shape "
@@ -213,7 +234,11 @@ LAYER_SHAPE_RULE(DenseOp) {
     return op.emitOpError()
            << "kernel of shape " << formatShape(kernel)
            << " does not fit an input of shape " << formatShape(input)
-           << ": expected (" << input.getShape().back() << ", units)";
+           << ": expected (" << formatDim(input.getShape().back())
+           << ", units)";
+  if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
+                               {"kernel", "bias"}, input.getElementType())))
+    return failure();
   int64_t units = kernel.getDimSize(1);
   if (op.getBias()) {
     RankedTensorType bias = (*types)[2];
@@ -387,6 +412,9 @@ LAYER_SHAPE_RULE(LossOp) {
 }
 
 LAYER_SHAPE_RULE(LossGradOp) {
+  if (!parseLoss(op.getLoss()))
+    return op.emitOpError() << "unknown loss '" << op.getLoss()
+                            << "'; expected one of " << knownLosses();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};

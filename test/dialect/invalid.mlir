@@ -532,3 +532,35 @@ func.func @adam_element_type(%w: tensor<64xf32>, %g: tensor<64xf64>, %m: tensor<
   %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf64>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
   return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
 }
+
+// -----
+
+func.func @dense_kernel_element_type(%x: tensor<?x8xf32>, %k: tensor<8x4xf64>) {
+  // expected-error @+1 {{'layer.dense' op kernel has element type 'f64' but the input has 'f32'}}
+  %0 = layer.dense %x, %k : (tensor<?x8xf32>, tensor<8x4xf64>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @dense_dynamic_features(%x: tensor<?x?xf32>, %k: tensor<3x4x5xf32>) {
+  // expected-error @+1 {{'layer.dense' op kernel of shape (3, 4, 5) does not fit an input of shape (None, None): expected (None, units)}}
+  %0 = layer.dense %x, %k : (tensor<?x?xf32>, tensor<3x4x5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @loss_result_element_type(%x: tensor<?x8xf32>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{'layer.loss' op result #0 has element type 'f64' but the operands give 'f32'}}
+  %0 = layer.loss %x, %l {loss = "sparse_categorical_crossentropy"} : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<f64>
+  return
+}
+
+// -----
+
+func.func @loss_grad_unknown_loss_unranked(%z: tensor<*xf32>, %l: tensor<?xi32>, %d: tensor<f32>) {
+  // expected-error @+1 {{'layer.loss_grad' op unknown loss 'hinge'}}
+  %0 = layer.loss_grad %z, %l, %d {loss = "hinge"} : (tensor<*xf32>, tensor<?xi32>, tensor<f32>) -> tensor<*xf32>
+  return
+}
