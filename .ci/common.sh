@@ -6,6 +6,8 @@ set -euo pipefail
 LAYERC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$LAYERC_ROOT/build}
 export CCACHE_DIR=${CCACHE_DIR:-/root/.cache/ccache}
+# Hit the cache from any clone: paths under the checkout hash as relative.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$LAYERC_ROOT}
 
 PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools

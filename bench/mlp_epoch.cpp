@@ -1,4 +1,5 @@
-//===- mlp_epoch.cpp - Time one fit() epoch of the guide's MLP -------------===//
+//===- mlp_epoch.cpp - Time one fit() epoch of the guide's MLP
+//-------------===//
 //
 // Trains the MNIST MLP (784-64-64-10, RMSprop, batch 64) on the first 48,000
 // Fashion-MNIST images, silently, and prints the median epoch time of
@@ -42,9 +43,9 @@ int main(int argc, char **argv) {
   for (int e = 0; e < epochs; ++e) {
     auto start = std::chrono::steady_clock::now();
     model.fit(xTrain, yTrain, {.batch_size = 64, .epochs = 1, .verbose = 0});
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(times.begin(), times.end());
   std::printf("layerc compile_s %.3f\n", compileSeconds);

@@ -1,4 +1,5 @@
-//===- ContractionLoopOrder.cpp - The layer-contraction-loop-order pass ----===//
+//===- ContractionLoopOrder.cpp - The layer-contraction-loop-order pass
+//----===//
 //
 // Finds linalg ops with exactly three loops iterated (parallel, parallel,
 // reduction) -- matmuls, with or without transposed operands --,

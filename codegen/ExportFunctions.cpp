@@ -1,4 +1,5 @@
-//===- ExportFunctions.cpp - The layer-export-functions pass ---------------===//
+//===- ExportFunctions.cpp - The layer-export-functions pass
+//---------------===//
 //
 // Gives every public function the calling convention of Abi.h: memref
 // arguments for inputs then outputs, nothing returned. Inputs are wrapped
@@ -29,8 +30,8 @@ MemRefType bufferOf(Type t) {
 }
 
 LogicalResult exportFunction(func::FuncOp fn) {
-  for (Type t : llvm::concat<const Type>(fn.getArgumentTypes(),
-                                         fn.getResultTypes()))
+  for (Type t :
+       llvm::concat<const Type>(fn.getArgumentTypes(), fn.getResultTypes()))
     if (!isa<RankedTensorType>(t))
       return fn.emitError() << "cannot export '" << fn.getName()
                             << "': every argument and result must be a "

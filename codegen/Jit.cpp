@@ -1,4 +1,5 @@
-//===- Jit.cpp - In-process compilation of layer modules -------------------===//
+//===- Jit.cpp - In-process compilation of layer modules
+//-------------------===//
 //
 // compile() = shape inference, read every public function's signature (the
 // runtime needs dtypes and shapes to check and allocate buffers), the full
@@ -83,18 +84,18 @@ LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
     auto spec = specOf(fn.getArgumentTypes()[i],
                        slotName(fn.getArgAttrDict(i), "arg", i));
     if (failed(spec))
-      return fn.emitError() << "argument #" << i << " of '" << fn.getName()
-                            << "' has an unsupported type "
-                            << fn.getArgumentTypes()[i];
+      return fn.emitError()
+             << "argument #" << i << " of '" << fn.getName()
+             << "' has an unsupported type " << fn.getArgumentTypes()[i];
     out.inputs.push_back(*spec);
   }
   for (unsigned i = 0; i < fn.getNumResults(); ++i) {
     auto spec = specOf(fn.getResultTypes()[i],
                        slotName(fn.getResultAttrDict(i), "result", i));
     if (failed(spec))
-      return fn.emitError() << "result #" << i << " of '" << fn.getName()
-                            << "' has an unsupported type "
-                            << fn.getResultTypes()[i];
+      return fn.emitError()
+             << "result #" << i << " of '" << fn.getName()
+             << "' has an unsupported type " << fn.getResultTypes()[i];
     out.outputs.push_back(*spec);
   }
   return success();
@@ -110,8 +111,8 @@ namespace {
 class DiagnosticCollector {
 public:
   explicit DiagnosticCollector(MLIRContext *ctx)
-      : ctx(ctx), printedOps(ctx->shouldPrintOpOnDiagnostic()),
-        os(text), handler(ctx, [this](Diagnostic &d) {
+      : ctx(ctx), printedOps(ctx->shouldPrintOpOnDiagnostic()), os(text),
+        handler(ctx, [this](Diagnostic &d) {
           os << d.getLocation() << ": " << d << "\n";
           for (Diagnostic &note : d.getNotes())
             os << note.getLocation() << ": note: " << note << "\n";
@@ -200,8 +201,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   return jit;
 }
 
-std::optional<CompiledFunction>
-JitModule::lookup(llvm::StringRef name) const {
+std::optional<CompiledFunction> JitModule::lookup(llvm::StringRef name) const {
   auto it = functions.find(name.str());
   if (it == functions.end())
     return std::nullopt;

@@ -59,7 +59,7 @@ private:
 /// "func.func(layer-shape-inference),layer-autodiff{optimizer=adam}") on
 /// `module`; the error carries every diagnostic, locations included.
 llvm::Error runPipeline(mlir::ModuleOp module, llvm::StringRef pipeline,
-                       const JitOptions &options = {});
+                        const JitOptions &options = {});
 
 /// Makes the host target available to LLVM (idempotent).
 void initializeNativeTarget();

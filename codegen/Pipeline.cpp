@@ -1,4 +1,5 @@
-//===- Pipeline.cpp - The layerc compilation pipeline ----------------------===//
+//===- Pipeline.cpp - The layerc compilation pipeline
+//----------------------===//
 //
 // The whole compiler, top to bottom. Every entry point (Model::compile,
 // layerc-run, layerc-opt --pass-pipeline) runs these same strings.
@@ -32,23 +33,23 @@
 using namespace mlir;
 
 std::string layerc::layerToLinalgPipeline() {
-  return "func.func(layer-shape-inference),"   // 1
-         "layer-to-linalg,canonicalize,cse,"   // 1
+  return "func.func(layer-shape-inference)," // 1
+         "layer-to-linalg,canonicalize,cse," // 1
          "func.func(linalg-fuse-elementwise-ops),canonicalize,"
          "func.func(layer-contraction-loop-order)";
 }
 
 std::string layerc::layerToLLVMPipeline() {
   return layerToLinalgPipeline() +
-         ",layer-export-functions,"                          // 2
+         ",layer-export-functions," // 2
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-         "one-shot-bufferize{bufferize-function-boundaries "  // 3
+         "one-shot-bufferize{bufferize-function-boundaries " // 3
          "function-boundary-type-conversion=identity-layout-map},"
          "canonicalize,buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,"
-         "func.func(convert-linalg-to-loops),"                // 4
+         "func.func(convert-linalg-to-loops)," // 4
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "convert-math-to-llvm,convert-math-to-libm,"         // 5
+         "convert-math-to-llvm,convert-math-to-libm," // 5
          "convert-to-llvm,reconcile-unrealized-casts";
 }
 
@@ -56,8 +57,8 @@ void layerc::registerLayercPasses() {
   static std::once_flag once;
   std::call_once(once, [] {
     mlir::registerAllPasses();
-    registerLayerPasses();          // passes/Passes.td
-    registerLayerCodegenPasses();   // codegen/Passes.td
+    registerLayerPasses();        // passes/Passes.td
+    registerLayerCodegenPasses(); // codegen/Passes.td
     PassPipelineRegistration<>(
         "layer-to-llvm",
         "The full layerc pipeline: layer dialect to the LLVM dialect",

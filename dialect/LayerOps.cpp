@@ -1,4 +1,5 @@
-//===- LayerOps.cpp - Verifiers and shape rules of layer ops ---------------===//
+//===- LayerOps.cpp - Verifiers and shape rules of layer ops
+//---------------===//
 //
 // Each op has one shape rule, `computeResultTypes`, used twice: by the
 // verifier (a declared ranked result must agree with it) and by the
@@ -19,8 +20,8 @@
 using namespace mlir;
 using namespace layerc::layer;
 
-#include "dialect/LayerOpsDialect.cpp.inc"
 #include "dialect/LayerInterfaces.cpp.inc"
+#include "dialect/LayerOpsDialect.cpp.inc"
 
 void LayerDialect::initialize() {
   addOperations<
@@ -148,9 +149,9 @@ LogicalResult checkElementTypes(Operation *op, ArrayRef<RankedTensorType> types,
                                 ArrayRef<StringRef> names, Type element) {
   for (auto [t, name] : llvm::zip(types, names))
     if (t.getElementType() != element)
-      return op->emitOpError() << name << " has element type "
-                               << t.getElementType() << " but the input has "
-                               << element;
+      return op->emitOpError()
+             << name << " has element type " << t.getElementType()
+             << " but the input has " << element;
   return success();
 }
 
@@ -231,11 +232,10 @@ LAYER_SHAPE_RULE(DenseOp) {
            << formatShape(input);
   if (kernel.getRank() != 2 ||
       !dimsAgree(kernel.getDimSize(0), input.getShape().back()))
-    return op.emitOpError()
-           << "kernel of shape " << formatShape(kernel)
-           << " does not fit an input of shape " << formatShape(input)
-           << ": expected (" << formatDim(input.getShape().back())
-           << ", units)";
+    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                            << " does not fit an input of shape "
+                            << formatShape(input) << ": expected ("
+                            << formatDim(input.getShape().back()) << ", units)";
   if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
                                {"kernel", "bias"}, input.getElementType())))
     return failure();
@@ -280,16 +280,15 @@ LAYER_SHAPE_RULE(MatmulOp) {
   RankedTensorType lhs = (*types)[0], rhs = (*types)[1];
   if (lhs.getRank() != 2 || rhs.getRank() != 2)
     return op.emitOpError() << "expects rank-2 operands, got "
-                            << formatShape(lhs) << " and "
-                            << formatShape(rhs);
+                            << formatShape(lhs) << " and " << formatShape(rhs);
   int64_t m = lhs.getDimSize(op.getTransposeLhs() ? 1 : 0);
   int64_t kl = lhs.getDimSize(op.getTransposeLhs() ? 0 : 1);
   int64_t kr = rhs.getDimSize(op.getTransposeRhs() ? 1 : 0);
   int64_t n = rhs.getDimSize(op.getTransposeRhs() ? 0 : 1);
   if (!dimsAgree(kl, kr))
-    return op.emitOpError() << "contraction dimensions disagree: lhs "
-                            << formatShape(lhs) << " and rhs "
-                            << formatShape(rhs);
+    return op.emitOpError()
+           << "contraction dimensions disagree: lhs " << formatShape(lhs)
+           << " and rhs " << formatShape(rhs);
   return SmallVector<Type>{tensorOf({m, n}, lhs.getElementType())};
 }
 
@@ -333,9 +332,9 @@ LAYER_SHAPE_RULE(ReshapeOp) {
       want *= d;
     if (have != want)
       return op.emitOpError()
-             << "cannot reshape input of shape " << formatShape(input)
-             << " (" << have << " elements per sample) to target_shape with "
-             << want << " elements";
+             << "cannot reshape input of shape " << formatShape(input) << " ("
+             << have << " elements per sample) to target_shape with " << want
+             << " elements";
   }
   Shape shape{input.getDimSize(0)};
   shape.append(target.begin(), target.end());
@@ -349,9 +348,9 @@ LAYER_SHAPE_RULE(ReduceSumOp) {
   RankedTensorType input = (*types)[0];
   int64_t axis = static_cast<int64_t>(op.getAxis());
   if (axis < 0 || axis >= input.getRank())
-    return op.emitOpError() << "axis " << axis
-                            << " is out of range for an input of shape "
-                            << formatShape(input);
+    return op.emitOpError()
+           << "axis " << axis << " is out of range for an input of shape "
+           << formatShape(input);
   Shape shape(input.getShape());
   shape.erase(shape.begin() + axis);
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
@@ -374,8 +373,7 @@ static LogicalResult checkLossOperands(Operation *op, StringRef lossName,
     return op->emitOpError() << "expects batched predictions, got a scalar";
   if (*loss == Loss::SparseCategoricalCrossentropy) {
     if (!target.getElementType().isSignlessInteger())
-      return op->emitOpError() << lossName
-                               << " expects integer labels, got "
+      return op->emitOpError() << lossName << " expects integer labels, got "
                                << target.getElementType();
     ArrayRef<int64_t> want = pred.getShape().drop_back();
     if (target.getRank() != pred.getRank() - 1 ||
@@ -388,9 +386,9 @@ static LogicalResult checkLossOperands(Operation *op, StringRef lossName,
     return success();
   }
   if (target.getElementType() != pred.getElementType())
-    return op->emitOpError() << lossName << " expects targets of type "
-                             << pred.getElementType() << ", got "
-                             << target.getElementType();
+    return op->emitOpError()
+           << lossName << " expects targets of type " << pred.getElementType()
+           << ", got " << target.getElementType();
   if (!joinShapes(pred.getShape(), target.getShape()))
     return op->emitOpError()
            << "targets of shape " << formatShape(target)
@@ -421,8 +419,8 @@ LAYER_SHAPE_RULE(LossGradOp) {
   if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
     return failure();
   if ((*types)[2].getRank() != 0)
-    return op.emitOpError() << "dloss must be a scalar, got "
-                            << formatShape((*types)[2]);
+    return op.emitOpError()
+           << "dloss must be a scalar, got " << formatShape((*types)[2]);
   return SmallVector<Type>{(*types)[0]};
 }
 
@@ -461,8 +459,8 @@ optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
     return failure();
   for (RankedTensorType scalar : ArrayRef(*types).drop_front(slots.size()))
     if (scalar.getRank() != 0)
-      return op->emitOpError() << "expects a scalar step, got "
-                               << formatShape(scalar);
+      return op->emitOpError()
+             << "expects a scalar step, got " << formatShape(scalar);
   Type type = tensorOf(*shape, slots.front().getElementType());
   return SmallVector<Type>(op->getNumResults(), type);
 }

@@ -34,8 +34,11 @@ std::optional<Activation> parseActivation(llvm::StringRef name);
 const char *knownActivations();
 
 /// The losses the dialect knows (Keras names).
-enum class Loss { SparseCategoricalCrossentropy, CategoricalCrossentropy,
-                  MeanSquaredError };
+enum class Loss {
+  SparseCategoricalCrossentropy,
+  CategoricalCrossentropy,
+  MeanSquaredError
+};
 std::optional<Loss> parseLoss(llvm::StringRef name);
 const char *knownLosses();
 

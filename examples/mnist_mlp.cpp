@@ -1,4 +1,5 @@
-//===- mnist_mlp.cpp - The functional-API guide's first example ------------===//
+//===- mnist_mlp.cpp - The functional-API guide's first example
+//------------===//
 //
 // The guide's MNIST MLP, in C++: build it with the functional API, print
 // its summary, compile it to native code, train it for two epochs on
@@ -43,8 +44,10 @@ int main(int argc, char **argv) {
     model.summary();
 
     auto data = datasets::fashion_mnist::loadData(dataDir);
-    Tensor xTrain = data.xTrain.reshape({60000, 784}).astype(DType::Float32) / 255.0;
-    Tensor xTest = data.xTest.reshape({10000, 784}).astype(DType::Float32) / 255.0;
+    Tensor xTrain =
+        data.xTrain.reshape({60000, 784}).astype(DType::Float32) / 255.0;
+    Tensor xTest =
+        data.xTest.reshape({10000, 784}).astype(DType::Float32) / 255.0;
 
     model.compile(
         {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),

@@ -1,4 +1,5 @@
-//===- Layer.cpp - Symbolic tensors, layers and their calls ----------------===//
+//===- Layer.cpp - Symbolic tensors, layers and their calls
+//----------------===//
 //
 // Naming follows Keras (dense, dense_1, ...; inputs input_1, input_2, ...),
 // initializers follow Keras's defaults (glorot_uniform kernels, zero
@@ -59,9 +60,7 @@ const std::vector<int64_t> &SymbolicTensor::shape() const {
   return node_->outputShapes.at(index_);
 }
 
-std::string SymbolicTensor::shapeString() const {
-  return formatShape(shape());
-}
+std::string SymbolicTensor::shapeString() const { return formatShape(shape()); }
 
 DType SymbolicTensor::dtype() const { return node_->dtype; }
 
@@ -180,8 +179,7 @@ SymbolicTensor layerc::Input(std::vector<int64_t> shape, InputOptions options) {
   if (options.dtype != DType::Float32 && options.dtype != DType::Int32)
     throw Error(std::string("Input: dtype ") + dtypeName(options.dtype) +
                 " is not supported yet (float32 or int32)");
-  auto layer =
-      std::make_shared<InputLayer>(shape, options.dtype, options.name);
+  auto layer = std::make_shared<InputLayer>(shape, options.dtype, options.name);
   auto node = std::make_shared<Node>();
   node->layer = layer;
   std::vector<int64_t> full{-1};

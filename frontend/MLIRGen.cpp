@@ -1,4 +1,5 @@
-//===- MLIRGen.cpp - From a model's graph to the layer dialect -------------===//
+//===- MLIRGen.cpp - From a model's graph to the layer dialect
+//-------------===//
 //
 // One function, `predict(inputs..., params...) -> outputs...`: inputs are
 // named after their Input layers, parameters "<layer>/<weight>" and marked
@@ -74,8 +75,8 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
   ctx->loadDialect<layer::LayerDialect, mlir::func::FuncDialect>();
   MLIRGenState state(ctx);
   mlir::OpBuilder &b = state.builder;
-  auto module = mlir::ModuleOp::create(
-      mlir::NameLoc::get(b.getStringAttr(model.name())));
+  auto module =
+      mlir::ModuleOp::create(mlir::NameLoc::get(b.getStringAttr(model.name())));
 
   std::vector<mlir::Type> argTypes;
   std::vector<std::string> argNames;

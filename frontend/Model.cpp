@@ -1,4 +1,5 @@
-//===- Model.cpp - Functional models: summary, compile, fit ----------------===//
+//===- Model.cpp - Functional models: summary, compile, fit
+//----------------===//
 //
 // The graph walk (a depth-first post-order from the outputs, so every node
 // follows its inputs), Keras's summary table, and compile(): MLIRGen, then
@@ -12,8 +13,8 @@
 #include "frontend/MLIRGen.h"
 
 #include "codegen/Jit.h"
-#include "dialect/LayerOps.h"
 #include "codegen/Passes.h"
+#include "dialect/LayerOps.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
@@ -273,14 +274,15 @@ void Model::compile(const CompileOptions &options) {
 
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
-  if (llvm::Error err = runPipeline(*module, "func.func(layer-shape-inference)," +
-                                                 autodiffOptions(options)))
+  if (llvm::Error err =
+          runPipeline(*module, "func.func(layer-shape-inference)," +
+                                   autodiffOptions(options)))
     throw Error("Model " + name_ + ": building the training step failed: " +
                 llvm::toString(std::move(err)));
   auto jit = JitModule::compile(*module);
   if (!jit)
-    throw Error("Model " + name_ + ": compilation failed: " +
-                llvm::toString(jit.takeError()));
+    throw Error("Model " + name_ +
+                ": compilation failed: " + llvm::toString(jit.takeError()));
   auto lookup = [&](const char *fn) {
     std::optional<CompiledFunction> f = (*jit)->lookup(fn);
     if (!f)
@@ -310,8 +312,10 @@ void Model::compile(const CompileOptions &options) {
 
 void Model::requireCompiled(const char *what) const {
   if (!compiled_)
-    throw Error(std::string("Model ") + name_ + ": you must call compile() "
-                "before " + what + "()");
+    throw Error(std::string("Model ") + name_ +
+                ": you must call compile() "
+                "before " +
+                what + "()");
 }
 
 Tensor Model::prepareInput(const Tensor &x, const char *what) const {

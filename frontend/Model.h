@@ -86,17 +86,15 @@ class CompiledModel;
 class Model {
 public:
   Model(SymbolicTensor input, SymbolicTensor output, std::string name = "");
-  Model(std::vector<SymbolicTensor> inputs,
-        std::vector<SymbolicTensor> outputs, std::string name = "");
+  Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
+        std::string name = "");
   ~Model();
 
   const std::string &name() const { return name_; }
   const std::vector<SymbolicTensor> &inputs() const { return inputs_; }
   const std::vector<SymbolicTensor> &outputs() const { return outputs_; }
   /// Every layer of the model in topological order (inputs first).
-  const std::vector<std::shared_ptr<Layer>> &layers() const {
-    return layers_;
-  }
+  const std::vector<std::shared_ptr<Layer>> &layers() const { return layers_; }
   /// Every call node in topological order.
   const std::vector<std::shared_ptr<Node>> &nodes() const { return nodes_; }
   /// The layer named `name`; throws layerc::Error if there is none.

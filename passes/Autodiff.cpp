@@ -1,4 +1,5 @@
-//===- Autodiff.cpp - The layer-autodiff pass ------------------------------===//
+//===- Autodiff.cpp - The layer-autodiff pass
+//------------------------------===//
 //
 // Builds training functions from an inference function F(x..., params...):
 //
@@ -73,16 +74,15 @@ private:
 
   LogicalResult analyzeForward();
   std::string argName(unsigned i);
-  func::FuncOp createFunction(OpBuilder &b, StringRef name,
-                              ArrayRef<Slot> args, ArrayRef<Slot> results);
+  func::FuncOp createFunction(OpBuilder &b, StringRef name, ArrayRef<Slot> args,
+                              ArrayRef<Slot> results);
   FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
                                              ValueRange inputs,
                                              ValueRange params);
   FailureOr<Value> buildLoss(OpBuilder &b, Location loc,
                              ArrayRef<Value> outputs, ValueRange targets);
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
-                                               Value loss,
-                                               ValueRange params);
+                                               Value loss, ValueRange params);
   FailureOr<SmallVector<Value>> buildUpdate(OpBuilder &b, Location loc,
                                             Value param, Value grad,
                                             ValueRange slots, Value step);
@@ -100,9 +100,9 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
     return forward.emitError() << "layer-autodiff: unknown loss '" << loss
                                << "'; expected one of " << knownLosses();
   if (optimizer != "none" && optimizerSlots(optimizer).empty())
-    return forward.emitError() << "layer-autodiff: unknown optimizer '"
-                               << optimizer
-                               << "'; expected sgd, rmsprop, adam or none";
+    return forward.emitError()
+           << "layer-autodiff: unknown optimizer '" << optimizer
+           << "'; expected sgd, rmsprop, adam or none";
   for (StringRef name : {"evaluate", "train_step", "grad"})
     if (module.lookupSymbol(name))
       return module.emitError()
@@ -143,9 +143,9 @@ func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
   auto types = [](ArrayRef<Slot> slots) {
     return llvm::map_to_vector(slots, [](const Slot &s) { return s.type; });
   };
-  auto fn = func::FuncOp::create(
-      b, forward.getLoc(), name,
-      b.getFunctionType(types(args), types(results)));
+  auto fn =
+      func::FuncOp::create(b, forward.getLoc(), name,
+                           b.getFunctionType(types(args), types(results)));
   for (auto [i, slot] : llvm::enumerate(args)) {
     fn.setArgAttr(i, kRoleAttr, b.getStringAttr(slot.role));
     fn.setArgAttr(i, kNameAttr, b.getStringAttr(slot.name));
@@ -159,8 +159,8 @@ func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
 }
 
 FailureOr<SmallVector<Value>>
-LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry,
-                                ValueRange inputs, ValueRange params) {
+LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
+                                ValueRange params) {
   IRMapping map;
   for (auto [arg, value] : llvm::zip(inputArgs, inputs))
     map.map(forward.getArgument(arg), value);
@@ -185,9 +185,9 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry,
         b.getStringAttr("linear"));
     if (!linear)
       return failure();
-    auto act = ActivationOp::create(b, dense.getLoc(), dense.getType(),
-                                    linear.getResult(),
-                                    dense.getActivationAttr());
+    auto act =
+        ActivationOp::create(b, dense.getLoc(), dense.getType(),
+                             linear.getResult(), dense.getActivationAttr());
     map.map(dense.getResult(), act.getResult());
   }
   return forward.emitError("layer-autodiff: the function has no terminator");
@@ -198,9 +198,9 @@ FailureOr<Value> LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
                                               ValueRange targets) {
   Value total;
   for (auto [out, target] : llvm::zip(outputs, targets)) {
-    auto l = createInferred<LossOp>(b, out.getLoc(), elementType, 1, out,
-                                    target, b.getStringAttr(loss),
-                                    fromLogits.getValue());
+    auto l =
+        createInferred<LossOp>(b, out.getLoc(), elementType, 1, out, target,
+                               b.getStringAttr(loss), fromLogits.getValue());
     if (!l)
       return failure();
     if (!total) {
@@ -228,10 +228,8 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
       DenseElementsAttr::get(scalarType, b.getFloatAttr(elementType, 1.0)));
 
   for (Operation *op : llvm::reverse(tape)) {
-    SmallVector<Value> resultGrads =
-        llvm::map_to_vector(op->getResults(), [&](Value r) {
-          return grads.lookup(r);
-        });
+    SmallVector<Value> resultGrads = llvm::map_to_vector(
+        op->getResults(), [&](Value r) { return grads.lookup(r); });
     if (llvm::all_of(resultGrads, [](Value g) { return !g; }))
       continue;
     auto rule = dyn_cast<GradientOpInterface>(op);
@@ -260,8 +258,8 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
         slot = g;
         continue;
       }
-      auto sum = createInferred<AddOp>(b, op->getLoc(), elementTypeOf(g), 1,
-                                       slot, g);
+      auto sum =
+          createInferred<AddOp>(b, op->getLoc(), elementTypeOf(g), 1, slot, g);
       if (!sum)
         return failure();
       slot = sum.getResult();
@@ -394,8 +392,8 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   if (gradOnly) {
     llvm::append_range(returned, *grads);
   } else {
-    auto states = argValues.slice(nIn + nTgt + nParam,
-                                  nParam * slotNames.size());
+    auto states =
+        argValues.slice(nIn + nTgt + nParam, nParam * slotNames.size());
     Value step = argValues.back();
     SmallVector<Value> newParams, newStates;
     for (auto [i, p] : llvm::enumerate(params)) {

@@ -1,4 +1,5 @@
-//===- ShapeInference.cpp - The layer-shape-inference pass -----------------===//
+//===- ShapeInference.cpp - The layer-shape-inference pass
+//-----------------===//
 //
 // Toy chapter 4's algorithm: keep a worklist of ops with unranked results;
 // repeatedly pick one whose operands are all ranked and ask its

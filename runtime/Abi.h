@@ -1,4 +1,5 @@
-//===- Abi.h - Calling compiled functions through the memref ABI -*- C++ -*-===//
+//===- Abi.h - Calling compiled functions through the memref ABI -*- C++
+//-*-===//
 //
 // Every function that layerc compiles is exported in destination-passing
 // style with MLIR's C interface: `_mlir_ciface_<name>(in0*, ..., out0*, ...)`

@@ -1,4 +1,5 @@
-//===- Data.h - Datasets: IDX files and Fashion-MNIST ------------*- C++ -*-===//
+//===- Data.h - Datasets: IDX files and Fashion-MNIST ------------*- C++
+//-*-===//
 //
 // Readers for the data the examples train on. IDX is the format of (Fashion-)
 // MNIST; files may be gzip-compressed (read through zlib). Every header field

@@ -1,4 +1,5 @@
-//===- Tensor.h - Host tensors owned by the runtime --------------*- C++ -*-===//
+//===- Tensor.h - Host tensors owned by the runtime --------------*- C++
+//-*-===//
 //
 // A Tensor is a dense, row-major, 64-byte aligned host buffer with a dtype
 // and a static shape. Copies share storage (like NumPy views of the same

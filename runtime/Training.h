@@ -1,4 +1,5 @@
-//===- Training.h - fit / evaluate / predict loops ---------------*- C++ -*-===//
+//===- Training.h - fit / evaluate / predict loops ---------------*- C++
+//-*-===//
 //
 // The host side of training: batching, shuffling, validation split, the
 // Keras-style progress bar, metrics and History. Everything numeric happens

@@ -1,4 +1,5 @@
-//===- Builders.cpp - Building blocks of the layer -> linalg lowering ------===//
+//===- Builders.cpp - Building blocks of the layer -> linalg lowering
+//------===//
 //
 // See Builders.h. All helpers produce tensor-level linalg/arith/math ops, so
 // the results stay fusable and bufferize in one place later.
@@ -25,8 +26,8 @@ static Value emptyWithDims(OpBuilder &b, Location loc, RankedTensorType type,
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (type.isDynamicDim(i))
       dynamic.push_back(tensor::DimOp::create(b, loc, like, likeDims[i]));
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamic);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamic);
 }
 
 static SmallVector<int64_t> iota(int64_t n) {
@@ -41,8 +42,7 @@ Value codegen::emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
   return emptyWithDims(b, loc, type, like, iota(type.getRank()));
 }
 
-Value codegen::floatConst(OpBuilder &b, Location loc, Type type,
-                          double value) {
+Value codegen::floatConst(OpBuilder &b, Location loc, Type type, double value) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
 }
 
@@ -205,8 +205,8 @@ Value codegen::logSumExp(OpBuilder &b, Location loc, Value x) {
       })[0];
 }
 
-Value codegen::countAsFloat(OpBuilder &b, Location loc, Value tensor,
-                            Type type, bool allDims) {
+Value codegen::countAsFloat(OpBuilder &b, Location loc, Value tensor, Type type,
+                            bool allDims) {
   auto t = cast<RankedTensorType>(tensor.getType());
   int64_t n = allDims ? t.getRank() : t.getRank() - 1;
   Value count = arith::ConstantIndexOp::create(b, loc, 1);

@@ -1,4 +1,5 @@
-//===- Builders.h - Building blocks of the layer -> linalg lowering -*- C++ -*-===//
+//===- Builders.h - Building blocks of the layer -> linalg lowering -*- C++
+//-*-===//
 //
 // Every lowering in this folder is a composition of a few tensor-level
 // building blocks: empty/zero tensors whose dynamic (batch) sizes come from
@@ -34,8 +35,8 @@ mlir::Value filledLike(mlir::OpBuilder &b, mlir::Location loc,
                        double value);
 
 /// A float constant of `type` (f32 or f64).
-mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc,
-                       mlir::Type type, double value);
+mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
+                       double value);
 
 /// An all-parallel linalg.generic over the shape of `resultTypes[0]`
 /// (sizes taken from `like`): inputs are read through `inputMaps` (identity
@@ -49,8 +50,7 @@ elementwise(mlir::OpBuilder &b, mlir::Location loc,
 
 /// The map that reads a tensor of rank `rank - 1` (axis `axis` removed)
 /// inside a loop nest of rank `rank`: a broadcast along `axis`.
-mlir::AffineMap dropAxisMap(mlir::MLIRContext *ctx, int64_t rank,
-                            int64_t axis);
+mlir::AffineMap dropAxisMap(mlir::MLIRContext *ctx, int64_t rank, int64_t axis);
 
 /// Reduces `input` over `axis` (which disappears) starting from `init`:
 /// acc = combine(acc, map(inputs...)). `extraInputs` have the input's shape

@@ -1,4 +1,5 @@
-//===- Core.cpp - Lowering of core, merging and reshaping layers -----------===//
+//===- Core.cpp - Lowering of core, merging and reshaping layers
+//-----------===//
 //
 // layer.dense becomes linalg.matmul plus one element-wise generic for bias
 // and activation (softmax adds its reductions); inputs of rank > 2 are
@@ -32,10 +33,10 @@ Value expandRows(OpBuilder &b, Location loc, Value rows, RankedTensorType type,
                  Value like) {
   SmallVector<OpFoldResult> shape;
   for (int64_t i = 0; i < type.getRank(); ++i)
-    shape.push_back(type.isDynamicDim(i)
-                        ? OpFoldResult(tensor::DimOp::create(b, loc, like, i)
-                                           .getResult())
-                        : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
+    shape.push_back(
+        type.isDynamicDim(i)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, like, i).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
   SmallVector<ReassociationIndices> groups(2);
   for (int64_t i = 0; i < type.getRank() - 1; ++i)
     groups[0].push_back(i);
@@ -62,9 +63,9 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
       x = tensor::CollapseShapeOp::create(rewriter, loc, x, groups);
     }
     auto xType = cast<RankedTensorType>(x.getType());
-    auto mmType = RankedTensorType::get(
-        {xType.getDimSize(0), outType.getShape().back()},
-        outType.getElementType());
+    auto mmType =
+        RankedTensorType::get({xType.getDimSize(0), outType.getShape().back()},
+                              outType.getElementType());
     Value init = filledLike(rewriter, loc, mmType, x, 0.0);
     Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
                                        ValueRange{x, adaptor.getKernel()},
@@ -72,7 +73,8 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
                   .getResult(0);
 
     Activation act = *parseActivation(op.getActivation());
-    bool elementwiseAct = act != Activation::Linear && act != Activation::Softmax;
+    bool elementwiseAct =
+        act != Activation::Linear && act != Activation::Softmax;
     if (adaptor.getBias() || elementwiseAct) {
       SmallVector<Value> inputs{y};
       SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(2)};
@@ -150,14 +152,14 @@ struct ActivationGradLowering : OpConversionPattern<ActivationGradOp> {
           });
       AffineMap id = rewriter.getMultiDimIdentityMap(rank);
       rewriter.replaceOp(
-          op, elementwise(
-                  rewriter, loc, {type}, ValueRange{dy, y, dot}, dy,
-                  [](OpBuilder &b, Location l,
-                     ValueRange a) -> SmallVector<Value> {
-                    Value diff = arith::SubFOp::create(b, l, a[0], a[2]);
-                    return {arith::MulFOp::create(b, l, a[1], diff)};
-                  },
-                  {id, id, dropAxisMap(rewriter.getContext(), rank, rank - 1)}));
+          op,
+          elementwise(
+              rewriter, loc, {type}, ValueRange{dy, y, dot}, dy,
+              [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+                Value diff = arith::SubFOp::create(b, l, a[0], a[2]);
+                return {arith::MulFOp::create(b, l, a[1], diff)};
+              },
+              {id, id, dropAxisMap(rewriter.getContext(), rank, rank - 1)}));
       return success();
     }
     auto body = [&](OpBuilder &b, Location l,
@@ -167,8 +169,8 @@ struct ActivationGradLowering : OpConversionPattern<ActivationGradOp> {
       switch (act) {
       case Activation::Relu: {
         Value zero = floatConst(b, l, et, 0.0);
-        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
-                                          zero);
+        Value pos =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv, zero);
         return {arith::SelectOp::create(b, l, pos, g, zero)};
       }
       case Activation::Sigmoid: {
@@ -185,8 +187,8 @@ struct ActivationGradLowering : OpConversionPattern<ActivationGradOp> {
         return {g};
       }
     };
-    rewriter.replaceOp(op, elementwise(rewriter, loc, {type},
-                                       ValueRange{dy, x, y}, dy, body));
+    rewriter.replaceOp(
+        op, elementwise(rewriter, loc, {type}, ValueRange{dy, x, y}, dy, body));
     return success();
   }
 };
@@ -224,9 +226,9 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
                floatConst(rewriter, loc, type.getElementType(), 0.0), init)
                .getResult(0);
     if (!ta && !tb) {
-      rewriter.replaceOp(op, linalg::MatmulOp::create(
-                                 rewriter, loc, TypeRange{type},
-                                 ValueRange{a, bm}, ValueRange{init}));
+      rewriter.replaceOp(
+          op, linalg::MatmulOp::create(rewriter, loc, TypeRange{type},
+                                       ValueRange{a, bm}, ValueRange{init}));
       return success();
     }
     MLIRContext *ctx = rewriter.getContext();
@@ -259,13 +261,12 @@ struct AddLowering : OpConversionPattern<AddOp> {
     if (!type)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Value lhs = adaptor.getLhs();
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), {type},
-                        ValueRange{lhs, adaptor.getRhs()}, lhs,
-                        [](OpBuilder &b, Location l,
-                           ValueRange a) -> SmallVector<Value> {
-                          return {addF(b, l, a[0], a[1])};
-                        }));
+    rewriter.replaceOp(op, elementwise(rewriter, op.getLoc(), {type},
+                                       ValueRange{lhs, adaptor.getRhs()}, lhs,
+                                       [](OpBuilder &b, Location l,
+                                          ValueRange a) -> SmallVector<Value> {
+                                         return {addF(b, l, a[0], a[1])};
+                                       }));
     return success();
   }
 };
@@ -316,11 +317,11 @@ struct ReduceSumLowering : OpConversionPattern<ReduceSumOp> {
                   ConversionPatternRewriter &rewriter) const override {
     if (!isa<RankedTensorType>(op.getType()))
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
-    rewriter.replaceOp(op, reduceAxis(rewriter, op.getLoc(),
-                                      adaptor.getInput(),
-                                      static_cast<int64_t>(op.getAxis()), 0.0,
-                                      [](OpBuilder &b, Location l, Value acc,
-                                         Value v) { return addF(b, l, acc, v); }));
+    rewriter.replaceOp(op,
+                       reduceAxis(rewriter, op.getLoc(), adaptor.getInput(),
+                                  static_cast<int64_t>(op.getAxis()), 0.0,
+                                  [](OpBuilder &b, Location l, Value acc,
+                                     Value v) { return addF(b, l, acc, v); }));
     return success();
   }
 };

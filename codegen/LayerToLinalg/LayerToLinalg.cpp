@@ -1,4 +1,5 @@
-//===- LayerToLinalg.cpp - The layer-to-linalg pass ------------------------===//
+//===- LayerToLinalg.cpp - The layer-to-linalg pass
+//------------------------===//
 //
 // Collects the lowering patterns of every layer family and runs them as a
 // partial conversion in which the whole layer dialect is illegal, so any op

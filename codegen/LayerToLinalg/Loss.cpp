@@ -1,4 +1,5 @@
-//===- Loss.cpp - Lowering of losses and their gradients -------------------===//
+//===- Loss.cpp - Lowering of losses and their gradients
+//-------------------===//
 //
 // Keras's losses, averaged over the samples (every dim but the classes for
 // cross-entropies, every element for mean_squared_error). From logits the
@@ -80,28 +81,29 @@ Value sumAll(OpBuilder &b, Location loc, Value x) {
   acc = linalg::FillOp::create(
             b, loc, floatConst(b, loc, type.getElementType(), 0.0), acc)
             .getResult(0);
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(type.getRank()),
-                              AffineMap::get(type.getRank(), 0,
-                                             b.getContext())};
+  SmallVector<AffineMap> maps{
+      b.getMultiDimIdentityMap(type.getRank()),
+      AffineMap::get(type.getRank(), 0, b.getContext())};
   SmallVector<utils::IteratorType> iterators(type.getRank(),
                                              utils::IteratorType::reduction);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{scalarType}, ValueRange{x}, ValueRange{acc},
-             maps, iterators,
-             [](OpBuilder &nb, Location l, ValueRange a) {
-               linalg::YieldOp::create(nb, l, ValueRange{add(nb, l, a[1], a[0])});
-             })
+  return linalg::GenericOp::create(b, loc, TypeRange{scalarType}, ValueRange{x},
+                                   ValueRange{acc}, maps, iterators,
+                                   [](OpBuilder &nb, Location l, ValueRange a) {
+                                     linalg::YieldOp::create(
+                                         nb, l,
+                                         ValueRange{add(nb, l, a[1], a[0])});
+                                   })
       .getResult(0);
 }
 
 /// A rank-0 tensor holding `scale * total[]`.
 Value scaleScalar(OpBuilder &b, Location loc, Value total, Value scale) {
   auto type = cast<RankedTensorType>(total.getType());
-  return elementwise(b, loc, {type}, ValueRange{total}, total,
-                     [&](OpBuilder &nb, Location l,
-                         ValueRange a) -> SmallVector<Value> {
-                       return {mul(nb, l, a[0], scale)};
-                     })[0];
+  return elementwise(
+      b, loc, {type}, ValueRange{total}, total,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        return {mul(nb, l, a[0], scale)};
+      })[0];
 }
 
 /// The per-sample cross-entropy (rank of pred minus one).
@@ -133,7 +135,8 @@ struct LossLowering : OpConversionPattern<LossOp> {
   LogicalResult
   matchAndRewrite(LossOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto predType = dyn_cast<RankedTensorType>(adaptor.getPrediction().getType());
+    auto predType =
+        dyn_cast<RankedTensorType>(adaptor.getPrediction().getType());
     if (!predType || !isa<RankedTensorType>(op.getType()))
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
@@ -187,7 +190,9 @@ struct LossGradLowering : OpConversionPattern<LossGradOp> {
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap bcast = dropAxisMap(rewriter.getContext(), rank, axis);
     AffineMap targetMap = sparse ? bcast : id;
-    auto one = [&](OpBuilder &b, Location l) { return floatConst(b, l, et, 1.0); };
+    auto one = [&](OpBuilder &b, Location l) {
+      return floatConst(b, l, et, 1.0);
+    };
     auto indicator = [&](OpBuilder &b, Location l, Value t) -> Value {
       if (!sparse)
         return t;
@@ -206,8 +211,9 @@ struct LossGradLowering : OpConversionPattern<LossGradOp> {
     } else if (op.getFromLogits()) {
       // d/dz sum_c t_c (lse - z_c) = T softmax - t, with T = sum_c t_c.
       Value sm = softmax(rewriter, loc, pred);
-      Value tsum = sparse ? Value() : reduceAxis(rewriter, loc, target, axis,
-                                                 0.0, sumCombine);
+      Value tsum =
+          sparse ? Value()
+                 : reduceAxis(rewriter, loc, target, axis, 0.0, sumCombine);
       SmallVector<Value> ins{sm, target};
       SmallVector<AffineMap> maps{id, targetMap};
       if (tsum) {

@@ -1,4 +1,5 @@
-//===- Optimizer.cpp - Lowering of the optimizer updates -------------------===//
+//===- Optimizer.cpp - Lowering of the optimizer updates
+//-------------------===//
 //
 // Each update is one element-wise linalg.generic with one output per
 // updated buffer (the parameter and its slots), so a parameter is read and
@@ -48,19 +49,18 @@ struct SGDLowering : OpConversionPattern<SGDUpdateOp> {
     double lr = op.getLearningRate().convertToDouble();
     double momentum = op.getMomentum().convertToDouble();
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, op.getLoc(), {type, type},
-                ValueRange{adaptor.getParam(), adaptor.getGrad(),
-                           adaptor.getVelocity()},
-                adaptor.getParam(),
-                [&](OpBuilder &b, Location l,
-                    ValueRange a) -> SmallVector<Value> {
-                  Scalar s{b, l, type.getElementType()};
-                  // v = momentum * v - lr * g; w = w + v.
-                  Value v = s.sub(s.mul(s.c(momentum), a[2]),
-                                  s.mul(s.c(lr), a[1]));
-                  return {s.add(a[0], v), v};
-                }));
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type, type},
+            ValueRange{adaptor.getParam(), adaptor.getGrad(),
+                       adaptor.getVelocity()},
+            adaptor.getParam(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, type.getElementType()};
+              // v = momentum * v - lr * g; w = w + v.
+              Value v = s.sub(s.mul(s.c(momentum), a[2]), s.mul(s.c(lr), a[1]));
+              return {s.add(a[0], v), v};
+            }));
     return success();
   }
 };
@@ -77,22 +77,22 @@ struct RMSpropLowering : OpConversionPattern<RMSpropUpdateOp> {
     double rho = op.getRho().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, op.getLoc(), {type, type},
-                ValueRange{adaptor.getParam(), adaptor.getGrad(),
-                           adaptor.getAverage()},
-                adaptor.getParam(),
-                [&](OpBuilder &b, Location l,
-                    ValueRange a) -> SmallVector<Value> {
-                  Scalar s{b, l, type.getElementType()};
-                  Value g = a[1];
-                  // a = rho a + (1 - rho) g^2; w -= lr g / sqrt(a + eps).
-                  Value avg = s.add(s.mul(s.c(rho), a[2]),
-                                    s.mul(s.c(1.0 - rho), s.mul(g, g)));
-                  Value step = s.div(s.mul(s.c(lr), g),
-                                     s.sqrt(s.add(avg, s.c(eps))));
-                  return {s.sub(a[0], step), avg};
-                }));
+        op, elementwise(rewriter, op.getLoc(), {type, type},
+                        ValueRange{adaptor.getParam(), adaptor.getGrad(),
+                                   adaptor.getAverage()},
+                        adaptor.getParam(),
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          Scalar s{b, l, type.getElementType()};
+                          Value g = a[1];
+                          // a = rho a + (1 - rho) g^2; w -= lr g / sqrt(a +
+                          // eps).
+                          Value avg = s.add(s.mul(s.c(rho), a[2]),
+                                            s.mul(s.c(1.0 - rho), s.mul(g, g)));
+                          Value step = s.div(s.mul(s.c(lr), g),
+                                             s.sqrt(s.add(avg, s.c(eps))));
+                          return {s.sub(a[0], step), avg};
+                        }));
     return success();
   }
 };
@@ -118,22 +118,22 @@ struct AdamLowering : OpConversionPattern<AdamUpdateOp> {
         o.div(o.mul(o.c(lr), o.sqrt(o.sub(o.c(1.0), o.pow(o.c(b2), t)))),
               o.sub(o.c(1.0), o.pow(o.c(b1), t)));
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, loc, {type, type, type},
-                ValueRange{adaptor.getParam(), adaptor.getGrad(),
-                           adaptor.getM(), adaptor.getV()},
-                adaptor.getParam(),
-                [&](OpBuilder &b, Location l,
-                    ValueRange a) -> SmallVector<Value> {
-                  Scalar s{b, l, type.getElementType()};
-                  Value g = a[1];
-                  Value m = s.add(a[2], s.mul(s.sub(g, a[2]), s.c(1.0 - b1)));
-                  Value v = s.add(a[3],
-                                  s.mul(s.sub(s.mul(g, g), a[3]), s.c(1.0 - b2)));
-                  Value w = s.sub(a[0], s.div(s.mul(m, alpha),
-                                              s.add(s.sqrt(v), s.c(eps))));
-                  return {w, m, v};
-                }));
+        op,
+        elementwise(
+            rewriter, loc, {type, type, type},
+            ValueRange{adaptor.getParam(), adaptor.getGrad(), adaptor.getM(),
+                       adaptor.getV()},
+            adaptor.getParam(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, type.getElementType()};
+              Value g = a[1];
+              Value m = s.add(a[2], s.mul(s.sub(g, a[2]), s.c(1.0 - b1)));
+              Value v =
+                  s.add(a[3], s.mul(s.sub(s.mul(g, g), a[3]), s.c(1.0 - b2)));
+              Value w = s.sub(
+                  a[0], s.div(s.mul(m, alpha), s.add(s.sqrt(v), s.c(eps))));
+              return {w, m, v};
+            }));
     return success();
   }
 };

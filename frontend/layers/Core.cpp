@@ -1,4 +1,5 @@
-//===- Core.cpp - Core and merging layers ----------------------------------===//
+//===- Core.cpp - Core and merging layers
+//----------------------------------===//
 //
 // Shape rules and messages follow Keras (the user sees these before any
 // compilation); each layer emits exactly one op of the layer dialect, whose
@@ -45,21 +46,19 @@ DenseLayer::DenseLayer(int64_t units, DenseOptions options)
     : Layer("Dense", options.name), units_(units),
       options_(std::move(options)) {
   if (units <= 0)
-    throw Error("Layer " + name() +
-                ": units must be a positive integer, got " +
+    throw Error("Layer " + name() + ": units must be a positive integer, got " +
                 std::to_string(units));
   checkActivation(name(), options_.activation);
 }
 
-std::vector<std::vector<int64_t>> DenseLayer::computeOutputShapes(
-    const std::vector<std::vector<int64_t>> &in) {
+std::vector<std::vector<int64_t>>
+DenseLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   checkSingleInput(*this, in);
   const std::vector<int64_t> &shape = in[0];
   if (shape.size() < 2)
-    incompatible(0,
-                 "expected min_ndim=2, found ndim=" +
-                     std::to_string(shape.size()),
-                 shape);
+    incompatible(
+        0, "expected min_ndim=2, found ndim=" + std::to_string(shape.size()),
+        shape);
   if (built()) {
     int64_t expected = weights()[0].value.dim(0);
     if (shape.back() != expected)
@@ -128,8 +127,8 @@ DropoutLayer::DropoutLayer(double rate, std::string name)
                 std::to_string(rate));
 }
 
-std::vector<std::vector<int64_t>> DropoutLayer::computeOutputShapes(
-    const std::vector<std::vector<int64_t>> &in) {
+std::vector<std::vector<int64_t>>
+DropoutLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   checkSingleInput(*this, in);
   return {in[0]};
 }
@@ -153,17 +152,16 @@ ReshapeLayer::ReshapeLayer(std::vector<int64_t> targetShape, std::string name)
                   formatShape(target_));
 }
 
-std::vector<std::vector<int64_t>> ReshapeLayer::computeOutputShapes(
-    const std::vector<std::vector<int64_t>> &in) {
+std::vector<std::vector<int64_t>>
+ReshapeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   checkSingleInput(*this, in);
   if (product(in[0], 1) != product(target_, 0))
-    incompatible(0,
-                 "total size of the input (" +
-                     std::to_string(product(in[0], 1)) +
-                     " per sample) does not match target_shape " +
-                     formatShape(target_) + " (" +
-                     std::to_string(product(target_, 0)) + ")",
-                 in[0]);
+    incompatible(
+        0,
+        "total size of the input (" + std::to_string(product(in[0], 1)) +
+            " per sample) does not match target_shape " + formatShape(target_) +
+            " (" + std::to_string(product(target_, 0)) + ")",
+        in[0]);
   std::vector<int64_t> out{in[0][0]};
   out.insert(out.end(), target_.begin(), target_.end());
   return {out};
@@ -172,8 +170,7 @@ std::vector<std::vector<int64_t>> ReshapeLayer::computeOutputShapes(
 void ReshapeLayer::emit(MLIRGenState &state, const Node &node) const {
   auto op = layer::ReshapeOp::create(
       state.builder, state.loc(*this), state.resultType(node),
-      state.value(node.inputs[0]),
-      state.builder.getDenseI64ArrayAttr(target_));
+      state.value(node.inputs[0]), state.builder.getDenseI64ArrayAttr(target_));
   state.define(node, op->getResults());
 }
 

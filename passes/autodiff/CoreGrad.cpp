@@ -1,4 +1,5 @@
-//===- CoreGrad.cpp - Gradient rules of the core layers --------------------===//
+//===- CoreGrad.cpp - Gradient rules of the core layers
+//--------------------===//
 //
 // Vector-Jacobian products of Dense, Activation, Dropout, Matmul, Add,
 // Reshape and the losses, attached to the ops as external models of
@@ -46,13 +47,13 @@ struct DenseGrad {
     if (op.getActivation() != "linear") {
       // The pre-activation is not an SSA value of a fused dense: recompute
       // it. (layer-autodiff splits fused denses first, so this is rare.)
-      auto z = createInferred<DenseOp>(b, loc, elementTypeOf(x), 1, x, w,
-                                       bias, b.getStringAttr("linear"));
+      auto z = createInferred<DenseOp>(b, loc, elementTypeOf(x), 1, x, w, bias,
+                                       b.getStringAttr("linear"));
       if (!z)
         return failure();
-      auto g = createInferred<ActivationGradOp>(
-          b, loc, elementTypeOf(x), 1, dz, z.getResult(), op.getResult(),
-          op.getActivationAttr());
+      auto g = createInferred<ActivationGradOp>(b, loc, elementTypeOf(x), 1, dz,
+                                                z.getResult(), op.getResult(),
+                                                op.getActivationAttr());
       if (!g)
         return failure();
       dz = g.getResult();
@@ -76,12 +77,11 @@ struct DenseGrad {
 };
 
 struct ActivationGrad {
-  static LogicalResult build(ActivationOp op, OpBuilder &b,
-                             ArrayRef<Value> dys,
+  static LogicalResult build(ActivationOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     auto g = createInferred<ActivationGradOp>(
-        b, op.getLoc(), elementTypeOf(op.getInput()), 1, dys[0],
-        op.getInput(), op.getResult(), op.getActivationAttr());
+        b, op.getLoc(), elementTypeOf(op.getInput()), 1, dys[0], op.getInput(),
+        op.getResult(), op.getActivationAttr());
     if (!g)
       return failure();
     grads[0] = g.getResult();
@@ -132,9 +132,8 @@ struct ReshapeGrad {
     if (llvm::any_of(sample, ShapedType::isDynamic))
       return op.emitOpError("cannot differentiate a reshape whose input has "
                             "dynamic non-batch dimensions");
-    auto back = createInferred<ReshapeOp>(b, op.getLoc(),
-                                          inputType.getElementType(), 1,
-                                          dys[0], sample);
+    auto back = createInferred<ReshapeOp>(
+        b, op.getLoc(), inputType.getElementType(), 1, dys[0], sample);
     if (!back)
       return failure();
     grads[0] = back.getResult();

@@ -24,10 +24,10 @@ OpTy createInferred(mlir::OpBuilder &b, mlir::Location loc,
                     Args &&...args) {
   llvm::SmallVector<mlir::Type> types(
       numResults, mlir::UnrankedTensorType::get(elementType));
-  auto op = OpTy::create(b, loc, mlir::TypeRange(types),
-                         std::forward<Args>(args)...);
-  if (mlir::failed(llvm::cast<ShapeInference>(op.getOperation())
-                       .inferShapes())) {
+  auto op =
+      OpTy::create(b, loc, mlir::TypeRange(types), std::forward<Args>(args)...);
+  if (mlir::failed(
+          llvm::cast<ShapeInference>(op.getOperation()).inferShapes())) {
     op->erase();
     return nullptr;
   }

@@ -1,4 +1,5 @@
-//===- layerc-opt.cpp - The layerc optimizer driver ------------------------===//
+//===- layerc-opt.cpp - The layerc optimizer driver
+//------------------------===//
 //
 // mlir-opt with the layer dialect, every upstream dialect of the pipeline
 // and every layerc pass registered: `layerc-opt --help` lists the layer-*

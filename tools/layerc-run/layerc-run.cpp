@@ -1,4 +1,5 @@
-//===- layerc-run.cpp - Run a function of a layer-dialect module -----------===//
+//===- layerc-run.cpp - Run a function of a layer-dialect module
+//-----------===//
 //
 // Compiles a `.mlir` file of the layer dialect with the same pipeline and
 // JIT as Model::compile, runs one function on NumPy `.npy` inputs and writes
@@ -30,12 +31,12 @@
 using namespace layerc;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional,
-                                      cl::desc("<module.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<module.mlir>"),
                                       cl::Required);
 static cl::opt<std::string>
-    functionName("function", cl::desc("The function to run (default: "
-                                      "predict)"),
+    functionName("function",
+                 cl::desc("The function to run (default: "
+                          "predict)"),
                  cl::init("predict"));
 static cl::list<std::string>
     inputs("input", cl::desc("A .npy file for the next argument, in order"));
@@ -45,7 +46,8 @@ static cl::list<std::string>
 static cl::opt<bool> printIR("print-ir-after-all",
                              cl::desc("Print the IR after every pass"));
 
-static const char *kOverview = R"(layerc-run: compile a layer-dialect module and run one function
+static const char *kOverview =
+    R"(layerc-run: compile a layer-dialect module and run one function
 
 Example:
   layerc-run model.mlir --function=predict --input=x.npy --input=w.npy \

@@ -1,4 +1,5 @@
-//===- FrontendTest.cpp - The functional API, end to end -------------------===//
+//===- FrontendTest.cpp - The functional API, end to end
+//-------------------===//
 //
 // Graph building and its errors (before anything compiles), Keras's summary,
 // and compiled predict/fit against independent hand-written references.
@@ -108,9 +109,9 @@ TEST(FrontendTest, FitBeforeCompileAndWrongLabelCount) {
   Tensor x({8, 784}), y({7}, DType::Int32);
   EXPECT_NE(errorOf([&] { model.fit(x, y); }).find("compile()"),
             std::string::npos);
-  model.compile({.loss = losses::SparseCategoricalCrossentropy(
-                     {.from_logits = true}),
-                 .optimizer = optimizers::RMSprop()});
+  model.compile(
+      {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
+       .optimizer = optimizers::RMSprop()});
   std::string msg = errorOf([&] { model.fit(x, y, {.verbose = 0}); });
   EXPECT_NE(msg.find("7"), std::string::npos) << msg;
   EXPECT_NE(msg.find("8"), std::string::npos) << msg;
@@ -178,10 +179,10 @@ TEST(FrontendTest, FitLearnsAndUpdatesWeights) {
   auto inputs = Input({2});
   auto outputs = layers::Dense(2)(inputs);
   Model model(inputs, outputs, "separable");
-  model.compile({.loss = losses::SparseCategoricalCrossentropy(
-                     {.from_logits = true}),
-                 .optimizer = optimizers::Adam({.learning_rate = 0.05}),
-                 .metrics = {"accuracy"}});
+  model.compile(
+      {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
+       .optimizer = optimizers::Adam({.learning_rate = 0.05}),
+       .metrics = {"accuracy"}});
   std::vector<Tensor> before = model.getWeights();
   const int n = 256;
   Tensor x({n, 2}), y({n}, DType::Int32);
