@@ -128,7 +128,17 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
                                        IntegerType::get(&getContext(), 32))
                : t);
   }
-  return success();
+  // Gradient rules need every shape; say so before a rule fails on one.
+  WalkResult unranked = forward.walk([](Operation *op) {
+    for (Type t : op->getResultTypes())
+      if (isa<UnrankedTensorType>(t)) {
+        op->emitError() << "layer-autodiff: result of '" << op->getName()
+                        << "' is unranked (run layer-shape-inference first)";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return failure(unranked.wasInterrupted());
 }
 
 std::string LayerAutodiffPass::argName(unsigned i) {

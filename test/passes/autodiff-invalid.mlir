@@ -6,6 +6,7 @@
 // RUN: layerc-opt %t/loss.mlir --layer-autodiff=loss=hinge -verify-diagnostics
 // RUN: layerc-opt %t/optimizer.mlir --layer-autodiff=optimizer=momentum -verify-diagnostics
 // RUN: layerc-opt %t/unranked.mlir --layer-autodiff -verify-diagnostics
+// RUN: layerc-opt %t/unranked-inner.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/scalar.mlir --layer-autodiff=loss=mean_squared_error -verify-diagnostics
 // RUN: layerc-opt %t/no-outputs.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/existing.mlir --layer-autodiff=optimizer=none -verify-diagnostics
@@ -51,6 +52,15 @@ func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> te
 func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> tensor<*xf32> {
   %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
+}
+
+//--- unranked-inner.mlir
+// A ranked output behind an unranked value: named before any rule fails.
+func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> tensor<?x3xf32> {
+  // expected-error @below {{layer-autodiff: result of 'layer.dense' is unranked (run layer-shape-inference first)}}
+  %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<*xf32>
+  %1 = tensor.cast %0 : tensor<*xf32> to tensor<?x3xf32>
+  return %1 : tensor<?x3xf32>
 }
 
 //--- scalar.mlir

@@ -12,6 +12,7 @@
 #ifndef LAYERC_TEST_UNITTESTS_COMPILER_COMPILERTESTUTIL_H
 #define LAYERC_TEST_UNITTESTS_COMPILER_COMPILERTESTUTIL_H
 
+#include "ErrorTestUtil.h"
 #include "codegen/Jit.h"
 #include "codegen/Passes.h"
 #include "runtime/Error.h"
@@ -77,18 +78,6 @@ inline Tensor randomTensor(std::mt19937 &rng, std::vector<int64_t> shape,
 inline std::vector<double> values(const Tensor &t) {
   const double *p = t.data<double>();
   return std::vector<double>(p, p + t.numel());
-}
-
-/// Runs `f` and returns the message of the layerc::Error it throws; records
-/// a failure when it throws nothing.
-template <typename F> std::string errorOf(F &&f) {
-  try {
-    f();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a layerc::Error";
-  return "";
 }
 
 /// Expects `actual` to have `shape` and every value within

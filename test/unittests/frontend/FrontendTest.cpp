@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ErrorTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -18,15 +19,7 @@ using namespace layerc;
 
 namespace {
 
-/// The message of the layerc::Error that `fn` throws ("" if none).
-template <typename Fn> std::string errorOf(Fn &&fn) {
-  try {
-    fn();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
+using test::errorOf;
 
 Model mlp() {
   auto inputs = Input({784});

@@ -9,6 +9,7 @@
 #ifndef LAYERC_TEST_UNITTESTS_RUNTIME_RUNTIMETESTUTIL_H
 #define LAYERC_TEST_UNITTESTS_RUNTIME_RUNTIMETESTUTIL_H
 
+#include "ErrorTestUtil.h"
 #include "runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -19,18 +20,6 @@
 #include <unistd.h>
 
 namespace layerc::test {
-
-/// Runs `f` and returns the message of the layerc::Error it throws; records
-/// a test failure when it throws nothing.
-template <typename F> std::string errorOf(F &&f) {
-  try {
-    f();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a layerc::Error";
-  return "";
-}
 
 /// A fresh directory under the system temp dir, removed with its contents.
 class TempDir {
