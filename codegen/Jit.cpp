@@ -227,7 +227,8 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimizer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = ExecutionEngine::create(module, engineOptions);
+  // The same target machine optimizes and generates the code.
+  auto engine = ExecutionEngine::create(module, engineOptions, std::move(*tm));
   if (!engine)
     return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
                             engine.takeError());
