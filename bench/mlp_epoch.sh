@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Epoch time of the guide's MLP on Fashion-MNIST: layerc vs PyTorch, in one
-# script, one thread each, medians of N epochs. Needs python3-torch.
+# script, one thread each, medians of N epochs. Needs python3-torch and
+# libopenblas0-pthread (PyTorch's BLAS).
 #   bash bench/mlp_epoch.sh [build-dir] [epochs]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 epochs=${2:-3}
+# Debian's PyTorch calls the system BLAS: with the reference BLAS (no
+# libopenblas0 installed) its Linear layers run about 30x slower.
+if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
+  echo "warning: libblas.so.3 is not OpenBLAS; PyTorch will be far slower" \
+       "than usual (apt-get install libopenblas0-pthread)" >&2
+fi
 ours=$("$build/bin/mlp_epoch" "$epochs")
 # PyTorch's OpenBLAS must not be forced to AVX2 kernels for a fair figure.
 theirs=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 \
