@@ -61,9 +61,6 @@ private:
 llvm::Error runPipeline(mlir::ModuleOp module, llvm::StringRef pipeline,
                         const JitOptions &options = {});
 
-/// Makes the host target available to LLVM (idempotent).
-void initializeNativeTarget();
-
 } // namespace layerc
 
 #endif // LAYERC_CODEGEN_JIT_H

@@ -1,0 +1,108 @@
+//===- Target.cpp - LLVM target machines, optimization, code emission -----===//
+//
+// See Target.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Target.h"
+
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <mutex>
+
+using namespace layerc;
+
+static void initializeTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+layerc::createTargetMachine(llvm::StringRef target) {
+  initializeTargets();
+  std::unique_ptr<llvm::TargetMachine> tm;
+  if (target == "host") {
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder)
+      return builder.takeError();
+    auto created = builder->createTargetMachine();
+    if (!created)
+      return created.takeError();
+    tm = std::move(*created);
+  } else if (target == "x86-64" || target == "x86-64-v3" ||
+             target == "x86-64-v4") {
+    llvm::Triple triple("x86_64-pc-linux-gnu");
+    std::string error;
+    const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
+    if (!t)
+      return llvm::createStringError(error);
+    tm.reset(t->createTargetMachine(triple, target, "", {}, llvm::Reloc::PIC_,
+                                    std::nullopt,
+                                    llvm::CodeGenOptLevel::Aggressive));
+  } else {
+    return llvm::createStringError(
+        "unknown target '" + target.str() +
+        "' (expected host, x86-64, x86-64-v3 or x86-64-v4)");
+  }
+  // The generated code is written for FMA contraction.
+  tm->Options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  return tm;
+}
+
+std::function<llvm::Error(llvm::Module *)>
+layerc::makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm) {
+  return [optLevel, tm](llvm::Module *module) -> llvm::Error {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PipelineTuningOptions tuning;
+    tuning.LoopUnrolling = true;
+    tuning.LoopInterleaving = true;
+    tuning.LoopVectorization = optLevel > 1;
+    tuning.SLPVectorization = optLevel > 1;
+    llvm::PassBuilder builder(tm, tuning);
+    builder.registerModuleAnalyses(mam);
+    builder.registerCGSCCAnalyses(cgam);
+    builder.registerFunctionAnalyses(fam);
+    builder.registerLoopAnalyses(lam);
+    builder.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::OptimizationLevel level =
+        optLevel >= 3   ? llvm::OptimizationLevel::O3
+        : optLevel == 2 ? llvm::OptimizationLevel::O2
+        : optLevel == 1 ? llvm::OptimizationLevel::O1
+                        : llvm::OptimizationLevel::O0;
+    llvm::ModulePassManager mpm =
+        level == llvm::OptimizationLevel::O0
+            ? builder.buildO0DefaultPipeline(level)
+            : builder.buildPerModuleDefaultPipeline(level);
+    mpm.run(*module, mam);
+    return llvm::Error::success();
+  };
+}
+
+llvm::Expected<std::string> layerc::emitMachineCode(llvm::Module &module,
+                                                    llvm::TargetMachine &tm,
+                                                    bool assembly) {
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
+                             assembly ? llvm::CodeGenFileType::AssemblyFile
+                                      : llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the target cannot emit this file type");
+  pm.run(module);
+  return std::string(buffer.str());
+}

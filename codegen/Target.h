@@ -1,0 +1,46 @@
+//===- Target.h - LLVM target machines, optimization, code emission -*- C++
+//-*-===//
+//
+// The LLVM half of the compiler, shared by the JIT and the AOT driver so
+// both generate the same code: one target machine (FMA contraction on),
+// LLVM's -O3 pipeline with the loop and SLP vectorizers, and object or
+// assembly emission.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_CODEGEN_TARGET_H
+#define LAYERC_CODEGEN_TARGET_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace layerc {
+
+/// A target machine for `target`: "host" (this CPU and its features),
+/// "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4" (AVX-512), for Linux.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(llvm::StringRef target = "host");
+
+/// LLVM's default -O<optLevel> pipeline for `tm` with loop and SLP
+/// vectorization on (MLIR's makeOptimizingTransformer leaves the loop
+/// vectorizer off).
+std::function<llvm::Error(llvm::Module *)>
+makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm);
+
+/// Machine code of `module` (already optimized) as an object file or, with
+/// `assembly`, as assembly text.
+llvm::Expected<std::string>
+emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm, bool assembly);
+
+} // namespace layerc
+
+#endif // LAYERC_CODEGEN_TARGET_H
