@@ -36,6 +36,9 @@ std::string layerToLLVMPipeline();
 /// element-wise fusion).
 std::string layerToLinalgPipeline();
 
+/// Stages 2-5 of it: linalg on tensors -> the LLVM dialect.
+std::string linalgToLLVMPipeline();
+
 /// Registers every layerc pass and the named pipelines
 /// (`layer-to-llvm`, `layer-lower-to-linalg`) for textual pipelines.
 void registerLayercPasses();

@@ -39,9 +39,8 @@ std::string layerc::layerToLinalgPipeline() {
          "func.func(layer-contraction-loop-order)";
 }
 
-std::string layerc::layerToLLVMPipeline() {
-  return layerToLinalgPipeline() +
-         ",layer-export-functions," // 2
+std::string layerc::linalgToLLVMPipeline() {
+  return "layer-export-functions," // 2
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries " // 3
          "function-boundary-type-conversion=identity-layout-map},"
@@ -51,6 +50,10 @@ std::string layerc::layerToLLVMPipeline() {
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm," // 5
          "convert-to-llvm,reconcile-unrealized-casts";
+}
+
+std::string layerc::layerToLLVMPipeline() {
+  return layerToLinalgPipeline() + "," + linalgToLLVMPipeline();
 }
 
 void layerc::registerLayercPasses() {

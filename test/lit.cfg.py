@@ -43,7 +43,8 @@ def timed_tool(name, seconds):
 
 
 llvm_config.add_tool_substitutions(
-    [timed_tool("layerc-opt", 60), timed_tool("layerc-run", 300)],
+    [timed_tool("layerc-opt", 60), timed_tool("layerc-run", 300),
+     timed_tool("layerc", 300)],
     [config.layerc_tools_dir],
 )
 

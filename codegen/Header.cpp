@@ -1,0 +1,225 @@
+//===- Header.cpp - The C header of an AOT-compiled model
+//------------------===//
+//
+// Each memref argument is passed as MLIR's strided descriptor
+//   { void *allocated, *aligned; int64_t offset, sizes[R], strides[R]; }
+// built in the inline wrapper from the caller's contiguous buffer. Buffer
+// sizes are given as element counts and checked against the shapes (the
+// batch dimension is the `batch` argument), so a wrong size is refused
+// instead of read past.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Header.h"
+
+#include <cctype>
+#include <set>
+#include <sstream>
+
+using namespace layerc;
+
+std::string layerc::exportedSymbol(const std::string &prefix,
+                                   const std::string &function) {
+  return "layerc_" + prefix + "_" + function;
+}
+
+std::string layerc::cIdentifier(const std::string &name) {
+  std::string out;
+  for (char c : name)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
+    out = "_" + out;
+  return out;
+}
+
+namespace {
+
+const char *cType(DType dtype) {
+  switch (dtype) {
+  case DType::Float32:
+    return "float";
+  case DType::Float64:
+    return "double";
+  case DType::Int32:
+    return "int32_t";
+  case DType::Int64:
+    return "int64_t";
+  case DType::UInt8:
+    return "uint8_t";
+  }
+  return "void";
+}
+
+std::string upper(std::string s) {
+  for (char &c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string shapeComment(const BufferSpec &spec) {
+  std::string text = "(";
+  for (size_t i = 0; i < spec.shape.size(); ++i) {
+    if (i)
+      text += ", ";
+    text += spec.shape[i] == kDynamic ? "batch" : std::to_string(spec.shape[i]);
+  }
+  return text + (spec.shape.size() == 1 ? ",)" : ")") + " " +
+         dtypeName(spec.dtype);
+}
+
+/// "batch * 784" as a C expression of type int64_t.
+std::string countExpr(const BufferSpec &spec) {
+  std::string text = "(int64_t)1";
+  for (int64_t d : spec.shape)
+    text += d == kDynamic ? " * batch" : " * " + std::to_string(d);
+  return text;
+}
+
+bool hasDynamic(const CompiledFunction &f) {
+  for (const auto *list : {&f.inputs, &f.outputs})
+    for (const BufferSpec &s : *list)
+      for (int64_t d : s.shape)
+        if (d == kDynamic)
+          return true;
+  return false;
+}
+
+void emitFunction(std::ostringstream &os, const CompiledFunction &f,
+                  const std::string &prefix) {
+  std::string P = upper(prefix), entry = prefix + "_" + cIdentifier(f.name);
+  std::string symbol = "_mlir_ciface_" + exportedSymbol(prefix, f.name);
+  std::vector<const BufferSpec *> all;
+  for (const BufferSpec &s : f.inputs)
+    all.push_back(&s);
+  for (const BufferSpec &s : f.outputs)
+    all.push_back(&s);
+
+  os << "/* " << entry << ": runs `" << f.name << "`.\n *\n * Inputs:\n";
+  for (const BufferSpec &s : f.inputs)
+    os << " *   " << cIdentifier(s.name) << ": " << shapeComment(s) << "\n";
+  os << " * Outputs (written, never read):\n";
+  for (const BufferSpec &s : f.outputs)
+    os << " *   " << cIdentifier(s.name) << ": " << shapeComment(s) << "\n";
+  os << " * Each buffer is contiguous (row-major) and comes with its element\n"
+        " * count, which must equal the product of its shape"
+     << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
+     << "_OK, or an error code; nothing is read or written then.\n */\n";
+
+  os << "#define " << upper(entry) << "_NUM_INPUTS " << f.inputs.size()
+     << "\n#define " << upper(entry) << "_NUM_OUTPUTS " << f.outputs.size()
+     << "\n";
+  for (const BufferSpec *s : all)
+    for (size_t d = 0; d < s->shape.size(); ++d)
+      if (s->shape[d] != kDynamic)
+        os << "#define " << upper(entry + "_" + cIdentifier(s->name)) << "_DIM"
+           << d << " " << s->shape[d] << "\n";
+
+  os << "void " << symbol << "(";
+  for (size_t i = 0; i < all.size(); ++i)
+    os << (i ? ", " : "") << "void *";
+  os << ");\n\n";
+
+  os << "static inline int " << entry << "(int64_t batch";
+  for (const BufferSpec &s : f.inputs)
+    os << ",\n    const " << cType(s.dtype) << " *" << cIdentifier(s.name)
+       << ", size_t " << cIdentifier(s.name) << "_count";
+  for (const BufferSpec &s : f.outputs)
+    os << ",\n    " << cType(s.dtype) << " *" << cIdentifier(s.name)
+       << ", size_t " << cIdentifier(s.name) << "_count";
+  os << ") {\n";
+  if (hasDynamic(f))
+    os << "  if (batch < 1)\n    return " << P << "_ERROR_BATCH;\n";
+  else
+    os << "  (void)batch;\n";
+  for (const BufferSpec *s : all) {
+    std::string n = cIdentifier(s->name);
+    os << "  if (!" << n << ")\n    return " << P << "_ERROR_NULL;\n";
+    os << "  if ((int64_t)" << n << "_count != " << countExpr(*s)
+       << ")\n    return " << P << "_ERROR_SIZE;\n";
+  }
+  for (size_t i = 0; i < all.size(); ++i) {
+    const BufferSpec &s = *all[i];
+    size_t rank = s.shape.size();
+    std::string n = cIdentifier(s.name);
+    os << "  " << prefix << "_memref" << rank << " d" << i << " = {(void *)"
+       << n << ", (void *)" << n << ", 0";
+    if (rank) {
+      os << ", {";
+      for (size_t d = 0; d < rank; ++d)
+        os << (d ? ", " : "")
+           << (s.shape[d] == kDynamic ? std::string("batch")
+                                      : std::to_string(s.shape[d]));
+      os << "}, {";
+      for (size_t d = 0; d < rank; ++d) {
+        std::string stride = "(int64_t)1";
+        for (size_t e = d + 1; e < rank; ++e)
+          stride += s.shape[e] == kDynamic ? " * batch"
+                                           : " * " + std::to_string(s.shape[e]);
+        os << (d ? ", " : "") << stride;
+      }
+      os << "}";
+    }
+    os << "};\n";
+  }
+  os << "  " << symbol << "(";
+  for (size_t i = 0; i < all.size(); ++i)
+    os << (i ? ", " : "") << "&d" << i;
+  os << ");\n  return " << P << "_OK;\n}\n\n";
+}
+
+} // namespace
+
+std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
+                                const std::string &prefix,
+                                const std::string &source) {
+  std::string P = upper(prefix);
+  std::set<size_t> ranks;
+  for (const CompiledFunction &f : functions)
+    for (const auto *list : {&f.inputs, &f.outputs})
+      for (const BufferSpec &s : *list)
+        ranks.insert(s.shape.size());
+
+  std::ostringstream os;
+  os << "/* " << prefix << ".h - generated by layerc from " << source
+     << ". Do not edit.\n *\n"
+        " * Plain C99 (usable from C++). Link the matching object or library\n"
+        " * and libm; nothing else is needed at run time.\n *\n"
+        " * Thread safety: every function is reentrant. It keeps no state\n"
+        " * between calls and allocates its temporaries per call, so calls "
+        "may\n"
+        " * run concurrently as long as their output buffers are distinct and\n"
+        " * no output buffer is also an input.\n */\n"
+     << "#ifndef " << P << "_H\n#define " << P << "_H\n\n"
+     << "#include <stddef.h>\n#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  os << "enum {\n  " << P << "_OK = 0,\n  " << P
+     << "_ERROR_NULL = 1,  /* a buffer pointer is NULL */\n  " << P
+     << "_ERROR_SIZE = 2,  /* a buffer's count does not match its shape */\n  "
+     << P << "_ERROR_BATCH = 3 /* batch is < 1 */\n};\n\n";
+  os << "static inline const char *" << prefix
+     << "_error_message(int code) {\n  switch (code) {\n"
+     << "  case " << P << "_OK:\n    return \"ok\";\n"
+     << "  case " << P
+     << "_ERROR_NULL:\n    return \"a buffer pointer is "
+        "NULL\";\n"
+     << "  case " << P
+     << "_ERROR_SIZE:\n    return \"a buffer's element count "
+        "does not match its shape\";\n"
+     << "  case " << P
+     << "_ERROR_BATCH:\n    return \"batch must be at least "
+        "1\";\n"
+     << "  default:\n    return \"unknown error code\";\n  }\n}\n\n";
+  for (size_t rank : ranks) {
+    os << "typedef struct {\n  void *allocated;\n  void *aligned;\n"
+          "  int64_t offset;\n";
+    if (rank)
+      os << "  int64_t sizes[" << rank << "];\n  int64_t strides[" << rank
+         << "];\n";
+    os << "} " << prefix << "_memref" << rank << ";\n\n";
+  }
+  for (const CompiledFunction &f : functions)
+    emitFunction(os, f, prefix);
+  os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P
+     << "_H */\n";
+  return os.str();
+}

@@ -1,0 +1,259 @@
+//===- layerc.cpp - The layerc ahead-of-time compiler driver
+//---------------===//
+//
+// Compiles a module of the layer dialect into an object file or static
+// library plus a C header, through the same pipeline as the JIT, and can
+// stop after any stage (like Toy's toyc):
+//
+//   layer  -> shapes inferred            (MLIR, accepted by layerc-opt)
+//   linalg -> lowered to linalg/tensor   (MLIR, accepted by layerc-opt)
+//   llvm   -> optimized LLVM IR
+//   asm    -> assembly
+//   obj    -> relocatable object + header
+//   lib    -> static library (.a) + header
+//
+// Every public function is exported as <name>_<function> in the header.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Header.h"
+#include "codegen/Passes.h"
+#include "codegen/Signature.h"
+#include "codegen/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace layerc;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Emit { Layer, Linalg, LLVM, Asm, Obj, Lib, Auto };
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                               cl::Required);
+cl::opt<std::string> outputFile("o", cl::desc("Output file (- for stdout)"),
+                                cl::value_desc("file"), cl::init("-"));
+cl::opt<Emit> emit(
+    "emit", cl::desc("Stage to stop after (default: from the -o extension)"),
+    cl::init(Emit::Auto),
+    cl::values(
+        clEnumValN(Emit::Layer, "layer", "layer dialect with inferred shapes"),
+        clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
+        clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
+        clEnumValN(Emit::Asm, "asm", "assembly"),
+        clEnumValN(Emit::Obj, "obj", "object file and C header"),
+        clEnumValN(Emit::Lib, "lib", "static library (.a) and C header")));
+cl::opt<std::string> target("target",
+                            cl::desc("host, x86-64, x86-64-v3 (AVX2) or "
+                                     "x86-64-v4 (AVX-512); default host"),
+                            cl::init("host"));
+cl::opt<std::string> name("name",
+                          cl::desc("Prefix of exported symbols and the "
+                                   "header (default: the input's stem)"));
+cl::opt<std::string>
+    headerFile("header",
+               cl::desc("Where to write the C header "
+                        "(default: <name>.h next to the output)"),
+               cl::value_desc("file"));
+cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
+                           cl::Prefix, cl::init(3));
+
+const char *kOverview =
+    R"(layerc: ahead-of-time compiler for layer-dialect models
+
+Examples:
+  layerc mnist.mlir -o libmnist.a            # library + mnist.h
+  layerc mnist.mlir -o mnist.o --name=mnist  # object + mnist.h
+  layerc mnist.mlir --emit=linalg            # stop after lowering to linalg
+  layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
+
+Training functions: run `layerc-opt --layer-shape-inference
+--layer-autodiff=...` first; every public function (predict, evaluate,
+train_step) is exported. Pass-manager flags such as --mlir-timing,
+--mlir-print-ir-after-all and --mlir-pass-pipeline-crash-reproducer=FILE
+apply to every stage.
+)";
+
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "layerc: error: " << message << "\n";
+  return 1;
+}
+
+Emit emitFromExtension(llvm::StringRef path) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".a")
+    return Emit::Lib;
+  if (ext == ".o")
+    return Emit::Obj;
+  if (ext == ".s")
+    return Emit::Asm;
+  if (ext == ".ll")
+    return Emit::LLVM;
+  if (ext == ".mlir")
+    return Emit::Linalg;
+  return Emit::Obj;
+}
+
+/// Runs a stage; pass-manager command-line options apply.
+mlir::LogicalResult runStage(mlir::ModuleOp module, const std::string &passes,
+                             const char *stage) {
+  mlir::PassManager pm(module.getContext());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)) ||
+      mlir::failed(mlir::parsePassPipeline(passes, pm)))
+    return mlir::failure();
+  if (mlir::failed(pm.run(module))) {
+    llvm::errs() << "layerc: error: the " << stage << " stage failed\n";
+    return mlir::failure();
+  }
+  return mlir::success();
+}
+
+int writeFile(const std::string &path, llvm::StringRef contents) {
+  std::string error;
+  auto out = mlir::openOutputFile(path, &error);
+  if (!out)
+    return fail(error);
+  out->os() << contents;
+  out->keep();
+  return 0;
+}
+
+int writeMLIR(mlir::ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return writeFile(outputFile, text);
+}
+
+std::string defaultName() {
+  return cIdentifier(llvm::sys::path::stem(inputFile).str());
+}
+
+int run() {
+  if (llvm::sys::path::extension(inputFile) == ".lcm")
+    return fail("'" + inputFile +
+                "': saved models (.lcm) are not accepted yet; give a "
+                "layer-dialect .mlir file");
+  Emit stage = emit == Emit::Auto ? emitFromExtension(outputFile) : emit;
+  if ((stage == Emit::Obj || stage == Emit::Lib) && outputFile == "-")
+    return fail("--emit=obj and --emit=lib need an output file (-o)");
+  std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
+
+  mlir::DialectRegistry registry;
+  registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string error;
+  auto file = mlir::openInputFile(inputFile, &error);
+  if (!file)
+    return fail(error);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  if (mlir::failed(
+          runStage(*module, "func.func(layer-shape-inference)", "layer")))
+    return 1;
+  if (stage == Emit::Layer)
+    return writeMLIR(*module);
+
+  auto signatures = readSignatures(*module);
+  if (mlir::failed(signatures))
+    return 1;
+  if (signatures->empty())
+    return fail("'" + inputFile + "' has no public function to export");
+  for (const CompiledFunction &f : *signatures) {
+    auto fn = module->lookupSymbol<mlir::func::FuncOp>(f.name);
+    if (mlir::failed(mlir::SymbolTable::replaceAllSymbolUses(
+            fn, mlir::StringAttr::get(&context, exportedSymbol(prefix, f.name)),
+            *module)))
+      return fail("cannot rename '" + f.name + "'");
+    mlir::SymbolTable::setSymbolName(fn, exportedSymbol(prefix, f.name));
+  }
+
+  if (mlir::failed(runStage(*module, layerToLinalgPipeline(), "linalg")))
+    return 1;
+  if (stage == Emit::Linalg)
+    return writeMLIR(*module);
+  if (mlir::failed(runStage(*module, linalgToLLVMPipeline(), "LLVM dialect")))
+    return 1;
+
+  auto tm = createTargetMachine(target);
+  if (!tm)
+    return fail(llvm::toString(tm.takeError()));
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(*module, llvmContext, prefix);
+  if (!llvmModule)
+    return fail("translation to LLVM IR failed");
+  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  if (llvm::Error err =
+          makeLLVMOptimizer(optLevel, tm->get())(llvmModule.get()))
+    return fail(llvm::toString(std::move(err)));
+  if (stage == Emit::LLVM) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeFile(outputFile, text);
+  }
+  auto code = emitMachineCode(*llvmModule, **tm, stage == Emit::Asm);
+  if (!code)
+    return fail(llvm::toString(code.takeError()));
+  if (stage == Emit::Asm)
+    return writeFile(outputFile, *code);
+
+  if (stage == Emit::Obj) {
+    if (int rc = writeFile(outputFile, *code))
+      return rc;
+  } else {
+    std::vector<llvm::NewArchiveMember> members;
+    members.emplace_back(llvm::MemoryBufferRef(*code, prefix + ".o"));
+    if (llvm::Error err = llvm::writeArchive(
+            outputFile, members, llvm::SymtabWritingMode::NormalSymtab,
+            llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+            /*Thin=*/false))
+      return fail(llvm::toString(std::move(err)));
+  }
+  std::string header = headerFile;
+  if (header.empty()) {
+    llvm::SmallString<128> path(llvm::sys::path::parent_path(outputFile));
+    llvm::sys::path::append(path, prefix + ".h");
+    header = path.str().str();
+  }
+  return writeFile(header,
+                   emitCHeader(*signatures, prefix,
+                               llvm::sys::path::filename(inputFile).str()));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerLayercPasses();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::ParseCommandLineOptions(argc, argv, kOverview);
+  return run();
+}
