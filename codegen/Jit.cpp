@@ -99,7 +99,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   if (failed(runPasses(module, layerToLLVMPipeline(), options)))
     return diagnostics.error("lowering to LLVM failed");
 
-  auto tm = createTargetMachine("host");
+  auto tm = createTargetMachine("host", /*forJit=*/true);
   if (!tm)
     return tm.takeError();
   // `transformer` is a function_ref: the optimizer must outlive create().

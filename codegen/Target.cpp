@@ -14,6 +14,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/TargetParser/Triple.h"
 
 #include <mutex>
@@ -30,10 +31,13 @@ static void initializeTargets() {
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-layerc::createTargetMachine(llvm::StringRef target) {
+layerc::createTargetMachine(llvm::StringRef target, bool forJit) {
   initializeTargets();
   std::unique_ptr<llvm::TargetMachine> tm;
-  if (target == "host") {
+  if (forJit) {
+    // ORC's defaults for this process (code model, relocation model).
+    if (target != "host")
+      return llvm::createStringError("the JIT only targets the host");
     auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
     if (!builder)
       return builder.takeError();
@@ -41,20 +45,32 @@ layerc::createTargetMachine(llvm::StringRef target) {
     if (!created)
       return created.takeError();
     tm = std::move(*created);
-  } else if (target == "x86-64" || target == "x86-64-v3" ||
-             target == "x86-64-v4") {
+  } else {
+    // Objects for libraries: position-independent, small code model.
+    std::string cpu, features;
     llvm::Triple triple("x86_64-pc-linux-gnu");
+    if (target == "host") {
+      triple = llvm::Triple(llvm::sys::getProcessTriple());
+      cpu = llvm::sys::getHostCPUName().str();
+      llvm::SubtargetFeatures subtarget;
+      for (const auto &feature : llvm::sys::getHostCPUFeatures())
+        subtarget.AddFeature(feature.first(), feature.second);
+      features = subtarget.getString();
+    } else if (target == "x86-64" || target == "x86-64-v3" ||
+               target == "x86-64-v4") {
+      cpu = target.str();
+    } else {
+      return llvm::createStringError(
+          "unknown target '" + target.str() +
+          "' (expected host, x86-64, x86-64-v3 or x86-64-v4)");
+    }
     std::string error;
     const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
     if (!t)
       return llvm::createStringError(error);
-    tm.reset(t->createTargetMachine(triple, target, "", {}, llvm::Reloc::PIC_,
-                                    std::nullopt,
+    tm.reset(t->createTargetMachine(triple, cpu, features, {},
+                                    llvm::Reloc::PIC_, std::nullopt,
                                     llvm::CodeGenOptLevel::Aggressive));
-  } else {
-    return llvm::createStringError(
-        "unknown target '" + target.str() +
-        "' (expected host, x86-64, x86-64-v3 or x86-64-v4)");
   }
   // The generated code is written for FMA contraction.
   tm->Options.AllowFPOpFusion = llvm::FPOpFusion::Fast;

@@ -26,9 +26,11 @@ class TargetMachine;
 namespace layerc {
 
 /// A target machine for `target`: "host" (this CPU and its features),
-/// "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4" (AVX-512), for Linux.
+/// "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4" (AVX-512), for Linux. With
+/// `forJit` (host only) it has ORC's settings for this process; otherwise
+/// it emits position-independent objects for libraries.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(llvm::StringRef target = "host");
+createTargetMachine(llvm::StringRef target, bool forJit);
 
 /// LLVM's default -O<optLevel> pipeline for `tm` with loop and SLP
 /// vectorization on (MLIR's makeOptimizingTransformer leaves the loop

@@ -198,7 +198,7 @@ int run() {
   if (mlir::failed(runStage(*module, linalgToLLVMPipeline(), "LLVM dialect")))
     return 1;
 
-  auto tm = createTargetMachine(target);
+  auto tm = createTargetMachine(target, /*forJit=*/false);
   if (!tm)
     return fail(llvm::toString(tm.takeError()));
   llvm::LLVMContext llvmContext;
