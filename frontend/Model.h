@@ -122,6 +122,18 @@ public:
   std::vector<Tensor> getWeights() const;
   void setWeights(const std::vector<Tensor> &weights);
 
+  /// Writes every weight ("<layer>/<weight>") and, once the model has
+  /// trained, the optimizer's state ("optimizer/<layer>/<weight>/<slot>")
+  /// and step count to `path` in the safetensors layout. The write is
+  /// atomic: if it fails, or the process dies, the previous file is intact.
+  void saveWeights(const std::string &path) const;
+  /// Reads a file written by saveWeights(). Every weight must be present
+  /// with its shape and dtype; the error names the tensor otherwise, and
+  /// nothing is changed. The optimizer state is restored too when the
+  /// model is compiled with the same optimizer, so training resumes
+  /// exactly where it stopped.
+  void loadWeights(const std::string &path);
+
 private:
   void requireCompiled(const char *what) const;
   Tensor prepareInput(const Tensor &x, const char *what) const;

@@ -12,8 +12,12 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <random>
 #include <sstream>
+#include <unistd.h>
 
 using namespace layerc;
 
@@ -198,3 +202,115 @@ TEST(FrontendTest, FitLearnsAndUpdatesWeights) {
 }
 
 } // namespace
+
+namespace {
+
+/// The model of the checkpoint tests: explicit names, so that separately
+/// built copies share tensor names.
+Model checkpointModel(int64_t hidden = 8) {
+  auto inputs = Input({4}, {.name = "features"});
+  auto h =
+      layers::Dense(hidden, {.activation = "tanh", .name = "hidden"})(inputs);
+  auto outputs = layers::Dense(3, {.name = "logits"})(h);
+  return Model(inputs, outputs, "ckpt");
+}
+
+CompileOptions adam() {
+  return {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
+          .optimizer = optimizers::Adam({.learning_rate = 0.01})};
+}
+
+std::pair<Tensor, Tensor> checkpointData() {
+  Tensor x({96, 4}), y({96}, DType::Int32);
+  std::mt19937 gen(5);
+  std::normal_distribution<float> dist;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = dist(gen);
+  for (int i = 0; i < 96; ++i)
+    y.data<int32_t>()[i] =
+        (x.data<float>()[4 * i] > 0) + (x.data<float>()[4 * i + 1] > 0);
+  return {x, y};
+}
+
+std::string tempPath(const std::string &name) {
+  return (std::filesystem::temp_directory_path() /
+          ("layerc-frontend-" + std::to_string(::getpid()) + "-" + name))
+      .string();
+}
+
+} // namespace
+
+/// Two epochs in one go and one epoch, save, load into a fresh model, one
+/// more epoch give the same weights bit for bit (optimizer state included).
+TEST(CheckpointTest, ResumedTrainingMatchesAnUninterruptedRun) {
+  auto [x, y] = checkpointData();
+  setRandomSeed(42);
+  Model straight = checkpointModel();
+  straight.compile(adam());
+  straight.fit(x, y, {.batch_size = 16, .epochs = 2, .verbose = 0});
+
+  setRandomSeed(42);
+  Model first = checkpointModel();
+  first.compile(adam());
+  first.fit(x, y, {.batch_size = 16, .epochs = 1, .verbose = 0});
+  std::string path = tempPath("resume.safetensors");
+  first.saveWeights(path);
+
+  setRandomSeed(7); // different initial weights: all are overwritten
+  Model resumed = checkpointModel();
+  resumed.compile(adam());
+  resumed.loadWeights(path);
+  resumed.fit(
+      x, y, {.batch_size = 16, .epochs = 2, .verbose = 0, .initial_epoch = 1});
+  std::remove(path.c_str());
+
+  std::vector<Tensor> a = straight.getWeights(), b = resumed.getWeights();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(0, std::memcmp(a[i].rawData(), b[i].rawData(), a[i].nbytes()))
+        << "weight " << i;
+}
+
+TEST(CheckpointTest, MismatchesAreRefusedAndChangeNothing) {
+  setRandomSeed(1);
+  Model saved = checkpointModel();
+  std::string path = tempPath("mismatch.safetensors");
+  saved.saveWeights(path);
+
+  Model wider = checkpointModel(/*hidden=*/9);
+  std::vector<Tensor> before = wider.getWeights();
+  std::string msg = errorOf([&] { wider.loadWeights(path); });
+  EXPECT_NE(msg.find("'hidden/kernel'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(4, 8)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(4, 9)"), std::string::npos) << msg;
+  std::vector<Tensor> after = wider.getWeights();
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(0, std::memcmp(before[i].rawData(), after[i].rawData(),
+                             before[i].nbytes()));
+
+  auto inputs = Input({4}, {.name = "features"});
+  Model other(inputs, layers::Dense(3, {.name = "other"})(inputs), "other");
+  msg = errorOf([&] { other.loadWeights(path); });
+  EXPECT_NE(msg.find("no tensor 'other/kernel'"), std::string::npos) << msg;
+
+  // Optimizer state of another optimizer.
+  auto [x, y] = checkpointData();
+  Model trained = checkpointModel();
+  trained.compile(adam());
+  trained.fit(x, y, {.batch_size = 32, .epochs = 1, .verbose = 0});
+  trained.saveWeights(path);
+  Model sgd = checkpointModel();
+  sgd.compile({.loss = adam().loss, .optimizer = optimizers::SGD()});
+  msg = errorOf([&] { sgd.loadWeights(path); });
+  EXPECT_NE(msg.find("optimizer 'adam'"), std::string::npos) << msg;
+  // Not compiled: the weights alone load.
+  Model plain = checkpointModel();
+  plain.loadWeights(path);
+  EXPECT_EQ(0, std::memcmp(plain.getWeights()[0].rawData(),
+                           trained.getWeights()[0].rawData(),
+                           trained.getWeights()[0].nbytes()));
+  std::remove(path.c_str());
+
+  msg = errorOf([&] { plain.loadWeights(tempPath("missing.safetensors")); });
+  EXPECT_NE(msg.find("cannot open"), std::string::npos) << msg;
+}
