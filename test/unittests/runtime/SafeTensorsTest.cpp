@@ -91,7 +91,7 @@ TEST(SafeTensorsTest, FailedSaveLeavesThePreviousFileLoadable) {
   bad.tensors.emplace_back("w", Tensor::fromFloats({3, 4}, {2}));
   bad.tensors.emplace_back("", Tensor::fromFloats({5}, {1})); // refused
   EXPECT_NE(
-      errorOf([&] { saveSafeTensors(path, bad); }).find("invalid tensor name"),
+      errorOf([&] { saveSafeTensors(path, bad); }).find("invalid or duplicate tensor name"),
       std::string::npos);
   SafeTensorsFile back = loadSafeTensors(path);
   EXPECT_EQ(back.find("w")->data<float>()[0], 1.0f);
@@ -183,7 +183,7 @@ TEST(SafeTensorsTest, BadDtypesKeysAndJson) {
   msg = loadError(dir, rawFile(R"({"w":{"dtype":"F32","shape":[-1],)"
                                R"("data_offsets":[0,4]}})",
                                data));
-  EXPECT_NE(msg.find("malformed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("non-negative integers"), std::string::npos) << msg;
   msg = loadError(dir, rawFile("[[[[[[[[[[1]]]]]]]]]]", ""));
   EXPECT_NE(msg.find("nesting too deep"), std::string::npos) << msg;
   msg = loadError(dir, rawFile(R"({"__metadata__":{"k":3}})", ""));
