@@ -161,9 +161,32 @@ Layer::call(const std::vector<SymbolicTensor> &inputs) {
 
 InputLayer::InputLayer(std::vector<int64_t> shape, DType dtype,
                        const std::string &name)
-    : Layer("InputLayer", name.empty() ? uniqueName("input", true) : name) {
-  (void)dtype;
-  (void)shape;
+    : Layer("InputLayer", name.empty() ? uniqueName("input", true) : name),
+      shape_(std::move(shape)), dtype_(dtype) {}
+
+Json Layer::getConfig() const { return Json::object({{"name", name_}}); }
+
+Json InputLayer::getConfig() const {
+  std::vector<Json> batchShape{Json(nullptr)};
+  for (int64_t d : shape_)
+    batchShape.emplace_back(d);
+  return Json::object({{"name", name()},
+                       {"batch_shape", Json::array(std::move(batchShape))},
+                       {"dtype", dtypeName(dtype_)}});
+}
+
+const Json &layerc::configField(const Json &config,
+                                const std::string &className,
+                                const std::string &key, Json::Kind kind) {
+  static const char *kinds[] = {"null",     "a boolean", "a number",
+                                "a string", "an array",  "an object"};
+  const Json *value = config.isObject() ? config.get(key) : nullptr;
+  bool ok = value && (value->kind() == kind ||
+                      (kind == Json::Kind::Number && value->isNumber()));
+  if (!ok)
+    throw Error("config of " + className + " layer: field '" + key +
+                "' must be " + kinds[static_cast<int>(kind)]);
+  return *value;
 }
 
 std::vector<std::vector<int64_t>>

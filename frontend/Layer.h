@@ -13,9 +13,12 @@
 #define LAYERC_FRONTEND_LAYER_H
 
 #include "runtime/Error.h"
+#include "runtime/Json.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +95,11 @@ public:
   /// Emits this layer's op for `node` (MLIRGen.cpp and the layer files).
   virtual void emit(MLIRGenState &state, const Node &node) const = 0;
 
+  /// Keras's get_config(): the constructor arguments as a JSON object
+  /// (always with "name"); a factory registered for className() rebuilds
+  /// the layer from it.
+  virtual Json getConfig() const;
+
 protected:
   /// `name` empty: the class's snake_case name, made unique.
   Layer(const std::string &className, const std::string &name);
@@ -145,11 +153,30 @@ public:
   InputLayer(std::vector<int64_t> shape, DType dtype, const std::string &name);
   std::string className() const override { return "InputLayer"; }
   void emit(MLIRGenState &state, const Node &node) const override;
+  /// {"name", "batch_shape": [null, ...], "dtype"}.
+  Json getConfig() const override;
+  const std::vector<int64_t> &shape() const { return shape_; }
+  DType dtype() const { return dtype_; }
 
 protected:
   std::vector<std::vector<int64_t>>
   computeOutputShapes(const std::vector<std::vector<int64_t>> &) override;
+
+private:
+  std::vector<int64_t> shape_; // without the batch dimension
+  DType dtype_;
 };
+
+/// Rebuilds a layer from its getConfig().
+using LayerFactory = std::function<std::shared_ptr<Layer>(const Json &)>;
+
+/// Factories of the built-in layers, by class name ("Dense", ...).
+const std::map<std::string, LayerFactory> &builtinLayerFactories();
+
+/// Reads field `key` of a layer config, throwing layerc::Error naming the
+/// layer class and the key when it is missing or of the wrong kind.
+const Json &configField(const Json &config, const std::string &className,
+                        const std::string &key, Json::Kind kind);
 
 /// Seeds the weight initializers (reproducible models).
 void setRandomSeed(uint64_t seed);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Model.h"
+#include "frontend/CompiledModel.h"
 #include "frontend/MLIRGen.h"
 
 #include "codegen/Jit.h"
@@ -80,23 +81,6 @@ Optimizer optimizers::Adam(AdamOptions o) {
 // Graph
 //===----------------------------------------------------------------------===//
 
-namespace layerc {
-/// What compile() produced: the program and the training state.
-class CompiledModel {
-public:
-  TrainingProgram program;
-  TrainingState state;
-  std::string optimizer;
-
-  /// The train_step arguments that hold optimizer state.
-  std::vector<BufferSpec> stateSpecs() const {
-    auto begin = program.trainStep.inputs.begin() + program.numInputs +
-                 program.numTargets + program.numParams;
-    return {begin, begin + program.numStates};
-  }
-};
-} // namespace layerc
-
 Model::Model(SymbolicTensor input, SymbolicTensor output, std::string name)
     : Model(std::vector<SymbolicTensor>{input},
             std::vector<SymbolicTensor>{output}, std::move(name)) {}
@@ -139,6 +123,8 @@ Model::Model(std::vector<SymbolicTensor> inputs,
       layers_.push_back(node->layer);
 }
 
+Model::Model(Model &&) noexcept = default;
+Model &Model::operator=(Model &&) noexcept = default;
 Model::~Model() = default;
 
 std::shared_ptr<Layer> Model::getLayer(const std::string &name) const {
@@ -313,7 +299,7 @@ void Model::compile(const CompileOptions &options) {
   program.numStates = static_cast<int>(program.trainStep.inputs.size()) -
                       program.numInputs - program.numTargets -
                       program.numParams - 1;
-  compiled->optimizer = options.optimizer.name;
+  compiled->options = options;
   compiled_ = std::move(compiled);
 }
 
@@ -387,95 +373,5 @@ void Model::setWeights(const std::vector<Tensor> &weights) {
     layer->setWeights(std::vector<Tensor>(weights.begin() + next,
                                           weights.begin() + next + n));
     next += n;
-  }
-}
-
-//===----------------------------------------------------------------------===//
-// Checkpoints
-//===----------------------------------------------------------------------===//
-
-namespace {
-constexpr const char *kOptimizerPrefix = "optimizer/";
-} // namespace
-
-void Model::saveWeights(const std::string &path) const {
-  SafeTensorsFile file;
-  file.metadata["format"] = "layerc-weights";
-  file.metadata["model"] = name_;
-  for (const auto &layer : layers_)
-    for (const Weight &w : layer->weights())
-      file.tensors.emplace_back(layer->name() + "/" + w.name, w.value);
-  if (compiled_ && !compiled_->state.states.empty()) {
-    std::vector<BufferSpec> specs = compiled_->stateSpecs();
-    for (size_t i = 0; i < specs.size(); ++i)
-      file.tensors.emplace_back(kOptimizerPrefix + specs[i].name,
-                                compiled_->state.states[i]);
-    file.metadata["optimizer"] = compiled_->optimizer;
-    file.metadata["iterations"] = std::to_string(compiled_->state.iterations);
-  }
-  saveSafeTensors(path, file);
-}
-
-void Model::loadWeights(const std::string &path) {
-  SafeTensorsFile file = loadSafeTensors(path);
-  auto check = [&](const std::string &name, const Tensor &want) {
-    const Tensor *have = file.find(name);
-    if (!have)
-      throw Error(path + ": no tensor '" + name + "' for model " + name_ +
-                  " (expected shape " + want.shapeString() + ")");
-    if (have->shape() != want.shape() || have->dtype() != want.dtype())
-      throw Error(path + ": tensor '" + name + "' has shape " +
-                  have->shapeString() + " " + dtypeName(have->dtype()) +
-                  " but model " + name_ + " expects " + want.shapeString() +
-                  " " + dtypeName(want.dtype()));
-    return have;
-  };
-  auto copy = [](const Tensor &from, Tensor &to) {
-    std::memcpy(to.rawData(), from.rawData(), from.nbytes());
-  };
-
-  // Validate everything before changing anything.
-  std::vector<std::pair<const Tensor *, Tensor *>> updates;
-  for (const auto &layer : layers_)
-    for (Weight &w : layer->weights())
-      updates.emplace_back(check(layer->name() + "/" + w.name, w.value),
-                           &w.value);
-  bool hasState = file.metadata.count("optimizer") > 0;
-  size_t weightTensors = 0;
-  for (const auto &entry : file.tensors)
-    if (entry.first.rfind(kOptimizerPrefix, 0) != 0)
-      ++weightTensors;
-  if (weightTensors != updates.size())
-    throw Error(path + ": holds " + std::to_string(weightTensors) +
-                " weights but model " + name_ + " has " +
-                std::to_string(updates.size()));
-
-  std::vector<Tensor> states;
-  int64_t iterations = 0;
-  if (hasState && compiled_) {
-    if (file.metadata["optimizer"] != compiled_->optimizer)
-      throw Error(path + ": holds the state of optimizer '" +
-                  file.metadata["optimizer"] + "' but model " + name_ +
-                  " is compiled with '" + compiled_->optimizer + "'");
-    for (const BufferSpec &spec : compiled_->stateSpecs()) {
-      Tensor zero(spec.shape, spec.dtype);
-      states.push_back(check(kOptimizerPrefix + spec.name, zero)->clone());
-    }
-    try {
-      iterations = std::stoll(file.metadata["iterations"]);
-    } catch (const std::exception &) {
-      throw Error(path + ": metadata 'iterations' is not an integer");
-    }
-  }
-
-  for (auto &[from, to] : updates)
-    copy(*from, *to);
-  if (!states.empty()) {
-    if (compiled_->state.states.empty())
-      compiled_->state.states = std::move(states);
-    else
-      for (size_t i = 0; i < states.size(); ++i)
-        copy(states[i], compiled_->state.states[i]);
-    compiled_->state.iterations = iterations;
   }
 }

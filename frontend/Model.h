@@ -12,9 +12,11 @@
 #define LAYERC_FRONTEND_MODEL_H
 
 #include "frontend/Layer.h"
+#include "runtime/SafeTensors.h"
 #include "runtime/Training.h"
 
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,6 +90,8 @@ public:
   Model(SymbolicTensor input, SymbolicTensor output, std::string name = "");
   Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
         std::string name = "");
+  Model(Model &&) noexcept;
+  Model &operator=(Model &&) noexcept;
   ~Model();
 
   const std::string &name() const { return name_; }
@@ -134,7 +138,28 @@ public:
   /// exactly where it stopped.
   void loadWeights(const std::string &path);
 
+  /// Keras's get_config() of a functional model: every layer in order with
+  /// its class, config and inbound nodes, and the input/output layers.
+  Json getConfig() const;
+  /// Rebuilds the model (fresh weights) from getConfig(). `customObjects`
+  /// adds factories for layer classes of the application; an unknown class
+  /// is an error naming it.
+  static Model
+  fromConfig(const Json &config,
+             const std::map<std::string, LayerFactory> &customObjects = {});
+
+  /// model.save(): one file in the safetensors layout holding the weights,
+  /// the optimizer state, and the model and compile configs as metadata.
+  /// Atomic like saveWeights(); it carries no code.
+  void save(const std::string &path) const;
+
 private:
+  friend Model loadModel(const std::string &,
+                         const std::map<std::string, LayerFactory> &);
+  /// The weights (and optimizer state) as a safetensors file.
+  SafeTensorsFile checkpoint() const;
+  /// Validates `file` against the model, then copies it in.
+  void restore(const SafeTensorsFile &file, const std::string &path);
   void requireCompiled(const char *what) const;
   Tensor prepareInput(const Tensor &x, const char *what) const;
 
@@ -144,6 +169,14 @@ private:
   std::vector<std::shared_ptr<Node>> nodes_;
   std::unique_ptr<CompiledModel> compiled_;
 };
+
+/// Keras's load_model(): rebuilds, compiles (when the file says how) and
+/// restores a model written by Model::save(), so that it predicts bit for
+/// bit what the saved model did and resumes training where it stopped.
+/// Malformed files are refused with an error naming the file and the
+/// tensor or field.
+Model loadModel(const std::string &path,
+                const std::map<std::string, LayerFactory> &customObjects = {});
 
 } // namespace layerc
 

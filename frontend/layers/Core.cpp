@@ -213,3 +213,73 @@ SymbolicTensor layers::add(const std::vector<SymbolicTensor> &inputs,
                            const std::string &name) {
   return std::make_shared<AddLayer>(name)->call(inputs).front();
 }
+
+//===----------------------------------------------------------------------===//
+// Configs
+//===----------------------------------------------------------------------===//
+
+Json DenseLayer::getConfig() const {
+  return Json::object({{"name", name()},
+                       {"units", units_},
+                       {"activation", options_.activation},
+                       {"use_bias", options_.use_bias}});
+}
+
+Json ActivationLayer::getConfig() const {
+  return Json::object({{"name", name()}, {"activation", activation_}});
+}
+
+Json DropoutLayer::getConfig() const {
+  return Json::object({{"name", name()}, {"rate", rate_}});
+}
+
+Json ReshapeLayer::getConfig() const {
+  std::vector<Json> target(target_.begin(), target_.end());
+  return Json::object(
+      {{"name", name()}, {"target_shape", Json::array(std::move(target))}});
+}
+
+Json AddLayer::getConfig() const { return Json::object({{"name", name()}}); }
+
+void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
+  using K = Json::Kind;
+  auto name = [](const Json &c, const char *cls) {
+    return configField(c, cls, "name", K::String).asString();
+  };
+  out["Dense"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    const Json &units = configField(c, "Dense", "units", K::Number);
+    if (!units.isInteger())
+      throw Error("config of Dense layer: field 'units' must be an integer");
+    return std::make_shared<DenseLayer>(
+        units.asInt(),
+        DenseOptions{
+            configField(c, "Dense", "activation", K::String).asString(),
+            configField(c, "Dense", "use_bias", K::Bool).asBool(),
+            name(c, "Dense")});
+  };
+  out["Activation"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    return std::make_shared<ActivationLayer>(
+        configField(c, "Activation", "activation", K::String).asString(),
+        name(c, "Activation"));
+  };
+  out["Dropout"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    return std::make_shared<DropoutLayer>(
+        configField(c, "Dropout", "rate", K::Number).asDouble(),
+        name(c, "Dropout"));
+  };
+  out["Reshape"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    std::vector<int64_t> target;
+    for (const Json &d :
+         configField(c, "Reshape", "target_shape", K::Array).items()) {
+      if (!d.isInteger())
+        throw Error("config of Reshape layer: target_shape must hold "
+                    "integers");
+      target.push_back(d.asInt());
+    }
+    return std::make_shared<ReshapeLayer>(std::move(target),
+                                          name(c, "Reshape"));
+  };
+  out["Add"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    return std::make_shared<AddLayer>(name(c, "Add"));
+  };
+}

@@ -25,6 +25,7 @@ public:
   int64_t units() const { return units_; }
   const std::string &activation() const { return options_.activation; }
   void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
 
 protected:
   std::vector<std::vector<int64_t>>
@@ -41,6 +42,7 @@ public:
   ActivationLayer(std::string activation, std::string name);
   std::string className() const override { return "Activation"; }
   void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
 
 protected:
   std::vector<std::vector<int64_t>>
@@ -55,6 +57,7 @@ public:
   DropoutLayer(double rate, std::string name);
   std::string className() const override { return "Dropout"; }
   void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
 
 protected:
   std::vector<std::vector<int64_t>>
@@ -69,6 +72,7 @@ public:
   ReshapeLayer(std::vector<int64_t> targetShape, std::string name);
   std::string className() const override { return "Reshape"; }
   void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
 
 protected:
   std::vector<std::vector<int64_t>>
@@ -83,11 +87,15 @@ public:
   explicit AddLayer(std::string name);
   std::string className() const override { return "Add"; }
   void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
 
 protected:
   std::vector<std::vector<int64_t>>
   computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
 };
+
+/// Adds the factories of this file's layers (by class name) to `out`.
+void addCoreLayerFactories(std::map<std::string, LayerFactory> &out);
 
 namespace layers {
 

@@ -1,0 +1,31 @@
+//===- CompiledModel.h - What Model::compile() produces ---------*- C++ -*-===//
+//
+// Internal to the frontend: the compiled program, the training state that
+// shares the layers' weight storage, and the options it was compiled with.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_FRONTEND_COMPILEDMODEL_H
+#define LAYERC_FRONTEND_COMPILEDMODEL_H
+
+#include "frontend/Model.h"
+
+namespace layerc {
+
+class CompiledModel {
+public:
+  TrainingProgram program;
+  TrainingState state;
+  CompileOptions options;
+
+  /// The train_step arguments that hold optimizer state.
+  std::vector<BufferSpec> stateSpecs() const {
+    auto begin = program.trainStep.inputs.begin() + program.numInputs +
+                 program.numTargets + program.numParams;
+    return {begin, begin + program.numStates};
+  }
+};
+
+} // namespace layerc
+
+#endif // LAYERC_FRONTEND_COMPILEDMODEL_H

@@ -1,0 +1,425 @@
+//===- Serialization.cpp - Checkpoints, configs and saved models
+//-----------===//
+//
+// Everything that turns a model into bytes and back. Weights are named
+// "<layer>/<weight>" and optimizer slots "optimizer/<layer>/<weight>/<slot>"
+// in a safetensors file (runtime/SafeTensors.h); a saved model adds its
+// Keras-style config and its compile config as JSON metadata. Loading
+// validates everything before it changes anything.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/CompiledModel.h"
+#include "frontend/Model.h"
+#include "frontend/layers/Core.h"
+
+#include <cstring>
+#include <tuple>
+
+using namespace layerc;
+
+//===----------------------------------------------------------------------===//
+// Checkpoints
+//===----------------------------------------------------------------------===//
+
+namespace {
+constexpr const char *kOptimizerPrefix = "optimizer/";
+} // namespace
+
+SafeTensorsFile Model::checkpoint() const {
+  SafeTensorsFile file;
+  file.metadata["format"] = "layerc-weights";
+  file.metadata["model"] = name_;
+  for (const auto &layer : layers_)
+    for (const Weight &w : layer->weights())
+      file.tensors.emplace_back(layer->name() + "/" + w.name, w.value);
+  if (compiled_ && !compiled_->state.states.empty()) {
+    std::vector<BufferSpec> specs = compiled_->stateSpecs();
+    for (size_t i = 0; i < specs.size(); ++i)
+      file.tensors.emplace_back(kOptimizerPrefix + specs[i].name,
+                                compiled_->state.states[i]);
+    file.metadata["optimizer"] = compiled_->options.optimizer.name;
+    file.metadata["iterations"] = std::to_string(compiled_->state.iterations);
+  }
+  return file;
+}
+
+void Model::saveWeights(const std::string &path) const {
+  saveSafeTensors(path, checkpoint());
+}
+
+void Model::loadWeights(const std::string &path) {
+  restore(loadSafeTensors(path), path);
+}
+
+void Model::restore(const SafeTensorsFile &constFile, const std::string &path) {
+  SafeTensorsFile file = constFile;
+  auto check = [&](const std::string &name, const Tensor &want) {
+    const Tensor *have = file.find(name);
+    if (!have)
+      throw Error(path + ": no tensor '" + name + "' for model " + name_ +
+                  " (expected shape " + want.shapeString() + ")");
+    if (have->shape() != want.shape() || have->dtype() != want.dtype())
+      throw Error(path + ": tensor '" + name + "' has shape " +
+                  have->shapeString() + " " + dtypeName(have->dtype()) +
+                  " but model " + name_ + " expects " + want.shapeString() +
+                  " " + dtypeName(want.dtype()));
+    return have;
+  };
+  auto copy = [](const Tensor &from, Tensor &to) {
+    std::memcpy(to.rawData(), from.rawData(), from.nbytes());
+  };
+
+  // Validate everything before changing anything.
+  std::vector<std::pair<const Tensor *, Tensor *>> updates;
+  for (const auto &layer : layers_)
+    for (Weight &w : layer->weights())
+      updates.emplace_back(check(layer->name() + "/" + w.name, w.value),
+                           &w.value);
+  bool hasState = file.metadata.count("optimizer") > 0;
+  size_t weightTensors = 0;
+  for (const auto &entry : file.tensors)
+    if (entry.first.rfind(kOptimizerPrefix, 0) != 0)
+      ++weightTensors;
+  if (weightTensors != updates.size())
+    throw Error(path + ": holds " + std::to_string(weightTensors) +
+                " weights but model " + name_ + " has " +
+                std::to_string(updates.size()));
+
+  std::vector<Tensor> states;
+  int64_t iterations = 0;
+  if (hasState && compiled_) {
+    if (file.metadata["optimizer"] != compiled_->options.optimizer.name)
+      throw Error(path + ": holds the state of optimizer '" +
+                  file.metadata["optimizer"] + "' but model " + name_ +
+                  " is compiled with '" + compiled_->options.optimizer.name +
+                  "'");
+    for (const BufferSpec &spec : compiled_->stateSpecs()) {
+      Tensor zero(spec.shape, spec.dtype);
+      states.push_back(check(kOptimizerPrefix + spec.name, zero)->clone());
+    }
+    try {
+      iterations = std::stoll(file.metadata["iterations"]);
+    } catch (const std::exception &) {
+      throw Error(path + ": metadata 'iterations' is not an integer");
+    }
+  }
+
+  for (auto &[from, to] : updates)
+    copy(*from, *to);
+  if (!states.empty()) {
+    if (compiled_->state.states.empty())
+      compiled_->state.states = std::move(states);
+    else
+      for (size_t i = 0; i < states.size(); ++i)
+        copy(states[i], compiled_->state.states[i]);
+    compiled_->state.iterations = iterations;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Configs
+//===----------------------------------------------------------------------===//
+
+const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
+  static const std::map<std::string, LayerFactory> factories = [] {
+    std::map<std::string, LayerFactory> out;
+    addCoreLayerFactories(out);
+    return out;
+  }();
+  return factories;
+}
+
+namespace {
+
+/// [layer name, node index, tensor index], as Keras writes inbound nodes.
+Json tensorRef(const std::string &layer, int node, int tensor) {
+  return Json::array({Json(layer), Json(node), Json(tensor)});
+}
+
+[[noreturn]] void badConfig(const std::string &what) {
+  throw Error("invalid model config: " + what);
+}
+
+const Json &field(const Json &object, const std::string &key, Json::Kind kind,
+                  const std::string &where) {
+  const Json *value = object.isObject() ? object.get(key) : nullptr;
+  if (!value || value->kind() != kind)
+    badConfig(where + " needs a field '" + key + "' of the right type");
+  return *value;
+}
+
+std::tuple<std::string, int, int> readRef(const Json &ref,
+                                          const std::string &where) {
+  if (!ref.isArray() || ref.items().size() != 3 || !ref.items()[0].isString() ||
+      !ref.items()[1].isInteger() || !ref.items()[2].isInteger())
+    badConfig(where + ": a tensor reference must be [layer, node, tensor]");
+  return {ref.items()[0].asString(), static_cast<int>(ref.items()[1].asInt()),
+          static_cast<int>(ref.items()[2].asInt())};
+}
+
+DType dtypeFromName(const std::string &name) {
+  for (DType d : {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
+                  DType::UInt8})
+    if (name == dtypeName(d))
+      return d;
+  badConfig("unknown dtype '" + name + "'");
+}
+
+} // namespace
+
+Json Model::getConfig() const {
+  // Node indices count a layer's calls within this model.
+  std::map<const Node *, int> nodeIndex;
+  std::map<const Layer *, int> calls;
+  for (const auto &node : nodes_)
+    nodeIndex[node.get()] = calls[node->layer.get()]++;
+  auto ref = [&](const SymbolicTensor &t) {
+    return tensorRef(t.node()->layer->name(), nodeIndex[t.node().get()],
+                     t.index());
+  };
+
+  std::vector<Json> layers;
+  for (const auto &layer : layers_) {
+    std::vector<Json> inbound;
+    for (const auto &node : nodes_) {
+      if (node->layer != layer || node->inputs.empty())
+        continue;
+      std::vector<Json> refs;
+      for (const SymbolicTensor &t : node->inputs)
+        refs.push_back(ref(t));
+      inbound.push_back(Json::array(std::move(refs)));
+    }
+    layers.push_back(
+        Json::object({{"class_name", layer->className()},
+                      {"name", layer->name()},
+                      {"config", layer->getConfig()},
+                      {"inbound_nodes", Json::array(std::move(inbound))}}));
+  }
+  auto refs = [&](const std::vector<SymbolicTensor> &tensors) {
+    std::vector<Json> out;
+    for (const SymbolicTensor &t : tensors)
+      out.push_back(ref(t));
+    return Json::array(std::move(out));
+  };
+  return Json::object(
+      {{"class_name", "Functional"},
+       {"config", Json::object({{"name", name_},
+                                {"layers", Json::array(std::move(layers))},
+                                {"input_layers", refs(inputs_)},
+                                {"output_layers", refs(outputs_)}})}});
+}
+
+namespace {
+
+/// Rebuilds the input layer described by `config` as a call of Input().
+SymbolicTensor rebuildInput(const Json &config) {
+  const char *cls = "InputLayer";
+  std::string name =
+      configField(config, cls, "name", Json::Kind::String).asString();
+  const auto &batchShape =
+      configField(config, cls, "batch_shape", Json::Kind::Array).items();
+  if (batchShape.empty())
+    badConfig("input '" + name + "' has an empty batch_shape");
+  std::vector<int64_t> shape;
+  for (size_t i = 1; i < batchShape.size(); ++i) {
+    if (!batchShape[i].isInteger())
+      badConfig("input '" + name + "' has a non-integer dimension");
+    shape.push_back(batchShape[i].asInt());
+  }
+  DType dtype = dtypeFromName(
+      configField(config, cls, "dtype", Json::Kind::String).asString());
+  return Input(shape, {.name = name, .dtype = dtype});
+}
+
+} // namespace
+
+Model Model::fromConfig(
+    const Json &config,
+    const std::map<std::string, LayerFactory> &customObjects) {
+  if (field(config, "class_name", Json::Kind::String, "the model").asString() !=
+      "Functional")
+    badConfig("only Functional models can be rebuilt");
+  const Json &body = field(config, "config", Json::Kind::Object, "the model");
+  std::string name =
+      field(body, "name", Json::Kind::String, "the model").asString();
+
+  // Outputs of every call, by (layer name, node index).
+  std::map<std::pair<std::string, int>, std::vector<SymbolicTensor>> outputs;
+  struct Pending {
+    std::shared_ptr<Layer> layer;
+    int node;
+    const Json *inputs;
+  };
+  std::vector<Pending> pending;
+  const auto &builtins = builtinLayerFactories();
+  for (const Json &entry :
+       field(body, "layers", Json::Kind::Array, "the model").items()) {
+    std::string cls =
+        field(entry, "class_name", Json::Kind::String, "a layer").asString();
+    const Json &layerConfig =
+        field(entry, "config", Json::Kind::Object, "layer of class " + cls);
+    if (cls == "InputLayer") {
+      SymbolicTensor input = rebuildInput(layerConfig);
+      outputs[{input.node()->layer->name(), 0}] = {input};
+      continue;
+    }
+    auto custom = customObjects.find(cls);
+    auto builtin = builtins.find(cls);
+    if (custom == customObjects.end() && builtin == builtins.end())
+      throw Error("unknown layer class '" + cls +
+                  "'; pass a factory for it in customObjects");
+    std::shared_ptr<Layer> layer = custom != customObjects.end()
+                                       ? custom->second(layerConfig)
+                                       : builtin->second(layerConfig);
+    const Json &inbound = field(entry, "inbound_nodes", Json::Kind::Array,
+                                "layer " + layer->name());
+    for (size_t n = 0; n < inbound.items().size(); ++n) {
+      if (!inbound.items()[n].isArray())
+        badConfig("layer " + layer->name() + ": inbound node is not a list");
+      pending.push_back({layer, static_cast<int>(n), &inbound.items()[n]});
+    }
+  }
+
+  // Call layers as soon as their inputs exist (a shared layer's second call
+  // may need the output of a layer listed after it).
+  auto lookup = [&](const Json &refJson, const std::string &where,
+                    SymbolicTensor &out) {
+    auto [layerName, node, tensor] = readRef(refJson, where);
+    auto found = outputs.find({layerName, node});
+    if (found == outputs.end())
+      return false;
+    if (tensor < 0 || tensor >= static_cast<int>(found->second.size()))
+      badConfig(where + " reads output " + std::to_string(tensor) + " of " +
+                layerName + ", which does not exist");
+    out = found->second[tensor];
+    return true;
+  };
+  bool progress = true;
+  while (!pending.empty() && progress) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      std::vector<SymbolicTensor> inputs(it->inputs->items().size());
+      bool ready = true;
+      for (size_t i = 0; ready && i < inputs.size(); ++i)
+        ready = lookup(it->inputs->items()[i], "layer " + it->layer->name(),
+                       inputs[i]);
+      if (!ready) {
+        ++it;
+        continue;
+      }
+      outputs[{it->layer->name(), it->node}] = it->layer->call(inputs);
+      it = pending.erase(it);
+      progress = true;
+    }
+  }
+  if (!pending.empty())
+    badConfig("the inputs of layer " + pending.front().layer->name() +
+              " are never produced");
+
+  auto resolve = [&](const char *key) {
+    std::vector<SymbolicTensor> tensors;
+    for (const Json &r :
+         field(body, key, Json::Kind::Array, "the model").items()) {
+      SymbolicTensor t;
+      if (!lookup(r, key, t))
+        badConfig(std::string(key) + " names a tensor that does not exist");
+      tensors.push_back(t);
+    }
+    return tensors;
+  };
+  return Model(resolve("input_layers"), resolve("output_layers"), name);
+}
+
+//===----------------------------------------------------------------------===//
+// Saved models
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr const char *kModelFormat = "layerc-model";
+
+Json compileConfig(const CompileOptions &o) {
+  std::vector<Json> metrics(o.metrics.begin(), o.metrics.end());
+  const Optimizer &opt = o.optimizer;
+  return Json::object(
+      {{"loss", o.loss.name},
+       {"from_logits", o.loss.from_logits},
+       {"optimizer", Json::object({{"name", opt.name},
+                                   {"learning_rate", opt.learning_rate},
+                                   {"momentum", opt.momentum},
+                                   {"rho", opt.rho},
+                                   {"beta_1", opt.beta_1},
+                                   {"beta_2", opt.beta_2},
+                                   {"epsilon", opt.epsilon}})},
+       {"metrics", Json::array(std::move(metrics))}});
+}
+
+CompileOptions compileOptions(const Json &c) {
+  const std::string where = "the compile config";
+  CompileOptions o;
+  o.loss = Loss(field(c, "loss", Json::Kind::String, where).asString(),
+                field(c, "from_logits", Json::Kind::Bool, where).asBool());
+  const Json &opt = field(c, "optimizer", Json::Kind::Object, where);
+  o.optimizer.name = field(opt, "name", Json::Kind::String, where).asString();
+  auto number = [&](const char *key) {
+    const Json *v = opt.get(key);
+    if (!v || !v->isNumber())
+      badConfig(where + ": optimizer field '" + key + "' must be a number");
+    return v->asDouble();
+  };
+  o.optimizer.learning_rate = number("learning_rate");
+  o.optimizer.momentum = number("momentum");
+  o.optimizer.rho = number("rho");
+  o.optimizer.beta_1 = number("beta_1");
+  o.optimizer.beta_2 = number("beta_2");
+  o.optimizer.epsilon = number("epsilon");
+  for (const Json &m : field(c, "metrics", Json::Kind::Array, where).items()) {
+    if (!m.isString())
+      badConfig(where + ": metrics must be strings");
+    o.metrics.push_back(m.asString());
+  }
+  return o;
+}
+
+} // namespace
+
+void Model::save(const std::string &path) const {
+  SafeTensorsFile file = checkpoint();
+  file.metadata["format"] = kModelFormat;
+  file.metadata["model_config"] = getConfig().dump();
+  if (compiled_)
+    file.metadata["compile_config"] = compileConfig(compiled_->options).dump();
+  saveSafeTensors(path, file);
+}
+
+Model layerc::loadModel(
+    const std::string &path,
+    const std::map<std::string, LayerFactory> &customObjects) {
+  SafeTensorsFile file = loadSafeTensors(path);
+  auto format = file.metadata.find("format");
+  if (format == file.metadata.end() || format->second != kModelFormat)
+    throw Error(path + ": not a saved layerc model (its metadata lacks "
+                       "format=layerc-model; weights alone load with "
+                       "Model::loadWeights)");
+  auto config = file.metadata.find("model_config");
+  if (config == file.metadata.end())
+    throw Error(path + ": the metadata has no model_config");
+  auto rebuild = [&]() {
+    try {
+      Model m = Model::fromConfig(
+          Json::parse(config->second, path + ": model_config"), customObjects);
+      auto compile = file.metadata.find("compile_config");
+      if (compile != file.metadata.end())
+        m.compile(compileOptions(
+            Json::parse(compile->second, path + ": compile_config")));
+      return m;
+    } catch (const Error &e) {
+      std::string what = e.what();
+      throw Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    }
+  };
+  Model model = rebuild();
+  model.restore(file, path);
+  return model;
+}
