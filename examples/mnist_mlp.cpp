@@ -6,7 +6,10 @@
 // Fashion-MNIST (Debian's dataset-fashion-mnist) and evaluate it on the
 // 10,000 test images.
 //
-//   mnist_mlp [--epochs=N] [--data=DIR]
+//   mnist_mlp [--epochs=N] [--data=DIR] [--save=model.lcm]
+//
+// --save writes the trained model (weights, optimizer state, configs), which
+// `layerc model.lcm --embed-weights -o libmodel.a` compiles into a library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,14 +25,18 @@ using namespace layerc;
 int main(int argc, char **argv) {
   int epochs = 2;
   std::string dataDir = datasets::fashion_mnist::kDefaultDir;
+  std::string savePath;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--epochs=", 0) == 0) {
       epochs = std::atoi(arg.c_str() + 9);
     } else if (arg.rfind("--data=", 0) == 0) {
       dataDir = arg.substr(7);
+    } else if (arg.rfind("--save=", 0) == 0) {
+      savePath = arg.substr(7);
     } else {
-      std::cerr << "usage: mnist_mlp [--epochs=N] [--data=DIR]\n"
+      std::cerr << "usage: mnist_mlp [--epochs=N] [--data=DIR] "
+                   "[--save=model.lcm]\n"
                    "Trains the functional-API guide's MLP on Fashion-MNIST.\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
@@ -60,6 +67,10 @@ int main(int argc, char **argv) {
         model.evaluate(xTest, data.yTest, {.verbose = 2});
     std::printf("Test loss: %g\n", scores[0]);
     std::printf("Test accuracy: %g\n", scores[1]);
+    if (!savePath.empty()) {
+      model.save(savePath);
+      std::printf("Saved the model to %s\n", savePath.c_str());
+    }
   } catch (const Error &e) {
     std::cerr << "mnist_mlp: error: " << e.what() << "\n";
     return 1;

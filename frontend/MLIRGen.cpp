@@ -13,6 +13,7 @@
 
 #include "dialect/LayerOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 using namespace layerc;
@@ -70,9 +71,24 @@ void InputLayer::emit(MLIRGenState &, const Node &) const {
   // Inputs are function arguments, bound by emitModel().
 }
 
+/// A weight as an arith.constant (float32 weights only, as layers create).
+static mlir::Value constantOf(mlir::OpBuilder &b, const Tensor &value,
+                              MLIRGenState &state) {
+  if (value.dtype() != DType::Float32)
+    throw Error(std::string("cannot embed a weight of dtype ") +
+                dtypeName(value.dtype()));
+  auto type = state.tensorType(value.shape(), value.dtype());
+  llvm::ArrayRef<float> data(value.data<float>(),
+                             static_cast<size_t>(value.numel()));
+  return mlir::arith::ConstantOp::create(
+      b, b.getUnknownLoc(), mlir::DenseElementsAttr::get(type, data));
+}
+
 mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
-                                                    mlir::MLIRContext *ctx) {
-  ctx->loadDialect<layer::LayerDialect, mlir::func::FuncDialect>();
+                                                    mlir::MLIRContext *ctx,
+                                                    bool embedWeights) {
+  ctx->loadDialect<layer::LayerDialect, mlir::func::FuncDialect,
+                   mlir::arith::ArithDialect>();
   MLIRGenState state(ctx);
   mlir::OpBuilder &b = state.builder;
   auto module =
@@ -86,12 +102,13 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
     argNames.push_back(in.node()->layer->name());
     isParam.push_back(false);
   }
-  for (const auto &layer : model.layers())
-    for (const Weight &w : layer->weights()) {
-      argTypes.push_back(state.tensorType(w.value.shape(), w.value.dtype()));
-      argNames.push_back(layer->name() + "/" + w.name);
-      isParam.push_back(w.trainable);
-    }
+  if (!embedWeights)
+    for (const auto &layer : model.layers())
+      for (const Weight &w : layer->weights()) {
+        argTypes.push_back(state.tensorType(w.value.shape(), w.value.dtype()));
+        argNames.push_back(layer->name() + "/" + w.name);
+        isParam.push_back(w.trainable);
+      }
   std::vector<mlir::Type> resultTypes;
   for (const SymbolicTensor &out : model.outputs())
     resultTypes.push_back(state.tensorType(out.shape(), out.dtype()));
@@ -111,8 +128,10 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
   for (const SymbolicTensor &in : model.inputs())
     state.define(*in.node(), entry->getArgument(arg++));
   for (const auto &layer : model.layers())
-    for (size_t w = 0; w < layer->weights().size(); ++w)
-      state.weightArgs[layer.get()].push_back(entry->getArgument(arg++));
+    for (const Weight &w : layer->weights())
+      state.weightArgs[layer.get()].push_back(
+          embedWeights ? constantOf(b, w.value, state)
+                       : mlir::Value(entry->getArgument(arg++)));
 
   for (const auto &node : model.nodes())
     if (!state.values.count(node.get()))

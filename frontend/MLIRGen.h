@@ -47,9 +47,12 @@ public:
   std::map<const Layer *, std::vector<mlir::Value>> weightArgs;
 };
 
-/// Emits `model` as a module holding `predict`.
+/// Emits `model` as a module holding `predict`. With `embedWeights` the
+/// weights become constants of the function instead of arguments (a
+/// self-contained inference library).
 mlir::OwningOpRef<mlir::ModuleOp> emitModel(const Model &model,
-                                            mlir::MLIRContext *ctx);
+                                            mlir::MLIRContext *ctx,
+                                            bool embedWeights = false);
 
 } // namespace layerc
 

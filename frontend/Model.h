@@ -155,7 +155,7 @@ public:
 
 private:
   friend Model loadModel(const std::string &,
-                         const std::map<std::string, LayerFactory> &);
+                         const std::map<std::string, LayerFactory> &, bool);
   /// The weights (and optimizer state) as a safetensors file.
   SafeTensorsFile checkpoint() const;
   /// Validates `file` against the model, then copies it in.
@@ -175,8 +175,11 @@ private:
 /// bit what the saved model did and resumes training where it stopped.
 /// Malformed files are refused with an error naming the file and the
 /// tensor or field.
+/// With `compile` false (Keras's compile=False) the model is not compiled
+/// and the optimizer state is ignored.
 Model loadModel(const std::string &path,
-                const std::map<std::string, LayerFactory> &customObjects = {});
+                const std::map<std::string, LayerFactory> &customObjects = {},
+                bool compile = true);
 
 } // namespace layerc
 

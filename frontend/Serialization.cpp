@@ -395,7 +395,7 @@ void Model::save(const std::string &path) const {
 
 Model layerc::loadModel(
     const std::string &path,
-    const std::map<std::string, LayerFactory> &customObjects) {
+    const std::map<std::string, LayerFactory> &customObjects, bool compile) {
   SafeTensorsFile file = loadSafeTensors(path);
   auto format = file.metadata.find("format");
   if (format == file.metadata.end() || format->second != kModelFormat)
@@ -409,10 +409,10 @@ Model layerc::loadModel(
     try {
       Model m = Model::fromConfig(
           Json::parse(config->second, path + ": model_config"), customObjects);
-      auto compile = file.metadata.find("compile_config");
-      if (compile != file.metadata.end())
+      auto compileConfig = file.metadata.find("compile_config");
+      if (compile && compileConfig != file.metadata.end())
         m.compile(compileOptions(
-            Json::parse(compile->second, path + ": compile_config")));
+            Json::parse(compileConfig->second, path + ": compile_config")));
       return m;
     } catch (const Error &e) {
       std::string what = e.what();

@@ -57,4 +57,6 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions = [(k, v) for (k, v) in config.substitutions
                         if k != "%python"]
 config.substitutions.append(("%python", config.python_executable))
+# Programs of the build tree that are not tools (examples).
+config.substitutions.append(("%layerc_bin", config.layerc_tools_dir))
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"

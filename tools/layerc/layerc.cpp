@@ -5,6 +5,8 @@
 // library plus a C header, through the same pipeline as the JIT, and can
 // stop after any stage (like Toy's toyc):
 //
+// The input is a saved model (.lcm) or a layer-dialect .mlir file.
+//
 //   layer  -> shapes inferred            (MLIR, accepted by layerc-opt)
 //   linalg -> lowered to linalg/tensor   (MLIR, accepted by layerc-opt)
 //   llvm   -> optimized LLVM IR
@@ -20,6 +22,8 @@
 #include "codegen/Passes.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
+#include "frontend/MLIRGen.h"
+#include "frontend/Model.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -74,6 +78,12 @@ cl::opt<std::string>
                cl::value_desc("file"));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::Prefix, cl::init(3));
+
+cl::opt<bool> embedWeights(
+    "embed-weights",
+    cl::desc("Make the weights of a saved model (.lcm) constants of the "
+             "code: a self-contained library whose functions take only the "
+             "model's inputs"));
 
 const char *kOverview =
     R"(layerc: ahead-of-time compiler for layer-dialect models
@@ -147,10 +157,6 @@ std::string defaultName() {
 }
 
 int run() {
-  if (llvm::sys::path::extension(inputFile) == ".lcm")
-    return fail("'" + inputFile +
-                "': saved models (.lcm) are not accepted yet; give a "
-                "layer-dialect .mlir file");
   Emit stage = emit == Emit::Auto ? emitFromExtension(outputFile) : emit;
   if ((stage == Emit::Obj || stage == Emit::Lib) && outputFile == "-")
     return fail("--emit=obj and --emit=lib need an output file (-o)");
@@ -161,15 +167,23 @@ int run() {
   mlir::MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  std::string error;
-  auto file = mlir::openInputFile(inputFile, &error);
-  if (!file)
-    return fail(error);
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (llvm::sys::path::extension(inputFile) == ".lcm") {
+    Model model = loadModel(inputFile, {}, /*compile=*/false);
+    module = emitModel(model, &context, embedWeights);
+  } else {
+    if (embedWeights)
+      return fail("--embed-weights needs a saved model (.lcm); the weights "
+                  "of a .mlir model are function arguments");
+    std::string error;
+    auto file = mlir::openInputFile(inputFile, &error);
+    if (!file)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
 
   if (mlir::failed(
           runStage(*module, "func.func(layer-shape-inference)", "layer")))
@@ -255,5 +269,9 @@ int main(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv, kOverview);
-  return run();
+  try {
+    return run();
+  } catch (const layerc::Error &e) {
+    return fail(e.what());
+  }
 }

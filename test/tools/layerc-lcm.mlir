@@ -1,0 +1,33 @@
+// A saved model compiled ahead of time: mnist_mlp saves the guide's MLP
+// (untrained, so the test is quick: --epochs=0), `layerc --embed-weights`
+// makes a self-contained library, a C99 program runs it, and NumPy checks
+// its numbers with the weights it reads from the .lcm file itself.
+//
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: %layerc_bin/mnist_mlp --epochs=0 --save=%t/m.lcm | FileCheck %s --check-prefix=SAVE
+// SAVE: Total params: 55,050
+// SAVE: Saved the model to
+// RUN: layerc %t/m.lcm --embed-weights -o %t/libfm.a --name=fm
+// RUN: FileCheck %s --check-prefix=HEADER < %t/fm.h
+// HEADER: static inline int fm_predict(int64_t batch,
+// HEADER-NEXT: const float *input_1, size_t input_1_count,
+// HEADER-NEXT: float *result0, size_t result0_count) {
+// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/embedded_harness.c %t/libfm.a -lm -o %t/harness
+// RUN: %python %S/Inputs/lcm.py gen %t 3
+// RUN: %t/harness %t 3 | FileCheck %s --check-prefix=EXEC
+// EXEC-NOT: error
+// EXEC: predict: 0 ok
+// RUN: %python %S/Inputs/lcm.py check %t 3 %t/m.lcm | FileCheck %s --check-prefix=NUMBERS
+// NUMBERS: OK lcm 3 dense layers
+//
+// Without --embed-weights the weights stay arguments, named as in the file.
+// RUN: layerc %t/m.lcm -o %t/libfw.a --name=fw
+// RUN: FileCheck %s --check-prefix=ARGS < %t/fw.h
+// ARGS: const float *dense_kernel, size_t dense_kernel_count,
+//
+// Errors.
+// RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --embed-weights -o %t/x.o 2>&1 | FileCheck %s --check-prefix=EMBED
+// EMBED: layerc: error: --embed-weights needs a saved model (.lcm)
+// RUN: printf 'not a model' > %t/bad.lcm
+// RUN: not layerc %t/bad.lcm -o %t/x.o 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: layerc: error: {{.*}}bad.lcm: header length {{[0-9]+}} exceeds the file
