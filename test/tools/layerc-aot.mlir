@@ -46,6 +46,6 @@
 // RUN: not layerc %t/missing.mlir -o %t/x.o 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: layerc: error: cannot open input file
 // RUN: not layerc %t/model.lcm -o %t/x.o 2>&1 | FileCheck %s --check-prefix=LCM
-// LCM: saved models (.lcm) are not accepted yet
+// LCM: layerc: error: {{.*}}model.lcm: cannot open the file
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=obj 2>&1 | FileCheck %s --check-prefix=NOOUT
 // NOOUT: layerc: error: --emit=obj and --emit=lib need an output file (-o)
