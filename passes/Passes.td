@@ -63,4 +63,19 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
+def LayerSpecializeBatch : Pass<"layer-specialize-batch", "::mlir::ModuleOp"> {
+  let summary = "Fix the batch dimension of every public function to a constant";
+  let description = [{
+    Replaces the dynamic batch dimension (dimension 0) of every tensor
+    argument of the public functions by `batch`, forgets the result types
+    of every op with a shape rule, and re-infers them, so the whole program
+    is static. Static shapes let later stages pick tile sizes and drop
+    bounds checks. Run before `layer-shape-inference` (which it invokes
+    through the op interface).
+  }];
+  let options = [
+    Option<"batch", "batch", "int64_t", "0", "The batch size (>= 1)">,
+  ];
+}
+
 #endif // LAYERC_PASSES_TD

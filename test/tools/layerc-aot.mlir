@@ -40,6 +40,12 @@
 // ASM-DAG: _mlir_ciface_layerc_m_predict:
 // ASM-DAG: vfmadd{{[0-9]+}}ps {{.*}}ymm
 //
+// --batch specializes the code: the header's shapes are static.
+// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/b.o --name=b --batch=64
+// RUN: FileCheck %s --check-prefix=STATIC < %t/b.h
+// STATIC: #define B_PREDICT_INPUT_DIM0 64
+// STATIC: (void)batch;
+
 // Errors.
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --target=arm64 -o %t/x.o 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: layerc: error: unknown target 'arm64' (expected host, x86-64, x86-64-v3 or x86-64-v4)

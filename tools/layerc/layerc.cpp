@@ -85,6 +85,12 @@ cl::opt<bool> embedWeights(
              "code: a self-contained library whose functions take only the "
              "model's inputs"));
 
+cl::opt<int64_t> batch("batch",
+                       cl::desc("Specialize every function for this batch "
+                                "size (default: any batch, given at run "
+                                "time)"),
+                       cl::init(0));
+
 const char *kOverview =
     R"(layerc: ahead-of-time compiler for layer-dialect models
 
@@ -185,8 +191,12 @@ int run() {
       return 1;
   }
 
-  if (mlir::failed(
-          runStage(*module, "func.func(layer-shape-inference)", "layer")))
+  if (mlir::failed(runStage(*module,
+                            (batch > 0 ? "layer-specialize-batch{batch=" +
+                                             std::to_string(batch) + "},"
+                                       : std::string()) +
+                                "func.func(layer-shape-inference)",
+                            "layer")))
     return 1;
   if (stage == Emit::Layer)
     return writeMLIR(*module);
