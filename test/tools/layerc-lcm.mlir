@@ -3,7 +3,7 @@
 // makes a self-contained library, a C99 program runs it, and NumPy checks
 // its numbers with the weights it reads from the .lcm file itself.
 //
-// RUN: rm -rf %t && mkdir -p %t
+// RUN: rm -rf %t && mkdir -p %t/so
 // RUN: %layerc_bin/mnist_mlp --epochs=0 --save=%t/m.lcm | FileCheck %s --check-prefix=SAVE
 // SAVE: Total params: 55,050
 // SAVE: Saved the model to
@@ -19,6 +19,17 @@
 // EXEC: predict: 0 ok
 // RUN: %python %S/Inputs/lcm.py check %t 3 %t/m.lcm | FileCheck %s --check-prefix=NUMBERS
 // NUMBERS: OK lcm 3 dense layers
+//
+// The same as a shared library: it depends on libc alone.
+// RUN: layerc %t/m.lcm --embed-weights -o %t/libfm.so --name=fm --header=%t/so/fm.h
+// RUN: cc -std=c99 -Wall -Werror -I%t/so %S/Inputs/embedded_harness.c -L%t -lfm -o %t/harness_so
+// RUN: rm %t/embedded_out.bin
+// RUN: env LD_LIBRARY_PATH=%t %t/harness_so %t 3 | FileCheck %s --check-prefix=EXEC
+// RUN: %python %S/Inputs/lcm.py check %t 3 %t/m.lcm | FileCheck %s --check-prefix=NUMBERS
+// RUN: ldd %t/libfm.so | FileCheck %s --check-prefix=LDD
+// LDD-NOT: layerc
+// LDD-NOT: LLVM
+// LDD-NOT: MLIR
 //
 // Without --embed-weights the weights stay arguments, named as in the file.
 // RUN: layerc %t/m.lcm -o %t/libfw.a --name=fw

@@ -33,12 +33,15 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
@@ -57,13 +60,14 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file (- for stdout)"),
 cl::opt<Emit> emit(
     "emit", cl::desc("Stage to stop after (default: from the -o extension)"),
     cl::init(Emit::Auto),
-    cl::values(
-        clEnumValN(Emit::Layer, "layer", "layer dialect with inferred shapes"),
-        clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
-        clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
-        clEnumValN(Emit::Asm, "asm", "assembly"),
-        clEnumValN(Emit::Obj, "obj", "object file and C header"),
-        clEnumValN(Emit::Lib, "lib", "static library (.a) and C header")));
+    cl::values(clEnumValN(Emit::Layer, "layer",
+                          "layer dialect with inferred shapes"),
+               clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
+               clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
+               clEnumValN(Emit::Asm, "asm", "assembly"),
+               clEnumValN(Emit::Obj, "obj", "object file and C header"),
+               clEnumValN(Emit::Lib, "lib",
+                          "static (.a) or shared (.so) library and C header")));
 cl::opt<std::string> target("target",
                             cl::desc("host, x86-64, x86-64-v3 (AVX2) or "
                                      "x86-64-v4 (AVX-512); default host"),
@@ -96,6 +100,7 @@ const char *kOverview =
 
 Examples:
   layerc mnist.mlir -o libmnist.a            # library + mnist.h
+  layerc mnist.mlir -o libmnist.so           # shared library (links with cc)
   layerc mnist.mlir -o mnist.o --name=mnist  # object + mnist.h
   layerc mnist.mlir --emit=linalg            # stop after lowering to linalg
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
@@ -114,7 +119,7 @@ int fail(const llvm::Twine &message) {
 
 Emit emitFromExtension(llvm::StringRef path) {
   llvm::StringRef ext = llvm::sys::path::extension(path);
-  if (ext == ".a")
+  if (ext == ".a" || ext == ".so")
     return Emit::Lib;
   if (ext == ".o")
     return Emit::Obj;
@@ -148,6 +153,29 @@ int writeFile(const std::string &path, llvm::StringRef contents) {
     return fail(error);
   out->os() << contents;
   out->keep();
+  return 0;
+}
+
+/// Links `object` into the shared library `path` with the system's C
+/// compiler driver (the object needs only libc and libm).
+int linkShared(const std::string &object, const std::string &path) {
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return fail("linking a shared library needs a C compiler driver (cc) "
+                "on PATH; write a static library (-o lib.a) instead");
+  llvm::SmallString<128> tmp;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("layerc", "o", tmp))
+    return fail("cannot create a temporary object: " + ec.message());
+  auto cleanup = llvm::make_scope_exit([&] { llvm::sys::fs::remove(tmp); });
+  if (int rc = writeFile(tmp.str().str(), object))
+    return rc;
+  std::string message;
+  llvm::StringRef args[] = {*cc, "-shared", "-o", path, tmp, "-lm"};
+  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message) !=
+      0)
+    return fail("linking '" + path + "' failed" +
+                (message.empty() ? "" : ": " + message));
   return 0;
 }
 
@@ -249,6 +277,9 @@ int run() {
 
   if (stage == Emit::Obj) {
     if (int rc = writeFile(outputFile, *code))
+      return rc;
+  } else if (llvm::sys::path::extension(outputFile) == ".so") {
+    if (int rc = linkShared(*code, outputFile))
       return rc;
   } else {
     std::vector<llvm::NewArchiveMember> members;
