@@ -13,7 +13,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "layerc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.layerc_obj_root, "test")
 # Inputs holds helpers, not tests. 'unittests' must NOT be excluded: lit
@@ -59,4 +59,6 @@ config.substitutions = [(k, v) for (k, v) in config.substitutions
 config.substitutions.append(("%python", config.python_executable))
 # Programs of the build tree that are not tools (examples).
 config.substitutions.append(("%layerc_bin", config.layerc_tools_dir))
+config.substitutions.append(("%layerc_obj_root", config.layerc_obj_root))
+config.substitutions.append(("%layerc_src_root", config.layerc_src_root))
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
