@@ -62,3 +62,11 @@ config.substitutions.append(("%layerc_bin", config.layerc_tools_dir))
 config.substitutions.append(("%layerc_obj_root", config.layerc_obj_root))
 config.substitutions.append(("%layerc_src_root", config.layerc_src_root))
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+
+# libFuzzer needs clang and its runtime (Debian's clang-22 and
+# libclang-rt-22-dev); without them the fuzz test is skipped.
+clangxx = lit.util.which("clang++-22")
+fuzzer_rt = "/usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.fuzzer-x86_64.a"
+if clangxx and os.path.exists(fuzzer_rt):
+    config.available_features.add("libfuzzer")
+    config.substitutions.append(("%clangxx", clangxx))
