@@ -93,13 +93,28 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
     all.push_back(&s);
   for (const BufferSpec &s : f.outputs)
     all.push_back(&s);
+  // One C parameter name per buffer: an output named like an input (a
+  // parameter and its update in train_step) gets "_out", and any other
+  // clash a number.
+  std::vector<std::string> names;
+  std::set<std::string> used{"batch"};
+  for (size_t i = 0; i < all.size(); ++i) {
+    std::string base = cIdentifier(all[i]->name);
+    if (i >= f.inputs.size() && used.count(base))
+      base += "_out";
+    std::string n = base;
+    for (int k = 2; used.count(n); ++k)
+      n = base + "_" + std::to_string(k);
+    used.insert(n);
+    names.push_back(n);
+  }
 
   os << "/* " << entry << ": runs `" << f.name << "`.\n *\n * Inputs:\n";
-  for (const BufferSpec &s : f.inputs)
-    os << " *   " << cIdentifier(s.name) << ": " << shapeComment(s) << "\n";
-  os << " * Outputs (written, never read):\n";
-  for (const BufferSpec &s : f.outputs)
-    os << " *   " << cIdentifier(s.name) << ": " << shapeComment(s) << "\n";
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i == f.inputs.size())
+      os << " * Outputs (written, never read):\n";
+    os << " *   " << names[i] << ": " << shapeComment(*all[i]) << "\n";
+  }
   os << " * Each buffer is contiguous (row-major) and comes with its element\n"
         " * count, which must equal the product of its shape"
      << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
@@ -108,11 +123,11 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   os << "#define " << upper(entry) << "_NUM_INPUTS " << f.inputs.size()
      << "\n#define " << upper(entry) << "_NUM_OUTPUTS " << f.outputs.size()
      << "\n";
-  for (const BufferSpec *s : all)
-    for (size_t d = 0; d < s->shape.size(); ++d)
-      if (s->shape[d] != kDynamic)
-        os << "#define " << upper(entry + "_" + cIdentifier(s->name)) << "_DIM"
-           << d << " " << s->shape[d] << "\n";
+  for (size_t i = 0; i < all.size(); ++i)
+    for (size_t d = 0; d < all[i]->shape.size(); ++d)
+      if (all[i]->shape[d] != kDynamic)
+        os << "#define " << upper(entry + "_" + names[i]) << "_DIM" << d << " "
+           << all[i]->shape[d] << "\n";
 
   os << "void " << symbol << "(";
   for (size_t i = 0; i < all.size(); ++i)
@@ -120,27 +135,25 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   os << ");\n\n";
 
   os << "static inline int " << entry << "(int64_t batch";
-  for (const BufferSpec &s : f.inputs)
-    os << ",\n    const " << cType(s.dtype) << " *" << cIdentifier(s.name)
-       << ", size_t " << cIdentifier(s.name) << "_count";
-  for (const BufferSpec &s : f.outputs)
-    os << ",\n    " << cType(s.dtype) << " *" << cIdentifier(s.name)
-       << ", size_t " << cIdentifier(s.name) << "_count";
+  for (size_t i = 0; i < all.size(); ++i)
+    os << ",\n    " << (i < f.inputs.size() ? "const " : "")
+       << cType(all[i]->dtype) << " *" << names[i] << ", size_t " << names[i]
+       << "_count";
   os << ") {\n";
   if (hasDynamic(f))
     os << "  if (batch < 1)\n    return " << P << "_ERROR_BATCH;\n";
   else
     os << "  (void)batch;\n";
-  for (const BufferSpec *s : all) {
-    std::string n = cIdentifier(s->name);
+  for (size_t i = 0; i < all.size(); ++i) {
+    const std::string &n = names[i];
     os << "  if (!" << n << ")\n    return " << P << "_ERROR_NULL;\n";
-    os << "  if ((int64_t)" << n << "_count != " << countExpr(*s)
+    os << "  if ((int64_t)" << n << "_count != " << countExpr(*all[i])
        << ")\n    return " << P << "_ERROR_SIZE;\n";
   }
   for (size_t i = 0; i < all.size(); ++i) {
     const BufferSpec &s = *all[i];
     size_t rank = s.shape.size();
-    std::string n = cIdentifier(s.name);
+    const std::string &n = names[i];
     os << "  " << prefix << "_memref" << rank << " d" << i << " = {(void *)"
        << n << ", (void *)" << n << ", 0";
     if (rank) {

@@ -221,7 +221,18 @@ mlir::DialectRegistry &compilerRegistry() {
   return registry;
 }
 
-std::string autodiffOptions(const CompileOptions &o) {
+/// Keras's choice of accuracy for the loss and output shape.
+MetricKind accuracyFor(const CompileOptions &o,
+                       const std::vector<int64_t> &outputShape) {
+  if (!outputShape.empty() && outputShape.back() == 1)
+    return MetricKind::BinaryAccuracy;
+  if (o.loss.name == "sparse_categorical_crossentropy")
+    return MetricKind::SparseCategoricalAccuracy;
+  return MetricKind::CategoricalAccuracy;
+}
+} // namespace
+
+std::string layerc::autodiffPass(const CompileOptions &o) {
   std::ostringstream os;
   os.precision(17);
   os << "layer-autodiff{function=predict loss=" << o.loss.name
@@ -233,17 +244,6 @@ std::string autodiffOptions(const CompileOptions &o) {
      << " epsilon=" << o.optimizer.epsilon << "}";
   return os.str();
 }
-
-/// Keras's choice of accuracy for the loss and output shape.
-MetricKind accuracyFor(const CompileOptions &o,
-                       const std::vector<int64_t> &outputShape) {
-  if (!outputShape.empty() && outputShape.back() == 1)
-    return MetricKind::BinaryAccuracy;
-  if (o.loss.name == "sparse_categorical_crossentropy")
-    return MetricKind::SparseCategoricalAccuracy;
-  return MetricKind::CategoricalAccuracy;
-}
-} // namespace
 
 std::string Model::toMLIR() const {
   mlir::MLIRContext ctx(compilerRegistry());
@@ -270,9 +270,8 @@ void Model::compile(const CompileOptions &options) {
 
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
-  if (llvm::Error err =
-          runPipeline(*module, "func.func(layer-shape-inference)," +
-                                   autodiffOptions(options)))
+  if (llvm::Error err = runPipeline(
+          *module, "func.func(layer-shape-inference)," + autodiffPass(options)))
     throw Error("Model " + name_ + ": building the training step failed: " +
                 llvm::toString(std::move(err)));
   auto jit = JitModule::compile(*module);

@@ -18,6 +18,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -169,6 +170,14 @@ private:
   std::vector<std::shared_ptr<Node>> nodes_;
   std::unique_ptr<CompiledModel> compiled_;
 };
+
+/// The layer-autodiff pass (textual, with options) that builds
+/// train_step/evaluate for `options`: what compile() runs.
+std::string autodiffPass(const CompileOptions &options);
+
+/// The compile config stored in a saved model, if it was saved after
+/// compile().
+std::optional<CompileOptions> readCompileConfig(const std::string &path);
 
 /// Keras's load_model(): rebuilds, compiles (when the file says how) and
 /// restores a model written by Model::save(), so that it predicts bit for

@@ -423,3 +423,13 @@ Model layerc::loadModel(
   model.restore(file, path);
   return model;
 }
+
+std::optional<CompileOptions>
+layerc::readCompileConfig(const std::string &path) {
+  SafeTensorsFile file = loadSafeTensors(path);
+  auto compile = file.metadata.find("compile_config");
+  if (compile == file.metadata.end())
+    return std::nullopt;
+  return compileOptions(
+      Json::parse(compile->second, path + ": compile_config"));
+}

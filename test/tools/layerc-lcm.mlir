@@ -36,6 +36,22 @@
 // RUN: FileCheck %s --check-prefix=ARGS < %t/fw.h
 // ARGS: const float *dense_kernel, size_t dense_kernel_count,
 //
+// --train exports train_step and evaluate built from the saved compile
+// config (RMSprop); a C program trains with them, owning every buffer.
+// RUN: layerc %t/m.lcm --train -o %t/libt.a --name=t
+// RUN: FileCheck %s --check-prefix=TRAIN < %t/t.h
+// TRAIN-DAG: static inline int t_predict(
+// TRAIN-DAG: static inline int t_evaluate(
+// TRAIN-DAG: float *dense_kernel_out, size_t dense_kernel_out_count,
+// RUN: %python %S/Inputs/lcm.py dump %t 3 %t/m.lcm
+// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/train_harness.c %t/libt.a -lm -o %t/train_harness
+// RUN: %t/train_harness %t 3 30 | FileCheck %s --check-prefix=TRAINED
+// TRAINED: trained 30 steps
+// RUN: %python %S/Inputs/lcm.py train %t 3 %t/m.lcm | FileCheck %s --check-prefix=LOSS
+// LOSS: OK train 30 steps
+// RUN: not layerc %t/m.lcm --train --embed-weights -o %t/x.a 2>&1 | FileCheck %s --check-prefix=TRAINEMBED
+// TRAINEMBED: --train and --embed-weights exclude each other
+//
 // Errors.
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --embed-weights -o %t/x.o 2>&1 | FileCheck %s --check-prefix=EMBED
 // EMBED: layerc: error: --embed-weights needs a saved model (.lcm)

@@ -95,6 +95,11 @@ cl::opt<int64_t> batch("batch",
                                 "time)"),
                        cl::init(0));
 
+cl::opt<bool> train(
+    "train",
+    cl::desc("Also export train_step and evaluate, built from the compile "
+             "config of a saved model (loss and optimizer)"));
+
 const char *kOverview =
     R"(layerc: ahead-of-time compiler for layer-dialect models
 
@@ -105,9 +110,10 @@ Examples:
   layerc mnist.mlir --emit=linalg            # stop after lowering to linalg
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
 
-Training functions: run `layerc-opt --layer-shape-inference
---layer-autodiff=...` first; every public function (predict, evaluate,
-train_step) is exported. Pass-manager flags such as --mlir-timing,
+Training: with --train a saved model also exports train_step and evaluate
+(from its compile config); for a .mlir file run `layerc-opt
+--layer-shape-inference --layer-autodiff=...` first. Every public function
+is exported. Pass-manager flags such as --mlir-timing,
 --mlir-print-ir-after-all and --mlir-pass-pipeline-crash-reproducer=FILE
 apply to every stage.
 )";
@@ -202,10 +208,25 @@ int run() {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::string training;
   if (llvm::sys::path::extension(inputFile) == ".lcm") {
+    if (train) {
+      if (embedWeights)
+        return fail("--train and --embed-weights exclude each other: "
+                    "training updates the weights");
+      std::optional<CompileOptions> options = readCompileConfig(inputFile);
+      if (!options)
+        return fail("'" + inputFile +
+                    "' was saved before compile(): it does not say which "
+                    "loss and optimizer --train should use");
+      training = "," + autodiffPass(*options);
+    }
     Model model = loadModel(inputFile, {}, /*compile=*/false);
     module = emitModel(model, &context, embedWeights);
   } else {
+    if (train)
+      return fail("--train needs a saved model (.lcm); for a .mlir file run "
+                  "layerc-opt --layer-autodiff=... first");
     if (embedWeights)
       return fail("--embed-weights needs a saved model (.lcm); the weights "
                   "of a .mlir model are function arguments");
@@ -223,7 +244,7 @@ int run() {
                             (batch > 0 ? "layer-specialize-batch{batch=" +
                                              std::to_string(batch) + "},"
                                        : std::string()) +
-                                "func.func(layer-shape-inference)",
+                                "func.func(layer-shape-inference)" + training,
                             "layer")))
     return 1;
   if (stage == Emit::Layer)
