@@ -296,18 +296,36 @@ LAYER_SHAPE_RULE(MatmulOp) {
 // Merging and reshaping
 //===----------------------------------------------------------------------===//
 
-LAYER_SHAPE_RULE(AddOp) {
+/// Element-wise merges (add, multiply): operands of one shape.
+static FailureOr<SmallVector<Type>> sameShapeMergeTypes(Operation *op) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
   if ((*types)[0].getRank() != (*types)[1].getRank())
-    return op.emitOpError()
+    return op->emitOpError()
            << "operands must have the same rank, got "
            << formatShape((*types)[0]) << " and " << formatShape((*types)[1]);
   FailureOr<Shape> shape = joinAll(op, *types, {"lhs", "rhs"});
   if (failed(shape))
     return failure();
   return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(AddOp) { return sameShapeMergeTypes(op); }
+
+LAYER_SHAPE_RULE(MultiplyOp) { return sameShapeMergeTypes(op); }
+
+LAYER_SHAPE_RULE(DropoutMaskOp) {
+  double rate = op.getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return op.emitOpError() << "rate must be in [0, 1), got " << rate;
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if ((*types)[1].getRank() != 0)
+    return op.emitOpError()
+           << "expects a scalar step, got " << formatShape((*types)[1]);
+  return SmallVector<Type>{(*types)[0]};
 }
 
 LAYER_SHAPE_RULE(ReshapeOp) {

@@ -70,13 +70,16 @@ def Layer_DropoutOp : Layer_ShapedOp<"dropout", [SameOperandsAndResultElementTyp
   let description = [{
     Randomly zeroes a fraction `rate` (0 <= rate < 1) of the inputs during
     training and scales the rest by 1 / (1 - rate); at inference it is the
-    identity.
+    identity. In a training step, layer-autodiff replaces it by
+    `layer.multiply` with a `layer.dropout_mask` drawn from `seed` and the
+    step number, so a run is reproducible.
 
     ```mlir
     %y = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$rate);
+  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$rate,
+                       DefaultValuedAttr<I64Attr, "0">:$seed);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
@@ -109,6 +112,20 @@ def Layer_AddOp : Layer_ShapedOp<"add", [SameOperandsAndResultElementType]> {
   let description = [{
     ```mlir
     %y = layer.add %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_MultiplyOp : Layer_ShapedOp<"multiply", [SameOperandsAndResultElementType]> {
+  let summary = "Keras multiply: element-wise product of two tensors of one shape";
+  let description = [{
+    ```mlir
+    %y = layer.multiply %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs);
@@ -219,6 +236,26 @@ def Layer_LossGradOp : Layer_ShapedOp<"loss_grad"> {
   let results = (outs Layer_FloatTensor:$result);
   let assemblyFormat = [{
     $prediction `,` $target `,` $dloss attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultElementType]> {
+  let summary = "A dropout mask: 0 with probability rate, else 1 / (1 - rate)";
+  let description = [{
+    A tensor of the shape of `like` (whose values are not read) drawn from
+    a counter-based hash of `seed`, the step number `step` (rank 0) and the
+    element's position: the same seed and step give the same mask.
+
+    ```mlir
+    %m = layer.dropout_mask %x, %step {rate = 0.5 : f64, seed = 7 : i64}
+        : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$like, Layer_FloatTensor:$step,
+                       F64Attr:$rate, I64Attr:$seed);
+  let results = (outs Layer_FloatTensor:$mask);
+  let assemblyFormat = [{
+    $like `,` $step attr-dict `:` functional-type(operands, results)
   }];
 }
 

@@ -5,7 +5,8 @@
 //
 //   1. Clone F's body into the new function, splitting fused Dense
 //      activations (dense{relu} -> dense{linear} + activation{relu}) so that
-//      every pre-activation is an SSA value the backward pass can use.
+//      every pre-activation is an SSA value the backward pass can use; in
+//      train_step, dropout becomes x * dropout_mask(seed, step).
 //   2. Apply the loss to every output and sum: that is the scalar `loss`.
 //   3. Reverse sweep: seed d loss = 1, walk the ops backwards and let each
 //      op's GradientOpInterface build the gradients of its operands from
@@ -71,6 +72,7 @@ private:
   SmallVector<unsigned> inputArgs, paramArgs;
   SmallVector<Type> targetTypes;
   Type elementType;
+  unsigned dropoutCount = 0;
 
   LogicalResult analyzeForward();
   std::string argName(unsigned i);
@@ -78,7 +80,8 @@ private:
                               ArrayRef<Slot> results);
   FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
                                              ValueRange inputs,
-                                             ValueRange params);
+                                             ValueRange params,
+                                             Value step = Value());
   FailureOr<Value> buildLoss(OpBuilder &b, Location loc,
                              ArrayRef<Value> outputs, ValueRange targets);
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
@@ -170,7 +173,7 @@ func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
-                                ValueRange params) {
+                                ValueRange params, Value step) {
   IRMapping map;
   for (auto [arg, value] : llvm::zip(inputArgs, inputs))
     map.map(forward.getArgument(arg), value);
@@ -181,6 +184,23 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
     if (op.hasTrait<OpTrait::IsTerminator>()) {
       return llvm::map_to_vector(op.getOperands(),
                                  [&](Value v) { return map.lookup(v); });
+    }
+    if (auto dropout = dyn_cast<DropoutOp>(op); dropout && step) {
+      // Training mode: x * mask(seed, step), a different stream per layer.
+      Value x = map.lookup(dropout.getInput());
+      int64_t seed = static_cast<int64_t>(dropout.getSeed()) +
+                     static_cast<int64_t>(dropoutCount++) * 0x9E3779B1LL;
+      auto mask = createInferred<DropoutMaskOp>(
+          b, dropout.getLoc(), elementTypeOf(x), 1, x, step,
+          dropout.getRateAttr(), b.getI64IntegerAttr(seed));
+      if (!mask)
+        return failure();
+      auto kept = createInferred<MultiplyOp>(
+          b, dropout.getLoc(), elementTypeOf(x), 1, x, mask.getResult());
+      if (!kept)
+        return failure();
+      map.map(dropout.getResult(), kept.getResult());
+      continue;
     }
     auto dense = dyn_cast<DenseOp>(op);
     if (!dense || dense.getActivation() == "linear") {
@@ -385,7 +405,9 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
          nParam = paramArgs.size();
   auto params = argValues.slice(nIn + nTgt, nParam);
-  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), params);
+  Value step = gradOnly ? Value() : argValues.back();
+  auto outputs =
+      cloneForward(b, entry, argValues.take_front(nIn), params, step);
   if (failed(outputs))
     return failure();
   auto lossValue =
@@ -404,7 +426,6 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   } else {
     auto states =
         argValues.slice(nIn + nTgt + nParam, nParam * slotNames.size());
-    Value step = argValues.back();
     SmallVector<Value> newParams, newStates;
     for (auto [i, p] : llvm::enumerate(params)) {
       auto slots = states.slice(i * slotNames.size(), slotNames.size());

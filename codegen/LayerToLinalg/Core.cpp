@@ -271,6 +271,94 @@ struct AddLowering : OpConversionPattern<AddOp> {
   }
 };
 
+struct MultiplyLowering : OpConversionPattern<MultiplyOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MultiplyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Value lhs = adaptor.getLhs();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), {type},
+                        ValueRange{lhs, adaptor.getRhs()}, lhs,
+                        [](OpBuilder &b, Location l,
+                           ValueRange a) -> SmallVector<Value> {
+                          return {arith::MulFOp::create(b, l, a[0], a[1])};
+                        }));
+    return success();
+  }
+};
+
+/// Each element hashes (seed, step, linear index) with a 32-bit integer
+/// mixer (multiply-xorshift rounds); the top 24 bits give u in [0, 1) and
+/// the element is kept, scaled by 1 / (1 - rate), when u >= rate.
+struct DropoutMaskLowering : OpConversionPattern<DropoutMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutMaskOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Type et = type.getElementType();
+    Type i32 = rewriter.getI32Type();
+    double rate = op.getRate().convertToDouble();
+    uint64_t seed = op.getSeed();
+    Value stepF = tensor::ExtractOp::create(rewriter, loc, adaptor.getStep(),
+                                            ValueRange{});
+    Value step = arith::FPToUIOp::create(rewriter, loc, i32, stepF);
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      dims.push_back(
+          tensor::DimOp::create(rewriter, loc, adaptor.getLike(), d));
+    auto c32 = [&](OpBuilder &b, Location l, uint32_t v) -> Value {
+      return arith::ConstantOp::create(b, l, b.getI32IntegerAttr(v));
+    };
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, {type}, ValueRange{}, adaptor.getLike(),
+            [&](OpBuilder &b, Location l, ValueRange) -> SmallVector<Value> {
+              // Row-major linear index of the element.
+              Value index = arith::ConstantIndexOp::create(b, l, 0);
+              for (int64_t d = 0; d < type.getRank(); ++d) {
+                index = arith::MulIOp::create(b, l, index, dims[d]);
+                index = arith::AddIOp::create(b, l, index,
+                                              linalg::IndexOp::create(b, l, d));
+              }
+              Value h = arith::IndexCastUIOp::create(b, l, i32, index);
+              auto mix = [&](Value x, uint32_t mul, unsigned shift) {
+                x = arith::MulIOp::create(b, l, x, c32(b, l, mul));
+                return arith::XOrIOp::create(
+                    b, l, x, arith::ShRUIOp::create(b, l, x, c32(b, l, shift)));
+              };
+              h = arith::XOrIOp::create(
+                  b, l, h,
+                  arith::MulIOp::create(b, l, step, c32(b, l, 0x85EBCA77u)));
+              h = arith::XOrIOp::create(
+                  b, l, h,
+                  c32(b, l, static_cast<uint32_t>(seed ^ (seed >> 32))));
+              h = mix(h, 0x9E3779B1u, 16);
+              h = mix(h, 0x2C1B3C6Du, 13);
+              h = mix(h, 0x297A2D39u, 16);
+              Value top = arith::ShRUIOp::create(b, l, h, c32(b, l, 8));
+              Value u = arith::MulFOp::create(
+                  b, l, arith::UIToFPOp::create(b, l, et, top),
+                  floatConst(b, l, et, 1.0 / 16777216.0));
+              Value keep =
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, u,
+                                        floatConst(b, l, et, rate));
+              return {arith::SelectOp::create(
+                  b, l, keep, floatConst(b, l, et, 1.0 / (1.0 - rate)),
+                  floatConst(b, l, et, 0.0))};
+            })[0]);
+    return success();
+  }
+};
+
 struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -329,7 +417,9 @@ struct ReduceSumLowering : OpConversionPattern<ReduceSumOp> {
 } // namespace
 
 void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<DenseLowering, ActivationLowering, ActivationGradLowering,
-               DropoutLowering, MatmulLowering, AddLowering, ReshapeLowering,
-               ReduceSumLowering>(patterns.getContext());
+  patterns
+      .add<DenseLowering, ActivationLowering, ActivationGradLowering,
+           DropoutLowering, DropoutMaskLowering, MatmulLowering, AddLowering,
+           MultiplyLowering, ReshapeLowering, ReduceSumLowering>(
+          patterns.getContext());
 }

@@ -119,8 +119,8 @@ layers::Activation::Activation(std::string activation,
     : LayerHandle(std::make_shared<ActivationLayer>(std::move(activation),
                                                     options.name)) {}
 
-DropoutLayer::DropoutLayer(double rate, std::string name)
-    : Layer("Dropout", name), rate_(rate) {
+DropoutLayer::DropoutLayer(double rate, int64_t seed, std::string name)
+    : Layer("Dropout", name), rate_(rate), seed_(seed) {
   if (!(rate >= 0.0 && rate < 1.0))
     throw Error("Layer " + this->name() +
                 ": rate must be a float in the range [0, 1), got " +
@@ -136,12 +136,14 @@ DropoutLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
 void DropoutLayer::emit(MLIRGenState &state, const Node &node) const {
   auto op = layer::DropoutOp::create(
       state.builder, state.loc(*this), state.resultType(node),
-      state.value(node.inputs[0]), state.builder.getF64FloatAttr(rate_));
+      state.value(node.inputs[0]), state.builder.getF64FloatAttr(rate_),
+      state.builder.getI64IntegerAttr(seed_));
   state.define(node, op->getResults());
 }
 
 layers::Dropout::Dropout(double rate, DropoutOptions options)
-    : LayerHandle(std::make_shared<DropoutLayer>(rate, options.name)) {}
+    : LayerHandle(
+          std::make_shared<DropoutLayer>(rate, options.seed, options.name)) {}
 
 ReshapeLayer::ReshapeLayer(std::vector<int64_t> targetShape, std::string name)
     : Layer("Reshape", name), target_(std::move(targetShape)) {
@@ -230,7 +232,7 @@ Json ActivationLayer::getConfig() const {
 }
 
 Json DropoutLayer::getConfig() const {
-  return Json::object({{"name", name()}, {"rate", rate_}});
+  return Json::object({{"name", name()}, {"rate", rate_}, {"seed", seed_}});
 }
 
 Json ReshapeLayer::getConfig() const {
@@ -263,9 +265,12 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
         name(c, "Activation"));
   };
   out["Dropout"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    const Json *seed = c.get("seed");
+    if (seed && !seed->isInteger())
+      throw Error("config of Dropout layer: field 'seed' must be an integer");
     return std::make_shared<DropoutLayer>(
         configField(c, "Dropout", "rate", K::Number).asDouble(),
-        name(c, "Dropout"));
+        seed ? seed->asInt() : 0, name(c, "Dropout"));
   };
   out["Reshape"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     std::vector<int64_t> target;

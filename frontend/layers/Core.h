@@ -54,7 +54,7 @@ private:
 
 class DropoutLayer : public Layer {
 public:
-  DropoutLayer(double rate, std::string name);
+  DropoutLayer(double rate, int64_t seed, std::string name);
   std::string className() const override { return "Dropout"; }
   void emit(MLIRGenState &state, const Node &node) const override;
   Json getConfig() const override;
@@ -65,6 +65,7 @@ protected:
 
 private:
   double rate_;
+  int64_t seed_;
 };
 
 class ReshapeLayer : public Layer {
@@ -115,6 +116,9 @@ public:
 
 struct DropoutOptions {
   std::string name;
+  /// Seeds the masks drawn in training (with the step number): the same
+  /// seed gives the same run.
+  int64_t seed = 0;
 };
 class Dropout : public LayerHandle<DropoutLayer> {
 public:

@@ -89,8 +89,9 @@ struct ActivationGrad {
   }
 };
 
-/// Dropout is differentiated as what it computes in the program being
-/// differentiated: at inference, the identity.
+/// Dropout outside a training step (evaluate, grad) is the identity; in
+/// train_step layer-autodiff has already replaced it by multiply and a
+/// mask.
 struct DropoutGrad {
   static LogicalResult build(DropoutOp, OpBuilder &, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
@@ -120,6 +121,30 @@ struct AddGrad {
                              SmallVectorImpl<Value> &grads) {
     grads[0] = dys[0];
     grads[1] = dys[0];
+    return success();
+  }
+};
+
+/// d(a * b) = (dy * b, dy * a).
+struct MultiplyGrad {
+  static LogicalResult build(MultiplyOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    Value others[] = {op.getRhs(), op.getLhs()};
+    for (auto [i, other] : llvm::enumerate(others)) {
+      auto g = createInferred<MultiplyOp>(b, op.getLoc(), elementTypeOf(other),
+                                          1, dys[0], other);
+      if (!g)
+        return failure();
+      grads[i] = g.getResult();
+    }
+    return success();
+  }
+};
+
+/// A mask is a constant of the step: no gradient flows through it.
+struct DropoutMaskGrad {
+  static LogicalResult build(DropoutMaskOp, OpBuilder &, ArrayRef<Value>,
+                             SmallVectorImpl<Value> &) {
     return success();
   }
 };
@@ -165,6 +190,9 @@ void layerc::registerGradientInterfaces(DialectRegistry &registry) {
     DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
     MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
     AddOp::attachInterface<GradientModel<AddGrad, AddOp>>(*ctx);
+    MultiplyOp::attachInterface<GradientModel<MultiplyGrad, MultiplyOp>>(*ctx);
+    DropoutMaskOp::attachInterface<
+        GradientModel<DropoutMaskGrad, DropoutMaskOp>>(*ctx);
     ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
     LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
   });

@@ -610,3 +610,76 @@ TEST_F(ForwardTest, CallWithMismatchedBatchesThrows) {
 }
 
 } // namespace
+
+namespace {
+
+/// The training-mode dropout mask: values in {0, 1/(1-rate)}, about `rate`
+/// of them zero, the same for the same (seed, step), different otherwise.
+TEST_F(ForwardTest, DropoutMaskIsSeededAndHasTheRightRate) {
+  auto jit = build(R"mlir(
+func.func @mask(%x: tensor<?x100xf32>, %step: tensor<f32>) -> tensor<*xf32> {
+  %0 = layer.dropout_mask %x, %step {rate = 0.3 : f64, seed = 11 : i64} : (tensor<?x100xf32>, tensor<f32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+func.func @mask2(%x: tensor<?x100xf32>, %step: tensor<f32>) -> tensor<*xf32> {
+  %0 = layer.dropout_mask %x, %step {rate = 0.3 : f64, seed = 12 : i64} : (tensor<?x100xf32>, tensor<f32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  CompiledFunction mask = lookup(*jit, "mask"), mask2 = lookup(*jit, "mask2");
+  Tensor x({200, 100});
+  auto run = [&](const CompiledFunction &f, float step) {
+    return call(f, {x, Tensor::fromFloats({step}, {})})[0];
+  };
+  Tensor a = run(mask, 1), b = run(mask, 1), c = run(mask, 2),
+         d = run(mask2, 1);
+  int64_t zeros = 0, diffStep = 0, diffSeed = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    float v = a.data<float>()[i];
+    ASSERT_TRUE(v == 0.0f || std::abs(v - 1.0f / 0.7f) < 1e-6f) << v;
+    zeros += v == 0.0f;
+    EXPECT_EQ(v, b.data<float>()[i]);
+    diffStep += v != c.data<float>()[i];
+    diffSeed += v != d.data<float>()[i];
+  }
+  double rate = static_cast<double>(zeros) / a.numel();
+  EXPECT_NEAR(rate, 0.3, 0.015); // 20,000 draws: 4.6 standard deviations
+  // Independent masks differ in about 2 * 0.3 * 0.7 = 42% of the places.
+  EXPECT_NEAR(static_cast<double>(diffStep) / a.numel(), 0.42, 0.03);
+  EXPECT_NEAR(static_cast<double>(diffSeed) / a.numel(), 0.42, 0.03);
+}
+
+/// In train_step, dropout multiplies by the mask; evaluate keeps the
+/// identity. With rate 0.5 a train step's outputs differ from evaluate's.
+TEST_F(ForwardTest, TrainStepAppliesDropoutEvaluateDoesNot) {
+  auto jit = build(R"mlir(
+func.func @predict(%x: tensor<?x8xf32>, %k: tensor<8x8xf32> {layer.param}) -> tensor<*xf32> {
+  %0 = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x8xf32>) -> tensor<*xf32>
+  %1 = layer.dense %0, %k : (tensor<*xf32>, tensor<8x8xf32>) -> tensor<*xf32>
+  return %1 : tensor<*xf32>
+}
+)mlir",
+                   "func.func(layer-shape-inference),"
+                   "layer-autodiff{loss=mean_squared_error optimizer=sgd}");
+  ASSERT_TRUE(jit);
+  Tensor x({16, 8}), y({16, 8}), k({8, 8}), v({8, 8});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = 1.0f;
+  for (int i = 0; i < 8; ++i)
+    k.data<float>()[i * 8 + i] = 1.0f; // identity kernel: output = input
+  auto train = call(lookup(*jit, "train_step"),
+                    {x, y, k, v, Tensor::fromFloats({1}, {})});
+  auto eval = call(lookup(*jit, "evaluate"), {x, y, k});
+  int64_t zeros = 0;
+  for (int64_t i = 0; i < 128; ++i) {
+    float t = train[1].data<float>()[i];
+    EXPECT_TRUE(t == 0.0f || t == 2.0f) << t;
+    zeros += t == 0.0f;
+    EXPECT_EQ(eval[1].data<float>()[i], 1.0f);
+  }
+  EXPECT_GT(zeros, 32);
+  EXPECT_LT(zeros, 96);
+}
+
+} // namespace

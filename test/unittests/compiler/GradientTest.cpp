@@ -307,6 +307,34 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   }
 }
 
+/// layer.multiply: both operands get a gradient, and %h, used by the
+/// product and by the dense, accumulates two.
+TEST_F(GradientTest, MultiplyOfTwoBranches) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${C}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${C}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %h = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>) -> tensor<*xf64>
+  %g = layer.dense %h, %k1, %b1 {activation = "sigmoid"} : (tensor<*xf64>, tensor<${C}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %m = layer.multiply %h, %g : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  return %m : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), c = randInt(2, 5);
+    std::string ir = fill(tmpl, {{"I", str(in)}, {"C", str(c)}});
+    std::vector<Tensor> params = {randomTensor(rng, {in, c}),
+                                  randomTensor(rng, {c, c}),
+                                  randomTensor(rng, {c}, -0.5, 0.5)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                randomTensor(rng, {b, c})};
+    checkGradients(ir, "loss=mean_squared_error", data, params);
+  }
+}
+
 TEST_F(GradientTest, ReshapeAndRank3ActivationInTheMiddle) {
   const char *tmpl = R"mlir(
 func.func @predict(%x: tensor<?x${I}xf64>,
