@@ -242,7 +242,13 @@ struct LossGradLowering : OpConversionPattern<LossGradOp> {
           [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
             Value p = a[0], t = indicator(b, l, a[1]), sv = a[2], tuv = a[3];
             Value u = unclipped(b, l, div(b, l, p, sv));
-            Value own = div(b, l, mul(b, l, t, u), p);
+            // Where the clip is active (u = 0, p may be exactly 0) the term
+            // is 0: divide by 1 there instead of by p.
+            Value active = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OEQ, u, floatConst(b, l, et, 0.0));
+            Value safeP =
+                arith::SelectOp::create(b, l, active, one(b, l), p);
+            Value own = div(b, l, mul(b, l, t, u), safeP);
             return {mul(b, l, sub(b, l, div(b, l, tuv, sv), own), g)};
           },
           {id, targetMap, bcast, bcast})[0];

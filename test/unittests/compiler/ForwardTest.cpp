@@ -683,3 +683,33 @@ func.func @predict(%x: tensor<?x8xf32>, %k: tensor<8x8xf32> {layer.param}) -> te
 }
 
 } // namespace
+
+namespace {
+
+/// Cross-entropy from probabilities where a probability is exactly 0 (a
+/// relu output): the clip is active there and the gradient is finite.
+TEST_F(ForwardTest, CrossentropyGradientIsFiniteAtZeroProbability) {
+  auto jit = build(R"mlir(
+func.func @predict(%x: tensor<?x3xf32>, %k: tensor<3x3xf32> {layer.param, layer.name = "k"}) -> tensor<*xf32> {
+  %0 = layer.dense %x, %k {activation = "relu"} : (tensor<?x3xf32>, tensor<3x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+)mlir",
+                   "func.func(layer-shape-inference),"
+                   "layer-autodiff{loss=categorical_crossentropy "
+                   "optimizer=none}");
+  ASSERT_TRUE(jit);
+  Tensor x = Tensor::fromFloats({0, 0.5f, 0.5f}, {1, 3});
+  Tensor y = Tensor::fromFloats({0, 1, 0}, {1, 3});
+  Tensor k = Tensor::fromFloats({1, 0, 0, 0, 1, 0, 0, 0, 1}, {3, 3});
+  auto out = call(lookup(*jit, "grad"), {x, y, k});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(std::isfinite(out[0].data<float>()[0]));
+  for (int i = 0; i < 9; ++i)
+    EXPECT_TRUE(std::isfinite(out[2].data<float>()[i])) << "dk[" << i << "]";
+  // p = (0, .5, .5): dL/dp = -t/p + 1/S = (1, -1, 1); rows of x scale it.
+  EXPECT_FLOAT_EQ(out[2].data<float>()[4], 0.5f * -1.0f);
+  EXPECT_FLOAT_EQ(out[2].data<float>()[5], 0.5f * 1.0f);
+}
+
+} // namespace
