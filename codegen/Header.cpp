@@ -20,7 +20,7 @@ using namespace layerc;
 
 std::string layerc::exportedSymbol(const std::string &prefix,
                                    const std::string &function) {
-  return "layerc_" + prefix + "_" + function;
+  return "layerc_" + prefix + "_" + cIdentifier(function);
 }
 
 std::string layerc::cIdentifier(const std::string &name) {
@@ -33,6 +33,24 @@ std::string layerc::cIdentifier(const std::string &name) {
 }
 
 namespace {
+
+/// Words a parameter may not be called: C and C++ keywords and the names
+/// the generated code itself uses.
+bool isReserved(const std::string &name) {
+  static const std::set<std::string> words = {
+      "auto",     "break",     "case",     "char",    "const",     "continue",
+      "default",  "do",        "double",   "else",    "enum",      "extern",
+      "float",    "for",       "goto",     "if",      "inline",    "int",
+      "long",     "register",  "restrict", "return",  "short",     "signed",
+      "sizeof",   "static",    "struct",   "switch",  "typedef",   "union",
+      "unsigned", "void",      "volatile", "while",   "bool",      "true",
+      "false",    "class",     "new",      "delete",  "this",      "template",
+      "typename", "namespace", "operator", "private", "protected", "public",
+      "virtual",  "friend",    "try",      "catch",   "throw",     "using",
+      "explicit", "mutable",   "export",   "nullptr", "and",       "or",
+      "not",      "xor",       "batch",    "NULL"};
+  return words.count(name) > 0 || name.rfind("layerc_", 0) == 0;
+}
 
 const char *cType(DType dtype) {
   switch (dtype) {
@@ -96,16 +114,23 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   // One C parameter name per buffer: an output named like an input (a
   // parameter and its update in train_step) gets "_out", and any other
   // clash a number.
+  // Each parameter <n> comes with <n>_count: both must be free.
   std::vector<std::string> names;
-  std::set<std::string> used{"batch"};
+  std::set<std::string> used;
+  auto taken = [&](const std::string &n) {
+    return isReserved(n) || used.count(n) || used.count(n + "_count");
+  };
   for (size_t i = 0; i < all.size(); ++i) {
     std::string base = cIdentifier(all[i]->name);
-    if (i >= f.inputs.size() && used.count(base))
+    if (isReserved(base))
+      base += "_";
+    if (i >= f.inputs.size() && taken(base))
       base += "_out";
     std::string n = base;
-    for (int k = 2; used.count(n); ++k)
+    for (int k = 2; taken(n); ++k)
       n = base + "_" + std::to_string(k);
     used.insert(n);
+    used.insert(n + "_count");
     names.push_back(n);
   }
 
@@ -147,15 +172,28 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   for (size_t i = 0; i < all.size(); ++i) {
     const std::string &n = names[i];
     os << "  if (!" << n << ")\n    return " << P << "_ERROR_NULL;\n";
-    os << "  if ((int64_t)" << n << "_count != " << countExpr(*all[i])
-       << ")\n    return " << P << "_ERROR_SIZE;\n";
+    // Refuse a batch whose element count would overflow before computing it.
+    int64_t staticCount = 1;
+    bool dynamic = false;
+    for (int64_t d : all[i]->shape) {
+      if (d == kDynamic)
+        dynamic = true;
+      else
+        staticCount *= d;
+    }
+    if (dynamic && staticCount > 0)
+      os << "  if (batch > INT64_MAX / " << staticCount << ")\n    return " << P
+         << "_ERROR_SIZE;\n";
+    os << "  if (" << n << "_count > (size_t)INT64_MAX || (int64_t)" << n
+       << "_count != " << countExpr(*all[i]) << ")\n    return " << P
+       << "_ERROR_SIZE;\n";
   }
   for (size_t i = 0; i < all.size(); ++i) {
     const BufferSpec &s = *all[i];
     size_t rank = s.shape.size();
     const std::string &n = names[i];
-    os << "  " << prefix << "_memref" << rank << " d" << i << " = {(void *)"
-       << n << ", (void *)" << n << ", 0";
+    os << "  " << prefix << "_memref" << rank << " layerc_d" << i
+       << " = {(void *)" << n << ", (void *)" << n << ", 0";
     if (rank) {
       os << ", {";
       for (size_t d = 0; d < rank; ++d)
@@ -176,7 +214,7 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   }
   os << "  " << symbol << "(";
   for (size_t i = 0; i < all.size(); ++i)
-    os << (i ? ", " : "") << "&d" << i;
+    os << (i ? ", " : "") << "&layerc_d" << i;
   os << ");\n  return " << P << "_OK;\n}\n\n";
 }
 
