@@ -344,10 +344,14 @@ LAYER_SHAPE_RULE(ReshapeOp) {
   ArrayRef<int64_t> sample = input.getShape().drop_front();
   if (llvm::none_of(sample, ShapedType::isDynamic)) {
     int64_t have = 1, want = 1;
+    bool overflow = false;
     for (int64_t d : sample)
-      have *= d;
+      overflow |= __builtin_mul_overflow(have, d, &have);
     for (int64_t d : target)
-      want *= d;
+      overflow |= __builtin_mul_overflow(want, d, &want);
+    if (overflow)
+      return op.emitOpError() << "the element count of the input or of "
+                                 "target_shape overflows 64 bits";
     if (have != want)
       return op.emitOpError()
              << "cannot reshape input of shape " << formatShape(input) << " ("

@@ -83,18 +83,23 @@ std::vector<Tensor> Layer::getWeights() const {
   return out;
 }
 
-void Layer::setWeights(const std::vector<Tensor> &values) {
+void Layer::checkWeights(const std::vector<Tensor> &values) const {
   if (values.size() != weights_.size())
     throw Error("Layer " + name_ + " expects " +
                 std::to_string(weights_.size()) + " weights, but received " +
                 std::to_string(values.size()));
-  for (size_t i = 0; i < values.size(); ++i) {
-    Tensor &dst = weights_[i].value;
-    if (values[i].shape() != dst.shape())
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i].shape() != weights_[i].value.shape())
       throw Error("Layer " + name_ + " weight '" + weights_[i].name +
-                  "' has shape " + dst.shapeString() +
+                  "' has shape " + weights_[i].value.shapeString() +
                   ", but the provided value has shape " +
                   values[i].shapeString());
+}
+
+void Layer::setWeights(const std::vector<Tensor> &values) {
+  checkWeights(values);
+  for (size_t i = 0; i < values.size(); ++i) {
+    Tensor &dst = weights_[i].value;
     Tensor src = values[i].astype(dst.dtype());
     // Copy into the existing storage: compiled models hold views of it.
     std::copy_n(static_cast<const std::byte *>(src.rawData()), src.nbytes(),
@@ -141,8 +146,13 @@ void Layer::incompatible(int input, const std::string &what,
 std::vector<SymbolicTensor>
 Layer::call(const std::vector<SymbolicTensor> &inputs) {
   std::vector<std::vector<int64_t>> shapes;
-  for (const SymbolicTensor &t : inputs)
-    shapes.push_back(t.shape());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    shapes.push_back(inputs[i].shape());
+    if (!isFloat(inputs[i].dtype()))
+      throw Error("Input " + std::to_string(i) + " of layer \"" + name_ +
+                  "\" has dtype " + dtypeName(inputs[i].dtype()) +
+                  "; it expects float32 or float64");
+  }
   auto outputShapes = computeOutputShapes(shapes);
   if (!built_) {
     build(shapes);

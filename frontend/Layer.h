@@ -85,8 +85,11 @@ public:
 
   /// Keras's layer.get_weights() / set_weights(): values in creation order.
   std::vector<Tensor> getWeights() const;
-  /// Throws layerc::Error naming the layer and both shapes on a mismatch.
+  /// Throws layerc::Error naming the layer and both shapes on a mismatch,
+  /// before changing anything.
   void setWeights(const std::vector<Tensor> &values);
+  /// The checks of setWeights() alone.
+  void checkWeights(const std::vector<Tensor> &values) const;
 
   /// Calls the layer on symbolic inputs: checks them, builds the weights on
   /// the first call and records a node.

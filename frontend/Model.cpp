@@ -99,28 +99,43 @@ Model::Model(std::vector<SymbolicTensor> inputs,
                   in.node()->layer->name());
     inputNodes.insert(in.node().get());
   }
-  std::function<void(const std::shared_ptr<Node> &)> visit =
-      [&](const std::shared_ptr<Node> &node) {
-        if (!visited.insert(node.get()).second)
-          return;
-        if (dynamic_cast<const InputLayer *>(node->layer.get()) &&
-            !inputNodes.count(node.get()))
-          throw Error("Model " + name_ +
-                      ": graph disconnected: cannot obtain value for tensor " +
-                      node->layer->name() +
-                      ", which is not among the model's inputs");
-        for (const SymbolicTensor &in : node->inputs)
-          visit(in.node());
-        nodes_.push_back(node);
-      };
+  // Iterative post-order, so a deep graph cannot exhaust the stack.
+  auto visit = [&](const std::shared_ptr<Node> &root) {
+    std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack;
+    if (visited.insert(root.get()).second)
+      stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+      auto &[node, next] = stack.back();
+      if (dynamic_cast<const InputLayer *>(node->layer.get()) &&
+          !inputNodes.count(node.get()))
+        throw Error("Model " + name_ +
+                    ": graph disconnected: cannot obtain value for tensor " +
+                    node->layer->name() +
+                    ", which is not among the model's inputs");
+      if (next < node->inputs.size()) {
+        std::shared_ptr<Node> input = node->inputs[next++].node();
+        if (visited.insert(input.get()).second)
+          stack.emplace_back(input, 0);
+        continue;
+      }
+      nodes_.push_back(node);
+      stack.pop_back();
+    }
+  };
   for (const SymbolicTensor &in : inputs_)
     visit(in.node());
   for (const SymbolicTensor &out : outputs_)
     visit(out.node());
   std::set<const Layer *> seen;
+  std::set<std::string> names;
   for (const auto &node : nodes_)
-    if (seen.insert(node->layer.get()).second)
+    if (seen.insert(node->layer.get()).second) {
+      if (!names.insert(node->layer->name()).second)
+        throw Error("Model " + name_ + ": the layer name \"" +
+                    node->layer->name() +
+                    "\" is used by more than one layer; names must be unique");
       layers_.push_back(node->layer);
+    }
 }
 
 Model::Model(Model &&) noexcept = default;
@@ -255,6 +270,17 @@ std::string Model::toMLIR() const {
 }
 
 void Model::compile(const CompileOptions &options) {
+  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam"};
+  if (!optimizers.count(options.optimizer.name))
+    throw Error("Model " + name_ + ": unknown optimizer '" +
+                options.optimizer.name + "' (expected sgd, rmsprop or adam)");
+  for (const auto &layer : layers_)
+    for (const Weight &w : layer->weights())
+      if (!w.trainable)
+        throw Error("Model " + name_ + ": weight '" + layer->name() + "/" +
+                    w.name +
+                    "' is not trainable; frozen weights are not "
+                    "supported by compile() yet");
   if (!layer::parseLoss(options.loss.name))
     throw Error("Model " + name_ + ": unknown loss '" + options.loss.name +
                 "' (expected one of " + layer::knownLosses() + ")");
@@ -366,11 +392,18 @@ void Model::setWeights(const std::vector<Tensor> &weights) {
     throw Error("Model " + name_ + " expects " + std::to_string(expected) +
                 " weight arrays, but received " +
                 std::to_string(weights.size()));
-  size_t next = 0;
-  for (const auto &layer : layers_) {
-    size_t n = layer->weights().size();
-    layer->setWeights(std::vector<Tensor>(weights.begin() + next,
-                                          weights.begin() + next + n));
-    next += n;
+  // Check every layer's arrays before changing any.
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t next = 0;
+    for (const auto &layer : layers_) {
+      size_t n = layer->weights().size();
+      std::vector<Tensor> mine(weights.begin() + next,
+                               weights.begin() + next + n);
+      if (pass == 0)
+        layer->checkWeights(mine);
+      else
+        layer->setWeights(mine);
+      next += n;
+    }
   }
 }

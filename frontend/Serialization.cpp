@@ -14,6 +14,7 @@
 #include "frontend/layers/Core.h"
 
 #include <cstring>
+#include <set>
 #include <tuple>
 
 using namespace layerc;
@@ -253,8 +254,21 @@ Model Model::fromConfig(
   };
   std::vector<Pending> pending;
   const auto &builtins = builtinLayerFactories();
-  for (const Json &entry :
-       field(body, "layers", Json::Kind::Array, "the model").items()) {
+  const auto &entries =
+      field(body, "layers", Json::Kind::Array, "the model").items();
+  // Far above any real model; keeps hostile files from building graphs too
+  // deep to tear down.
+  constexpr size_t kMaxLayers = 10000;
+  if (entries.size() > kMaxLayers)
+    badConfig("the model has " + std::to_string(entries.size()) +
+              " layers; at most " + std::to_string(kMaxLayers) +
+              " are accepted");
+  std::set<std::string> names;
+  for (const Json &entry : entries) {
+    const Json *entryName = entry.isObject() ? entry.get("name") : nullptr;
+    if (entryName && entryName->isString() &&
+        !names.insert(entryName->asString()).second)
+      badConfig("two layers are named \"" + entryName->asString() + "\"");
     std::string cls =
         field(entry, "class_name", Json::Kind::String, "a layer").asString();
     const Json &layerConfig =

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <unordered_set>
 
 using namespace layerc;
 
@@ -204,6 +205,7 @@ private:
 
   Json parseObject(int depth) {
     Json v = Json::object();
+    std::unordered_set<std::string> keys; // linear-time duplicate check
     expect('{');
     if (peek() == '}') {
       ++pos;
@@ -213,7 +215,7 @@ private:
       if (peek() != '"')
         fail("expected a key");
       std::string key = parseString();
-      if (v.get(key))
+      if (!keys.insert(key).second)
         fail("duplicate key \"" + key + "\"");
       expect(':');
       v.members_.emplace_back(key, parseValue(depth + 1));

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace layerc;
@@ -168,6 +169,12 @@ void layerc::saveSafeTensors(const std::string &path,
   std::string tmp =
       (dir / ("." + target.filename().string() + ".XXXXXX")).string();
   int fd = ::mkstemp(tmp.data());
+  if (fd >= 0) {
+    // mkstemp creates 0600; give the file the mode open() would.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd, 0666 & ~mask);
+  }
   if (fd < 0)
     throw Error(path + ": cannot create a temporary file in '" + dir.string() +
                 "': " + std::strerror(errno));

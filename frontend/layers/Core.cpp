@@ -16,10 +16,12 @@ using namespace layerc;
 
 namespace {
 
+/// The product of dims[from:], or -1 if it overflows.
 int64_t product(const std::vector<int64_t> &dims, size_t from) {
   int64_t n = 1;
   for (size_t i = from; i < dims.size(); ++i)
-    n *= dims[i];
+    if (__builtin_mul_overflow(n, dims[i], &n))
+      return -1;
   return n;
 }
 
@@ -157,6 +159,9 @@ ReshapeLayer::ReshapeLayer(std::vector<int64_t> targetShape, std::string name)
 std::vector<std::vector<int64_t>>
 ReshapeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   checkSingleInput(*this, in);
+  if (product(target_, 0) < 0)
+    throw Error("Layer " + name() + ": target_shape " + formatShape(target_) +
+                " has more elements than can be addressed");
   if (product(in[0], 1) != product(target_, 0))
     incompatible(
         0,

@@ -53,5 +53,7 @@
 // MISSING: layerc: error: cannot open input file
 // RUN: not layerc %t/model.lcm -o %t/x.o 2>&1 | FileCheck %s --check-prefix=LCM
 // LCM: layerc: error: {{.*}}model.lcm: cannot open the file
+// RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --batch=-3 -o %t/x.o 2>&1 | FileCheck %s --check-prefix=NEGBATCH
+// NEGBATCH: layerc: error: --batch must be at least 1 (or 0 for any batch), got -3
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=obj 2>&1 | FileCheck %s --check-prefix=NOOUT
 // NOOUT: layerc: error: --emit=obj and --emit=lib need an output file (-o)

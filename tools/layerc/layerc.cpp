@@ -200,6 +200,9 @@ int run() {
   Emit stage = emit == Emit::Auto ? emitFromExtension(outputFile) : emit;
   if ((stage == Emit::Obj || stage == Emit::Lib) && outputFile == "-")
     return fail("--emit=obj and --emit=lib need an output file (-o)");
+  if (batch < 0)
+    return fail("--batch must be at least 1 (or 0 for any batch), got " +
+                std::to_string(batch));
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
 
   mlir::DialectRegistry registry;

@@ -207,11 +207,11 @@ namespace {
 
 /// The model of the checkpoint tests: explicit names, so that separately
 /// built copies share tensor names.
-Model checkpointModel(int64_t hidden = 8) {
+Model checkpointModel(int64_t hidden = 8, int64_t classes = 3) {
   auto inputs = Input({4}, {.name = "features"});
   auto h =
       layers::Dense(hidden, {.activation = "tanh", .name = "hidden"})(inputs);
-  auto outputs = layers::Dense(3, {.name = "logits"})(h);
+  auto outputs = layers::Dense(classes, {.name = "logits"})(h);
   return Model(inputs, outputs, "ckpt");
 }
 
@@ -423,4 +423,78 @@ TEST(SaveLoadTest, UnknownClassesAndForeignFilesAreRefused) {
   msg = errorOf([&] { loadModel(path); });
   EXPECT_NE(msg.find("not a saved layerc model"), std::string::npos) << msg;
   std::remove(path.c_str());
+}
+
+/// A mismatch in the last layer is found before the first is overwritten.
+TEST(CheckpointTest, LateMismatchChangesNothing) {
+  setRandomSeed(11);
+  Model saved = checkpointModel();
+  std::string path = tempPath("late.safetensors");
+  saved.saveWeights(path);
+  setRandomSeed(12);
+  Model moreClasses = checkpointModel(8, 4); // hidden/* match, logits/* not
+  std::vector<Tensor> before = moreClasses.getWeights();
+  std::string msg = errorOf([&] { moreClasses.loadWeights(path); });
+  EXPECT_NE(msg.find("'logits/kernel'"), std::string::npos) << msg;
+  std::vector<Tensor> after = moreClasses.getWeights();
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(0, std::memcmp(before[i].rawData(), after[i].rawData(),
+                             before[i].nbytes()))
+        << "weight " << i << " changed";
+  std::remove(path.c_str());
+}
+
+TEST(GraphErrorsTest, DuplicateNamesFrozenWeightsIntInputsAndSetWeights) {
+  auto in = Input({3});
+  auto a = layers::Dense(3, {.name = "twin"})(in);
+  auto b = layers::Dense(3, {.name = "twin"})(a);
+  std::string msg = errorOf([&] { Model(in, b, "dup"); });
+  EXPECT_NE(msg.find("\"twin\" is used by more than one layer"),
+            std::string::npos)
+      << msg;
+
+  auto tokens = Input({5}, {.dtype = DType::Int32});
+  msg = errorOf([&] { layers::Dense(2, {.name = "on_ints"})(tokens); });
+  EXPECT_NE(msg.find("\"on_ints\" has dtype int32"), std::string::npos) << msg;
+
+  msg = errorOf([&] { layers::Reshape({7, 7905747460161236407})(Input({1})); });
+  EXPECT_NE(msg.find("more elements than can be addressed"), std::string::npos)
+      << msg;
+
+  Model model = checkpointModel();
+  std::vector<Tensor> w = model.getWeights();
+  std::vector<Tensor> bad = w;
+  bad.back() = Tensor({7}); // the last array is wrong
+  for (Tensor &t : bad)
+    if (t.shape() != std::vector<int64_t>{7})
+      t = t.clone(), t.data<float>()[0] = 123.0f;
+  msg = errorOf([&] { model.setWeights(bad); });
+  EXPECT_NE(msg.find("(7,)"), std::string::npos) << msg;
+  EXPECT_NE(model.getWeights()[0].data<float>()[0], 123.0f)
+      << "setWeights changed a weight before refusing";
+
+  model.getLayer("hidden")->weights()[0].trainable = false;
+  msg = errorOf([&] { model.compile(adam()); });
+  EXPECT_NE(msg.find("'hidden/kernel' is not trainable"), std::string::npos)
+      << msg;
+}
+
+TEST(SaveLoadTest, HugeOrDuplicatedConfigsAreRefused) {
+  std::vector<Json> layers;
+  for (int i = 0; i <= 10000; ++i)
+    layers.push_back(Json::object({{"class_name", "Activation"}}));
+  Json config = Json::object(
+      {{"class_name", "Functional"},
+       {"config", Json::object({{"name", "deep"},
+                                {"layers", Json::array(std::move(layers))}})}});
+  std::string msg = errorOf([&] { Model::fromConfig(config); });
+  EXPECT_NE(msg.find("at most 10000"), std::string::npos) << msg;
+
+  Json dup = everyLayerModel().getConfig();
+  std::string text = dup.dump();
+  size_t at = text.find("\"name\":\"drop\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 13, "\"name\":\"a\"");
+  msg = errorOf([&] { Model::fromConfig(Json::parse(text, "t")); });
+  EXPECT_NE(msg.find("two layers are named \"a\""), std::string::npos) << msg;
 }

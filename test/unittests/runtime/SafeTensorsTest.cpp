@@ -15,6 +15,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <sys/stat.h>
 
 using namespace layerc;
 using layerc::test::errorOf;
@@ -90,9 +91,10 @@ TEST(SafeTensorsTest, FailedSaveLeavesThePreviousFileLoadable) {
   SafeTensorsFile bad;
   bad.tensors.emplace_back("w", Tensor::fromFloats({3, 4}, {2}));
   bad.tensors.emplace_back("", Tensor::fromFloats({5}, {1})); // refused
-  EXPECT_NE(
-      errorOf([&] { saveSafeTensors(path, bad); }).find("invalid or duplicate tensor name"),
-      std::string::npos);
+  EXPECT_NE(errorOf([&] {
+              saveSafeTensors(path, bad);
+            }).find("invalid or duplicate tensor name"),
+            std::string::npos);
   SafeTensorsFile back = loadSafeTensors(path);
   EXPECT_EQ(back.find("w")->data<float>()[0], 1.0f);
 
@@ -105,6 +107,19 @@ TEST(SafeTensorsTest, FailedSaveLeavesThePreviousFileLoadable) {
   for (auto &entry : std::filesystem::directory_iterator(dir.file("")))
     files += entry.is_regular_file();
   EXPECT_EQ(files, 1u); // no temporary file left behind
+}
+
+TEST(SafeTensorsTest, SavedFilesFollowTheUmask) {
+  TempDir dir;
+  std::string path = dir.file("mode.safetensors");
+  mode_t old = ::umask(022);
+  SafeTensorsFile file;
+  file.tensors.emplace_back("w", Tensor::fromFloats({1}, {1}));
+  saveSafeTensors(path, file);
+  ::umask(old);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 TEST(SafeTensorsTest, TruncatedFiles) {
