@@ -248,6 +248,14 @@ MetricKind accuracyFor(const CompileOptions &o,
 } // namespace
 
 std::string layerc::autodiffPass(const CompileOptions &o) {
+  // These names go into a pass-pipeline string: only known words may.
+  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam"};
+  if (!optimizers.count(o.optimizer.name))
+    throw Error("unknown optimizer '" + o.optimizer.name +
+                "' (expected sgd, rmsprop or adam)");
+  if (!layer::parseLoss(o.loss.name))
+    throw Error("unknown loss '" + o.loss.name + "' (expected one of " +
+                layer::knownLosses() + ")");
   std::ostringstream os;
   os.precision(17);
   os << "layer-autodiff{function=predict loss=" << o.loss.name

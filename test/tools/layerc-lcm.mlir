@@ -51,6 +51,9 @@
 // LOSS: OK train 30 steps
 // RUN: not layerc %t/m.lcm --train --embed-weights -o %t/x.a 2>&1 | FileCheck %s --check-prefix=TRAINEMBED
 // TRAINEMBED: --train and --embed-weights exclude each other
+// RUN: %python %S/Inputs/evil_lcm.py %t/m.lcm %t/evil.lcm "sgd learning-rate=100"
+// RUN: not layerc %t/evil.lcm --train -o %t/x.a 2>&1 | FileCheck %s --check-prefix=EVIL
+// EVIL: layerc: error: unknown optimizer 'sgd learning-rate=100'
 //
 // Errors.
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --embed-weights -o %t/x.o 2>&1 | FileCheck %s --check-prefix=EMBED
