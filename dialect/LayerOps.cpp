@@ -263,10 +263,17 @@ LAYER_SHAPE_RULE(ActivationOp) {
   return SmallVector<Type>{(*types)[0]};
 }
 
-LAYER_SHAPE_RULE(DropoutOp) {
-  double rate = op.getRate().convertToDouble();
+/// Dropout rates keep some of the inputs: 0 <= rate < 1.
+static LogicalResult checkRate(Operation *op, llvm::APFloat rateAttr) {
+  double rate = rateAttr.convertToDouble();
   if (!(rate >= 0.0 && rate < 1.0))
-    return op.emitOpError() << "rate must be in [0, 1), got " << rate;
+    return op->emitOpError() << "rate must be in [0, 1), got " << rate;
+  return success();
+}
+
+LAYER_SHAPE_RULE(DropoutOp) {
+  if (failed(checkRate(op, op.getRate())))
+    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -316,9 +323,8 @@ LAYER_SHAPE_RULE(AddOp) { return sameShapeMergeTypes(op); }
 LAYER_SHAPE_RULE(MultiplyOp) { return sameShapeMergeTypes(op); }
 
 LAYER_SHAPE_RULE(DropoutMaskOp) {
-  double rate = op.getRate().convertToDouble();
-  if (!(rate >= 0.0 && rate < 1.0))
-    return op.emitOpError() << "rate must be in [0, 1), got " << rate;
+  if (failed(checkRate(op, op.getRate())))
+    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};

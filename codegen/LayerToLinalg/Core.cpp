@@ -252,44 +252,29 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
   }
 };
 
-struct AddLowering : OpConversionPattern<AddOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// add, multiply: one element-wise generic applying ArithOp.
+template <typename OpTy, typename ArithOp>
+struct MergeLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(AddOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = dyn_cast<RankedTensorType>(op.getType());
     if (!type)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Value lhs = adaptor.getLhs();
-    rewriter.replaceOp(op, elementwise(rewriter, op.getLoc(), {type},
-                                       ValueRange{lhs, adaptor.getRhs()}, lhs,
-                                       [](OpBuilder &b, Location l,
-                                          ValueRange a) -> SmallVector<Value> {
-                                         return {addF(b, l, a[0], a[1])};
-                                       }));
+    rewriter.replaceOp(op,
+                       elementwise(rewriter, op.getLoc(), {type},
+                                   ValueRange{lhs, adaptor.getRhs()}, lhs,
+                                   [](OpBuilder &b, Location l,
+                                      ValueRange a) -> SmallVector<Value> {
+                                     return {ArithOp::create(b, l, a[0], a[1])};
+                                   }));
     return success();
   }
 };
-
-struct MultiplyLowering : OpConversionPattern<MultiplyOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(MultiplyOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "shapes not inferred");
-    Value lhs = adaptor.getLhs();
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), {type},
-                        ValueRange{lhs, adaptor.getRhs()}, lhs,
-                        [](OpBuilder &b, Location l,
-                           ValueRange a) -> SmallVector<Value> {
-                          return {arith::MulFOp::create(b, l, a[0], a[1])};
-                        }));
-    return success();
-  }
-};
+using AddLowering = MergeLowering<AddOp, arith::AddFOp>;
+using MultiplyLowering = MergeLowering<MultiplyOp, arith::MulFOp>;
 
 /// Each element hashes (seed, step, linear index) with a 32-bit integer
 /// mixer (multiply-xorshift rounds); the top 24 bits give u in [0, 1) and
