@@ -41,11 +41,15 @@ std::optional<Activation> layerc::layer::parseActivation(StringRef name) {
       .Case("sigmoid", Activation::Sigmoid)
       .Case("tanh", Activation::Tanh)
       .Case("softmax", Activation::Softmax)
+      .Case("gelu", Activation::Gelu)
+      .Case("elu", Activation::Elu)
+      .Case("selu", Activation::Selu)
+      .Cases({"swish", "silu"}, Activation::Swish)
       .Default(std::nullopt);
 }
 
 const char *layerc::layer::knownActivations() {
-  return "linear, relu, sigmoid, tanh, softmax";
+  return "linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish";
 }
 
 std::optional<Loss> layerc::layer::parseLoss(StringRef name) {

@@ -27,10 +27,20 @@
 namespace layerc::layer {
 
 /// The activations the dialect knows (Keras names).
-enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax };
+enum class Activation {
+  Linear,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Softmax,
+  Gelu,
+  Elu,
+  Selu,
+  Swish
+};
 /// Parses a Keras activation name; std::nullopt for an unknown one.
 std::optional<Activation> parseActivation(llvm::StringRef name);
-/// "linear, relu, sigmoid, tanh, softmax", for error messages.
+/// "linear, relu, ..., swish", for error messages.
 const char *knownActivations();
 
 /// The losses the dialect knows (Keras names).

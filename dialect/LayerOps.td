@@ -31,8 +31,8 @@ def Layer_DenseOp : Layer_ShapedOp<"dense"> {
   let summary = "Keras Dense: activation(input x kernel + bias)";
   let description = [{
     A densely connected layer on the last axis. The kernel has Keras's layout
-    `(in, out)`; the bias is optional. `activation` is one of `linear`,
-    `relu`, `sigmoid`, `tanh`, `softmax`.
+    `(in, out)`; the bias is optional. `activation` is any activation of
+    `layer.activation`.
 
     ```mlir
     %y = layer.dense %x, %kernel, %bias {activation = "relu"}
@@ -52,8 +52,9 @@ def Layer_DenseOp : Layer_ShapedOp<"dense"> {
 def Layer_ActivationOp : Layer_ShapedOp<"activation", [SameOperandsAndResultElementType]> {
   let summary = "Keras Activation: an element-wise (or softmax) activation";
   let description = [{
-    Applies `activation` (`linear`, `relu`, `sigmoid`, `tanh`, `softmax`).
-    Softmax normalises over the last axis.
+    Applies `activation` (`linear`, `relu`, `sigmoid`, `tanh`, `softmax`,
+    `gelu` (exact, with erf), `elu`, `selu`, `swish`/`silu`), with Keras's
+    constants. Softmax normalises over the last axis.
 
     ```mlir
     %y = layer.activation %x {activation = "softmax"}

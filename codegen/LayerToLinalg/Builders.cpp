@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -145,6 +146,36 @@ Value codegen::activationScalar(OpBuilder &b, Location loc,
   }
   case layer::Activation::Tanh:
     return math::TanhOp::create(b, loc, x);
+  case layer::Activation::Gelu: {
+    // 0.5 x (1 + erf(x / sqrt(2))), Keras's exact (non-approximate) GELU.
+    Value e = math::ErfOp::create(
+        b, loc,
+        arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, M_SQRT1_2)));
+    Value half = arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, 0.5));
+    return arith::MulFOp::create(
+        b, loc, half,
+        arith::AddFOp::create(b, loc, e, floatConst(b, loc, t, 1.0)));
+  }
+  case layer::Activation::Elu:
+  case layer::Activation::Selu: {
+    // x > 0 ? x : alpha (exp(x) - 1), times scale for selu.
+    bool selu = kind == layer::Activation::Selu;
+    double alpha = selu ? kSeluAlpha : 1.0, scale = selu ? kSeluScale : 1.0;
+    Value zero = floatConst(b, loc, t, 0.0);
+    Value neg = arith::MulFOp::create(
+        b, loc, floatConst(b, loc, t, alpha),
+        arith::SubFOp::create(b, loc, math::ExpOp::create(b, loc, x),
+                              floatConst(b, loc, t, 1.0)));
+    Value pos =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value y = arith::SelectOp::create(b, loc, pos, x, neg);
+    return selu ? Value(arith::MulFOp::create(b, loc, y,
+                                              floatConst(b, loc, t, scale)))
+                : y;
+  }
+  case layer::Activation::Swish:
+    return arith::MulFOp::create(
+        b, loc, x, activationScalar(b, loc, layer::Activation::Sigmoid, x));
   case layer::Activation::Softmax:
     break;
   }

@@ -65,6 +65,10 @@ mlir::Value reduceAxis(
     const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                     mlir::ValueRange)> &map = nullptr);
 
+/// Keras's SELU constants.
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
 /// Scalar activation for the element-wise kinds (not softmax).
 mlir::Value activationScalar(mlir::OpBuilder &b, mlir::Location loc,
                              layer::Activation kind, mlir::Value x);

@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace layerc;
 using namespace layerc::codegen;
@@ -182,6 +184,50 @@ struct ActivationGradLowering : OpConversionPattern<ActivationGradOp> {
         Value sq = arith::MulFOp::create(b, l, yv, yv);
         return {arith::MulFOp::create(b, l, g,
                                       arith::SubFOp::create(b, l, one, sq))};
+      }
+      case Activation::Gelu: {
+        // 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi).
+        Value cdf = arith::MulFOp::create(
+            b, l, floatConst(b, l, et, 0.5),
+            arith::AddFOp::create(
+                b, l, one,
+                math::ErfOp::create(
+                    b, l,
+                    arith::MulFOp::create(b, l, xv,
+                                          floatConst(b, l, et, M_SQRT1_2)))));
+        Value x2 = arith::MulFOp::create(b, l, xv, xv);
+        Value pdf = arith::MulFOp::create(
+            b, l,
+            math::ExpOp::create(
+                b, l,
+                arith::MulFOp::create(b, l, x2, floatConst(b, l, et, -0.5))),
+            floatConst(b, l, et, 0.5 * M_2_SQRTPI * M_SQRT1_2));
+        Value d = arith::AddFOp::create(b, l, cdf,
+                                        arith::MulFOp::create(b, l, xv, pdf));
+        return {arith::MulFOp::create(b, l, g, d)};
+      }
+      case Activation::Elu:
+      case Activation::Selu: {
+        // x > 0 ? scale : scale alpha exp(x).
+        bool selu = act == Activation::Selu;
+        double alpha = selu ? kSeluAlpha : 1.0, scale = selu ? kSeluScale : 1.0;
+        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
+                                          floatConst(b, l, et, 0.0));
+        Value negD =
+            arith::MulFOp::create(b, l, floatConst(b, l, et, scale * alpha),
+                                  math::ExpOp::create(b, l, xv));
+        Value d = arith::SelectOp::create(b, l, pos,
+                                          floatConst(b, l, et, scale), negD);
+        return {arith::MulFOp::create(b, l, g, d)};
+      }
+      case Activation::Swish: {
+        // s + x s (1 - s), s = sigmoid(x).
+        Value s = activationScalar(b, l, Activation::Sigmoid, xv);
+        Value ds =
+            arith::MulFOp::create(b, l, s, arith::SubFOp::create(b, l, one, s));
+        Value d =
+            arith::AddFOp::create(b, l, s, arith::MulFOp::create(b, l, xv, ds));
+        return {arith::MulFOp::create(b, l, g, d)};
       }
       default:
         return {g};

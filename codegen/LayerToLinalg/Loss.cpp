@@ -246,8 +246,7 @@ struct LossGradLowering : OpConversionPattern<LossGradOp> {
             // is 0: divide by 1 there instead of by p.
             Value active = arith::CmpFOp::create(
                 b, l, arith::CmpFPredicate::OEQ, u, floatConst(b, l, et, 0.0));
-            Value safeP =
-                arith::SelectOp::create(b, l, active, one(b, l), p);
+            Value safeP = arith::SelectOp::create(b, l, active, one(b, l), p);
             Value own = div(b, l, mul(b, l, t, u), safeP);
             return {mul(b, l, sub(b, l, div(b, l, tuv, sv), own), g)};
           },

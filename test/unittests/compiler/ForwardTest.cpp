@@ -24,8 +24,9 @@ namespace {
 
 constexpr double kRtol = 1e-10;
 constexpr double kAtol = 1e-12;
-const char *const kActivations[] = {"linear", "relu", "sigmoid", "tanh",
-                                    "softmax"};
+const char *const kActivations[] = {"linear", "relu",    "sigmoid",
+                                    "tanh",   "softmax", "gelu",
+                                    "elu",    "selu",    "swish"};
 
 //===----------------------------------------------------------------------===//
 // Reference implementations
@@ -54,6 +55,15 @@ std::vector<double> refActivation(std::vector<double> z, const std::string &act,
       v = 1 / (1 + std::exp(-v));
     else if (act == "tanh")
       v = std::tanh(v);
+    else if (act == "gelu")
+      v = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    else if (act == "elu")
+      v = v > 0 ? v : std::exp(v) - 1;
+    else if (act == "selu")
+      v = 1.0507009873554804934 *
+          (v > 0 ? v : 1.6732632423543772848 * (std::exp(v) - 1));
+    else if (act == "swish")
+      v = v / (1 + std::exp(-v));
     else
       EXPECT_EQ(act, "linear");
   }

@@ -227,8 +227,9 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   return %1 : tensor<*xf64>
 }
 )mlir";
-  const char *acts[] = {"tanh", "sigmoid", "relu"};
-  for (unsigned config = 0; config < 3; ++config) {
+  const char *acts[] = {"tanh", "sigmoid", "relu", "gelu",
+                        "elu",  "selu",    "swish"};
+  for (unsigned config = 0; config < std::size(acts); ++config) {
     unsigned s = seed(config);
     SCOPED_TRACE(std::string(acts[config]) + ", seed " + std::to_string(s));
     int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
