@@ -190,10 +190,11 @@ layers::Reshape::Reshape(std::vector<int64_t> targetShape,
 // Merging
 //===----------------------------------------------------------------------===//
 
-AddLayer::AddLayer(std::string name) : Layer("Add", name) {}
+MergeLayer::MergeLayer(Kind kind, std::string name)
+    : Layer(kind == Kind::Add ? "Add" : "Multiply", name), kind_(kind) {}
 
 std::vector<std::vector<int64_t>>
-AddLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
+MergeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   if (in.size() < 2)
     throw Error("Layer " + name() +
                 " should be called on a list of at least 2 inputs, got " +
@@ -207,19 +208,55 @@ AddLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   return {in[0]};
 }
 
-void AddLayer::emit(MLIRGenState &state, const Node &node) const {
-  mlir::Value sum = state.value(node.inputs[0]);
-  for (size_t i = 1; i < node.inputs.size(); ++i)
-    sum = layer::AddOp::create(state.builder, state.loc(*this),
-                               state.resultType(node), sum,
-                               state.value(node.inputs[i]));
-  state.define(node, sum);
+void MergeLayer::emit(MLIRGenState &state, const Node &node) const {
+  mlir::Value acc = state.value(node.inputs[0]);
+  for (size_t i = 1; i < node.inputs.size(); ++i) {
+    mlir::Value next = state.value(node.inputs[i]);
+    acc = kind_ == Kind::Add ? mlir::Value(layer::AddOp::create(
+                                   state.builder, state.loc(*this),
+                                   state.resultType(node), acc, next))
+                             : mlir::Value(layer::MultiplyOp::create(
+                                   state.builder, state.loc(*this),
+                                   state.resultType(node), acc, next));
+  }
+  state.define(node, acc);
 }
 
 SymbolicTensor layers::add(const std::vector<SymbolicTensor> &inputs,
                            const std::string &name) {
-  return std::make_shared<AddLayer>(name)->call(inputs).front();
+  return std::make_shared<MergeLayer>(MergeLayer::Kind::Add, name)
+      ->call(inputs)
+      .front();
 }
+
+SymbolicTensor layers::multiply(const std::vector<SymbolicTensor> &inputs,
+                                const std::string &name) {
+  return std::make_shared<MergeLayer>(MergeLayer::Kind::Multiply, name)
+      ->call(inputs)
+      .front();
+}
+
+FlattenLayer::FlattenLayer(std::string name) : Layer("Flatten", name) {}
+
+std::vector<std::vector<int64_t>>
+FlattenLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  int64_t n = product(in[0], 1);
+  if (n < 0)
+    incompatible(0, "too many elements per sample", in[0]);
+  return {{in[0][0], n}};
+}
+
+void FlattenLayer::emit(MLIRGenState &state, const Node &node) const {
+  auto op = layer::ReshapeOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]),
+      state.builder.getDenseI64ArrayAttr({node.outputShapes[0][1]}));
+  state.define(node, op->getResults());
+}
+
+layers::Flatten::Flatten(FlattenOptions options)
+    : LayerHandle(std::make_shared<FlattenLayer>(options.name)) {}
 
 //===----------------------------------------------------------------------===//
 // Configs
@@ -246,7 +283,7 @@ Json ReshapeLayer::getConfig() const {
       {{"name", name()}, {"target_shape", Json::array(std::move(target))}});
 }
 
-Json AddLayer::getConfig() const { return Json::object({{"name", name()}}); }
+Json MergeLayer::getConfig() const { return Json::object({{"name", name()}}); }
 
 void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
   using K = Json::Kind;
@@ -290,6 +327,13 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
                                           name(c, "Reshape"));
   };
   out["Add"] = [name](const Json &c) -> std::shared_ptr<Layer> {
-    return std::make_shared<AddLayer>(name(c, "Add"));
+    return std::make_shared<MergeLayer>(MergeLayer::Kind::Add, name(c, "Add"));
+  };
+  out["Multiply"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    return std::make_shared<MergeLayer>(MergeLayer::Kind::Multiply,
+                                        name(c, "Multiply"));
+  };
+  out["Flatten"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    return std::make_shared<FlattenLayer>(name(c, "Flatten"));
   };
 }

@@ -1,7 +1,7 @@
 //===- Core.h - Core and merging layers -------------------------*- C++ -*-===//
 //
-// Dense, Activation, Dropout, Reshape and the merging function add(), with
-// Keras's names, defaults and error messages.
+// Dense, Activation, Dropout, Reshape, Flatten and the merging functions
+// add() and multiply(), with Keras's names, defaults and error messages.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,12 +83,31 @@ private:
   std::vector<int64_t> target_;
 };
 
-class AddLayer : public Layer {
+/// Keras's Add and Multiply: element-wise merges of same-shaped inputs.
+class MergeLayer : public Layer {
 public:
-  explicit AddLayer(std::string name);
-  std::string className() const override { return "Add"; }
+  enum class Kind { Add, Multiply };
+  MergeLayer(Kind kind, std::string name);
+  std::string className() const override {
+    return kind_ == Kind::Add ? "Add" : "Multiply";
+  }
   void emit(MLIRGenState &state, const Node &node) const override;
   Json getConfig() const override;
+
+protected:
+  std::vector<std::vector<int64_t>>
+  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+
+private:
+  Kind kind_;
+};
+
+/// Keras's Flatten: every sample to one axis.
+class FlattenLayer : public Layer {
+public:
+  explicit FlattenLayer(std::string name);
+  std::string className() const override { return "Flatten"; }
+  void emit(MLIRGenState &state, const Node &node) const override;
 
 protected:
   std::vector<std::vector<int64_t>>
@@ -137,6 +156,17 @@ public:
 /// keras.layers.add([a, b, ...]): element-wise sum of same-shaped tensors.
 SymbolicTensor add(const std::vector<SymbolicTensor> &inputs,
                    const std::string &name = "");
+/// keras.layers.multiply([a, b, ...]): element-wise product.
+SymbolicTensor multiply(const std::vector<SymbolicTensor> &inputs,
+                        const std::string &name = "");
+
+struct FlattenOptions {
+  std::string name;
+};
+class Flatten : public LayerHandle<FlattenLayer> {
+public:
+  explicit Flatten(FlattenOptions options = {});
+};
 
 } // namespace layers
 } // namespace layerc

@@ -323,8 +323,9 @@ Model everyLayerModel() {
   auto a = layers::Dense(6, {.activation = "relu", .name = "a"})(inputs);
   auto b = layers::Dropout(0.25, {.name = "drop"})(a);
   auto c = layers::add({b, inputs}, "residual");
-  auto d = layers::Reshape({2, 3}, {.name = "grid"})(c);
-  auto e = layers::Reshape({6}, {.name = "flat"})(d);
+  auto g = layers::multiply({c, a}, "gate");
+  auto d = layers::Reshape({2, 3}, {.name = "grid"})(g);
+  auto e = layers::Flatten({.name = "flat"})(d);
   auto f = layers::Dense(3, {.use_bias = false, .name = "head"})(e);
   auto out = layers::Activation("softmax", {.name = "probs"})(f);
   return Model(inputs, out, "every_layer");
@@ -497,4 +498,14 @@ TEST(SaveLoadTest, HugeOrDuplicatedConfigsAreRefused) {
   text.replace(at, 13, "\"name\":\"a\"");
   msg = errorOf([&] { Model::fromConfig(Json::parse(text, "t")); });
   EXPECT_NE(msg.find("two layers are named \"a\""), std::string::npos) << msg;
+}
+
+TEST(FrontendTest, FlattenAndMultiplyShapes) {
+  auto in = Input({2, 3, 4});
+  auto flat = layers::Flatten()(in);
+  EXPECT_EQ(flat.shapeString(), "(None, 24)");
+  auto product = layers::multiply({flat, flat});
+  EXPECT_EQ(product.shapeString(), "(None, 24)");
+  std::string msg = errorOf([&] { layers::multiply({flat, Input({23})}); });
+  EXPECT_NE(msg.find("(None, 24) and (None, 23)"), std::string::npos) << msg;
 }
