@@ -65,7 +65,11 @@ std::string SymbolicTensor::shapeString() const { return formatShape(shape()); }
 DType SymbolicTensor::dtype() const { return node_->dtype; }
 
 Layer::Layer(const std::string &className, const std::string &name)
-    : name_(name.empty() ? uniqueName(snakeCase(className), false) : name) {}
+    : name_(name.empty() ? uniqueName(snakeCase(className), false) : name) {
+  // Names end up in saved models (JSON) and IR locations.
+  if (!isValidUtf8(name_))
+    throw Error(className + " layer: the name is not valid UTF-8");
+}
 
 Layer::~Layer() = default;
 

@@ -89,6 +89,8 @@ Model::Model(std::vector<SymbolicTensor> inputs,
              std::vector<SymbolicTensor> outputs, std::string name)
     : name_(name.empty() ? "model" : std::move(name)),
       inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+  if (!isValidUtf8(name_))
+    throw Error("Model: the name is not valid UTF-8");
   if (inputs_.empty() || outputs_.empty())
     throw Error("Model " + name_ + ": needs at least one input and output");
   std::set<const Node *> inputNodes, visited;

@@ -129,6 +129,42 @@ std::string Json::dump() const {
   return out;
 }
 
+size_t layerc::utf8SequenceLength(const std::string &text, size_t pos) {
+  auto byte = [&](size_t i) {
+    return static_cast<unsigned char>(text[pos + i]);
+  };
+  if (pos >= text.size())
+    return 0;
+  unsigned char c = byte(0);
+  size_t n = c < 0x80           ? 1
+             : (c >> 5) == 0x6  ? 2
+             : (c >> 4) == 0xE  ? 3
+             : (c >> 3) == 0x1E ? 4
+                                : 0;
+  if (n == 0 || pos + n > text.size())
+    return 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((byte(i) & 0xC0) != 0x80)
+      return 0;
+  // Overlong forms, surrogates and code points past U+10FFFF.
+  if ((n == 2 && c < 0xC2) || (n == 3 && c == 0xE0 && byte(1) < 0xA0) ||
+      (n == 3 && c == 0xED && byte(1) >= 0xA0) ||
+      (n == 4 && c == 0xF0 && byte(1) < 0x90) ||
+      (n == 4 && (c > 0xF4 || (c == 0xF4 && byte(1) >= 0x90))))
+    return 0;
+  return n;
+}
+
+bool layerc::isValidUtf8(const std::string &text) {
+  for (size_t pos = 0; pos < text.size();) {
+    size_t n = utf8SequenceLength(text, pos);
+    if (n == 0)
+      return false;
+    pos += n;
+  }
+  return true;
+}
+
 namespace layerc {
 
 class JsonParser {
@@ -330,30 +366,6 @@ private:
     return cp;
   }
 
-  /// Length of the valid UTF-8 sequence starting at `pos`, or 0.
-  size_t utf8Length() const {
-    auto byte = [&](size_t i) {
-      return static_cast<unsigned char>(text[pos + i]);
-    };
-    unsigned char c = byte(0);
-    size_t n = c < 0x80           ? 1
-               : (c >> 5) == 0x6  ? 2
-               : (c >> 4) == 0xE  ? 3
-               : (c >> 3) == 0x1E ? 4
-                                  : 0;
-    if (n == 0 || pos + n > text.size())
-      return 0;
-    for (size_t i = 1; i < n; ++i)
-      if ((byte(i) & 0xC0) != 0x80)
-        return 0;
-    if ((n == 2 && c < 0xC2) || (n == 3 && c == 0xE0 && byte(1) < 0xA0) ||
-        (n == 3 && c == 0xED && byte(1) >= 0xA0) ||
-        (n == 4 && c == 0xF0 && byte(1) < 0x90) ||
-        (n == 4 && (c > 0xF4 || (c == 0xF4 && byte(1) >= 0x90))))
-      return 0;
-    return n;
-  }
-
   std::string parseString() {
     expect('"');
     std::string out;
@@ -414,7 +426,7 @@ private:
         }
         continue;
       }
-      size_t n = utf8Length();
+      size_t n = utf8SequenceLength(text, pos);
       if (n == 0)
         fail("string is not valid UTF-8");
       out.append(text, pos, n);

@@ -80,6 +80,11 @@ private:
   friend class JsonParser;
 };
 
+/// Length of the valid UTF-8 sequence at text[pos], or 0 if there is none.
+size_t utf8SequenceLength(const std::string &text, size_t pos);
+/// True when `text` is valid UTF-8 (what JSON strings must be).
+bool isValidUtf8(const std::string &text);
+
 } // namespace layerc
 
 #endif // LAYERC_RUNTIME_JSON_H

@@ -509,3 +509,11 @@ TEST(FrontendTest, FlattenAndMultiplyShapes) {
   std::string msg = errorOf([&] { layers::multiply({flat, Input({23})}); });
   EXPECT_NE(msg.find("(None, 24) and (None, 23)"), std::string::npos) << msg;
 }
+
+TEST(FrontendTest, NamesMustBeUtf8) {
+  std::string msg =
+      errorOf([] { layers::Dense(2, {.name = std::string("caf\xe9")}); });
+  EXPECT_NE(msg.find("not valid UTF-8"), std::string::npos) << msg;
+  layers::Dense ok(2, {.name = "caf\xc3\xa9"});
+  EXPECT_EQ(ok->name(), "caf\xc3\xa9");
+}
