@@ -47,4 +47,17 @@ def LayerContractionLoopOrder
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def LayerCopyToLinalg : Pass<"layer-copy-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy (loops, no runtime call)";
+  let description = [{
+    Bufferization copies buffers with `memref.copy`, which the LLVM lowering
+    turns into a call to `memrefCopy` from MLIR's C runner utilities
+    whenever a side is strided (a padded or sliced window). layerc's
+    libraries must need nothing but libc and libm, so this pass rewrites
+    every `memref.copy` into a `linalg.copy`, which later becomes plain
+    loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // LAYERC_CODEGEN_PASSES_TD

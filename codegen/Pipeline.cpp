@@ -46,7 +46,7 @@ std::string layerc::linalgToLLVMPipeline() {
          "function-boundary-type-conversion=identity-layout-map},"
          "canonicalize,buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,"
-         "func.func(convert-linalg-to-loops)," // 4
+         "func.func(layer-copy-to-linalg,convert-linalg-to-loops)," // 4
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm," // 5
          "convert-to-llvm,reconcile-unrealized-casts";

@@ -17,6 +17,9 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <algorithm>
+#include <type_traits>
+
 using namespace mlir;
 using namespace layerc::layer;
 
@@ -304,6 +307,292 @@ LAYER_SHAPE_RULE(MatmulOp) {
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+int64_t layerc::layer::windowOutputSize(int64_t size, int64_t window,
+                                        int64_t stride, bool same) {
+  if (ShapedType::isDynamic(size))
+    return ShapedType::kDynamic;
+  if (same)
+    return (size + stride - 1) / stride;
+  return size < window ? 0 : (size - window) / stride + 1;
+}
+
+int64_t layerc::layer::samePaddingBefore(int64_t size, int64_t window,
+                                         int64_t stride) {
+  int64_t out = (size + stride - 1) / stride;
+  int64_t total = std::max<int64_t>((out - 1) * stride + window - size, 0);
+  return total / 2;
+}
+
+int64_t layerc::layer::transposedOutputSize(int64_t size, int64_t window,
+                                            int64_t stride, bool same,
+                                            std::optional<int64_t> outPad) {
+  if (ShapedType::isDynamic(size))
+    return ShapedType::kDynamic;
+  if (!outPad)
+    return same ? size * stride
+                : size * stride + std::max<int64_t>(window - stride, 0);
+  int64_t pad = same ? window / 2 : 0;
+  return (size - 1) * stride + window - 2 * pad + *outPad;
+}
+
+/// Checks `padding` is valid/same and every array attribute has `n` positive
+/// entries. Returns true for "same".
+static FailureOr<bool>
+checkWindowAttrs(Operation *op, StringRef padding, int64_t n,
+                 ArrayRef<std::pair<StringRef, ArrayRef<int64_t>>> arrays) {
+  if (padding != "valid" && padding != "same")
+    return op->emitOpError() << "padding must be \"valid\" or \"same\", got \""
+                             << padding << "\"";
+  for (auto [name, values] : arrays) {
+    if (static_cast<int64_t>(values.size()) != n)
+      return op->emitOpError() << name << " has " << values.size()
+                               << " entries but the input has " << n
+                               << " spatial dimensions";
+    for (int64_t v : values)
+      if (v <= 0)
+        return op->emitOpError()
+               << name << " entries must be positive, got " << v;
+  }
+  return padding == "same";
+}
+
+/// A channels-last input with 1 to 3 spatial axes.
+static LogicalResult checkSpatialInput(Operation *op, RankedTensorType input) {
+  if (input.getRank() < 3 || input.getRank() > 5)
+    return op->emitOpError()
+           << "expects a channels-last input (batch, spatial..., channels) "
+              "with 1 to 3 spatial dimensions, got "
+           << formatShape(input);
+  return success();
+}
+
+/// The shared rule of conv and conv_transpose. `transposed` reads the
+/// kernel as (k..., filters, in) instead of (k..., in / groups, filters).
+template <typename OpTy>
+static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
+                                                    bool transposed) {
+  if (failed(checkActivation(op, op.getActivation())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0], kernel = (*types)[1];
+  if (failed(checkSpatialInput(op, input)))
+    return failure();
+  int64_t n = input.getRank() - 2;
+  if (kernel.getRank() != n + 2)
+    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                            << " must have rank " << n + 2
+                            << " for an input of shape " << formatShape(input);
+  if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
+                               {"kernel", "bias"}, input.getElementType())))
+    return failure();
+  SmallVector<std::pair<StringRef, ArrayRef<int64_t>>> arrays{
+      {"strides", op.getStrides()}, {"dilations", op.getDilations()}};
+  FailureOr<bool> same = checkWindowAttrs(op, op.getPadding(), n, arrays);
+  if (failed(same))
+    return failure();
+  if (groups <= 0)
+    return op.emitOpError() << "groups must be positive, got " << groups;
+  int64_t channels = input.getShape().back();
+  int64_t kernelIn = kernel.getDimSize(transposed ? n + 1 : n);
+  int64_t filters = kernel.getDimSize(transposed ? n : n + 1);
+  if (channels % groups != 0 || filters % groups != 0)
+    return op.emitOpError() << "groups (" << groups
+                            << ") must divide the input channels (" << channels
+                            << ") and the filters (" << filters << ")";
+  if (kernelIn * groups != channels)
+    return op.emitOpError()
+           << "kernel of shape " << formatShape(kernel)
+           << " does not fit an input of shape " << formatShape(input)
+           << ": expected " << channels / groups << " input channels per group";
+  if (op.getBias()) {
+    RankedTensorType bias = (*types)[2];
+    if (bias.getRank() != 1 || bias.getDimSize(0) != filters)
+      return op.emitOpError()
+             << "bias of shape " << formatShape(bias) << " does not match "
+             << filters << " filters";
+  }
+  Shape shape{input.getDimSize(0)};
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t size = input.getDimSize(i + 1);
+    int64_t d = op.getDilations()[i], s = op.getStrides()[i];
+    int64_t window = (kernel.getDimSize(i) - 1) * d + 1;
+    int64_t out;
+    if constexpr (std::is_same_v<OpTy, ConvTransposeOp>) {
+      std::optional<int64_t> outPad;
+      if (!op.getOutputPadding().empty())
+        outPad = op.getOutputPadding()[i];
+      out = transposedOutputSize(size, window, s, *same, outPad);
+    } else {
+      out = windowOutputSize(size, window, s, *same);
+    }
+    if (out <= 0 && !ShapedType::isDynamic(out))
+      return op.emitOpError()
+             << "kernel of shape " << formatShape(kernel)
+             << " (dilated size " << window << " on spatial axis " << i
+             << ") is larger than the unpadded input of shape "
+             << formatShape(input);
+    shape.push_back(out);
+  }
+  shape.push_back(filters);
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+LAYER_SHAPE_RULE(ConvOp) {
+  return convResultTypes(op, static_cast<int64_t>(op.getGroups()), false);
+}
+
+LAYER_SHAPE_RULE(ConvTransposeOp) {
+  ArrayRef<int64_t> outPad = op.getOutputPadding();
+  auto types = rankedTypes(op->getOperands());
+  if (types && !outPad.empty()) {
+    int64_t n = (*types)[0].getRank() - 2;
+    if (static_cast<int64_t>(outPad.size()) != n)
+      return op.emitOpError()
+             << "output_padding has " << outPad.size()
+             << " entries but the input has " << n << " spatial dimensions";
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t s = op.getStrides().size() > static_cast<size_t>(i)
+                      ? op.getStrides()[i]
+                      : 1;
+      if (outPad[i] < 0 || outPad[i] >= s)
+        return op.emitOpError() << "output_padding " << outPad[i]
+                                << " must be in [0, stride " << s << ")";
+    }
+  }
+  return convResultTypes(op, 1, true);
+}
+
+static LogicalResult checkPoolKind(Operation *op, StringRef kind) {
+  if (kind != "max" && kind != "average")
+    return op->emitOpError() << "kind must be \"max\" or \"average\", got \""
+                             << kind << "\"";
+  return success();
+}
+
+LAYER_SHAPE_RULE(PoolOp) {
+  if (failed(checkPoolKind(op, op.getKind())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (failed(checkSpatialInput(op, input)))
+    return failure();
+  int64_t n = input.getRank() - 2;
+  SmallVector<std::pair<StringRef, ArrayRef<int64_t>>> arrays{
+      {"pool_size", op.getPoolSize()}, {"strides", op.getStrides()}};
+  FailureOr<bool> same = checkWindowAttrs(op, op.getPadding(), n, arrays);
+  if (failed(same))
+    return failure();
+  Shape shape{input.getDimSize(0)};
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t out = windowOutputSize(input.getDimSize(i + 1), op.getPoolSize()[i],
+                                   op.getStrides()[i], *same);
+    if (out <= 0 && !ShapedType::isDynamic(out))
+      return op.emitOpError()
+             << "pool_size " << op.getPoolSize()[i] << " on spatial axis " << i
+             << " is larger than the unpadded input of shape "
+             << formatShape(input);
+    shape.push_back(out);
+  }
+  shape.push_back(input.getShape().back());
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+LAYER_SHAPE_RULE(GlobalPoolOp) {
+  if (failed(checkPoolKind(op, op.getKind())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (failed(checkSpatialInput(op, input)))
+    return failure();
+  return SmallVector<Type>{tensorOf(
+      {input.getDimSize(0), input.getShape().back()}, input.getElementType())};
+}
+
+LAYER_SHAPE_RULE(UpsampleOp) {
+  StringRef interp = op.getInterpolation();
+  if (interp != "nearest" && interp != "bilinear")
+    return op.emitOpError() << "interpolation must be \"nearest\" or "
+                               "\"bilinear\", got \""
+                            << interp << "\"";
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (failed(checkSpatialInput(op, input)))
+    return failure();
+  int64_t n = input.getRank() - 2;
+  if (failed(checkWindowAttrs(op, "valid", n, {{"size", op.getSize()}})))
+    return failure();
+  if (interp == "bilinear" && n != 2)
+    return op.emitOpError()
+           << "bilinear interpolation needs 2 spatial dimensions, got "
+           << formatShape(input);
+  Shape shape(input.getShape());
+  for (int64_t i = 0; i < n; ++i)
+    if (!ShapedType::isDynamic(shape[i + 1]))
+      shape[i + 1] *= op.getSize()[i];
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and embedding
+//===----------------------------------------------------------------------===//
+
+LAYER_SHAPE_RULE(BatchNormOp) {
+  if (!(op.getEpsilon().convertToDouble() > 0.0))
+    return op.emitOpError() << "epsilon must be positive, got "
+                            << op.getEpsilon().convertToDouble();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (input.getRank() < 2)
+    return op.emitOpError() << "expects an input of rank >= 2, got "
+                            << formatShape(input);
+  int64_t channels = input.getShape().back();
+  SmallVector<StringRef> names{"moving_mean", "moving_variance"};
+  if (op.getGamma())
+    names.push_back("gamma");
+  if (op.getBeta())
+    names.push_back("beta");
+  for (auto [t, name] : llvm::zip(ArrayRef(*types).drop_front(), names)) {
+    if (t.getElementType() != input.getElementType())
+      return op.emitOpError() << name << " has element type "
+                              << t.getElementType() << " but the input has "
+                              << input.getElementType();
+    if (t.getRank() != 1 || !dimsAgree(t.getDimSize(0), channels))
+      return op.emitOpError()
+             << name << " of shape " << formatShape(t)
+             << " does not match the " << formatDim(channels)
+             << " channels of the input " << formatShape(input);
+  }
+  return SmallVector<Type>{input};
+}
+
+LAYER_SHAPE_RULE(EmbeddingOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType indices = (*types)[0], table = (*types)[1];
+  if (table.getRank() != 2)
+    return op.emitOpError() << "expects a table of shape (input_dim, "
+                               "output_dim), got "
+                            << formatShape(table);
+  Shape shape(indices.getShape());
+  shape.push_back(table.getDimSize(1));
+  return SmallVector<Type>{tensorOf(shape, table.getElementType())};
+}
+
+//===----------------------------------------------------------------------===//
 // Merging and reshaping
 //===----------------------------------------------------------------------===//
 
@@ -325,6 +614,71 @@ static FailureOr<SmallVector<Type>> sameShapeMergeTypes(Operation *op) {
 LAYER_SHAPE_RULE(AddOp) { return sameShapeMergeTypes(op); }
 
 LAYER_SHAPE_RULE(MultiplyOp) { return sameShapeMergeTypes(op); }
+
+LAYER_SHAPE_RULE(SubtractOp) { return sameShapeMergeTypes(op); }
+
+LAYER_SHAPE_RULE(MaximumOp) { return sameShapeMergeTypes(op); }
+
+LAYER_SHAPE_RULE(AverageOp) {
+  if (op->getNumOperands() < 1)
+    return op.emitOpError("expects at least one input");
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  SmallVector<std::string> storage;
+  SmallVector<StringRef> names;
+  for (size_t i = 0; i < types->size(); ++i)
+    storage.push_back("input #" + std::to_string(i));
+  for (const std::string &name : storage)
+    names.push_back(name);
+  for (RankedTensorType t : *types)
+    if (t.getRank() != (*types)[0].getRank())
+      return op.emitOpError()
+             << "inputs must have the same rank, got "
+             << formatShape((*types)[0]) << " and " << formatShape(t);
+  FailureOr<Shape> shape = joinAll(op, *types, names);
+  if (failed(shape))
+    return failure();
+  return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(ConcatenateOp) {
+  if (op->getNumOperands() < 1)
+    return op.emitOpError("expects at least one input");
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  int64_t rank = (*types)[0].getRank();
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  if (axis < 0)
+    axis += rank;
+  if (axis < 1 || axis >= rank)
+    return op.emitOpError() << "axis " << op.getAxis()
+                            << " is out of range for inputs of shape "
+                            << formatShape((*types)[0])
+                            << " (the batch axis cannot be concatenated)";
+  Shape shape((*types)[0].getShape());
+  for (size_t i = 1; i < types->size(); ++i) {
+    RankedTensorType t = (*types)[i];
+    bool ok = t.getRank() == rank;
+    for (int64_t d = 0; ok && d < rank; ++d)
+      if (d != axis) {
+        ok = dimsAgree(shape[d], t.getDimSize(d));
+        shape[d] = joinDim(shape[d], t.getDimSize(d));
+      }
+    if (!ok)
+      return op.emitOpError()
+             << "a concatenate layer requires inputs with matching shapes "
+                "except for the concatenation axis "
+             << op.getAxis() << ", got " << formatShape((*types)[0])
+             << " and " << formatShape(t) << " (input #" << i << ")";
+    shape[axis] = ShapedType::isDynamic(shape[axis]) ||
+                          ShapedType::isDynamic(t.getDimSize(axis))
+                      ? ShapedType::kDynamic
+                      : shape[axis] + t.getDimSize(axis);
+  }
+  return SmallVector<Type>{tensorOf(shape, (*types)[0].getElementType())};
+}
 
 LAYER_SHAPE_RULE(DropoutMaskOp) {
   if (failed(checkRate(op, op.getRate())))

@@ -52,6 +52,20 @@ enum class Loss {
 std::optional<Loss> parseLoss(llvm::StringRef name);
 const char *knownLosses();
 
+/// Keras's conv/pool output length along one axis for a window of
+/// `window` elements (the dilated kernel size): `valid` gives
+/// floor((size - window) / stride) + 1 (0 when the window does not fit),
+/// `same` gives ceil(size / stride). Dynamic in, dynamic out.
+int64_t windowOutputSize(int64_t size, int64_t window, int64_t stride,
+                         bool same);
+/// The padding before the first element for `same` (TensorFlow's split:
+/// the odd element goes after).
+int64_t samePaddingBefore(int64_t size, int64_t window, int64_t stride);
+/// Keras's deconv_output_length; `outPad` empty when output_padding is not
+/// given.
+int64_t transposedOutputSize(int64_t size, int64_t window, int64_t stride,
+                             bool same, std::optional<int64_t> outPad);
+
 /// Formats a shape as Keras prints it: "(None, 784)"; "<unranked>" for an
 /// unranked type.
 std::string formatShape(mlir::Type type);

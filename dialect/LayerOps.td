@@ -105,6 +105,175 @@ def Layer_MatmulOp : Layer_ShapedOp<"matmul", [SameOperandsAndResultElementType]
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling (channels-last, 1 to 3 spatial dimensions)
+//===----------------------------------------------------------------------===//
+
+def Layer_ConvOp : Layer_ShapedOp<"conv"> {
+  let summary = "Keras Conv1D/2D/3D: activation(conv(input, kernel) + bias)";
+  let description = [{
+    A channels-last convolution (a cross-correlation, as Keras computes it)
+    over the `N = rank(input) - 2` spatial axes, N in 1..3. The kernel has
+    Keras's layout `(k_1, ..., k_N, in / groups, filters)`. `padding` is
+    `valid` (no padding) or `same` (output size `ceil(size / stride)`, the
+    padding split as TensorFlow does: the extra element goes after).
+    `groups` splits the channels into independent convolutions.
+
+    ```mlir
+    %y = layer.conv %x, %k, %b {strides = array<i64: 2, 2>, padding = "same",
+                                dilations = array<i64: 1, 1>, activation = "relu"}
+        : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>, tensor<32xf32>)
+        -> tensor<?x14x14x32xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
+                       Optional<Layer_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$groups,
+                       DefaultValuedStrAttr<StrAttr, "linear">:$activation);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_ConvTransposeOp : Layer_ShapedOp<"conv_transpose"> {
+  let summary = "Keras Conv2DTranspose (and its 1-D/3-D forms)";
+  let description = [{
+    The transpose (gradient with respect to the input) of `layer.conv`, as
+    Keras computes it. The kernel has Keras's layout
+    `(k_1, ..., k_N, filters, in)`. The output size per axis is Keras's
+    `deconv_output_length`: without `output_padding`, `size * stride` for
+    `same` and `size * stride + max(k - stride, 0)` for `valid`; with it,
+    `(size - 1) * stride + k - 2 * pad + output_padding` (`pad = k / 2` for
+    `same`, 0 for `valid`), `k` being the dilated kernel size. An empty
+    `output_padding` means "not given".
+
+    ```mlir
+    %y = layer.conv_transpose %x, %k, %b {strides = array<i64: 2, 2>, padding = "same",
+                                          dilations = array<i64: 1, 1>,
+                                          output_padding = array<i64>}
+        : (tensor<?x7x7x32xf32>, tensor<3x3x16x32xf32>, tensor<16xf32>)
+        -> tensor<?x14x14x16xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
+                       Optional<Layer_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$output_padding,
+                       DefaultValuedStrAttr<StrAttr, "linear">:$activation);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_PoolOp : Layer_ShapedOp<"pool", [SameOperandsAndResultElementType]> {
+  let summary = "Keras MaxPooling / AveragePooling in 1 to 3 dimensions";
+  let description = [{
+    `kind` is `max` or `average`. Output sizes follow Keras: `valid` gives
+    `floor((size - pool) / stride) + 1`, `same` gives `ceil(size / stride)`
+    with TensorFlow's padding split; padded positions never win a max and
+    are not counted by an average (as TensorFlow).
+
+    ```mlir
+    %y = layer.pool %x {kind = "max", pool_size = array<i64: 3, 3>,
+                        strides = array<i64: 3, 3>, padding = "valid"}
+        : (tensor<?x28x28x64xf32>) -> tensor<?x9x9x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, StrAttr:$kind,
+                       DenseI64ArrayAttr:$pool_size, DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_GlobalPoolOp : Layer_ShapedOp<"global_pool", [SameOperandsAndResultElementType]> {
+  let summary = "Keras GlobalMaxPooling / GlobalAveragePooling: (batch, channels)";
+  let description = [{
+    Reduces every spatial axis (all but the first and the last) with `kind`
+    (`max` or `average`).
+
+    ```mlir
+    %y = layer.global_pool %x {kind = "average"}
+        : (tensor<?x9x9x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, StrAttr:$kind);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_UpsampleOp : Layer_ShapedOp<"upsample", [SameOperandsAndResultElementType]> {
+  let summary = "Keras UpSampling1D/2D/3D: repeats (nearest) or interpolates (bilinear)";
+  let description = [{
+    Scales every spatial axis by its integer `size`. `interpolation` is
+    `nearest` (repeat) or `bilinear` (half-pixel centres, edges clamped, as
+    `tf.image.resize`; 2 spatial axes only).
+
+    ```mlir
+    %y = layer.upsample %x {size = array<i64: 3, 3>, interpolation = "nearest"}
+        : (tensor<?x6x6x16xf32>) -> tensor<?x18x18x16xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, DenseI64ArrayAttr:$size,
+                       DefaultValuedStrAttr<StrAttr, "nearest">:$interpolation);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and embedding
+//===----------------------------------------------------------------------===//
+
+def Layer_BatchNormOp : Layer_ShapedOp<"batch_norm", [AttrSizedOperandSegments]> {
+  let summary = "Keras BatchNormalization at inference: moving statistics";
+  let description = [{
+    `(x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta` over
+    the last axis; `gamma` is absent when `scale=False`, `beta` when
+    `center=False`.
+
+    ```mlir
+    %y = layer.batch_norm %x, %mean, %var gamma(%g) beta(%b) {epsilon = 1.0e-3 : f64}
+        : (tensor<?x9x9x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> tensor<?x9x9x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$moving_mean,
+                       Layer_FloatTensor:$moving_variance,
+                       Optional<Layer_FloatTensor>:$gamma,
+                       Optional<Layer_FloatTensor>:$beta, F64Attr:$epsilon);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $moving_mean `,` $moving_variance (`gamma` `(` $gamma^ `)`)?
+    (`beta` `(` $beta^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_EmbeddingOp : Layer_ShapedOp<"embedding"> {
+  let summary = "Keras Embedding: rows of a table picked by integer indices";
+  let description = [{
+    The output has the indices' shape plus the table's row length. An index
+    outside `[0, input_dim)` gives a row of zeros (defined behaviour: no read
+    outside the table).
+
+    ```mlir
+    %y = layer.embedding %ids, %table
+        : (tensor<?x?xi32>, tensor<1000x64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_LabelTensor:$indices, Layer_FloatTensor:$table);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $indices `,` $table attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Merging
 //===----------------------------------------------------------------------===//
 
@@ -134,6 +303,64 @@ def Layer_MultiplyOp : Layer_ShapedOp<"multiply", [SameOperandsAndResultElementT
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+}
+
+def Layer_SubtractOp : Layer_ShapedOp<"subtract", [SameOperandsAndResultElementType]> {
+  let summary = "Keras subtract: lhs - rhs, of one shape";
+  let description = [{
+    ```mlir
+    %y = layer.subtract %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_MaximumOp : Layer_ShapedOp<"maximum", [SameOperandsAndResultElementType]> {
+  let summary = "Keras maximum: element-wise maximum of two tensors of one shape";
+  let description = [{
+    ```mlir
+    %y = layer.maximum %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_AverageOp : Layer_ShapedOp<"average", [SameOperandsAndResultElementType]> {
+  let summary = "Keras average: element-wise mean of tensors of one shape";
+  let description = [{
+    ```mlir
+    %y = layer.average %a, %b, %c
+        : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Layer_FloatTensor>:$inputs);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_ConcatenateOp : Layer_ShapedOp<"concatenate", [SameOperandsAndResultElementType]> {
+  let summary = "Keras concatenate: joins tensors along `axis`";
+  let description = [{
+    Every other dimension must agree. `axis` counts from 0 (the batch axis)
+    and may be negative, as in Keras (default -1).
+
+    ```mlir
+    %y = layer.concatenate %a, %b {axis = -1 : i64}
+        : (tensor<?x64xf32>, tensor<?x32xf32>) -> tensor<?x96xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Layer_FloatTensor>:$inputs,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
 
 //===----------------------------------------------------------------------===//

@@ -113,6 +113,15 @@ void Layer::setWeights(const std::vector<Tensor> &values) {
 
 void Layer::build(const std::vector<std::vector<int64_t>> &) {}
 
+DType Layer::outputDType(const std::vector<SymbolicTensor> &inputs) const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!isFloat(inputs[i].dtype()))
+      throw Error("Input " + std::to_string(i) + " of layer \"" + name_ +
+                  "\" has dtype " + dtypeName(inputs[i].dtype()) +
+                  "; it expects float32 or float64");
+  return inputs.empty() ? DType::Float32 : inputs.front().dtype();
+}
+
 Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
                          const std::string &initializer, bool trainable) {
   Tensor value(shape, DType::Float32);
@@ -130,11 +139,16 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
     std::uniform_real_distribution<double> dist(-limit, limit);
     for (int64_t i = 0; i < value.numel(); ++i)
       data[i] = static_cast<float>(dist(generator()));
+  } else if (initializer == "uniform_0.05") {
+    // Keras's RandomUniform(-0.05, 0.05), the Embedding default.
+    std::uniform_real_distribution<double> dist(-0.05, 0.05);
+    for (int64_t i = 0; i < value.numel(); ++i)
+      data[i] = static_cast<float>(dist(generator()));
   } else if (initializer == "ones") {
     std::fill_n(data, value.numel(), 1.0f);
   } else if (initializer != "zeros") {
     throw Error("Layer " + name_ + ": unknown initializer '" + initializer +
-                "' (expected glorot_uniform, zeros or ones)");
+                "' (expected glorot_uniform, uniform_0.05, zeros or ones)");
   }
   weights_.push_back({name, value, trainable});
   return weights_.back();
@@ -150,13 +164,9 @@ void Layer::incompatible(int input, const std::string &what,
 std::vector<SymbolicTensor>
 Layer::call(const std::vector<SymbolicTensor> &inputs) {
   std::vector<std::vector<int64_t>> shapes;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    shapes.push_back(inputs[i].shape());
-    if (!isFloat(inputs[i].dtype()))
-      throw Error("Input " + std::to_string(i) + " of layer \"" + name_ +
-                  "\" has dtype " + dtypeName(inputs[i].dtype()) +
-                  "; it expects float32 or float64");
-  }
+  for (const SymbolicTensor &input : inputs)
+    shapes.push_back(input.shape());
+  DType dtype = outputDType(inputs);
   auto outputShapes = computeOutputShapes(shapes);
   if (!built_) {
     build(shapes);
@@ -166,7 +176,7 @@ Layer::call(const std::vector<SymbolicTensor> &inputs) {
   node->layer = shared_from_this();
   node->inputs = inputs;
   node->outputShapes = std::move(outputShapes);
-  node->dtype = inputs.empty() ? DType::Float32 : inputs.front().dtype();
+  node->dtype = dtype;
   std::vector<SymbolicTensor> outputs;
   for (size_t i = 0; i < node->outputShapes.size(); ++i)
     outputs.emplace_back(node, static_cast<int>(i));
@@ -210,8 +220,9 @@ InputLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &) {
 
 SymbolicTensor layerc::Input(std::vector<int64_t> shape, InputOptions options) {
   for (int64_t d : shape)
-    if (d <= 0)
-      throw Error("Input: every dimension of shape must be positive, got " +
+    if (d <= 0 && d != -1)
+      throw Error("Input: every dimension of shape must be positive or -1 "
+                  "(None, a size known only at run time), got " +
                   formatShape(shape));
   if (options.dtype != DType::Float32 && options.dtype != DType::Int32)
     throw Error(std::string("Input: dtype ") + dtypeName(options.dtype) +

@@ -111,6 +111,9 @@ protected:
   /// layerc::Error naming the layer and the shapes on a mismatch.
   virtual std::vector<std::vector<int64_t>>
   computeOutputShapes(const std::vector<std::vector<int64_t>> &inputs) = 0;
+  /// Checks the inputs' dtypes and returns the outputs' (default: float
+  /// inputs, outputs of the first input's dtype).
+  virtual DType outputDType(const std::vector<SymbolicTensor> &inputs) const;
   /// Creates the weights for the first input shapes (default: none).
   virtual void build(const std::vector<std::vector<int64_t>> &inputs);
   /// Adds a weight filled by `init` (called from build()).

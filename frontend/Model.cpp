@@ -350,40 +350,82 @@ void Model::requireCompiled(const char *what) const {
                 what + "()");
 }
 
-Tensor Model::prepareInput(const Tensor &x, const char *what) const {
-  const std::vector<int64_t> &want = inputs_[0].shape();
+Tensor Model::prepareInput(const Tensor &x, size_t input,
+                           const char *what) const {
+  const std::vector<int64_t> &want = inputs_.at(input).shape();
   bool ok = x.rank() == static_cast<int64_t>(want.size());
   for (size_t i = 1; ok && i < want.size(); ++i)
-    ok = x.dim(static_cast<int64_t>(i)) == want[i];
+    ok = want[i] < 0 || x.dim(static_cast<int64_t>(i)) == want[i];
   if (!ok)
     throw Error(std::string(what) + ": input '" +
-                inputs_[0].node()->layer->name() + "' of model " + name_ +
+                inputs_[input].node()->layer->name() + "' of model " + name_ +
                 " expects shape " + formatShape(want) + ", but got " +
                 x.shapeString());
-  if (x.dtype() == inputs_[0].dtype())
+  if (x.dtype() == inputs_[input].dtype())
     return x;
-  return x.astype(inputs_[0].dtype());
+  return x.astype(inputs_[input].dtype());
 }
 
 History Model::fit(const Tensor &x, const Tensor &y,
                    const FitOptions &options) {
   requireCompiled("fit");
   return layerc::fit(compiled_->program, compiled_->state,
-                     {prepareInput(x, "fit")}, {y}, options);
+                     {prepareInput(x, 0, "fit")}, {y}, options);
 }
 
 std::vector<double> Model::evaluate(const Tensor &x, const Tensor &y,
                                     const EvaluateOptions &options) {
   requireCompiled("evaluate");
   return layerc::evaluate(compiled_->program, compiled_->state,
-                          {prepareInput(x, "evaluate")}, {y}, options);
+                          {prepareInput(x, 0, "evaluate")}, {y}, options);
 }
 
 Tensor Model::predict(const Tensor &x, const PredictOptions &options) {
-  requireCompiled("predict");
-  return layerc::predict(compiled_->program, compiled_->state,
-                         {prepareInput(x, "predict")}, options)
-      .front();
+  if (inputs_.size() != 1)
+    throw Error("predict: model " + name_ + " has " +
+                std::to_string(inputs_.size()) +
+                " inputs; pass one tensor per input");
+  return predict(std::vector<Tensor>{x}, options).front();
+}
+
+std::vector<Tensor> Model::predict(const std::vector<Tensor> &xs,
+                                   const PredictOptions &options) {
+  if (xs.size() != inputs_.size())
+    throw Error("predict: model " + name_ + " expects " +
+                std::to_string(inputs_.size()) + " input tensors, but got " +
+                std::to_string(xs.size()));
+  std::vector<Tensor> prepared;
+  for (size_t i = 0; i < xs.size(); ++i)
+    prepared.push_back(prepareInput(xs[i], i, "predict"));
+  CompiledModel &program = inferenceProgram();
+  return layerc::predict(program.program, program.state, prepared, options);
+}
+
+CompiledModel &Model::inferenceProgram() {
+  if (compiled_)
+    return *compiled_;
+  if (forwardOnly_)
+    return *forwardOnly_;
+  mlir::MLIRContext ctx(compilerRegistry());
+  mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
+  auto jit = JitModule::compile(*module);
+  if (!jit)
+    throw Error("Model " + name_ +
+                ": compilation failed: " + llvm::toString(jit.takeError()));
+  std::optional<CompiledFunction> predict = (*jit)->lookup("predict");
+  if (!predict)
+    throw Error("internal error: no compiled 'predict'");
+  auto compiled = std::make_unique<CompiledModel>();
+  compiled->program.predict = *predict;
+  compiled->program.numInputs = static_cast<int>(inputs_.size());
+  compiled->program.numOutputs = static_cast<int>(outputs_.size());
+  for (const auto &layer : layers_)
+    for (Weight &w : layer->weights())
+      compiled->state.params.push_back(w.value);
+  compiled->program.numParams =
+      static_cast<int>(compiled->state.params.size());
+  forwardOnly_ = std::move(compiled);
+  return *forwardOnly_;
 }
 
 std::vector<Tensor> Model::getWeights() const {

@@ -121,7 +121,13 @@ public:
   /// Returns {loss, metrics...}.
   std::vector<double> evaluate(const Tensor &x, const Tensor &y,
                                const EvaluateOptions &options = {});
+  /// Keras's predict(). Works before compile(): the first call then
+  /// compiles the forward function alone (any layer, trainable or not).
   Tensor predict(const Tensor &x, const PredictOptions &options = {});
+  /// predict() for several inputs (in the order of inputs()); one tensor per
+  /// output.
+  std::vector<Tensor> predict(const std::vector<Tensor> &xs,
+                              const PredictOptions &options = {});
 
   /// Every weight of every layer, in layer order (Keras's get_weights()).
   std::vector<Tensor> getWeights() const;
@@ -162,13 +168,17 @@ private:
   /// Validates `file` against the model, then copies it in.
   void restore(const SafeTensorsFile &file, const std::string &path);
   void requireCompiled(const char *what) const;
-  Tensor prepareInput(const Tensor &x, const char *what) const;
+  Tensor prepareInput(const Tensor &x, size_t input, const char *what) const;
+  /// The program predict() runs: the training one once compiled, else a
+  /// forward-only one compiled on first use.
+  CompiledModel &inferenceProgram();
 
   std::string name_;
   std::vector<SymbolicTensor> inputs_, outputs_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::vector<std::shared_ptr<Node>> nodes_;
   std::unique_ptr<CompiledModel> compiled_;
+  std::unique_ptr<CompiledModel> forwardOnly_;
 };
 
 /// The layer-autodiff pass (textual, with options) that builds

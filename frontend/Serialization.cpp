@@ -11,7 +11,9 @@
 
 #include "frontend/CompiledModel.h"
 #include "frontend/Model.h"
+#include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
+#include "frontend/layers/Normalization.h"
 
 #include <cstring>
 #include <set>
@@ -126,6 +128,8 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
   static const std::map<std::string, LayerFactory> factories = [] {
     std::map<std::string, LayerFactory> out;
     addCoreLayerFactories(out);
+    addConvolutionLayerFactories(out);
+    addNormalizationLayerFactories(out);
     return out;
   }();
   return factories;

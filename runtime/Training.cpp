@@ -40,10 +40,12 @@ void checkArity(const char *fn, const char *what, size_t expected,
 }
 
 /// The program's functions must agree with its declared layout; the loops
-/// index their arguments by that layout.
+/// index their arguments by that layout. A forward-only program (predict
+/// alone) is checked for predict() only.
 void checkProgram(const char *fn, const TrainingProgram &p) {
-  if (p.numInputs < 1 || p.numTargets < 1 || p.numOutputs < 1 ||
-      p.numParams < 0 || p.numStates < 0)
+  bool forwardOnly = std::string(fn) == "predict";
+  if (p.numInputs < 1 || (p.numTargets < 1 && !forwardOnly) ||
+      p.numOutputs < 1 || p.numParams < 0 || p.numStates < 0)
     throw Error(std::string(fn) +
                 ": the program needs at least one input, target and output");
   size_t io = p.numInputs + p.numTargets, ps = p.numParams + p.numStates;
@@ -55,8 +57,10 @@ void checkProgram(const char *fn, const TrainingProgram &p) {
                   " outputs, but the program layout needs " +
                   std::to_string(ins) + " and " + std::to_string(outs));
   };
-  check(p.trainStep, io + ps + 1, 1 + p.numOutputs + ps);
-  check(p.evaluate, io + p.numParams, 1 + p.numOutputs);
+  if (!forwardOnly) {
+    check(p.trainStep, io + ps + 1, 1 + p.numOutputs + ps);
+    check(p.evaluate, io + p.numParams, 1 + p.numOutputs);
+  }
   check(p.predict, p.numInputs + p.numParams, p.numOutputs);
 }
 

@@ -224,6 +224,38 @@ Value codegen::softmax(OpBuilder &b, Location loc, Value x) {
        dropAxisMap(b.getContext(), rank, rank - 1)})[0];
 }
 
+Value codegen::biasAndActivation(OpBuilder &b, Location loc, Value y,
+                                 Value bias, layer::Activation act) {
+  auto type = cast<RankedTensorType>(y.getType());
+  int64_t rank = type.getRank();
+  bool elementwiseAct =
+      act != layer::Activation::Linear && act != layer::Activation::Softmax;
+  if (bias || elementwiseAct) {
+    SmallVector<Value> inputs{y};
+    SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+    if (bias) {
+      inputs.push_back(bias);
+      maps.push_back(AffineMap::get(
+          rank, 0, {getAffineDimExpr(rank - 1, b.getContext())},
+          b.getContext()));
+    }
+    layer::Activation fused =
+        elementwiseAct ? act : layer::Activation::Linear;
+    y = elementwise(
+        b, loc, {type}, inputs, y,
+        [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+          Value v = inputs.size() == 2
+                        ? Value(arith::AddFOp::create(nb, l, a[0], a[1]))
+                        : a[0];
+          return {activationScalar(nb, l, fused, v)};
+        },
+        maps)[0];
+  }
+  if (act == layer::Activation::Softmax)
+    y = softmax(b, loc, y);
+  return y;
+}
+
 Value codegen::logSumExp(OpBuilder &b, Location loc, Value x) {
   Value max = rowMax(b, loc, x);
   Value sum = shiftedExp(b, loc, x, max).second;

@@ -74,6 +74,11 @@ mlir::Value activationScalar(mlir::OpBuilder &b, mlir::Location loc,
                              layer::Activation kind, mlir::Value x);
 /// Softmax over the last axis of `x` (max-subtracted, stable).
 mlir::Value softmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// The epilogue of dense and convolutions: adds `bias` (rank 1, along the
+/// last axis; may be null) and applies `act` (softmax over the last axis).
+mlir::Value biasAndActivation(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value y, mlir::Value bias,
+                              layer::Activation act);
 /// log(sum(exp(x))) over the last axis, stable.
 mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
@@ -84,6 +89,7 @@ mlir::Value countAsFloat(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Pattern-population entry points, one per layer family.
 void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateConvLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateOptimizerLoweringPatterns(mlir::RewritePatternSet &patterns);
 

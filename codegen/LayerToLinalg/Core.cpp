@@ -12,6 +12,7 @@
 #include "codegen/LayerToLinalg/Builders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -74,27 +75,8 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
                                        ValueRange{init})
                   .getResult(0);
 
-    Activation act = *parseActivation(op.getActivation());
-    bool elementwiseAct =
-        act != Activation::Linear && act != Activation::Softmax;
-    if (adaptor.getBias() || elementwiseAct) {
-      SmallVector<Value> inputs{y};
-      SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(2)};
-      if (Value bias = adaptor.getBias()) {
-        inputs.push_back(bias);
-        maps.push_back(dropAxisMap(rewriter.getContext(), 2, 0));
-      }
-      Activation fused = elementwiseAct ? act : Activation::Linear;
-      y = elementwise(
-          rewriter, loc, {mmType}, inputs, y,
-          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
-            Value v = inputs.size() == 2 ? addF(b, l, a[0], a[1]) : a[0];
-            return {activationScalar(b, l, fused, v)};
-          },
-          maps)[0];
-    }
-    if (act == Activation::Softmax)
-      y = softmax(rewriter, loc, y);
+    y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                          *parseActivation(op.getActivation()));
     if (inType.getRank() > 2)
       y = expandRows(rewriter, loc, y, outType, adaptor.getInput());
     rewriter.replaceOp(op, y);
@@ -321,6 +303,161 @@ struct MergeLowering : OpConversionPattern<OpTy> {
 };
 using AddLowering = MergeLowering<AddOp, arith::AddFOp>;
 using MultiplyLowering = MergeLowering<MultiplyOp, arith::MulFOp>;
+using SubtractLowering = MergeLowering<SubtractOp, arith::SubFOp>;
+using MaximumLowering = MergeLowering<MaximumOp, arith::MaximumFOp>;
+
+/// average: one generic summing every input, times 1 / count.
+struct AverageLowering : OpConversionPattern<AverageOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AverageOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    ValueRange inputs = adaptor.getInputs();
+    double scale = 1.0 / static_cast<double>(inputs.size());
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, op.getLoc(), {type}, inputs, inputs.front(),
+                [&](OpBuilder &b, Location l,
+                    ValueRange a) -> SmallVector<Value> {
+                  Value sum = a[0];
+                  for (size_t i = 1; i < inputs.size(); ++i)
+                    sum = addF(b, l, sum, a[i]);
+                  return {arith::MulFOp::create(
+                      b, l, sum, floatConst(b, l, type.getElementType(), scale))};
+                }));
+    return success();
+  }
+};
+
+/// concatenate: each input inserted at its offset along the axis.
+struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatenateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    int64_t rank = type.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    Value result = emptyLike(rewriter, loc, type, adaptor.getInputs().front());
+    Value offset = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    for (Value in : adaptor.getInputs()) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+          sizes, steps(rank, rewriter.getIndexAttr(1));
+      for (int64_t i = 0; i < rank; ++i)
+        sizes.push_back(tensor::getMixedSize(rewriter, loc, in, i));
+      offsets[axis] = offset;
+      result = tensor::InsertSliceOp::create(rewriter, loc, in, result,
+                                             offsets, sizes, steps);
+      offset = arith::AddIOp::create(
+          rewriter, loc, offset,
+          getValueOrCreateConstantIndexOp(rewriter, loc, sizes[axis]));
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// batch_norm: x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps),
+/// as tf.nn.batch_normalization computes it.
+struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BatchNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Type et = type.getElementType();
+    double eps = op.getEpsilon().convertToDouble();
+    SmallVector<Value> params{adaptor.getMovingMean(),
+                              adaptor.getMovingVariance()};
+    bool hasGamma = static_cast<bool>(adaptor.getGamma());
+    bool hasBeta = static_cast<bool>(adaptor.getBeta());
+    if (hasGamma)
+      params.push_back(adaptor.getGamma());
+    if (hasBeta)
+      params.push_back(adaptor.getBeta());
+    auto vecType = cast<RankedTensorType>(params[0].getType());
+    SmallVector<Value> scaleShift = elementwise(
+        rewriter, loc, {vecType, vecType}, params, params[0],
+        [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Value inv = math::RsqrtOp::create(
+              b, l, addF(b, l, a[1], floatConst(b, l, et, eps)));
+          if (hasGamma)
+            inv = arith::MulFOp::create(b, l, inv, a[2]);
+          Value shift = arith::NegFOp::create(
+              b, l, arith::MulFOp::create(b, l, a[0], inv));
+          if (hasBeta)
+            shift = addF(b, l, shift, a[hasGamma ? 3 : 2]);
+          return {inv, shift};
+        });
+    int64_t rank = type.getRank();
+    AffineMap channel =
+        AffineMap::get(rank, 0, {rewriter.getAffineDimExpr(rank - 1)},
+                       rewriter.getContext());
+    Value x = adaptor.getInput();
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, loc, {type}, ValueRange{x, scaleShift[0], scaleShift[1]},
+                x,
+                [](OpBuilder &b, Location l,
+                   ValueRange a) -> SmallVector<Value> {
+                  return {addF(b, l, arith::MulFOp::create(b, l, a[0], a[1]),
+                               a[2])};
+                },
+                {rewriter.getMultiDimIdentityMap(rank), channel, channel}));
+    return success();
+  }
+};
+
+/// embedding: a gather of table rows; an index outside [0, input_dim)
+/// reads nothing and gives zeros.
+struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value ids = adaptor.getIndices(), table = adaptor.getTable();
+    Type et = type.getElementType();
+    int64_t rank = type.getRank();
+    Value rows = tensor::DimOp::create(rewriter, loc, table, 0);
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, {type}, ValueRange{ids}, ids,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Value id = arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
+              Value zeroIdx = arith::ConstantIndexOp::create(b, l, 0);
+              Value inRange = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, id,
+                                        zeroIdx),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, id,
+                                        rows));
+              Value safe = arith::SelectOp::create(b, l, inRange, id, zeroIdx);
+              Value v = tensor::ExtractOp::create(
+                  b, l, table,
+                  ValueRange{safe, linalg::IndexOp::create(b, l, rank - 1)});
+              return {arith::SelectOp::create(b, l, inRange, v,
+                                              floatConst(b, l, et, 0.0))};
+            },
+            {dropAxisMap(rewriter.getContext(), rank, rank - 1)}));
+    return success();
+  }
+};
 
 /// Each element hashes (seed, step, linear index) with a 32-bit integer
 /// mixer (multiply-xorshift rounds); the top 24 bits give u in [0, 1) and
@@ -451,6 +588,8 @@ void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
   patterns
       .add<DenseLowering, ActivationLowering, ActivationGradLowering,
            DropoutLowering, DropoutMaskLowering, MatmulLowering, AddLowering,
-           MultiplyLowering, ReshapeLowering, ReduceSumLowering>(
+           MultiplyLowering, SubtractLowering, MaximumLowering,
+           AverageLowering, ConcatenateLowering, BatchNormLowering,
+           EmbeddingLowering, ReshapeLowering, ReduceSumLowering>(
           patterns.getContext());
 }

@@ -30,6 +30,7 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
 
     RewritePatternSet patterns(&getContext());
     codegen::populateCoreLoweringPatterns(patterns);
+    codegen::populateConvLoweringPatterns(patterns);
     codegen::populateLossLoweringPatterns(patterns);
     codegen::populateOptimizerLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

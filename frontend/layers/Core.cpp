@@ -149,35 +149,59 @@ layers::Dropout::Dropout(double rate, DropoutOptions options)
 
 ReshapeLayer::ReshapeLayer(std::vector<int64_t> targetShape, std::string name)
     : Layer("Reshape", name), target_(std::move(targetShape)) {
-  for (int64_t d : target_)
-    if (d <= 0)
+  int unknown = 0;
+  for (int64_t d : target_) {
+    if (d <= 0 && d != -1)
       throw Error("Layer " + this->name() +
-                  ": target_shape dimensions must be positive, got " +
+                  ": target_shape dimensions must be positive (or one -1), "
+                  "got " +
                   formatShape(target_));
+    unknown += d == -1;
+  }
+  if (unknown > 1)
+    throw Error("Layer " + this->name() +
+                ": target_shape may hold at most one -1, got " +
+                formatShape(target_));
 }
 
 std::vector<std::vector<int64_t>>
 ReshapeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   checkSingleInput(*this, in);
-  if (product(target_, 0) < 0)
+  std::vector<int64_t> known;
+  for (int64_t d : target_)
+    if (d != -1)
+      known.push_back(d);
+  int64_t have = product(in[0], 1), want = product(known, 0);
+  if (want < 0)
     throw Error("Layer " + name() + ": target_shape " + formatShape(target_) +
                 " has more elements than can be addressed");
-  if (product(in[0], 1) != product(target_, 0))
+  std::vector<int64_t> resolved = target_;
+  bool inferred = known.size() != target_.size();
+  if (have < 0)
+    incompatible(0, "Reshape needs every non-batch dimension to be known",
+                 in[0]);
+  if (inferred ? have % want != 0 : have != want)
     incompatible(
         0,
-        "total size of the input (" + std::to_string(product(in[0], 1)) +
+        "total size of the input (" + std::to_string(have) +
             " per sample) does not match target_shape " + formatShape(target_) +
-            " (" + std::to_string(product(target_, 0)) + ")",
+            " (" + std::to_string(want) + ")",
         in[0]);
+  for (int64_t &d : resolved)
+    if (d == -1)
+      d = have / want;
   std::vector<int64_t> out{in[0][0]};
-  out.insert(out.end(), target_.begin(), target_.end());
+  out.insert(out.end(), resolved.begin(), resolved.end());
   return {out};
 }
 
 void ReshapeLayer::emit(MLIRGenState &state, const Node &node) const {
+  const std::vector<int64_t> &out = node.outputShapes[0];
   auto op = layer::ReshapeOp::create(
       state.builder, state.loc(*this), state.resultType(node),
-      state.value(node.inputs[0]), state.builder.getDenseI64ArrayAttr(target_));
+      state.value(node.inputs[0]),
+      state.builder.getDenseI64ArrayAttr(
+          std::vector<int64_t>(out.begin() + 1, out.end())));
   state.define(node, op->getResults());
 }
 
@@ -190,11 +214,35 @@ layers::Reshape::Reshape(std::vector<int64_t> targetShape,
 // Merging
 //===----------------------------------------------------------------------===//
 
+namespace {
+const char *mergeClassName(MergeLayer::Kind kind) {
+  switch (kind) {
+  case MergeLayer::Kind::Add:
+    return "Add";
+  case MergeLayer::Kind::Subtract:
+    return "Subtract";
+  case MergeLayer::Kind::Multiply:
+    return "Multiply";
+  case MergeLayer::Kind::Average:
+    return "Average";
+  case MergeLayer::Kind::Maximum:
+    return "Maximum";
+  }
+  return "Merge";
+}
+} // namespace
+
 MergeLayer::MergeLayer(Kind kind, std::string name)
-    : Layer(kind == Kind::Add ? "Add" : "Multiply", name), kind_(kind) {}
+    : Layer(mergeClassName(kind), name), kind_(kind) {}
+
+std::string MergeLayer::className() const { return mergeClassName(kind_); }
 
 std::vector<std::vector<int64_t>>
 MergeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
+  if (kind_ == Kind::Subtract && in.size() != 2)
+    throw Error("Layer " + name() +
+                " (Subtract) should be called on exactly 2 inputs, got " +
+                std::to_string(in.size()));
   if (in.size() < 2)
     throw Error("Layer " + name() +
                 " should be called on a list of at least 2 inputs, got " +
@@ -209,31 +257,167 @@ MergeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
 }
 
 void MergeLayer::emit(MLIRGenState &state, const Node &node) const {
-  mlir::Value acc = state.value(node.inputs[0]);
-  for (size_t i = 1; i < node.inputs.size(); ++i) {
-    mlir::Value next = state.value(node.inputs[i]);
-    acc = kind_ == Kind::Add ? mlir::Value(layer::AddOp::create(
-                                   state.builder, state.loc(*this),
-                                   state.resultType(node), acc, next))
-                             : mlir::Value(layer::MultiplyOp::create(
-                                   state.builder, state.loc(*this),
-                                   state.resultType(node), acc, next));
+  auto &b = state.builder;
+  mlir::Location loc = state.loc(*this);
+  mlir::RankedTensorType type = state.resultType(node);
+  std::vector<mlir::Value> values;
+  for (const SymbolicTensor &in : node.inputs)
+    values.push_back(state.value(in));
+  if (kind_ == Kind::Average) {
+    state.define(node, layer::AverageOp::create(b, loc, type, values)
+                           ->getResults());
+    return;
+  }
+  mlir::Value acc = values[0];
+  for (size_t i = 1; i < values.size(); ++i) {
+    mlir::Value next = values[i];
+    switch (kind_) {
+    case Kind::Add:
+      acc = layer::AddOp::create(b, loc, type, acc, next);
+      break;
+    case Kind::Subtract:
+      acc = layer::SubtractOp::create(b, loc, type, acc, next);
+      break;
+    case Kind::Multiply:
+      acc = layer::MultiplyOp::create(b, loc, type, acc, next);
+      break;
+    case Kind::Maximum:
+      acc = layer::MaximumOp::create(b, loc, type, acc, next);
+      break;
+    case Kind::Average:
+      break;
+    }
   }
   state.define(node, acc);
 }
 
+namespace {
+SymbolicTensor merge(MergeLayer::Kind kind,
+                     const std::vector<SymbolicTensor> &inputs,
+                     const std::string &name) {
+  return std::make_shared<MergeLayer>(kind, name)->call(inputs).front();
+}
+} // namespace
+
 SymbolicTensor layers::add(const std::vector<SymbolicTensor> &inputs,
                            const std::string &name) {
-  return std::make_shared<MergeLayer>(MergeLayer::Kind::Add, name)
-      ->call(inputs)
-      .front();
+  return merge(MergeLayer::Kind::Add, inputs, name);
 }
-
+SymbolicTensor layers::subtract(const std::vector<SymbolicTensor> &inputs,
+                                const std::string &name) {
+  return merge(MergeLayer::Kind::Subtract, inputs, name);
+}
 SymbolicTensor layers::multiply(const std::vector<SymbolicTensor> &inputs,
                                 const std::string &name) {
-  return std::make_shared<MergeLayer>(MergeLayer::Kind::Multiply, name)
-      ->call(inputs)
-      .front();
+  return merge(MergeLayer::Kind::Multiply, inputs, name);
+}
+SymbolicTensor layers::average(const std::vector<SymbolicTensor> &inputs,
+                               const std::string &name) {
+  return merge(MergeLayer::Kind::Average, inputs, name);
+}
+SymbolicTensor layers::maximum(const std::vector<SymbolicTensor> &inputs,
+                               const std::string &name) {
+  return merge(MergeLayer::Kind::Maximum, inputs, name);
+}
+
+ConcatenateLayer::ConcatenateLayer(int64_t axis, std::string name)
+    : Layer("Concatenate", name), axis_(axis) {}
+
+std::vector<std::vector<int64_t>> ConcatenateLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &in) {
+  if (in.empty())
+    throw Error("Layer " + name() +
+                " should be called on a list of at least 1 input");
+  int64_t rank = static_cast<int64_t>(in[0].size());
+  int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+  if (axis < 1 || axis >= rank)
+    throw Error("Layer " + name() + ": axis " + std::to_string(axis_) +
+                " is out of range for inputs of shape " + formatShape(in[0]) +
+                " (the batch axis cannot be concatenated)");
+  std::vector<int64_t> out = in[0];
+  for (size_t i = 1; i < in.size(); ++i) {
+    bool ok = static_cast<int64_t>(in[i].size()) == rank;
+    for (int64_t d = 0; ok && d < rank; ++d)
+      ok = d == axis || in[i][d] == in[0][d];
+    if (!ok)
+      throw Error("Layer " + name() +
+                  ": a Concatenate layer requires inputs with matching "
+                  "shapes except for the concatenation axis " +
+                  std::to_string(axis_) + ". Received: input_shape=[" +
+                  formatShape(in[0]) + ", " + formatShape(in[i]) + "]");
+    out[axis] = out[axis] < 0 || in[i][axis] < 0 ? -1 : out[axis] + in[i][axis];
+  }
+  return {out};
+}
+
+void ConcatenateLayer::emit(MLIRGenState &state, const Node &node) const {
+  std::vector<mlir::Value> values;
+  for (const SymbolicTensor &in : node.inputs)
+    values.push_back(state.value(in));
+  auto op = layer::ConcatenateOp::create(
+      state.builder, state.loc(*this), state.resultType(node), values,
+      state.builder.getI64IntegerAttr(axis_));
+  state.define(node, op->getResults());
+}
+
+SymbolicTensor layers::concatenate(const std::vector<SymbolicTensor> &inputs,
+                                   int64_t axis, const std::string &name) {
+  return std::make_shared<ConcatenateLayer>(axis, name)->call(inputs).front();
+}
+
+EmbeddingLayer::EmbeddingLayer(int64_t inputDim, int64_t outputDim,
+                               std::string name)
+    : Layer("Embedding", name), inputDim_(inputDim), outputDim_(outputDim) {
+  if (inputDim <= 0 || outputDim <= 0)
+    throw Error("Layer " + this->name() +
+                ": input_dim and output_dim must be positive, got " +
+                std::to_string(inputDim) + " and " + std::to_string(outputDim));
+}
+
+DType EmbeddingLayer::outputDType(
+    const std::vector<SymbolicTensor> &inputs) const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].dtype() != DType::Int32 && inputs[i].dtype() != DType::Int64)
+      throw Error("Input " + std::to_string(i) + " of layer \"" + name() +
+                  "\" has dtype " + dtypeName(inputs[i].dtype()) +
+                  "; Embedding expects integer indices (int32)");
+  return DType::Float32;
+}
+
+std::vector<std::vector<int64_t>> EmbeddingLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  std::vector<int64_t> out = in[0];
+  out.push_back(outputDim_);
+  return {out};
+}
+
+void EmbeddingLayer::build(const std::vector<std::vector<int64_t>> &) {
+  // Keras initializes embeddings uniformly in [-0.05, 0.05].
+  addWeight("embeddings", {inputDim_, outputDim_}, "uniform_0.05");
+}
+
+void EmbeddingLayer::emit(MLIRGenState &state, const Node &node) const {
+  auto op = layer::EmbeddingOp::create(state.builder, state.loc(*this),
+                                       state.resultType(node),
+                                       state.value(node.inputs[0]),
+                                       state.weights(*this)[0]);
+  state.define(node, op->getResults());
+}
+
+layers::Embedding::Embedding(int64_t input_dim, int64_t output_dim,
+                             EmbeddingOptions options)
+    : LayerHandle(std::make_shared<EmbeddingLayer>(input_dim, output_dim,
+                                                   options.name)) {}
+
+Json ConcatenateLayer::getConfig() const {
+  return Json::object({{"name", name()}, {"axis", axis_}});
+}
+
+Json EmbeddingLayer::getConfig() const {
+  return Json::object({{"name", name()},
+                       {"input_dim", inputDim_},
+                       {"output_dim", outputDim_}});
 }
 
 FlattenLayer::FlattenLayer(std::string name) : Layer("Flatten", name) {}
@@ -326,12 +510,34 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
     return std::make_shared<ReshapeLayer>(std::move(target),
                                           name(c, "Reshape"));
   };
-  out["Add"] = [name](const Json &c) -> std::shared_ptr<Layer> {
-    return std::make_shared<MergeLayer>(MergeLayer::Kind::Add, name(c, "Add"));
+  for (MergeLayer::Kind kind :
+       {MergeLayer::Kind::Add, MergeLayer::Kind::Subtract,
+        MergeLayer::Kind::Multiply, MergeLayer::Kind::Average,
+        MergeLayer::Kind::Maximum}) {
+    const char *cls = mergeClassName(kind);
+    out[cls] = [name, kind, cls](const Json &c) -> std::shared_ptr<Layer> {
+      return std::make_shared<MergeLayer>(kind, name(c, cls));
+    };
+  }
+  out["Concatenate"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    const Json &axis = configField(c, "Concatenate", "axis", K::Number);
+    if (!axis.isInteger())
+      throw Error("config of Concatenate layer: field 'axis' must be an "
+                  "integer");
+    return std::make_shared<ConcatenateLayer>(axis.asInt(),
+                                              name(c, "Concatenate"));
   };
-  out["Multiply"] = [name](const Json &c) -> std::shared_ptr<Layer> {
-    return std::make_shared<MergeLayer>(MergeLayer::Kind::Multiply,
-                                        name(c, "Multiply"));
+  out["Embedding"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    auto dim = [&](const char *key) {
+      const Json &v = configField(c, "Embedding", key, K::Number);
+      if (!v.isInteger())
+        throw Error(std::string("config of Embedding layer: field '") + key +
+                    "' must be an integer");
+      return v.asInt();
+    };
+    return std::make_shared<EmbeddingLayer>(dim("input_dim"),
+                                            dim("output_dim"),
+                                            name(c, "Embedding"));
   };
   out["Flatten"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     return std::make_shared<FlattenLayer>(name(c, "Flatten"));

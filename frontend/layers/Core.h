@@ -83,14 +83,13 @@ private:
   std::vector<int64_t> target_;
 };
 
-/// Keras's Add and Multiply: element-wise merges of same-shaped inputs.
+/// Keras's Add, Subtract, Multiply, Average and Maximum: element-wise
+/// merges of same-shaped inputs.
 class MergeLayer : public Layer {
 public:
-  enum class Kind { Add, Multiply };
+  enum class Kind { Add, Subtract, Multiply, Average, Maximum };
   MergeLayer(Kind kind, std::string name);
-  std::string className() const override {
-    return kind_ == Kind::Add ? "Add" : "Multiply";
-  }
+  std::string className() const override;
   void emit(MLIRGenState &state, const Node &node) const override;
   Json getConfig() const override;
 
@@ -100,6 +99,41 @@ protected:
 
 private:
   Kind kind_;
+};
+
+/// Keras's Concatenate: joins inputs along `axis` (default -1).
+class ConcatenateLayer : public Layer {
+public:
+  ConcatenateLayer(int64_t axis, std::string name);
+  std::string className() const override { return "Concatenate"; }
+  void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
+
+protected:
+  std::vector<std::vector<int64_t>>
+  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+
+private:
+  int64_t axis_;
+};
+
+/// Keras's Embedding: integer indices to rows of an (input_dim,
+/// output_dim) table. An index outside [0, input_dim) gives zeros.
+class EmbeddingLayer : public Layer {
+public:
+  EmbeddingLayer(int64_t inputDim, int64_t outputDim, std::string name);
+  std::string className() const override { return "Embedding"; }
+  void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
+
+protected:
+  DType outputDType(const std::vector<SymbolicTensor> &inputs) const override;
+  std::vector<std::vector<int64_t>>
+  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+  void build(const std::vector<std::vector<int64_t>> &in) override;
+
+private:
+  int64_t inputDim_, outputDim_;
 };
 
 /// Keras's Flatten: every sample to one axis.
@@ -156,9 +190,30 @@ public:
 /// keras.layers.add([a, b, ...]): element-wise sum of same-shaped tensors.
 SymbolicTensor add(const std::vector<SymbolicTensor> &inputs,
                    const std::string &name = "");
+/// keras.layers.subtract([a, b]): a - b.
+SymbolicTensor subtract(const std::vector<SymbolicTensor> &inputs,
+                        const std::string &name = "");
 /// keras.layers.multiply([a, b, ...]): element-wise product.
 SymbolicTensor multiply(const std::vector<SymbolicTensor> &inputs,
                         const std::string &name = "");
+/// keras.layers.average([a, b, ...]): element-wise mean.
+SymbolicTensor average(const std::vector<SymbolicTensor> &inputs,
+                       const std::string &name = "");
+/// keras.layers.maximum([a, b, ...]): element-wise maximum.
+SymbolicTensor maximum(const std::vector<SymbolicTensor> &inputs,
+                       const std::string &name = "");
+/// keras.layers.concatenate([a, b, ...], axis=-1).
+SymbolicTensor concatenate(const std::vector<SymbolicTensor> &inputs,
+                           int64_t axis = -1, const std::string &name = "");
+
+struct EmbeddingOptions {
+  std::string name;
+};
+class Embedding : public LayerHandle<EmbeddingLayer> {
+public:
+  Embedding(int64_t input_dim, int64_t output_dim,
+            EmbeddingOptions options = {});
+};
 
 struct FlattenOptions {
   std::string name;

@@ -16,7 +16,9 @@
 
 #include "frontend/Layer.h"
 #include "frontend/Model.h"
+#include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
+#include "frontend/layers/Normalization.h"
 #include "runtime/Data.h"
 #include "runtime/Error.h"
 #include "runtime/Tensor.h"

@@ -1,0 +1,582 @@
+//===- Conv.cpp - Lowering of convolution, pooling and upsampling ---------===//
+//
+// Channels-last windows over 1 to 3 spatial axes, each one linalg.generic
+// whose loops are ordered for the loop vectorizer (the loop over the
+// unit-stride channel axis innermost):
+//
+//   conv            pad (same) -> expand groups -> generic
+//                   [n, o..., g, k..., c, f] -> collapse -> bias/activation
+//   conv_transpose  the input scattered with `stride` into a zero tensor
+//                   (insert_slice with strides) -> generic with the kernel
+//                   flipped and transposed -> bias/activation; a gather, so
+//                   no atomics and one write per output element
+//   pool            pad (same; -inf for max) -> generic [n, o..., w..., c]
+//                   with a window-shaped operand; averages divide by a
+//                   constant table of the unpadded counts per position
+//   global_pool     generic [n, l..., c] reducing l
+//   upsample        nearest: an input map with floordiv; bilinear: gathers
+//                   with constant index/weight tables (half-pixel centres)
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::codegen;
+using namespace layerc::layer;
+
+namespace {
+
+using Iterator = utils::IteratorType;
+
+OpFoldResult dimOf(OpBuilder &b, Location loc, Value v, int64_t i) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.isDynamicDim(i))
+    return tensor::DimOp::create(b, loc, v, i).getResult();
+  return b.getIndexAttr(type.getDimSize(i));
+}
+
+/// Pads the spatial axes of a channels-last `x` with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> before,
+                 ArrayRef<int64_t> after, double value) {
+  if (llvm::all_of(before, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(after, [](int64_t v) { return v == 0; }))
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> low{b.getIndexAttr(0)}, high{b.getIndexAttr(0)};
+  SmallVector<int64_t> shape{type.getDimSize(0)};
+  for (size_t i = 0; i < before.size(); ++i) {
+    low.push_back(b.getIndexAttr(before[i]));
+    high.push_back(b.getIndexAttr(after[i]));
+    shape.push_back(type.getDimSize(i + 1) + before[i] + after[i]);
+  }
+  low.push_back(b.getIndexAttr(0));
+  high.push_back(b.getIndexAttr(0));
+  shape.push_back(type.getShape().back());
+  auto padded = RankedTensorType::get(shape, type.getElementType());
+  Value pad = floatConst(b, loc, type.getElementType(), value);
+  return tensor::PadOp::create(b, loc, padded, x, low, high, pad);
+}
+
+/// Splits the last axis of `v` into (groups, size / groups).
+Value splitLast(OpBuilder &b, Location loc, Value v, int64_t groups) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  int64_t last = shape.back();
+  shape.back() = groups;
+  shape.push_back(last / groups);
+  SmallVector<ReassociationIndices> groupsOfDims;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    groupsOfDims.push_back({i});
+  groupsOfDims.push_back({rank - 1, rank});
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    sizes.push_back(dimOf(b, loc, v, i));
+  sizes.push_back(b.getIndexAttr(groups));
+  sizes.push_back(b.getIndexAttr(last / groups));
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      groupsOfDims, sizes);
+}
+
+/// Merges the last two axes of `v`.
+Value mergeLastTwo(OpBuilder &b, Location loc, Value v) {
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    groups.push_back({i});
+  groups.push_back({rank - 2, rank - 1});
+  return tensor::CollapseShapeOp::create(b, loc, v, groups);
+}
+
+/// A zero tensor of `shape` whose dynamic batch comes from `like`.
+Value zerosLike(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et,
+                Value like) {
+  return filledLike(b, loc, RankedTensorType::get(shape, et), like, 0.0);
+}
+
+struct ConvLowering : OpConversionPattern<ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
+    if (!outType || !inType || !kType || !kType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = inType.getRank() - 2;
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
+    bool same = op.getPadding() == "same";
+
+    Value x = adaptor.getInput();
+    if (same) {
+      SmallVector<int64_t> before, after;
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t size = inType.getDimSize(i + 1);
+        int64_t window = (kType.getDimSize(i) - 1) * dil[i] + 1;
+        int64_t total = std::max<int64_t>(
+            (outType.getDimSize(i + 1) - 1) * strides[i] + window - size, 0);
+        before.push_back(samePaddingBefore(size, window, strides[i]));
+        after.push_back(total - before.back());
+      }
+      x = padSpatial(rewriter, loc, x, before, after, 0.0);
+    }
+    Value xg = splitLast(rewriter, loc, x, groups);
+    Value kg = splitLast(rewriter, loc, adaptor.getKernel(), groups);
+
+    // Loops: d0 = batch, 1..n = output positions, n+1 = group, n+2..2n+1 =
+    // kernel offsets, 2n+2 = input channel, 2n+3 = filter within the group.
+    int64_t numLoops = 2 * n + 4;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr g = d(n + 1), c = d(2 * n + 2), f = d(2 * n + 3);
+    SmallVector<AffineExpr> inExprs{d(0)}, kExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      inExprs.push_back(d(1 + i) * strides[i] + d(n + 2 + i) * dil[i]);
+      kExprs.push_back(d(n + 2 + i));
+      outExprs.push_back(d(1 + i));
+    }
+    inExprs.append({g, c});
+    kExprs.append({c, g, f});
+    outExprs.append({g, f});
+    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+    for (int64_t i = 0; i < n; ++i)
+      iterators[n + 2 + i] = Iterator::reduction;
+    iterators[2 * n + 2] = Iterator::reduction;
+
+    SmallVector<int64_t> accShape(outType.getShape().drop_back());
+    accShape.append({groups, outType.getShape().back() / groups});
+    Type et = outType.getElementType();
+    Value acc = zerosLike(rewriter, loc, accShape, et, adaptor.getInput());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{acc.getType()}, ValueRange{xg, kg},
+        ValueRange{acc},
+        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, inExprs, ctx),
+                               AffineMap::get(numLoops, 0, kExprs, ctx),
+                               AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
+        });
+    Value y = mergeLastTwo(rewriter, loc, generic.getResult(0));
+    rewriter.replaceOp(op, biasAndActivation(
+                               rewriter, loc, y, adaptor.getBias(),
+                               *parseActivation(op.getActivation())));
+    return success();
+  }
+};
+
+struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
+    if (!outType || !inType || !kType || !kType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = inType.getRank() - 2;
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
+    bool same = op.getPadding() == "same";
+    Type et = outType.getElementType();
+    int64_t channels = inType.getShape().back();
+    int64_t filters = outType.getShape().back();
+
+    // out[y] = sum_k in[x] w[k] over y = x * s + k * d - before. Written as
+    // a gather over D, the input scattered to positions offset + x * s of a
+    // zero tensor of length out + window - 1, read with the kernel flipped:
+    // out[y] = sum_k D[y + k * d] w[K - 1 - k].
+    SmallVector<int64_t> paddedShape{inType.getDimSize(0)};
+    SmallVector<OpFoldResult> offsets{rewriter.getIndexAttr(0)},
+        sizes{dimOf(rewriter, loc, adaptor.getInput(), 0)},
+        steps{rewriter.getIndexAttr(1)}, sliceSizes = sizes;
+    SmallVector<OpFoldResult> zeroOffsets(n + 2, rewriter.getIndexAttr(0)),
+        unitSteps(n + 2, rewriter.getIndexAttr(1));
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t size = inType.getDimSize(i + 1), out = outType.getDimSize(i + 1);
+      int64_t window = (kType.getDimSize(i) - 1) * dil[i] + 1;
+      int64_t before =
+          same ? std::max<int64_t>((size - 1) * strides[i] + window - out, 0) /
+                     2
+               : 0;
+      int64_t offset = window - 1 - before;
+      int64_t padded = out + window - 1;
+      // Input positions past the padded length feed no output.
+      int64_t count = std::min(size, (padded - 1 - offset) / strides[i] + 1);
+      paddedShape.push_back(padded);
+      offsets.push_back(rewriter.getIndexAttr(offset));
+      sizes.push_back(rewriter.getIndexAttr(count));
+      steps.push_back(rewriter.getIndexAttr(strides[i]));
+    }
+    paddedShape.push_back(channels);
+    offsets.push_back(rewriter.getIndexAttr(0));
+    sizes.push_back(rewriter.getIndexAttr(channels));
+    steps.push_back(rewriter.getIndexAttr(1));
+    Value src = tensor::ExtractSliceOp::create(
+        rewriter, loc, adaptor.getInput(), zeroOffsets, sizes, unitSteps);
+    Value scattered =
+        zerosLike(rewriter, loc, paddedShape, et, adaptor.getInput());
+    scattered = tensor::InsertSliceOp::create(rewriter, loc, src, scattered,
+                                              offsets, sizes, steps);
+
+    // The kernel (k..., filters, in) flipped and transposed to
+    // (k..., in, filters), so the filter loop is unit-stride.
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<int64_t> wShape(kType.getShape().take_front(n));
+    wShape.append({channels, filters});
+    auto wType = RankedTensorType::get(wShape, et);
+    SmallVector<AffineExpr> flipExprs;
+    for (int64_t i = 0; i < n; ++i)
+      flipExprs.push_back(kType.getDimSize(i) - 1 - d(i));
+    flipExprs.append({d(n + 1), d(n)});
+    Value w = elementwise(
+        rewriter, loc, {wType}, ValueRange{adaptor.getKernel()},
+        adaptor.getKernel(),
+        [](OpBuilder &, Location, ValueRange a) -> SmallVector<Value> {
+          return {a[0]};
+        },
+        {AffineMap::get(n + 2, 0, flipExprs, ctx)})[0];
+
+    // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
+    // offsets, 2n+1 = input channel, 2n+2 = filter.
+    int64_t numLoops = 2 * n + 3;
+    SmallVector<AffineExpr> dExprs{d(0)}, wExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      dExprs.push_back(d(1 + i) + d(n + 1 + i) * dil[i]);
+      wExprs.push_back(d(n + 1 + i));
+      outExprs.push_back(d(1 + i));
+    }
+    dExprs.push_back(d(2 * n + 1));
+    wExprs.append({d(2 * n + 1), d(2 * n + 2)});
+    outExprs.push_back(d(2 * n + 2));
+    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+    for (int64_t i = 0; i <= n; ++i)
+      iterators[n + 1 + i] = Iterator::reduction;
+    Value acc =
+        zerosLike(rewriter, loc, outType.getShape(), et, adaptor.getInput());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{acc.getType()}, ValueRange{scattered, w},
+        ValueRange{acc},
+        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, dExprs, ctx),
+                               AffineMap::get(numLoops, 0, wExprs, ctx),
+                               AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
+        });
+    rewriter.replaceOp(op, biasAndActivation(
+                               rewriter, loc, generic.getResult(0),
+                               adaptor.getBias(),
+                               *parseActivation(op.getActivation())));
+    return success();
+  }
+};
+
+/// For `same` average pooling: how many unpadded positions each output
+/// position's window covers, as a constant of the spatial output shape.
+DenseElementsAttr windowCounts(RankedTensorType type, ArrayRef<int64_t> inSizes,
+                               ArrayRef<int64_t> pool,
+                               ArrayRef<int64_t> strides) {
+  int64_t n = inSizes.size();
+  SmallVector<SmallVector<double>> perAxis(n);
+  SmallVector<int64_t> outSizes;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t out = type.getDimSize(i);
+    int64_t before = samePaddingBefore(inSizes[i], pool[i], strides[i]);
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t lo = o * strides[i] - before;
+      int64_t hi = std::min(lo + pool[i], inSizes[i]);
+      perAxis[i].push_back(static_cast<double>(hi - std::max<int64_t>(lo, 0)));
+    }
+    outSizes.push_back(out);
+  }
+  int64_t total = type.getNumElements();
+  SmallVector<double> values(total, 1.0);
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t rest = flat;
+    for (int64_t i = n - 1; i >= 0; --i) {
+      values[flat] *= perAxis[i][rest % outSizes[i]];
+      rest /= outSizes[i];
+    }
+  }
+  if (type.getElementType().isF32()) {
+    SmallVector<float> f(values.begin(), values.end());
+    return DenseElementsAttr::get(type, ArrayRef(f));
+  }
+  return DenseElementsAttr::get(type, ArrayRef(values));
+}
+
+struct PoolLowering : OpConversionPattern<PoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = inType.getRank() - 2;
+    ArrayRef<int64_t> pool = op.getPoolSize(), strides = op.getStrides();
+    bool same = op.getPadding() == "same", isMax = op.getKind() == "max";
+    Type et = outType.getElementType();
+    double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+
+    Value x = adaptor.getInput();
+    SmallVector<int64_t> inSizes(inType.getShape().slice(1, n));
+    if (same) {
+      SmallVector<int64_t> before, after;
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t total = std::max<int64_t>(
+            (outType.getDimSize(i + 1) - 1) * strides[i] + pool[i] - inSizes[i],
+            0);
+        before.push_back(samePaddingBefore(inSizes[i], pool[i], strides[i]));
+        after.push_back(total - before.back());
+      }
+      x = padSpatial(rewriter, loc, x, before, after, init);
+    }
+
+    // Loops: d0 = batch, 1..n = output positions, n+1..2n = window
+    // offsets, 2n+1 = channel.
+    int64_t numLoops = 2 * n + 2;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
+      winExprs.push_back(d(n + 1 + i));
+      outExprs.push_back(d(1 + i));
+    }
+    inExprs.push_back(d(2 * n + 1));
+    outExprs.push_back(d(2 * n + 1));
+    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+    for (int64_t i = 0; i < n; ++i)
+      iterators[n + 1 + i] = Iterator::reduction;
+    Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
+    Value acc = filledLike(rewriter, loc, outType, adaptor.getInput(), init);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{x, window},
+        ValueRange{acc},
+        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, inExprs, ctx),
+                               AffineMap::get(numLoops, 0, winExprs, ctx),
+                               AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
+          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[2], a[0]))
+                          : Value(arith::AddFOp::create(b, l, a[2], a[0]));
+          linalg::YieldOp::create(b, l, ValueRange{r});
+        });
+    Value y = generic.getResult(0);
+    if (!isMax) {
+      auto countType =
+          RankedTensorType::get(outType.getShape().slice(1, n), et);
+      Value counts;
+      if (same) {
+        counts = arith::ConstantOp::create(
+            rewriter, loc, windowCounts(countType, inSizes, pool, strides));
+      } else {
+        double area = 1;
+        for (int64_t p : pool)
+          area *= static_cast<double>(p);
+        counts = arith::ConstantOp::create(
+            rewriter, loc,
+            DenseElementsAttr::get(countType,
+                                   Attribute(rewriter.getFloatAttr(et, area))));
+      }
+      SmallVector<AffineExpr> countExprs;
+      for (int64_t i = 0; i < n; ++i)
+        countExprs.push_back(d(1 + i));
+      int64_t rank = n + 2;
+      y = elementwise(
+          rewriter, loc, {outType}, ValueRange{y, counts}, y,
+          [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::DivFOp::create(b, l, a[0], a[1])};
+          },
+          {rewriter.getMultiDimIdentityMap(rank),
+           AffineMap::get(rank, 0, countExprs, ctx)})[0];
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct GlobalPoolLowering : OpConversionPattern<GlobalPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GlobalPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = inType.getRank();
+    bool isMax = op.getKind() == "max";
+    Type et = outType.getElementType();
+    Value x = adaptor.getInput();
+    double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+
+    // Loops: d0 = batch, 1..rank-2 = spatial, rank-1 = channel.
+    SmallVector<Iterator> iterators(rank, Iterator::reduction);
+    iterators.front() = iterators.back() = Iterator::parallel;
+    Value acc = filledLike(rewriter, loc, outType, x, init);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{x}, ValueRange{acc},
+        SmallVector<AffineMap>{
+            rewriter.getMultiDimIdentityMap(rank),
+            AffineMap::get(rank, 0,
+                           {getAffineDimExpr(0, ctx),
+                            getAffineDimExpr(rank - 1, ctx)},
+                           ctx)},
+        iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
+          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[1], a[0]))
+                          : Value(arith::AddFOp::create(b, l, a[1], a[0]));
+          linalg::YieldOp::create(b, l, ValueRange{r});
+        });
+    Value y = generic.getResult(0);
+    if (!isMax) {
+      // The spatial element count (dims may be dynamic: sequences).
+      Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t i = 1; i < rank - 1; ++i)
+        count = arith::MulIOp::create(rewriter, loc, count,
+                                      tensor::DimOp::create(rewriter, loc, x, i));
+      Value countF = arith::SIToFPOp::create(
+          rewriter, loc, et,
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     count));
+      y = elementwise(
+          rewriter, loc, {outType}, ValueRange{y}, y,
+          [countF](OpBuilder &b, Location l,
+                   ValueRange a) -> SmallVector<Value> {
+            return {arith::DivFOp::create(b, l, a[0], countF)};
+          })[0];
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// A rank-1 constant tensor of `values` with element type `et`.
+Value constantVector(OpBuilder &b, Location loc, Type et,
+                     ArrayRef<double> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, et);
+  if (et.isF32()) {
+    SmallVector<float> f(values.begin(), values.end());
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, ArrayRef(f)));
+  }
+  if (et.isInteger(64)) {
+    SmallVector<int64_t> i(values.begin(), values.end());
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, ArrayRef(i)));
+  }
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
+}
+
+struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UpsampleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = inType.getRank(), n = rank - 2;
+    ArrayRef<int64_t> size = op.getSize();
+    Value x = adaptor.getInput();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+
+    if (op.getInterpolation() == "nearest") {
+      SmallVector<AffineExpr> exprs{d(0)};
+      for (int64_t i = 0; i < n; ++i)
+        exprs.push_back(d(1 + i).floorDiv(size[i]));
+      exprs.push_back(d(rank - 1));
+      rewriter.replaceOp(
+          op, elementwise(
+                  rewriter, loc, {outType}, ValueRange{x}, x,
+                  [](OpBuilder &, Location, ValueRange a) -> SmallVector<Value> {
+                    return {a[0]};
+                  },
+                  {AffineMap::get(rank, 0, exprs, ctx)}));
+      return success();
+    }
+
+    // Bilinear with half-pixel centres: source = (o + 0.5) / scale - 0.5,
+    // clamped to the edges; tables hold (low, high, fraction) per axis.
+    Type et = outType.getElementType(), i64 = rewriter.getI64Type();
+    SmallVector<Value> tables;
+    SmallVector<AffineMap> maps{};
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t in = inType.getDimSize(i + 1), out = outType.getDimSize(i + 1);
+      SmallVector<double> lo, hi, frac;
+      for (int64_t o = 0; o < out; ++o) {
+        double src = (o + 0.5) / static_cast<double>(size[i]) - 0.5;
+        double fl = std::floor(src);
+        lo.push_back(std::clamp<double>(fl, 0, in - 1));
+        hi.push_back(std::clamp<double>(fl + 1, 0, in - 1));
+        frac.push_back(src - fl);
+      }
+      tables.push_back(constantVector(rewriter, loc, i64, lo));
+      tables.push_back(constantVector(rewriter, loc, i64, hi));
+      tables.push_back(constantVector(rewriter, loc, et, frac));
+      for (int k = 0; k < 3; ++k)
+        maps.push_back(AffineMap::get(rank, 0, {d(1 + i)}, ctx));
+    }
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, {outType}, tables, x,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              auto idx = [&](Value v) -> Value {
+                return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+              };
+              Value nIdx = linalg::IndexOp::create(b, l, 0);
+              Value cIdx = linalg::IndexOp::create(b, l, rank - 1);
+              auto at = [&](Value h, Value w) -> Value {
+                return tensor::ExtractOp::create(
+                    b, l, x, ValueRange{nIdx, idx(h), idx(w), cIdx});
+              };
+              auto lerp = [&](Value p, Value q, Value t) -> Value {
+                // p + (q - p) t, as tf.image.resize computes it.
+                return arith::AddFOp::create(
+                    b, l, p,
+                    arith::MulFOp::create(
+                        b, l, arith::SubFOp::create(b, l, q, p), t));
+              };
+              Value top = lerp(at(a[0], a[3]), at(a[0], a[4]), a[5]);
+              Value bottom = lerp(at(a[1], a[3]), at(a[1], a[4]), a[5]);
+              return {lerp(top, bottom, a[2])};
+            },
+            maps));
+    return success();
+  }
+};
+
+} // namespace
+
+void codegen::populateConvLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvLowering, ConvTransposeLowering, PoolLowering,
+               GlobalPoolLowering, UpsampleLowering>(patterns.getContext());
+}

@@ -1,0 +1,110 @@
+//===- TorchParityTest.cpp - Every layer against PyTorch ------------------===//
+//
+// Runs each case of test/reference/torch_layers.safetensors (written by
+// test/reference/generate_torch.py with PyTorch): the layer is rebuilt from
+// its Keras config through the same factories loadModel() uses, called on
+// Input()s of the case's shapes, given the case's weights with
+// setWeights() (Keras's order and layouts), compiled, and its predict()
+// output compared with PyTorch's within the case's tolerances. The test
+// needs no PyTorch at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "layerc/layerc.h"
+#include "runtime/SafeTensors.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <memory>
+
+using namespace layerc;
+
+namespace {
+
+struct Case {
+  std::string name, cls;
+  Json config;
+  double rtol = 1e-5, atol = 1e-5;
+};
+
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+
+const SafeTensorsFile &referenceFile() {
+  static const SafeTensorsFile file = loadSafeTensors(LAYERC_REFERENCE_FILE);
+  return file;
+}
+
+std::vector<Case> loadCases() {
+  std::vector<Case> cases;
+  const SafeTensorsFile &file = referenceFile();
+  auto it = file.metadata.find("cases");
+  if (it == file.metadata.end())
+    throw Error("reference file has no 'cases' metadata");
+  Json list = Json::parse(it->second, "cases", 64);
+  for (const Json &c : list.items()) {
+    Case k;
+    k.name = c.get("name")->asString();
+    k.cls = c.get("class")->asString();
+    k.config = *c.get("config");
+    k.rtol = c.get("rtol")->asDouble();
+    k.atol = c.get("atol")->asDouble();
+    cases.push_back(std::move(k));
+  }
+  return cases;
+}
+
+/// The tensors `prefix.0`, `prefix.1`, ... of a case.
+std::vector<Tensor> numbered(const std::string &prefix) {
+  std::vector<Tensor> out;
+  for (int i = 0;; ++i) {
+    const Tensor *t = referenceFile().find(prefix + "." + std::to_string(i));
+    if (!t)
+      return out;
+    out.push_back(*t);
+  }
+}
+
+class TorchParityTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TorchParityTest, MatchesPyTorch) {
+  const Case &c = GetParam();
+  std::vector<Tensor> xs = numbered(c.name + "/input");
+  std::vector<Tensor> ws = numbered(c.name + "/weight");
+  const Tensor *expected = referenceFile().find(c.name + "/expected");
+  ASSERT_FALSE(xs.empty()) << c.name;
+  ASSERT_NE(expected, nullptr) << c.name;
+
+  auto factory = builtinLayerFactories().find(c.cls);
+  ASSERT_NE(factory, builtinLayerFactories().end())
+      << "no factory for " << c.cls;
+  std::shared_ptr<Layer> layer = factory->second(c.config);
+  std::vector<SymbolicTensor> inputs;
+  for (const Tensor &x : xs) {
+    std::vector<int64_t> shape(x.shape().begin() + 1, x.shape().end());
+    inputs.push_back(Input(shape, {.dtype = x.dtype()}));
+  }
+  std::vector<SymbolicTensor> outputs = layer->call(inputs);
+  Model model(inputs, outputs, c.name);
+  layer->setWeights(ws);
+  Tensor y = model.predict(xs).front();
+
+  ASSERT_EQ(y.shape(), expected->shape()) << c.name;
+  const float *got = y.data<float>();
+  const float *want = expected->data<float>();
+  int reported = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    double tol = c.atol + c.rtol * std::fabs(want[i]);
+    if (!(std::fabs(got[i] - want[i]) <= tol) && reported++ < 5)
+      ADD_FAILURE() << c.name << " (" << c.cls << "): element " << i
+                    << " is " << got[i] << ", PyTorch gives " << want[i];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layers, TorchParityTest,
+                         ::testing::ValuesIn(loadCases()),
+                         [](const ::testing::TestParamInfo<Case> &info) {
+                           return info.param.name;
+                         });
+
+} // namespace
