@@ -649,11 +649,10 @@ LAYER_SHAPE_RULE(ConcatenateOp) {
   if (!types)
     return SmallVector<Type>{};
   int64_t rank = (*types)[0].getRank();
-  int64_t axis = static_cast<int64_t>(op.getAxis());
-  if (axis < 0)
-    axis += rank;
+  int64_t given = static_cast<int64_t>(op.getAxis());
+  int64_t axis = given < 0 ? given + rank : given;
   if (axis < 1 || axis >= rank)
-    return op.emitOpError() << "axis " << op.getAxis()
+    return op.emitOpError() << "axis " << given
                             << " is out of range for inputs of shape "
                             << formatShape((*types)[0])
                             << " (the batch axis cannot be concatenated)";
@@ -670,7 +669,7 @@ LAYER_SHAPE_RULE(ConcatenateOp) {
       return op.emitOpError()
              << "a concatenate layer requires inputs with matching shapes "
                 "except for the concatenation axis "
-             << op.getAxis() << ", got " << formatShape((*types)[0])
+             << given << ", got " << formatShape((*types)[0])
              << " and " << formatShape(t) << " (input #" << i << ")";
     shape[axis] = ShapedType::isDynamic(shape[axis]) ||
                           ShapedType::isDynamic(t.getDimSize(axis))

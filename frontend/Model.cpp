@@ -294,6 +294,7 @@ void Model::compile(const CompileOptions &options) {
   if (!layer::parseLoss(options.loss.name))
     throw Error("Model " + name_ + ": unknown loss '" + options.loss.name +
                 "' (expected one of " + layer::knownLosses() + ")");
+  requireStaticSampleShapes();
   auto compiled = std::make_unique<CompiledModel>();
   TrainingProgram &program = compiled->program;
   for (const std::string &metric : options.metrics) {
@@ -401,11 +402,25 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor> &xs,
   return layerc::predict(program.program, program.state, prepared, options);
 }
 
+void Model::requireStaticSampleShapes() const {
+  for (const SymbolicTensor &in : inputs_)
+    for (size_t d = 1; d < in.shape().size(); ++d)
+      if (in.shape()[d] < 0)
+        throw Error("Model " + name_ + ": input '" +
+                    in.node()->layer->name() + "' has shape " +
+                    in.shapeString() +
+                    "; models whose inputs have unknown (None) sizes "
+                    "besides the batch can be built and summarized but not "
+                    "compiled yet: give every size but the batch in "
+                    "Input(shape)");
+}
+
 CompiledModel &Model::inferenceProgram() {
   if (compiled_)
     return *compiled_;
   if (forwardOnly_)
     return *forwardOnly_;
+  requireStaticSampleShapes();
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
   auto jit = JitModule::compile(*module);

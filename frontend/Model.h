@@ -172,6 +172,8 @@ private:
   /// The program predict() runs: the training one once compiled, else a
   /// forward-only one compiled on first use.
   CompiledModel &inferenceProgram();
+  /// Throws unless every input size but the batch is known.
+  void requireStaticSampleShapes() const;
 
   std::string name_;
   std::vector<SymbolicTensor> inputs_, outputs_;

@@ -87,17 +87,28 @@ TEST_P(TorchParityTest, MatchesPyTorch) {
   std::vector<SymbolicTensor> outputs = layer->call(inputs);
   Model model(inputs, outputs, c.name);
   layer->setWeights(ws);
-  Tensor y = model.predict(xs).front();
+  std::vector<Tensor> ys = model.predict(xs);
 
-  ASSERT_EQ(y.shape(), expected->shape()) << c.name;
-  const float *got = y.data<float>();
-  const float *want = expected->data<float>();
-  int reported = 0;
-  for (int64_t i = 0; i < y.numel(); ++i) {
-    double tol = c.atol + c.rtol * std::fabs(want[i]);
-    if (!(std::fabs(got[i] - want[i]) <= tol) && reported++ < 5)
-      ADD_FAILURE() << c.name << " (" << c.cls << "): element " << i
-                    << " is " << got[i] << ", PyTorch gives " << want[i];
+  // Output 0 is `expected`; further outputs (an RNN's states) are
+  // `expected.1`, `expected.2`, ...
+  std::vector<const Tensor *> wants{expected};
+  while (const Tensor *more = referenceFile().find(
+             c.name + "/expected." + std::to_string(wants.size())))
+    wants.push_back(more);
+  ASSERT_EQ(ys.size(), wants.size()) << c.name;
+  for (size_t k = 0; k < ys.size(); ++k) {
+    const Tensor &y = ys[k];
+    ASSERT_EQ(y.shape(), wants[k]->shape()) << c.name << " output " << k;
+    const float *got = y.data<float>();
+    const float *want = wants[k]->data<float>();
+    int reported = 0;
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      double tol = c.atol + c.rtol * std::fabs(want[i]);
+      if (!(std::fabs(got[i] - want[i]) <= tol) && reported++ < 5)
+        ADD_FAILURE() << c.name << " (" << c.cls << ") output " << k
+                      << ": element " << i << " is " << got[i]
+                      << ", PyTorch gives " << want[i];
+    }
   }
 }
 

@@ -1,0 +1,98 @@
+// RUN: layerc-opt %s -split-input-file --layer-to-linalg | FileCheck %s
+// RUN: layerc-opt %s -split-input-file --layer-to-linalg | FileCheck %s --check-prefix=NOLAYER
+// NOLAYER: func.func
+// NOLAYER-NOT: layer.
+
+// The shape of the spatial lowerings (the numbers are checked against
+// PyTorch by test/unittests/frontend/TorchParityTest.cpp).
+
+// A grouped, strided "same" convolution: TensorFlow's padding split (1, 1
+// for 9 -> 5 with a 3x3 kernel and stride 2), the channels split into
+// (groups, channels per group), one generic whose reduction loops
+// (kernel offsets, input channel) sit between the group and the filter
+// loop, then bias + relu.
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1 * 2 + d4, d2 * 2 + d5, d3, d6)>
+// CHECK-DAG: #[[KER:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d4, d5, d6, d3, d7)>
+// CHECK-LABEL: func.func @conv_same_groups
+// CHECK: tensor.pad %{{.+}} low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: tensor.expand_shape {{.+}} into tensor<?x11x11x2x2xf32>
+// CHECK: tensor.expand_shape {{.+}} into tensor<3x3x2x2x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[KER]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]}
+// CHECK: tensor.collapse_shape {{.+}} into tensor<?x5x5x6xf32>
+// CHECK: arith.maximumf
+func.func @conv_same_groups(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x2x6xf32>, %b: tensor<6xf32>) -> tensor<?x5x5x6xf32> {
+  %0 = layer.conv %x, %k, %b {strides = array<i64: 2, 2>, padding = "same", dilations = array<i64: 1, 1>, groups = 2, activation = "relu"} : (tensor<?x9x9x4xf32>, tensor<3x3x2x6xf32>, tensor<6xf32>) -> tensor<?x5x5x6xf32>
+  return %0 : tensor<?x5x5x6xf32>
+}
+
+// -----
+
+// A transposed convolution is a gather: the input is scattered with the
+// stride into zeros (an insert_slice with strides), the kernel flipped and
+// transposed, then one generic.
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK: tensor.insert_slice {{.+}}[0, 2, 2, 0] [%{{.+}}, 4, 4, 8] [1, 2, 2, 1] : tensor<?x4x4x8xf32> into tensor<?x10x10x8xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}} : tensor<3x3x2x8xf32>) outs(%{{.+}} : tensor<3x3x8x2xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]
+func.func @conv_transpose(%x: tensor<?x4x4x8xf32>, %k: tensor<3x3x2x8xf32>) -> tensor<?x8x8x2xf32> {
+  %0 = layer.conv_transpose %x, %k {strides = array<i64: 2, 2>, padding = "same", dilations = array<i64: 1, 1>, output_padding = array<i64>} : (tensor<?x4x4x8xf32>, tensor<3x3x2x8xf32>) -> tensor<?x8x8x2xf32>
+  return %0 : tensor<?x8x8x2xf32>
+}
+
+// -----
+
+// Max pooling pads with -inf; average pooling divides by a constant table
+// of the unpadded window sizes.
+// CHECK-LABEL: func.func @pools
+// CHECK: tensor.pad
+// CHECK: tensor.yield %{{.+}} : f32
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK: arith.maximumf
+// CHECK: arith.constant dense<{{\[}}[4.000000e+00, 6.000000e+00, 4.000000e+00], [6.000000e+00, 9.000000e+00, 6.000000e+00], [4.000000e+00, 6.000000e+00, 4.000000e+00]]> : tensor<3x3xf32>
+// CHECK: arith.divf
+func.func @pools(%x: tensor<?x5x5x3xf32>) -> (tensor<?x3x3x3xf32>, tensor<?x3x3x3xf32>) {
+  %0 = layer.pool %x {kind = "max", pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = "same"} : (tensor<?x5x5x3xf32>) -> tensor<?x3x3x3xf32>
+  %1 = layer.pool %x {kind = "average", pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = "same"} : (tensor<?x5x5x3xf32>) -> tensor<?x3x3x3xf32>
+  return %0, %1 : tensor<?x3x3x3xf32>, tensor<?x3x3x3xf32>
+}
+
+// -----
+
+// Nearest upsampling reads through a floordiv map; bilinear gathers with
+// constant index tables.
+// CHECK-DAG: #[[NEAR:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 floordiv 2, d2 floordiv 3, d3)>
+// CHECK-LABEL: func.func @upsample
+// CHECK: linalg.generic {indexing_maps = [#[[NEAR]], #{{.+}}]
+// CHECK: arith.constant dense<[0, 0, 0, 1, 1, 2, 2, 3]> : tensor<8xi64>
+// CHECK: tensor.extract
+func.func @upsample(%x: tensor<?x4x4x3xf32>) -> (tensor<?x8x12x3xf32>, tensor<?x8x8x3xf32>) {
+  %0 = layer.upsample %x {size = array<i64: 2, 3>} : (tensor<?x4x4x3xf32>) -> tensor<?x8x12x3xf32>
+  %1 = layer.upsample %x {size = array<i64: 2, 2>, interpolation = "bilinear"} : (tensor<?x4x4x3xf32>) -> tensor<?x8x8x3xf32>
+  return %0, %1 : tensor<?x8x12x3xf32>, tensor<?x8x8x3xf32>
+}
+
+// -----
+
+// An embedding index outside the table selects zeros instead of reading.
+// CHECK-LABEL: func.func @embedding
+// CHECK-DAG: arith.cmpi sge
+// CHECK-DAG: arith.cmpi slt
+// CHECK: arith.andi
+// CHECK: tensor.extract
+// CHECK: arith.select
+func.func @embedding(%ids: tensor<?x5xi32>, %t: tensor<10x4xf32>) -> tensor<?x5x4xf32> {
+  %0 = layer.embedding %ids, %t : (tensor<?x5xi32>, tensor<10x4xf32>) -> tensor<?x5x4xf32>
+  return %0 : tensor<?x5x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @concatenate
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, %{{.+}}] [%{{.+}}, 8] [1, 1]
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, %{{.+}}] [%{{.+}}, 4] [1, 1]
+func.func @concatenate(%a: tensor<?x8xf32>, %b: tensor<?x4xf32>) -> tensor<?x12xf32> {
+  %0 = layer.concatenate %a, %b : (tensor<?x8xf32>, tensor<?x4xf32>) -> tensor<?x12xf32>
+  return %0 : tensor<?x12xf32>
+}

@@ -1,0 +1,194 @@
+// RUN: layerc-opt %s -split-input-file -verify-diagnostics
+
+// One case per diagnostic of the convolution, pooling, upsampling,
+// normalization, embedding and merging verifiers (dialect/LayerOps.cpp).
+
+func.func @conv_rank3_input(%x: tensor<?x784xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.conv' op expects a channels-last input (batch, spatial..., channels) with 1 to 3 spatial dimensions, got (None, 784)}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x784xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_kernel_rank(%x: tensor<?x28x28x1xf32>, %k: tensor<3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{kernel of shape (3, 1, 8) must have rank 4 for an input of shape (None, 28, 28, 1)}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x28x28x1xf32>, tensor<3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_kernel_too_large(%x: tensor<?x2x2x1xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{kernel of shape (3, 3, 1, 8) (dilated size 3 on spatial axis 0) is larger than the unpadded input of shape (None, 2, 2, 1)}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x2x2x1xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_bad_padding(%x: tensor<?x8x8x1xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{padding must be "valid" or "same", got "causal"}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "causal"} : (tensor<?x8x8x1xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_strides_length(%x: tensor<?x8x8x1xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{strides has 1 entries but the input has 2 spatial dimensions}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1>, dilations = array<i64: 1, 1>} : (tensor<?x8x8x1xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_zero_dilation(%x: tensor<?x8x8x1xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{dilations entries must be positive, got 0}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 0, 1>} : (tensor<?x8x8x1xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_groups(%x: tensor<?x8x8x3xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{groups (2) must divide the input channels (3) and the filters (8)}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, groups = 2} : (tensor<?x8x8x3xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<?x8x8x3xf32>, %k: tensor<3x3x2x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{kernel of shape (3, 3, 2, 8) does not fit an input of shape (None, 8, 8, 3): expected 3 input channels per group}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x8x8x3xf32>, tensor<3x3x2x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<?x8x8x3xf32>, %k: tensor<3x3x3x8xf32>, %b: tensor<4xf32>) -> tensor<*xf32> {
+  // expected-error @below {{bias of shape (4,) does not match 8 filters}}
+  %0 = layer.conv %x, %k, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x8x8x3xf32>, tensor<3x3x3x8xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_result(%x: tensor<?x8x8x3xf32>, %k: tensor<3x3x3x8xf32>) -> tensor<?x8x8x8xf32> {
+  // expected-error @below {{result #0 has shape (None, 8, 8, 8) but the operands give (None, 6, 6, 8)}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x8x8x3xf32>, tensor<3x3x3x8xf32>) -> tensor<?x8x8x8xf32>
+  return %0 : tensor<?x8x8x8xf32>
+}
+
+// -----
+
+func.func @conv_transpose_output_padding(%x: tensor<?x4x4x8xf32>, %k: tensor<3x3x2x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{output_padding 2 must be in [0, stride 2)}}
+  %0 = layer.conv_transpose %x, %k {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, output_padding = array<i64: 2, 1>} : (tensor<?x4x4x8xf32>, tensor<3x3x2x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_transpose_channels(%x: tensor<?x4x4x8xf32>, %k: tensor<3x3x2x4xf32>) -> tensor<*xf32> {
+  // expected-error @below {{kernel of shape (3, 3, 2, 4) does not fit an input of shape (None, 4, 4, 8): expected 8 input channels per group}}
+  %0 = layer.conv_transpose %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64>} : (tensor<?x4x4x8xf32>, tensor<3x3x2x4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @pool_kind(%x: tensor<?x8x8x3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{kind must be "max" or "average", got "min"}}
+  %0 = layer.pool %x {kind = "min", pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x8x8x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @pool_too_large(%x: tensor<?x2x8x3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{pool_size 3 on spatial axis 0 is larger than the unpadded input of shape (None, 2, 8, 3)}}
+  %0 = layer.pool %x {kind = "max", pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>} : (tensor<?x2x8x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @global_pool_rank(%x: tensor<?x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{expects a channels-last input (batch, spatial..., channels) with 1 to 3 spatial dimensions, got (None, 8)}}
+  %0 = layer.global_pool %x {kind = "max"} : (tensor<?x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @upsample_interpolation(%x: tensor<?x8x8x3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{interpolation must be "nearest" or "bilinear", got "bicubic"}}
+  %0 = layer.upsample %x {size = array<i64: 2, 2>, interpolation = "bicubic"} : (tensor<?x8x8x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @upsample_bilinear_1d(%x: tensor<?x8x3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{bilinear interpolation needs 2 spatial dimensions, got (None, 8, 3)}}
+  %0 = layer.upsample %x {size = array<i64: 2>, interpolation = "bilinear"} : (tensor<?x8x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @batch_norm_channels(%x: tensor<?x8x8x3xf32>, %m: tensor<4xf32>, %v: tensor<3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{moving_mean of shape (4,) does not match the 3 channels of the input (None, 8, 8, 3)}}
+  %0 = layer.batch_norm %x, %m, %v {epsilon = 1.0e-3 : f64} : (tensor<?x8x8x3xf32>, tensor<4xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @batch_norm_epsilon(%x: tensor<?x3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{epsilon must be positive, got 0}}
+  %0 = layer.batch_norm %x, %m, %v {epsilon = 0.0 : f64} : (tensor<?x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @embedding_table(%ids: tensor<?x5xi32>, %t: tensor<100xf32>) -> tensor<*xf32> {
+  // expected-error @below {{expects a table of shape (input_dim, output_dim), got (100,)}}
+  %0 = layer.embedding %ids, %t : (tensor<?x5xi32>, tensor<100xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @concatenate_mismatch(%a: tensor<?x9x9x64xf32>, %b: tensor<?x8x9x32xf32>) -> tensor<*xf32> {
+  // expected-error @below {{a concatenate layer requires inputs with matching shapes except for the concatenation axis -1, got (None, 9, 9, 64) and (None, 8, 9, 32) (input #1)}}
+  %0 = layer.concatenate %a, %b : (tensor<?x9x9x64xf32>, tensor<?x8x9x32xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @concatenate_batch_axis(%a: tensor<?x9xf32>, %b: tensor<?x9xf32>) -> tensor<*xf32> {
+  // expected-error @below {{axis 0 is out of range for inputs of shape (None, 9) (the batch axis cannot be concatenated)}}
+  %0 = layer.concatenate %a, %b {axis = 0 : i64} : (tensor<?x9xf32>, tensor<?x9xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @average_shapes(%a: tensor<?x9x9x64xf32>, %b: tensor<?x9x9x32xf32>) -> tensor<*xf32> {
+  // expected-error @below {{input #1 of shape (None, 9, 9, 32) does not match input #0 of shape (None, 9, 9, 64)}}
+  %0 = layer.average %a, %b : (tensor<?x9x9x64xf32>, tensor<?x9x9x32xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @subtract_shapes(%a: tensor<?x9x9x64xf32>, %b: tensor<?x9x9x32xf32>) -> tensor<*xf32> {
+  // expected-error @below {{rhs of shape (None, 9, 9, 32) does not match lhs of shape (None, 9, 9, 64)}}
+  %0 = layer.subtract %a, %b : (tensor<?x9x9x64xf32>, tensor<?x9x9x32xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
