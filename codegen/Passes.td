@@ -15,7 +15,8 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"];
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"];
 }
 
 def LayerExportFunctions : Pass<"layer-export-functions", "::mlir::ModuleOp"> {

@@ -43,6 +43,7 @@ std::string layerc::linalgToLLVMPipeline() {
   return "layer-export-functions," // 2
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries " // 3
+         "allow-return-allocs-from-loops "
          "function-boundary-type-conversion=identity-layout-map},"
          "canonicalize,buffer-deallocation-pipeline,"
          "convert-bufferization-to-memref,"

@@ -544,6 +544,87 @@ LAYER_SHAPE_RULE(UpsampleOp) {
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent
+//===----------------------------------------------------------------------===//
+
+std::optional<int64_t> layerc::layer::rnnGateCount(StringRef cell) {
+  return llvm::StringSwitch<std::optional<int64_t>>(cell)
+      .Case("simple_rnn", 1)
+      .Case("lstm", 4)
+      .Case("gru", 3)
+      .Default(std::nullopt);
+}
+
+LAYER_SHAPE_RULE(RnnOp) {
+  std::optional<int64_t> gates = rnnGateCount(op.getCell());
+  if (!gates)
+    return op.emitOpError() << "unknown cell '" << op.getCell()
+                            << "'; expected simple_rnn, lstm or gru";
+  for (StringRef act : {op.getActivation(), op.getRecurrentActivation()}) {
+    if (failed(checkActivation(op, act)))
+      return failure();
+    if (act == "softmax")
+      return op.emitOpError("softmax is not an element-wise activation");
+  }
+  if (op.getResetAfter() && op.getCell() != "gru")
+    return op.emitOpError("reset_after applies to a gru cell only");
+  int64_t numStates = op.getCell() == "lstm" ? 2 : 1;
+  if (static_cast<int64_t>(op->getNumResults()) != 1 + numStates)
+    return op.emitOpError() << "a " << op.getCell() << " cell has "
+                            << 1 + numStates
+                            << " results (the output and the final states), "
+                               "got "
+                            << op->getNumResults();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0], kernel = (*types)[1],
+                   recurrent = (*types)[2];
+  if (input.getRank() != 3)
+    return op.emitOpError() << "expects an input of shape (batch, timesteps, "
+                               "features), got "
+                            << formatShape(input);
+  if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
+                               {"kernel", "recurrent_kernel", "bias"},
+                               input.getElementType())))
+    return failure();
+  if (recurrent.getRank() != 2 ||
+      recurrent.getDimSize(1) != *gates * recurrent.getDimSize(0))
+    return op.emitOpError()
+           << "recurrent_kernel of shape " << formatShape(recurrent)
+           << " must be (units, " << *gates << " * units)";
+  int64_t units = recurrent.getDimSize(0);
+  if (kernel.getRank() != 2 ||
+      !dimsAgree(kernel.getDimSize(0), input.getDimSize(2)) ||
+      kernel.getDimSize(1) != *gates * units)
+    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                            << " does not fit an input of shape "
+                            << formatShape(input) << " and " << units
+                            << " units: expected ("
+                            << formatDim(input.getDimSize(2)) << ", "
+                            << *gates * units << ")";
+  if (op.getBias()) {
+    RankedTensorType bias = (*types)[3];
+    Shape want{*gates * units};
+    if (op.getResetAfter())
+      want.insert(want.begin(), 2);
+    if (bias.getShape() != ArrayRef<int64_t>(want))
+      return op.emitOpError()
+             << "bias of shape " << formatShape(bias) << " must be "
+             << formatShape(RankedTensorType::get(want, bias.getElementType()));
+  }
+  Type et = input.getElementType();
+  int64_t batch = input.getDimSize(0);
+  SmallVector<Type> results;
+  results.push_back(op.getReturnSequences()
+                        ? tensorOf({batch, input.getDimSize(1), units}, et)
+                        : tensorOf({batch, units}, et));
+  for (int64_t i = 0; i < numStates; ++i)
+    results.push_back(tensorOf({batch, units}, et));
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
 // Normalization and embedding
 //===----------------------------------------------------------------------===//
 

@@ -66,6 +66,10 @@ int64_t samePaddingBefore(int64_t size, int64_t window, int64_t stride);
 int64_t transposedOutputSize(int64_t size, int64_t window, int64_t stride,
                              bool same, std::optional<int64_t> outPad);
 
+/// The number of gates of a recurrent cell (simple_rnn 1, lstm 4, gru 3);
+/// std::nullopt for an unknown cell.
+std::optional<int64_t> rnnGateCount(llvm::StringRef cell);
+
 /// Formats a shape as Keras prints it: "(None, 784)"; "<unranked>" for an
 /// unranked type.
 std::string formatShape(mlir::Type type);

@@ -274,6 +274,46 @@ def Layer_EmbeddingOp : Layer_ShapedOp<"embedding"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent
+//===----------------------------------------------------------------------===//
+
+def Layer_RnnOp : Layer_ShapedOp<"rnn"> {
+  let summary = "Keras SimpleRNN, LSTM and GRU over a (batch, time, features) input";
+  let description = [{
+    Runs `cell` (`simple_rnn`, `lstm` or `gru`) over the time axis from zero
+    states, with Keras's weight layouts: `kernel (features, G * units)`,
+    `recurrent_kernel (units, G * units)` with the gates in Keras's order
+    (LSTM i, f, c, o; GRU z, r, h; G = 1, 4, 3) and `bias (G * units)`, or
+    `(2, 3 * units)` for a GRU with `reset_after` (input and recurrent
+    biases). `activation` and `recurrent_activation` are Keras's (tanh and
+    sigmoid by default). With `go_backwards` the steps run from the last to
+    the first, and the sequence output stays in that order (as Keras).
+
+    The first result is the sequence `(batch, time, units)` with
+    `return_sequences`, else the last output `(batch, units)`; then come
+    the final states: `h`, and `c` for an LSTM.
+
+    ```mlir
+    %seq, %h, %c = layer.rnn %x, %k, %rk, %b {cell = "lstm", return_sequences}
+        : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>)
+        -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
+                       Layer_FloatTensor:$recurrent_kernel,
+                       Optional<Layer_FloatTensor>:$bias, StrAttr:$cell,
+                       DefaultValuedStrAttr<StrAttr, "tanh">:$activation,
+                       DefaultValuedStrAttr<StrAttr, "sigmoid">:$recurrent_activation,
+                       UnitAttr:$return_sequences, UnitAttr:$go_backwards,
+                       UnitAttr:$reset_after);
+  let results = (outs Layer_FloatTensor:$output,
+                      Variadic<Layer_FloatTensor>:$states);
+  let assemblyFormat = [{
+    $input `,` $kernel `,` $recurrent_kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Merging
 //===----------------------------------------------------------------------===//
 

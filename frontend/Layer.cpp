@@ -144,11 +144,47 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
     std::uniform_real_distribution<double> dist(-0.05, 0.05);
     for (int64_t i = 0; i < value.numel(); ++i)
       data[i] = static_cast<float>(dist(generator()));
+  } else if (initializer == "orthogonal") {
+    // Keras's Orthogonal: a random normal matrix made orthonormal (rows or
+    // columns, whichever are fewer) by Gram-Schmidt.
+    int64_t rows = shape.size() >= 2 ? value.numel() / shape.back() : 1;
+    int64_t cols = shape.back();
+    bool transposed = rows < cols;
+    int64_t n = transposed ? rows : cols, len = transposed ? cols : rows;
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<std::vector<double>> vecs(n, std::vector<double>(len));
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<double> &v = vecs[i];
+      for (double &x : v)
+        x = normal(generator());
+      for (int64_t j = 0; j < i; ++j) {
+        double dot = 0;
+        for (int64_t k = 0; k < len; ++k)
+          dot += v[k] * vecs[j][k];
+        for (int64_t k = 0; k < len; ++k)
+          v[k] -= dot * vecs[j][k];
+      }
+      double norm = 0;
+      for (double x : v)
+        norm += x * x;
+      norm = std::sqrt(norm);
+      for (double &x : v)
+        x /= norm > 0 ? norm : 1.0;
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        data[r * cols + c] = static_cast<float>(
+            transposed ? vecs[r][c] : vecs[c][r]);
+  } else if (initializer == "unit_forget_bias") {
+    // An LSTM bias (4 units): zeros with the forget gate's quarter at 1.
+    int64_t units = value.numel() / 4;
+    std::fill_n(data, value.numel(), 0.0f);
+    std::fill_n(data + units, units, 1.0f);
   } else if (initializer == "ones") {
     std::fill_n(data, value.numel(), 1.0f);
   } else if (initializer != "zeros") {
     throw Error("Layer " + name_ + ": unknown initializer '" + initializer +
-                "' (expected glorot_uniform, uniform_0.05, zeros or ones)");
+                "' (expected glorot_uniform, orthogonal, uniform_0.05, unit_forget_bias, zeros or ones)");
   }
   weights_.push_back({name, value, trainable});
   return weights_.back();

@@ -14,6 +14,7 @@
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
+#include "frontend/layers/Recurrent.h"
 
 #include <cstring>
 #include <set>
@@ -130,6 +131,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
     addCoreLayerFactories(out);
     addConvolutionLayerFactories(out);
     addNormalizationLayerFactories(out);
+    addRecurrentLayerFactories(out);
     return out;
   }();
   return factories;

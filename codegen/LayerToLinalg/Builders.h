@@ -90,6 +90,7 @@ mlir::Value countAsFloat(mlir::OpBuilder &b, mlir::Location loc,
 /// Pattern-population entry points, one per layer family.
 void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateConvLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateRecurrentLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateOptimizerLoweringPatterns(mlir::RewritePatternSet &patterns);
 

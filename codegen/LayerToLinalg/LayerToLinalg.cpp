@@ -25,12 +25,14 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
     ConversionTarget target(getContext());
     target.addIllegalDialect<layer::LayerDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(&getContext());
     codegen::populateCoreLoweringPatterns(patterns);
     codegen::populateConvLoweringPatterns(patterns);
+    codegen::populateRecurrentLoweringPatterns(patterns);
     codegen::populateLossLoweringPatterns(patterns);
     codegen::populateOptimizerLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

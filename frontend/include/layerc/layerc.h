@@ -19,6 +19,7 @@
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
+#include "frontend/layers/Recurrent.h"
 #include "runtime/Data.h"
 #include "runtime/Error.h"
 #include "runtime/Tensor.h"

@@ -1,0 +1,76 @@
+//===- Recurrent.h - SimpleRNN, LSTM and GRU ---------------------*- C++ -*-===//
+//
+// Keras's recurrent layers over (batch, timesteps, features) inputs, with
+// Keras's weights (kernel, recurrent_kernel, bias) in Keras's layouts and
+// gate orders (LSTM i, f, c, o; GRU z, r, h with a (2, 3 units) bias when
+// reset_after), defaults and outputs: the last output or the whole sequence
+// (return_sequences), followed by the final states (return_state).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_FRONTEND_LAYERS_RECURRENT_H
+#define LAYERC_FRONTEND_LAYERS_RECURRENT_H
+
+#include "frontend/Layer.h"
+
+namespace layerc {
+
+struct RecurrentOptions {
+  std::string activation = "tanh";
+  /// LSTM and GRU only.
+  std::string recurrent_activation = "sigmoid";
+  bool use_bias = true;
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  /// GRU only (Keras 2's default: true).
+  bool reset_after = true;
+  std::string name;
+};
+
+class RecurrentLayer : public Layer {
+public:
+  enum class Cell { SimpleRNN, LSTM, GRU };
+  RecurrentLayer(Cell cell, int64_t units, RecurrentOptions options);
+  std::string className() const override;
+  void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
+
+protected:
+  std::vector<std::vector<int64_t>>
+  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+  void build(const std::vector<std::vector<int64_t>> &in) override;
+
+private:
+  int64_t gates() const;
+  Cell cell_;
+  int64_t units_;
+  RecurrentOptions options_;
+};
+
+void addRecurrentLayerFactories(std::map<std::string, LayerFactory> &out);
+
+namespace layers {
+
+/// Handles of the recurrent layers. `operator()` gives the first output;
+/// with return_state, `call(x)` gives every output: [output, h] or, for an
+/// LSTM, [output, h, c].
+#define LAYERC_RNN_HANDLE(NAME, CELL)                                          \
+  class NAME : public LayerHandle<RecurrentLayer> {                            \
+  public:                                                                      \
+    explicit NAME(int64_t units, RecurrentOptions options = {})                \
+        : LayerHandle(std::make_shared<RecurrentLayer>(                        \
+              RecurrentLayer::Cell::CELL, units, std::move(options))) {}       \
+    std::vector<SymbolicTensor> call(const SymbolicTensor &x) const {          \
+      return get()->call({x});                                                 \
+    }                                                                          \
+  };
+LAYERC_RNN_HANDLE(SimpleRNN, SimpleRNN)
+LAYERC_RNN_HANDLE(LSTM, LSTM)
+LAYERC_RNN_HANDLE(GRU, GRU)
+#undef LAYERC_RNN_HANDLE
+
+} // namespace layers
+} // namespace layerc
+
+#endif // LAYERC_FRONTEND_LAYERS_RECURRENT_H
