@@ -48,11 +48,13 @@ std::optional<Activation> layerc::layer::parseActivation(StringRef name) {
       .Case("elu", Activation::Elu)
       .Case("selu", Activation::Selu)
       .Cases({"swish", "silu"}, Activation::Swish)
+      .Case("hard_sigmoid", Activation::HardSigmoid)
       .Default(std::nullopt);
 }
 
 const char *layerc::layer::knownActivations() {
-  return "linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish";
+  return "linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, "
+         "hard_sigmoid";
 }
 
 std::optional<Loss> layerc::layer::parseLoss(StringRef name) {
@@ -622,6 +624,74 @@ LAYER_SHAPE_RULE(RnnOp) {
   for (int64_t i = 0; i < numStates; ++i)
     results.push_back(tensorOf({batch, units}, et));
   return results;
+}
+
+LAYER_SHAPE_RULE(ConvLstmOp) {
+  for (StringRef act : {op.getActivation(), op.getRecurrentActivation()}) {
+    if (failed(checkActivation(op, act)))
+      return failure();
+    if (act == "softmax")
+      return op.emitOpError("softmax is not an element-wise activation");
+  }
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0], kernel = (*types)[1],
+                   recurrent = (*types)[2];
+  if (input.getRank() < 4 || input.getRank() > 6)
+    return op.emitOpError() << "expects an input of shape (batch, timesteps, "
+                               "spatial..., channels) with 1 to 3 spatial "
+                               "dimensions, got "
+                            << formatShape(input);
+  int64_t n = input.getRank() - 3;
+  if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
+                               {"kernel", "recurrent_kernel", "bias"},
+                               input.getElementType())))
+    return failure();
+  SmallVector<std::pair<StringRef, ArrayRef<int64_t>>> arrays{
+      {"strides", op.getStrides()}, {"dilations", op.getDilations()}};
+  FailureOr<bool> same = checkWindowAttrs(op, op.getPadding(), n, arrays);
+  if (failed(same))
+    return failure();
+  if (recurrent.getRank() != n + 2 ||
+      recurrent.getDimSize(n + 1) != 4 * recurrent.getDimSize(n))
+    return op.emitOpError()
+           << "recurrent_kernel of shape " << formatShape(recurrent)
+           << " must be (k..., filters, 4 * filters) with " << n
+           << " kernel axes";
+  int64_t filters = recurrent.getDimSize(n);
+  if (kernel.getRank() != n + 2 ||
+      !dimsAgree(kernel.getDimSize(n), input.getShape().back()) ||
+      kernel.getDimSize(n + 1) != 4 * filters)
+    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                            << " does not fit an input of shape "
+                            << formatShape(input) << " and " << filters
+                            << " filters";
+  if (op.getBias()) {
+    RankedTensorType bias = (*types)[3];
+    if (bias.getRank() != 1 || bias.getDimSize(0) != 4 * filters)
+      return op.emitOpError() << "bias of shape " << formatShape(bias)
+                              << " must be (" << 4 * filters << ",)";
+  }
+  Shape state{input.getDimSize(0)};
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t window = (kernel.getDimSize(i) - 1) * op.getDilations()[i] + 1;
+    int64_t out = windowOutputSize(input.getDimSize(i + 2), window,
+                                   op.getStrides()[i], *same);
+    if (out <= 0 && !ShapedType::isDynamic(out))
+      return op.emitOpError()
+             << "kernel of shape " << formatShape(kernel)
+             << " is larger than the unpadded input of shape "
+             << formatShape(input);
+    state.push_back(out);
+  }
+  state.push_back(filters);
+  Type et = input.getElementType();
+  Shape output = state;
+  if (op.getReturnSequences())
+    output.insert(output.begin() + 1, input.getDimSize(1));
+  return SmallVector<Type>{tensorOf(output, et), tensorOf(state, et),
+                           tensorOf(state, et)};
 }
 
 //===----------------------------------------------------------------------===//

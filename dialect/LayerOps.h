@@ -36,7 +36,8 @@ enum class Activation {
   Gelu,
   Elu,
   Selu,
-  Swish
+  Swish,
+  HardSigmoid
 };
 /// Parses a Keras activation name; std::nullopt for an unknown one.
 std::optional<Activation> parseActivation(llvm::StringRef name);

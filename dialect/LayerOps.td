@@ -313,6 +313,41 @@ def Layer_RnnOp : Layer_ShapedOp<"rnn"> {
   }];
 }
 
+def Layer_ConvLstmOp : Layer_ShapedOp<"conv_lstm"> {
+  let summary = "Keras ConvLSTM1D/2D/3D over (batch, time, spatial..., channels)";
+  let description = [{
+    An LSTM whose products are convolutions: per step,
+    `z = conv(x_t, kernel, strides, padding, dilations) + bias +
+    conv(h, recurrent_kernel, "same")`, gates i, f, c, o along the last
+    axis as in `layer.rnn`. Keras's layouts: `kernel (k..., channels,
+    4 * filters)`, `recurrent_kernel (k..., filters, 4 * filters)`,
+    `bias (4 * filters)`. Keras 2's default recurrent activation is
+    `hard_sigmoid`. Results: the output (the sequence with
+    `return_sequences`), then the final `h` and `c`.
+
+    ```mlir
+    %y, %h, %c = layer.conv_lstm %x, %k, %rk, %b {strides = array<i64: 1, 1>,
+        dilations = array<i64: 1, 1>, padding = "same"}
+        : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>, tensor<16xf32>)
+        -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
+                       Layer_FloatTensor:$recurrent_kernel,
+                       Optional<Layer_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedStrAttr<StrAttr, "tanh">:$activation,
+                       DefaultValuedStrAttr<StrAttr, "hard_sigmoid">:$recurrent_activation,
+                       UnitAttr:$return_sequences, UnitAttr:$go_backwards);
+  let results = (outs Layer_FloatTensor:$output, Layer_FloatTensor:$h,
+                      Layer_FloatTensor:$c);
+  let assemblyFormat = [{
+    $input `,` $kernel `,` $recurrent_kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Merging
 //===----------------------------------------------------------------------===//

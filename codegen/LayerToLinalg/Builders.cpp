@@ -176,6 +176,14 @@ Value codegen::activationScalar(OpBuilder &b, Location loc,
   case layer::Activation::Swish:
     return arith::MulFOp::create(
         b, loc, x, activationScalar(b, loc, layer::Activation::Sigmoid, x));
+  case layer::Activation::HardSigmoid: {
+    // Keras 2's piecewise-linear sigmoid: clip(0.2 x + 0.5, 0, 1).
+    Value y = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, 0.2)),
+        floatConst(b, loc, t, 0.5));
+    y = arith::MaximumFOp::create(b, loc, y, floatConst(b, loc, t, 0.0));
+    return arith::MinimumFOp::create(b, loc, y, floatConst(b, loc, t, 1.0));
+  }
   case layer::Activation::Softmax:
     break;
   }

@@ -79,6 +79,13 @@ mlir::Value softmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 mlir::Value biasAndActivation(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value y, mlir::Value bias,
                               layer::Activation act);
+/// A channels-last convolution (Keras's cross-correlation) of `input` by
+/// `kernel (k..., in / groups, filters)` giving `outType` (which fixes the
+/// output sizes): `same` pads as TensorFlow. No bias, no activation.
+mlir::Value convolve(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                     mlir::Value kernel, llvm::ArrayRef<int64_t> strides,
+                     llvm::ArrayRef<int64_t> dilations, bool same,
+                     int64_t groups, mlir::RankedTensorType outType);
 /// log(sum(exp(x))) over the last axis, stable.
 mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 

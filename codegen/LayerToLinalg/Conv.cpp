@@ -116,63 +116,10 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     if (!outType || !inType || !kType || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t n = inType.getRank() - 2;
-    int64_t groups = static_cast<int64_t>(op.getGroups());
-    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
-    bool same = op.getPadding() == "same";
-
-    Value x = adaptor.getInput();
-    if (same) {
-      SmallVector<int64_t> before, after;
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t size = inType.getDimSize(i + 1);
-        int64_t window = (kType.getDimSize(i) - 1) * dil[i] + 1;
-        int64_t total = std::max<int64_t>(
-            (outType.getDimSize(i + 1) - 1) * strides[i] + window - size, 0);
-        before.push_back(samePaddingBefore(size, window, strides[i]));
-        after.push_back(total - before.back());
-      }
-      x = padSpatial(rewriter, loc, x, before, after, 0.0);
-    }
-    Value xg = splitLast(rewriter, loc, x, groups);
-    Value kg = splitLast(rewriter, loc, adaptor.getKernel(), groups);
-
-    // Loops: d0 = batch, 1..n = output positions, n+1 = group, n+2..2n+1 =
-    // kernel offsets, 2n+2 = input channel, 2n+3 = filter within the group.
-    int64_t numLoops = 2 * n + 4;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    AffineExpr g = d(n + 1), c = d(2 * n + 2), f = d(2 * n + 3);
-    SmallVector<AffineExpr> inExprs{d(0)}, kExprs, outExprs{d(0)};
-    for (int64_t i = 0; i < n; ++i) {
-      inExprs.push_back(d(1 + i) * strides[i] + d(n + 2 + i) * dil[i]);
-      kExprs.push_back(d(n + 2 + i));
-      outExprs.push_back(d(1 + i));
-    }
-    inExprs.append({g, c});
-    kExprs.append({c, g, f});
-    outExprs.append({g, f});
-    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
-    for (int64_t i = 0; i < n; ++i)
-      iterators[n + 2 + i] = Iterator::reduction;
-    iterators[2 * n + 2] = Iterator::reduction;
-
-    SmallVector<int64_t> accShape(outType.getShape().drop_back());
-    accShape.append({groups, outType.getShape().back() / groups});
-    Type et = outType.getElementType();
-    Value acc = zerosLike(rewriter, loc, accShape, et, adaptor.getInput());
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{acc.getType()}, ValueRange{xg, kg},
-        ValueRange{acc},
-        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, inExprs, ctx),
-                               AffineMap::get(numLoops, 0, kExprs, ctx),
-                               AffineMap::get(numLoops, 0, outExprs, ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
-        });
-    Value y = mergeLastTwo(rewriter, loc, generic.getResult(0));
+    Value y = convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
+                       op.getStrides(), op.getDilations(),
+                       op.getPadding() == "same",
+                       static_cast<int64_t>(op.getGroups()), outType);
     rewriter.replaceOp(op, biasAndActivation(
                                rewriter, loc, y, adaptor.getBias(),
                                *parseActivation(op.getActivation())));
@@ -575,6 +522,65 @@ struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
 };
 
 } // namespace
+
+Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
+                        ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
+                        bool same, int64_t groups, RankedTensorType outType) {
+  MLIRContext *ctx = b.getContext();
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto kType = cast<RankedTensorType>(kernel.getType());
+  int64_t n = inType.getRank() - 2;
+  Value x = input;
+  if (same) {
+    SmallVector<int64_t> before, after;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t size = inType.getDimSize(i + 1);
+      int64_t window = (kType.getDimSize(i) - 1) * dil[i] + 1;
+      int64_t total = std::max<int64_t>(
+          (outType.getDimSize(i + 1) - 1) * strides[i] + window - size, 0);
+      before.push_back(samePaddingBefore(size, window, strides[i]));
+      after.push_back(total - before.back());
+    }
+    x = padSpatial(b, loc, x, before, after, 0.0);
+  }
+  Value xg = splitLast(b, loc, x, groups);
+  Value kg = splitLast(b, loc, kernel, groups);
+
+  // Loops: d0 = batch, 1..n = output positions, n+1 = group, n+2..2n+1 =
+  // kernel offsets, 2n+2 = input channel, 2n+3 = filter within the group.
+  int64_t numLoops = 2 * n + 4;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  AffineExpr g = d(n + 1), c = d(2 * n + 2), f = d(2 * n + 3);
+  SmallVector<AffineExpr> inExprs{d(0)}, kExprs, outExprs{d(0)};
+  for (int64_t i = 0; i < n; ++i) {
+    inExprs.push_back(d(1 + i) * strides[i] + d(n + 2 + i) * dil[i]);
+    kExprs.push_back(d(n + 2 + i));
+    outExprs.push_back(d(1 + i));
+  }
+  inExprs.append({g, c});
+  kExprs.append({c, g, f});
+  outExprs.append({g, f});
+  SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+  for (int64_t i = 0; i < n; ++i)
+    iterators[n + 2 + i] = Iterator::reduction;
+  iterators[2 * n + 2] = Iterator::reduction;
+
+  SmallVector<int64_t> accShape(outType.getShape().drop_back());
+  accShape.append({groups, outType.getShape().back() / groups});
+  Type et = outType.getElementType();
+  Value acc = zerosLike(b, loc, accShape, et, input);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{acc.getType()}, ValueRange{xg, kg}, ValueRange{acc},
+      SmallVector<AffineMap>{AffineMap::get(numLoops, 0, inExprs, ctx),
+                             AffineMap::get(numLoops, 0, kExprs, ctx),
+                             AffineMap::get(numLoops, 0, outExprs, ctx)},
+      iterators, [](OpBuilder &nb, Location l, ValueRange a) {
+        Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, a[2], prod)});
+      });
+  return mergeLastTwo(b, loc, generic.getResult(0));
+}
 
 void codegen::populateConvLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<ConvLowering, ConvTransposeLowering, PoolLowering,

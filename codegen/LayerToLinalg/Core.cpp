@@ -211,6 +211,19 @@ struct ActivationGradLowering : OpConversionPattern<ActivationGradOp> {
             arith::AddFOp::create(b, l, s, arith::MulFOp::create(b, l, xv, ds));
         return {arith::MulFOp::create(b, l, g, d)};
       }
+      case Activation::HardSigmoid: {
+        // 0.2 inside (-2.5, 2.5), 0 where the output is clipped.
+        Value inside = arith::AndIOp::create(
+            b, l,
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
+                                  floatConst(b, l, et, -2.5)),
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xv,
+                                  floatConst(b, l, et, 2.5)));
+        return {arith::SelectOp::create(
+            b, l, inside,
+            arith::MulFOp::create(b, l, g, floatConst(b, l, et, 0.2)),
+            floatConst(b, l, et, 0.0))};
+      }
       default:
         return {g};
       }

@@ -46,29 +46,31 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
 /// ranges whichever operands survive canonicalization.
 class StepOperands {
 public:
-  StepOperands(OpBuilder &b, Location loc, int64_t units)
-      : b_(b), loc_(loc), units_(units) {}
+  /// Operands of loop shape (batch, ..., units): rank `rank`.
+  StepOperands(OpBuilder &b, Location loc, int64_t units, int64_t rank = 2)
+      : b_(b), loc_(loc), units_(units), rank_(rank) {}
 
-  /// Columns of gate `gate` of a (batch, G * units) tensor.
+  /// Gate `gate`'s slice [gate * units, ...) of the last axis of a
+  /// (batch, ..., G * units) tensor.
   int gateOf(Value v, int64_t gate) {
     auto type = cast<RankedTensorType>(v.getType());
-    OpFoldResult rows =
-        type.isDynamicDim(0)
-            ? OpFoldResult(tensor::DimOp::create(b_, loc_, v, 0).getResult())
-            : OpFoldResult(b_.getIndexAttr(type.getDimSize(0)));
+    SmallVector<OpFoldResult> offsets(rank_, b_.getIndexAttr(0)), sizes;
+    for (int64_t d = 0; d + 1 < rank_; ++d)
+      sizes.push_back(
+          type.isDynamicDim(d)
+              ? OpFoldResult(tensor::DimOp::create(b_, loc_, v, d).getResult())
+              : OpFoldResult(b_.getIndexAttr(type.getDimSize(d))));
+    offsets.back() = b_.getIndexAttr(gate * units_);
+    sizes.push_back(b_.getIndexAttr(units_));
     Value slice = tensor::ExtractSliceOp::create(
-        b_, loc_, v,
-        SmallVector<OpFoldResult>{b_.getIndexAttr(0),
-                                  b_.getIndexAttr(gate * units_)},
-        SmallVector<OpFoldResult>{rows, b_.getIndexAttr(units_)},
-        SmallVector<OpFoldResult>(2, b_.getIndexAttr(1)));
-    return add(slice, AffineMap::getMultiDimIdentityMap(2, b_.getContext()));
+        b_, loc_, v, offsets, sizes,
+        SmallVector<OpFoldResult>(rank_, b_.getIndexAttr(1)));
+    return add(slice, identity());
   }
-  /// A (batch, units) tensor.
-  int whole(Value v) {
-    return add(v, AffineMap::getMultiDimIdentityMap(2, b_.getContext()));
-  }
-  /// Gate `gate` of a bias: (G * units), or row `row` of (2, G * units).
+  /// A tensor of the loop shape.
+  int whole(Value v) { return add(v, identity()); }
+  /// Gate `gate` of a bias: (G * units), or row `row` of (2, G * units),
+  /// broadcast along every axis but the last.
   int biasOf(Value v, int64_t gate, std::optional<int64_t> row) {
     auto type = RankedTensorType::get(
         {units_}, cast<RankedTensorType>(v.getType()).getElementType());
@@ -83,7 +85,8 @@ public:
     strides.push_back(b_.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(b_, loc_, type, v, offsets,
                                                  sizes, strides);
-    return add(slice, AffineMap::get(2, 0, {b_.getAffineDimExpr(1)},
+    return add(slice, AffineMap::get(rank_, 0,
+                                     {b_.getAffineDimExpr(rank_ - 1)},
                                      b_.getContext()));
   }
 
@@ -91,6 +94,9 @@ public:
   SmallVector<AffineMap> maps;
 
 private:
+  AffineMap identity() const {
+    return AffineMap::getMultiDimIdentityMap(rank_, b_.getContext());
+  }
   int add(Value v, AffineMap map) {
     values.push_back(v);
     maps.push_back(map);
@@ -98,8 +104,122 @@ private:
   }
   OpBuilder &b_;
   Location loc_;
-  int64_t units_;
+  int64_t units_, rank_;
 };
+
+/// z = x_t (+ bias) + h U for a gate, as a scalar in a step's body.
+Value preActivation(OpBuilder &b, Location l, ValueRange a, int xIdx, int hIdx,
+                    int biasIdx) {
+  Value z = a[xIdx];
+  if (biasIdx >= 0)
+    z = arith::AddFOp::create(b, l, z, a[biasIdx]);
+  return arith::AddFOp::create(b, l, z, a[hIdx]);
+}
+
+/// One LSTM step from the input and recurrent products `xt` and `hr`
+/// (batch, ..., 4 units): returns (h, c).
+SmallVector<Value> lstmGates(OpBuilder &b, Location l, Value xt, Value hr,
+                             Value c, Value bias, int64_t units, Activation act,
+                             Activation recAct) {
+  auto type = cast<RankedTensorType>(c.getType());
+  StepOperands ops(b, l, units, type.getRank());
+  int ci = ops.whole(c);
+  int xi[4], hi[4], bi[4];
+  for (int k = 0; k < 4; ++k) {
+    xi[k] = ops.gateOf(xt, k);
+    hi[k] = ops.gateOf(hr, k);
+    bi[k] = bias ? ops.biasOf(bias, k, std::nullopt) : -1;
+  }
+  return elementwise(
+      b, l, {type, type}, ops.values, c,
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+        auto gate = [&](int k, Activation f) {
+          return activationScalar(
+              nb, nl, f, preActivation(nb, nl, a, xi[k], hi[k], bi[k]));
+        };
+        Value i = gate(0, recAct), f = gate(1, recAct), g = gate(2, act),
+              o = gate(3, recAct);
+        Value cNew = arith::AddFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, f, a[ci]),
+            arith::MulFOp::create(nb, nl, i, g));
+        Value hNew = arith::MulFOp::create(
+            nb, nl, o, activationScalar(nb, nl, act, cNew));
+        return {hNew, cNew};
+      },
+      ops.maps);
+}
+
+/// A static size as an attribute, a dynamic one as `dynamic`.
+OpFoldResult sizeOf(OpBuilder &b, RankedTensorType type, int64_t d,
+                    Value dynamic) {
+  if (type.isDynamicDim(d))
+    return dynamic;
+  return b.getIndexAttr(type.getDimSize(d));
+}
+
+/// The time slice t of a (batch, time, rest...) tensor, time dropped.
+Value timeSlice(OpBuilder &b, Location l, Value v, Value t, Value batch) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape{type.getDimSize(0)};
+  llvm::append_range(shape, type.getShape().drop_front(2));
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+      sizes{sizeOf(b, type, 0, batch), b.getIndexAttr(1)};
+  offsets[1] = t;
+  for (int64_t d = 2; d < rank; ++d)
+    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  return tensor::ExtractSliceOp::create(
+      b, l, RankedTensorType::get(shape, type.getElementType()), v, offsets,
+      sizes, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
+/// Writes `step` (batch, rest...) at time t of `seq` (batch, time, rest...).
+Value insertTimeSlice(OpBuilder &b, Location l, Value step, Value seq, Value t,
+                      Value batch) {
+  auto type = cast<RankedTensorType>(seq.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+      sizes{sizeOf(b, type, 0, batch), b.getIndexAttr(1)};
+  offsets[1] = t;
+  for (int64_t d = 2; d < rank; ++d)
+    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  return tensor::InsertSliceOp::create(
+      b, l, step, seq, offsets, sizes,
+      SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
+/// Runs `step(t, carried) -> next states` over the time axis of `x`
+/// (backwards when asked), carrying `inits` and, with `sequenceType`, the
+/// sequence of the first state. Returns the loop's results: the states,
+/// then the sequence.
+ValueRange timeLoop(
+    OpBuilder &b, Location loc, Value x, ValueRange inits, bool backwards,
+    RankedTensorType sequenceType,
+    const std::function<SmallVector<Value>(OpBuilder &, Location, Value,
+                                           ValueRange)> &step) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value batch = tensor::DimOp::create(b, loc, x, 0);
+  Value time = tensor::DimOp::create(b, loc, x, 1);
+  SmallVector<Value> all(inits);
+  if (sequenceType)
+    all.push_back(emptyLike(b, loc, sequenceType, x));
+  auto loop = scf::ForOp::create(
+      b, loc, zero, time, one, all,
+      [&](OpBuilder &nb, Location l, Value t, ValueRange carried) {
+        Value at = t;
+        if (backwards)
+          at = arith::SubIOp::create(
+              nb, l, arith::SubIOp::create(nb, l, time, one), t);
+        SmallVector<Value> next =
+            step(nb, l, at, carried.take_front(inits.size()));
+        if (sequenceType)
+          next.push_back(
+              insertTimeSlice(nb, l, next[0], carried.back(), t, batch));
+        scf::YieldOp::create(nb, l, next);
+      });
+  return loop.getResults();
+}
 
 struct RnnLowering : OpConversionPattern<RnnOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -109,11 +229,10 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
     auto rkType =
         dyn_cast<RankedTensorType>(adaptor.getRecurrentKernel().getType());
-    if (!inType || !rkType || !rkType.hasStaticShape() ||
-        !isa<RankedTensorType>(op.getOutput().getType()))
+    auto outType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    if (!inType || !rkType || !rkType.hasStaticShape() || !outType)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     Type et = inType.getElementType();
     int64_t units = rkType.getDimSize(0);
     int64_t gates = rkType.getDimSize(1) / units;
@@ -122,29 +241,24 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     bool resetAfter = op.getResetAfter();
     Activation act = *parseActivation(op.getActivation());
     Activation recAct = *parseActivation(op.getRecurrentActivation());
-    Value x = adaptor.getInput(), kernel = adaptor.getKernel(),
-          rk = adaptor.getRecurrentKernel(), bias = adaptor.getBias();
+    Value x = adaptor.getInput(), rk = adaptor.getRecurrentKernel(),
+          bias = adaptor.getBias();
 
     // 1. Every step's input projection: (batch * time, features) x kernel.
     Value flat = tensor::CollapseShapeOp::create(
         rewriter, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    Value proj = matmul(rewriter, loc, flat, kernel);
-    Value batchDim = tensor::DimOp::create(rewriter, loc, x, 0);
-    Value timeDim = tensor::DimOp::create(rewriter, loc, x, 1);
+    Value proj = matmul(rewriter, loc, flat, adaptor.getKernel());
     auto projType = RankedTensorType::get(
         {inType.getDimSize(0), inType.getDimSize(1), gates * units}, et);
-    // Static sizes must be attributes in output_shape, or later passes see
-    // a static type with a dynamic size.
-    auto sizeOf = [&](int64_t d, Value dynamic) -> OpFoldResult {
-      if (inType.isDynamicDim(d))
-        return dynamic;
-      return rewriter.getIndexAttr(inType.getDimSize(d));
-    };
     proj = tensor::ExpandShapeOp::create(
         rewriter, loc, projType, proj,
         SmallVector<ReassociationIndices>{{0, 1}, {2}},
-        SmallVector<OpFoldResult>{sizeOf(0, batchDim), sizeOf(1, timeDim),
-                                  rewriter.getIndexAttr(gates * units)});
+        SmallVector<OpFoldResult>{
+            sizeOf(rewriter, inType, 0,
+                   tensor::DimOp::create(rewriter, loc, x, 0)),
+            sizeOf(rewriter, inType, 1,
+                   tensor::DimOp::create(rewriter, loc, x, 1)),
+            rewriter.getIndexAttr(gates * units)});
 
     // 2. The loop over time.
     auto stateType = RankedTensorType::get({inType.getDimSize(0), units}, et);
@@ -152,54 +266,23 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     if (lstm)
       inits.push_back(filledLike(rewriter, loc, stateType, x, 0.0));
     bool sequences = op.getReturnSequences();
-    if (sequences)
-      inits.push_back(emptyLike(
-          rewriter, loc,
-          RankedTensorType::get(
-              {inType.getDimSize(0), inType.getDimSize(1), units}, et),
-          x));
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    bool backwards = op.getGoBackwards();
-    auto loop = scf::ForOp::create(
-        rewriter, loc, zero, timeDim, one, inits,
-        [&](OpBuilder &b, Location l, Value t, ValueRange carried) {
+    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
+    ValueRange results = timeLoop(
+        rewriter, loc, x, inits, op.getGoBackwards(),
+        sequences ? outType : RankedTensorType(),
+        [&](OpBuilder &b, Location l, Value t,
+            ValueRange carried) -> SmallVector<Value> {
+          Value xt = timeSlice(b, l, proj, t, batch);
           Value h = carried[0];
-          Value step = t;
-          if (backwards)
-            step = arith::SubIOp::create(
-                b, l, arith::SubIOp::create(b, l, timeDim, one), t);
-          auto xtType = RankedTensorType::get(
-              {inType.getDimSize(0), gates * units}, et);
-          Value xt = tensor::ExtractSliceOp::create(
-              b, l, xtType, proj,
-              SmallVector<OpFoldResult>{b.getIndexAttr(0), step,
-                                        b.getIndexAttr(0)},
-              SmallVector<OpFoldResult>{sizeOf(0, batchDim),
-                                        b.getIndexAttr(1),
-                                        b.getIndexAttr(gates * units)},
-              SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
-          SmallVector<Value> next =
-              lstm ? lstmStep(b, l, xt, h, carried[1], rk, bias, units, act,
-                              recAct)
-              : gru ? gruStep(b, l, xt, h, rk, bias, units, resetAfter, act,
-                              recAct)
-                    : simpleStep(b, l, xt, h, rk, bias, units, act);
-          if (sequences) {
-            Value seq = carried.back();
-            seq = tensor::InsertSliceOp::create(
-                b, l, next[0], seq,
-                SmallVector<OpFoldResult>{b.getIndexAttr(0), t,
-                                          b.getIndexAttr(0)},
-                SmallVector<OpFoldResult>{sizeOf(0, batchDim),
-                                          b.getIndexAttr(1),
-                                          b.getIndexAttr(units)},
-                SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
-            next.push_back(seq);
-          }
-          scf::YieldOp::create(b, l, next);
+          Value hr = matmul(b, l, h, rk);
+          if (lstm)
+            return lstmGates(b, l, xt, hr, carried[1], bias, units, act,
+                             recAct);
+          if (gru)
+            return gruStep(b, l, xt, hr, h, rk, bias, units, resetAfter, act,
+                           recAct);
+          return simpleStep(b, l, xt, hr, h, bias, units, act);
         });
-    ValueRange results = loop.getResults();
     SmallVector<Value> replacements{sequences ? results.back() : results[0]};
     replacements.push_back(results[0]);
     if (lstm)
@@ -208,19 +291,9 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     return success();
   }
 
-  /// z = x_t + h U (+ bias) for gate k, as a scalar in a step's body.
-  static Value preActivation(OpBuilder &b, Location l, ValueRange a, int xIdx,
-                             int hIdx, int biasIdx) {
-    Value z = a[xIdx];
-    if (biasIdx >= 0)
-      z = arith::AddFOp::create(b, l, z, a[biasIdx]);
-    return arith::AddFOp::create(b, l, z, a[hIdx]);
-  }
-
   static SmallVector<Value> simpleStep(OpBuilder &b, Location l, Value xt,
-                                       Value h, Value rk, Value bias,
+                                       Value hr, Value h, Value bias,
                                        int64_t units, Activation act) {
-    Value hr = matmul(b, l, h, rk);
     StepOperands ops(b, l, units);
     int xi = ops.gateOf(xt, 0), hi = ops.gateOf(hr, 0);
     int bi = bias ? ops.biasOf(bias, 0, std::nullopt) : -1;
@@ -234,46 +307,12 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
         ops.maps);
   }
 
-  static SmallVector<Value> lstmStep(OpBuilder &b, Location l, Value xt,
-                                     Value h, Value c, Value rk, Value bias,
-                                     int64_t units, Activation act,
-                                     Activation recAct) {
-    Value hr = matmul(b, l, h, rk);
-    StepOperands ops(b, l, units);
-    int xi[4], hi[4], bi[4];
-    for (int k = 0; k < 4; ++k) {
-      xi[k] = ops.gateOf(xt, k);
-      hi[k] = ops.gateOf(hr, k);
-      bi[k] = bias ? ops.biasOf(bias, k, std::nullopt) : -1;
-    }
-    int ci = ops.whole(c);
-    auto type = cast<RankedTensorType>(h.getType());
-    return elementwise(
-        b, l, {type, type}, ops.values, h,
-        [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
-          auto gate = [&](int k, Activation f) {
-            return activationScalar(
-                nb, nl, f, preActivation(nb, nl, a, xi[k], hi[k], bi[k]));
-          };
-          Value i = gate(0, recAct), f = gate(1, recAct), g = gate(2, act),
-                o = gate(3, recAct);
-          Value cNew = arith::AddFOp::create(
-              nb, nl, arith::MulFOp::create(nb, nl, f, a[ci]),
-              arith::MulFOp::create(nb, nl, i, g));
-          Value hNew = arith::MulFOp::create(
-              nb, nl, o, activationScalar(nb, nl, act, cNew));
-          return {hNew, cNew};
-        },
-        ops.maps);
-  }
-
   static SmallVector<Value> gruStep(OpBuilder &b, Location l, Value xt,
-                                    Value h, Value rk, Value bias,
+                                    Value hr, Value h, Value rk, Value bias,
                                     int64_t units, bool resetAfter,
                                     Activation act, Activation recAct) {
     auto type = cast<RankedTensorType>(h.getType());
     Type et = type.getElementType();
-    Value hr = matmul(b, l, h, rk);
     StepOperands ops(b, l, units);
     int xi[3], hi[3], bi[3], ri[3];
     for (int k = 0; k < 3; ++k) {
@@ -351,8 +390,84 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
   }
 };
 
+/// layer.conv_lstm: the same loop with convolutions for the products; the
+/// input one runs once for every step, on (batch * time, spatial...).
+struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvLstmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
+    auto rkType =
+        dyn_cast<RankedTensorType>(adaptor.getRecurrentKernel().getType());
+    auto outType = dyn_cast<RankedTensorType>(op.getOutput().getType());
+    auto stateType = dyn_cast<RankedTensorType>(op.getH().getType());
+    if (!inType || !kType || !rkType || !outType || !stateType ||
+        !kType.hasStaticShape() || !rkType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Type et = inType.getElementType();
+    int64_t rank = inType.getRank(), n = rank - 3;
+    int64_t filters = stateType.getShape().back();
+    Activation act = *parseActivation(op.getActivation());
+    Activation recAct = *parseActivation(op.getRecurrentActivation());
+    Value x = adaptor.getInput(), rk = adaptor.getRecurrentKernel(),
+          bias = adaptor.getBias();
+
+    // 1. The input convolution of every step at once.
+    SmallVector<ReassociationIndices> merge{{0, 1}};
+    for (int64_t d = 2; d < rank; ++d)
+      merge.push_back({d});
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, x, merge);
+    SmallVector<int64_t> gatesShape(stateType.getShape());
+    gatesShape.back() = 4 * filters;
+    SmallVector<int64_t> flatShape(gatesShape);
+    flatShape[0] = ShapedType::kDynamic;
+    if (!inType.isDynamicDim(0) && !inType.isDynamicDim(1))
+      flatShape[0] = inType.getDimSize(0) * inType.getDimSize(1);
+    Value proj =
+        convolve(rewriter, loc, flat, adaptor.getKernel(), op.getStrides(),
+                 op.getDilations(), op.getPadding() == "same", 1,
+                 RankedTensorType::get(flatShape, et));
+    SmallVector<int64_t> projShape{inType.getDimSize(0), inType.getDimSize(1)};
+    llvm::append_range(projShape, ArrayRef(gatesShape).drop_front());
+    SmallVector<OpFoldResult> projSizes{
+        sizeOf(rewriter, inType, 0, tensor::DimOp::create(rewriter, loc, x, 0)),
+        sizeOf(rewriter, inType, 1,
+               tensor::DimOp::create(rewriter, loc, x, 1))};
+    for (int64_t d : ArrayRef(gatesShape).drop_front())
+      projSizes.push_back(rewriter.getIndexAttr(d));
+    proj = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(projShape, et), proj, merge,
+        projSizes);
+
+    // 2. The loop; the recurrent convolution is "same" with stride 1.
+    SmallVector<Value> inits{filledLike(rewriter, loc, stateType, x, 0.0),
+                             filledLike(rewriter, loc, stateType, x, 0.0)};
+    bool sequences = op.getReturnSequences();
+    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
+    SmallVector<int64_t> ones(n, 1);
+    auto hrType = RankedTensorType::get(gatesShape, et);
+    ValueRange results = timeLoop(
+        rewriter, loc, x, inits, op.getGoBackwards(),
+        sequences ? outType : RankedTensorType(),
+        [&](OpBuilder &b, Location l, Value t,
+            ValueRange carried) -> SmallVector<Value> {
+          Value xt = timeSlice(b, l, proj, t, batch);
+          Value hr = convolve(b, l, carried[0], rk, ones, ones, /*same=*/true,
+                              1, hrType);
+          return lstmGates(b, l, xt, hr, carried[1], bias, filters, act,
+                           recAct);
+        });
+    rewriter.replaceOp(
+        op, {sequences ? results.back() : results[0], results[0], results[1]});
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateRecurrentLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<RnnLowering>(patterns.getContext());
+  patterns.add<RnnLowering, ConvLstmLowering>(patterns.getContext());
 }

@@ -12,6 +12,7 @@
 #define LAYERC_FRONTEND_LAYERS_RECURRENT_H
 
 #include "frontend/Layer.h"
+#include "frontend/layers/Convolution.h"
 
 namespace layerc {
 
@@ -48,6 +49,40 @@ private:
   RecurrentOptions options_;
 };
 
+struct ConvLSTMOptions {
+  IntTuple strides = 1;
+  std::string padding = "valid";
+  IntTuple dilation_rate = 1;
+  std::string activation = "tanh";
+  /// Keras 2's default for ConvLSTM: clip(0.2 x + 0.5, 0, 1).
+  std::string recurrent_activation = "hard_sigmoid";
+  bool use_bias = true;
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  std::string name;
+};
+
+/// ConvLSTM1D/2D/3D over (batch, time, spatial..., channels).
+class ConvLSTMLayer : public Layer {
+public:
+  ConvLSTMLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
+                ConvLSTMOptions options);
+  std::string className() const override;
+  void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
+
+protected:
+  std::vector<std::vector<int64_t>>
+  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+  void build(const std::vector<std::vector<int64_t>> &in) override;
+
+private:
+  int64_t rank_, filters_;
+  std::vector<int64_t> kernel_, strides_, dilation_;
+  ConvLSTMOptions options_;
+};
+
 void addRecurrentLayerFactories(std::map<std::string, LayerFactory> &out);
 
 namespace layers {
@@ -69,6 +104,22 @@ LAYERC_RNN_HANDLE(SimpleRNN, SimpleRNN)
 LAYERC_RNN_HANDLE(LSTM, LSTM)
 LAYERC_RNN_HANDLE(GRU, GRU)
 #undef LAYERC_RNN_HANDLE
+
+#define LAYERC_CONVLSTM_HANDLE(NAME, RANK)                                     \
+  class NAME : public LayerHandle<ConvLSTMLayer> {                             \
+  public:                                                                      \
+    NAME(int64_t filters, const IntTuple &kernel_size,                         \
+         ConvLSTMOptions options = {})                                         \
+        : LayerHandle(std::make_shared<ConvLSTMLayer>(                         \
+              RANK, filters, kernel_size, std::move(options))) {}              \
+    std::vector<SymbolicTensor> call(const SymbolicTensor &x) const {          \
+      return get()->call({x});                                                 \
+    }                                                                          \
+  };
+LAYERC_CONVLSTM_HANDLE(ConvLSTM1D, 1)
+LAYERC_CONVLSTM_HANDLE(ConvLSTM2D, 2)
+LAYERC_CONVLSTM_HANDLE(ConvLSTM3D, 3)
+#undef LAYERC_CONVLSTM_HANDLE
 
 } // namespace layers
 } // namespace layerc

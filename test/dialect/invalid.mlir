@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 func.func @dense_unknown_activation(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>) -> tensor<?x64xf32> {
-  // expected-error @below {{'layer.dense' op unknown activation 'gelu_tanh'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish}}
+  // expected-error @below {{'layer.dense' op unknown activation 'gelu_tanh'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
   %0 = layer.dense %x, %k {activation = "gelu_tanh"} : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
@@ -103,7 +103,7 @@ func.func @dense_integer_input(%x: tensor<?x784xi32>, %k: tensor<784x64xf32>) ->
 // -----
 
 func.func @activation_unknown(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
-  // expected-error @below {{'layer.activation' op unknown activation 'leaky_relu'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish}}
+  // expected-error @below {{'layer.activation' op unknown activation 'leaky_relu'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
   %0 = layer.activation %x {activation = "leaky_relu"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
   return %0 : tensor<?x10xf32>
 }
@@ -412,7 +412,7 @@ func.func @loss_grad_result_shape(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: 
 // -----
 
 func.func @activation_grad_unknown(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x64xf32> {
-  // expected-error @below {{'layer.activation_grad' op unknown activation 'hard_swish'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish}}
+  // expected-error @below {{'layer.activation_grad' op unknown activation 'hard_swish'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
   %0 = layer.activation_grad %dy, %x, %y {activation = "hard_swish"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }

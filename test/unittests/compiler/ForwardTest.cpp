@@ -26,7 +26,8 @@ constexpr double kRtol = 1e-10;
 constexpr double kAtol = 1e-12;
 const char *const kActivations[] = {"linear", "relu",    "sigmoid",
                                     "tanh",   "softmax", "gelu",
-                                    "elu",    "selu",    "swish"};
+                                    "elu",    "selu",    "swish",
+                                    "hard_sigmoid"};
 
 //===----------------------------------------------------------------------===//
 // Reference implementations
@@ -62,6 +63,8 @@ std::vector<double> refActivation(std::vector<double> z, const std::string &act,
     else if (act == "selu")
       v = 1.0507009873554804934 *
           (v > 0 ? v : 1.6732632423543772848 * (std::exp(v) - 1));
+    else if (act == "hard_sigmoid")
+      v = std::min(1.0, std::max(0.0, 0.2 * v + 0.5));
     else if (act == "swish")
       v = v / (1 + std::exp(-v));
     else

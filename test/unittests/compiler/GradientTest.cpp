@@ -228,7 +228,7 @@ func.func @predict(%x: tensor<?x${I}xf64>,
 }
 )mlir";
   const char *acts[] = {"tanh", "sigmoid", "relu", "gelu",
-                        "elu",  "selu",    "swish"};
+                        "elu",  "selu",    "swish", "hard_sigmoid"};
   for (unsigned config = 0; config < std::size(acts); ++config) {
     unsigned s = seed(config);
     SCOPED_TRACE(std::string(acts[config]) + ", seed " + std::to_string(s));
