@@ -18,6 +18,7 @@
 #include "dialect/LayerOps.h"
 #include "runtime/SafeTensors.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -398,8 +399,16 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor> &xs,
   std::vector<Tensor> prepared;
   for (size_t i = 0; i < xs.size(); ++i)
     prepared.push_back(prepareInput(xs[i], i, "predict"));
-  CompiledModel &program = inferenceProgram();
+  CompiledModel &program = inferenceProgram(prepared);
   return layerc::predict(program.program, program.state, prepared, options);
+}
+
+bool Model::hasUnknownSampleSizes() const {
+  for (const SymbolicTensor &in : inputs_)
+    for (size_t d = 1; d < in.shape().size(); ++d)
+      if (in.shape()[d] < 0)
+        return true;
+  return false;
 }
 
 void Model::requireStaticSampleShapes() const {
@@ -409,20 +418,58 @@ void Model::requireStaticSampleShapes() const {
         throw Error("Model " + name_ + ": input '" +
                     in.node()->layer->name() + "' has shape " +
                     in.shapeString() +
-                    "; models whose inputs have unknown (None) sizes "
-                    "besides the batch can be built and summarized but not "
-                    "compiled yet: give every size but the batch in "
-                    "Input(shape)");
+                    "; training models whose inputs have unknown (None) "
+                    "sizes besides the batch is not supported yet: give "
+                    "every size but the batch in Input(shape)");
 }
 
-CompiledModel &Model::inferenceProgram() {
+/// Gives the predict function's inputs the sample shapes `samples` (the
+/// batch stays dynamic) and infers every shape again from them.
+static void specializeSampleShapes(mlir::ModuleOp module,
+                                   const std::vector<std::vector<int64_t>> &samples,
+                                   const std::string &modelName) {
+  auto fn = module.lookupSymbol<mlir::func::FuncOp>("predict");
+  for (size_t i = 0; i < samples.size(); ++i) {
+    mlir::BlockArgument arg = fn.getArgument(i);
+    auto old = mlir::cast<mlir::RankedTensorType>(arg.getType());
+    llvm::SmallVector<int64_t> shape{mlir::ShapedType::kDynamic};
+    shape.append(samples[i].begin(), samples[i].end());
+    arg.setType(mlir::RankedTensorType::get(shape, old.getElementType()));
+  }
+  llvm::SmallVector<mlir::Type> argTypes(fn.getBody().getArgumentTypes());
+  fn.setType(mlir::FunctionType::get(fn.getContext(), argTypes,
+                                     fn.getResultTypes()));
+  fn.walk([](mlir::Operation *op) {
+    if (op->getDialect() &&
+        op->getDialect()->getNamespace() == layer::LayerDialect::getDialectNamespace())
+      for (mlir::OpResult r : op->getResults())
+        r.setType(mlir::UnrankedTensorType::get(
+            mlir::cast<mlir::TensorType>(r.getType()).getElementType()));
+  });
+  if (llvm::Error err =
+          runPipeline(module, "func.func(layer-shape-inference)"))
+    throw Error("Model " + modelName + ": the input shapes do not fit: " +
+                llvm::toString(std::move(err)));
+}
+
+CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
   if (compiled_)
     return *compiled_;
-  if (forwardOnly_)
-    return *forwardOnly_;
-  requireStaticSampleShapes();
+  // Inputs with unknown sizes besides the batch (sequences of any length)
+  // get one program per sample shape, as Keras retraces per shape.
+  std::vector<std::vector<int64_t>> samples;
+  bool specialize = hasUnknownSampleSizes();
+  if (specialize)
+    for (const Tensor &x : xs)
+      samples.emplace_back(x.shape().begin() + 1, x.shape().end());
+  std::unique_ptr<CompiledModel> &slot =
+      specialize ? specialized_[samples] : forwardOnly_;
+  if (slot)
+    return *slot;
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
+  if (specialize)
+    specializeSampleShapes(*module, samples, name_);
   auto jit = JitModule::compile(*module);
   if (!jit)
     throw Error("Model " + name_ +
@@ -439,8 +486,8 @@ CompiledModel &Model::inferenceProgram() {
       compiled->state.params.push_back(w.value);
   compiled->program.numParams =
       static_cast<int>(compiled->state.params.size());
-  forwardOnly_ = std::move(compiled);
-  return *forwardOnly_;
+  slot = std::move(compiled);
+  return *slot;
 }
 
 std::vector<Tensor> Model::getWeights() const {

@@ -171,8 +171,10 @@ private:
   Tensor prepareInput(const Tensor &x, size_t input, const char *what) const;
   /// The program predict() runs: the training one once compiled, else a
   /// forward-only one compiled on first use.
-  CompiledModel &inferenceProgram();
-  /// Throws unless every input size but the batch is known.
+  CompiledModel &inferenceProgram(const std::vector<Tensor> &xs);
+  /// Whether an input has an unknown (None) size besides the batch.
+  bool hasUnknownSampleSizes() const;
+  /// Throws unless every input size but the batch is known (training).
   void requireStaticSampleShapes() const;
 
   std::string name_;
@@ -181,6 +183,9 @@ private:
   std::vector<std::shared_ptr<Node>> nodes_;
   std::unique_ptr<CompiledModel> compiled_;
   std::unique_ptr<CompiledModel> forwardOnly_;
+  /// Forward programs per input sample shape, for inputs of unknown sizes.
+  std::map<std::vector<std::vector<int64_t>>, std::unique_ptr<CompiledModel>>
+      specialized_;
 };
 
 /// The layer-autodiff pass (textual, with options) that builds

@@ -192,3 +192,83 @@ func.func @subtract_shapes(%a: tensor<?x9x9x64xf32>, %b: tensor<?x9x9x32xf32>) -
   %0 = layer.subtract %a, %b : (tensor<?x9x9x64xf32>, tensor<?x9x9x32xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @rnn_rank2(%x: tensor<?x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{expects an input of shape (batch, timesteps, features), got (None, 8)}}
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @rnn_cell(%x: tensor<?x4x8xf32>, %k: tensor<8x32xf32>, %rk: tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{unknown cell 'rnn'; expected simple_rnn, lstm or gru}}
+  %0, %1 = layer.rnn %x, %k, %rk {cell = "rnn"} : (tensor<?x4x8xf32>, tensor<8x32xf32>, tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0, %1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @rnn_results(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{a lstm cell has 3 results (the output and the final states), got 2}}
+  %0, %1 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0, %1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @rnn_recurrent_kernel(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x96xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{recurrent_kernel of shape (32, 96) must be (units, 4 * units)}}
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x96xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @rnn_kernel(%x: tensor<?x4x8xf32>, %k: tensor<7x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{kernel of shape (7, 128) does not fit an input of shape (None, 4, 8) and 32 units: expected (8, 128)}}
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x4x8xf32>, tensor<7x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @gru_bias(%x: tensor<?x4x8xf32>, %k: tensor<8x96xf32>, %rk: tensor<32x96xf32>, %b: tensor<96xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{bias of shape (96,) must be (2, 96)}}
+  %0, %1 = layer.rnn %x, %k, %rk, %b {cell = "gru", reset_after} : (tensor<?x4x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<96xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0, %1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @rnn_softmax(%x: tensor<?x4x8xf32>, %k: tensor<8x32xf32>, %rk: tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{softmax is not an element-wise activation}}
+  %0, %1 = layer.rnn %x, %k, %rk {cell = "simple_rnn", activation = "softmax"} : (tensor<?x4x8xf32>, tensor<8x32xf32>, tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0, %1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @reset_after_lstm(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{reset_after applies to a gru cell only}}
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm", reset_after} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_lstm_rank(%x: tensor<?x4x8xf32>, %k: tensor<3x3x8x16xf32>, %rk: tensor<3x3x4x16xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{expects an input of shape (batch, timesteps, spatial..., channels) with 1 to 3 spatial dimensions, got (None, 4, 8)}}
+  %0, %1, %2 = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x4x8xf32>, tensor<3x3x8x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_lstm_kernel(%x: tensor<?x4x8x8x3xf32>, %k: tensor<3x3x2x16xf32>, %rk: tensor<3x3x4x16xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{kernel of shape (3, 3, 2, 16) does not fit an input of shape (None, 4, 8, 8, 3) and 4 filters}}
+  %0, %1, %2 = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x4x8x8x3xf32>, tensor<3x3x2x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}

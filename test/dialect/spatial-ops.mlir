@@ -50,3 +50,20 @@ func.func @merge_and_embed(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>, %c: tensor<
   %4 = layer.embedding %ids, %table : (tensor<?x?xi32>, tensor<100x8xf32>) -> tensor<?x?x8xf32>
   return %0, %1, %2, %3, %4 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x20xf32>, tensor<?x?x8xf32>
 }
+
+// CHECK-LABEL: func.func @recurrent
+func.func @recurrent(%x: tensor<?x10x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>, %b: tensor<128xf32>,
+                     %gk: tensor<8x96xf32>, %grk: tensor<32x96xf32>, %gb: tensor<2x96xf32>,
+                     %v: tensor<?x5x8x8x3xf32>, %ck: tensor<3x3x3x16xf32>, %crk: tensor<3x3x4x16xf32>)
+    -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x8x8x4xf32>) {
+  // CHECK: layer.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = "lstm", return_sequences} : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>) -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
+  %seq, %h, %c = layer.rnn %x, %k, %rk, %b {cell = "lstm", return_sequences}
+      : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>) -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
+  // CHECK: layer.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = "gru", go_backwards, reset_after} : (tensor<?x10x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<2x96xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>)
+  %g, %gh = layer.rnn %x, %gk, %grk, %gb {cell = "gru", go_backwards, reset_after}
+      : (tensor<?x10x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<2x96xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>)
+  // CHECK: layer.conv_lstm %{{.+}}, %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, padding = "same", strides = array<i64: 1, 1>} : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
+  %y, %yh, %yc = layer.conv_lstm %v, %ck, %crk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"}
+      : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
+  return %seq, %g, %y : tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x8x8x4xf32>
+}

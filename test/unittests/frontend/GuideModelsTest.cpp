@@ -194,6 +194,15 @@ TEST(GuideModelsTest, MisuseNamesTheLayerAndTheShapes) {
     layers::Conv2DTranspose(8, 3, {.strides = 2, .output_padding = 2});
   });
   EXPECT_CONTAINS(msg, "must be smaller than the strides");
+  msg = errorOf([] { layers::LSTM(8, {.name = "lstm"})(Input({16})); });
+  EXPECT_EQ(msg, "Input 0 of layer \"lstm\" is incompatible with the layer: "
+                 "expected ndim=3, found ndim=2. Full shape received: "
+                 "(None, 16)");
+  msg = errorOf([] {
+    layers::ConvLSTM2D(4, 3, {.name = "clstm"})(Input({5, 8, 8}));
+  });
+  EXPECT_CONTAINS(msg, "\"clstm\"");
+  EXPECT_CONTAINS(msg, "expected ndim=5, found ndim=4");
   msg = errorOf([] { layers::subtract({Input({3}), Input({3}), Input({3})}); });
   EXPECT_CONTAINS(msg, "exactly 2 inputs");
 }
@@ -209,18 +218,37 @@ TEST(GuideModelsTest, EmbeddingOutOfRangeGivesZeros) {
   EXPECT_EQ(got, (std::vector<float>{1, 2, 5, 6, 0, 0, 0, 0}));
 }
 
-TEST(GuideModelsTest, SequenceLengthMayBeUnknownWhileBuilding) {
-  // Keras's Input(shape=(None,)) for variable-length token sequences: the
-  // graph and its shapes are built; compiling needs the length (the
-  // compiled functions' ABI binds every unknown size to the batch).
+TEST(GuideModelsTest, SequencesOfAnyLength) {
+  // Keras's Input(shape=(None,)) for variable-length token sequences:
+  // predict() compiles one program per sequence length it is given.
   auto tokens = Input({-1}, {.name = "tokens", .dtype = DType::Int32});
-  auto x = layers::Embedding(50, 4)(tokens);
+  auto emb = layers::Embedding(50, 4);
+  auto x = emb(tokens);
   auto pooled = layers::GlobalAveragePooling1D()(x);
-  Model model(tokens, pooled, "bag_of_words");
+  auto seq = layers::LSTM(3, {.return_sequences = true})(x);
+  Model model({tokens}, {pooled, seq}, "bag_of_words");
   EXPECT_EQ(x.shapeString(), "(None, None, 4)");
   EXPECT_EQ(pooled.shapeString(), "(None, 4)");
+  EXPECT_EQ(seq.shapeString(), "(None, None, 3)");
+  Tensor table = emb->getWeights()[0];
+  for (int64_t len : {3, 7, 3}) {
+    std::vector<int32_t> ids(2 * len);
+    for (int64_t i = 0; i < 2 * len; ++i)
+      ids[i] = static_cast<int32_t>((7 * i) % 50);
+    std::vector<Tensor> ys = model.predict(std::vector<Tensor>{Tensor::fromInts(ids, {2, len})});
+    ASSERT_EQ(ys[0].shape(), (std::vector<int64_t>{2, 4}));
+    ASSERT_EQ(ys[1].shape(), (std::vector<int64_t>{2, len, 3}));
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t f = 0; f < 4; ++f) {
+        double mean = 0;
+        for (int64_t t = 0; t < len; ++t)
+          mean += table.data<float>()[ids[b * len + t] * 4 + f];
+        EXPECT_NEAR(ys[0].data<float>()[b * 4 + f], mean / len, 1e-6);
+      }
+  }
+  // Training such a model is refused with a clear message (for now).
   std::string msg = errorOf([&] {
-    model.predict(Tensor::fromInts({1, 2, 3, 4, 5, 6}, {2, 3}));
+    model.compile({.loss = "mean_squared_error"});
   });
   EXPECT_CONTAINS(msg, "input 'tokens' has shape (None, None)");
 }
