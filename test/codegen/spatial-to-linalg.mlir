@@ -96,3 +96,34 @@ func.func @concatenate(%a: tensor<?x8xf32>, %b: tensor<?x4xf32>) -> tensor<?x12x
   %0 = layer.concatenate %a, %b : (tensor<?x8xf32>, tensor<?x4xf32>) -> tensor<?x12xf32>
   return %0 : tensor<?x12xf32>
 }
+
+// -----
+
+// Batch normalization folds its statistics into one scale and one shift
+// per channel (as tf.nn.batch_normalization), then one element-wise pass.
+// CHECK-LABEL: func.func @batch_norm
+// CHECK: %[[SS:.+]]:2 = linalg.generic
+// CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<3xf32>, tensor<3xf32>)
+// CHECK: math.rsqrt
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %[[SS]]#0, %[[SS]]#1 : tensor<?x4x4x3xf32>, tensor<3xf32>, tensor<3xf32>)
+func.func @batch_norm(%x: tensor<?x4x4x3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>, %g: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<?x4x4x3xf32> {
+  %0 = layer.batch_norm %x, %m, %v gamma(%g) beta(%b) {epsilon = 1.0e-3 : f64} : (tensor<?x4x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x4x4x3xf32>
+  return %0 : tensor<?x4x4x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @merges
+// CHECK: arith.subf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: arith.addf
+// CHECK: arith.mulf %{{.+}}, %{{.+}} : f32
+func.func @merges(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {
+  %0 = layer.subtract %a, %b : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %1 = layer.maximum %a, %b : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %2 = layer.average %a, %b, %0 : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0, %1, %2 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
+}
