@@ -12,6 +12,7 @@
 
 #include "codegen/Header.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 #include <sstream>
@@ -102,23 +103,21 @@ bool hasDynamic(const CompiledFunction &f) {
   return false;
 }
 
-void emitFunction(std::ostringstream &os, const CompiledFunction &f,
-                  const std::string &prefix) {
-  std::string P = upper(prefix), entry = prefix + "_" + cIdentifier(f.name);
-  std::string symbol = "_mlir_ciface_" + exportedSymbol(prefix, f.name);
+/// One C parameter name per buffer of `f` (inputs then outputs): an output
+/// named like an input (a parameter and its update in train_step) gets
+/// "_out", and any other clash a number. Each parameter <n> comes with
+/// <n>_count: both must be free.
+std::vector<std::string> parameterNames(const CompiledFunction &f) {
   std::vector<const BufferSpec *> all;
   for (const BufferSpec &s : f.inputs)
     all.push_back(&s);
   for (const BufferSpec &s : f.outputs)
     all.push_back(&s);
-  // One C parameter name per buffer: an output named like an input (a
-  // parameter and its update in train_step) gets "_out", and any other
-  // clash a number.
-  // Each parameter <n> comes with <n>_count: both must be free.
   std::vector<std::string> names;
   std::set<std::string> used;
   auto taken = [&](const std::string &n) {
-    return isReserved(n) || used.count(n) || used.count(n + "_count");
+    return isReserved(n) || used.count(n) || used.count(n + "_count") ||
+           n == "ctx" || n == "loss";
   };
   for (size_t i = 0; i < all.size(); ++i) {
     std::string base = cIdentifier(all[i]->name);
@@ -133,6 +132,20 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
     used.insert(n + "_count");
     names.push_back(n);
   }
+  return names;
+}
+
+void emitFunction(std::ostringstream &os, const CompiledFunction &f,
+                  const std::string &prefix, const std::string &suffix) {
+  std::string P = upper(prefix),
+              entry = prefix + "_" + cIdentifier(f.name) + suffix;
+  std::string symbol = "_mlir_ciface_" + exportedSymbol(prefix, f.name);
+  std::vector<const BufferSpec *> all;
+  for (const BufferSpec &s : f.inputs)
+    all.push_back(&s);
+  for (const BufferSpec &s : f.outputs)
+    all.push_back(&s);
+  std::vector<std::string> names = parameterNames(f);
 
   os << "/* " << entry << ": runs `" << f.name << "`.\n *\n * Inputs:\n";
   for (size_t i = 0; i < all.size(); ++i) {
@@ -145,13 +158,15 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
      << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
      << "_OK, or an error code; nothing is read or written then.\n */\n";
 
-  os << "#define " << upper(entry) << "_NUM_INPUTS " << f.inputs.size()
-     << "\n#define " << upper(entry) << "_NUM_OUTPUTS " << f.outputs.size()
+  // The shape macros keep the function's name (no "_raw").
+  std::string base = prefix + "_" + cIdentifier(f.name);
+  os << "#define " << upper(base) << "_NUM_INPUTS " << f.inputs.size()
+     << "\n#define " << upper(base) << "_NUM_OUTPUTS " << f.outputs.size()
      << "\n";
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t d = 0; d < all[i]->shape.size(); ++d)
       if (all[i]->shape[d] != kDynamic)
-        os << "#define " << upper(entry + "_" + names[i]) << "_DIM" << d << " "
+        os << "#define " << upper(base + "_" + names[i]) << "_DIM" << d << " "
            << all[i]->shape[d] << "\n";
 
   os << "void " << symbol << "(";
@@ -218,11 +233,338 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   os << ");\n  return " << P << "_OK;\n}\n\n";
 }
 
+
+const CompiledFunction *findFunction(const std::vector<CompiledFunction> &fs,
+                                     const std::string &name) {
+  for (const CompiledFunction &f : fs)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+/// "c_type *name, size_t name_count" for parameters [begin, end) of `f`.
+std::string passThroughParams(const CompiledFunction &f,
+                              const std::vector<std::string> &names,
+                              size_t begin, size_t end) {
+  std::string text;
+  for (size_t i = begin; i < end; ++i) {
+    const BufferSpec &spec =
+        i < f.inputs.size() ? f.inputs[i] : f.outputs[i - f.inputs.size()];
+    text += ",\n    " + std::string(i < f.inputs.size() ? "const " : "") +
+            cType(spec.dtype) + " *" + names[i] + ", size_t " + names[i] +
+            "_count";
+  }
+  return text;
+}
+
+/// "name, name_count" for parameters [begin, end).
+std::string passThroughArgs(const std::vector<std::string> &names,
+                            size_t begin, size_t end) {
+  std::string text;
+  for (size_t i = begin; i < end; ++i)
+    text += ", " + names[i] + ", " + names[i] + "_count";
+  return text;
+}
+
+/// The context API over the raw entry points (see emitCHeader).
+void emitContext(std::ostringstream &os,
+                 const std::vector<CompiledFunction> &functions,
+                 const std::string &prefix, const ModelLayout &layout) {
+  std::string P = upper(prefix), ctx = prefix + "_context";
+  const CompiledFunction *predict = findFunction(functions, "predict");
+  const CompiledFunction *train = findFunction(functions, "train_step");
+  const CompiledFunction *evaluate = findFunction(functions, "evaluate");
+  size_t nw = layout.embedded ? 0 : layout.weightNames.size();
+  size_t ni = layout.numInputs, nt = layout.numTargets,
+         no = layout.numOutputs;
+  size_t ns = train ? train->inputs.size() - ni - nt - nw - 1 : 0;
+  size_t arrayW = std::max<size_t>(nw, 1), arrayS = std::max<size_t>(ns, 1);
+  std::vector<int64_t> counts;
+  for (const auto &shape : layout.weightShapes) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    counts.push_back(n);
+  }
+
+  os << "/*===------------------------------------------------------------===*\n"
+        " * The context API: one " << ctx << " holds a model instance's\n"
+        " * weights" << (layout.embedded ? " (here compiled in)" : "")
+     << (train ? ", the optimizer's state and step count" : "")
+     << ".\n * Calls on one context that train must not overlap; predict and\n"
+        " * evaluate only read it, so they may share one across threads.\n"
+        " *===------------------------------------------------------------===*/\n";
+  os << "#define " << P << "_NUM_WEIGHTS " << layout.weightNames.size()
+     << "\n\ntypedef struct " << ctx << " {\n"
+     << "  float *weights[2][" << arrayW << "]; /* current set: [current] */\n"
+     << "  float *states[2][" << arrayS << "];  /* optimizer slots */\n"
+     << "  int current;\n  int64_t iterations; /* train steps done */\n} "
+     << ctx << ";\n\n";
+
+  os << "static const char *const " << prefix << "_weight_names_["
+     << std::max<size_t>(layout.weightNames.size(), 1) << "] = {";
+  for (size_t i = 0; i < layout.weightNames.size(); ++i)
+    os << (i ? ", " : "") << "\"" << layout.weightNames[i] << "\"";
+  if (layout.weightNames.empty())
+    os << "\"\"";
+  os << "};\nstatic const int64_t " << prefix << "_weight_counts_["
+     << std::max<size_t>(counts.size(), 1) << "] = {";
+  for (size_t i = 0; i < counts.size(); ++i)
+    os << (i ? ", " : "") << counts[i];
+  if (counts.empty())
+    os << "0";
+  os << "};\n";
+  os << "static const int64_t " << prefix << "_weight_ranks_["
+     << std::max<size_t>(counts.size(), 1) << "] = {";
+  for (size_t i = 0; i < layout.weightShapes.size(); ++i)
+    os << (i ? ", " : "") << layout.weightShapes[i].size();
+  if (counts.empty())
+    os << "0";
+  os << "};\n";
+  for (size_t i = 0; i < layout.weightShapes.size(); ++i) {
+    os << "static const int64_t " << prefix << "_weight_shape" << i << "_["
+       << std::max<size_t>(layout.weightShapes[i].size(), 1) << "] = {";
+    for (size_t d = 0; d < layout.weightShapes[i].size(); ++d)
+      os << (d ? ", " : "") << layout.weightShapes[i][d];
+    if (layout.weightShapes[i].empty())
+      os << "1";
+    os << "};\n";
+  }
+  os << "\n/* The weights, by index in [0, " << P
+     << "_NUM_WEIGHTS): their names as\n * in the .lcm file and their element "
+        "counts (-1 / NULL out of range). */\n"
+     << "static inline const char *" << prefix
+     << "_weight_name(int i) {\n  return i >= 0 && i < " << P
+     << "_NUM_WEIGHTS ? " << prefix << "_weight_names_[i] : NULL;\n}\n"
+     << "static inline int64_t " << prefix
+     << "_weight_count(int i) {\n  return i >= 0 && i < " << P
+     << "_NUM_WEIGHTS ? " << prefix << "_weight_counts_[i] : -1;\n}\n"
+     << "/* The index of the weight called `name`, or -1. */\n"
+     << "static inline int " << prefix
+     << "_find_weight(const char *name) {\n  int i;\n  if (!name)\n"
+        "    return -1;\n  for (i = 0; i < "
+     << P << "_NUM_WEIGHTS; ++i)\n    if (strcmp(" << prefix
+     << "_weight_names_[i], name) == 0)\n      return i;\n  return -1;\n}\n\n";
+
+  // destroy / create
+  os << "static inline void " << prefix << "_destroy(" << ctx
+     << " *ctx) {\n  int s, i;\n  if (!ctx)\n    return;\n"
+     << "  for (s = 0; s < 2; ++s) {\n    for (i = 0; i < " << arrayW
+     << "; ++i)\n      free(ctx->weights[s][i]);\n    for (i = 0; i < "
+     << arrayS << "; ++i)\n      free(ctx->states[s][i]);\n  }\n"
+     << "  free(ctx);\n}\n\n";
+  os << "/* Creates a context in *ctx: weights "
+     << (layout.embedded ? "are compiled in"
+                         : "start at zero (set them by name or load them)")
+     << ",\n * optimizer slots at zero. Returns " << P << "_OK or " << P
+     << "_ERROR_MEMORY. */\n"
+     << "static inline int " << prefix << "_create(" << ctx
+     << " **ctx) {\n  " << ctx << " *c;\n  int s;\n  if (!ctx)\n    return "
+     << P << "_ERROR_NULL;\n  *ctx = NULL;\n  c = (" << ctx
+     << " *)calloc(1, sizeof(" << ctx << "));\n  if (!c)\n    return " << P
+     << "_ERROR_MEMORY;\n  for (s = 0; s < " << (train ? 2 : 1)
+     << "; ++s) {\n";
+  for (size_t i = 0; i < nw; ++i)
+    os << "    c->weights[s][" << i << "] = (float *)calloc((size_t)"
+       << counts[i] << ", sizeof(float));\n    if (!c->weights[s][" << i
+       << "]) {\n      " << prefix << "_destroy(c);\n      return " << P
+       << "_ERROR_MEMORY;\n    }\n";
+  for (size_t i = 0; i < ns; ++i) {
+    const BufferSpec &spec = train->inputs[ni + nt + nw + i];
+    int64_t n = 1;
+    for (int64_t d : spec.shape)
+      n *= d;
+    os << "    c->states[s][" << i << "] = (float *)calloc((size_t)" << n
+       << ", sizeof(float));\n    if (!c->states[s][" << i << "]) {\n      "
+       << prefix << "_destroy(c);\n      return " << P
+       << "_ERROR_MEMORY;\n    }\n";
+  }
+  os << "  }\n  (void)s;\n  *ctx = c;\n  return " << P << "_OK;\n}\n\n";
+
+  // set / get
+  for (bool set : {true, false}) {
+    os << "/* " << (set ? "Copies `values` into" : "Copies into `values`")
+       << " the weight called `name` (count elements). */\n"
+       << "static inline int " << prefix << (set ? "_set_weight(" : "_get_weight(")
+       << (set ? "" : "const ") << ctx << " *ctx, const char *name,\n    "
+       << (set ? "const " : "") << "float *values, size_t count) {\n"
+       << "  int i = " << prefix << "_find_weight(name);\n"
+       << "  if (!ctx || !values)\n    return " << P << "_ERROR_NULL;\n"
+       << "  if (i < 0)\n    return " << P << "_ERROR_NAME;\n";
+    if (layout.embedded)
+      os << "  (void)count;\n  return " << P << "_ERROR_EMBEDDED;\n}\n\n";
+    else
+      os << "  if (count > (size_t)INT64_MAX || (int64_t)count != " << prefix
+         << "_weight_counts_[i])\n    return " << P << "_ERROR_SIZE;\n"
+         << "  memcpy(" << (set ? "ctx->weights[ctx->current][i], values"
+                                : "values, ctx->weights[ctx->current][i]")
+         << ", count * sizeof(float));\n  return " << P << "_OK;\n}\n\n";
+  }
+
+  auto weightArgs = [&](const std::string &set) {
+    std::string text;
+    for (size_t i = 0; i < nw; ++i)
+      text += ", ctx->weights[" + set + "][" + std::to_string(i) + "], " +
+              std::to_string(counts[i]);
+    return text;
+  };
+  auto stateArgs = [&](const std::string &set) {
+    std::string text;
+    for (size_t i = 0; i < ns; ++i) {
+      const BufferSpec &spec = train->inputs[ni + nt + nw + i];
+      int64_t n = 1;
+      for (int64_t d : spec.shape)
+        n *= d;
+      text += ", ctx->states[" + set + "][" + std::to_string(i) + "], " +
+              std::to_string(n);
+    }
+    return text;
+  };
+
+  if (predict) {
+    std::vector<std::string> names = parameterNames(*predict);
+    size_t in = predict->inputs.size();
+    os << "/* Runs the model on `batch` samples: the inputs and outputs of\n"
+          " * " << prefix << "_predict_raw, without the weights. */\n"
+       << "static inline int " << prefix << "_predict(const " << ctx
+       << " *ctx, int64_t batch" << passThroughParams(*predict, names, 0, ni)
+       << passThroughParams(*predict, names, in, names.size()) << ") {\n"
+       << "  if (!ctx)\n    return " << P << "_ERROR_NULL;\n"
+       << "  return " << prefix << "_predict_raw(batch"
+       << passThroughArgs(names, 0, ni) << weightArgs("ctx->current")
+       << passThroughArgs(names, in, names.size()) << ");\n}\n\n";
+  }
+
+  // Scratch buffers for the predictions train_step and evaluate write.
+  auto scratch = [&](const CompiledFunction &f, size_t firstOutput) {
+    std::string text;
+    for (size_t k = 0; k < no; ++k) {
+      const BufferSpec &spec = f.outputs[firstOutput + k];
+      int64_t staticCount = 1;
+      for (int64_t d : spec.shape)
+        if (d != kDynamic)
+          staticCount *= d;
+      std::string v = "layerc_out" + std::to_string(k);
+      text += "  if (batch > INT64_MAX / " + std::to_string(staticCount) +
+              " / (int64_t)sizeof(" + cType(spec.dtype) + "))\n    return " +
+              P + "_ERROR_SIZE;\n";
+      text += "  " + std::string(cType(spec.dtype)) + " *" + v + " = (" +
+              cType(spec.dtype) + " *)malloc((size_t)(" + countExpr(spec) +
+              ") * sizeof(" + cType(spec.dtype) + "));\n";
+    }
+    return text;
+  };
+  auto scratchArgs = [&](const CompiledFunction &f, size_t firstOutput) {
+    std::string text;
+    for (size_t k = 0; k < no; ++k)
+      text += ", layerc_out" + std::to_string(k) + ", (size_t)(" +
+              countExpr(f.outputs[firstOutput + k]) + ")";
+    return text;
+  };
+  auto scratchFree = [&]() {
+    std::string text;
+    for (size_t k = 0; k < no; ++k)
+      text += "  free(layerc_out" + std::to_string(k) + ");\n";
+    return text;
+  };
+  auto scratchCheck = [&]() {
+    std::string text = "  if (";
+    for (size_t k = 0; k < no; ++k)
+      text += (k ? " || " : "") + std::string("!layerc_out") +
+              std::to_string(k);
+    return text + ") {\n" + scratchFree() + "    return " + P +
+           "_ERROR_MEMORY;\n  }\n";
+  };
+
+  if (evaluate) {
+    std::vector<std::string> names = parameterNames(*evaluate);
+    os << "/* The loss of the model on `batch` samples and their targets. */\n"
+       << "static inline int " << prefix << "_evaluate(const " << ctx
+       << " *ctx, int64_t batch" << passThroughParams(*evaluate, names, 0, ni + nt)
+       << ",\n    float *loss) {\n  int rc;\n"
+       << "  if (!ctx || !loss)\n    return " << P << "_ERROR_NULL;\n"
+       << "  if (batch < 1)\n    return " << P << "_ERROR_BATCH;\n"
+       << "  {\n" << scratch(*evaluate, 1) << scratchCheck()
+       << "  rc = " << prefix << "_evaluate_raw(batch"
+       << passThroughArgs(names, 0, ni + nt) << weightArgs("ctx->current")
+       << ", loss, 1" << scratchArgs(*evaluate, 1) << ");\n" << scratchFree()
+       << "  }\n  return rc;\n}\n\n";
+  }
+  if (train) {
+    std::vector<std::string> names = parameterNames(*train);
+    os << "/* One optimizer step on `batch` samples and their targets; writes\n"
+          " * the loss before the step. The weights and optimizer state in\n"
+          " * ctx are updated (double-buffered: nothing changes on error). */\n"
+       << "static inline int " << prefix << "_train_step(" << ctx
+       << " *ctx, int64_t batch" << passThroughParams(*train, names, 0, ni + nt)
+       << ",\n    float *loss) {\n  int rc;\n  float step;\n"
+       << "  if (!ctx || !loss)\n    return " << P << "_ERROR_NULL;\n"
+       << "  if (batch < 1)\n    return " << P << "_ERROR_BATCH;\n"
+       << "  step = (float)(ctx->iterations + 1);\n  {\n"
+       << scratch(*train, 1) << scratchCheck()
+       << "  rc = " << prefix << "_train_step_raw(batch"
+       << passThroughArgs(names, 0, ni + nt) << weightArgs("ctx->current")
+       << stateArgs("ctx->current") << ", &step, 1, loss, 1"
+       << scratchArgs(*train, 1) << weightArgs("1 - ctx->current")
+       << stateArgs("1 - ctx->current") << ");\n" << scratchFree()
+       << "  }\n  if (rc == " << P << "_OK) {\n"
+       << "    ctx->current = 1 - ctx->current;\n    ++ctx->iterations;\n  }\n"
+       << "  return rc;\n}\n\n";
+  }
+
+  // File access through liblayerc_runtime.
+  os << "#ifdef LAYERC_WITH_RUNTIME\n"
+        "/* From liblayerc_runtime (runtime/CApi.h). */\n"
+        "int layerc_read_tensors(const char *path, size_t n, const char *const "
+        "*names,\n                        float *const *dst, const int64_t "
+        "*counts, char *error,\n                        size_t error_size);\n"
+        "int layerc_write_tensors(const char *path, size_t n, const char "
+        "*const *names,\n                         const float *const *src, "
+        "const int64_t *ranks,\n                         const int64_t *const "
+        "*shapes, char *error,\n                         size_t "
+        "error_size);\n\n";
+  os << "/* Loads every weight, by name, from a saved model (.lcm) or a\n"
+        " * checkpoint; on error writes a message to `error` and changes "
+        "nothing. */\n"
+     << "static inline int " << prefix << "_load_weights(" << ctx
+     << " *ctx, const char *path,\n    char *error, size_t error_size) {\n";
+  if (layout.embedded)
+    os << "  (void)ctx, (void)path, (void)error, (void)error_size;\n  return "
+       << P << "_ERROR_EMBEDDED;\n}\n";
+  else
+    os << "  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
+       << "  return layerc_read_tensors(path, " << P << "_NUM_WEIGHTS, "
+       << prefix << "_weight_names_,\n                             ctx->weights[ctx->current], "
+       << prefix << "_weight_counts_, error,\n                             error_size) == 0\n"
+       << "             ? " << P << "_OK\n             : " << P
+       << "_ERROR_FILE;\n}\n";
+  os << "/* Saves every weight, by name, in the safetensors layout (atomic). */\n"
+     << "static inline int " << prefix << "_save_weights(const " << ctx
+     << " *ctx, const char *path,\n    char *error, size_t error_size) {\n";
+  if (layout.embedded) {
+    os << "  (void)ctx, (void)path, (void)error, (void)error_size;\n  return "
+       << P << "_ERROR_EMBEDDED;\n}\n";
+  } else {
+    os << "  const int64_t *shapes[" << arrayW << "] = {";
+    for (size_t i = 0; i < nw; ++i)
+      os << (i ? ", " : "") << prefix << "_weight_shape" << i << "_";
+    if (!nw)
+      os << "NULL";
+    os << "};\n  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
+       << "  return layerc_write_tensors(path, " << P << "_NUM_WEIGHTS, "
+       << prefix << "_weight_names_,\n                              (const float *const *)ctx->weights[ctx->current],\n                              "
+       << prefix << "_weight_ranks_, shapes, error, error_size) == 0\n"
+       << "             ? " << P << "_OK\n             : " << P
+       << "_ERROR_FILE;\n}\n";
+  }
+  os << "#endif /* LAYERC_WITH_RUNTIME */\n\n";
+}
 } // namespace
 
 std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
                                 const std::string &prefix,
-                                const std::string &source) {
+                                const std::string &source,
+                                const ModelLayout *layout) {
   std::string P = upper(prefix);
   std::set<size_t> ranks;
   for (const CompiledFunction &f : functions)
@@ -234,19 +576,33 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
   os << "/* " << prefix << ".h - generated by layerc from " << source
      << ". Do not edit.\n *\n"
         " * Plain C99 (usable from C++). Link the matching object or library\n"
-        " * and libm; nothing else is needed at run time.\n *\n"
-        " * Thread safety: every function is reentrant. It keeps no state\n"
+        " * and libm; nothing else is needed at run time"
+     << (layout ? " (<prefix>_load_weights and\n * _save_weights also need "
+                  "-DLAYERC_WITH_RUNTIME and liblayerc_runtime)"
+                : "")
+     << ".\n *\n"
+        " * Thread safety: every entry point is reentrant. It keeps no state\n"
         " * between calls and allocates its temporaries per call, so calls "
         "may\n"
         " * run concurrently as long as their output buffers are distinct and\n"
-        " * no output buffer is also an input.\n */\n"
+        " * no output buffer is also an input"
+     << (layout ? "; a context is only written by\n * _train_step, _set_weight "
+                  "and _load_weights, which must not overlap other calls\n"
+                  " * on the same context"
+                : "")
+     << ".\n */\n"
      << "#ifndef " << P << "_H\n#define " << P << "_H\n\n"
-     << "#include <stddef.h>\n#include <stdint.h>\n\n"
+     << "#include <stddef.h>\n#include <stdint.h>\n"
+     << (layout ? "#include <stdlib.h>\n#include <string.h>\n" : "") << "\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   os << "enum {\n  " << P << "_OK = 0,\n  " << P
      << "_ERROR_NULL = 1,  /* a buffer pointer is NULL */\n  " << P
      << "_ERROR_SIZE = 2,  /* a buffer's count does not match its shape */\n  "
-     << P << "_ERROR_BATCH = 3 /* batch is < 1 */\n};\n\n";
+     << P << "_ERROR_BATCH = 3, /* batch is < 1 */\n  " << P
+     << "_ERROR_MEMORY = 4, /* out of memory */\n  " << P
+     << "_ERROR_NAME = 5, /* no weight has that name */\n  " << P
+     << "_ERROR_EMBEDDED = 6, /* the weights are compiled in */\n  " << P
+     << "_ERROR_FILE = 7 /* a file could not be read or written */\n};\n\n";
   os << "static inline const char *" << prefix
      << "_error_message(int code) {\n  switch (code) {\n"
      << "  case " << P << "_OK:\n    return \"ok\";\n"
@@ -259,6 +615,16 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "  case " << P
      << "_ERROR_BATCH:\n    return \"batch must be at least "
         "1\";\n"
+     << "  case " << P << "_ERROR_MEMORY:\n    return \"out of memory\";\n"
+     << "  case " << P
+     << "_ERROR_NAME:\n    return \"the model has no weight of that "
+        "name\";\n"
+     << "  case " << P
+     << "_ERROR_EMBEDDED:\n    return \"the weights are compiled into "
+        "the library\";\n"
+     << "  case " << P
+     << "_ERROR_FILE:\n    return \"a file could not be read or "
+        "written\";\n"
      << "  default:\n    return \"unknown error code\";\n  }\n}\n\n";
   for (size_t rank : ranks) {
     os << "typedef struct {\n  void *allocated;\n  void *aligned;\n"
@@ -269,7 +635,9 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
     os << "} " << prefix << "_memref" << rank << ";\n\n";
   }
   for (const CompiledFunction &f : functions)
-    emitFunction(os, f, prefix);
+    emitFunction(os, f, prefix, layout ? "_raw" : "");
+  if (layout)
+    emitContext(os, functions, prefix, *layout);
   os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P
      << "_H */\n";
   return os.str();

@@ -28,8 +28,27 @@ std::string exportedSymbol(const std::string &prefix,
 std::string cIdentifier(const std::string &name);
 
 /// The header for `functions`, whose entry points are `<prefix>_<name>`.
+/// What the header needs to know about a saved model to emit its context
+/// API: which arguments are inputs, targets, weights and optimizer state.
+struct ModelLayout {
+  int numInputs = 1, numTargets = 1, numOutputs = 1;
+  /// The weights as the .lcm names them ("dense/kernel"), in argument order.
+  std::vector<std::string> weightNames;
+  std::vector<std::vector<int64_t>> weightShapes;
+  /// Compiled in (--embed-weights): predict takes no weight arguments.
+  bool embedded = false;
+};
+
+/// The C header of a library. Without `layout` (a .mlir input) it declares
+/// one checked entry point per function, `<prefix>_<function>`. With it
+/// those become `<prefix>_<function>_raw` and the header adds the context
+/// API: `<prefix>_create/destroy`, weight access by name, and
+/// `<prefix>_predict(ctx, ...)` (plus `_train_step` / `_evaluate` when the
+/// functions include them), and, with LAYERC_WITH_RUNTIME,
+/// `<prefix>_load_weights/save_weights` through liblayerc_runtime.
 std::string emitCHeader(const std::vector<CompiledFunction> &functions,
-                        const std::string &prefix, const std::string &source);
+                        const std::string &prefix, const std::string &source,
+                        const ModelLayout *layout = nullptr);
 
 } // namespace layerc
 

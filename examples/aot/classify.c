@@ -1,8 +1,9 @@
 /* classify.c - Fashion-MNIST test accuracy of an AOT-compiled model.
  *
  * Reads the 10,000 test images and labels (IDX, gzip) and classifies them
- * with mnist_predict from the library layerc generated; prints the
- * accuracy. Everything it needs at run time is libc, libm and zlib. */
+ * through the context API of the library layerc generated (mnist_create,
+ * mnist_predict, mnist_destroy); prints the accuracy. Everything it needs
+ * at run time is libc, libm and zlib. */
 #include "mnist.h"
 
 #include <stdio.h>
@@ -35,17 +36,22 @@ int main(int argc, char **argv) {
   float *x = malloc(sizeof(float) * BATCH * PIXELS);
   float *logits = malloc(sizeof(float) * BATCH * 10);
   int correct = 0, i, j, k;
+  mnist_context *model;
 
   snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", dir);
   images = readIdx(path, 16, (size_t)COUNT * PIXELS);
   snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte.gz", dir);
   labels = readIdx(path, 8, COUNT);
+  if (mnist_create(&model) != MNIST_OK) {
+    fprintf(stderr, "classify: out of memory\n");
+    return 1;
+  }
 
   for (i = 0; i < COUNT; i += BATCH) {
     int rc;
     for (j = 0; j < BATCH * PIXELS; ++j)
       x[j] = images[(size_t)i * PIXELS + j] / 255.0f;
-    rc = mnist_predict(BATCH, x, BATCH * PIXELS, logits, BATCH * 10);
+    rc = mnist_predict(model, BATCH, x, BATCH * PIXELS, logits, BATCH * 10);
     if (rc != MNIST_OK) {
       fprintf(stderr, "classify: %s\n", mnist_error_message(rc));
       return 1;
@@ -60,6 +66,7 @@ int main(int argc, char **argv) {
   }
   printf("Test accuracy: %.4f (%d of %d)\n", (double)correct / COUNT, correct,
          COUNT);
+  mnist_destroy(model);
   free(images), free(labels), free(x), free(logits);
   return 0;
 }

@@ -212,6 +212,7 @@ int run() {
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::string training;
+  std::optional<ModelLayout> layout;
   if (llvm::sys::path::extension(inputFile) == ".lcm") {
     if (train) {
       if (embedWeights)
@@ -226,6 +227,16 @@ int run() {
     }
     Model model = loadModel(inputFile, {}, /*compile=*/false);
     module = emitModel(model, &context, embedWeights);
+    layout.emplace();
+    layout->numInputs = static_cast<int>(model.inputs().size());
+    layout->numTargets = layout->numOutputs =
+        static_cast<int>(model.outputs().size());
+    layout->embedded = embedWeights;
+    for (const auto &layer : model.layers())
+      for (const Weight &w : layer->weights()) {
+        layout->weightNames.push_back(layer->name() + "/" + w.name);
+        layout->weightShapes.push_back(w.value.shape());
+      }
   } else {
     if (train)
       return fail("--train needs a saved model (.lcm); for a .mlir file run "
@@ -322,7 +333,8 @@ int run() {
   }
   return writeFile(header,
                    emitCHeader(*signatures, prefix,
-                               llvm::sys::path::filename(inputFile).str()));
+                               llvm::sys::path::filename(inputFile).str(),
+                               layout ? &*layout : nullptr));
 }
 
 } // namespace

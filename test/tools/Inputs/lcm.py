@@ -6,6 +6,7 @@ check DIR BATCH MODEL: the library's outputs match a NumPy forward pass with
   the weights in MODEL.
 dump DIR BATCH MODEL: the Dense weights as raw float32 w0.bin ... w5.bin.
 train DIR BATCH MODEL: checks losses.bin written by train_harness.c.
+check-trained CHECKPOINT MODEL: a checkpoint saved by the context API.
 """
 import json
 import struct
@@ -64,7 +65,26 @@ def train_check(d, batch, model):
     print(f"OK train {len(losses)} steps")
 
 
+def check_trained(trained_path, model_path):
+    """The checkpoint written by <prefix>_save_weights holds every weight of
+    the model, with its shape, and training changed each one."""
+    trained, _ = read_safetensors(trained_path)
+    initial, _ = read_safetensors(model_path)
+    initial = {k: v for k, v in initial.items()
+               if not k.startswith("optimizer/")}
+    if set(trained) != set(initial):
+        sys.exit(f"names differ: {sorted(trained)} vs {sorted(initial)}")
+    for name, t in trained.items():
+        if t.shape != initial[name].shape:
+            sys.exit(f"{name}: shape {t.shape} != {initial[name].shape}")
+        if np.array_equal(t, initial[name]):
+            sys.exit(f"{name} did not change")
+    print(f"OK {len(trained)} trained weights, all changed")
+
+
 def main():
+    if sys.argv[1] == "check-trained":
+        return check_trained(sys.argv[2], sys.argv[3])
     mode, d, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "gen":
         rng = np.random.default_rng(4)

@@ -1,6 +1,6 @@
-/* Trains with the train_step of a library built by `layerc m.lcm --train`:
- * the application owns every buffer (weights, RMSprop state, the step) and
- * swaps the updated ones in after each step.
+/* Trains with the raw train_step of a library built by
+ * `layerc m.lcm --train`: the application owns every buffer (weights,
+ * RMSprop state, the step) and swaps the updated ones in after each step.
  *   train_harness DIR BATCH STEPS  (reads DIR/w0.bin..w5.bin, DIR/x.bin,
  *   DIR/y.bin; writes the loss of every step to DIR/losses.bin) */
 #include "t.h"
@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
   for (s = 0; s < steps; ++s) {
     int rc;
     step = (float)(s + 1);
-    rc = t_train_step(
+    rc = t_train_step_raw(
         batch, x, batch * 784, y, batch, w[0], kSizes[0], w[1], kSizes[1],
         w[2], kSizes[2], w[3], kSizes[3], w[4], kSizes[4], w[5], kSizes[5],
         v[0], kSizes[0], v[1], kSizes[1], v[2], kSizes[2], v[3], kSizes[3],

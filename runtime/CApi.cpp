@@ -1,0 +1,89 @@
+//===- CApi.cpp - The runtime's C interface -------------------------------===//
+//
+// Thin wrappers over SafeTensors.h that turn every exception into an error
+// code and a message (see CApi.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/CApi.h"
+
+#include "runtime/Error.h"
+#include "runtime/SafeTensors.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+using namespace layerc;
+
+namespace {
+int fail(const std::string &message, char *error, size_t errorSize) {
+  if (error && errorSize > 0) {
+    size_t n = std::min(message.size(), errorSize - 1);
+    std::memcpy(error, message.data(), n);
+    error[n] = '\0';
+  }
+  return 1;
+}
+
+template <typename F> int guarded(char *error, size_t errorSize, F &&f) {
+  try {
+    f();
+    return 0;
+  } catch (const std::exception &e) {
+    return fail(e.what(), error, errorSize);
+  } catch (...) {
+    return fail("unknown error", error, errorSize);
+  }
+}
+} // namespace
+
+int layerc_read_tensors(const char *path, size_t n, const char *const *names,
+                        float *const *dst, const int64_t *counts, char *error,
+                        size_t error_size) {
+  if (!path || (n && (!names || !dst || !counts)))
+    return fail("layerc_read_tensors: a NULL argument", error, error_size);
+  return guarded(error, error_size, [&] {
+    SafeTensorsFile file = loadSafeTensors(path);
+    std::vector<const Tensor *> found(n);
+    // Check everything before writing anything.
+    for (size_t i = 0; i < n; ++i) {
+      if (!names[i] || !dst[i])
+        throw Error("layerc_read_tensors: a NULL name or buffer");
+      const Tensor *t = file.find(names[i]);
+      if (!t)
+        throw Error("'" + std::string(path) + "' has no tensor '" + names[i] +
+                    "'");
+      if (t->dtype() != DType::Float32 || t->numel() != counts[i])
+        throw Error("tensor '" + std::string(names[i]) + "' of '" + path +
+                    "' is " + t->shapeString() + " " + dtypeName(t->dtype()) +
+                    ", but " + std::to_string(counts[i]) +
+                    " float32 elements were expected");
+      found[i] = t;
+    }
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(dst[i], found[i]->rawData(), found[i]->nbytes());
+  });
+}
+
+int layerc_write_tensors(const char *path, size_t n, const char *const *names,
+                         const float *const *src, const int64_t *ranks,
+                         const int64_t *const *shapes, char *error,
+                         size_t error_size) {
+  if (!path || (n && (!names || !src || !ranks || !shapes)))
+    return fail("layerc_write_tensors: a NULL argument", error, error_size);
+  return guarded(error, error_size, [&] {
+    SafeTensorsFile file;
+    for (size_t i = 0; i < n; ++i) {
+      if (!names[i] || !src[i] || (ranks[i] > 0 && !shapes[i]) || ranks[i] < 0)
+        throw Error("layerc_write_tensors: a NULL name, buffer or shape");
+      std::vector<int64_t> shape(shapes[i], shapes[i] + ranks[i]);
+      Tensor t(shape, DType::Float32);
+      std::memcpy(t.rawData(), src[i], t.nbytes());
+      file.tensors.emplace_back(names[i], t);
+    }
+    saveSafeTensors(path, file);
+  });
+}
