@@ -1,4 +1,6 @@
-"""PyTorch's inference latency for the MNIST MLP (bench/aot_latency.sh)."""
+"""PyTorch's inference latency for the MNIST MLP (bench/aot_latency.sh).
+With an argument, also exports the model to that ONNX file."""
+import sys
 import time
 
 import torch
@@ -23,6 +25,11 @@ def main():
         torch.nn.Linear(784, 64), torch.nn.ReLU(),
         torch.nn.Linear(64, 64), torch.nn.ReLU(),
         torch.nn.Linear(64, 10)).eval()
+    # The same model for onnxruntime (bench/aot_latency_onnxruntime.js).
+    if len(sys.argv) > 1:
+        torch.onnx.export(model, torch.randn(1, 784), sys.argv[1],
+                          input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
     scripted = torch.jit.script(model)
     for name, m in (("pytorch", model), ("pytorch-jit", scripted)):
         print(f"{name} batch1_us {median_us(m, 1, 201, 100):.2f}")

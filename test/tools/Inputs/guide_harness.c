@@ -1,0 +1,57 @@
+/* Runs any single-input, single-output model compiled by
+ * `layerc M.lcm --embed-weights --name=M` through its context API.
+ *   cc -DMODEL=M -DMODEL_HEADER='"M.h"' guide_harness.c libM.a -lm
+ *   harness X.bin EXPECTED.bin OUT.bin BATCH
+ * sizes the output like EXPECTED.bin (the JIT's output) and writes the
+ * library's to OUT.bin. */
+#include MODEL_HEADER
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(MODEL, CAT(_, name))
+
+static float *readAll(const char *path, size_t *count) {
+  FILE *f = fopen(path, "rb");
+  long bytes;
+  float *data;
+  if (!f || fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  *count = (size_t)bytes / sizeof(float);
+  data = malloc((size_t)bytes + 1);
+  if (fread(data, 1, (size_t)bytes, f) != (size_t)bytes) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  fclose(f);
+  return data;
+}
+
+int main(int argc, char **argv) {
+  size_t nx, ny;
+  float *x, *expected, *out;
+  FN(context) * ctx;
+  FILE *f;
+  int rc;
+  if (argc != 5)
+    return 2;
+  x = readAll(argv[1], &nx);
+  expected = readAll(argv[2], &ny);
+  out = malloc(ny * sizeof(float));
+  if (FN(create)(&ctx) != 0)
+    return 3;
+  rc = FN(predict)(ctx, atoll(argv[4]), x, nx, out, ny);
+  printf("predict: %s\n", FN(error_message)(rc));
+  FN(destroy)(ctx);
+  f = fopen(argv[3], "wb");
+  if (!f || fwrite(out, sizeof(float), ny, f) != ny)
+    return 1;
+  fclose(f);
+  free(x), free(expected), free(out);
+  return rc;
+}
