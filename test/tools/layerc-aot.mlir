@@ -57,3 +57,11 @@
 // NEGBATCH: layerc: error: --batch must be at least 1 (or 0 for any batch), got -3
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=obj 2>&1 | FileCheck %s --check-prefix=NOOUT
 // NOOUT: layerc: error: --emit=obj and --emit=lib need an output file (-o)
+//
+// The pass-manager flags, under their short names too.
+// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/dump.o --print-ir-after-all 2>&1 | FileCheck %s --check-prefix=DUMP
+// DUMP: IR Dump After LayerShapeInference
+// DUMP: IR Dump After LayerToLinalg
+// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/timed.o --mlir-timing 2>&1 | FileCheck %s --check-prefix=TIMING
+// TIMING: Execution time report
+// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/repro.o --crash-reproducer=%t/repro.mlir

@@ -345,6 +345,18 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
+  // Short names for the pass-manager flags a user reaches for first.
+  auto &registered = cl::getRegisteredOptions();
+  static cl::alias printIrAfterAll(
+      "print-ir-after-all",
+      cl::desc("Alias for --mlir-print-ir-after-all: print the IR after "
+               "each pass"),
+      cl::aliasopt(*registered["mlir-print-ir-after-all"]));
+  static cl::alias crashReproducer(
+      "crash-reproducer",
+      cl::desc("Alias for --mlir-pass-pipeline-crash-reproducer=FILE: on a "
+               "crash or failure, write a .mlir that replays it"),
+      cl::aliasopt(*registered["mlir-pass-pipeline-crash-reproducer"]));
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();
