@@ -31,6 +31,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -142,6 +143,10 @@ Emit emitFromExtension(llvm::StringRef path) {
 mlir::LogicalResult runStage(mlir::ModuleOp module, const std::string &passes,
                              const char *stage) {
   mlir::PassManager pm(module.getContext());
+  // --mlir-timing: one report per stage.
+  auto timing = std::make_unique<mlir::DefaultTimingManager>();
+  mlir::applyDefaultTimingManagerCLOptions(*timing);
+  pm.enableTiming(std::move(timing));
   if (mlir::failed(mlir::applyPassManagerCLOptions(pm)) ||
       mlir::failed(mlir::parsePassPipeline(passes, pm)))
     return mlir::failure();
@@ -345,6 +350,7 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
   // Short names for the pass-manager flags a user reaches for first.
   auto &registered = cl::getRegisteredOptions();
   static cl::alias printIrAfterAll(
