@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 "$build/bin/functional_guide" --save-dir="$work" > /dev/null
 "$build/bin/mnist_mlp" --epochs=0 --save="$work/mnist_mlp.lcm" > /dev/null
 printf "%-12s %10s %12s %14s\n" model compile_s lib_bytes lib_bytes_noemb
-for m in mnist_mlp encoder decoder autoencoder toy_resnet; do
+for m in mnist_mlp encoder decoder autoencoder toy_resnet ticket; do
   best=""
   for _ in 1 2 3; do
     start=$(date +%s.%N)

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -75,22 +76,40 @@ std::string upper(std::string s) {
   return s;
 }
 
-std::string shapeComment(const BufferSpec &spec) {
+/// The C expression of dimension `d` of a buffer named `name`: the batch
+/// (dimension 0 when unknown), `<name>_len` (another unknown dimension of
+/// an input: a sequence length, derived from the buffer's count), or the
+/// number.
+std::string dimExpr(const BufferSpec &spec, size_t d, const std::string &name) {
+  if (spec.shape[d] != kDynamic)
+    return std::to_string(spec.shape[d]);
+  return d == 0 ? "batch" : name + "_len";
+}
+
+/// The unknown dimension of `spec` besides the batch, if any.
+std::optional<size_t> lengthDim(const BufferSpec &spec) {
+  for (size_t d = 1; d < spec.shape.size(); ++d)
+    if (spec.shape[d] == kDynamic)
+      return d;
+  return std::nullopt;
+}
+
+std::string shapeComment(const BufferSpec &spec, const std::string &name) {
   std::string text = "(";
   for (size_t i = 0; i < spec.shape.size(); ++i) {
     if (i)
       text += ", ";
-    text += spec.shape[i] == kDynamic ? "batch" : std::to_string(spec.shape[i]);
+    text += dimExpr(spec, i, name);
   }
   return text + (spec.shape.size() == 1 ? ",)" : ")") + " " +
          dtypeName(spec.dtype);
 }
 
 /// "batch * 784" as a C expression of type int64_t.
-std::string countExpr(const BufferSpec &spec) {
+std::string countExpr(const BufferSpec &spec, const std::string &name = "") {
   std::string text = "(int64_t)1";
-  for (int64_t d : spec.shape)
-    text += d == kDynamic ? " * batch" : " * " + std::to_string(d);
+  for (size_t d = 0; d < spec.shape.size(); ++d)
+    text += " * " + dimExpr(spec, d, name);
   return text;
 }
 
@@ -146,12 +165,12 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   for (const BufferSpec &s : f.outputs)
     all.push_back(&s);
   std::vector<std::string> names = parameterNames(f);
-
   os << "/* " << entry << ": runs `" << f.name << "`.\n *\n * Inputs:\n";
   for (size_t i = 0; i < all.size(); ++i) {
     if (i == f.inputs.size())
       os << " * Outputs (written, never read):\n";
-    os << " *   " << names[i] << ": " << shapeComment(*all[i]) << "\n";
+    os << " *   " << names[i] << ": " << shapeComment(*all[i], names[i])
+       << "\n";
   }
   os << " * Each buffer is contiguous (row-major) and comes with its element\n"
         " * count, which must equal the product of its shape"
@@ -199,6 +218,19 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
     if (dynamic && staticCount > 0)
       os << "  if (batch > INT64_MAX / " << staticCount << ")\n    return " << P
          << "_ERROR_SIZE;\n";
+    if (std::optional<size_t> len = lengthDim(*all[i])) {
+      // The length is count / (batch * the known sizes), at least 1.
+      std::string rest = "(int64_t)1";
+      for (size_t d = 0; d < all[i]->shape.size(); ++d)
+        if (d != *len)
+          rest += " * " + dimExpr(*all[i], d, n);
+      os << "  if (" << n << "_count > (size_t)INT64_MAX || " << n
+         << "_count == 0 || (int64_t)" << n << "_count % (" << rest
+         << ") != 0)\n    return " << P << "_ERROR_SIZE;\n"
+         << "  const int64_t " << n << "_len = (int64_t)" << n << "_count / ("
+         << rest << ");\n";
+      continue;
+    }
     os << "  if (" << n << "_count > (size_t)INT64_MAX || (int64_t)" << n
        << "_count != " << countExpr(*all[i]) << ")\n    return " << P
        << "_ERROR_SIZE;\n";
@@ -212,15 +244,12 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
     if (rank) {
       os << ", {";
       for (size_t d = 0; d < rank; ++d)
-        os << (d ? ", " : "")
-           << (s.shape[d] == kDynamic ? std::string("batch")
-                                      : std::to_string(s.shape[d]));
+        os << (d ? ", " : "") << dimExpr(s, d, n);
       os << "}, {";
       for (size_t d = 0; d < rank; ++d) {
         std::string stride = "(int64_t)1";
         for (size_t e = d + 1; e < rank; ++e)
-          stride += s.shape[e] == kDynamic ? " * batch"
-                                           : " * " + std::to_string(s.shape[e]);
+          stride += " * " + dimExpr(s, e, n);
         os << (d ? ", " : "") << stride;
       }
       os << "}";
@@ -560,6 +589,29 @@ void emitContext(std::ostringstream &os,
   os << "#endif /* LAYERC_WITH_RUNTIME */\n\n";
 }
 } // namespace
+
+std::optional<std::string>
+layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
+  // An input may have one unknown size besides the batch (a sequence
+  // length): it is derived from the buffer's element count. Outputs may
+  // not: the caller could not size them.
+  for (const CompiledFunction &f : functions)
+    for (const auto *list : {&f.inputs, &f.outputs})
+      for (const BufferSpec &spec : *list) {
+        int unknown = 0;
+        for (size_t d = 1; d < spec.shape.size(); ++d)
+          unknown += spec.shape[d] == kDynamic;
+        if (list == &f.outputs && unknown)
+          return "function '" + f.name + "': output '" + spec.name +
+                 "' has a size that depends on the inputs (besides the "
+                 "batch), which the C interface cannot size: give the "
+                 "sequence length in Input(shape)";
+        if (unknown > 1)
+          return "function '" + f.name + "': input '" + spec.name +
+                 "' has more than one unknown size besides the batch";
+      }
+  return std::nullopt;
+}
 
 std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
                                 const std::string &prefix,

@@ -13,6 +13,7 @@
 
 #include "runtime/Abi.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,13 @@ std::string exportedSymbol(const std::string &prefix,
 std::string cIdentifier(const std::string &name);
 
 /// The header for `functions`, whose entry points are `<prefix>_<name>`.
+/// Why `functions` cannot get a C interface, if they cannot: an output
+/// with an unknown size besides the batch, or an input with more than one
+/// (an input's one unknown size, a sequence length, is derived from its
+/// buffer's element count).
+std::optional<std::string>
+checkCInterface(const std::vector<CompiledFunction> &functions);
+
 /// What the header needs to know about a saved model to emit its context
 /// API: which arguments are inputs, targets, weights and optimizer state.
 struct ModelLayout {

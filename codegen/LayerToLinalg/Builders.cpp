@@ -232,6 +232,42 @@ Value codegen::softmax(OpBuilder &b, Location loc, Value x) {
        dropAxisMap(b.getContext(), rank, rank - 1)})[0];
 }
 
+Value codegen::contractLastAxis(OpBuilder &b, Location loc, Value x,
+                                Value w) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  int64_t rank = xType.getRank();
+  SmallVector<int64_t> shape(xType.getShape());
+  shape.back() = wType.getDimSize(1);
+  auto outType = RankedTensorType::get(shape, xType.getElementType());
+  Value init = filledLike(b, loc, outType, x, 0.0);
+  // Loops: d0..d(rank-2) = leading axes, d(rank-1) = k, d(rank) = n.
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> xExprs, outExprs;
+  for (int64_t i = 0; i < rank - 1; ++i) {
+    xExprs.push_back(getAffineDimExpr(i, ctx));
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  AffineExpr k = getAffineDimExpr(rank - 1, ctx),
+             n = getAffineDimExpr(rank, ctx);
+  xExprs.push_back(k);
+  outExprs.push_back(n);
+  SmallVector<utils::IteratorType> iterators(rank + 1,
+                                             utils::IteratorType::parallel);
+  iterators[rank - 1] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{x, w}, ValueRange{init},
+      SmallVector<AffineMap>{AffineMap::get(rank + 1, 0, xExprs, ctx),
+                             AffineMap::get(rank + 1, 0, {k, n}, ctx),
+                             AffineMap::get(rank + 1, 0, outExprs, ctx)},
+      iterators, [](OpBuilder &nb, Location l, ValueRange a) {
+        Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, a[2], prod)});
+      });
+  return generic.getResult(0);
+}
+
 Value codegen::biasAndActivation(OpBuilder &b, Location loc, Value y,
                                  Value bias, layer::Activation act) {
   auto type = cast<RankedTensorType>(y.getType());

@@ -79,6 +79,13 @@ mlir::Value softmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 mlir::Value biasAndActivation(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value y, mlir::Value bias,
                               layer::Activation act);
+/// x (..., k) times w (k, n) -> (..., n) as one linalg.generic whose loops
+/// are (..., k, n): the reduction outside the unit-stride n loop, so LLVM
+/// vectorizes it. For inputs of rank > 2, instead of collapse -> matmul ->
+/// expand (MLIR 22's expand-strided-metadata crashes on an expand_shape
+/// with two dynamic sizes in one group, e.g. batch and sequence length).
+mlir::Value contractLastAxis(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value x, mlir::Value w);
 /// A channels-last convolution (Keras's cross-correlation) of `input` by
 /// `kernel (k..., in / groups, filters)` giving `outType` (which fixes the
 /// output sizes): `same` pads as TensorFlow. No bias, no activation.

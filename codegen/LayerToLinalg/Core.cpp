@@ -2,8 +2,8 @@
 //-----------===//
 //
 // layer.dense becomes linalg.matmul plus one element-wise generic for bias
-// and activation (softmax adds its reductions); inputs of rank > 2 are
-// collapsed to rank 2 around the matmul. Transposed matmuls (gradients)
+// and activation (softmax adds its reductions); inputs of rank > 2 are one
+// generic contraction over the last axis (contractLastAxis). Transposed matmuls (gradients)
 // are generic contractions. Dropout lowers to its inference behaviour, the
 // identity.
 //
@@ -30,23 +30,6 @@ Value addF(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::AddFOp::create(b, loc, x, y);
 }
 
-/// Expands a rank-2 (rows, n) tensor back to `type`, whose leading dims
-/// are those of `like`.
-Value expandRows(OpBuilder &b, Location loc, Value rows, RankedTensorType type,
-                 Value like) {
-  SmallVector<OpFoldResult> shape;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    shape.push_back(
-        type.isDynamicDim(i)
-            ? OpFoldResult(tensor::DimOp::create(b, loc, like, i).getResult())
-            : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
-  SmallVector<ReassociationIndices> groups(2);
-  for (int64_t i = 0; i < type.getRank() - 1; ++i)
-    groups[0].push_back(i);
-  groups[1].push_back(type.getRank() - 1);
-  return tensor::ExpandShapeOp::create(b, loc, type, rows, groups, shape);
-}
-
 struct DenseLowering : OpConversionPattern<DenseOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -58,27 +41,21 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
     if (!outType || !inType)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Value x = adaptor.getInput();
+    Value y;
     if (inType.getRank() > 2) {
-      SmallVector<ReassociationIndices> groups(2);
-      for (int64_t i = 0; i < inType.getRank() - 1; ++i)
-        groups[0].push_back(i);
-      groups[1].push_back(inType.getRank() - 1);
-      x = tensor::CollapseShapeOp::create(rewriter, loc, x, groups);
+      y = contractLastAxis(rewriter, loc, x, adaptor.getKernel());
+    } else {
+      auto mmType = RankedTensorType::get(
+          {inType.getDimSize(0), outType.getShape().back()},
+          outType.getElementType());
+      Value init = filledLike(rewriter, loc, mmType, x, 0.0);
+      y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
+                                   ValueRange{x, adaptor.getKernel()},
+                                   ValueRange{init})
+              .getResult(0);
     }
-    auto xType = cast<RankedTensorType>(x.getType());
-    auto mmType =
-        RankedTensorType::get({xType.getDimSize(0), outType.getShape().back()},
-                              outType.getElementType());
-    Value init = filledLike(rewriter, loc, mmType, x, 0.0);
-    Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
-                                       ValueRange{x, adaptor.getKernel()},
-                                       ValueRange{init})
-                  .getResult(0);
-
     y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
                           *parseActivation(op.getActivation()));
-    if (inType.getRank() > 2)
-      y = expandRows(rewriter, loc, y, outType, adaptor.getInput());
     rewriter.replaceOp(op, y);
     return success();
   }

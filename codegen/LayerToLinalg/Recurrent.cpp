@@ -1,8 +1,8 @@
 //===- Recurrent.cpp - Lowering of SimpleRNN, LSTM and GRU ----------------===//
 //
 // layer.rnn becomes:
-//   1. the input projection of every step at once: one linalg.matmul of
-//      (batch * time, features) by the kernel;
+//   1. the input projection of every step at once: one generic
+//      contraction of (batch, time, features) by the kernel;
 //   2. an scf.for over time whose iter_args carry the states (and the
 //      sequence output), each step a linalg.matmul of h by the recurrent
 //      kernel and one element-wise generic for the cell's gates. A gate k
@@ -235,7 +235,6 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     Location loc = op.getLoc();
     Type et = inType.getElementType();
     int64_t units = rkType.getDimSize(0);
-    int64_t gates = rkType.getDimSize(1) / units;
     StringRef cell = op.getCell();
     bool lstm = cell == "lstm", gru = cell == "gru";
     bool resetAfter = op.getResetAfter();
@@ -244,21 +243,9 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     Value x = adaptor.getInput(), rk = adaptor.getRecurrentKernel(),
           bias = adaptor.getBias();
 
-    // 1. Every step's input projection: (batch * time, features) x kernel.
-    Value flat = tensor::CollapseShapeOp::create(
-        rewriter, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    Value proj = matmul(rewriter, loc, flat, adaptor.getKernel());
-    auto projType = RankedTensorType::get(
-        {inType.getDimSize(0), inType.getDimSize(1), gates * units}, et);
-    proj = tensor::ExpandShapeOp::create(
-        rewriter, loc, projType, proj,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}},
-        SmallVector<OpFoldResult>{
-            sizeOf(rewriter, inType, 0,
-                   tensor::DimOp::create(rewriter, loc, x, 0)),
-            sizeOf(rewriter, inType, 1,
-                   tensor::DimOp::create(rewriter, loc, x, 1)),
-            rewriter.getIndexAttr(gates * units)});
+    // 1. Every step's input projection at once: (batch, time, features) x
+    // kernel, one generic contraction.
+    Value proj = contractLastAxis(rewriter, loc, x, adaptor.getKernel());
 
     // 2. The loop over time.
     auto stateType = RankedTensorType::get({inType.getDimSize(0), units}, et);
@@ -390,8 +377,9 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
   }
 };
 
-/// layer.conv_lstm: the same loop with convolutions for the products; the
-/// input one runs once for every step, on (batch * time, spatial...).
+/// layer.conv_lstm: the same loop with convolutions for the products (the
+/// input one per step: folding time into the batch would need an
+/// expand_shape with two dynamic sizes, which MLIR 22 miscompiles).
 struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -415,32 +403,8 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
     Value x = adaptor.getInput(), rk = adaptor.getRecurrentKernel(),
           bias = adaptor.getBias();
 
-    // 1. The input convolution of every step at once.
-    SmallVector<ReassociationIndices> merge{{0, 1}};
-    for (int64_t d = 2; d < rank; ++d)
-      merge.push_back({d});
-    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, x, merge);
     SmallVector<int64_t> gatesShape(stateType.getShape());
     gatesShape.back() = 4 * filters;
-    SmallVector<int64_t> flatShape(gatesShape);
-    flatShape[0] = ShapedType::kDynamic;
-    if (!inType.isDynamicDim(0) && !inType.isDynamicDim(1))
-      flatShape[0] = inType.getDimSize(0) * inType.getDimSize(1);
-    Value proj =
-        convolve(rewriter, loc, flat, adaptor.getKernel(), op.getStrides(),
-                 op.getDilations(), op.getPadding() == "same", 1,
-                 RankedTensorType::get(flatShape, et));
-    SmallVector<int64_t> projShape{inType.getDimSize(0), inType.getDimSize(1)};
-    llvm::append_range(projShape, ArrayRef(gatesShape).drop_front());
-    SmallVector<OpFoldResult> projSizes{
-        sizeOf(rewriter, inType, 0, tensor::DimOp::create(rewriter, loc, x, 0)),
-        sizeOf(rewriter, inType, 1,
-               tensor::DimOp::create(rewriter, loc, x, 1))};
-    for (int64_t d : ArrayRef(gatesShape).drop_front())
-      projSizes.push_back(rewriter.getIndexAttr(d));
-    proj = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get(projShape, et), proj, merge,
-        projSizes);
 
     // 2. The loop; the recurrent convolution is "same" with stride 1.
     SmallVector<Value> inits{filledLike(rewriter, loc, stateType, x, 0.0),
@@ -454,7 +418,10 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
         sequences ? outType : RankedTensorType(),
         [&](OpBuilder &b, Location l, Value t,
             ValueRange carried) -> SmallVector<Value> {
-          Value xt = timeSlice(b, l, proj, t, batch);
+          Value xt = convolve(b, l, timeSlice(b, l, x, t, batch),
+                              adaptor.getKernel(), op.getStrides(),
+                              op.getDilations(), op.getPadding() == "same", 1,
+                              hrType);
           Value hr = convolve(b, l, carried[0], rk, ones, ones, /*same=*/true,
                               1, hrType);
           return lstmGates(b, l, xt, hr, carried[1], bias, filters, act,

@@ -3,14 +3,13 @@
 // NOLAYER: func.func
 // NOLAYER-NOT: layer.
 
-// An LSTM: one matmul projects every step's input; an scf.for over time
+// An LSTM: one contraction projects every step's input; an scf.for over time
 // carries h, c and the sequence; each step is a matmul of h by the
 // recurrent kernel and one generic for the four gates, read as slices of
 // the (batch, 4 units) products; the step's h goes into the sequence at t.
 // With go_backwards the step reads time T - 1 - t.
 // CHECK-LABEL: func.func @lstm
-// CHECK: %[[PROJ:.+]] = linalg.matmul
-// CHECK: tensor.expand_shape %[[PROJ]] {{.+}} into tensor<?x7x20xf32>
+// CHECK: %[[PROJ:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<?x7x4xf32>, tensor<4x20xf32>) outs(%{{.+}} : tensor<?x7x20xf32>)
 // CHECK: scf.for %[[T:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[H:.+]] = %{{.+}}, %[[C:.+]] = %{{.+}}, %[[SEQ:.+]] = %{{.+}}) -> (tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x7x5xf32>)
 // CHECK: %[[BACK:.+]] = arith.subi %{{.+}}, %[[T]] : index
 // CHECK: tensor.extract_slice %{{.+}}[0, %[[BACK]], 0] [%{{.+}}, 1, 20] [1, 1, 1] : tensor<?x7x20xf32> to tensor<?x20xf32>
@@ -44,12 +43,13 @@ func.func @gru_reset_before(%x: tensor<?x7x4xf32>, %k: tensor<4x15xf32>, %rk: te
 
 // -----
 
-// A ConvLSTM: the input convolution runs once on (batch * time, ...); the
-// loop convolves h ("same", stride 1) and applies the LSTM gates.
+// A ConvLSTM: each step convolves its input slice and h ("same", stride
+// 1) and applies the LSTM gates.
 // CHECK-LABEL: func.func @conv_lstm
-// CHECK: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2], [3], [4]] : tensor<?x5x8x8x3xf32> into tensor<?x8x8x3xf32>
-// CHECK: linalg.generic
 // CHECK: scf.for
+// CHECK: tensor.extract_slice {{.+}} : tensor<?x5x8x8x3xf32> to tensor<?x8x8x3xf32>
+// CHECK: tensor.pad %{{.+}} low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: linalg.generic
 // CHECK: tensor.pad %{{.+}} low[0, 1, 1, 0] high[0, 1, 1, 0]
 // CHECK: linalg.generic
 // CHECK: linalg.generic

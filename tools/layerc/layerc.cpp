@@ -274,6 +274,8 @@ int run() {
     return 1;
   if (signatures->empty())
     return fail("'" + inputFile + "' has no public function to export");
+  if (std::optional<std::string> why = checkCInterface(*signatures))
+    return fail(*why);
   for (const CompiledFunction &f : *signatures) {
     auto fn = module->lookupSymbol<mlir::func::FuncOp>(f.name);
     if (mlir::failed(mlir::SymbolTable::replaceAllSymbolUses(
