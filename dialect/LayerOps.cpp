@@ -964,6 +964,137 @@ LAYER_SHAPE_RULE(LossGradOp) {
 // Gradients and optimizers
 //===----------------------------------------------------------------------===//
 
+/// The gradient ops of windows: `grad` must have the shape the forward op
+/// gives for `like` (recomputed with its rule), and the result is `like`.
+static FailureOr<SmallVector<Type>>
+windowGradTypes(Operation *op, Value like, Value grad,
+                RankedTensorType forwardOut) {
+  auto likeType = cast<RankedTensorType>(like.getType());
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  if (failed(verifyCompatibleShape(gradType.getShape(), forwardOut.getShape())))
+    return op->emitOpError()
+           << "grad of shape " << formatShape(gradType)
+           << " does not match the forward output shape "
+           << formatShape(forwardOut);
+  return SmallVector<Type>{likeType};
+}
+
+/// The output shape of a channels-last window op over `input` (spatial
+/// axes 1..n) with `window[i]` elements per axis and `channels` out.
+static FailureOr<RankedTensorType>
+windowOutputType(Operation *op, RankedTensorType input,
+                 ArrayRef<int64_t> window, ArrayRef<int64_t> strides,
+                 StringRef padding, int64_t channels) {
+  if (failed(checkSpatialInput(op, input)))
+    return failure();
+  int64_t n = input.getRank() - 2;
+  FailureOr<bool> same = checkWindowAttrs(
+      op, padding, n, {{"window", window}, {"strides", strides}});
+  if (failed(same))
+    return failure();
+  Shape shape{input.getDimSize(0)};
+  for (int64_t i = 0; i < n; ++i)
+    shape.push_back(
+        windowOutputSize(input.getDimSize(i + 1), window[i], strides[i], *same));
+  shape.push_back(channels);
+  return tensorOf(shape, input.getElementType());
+}
+
+template <typename OpTy>
+static FailureOr<SmallVector<Type>>
+convGradTypes(OpTy op, RankedTensorType input, RankedTensorType kernel,
+              Value like, Value grad) {
+  int64_t n = input.getRank() - 2;
+  if (kernel.getRank() != n + 2 || !kernel.hasStaticShape())
+    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                            << " must be static of rank " << n + 2;
+  if (op.getDilations().size() != static_cast<size_t>(n))
+    return op.emitOpError() << "dilations has " << op.getDilations().size()
+                            << " entries but the input has " << n
+                            << " spatial dimensions";
+  if (kernel.getDimSize(n) != input.getShape().back())
+    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                            << " does not fit an input of shape "
+                            << formatShape(input);
+  SmallVector<int64_t> window;
+  for (int64_t i = 0; i < n; ++i)
+    window.push_back((kernel.getDimSize(i) - 1) * op.getDilations()[i] + 1);
+  FailureOr<RankedTensorType> out =
+      windowOutputType(op, input, window, op.getStrides(), op.getPadding(),
+                       kernel.getDimSize(n + 1));
+  if (failed(out))
+    return failure();
+  return windowGradTypes(op, like, grad, *out);
+}
+
+LAYER_SHAPE_RULE(ConvInputGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  return convGradTypes(op, (*types)[2], (*types)[1], op.getLike(),
+                       op.getGrad());
+}
+
+LAYER_SHAPE_RULE(ConvFilterGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  return convGradTypes(op, (*types)[0], (*types)[2], op.getLike(),
+                       op.getGrad());
+}
+
+LAYER_SHAPE_RULE(PoolGradOp) {
+  if (failed(checkPoolKind(op, op.getKind())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  FailureOr<RankedTensorType> out =
+      windowOutputType(op, input, op.getPoolSize(), op.getStrides(),
+                       op.getPadding(), input.getShape().back());
+  if (failed(out))
+    return failure();
+  return windowGradTypes(op, op.getInput(), op.getGrad(), *out);
+}
+
+LAYER_SHAPE_RULE(GlobalPoolGradOp) {
+  if (failed(checkPoolKind(op, op.getKind())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (failed(checkSpatialInput(op, input)))
+    return failure();
+  RankedTensorType pooled = tensorOf(
+      {input.getDimSize(0), input.getShape().back()}, input.getElementType());
+  for (auto [t, name] : llvm::zip(ArrayRef(*types).drop_front(),
+                                  ArrayRef<StringRef>{"output", "grad"}))
+    if (failed(verifyCompatibleShape(t.getShape(), pooled.getShape())))
+      return op.emitOpError() << name << " of shape " << formatShape(t)
+                              << " must be " << formatShape(pooled);
+  return SmallVector<Type>{input};
+}
+
+LAYER_SHAPE_RULE(UpsampleGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType like = (*types)[1];
+  if (failed(checkSpatialInput(op, like)))
+    return failure();
+  int64_t n = like.getRank() - 2;
+  if (failed(checkWindowAttrs(op, "valid", n, {{"size", op.getSize()}})))
+    return failure();
+  Shape up(like.getShape());
+  for (int64_t i = 0; i < n; ++i)
+    if (!ShapedType::isDynamic(up[i + 1]))
+      up[i + 1] *= op.getSize()[i];
+  return windowGradTypes(op, op.getLike(), op.getGrad(),
+                         tensorOf(up, like.getElementType()));
+}
+
 LAYER_SHAPE_RULE(ActivationGradOp) {
   if (failed(checkActivation(op, op.getActivation())))
     return failure();

@@ -542,6 +542,106 @@ def Layer_LossGradOp : Layer_ShapedOp<"loss_grad"> {
   }];
 }
 
+def Layer_ConvInputGradOp : Layer_ShapedOp<"conv_input_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.conv (groups 1) with respect to its input";
+  let description = [{
+    `dy` has the convolution's output shape, `kernel` is its kernel and
+    `like` its input, whose shape (not values) the result takes. Attributes
+    are the convolution's.
+
+    ```mlir
+    %dx = layer.conv_input_grad %dy, %k, %x {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>}
+        : (tensor<?x26x26x16xf32>, tensor<3x3x1x16xf32>, tensor<?x28x28x1xf32>) -> tensor<?x28x28x1xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$grad, Layer_FloatTensor:$kernel,
+                       Layer_FloatTensor:$like, DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DenseI64ArrayAttr:$dilations);
+  let results = (outs Layer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $kernel `,` $like attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_ConvFilterGradOp : Layer_ShapedOp<"conv_filter_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.conv (groups 1) with respect to its kernel";
+  let description = [{
+    `input` is the convolution's input, `dy` the gradient of its output and
+    `like` its kernel, whose shape the result takes.
+
+    ```mlir
+    %dk = layer.conv_filter_grad %x, %dy, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>}
+        : (tensor<?x28x28x1xf32>, tensor<?x26x26x16xf32>, tensor<3x3x1x16xf32>) -> tensor<3x3x1x16xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$grad,
+                       Layer_FloatTensor:$like, DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DenseI64ArrayAttr:$dilations);
+  let results = (outs Layer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad `,` $like attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_PoolGradOp : Layer_ShapedOp<"pool_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.pool with respect to its input";
+  let description = [{
+    A max pool routes each output's gradient to the first maximum of its
+    window; an average pool spreads it over the window's unpadded
+    positions. Attributes are the pool's.
+
+    ```mlir
+    %dx = layer.pool_grad %x, %dy {kind = "max", pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+        : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x8x8x4xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$grad,
+                       StrAttr:$kind, DenseI64ArrayAttr:$pool_size,
+                       DenseI64ArrayAttr:$strides,
+                       DefaultValuedStrAttr<StrAttr, "valid">:$padding);
+  let results = (outs Layer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_GlobalPoolGradOp : Layer_ShapedOp<"global_pool_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.global_pool with respect to its input";
+  let description = [{
+    `output` is the pool's result. A max sends the gradient to every
+    position equal to the maximum; an average spreads it evenly.
+
+    ```mlir
+    %dx = layer.global_pool_grad %x, %y, %dy {kind = "average"}
+        : (tensor<?x8x8x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x8x8x4xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$output,
+                       Layer_FloatTensor:$grad, StrAttr:$kind);
+  let results = (outs Layer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $output `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_UpsampleGradOp : Layer_ShapedOp<"upsample_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of a nearest layer.upsample: sums over each block";
+  let description = [{
+    ```mlir
+    %dx = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>}
+        : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$grad, Layer_FloatTensor:$like,
+                       DenseI64ArrayAttr:$size);
+  let results = (outs Layer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $like attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultElementType]> {
   let summary = "A dropout mask: 0 with probability rate, else 1 / (1 - rate)";
   let description = [{

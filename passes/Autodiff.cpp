@@ -202,6 +202,22 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
       map.map(dropout.getResult(), kept.getResult());
       continue;
     }
+    // Convolutions fuse their activation too: clone them linear, then
+    // apply it as a layer.activation whose input is an SSA value.
+    if (isa<ConvOp, ConvTransposeOp>(op)) {
+      auto act = op.getAttrOfType<StringAttr>("activation");
+      if (!act || act.getValue() == "linear") {
+        b.clone(op, map);
+        continue;
+      }
+      Operation *linear = b.clone(op, map);
+      linear->setAttr("activation", b.getStringAttr("linear"));
+      auto applied = ActivationOp::create(b, op.getLoc(),
+                                          op.getResult(0).getType(),
+                                          linear->getResult(0), act);
+      map.map(op.getResult(0), applied.getResult());
+      continue;
+    }
     auto dense = dyn_cast<DenseOp>(op);
     if (!dense || dense.getActivation() == "linear") {
       b.clone(op, map);

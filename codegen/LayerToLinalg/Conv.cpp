@@ -521,6 +521,384 @@ struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Gradients. Scatters are generics whose output map is not injective
+// (y = o * stride + k): the loops that collide are reduction loops, which
+// the sequential lowering (convert-linalg-to-loops) accumulates correctly.
+//===----------------------------------------------------------------------===//
+
+/// The same-padding split for an input of `size` and an output of `out`.
+std::pair<int64_t, int64_t> padSplit(int64_t size, int64_t out, int64_t window,
+                                     int64_t stride) {
+  int64_t total = std::max<int64_t>((out - 1) * stride + window - size, 0);
+  int64_t before = samePaddingBefore(size, window, stride);
+  return {before, total - before};
+}
+
+/// The padded shape and per-axis (before, after) padding of a window op.
+struct Padding {
+  SmallVector<int64_t> before, after, paddedShape;
+};
+Padding windowPadding(RankedTensorType input, RankedTensorType output,
+                      ArrayRef<int64_t> window, ArrayRef<int64_t> strides,
+                      bool same) {
+  Padding p;
+  int64_t n = input.getRank() - 2;
+  p.paddedShape.push_back(input.getDimSize(0));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t size = input.getDimSize(i + 1);
+    auto [before, after] =
+        same ? padSplit(size, output.getDimSize(i + 1), window[i], strides[i])
+             : std::pair<int64_t, int64_t>{0, 0};
+    // A valid window may leave the last positions unread: keep them.
+    p.before.push_back(before);
+    p.after.push_back(after);
+    p.paddedShape.push_back(size + before + after);
+  }
+  p.paddedShape.push_back(input.getShape().back());
+  return p;
+}
+
+/// The unpadded region [before, before + size) of a padded gradient.
+Value cropPadding(OpBuilder &b, Location loc, Value padded,
+                  RankedTensorType type, const Padding &p, Value like) {
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets{b.getIndexAttr(0)}, sizes;
+  for (int64_t i = 0; i + 2 < rank; ++i)
+    offsets.push_back(b.getIndexAttr(p.before[i]));
+  offsets.push_back(b.getIndexAttr(0));
+  for (int64_t i = 0; i < rank; ++i)
+    sizes.push_back(dimOf(b, loc, like, i));
+  return tensor::ExtractSliceOp::create(
+      b, loc, type, padded, offsets, sizes,
+      SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
+struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvInputGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
+    auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
+    if (!type || !dyType || !kType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = type.getRank() - 2;
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
+    SmallVector<int64_t> window;
+    for (int64_t i = 0; i < n; ++i)
+      window.push_back((kType.getDimSize(i) - 1) * dil[i] + 1);
+    Padding p = windowPadding(type, dyType, window, strides,
+                              op.getPadding() == "same");
+    Value dxp = zerosLike(rewriter, loc, p.paddedShape, type.getElementType(),
+                          adaptor.getGrad());
+    // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
+    // offsets, 2n+1 = input channel, 2n+2 = filter.
+    int64_t numLoops = 2 * n + 3;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> dyExprs{d(0)}, kExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      dyExprs.push_back(d(1 + i));
+      kExprs.push_back(d(n + 1 + i));
+      outExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i) * dil[i]);
+    }
+    dyExprs.push_back(d(2 * n + 2));
+    kExprs.append({d(2 * n + 1), d(2 * n + 2)});
+    outExprs.push_back(d(2 * n + 1));
+    SmallVector<Iterator> iterators(numLoops, Iterator::reduction);
+    iterators[0] = iterators[2 * n + 1] = Iterator::parallel;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{dxp.getType()},
+        ValueRange{adaptor.getGrad(), adaptor.getKernel()}, ValueRange{dxp},
+        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, dyExprs, ctx),
+                               AffineMap::get(numLoops, 0, kExprs, ctx),
+                               AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
+        });
+    rewriter.replaceOp(op, cropPadding(rewriter, loc, generic.getResult(0),
+                                       type, p, adaptor.getLike()));
+    return success();
+  }
+};
+
+struct ConvFilterGradLowering : OpConversionPattern<ConvFilterGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvFilterGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
+    if (!type || !xType || !dyType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = xType.getRank() - 2;
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
+    SmallVector<int64_t> window;
+    for (int64_t i = 0; i < n; ++i)
+      window.push_back((type.getDimSize(i) - 1) * dil[i] + 1);
+    Padding p = windowPadding(xType, dyType, window, strides,
+                              op.getPadding() == "same");
+    Value xp = padSpatial(rewriter, loc, adaptor.getInput(), p.before,
+                          p.after, 0.0);
+    // Loops: 0..n-1 = kernel offsets, n = input channel, n+1 = batch,
+    // n+2..2n+1 = output positions, 2n+2 = filter.
+    int64_t numLoops = 2 * n + 3;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> xExprs{d(n + 1)}, dyExprs{d(n + 1)}, outExprs;
+    for (int64_t i = 0; i < n; ++i) {
+      xExprs.push_back(d(n + 2 + i) * strides[i] + d(i) * dil[i]);
+      dyExprs.push_back(d(n + 2 + i));
+      outExprs.push_back(d(i));
+    }
+    xExprs.push_back(d(n));
+    dyExprs.push_back(d(2 * n + 2));
+    outExprs.append({d(n), d(2 * n + 2)});
+    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+    for (int64_t i = n + 1; i <= 2 * n + 1; ++i)
+      iterators[i] = Iterator::reduction;
+    Value init = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(type, Attribute(rewriter.getFloatAttr(
+                                         type.getElementType(), 0.0))));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{xp, adaptor.getGrad()},
+        ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
+                               AffineMap::get(numLoops, 0, dyExprs, ctx),
+                               AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
+    if (!type || !dyType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = type.getRank() - 2;
+    ArrayRef<int64_t> pool = op.getPoolSize(), strides = op.getStrides();
+    bool same = op.getPadding() == "same", isMax = op.getKind() == "max";
+    Type et = type.getElementType();
+    Padding p = windowPadding(type, dyType, pool, strides, same);
+    Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    // Loops: d0 = batch, 1..n = output positions, n+1..2n = window
+    // offsets, 2n+1 = channel.
+    int64_t numLoops = 2 * n + 2;
+    SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
+      winExprs.push_back(d(n + 1 + i));
+      outExprs.push_back(d(1 + i));
+    }
+    inExprs.push_back(d(2 * n + 1));
+    outExprs.push_back(d(2 * n + 1));
+    AffineMap inMap = AffineMap::get(numLoops, 0, inExprs, ctx),
+              winMap = AffineMap::get(numLoops, 0, winExprs, ctx),
+              outMap = AffineMap::get(numLoops, 0, outExprs, ctx);
+    // The window position as one number, row-major.
+    auto flatWindow = [&](OpBuilder &b, Location l) {
+      Value flat = arith::ConstantIndexOp::create(b, l, 0);
+      for (int64_t i = 0; i < n; ++i)
+        flat = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(b, l, flat,
+                                  arith::ConstantIndexOp::create(b, l, pool[i])),
+            linalg::IndexOp::create(b, l, n + 1 + i));
+      return flat;
+    };
+
+    Value scale, argmax;
+    if (isMax) {
+      // The first maximum of each window (a strict > keeps the first).
+      Value xp = padSpatial(rewriter, loc, adaptor.getInput(), p.before,
+                            p.after, -std::numeric_limits<double>::infinity());
+      Value best = filledLike(rewriter, loc, dyType, adaptor.getGrad(),
+                              -std::numeric_limits<double>::infinity());
+      auto idxType = RankedTensorType::get(dyType.getShape(),
+                                           rewriter.getIndexType());
+      Value idx0 = emptyLike(rewriter, loc, idxType, adaptor.getGrad());
+      idx0 = linalg::FillOp::create(
+                 rewriter, loc,
+                 ValueRange{arith::ConstantIndexOp::create(rewriter, loc, -1)},
+                 ValueRange{idx0})
+                 .getResult(0);
+      SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+      for (int64_t i = 0; i < n; ++i)
+        iterators[n + 1 + i] = Iterator::reduction;
+      auto generic = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{dyType, idxType}, ValueRange{xp, window},
+          ValueRange{best, idx0},
+          SmallVector<AffineMap>{inMap, winMap, outMap, outMap}, iterators,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value better = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, a[0], a[2]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
+                           arith::SelectOp::create(b, l, better,
+                                                   flatWindow(b, l), a[3])});
+          });
+      argmax = generic.getResult(1);
+    } else if (same) {
+      scale = arith::ConstantOp::create(
+          rewriter, loc,
+          windowCounts(RankedTensorType::get(dyType.getShape().slice(1, n), et),
+                       type.getShape().slice(1, n), pool, strides));
+    } else {
+      double area = 1;
+      for (int64_t w : pool)
+        area *= static_cast<double>(w);
+      scale = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get(dyType.getShape().slice(1, n), et),
+              Attribute(rewriter.getFloatAttr(et, area))));
+    }
+
+    // Scatter: dxp[n, o * s + w, c] += the window's share of dy[n, o, c].
+    Value dxp = zerosLike(rewriter, loc, p.paddedShape, et, adaptor.getGrad());
+    SmallVector<Value> inputs{adaptor.getGrad(), window};
+    SmallVector<AffineMap> maps{outMap, winMap};
+    if (isMax) {
+      inputs.push_back(argmax);
+      maps.push_back(outMap);
+    } else {
+      SmallVector<AffineExpr> countExprs;
+      for (int64_t i = 0; i < n; ++i)
+        countExprs.push_back(d(1 + i));
+      inputs.push_back(scale);
+      maps.push_back(AffineMap::get(numLoops, 0, countExprs, ctx));
+    }
+    maps.push_back(inMap);
+    SmallVector<Iterator> iterators(numLoops, Iterator::reduction);
+    iterators[0] = iterators[2 * n + 1] = Iterator::parallel;
+    auto scatter = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{dxp.getType()}, inputs, ValueRange{dxp}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value share;
+          if (isMax) {
+            Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              flatWindow(b, l), a[2]);
+            share = arith::SelectOp::create(b, l, hit, a[0],
+                                            floatConst(b, l, et, 0.0));
+          } else {
+            share = arith::DivFOp::create(b, l, a[0], a[2]);
+          }
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[3], share)});
+        });
+    rewriter.replaceOp(op, cropPadding(rewriter, loc, scatter.getResult(0),
+                                       type, p, adaptor.getInput()));
+    return success();
+  }
+};
+
+struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GlobalPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    Type et = type.getElementType();
+    Value x = adaptor.getInput();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap pooled = AffineMap::get(
+        rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(rank - 1, ctx)},
+        ctx);
+    if (op.getKind() == "max") {
+      rewriter.replaceOp(
+          op, elementwise(
+                  rewriter, loc, {type},
+                  ValueRange{x, adaptor.getOutput(), adaptor.getGrad()}, x,
+                  [&](OpBuilder &b, Location l,
+                      ValueRange a) -> SmallVector<Value> {
+                    Value hit = arith::CmpFOp::create(
+                        b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                    return {arith::SelectOp::create(b, l, hit, a[2],
+                                                    floatConst(b, l, et, 0.0))};
+                  },
+                  {id, pooled, pooled}));
+      return success();
+    }
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (int64_t i = 1; i < rank - 1; ++i)
+      count = arith::MulIOp::create(rewriter, loc, count,
+                                    tensor::DimOp::create(rewriter, loc, x, i));
+    Value countF = arith::SIToFPOp::create(
+        rewriter, loc, et,
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                   count));
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, loc, {type}, ValueRange{adaptor.getGrad()}, x,
+                [&](OpBuilder &b, Location l,
+                    ValueRange a) -> SmallVector<Value> {
+                  return {arith::DivFOp::create(b, l, a[0], countF)};
+                },
+                {pooled}));
+    return success();
+  }
+};
+
+struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UpsampleGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
+    if (!type || !dyType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
+    SmallVector<AffineExpr> outExprs{getAffineDimExpr(0, ctx)};
+    for (int64_t i = 0; i + 2 < rank; ++i)
+      outExprs.push_back(getAffineDimExpr(1 + i, ctx).floorDiv(op.getSize()[i]));
+    outExprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    SmallVector<Iterator> iterators(rank, Iterator::reduction);
+    iterators[0] = iterators[rank - 1] = Iterator::parallel;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{adaptor.getGrad()},
+        ValueRange{dx},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                               AffineMap::get(rank, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[1], a[0])});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
@@ -584,5 +962,7 @@ Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
 
 void codegen::populateConvLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<ConvLowering, ConvTransposeLowering, PoolLowering,
-               GlobalPoolLowering, UpsampleLowering>(patterns.getContext());
+               GlobalPoolLowering, UpsampleLowering, ConvInputGradLowering,
+               ConvFilterGradLowering, PoolGradLowering, GlobalPoolGradLowering,
+               UpsampleGradLowering>(patterns.getContext());
 }

@@ -19,17 +19,6 @@ using namespace layerc::layer;
 
 namespace {
 
-/// Boilerplate of an external model: forwards to a static `build` of Rule.
-template <typename Rule, typename OpTy>
-struct GradientModel
-    : GradientOpInterface::ExternalModel<GradientModel<Rule, OpTy>, OpTy> {
-  LogicalResult buildGradient(Operation *op, OpBuilder &b,
-                              ArrayRef<Value> resultGrads,
-                              SmallVectorImpl<Value> &operandGrads) const {
-    operandGrads.assign(op->getNumOperands(), Value());
-    return Rule::build(cast<OpTy>(op), b, resultGrads, operandGrads);
-  }
-};
 
 Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool tLhs,
              bool tRhs) {
@@ -182,18 +171,23 @@ struct LossGrad {
 
 } // namespace
 
+void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
+  DenseOp::attachInterface<GradientModel<DenseGrad, DenseOp>>(*ctx);
+  ActivationOp::attachInterface<GradientModel<ActivationGrad, ActivationOp>>(
+      *ctx);
+  DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
+  MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
+  AddOp::attachInterface<GradientModel<AddGrad, AddOp>>(*ctx);
+  MultiplyOp::attachInterface<GradientModel<MultiplyGrad, MultiplyOp>>(*ctx);
+  DropoutMaskOp::attachInterface<
+      GradientModel<DropoutMaskGrad, DropoutMaskOp>>(*ctx);
+  ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
+  LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
+}
+
 void layerc::registerGradientInterfaces(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, LayerDialect *) {
-    DenseOp::attachInterface<GradientModel<DenseGrad, DenseOp>>(*ctx);
-    ActivationOp::attachInterface<GradientModel<ActivationGrad, ActivationOp>>(
-        *ctx);
-    DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
-    MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
-    AddOp::attachInterface<GradientModel<AddGrad, AddOp>>(*ctx);
-    MultiplyOp::attachInterface<GradientModel<MultiplyGrad, MultiplyOp>>(*ctx);
-    DropoutMaskOp::attachInterface<
-        GradientModel<DropoutMaskGrad, DropoutMaskOp>>(*ctx);
-    ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
-    LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
+    registerCoreGradients(ctx);
+    registerConvGradients(ctx);
   });
 }

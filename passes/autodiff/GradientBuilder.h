@@ -34,6 +34,26 @@ OpTy createInferred(mlir::OpBuilder &b, mlir::Location loc,
   return op;
 }
 
+/// An external model of GradientOpInterface that forwards to the static
+/// `Rule::build(op, builder, resultGrads, operandGrads)` of a rule struct
+/// (operandGrads starts as one null Value per operand: no gradient).
+template <typename Rule, typename OpTy>
+struct GradientModel
+    : GradientOpInterface::ExternalModel<GradientModel<Rule, OpTy>, OpTy> {
+  mlir::LogicalResult
+  buildGradient(mlir::Operation *op, mlir::OpBuilder &b,
+                llvm::ArrayRef<mlir::Value> resultGrads,
+                llvm::SmallVectorImpl<mlir::Value> &operandGrads) const {
+    operandGrads.assign(op->getNumOperands(), mlir::Value());
+    return Rule::build(llvm::cast<OpTy>(op), b, resultGrads, operandGrads);
+  }
+};
+
+/// The gradient rules of each family (passes/autodiff/<Family>Grad.cpp);
+/// registerGradientInterfaces registers them all.
+void registerCoreGradients(mlir::MLIRContext *ctx);
+void registerConvGradients(mlir::MLIRContext *ctx);
+
 /// The element type of a tensor value.
 inline mlir::Type elementTypeOf(mlir::Value v) {
   return llvm::cast<mlir::TensorType>(v.getType()).getElementType();

@@ -618,4 +618,120 @@ TEST_F(OptimizerTest, AdamAtStep3) {
   }
 }
 
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling and upsampling
+//===----------------------------------------------------------------------===//
+
+// Every kernel gradient of a chain conv -> pool -> conv -> global pool ->
+// dense depends on the input gradients of the ops after it, so each op's
+// data and filter gradients are checked, for strided "same" and dilated
+// "valid" convolutions, max and average pools (with "same" padding, which
+// the average's counts must respect) and both global pools.
+TEST_F(GradientTest, ConvPoolConvGlobalPoolDense) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
+                   %k0: tensor<3x3x${C}x${F0}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${F0}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<2x3x${F0}x${F1}xf64> {layer.param, layer.name = "k1"},
+                   %k2: tensor<${F1}x${K}xf64> {layer.param, layer.name = "k2"}) -> tensor<*xf64> {
+  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = "same", dilations = array<i64: 1, 1>, activation = "tanh"} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${C}x${F0}xf64>, tensor<${F0}xf64>) -> tensor<*xf64>
+  %1 = layer.pool %0 {kind = "${POOL}", pool_size = array<i64: 2, 2>, strides = array<i64: ${PS}, ${PS}>, padding = "${PP}"} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.conv %1, %k1 {strides = array<i64: 1, 1>, padding = "valid", dilations = array<i64: ${D}, 1>} : (tensor<*xf64>, tensor<2x3x${F0}x${F1}xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = "${GPOOL}"} : (tensor<*xf64>) -> tensor<*xf64>
+  %4 = layer.dense %3, %k2 : (tensor<*xf64>, tensor<${F1}x${K}xf64>) -> tensor<*xf64>
+  return %4 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    int64_t stride, poolStride, dilation;
+    const char *pool, *poolPadding, *globalPool;
+  };
+  const Case cases[] = {{1, 1, 1, "max", "valid", "average"},
+                        {2, 1, 1, "average", "same", "max"},
+                        {1, 2, 2, "average", "same", "average"},
+                        {2, 2, 1, "max", "same", "max"}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE("case " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 2), h = randInt(9, 12), w = randInt(9, 12),
+            ch = randInt(1, 3), f0 = randInt(2, 3), f1 = randInt(2, 3),
+            k = randInt(2, 4);
+    std::string ir = fill(tmpl, {{"H", str(h)},
+                                 {"W", str(w)},
+                                 {"C", str(ch)},
+                                 {"F0", str(f0)},
+                                 {"F1", str(f1)},
+                                 {"K", str(k)},
+                                 {"S", str(c.stride)},
+                                 {"PS", str(c.poolStride)},
+                                 {"PP", c.poolPadding},
+                                 {"POOL", c.pool},
+                                 {"D", str(c.dilation)},
+                                 {"GPOOL", c.globalPool}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {3, 3, ch, f0}), randomTensor(rng, {f0}, -0.5, 0.5),
+        randomTensor(rng, {2, 3, f0, f1}), randomTensor(rng, {f1, k})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, w, ch}, -1, 1),
+                                labels(b, k)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
+// The decoder's ops: transposed convolutions (strided, "same" and "valid",
+// with output_padding) and nearest upsampling, between convolutions whose
+// kernels see their input gradients.
+TEST_F(GradientTest, ConvTransposeAndUpsampling) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${H}x2xf64>,
+                   %k0: tensor<3x3x2x3xf64> {layer.param, layer.name = "k0"},
+                   %t: tensor<${T}x${T}x${F}x3xf64> {layer.param, layer.name = "t"},
+                   %tb: tensor<${F}xf64> {layer.param, layer.name = "tb"},
+                   %k1: tensor<2x2x${F}x2xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
+  %0 = layer.conv %x, %k0 {strides = array<i64: 1, 1>, padding = "same", dilations = array<i64: 1, 1>} : (tensor<?x${H}x${H}x2xf64>, tensor<3x3x2x3xf64>) -> tensor<*xf64>
+  %1 = layer.conv_transpose %0, %t, %tb {strides = array<i64: ${S}, ${S}>, padding = "${P}", dilations = array<i64: 1, 1>, output_padding = array<i64${OP}>, activation = "relu"} : (tensor<*xf64>, tensor<${T}x${T}x${F}x3xf64>, tensor<${F}xf64>) -> tensor<*xf64>
+  %2 = layer.upsample %1 {size = array<i64: 2, ${U}>} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.conv %2, %k1 {strides = array<i64: 2, 2>, padding = "valid", dilations = array<i64: 1, 1>} : (tensor<*xf64>, tensor<2x2x${F}x2xf64>) -> tensor<*xf64>
+  %4 = layer.reshape %3 {target_shape = array<i64: ${FLAT}>} : (tensor<*xf64>) -> tensor<*xf64>
+  return %4 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    int64_t stride, kernel, up;
+    const char *padding, *outputPadding;
+    int64_t (*outSize)(int64_t);
+  };
+  const Case cases[] = {
+      {2, 3, 1, "same", "", [](int64_t h) { return 2 * h; }},
+      {2, 3, 3, "valid", ": 1, 1", [](int64_t h) { return 2 * h + 2; }},
+      {1, 2, 2, "valid", "", [](int64_t h) { return h + 1; }}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE("case " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 2), h = randInt(3, 5), f = randInt(2, 3);
+    int64_t t = c.outSize(h);
+    int64_t oh = (2 * t - 2) / 2 + 1, ow = (c.up * t - 2) / 2 + 1;
+    std::string ir = fill(tmpl, {{"H", str(h)},
+                                 {"T", str(c.kernel)},
+                                 {"F", str(f)},
+                                 {"S", str(c.stride)},
+                                 {"P", c.padding},
+                                 {"OP", c.outputPadding},
+                                 {"U", str(c.up)},
+                                 {"FLAT", str(oh * ow * 2)}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {3, 3, 2, 3}),
+        randomTensor(rng, {c.kernel, c.kernel, f, 3}),
+        randomTensor(rng, {f}, -0.5, 0.5), randomTensor(rng, {2, 2, f, 2})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, h, 2}, -1, 1),
+                                randomTensor(rng, {b, oh * ow * 2}, -1, 1)};
+    checkGradients(ir, "loss=mean_squared_error", data, params);
+  }
+}
+
 } // namespace
