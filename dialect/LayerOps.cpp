@@ -1095,6 +1095,64 @@ LAYER_SHAPE_RULE(UpsampleGradOp) {
                          tensorOf(up, like.getElementType()));
 }
 
+LAYER_SHAPE_RULE(ScaleOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  return SmallVector<Type>{(*types)[0]};
+}
+
+LAYER_SHAPE_RULE(SliceOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  int64_t offset = static_cast<int64_t>(op.getOffset());
+  int64_t size = static_cast<int64_t>(op.getSize());
+  if (axis < 0 || axis >= input.getRank())
+    return op.emitOpError() << "axis " << axis
+                            << " is out of range for an input of shape "
+                            << formatShape(input);
+  int64_t extent = input.getDimSize(axis);
+  if (offset < 0 || size < 1 ||
+      (!ShapedType::isDynamic(extent) && offset + size > extent))
+    return op.emitOpError() << "slice [" << offset << ", " << offset + size
+                            << ") is outside axis " << axis << " of "
+                            << formatShape(input);
+  Shape shape(input.getShape());
+  shape[axis] = size;
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
+LAYER_SHAPE_RULE(MaximumGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  FailureOr<Shape> shape = joinAll(op, *types, {"lhs", "rhs", "grad"});
+  if (failed(shape))
+    return failure();
+  Type t = tensorOf(*shape, (*types)[0].getElementType());
+  return SmallVector<Type>{t, t};
+}
+
+LAYER_SHAPE_RULE(EmbeddingGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType ids = (*types)[0], grad = (*types)[1], like = (*types)[2];
+  if (like.getRank() != 2)
+    return op.emitOpError() << "expects a table, got " << formatShape(like);
+  Shape want(ids.getShape());
+  want.push_back(like.getDimSize(1));
+  if (!joinShapes(want, grad.getShape()))
+    return op.emitOpError() << "grad of shape " << formatShape(grad)
+                            << " does not match indices "
+                            << formatShape(ids) << " and a table "
+                            << formatShape(like);
+  return SmallVector<Type>{like};
+}
+
 LAYER_SHAPE_RULE(ActivationGradOp) {
   if (failed(checkActivation(op, op.getActivation())))
     return failure();

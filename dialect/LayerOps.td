@@ -642,6 +642,70 @@ def Layer_UpsampleGradOp : Layer_ShapedOp<"upsample_grad", [SameOperandsAndResul
   }];
 }
 
+def Layer_ScaleOp : Layer_ShapedOp<"scale", [SameOperandsAndResultElementType]> {
+  let summary = "x times a constant factor (gradients of subtract and average)";
+  let description = [{
+    ```mlir
+    %y = layer.scale %dy {factor = -1.0 : f64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$factor);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_SliceOp : Layer_ShapedOp<"slice", [SameOperandsAndResultElementType]> {
+  let summary = "Elements [offset, offset + size) along one axis (concatenate's gradient)";
+  let description = [{
+    ```mlir
+    %a = layer.slice %dy {axis = 1 : i64, offset = 0 : i64, size = 64 : i64}
+        : (tensor<?x96xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, I64Attr:$axis, I64Attr:$offset,
+                       I64Attr:$size);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_MaximumGradOp : Layer_ShapedOp<"maximum_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradients of layer.maximum: dy where lhs >= rhs, and the rest";
+  let description = [{
+    Ties go to the left operand, as TensorFlow's Maximum gradient.
+
+    ```mlir
+    %da, %db = layer.maximum_grad %a, %b, %dy
+        : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs,
+                       Layer_FloatTensor:$grad);
+  let results = (outs Layer_FloatTensor:$lhs_grad, Layer_FloatTensor:$rhs_grad);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_EmbeddingGradOp : Layer_ShapedOp<"embedding_grad"> {
+  let summary = "The gradient of layer.embedding's table: rows accumulated by index";
+  let description = [{
+    Row `i` of the result sums the rows of `grad` whose index is `i`
+    (repeated indices accumulate); out-of-range indices contribute nothing.
+    `like` is the table (its shape is used).
+
+    ```mlir
+    %dt = layer.embedding_grad %ids, %dy, %table
+        : (tensor<?x?xi32>, tensor<?x?x64xf32>, tensor<1000x64xf32>) -> tensor<1000x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_LabelTensor:$indices, Layer_FloatTensor:$grad,
+                       Layer_FloatTensor:$like);
+  let results = (outs Layer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $indices `,` $grad `,` $like attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultElementType]> {
   let summary = "A dropout mask: 0 with probability rate, else 1 / (1 - rate)";
   let description = [{

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
@@ -322,6 +323,163 @@ struct AverageLowering : OpConversionPattern<AverageOp> {
   }
 };
 
+struct ScaleLowering : OpConversionPattern<ScaleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScaleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    double factor = op.getFactor().convertToDouble();
+    Value x = adaptor.getInput();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), {type}, ValueRange{x}, x,
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          return {arith::MulFOp::create(
+                              b, l, a[0],
+                              floatConst(b, l, type.getElementType(), factor))};
+                        }));
+    return success();
+  }
+};
+
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    int64_t rank = type.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes;
+    offsets[axis] = rewriter.getIndexAttr(static_cast<int64_t>(op.getOffset()));
+    for (int64_t i = 0; i < rank; ++i)
+      sizes.push_back(i == axis ? OpFoldResult(rewriter.getIndexAttr(
+                                      static_cast<int64_t>(op.getSize())))
+                                : tensor::getMixedSize(rewriter, loc,
+                                                       adaptor.getInput(), i));
+    rewriter.replaceOp(op, tensor::ExtractSliceOp::create(
+                               rewriter, loc, type, adaptor.getInput(), offsets,
+                               sizes,
+                               SmallVector<OpFoldResult>(
+                                   rank, rewriter.getIndexAttr(1))));
+    return success();
+  }
+};
+
+struct MaximumGradLowering : OpConversionPattern<MaximumGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaximumGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getLhsGrad().getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Type et = type.getElementType();
+    Value a = adaptor.getLhs();
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, op.getLoc(), {type, type},
+                ValueRange{a, adaptor.getRhs(), adaptor.getGrad()}, a,
+                [&](OpBuilder &b, Location l,
+                    ValueRange v) -> SmallVector<Value> {
+                  Value left = arith::CmpFOp::create(
+                      b, l, arith::CmpFPredicate::OGE, v[0], v[1]);
+                  Value zero = floatConst(b, l, et, 0.0);
+                  return {arith::SelectOp::create(b, l, left, v[2], zero),
+                          arith::SelectOp::create(b, l, left, zero, v[2])};
+                }));
+    return success();
+  }
+};
+
+/// The table gradient: an scf.for over the (flattened) indices adds each
+/// row of dy into its table row; out-of-range indices are skipped.
+struct EmbeddingGradLowering : OpConversionPattern<EmbeddingGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto idsType = dyn_cast<RankedTensorType>(adaptor.getIndices().getType());
+    if (!type || !idsType || !type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    int64_t rank = idsType.getRank();
+    int64_t rows = type.getDimSize(0), width = type.getDimSize(1);
+    Value ids = adaptor.getIndices(), dy = adaptor.getGrad();
+    // Flatten the indices to (N) and dy to (N, width).
+    if (rank != 1) {
+      SmallVector<ReassociationIndices> all(1), lead(2);
+      for (int64_t i = 0; i < rank; ++i) {
+        all[0].push_back(i);
+        lead[0].push_back(i);
+      }
+      lead[1].push_back(rank);
+      ids = tensor::CollapseShapeOp::create(rewriter, loc, ids, all);
+      dy = tensor::CollapseShapeOp::create(rewriter, loc, dy, lead);
+    }
+    Value table = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(type, Attribute(rewriter.getFloatAttr(
+                                         type.getElementType(), 0.0))));
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value count = tensor::DimOp::create(rewriter, loc, ids, 0);
+    Value numRows = arith::ConstantIndexOp::create(rewriter, loc, rows);
+    auto rowType = RankedTensorType::get({width}, type.getElementType());
+    auto sliceAt = [&](OpBuilder &b, Location l, Value t, Value row) {
+      return tensor::ExtractSliceOp::create(
+          b, l, rowType, t,
+          SmallVector<OpFoldResult>{row, b.getIndexAttr(0)},
+          SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(width)},
+          SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+    };
+    auto loop = scf::ForOp::create(
+        rewriter, loc, zero, count, one, ValueRange{table},
+        [&](OpBuilder &b, Location l, Value i, ValueRange carried) {
+          Value id = arith::IndexCastOp::create(
+              b, l, b.getIndexType(),
+              tensor::ExtractOp::create(b, l, ids, ValueRange{i}));
+          Value inRange = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, id, zero),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, id,
+                                    numRows));
+          auto branch = scf::IfOp::create(
+              b, l, inRange,
+              [&](OpBuilder &tb, Location tl) {
+                Value cur = sliceAt(tb, tl, carried[0], id);
+                Value add = sliceAt(tb, tl, dy, i);
+                Value sum = elementwise(
+                    tb, tl, {rowType}, ValueRange{cur, add}, cur,
+                    [](OpBuilder &eb, Location el,
+                       ValueRange a) -> SmallVector<Value> {
+                      return {addF(eb, el, a[0], a[1])};
+                    })[0];
+                Value updated = tensor::InsertSliceOp::create(
+                    tb, tl, sum, carried[0],
+                    SmallVector<OpFoldResult>{id, tb.getIndexAttr(0)},
+                    SmallVector<OpFoldResult>{tb.getIndexAttr(1),
+                                              tb.getIndexAttr(width)},
+                    SmallVector<OpFoldResult>(2, tb.getIndexAttr(1)));
+                scf::YieldOp::create(tb, tl, ValueRange{updated});
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(eb, el, ValueRange{carried[0]});
+              });
+          scf::YieldOp::create(b, l, branch.getResults());
+        });
+    rewriter.replaceOp(op, loop.getResults());
+    return success();
+  }
+};
+
 /// concatenate: each input inserted at its offset along the axis.
 struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -580,6 +738,8 @@ void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
            DropoutLowering, DropoutMaskLowering, MatmulLowering, AddLowering,
            MultiplyLowering, SubtractLowering, MaximumLowering,
            AverageLowering, ConcatenateLowering, BatchNormLowering,
-           EmbeddingLowering, ReshapeLowering, ReduceSumLowering>(
+           EmbeddingLowering, ScaleLowering, SliceLowering,
+           MaximumGradLowering, EmbeddingGradLowering, ReshapeLowering,
+           ReduceSumLowering>(
           patterns.getContext());
 }

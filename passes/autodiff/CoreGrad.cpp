@@ -138,6 +138,89 @@ struct DropoutMaskGrad {
   }
 };
 
+Value scaled(OpBuilder &b, Location loc, Value v, double factor) {
+  auto op = createInferred<ScaleOp>(b, loc, elementTypeOf(v), 1, v,
+                                    b.getF64FloatAttr(factor));
+  return op ? op.getResult() : Value();
+}
+
+struct SubtractGrad {
+  static LogicalResult build(SubtractOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    grads[0] = dys[0];
+    grads[1] = scaled(b, op.getLoc(), dys[0], -1.0);
+    return success(grads[1] != nullptr);
+  }
+};
+
+struct AverageGrad {
+  static LogicalResult build(AverageOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    Value share =
+        scaled(b, op.getLoc(), dys[0], 1.0 / op->getNumOperands());
+    if (!share)
+      return failure();
+    for (Value &g : grads)
+      g = share;
+    return success();
+  }
+};
+
+struct MaximumGrad {
+  static LogicalResult build(MaximumOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<MaximumGradOp>(b, op.getLoc(),
+                                           elementTypeOf(op.getLhs()), 2,
+                                           op.getLhs(), op.getRhs(), dys[0]);
+    if (!g)
+      return failure();
+    grads[0] = g.getLhsGrad();
+    grads[1] = g.getRhsGrad();
+    return success();
+  }
+};
+
+struct ConcatenateGrad {
+  static LogicalResult build(ConcatenateOp op, OpBuilder &b,
+                             ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    int64_t rank = cast<RankedTensorType>(op.getType()).getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    int64_t offset = 0;
+    for (auto [i, input] : llvm::enumerate(op.getInputs())) {
+      int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+      if (ShapedType::isDynamic(size))
+        return op.emitOpError("cannot differentiate a concatenation along an "
+                              "axis of unknown size");
+      auto slice = createInferred<SliceOp>(
+          b, op.getLoc(), elementTypeOf(input), 1, dys[0],
+          static_cast<uint64_t>(axis), static_cast<uint64_t>(offset),
+          static_cast<uint64_t>(size));
+      if (!slice)
+        return failure();
+      grads[i] = slice.getResult();
+      offset += size;
+    }
+    return success();
+  }
+};
+
+/// The indices get no gradient; the table gets dy's rows, by index.
+struct EmbeddingGrad {
+  static LogicalResult build(EmbeddingOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<EmbeddingGradOp>(
+        b, op.getLoc(), elementTypeOf(op.getTable()), 1, op.getIndices(),
+        dys[0], op.getTable());
+    if (!g)
+      return failure();
+    grads[1] = g.getResult();
+    return success();
+  }
+};
+
 struct ReshapeGrad {
   static LogicalResult build(ReshapeOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
@@ -182,6 +265,13 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
   DropoutMaskOp::attachInterface<
       GradientModel<DropoutMaskGrad, DropoutMaskOp>>(*ctx);
   ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
+  SubtractOp::attachInterface<GradientModel<SubtractGrad, SubtractOp>>(*ctx);
+  AverageOp::attachInterface<GradientModel<AverageGrad, AverageOp>>(*ctx);
+  MaximumOp::attachInterface<GradientModel<MaximumGrad, MaximumOp>>(*ctx);
+  ConcatenateOp::attachInterface<
+      GradientModel<ConcatenateGrad, ConcatenateOp>>(*ctx);
+  EmbeddingOp::attachInterface<GradientModel<EmbeddingGrad, EmbeddingOp>>(
+      *ctx);
   LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
 }
 

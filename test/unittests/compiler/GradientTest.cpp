@@ -734,4 +734,54 @@ func.func @predict(%x: tensor<?x${H}x${H}x2xf64>,
   }
 }
 
+
+// Embedding (repeated indices accumulate into one row), reshape, and the
+// merges subtract, maximum, average and concatenate, all between
+// parameters.
+TEST_F(GradientTest, EmbeddingAndMerges) {
+  const char *tmpl = R"mlir(
+func.func @predict(%ids: tensor<?x${T}xi32>, %x: tensor<?x${F}xf64>,
+                   %table: tensor<${V}x${E}xf64> {layer.param, layer.name = "table"},
+                   %k0: tensor<${F}x${TE}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${TE2}x${K}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
+  %e = layer.embedding %ids, %table : (tensor<?x${T}xi32>, tensor<${V}x${E}xf64>) -> tensor<*xf64>
+  %flat = layer.reshape %e {target_shape = array<i64: ${TE}>} : (tensor<*xf64>) -> tensor<*xf64>
+  %d = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${F}xf64>, tensor<${F}x${TE}xf64>) -> tensor<*xf64>
+  %s = layer.subtract %flat, %d : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %m = layer.maximum %flat, %d : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %a = layer.average %s, %m, %d : (tensor<*xf64>, tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %c = layer.concatenate %a, %m {axis = 1 : i64} : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %o = layer.dense %c, %k1 : (tensor<*xf64>, tensor<${TE2}x${K}xf64>) -> tensor<*xf64>
+  return %o : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 3), t = randInt(2, 5), v = randInt(3, 5),
+            e = randInt(2, 3), f = randInt(2, 4), k = randInt(2, 4);
+    std::string ir = fill(tmpl, {{"T", str(t)},
+                                 {"F", str(f)},
+                                 {"V", str(v)},
+                                 {"E", str(e)},
+                                 {"TE", str(t * e)},
+                                 {"TE2", str(2 * t * e)},
+                                 {"K", str(k)}});
+    // More tokens than rows: some index repeats; one is out of range and
+    // gets (and gives) nothing.
+    std::vector<int32_t> ids(b * t);
+    for (int32_t &id : ids)
+      id = static_cast<int32_t>(randInt(0, v - 1));
+    ids.back() = static_cast<int32_t>(v);
+    std::vector<Tensor> params = {randomTensor(rng, {v, e}),
+                                  randomTensor(rng, {f, t * e}),
+                                  randomTensor(rng, {2 * t * e, k})};
+    std::vector<Tensor> data = {Tensor::fromInts(ids, {b, t}),
+                                randomTensor(rng, {b, f}, -1, 1),
+                                labels(b, k)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
 } // namespace
