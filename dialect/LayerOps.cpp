@@ -1153,6 +1153,28 @@ LAYER_SHAPE_RULE(EmbeddingGradOp) {
   return SmallVector<Type>{like};
 }
 
+LAYER_SHAPE_RULE(RnnGradOp) {
+  std::optional<int64_t> gates = rnnGateCount(op.getCell());
+  if (!gates)
+    return op.emitOpError() << "unknown cell '" << op.getCell() << "'";
+  int64_t numStates = op.getCell() == "lstm" ? 2 : 1;
+  if (static_cast<int64_t>(op.getResultGrads().size()) != 1 + numStates)
+    return op.emitOpError() << "expects " << 1 + numStates
+                            << " result gradients, got "
+                            << op.getResultGrads().size();
+  size_t numGrads = op.getBias() ? 4 : 3;
+  if (op->getNumResults() != numGrads)
+    return op.emitOpError() << "has " << numGrads << " results, got "
+                            << op->getNumResults();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  SmallVector<Type> results;
+  for (size_t i = 0; i < numGrads; ++i)
+    results.push_back((*types)[i]);
+  return results;
+}
+
 LAYER_SHAPE_RULE(ActivationGradOp) {
   if (failed(checkActivation(op, op.getActivation())))
     return failure();

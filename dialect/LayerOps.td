@@ -706,6 +706,35 @@ def Layer_EmbeddingGradOp : Layer_ShapedOp<"embedding_grad"> {
   }];
 }
 
+def Layer_RnnGradOp : Layer_ShapedOp<"rnn_grad", [AttrSizedOperandSegments]> {
+  let summary = "Backpropagation through time of a layer.rnn";
+  let description = [{
+    Operands: the layer.rnn's input, kernel, recurrent kernel and optional
+    bias, then the gradients of its results (the output, then each final
+    state); attributes are the layer.rnn's. Results: the gradients of the
+    input, the kernel, the recurrent kernel and, with a bias, the bias. The
+    forward pass is recomputed, keeping every step's pre-activations and
+    states, then a reverse loop accumulates the gradients.
+
+    ```mlir
+    %dx, %dk, %drk, %db = layer.rnn_grad %x, %k, %rk, %b, %dy, %dh, %dc {cell = "lstm"}
+        : (...) -> (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
+                       Layer_FloatTensor:$recurrent_kernel,
+                       Optional<Layer_FloatTensor>:$bias,
+                       Variadic<Layer_FloatTensor>:$result_grads, StrAttr:$cell,
+                       DefaultValuedStrAttr<StrAttr, "tanh">:$activation,
+                       DefaultValuedStrAttr<StrAttr, "sigmoid">:$recurrent_activation,
+                       UnitAttr:$return_sequences, UnitAttr:$go_backwards,
+                       UnitAttr:$reset_after);
+  let results = (outs Variadic<Layer_FloatTensor>:$grads);
+  let assemblyFormat = [{
+    $input `,` $kernel `,` $recurrent_kernel (`bias` `(` $bias^ `)`)? `,` $result_grads attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultElementType]> {
   let summary = "A dropout mask: 0 with probability rate, else 1 / (1 - rate)";
   let description = [{

@@ -286,11 +286,14 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
     for (auto [result, g] : llvm::zip(op->getResults(), resultGrads)) {
       if (g)
         continue;
-      auto type = cast<RankedTensorType>(result.getType());
-      g = arith::ConstantOp::create(
-          b, op->getLoc(),
-          DenseElementsAttr::get(type,
-                                 b.getFloatAttr(type.getElementType(), 0.0)));
+      // 0 * result: shape-agnostic (a constant cannot have a dynamic
+      // batch), and folded away by the lowering's fusion.
+      auto zero = createInferred<ScaleOp>(b, op->getLoc(),
+                                          elementTypeOf(result), 1, result,
+                                          b.getF64FloatAttr(0.0));
+      if (!zero)
+        return failure();
+      g = zero.getResult();
     }
     SmallVector<Value> operandGrads;
     if (failed(rule.buildGradient(b, resultGrads, operandGrads)))

@@ -72,6 +72,11 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 /// Scalar activation for the element-wise kinds (not softmax).
 mlir::Value activationScalar(mlir::OpBuilder &b, mlir::Location loc,
                              layer::Activation kind, mlir::Value x);
+/// g * act'(x) for the element-wise kinds, written with whichever of x and
+/// y = act(x) is cheaper; `kind` not softmax.
+mlir::Value activationGradScalar(mlir::OpBuilder &b, mlir::Location loc,
+                                 layer::Activation kind, mlir::Value g,
+                                 mlir::Value x, mlir::Value y);
 /// Softmax over the last axis of `x` (max-subtracted, stable).
 mlir::Value softmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 /// The epilogue of dense and convolutions: adds `bias` (rank 1, along the

@@ -433,8 +433,323 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Backpropagation through time
+//===----------------------------------------------------------------------===//
+
+/// a^T c for a (rows, m) and c (rows, n): (m, n), the rows reduced.
+Value matmulTN(OpBuilder &b, Location l, Value a, Value c) {
+  auto at = cast<RankedTensorType>(a.getType());
+  auto ct = cast<RankedTensorType>(c.getType());
+  auto type = RankedTensorType::get({at.getDimSize(1), ct.getDimSize(1)},
+                                    at.getElementType());
+  Value init = arith::ConstantOp::create(
+      b, l, DenseElementsAttr::get(type, Attribute(b.getFloatAttr(
+                                             at.getElementType(), 0.0))));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), r = getAffineDimExpr(1, ctx),
+             n = getAffineDimExpr(2, ctx);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{type}, ValueRange{a, c}, ValueRange{init},
+             SmallVector<AffineMap>{AffineMap::get(3, 0, {r, m}, ctx),
+                                    AffineMap::get(3, 0, {r, n}, ctx),
+                                    AffineMap::get(3, 0, {m, n}, ctx)},
+             SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction,
+                                              utils::IteratorType::parallel},
+             [](OpBuilder &nb, Location nl, ValueRange v) {
+               Value prod = arith::MulFOp::create(nb, nl, v[0], v[1]);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   ValueRange{arith::AddFOp::create(nb, nl, v[2], prod)});
+             })
+      .getResult(0);
+}
+
+/// a w^T for a (rows, n) and w (m, n): (rows, m).
+Value matmulNT(OpBuilder &b, Location l, Value a, Value w) {
+  auto at = cast<RankedTensorType>(a.getType());
+  auto wt = cast<RankedTensorType>(w.getType());
+  auto type = RankedTensorType::get({at.getDimSize(0), wt.getDimSize(0)},
+                                    at.getElementType());
+  Value init = filledLike(b, l, type, a, 0.0);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr r = getAffineDimExpr(0, ctx), m = getAffineDimExpr(1, ctx),
+             n = getAffineDimExpr(2, ctx);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{type}, ValueRange{a, w}, ValueRange{init},
+             SmallVector<AffineMap>{AffineMap::get(3, 0, {r, n}, ctx),
+                                    AffineMap::get(3, 0, {m, n}, ctx),
+                                    AffineMap::get(3, 0, {r, m}, ctx)},
+             SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction},
+             [](OpBuilder &nb, Location nl, ValueRange v) {
+               Value prod = arith::MulFOp::create(nb, nl, v[0], v[1]);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   ValueRange{arith::AddFOp::create(nb, nl, v[2], prod)});
+             })
+      .getResult(0);
+}
+
+Value addTensors(OpBuilder &b, Location l, Value x, Value y) {
+  return elementwise(b, l, {cast<RankedTensorType>(x.getType())},
+                     ValueRange{x, y}, x,
+                     [](OpBuilder &nb, Location nl,
+                        ValueRange a) -> SmallVector<Value> {
+                       return {arith::AddFOp::create(nb, nl, a[0], a[1])};
+                     })[0];
+}
+
+/// A (time, batch, width) buffer of per-step values, time-major.
+struct StepBuffer {
+  Value buffer;
+  int64_t width;
+
+  static StepBuffer create(OpBuilder &b, Location l, Value steps, Value batch,
+                           int64_t batchSize, int64_t width, Type et) {
+    SmallVector<Value> dynamic{steps};
+    if (ShapedType::isDynamic(batchSize))
+      dynamic.push_back(batch);
+    auto type = RankedTensorType::get({ShapedType::kDynamic, batchSize, width},
+                                      et);
+    return {tensor::EmptyOp::create(b, l, type, dynamic), width};
+  }
+  SmallVector<OpFoldResult> sizes(OpBuilder &b, Value batch) const {
+    auto type = cast<RankedTensorType>(buffer.getType());
+    return {b.getIndexAttr(1), sizeOf(b, type, 1, batch),
+            b.getIndexAttr(width)};
+  }
+  Value at(OpBuilder &b, Location l, Value t, Value batch) const {
+    auto type = cast<RankedTensorType>(buffer.getType());
+    return tensor::ExtractSliceOp::create(
+        b, l,
+        RankedTensorType::get({type.getDimSize(1), width},
+                              type.getElementType()),
+        buffer,
+        SmallVector<OpFoldResult>{t, b.getIndexAttr(0), b.getIndexAttr(0)},
+        sizes(b, batch), SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+  }
+  static Value put(OpBuilder &b, Location l, Value buffer, Value step, Value t,
+                   Value batch, int64_t width) {
+    StepBuffer sb{buffer, width};
+    return tensor::InsertSliceOp::create(
+        b, l, step, buffer,
+        SmallVector<OpFoldResult>{t, b.getIndexAttr(0), b.getIndexAttr(0)},
+        sb.sizes(b, batch), SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+  }
+};
+
+struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RnnGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    auto rkType =
+        dyn_cast<RankedTensorType>(adaptor.getRecurrentKernel().getType());
+    if (!inType || !rkType || !rkType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    StringRef cell = op.getCell();
+    if (cell == "gru")
+      return op.emitOpError("backpropagation through a GRU is not supported "
+                            "yet (SimpleRNN and LSTM are)");
+    Location loc = op.getLoc();
+    Type et = inType.getElementType();
+    int64_t units = rkType.getDimSize(0), gu = rkType.getDimSize(1);
+    int64_t features = inType.getDimSize(2);
+    bool lstm = cell == "lstm", sequences = op.getReturnSequences(),
+         backwards = op.getGoBackwards();
+    Activation act = *parseActivation(op.getActivation());
+    Activation recAct = *parseActivation(op.getRecurrentActivation());
+    Value x = adaptor.getInput(), w = adaptor.getKernel(),
+          rk = adaptor.getRecurrentKernel(), bias = adaptor.getBias();
+    ValueRange resultGrads = adaptor.getResultGrads();
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
+    Value time = tensor::DimOp::create(rewriter, loc, x, 1);
+    Value timePlus1 = arith::AddIOp::create(rewriter, loc, time, c1);
+    int64_t batchSize = inType.getDimSize(0);
+    auto stateType = RankedTensorType::get({batchSize, units}, et);
+    auto gatesType = RankedTensorType::get({batchSize, gu}, et);
+    auto timeIndex = [&](OpBuilder &b, Location l, Value p) -> Value {
+      if (!backwards)
+        return p;
+      return arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, time, c1),
+                                   p);
+    };
+
+    // 1. The forward pass again, keeping z (pre-activations), h and c.
+    Value proj = contractLastAxis(rewriter, loc, x, w);
+    Value zeros = filledLike(rewriter, loc, stateType, x, 0.0);
+    StepBuffer zs = StepBuffer::create(rewriter, loc, time, batch, batchSize,
+                                       gu, et);
+    StepBuffer hs = StepBuffer::create(rewriter, loc, timePlus1, batch,
+                                       batchSize, units, et);
+    StepBuffer cs = StepBuffer::create(rewriter, loc, timePlus1, batch,
+                                       batchSize, units, et);
+    Value hsInit =
+        StepBuffer::put(rewriter, loc, hs.buffer, zeros, c0, batch, units);
+    Value csInit =
+        StepBuffer::put(rewriter, loc, cs.buffer, zeros, c0, batch, units);
+    auto forward = scf::ForOp::create(
+        rewriter, loc, c0, time, c1,
+        ValueRange{zeros, zeros, zs.buffer, hsInit, csInit},
+        [&](OpBuilder &b, Location l, Value p, ValueRange carried) {
+          Value xt = timeSlice(b, l, proj, timeIndex(b, l, p), batch);
+          Value hr = matmul(b, l, carried[0], rk);
+          StepOperands ops(b, l, gu);
+          int xi = ops.whole(xt), hi = ops.whole(hr);
+          int bi = bias ? ops.biasOf(bias, 0, std::nullopt) : -1;
+          Value z = elementwise(
+              b, l, {gatesType}, ops.values, xt,
+              [&](OpBuilder &nb, Location nl,
+                  ValueRange a) -> SmallVector<Value> {
+                return {preActivation(nb, nl, a, xi, hi, bi)};
+              },
+              ops.maps)[0];
+          SmallVector<Value> next;
+          if (lstm) {
+            next = lstmGates(b, l, z, filledLike(b, l, gatesType, z, 0.0),
+                             carried[1], Value(), units, act, recAct);
+          } else {
+            next = elementwise(
+                b, l, {stateType}, ValueRange{z}, z,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  return {activationScalar(nb, nl, act, a[0])};
+                });
+            next.push_back(carried[1]);
+          }
+          Value pNext = arith::AddIOp::create(b, l, p, c1);
+          scf::YieldOp::create(
+              b, l,
+              ValueRange{
+                  next[0], next[1],
+                  StepBuffer::put(b, l, carried[2], z, p, batch, gu),
+                  StepBuffer::put(b, l, carried[3], next[0], pNext, batch,
+                                  units),
+                  StepBuffer::put(b, l, carried[4], next[1], pNext, batch,
+                                  units)});
+        });
+    StepBuffer zAll{forward.getResult(2), gu}, hAll{forward.getResult(3), units},
+        cAll{forward.getResult(4), units};
+
+    // 2. The reverse loop.
+    Value dh = resultGrads[1];
+    if (!sequences)
+      dh = addTensors(rewriter, loc, dh, resultGrads[0]);
+    Value dc = lstm ? resultGrads[2] : zeros;
+    auto zerosOf = [&](RankedTensorType type) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(type,
+                                 Attribute(rewriter.getFloatAttr(et, 0.0))));
+    };
+    Value dW = zerosOf(RankedTensorType::get({features, gu}, et));
+    Value dU = zerosOf(RankedTensorType::get({units, gu}, et));
+    Value dB = zerosOf(RankedTensorType::get({gu}, et));
+    Value dX = filledLike(rewriter, loc, inType, x, 0.0);
+    auto backward = scf::ForOp::create(
+        rewriter, loc, c0, time, c1, ValueRange{dh, dc, dW, dU, dB, dX},
+        [&](OpBuilder &b, Location l, Value k, ValueRange carried) {
+          Value p = arith::SubIOp::create(
+              b, l, arith::SubIOp::create(b, l, time, c1), k);
+          Value pNext = arith::AddIOp::create(b, l, p, c1);
+          Value dhp = carried[0];
+          if (sequences)
+            dhp = addTensors(b, l, dhp, timeSlice(b, l, resultGrads[0], p,
+                                                  batch));
+          Value z = zAll.at(b, l, p, batch);
+          Value dz, dcPrev = carried[1];
+          if (lstm) {
+            StepOperands ops(b, l, units);
+            int dhi = ops.whole(dhp), dci = ops.whole(carried[1]);
+            int zi[4];
+            for (int g = 0; g < 4; ++g)
+              zi[g] = ops.gateOf(z, g);
+            int cpi = ops.whole(cAll.at(b, l, p, batch));
+            int ci = ops.whole(cAll.at(b, l, pNext, batch));
+            SmallVector<Value> parts = elementwise(
+                b, l, {stateType, stateType, stateType, stateType, stateType},
+                ops.values, dhp,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  auto mul = [&](Value u, Value v) -> Value {
+                    return arith::MulFOp::create(nb, nl, u, v);
+                  };
+                  Value i = activationScalar(nb, nl, recAct, a[zi[0]]);
+                  Value f = activationScalar(nb, nl, recAct, a[zi[1]]);
+                  Value g = activationScalar(nb, nl, act, a[zi[2]]);
+                  Value o = activationScalar(nb, nl, recAct, a[zi[3]]);
+                  Value ac = activationScalar(nb, nl, act, a[ci]);
+                  Value dct = arith::AddFOp::create(
+                      nb, nl, a[dci],
+                      activationGradScalar(nb, nl, act, mul(a[dhi], o), a[ci],
+                                           ac));
+                  return {
+                      activationGradScalar(nb, nl, recAct, mul(dct, g),
+                                           a[zi[0]], i),
+                      activationGradScalar(nb, nl, recAct, mul(dct, a[cpi]),
+                                           a[zi[1]], f),
+                      activationGradScalar(nb, nl, act, mul(dct, i), a[zi[2]],
+                                           g),
+                      activationGradScalar(nb, nl, recAct, mul(a[dhi], ac),
+                                           a[zi[3]], o),
+                      mul(dct, f)};
+                },
+                ops.maps);
+            dz = emptyLike(b, l, gatesType, dhp);
+            for (int g = 0; g < 4; ++g)
+              dz = tensor::InsertSliceOp::create(
+                  b, l, parts[g], dz,
+                  SmallVector<OpFoldResult>{b.getIndexAttr(0),
+                                            b.getIndexAttr(g * units)},
+                  SmallVector<OpFoldResult>{sizeOf(b, gatesType, 0, batch),
+                                            b.getIndexAttr(units)},
+                  SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+            dcPrev = parts[4];
+          } else {
+            Value h = hAll.at(b, l, pNext, batch);
+            dz = elementwise(
+                b, l, {gatesType}, ValueRange{dhp, z, h}, dhp,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  return {activationGradScalar(nb, nl, act, a[0], a[1], a[2])};
+                })[0];
+          }
+          Value tt = timeIndex(b, l, p);
+          Value xt = timeSlice(b, l, x, tt, batch);
+          Value hPrev = hAll.at(b, l, p, batch);
+          Value newDW = addTensors(b, l, carried[2], matmulTN(b, l, xt, dz));
+          Value newDU = addTensors(b, l, carried[3], matmulTN(b, l, hPrev, dz));
+          Value newDB = addTensors(
+              b, l, carried[4],
+              reduceAxis(b, l, dz, 0, 0.0,
+                         [](OpBuilder &nb, Location nl, Value acc, Value v) {
+                           return arith::AddFOp::create(nb, nl, acc, v);
+                         }));
+          Value newDX = insertTimeSlice(b, l, matmulNT(b, l, dz, w),
+                                        carried[5], tt, batch);
+          scf::YieldOp::create(
+              b, l,
+              ValueRange{matmulNT(b, l, dz, rk), dcPrev, newDW, newDU, newDB,
+                         newDX});
+        });
+    SmallVector<Value> grads{backward.getResult(5), backward.getResult(2),
+                             backward.getResult(3)};
+    if (bias)
+      grads.push_back(backward.getResult(4));
+    rewriter.replaceOp(op, grads);
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateRecurrentLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<RnnLowering, ConvLstmLowering>(patterns.getContext());
+  patterns.add<RnnLowering, ConvLstmLowering, RnnGradLowering>(
+      patterns.getContext());
 }

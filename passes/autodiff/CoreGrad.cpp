@@ -279,5 +279,6 @@ void layerc::registerGradientInterfaces(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, LayerDialect *) {
     registerCoreGradients(ctx);
     registerConvGradients(ctx);
+    registerRecurrentGradients(ctx);
   });
 }

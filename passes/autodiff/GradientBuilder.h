@@ -53,6 +53,7 @@ struct GradientModel
 /// registerGradientInterfaces registers them all.
 void registerCoreGradients(mlir::MLIRContext *ctx);
 void registerConvGradients(mlir::MLIRContext *ctx);
+void registerRecurrentGradients(mlir::MLIRContext *ctx);
 
 /// The element type of a tensor value.
 inline mlir::Type elementTypeOf(mlir::Value v) {
