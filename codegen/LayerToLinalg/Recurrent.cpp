@@ -553,8 +553,7 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     StringRef cell = op.getCell();
     if (cell == "gru")
-      return op.emitOpError("backpropagation through a GRU is not supported "
-                            "yet (SimpleRNN and LSTM are)");
+      return rewriter.notifyMatchFailure(op, "GRUs have their own pattern");
     Location loc = op.getLoc();
     Type et = inType.getElementType();
     int64_t units = rkType.getDimSize(0), gu = rkType.getDimSize(1);
@@ -747,9 +746,396 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
   }
 };
 
+/// BPTT of a GRU. The forward pass keeps, per step, the input projection
+/// with its bias (xp, 3 units) and the recurrent part (rp, 3 units): with
+/// reset_after, h U + the recurrent bias; without, [h U_z, h U_r,
+/// (r * h) U_h]. From them the gates are recomputed in the reverse loop:
+///   z = ra(xp_z + rp_z), r = ra(xp_r + rp_r),
+///   n = act(xp_n + r * rp_n)   (reset_after)   or act(xp_n + rp_n),
+///   h = z * h_prev + (1 - z) * n.
+struct GruGradLowering : OpConversionPattern<RnnGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RnnGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    auto rkType =
+        dyn_cast<RankedTensorType>(adaptor.getRecurrentKernel().getType());
+    if (op.getCell() != "gru")
+      return rewriter.notifyMatchFailure(op, "not a GRU");
+    if (!inType || !rkType || !rkType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Type et = inType.getElementType();
+    int64_t u = rkType.getDimSize(0), gu = 3 * u;
+    int64_t features = inType.getDimSize(2);
+    bool sequences = op.getReturnSequences(), backwards = op.getGoBackwards(),
+         resetAfter = op.getResetAfter();
+    Activation act = *parseActivation(op.getActivation());
+    Activation recAct = *parseActivation(op.getRecurrentActivation());
+    Value x = adaptor.getInput(), w = adaptor.getKernel(),
+          rk = adaptor.getRecurrentKernel(), bias = adaptor.getBias();
+    ValueRange resultGrads = adaptor.getResultGrads();
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
+    Value time = tensor::DimOp::create(rewriter, loc, x, 1);
+    Value timePlus1 = arith::AddIOp::create(rewriter, loc, time, c1);
+    int64_t batchSize = inType.getDimSize(0);
+    auto stateType = RankedTensorType::get({batchSize, u}, et);
+    auto gatesType = RankedTensorType::get({batchSize, gu}, et);
+    auto timeIndex = [&](OpBuilder &b, Location l, Value p) -> Value {
+      if (!backwards)
+        return p;
+      return arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, time, c1),
+                                   p);
+    };
+    // Column ranges of the recurrent kernel.
+    auto columns = [&](OpBuilder &b, Location l, Value m, int64_t from,
+                       int64_t count) -> Value {
+      auto type = cast<RankedTensorType>(m.getType());
+      return tensor::ExtractSliceOp::create(
+          b, l, m,
+          SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(from)},
+          SmallVector<OpFoldResult>{sizeOf(b, type, 0, batch),
+                                    b.getIndexAttr(count)},
+          SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+    };
+    auto joinColumns = [&](OpBuilder &b, Location l,
+                           ArrayRef<Value> parts) -> Value {
+      auto first = cast<RankedTensorType>(parts[0].getType());
+      int64_t width = 0;
+      for (Value v : parts)
+        width += cast<RankedTensorType>(v.getType()).getDimSize(1);
+      Value out = emptyLike(
+          b, l,
+          RankedTensorType::get({first.getDimSize(0), width}, et), parts[0]);
+      int64_t at = 0;
+      for (Value v : parts) {
+        int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(1);
+        out = tensor::InsertSliceOp::create(
+            b, l, v, out,
+            SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(at)},
+            SmallVector<OpFoldResult>{sizeOf(b, first, 0, batch),
+                                      b.getIndexAttr(n)},
+            SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+        at += n;
+      }
+      return out;
+    };
+    auto biasRow = [&](OpBuilder &b, Location l, int64_t row) -> Value {
+      auto vec = RankedTensorType::get({gu}, et);
+      if (!resetAfter)
+        return row == 0 ? bias : Value();
+      return tensor::ExtractSliceOp::create(
+          b, l, vec, bias,
+          SmallVector<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(0)},
+          SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(gu)},
+          SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+    };
+    auto plusBias = [&](OpBuilder &b, Location l, Value m, Value vec) {
+      if (!vec)
+        return m;
+      return elementwise(
+          b, l, {cast<RankedTensorType>(m.getType())}, ValueRange{m, vec}, m,
+          [](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+            return {arith::AddFOp::create(nb, nl, a[0], a[1])};
+          },
+          {b.getMultiDimIdentityMap(2),
+           AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext())})[0];
+    };
+
+    // 1. Forward: keep xp, rp and h.
+    Value proj = contractLastAxis(rewriter, loc, x, w);
+    Value zeros = filledLike(rewriter, loc, stateType, x, 0.0);
+    StepBuffer xps = StepBuffer::create(rewriter, loc, time, batch, batchSize,
+                                        gu, et);
+    StepBuffer rps = StepBuffer::create(rewriter, loc, time, batch, batchSize,
+                                        gu, et);
+    StepBuffer hs = StepBuffer::create(rewriter, loc, timePlus1, batch,
+                                       batchSize, u, et);
+    Value hsInit =
+        StepBuffer::put(rewriter, loc, hs.buffer, zeros, c0, batch, u);
+    Value rkH = tensor::ExtractSliceOp::create(
+        rewriter, loc, rk,
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(0),
+                                  rewriter.getIndexAttr(2 * u)},
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(u),
+                                  rewriter.getIndexAttr(u)},
+        SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
+    Value rkZR = tensor::ExtractSliceOp::create(
+        rewriter, loc, rk,
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(0),
+                                  rewriter.getIndexAttr(0)},
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(u),
+                                  rewriter.getIndexAttr(2 * u)},
+        SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
+    auto gates = [&](OpBuilder &b, Location l, ValueRange a, int xz, int rz,
+                     int xr, int rr) {
+      Value z = activationScalar(b, l, recAct,
+                                 arith::AddFOp::create(b, l, a[xz], a[rz]));
+      Value r = activationScalar(b, l, recAct,
+                                 arith::AddFOp::create(b, l, a[xr], a[rr]));
+      return std::pair<Value, Value>{z, r};
+    };
+    auto forward = scf::ForOp::create(
+        rewriter, loc, c0, time, c1,
+        ValueRange{zeros, xps.buffer, rps.buffer, hsInit},
+        [&](OpBuilder &b, Location l, Value p, ValueRange carried) {
+          Value h = carried[0];
+          Value xp = plusBias(b, l, timeSlice(b, l, proj, timeIndex(b, l, p),
+                                              batch),
+                              bias ? biasRow(b, l, 0) : Value());
+          Value rp, hNew;
+          if (resetAfter) {
+            rp = plusBias(b, l, matmul(b, l, h, rk),
+                          bias ? biasRow(b, l, 1) : Value());
+            StepOperands ops(b, l, u);
+            int hi = ops.whole(h), xz = ops.gateOf(xp, 0),
+                rz = ops.gateOf(rp, 0), xr = ops.gateOf(xp, 1),
+                rr = ops.gateOf(rp, 1), xn = ops.gateOf(xp, 2),
+                rn = ops.gateOf(rp, 2);
+            hNew = elementwise(
+                b, l, {stateType}, ops.values, h,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  auto [z, r] = gates(nb, nl, a, xz, rz, xr, rr);
+                  Value n = activationScalar(
+                      nb, nl, act,
+                      arith::AddFOp::create(
+                          nb, nl, a[xn],
+                          arith::MulFOp::create(nb, nl, r, a[rn])));
+                  Value keep = arith::MulFOp::create(nb, nl, z, a[hi]);
+                  Value fresh = arith::MulFOp::create(
+                      nb, nl,
+                      arith::SubFOp::create(nb, nl,
+                                            floatConst(nb, nl, et, 1.0), z),
+                      n);
+                  return {arith::AddFOp::create(nb, nl, keep, fresh)};
+                },
+                ops.maps)[0];
+          } else {
+            Value hzr = matmul(b, l, h, rkZR);
+            StepOperands ops(b, l, u);
+            int hi = ops.whole(h), xz = ops.gateOf(xp, 0),
+                rz = ops.gateOf(hzr, 0), xr = ops.gateOf(xp, 1),
+                rr = ops.gateOf(hzr, 1);
+            Value rh = elementwise(
+                b, l, {stateType}, ops.values, h,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  Value r = gates(nb, nl, a, xz, rz, xr, rr).second;
+                  return {arith::MulFOp::create(nb, nl, r, a[hi])};
+                },
+                ops.maps)[0];
+            Value m = matmul(b, l, rh, rkH);
+            rp = joinColumns(b, l, {hzr, m});
+            StepOperands last(b, l, u);
+            int h2 = last.whole(h), xz2 = last.gateOf(xp, 0),
+                rz2 = last.gateOf(rp, 0), xr2 = last.gateOf(xp, 1),
+                rr2 = last.gateOf(rp, 1), xn2 = last.gateOf(xp, 2),
+                mn = last.gateOf(rp, 2);
+            hNew = elementwise(
+                b, l, {stateType}, last.values, h,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  Value z = gates(nb, nl, a, xz2, rz2, xr2, rr2).first;
+                  Value n = activationScalar(
+                      nb, nl, act, arith::AddFOp::create(nb, nl, a[xn2], a[mn]));
+                  Value keep = arith::MulFOp::create(nb, nl, z, a[h2]);
+                  Value fresh = arith::MulFOp::create(
+                      nb, nl,
+                      arith::SubFOp::create(nb, nl,
+                                            floatConst(nb, nl, et, 1.0), z),
+                      n);
+                  return {arith::AddFOp::create(nb, nl, keep, fresh)};
+                },
+                last.maps)[0];
+          }
+          Value pNext = arith::AddIOp::create(b, l, p, c1);
+          scf::YieldOp::create(
+              b, l,
+              ValueRange{hNew, StepBuffer::put(b, l, carried[1], xp, p, batch, gu),
+                         StepBuffer::put(b, l, carried[2], rp, p, batch, gu),
+                         StepBuffer::put(b, l, carried[3], hNew, pNext, batch,
+                                         u)});
+        });
+    StepBuffer xpAll{forward.getResult(1), gu}, rpAll{forward.getResult(2), gu},
+        hAll{forward.getResult(3), u};
+
+    // 2. The reverse loop.
+    Value dh = resultGrads[1];
+    if (!sequences)
+      dh = addTensors(rewriter, loc, dh, resultGrads[0]);
+    auto zerosOf = [&](RankedTensorType type) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(type,
+                                 Attribute(rewriter.getFloatAttr(et, 0.0))));
+    };
+    Value dW = zerosOf(RankedTensorType::get({features, gu}, et));
+    Value dU = zerosOf(RankedTensorType::get({u, gu}, et));
+    Value dBin = zerosOf(RankedTensorType::get({gu}, et));
+    Value dBrec = zerosOf(RankedTensorType::get({gu}, et));
+    Value dX = filledLike(rewriter, loc, inType, x, 0.0);
+    auto sumRows = [&](OpBuilder &b, Location l, Value m) {
+      return reduceAxis(b, l, m, 0, 0.0,
+                        [](OpBuilder &nb, Location nl, Value acc, Value v) {
+                          return arith::AddFOp::create(nb, nl, acc, v);
+                        });
+    };
+    auto backward = scf::ForOp::create(
+        rewriter, loc, c0, time, c1, ValueRange{dh, dW, dU, dBin, dBrec, dX},
+        [&](OpBuilder &b, Location l, Value k, ValueRange carried) {
+          Value p = arith::SubIOp::create(
+              b, l, arith::SubIOp::create(b, l, time, c1), k);
+          Value dhp = carried[0];
+          if (sequences)
+            dhp = addTensors(b, l, dhp,
+                             timeSlice(b, l, resultGrads[0], p, batch));
+          Value xp = xpAll.at(b, l, p, batch), rp = rpAll.at(b, l, p, batch);
+          Value hPrev = hAll.at(b, l, p, batch);
+          StepOperands ops(b, l, u);
+          int dhi = ops.whole(dhp), hi = ops.whole(hPrev),
+              xz = ops.gateOf(xp, 0), rz = ops.gateOf(rp, 0),
+              xr = ops.gateOf(xp, 1), rr = ops.gateOf(rp, 1),
+              xn = ops.gateOf(xp, 2), rn = ops.gateOf(rp, 2);
+          // Outputs: dz_pre, dr_pre, dn_pre, d(rp_n) (reset_after: dn_pre *
+          // r; else the gradient of (r h) U_h, i.e. dn_pre), dh direct.
+          SmallVector<Value> parts = elementwise(
+              b, l, {stateType, stateType, stateType, stateType, stateType},
+              ops.values, dhp,
+              [&](OpBuilder &nb, Location nl,
+                  ValueRange a) -> SmallVector<Value> {
+                auto mul = [&](Value v1, Value v2) -> Value {
+                  return arith::MulFOp::create(nb, nl, v1, v2);
+                };
+                Value zPre = arith::AddFOp::create(nb, nl, a[xz], a[rz]);
+                Value rPre = arith::AddFOp::create(nb, nl, a[xr], a[rr]);
+                Value z = activationScalar(nb, nl, recAct, zPre);
+                Value r = activationScalar(nb, nl, recAct, rPre);
+                Value nPre =
+                    resetAfter
+                        ? Value(arith::AddFOp::create(nb, nl, a[xn],
+                                                      mul(r, a[rn])))
+                        : Value(arith::AddFOp::create(nb, nl, a[xn], a[rn]));
+                Value n = activationScalar(nb, nl, act, nPre);
+                Value one = floatConst(nb, nl, et, 1.0);
+                Value dn = mul(a[dhi], arith::SubFOp::create(nb, nl, one, z));
+                Value dz = mul(a[dhi], arith::SubFOp::create(nb, nl, a[hi], n));
+                Value dnPre = activationGradScalar(nb, nl, act, dn, nPre, n);
+                Value dr = resetAfter ? mul(dnPre, a[rn])
+                                      : floatConst(nb, nl, et, 0.0);
+                return {activationGradScalar(nb, nl, recAct, dz, zPre, z),
+                        activationGradScalar(nb, nl, recAct, dr, rPre, r),
+                        dnPre, resetAfter ? mul(dnPre, r) : dnPre,
+                        mul(a[dhi], z)};
+              },
+              ops.maps);
+          Value dzPre = parts[0], drPre = parts[1], dnPre = parts[2];
+          Value dRec = parts[3], dhPrev = parts[4];
+          Value dxp, drp, newDU;
+          if (resetAfter) {
+            dxp = joinColumns(b, l, {dzPre, drPre, dnPre});
+            drp = joinColumns(b, l, {dzPre, drPre, dRec});
+            newDU = addTensors(b, l, carried[2], matmulTN(b, l, hPrev, drp));
+            dhPrev = addTensors(b, l, dhPrev, matmulNT(b, l, drp, rk));
+          } else {
+            // n = act(xn + (r h) U_h): d(r h) = dn_pre U_h^T.
+            Value drh = matmulNT(b, l, dnPre, rkH);
+            StepOperands ops2(b, l, u);
+            int drhi = ops2.whole(drh), hi2 = ops2.whole(hPrev),
+                xr2 = ops2.gateOf(xp, 1), rr2 = ops2.gateOf(rp, 1);
+            SmallVector<Value> rParts = elementwise(
+                b, l, {stateType, stateType}, ops2.values, drh,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  Value rPre = arith::AddFOp::create(nb, nl, a[xr2], a[rr2]);
+                  Value r = activationScalar(nb, nl, recAct, rPre);
+                  Value dr = arith::MulFOp::create(nb, nl, a[drhi], a[hi2]);
+                  return {activationGradScalar(nb, nl, recAct, dr, rPre, r),
+                          arith::MulFOp::create(nb, nl, a[drhi], r)};
+                },
+                ops2.maps);
+            drPre = rParts[0];
+            dhPrev = addTensors(b, l, dhPrev, rParts[1]);
+            dxp = joinColumns(b, l, {dzPre, drPre, dnPre});
+            Value dzr = joinColumns(b, l, {dzPre, drPre});
+            // r h, recomputed for U_h's gradient.
+            StepOperands ops3(b, l, u);
+            int hi3 = ops3.whole(hPrev), xr3 = ops3.gateOf(xp, 1),
+                rr3 = ops3.gateOf(rp, 1);
+            Value rh = elementwise(
+                b, l, {stateType}, ops3.values, hPrev,
+                [&](OpBuilder &nb, Location nl,
+                    ValueRange a) -> SmallVector<Value> {
+                  Value r = activationScalar(
+                      nb, nl, recAct,
+                      arith::AddFOp::create(nb, nl, a[xr3], a[rr3]));
+                  return {arith::MulFOp::create(nb, nl, r, a[hi3])};
+                },
+                ops3.maps)[0];
+            Value dUzr = matmulTN(b, l, hPrev, dzr);
+            Value dUh = matmulTN(b, l, rh, dnPre);
+            auto full = RankedTensorType::get({u, gu}, et);
+            Value dUstep = tensor::InsertSliceOp::create(
+                b, l, dUh,
+                tensor::InsertSliceOp::create(
+                    b, l, dUzr, tensor::EmptyOp::create(b, l, full.getShape(), et),
+                    SmallVector<OpFoldResult>{b.getIndexAttr(0),
+                                              b.getIndexAttr(0)},
+                    SmallVector<OpFoldResult>{b.getIndexAttr(u),
+                                              b.getIndexAttr(2 * u)},
+                    SmallVector<OpFoldResult>(2, b.getIndexAttr(1))),
+                SmallVector<OpFoldResult>{b.getIndexAttr(0),
+                                          b.getIndexAttr(2 * u)},
+                SmallVector<OpFoldResult>{b.getIndexAttr(u), b.getIndexAttr(u)},
+                SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+            newDU = addTensors(b, l, carried[2], dUstep);
+            dhPrev = addTensors(b, l, dhPrev, matmulNT(b, l, dzr, rkZR));
+            drp = dzr;
+          }
+          Value tt = timeIndex(b, l, p);
+          Value xt = timeSlice(b, l, x, tt, batch);
+          Value newDW = addTensors(b, l, carried[1], matmulTN(b, l, xt, dxp));
+          Value newDBin = addTensors(b, l, carried[3], sumRows(b, l, dxp));
+          Value newDBrec =
+              resetAfter ? addTensors(b, l, carried[4], sumRows(b, l, drp))
+                         : carried[4];
+          Value newDX = insertTimeSlice(b, l, matmulNT(b, l, dxp, w),
+                                        carried[5], tt, batch);
+          scf::YieldOp::create(b, l,
+                               ValueRange{dhPrev, newDW, newDU, newDBin,
+                                          newDBrec, newDX});
+        });
+    SmallVector<Value> grads{backward.getResult(5), backward.getResult(1),
+                             backward.getResult(2)};
+    if (bias) {
+      if (!resetAfter) {
+        grads.push_back(backward.getResult(3));
+      } else {
+        // Stack the input and recurrent bias gradients as (2, 3 units).
+        auto type = RankedTensorType::get({2, gu}, et);
+        Value both = tensor::EmptyOp::create(rewriter, loc, type.getShape(), et);
+        for (int row = 0; row < 2; ++row)
+          both = tensor::InsertSliceOp::create(
+              rewriter, loc, backward.getResult(3 + row), both,
+              SmallVector<OpFoldResult>{rewriter.getIndexAttr(row),
+                                        rewriter.getIndexAttr(0)},
+              SmallVector<OpFoldResult>{rewriter.getIndexAttr(1),
+                                        rewriter.getIndexAttr(gu)},
+              SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
+        grads.push_back(both);
+      }
+    }
+    rewriter.replaceOp(op, grads);
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateRecurrentLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<RnnLowering, ConvLstmLowering, RnnGradLowering>(
-      patterns.getContext());
+  patterns.add<RnnLowering, ConvLstmLowering, RnnGradLowering,
+               GruGradLowering>(patterns.getContext());
 }

@@ -2,7 +2,8 @@
 //
 // layer.rnn's gradient is one layer.rnn_grad, which recomputes the forward
 // pass and runs backpropagation through time in its lowering
-// (codegen/LayerToLinalg/Recurrent.cpp). SimpleRNN and LSTM so far.
+// (codegen/LayerToLinalg/Recurrent.cpp): SimpleRNN, LSTM and GRU (with
+// and without reset_after).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,9 +19,6 @@ namespace {
 struct RnnGrad {
   static LogicalResult build(RnnOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
-    if (op.getCell() == "gru")
-      return op.emitOpError("backpropagation through a GRU is not supported "
-                            "yet (SimpleRNN and LSTM are)");
     auto g = createInferred<RnnGradOp>(
         b, op.getLoc(), elementTypeOf(op.getInput()), op.getBias() ? 4 : 3,
         op.getInput(), op.getKernel(), op.getRecurrentKernel(), op.getBias(),

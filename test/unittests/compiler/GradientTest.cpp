@@ -785,7 +785,8 @@ func.func @predict(%ids: tensor<?x${T}xi32>, %x: tensor<?x${F}xf64>,
 }
 
 
-// Backpropagation through time: LSTM and SimpleRNN, the last output or the
+// Backpropagation through time: LSTM, GRU (reset_after or not) and
+// SimpleRNN, the last output or the
 // whole sequence (forwards and backwards), with the final states feeding
 // the loss too, so every result gradient reaches the recurrence.
 TEST_F(GradientTest, RecurrentBackpropagationThroughTime) {
@@ -793,9 +794,9 @@ TEST_F(GradientTest, RecurrentBackpropagationThroughTime) {
 func.func @predict(%x: tensor<?x${T}x${F}xf64>,
                    %k: tensor<${F}x${GU}xf64> {layer.param, layer.name = "kernel"},
                    %rk: tensor<${U}x${GU}xf64> {layer.param, layer.name = "recurrent_kernel"},
-                   %b: tensor<${GU}xf64> {layer.param, layer.name = "bias"},
+                   %b: tensor<${BSHAPE}xf64> {layer.param, layer.name = "bias"},
                    %d: tensor<${CAT}x${K}xf64> {layer.param, layer.name = "dense"}) -> tensor<*xf64> {
-  %o${STATES} = layer.rnn %x, %k, %rk, %b {cell = "${CELL}", activation = "${ACT}"${FLAGS}} : (tensor<?x${T}x${F}xf64>, tensor<${F}x${GU}xf64>, tensor<${U}x${GU}xf64>, tensor<${GU}xf64>) -> (${RESULTS})
+  %o${STATES} = layer.rnn %x, %k, %rk, %b {cell = "${CELL}", activation = "${ACT}"${FLAGS}} : (tensor<?x${T}x${F}xf64>, tensor<${F}x${GU}xf64>, tensor<${U}x${GU}xf64>, tensor<${BSHAPE}xf64>) -> (${RESULTS})
   %flat = layer.reshape %o {target_shape = array<i64: ${OUT}>} : (tensor<*xf64>) -> tensor<*xf64>
   %cat = layer.concatenate %flat, %${LAST} {axis = 1 : i64} : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
   %y = layer.dense %cat, %d : (tensor<*xf64>, tensor<${CAT}x${K}xf64>) -> tensor<*xf64>
@@ -804,12 +805,16 @@ func.func @predict(%x: tensor<?x${T}x${F}xf64>,
 )mlir";
   struct Case {
     const char *cell, *act;
-    bool sequences, backwards;
+    bool sequences, backwards, resetAfter;
   };
-  const Case cases[] = {{"lstm", "tanh", false, false},
-                        {"lstm", "tanh", true, true},
-                        {"simple_rnn", "tanh", true, false},
-                        {"simple_rnn", "relu", false, true}};
+  const Case cases[] = {{"lstm", "tanh", false, false, false},
+                        {"lstm", "tanh", true, true, false},
+                        {"simple_rnn", "tanh", true, false, false},
+                        {"simple_rnn", "relu", false, true, false},
+                        {"gru", "tanh", false, false, true},
+                        {"gru", "tanh", true, true, true},
+                        {"gru", "tanh", true, false, false},
+                        {"gru", "tanh", false, true, false}};
   for (unsigned config = 0; config < std::size(cases); ++config) {
     const Case &c = cases[config];
     unsigned s = seed(config);
@@ -818,10 +823,13 @@ func.func @predict(%x: tensor<?x${T}x${F}xf64>,
     bool lstm = std::string(c.cell) == "lstm";
     int64_t b = randInt(1, 3), t = randInt(2, 5), f = randInt(2, 3),
             u = randInt(2, 3), k = randInt(2, 3);
-    int64_t gu = (lstm ? 4 : 1) * u;
+    bool gru = std::string(c.cell) == "gru";
+    int64_t gu = (lstm ? 4 : gru ? 3 : 1) * u;
+    std::string bshape = c.resetAfter ? "2x" + str(gu) : str(gu);
     int64_t out = c.sequences ? t * u : u;
     std::string flags = std::string(c.sequences ? ", return_sequences" : "") +
-                        (c.backwards ? ", go_backwards" : "");
+                        (c.backwards ? ", go_backwards" : "") +
+                        (c.resetAfter ? ", reset_after" : "");
     std::string results = "tensor<*xf64>, tensor<*xf64>";
     if (lstm)
       results += ", tensor<*xf64>";
@@ -837,10 +845,13 @@ func.func @predict(%x: tensor<?x${T}x${F}xf64>,
                                  {"LAST", lstm ? "c" : "h"},
                                  {"RESULTS", results},
                                  {"OUT", str(out)},
-                                 {"CAT", str(out + u)}});
+                                 {"CAT", str(out + u)},
+                                 {"BSHAPE", bshape}});
     std::vector<Tensor> params = {
         randomTensor(rng, {f, gu}), randomTensor(rng, {u, gu}),
-        randomTensor(rng, {gu}, -0.5, 0.5), randomTensor(rng, {out + u, k})};
+        c.resetAfter ? randomTensor(rng, {2, gu}, -0.5, 0.5)
+                     : randomTensor(rng, {gu}, -0.5, 0.5),
+        randomTensor(rng, {out + u, k})};
     std::vector<Tensor> data = {randomTensor(rng, {b, t, f}, -1, 1),
                                 labels(b, k)};
     checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
