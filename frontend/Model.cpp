@@ -370,16 +370,39 @@ Tensor Model::prepareInput(const Tensor &x, size_t input,
 
 History Model::fit(const Tensor &x, const Tensor &y,
                    const FitOptions &options) {
+  return fit(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
+                   const FitOptions &options) {
   requireCompiled("fit");
   return layerc::fit(compiled_->program, compiled_->state,
-                     {prepareInput(x, 0, "fit")}, {y}, options);
+                     prepareInputs(xs, "fit"), ys, options);
 }
 
 std::vector<double> Model::evaluate(const Tensor &x, const Tensor &y,
                                     const EvaluateOptions &options) {
+  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+std::vector<double> Model::evaluate(const std::vector<Tensor> &xs,
+                                    const std::vector<Tensor> &ys,
+                                    const EvaluateOptions &options) {
   requireCompiled("evaluate");
   return layerc::evaluate(compiled_->program, compiled_->state,
-                          {prepareInput(x, 0, "evaluate")}, {y}, options);
+                          prepareInputs(xs, "evaluate"), ys, options);
+}
+
+std::vector<Tensor> Model::prepareInputs(const std::vector<Tensor> &xs,
+                                         const char *what) const {
+  if (xs.size() != inputs_.size())
+    throw Error(std::string(what) + ": model " + name_ + " expects " +
+                std::to_string(inputs_.size()) + " input tensors, but got " +
+                std::to_string(xs.size()));
+  std::vector<Tensor> prepared;
+  for (size_t i = 0; i < xs.size(); ++i)
+    prepared.push_back(prepareInput(xs[i], i, what));
+  return prepared;
 }
 
 Tensor Model::predict(const Tensor &x, const PredictOptions &options) {
@@ -392,13 +415,7 @@ Tensor Model::predict(const Tensor &x, const PredictOptions &options) {
 
 std::vector<Tensor> Model::predict(const std::vector<Tensor> &xs,
                                    const PredictOptions &options) {
-  if (xs.size() != inputs_.size())
-    throw Error("predict: model " + name_ + " expects " +
-                std::to_string(inputs_.size()) + " input tensors, but got " +
-                std::to_string(xs.size()));
-  std::vector<Tensor> prepared;
-  for (size_t i = 0; i < xs.size(); ++i)
-    prepared.push_back(prepareInput(xs[i], i, "predict"));
+  std::vector<Tensor> prepared = prepareInputs(xs, "predict");
   CompiledModel &program = inferenceProgram(prepared);
   return layerc::predict(program.program, program.state, prepared, options);
 }

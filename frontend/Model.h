@@ -118,8 +118,15 @@ public:
   bool compiled() const { return compiled_ != nullptr; }
 
   History fit(const Tensor &x, const Tensor &y, const FitOptions &options = {});
+  /// fit() for several inputs (in the order of inputs()) and targets (one
+  /// per output; the compiled loss is summed over the outputs).
+  History fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
+              const FitOptions &options = {});
   /// Returns {loss, metrics...}.
   std::vector<double> evaluate(const Tensor &x, const Tensor &y,
+                               const EvaluateOptions &options = {});
+  std::vector<double> evaluate(const std::vector<Tensor> &xs,
+                               const std::vector<Tensor> &ys,
                                const EvaluateOptions &options = {});
   /// Keras's predict(). Works before compile(): the first call then
   /// compiles the forward function alone (any layer, trainable or not).
@@ -169,6 +176,8 @@ private:
   void restore(const SafeTensorsFile &file, const std::string &path);
   void requireCompiled(const char *what) const;
   Tensor prepareInput(const Tensor &x, size_t input, const char *what) const;
+  std::vector<Tensor> prepareInputs(const std::vector<Tensor> &xs,
+                                    const char *what) const;
   /// The program predict() runs: the training one once compiled, else a
   /// forward-only one compiled on first use.
   CompiledModel &inferenceProgram(const std::vector<Tensor> &xs);
