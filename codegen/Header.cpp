@@ -262,7 +262,6 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   os << ");\n  return " << P << "_OK;\n}\n\n";
 }
 
-
 const CompiledFunction *findFunction(const std::vector<CompiledFunction> &fs,
                                      const std::string &name) {
   for (const CompiledFunction &f : fs)
@@ -287,8 +286,8 @@ std::string passThroughParams(const CompiledFunction &f,
 }
 
 /// "name, name_count" for parameters [begin, end).
-std::string passThroughArgs(const std::vector<std::string> &names,
-                            size_t begin, size_t end) {
+std::string passThroughArgs(const std::vector<std::string> &names, size_t begin,
+                            size_t end) {
   std::string text;
   for (size_t i = begin; i < end; ++i)
     text += ", " + names[i] + ", " + names[i] + "_count";
@@ -304,8 +303,7 @@ void emitContext(std::ostringstream &os,
   const CompiledFunction *train = findFunction(functions, "train_step");
   const CompiledFunction *evaluate = findFunction(functions, "evaluate");
   size_t nw = layout.embedded ? 0 : layout.weightNames.size();
-  size_t ni = layout.numInputs, nt = layout.numTargets,
-         no = layout.numOutputs;
+  size_t ni = layout.numInputs, nt = layout.numTargets, no = layout.numOutputs;
   size_t ns = train ? train->inputs.size() - ni - nt - nw - 1 : 0;
   size_t arrayW = std::max<size_t>(nw, 1), arrayS = std::max<size_t>(ns, 1);
   std::vector<int64_t> counts;
@@ -316,13 +314,18 @@ void emitContext(std::ostringstream &os,
     counts.push_back(n);
   }
 
-  os << "/*===------------------------------------------------------------===*\n"
-        " * The context API: one " << ctx << " holds a model instance's\n"
-        " * weights" << (layout.embedded ? " (here compiled in)" : "")
+  os << "/*===------------------------------------------------------------===*"
+        "\n"
+        " * The context API: one "
+     << ctx
+     << " holds a model instance's\n"
+        " * weights"
+     << (layout.embedded ? " (here compiled in)" : "")
      << (train ? ", the optimizer's state and step count" : "")
      << ".\n * Calls on one context that train must not overlap; predict and\n"
         " * evaluate only read it, so they may share one across threads.\n"
-        " *===------------------------------------------------------------===*/\n";
+        " *===------------------------------------------------------------===*/"
+        "\n";
   os << "#define " << P << "_NUM_WEIGHTS " << layout.weightNames.size()
      << "\n\ntypedef struct " << ctx << " {\n"
      << "  float *weights[2][" << arrayW << "]; /* current set: [current] */\n"
@@ -387,12 +390,11 @@ void emitContext(std::ostringstream &os,
                          : "start at zero (set them by name or load them)")
      << ",\n * optimizer slots at zero. Returns " << P << "_OK or " << P
      << "_ERROR_MEMORY. */\n"
-     << "static inline int " << prefix << "_create(" << ctx
-     << " **ctx) {\n  " << ctx << " *c;\n  int s;\n  if (!ctx)\n    return "
-     << P << "_ERROR_NULL;\n  *ctx = NULL;\n  c = (" << ctx
-     << " *)calloc(1, sizeof(" << ctx << "));\n  if (!c)\n    return " << P
-     << "_ERROR_MEMORY;\n  for (s = 0; s < " << (train ? 2 : 1)
-     << "; ++s) {\n";
+     << "static inline int " << prefix << "_create(" << ctx << " **ctx) {\n  "
+     << ctx << " *c;\n  int s;\n  if (!ctx)\n    return " << P
+     << "_ERROR_NULL;\n  *ctx = NULL;\n  c = (" << ctx << " *)calloc(1, sizeof("
+     << ctx << "));\n  if (!c)\n    return " << P
+     << "_ERROR_MEMORY;\n  for (s = 0; s < " << (train ? 2 : 1) << "; ++s) {\n";
   for (size_t i = 0; i < nw; ++i)
     os << "    c->weights[s][" << i << "] = (float *)calloc((size_t)"
        << counts[i] << ", sizeof(float));\n    if (!c->weights[s][" << i
@@ -414,9 +416,10 @@ void emitContext(std::ostringstream &os,
   for (bool set : {true, false}) {
     os << "/* " << (set ? "Copies `values` into" : "Copies into `values`")
        << " the weight called `name` (count elements). */\n"
-       << "static inline int " << prefix << (set ? "_set_weight(" : "_get_weight(")
-       << (set ? "" : "const ") << ctx << " *ctx, const char *name,\n    "
-       << (set ? "const " : "") << "float *values, size_t count) {\n"
+       << "static inline int " << prefix
+       << (set ? "_set_weight(" : "_get_weight(") << (set ? "" : "const ")
+       << ctx << " *ctx, const char *name,\n    " << (set ? "const " : "")
+       << "float *values, size_t count) {\n"
        << "  int i = " << prefix << "_find_weight(name);\n"
        << "  if (!ctx || !values)\n    return " << P << "_ERROR_NULL;\n"
        << "  if (i < 0)\n    return " << P << "_ERROR_NAME;\n";
@@ -425,8 +428,9 @@ void emitContext(std::ostringstream &os,
     else
       os << "  if (count > (size_t)INT64_MAX || (int64_t)count != " << prefix
          << "_weight_counts_[i])\n    return " << P << "_ERROR_SIZE;\n"
-         << "  memcpy(" << (set ? "ctx->weights[ctx->current][i], values"
-                                : "values, ctx->weights[ctx->current][i]")
+         << "  memcpy("
+         << (set ? "ctx->weights[ctx->current][i], values"
+                 : "values, ctx->weights[ctx->current][i]")
          << ", count * sizeof(float));\n  return " << P << "_OK;\n}\n\n";
   }
 
@@ -454,7 +458,8 @@ void emitContext(std::ostringstream &os,
     std::vector<std::string> names = parameterNames(*predict);
     size_t in = predict->inputs.size();
     os << "/* Runs the model on `batch` samples: the inputs and outputs of\n"
-          " * " << prefix << "_predict_raw, without the weights. */\n"
+          " * "
+       << prefix << "_predict_raw, without the weights. */\n"
        << "static inline int " << prefix << "_predict(const " << ctx
        << " *ctx, int64_t batch" << passThroughParams(*predict, names, 0, ni)
        << passThroughParams(*predict, names, in, names.size()) << ") {\n"
@@ -499,8 +504,8 @@ void emitContext(std::ostringstream &os,
   auto scratchCheck = [&]() {
     std::string text = "  if (";
     for (size_t k = 0; k < no; ++k)
-      text += (k ? " || " : "") + std::string("!layerc_out") +
-              std::to_string(k);
+      text +=
+          (k ? " || " : "") + std::string("!layerc_out") + std::to_string(k);
     return text + ") {\n" + scratchFree() + "    return " + P +
            "_ERROR_MEMORY;\n  }\n";
   };
@@ -509,15 +514,17 @@ void emitContext(std::ostringstream &os,
     std::vector<std::string> names = parameterNames(*evaluate);
     os << "/* The loss of the model on `batch` samples and their targets. */\n"
        << "static inline int " << prefix << "_evaluate(const " << ctx
-       << " *ctx, int64_t batch" << passThroughParams(*evaluate, names, 0, ni + nt)
+       << " *ctx, int64_t batch"
+       << passThroughParams(*evaluate, names, 0, ni + nt)
        << ",\n    float *loss) {\n  int rc;\n"
        << "  if (!ctx || !loss)\n    return " << P << "_ERROR_NULL;\n"
        << "  if (batch < 1)\n    return " << P << "_ERROR_BATCH;\n"
-       << "  {\n" << scratch(*evaluate, 1) << scratchCheck()
-       << "  rc = " << prefix << "_evaluate_raw(batch"
-       << passThroughArgs(names, 0, ni + nt) << weightArgs("ctx->current")
-       << ", loss, 1" << scratchArgs(*evaluate, 1) << ");\n" << scratchFree()
-       << "  }\n  return rc;\n}\n\n";
+       << "  {\n"
+       << scratch(*evaluate, 1) << scratchCheck() << "  rc = " << prefix
+       << "_evaluate_raw(batch" << passThroughArgs(names, 0, ni + nt)
+       << weightArgs("ctx->current") << ", loss, 1" << scratchArgs(*evaluate, 1)
+       << ");\n"
+       << scratchFree() << "  }\n  return rc;\n}\n\n";
   }
   if (train) {
     std::vector<std::string> names = parameterNames(*train);
@@ -530,13 +537,13 @@ void emitContext(std::ostringstream &os,
        << "  if (!ctx || !loss)\n    return " << P << "_ERROR_NULL;\n"
        << "  if (batch < 1)\n    return " << P << "_ERROR_BATCH;\n"
        << "  step = (float)(ctx->iterations + 1);\n  {\n"
-       << scratch(*train, 1) << scratchCheck()
-       << "  rc = " << prefix << "_train_step_raw(batch"
-       << passThroughArgs(names, 0, ni + nt) << weightArgs("ctx->current")
-       << stateArgs("ctx->current") << ", &step, 1, loss, 1"
-       << scratchArgs(*train, 1) << weightArgs("1 - ctx->current")
-       << stateArgs("1 - ctx->current") << ");\n" << scratchFree()
-       << "  }\n  if (rc == " << P << "_OK) {\n"
+       << scratch(*train, 1) << scratchCheck() << "  rc = " << prefix
+       << "_train_step_raw(batch" << passThroughArgs(names, 0, ni + nt)
+       << weightArgs("ctx->current") << stateArgs("ctx->current")
+       << ", &step, 1, loss, 1" << scratchArgs(*train, 1)
+       << weightArgs("1 - ctx->current") << stateArgs("1 - ctx->current")
+       << ");\n"
+       << scratchFree() << "  }\n  if (rc == " << P << "_OK) {\n"
        << "    ctx->current = 1 - ctx->current;\n    ++ctx->iterations;\n  }\n"
        << "  return rc;\n}\n\n";
   }
@@ -563,11 +570,16 @@ void emitContext(std::ostringstream &os,
   else
     os << "  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
        << "  return layerc_read_tensors(path, " << P << "_NUM_WEIGHTS, "
-       << prefix << "_weight_names_,\n                             ctx->weights[ctx->current], "
-       << prefix << "_weight_counts_, error,\n                             error_size) == 0\n"
+       << prefix
+       << "_weight_names_,\n                             "
+          "ctx->weights[ctx->current], "
+       << prefix
+       << "_weight_counts_, error,\n                             error_size) "
+          "== 0\n"
        << "             ? " << P << "_OK\n             : " << P
        << "_ERROR_FILE;\n}\n";
-  os << "/* Saves every weight, by name, in the safetensors layout (atomic). */\n"
+  os << "/* Saves every weight, by name, in the safetensors layout (atomic). "
+        "*/\n"
      << "static inline int " << prefix << "_save_weights(const " << ctx
      << " *ctx, const char *path,\n    char *error, size_t error_size) {\n";
   if (layout.embedded) {
@@ -581,7 +593,9 @@ void emitContext(std::ostringstream &os,
       os << "NULL";
     os << "};\n  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
        << "  return layerc_write_tensors(path, " << P << "_NUM_WEIGHTS, "
-       << prefix << "_weight_names_,\n                              (const float *const *)ctx->weights[ctx->current],\n                              "
+       << prefix
+       << "_weight_names_,\n                              (const float *const "
+          "*)ctx->weights[ctx->current],\n                              "
        << prefix << "_weight_ranks_, shapes, error, error_size) == 0\n"
        << "             ? " << P << "_OK\n             : " << P
        << "_ERROR_FILE;\n}\n";

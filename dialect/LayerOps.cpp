@@ -263,13 +263,18 @@ LAYER_SHAPE_RULE(DenseOp) {
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
 }
 
-LAYER_SHAPE_RULE(ActivationOp) {
-  if (failed(checkActivation(op, op.getActivation())))
-    return failure();
+/// The rule of ops whose result is their (first) input's type.
+static FailureOr<SmallVector<Type>> sameAsInput(Operation *op) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
   return SmallVector<Type>{(*types)[0]};
+}
+
+LAYER_SHAPE_RULE(ActivationOp) {
+  if (failed(checkActivation(op, op.getActivation())))
+    return failure();
+  return sameAsInput(op);
 }
 
 /// Dropout rates keep some of the inputs: 0 <= rate < 1.
@@ -283,10 +288,7 @@ static LogicalResult checkRate(Operation *op, llvm::APFloat rateAttr) {
 LAYER_SHAPE_RULE(DropoutOp) {
   if (failed(checkRate(op, op.getRate())))
     return failure();
-  auto types = rankedTypes(op->getOperands());
-  if (!types)
-    return SmallVector<Type>{};
-  return SmallVector<Type>{(*types)[0]};
+  return sameAsInput(op);
 }
 
 LAYER_SHAPE_RULE(MatmulOp) {
@@ -350,9 +352,9 @@ checkWindowAttrs(Operation *op, StringRef padding, int64_t n,
                              << padding << "\"";
   for (auto [name, values] : arrays) {
     if (static_cast<int64_t>(values.size()) != n)
-      return op->emitOpError() << name << " has " << values.size()
-                               << " entries but the input has " << n
-                               << " spatial dimensions";
+      return op->emitOpError()
+             << name << " has " << values.size()
+             << " entries but the input has " << n << " spatial dimensions";
     for (int64_t v : values)
       if (v <= 0)
         return op->emitOpError()
@@ -386,9 +388,9 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
     return failure();
   int64_t n = input.getRank() - 2;
   if (kernel.getRank() != n + 2)
-    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
-                            << " must have rank " << n + 2
-                            << " for an input of shape " << formatShape(input);
+    return op.emitOpError()
+           << "kernel of shape " << formatShape(kernel) << " must have rank "
+           << n + 2 << " for an input of shape " << formatShape(input);
   if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
                                {"kernel", "bias"}, input.getElementType())))
     return failure();
@@ -403,9 +405,9 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
   int64_t kernelIn = kernel.getDimSize(transposed ? n + 1 : n);
   int64_t filters = kernel.getDimSize(transposed ? n : n + 1);
   if (channels % groups != 0 || filters % groups != 0)
-    return op.emitOpError() << "groups (" << groups
-                            << ") must divide the input channels (" << channels
-                            << ") and the filters (" << filters << ")";
+    return op.emitOpError()
+           << "groups (" << groups << ") must divide the input channels ("
+           << channels << ") and the filters (" << filters << ")";
   if (kernelIn * groups != channels)
     return op.emitOpError()
            << "kernel of shape " << formatShape(kernel)
@@ -414,9 +416,8 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
   if (op.getBias()) {
     RankedTensorType bias = (*types)[2];
     if (bias.getRank() != 1 || bias.getDimSize(0) != filters)
-      return op.emitOpError()
-             << "bias of shape " << formatShape(bias) << " does not match "
-             << filters << " filters";
+      return op.emitOpError() << "bias of shape " << formatShape(bias)
+                              << " does not match " << filters << " filters";
   }
   Shape shape{input.getDimSize(0)};
   for (int64_t i = 0; i < n; ++i) {
@@ -434,8 +435,8 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
     }
     if (out <= 0 && !ShapedType::isDynamic(out))
       return op.emitOpError()
-             << "kernel of shape " << formatShape(kernel)
-             << " (dilated size " << window << " on spatial axis " << i
+             << "kernel of shape " << formatShape(kernel) << " (dilated size "
+             << window << " on spatial axis " << i
              << ") is larger than the unpadded input of shape "
              << formatShape(input);
     shape.push_back(out);
@@ -471,8 +472,8 @@ LAYER_SHAPE_RULE(ConvTransposeOp) {
 
 static LogicalResult checkPoolKind(Operation *op, StringRef kind) {
   if (kind != "max" && kind != "average")
-    return op->emitOpError() << "kind must be \"max\" or \"average\", got \""
-                             << kind << "\"";
+    return op->emitOpError()
+           << "kind must be \"max\" or \"average\", got \"" << kind << "\"";
   return success();
 }
 
@@ -572,11 +573,11 @@ LAYER_SHAPE_RULE(RnnOp) {
     return op.emitOpError("reset_after applies to a gru cell only");
   int64_t numStates = op.getCell() == "lstm" ? 2 : 1;
   if (static_cast<int64_t>(op->getNumResults()) != 1 + numStates)
-    return op.emitOpError() << "a " << op.getCell() << " cell has "
-                            << 1 + numStates
-                            << " results (the output and the final states), "
-                               "got "
-                            << op->getNumResults();
+    return op.emitOpError()
+           << "a " << op.getCell() << " cell has " << 1 + numStates
+           << " results (the output and the final states), "
+              "got "
+           << op->getNumResults();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -599,12 +600,11 @@ LAYER_SHAPE_RULE(RnnOp) {
   if (kernel.getRank() != 2 ||
       !dimsAgree(kernel.getDimSize(0), input.getDimSize(2)) ||
       kernel.getDimSize(1) != *gates * units)
-    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
-                            << " does not fit an input of shape "
-                            << formatShape(input) << " and " << units
-                            << " units: expected ("
-                            << formatDim(input.getDimSize(2)) << ", "
-                            << *gates * units << ")";
+    return op.emitOpError()
+           << "kernel of shape " << formatShape(kernel)
+           << " does not fit an input of shape " << formatShape(input)
+           << " and " << units << " units: expected ("
+           << formatDim(input.getDimSize(2)) << ", " << *gates * units << ")";
   if (op.getBias()) {
     RankedTensorType bias = (*types)[3];
     Shape want{*gates * units};
@@ -663,10 +663,10 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
   if (kernel.getRank() != n + 2 ||
       !dimsAgree(kernel.getDimSize(n), input.getShape().back()) ||
       kernel.getDimSize(n + 1) != 4 * filters)
-    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
-                            << " does not fit an input of shape "
-                            << formatShape(input) << " and " << filters
-                            << " filters";
+    return op.emitOpError()
+           << "kernel of shape " << formatShape(kernel)
+           << " does not fit an input of shape " << formatShape(input)
+           << " and " << filters << " filters";
   if (op.getBias()) {
     RankedTensorType bias = (*types)[3];
     if (bias.getRank() != 1 || bias.getDimSize(0) != 4 * filters)
@@ -679,10 +679,9 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
     int64_t out = windowOutputSize(input.getDimSize(i + 2), window,
                                    op.getStrides()[i], *same);
     if (out <= 0 && !ShapedType::isDynamic(out))
-      return op.emitOpError()
-             << "kernel of shape " << formatShape(kernel)
-             << " is larger than the unpadded input of shape "
-             << formatShape(input);
+      return op.emitOpError() << "kernel of shape " << formatShape(kernel)
+                              << " is larger than the unpadded input of shape "
+                              << formatShape(input);
     state.push_back(out);
   }
   state.push_back(filters);
@@ -707,8 +706,8 @@ LAYER_SHAPE_RULE(BatchNormOp) {
     return SmallVector<Type>{};
   RankedTensorType input = (*types)[0];
   if (input.getRank() < 2)
-    return op.emitOpError() << "expects an input of rank >= 2, got "
-                            << formatShape(input);
+    return op.emitOpError()
+           << "expects an input of rank >= 2, got " << formatShape(input);
   int64_t channels = input.getShape().back();
   SmallVector<StringRef> names{"moving_mean", "moving_variance"};
   if (op.getGamma())
@@ -717,14 +716,14 @@ LAYER_SHAPE_RULE(BatchNormOp) {
     names.push_back("beta");
   for (auto [t, name] : llvm::zip(ArrayRef(*types).drop_front(), names)) {
     if (t.getElementType() != input.getElementType())
-      return op.emitOpError() << name << " has element type "
-                              << t.getElementType() << " but the input has "
-                              << input.getElementType();
+      return op.emitOpError()
+             << name << " has element type " << t.getElementType()
+             << " but the input has " << input.getElementType();
     if (t.getRank() != 1 || !dimsAgree(t.getDimSize(0), channels))
       return op.emitOpError()
-             << name << " of shape " << formatShape(t)
-             << " does not match the " << formatDim(channels)
-             << " channels of the input " << formatShape(input);
+             << name << " of shape " << formatShape(t) << " does not match the "
+             << formatDim(channels) << " channels of the input "
+             << formatShape(input);
   }
   return SmallVector<Type>{input};
 }
@@ -803,10 +802,10 @@ LAYER_SHAPE_RULE(ConcatenateOp) {
   int64_t given = static_cast<int64_t>(op.getAxis());
   int64_t axis = given < 0 ? given + rank : given;
   if (axis < 1 || axis >= rank)
-    return op.emitOpError() << "axis " << given
-                            << " is out of range for inputs of shape "
-                            << formatShape((*types)[0])
-                            << " (the batch axis cannot be concatenated)";
+    return op.emitOpError()
+           << "axis " << given << " is out of range for inputs of shape "
+           << formatShape((*types)[0])
+           << " (the batch axis cannot be concatenated)";
   Shape shape((*types)[0].getShape());
   for (size_t i = 1; i < types->size(); ++i) {
     RankedTensorType t = (*types)[i];
@@ -820,8 +819,8 @@ LAYER_SHAPE_RULE(ConcatenateOp) {
       return op.emitOpError()
              << "a concatenate layer requires inputs with matching shapes "
                 "except for the concatenation axis "
-             << given << ", got " << formatShape((*types)[0])
-             << " and " << formatShape(t) << " (input #" << i << ")";
+             << given << ", got " << formatShape((*types)[0]) << " and "
+             << formatShape(t) << " (input #" << i << ")";
     shape[axis] = ShapedType::isDynamic(shape[axis]) ||
                           ShapedType::isDynamic(t.getDimSize(axis))
                       ? ShapedType::kDynamic
@@ -972,10 +971,9 @@ windowGradTypes(Operation *op, Value like, Value grad,
   auto likeType = cast<RankedTensorType>(like.getType());
   auto gradType = cast<RankedTensorType>(grad.getType());
   if (failed(verifyCompatibleShape(gradType.getShape(), forwardOut.getShape())))
-    return op->emitOpError()
-           << "grad of shape " << formatShape(gradType)
-           << " does not match the forward output shape "
-           << formatShape(forwardOut);
+    return op->emitOpError() << "grad of shape " << formatShape(gradType)
+                             << " does not match the forward output shape "
+                             << formatShape(forwardOut);
   return SmallVector<Type>{likeType};
 }
 
@@ -994,8 +992,8 @@ windowOutputType(Operation *op, RankedTensorType input,
     return failure();
   Shape shape{input.getDimSize(0)};
   for (int64_t i = 0; i < n; ++i)
-    shape.push_back(
-        windowOutputSize(input.getDimSize(i + 1), window[i], strides[i], *same));
+    shape.push_back(windowOutputSize(input.getDimSize(i + 1), window[i],
+                                     strides[i], *same));
   shape.push_back(channels);
   return tensorOf(shape, input.getElementType());
 }
@@ -1009,13 +1007,13 @@ convGradTypes(OpTy op, RankedTensorType input, RankedTensorType kernel,
     return op.emitOpError() << "kernel of shape " << formatShape(kernel)
                             << " must be static of rank " << n + 2;
   if (op.getDilations().size() != static_cast<size_t>(n))
-    return op.emitOpError() << "dilations has " << op.getDilations().size()
-                            << " entries but the input has " << n
-                            << " spatial dimensions";
+    return op.emitOpError()
+           << "dilations has " << op.getDilations().size()
+           << " entries but the input has " << n << " spatial dimensions";
   if (kernel.getDimSize(n) != input.getShape().back())
-    return op.emitOpError() << "kernel of shape " << formatShape(kernel)
-                            << " does not fit an input of shape "
-                            << formatShape(input);
+    return op.emitOpError()
+           << "kernel of shape " << formatShape(kernel)
+           << " does not fit an input of shape " << formatShape(input);
   SmallVector<int64_t> window;
   for (int64_t i = 0; i < n; ++i)
     window.push_back((kernel.getDimSize(i) - 1) * op.getDilations()[i] + 1);
@@ -1095,12 +1093,7 @@ LAYER_SHAPE_RULE(UpsampleGradOp) {
                          tensorOf(up, like.getElementType()));
 }
 
-LAYER_SHAPE_RULE(ScaleOp) {
-  auto types = rankedTypes(op->getOperands());
-  if (!types)
-    return SmallVector<Type>{};
-  return SmallVector<Type>{(*types)[0]};
-}
+LAYER_SHAPE_RULE(ScaleOp) { return sameAsInput(op); }
 
 LAYER_SHAPE_RULE(SliceOp) {
   auto types = rankedTypes(op->getOperands());
@@ -1111,15 +1104,15 @@ LAYER_SHAPE_RULE(SliceOp) {
   int64_t offset = static_cast<int64_t>(op.getOffset());
   int64_t size = static_cast<int64_t>(op.getSize());
   if (axis < 0 || axis >= input.getRank())
-    return op.emitOpError() << "axis " << axis
-                            << " is out of range for an input of shape "
-                            << formatShape(input);
+    return op.emitOpError()
+           << "axis " << axis << " is out of range for an input of shape "
+           << formatShape(input);
   int64_t extent = input.getDimSize(axis);
   if (offset < 0 || size < 1 ||
       (!ShapedType::isDynamic(extent) && offset + size > extent))
-    return op.emitOpError() << "slice [" << offset << ", " << offset + size
-                            << ") is outside axis " << axis << " of "
-                            << formatShape(input);
+    return op.emitOpError()
+           << "slice [" << offset << ", " << offset + size
+           << ") is outside axis " << axis << " of " << formatShape(input);
   Shape shape(input.getShape());
   shape[axis] = size;
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
@@ -1147,9 +1140,8 @@ LAYER_SHAPE_RULE(EmbeddingGradOp) {
   want.push_back(like.getDimSize(1));
   if (!joinShapes(want, grad.getShape()))
     return op.emitOpError() << "grad of shape " << formatShape(grad)
-                            << " does not match indices "
-                            << formatShape(ids) << " and a table "
-                            << formatShape(like);
+                            << " does not match indices " << formatShape(ids)
+                            << " and a table " << formatShape(like);
   return SmallVector<Type>{like};
 }
 
@@ -1159,13 +1151,13 @@ LAYER_SHAPE_RULE(RnnGradOp) {
     return op.emitOpError() << "unknown cell '" << op.getCell() << "'";
   int64_t numStates = op.getCell() == "lstm" ? 2 : 1;
   if (static_cast<int64_t>(op.getResultGrads().size()) != 1 + numStates)
-    return op.emitOpError() << "expects " << 1 + numStates
-                            << " result gradients, got "
-                            << op.getResultGrads().size();
+    return op.emitOpError()
+           << "expects " << 1 + numStates << " result gradients, got "
+           << op.getResultGrads().size();
   size_t numGrads = op.getBias() ? 4 : 3;
   if (op->getNumResults() != numGrads)
-    return op.emitOpError() << "has " << numGrads << " results, got "
-                            << op->getNumResults();
+    return op.emitOpError()
+           << "has " << numGrads << " results, got " << op->getNumResults();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};

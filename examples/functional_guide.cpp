@@ -105,7 +105,8 @@ int main(int argc, char **argv) {
     x = layers::Conv2DTranspose(32, 3, {.activation = "relu"})(x);
     x = layers::UpSampling2D(3)(x);
     x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
-    Model decoder(code, layers::Conv2DTranspose(1, 3, {.activation = "relu"})(x),
+    Model decoder(code,
+                  layers::Conv2DTranspose(1, 3, {.activation = "relu"})(x),
                   "decoder");
     run(decoder, saveDir, 3);
 
@@ -133,9 +134,11 @@ int main(int argc, char **argv) {
         v = word(rng);
       for (int32_t &v : b)
         v = word(rng);
-      Tensor tt = Tensor::fromInts(t, {2, 7}), bt = Tensor::fromInts(b, {2, 11});
+      Tensor tt = Tensor::fromInts(t, {2, 7}),
+             bt = Tensor::fromInts(b, {2, 11});
       Tensor tagsIn = randomBatch({numTags}, 6);
-      std::vector<Tensor> ys = ticket.predict(std::vector<Tensor>{tt, bt, tagsIn});
+      std::vector<Tensor> ys =
+          ticket.predict(std::vector<Tensor>{tt, bt, tagsIn});
       std::cout << "predict -> priority " << ys[0].shapeString()
                 << ", department " << ys[1].shapeString() << "\n\n";
       if (!saveDir.empty()) {
@@ -153,10 +156,12 @@ int main(int argc, char **argv) {
     x = layers::Conv2D(32, 3, {.activation = "relu"})(inputs);
     x = layers::Conv2D(64, 3, {.activation = "relu"})(x);
     auto block1 = layers::MaxPooling2D(3)(x);
-    x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block1);
+    x = layers::Conv2D(64, 3,
+                       {.padding = "same", .activation = "relu"})(block1);
     x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
     auto block2 = layers::add({x, block1});
-    x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block2);
+    x = layers::Conv2D(64, 3,
+                       {.padding = "same", .activation = "relu"})(block2);
     x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
     auto block3 = layers::add({x, block2});
     x = layers::Conv2D(64, 3, {.activation = "relu"})(block3);

@@ -173,8 +173,8 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
     }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c)
-        data[r * cols + c] = static_cast<float>(
-            transposed ? vecs[r][c] : vecs[c][r]);
+        data[r * cols + c] =
+            static_cast<float>(transposed ? vecs[r][c] : vecs[c][r]);
   } else if (initializer == "unit_forget_bias") {
     // An LSTM bias (4 units): zeros with the forget gate's quarter at 1.
     int64_t units = value.numel() / 4;
@@ -184,7 +184,8 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
     std::fill_n(data, value.numel(), 1.0f);
   } else if (initializer != "zeros") {
     throw Error("Layer " + name_ + ": unknown initializer '" + initializer +
-                "' (expected glorot_uniform, orthogonal, uniform_0.05, unit_forget_bias, zeros or ones)");
+                "' (expected glorot_uniform, orthogonal, uniform_0.05, "
+                "unit_forget_bias, zeros or ones)");
   }
   weights_.push_back({name, value, trainable});
   return weights_.back();

@@ -432,9 +432,8 @@ void Model::requireStaticSampleShapes() const {
   for (const SymbolicTensor &in : inputs_)
     for (size_t d = 1; d < in.shape().size(); ++d)
       if (in.shape()[d] < 0)
-        throw Error("Model " + name_ + ": input '" +
-                    in.node()->layer->name() + "' has shape " +
-                    in.shapeString() +
+        throw Error("Model " + name_ + ": input '" + in.node()->layer->name() +
+                    "' has shape " + in.shapeString() +
                     "; training models whose inputs have unknown (None) "
                     "sizes besides the batch is not supported yet: give "
                     "every size but the batch in Input(shape)");
@@ -442,9 +441,10 @@ void Model::requireStaticSampleShapes() const {
 
 /// Gives the predict function's inputs the sample shapes `samples` (the
 /// batch stays dynamic) and infers every shape again from them.
-static void specializeSampleShapes(mlir::ModuleOp module,
-                                   const std::vector<std::vector<int64_t>> &samples,
-                                   const std::string &modelName) {
+static void
+specializeSampleShapes(mlir::ModuleOp module,
+                       const std::vector<std::vector<int64_t>> &samples,
+                       const std::string &modelName) {
   auto fn = module.lookupSymbol<mlir::func::FuncOp>("predict");
   for (size_t i = 0; i < samples.size(); ++i) {
     mlir::BlockArgument arg = fn.getArgument(i);
@@ -454,17 +454,16 @@ static void specializeSampleShapes(mlir::ModuleOp module,
     arg.setType(mlir::RankedTensorType::get(shape, old.getElementType()));
   }
   llvm::SmallVector<mlir::Type> argTypes(fn.getBody().getArgumentTypes());
-  fn.setType(mlir::FunctionType::get(fn.getContext(), argTypes,
-                                     fn.getResultTypes()));
+  fn.setType(
+      mlir::FunctionType::get(fn.getContext(), argTypes, fn.getResultTypes()));
   fn.walk([](mlir::Operation *op) {
-    if (op->getDialect() &&
-        op->getDialect()->getNamespace() == layer::LayerDialect::getDialectNamespace())
+    if (op->getDialect() && op->getDialect()->getNamespace() ==
+                                layer::LayerDialect::getDialectNamespace())
       for (mlir::OpResult r : op->getResults())
         r.setType(mlir::UnrankedTensorType::get(
             mlir::cast<mlir::TensorType>(r.getType()).getElementType()));
   });
-  if (llvm::Error err =
-          runPipeline(module, "func.func(layer-shape-inference)"))
+  if (llvm::Error err = runPipeline(module, "func.func(layer-shape-inference)"))
     throw Error("Model " + modelName + ": the input shapes do not fit: " +
                 llvm::toString(std::move(err)));
 }
@@ -501,8 +500,7 @@ CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
   for (const auto &layer : layers_)
     for (Weight &w : layer->weights())
       compiled->state.params.push_back(w.value);
-  compiled->program.numParams =
-      static_cast<int>(compiled->state.params.size());
+  compiled->program.numParams = static_cast<int>(compiled->state.params.size());
   slot = std::move(compiled);
   return *slot;
 }

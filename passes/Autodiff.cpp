@@ -212,9 +212,8 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
       }
       Operation *linear = b.clone(op, map);
       linear->setAttr("activation", b.getStringAttr("linear"));
-      auto applied = ActivationOp::create(b, op.getLoc(),
-                                          op.getResult(0).getType(),
-                                          linear->getResult(0), act);
+      auto applied = ActivationOp::create(
+          b, op.getLoc(), op.getResult(0).getType(), linear->getResult(0), act);
       map.map(op.getResult(0), applied.getResult());
       continue;
     }
@@ -288,9 +287,9 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
         continue;
       // 0 * result: shape-agnostic (a constant cannot have a dynamic
       // batch), and folded away by the lowering's fusion.
-      auto zero = createInferred<ScaleOp>(b, op->getLoc(),
-                                          elementTypeOf(result), 1, result,
-                                          b.getF64FloatAttr(0.0));
+      auto zero =
+          createInferred<ScaleOp>(b, op->getLoc(), elementTypeOf(result), 1,
+                                  result, b.getF64FloatAttr(0.0));
       if (!zero)
         return failure();
       g = zero.getResult();

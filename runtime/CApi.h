@@ -4,10 +4,10 @@
  * this for inference; its header's <prefix>_load_weights and
  * <prefix>_save_weights call these functions when the application defines
  * LAYERC_WITH_RUNTIME and links liblayerc_runtime (which depends on nothing
- * of LLVM or MLIR; a C program also links -lstdc++ -lz). Files are in the safetensors layout: a model saved by
- * Model::save() (.lcm) or a checkpoint written by saveWeights(); reads
- * validate every size and offset, writes are atomic (a crash leaves the
- * previous file intact).
+ * of LLVM or MLIR; a C program also links -lstdc++ -lz). Files are in the
+ * safetensors layout: a model saved by Model::save() (.lcm) or a checkpoint
+ * written by saveWeights(); reads validate every size and offset, writes are
+ * atomic (a crash leaves the previous file intact).
  *
  * Every function returns 0 on success; otherwise it writes a message
  * (truncated to error_size, always NUL-terminated when error_size > 0)

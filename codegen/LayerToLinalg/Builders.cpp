@@ -193,88 +193,85 @@ Value codegen::activationScalar(OpBuilder &b, Location loc,
 /// Activation derivatives (layer.activation_grad and recurrent backward
 /// passes); see Builders.h.
 Value codegen::activationGradScalar(OpBuilder &b, Location l,
-                                   layer::Activation act, Value g, Value xv,
-                                   Value yv) {
+                                    layer::Activation act, Value g, Value xv,
+                                    Value yv) {
   using layer::Activation;
   Type et = g.getType();
-      Value one = floatConst(b, l, et, 1.0);
-      switch (act) {
-      case Activation::Relu: {
-        Value zero = floatConst(b, l, et, 0.0);
-        Value pos =
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv, zero);
-        return arith::SelectOp::create(b, l, pos, g, zero);
-      }
-      case Activation::Sigmoid: {
-        Value d = arith::MulFOp::create(b, l, yv,
-                                        arith::SubFOp::create(b, l, one, yv));
-        return arith::MulFOp::create(b, l, g, d);
-      }
-      case Activation::Tanh: {
-        Value sq = arith::MulFOp::create(b, l, yv, yv);
-        return arith::MulFOp::create(b, l, g,
-                                      arith::SubFOp::create(b, l, one, sq));
-      }
-      case Activation::Gelu: {
-        // 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi).
-        Value cdf = arith::MulFOp::create(
-            b, l, floatConst(b, l, et, 0.5),
-            arith::AddFOp::create(
-                b, l, one,
-                math::ErfOp::create(
-                    b, l,
-                    arith::MulFOp::create(b, l, xv,
-                                          floatConst(b, l, et, M_SQRT1_2)))));
-        Value x2 = arith::MulFOp::create(b, l, xv, xv);
-        Value pdf = arith::MulFOp::create(
-            b, l,
-            math::ExpOp::create(
+  Value one = floatConst(b, l, et, 1.0);
+  switch (act) {
+  case Activation::Relu: {
+    Value zero = floatConst(b, l, et, 0.0);
+    Value pos =
+        arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv, zero);
+    return arith::SelectOp::create(b, l, pos, g, zero);
+  }
+  case Activation::Sigmoid: {
+    Value d =
+        arith::MulFOp::create(b, l, yv, arith::SubFOp::create(b, l, one, yv));
+    return arith::MulFOp::create(b, l, g, d);
+  }
+  case Activation::Tanh: {
+    Value sq = arith::MulFOp::create(b, l, yv, yv);
+    return arith::MulFOp::create(b, l, g, arith::SubFOp::create(b, l, one, sq));
+  }
+  case Activation::Gelu: {
+    // 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi).
+    Value cdf = arith::MulFOp::create(
+        b, l, floatConst(b, l, et, 0.5),
+        arith::AddFOp::create(
+            b, l, one,
+            math::ErfOp::create(
                 b, l,
-                arith::MulFOp::create(b, l, x2, floatConst(b, l, et, -0.5))),
-            floatConst(b, l, et, 0.5 * M_2_SQRTPI * M_SQRT1_2));
-        Value d = arith::AddFOp::create(b, l, cdf,
-                                        arith::MulFOp::create(b, l, xv, pdf));
-        return arith::MulFOp::create(b, l, g, d);
-      }
-      case Activation::Elu:
-      case Activation::Selu: {
-        // x > 0 ? scale : scale alpha exp(x).
-        bool selu = act == Activation::Selu;
-        double alpha = selu ? kSeluAlpha : 1.0, scale = selu ? kSeluScale : 1.0;
-        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
-                                          floatConst(b, l, et, 0.0));
-        Value negD =
-            arith::MulFOp::create(b, l, floatConst(b, l, et, scale * alpha),
-                                  math::ExpOp::create(b, l, xv));
-        Value d = arith::SelectOp::create(b, l, pos,
-                                          floatConst(b, l, et, scale), negD);
-        return arith::MulFOp::create(b, l, g, d);
-      }
-      case Activation::Swish: {
-        // s + x s (1 - s), s = sigmoid(x).
-        Value s = activationScalar(b, l, Activation::Sigmoid, xv);
-        Value ds =
-            arith::MulFOp::create(b, l, s, arith::SubFOp::create(b, l, one, s));
-        Value d =
-            arith::AddFOp::create(b, l, s, arith::MulFOp::create(b, l, xv, ds));
-        return arith::MulFOp::create(b, l, g, d);
-      }
-      case Activation::HardSigmoid: {
-        // 0.2 inside (-2.5, 2.5), 0 where the output is clipped.
-        Value inside = arith::AndIOp::create(
-            b, l,
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
-                                  floatConst(b, l, et, -2.5)),
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xv,
-                                  floatConst(b, l, et, 2.5)));
-        return arith::SelectOp::create(
-            b, l, inside,
-            arith::MulFOp::create(b, l, g, floatConst(b, l, et, 0.2)),
-            floatConst(b, l, et, 0.0));
-      }
-      default:
-        return g;
-      }
+                arith::MulFOp::create(b, l, xv,
+                                      floatConst(b, l, et, M_SQRT1_2)))));
+    Value x2 = arith::MulFOp::create(b, l, xv, xv);
+    Value pdf = arith::MulFOp::create(
+        b, l,
+        math::ExpOp::create(
+            b, l, arith::MulFOp::create(b, l, x2, floatConst(b, l, et, -0.5))),
+        floatConst(b, l, et, 0.5 * M_2_SQRTPI * M_SQRT1_2));
+    Value d =
+        arith::AddFOp::create(b, l, cdf, arith::MulFOp::create(b, l, xv, pdf));
+    return arith::MulFOp::create(b, l, g, d);
+  }
+  case Activation::Elu:
+  case Activation::Selu: {
+    // x > 0 ? scale : scale alpha exp(x).
+    bool selu = act == Activation::Selu;
+    double alpha = selu ? kSeluAlpha : 1.0, scale = selu ? kSeluScale : 1.0;
+    Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
+                                      floatConst(b, l, et, 0.0));
+    Value negD =
+        arith::MulFOp::create(b, l, floatConst(b, l, et, scale * alpha),
+                              math::ExpOp::create(b, l, xv));
+    Value d =
+        arith::SelectOp::create(b, l, pos, floatConst(b, l, et, scale), negD);
+    return arith::MulFOp::create(b, l, g, d);
+  }
+  case Activation::Swish: {
+    // s + x s (1 - s), s = sigmoid(x).
+    Value s = activationScalar(b, l, Activation::Sigmoid, xv);
+    Value ds =
+        arith::MulFOp::create(b, l, s, arith::SubFOp::create(b, l, one, s));
+    Value d =
+        arith::AddFOp::create(b, l, s, arith::MulFOp::create(b, l, xv, ds));
+    return arith::MulFOp::create(b, l, g, d);
+  }
+  case Activation::HardSigmoid: {
+    // 0.2 inside (-2.5, 2.5), 0 where the output is clipped.
+    Value inside = arith::AndIOp::create(
+        b, l,
+        arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
+                              floatConst(b, l, et, -2.5)),
+        arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xv,
+                              floatConst(b, l, et, 2.5)));
+    return arith::SelectOp::create(
+        b, l, inside, arith::MulFOp::create(b, l, g, floatConst(b, l, et, 0.2)),
+        floatConst(b, l, et, 0.0));
+  }
+  default:
+    return g;
+  }
 }
 
 static Value rowMax(OpBuilder &b, Location loc, Value x) {
@@ -319,8 +316,7 @@ Value codegen::softmax(OpBuilder &b, Location loc, Value x) {
        dropAxisMap(b.getContext(), rank, rank - 1)})[0];
 }
 
-Value codegen::contractLastAxis(OpBuilder &b, Location loc, Value x,
-                                Value w) {
+Value codegen::contractLastAxis(OpBuilder &b, Location loc, Value x, Value w) {
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
   int64_t rank = xType.getRank();
@@ -366,12 +362,11 @@ Value codegen::biasAndActivation(OpBuilder &b, Location loc, Value y,
     SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
     if (bias) {
       inputs.push_back(bias);
-      maps.push_back(AffineMap::get(
-          rank, 0, {getAffineDimExpr(rank - 1, b.getContext())},
-          b.getContext()));
+      maps.push_back(
+          AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, b.getContext())},
+                         b.getContext()));
     }
-    layer::Activation fused =
-        elementwiseAct ? act : layer::Activation::Linear;
+    layer::Activation fused = elementwiseAct ? act : layer::Activation::Linear;
     y = elementwise(
         b, loc, {type}, inputs, y,
         [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {

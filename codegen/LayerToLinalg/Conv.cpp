@@ -99,6 +99,15 @@ Value mergeLastTwo(OpBuilder &b, Location loc, Value v) {
   return tensor::CollapseShapeOp::create(b, loc, v, groups);
 }
 
+/// The dilated extent of each spatial axis of a (k..., in, out) kernel.
+SmallVector<int64_t> dilatedWindow(RankedTensorType kernel,
+                                   ArrayRef<int64_t> dilations) {
+  SmallVector<int64_t> window;
+  for (size_t i = 0; i < dilations.size(); ++i)
+    window.push_back((kernel.getDimSize(i) - 1) * dilations[i] + 1);
+  return window;
+}
+
 /// A zero tensor of `shape` whose dynamic batch comes from `like`.
 Value zerosLike(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et,
                 Value like) {
@@ -116,13 +125,13 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     if (!outType || !inType || !kType || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
-    Value y = convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
-                       op.getStrides(), op.getDilations(),
-                       op.getPadding() == "same",
-                       static_cast<int64_t>(op.getGroups()), outType);
-    rewriter.replaceOp(op, biasAndActivation(
-                               rewriter, loc, y, adaptor.getBias(),
-                               *parseActivation(op.getActivation())));
+    Value y =
+        convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
+                 op.getStrides(), op.getDilations(), op.getPadding() == "same",
+                 static_cast<int64_t>(op.getGroups()), outType);
+    rewriter.replaceOp(op,
+                       biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                                         *parseActivation(op.getActivation())));
     return success();
   }
 };
@@ -160,9 +169,9 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
       int64_t size = inType.getDimSize(i + 1), out = outType.getDimSize(i + 1);
       int64_t window = (kType.getDimSize(i) - 1) * dil[i] + 1;
       int64_t before =
-          same ? std::max<int64_t>((size - 1) * strides[i] + window - out, 0) /
-                     2
-               : 0;
+          same
+              ? std::max<int64_t>((size - 1) * strides[i] + window - out, 0) / 2
+              : 0;
       int64_t offset = window - 1 - before;
       int64_t padded = out + window - 1;
       // Input positions past the padded length feed no output.
@@ -193,13 +202,12 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     for (int64_t i = 0; i < n; ++i)
       flipExprs.push_back(kType.getDimSize(i) - 1 - d(i));
     flipExprs.append({d(n + 1), d(n)});
-    Value w = elementwise(
-        rewriter, loc, {wType}, ValueRange{adaptor.getKernel()},
-        adaptor.getKernel(),
-        [](OpBuilder &, Location, ValueRange a) -> SmallVector<Value> {
-          return {a[0]};
-        },
-        {AffineMap::get(n + 2, 0, flipExprs, ctx)})[0];
+    Value w =
+        elementwise(rewriter, loc, {wType}, ValueRange{adaptor.getKernel()},
+                    adaptor.getKernel(),
+                    [](OpBuilder &, Location,
+                       ValueRange a) -> SmallVector<Value> { return {a[0]}; },
+                    {AffineMap::get(n + 2, 0, flipExprs, ctx)})[0];
 
     // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
     // offsets, 2n+1 = input channel, 2n+2 = filter.
@@ -229,10 +237,10 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
           linalg::YieldOp::create(
               b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
         });
-    rewriter.replaceOp(op, biasAndActivation(
-                               rewriter, loc, generic.getResult(0),
-                               adaptor.getBias(),
-                               *parseActivation(op.getActivation())));
+    rewriter.replaceOp(op,
+                       biasAndActivation(rewriter, loc, generic.getResult(0),
+                                         adaptor.getBias(),
+                                         *parseActivation(op.getActivation())));
     return success();
   }
 };
@@ -387,12 +395,11 @@ struct GlobalPoolLowering : OpConversionPattern<GlobalPoolOp> {
     Value acc = filledLike(rewriter, loc, outType, x, init);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{outType}, ValueRange{x}, ValueRange{acc},
-        SmallVector<AffineMap>{
-            rewriter.getMultiDimIdentityMap(rank),
-            AffineMap::get(rank, 0,
-                           {getAffineDimExpr(0, ctx),
-                            getAffineDimExpr(rank - 1, ctx)},
-                           ctx)},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                               AffineMap::get(rank, 0,
+                                              {getAffineDimExpr(0, ctx),
+                                               getAffineDimExpr(rank - 1, ctx)},
+                                              ctx)},
         iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
           Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[1], a[0]))
                           : Value(arith::AddFOp::create(b, l, a[1], a[0]));
@@ -403,18 +410,17 @@ struct GlobalPoolLowering : OpConversionPattern<GlobalPoolOp> {
       // The spatial element count (dims may be dynamic: sequences).
       Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
       for (int64_t i = 1; i < rank - 1; ++i)
-        count = arith::MulIOp::create(rewriter, loc, count,
-                                      tensor::DimOp::create(rewriter, loc, x, i));
+        count = arith::MulIOp::create(
+            rewriter, loc, count, tensor::DimOp::create(rewriter, loc, x, i));
       Value countF = arith::SIToFPOp::create(
           rewriter, loc, et,
           arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
                                      count));
-      y = elementwise(
-          rewriter, loc, {outType}, ValueRange{y}, y,
-          [countF](OpBuilder &b, Location l,
-                   ValueRange a) -> SmallVector<Value> {
-            return {arith::DivFOp::create(b, l, a[0], countF)};
-          })[0];
+      y = elementwise(rewriter, loc, {outType}, ValueRange{y}, y,
+                      [countF](OpBuilder &b, Location l,
+                               ValueRange a) -> SmallVector<Value> {
+                        return {arith::DivFOp::create(b, l, a[0], countF)};
+                      })[0];
     }
     rewriter.replaceOp(op, y);
     return success();
@@ -461,12 +467,11 @@ struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
         exprs.push_back(d(1 + i).floorDiv(size[i]));
       exprs.push_back(d(rank - 1));
       rewriter.replaceOp(
-          op, elementwise(
-                  rewriter, loc, {outType}, ValueRange{x}, x,
-                  [](OpBuilder &, Location, ValueRange a) -> SmallVector<Value> {
-                    return {a[0]};
-                  },
-                  {AffineMap::get(rank, 0, exprs, ctx)}));
+          op,
+          elementwise(rewriter, loc, {outType}, ValueRange{x}, x,
+                      [](OpBuilder &, Location,
+                         ValueRange a) -> SmallVector<Value> { return {a[0]}; },
+                      {AffineMap::get(rank, 0, exprs, ctx)}));
       return success();
     }
 
@@ -588,11 +593,9 @@ struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
     MLIRContext *ctx = rewriter.getContext();
     int64_t n = type.getRank() - 2;
     ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
-    SmallVector<int64_t> window;
-    for (int64_t i = 0; i < n; ++i)
-      window.push_back((kType.getDimSize(i) - 1) * dil[i] + 1);
-    Padding p = windowPadding(type, dyType, window, strides,
-                              op.getPadding() == "same");
+    SmallVector<int64_t> window = dilatedWindow(kType, dil);
+    Padding p =
+        windowPadding(type, dyType, window, strides, op.getPadding() == "same");
     Value dxp = zerosLike(rewriter, loc, p.paddedShape, type.getElementType(),
                           adaptor.getGrad());
     // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
@@ -641,13 +644,11 @@ struct ConvFilterGradLowering : OpConversionPattern<ConvFilterGradOp> {
     MLIRContext *ctx = rewriter.getContext();
     int64_t n = xType.getRank() - 2;
     ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
-    SmallVector<int64_t> window;
-    for (int64_t i = 0; i < n; ++i)
-      window.push_back((type.getDimSize(i) - 1) * dil[i] + 1);
+    SmallVector<int64_t> window = dilatedWindow(type, dil);
     Padding p = windowPadding(xType, dyType, window, strides,
                               op.getPadding() == "same");
-    Value xp = padSpatial(rewriter, loc, adaptor.getInput(), p.before,
-                          p.after, 0.0);
+    Value xp =
+        padSpatial(rewriter, loc, adaptor.getInput(), p.before, p.after, 0.0);
     // Loops: 0..n-1 = kernel offsets, n = input channel, n+1 = batch,
     // n+2..2n+1 = output positions, 2n+2 = filter.
     int64_t numLoops = 2 * n + 3;
@@ -722,8 +723,8 @@ struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
       for (int64_t i = 0; i < n; ++i)
         flat = arith::AddIOp::create(
             b, l,
-            arith::MulIOp::create(b, l, flat,
-                                  arith::ConstantIndexOp::create(b, l, pool[i])),
+            arith::MulIOp::create(
+                b, l, flat, arith::ConstantIndexOp::create(b, l, pool[i])),
             linalg::IndexOp::create(b, l, n + 1 + i));
       return flat;
     };
@@ -735,8 +736,8 @@ struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
                             p.after, -std::numeric_limits<double>::infinity());
       Value best = filledLike(rewriter, loc, dyType, adaptor.getGrad(),
                               -std::numeric_limits<double>::infinity());
-      auto idxType = RankedTensorType::get(dyType.getShape(),
-                                           rewriter.getIndexType());
+      auto idxType =
+          RankedTensorType::get(dyType.getShape(), rewriter.getIndexType());
       Value idx0 = emptyLike(rewriter, loc, idxType, adaptor.getGrad());
       idx0 = linalg::FillOp::create(
                  rewriter, loc,
@@ -833,17 +834,17 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
         ctx);
     if (op.getKind() == "max") {
       rewriter.replaceOp(
-          op, elementwise(
-                  rewriter, loc, {type},
-                  ValueRange{x, adaptor.getOutput(), adaptor.getGrad()}, x,
-                  [&](OpBuilder &b, Location l,
-                      ValueRange a) -> SmallVector<Value> {
-                    Value hit = arith::CmpFOp::create(
-                        b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
-                    return {arith::SelectOp::create(b, l, hit, a[2],
-                                                    floatConst(b, l, et, 0.0))};
-                  },
-                  {id, pooled, pooled}));
+          op,
+          elementwise(rewriter, loc, {type},
+                      ValueRange{x, adaptor.getOutput(), adaptor.getGrad()}, x,
+                      [&](OpBuilder &b, Location l,
+                          ValueRange a) -> SmallVector<Value> {
+                        Value hit = arith::CmpFOp::create(
+                            b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                        return {arith::SelectOp::create(
+                            b, l, hit, a[2], floatConst(b, l, et, 0.0))};
+                      },
+                      {id, pooled, pooled}));
       return success();
     }
     Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
@@ -855,13 +856,12 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
         arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
                                    count));
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, loc, {type}, ValueRange{adaptor.getGrad()}, x,
-                [&](OpBuilder &b, Location l,
-                    ValueRange a) -> SmallVector<Value> {
-                  return {arith::DivFOp::create(b, l, a[0], countF)};
-                },
-                {pooled}));
+        op, elementwise(rewriter, loc, {type}, ValueRange{adaptor.getGrad()}, x,
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          return {arith::DivFOp::create(b, l, a[0], countF)};
+                        },
+                        {pooled}));
     return success();
   }
 };
@@ -881,7 +881,8 @@ struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
     Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
     SmallVector<AffineExpr> outExprs{getAffineDimExpr(0, ctx)};
     for (int64_t i = 0; i + 2 < rank; ++i)
-      outExprs.push_back(getAffineDimExpr(1 + i, ctx).floorDiv(op.getSize()[i]));
+      outExprs.push_back(
+          getAffineDimExpr(1 + i, ctx).floorDiv(op.getSize()[i]));
     outExprs.push_back(getAffineDimExpr(rank - 1, ctx));
     SmallVector<Iterator> iterators(rank, Iterator::reduction);
     iterators[0] = iterators[rank - 1] = Iterator::parallel;

@@ -3,9 +3,9 @@
 //
 // layer.dense becomes linalg.matmul plus one element-wise generic for bias
 // and activation (softmax adds its reductions); inputs of rank > 2 are one
-// generic contraction over the last axis (contractLastAxis). Transposed matmuls (gradients)
-// are generic contractions. Dropout lowers to its inference behaviour, the
-// identity.
+// generic contraction over the last axis (contractLastAxis). Transposed matmuls
+// (gradients) are generic contractions. Dropout lowers to its inference
+// behaviour, the identity.
 //
 //===----------------------------------------------------------------------===//
 
@@ -230,16 +230,16 @@ struct AverageLowering : OpConversionPattern<AverageOp> {
     ValueRange inputs = adaptor.getInputs();
     double scale = 1.0 / static_cast<double>(inputs.size());
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, op.getLoc(), {type}, inputs, inputs.front(),
-                [&](OpBuilder &b, Location l,
-                    ValueRange a) -> SmallVector<Value> {
-                  Value sum = a[0];
-                  for (size_t i = 1; i < inputs.size(); ++i)
-                    sum = addF(b, l, sum, a[i]);
-                  return {arith::MulFOp::create(
-                      b, l, sum, floatConst(b, l, type.getElementType(), scale))};
-                }));
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type}, inputs, inputs.front(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Value sum = a[0];
+              for (size_t i = 1; i < inputs.size(); ++i)
+                sum = addF(b, l, sum, a[i]);
+              return {arith::MulFOp::create(
+                  b, l, sum, floatConst(b, l, type.getElementType(), scale))};
+            }));
     return success();
   }
 };
@@ -255,13 +255,13 @@ struct ScaleLowering : OpConversionPattern<ScaleOp> {
     double factor = op.getFactor().convertToDouble();
     Value x = adaptor.getInput();
     rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), {type}, ValueRange{x}, x,
-                        [&](OpBuilder &b, Location l,
-                            ValueRange a) -> SmallVector<Value> {
-                          return {arith::MulFOp::create(
-                              b, l, a[0],
-                              floatConst(b, l, type.getElementType(), factor))};
-                        }));
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type}, ValueRange{x}, x,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              return {arith::MulFOp::create(
+                  b, l, a[0], floatConst(b, l, type.getElementType(), factor))};
+            }));
     return success();
   }
 };
@@ -284,11 +284,10 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
                                       static_cast<int64_t>(op.getSize())))
                                 : tensor::getMixedSize(rewriter, loc,
                                                        adaptor.getInput(), i));
-    rewriter.replaceOp(op, tensor::ExtractSliceOp::create(
-                               rewriter, loc, type, adaptor.getInput(), offsets,
-                               sizes,
-                               SmallVector<OpFoldResult>(
-                                   rank, rewriter.getIndexAttr(1))));
+    rewriter.replaceOp(
+        op, tensor::ExtractSliceOp::create(
+                rewriter, loc, type, adaptor.getInput(), offsets, sizes,
+                SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(1))));
     return success();
   }
 };
@@ -304,17 +303,17 @@ struct MaximumGradLowering : OpConversionPattern<MaximumGradOp> {
     Type et = type.getElementType();
     Value a = adaptor.getLhs();
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, op.getLoc(), {type, type},
-                ValueRange{a, adaptor.getRhs(), adaptor.getGrad()}, a,
-                [&](OpBuilder &b, Location l,
-                    ValueRange v) -> SmallVector<Value> {
-                  Value left = arith::CmpFOp::create(
-                      b, l, arith::CmpFPredicate::OGE, v[0], v[1]);
-                  Value zero = floatConst(b, l, et, 0.0);
-                  return {arith::SelectOp::create(b, l, left, v[2], zero),
-                          arith::SelectOp::create(b, l, left, zero, v[2])};
-                }));
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type, type},
+            ValueRange{a, adaptor.getRhs(), adaptor.getGrad()}, a,
+            [&](OpBuilder &b, Location l, ValueRange v) -> SmallVector<Value> {
+              Value left = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OGE, v[0], v[1]);
+              Value zero = floatConst(b, l, et, 0.0);
+              return {arith::SelectOp::create(b, l, left, v[2], zero),
+                      arith::SelectOp::create(b, l, left, zero, v[2])};
+            }));
     return success();
   }
 };
@@ -356,8 +355,7 @@ struct EmbeddingGradLowering : OpConversionPattern<EmbeddingGradOp> {
     auto rowType = RankedTensorType::get({width}, type.getElementType());
     auto sliceAt = [&](OpBuilder &b, Location l, Value t, Value row) {
       return tensor::ExtractSliceOp::create(
-          b, l, rowType, t,
-          SmallVector<OpFoldResult>{row, b.getIndexAttr(0)},
+          b, l, rowType, t, SmallVector<OpFoldResult>{row, b.getIndexAttr(0)},
           SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(width)},
           SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
     };
@@ -377,12 +375,12 @@ struct EmbeddingGradLowering : OpConversionPattern<EmbeddingGradOp> {
               [&](OpBuilder &tb, Location tl) {
                 Value cur = sliceAt(tb, tl, carried[0], id);
                 Value add = sliceAt(tb, tl, dy, i);
-                Value sum = elementwise(
-                    tb, tl, {rowType}, ValueRange{cur, add}, cur,
-                    [](OpBuilder &eb, Location el,
-                       ValueRange a) -> SmallVector<Value> {
-                      return {addF(eb, el, a[0], a[1])};
-                    })[0];
+                Value sum =
+                    elementwise(tb, tl, {rowType}, ValueRange{cur, add}, cur,
+                                [](OpBuilder &eb, Location el,
+                                   ValueRange a) -> SmallVector<Value> {
+                                  return {addF(eb, el, a[0], a[1])};
+                                })[0];
                 Value updated = tensor::InsertSliceOp::create(
                     tb, tl, sum, carried[0],
                     SmallVector<OpFoldResult>{id, tb.getIndexAttr(0)},
@@ -418,13 +416,13 @@ struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
     Value result = emptyLike(rewriter, loc, type, adaptor.getInputs().front());
     Value offset = arith::ConstantIndexOp::create(rewriter, loc, 0);
     for (Value in : adaptor.getInputs()) {
-      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
-          sizes, steps(rank, rewriter.getIndexAttr(1));
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes,
+          steps(rank, rewriter.getIndexAttr(1));
       for (int64_t i = 0; i < rank; ++i)
         sizes.push_back(tensor::getMixedSize(rewriter, loc, in, i));
       offsets[axis] = offset;
-      result = tensor::InsertSliceOp::create(rewriter, loc, in, result,
-                                             offsets, sizes, steps);
+      result = tensor::InsertSliceOp::create(rewriter, loc, in, result, offsets,
+                                             sizes, steps);
       offset = arith::AddIOp::create(
           rewriter, loc, offset,
           getValueOrCreateConstantIndexOp(rewriter, loc, sizes[axis]));
@@ -470,20 +468,19 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
           return {inv, shift};
         });
     int64_t rank = type.getRank();
-    AffineMap channel =
-        AffineMap::get(rank, 0, {rewriter.getAffineDimExpr(rank - 1)},
-                       rewriter.getContext());
+    AffineMap channel = AffineMap::get(
+        rank, 0, {rewriter.getAffineDimExpr(rank - 1)}, rewriter.getContext());
     Value x = adaptor.getInput();
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, loc, {type}, ValueRange{x, scaleShift[0], scaleShift[1]},
-                x,
-                [](OpBuilder &b, Location l,
-                   ValueRange a) -> SmallVector<Value> {
-                  return {addF(b, l, arith::MulFOp::create(b, l, a[0], a[1]),
-                               a[2])};
-                },
-                {rewriter.getMultiDimIdentityMap(rank), channel, channel}));
+        op,
+        elementwise(
+            rewriter, loc, {type}, ValueRange{x, scaleShift[0], scaleShift[1]},
+            x,
+            [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              return {
+                  addF(b, l, arith::MulFOp::create(b, l, a[0], a[1]), a[2])};
+            },
+            {rewriter.getMultiDimIdentityMap(rank), channel, channel}));
     return success();
   }
 };
@@ -508,7 +505,8 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
         elementwise(
             rewriter, loc, {type}, ValueRange{ids}, ids,
             [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
-              Value id = arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
+              Value id =
+                  arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
               Value zeroIdx = arith::ConstantIndexOp::create(b, l, 0);
               Value inRange = arith::AndIOp::create(
                   b, l,
@@ -657,10 +655,9 @@ void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
   patterns
       .add<DenseLowering, ActivationLowering, ActivationGradLowering,
            DropoutLowering, DropoutMaskLowering, MatmulLowering, AddLowering,
-           MultiplyLowering, SubtractLowering, MaximumLowering,
-           AverageLowering, ConcatenateLowering, BatchNormLowering,
-           EmbeddingLowering, ScaleLowering, SliceLowering,
-           MaximumGradLowering, EmbeddingGradLowering, ReshapeLowering,
-           ReduceSumLowering>(
+           MultiplyLowering, SubtractLowering, MaximumLowering, AverageLowering,
+           ConcatenateLowering, BatchNormLowering, EmbeddingLowering,
+           ScaleLowering, SliceLowering, MaximumGradLowering,
+           EmbeddingGradLowering, ReshapeLowering, ReduceSumLowering>(
           patterns.getContext());
 }

@@ -34,8 +34,8 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   auto type = RankedTensorType::get({lt.getDimSize(0), rt.getDimSize(1)},
                                     lt.getElementType());
   Value init = filledLike(b, loc, type, lhs, 0.0);
-  return linalg::MatmulOp::create(b, loc, TypeRange{type},
-                                  ValueRange{lhs, rhs}, ValueRange{init})
+  return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{lhs, rhs},
+                                  ValueRange{init})
       .getResult(0);
 }
 
@@ -85,8 +85,7 @@ public:
     strides.push_back(b_.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(b_, loc_, type, v, offsets,
                                                  sizes, strides);
-    return add(slice, AffineMap::get(rank_, 0,
-                                     {b_.getAffineDimExpr(rank_ - 1)},
+    return add(slice, AffineMap::get(rank_, 0, {b_.getAffineDimExpr(rank_ - 1)},
                                      b_.getContext()));
   }
 
@@ -142,8 +141,8 @@ SmallVector<Value> lstmGates(OpBuilder &b, Location l, Value xt, Value hr,
         Value cNew = arith::AddFOp::create(
             nb, nl, arith::MulFOp::create(nb, nl, f, a[ci]),
             arith::MulFOp::create(nb, nl, i, g));
-        Value hNew = arith::MulFOp::create(
-            nb, nl, o, activationScalar(nb, nl, act, cNew));
+        Value hNew = arith::MulFOp::create(nb, nl, o,
+                                           activationScalar(nb, nl, act, cNew));
         return {hNew, cNew};
       },
       ops.maps);
@@ -192,11 +191,11 @@ Value insertTimeSlice(OpBuilder &b, Location l, Value step, Value seq, Value t,
 /// (backwards when asked), carrying `inits` and, with `sequenceType`, the
 /// sequence of the first state. Returns the loop's results: the states,
 /// then the sequence.
-ValueRange timeLoop(
-    OpBuilder &b, Location loc, Value x, ValueRange inits, bool backwards,
-    RankedTensorType sequenceType,
-    const std::function<SmallVector<Value>(OpBuilder &, Location, Value,
-                                           ValueRange)> &step) {
+ValueRange
+timeLoop(OpBuilder &b, Location loc, Value x, ValueRange inits, bool backwards,
+         RankedTensorType sequenceType,
+         const std::function<SmallVector<Value>(OpBuilder &, Location, Value,
+                                                ValueRange)> &step) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value batch = tensor::DimOp::create(b, loc, x, 0);
@@ -254,22 +253,22 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
       inits.push_back(filledLike(rewriter, loc, stateType, x, 0.0));
     bool sequences = op.getReturnSequences();
     Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
-    ValueRange results = timeLoop(
-        rewriter, loc, x, inits, op.getGoBackwards(),
-        sequences ? outType : RankedTensorType(),
-        [&](OpBuilder &b, Location l, Value t,
-            ValueRange carried) -> SmallVector<Value> {
-          Value xt = timeSlice(b, l, proj, t, batch);
-          Value h = carried[0];
-          Value hr = matmul(b, l, h, rk);
-          if (lstm)
-            return lstmGates(b, l, xt, hr, carried[1], bias, units, act,
-                             recAct);
-          if (gru)
-            return gruStep(b, l, xt, hr, h, rk, bias, units, resetAfter, act,
-                           recAct);
-          return simpleStep(b, l, xt, hr, h, bias, units, act);
-        });
+    ValueRange results =
+        timeLoop(rewriter, loc, x, inits, op.getGoBackwards(),
+                 sequences ? outType : RankedTensorType(),
+                 [&](OpBuilder &b, Location l, Value t,
+                     ValueRange carried) -> SmallVector<Value> {
+                   Value xt = timeSlice(b, l, proj, t, batch);
+                   Value h = carried[0];
+                   Value hr = matmul(b, l, h, rk);
+                   if (lstm)
+                     return lstmGates(b, l, xt, hr, carried[1], bias, units,
+                                      act, recAct);
+                   if (gru)
+                     return gruStep(b, l, xt, hr, h, rk, bias, units,
+                                    resetAfter, act, recAct);
+                   return simpleStep(b, l, xt, hr, h, bias, units, act);
+                 });
     SmallVector<Value> replacements{sequences ? results.back() : results[0]};
     replacements.push_back(results[0]);
     if (lstm)
@@ -321,8 +320,8 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     auto blend = [&](OpBuilder &nb, Location nl, Value z, Value hOld,
                      Value hh) -> Value {
       // z h + (1 - z) hh
-      Value oneMinus = arith::SubFOp::create(
-          nb, nl, floatConst(nb, nl, et, 1.0), z);
+      Value oneMinus =
+          arith::SubFOp::create(nb, nl, floatConst(nb, nl, et, 1.0), z);
       return arith::AddFOp::create(nb, nl,
                                    arith::MulFOp::create(nb, nl, z, hOld),
                                    arith::MulFOp::create(nb, nl, oneMinus, hh));
@@ -330,8 +329,7 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     if (resetAfter) {
       return elementwise(
           b, l, {type}, ops.values, h,
-          [&](OpBuilder &nb, Location nl,
-              ValueRange a) -> SmallVector<Value> {
+          [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
             Value z = gateZR(nb, nl, a, 0), r = gateZR(nb, nl, a, 1);
             Value rec = a[hi[2]];
             if (ri[2] >= 0)
@@ -356,15 +354,13 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
         ops.maps);
     Value rkH = tensor::ExtractSliceOp::create(
         b, l, rk,
-        SmallVector<OpFoldResult>{b.getIndexAttr(0),
-                                  b.getIndexAttr(2 * units)},
-        SmallVector<OpFoldResult>{b.getIndexAttr(units),
-                                  b.getIndexAttr(units)},
+        SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(2 * units)},
+        SmallVector<OpFoldResult>{b.getIndexAttr(units), b.getIndexAttr(units)},
         SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
     Value m = matmul(b, l, zr[1], rkH);
     StepOperands last(b, l, units);
-    int x2 = last.gateOf(xt, 2), b2 = bias ? last.biasOf(bias, 2, std::nullopt)
-                                            : -1;
+    int x2 = last.gateOf(xt, 2),
+        b2 = bias ? last.biasOf(bias, 2, std::nullopt) : -1;
     int zi = last.whole(zr[0]), mi = last.whole(m), hi2 = last.whole(h);
     return elementwise(
         b, l, {type}, last.values, h,
@@ -413,20 +409,20 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
     Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
     SmallVector<int64_t> ones(n, 1);
     auto hrType = RankedTensorType::get(gatesShape, et);
-    ValueRange results = timeLoop(
-        rewriter, loc, x, inits, op.getGoBackwards(),
-        sequences ? outType : RankedTensorType(),
-        [&](OpBuilder &b, Location l, Value t,
-            ValueRange carried) -> SmallVector<Value> {
-          Value xt = convolve(b, l, timeSlice(b, l, x, t, batch),
-                              adaptor.getKernel(), op.getStrides(),
-                              op.getDilations(), op.getPadding() == "same", 1,
-                              hrType);
-          Value hr = convolve(b, l, carried[0], rk, ones, ones, /*same=*/true,
-                              1, hrType);
-          return lstmGates(b, l, xt, hr, carried[1], bias, filters, act,
-                           recAct);
-        });
+    ValueRange results =
+        timeLoop(rewriter, loc, x, inits, op.getGoBackwards(),
+                 sequences ? outType : RankedTensorType(),
+                 [&](OpBuilder &b, Location l, Value t,
+                     ValueRange carried) -> SmallVector<Value> {
+                   Value xt = convolve(b, l, timeSlice(b, l, x, t, batch),
+                                       adaptor.getKernel(), op.getStrides(),
+                                       op.getDilations(),
+                                       op.getPadding() == "same", 1, hrType);
+                   Value hr = convolve(b, l, carried[0], rk, ones, ones,
+                                       /*same=*/true, 1, hrType);
+                   return lstmGates(b, l, xt, hr, carried[1], bias, filters,
+                                    act, recAct);
+                 });
     rewriter.replaceOp(
         op, {sequences ? results.back() : results[0], results[0], results[1]});
     return success();
@@ -437,23 +433,18 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
 // Backpropagation through time
 //===----------------------------------------------------------------------===//
 
-/// a^T c for a (rows, m) and c (rows, n): (m, n), the rows reduced.
-Value matmulTN(OpBuilder &b, Location l, Value a, Value c) {
-  auto at = cast<RankedTensorType>(a.getType());
-  auto ct = cast<RankedTensorType>(c.getType());
-  auto type = RankedTensorType::get({at.getDimSize(1), ct.getDimSize(1)},
-                                    at.getElementType());
-  Value init = arith::ConstantOp::create(
-      b, l, DenseElementsAttr::get(type, Attribute(b.getFloatAttr(
-                                             at.getElementType(), 0.0))));
+/// out(d0, d2) = sum over d1 of a[aMap] * c[cMap]: the two-operand
+/// contractions of the backward pass, `init` their zero start.
+Value contract(OpBuilder &b, Location l, Value a, Value c, Value init,
+               ArrayRef<AffineExpr> aExprs, ArrayRef<AffineExpr> cExprs) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr m = getAffineDimExpr(0, ctx), r = getAffineDimExpr(1, ctx),
-             n = getAffineDimExpr(2, ctx);
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(2, ctx);
   return linalg::GenericOp::create(
-             b, l, TypeRange{type}, ValueRange{a, c}, ValueRange{init},
-             SmallVector<AffineMap>{AffineMap::get(3, 0, {r, m}, ctx),
-                                    AffineMap::get(3, 0, {r, n}, ctx),
-                                    AffineMap::get(3, 0, {m, n}, ctx)},
+             b, l, TypeRange{init.getType()}, ValueRange{a, c},
+             ValueRange{init},
+             SmallVector<AffineMap>{AffineMap::get(3, 0, aExprs, ctx),
+                                    AffineMap::get(3, 0, cExprs, ctx),
+                                    AffineMap::get(3, 0, {i, j}, ctx)},
              SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
                                               utils::IteratorType::reduction,
                                               utils::IteratorType::parallel},
@@ -466,7 +457,23 @@ Value matmulTN(OpBuilder &b, Location l, Value a, Value c) {
       .getResult(0);
 }
 
-/// a w^T for a (rows, n) and w (m, n): (rows, m).
+/// a^T c for a (rows, m) and c (rows, n): (m, n), the rows reduced.
+Value matmulTN(OpBuilder &b, Location l, Value a, Value c) {
+  auto at = cast<RankedTensorType>(a.getType());
+  auto ct = cast<RankedTensorType>(c.getType());
+  auto type = RankedTensorType::get({at.getDimSize(1), ct.getDimSize(1)},
+                                    at.getElementType());
+  Value init = arith::ConstantOp::create(
+      b, l,
+      DenseElementsAttr::get(
+          type, Attribute(b.getFloatAttr(at.getElementType(), 0.0))));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), r = getAffineDimExpr(1, ctx),
+             n = getAffineDimExpr(2, ctx);
+  return contract(b, l, a, c, init, {r, m}, {r, n});
+}
+
+/// a w^T for a (rows, n) and w (m, n): (rows, m), n reduced.
 Value matmulNT(OpBuilder &b, Location l, Value a, Value w) {
   auto at = cast<RankedTensorType>(a.getType());
   auto wt = cast<RankedTensorType>(w.getType());
@@ -474,32 +481,17 @@ Value matmulNT(OpBuilder &b, Location l, Value a, Value w) {
                                     at.getElementType());
   Value init = filledLike(b, l, type, a, 0.0);
   MLIRContext *ctx = b.getContext();
-  AffineExpr r = getAffineDimExpr(0, ctx), m = getAffineDimExpr(1, ctx),
-             n = getAffineDimExpr(2, ctx);
-  return linalg::GenericOp::create(
-             b, l, TypeRange{type}, ValueRange{a, w}, ValueRange{init},
-             SmallVector<AffineMap>{AffineMap::get(3, 0, {r, n}, ctx),
-                                    AffineMap::get(3, 0, {m, n}, ctx),
-                                    AffineMap::get(3, 0, {r, m}, ctx)},
-             SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
-                                              utils::IteratorType::parallel,
-                                              utils::IteratorType::reduction},
-             [](OpBuilder &nb, Location nl, ValueRange v) {
-               Value prod = arith::MulFOp::create(nb, nl, v[0], v[1]);
-               linalg::YieldOp::create(
-                   nb, nl,
-                   ValueRange{arith::AddFOp::create(nb, nl, v[2], prod)});
-             })
-      .getResult(0);
+  AffineExpr r = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             m = getAffineDimExpr(2, ctx);
+  return contract(b, l, a, w, init, {r, n}, {m, n});
 }
 
 Value addTensors(OpBuilder &b, Location l, Value x, Value y) {
-  return elementwise(b, l, {cast<RankedTensorType>(x.getType())},
-                     ValueRange{x, y}, x,
-                     [](OpBuilder &nb, Location nl,
-                        ValueRange a) -> SmallVector<Value> {
-                       return {arith::AddFOp::create(nb, nl, a[0], a[1])};
-                     })[0];
+  return elementwise(
+      b, l, {cast<RankedTensorType>(x.getType())}, ValueRange{x, y}, x,
+      [](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
+        return {arith::AddFOp::create(nb, nl, a[0], a[1])};
+      })[0];
 }
 
 /// A (time, batch, width) buffer of per-step values, time-major.
@@ -512,8 +504,8 @@ struct StepBuffer {
     SmallVector<Value> dynamic{steps};
     if (ShapedType::isDynamic(batchSize))
       dynamic.push_back(batch);
-    auto type = RankedTensorType::get({ShapedType::kDynamic, batchSize, width},
-                                      et);
+    auto type =
+        RankedTensorType::get({ShapedType::kDynamic, batchSize, width}, et);
     return {tensor::EmptyOp::create(b, l, type, dynamic), width};
   }
   SmallVector<OpFoldResult> sizes(OpBuilder &b, Value batch) const {
@@ -583,8 +575,8 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
     // 1. The forward pass again, keeping z (pre-activations), h and c.
     Value proj = contractLastAxis(rewriter, loc, x, w);
     Value zeros = filledLike(rewriter, loc, stateType, x, 0.0);
-    StepBuffer zs = StepBuffer::create(rewriter, loc, time, batch, batchSize,
-                                       gu, et);
+    StepBuffer zs =
+        StepBuffer::create(rewriter, loc, time, batch, batchSize, gu, et);
     StepBuffer hs = StepBuffer::create(rewriter, loc, timePlus1, batch,
                                        batchSize, units, et);
     StepBuffer cs = StepBuffer::create(rewriter, loc, timePlus1, batch,
@@ -614,27 +606,25 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
             next = lstmGates(b, l, z, filledLike(b, l, gatesType, z, 0.0),
                              carried[1], Value(), units, act, recAct);
           } else {
-            next = elementwise(
-                b, l, {stateType}, ValueRange{z}, z,
-                [&](OpBuilder &nb, Location nl,
-                    ValueRange a) -> SmallVector<Value> {
-                  return {activationScalar(nb, nl, act, a[0])};
-                });
+            next = elementwise(b, l, {stateType}, ValueRange{z}, z,
+                               [&](OpBuilder &nb, Location nl,
+                                   ValueRange a) -> SmallVector<Value> {
+                                 return {activationScalar(nb, nl, act, a[0])};
+                               });
             next.push_back(carried[1]);
           }
           Value pNext = arith::AddIOp::create(b, l, p, c1);
           scf::YieldOp::create(
               b, l,
-              ValueRange{
-                  next[0], next[1],
-                  StepBuffer::put(b, l, carried[2], z, p, batch, gu),
-                  StepBuffer::put(b, l, carried[3], next[0], pNext, batch,
-                                  units),
-                  StepBuffer::put(b, l, carried[4], next[1], pNext, batch,
-                                  units)});
+              ValueRange{next[0], next[1],
+                         StepBuffer::put(b, l, carried[2], z, p, batch, gu),
+                         StepBuffer::put(b, l, carried[3], next[0], pNext,
+                                         batch, units),
+                         StepBuffer::put(b, l, carried[4], next[1], pNext,
+                                         batch, units)});
         });
-    StepBuffer zAll{forward.getResult(2), gu}, hAll{forward.getResult(3), units},
-        cAll{forward.getResult(4), units};
+    StepBuffer zAll{forward.getResult(2), gu},
+        hAll{forward.getResult(3), units}, cAll{forward.getResult(4), units};
 
     // 2. The reverse loop.
     Value dh = resultGrads[1];
@@ -659,8 +649,8 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
           Value pNext = arith::AddIOp::create(b, l, p, c1);
           Value dhp = carried[0];
           if (sequences)
-            dhp = addTensors(b, l, dhp, timeSlice(b, l, resultGrads[0], p,
-                                                  batch));
+            dhp = addTensors(b, l, dhp,
+                             timeSlice(b, l, resultGrads[0], p, batch));
           Value z = zAll.at(b, l, p, batch);
           Value dz, dcPrev = carried[1];
           if (lstm) {
@@ -688,16 +678,15 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
                       nb, nl, a[dci],
                       activationGradScalar(nb, nl, act, mul(a[dhi], o), a[ci],
                                            ac));
-                  return {
-                      activationGradScalar(nb, nl, recAct, mul(dct, g),
-                                           a[zi[0]], i),
-                      activationGradScalar(nb, nl, recAct, mul(dct, a[cpi]),
-                                           a[zi[1]], f),
-                      activationGradScalar(nb, nl, act, mul(dct, i), a[zi[2]],
-                                           g),
-                      activationGradScalar(nb, nl, recAct, mul(a[dhi], ac),
-                                           a[zi[3]], o),
-                      mul(dct, f)};
+                  return {activationGradScalar(nb, nl, recAct, mul(dct, g),
+                                               a[zi[0]], i),
+                          activationGradScalar(nb, nl, recAct, mul(dct, a[cpi]),
+                                               a[zi[1]], f),
+                          activationGradScalar(nb, nl, act, mul(dct, i),
+                                               a[zi[2]], g),
+                          activationGradScalar(nb, nl, recAct, mul(a[dhi], ac),
+                                               a[zi[3]], o),
+                          mul(dct, f)};
                 },
                 ops.maps);
             dz = emptyLike(b, l, gatesType, dhp);
@@ -730,12 +719,11 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
                          [](OpBuilder &nb, Location nl, Value acc, Value v) {
                            return arith::AddFOp::create(nb, nl, acc, v);
                          }));
-          Value newDX = insertTimeSlice(b, l, matmulNT(b, l, dz, w),
-                                        carried[5], tt, batch);
-          scf::YieldOp::create(
-              b, l,
-              ValueRange{matmulNT(b, l, dz, rk), dcPrev, newDW, newDU, newDB,
-                         newDX});
+          Value newDX = insertTimeSlice(b, l, matmulNT(b, l, dz, w), carried[5],
+                                        tt, batch);
+          scf::YieldOp::create(b, l,
+                               ValueRange{matmulNT(b, l, dz, rk), dcPrev, newDW,
+                                          newDU, newDB, newDX});
         });
     SmallVector<Value> grads{backward.getResult(5), backward.getResult(2),
                              backward.getResult(3)};
@@ -808,8 +796,8 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
       for (Value v : parts)
         width += cast<RankedTensorType>(v.getType()).getDimSize(1);
       Value out = emptyLike(
-          b, l,
-          RankedTensorType::get({first.getDimSize(0), width}, et), parts[0]);
+          b, l, RankedTensorType::get({first.getDimSize(0), width}, et),
+          parts[0]);
       int64_t at = 0;
       for (Value v : parts) {
         int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(1);
@@ -848,12 +836,12 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
     // 1. Forward: keep xp, rp and h.
     Value proj = contractLastAxis(rewriter, loc, x, w);
     Value zeros = filledLike(rewriter, loc, stateType, x, 0.0);
-    StepBuffer xps = StepBuffer::create(rewriter, loc, time, batch, batchSize,
-                                        gu, et);
-    StepBuffer rps = StepBuffer::create(rewriter, loc, time, batch, batchSize,
-                                        gu, et);
-    StepBuffer hs = StepBuffer::create(rewriter, loc, timePlus1, batch,
-                                       batchSize, u, et);
+    StepBuffer xps =
+        StepBuffer::create(rewriter, loc, time, batch, batchSize, gu, et);
+    StepBuffer rps =
+        StepBuffer::create(rewriter, loc, time, batch, batchSize, gu, et);
+    StepBuffer hs =
+        StepBuffer::create(rewriter, loc, timePlus1, batch, batchSize, u, et);
     Value hsInit =
         StepBuffer::put(rewriter, loc, hs.buffer, zeros, c0, batch, u);
     Value rkH = tensor::ExtractSliceOp::create(
@@ -883,9 +871,9 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
         ValueRange{zeros, xps.buffer, rps.buffer, hsInit},
         [&](OpBuilder &b, Location l, Value p, ValueRange carried) {
           Value h = carried[0];
-          Value xp = plusBias(b, l, timeSlice(b, l, proj, timeIndex(b, l, p),
-                                              batch),
-                              bias ? biasRow(b, l, 0) : Value());
+          Value xp =
+              plusBias(b, l, timeSlice(b, l, proj, timeIndex(b, l, p), batch),
+                       bias ? biasRow(b, l, 0) : Value());
           Value rp, hNew;
           if (resetAfter) {
             rp = plusBias(b, l, matmul(b, l, h, rk),
@@ -908,8 +896,8 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
                   Value keep = arith::MulFOp::create(nb, nl, z, a[hi]);
                   Value fresh = arith::MulFOp::create(
                       nb, nl,
-                      arith::SubFOp::create(nb, nl,
-                                            floatConst(nb, nl, et, 1.0), z),
+                      arith::SubFOp::create(nb, nl, floatConst(nb, nl, et, 1.0),
+                                            z),
                       n);
                   return {arith::AddFOp::create(nb, nl, keep, fresh)};
                 },
@@ -941,12 +929,13 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
                     ValueRange a) -> SmallVector<Value> {
                   Value z = gates(nb, nl, a, xz2, rz2, xr2, rr2).first;
                   Value n = activationScalar(
-                      nb, nl, act, arith::AddFOp::create(nb, nl, a[xn2], a[mn]));
+                      nb, nl, act,
+                      arith::AddFOp::create(nb, nl, a[xn2], a[mn]));
                   Value keep = arith::MulFOp::create(nb, nl, z, a[h2]);
                   Value fresh = arith::MulFOp::create(
                       nb, nl,
-                      arith::SubFOp::create(nb, nl,
-                                            floatConst(nb, nl, et, 1.0), z),
+                      arith::SubFOp::create(nb, nl, floatConst(nb, nl, et, 1.0),
+                                            z),
                       n);
                   return {arith::AddFOp::create(nb, nl, keep, fresh)};
                 },
@@ -955,10 +944,10 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
           Value pNext = arith::AddIOp::create(b, l, p, c1);
           scf::YieldOp::create(
               b, l,
-              ValueRange{hNew, StepBuffer::put(b, l, carried[1], xp, p, batch, gu),
-                         StepBuffer::put(b, l, carried[2], rp, p, batch, gu),
-                         StepBuffer::put(b, l, carried[3], hNew, pNext, batch,
-                                         u)});
+              ValueRange{
+                  hNew, StepBuffer::put(b, l, carried[1], xp, p, batch, gu),
+                  StepBuffer::put(b, l, carried[2], rp, p, batch, gu),
+                  StepBuffer::put(b, l, carried[3], hNew, pNext, batch, u)});
         });
     StepBuffer xpAll{forward.getResult(1), gu}, rpAll{forward.getResult(2), gu},
         hAll{forward.getResult(3), u};
@@ -1081,7 +1070,8 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
             Value dUstep = tensor::InsertSliceOp::create(
                 b, l, dUh,
                 tensor::InsertSliceOp::create(
-                    b, l, dUzr, tensor::EmptyOp::create(b, l, full.getShape(), et),
+                    b, l, dUzr,
+                    tensor::EmptyOp::create(b, l, full.getShape(), et),
                     SmallVector<OpFoldResult>{b.getIndexAttr(0),
                                               b.getIndexAttr(0)},
                     SmallVector<OpFoldResult>{b.getIndexAttr(u),
@@ -1104,9 +1094,8 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
                          : carried[4];
           Value newDX = insertTimeSlice(b, l, matmulNT(b, l, dxp, w),
                                         carried[5], tt, batch);
-          scf::YieldOp::create(b, l,
-                               ValueRange{dhPrev, newDW, newDU, newDBin,
-                                          newDBrec, newDX});
+          scf::YieldOp::create(
+              b, l, ValueRange{dhPrev, newDW, newDU, newDBin, newDBrec, newDX});
         });
     SmallVector<Value> grads{backward.getResult(5), backward.getResult(1),
                              backward.getResult(2)};
@@ -1116,7 +1105,8 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
       } else {
         // Stack the input and recurrent bias gradients as (2, 3 units).
         auto type = RankedTensorType::get({2, gu}, et);
-        Value both = tensor::EmptyOp::create(rewriter, loc, type.getShape(), et);
+        Value both =
+            tensor::EmptyOp::create(rewriter, loc, type.getShape(), et);
         for (int row = 0; row < 2; ++row)
           both = tensor::InsertSliceOp::create(
               rewriter, loc, backward.getResult(3 + row), both,
@@ -1136,6 +1126,6 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
 } // namespace
 
 void codegen::populateRecurrentLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<RnnLowering, ConvLstmLowering, RnnGradLowering,
-               GruGradLowering>(patterns.getContext());
+  patterns.add<RnnLowering, ConvLstmLowering, RnnGradLowering, GruGradLowering>(
+      patterns.getContext());
 }

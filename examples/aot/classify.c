@@ -19,8 +19,8 @@
 static unsigned char *readIdx(const char *path, size_t header, size_t size) {
   unsigned char *data = malloc(header + size);
   gzFile f = gzopen(path, "rb");
-  if (!f || !data || gzread(f, data, (unsigned)(header + size)) !=
-                         (int)(header + size)) {
+  if (!f || !data ||
+      gzread(f, data, (unsigned)(header + size)) != (int)(header + size)) {
     fprintf(stderr, "classify: cannot read %s\n", path);
     exit(1);
   }

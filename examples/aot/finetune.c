@@ -19,8 +19,8 @@
 static unsigned char *readIdx(const char *path, size_t header, size_t size) {
   unsigned char *data = malloc(header + size);
   gzFile f = gzopen(path, "rb");
-  if (!f || !data || gzread(f, data, (unsigned)(header + size)) !=
-                         (int)(header + size)) {
+  if (!f || !data ||
+      gzread(f, data, (unsigned)(header + size)) != (int)(header + size)) {
     fprintf(stderr, "finetune: cannot read %s\n", path);
     exit(1);
   }
@@ -30,8 +30,7 @@ static unsigned char *readIdx(const char *path, size_t header, size_t size) {
 }
 
 int main(int argc, char **argv) {
-  const char *dir =
-      argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist";
+  const char *dir = argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist";
   char path[4096], error[512];
   unsigned char *images, *labels;
   float *x = malloc(sizeof(float) * COUNT * PIXELS);
@@ -54,8 +53,7 @@ int main(int argc, char **argv) {
 
   if (mnist_t_create(&model) != MNIST_T_OK)
     return 1;
-  if (mnist_t_load_weights(model, argv[1], error, sizeof error) !=
-      MNIST_T_OK) {
+  if (mnist_t_load_weights(model, argv[1], error, sizeof error) != MNIST_T_OK) {
     fprintf(stderr, "finetune: %s\n", error);
     return 1;
   }
@@ -72,8 +70,7 @@ int main(int argc, char **argv) {
   mnist_t_evaluate(model, COUNT, x, (size_t)COUNT * PIXELS, y, COUNT, &after);
   printf("loss on %d images: %.4f before, %.4f after 3 epochs (fell: %s)\n",
          COUNT, before, after, after < before ? "yes" : "no");
-  if (mnist_t_save_weights(model, argv[2], error, sizeof error) !=
-      MNIST_T_OK) {
+  if (mnist_t_save_weights(model, argv[2], error, sizeof error) != MNIST_T_OK) {
     fprintf(stderr, "finetune: %s\n", error);
     return 1;
   }

@@ -17,8 +17,10 @@ std::vector<int64_t> IntTuple::expand(int64_t rank, const std::string &layer,
                                       const std::string &what,
                                       bool allowZero) const {
   if (values_.size() != 1 && static_cast<int64_t>(values_.size()) != rank)
-    throw Error("Layer " + layer + ": " + what + " must be an integer or a "
-                "tuple of " + std::to_string(rank) + " integers, got " +
+    throw Error("Layer " + layer + ": " + what +
+                " must be an integer or a "
+                "tuple of " +
+                std::to_string(rank) + " integers, got " +
                 formatShape(values_));
   for (int64_t v : values_)
     if (v < 0 || (v == 0 && !allowZero))
@@ -41,11 +43,10 @@ Json intArray(const std::vector<int64_t> &v) {
 }
 
 /// Keras's input spec: ndim = rank + 2 (batch, spatial..., channels).
-void checkSpatialInput(const Layer &l, int64_t rank,
-                       const std::vector<std::vector<int64_t>> &in,
-                       const std::function<void(int, const std::string &,
-                                                const std::vector<int64_t> &)>
-                           &incompatible) {
+void checkSpatialInput(
+    const Layer &l, int64_t rank, const std::vector<std::vector<int64_t>> &in,
+    const std::function<void(int, const std::string &,
+                             const std::vector<int64_t> &)> &incompatible) {
   if (in.size() != 1)
     throw Error("Layer " + l.name() + " expects 1 input, but it received " +
                 std::to_string(in.size()) + " input tensors");
@@ -58,8 +59,10 @@ void checkSpatialInput(const Layer &l, int64_t rank,
 
 void checkPadding(const std::string &layer, const std::string &padding) {
   if (padding != "valid" && padding != "same")
-    throw Error("Layer " + layer + ": padding must be \"valid\" or \"same\", "
-                "got \"" + padding + "\"");
+    throw Error("Layer " + layer +
+                ": padding must be \"valid\" or \"same\", "
+                "got \"" +
+                padding + "\"");
 }
 
 void checkActivationName(const std::string &layer, const std::string &name) {
@@ -90,9 +93,8 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
   validate();
   if (groups_ <= 0 || filters_ % groups_ != 0)
     throw Error("Layer " + name() + ": the number of filters (" +
-                std::to_string(filters_) +
-                ") must be divisible by groups (" + std::to_string(groups_) +
-                ")");
+                std::to_string(filters_) + ") must be divisible by groups (" +
+                std::to_string(groups_) + ")");
 }
 
 ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
@@ -142,11 +144,11 @@ std::string ConvLayer::className() const {
 
 std::vector<std::vector<int64_t>>
 ConvLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
-  checkSpatialInput(*this, rank_, in,
-                    [this](int i, const std::string &w,
-                           const std::vector<int64_t> &s) {
-                      incompatible(i, w, s);
-                    });
+  checkSpatialInput(
+      *this, rank_, in,
+      [this](int i, const std::string &w, const std::vector<int64_t> &s) {
+        incompatible(i, w, s);
+      });
   const std::vector<int64_t> &shape = in[0];
   int64_t channels = shape.back();
   if (channels <= 0)
@@ -271,11 +273,11 @@ std::string PoolingLayer::className() const {
 
 std::vector<std::vector<int64_t>>
 PoolingLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
-  checkSpatialInput(*this, rank_, in,
-                    [this](int i, const std::string &w,
-                           const std::vector<int64_t> &s) {
-                      incompatible(i, w, s);
-                    });
+  checkSpatialInput(
+      *this, rank_, in,
+      [this](int i, const std::string &w, const std::vector<int64_t> &s) {
+        incompatible(i, w, s);
+      });
   const std::vector<int64_t> &shape = in[0];
   std::vector<int64_t> out{shape[0]};
   for (int64_t i = 0; i < rank_; ++i) {
@@ -324,11 +326,11 @@ std::string GlobalPoolingLayer::className() const {
 
 std::vector<std::vector<int64_t>> GlobalPoolingLayer::computeOutputShapes(
     const std::vector<std::vector<int64_t>> &in) {
-  checkSpatialInput(*this, rank_, in,
-                    [this](int i, const std::string &w,
-                           const std::vector<int64_t> &s) {
-                      incompatible(i, w, s);
-                    });
+  checkSpatialInput(
+      *this, rank_, in,
+      [this](int i, const std::string &w, const std::vector<int64_t> &s) {
+        incompatible(i, w, s);
+      });
   std::vector<int64_t> out{in[0][0]};
   if (keepdims_)
     out.insert(out.end(), rank_, 1);
@@ -345,10 +347,9 @@ void GlobalPoolingLayer::emit(MLIRGenState &state, const Node &node) const {
       state.value(node.inputs[0]),
       b.getStringAttr(kind_ == PoolingLayer::Kind::Max ? "max" : "average"));
   if (keepdims_)
-    y = layer::ReshapeOp::create(
-        b, state.loc(*this), state.resultType(node), y,
-        b.getDenseI64ArrayAttr(
-            std::vector<int64_t>(outShape.begin() + 1, outShape.end())));
+    y = layer::ReshapeOp::create(b, state.loc(*this), state.resultType(node), y,
+                                 b.getDenseI64ArrayAttr(std::vector<int64_t>(
+                                     outShape.begin() + 1, outShape.end())));
   state.define(node, y);
 }
 
@@ -366,8 +367,10 @@ UpSamplingLayer::UpSamplingLayer(int64_t rank, const IntTuple &size,
       size_(size.expand(rank, name(), "size")),
       interpolation_(o.interpolation) {
   if (interpolation_ != "nearest" && interpolation_ != "bilinear")
-    throw Error("Layer " + name() + ": interpolation must be \"nearest\" or "
-                "\"bilinear\", got \"" + interpolation_ + "\"");
+    throw Error("Layer " + name() +
+                ": interpolation must be \"nearest\" or "
+                "\"bilinear\", got \"" +
+                interpolation_ + "\"");
   if (interpolation_ == "bilinear" && rank != 2)
     throw Error("Layer " + name() +
                 ": bilinear interpolation is supported by UpSampling2D only");
@@ -379,11 +382,11 @@ std::string UpSamplingLayer::className() const {
 
 std::vector<std::vector<int64_t>> UpSamplingLayer::computeOutputShapes(
     const std::vector<std::vector<int64_t>> &in) {
-  checkSpatialInput(*this, rank_, in,
-                    [this](int i, const std::string &w,
-                           const std::vector<int64_t> &s) {
-                      incompatible(i, w, s);
-                    });
+  checkSpatialInput(
+      *this, rank_, in,
+      [this](int i, const std::string &w, const std::vector<int64_t> &s) {
+        incompatible(i, w, s);
+      });
   std::vector<int64_t> out = in[0];
   for (int64_t i = 0; i < rank_; ++i)
     if (out[i + 1] > 0)
@@ -497,8 +500,8 @@ void layerc::addConvolutionLayerFactories(
       out[global] = [rank, kind,
                      global](const Json &c) -> std::shared_ptr<Layer> {
         GlobalPoolingOptions o;
-        o.keepdims = c.get("keepdims") ? boolField(c, global, "keepdims")
-                                       : false;
+        o.keepdims =
+            c.get("keepdims") ? boolField(c, global, "keepdims") : false;
         o.name = stringField(c, global, "name");
         return std::make_shared<GlobalPoolingLayer>(rank, kind, o);
       };

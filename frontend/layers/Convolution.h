@@ -1,4 +1,5 @@
-//===- Convolution.h - Convolution, pooling and upsampling layers -*- C++ -*-===//
+//===- Convolution.h - Convolution, pooling and upsampling layers -*- C++
+//-*-===//
 //
 // Keras's Conv1D/2D/3D, Conv1D/2D/3DTranspose, Max/AveragePooling1D/2D/3D,
 // GlobalMax/AveragePooling1D/2D/3D and UpSampling1D/2D/3D, channels-last,

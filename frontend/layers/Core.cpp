@@ -181,12 +181,11 @@ ReshapeLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
     incompatible(0, "Reshape needs every non-batch dimension to be known",
                  in[0]);
   if (inferred ? have % want != 0 : have != want)
-    incompatible(
-        0,
-        "total size of the input (" + std::to_string(have) +
-            " per sample) does not match target_shape " + formatShape(target_) +
-            " (" + std::to_string(want) + ")",
-        in[0]);
+    incompatible(0,
+                 "total size of the input (" + std::to_string(have) +
+                     " per sample) does not match target_shape " +
+                     formatShape(target_) + " (" + std::to_string(want) + ")",
+                 in[0]);
   for (int64_t &d : resolved)
     if (d == -1)
       d = have / want;
@@ -264,8 +263,8 @@ void MergeLayer::emit(MLIRGenState &state, const Node &node) const {
   for (const SymbolicTensor &in : node.inputs)
     values.push_back(state.value(in));
   if (kind_ == Kind::Average) {
-    state.define(node, layer::AverageOp::create(b, loc, type, values)
-                           ->getResults());
+    state.define(node,
+                 layer::AverageOp::create(b, loc, type, values)->getResults());
     return;
   }
   mlir::Value acc = values[0];
@@ -398,10 +397,9 @@ void EmbeddingLayer::build(const std::vector<std::vector<int64_t>> &) {
 }
 
 void EmbeddingLayer::emit(MLIRGenState &state, const Node &node) const {
-  auto op = layer::EmbeddingOp::create(state.builder, state.loc(*this),
-                                       state.resultType(node),
-                                       state.value(node.inputs[0]),
-                                       state.weights(*this)[0]);
+  auto op = layer::EmbeddingOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]), state.weights(*this)[0]);
   state.define(node, op->getResults());
 }
 
@@ -415,9 +413,8 @@ Json ConcatenateLayer::getConfig() const {
 }
 
 Json EmbeddingLayer::getConfig() const {
-  return Json::object({{"name", name()},
-                       {"input_dim", inputDim_},
-                       {"output_dim", outputDim_}});
+  return Json::object(
+      {{"name", name()}, {"input_dim", inputDim_}, {"output_dim", outputDim_}});
 }
 
 FlattenLayer::FlattenLayer(std::string name) : Layer("Flatten", name) {}
@@ -535,8 +532,7 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
                     "' must be an integer");
       return v.asInt();
     };
-    return std::make_shared<EmbeddingLayer>(dim("input_dim"),
-                                            dim("output_dim"),
+    return std::make_shared<EmbeddingLayer>(dim("input_dim"), dim("output_dim"),
                                             name(c, "Embedding"));
   };
   out["Flatten"] = [name](const Json &c) -> std::shared_ptr<Layer> {

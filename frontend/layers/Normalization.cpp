@@ -1,4 +1,5 @@
-//===- Normalization.cpp - Normalization layers ----------------------------===//
+//===- Normalization.cpp - Normalization layers
+//----------------------------===//
 
 #include "frontend/layers/Normalization.h"
 #include "frontend/MLIRGen.h"
@@ -9,11 +10,9 @@ using namespace layerc;
 
 BatchNormalizationLayer::BatchNormalizationLayer(
     BatchNormalizationOptions options)
-    : Layer("BatchNormalization", options.name),
-      options_(std::move(options)) {
+    : Layer("BatchNormalization", options.name), options_(std::move(options)) {
   if (options_.axis != -1)
-    throw Error("Layer " + name() + ": axis " +
-                std::to_string(options_.axis) +
+    throw Error("Layer " + name() + ": axis " + std::to_string(options_.axis) +
                 " is not supported; layerc is channels-last (axis=-1)");
   if (!(options_.epsilon > 0.0))
     throw Error("Layer " + name() + ": epsilon must be positive, got " +
@@ -29,10 +28,9 @@ std::vector<std::vector<int64_t>> BatchNormalizationLayer::computeOutputShapes(
     throw Error("Layer " + name() + " expects 1 input, but it received " +
                 std::to_string(in.size()) + " input tensors");
   if (in[0].size() < 2)
-    incompatible(0,
-                 "expected min_ndim=2, found ndim=" +
-                     std::to_string(in[0].size()),
-                 in[0]);
+    incompatible(
+        0, "expected min_ndim=2, found ndim=" + std::to_string(in[0].size()),
+        in[0]);
   if (in[0].back() <= 0)
     incompatible(0, "axis -1 of the input must have a known size", in[0]);
   if (built() && weights().back().value.dim(0) != in[0].back())
@@ -55,7 +53,8 @@ void BatchNormalizationLayer::build(
   addWeight("moving_variance", {channels}, "ones", /*trainable=*/false);
 }
 
-void BatchNormalizationLayer::emit(MLIRGenState &state, const Node &node) const {
+void BatchNormalizationLayer::emit(MLIRGenState &state,
+                                   const Node &node) const {
   const auto &w = state.weights(*this);
   size_t next = 0;
   mlir::Value gamma = options_.scale ? w[next++] : mlir::Value();
@@ -78,7 +77,8 @@ Json BatchNormalizationLayer::getConfig() const {
 
 layers::BatchNormalization::BatchNormalization(
     BatchNormalizationOptions options)
-    : LayerHandle(std::make_shared<BatchNormalizationLayer>(std::move(options))) {}
+    : LayerHandle(
+          std::make_shared<BatchNormalizationLayer>(std::move(options))) {}
 
 void layerc::addNormalizationLayerFactories(
     std::map<std::string, LayerFactory> &out) {

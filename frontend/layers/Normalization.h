@@ -1,4 +1,5 @@
-//===- Normalization.h - Normalization layers --------------------*- C++ -*-===//
+//===- Normalization.h - Normalization layers --------------------*- C++
+//-*-===//
 //
 // Keras's BatchNormalization (inference behaviour: the moving statistics),
 // with Keras's weights in Keras's order: gamma, beta, moving_mean,

@@ -1,4 +1,5 @@
-//===- Recurrent.cpp - SimpleRNN, LSTM and GRU -----------------------------===//
+//===- Recurrent.cpp - SimpleRNN, LSTM and GRU
+//-----------------------------===//
 
 #include "frontend/layers/Recurrent.h"
 #include "frontend/MLIRGen.h"
@@ -109,12 +110,10 @@ void RecurrentLayer::emit(MLIRGenState &state, const Node &node) const {
   for (int i = 0; i < numStates; ++i)
     types.push_back(state.tensorType({batch, units_}, node.dtype));
   auto op = layer::RnnOp::create(
-      b, state.loc(*this), types, state.value(node.inputs[0]), w[0], w[1],
-      bias, b.getStringAttr(cellOpName(cell_)),
-      b.getStringAttr(options_.activation),
-      b.getStringAttr(options_.recurrent_activation),
-      options_.return_sequences, options_.go_backwards,
-      cell_ == Cell::GRU && options_.reset_after);
+      b, state.loc(*this), types, state.value(node.inputs[0]), w[0], w[1], bias,
+      b.getStringAttr(cellOpName(cell_)), b.getStringAttr(options_.activation),
+      b.getStringAttr(options_.recurrent_activation), options_.return_sequences,
+      options_.go_backwards, cell_ == Cell::GRU && options_.reset_after);
   std::vector<mlir::Value> outputs{op.getOutput()};
   if (options_.return_state)
     for (mlir::Value s : op.getStates())
@@ -259,8 +258,8 @@ void ConvLSTMLayer::emit(MLIRGenState &state, const Node &node) const {
       state.value(node.inputs[0]), w[0], w[1], bias,
       b.getDenseI64ArrayAttr(strides_), b.getStringAttr(options_.padding),
       b.getDenseI64ArrayAttr(dilation_), b.getStringAttr(options_.activation),
-      b.getStringAttr(options_.recurrent_activation),
-      options_.return_sequences, options_.go_backwards);
+      b.getStringAttr(options_.recurrent_activation), options_.return_sequences,
+      options_.go_backwards);
   std::vector<mlir::Value> outputs{op.getOutput()};
   if (options_.return_state) {
     outputs.push_back(op.getH());
@@ -273,19 +272,18 @@ Json ConvLSTMLayer::getConfig() const {
   auto ints = [](const std::vector<int64_t> &v) {
     return Json::array(std::vector<Json>(v.begin(), v.end()));
   };
-  return Json::object(
-      {{"name", name()},
-       {"filters", filters_},
-       {"kernel_size", ints(kernel_)},
-       {"strides", ints(strides_)},
-       {"padding", options_.padding},
-       {"dilation_rate", ints(dilation_)},
-       {"activation", options_.activation},
-       {"recurrent_activation", options_.recurrent_activation},
-       {"use_bias", options_.use_bias},
-       {"return_sequences", options_.return_sequences},
-       {"return_state", options_.return_state},
-       {"go_backwards", options_.go_backwards}});
+  return Json::object({{"name", name()},
+                       {"filters", filters_},
+                       {"kernel_size", ints(kernel_)},
+                       {"strides", ints(strides_)},
+                       {"padding", options_.padding},
+                       {"dilation_rate", ints(dilation_)},
+                       {"activation", options_.activation},
+                       {"recurrent_activation", options_.recurrent_activation},
+                       {"use_bias", options_.use_bias},
+                       {"return_sequences", options_.return_sequences},
+                       {"return_state", options_.return_state},
+                       {"go_backwards", options_.go_backwards}});
 }
 
 void layerc::addRecurrentLayerFactories(

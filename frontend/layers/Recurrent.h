@@ -1,4 +1,5 @@
-//===- Recurrent.h - SimpleRNN, LSTM and GRU ---------------------*- C++ -*-===//
+//===- Recurrent.h - SimpleRNN, LSTM and GRU ---------------------*- C++
+//-*-===//
 //
 // Keras's recurrent layers over (batch, timesteps, features) inputs, with
 // Keras's weights (kernel, recurrent_kernel, bias) in Keras's layouts and

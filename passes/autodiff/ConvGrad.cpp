@@ -20,7 +20,6 @@ using namespace layerc::layer;
 
 namespace {
 
-
 /// The bias gradient: dy summed over every axis but the last.
 Value sumToChannels(OpBuilder &b, Location loc, Value dy) {
   Value sum = dy;
@@ -123,8 +122,7 @@ struct PoolGrad {
 };
 
 struct GlobalPoolGrad {
-  static LogicalResult build(GlobalPoolOp op, OpBuilder &b,
-                             ArrayRef<Value> dys,
+  static LogicalResult build(GlobalPoolOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     auto dx = createInferred<GlobalPoolGradOp>(
         b, op.getLoc(), elementTypeOf(op.getInput()), 1, op.getInput(),

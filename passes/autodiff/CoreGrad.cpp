@@ -19,7 +19,6 @@ using namespace layerc::layer;
 
 namespace {
 
-
 Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool tLhs,
              bool tRhs) {
   auto op = createInferred<MatmulOp>(b, loc, elementTypeOf(lhs), 1, lhs, rhs,
@@ -156,8 +155,7 @@ struct SubtractGrad {
 struct AverageGrad {
   static LogicalResult build(AverageOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
-    Value share =
-        scaled(b, op.getLoc(), dys[0], 1.0 / op->getNumOperands());
+    Value share = scaled(b, op.getLoc(), dys[0], 1.0 / op->getNumOperands());
     if (!share)
       return failure();
     for (Value &g : grads)
@@ -262,16 +260,15 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
   MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
   AddOp::attachInterface<GradientModel<AddGrad, AddOp>>(*ctx);
   MultiplyOp::attachInterface<GradientModel<MultiplyGrad, MultiplyOp>>(*ctx);
-  DropoutMaskOp::attachInterface<
-      GradientModel<DropoutMaskGrad, DropoutMaskOp>>(*ctx);
+  DropoutMaskOp::attachInterface<GradientModel<DropoutMaskGrad, DropoutMaskOp>>(
+      *ctx);
   ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
   SubtractOp::attachInterface<GradientModel<SubtractGrad, SubtractOp>>(*ctx);
   AverageOp::attachInterface<GradientModel<AverageGrad, AverageOp>>(*ctx);
   MaximumOp::attachInterface<GradientModel<MaximumGrad, MaximumOp>>(*ctx);
-  ConcatenateOp::attachInterface<
-      GradientModel<ConcatenateGrad, ConcatenateOp>>(*ctx);
-  EmbeddingOp::attachInterface<GradientModel<EmbeddingGrad, EmbeddingOp>>(
+  ConcatenateOp::attachInterface<GradientModel<ConcatenateGrad, ConcatenateOp>>(
       *ctx);
+  EmbeddingOp::attachInterface<GradientModel<EmbeddingGrad, EmbeddingOp>>(*ctx);
   LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
 }
 

@@ -46,8 +46,8 @@ int main(int argc, char **argv) {
          (long long)t_weight_count(0));
   /* Errors name what is wrong and change nothing. */
   printf("missing file: %s\n",
-         t_error_message(t_load_weights(ctx, "/nonexistent.lcm", error,
-                                        sizeof error)));
+         t_error_message(
+             t_load_weights(ctx, "/nonexistent.lcm", error, sizeof error)));
   printf("message: %s\n", error);
   printf("unknown name: %s\n",
          t_error_message(t_set_weight(ctx, "dense/kernels", bias, 10)));

@@ -2,7 +2,8 @@
  * --name=ticket`): three inputs, two of them token sequences whose length
  * the library derives from their element counts, and two outputs.
  *   ticket_harness DIR  reads DIR/ticket_{title,body,tags}.bin (2 samples:
- *   titles of 7 words, bodies of 11), writes DIR/aot_{priority,department}.bin */
+ *   titles of 7 words, bodies of 11), writes DIR/aot_{priority,department}.bin
+ */
 #include "ticket.h"
 
 #include <stdio.h>

@@ -54,14 +54,14 @@ int main(int argc, char **argv) {
     int rc;
     step = (float)(s + 1);
     rc = t_train_step_raw(
-        batch, x, batch * 784, y, batch, w[0], kSizes[0], w[1], kSizes[1],
-        w[2], kSizes[2], w[3], kSizes[3], w[4], kSizes[4], w[5], kSizes[5],
-        v[0], kSizes[0], v[1], kSizes[1], v[2], kSizes[2], v[3], kSizes[3],
-        v[4], kSizes[4], v[5], kSizes[5], &step, 1, &losses[s], 1, logits,
-        batch * 10, wNew[0], kSizes[0], wNew[1], kSizes[1], wNew[2],
-        kSizes[2], wNew[3], kSizes[3], wNew[4], kSizes[4], wNew[5], kSizes[5],
-        vNew[0], kSizes[0], vNew[1], kSizes[1], vNew[2], kSizes[2], vNew[3],
-        kSizes[3], vNew[4], kSizes[4], vNew[5], kSizes[5]);
+        batch, x, batch * 784, y, batch, w[0], kSizes[0], w[1], kSizes[1], w[2],
+        kSizes[2], w[3], kSizes[3], w[4], kSizes[4], w[5], kSizes[5], v[0],
+        kSizes[0], v[1], kSizes[1], v[2], kSizes[2], v[3], kSizes[3], v[4],
+        kSizes[4], v[5], kSizes[5], &step, 1, &losses[s], 1, logits, batch * 10,
+        wNew[0], kSizes[0], wNew[1], kSizes[1], wNew[2], kSizes[2], wNew[3],
+        kSizes[3], wNew[4], kSizes[4], wNew[5], kSizes[5], vNew[0], kSizes[0],
+        vNew[1], kSizes[1], vNew[2], kSizes[2], vNew[3], kSizes[3], vNew[4],
+        kSizes[4], vNew[5], kSizes[5]);
     if (rc != T_OK) {
       fprintf(stderr, "train_step: %s\n", t_error_message(rc));
       return 1;

@@ -24,10 +24,9 @@ namespace {
 
 constexpr double kRtol = 1e-10;
 constexpr double kAtol = 1e-12;
-const char *const kActivations[] = {"linear", "relu",    "sigmoid",
-                                    "tanh",   "softmax", "gelu",
-                                    "elu",    "selu",    "swish",
-                                    "hard_sigmoid"};
+const char *const kActivations[] = {"linear",  "relu",        "sigmoid", "tanh",
+                                    "softmax", "gelu",        "elu",     "selu",
+                                    "swish",   "hard_sigmoid"};
 
 //===----------------------------------------------------------------------===//
 // Reference implementations

@@ -227,7 +227,7 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   return %1 : tensor<*xf64>
 }
 )mlir";
-  const char *acts[] = {"tanh", "sigmoid", "relu", "gelu",
+  const char *acts[] = {"tanh", "sigmoid", "relu",  "gelu",
                         "elu",  "selu",    "swish", "hard_sigmoid"};
   for (unsigned config = 0; config < std::size(acts); ++config) {
     unsigned s = seed(config);
@@ -618,7 +618,6 @@ TEST_F(OptimizerTest, AdamAtStep3) {
   }
 }
 
-
 //===----------------------------------------------------------------------===//
 // Convolution, pooling and upsampling
 //===----------------------------------------------------------------------===//
@@ -724,16 +723,15 @@ func.func @predict(%x: tensor<?x${H}x${H}x2xf64>,
                                  {"OP", c.outputPadding},
                                  {"U", str(c.up)},
                                  {"FLAT", str(oh * ow * 2)}});
-    std::vector<Tensor> params = {
-        randomTensor(rng, {3, 3, 2, 3}),
-        randomTensor(rng, {c.kernel, c.kernel, f, 3}),
-        randomTensor(rng, {f}, -0.5, 0.5), randomTensor(rng, {2, 2, f, 2})};
+    std::vector<Tensor> params = {randomTensor(rng, {3, 3, 2, 3}),
+                                  randomTensor(rng, {c.kernel, c.kernel, f, 3}),
+                                  randomTensor(rng, {f}, -0.5, 0.5),
+                                  randomTensor(rng, {2, 2, f, 2})};
     std::vector<Tensor> data = {randomTensor(rng, {b, h, h, 2}, -1, 1),
                                 randomTensor(rng, {b, oh * ow * 2}, -1, 1)};
     checkGradients(ir, "loss=mean_squared_error", data, params);
   }
 }
-
 
 // Embedding (repeated indices accumulate into one row), reshape, and the
 // merges subtract, maximum, average and concatenate, all between
@@ -777,13 +775,11 @@ func.func @predict(%ids: tensor<?x${T}xi32>, %x: tensor<?x${F}xf64>,
                                   randomTensor(rng, {f, t * e}),
                                   randomTensor(rng, {2 * t * e, k})};
     std::vector<Tensor> data = {Tensor::fromInts(ids, {b, t}),
-                                randomTensor(rng, {b, f}, -1, 1),
-                                labels(b, k)};
+                                randomTensor(rng, {b, f}, -1, 1), labels(b, k)};
     checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
                    data, params);
   }
 }
-
 
 // Backpropagation through time: LSTM, GRU (reset_after or not) and
 // SimpleRNN, the last output or the

@@ -152,9 +152,8 @@ TEST(GuideModelsTest, ToyResNetSummaryPredictAndConfig) {
 }
 
 TEST(GuideModelsTest, MisuseNamesTheLayerAndTheShapes) {
-  std::string msg = errorOf([] {
-    layers::Conv2D(8, 3, {.name = "conv"})(Input({784}));
-  });
+  std::string msg =
+      errorOf([] { layers::Conv2D(8, 3, {.name = "conv"})(Input({784})); });
   EXPECT_EQ(msg, "Input 0 of layer \"conv\" is incompatible with the layer: "
                  "expected ndim=4, found ndim=2. Full shape received: "
                  "(None, 784)");
@@ -185,7 +184,8 @@ TEST(GuideModelsTest, MisuseNamesTheLayerAndTheShapes) {
   msg = errorOf([] { layers::Embedding(10, 4, {.name = "emb"})(Input({5})); });
   EXPECT_CONTAINS(msg, "\"emb\" has dtype float32");
 
-  msg = errorOf([] { layers::Conv2D(8, 3, {.strides = 2, .dilation_rate = 2}); });
+  msg =
+      errorOf([] { layers::Conv2D(8, 3, {.strides = 2, .dilation_rate = 2}); });
   EXPECT_CONTAINS(msg, "strides > 1 are not supported together with "
                        "dilation_rate > 1");
   msg = errorOf([] { layers::Conv2D(8, {3, 3, 3}); });
@@ -235,7 +235,8 @@ TEST(GuideModelsTest, SequencesOfAnyLength) {
     std::vector<int32_t> ids(2 * len);
     for (int64_t i = 0; i < 2 * len; ++i)
       ids[i] = static_cast<int32_t>((7 * i) % 50);
-    std::vector<Tensor> ys = model.predict(std::vector<Tensor>{Tensor::fromInts(ids, {2, len})});
+    std::vector<Tensor> ys =
+        model.predict(std::vector<Tensor>{Tensor::fromInts(ids, {2, len})});
     ASSERT_EQ(ys[0].shape(), (std::vector<int64_t>{2, 4}));
     ASSERT_EQ(ys[1].shape(), (std::vector<int64_t>{2, len, 3}));
     for (int64_t b = 0; b < 2; ++b)
@@ -247,12 +248,10 @@ TEST(GuideModelsTest, SequencesOfAnyLength) {
       }
   }
   // Training such a model is refused with a clear message (for now).
-  std::string msg = errorOf([&] {
-    model.compile({.loss = "mean_squared_error"});
-  });
+  std::string msg =
+      errorOf([&] { model.compile({.loss = "mean_squared_error"}); });
   EXPECT_CONTAINS(msg, "input 'tokens' has shape (None, None)");
 }
-
 
 TEST(GuideModelsTest, AutoencoderTrainsOnFashionMnist) {
   // The guide's autoencoder reconstructs Fashion-MNIST images: a few steps
@@ -260,9 +259,9 @@ TEST(GuideModelsTest, AutoencoderTrainsOnFashionMnist) {
   // image (the first-order baseline).
   auto data = datasets::fashion_mnist::loadData();
   const int64_t n = 256;
-  Tensor x = data.xTrain.slice(0, n).reshape({n, 28, 28, 1}).astype(
-                 DType::Float32) /
-             255.0;
+  Tensor x =
+      data.xTrain.slice(0, n).reshape({n, 28, 28, 1}).astype(DType::Float32) /
+      255.0;
   setRandomSeed(3);
   Autoencoder ae = buildAutoencoder();
   Model model(ae.input, ae.decoded, "autoencoder");
@@ -286,8 +285,8 @@ TEST(GuideModelsTest, AutoencoderTrainsOnFashionMnist) {
       baseline += (px[i * 784 + j] - mean[j]) * (px[i * 784 + j] - mean[j]);
   baseline /= n * 784.0;
   EXPECT_LT(after, before);
-  EXPECT_LT(after, baseline) << "before " << before << ", baseline "
-                             << baseline;
+  EXPECT_LT(after, baseline)
+      << "before " << before << ", baseline " << baseline;
   EXPECT_EQ(h.history.at("loss").size(), 6u);
 }
 
@@ -315,7 +314,6 @@ TEST(GuideModelsTest, ToyResNetTrainStepRuns) {
     EXPECT_TRUE(std::isfinite(l));
   EXPECT_NE(model.getWeights()[0].data<float>()[0], k0);
 }
-
 
 TEST(GuideModelsTest, TicketModelTrainsOnRandomData) {
   // The guide's multi-input, multi-output model (here with fixed sequence
@@ -354,8 +352,8 @@ TEST(GuideModelsTest, TicketModelTrainsOnRandomData) {
   Tensor dep({n, 4});
   for (int64_t i = 0; i < n; ++i)
     dep.data<float>()[i * 4 + i % 4] = 1.0f;
-  History h = model.fit(xs, {pr, dep}, {.batch_size = 16, .epochs = 4,
-                                        .verbose = 0});
+  History h =
+      model.fit(xs, {pr, dep}, {.batch_size = 16, .epochs = 4, .verbose = 0});
   const std::vector<double> &loss = h.history.at("loss");
   ASSERT_EQ(loss.size(), 4u);
   for (double l : loss)
