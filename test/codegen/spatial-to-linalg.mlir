@@ -127,3 +127,19 @@ func.func @merges(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>) -> (tensor<?x8xf32>,
   %2 = layer.average %a, %b, %0 : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
   return %0, %1, %2 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
 }
+
+// -----
+
+// Global pools reduce every spatial axis; the average divides by their
+// element count, read from the shape (sequences may have any length).
+// CHECK-LABEL: func.func @global_pools
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "reduction", "parallel"]
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK: tensor.dim %{{.+}}, %{{.+}} : tensor<?x?x3xf32>
+// CHECK: arith.divf
+func.func @global_pools(%x: tensor<?x4x5x3xf32>, %s: tensor<?x?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %0 = layer.global_pool %x {kind = "max"} : (tensor<?x4x5x3xf32>) -> tensor<?x3xf32>
+  %1 = layer.global_pool %s {kind = "average"} : (tensor<?x?x3xf32>) -> tensor<?x3xf32>
+  return %0, %1 : tensor<?x3xf32>, tensor<?x3xf32>
+}

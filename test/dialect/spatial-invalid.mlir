@@ -272,3 +272,12 @@ func.func @conv_lstm_kernel(%x: tensor<?x4x8x8x3xf32>, %k: tensor<3x3x2x16xf32>,
   %0, %1, %2 = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x4x8x8x3xf32>, tensor<3x3x2x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// A Conv2D kernel on a rank-3 (Conv1D-shaped) input.
+func.func @conv2d_kernel_on_rank3(%x: tensor<?x28x28xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{kernel of shape (3, 3, 1, 8) must have rank 3 for an input of shape (None, 28, 28)}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1>, dilations = array<i64: 1>} : (tensor<?x28x28xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
