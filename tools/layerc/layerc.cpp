@@ -105,18 +105,27 @@ const char *kOverview =
     R"(layerc: ahead-of-time compiler for layer-dialect models
 
 Examples:
-  layerc mnist.mlir -o libmnist.a            # library + mnist.h
-  layerc mnist.mlir -o libmnist.so           # shared library (links with cc)
-  layerc mnist.mlir -o mnist.o --name=mnist  # object + mnist.h
-  layerc mnist.mlir --emit=linalg            # stop after lowering to linalg
+  layerc mnist.lcm --embed-weights -o libmnist.a  # self-contained library + mnist.h
+  layerc mnist.lcm -o libmnist.a                  # weights set or loaded at run time
+  layerc mnist.lcm --train -o libmnist_t.a        # + train_step and evaluate
+  layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
+  layerc mnist.mlir -o mnist.o --name=mnist       # object + mnist.h
+  layerc mnist.mlir --emit=linalg                 # stop after lowering to linalg
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
+
+The header of a saved model (.lcm) has a context API: mnist_create,
+mnist_predict(ctx, batch, inputs..., outputs...), weights by name
+(mnist_set_weight / mnist_get_weight), mnist_train_step and mnist_evaluate
+with --train, and, compiled with -DLAYERC_WITH_RUNTIME and linked with
+liblayerc_runtime, mnist_load_weights / mnist_save_weights. Every header
+also has the checked raw entry points (mnist_predict_raw, or mnist_predict
+for a .mlir input) that take every buffer.
 
 Training: with --train a saved model also exports train_step and evaluate
 (from its compile config); for a .mlir file run `layerc-opt
 --layer-shape-inference --layer-autodiff=...` first. Every public function
-is exported. Pass-manager flags such as --mlir-timing,
---mlir-print-ir-after-all and --mlir-pass-pipeline-crash-reproducer=FILE
-apply to every stage.
+is exported. Pass-manager flags (--mlir-timing, --print-ir-after-all,
+--crash-reproducer=FILE, and every --mlir-* one) apply to every stage.
 )";
 
 int fail(const llvm::Twine &message) {
