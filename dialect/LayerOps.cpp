@@ -62,13 +62,15 @@ std::optional<Loss> layerc::layer::parseLoss(StringRef name) {
       .Case("sparse_categorical_crossentropy",
             Loss::SparseCategoricalCrossentropy)
       .Case("categorical_crossentropy", Loss::CategoricalCrossentropy)
+      .Case("binary_crossentropy", Loss::BinaryCrossentropy)
       .Case("mean_squared_error", Loss::MeanSquaredError)
+      .Case("mean_absolute_error", Loss::MeanAbsoluteError)
       .Default(std::nullopt);
 }
 
 const char *layerc::layer::knownLosses() {
   return "sparse_categorical_crossentropy, categorical_crossentropy, "
-         "mean_squared_error";
+         "binary_crossentropy, mean_squared_error, mean_absolute_error";
 }
 
 std::string layerc::layer::formatShape(Type type) {

@@ -48,7 +48,9 @@ const char *knownActivations();
 enum class Loss {
   SparseCategoricalCrossentropy,
   CategoricalCrossentropy,
-  MeanSquaredError
+  BinaryCrossentropy,
+  MeanSquaredError,
+  MeanAbsoluteError
 };
 std::optional<Loss> parseLoss(llvm::StringRef name);
 const char *knownLosses();

@@ -481,7 +481,10 @@ def Layer_LossOp : Layer_ShapedOp<"loss"> {
   let description = [{
     `loss` is `sparse_categorical_crossentropy` (integer labels of shape
     `(batch)`), `categorical_crossentropy` (one-hot targets of the
-    predictions' shape) or `mean_squared_error`. With `from_logits` the
+    predictions' shape), `binary_crossentropy` (targets in [0, 1] of the
+    predictions' shape, averaged over every element; from logits the
+    stable `max(z, 0) - z t + log(1 + exp(-|z|))`), `mean_squared_error`
+    or `mean_absolute_error`. With `from_logits` the
     cross-entropies take unnormalised logits (a stable log-softmax); without
     it, probabilities clipped to [1e-7, 1 - 1e-7] as Keras does. The result
     is the mean over the batch (Keras's `sum_over_batch_size`).

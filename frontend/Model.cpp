@@ -40,6 +40,10 @@ Loss losses::CategoricalCrossentropy(CrossentropyOptions options) {
   return Loss("categorical_crossentropy", options.from_logits);
 }
 Loss losses::MeanSquaredError() { return Loss("mean_squared_error", false); }
+Loss losses::MeanAbsoluteError() { return Loss("mean_absolute_error", false); }
+Loss losses::BinaryCrossentropy(CrossentropyOptions options) {
+  return Loss("binary_crossentropy", options.from_logits);
+}
 
 Optimizer::Optimizer(const char *kerasName) {
   std::string n = kerasName;
@@ -242,7 +246,8 @@ mlir::DialectRegistry &compilerRegistry() {
 /// Keras's choice of accuracy for the loss and output shape.
 MetricKind accuracyFor(const CompileOptions &o,
                        const std::vector<int64_t> &outputShape) {
-  if (!outputShape.empty() && outputShape.back() == 1)
+  if (o.loss.name == "binary_crossentropy" ||
+      (!outputShape.empty() && outputShape.back() == 1))
     return MetricKind::BinaryAccuracy;
   if (o.loss.name == "sparse_categorical_crossentropy")
     return MetricKind::SparseCategoricalAccuracy;

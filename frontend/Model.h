@@ -40,7 +40,9 @@ struct CrossentropyOptions {
 };
 Loss SparseCategoricalCrossentropy(CrossentropyOptions options = {});
 Loss CategoricalCrossentropy(CrossentropyOptions options = {});
+Loss BinaryCrossentropy(CrossentropyOptions options = {});
 Loss MeanSquaredError();
+Loss MeanAbsoluteError();
 } // namespace losses
 
 /// An optimizer and its hyper-parameters (Keras defaults per kind).

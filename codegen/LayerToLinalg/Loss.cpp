@@ -106,6 +106,58 @@ Value scaleScalar(OpBuilder &b, Location loc, Value total, Value scale) {
       })[0];
 }
 
+/// The per-element losses averaged over every element, as Keras:
+/// binary cross-entropy from logits z, TensorFlow's stable
+/// max(z, 0) - z t + log(1 + exp(-|z|)); from probabilities,
+/// -(t log(q + eps) + (1 - t) log(1 - q + eps)) with q = clip(p); and the
+/// absolute error |p - t|.
+Value elementLoss(OpBuilder &b, Location l, Loss loss, bool fromLogits, Value p,
+                  Value t) {
+  Type et = p.getType();
+  Value one = floatConst(b, l, et, 1.0);
+  if (loss == Loss::MeanAbsoluteError)
+    return math::AbsFOp::create(b, l, sub(b, l, p, t));
+  if (fromLogits) {
+    Value relu = arith::MaximumFOp::create(b, l, p, floatConst(b, l, et, 0.0));
+    Value soft = math::Log1pOp::create(
+        b, l,
+        math::ExpOp::create(
+            b, l, arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, p))));
+    return add(b, l, sub(b, l, relu, mul(b, l, p, t)), soft);
+  }
+  Value eps = floatConst(b, l, et, kEpsilon);
+  Value q = clip(b, l, p);
+  Value pos = mul(b, l, t, math::LogOp::create(b, l, add(b, l, q, eps)));
+  Value neg = mul(b, l, sub(b, l, one, t),
+                  math::LogOp::create(b, l, add(b, l, sub(b, l, one, q), eps)));
+  return arith::NegFOp::create(b, l, add(b, l, pos, neg));
+}
+
+/// d elementLoss / d p.
+Value elementLossGrad(OpBuilder &b, Location l, Loss loss, bool fromLogits,
+                      Value p, Value t) {
+  Type et = p.getType();
+  Value zero = floatConst(b, l, et, 0.0), one = floatConst(b, l, et, 1.0);
+  if (loss == Loss::MeanAbsoluteError) {
+    // sign(p - t), 0 where they are equal (TensorFlow's abs gradient).
+    Value d = sub(b, l, p, t);
+    Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, d, zero);
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, d, zero);
+    return arith::SelectOp::create(
+        b, l, pos, one,
+        arith::SelectOp::create(b, l, neg, floatConst(b, l, et, -1.0), zero));
+  }
+  if (fromLogits)
+    return sub(b, l, activationScalar(b, l, Activation::Sigmoid, p), t);
+  // -(t / (q + eps) - (1 - t) / (1 - q + eps)) where the clip is inactive.
+  Value eps = floatConst(b, l, et, kEpsilon);
+  Value q = clip(b, l, p);
+  Value d =
+      sub(b, l, div(b, l, sub(b, l, one, t), add(b, l, sub(b, l, one, q), eps)),
+          div(b, l, t, add(b, l, q, eps)));
+  return mul(b, l, d, unclipped(b, l, p));
+}
+
 /// The per-sample cross-entropy (rank of pred minus one).
 Value crossEntropyPerSample(OpBuilder &b, Location loc, Loss loss,
                             bool fromLogits, Value pred, Value target) {
@@ -144,7 +196,16 @@ struct LossLowering : OpConversionPattern<LossOp> {
     Type et = predType.getElementType();
     Loss loss = *parseLoss(op.getLoss());
     Value total, count;
-    if (loss == Loss::MeanSquaredError) {
+    if (loss == Loss::BinaryCrossentropy || loss == Loss::MeanAbsoluteError) {
+      bool logits = op.getFromLogits();
+      Value terms = elementwise(
+          rewriter, loc, {predType}, ValueRange{pred, target}, pred,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {elementLoss(b, l, loss, logits, a[0], a[1])};
+          })[0];
+      total = sumAll(rewriter, loc, terms);
+      count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/true);
+    } else if (loss == Loss::MeanSquaredError) {
       Value sq = elementwise(
           rewriter, loc, {predType}, ValueRange{pred, target}, pred,
           [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
@@ -180,11 +241,14 @@ struct LossGradLowering : OpConversionPattern<LossGradOp> {
     Loss loss = *parseLoss(op.getLoss());
     bool sparse = loss == Loss::SparseCategoricalCrossentropy;
     bool mse = loss == Loss::MeanSquaredError;
+    bool elementwiseLoss =
+        loss == Loss::BinaryCrossentropy || loss == Loss::MeanAbsoluteError;
 
     // g = dloss / count, one scalar.
     Value dloss = tensor::ExtractOp::create(rewriter, loc, adaptor.getDloss(),
                                             ValueRange{});
-    Value count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/mse);
+    Value count = countAsFloat(rewriter, loc, pred, et,
+                               /*allDims=*/mse || elementwiseLoss);
     Value g = div(rewriter, loc, dloss, count);
 
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
@@ -201,7 +265,15 @@ struct LossGradLowering : OpConversionPattern<LossGradOp> {
     };
 
     Value result;
-    if (mse) {
+    if (elementwiseLoss) {
+      bool logits = op.getFromLogits();
+      result = elementwise(
+          rewriter, loc, {type}, ValueRange{pred, target}, pred,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {
+                mul(b, l, elementLossGrad(b, l, loss, logits, a[0], a[1]), g)};
+          })[0];
+    } else if (mse) {
       result = elementwise(
           rewriter, loc, {type}, ValueRange{pred, target}, pred,
           [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {

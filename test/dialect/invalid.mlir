@@ -295,7 +295,7 @@ func.func @reduce_sum_result_shape(%x: tensor<?x64xf32>) -> tensor<32xf32> {
 // -----
 
 func.func @loss_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
-  // expected-error @below {{'layer.loss' op unknown loss 'hinge'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, mean_squared_error}}
+  // expected-error @below {{'layer.loss' op unknown loss 'hinge'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
   %0 = layer.loss %z, %t {loss = "hinge"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
@@ -384,7 +384,7 @@ func.func @loss_grad_dloss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %
 
 // loss_grad shares layer.loss's operand rules.
 func.func @loss_grad_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>, %dl: tensor<f32>) -> tensor<*xf32> {
-  // expected-error @below {{'layer.loss_grad' op unknown loss 'kld'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, mean_squared_error}}
+  // expected-error @below {{'layer.loss_grad' op unknown loss 'kld'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
   %0 = layer.loss_grad %z, %t, %dl {loss = "kld"} : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<f32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }

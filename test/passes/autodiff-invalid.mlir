@@ -33,7 +33,7 @@ module {
 }
 
 //--- loss.mlir
-// expected-error @below {{layer-autodiff: unknown loss 'hinge'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, mean_squared_error}}
+// expected-error @below {{layer-autodiff: unknown loss 'hinge'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
 func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> tensor<?x3xf32> {
   %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>

@@ -397,6 +397,18 @@ func.func @mse3(%p: tensor<?x3x4xf64>, %t: tensor<?x3x4xf64>) -> tensor<*xf64> {
   %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x3x4xf64>, tensor<?x3x4xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
+func.func @bce_logits(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "binary_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @bce(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "binary_crossentropy"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @mae(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
+  %0 = layer.loss %p, %t {loss = "mean_absolute_error"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
 func.func @mse(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
   %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
@@ -522,6 +534,36 @@ TEST_F(LossTest, MeanSquaredErrorAveragesAllElements) {
     EXPECT_NEAR(run("mse", Tensor::fromDoubles(p, {batch, 5}),
                     Tensor::fromDoubles(t, {batch, 5})),
                 ref, kRtol * ref);
+  }
+}
+
+TEST_F(LossTest, BinaryCrossentropyAndMeanAbsoluteError) {
+  // Keras: the mean over every element of -(t log(p + eps) + (1 - t)
+  // log(1 - p + eps)) with p clipped to [eps, 1 - eps]; from logits,
+  // log(1 + exp(-z)) + (1 - t) z written stably; and |p - t|.
+  const double eps = 1e-7;
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    std::vector<double> z = uniform(rng, batch * 5, -30, 30);
+    std::vector<double> t = uniform(rng, batch * 5, 0, 1);
+    std::vector<double> p(z.size());
+    double fromLogits = 0, fromProbs = 0, mae = 0;
+    for (size_t i = 0; i < z.size(); ++i) {
+      fromLogits += std::log1p(std::exp(-std::fabs(z[i]))) +
+                    std::max(z[i], 0.0) - z[i] * t[i];
+      p[i] = 1 / (1 + std::exp(-z[i]));
+      double q = std::min(std::max(p[i], eps), 1 - eps);
+      fromProbs -= t[i] * std::log(q + eps) + (1 - t[i]) * std::log(1 - q + eps);
+      mae += std::fabs(p[i] - t[i]);
+    }
+    double n = static_cast<double>(z.size());
+    Tensor tt = Tensor::fromDoubles(t, {batch, 5});
+    EXPECT_NEAR(run("bce_logits", Tensor::fromDoubles(z, {batch, 5}), tt),
+                fromLogits / n, 1e-12 * fromLogits);
+    EXPECT_NEAR(run("bce", Tensor::fromDoubles(p, {batch, 5}), tt),
+                fromProbs / n, 1e-12 * fromProbs);
+    EXPECT_NEAR(run("mae", Tensor::fromDoubles(p, {batch, 5}), tt), mae / n,
+                1e-12 * mae);
   }
 }
 

@@ -246,6 +246,47 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   }
 }
 
+// Binary cross-entropy from logits and from sigmoid probabilities, and the
+// mean absolute error, each averaged over every element as Keras does.
+TEST_F(GradientTest, BinaryCrossentropyAndMeanAbsoluteError) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 {activation = "${ACT}"} : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    const char *act, *options;
+  };
+  const Case cases[] = {
+      {"linear", "loss=binary_crossentropy from-logits=true"},
+      {"sigmoid", "loss=binary_crossentropy"},
+      {"linear", "loss=mean_absolute_error"},
+      {"tanh", "loss=mean_absolute_error"}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE(std::string(cases[config].options) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
+            c = randInt(1, 4);
+    std::string ir = fill(tmpl, {{"I", str(in)},
+                                 {"H", str(h)},
+                                 {"C", str(c)},
+                                 {"ACT", cases[config].act}});
+    std::vector<Tensor> params = {randomTensor(rng, {in, h}),
+                                  randomTensor(rng, {h, c}),
+                                  randomTensor(rng, {c}, -0.5, 0.5)};
+    // Binary targets in [0, 1] (soft labels too).
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                randomTensor(rng, {b, c}, 0, 1)};
+    checkGradients(ir, cases[config].options, data, params);
+  }
+}
+
 TEST_F(GradientTest, ResidualAddAndSharedKernelAccumulate) {
   // %h feeds both a dense and the add; %k1 is used by two denses.
   const char *tmpl = R"mlir(
