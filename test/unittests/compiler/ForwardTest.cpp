@@ -553,7 +553,8 @@ TEST_F(LossTest, BinaryCrossentropyAndMeanAbsoluteError) {
                     std::max(z[i], 0.0) - z[i] * t[i];
       p[i] = 1 / (1 + std::exp(-z[i]));
       double q = std::min(std::max(p[i], eps), 1 - eps);
-      fromProbs -= t[i] * std::log(q + eps) + (1 - t[i]) * std::log(1 - q + eps);
+      fromProbs -=
+          t[i] * std::log(q + eps) + (1 - t[i]) * std::log(1 - q + eps);
       mae += std::fabs(p[i] - t[i]);
     }
     double n = static_cast<double>(z.size());

@@ -262,11 +262,10 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   struct Case {
     const char *act, *options;
   };
-  const Case cases[] = {
-      {"linear", "loss=binary_crossentropy from-logits=true"},
-      {"sigmoid", "loss=binary_crossentropy"},
-      {"linear", "loss=mean_absolute_error"},
-      {"tanh", "loss=mean_absolute_error"}};
+  const Case cases[] = {{"linear", "loss=binary_crossentropy from-logits=true"},
+                        {"sigmoid", "loss=binary_crossentropy"},
+                        {"linear", "loss=mean_absolute_error"},
+                        {"tanh", "loss=mean_absolute_error"}};
   for (unsigned config = 0; config < std::size(cases); ++config) {
     unsigned s = seed(config);
     SCOPED_TRACE(std::string(cases[config].options) + ", seed " +
