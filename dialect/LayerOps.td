@@ -769,7 +769,8 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   let summary = "Keras SGD: v = momentum * v - lr * g; w += v";
   let description = [{
     With `momentum = 0` this is `w -= lr * g`; the velocity result is then
-    `-lr * g` and never read back into the parameter.
+    `-lr * g` and never read back into the parameter. With `nesterov`,
+    Keras's Nesterov step: `w += momentum * v - lr * g` with the new `v`.
 
     ```mlir
     %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}
@@ -778,7 +779,8 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   }];
   let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                        Layer_FloatTensor:$velocity,
-                       F64Attr:$learning_rate, F64Attr:$momentum);
+                       F64Attr:$learning_rate, F64Attr:$momentum,
+                       UnitAttr:$nesterov);
   let results = (outs Layer_FloatTensor:$new_param,
                       Layer_FloatTensor:$new_velocity);
   let assemblyFormat = [{

@@ -62,6 +62,7 @@ Optimizer optimizers::SGD(SGDOptions o) {
   opt.name = "sgd";
   opt.learning_rate = o.learning_rate;
   opt.momentum = o.momentum;
+  opt.nesterov = o.nesterov;
   return opt;
 }
 Optimizer optimizers::RMSprop(RMSpropOptions o) {
@@ -270,9 +271,11 @@ std::string layerc::autodiffPass(const CompileOptions &o) {
      << " from-logits=" << (o.loss.from_logits ? "true" : "false")
      << " optimizer=" << o.optimizer.name
      << " learning-rate=" << o.optimizer.learning_rate
-     << " momentum=" << o.optimizer.momentum << " rho=" << o.optimizer.rho
-     << " beta-1=" << o.optimizer.beta_1 << " beta-2=" << o.optimizer.beta_2
-     << " epsilon=" << o.optimizer.epsilon << "}";
+     << " momentum=" << o.optimizer.momentum
+     << " nesterov=" << (o.optimizer.nesterov ? "true" : "false")
+     << " rho=" << o.optimizer.rho << " beta-1=" << o.optimizer.beta_1
+     << " beta-2=" << o.optimizer.beta_2 << " epsilon=" << o.optimizer.epsilon
+     << "}";
   return os.str();
 }
 

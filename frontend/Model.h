@@ -50,6 +50,7 @@ struct Optimizer {
   std::string name = "rmsprop";
   double learning_rate = 0.001;
   double momentum = 0.0;
+  bool nesterov = false;
   double rho = 0.9;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
@@ -63,6 +64,7 @@ namespace optimizers {
 struct SGDOptions {
   double learning_rate = 0.01;
   double momentum = 0.0;
+  bool nesterov = false;
 };
 struct RMSpropOptions {
   double learning_rate = 0.001;

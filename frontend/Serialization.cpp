@@ -368,6 +368,7 @@ Json compileConfig(const CompileOptions &o) {
        {"optimizer", Json::object({{"name", opt.name},
                                    {"learning_rate", opt.learning_rate},
                                    {"momentum", opt.momentum},
+                                   {"nesterov", opt.nesterov},
                                    {"rho", opt.rho},
                                    {"beta_1", opt.beta_1},
                                    {"beta_2", opt.beta_2},
@@ -390,6 +391,12 @@ CompileOptions compileOptions(const Json &c) {
   };
   o.optimizer.learning_rate = number("learning_rate");
   o.optimizer.momentum = number("momentum");
+  // Absent in files written before nesterov existed.
+  if (const Json *n = opt.get("nesterov")) {
+    if (!n->isBool())
+      badConfig(where + ": optimizer field 'nesterov' must be a boolean");
+    o.optimizer.nesterov = n->asBool();
+  }
   o.optimizer.rho = number("rho");
   o.optimizer.beta_1 = number("beta_1");
   o.optimizer.beta_2 = number("beta_2");

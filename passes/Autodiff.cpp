@@ -337,9 +337,10 @@ LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
                                 : (optimizer == "sgd" ? 0.01 : 0.001);
   Operation *update = nullptr;
   if (optimizer == "sgd") {
-    update = createInferred<SGDUpdateOp>(b, loc, elementType, 2, param, grad,
-                                         slots[0], b.getF64FloatAttr(lr),
-                                         b.getF64FloatAttr(momentum));
+    update = createInferred<SGDUpdateOp>(
+        b, loc, elementType, 2, param, grad, slots[0], b.getF64FloatAttr(lr),
+        b.getF64FloatAttr(momentum),
+        nesterov.getValue() ? b.getUnitAttr() : UnitAttr());
   } else if (optimizer == "rmsprop") {
     update = createInferred<RMSpropUpdateOp>(
         b, loc, elementType, 2, param, grad, slots[0], b.getF64FloatAttr(lr),

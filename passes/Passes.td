@@ -51,6 +51,8 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
            "Learning rate; negative selects the optimizer's Keras default "
            "(0.01 for sgd, 0.001 otherwise)">,
     Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"nesterov", "nesterov", "bool", "false",
+           "SGD with Nesterov momentum">,
     Option<"rho", "rho", "double", "0.9", "RMSprop decay">,
     Option<"beta1", "beta-1", "double", "0.9", "Adam beta_1">,
     Option<"beta2", "beta-2", "double", "0.999", "Adam beta_2">,

@@ -48,6 +48,7 @@ struct SGDLowering : OpConversionPattern<SGDUpdateOp> {
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     double lr = op.getLearningRate().convertToDouble();
     double momentum = op.getMomentum().convertToDouble();
+    bool nesterov = op.getNesterov();
     rewriter.replaceOp(
         op,
         elementwise(
@@ -57,9 +58,13 @@ struct SGDLowering : OpConversionPattern<SGDUpdateOp> {
             adaptor.getParam(),
             [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
               Scalar s{b, l, type.getElementType()};
-              // v = momentum * v - lr * g; w = w + v.
+              // v = momentum * v - lr * g; w = w + v, or with Nesterov
+              // w = w + momentum * v - lr * g.
               Value v = s.sub(s.mul(s.c(momentum), a[2]), s.mul(s.c(lr), a[1]));
-              return {s.add(a[0], v), v};
+              Value step = nesterov ? s.sub(s.mul(s.c(momentum), v),
+                                            s.mul(s.c(lr), a[1]))
+                                    : v;
+              return {s.add(a[0], step), v};
             }));
     return success();
   }

@@ -578,6 +578,29 @@ TEST_F(OptimizerTest, SgdWithMomentum) {
   }
 }
 
+TEST_F(OptimizerTest, SgdWithNesterovMomentum) {
+  // Keras: v = m v - lr g; w += m v - lr g (with the new v).
+  const double lr = 0.05, momentum = 0.7;
+  std::vector<Tensor> states;
+  for (const Tensor &p : params)
+    states.push_back(randomTensor(rng, p.shape(), -0.1, 0.1));
+  std::vector<Tensor> out = trainStep(
+      "optimizer=sgd learning-rate=0.05 momentum=0.7 nesterov=true", states, 1);
+  ASSERT_EQ(out.size(), 2 + 2 * params.size());
+  size_t n = params.size();
+  for (size_t p = 0; p < n; ++p) {
+    SCOPED_TRACE("parameter " + std::to_string(p));
+    std::vector<double> w = values(params[p]), v = values(states[p]);
+    for (size_t i = 0; i < w.size(); ++i) {
+      v[i] = momentum * v[i] - lr * grads[p][i];
+      w[i] += momentum * v[i] - lr * grads[p][i];
+    }
+    expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+    expectClose(out[2 + n + p], v, params[p].shape(), kTol, kTol,
+                "new velocity");
+  }
+}
+
 TEST_F(OptimizerTest, SgdDefaultsToPlainStepWithRate001) {
   std::vector<Tensor> states;
   for (const Tensor &p : params)
