@@ -47,6 +47,14 @@ Value codegen::floatConst(OpBuilder &b, Location loc, Type type, double value) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
 }
 
+Value codegen::splatConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                             double value) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(
+          type, Attribute(b.getFloatAttr(type.getElementType(), value))));
+}
+
 Value codegen::filledLike(OpBuilder &b, Location loc, RankedTensorType type,
                           Value like, double value) {
   Value empty = emptyLike(b, loc, type, like);

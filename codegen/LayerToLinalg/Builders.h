@@ -34,6 +34,9 @@ mlir::Value filledLike(mlir::OpBuilder &b, mlir::Location loc,
                        mlir::RankedTensorType type, mlir::Value like,
                        double value);
 
+/// A static-shaped tensor constant with every element `value`.
+mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::RankedTensorType type, double value);
 /// A float constant of `type` (f32 or f64).
 mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
                        double value);

@@ -350,10 +350,7 @@ struct PoolLowering : OpConversionPattern<PoolOp> {
         double area = 1;
         for (int64_t p : pool)
           area *= static_cast<double>(p);
-        counts = arith::ConstantOp::create(
-            rewriter, loc,
-            DenseElementsAttr::get(countType,
-                                   Attribute(rewriter.getFloatAttr(et, area))));
+        counts = splatConstant(rewriter, loc, countType, area);
       }
       SmallVector<AffineExpr> countExprs;
       for (int64_t i = 0; i < n; ++i)
@@ -665,10 +662,7 @@ struct ConvFilterGradLowering : OpConversionPattern<ConvFilterGradOp> {
     SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
     for (int64_t i = n + 1; i <= 2 * n + 1; ++i)
       iterators[i] = Iterator::reduction;
-    Value init = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(type, Attribute(rewriter.getFloatAttr(
-                                         type.getElementType(), 0.0))));
+    Value init = splatConstant(rewriter, loc, type, 0.0);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{xp, adaptor.getGrad()},
         ValueRange{init},
@@ -770,11 +764,9 @@ struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
       double area = 1;
       for (int64_t w : pool)
         area *= static_cast<double>(w);
-      scale = arith::ConstantOp::create(
+      scale = splatConstant(
           rewriter, loc,
-          DenseElementsAttr::get(
-              RankedTensorType::get(dyType.getShape().slice(1, n), et),
-              Attribute(rewriter.getFloatAttr(et, area))));
+          RankedTensorType::get(dyType.getShape().slice(1, n), et), area);
     }
 
     // Scatter: dxp[n, o * s + w, c] += the window's share of dy[n, o, c].

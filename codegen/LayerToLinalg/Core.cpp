@@ -344,10 +344,7 @@ struct EmbeddingGradLowering : OpConversionPattern<EmbeddingGradOp> {
       ids = tensor::CollapseShapeOp::create(rewriter, loc, ids, all);
       dy = tensor::CollapseShapeOp::create(rewriter, loc, dy, lead);
     }
-    Value table = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(type, Attribute(rewriter.getFloatAttr(
-                                         type.getElementType(), 0.0))));
+    Value table = splatConstant(rewriter, loc, type, 0.0);
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value count = tensor::DimOp::create(rewriter, loc, ids, 0);

@@ -463,10 +463,7 @@ Value matmulTN(OpBuilder &b, Location l, Value a, Value c) {
   auto ct = cast<RankedTensorType>(c.getType());
   auto type = RankedTensorType::get({at.getDimSize(1), ct.getDimSize(1)},
                                     at.getElementType());
-  Value init = arith::ConstantOp::create(
-      b, l,
-      DenseElementsAttr::get(
-          type, Attribute(b.getFloatAttr(at.getElementType(), 0.0))));
+  Value init = splatConstant(b, l, type, 0.0);
   MLIRContext *ctx = b.getContext();
   AffineExpr m = getAffineDimExpr(0, ctx), r = getAffineDimExpr(1, ctx),
              n = getAffineDimExpr(2, ctx);
@@ -533,6 +530,59 @@ struct StepBuffer {
   }
 };
 
+/// What both backpropagation-through-time patterns read off a
+/// layer.rnn_grad: its operands, attributes, the loop bounds and types.
+struct Bptt {
+  Bptt(RnnGradOp op, RnnGradOp::Adaptor adaptor, OpBuilder &b)
+      : loc(op.getLoc()), x(adaptor.getInput()), w(adaptor.getKernel()),
+        rk(adaptor.getRecurrentKernel()), bias(adaptor.getBias()),
+        resultGrads(adaptor.getResultGrads()) {
+    auto inType = cast<RankedTensorType>(x.getType());
+    auto rkType = cast<RankedTensorType>(rk.getType());
+    this->inType = inType;
+    et = inType.getElementType();
+    units = rkType.getDimSize(0);
+    gu = rkType.getDimSize(1);
+    features = inType.getDimSize(2);
+    batchSize = inType.getDimSize(0);
+    sequences = op.getReturnSequences();
+    backwards = op.getGoBackwards();
+    act = *parseActivation(op.getActivation());
+    recAct = *parseActivation(op.getRecurrentActivation());
+    c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    batch = tensor::DimOp::create(b, loc, x, 0);
+    time = tensor::DimOp::create(b, loc, x, 1);
+    timePlus1 = arith::AddIOp::create(b, loc, time, c1);
+    stateType = RankedTensorType::get({batchSize, units}, et);
+    gatesType = RankedTensorType::get({batchSize, gu}, et);
+  }
+
+  /// The time index of processing step p (reversed with go_backwards).
+  Value timeIndex(OpBuilder &b, Location l, Value p) const {
+    if (!backwards)
+      return p;
+    return arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, time, c1),
+                                 p);
+  }
+  /// The gradient reaching the last h: its own, plus the output's when
+  /// the output is the last h.
+  Value initialDh(OpBuilder &b) const {
+    Value dh = resultGrads[1];
+    return sequences ? dh : addTensors(b, loc, dh, resultGrads[0]);
+  }
+
+  Location loc;
+  Value x, w, rk, bias;
+  ValueRange resultGrads;
+  RankedTensorType inType, stateType, gatesType;
+  Type et;
+  int64_t units, gu, features, batchSize;
+  bool sequences, backwards;
+  Activation act, recAct;
+  Value c0, c1, batch, time, timePlus1;
+};
+
 struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -546,30 +596,20 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
     StringRef cell = op.getCell();
     if (cell == "gru")
       return rewriter.notifyMatchFailure(op, "GRUs have their own pattern");
-    Location loc = op.getLoc();
-    Type et = inType.getElementType();
-    int64_t units = rkType.getDimSize(0), gu = rkType.getDimSize(1);
-    int64_t features = inType.getDimSize(2);
-    bool lstm = cell == "lstm", sequences = op.getReturnSequences(),
-         backwards = op.getGoBackwards();
-    Activation act = *parseActivation(op.getActivation());
-    Activation recAct = *parseActivation(op.getRecurrentActivation());
-    Value x = adaptor.getInput(), w = adaptor.getKernel(),
-          rk = adaptor.getRecurrentKernel(), bias = adaptor.getBias();
-    ValueRange resultGrads = adaptor.getResultGrads();
-    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
-    Value time = tensor::DimOp::create(rewriter, loc, x, 1);
-    Value timePlus1 = arith::AddIOp::create(rewriter, loc, time, c1);
-    int64_t batchSize = inType.getDimSize(0);
-    auto stateType = RankedTensorType::get({batchSize, units}, et);
-    auto gatesType = RankedTensorType::get({batchSize, gu}, et);
-    auto timeIndex = [&](OpBuilder &b, Location l, Value p) -> Value {
-      if (!backwards)
-        return p;
-      return arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, time, c1),
-                                   p);
+    Bptt t(op, adaptor, rewriter);
+    Location loc = t.loc;
+    Type et = t.et;
+    int64_t units = t.units, gu = t.gu, features = t.features,
+            batchSize = t.batchSize;
+    bool lstm = cell == "lstm", sequences = t.sequences;
+    Activation act = t.act, recAct = t.recAct;
+    Value x = t.x, w = t.w, rk = t.rk, bias = t.bias;
+    ValueRange resultGrads = t.resultGrads;
+    Value c0 = t.c0, c1 = t.c1, batch = t.batch, time = t.time,
+          timePlus1 = t.timePlus1;
+    RankedTensorType stateType = t.stateType, gatesType = t.gatesType;
+    auto timeIndex = [&](OpBuilder &b, Location l, Value p) {
+      return t.timeIndex(b, l, p);
     };
 
     // 1. The forward pass again, keeping z (pre-activations), h and c.
@@ -627,15 +667,10 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
         hAll{forward.getResult(3), units}, cAll{forward.getResult(4), units};
 
     // 2. The reverse loop.
-    Value dh = resultGrads[1];
-    if (!sequences)
-      dh = addTensors(rewriter, loc, dh, resultGrads[0]);
+    Value dh = t.initialDh(rewriter);
     Value dc = lstm ? resultGrads[2] : zeros;
-    auto zerosOf = [&](RankedTensorType type) -> Value {
-      return arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(type,
-                                 Attribute(rewriter.getFloatAttr(et, 0.0))));
+    auto zerosOf = [&](RankedTensorType type) {
+      return splatConstant(rewriter, loc, type, 0.0);
     };
     Value dW = zerosOf(RankedTensorType::get({features, gu}, et));
     Value dU = zerosOf(RankedTensorType::get({units, gu}, et));
@@ -753,30 +788,20 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
       return rewriter.notifyMatchFailure(op, "not a GRU");
     if (!inType || !rkType || !rkType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
-    Location loc = op.getLoc();
-    Type et = inType.getElementType();
-    int64_t u = rkType.getDimSize(0), gu = 3 * u;
-    int64_t features = inType.getDimSize(2);
-    bool sequences = op.getReturnSequences(), backwards = op.getGoBackwards(),
-         resetAfter = op.getResetAfter();
-    Activation act = *parseActivation(op.getActivation());
-    Activation recAct = *parseActivation(op.getRecurrentActivation());
-    Value x = adaptor.getInput(), w = adaptor.getKernel(),
-          rk = adaptor.getRecurrentKernel(), bias = adaptor.getBias();
-    ValueRange resultGrads = adaptor.getResultGrads();
-    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
-    Value time = tensor::DimOp::create(rewriter, loc, x, 1);
-    Value timePlus1 = arith::AddIOp::create(rewriter, loc, time, c1);
-    int64_t batchSize = inType.getDimSize(0);
-    auto stateType = RankedTensorType::get({batchSize, u}, et);
-    auto gatesType = RankedTensorType::get({batchSize, gu}, et);
-    auto timeIndex = [&](OpBuilder &b, Location l, Value p) -> Value {
-      if (!backwards)
-        return p;
-      return arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, time, c1),
-                                   p);
+    Bptt t(op, adaptor, rewriter);
+    Location loc = t.loc;
+    Type et = t.et;
+    int64_t u = t.units, gu = t.gu, features = t.features,
+            batchSize = t.batchSize;
+    bool sequences = t.sequences, resetAfter = op.getResetAfter();
+    Activation act = t.act, recAct = t.recAct;
+    Value x = t.x, w = t.w, rk = t.rk, bias = t.bias;
+    ValueRange resultGrads = t.resultGrads;
+    Value c0 = t.c0, c1 = t.c1, batch = t.batch, time = t.time,
+          timePlus1 = t.timePlus1;
+    RankedTensorType stateType = t.stateType, gatesType = t.gatesType;
+    auto timeIndex = [&](OpBuilder &b, Location l, Value p) {
+      return t.timeIndex(b, l, p);
     };
     // Column ranges of the recurrent kernel.
     auto columns = [&](OpBuilder &b, Location l, Value m, int64_t from,
@@ -953,14 +978,9 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
         hAll{forward.getResult(3), u};
 
     // 2. The reverse loop.
-    Value dh = resultGrads[1];
-    if (!sequences)
-      dh = addTensors(rewriter, loc, dh, resultGrads[0]);
-    auto zerosOf = [&](RankedTensorType type) -> Value {
-      return arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(type,
-                                 Attribute(rewriter.getFloatAttr(et, 0.0))));
+    Value dh = t.initialDh(rewriter);
+    auto zerosOf = [&](RankedTensorType type) {
+      return splatConstant(rewriter, loc, type, 0.0);
     };
     Value dW = zerosOf(RankedTensorType::get({features, gu}, et));
     Value dU = zerosOf(RankedTensorType::get({u, gu}, et));

@@ -55,8 +55,8 @@ int main(int argc, char **argv) {
   rc = mnist_predict(batch, x, nx - 1, k0, nk0, b0, 64, k1, nk1, b1, 64, k2,
                      nk2, b2, 10, out, nout);
   printf("short input: %d %s\n", rc, mnist_error_message(rc));
-  rc = mnist_predict(0, x, 0, k0, nk0, b0, 64, k1, nk1, b1, 64, k2, nk2, b2,
-                     10, out, 0);
+  rc = mnist_predict(0, x, 0, k0, nk0, b0, 64, k1, nk1, b1, 64, k2, nk2, b2, 10,
+                     out, 0);
   printf("zero batch: %d %s\n", rc, mnist_error_message(rc));
   rc = mnist_predict(batch, x, nx, NULL, nk0, b0, 64, k1, nk1, b1, 64, k2, nk2,
                      b2, 10, out, nout);
