@@ -14,6 +14,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <set>
 
 using namespace layerc;
 
@@ -24,18 +25,23 @@ std::mt19937_64 &generator() {
   return gen;
 }
 
-/// "Dense" -> "dense", "GlobalAveragePooling2D" -> "global_average_pooling2d".
+/// Keras's to_snake_case: "Dense" -> "dense", "Conv2D" -> "conv2d",
+/// "GlobalAveragePooling2D" -> "global_average_pooling2d",
+/// "Conv2DTranspose" -> "conv2d_transpose". An underscore goes before an
+/// uppercase letter that starts a lowercase word (after any character),
+/// and between a lowercase letter and an uppercase one.
 std::string snakeCase(const std::string &name) {
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   std::string out;
   for (size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (i > 0 && !std::isupper(static_cast<unsigned char>(name[i - 1])))
-        out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
+    bool startsWord = i > 0 && upper(c) && i + 1 < name.size() &&
+                      lower(name[i + 1]);
+    bool afterLower = i > 0 && upper(c) && lower(name[i - 1]);
+    if (startsWord || afterLower)
+      out += '_';
+    out += upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
   }
   return out;
 }
@@ -72,13 +78,6 @@ Layer::Layer(const std::string &className, const std::string &name)
 }
 
 Layer::~Layer() = default;
-
-int64_t Layer::countParams() const {
-  int64_t n = 0;
-  for (const Weight &w : weights_)
-    n += w.value.numel();
-  return n;
-}
 
 std::vector<Tensor> Layer::getWeights() const {
   std::vector<Tensor> out;
@@ -198,37 +197,334 @@ void Layer::incompatible(int input, const std::string &what,
               ". Full shape received: " + formatShape(shape));
 }
 
+std::vector<std::vector<int64_t>>
+Layer::computeOutputShapes(const std::vector<std::vector<int64_t>> &) {
+  return {};
+}
+
+std::vector<SymbolicTensor> Layer::call(const std::vector<SymbolicTensor> &) {
+  throw Error("Layer " + name_ + " (" + className() +
+              ") defines neither an output shape rule nor call(); a custom "
+              "layer overrides call() with ops:: primitives");
+}
+
+std::shared_ptr<const Graph>
+Layer::trace(const std::vector<SymbolicTensor> &inputs) {
+  std::vector<SymbolicTensor> placeholders;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::vector<int64_t> &shape = inputs[i].shape();
+    auto layer = std::make_shared<InputLayer>(
+        std::vector<int64_t>(shape.begin() + (shape.empty() ? 0 : 1),
+                             shape.end()),
+        inputs[i].dtype(), name_ + "/input_" + std::to_string(i),
+        shape.empty() ? -1 : shape[0]);
+    placeholders.emplace_back(
+        makeSourceNode(layer, shape, inputs[i].dtype()), 0);
+  }
+  std::vector<SymbolicTensor> outputs = call(placeholders);
+  if (outputs.empty())
+    throw Error("Layer " + name_ + ": call() returned no tensor");
+  return Graph::build(placeholders, outputs, "Layer " + name_ + " (call())");
+}
+
+namespace {
+std::string inputCount(size_t n) {
+  return std::to_string(n) + (n == 1 ? " input" : " inputs");
+}
+} // namespace
+
 std::vector<SymbolicTensor>
-Layer::call(const std::vector<SymbolicTensor> &inputs) {
+Layer::apply(const std::vector<SymbolicTensor> &inputs) {
+  if (tracing_)
+    throw Error("Layer \"" + name_ +
+                "\" is called inside its own call(): a layer cannot be part "
+                "of its own graph (the connections would form a cycle)");
+  int expected = expectedInputs();
+  if (expected >= 0 && inputs.size() != static_cast<size_t>(expected))
+    throw Error("Layer \"" + name_ + "\" (" + className() + ") expects " +
+                inputCount(expected) + ", but it received " +
+                inputCount(inputs.size()));
   std::vector<std::vector<int64_t>> shapes;
-  for (const SymbolicTensor &input : inputs)
-    shapes.push_back(input.shape());
-  DType dtype = outputDType(inputs);
-  auto outputShapes = computeOutputShapes(shapes);
-  if (!built_) {
-    build(shapes);
-    built_ = true;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].node())
+      throw Error("Input " + std::to_string(i) + " of layer \"" + name_ +
+                  "\" is an empty tensor (not produced by Input() or a "
+                  "layer call)");
+    shapes.push_back(inputs[i].shape());
   }
   auto node = std::make_shared<Node>();
-  node->layer = shared_from_this();
   node->inputs = inputs;
-  node->outputShapes = std::move(outputShapes);
-  node->dtype = dtype;
+  node->outputShapes = computeOutputShapes(shapes);
+  if (!node->outputShapes.empty()) {
+    node->dtype = outputDType(inputs);
+    if (!built_) {
+      build(shapes);
+      built_ = true;
+    }
+  } else {
+    if (!built_) {
+      build(shapes);
+      built_ = true;
+    }
+    tracing_ = true;
+    try {
+      node->body = trace(inputs);
+    } catch (...) {
+      tracing_ = false;
+      throw;
+    }
+    tracing_ = false;
+    for (const SymbolicTensor &out : node->body->outputs)
+      node->outputShapes.push_back(out.shape());
+    node->dtype = node->body->outputs.front().dtype();
+    if (std::find(bodies_.begin(), bodies_.end(), node->body) == bodies_.end())
+      bodies_.push_back(node->body);
+  }
+  node->layer = shared_from_this();
+  nodes_.push_back(node);
   std::vector<SymbolicTensor> outputs;
   for (size_t i = 0; i < node->outputShapes.size(); ++i)
     outputs.emplace_back(node, static_cast<int>(i));
   return outputs;
 }
 
+SymbolicTensor Layer::operator()(const SymbolicTensor &input) {
+  std::vector<SymbolicTensor> outputs = apply({input});
+  if (outputs.size() != 1)
+    throw Error("Layer " + name_ + " has " + std::to_string(outputs.size()) +
+                " outputs; call it on a list of tensors to get them all");
+  return outputs.front();
+}
+
+void Layer::adoptBody(std::shared_ptr<const Graph> body) {
+  bodies_.push_back(std::move(body));
+}
+
+void Layer::collectWeightLayers(std::vector<std::shared_ptr<Layer>> &out,
+                                std::set<const Layer *> &seen) {
+  if (!weights_.empty() && seen.insert(this).second)
+    out.push_back(shared_from_this());
+  for (const auto &body : bodies_)
+    for (const auto &layer : body->layers)
+      layer->collectWeightLayers(out, seen);
+}
+
+std::vector<std::shared_ptr<Layer>> Layer::weightLayers() {
+  std::vector<std::shared_ptr<Layer>> out;
+  std::set<const Layer *> seen;
+  collectWeightLayers(out, seen);
+  return out;
+}
+
+std::vector<std::shared_ptr<const Layer>> Layer::weightLayers() const {
+  auto layers = const_cast<Layer *>(this)->weightLayers();
+  return {layers.begin(), layers.end()};
+}
+
+int64_t Layer::countParams() const {
+  int64_t n = 0;
+  for (const auto &layer : weightLayers())
+    for (const Weight &w : layer->weights())
+      n += w.value.numel();
+  return n;
+}
+
+int64_t Layer::countTrainableParams() const {
+  int64_t n = 0;
+  for (const auto &layer : weightLayers())
+    for (const Weight &w : layer->weights())
+      if (w.trainable)
+        n += w.value.numel();
+  return n;
+}
+
+int Layer::nodeIndex(const Node *node) const {
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].lock().get() == node)
+      return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+std::vector<SymbolicTensor> outputsOf(const std::shared_ptr<Node> &node) {
+  std::vector<SymbolicTensor> out;
+  for (size_t i = 0; i < node->outputShapes.size(); ++i)
+    out.emplace_back(node, static_cast<int>(i));
+  return out;
+}
+} // namespace
+
+std::vector<SymbolicTensor> Layer::outputAt(size_t index) const {
+  if (index >= nodes_.size())
+    throw Error("Layer " + name_ + " has " + std::to_string(nodes_.size()) +
+                " call node(s); there is no node " + std::to_string(index));
+  std::shared_ptr<Node> node = nodes_[index].lock();
+  if (!node)
+    throw Error("Layer " + name_ + ": node " + std::to_string(index) +
+                " no longer exists (no tensor or model refers to it)");
+  return outputsOf(node);
+}
+
+std::vector<SymbolicTensor> Layer::inputAt(size_t index) const {
+  std::vector<SymbolicTensor> outputs = outputAt(index);
+  if (dynamic_cast<const InputLayer *>(this))
+    return outputs;
+  return outputs.front().node()->inputs;
+}
+
+namespace {
+const SymbolicTensor &single(const std::vector<SymbolicTensor> &tensors,
+                             const std::string &layer, const char *what) {
+  if (tensors.size() != 1)
+    throw Error("Layer " + layer + " has " + std::to_string(tensors.size()) +
+                " " + what + "s; use " + what + "At(0) to get them all");
+  return tensors.front();
+}
+} // namespace
+
+SymbolicTensor Layer::input() const {
+  if (nodes_.empty())
+    throw Error("Layer " + name_ +
+                " has never been called and thus has no defined input");
+  if (nodes_.size() > 1)
+    throw Error("Layer " + name_ +
+                " has multiple inbound nodes, hence the notion of \"layer "
+                "input\" is ill-defined; use inputAt(node_index) instead");
+  return single(inputAt(0), name_, "input");
+}
+
+SymbolicTensor Layer::output() const {
+  if (nodes_.empty())
+    throw Error("Layer " + name_ +
+                " has never been called and thus has no defined output");
+  if (nodes_.size() > 1)
+    throw Error("Layer " + name_ +
+                " has multiple inbound nodes, hence the notion of \"layer "
+                "output\" is ill-defined; use outputAt(node_index) instead");
+  return single(outputAt(0), name_, "output");
+}
+
+void WeightReadLayer::collectWeightLayers(
+    std::vector<std::shared_ptr<Layer>> &out, std::set<const Layer *> &seen) {
+  owner_->collectWeightLayers(out, seen);
+}
+
+std::vector<std::vector<int64_t>> WeightReadLayer::computeOutputShapes(
+    const std::vector<std::vector<int64_t>> &) {
+  throw Error("weight " + name() + " cannot be called on tensors");
+}
+
+SymbolicTensor Layer::weight(const std::string &weightName) {
+  auto cached = weightNodes_.find(weightName);
+  if (cached != weightNodes_.end())
+    return SymbolicTensor(cached->second, 0);
+  std::string known;
+  for (size_t i = 0; i < weights_.size(); ++i) {
+    if (weights_[i].name == weightName) {
+      auto reader = std::make_shared<WeightReadLayer>(this, i,
+                                                      name_ + "/" + weightName);
+      auto node = makeSourceNode(reader, weights_[i].value.shape(),
+                                 weights_[i].value.dtype());
+      weightNodes_[weightName] = node;
+      return SymbolicTensor(node, 0);
+    }
+    known += (known.empty() ? "" : ", ") + weights_[i].name;
+  }
+  throw Error("Layer " + name_ + " has no weight '" + weightName +
+              "' (its weights: " + (known.empty() ? "none" : known) +
+              "); create it with addWeight() in build()");
+}
+
+std::shared_ptr<Node> layerc::makeSourceNode(std::shared_ptr<Layer> layer,
+                                             std::vector<int64_t> shape,
+                                             DType dtype) {
+  auto node = std::make_shared<Node>();
+  node->layer = layer;
+  node->outputShapes = {std::move(shape)};
+  node->dtype = dtype;
+  layer->built_ = true;
+  layer->nodes_.push_back(node);
+  return node;
+}
+
+std::shared_ptr<Graph> Graph::build(std::vector<SymbolicTensor> inputs,
+                                    std::vector<SymbolicTensor> outputs,
+                                    const std::string &owner) {
+  auto graph = std::make_shared<Graph>();
+  graph->inputs = std::move(inputs);
+  graph->outputs = std::move(outputs);
+  std::set<const Node *> inputNodes, visited;
+  for (const SymbolicTensor &in : graph->inputs) {
+    if (!in.node())
+      throw Error(owner + ": an input is an empty tensor");
+    if (!dynamic_cast<const InputLayer *>(in.node()->layer.get()))
+      throw Error(owner +
+                  ": inputs must come from Input(), but one comes from layer " +
+                  in.node()->layer->name());
+    if (!inputNodes.insert(in.node().get()).second)
+      throw Error(owner + ": input " + in.node()->layer->name() +
+                  " is listed twice");
+  }
+  for (const SymbolicTensor &out : graph->outputs)
+    if (!out.node())
+      throw Error(owner + ": an output is an empty tensor");
+  // Iterative post-order, so a deep graph cannot exhaust the stack.
+  auto visit = [&](const std::shared_ptr<Node> &root) {
+    std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack;
+    if (visited.insert(root.get()).second)
+      stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+      auto &[node, next] = stack.back();
+      if (dynamic_cast<const InputLayer *>(node->layer.get()) &&
+          !inputNodes.count(node.get())) {
+        std::string at =
+            stack.size() > 1
+                ? " at layer \"" + stack[stack.size() - 2].first->layer->name() +
+                      "\""
+                : " (an output)";
+        throw Error(owner + ": graph disconnected: cannot obtain value for "
+                            "tensor " +
+                    node->layer->name() + " of shape " +
+                    formatShape(node->outputShapes[0]) + at +
+                    "; it is not among the inputs");
+      }
+      if (next < node->inputs.size()) {
+        std::shared_ptr<Node> input = node->inputs[next++].node();
+        if (visited.insert(input.get()).second)
+          stack.emplace_back(input, 0);
+        continue;
+      }
+      graph->nodes.push_back(node);
+      stack.pop_back();
+    }
+  };
+  for (const SymbolicTensor &in : graph->inputs)
+    visit(in.node());
+  for (const SymbolicTensor &out : graph->outputs)
+    visit(out.node());
+  std::set<const Layer *> seen;
+  std::map<std::string, const Layer *> names;
+  for (const auto &node : graph->nodes)
+    if (seen.insert(node->layer.get()).second) {
+      auto [it, fresh] = names.emplace(node->layer->name(), node->layer.get());
+      if (!fresh)
+        throw Error(owner + ": the layer name \"" + node->layer->name() +
+                    "\" is used by more than one layer; names must be unique");
+      graph->layers.push_back(node->layer);
+    }
+  return graph;
+}
+
 InputLayer::InputLayer(std::vector<int64_t> shape, DType dtype,
-                       const std::string &name)
+                       const std::string &name, int64_t batchSize)
     : Layer("InputLayer", name.empty() ? uniqueName("input", true) : name),
-      shape_(std::move(shape)), dtype_(dtype) {}
+      shape_(std::move(shape)), dtype_(dtype), batchSize_(batchSize) {}
 
 Json Layer::getConfig() const { return Json::object({{"name", name_}}); }
 
 Json InputLayer::getConfig() const {
-  std::vector<Json> batchShape{Json(nullptr)};
+  std::vector<Json> batchShape{batchSize_ > 0 ? Json(batchSize_)
+                                              : Json(nullptr)};
   for (int64_t d : shape_)
     batchShape.emplace_back(d);
   return Json::object({{"name", name()},
@@ -264,12 +560,12 @@ SymbolicTensor layerc::Input(std::vector<int64_t> shape, InputOptions options) {
   if (options.dtype != DType::Float32 && options.dtype != DType::Int32)
     throw Error(std::string("Input: dtype ") + dtypeName(options.dtype) +
                 " is not supported yet (float32 or int32)");
-  auto layer = std::make_shared<InputLayer>(shape, options.dtype, options.name);
-  auto node = std::make_shared<Node>();
-  node->layer = layer;
-  std::vector<int64_t> full{-1};
+  if (options.batch_size == 0 || options.batch_size < -1)
+    throw Error("Input: batch_size must be positive or -1 (None), got " +
+                std::to_string(options.batch_size));
+  auto layer = std::make_shared<InputLayer>(shape, options.dtype, options.name,
+                                            options.batch_size);
+  std::vector<int64_t> full{options.batch_size};
   full.insert(full.end(), shape.begin(), shape.end());
-  node->outputShapes = {full};
-  node->dtype = options.dtype;
-  return SymbolicTensor(node, 0);
+  return SymbolicTensor(makeSourceNode(layer, full, options.dtype), 0);
 }

@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace layerc;
 
@@ -71,6 +72,55 @@ void InputLayer::emit(MLIRGenState &, const Node &) const {
   // Inputs are function arguments, bound by emitModel().
 }
 
+void WeightReadLayer::emit(MLIRGenState &state, const Node &node) const {
+  const std::vector<mlir::Value> &args = state.weights(*owner_);
+  if (index_ >= args.size())
+    throw Error("internal error: weight " + name() +
+                " is read but its layer is not among the model's weight "
+                "layers");
+  state.define(node, args[index_]);
+}
+
+/// `v` as a value of `type` (a static size where the graph has an unknown
+/// one, or the reverse) through tensor.cast.
+static mlir::Value castTo(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value v, mlir::Type type) {
+  if (v.getType() == type)
+    return v;
+  return mlir::tensor::CastOp::create(b, loc, type, v);
+}
+
+void Layer::emit(MLIRGenState &state, const Node &node) const {
+  if (!node.body)
+    throw Error("internal error: layer " + name() + " has no op to emit");
+  const Graph &body = *node.body;
+  mlir::Location loc = state.loc(*this);
+  // The body's nodes may already have values (a model called twice, or
+  // both called and used directly): emit them afresh, then restore.
+  std::vector<mlir::Value> inputs;
+  for (const SymbolicTensor &in : node.inputs)
+    inputs.push_back(state.value(in));
+  auto saved = state.values;
+  for (const auto &inner : body.nodes)
+    state.values.erase(inner.get());
+  for (size_t i = 0; i < body.inputs.size(); ++i) {
+    const SymbolicTensor &in = body.inputs[i];
+    state.define(*in.node(),
+                 castTo(state.builder, loc, inputs.at(i),
+                        state.tensorType(in.shape(), in.dtype())));
+  }
+  for (const auto &inner : body.nodes)
+    if (!state.values.count(inner.get()))
+      inner->layer->emit(state, *inner);
+  std::vector<mlir::Value> results;
+  for (size_t i = 0; i < body.outputs.size(); ++i)
+    results.push_back(castTo(
+        state.builder, loc, state.value(body.outputs[i]),
+        state.tensorType(node.outputShapes.at(i), body.outputs[i].dtype())));
+  state.values = std::move(saved);
+  state.define(node, results);
+}
+
 /// A weight as an arith.constant (float32 weights only, as layers create).
 static mlir::Value constantOf(mlir::OpBuilder &b, const Tensor &value,
                               MLIRGenState &state) {
@@ -88,7 +138,7 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
                                                     mlir::MLIRContext *ctx,
                                                     bool embedWeights) {
   ctx->loadDialect<layer::LayerDialect, mlir::func::FuncDialect,
-                   mlir::arith::ArithDialect>();
+                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   MLIRGenState state(ctx);
   mlir::OpBuilder &b = state.builder;
   auto module =
@@ -103,7 +153,7 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
     isParam.push_back(false);
   }
   if (!embedWeights)
-    for (const auto &layer : model.layers())
+    for (const auto &layer : model.weightLayers())
       for (const Weight &w : layer->weights()) {
         argTypes.push_back(state.tensorType(w.value.shape(), w.value.dtype()));
         argNames.push_back(layer->name() + "/" + w.name);
@@ -127,7 +177,7 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
   size_t arg = 0;
   for (const SymbolicTensor &in : model.inputs())
     state.define(*in.node(), entry->getArgument(arg++));
-  for (const auto &layer : model.layers())
+  for (const auto &layer : model.weightLayers())
     for (const Weight &w : layer->weights())
       state.weightArgs[layer.get()].push_back(
           embedWeights ? constantOf(b, w.value, state)

@@ -93,57 +93,30 @@ Model::Model(SymbolicTensor input, SymbolicTensor output, std::string name)
 
 Model::Model(std::vector<SymbolicTensor> inputs,
              std::vector<SymbolicTensor> outputs, std::string name)
-    : name_(name.empty() ? "model" : std::move(name)),
-      inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+    : name_(name.empty() ? "model" : std::move(name)) {
   if (!isValidUtf8(name_))
     throw Error("Model: the name is not valid UTF-8");
-  if (inputs_.empty() || outputs_.empty())
+  if (inputs.empty() || outputs.empty())
     throw Error("Model " + name_ + ": needs at least one input and output");
-  std::set<const Node *> inputNodes, visited;
-  for (const SymbolicTensor &in : inputs_) {
-    if (!dynamic_cast<const InputLayer *>(in.node()->layer.get()))
-      throw Error("Model " + name_ +
-                  ": inputs must come from Input(), but one comes from layer " +
-                  in.node()->layer->name());
-    inputNodes.insert(in.node().get());
+  std::shared_ptr<Graph> graph =
+      Graph::build(std::move(inputs), std::move(outputs), "Model " + name_);
+  inputs_ = graph->inputs;
+  outputs_ = graph->outputs;
+  layers_ = graph->layers;
+  nodes_ = graph->nodes;
+  layer_ = std::make_shared<FunctionalLayer>(graph, name_);
+  weightLayers_ = layer_->weightLayers();
+  // Parameters are named "<layer>/<weight>": leaves of nested models must
+  // not collide either.
+  std::map<std::string, const Layer *> owners;
+  for (const auto &layer : weightLayers_) {
+    auto [it, fresh] = owners.emplace(layer->name(), layer.get());
+    if (!fresh)
+      throw Error("Model " + name_ + ": two different layers named \"" +
+                  layer->name() +
+                  "\" own weights (one inside a nested model or custom "
+                  "layer); names must be unique");
   }
-  // Iterative post-order, so a deep graph cannot exhaust the stack.
-  auto visit = [&](const std::shared_ptr<Node> &root) {
-    std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack;
-    if (visited.insert(root.get()).second)
-      stack.emplace_back(root, 0);
-    while (!stack.empty()) {
-      auto &[node, next] = stack.back();
-      if (dynamic_cast<const InputLayer *>(node->layer.get()) &&
-          !inputNodes.count(node.get()))
-        throw Error("Model " + name_ +
-                    ": graph disconnected: cannot obtain value for tensor " +
-                    node->layer->name() +
-                    ", which is not among the model's inputs");
-      if (next < node->inputs.size()) {
-        std::shared_ptr<Node> input = node->inputs[next++].node();
-        if (visited.insert(input.get()).second)
-          stack.emplace_back(input, 0);
-        continue;
-      }
-      nodes_.push_back(node);
-      stack.pop_back();
-    }
-  };
-  for (const SymbolicTensor &in : inputs_)
-    visit(in.node());
-  for (const SymbolicTensor &out : outputs_)
-    visit(out.node());
-  std::set<const Layer *> seen;
-  std::set<std::string> names;
-  for (const auto &node : nodes_)
-    if (seen.insert(node->layer.get()).second) {
-      if (!names.insert(node->layer->name()).second)
-        throw Error("Model " + name_ + ": the layer name \"" +
-                    node->layer->name() +
-                    "\" is used by more than one layer; names must be unique");
-      layers_.push_back(node->layer);
-    }
 }
 
 Model::Model(Model &&) noexcept = default;
@@ -157,11 +130,70 @@ std::shared_ptr<Layer> Model::getLayer(const std::string &name) const {
   throw Error("Model " + name_ + " has no layer named '" + name + "'");
 }
 
-int64_t Model::countParams() const {
-  int64_t n = 0;
-  for (const auto &layer : layers_)
-    n += layer->countParams();
-  return n;
+int64_t Model::countParams() const { return layer_->countParams(); }
+
+const SymbolicTensor &Model::input() const {
+  if (inputs_.size() != 1)
+    throw Error("Model " + name_ + " has " + std::to_string(inputs_.size()) +
+                " inputs; use inputs()");
+  return inputs_.front();
+}
+
+const SymbolicTensor &Model::output() const {
+  if (outputs_.size() != 1)
+    throw Error("Model " + name_ + " has " + std::to_string(outputs_.size()) +
+                " outputs; use outputs()");
+  return outputs_.front();
+}
+
+std::vector<std::string> Model::inputNames() const {
+  std::vector<std::string> names;
+  for (const SymbolicTensor &t : inputs_)
+    names.push_back(t.node()->layer->name());
+  return names;
+}
+
+std::vector<std::string> Model::outputNames() const {
+  std::vector<std::string> names;
+  for (const SymbolicTensor &t : outputs_)
+    names.push_back(t.node()->layer->name());
+  return names;
+}
+
+SymbolicTensor Model::operator()(const SymbolicTensor &input) const {
+  return (*layer_)(input);
+}
+
+std::vector<SymbolicTensor>
+Model::operator()(const std::vector<SymbolicTensor> &inputs) const {
+  return layer_->apply(inputs);
+}
+
+FunctionalLayer::FunctionalLayer(std::shared_ptr<const Graph> graph,
+                                 const std::string &name)
+    : Layer("Functional", name), graph_(std::move(graph)) {
+  adoptBody(graph_);
+}
+
+std::shared_ptr<const Graph>
+FunctionalLayer::trace(const std::vector<SymbolicTensor> &inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::vector<int64_t> &want = graph_->inputs[i].shape();
+    const std::vector<int64_t> &have = inputs[i].shape();
+    bool ok = want.size() == have.size();
+    for (size_t d = 0; ok && d < want.size(); ++d)
+      ok = want[d] < 0 || have[d] < 0 || want[d] == have[d];
+    if (!ok)
+      throw Error("Input " + std::to_string(i) + " of model \"" + name() +
+                  "\" is incompatible with the model: expected shape " +
+                  formatShape(want) + ", found shape " + formatShape(have));
+    if (inputs[i].dtype() != graph_->inputs[i].dtype())
+      throw Error("Input " + std::to_string(i) + " of model \"" + name() +
+                  "\" has dtype " + dtypeName(inputs[i].dtype()) +
+                  "; the model expects " +
+                  dtypeName(graph_->inputs[i].dtype()));
+  }
+  return graph_;
 }
 
 //===----------------------------------------------------------------------===//
@@ -180,47 +212,123 @@ std::string thousands(int64_t n) {
   return out;
 }
 
-/// One row of Keras's table: columns end at 29, 55 and 65.
-std::string row(const std::vector<std::string> &fields) {
-  static const size_t positions[] = {29, 55, 65};
-  std::string line = " ";
-  for (size_t i = 0; i < fields.size(); ++i) {
-    line += fields[i];
-    if (line.size() >= positions[i])
-      line = line.substr(0, positions[i] - 1);
-    line.resize(positions[i], ' ');
+/// Keras's print_row: each field is cut to its column (two spaces apart),
+/// preferably after "),", "],", "'," or "},", and what does not fit goes on
+/// the following lines; a field that fills its column pushes the next one
+/// right rather than being truncated.
+void printRow(std::ostream &os, std::vector<std::string> fields,
+              const std::vector<size_t> &positions) {
+  auto pending = [&] {
+    for (const std::string &f : fields)
+      if (!f.empty())
+        return true;
+    return false;
+  };
+  do {
+    std::string line;
+    for (size_t col = 0; col < fields.size(); ++col) {
+      size_t start = col > 0 ? positions[col - 1] : 0;
+      size_t space = col + 1 != positions.size() ? 2 : 0;
+      size_t cutoff = positions[col] - start - space;
+      std::string fit = fields[col].substr(0, cutoff);
+      size_t best = std::string::npos;
+      for (const char *brk : {"),", "},", "],", "',"}) {
+        size_t at = fit.find(brk);
+        if (at != std::string::npos)
+          best = std::min(best, at + 2);
+      }
+      if (best != std::string::npos)
+        cutoff = best, fit = fit.substr(0, best);
+      if (col == 0)
+        line += ' ';
+      line += fit + std::string(space, ' ');
+      fields[col] = cutoff < fields[col].size() ? fields[col].substr(cutoff)
+                                                : std::string();
+      if (line.size() < positions[col])
+        line.resize(positions[col], ' ');
+    }
+    os << line << "\n";
+  } while (pending());
+}
+
+/// A model is shown like a Sequential one (no "Connected to") when it is a
+/// chain: one input, every node reads at most one tensor and feeds at
+/// most one node, and no layer is called twice.
+bool sequentialLike(const std::vector<std::shared_ptr<Node>> &nodes,
+                    size_t numInputs) {
+  if (numInputs != 1)
+    return false;
+  std::map<const Node *, int> consumers;
+  std::set<const Layer *> layers;
+  for (const auto &node : nodes) {
+    if (node->inputs.size() > 1 || !layers.insert(node->layer.get()).second)
+      return false;
+    for (const SymbolicTensor &in : node->inputs)
+      if (++consumers[in.node().get()] > 1)
+        return false;
   }
-  return line;
+  return true;
 }
 } // namespace
 
 void Model::summary(std::ostream &os) const {
-  const std::string rule(65, '_'), thick(65, '=');
+  bool sequential = sequentialLike(nodes_, inputs_.size());
+  size_t width = sequential ? 65 : 98;
+  std::vector<size_t> positions =
+      sequential ? std::vector<size_t>{29, 55, 65}
+                 : std::vector<size_t>{32, 53, 65, 98};
+  std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
+  if (!sequential)
+    header.push_back("Connected to");
+  const std::string rule(width, '_'), thick(width, '=');
   os << "Model: \"" << name_ << "\"\n" << rule << "\n";
-  os << row({"Layer (type)", "Output Shape", "Param #"}) << "\n";
+  printRow(os, header, positions);
   os << thick << "\n";
-  int64_t trainable = 0, total = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer &layer = *layers_[i];
-    std::string shapes;
+    std::vector<const Node *> calls;
     for (const auto &node : nodes_)
-      if (node->layer.get() == &layer) {
-        shapes = formatShape(node->outputShapes[0]);
-        break;
+      if (node->layer.get() == &layer)
+        calls.push_back(node.get());
+    std::string shapes;
+    // Keras shows the output shape of a layer called once; "multiple"
+    // when its calls disagree.
+    for (const Node *node : calls) {
+      std::string shape = node->outputShapes.size() == 1
+                              ? formatShape(node->outputShapes[0])
+                              : "";
+      if (node->outputShapes.size() != 1) {
+        shape = "[";
+        for (size_t k = 0; k < node->outputShapes.size(); ++k)
+          shape += (k ? ", " : "") + formatShape(node->outputShapes[k]);
+        shape += "]";
       }
+      shapes = shapes.empty() || shapes == shape ? shape : "multiple";
+    }
     if (dynamic_cast<const InputLayer *>(&layer))
       shapes = "[" + shapes + "]";
-    os << row({layer.name() + " (" + layer.className() + ")", shapes,
-               std::to_string(layer.countParams())})
-       << "\n";
-    if (i + 1 < layers_.size())
-      os << std::string(65, ' ') << "\n";
-    for (const Weight &w : layer.weights()) {
-      total += w.value.numel();
-      if (w.trainable)
-        trainable += w.value.numel();
+    std::vector<std::string> fields{layer.name() + " (" + layer.className() +
+                                        ")",
+                                    shapes,
+                                    std::to_string(layer.countParams())};
+    if (!sequential) {
+      std::string connected;
+      for (const Node *node : calls)
+        for (const SymbolicTensor &in : node->inputs) {
+          const Layer &from = *in.node()->layer;
+          connected += std::string(connected.empty() ? "" : ", ") + "'" +
+                       from.name() + "[" +
+                       std::to_string(from.nodeIndex(in.node().get())) + "][" +
+                       std::to_string(in.index()) + "]'";
+        }
+      fields.push_back("[" + connected + "]");
     }
+    printRow(os, fields, positions);
+    if (i + 1 < layers_.size())
+      os << std::string(width, ' ') << "\n";
   }
+  int64_t total = layer_->countParams();
+  int64_t trainable = layer_->countTrainableParams();
   os << thick << "\n";
   os << "Total params: " << thousands(total) << "\n";
   os << "Trainable params: " << thousands(trainable) << "\n";
@@ -293,7 +401,7 @@ void Model::compile(const CompileOptions &options) {
   if (!optimizers.count(options.optimizer.name))
     throw Error("Model " + name_ + ": unknown optimizer '" +
                 options.optimizer.name + "' (expected sgd, rmsprop or adam)");
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     for (const Weight &w : layer->weights())
       if (!w.trainable)
         throw Error("Model " + name_ + ": weight '" + layer->name() + "/" +
@@ -336,7 +444,7 @@ void Model::compile(const CompileOptions &options) {
   program.numInputs = static_cast<int>(inputs_.size());
   program.numTargets = static_cast<int>(outputs_.size());
   program.numOutputs = static_cast<int>(outputs_.size());
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
       if (w.trainable)
         compiled->state.params.push_back(w.value);
@@ -505,7 +613,7 @@ CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
   compiled->program.predict = *predict;
   compiled->program.numInputs = static_cast<int>(inputs_.size());
   compiled->program.numOutputs = static_cast<int>(outputs_.size());
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
       compiled->state.params.push_back(w.value);
   compiled->program.numParams = static_cast<int>(compiled->state.params.size());
@@ -515,7 +623,7 @@ CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
 
 std::vector<Tensor> Model::getWeights() const {
   std::vector<Tensor> out;
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     for (Tensor &t : layer->getWeights())
       out.push_back(t);
   return out;
@@ -523,7 +631,7 @@ std::vector<Tensor> Model::getWeights() const {
 
 void Model::setWeights(const std::vector<Tensor> &weights) {
   size_t expected = 0;
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     expected += layer->weights().size();
   if (weights.size() != expected)
     throw Error("Model " + name_ + " expects " + std::to_string(expected) +
@@ -532,7 +640,7 @@ void Model::setWeights(const std::vector<Tensor> &weights) {
   // Check every layer's arrays before changing any.
   for (int pass = 0; pass < 2; ++pass) {
     size_t next = 0;
-    for (const auto &layer : layers_) {
+    for (const auto &layer : weightLayers_) {
       size_t n = layer->weights().size();
       std::vector<Tensor> mine(weights.begin() + next,
                                weights.begin() + next + n);
@@ -543,4 +651,22 @@ void Model::setWeights(const std::vector<Tensor> &weights) {
       next += n;
     }
   }
+}
+
+Tensor Layer::operator()(const Tensor &x) {
+  if (x.shape().empty())
+    throw Error("Layer " + name_ + ": an eager call needs a batch (rank >= 1)");
+  std::vector<int64_t> sample(x.shape().begin() + 1, x.shape().end());
+  size_t before = nodes_.size();
+  Tensor out;
+  {
+    SymbolicTensor in = Input(sample, {.name = name_ + "_eager_input",
+                                       .dtype = x.dtype(),
+                                       .batch_size = x.shape()[0]});
+    Model model(in, apply({in}).front(), name_ + "_eager");
+    out = model.predict(x, {.batch_size = x.shape()[0], .verbose = 0});
+  }
+  // An eager call leaves no node behind, as in Keras.
+  nodes_.resize(std::min(nodes_.size(), before));
+  return out;
 }

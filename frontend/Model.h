@@ -90,6 +90,28 @@ struct CompileOptions {
 
 class CompiledModel;
 
+/// A Model called like a layer (Keras's "Functional" rows in a summary):
+/// its node's body is the model's graph, so the weights are the model's
+/// own, shared, never copied.
+class FunctionalLayer : public Layer {
+public:
+  FunctionalLayer(std::shared_ptr<const Graph> graph, const std::string &name);
+  std::string className() const override { return "Functional"; }
+  const std::shared_ptr<const Graph> &graph() const { return graph_; }
+  /// The model's config (Model::getConfig()'s "config").
+  Json getConfig() const override;
+
+protected:
+  std::shared_ptr<const Graph>
+  trace(const std::vector<SymbolicTensor> &inputs) override;
+  int expectedInputs() const override {
+    return static_cast<int>(graph_->inputs.size());
+  }
+
+private:
+  std::shared_ptr<const Graph> graph_;
+};
+
 class Model {
 public:
   Model(SymbolicTensor input, SymbolicTensor output, std::string name = "");
@@ -106,6 +128,26 @@ public:
   const std::vector<std::shared_ptr<Layer>> &layers() const { return layers_; }
   /// Every call node in topological order.
   const std::vector<std::shared_ptr<Node>> &nodes() const { return nodes_; }
+  /// Keras's model.input / model.output (an error when there are several).
+  const SymbolicTensor &input() const;
+  const SymbolicTensor &output() const;
+  /// The names of the input layers and of the output layers, in order
+  /// (what inputs and targets given by name are matched against).
+  std::vector<std::string> inputNames() const;
+  std::vector<std::string> outputNames() const;
+  /// The layers that own weights, nested models and custom layers looked
+  /// through, each once: the order of getWeights() and of the parameters.
+  const std::vector<std::shared_ptr<Layer>> &weightLayers() const {
+    return weightLayers_;
+  }
+
+  /// Calls the model like a layer (`encoder(img)`): one node of the
+  /// model's FunctionalLayer, whose weights are this model's.
+  SymbolicTensor operator()(const SymbolicTensor &input) const;
+  std::vector<SymbolicTensor>
+  operator()(const std::vector<SymbolicTensor> &inputs) const;
+  /// The FunctionalLayer standing for this model inside others.
+  const std::shared_ptr<FunctionalLayer> &asLayer() const { return layer_; }
   /// The layer named `name`; throws layerc::Error if there is none.
   std::shared_ptr<Layer> getLayer(const std::string &name) const;
 
@@ -194,6 +236,8 @@ private:
   std::vector<SymbolicTensor> inputs_, outputs_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::vector<std::shared_ptr<Node>> nodes_;
+  std::vector<std::shared_ptr<Layer>> weightLayers_;
+  std::shared_ptr<FunctionalLayer> layer_;
   std::unique_ptr<CompiledModel> compiled_;
   std::unique_ptr<CompiledModel> forwardOnly_;
   /// Forward programs per input sample shape, for inputs of unknown sizes.

@@ -34,7 +34,7 @@ SafeTensorsFile Model::checkpoint() const {
   SafeTensorsFile file;
   file.metadata["format"] = "layerc-weights";
   file.metadata["model"] = name_;
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     for (const Weight &w : layer->weights())
       file.tensors.emplace_back(layer->name() + "/" + w.name, w.value);
   if (compiled_ && !compiled_->state.states.empty()) {
@@ -76,7 +76,7 @@ void Model::restore(const SafeTensorsFile &constFile, const std::string &path) {
 
   // Validate everything before changing anything.
   std::vector<std::pair<const Tensor *, Tensor *>> updates;
-  for (const auto &layer : layers_)
+  for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
       updates.emplace_back(check(layer->name() + "/" + w.name, w.value),
                            &w.value);
@@ -175,11 +175,14 @@ DType dtypeFromName(const std::string &name) {
 
 } // namespace
 
-Json Model::getConfig() const {
-  // Node indices count a layer's calls within this model.
+namespace {
+/// Keras's config of a functional graph: every layer in order with its
+/// class, config and inbound nodes, and the input/output layers.
+Json graphConfig(const Graph &graph, const std::string &name) {
+  // Node indices count a layer's calls within this graph.
   std::map<const Node *, int> nodeIndex;
   std::map<const Layer *, int> calls;
-  for (const auto &node : nodes_)
+  for (const auto &node : graph.nodes)
     nodeIndex[node.get()] = calls[node->layer.get()]++;
   auto ref = [&](const SymbolicTensor &t) {
     return tensorRef(t.node()->layer->name(), nodeIndex[t.node().get()],
@@ -187,10 +190,10 @@ Json Model::getConfig() const {
   };
 
   std::vector<Json> layers;
-  for (const auto &layer : layers_) {
+  for (const auto &layer : graph.layers) {
     std::vector<Json> inbound;
-    for (const auto &node : nodes_) {
-      if (node->layer != layer || node->inputs.empty())
+    for (const auto &node : graph.nodes) {
+      if (node->layer != layer || dynamic_cast<InputLayer *>(layer.get()))
         continue;
       std::vector<Json> refs;
       for (const SymbolicTensor &t : node->inputs)
@@ -209,13 +212,19 @@ Json Model::getConfig() const {
       out.push_back(ref(t));
     return Json::array(std::move(out));
   };
-  return Json::object(
-      {{"class_name", "Functional"},
-       {"config", Json::object({{"name", name_},
-                                {"layers", Json::array(std::move(layers))},
-                                {"input_layers", refs(inputs_)},
-                                {"output_layers", refs(outputs_)}})}});
+  return Json::object({{"name", name},
+                       {"layers", Json::array(std::move(layers))},
+                       {"input_layers", refs(graph.inputs)},
+                       {"output_layers", refs(graph.outputs)}});
 }
+} // namespace
+
+Json Model::getConfig() const {
+  return Json::object({{"class_name", "Functional"},
+                       {"config", graphConfig(*layer_->graph(), name_)}});
+}
+
+Json FunctionalLayer::getConfig() const { return graphConfig(*graph_, name()); }
 
 namespace {
 
@@ -236,7 +245,12 @@ SymbolicTensor rebuildInput(const Json &config) {
   }
   DType dtype = dtypeFromName(
       configField(config, cls, "dtype", Json::Kind::String).asString());
-  return Input(shape, {.name = name, .dtype = dtype});
+  int64_t batch = -1;
+  if (batchShape[0].isInteger() && batchShape[0].asInt() > 0)
+    batch = batchShape[0].asInt();
+  else if (!batchShape[0].isNull())
+    badConfig("input '" + name + "': the batch size must be null or positive");
+  return Input(shape, {.name = name, .dtype = dtype, .batch_size = batch});
 }
 
 } // namespace
@@ -286,12 +300,32 @@ Model Model::fromConfig(
     }
     auto custom = customObjects.find(cls);
     auto builtin = builtins.find(cls);
-    if (custom == customObjects.end() && builtin == builtins.end())
+    std::shared_ptr<Layer> layer;
+    if (custom != customObjects.end())
+      layer = custom->second(layerConfig);
+    else if (cls == "Functional") {
+      // A nested model: rebuilt whole, then called like a layer. Nesting
+      // is bounded so that a hostile file cannot exhaust the stack.
+      static thread_local int depth = 0;
+      constexpr int kMaxNesting = 64;
+      if (depth >= kMaxNesting)
+        badConfig("models are nested more than " +
+                  std::to_string(kMaxNesting) + " deep");
+      struct Guard {
+        Guard() { ++depth; }
+        ~Guard() { --depth; }
+      } guard;
+      layer = Model::fromConfig(Json::object({{"class_name", "Functional"},
+                                              {"config", layerConfig}}),
+                                customObjects)
+                  .asLayer();
+    } else if (builtin != builtins.end())
+      layer = builtin->second(layerConfig);
+    else
       throw Error("unknown layer class '" + cls +
                   "'; pass a factory for it in customObjects");
-    std::shared_ptr<Layer> layer = custom != customObjects.end()
-                                       ? custom->second(layerConfig)
-                                       : builtin->second(layerConfig);
+    if (!layer)
+      badConfig("the factory of layer class '" + cls + "' returned nothing");
     const Json &inbound = field(entry, "inbound_nodes", Json::Kind::Array,
                                 "layer " + layer->name());
     for (size_t n = 0; n < inbound.items().size(); ++n) {
@@ -328,7 +362,7 @@ Model Model::fromConfig(
         ++it;
         continue;
       }
-      outputs[{it->layer->name(), it->node}] = it->layer->call(inputs);
+      outputs[{it->layer->name(), it->node}] = it->layer->apply(inputs);
       it = pending.erase(it);
       progress = true;
     }

@@ -294,7 +294,7 @@ namespace {
 SymbolicTensor merge(MergeLayer::Kind kind,
                      const std::vector<SymbolicTensor> &inputs,
                      const std::string &name) {
-  return std::make_shared<MergeLayer>(kind, name)->call(inputs).front();
+  return std::make_shared<MergeLayer>(kind, name)->apply(inputs).front();
 }
 } // namespace
 
@@ -361,7 +361,7 @@ void ConcatenateLayer::emit(MLIRGenState &state, const Node &node) const {
 
 SymbolicTensor layers::concatenate(const std::vector<SymbolicTensor> &inputs,
                                    int64_t axis, const std::string &name) {
-  return std::make_shared<ConcatenateLayer>(axis, name)->call(inputs).front();
+  return std::make_shared<ConcatenateLayer>(axis, name)->apply(inputs).front();
 }
 
 EmbeddingLayer::EmbeddingLayer(int64_t inputDim, int64_t outputDim,

@@ -96,6 +96,7 @@ public:
 protected:
   std::vector<std::vector<int64_t>>
   computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+  int expectedInputs() const override { return -1; }
 
 private:
   Kind kind_;
@@ -112,6 +113,7 @@ public:
 protected:
   std::vector<std::vector<int64_t>>
   computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+  int expectedInputs() const override { return -1; }
 
 private:
   int64_t axis_;

@@ -246,7 +246,7 @@ int run() {
     layout->numTargets = layout->numOutputs =
         static_cast<int>(model.outputs().size());
     layout->embedded = embedWeights;
-    for (const auto &layer : model.layers())
+    for (const auto &layer : model.weightLayers())
       for (const Weight &w : layer->weights()) {
         layout->weightNames.push_back(layer->name() + "/" + w.name);
         layout->weightShapes.push_back(w.value.shape());

@@ -84,7 +84,7 @@ TEST_P(TorchParityTest, MatchesPyTorch) {
     std::vector<int64_t> shape(x.shape().begin() + 1, x.shape().end());
     inputs.push_back(Input(shape, {.dtype = x.dtype()}));
   }
-  std::vector<SymbolicTensor> outputs = layer->call(inputs);
+  std::vector<SymbolicTensor> outputs = layer->apply(inputs);
   Model model(inputs, outputs, c.name);
   layer->setWeights(ws);
   std::vector<Tensor> ys = model.predict(xs);
