@@ -763,11 +763,37 @@ static FailureOr<SmallVector<Type>> sameShapeMergeTypes(Operation *op) {
   return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
 }
 
-LAYER_SHAPE_RULE(AddOp) { return sameShapeMergeTypes(op); }
+/// add, subtract, multiply: operands of one shape, or an rhs of lower rank
+/// matching the lhs's trailing dimensions (a bias broadcast over the
+/// leading ones, as `x + b` in a custom layer).
+static FailureOr<SmallVector<Type>> broadcastMergeTypes(Operation *op) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType lhs = (*types)[0], rhs = (*types)[1];
+  if (rhs.getRank() >= lhs.getRank())
+    return sameShapeMergeTypes(op);
+  int64_t lead = lhs.getRank() - rhs.getRank();
+  Shape shape(lhs.getShape());
+  for (int64_t i = 0; i < rhs.getRank(); ++i) {
+    int64_t &d = shape[lead + i];
+    int64_t r = rhs.getDimSize(i);
+    if (!dimsAgree(d, r))
+      return op->emitOpError()
+             << "cannot broadcast rhs " << formatShape(rhs) << " to lhs "
+             << formatShape(lhs)
+             << ": the trailing dimensions must be equal";
+    if (ShapedType::isDynamic(d))
+      d = r;
+  }
+  return SmallVector<Type>{tensorOf(shape, lhs.getElementType())};
+}
 
-LAYER_SHAPE_RULE(MultiplyOp) { return sameShapeMergeTypes(op); }
+LAYER_SHAPE_RULE(AddOp) { return broadcastMergeTypes(op); }
 
-LAYER_SHAPE_RULE(SubtractOp) { return sameShapeMergeTypes(op); }
+LAYER_SHAPE_RULE(MultiplyOp) { return broadcastMergeTypes(op); }
+
+LAYER_SHAPE_RULE(SubtractOp) { return broadcastMergeTypes(op); }
 
 LAYER_SHAPE_RULE(MaximumOp) { return sameShapeMergeTypes(op); }
 

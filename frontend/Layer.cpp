@@ -59,6 +59,10 @@ std::string uniqueName(const std::string &base, bool startAtOne) {
 
 void layerc::setRandomSeed(uint64_t seed) { generator().seed(seed); }
 
+std::string layerc::uniqueLayerName(const std::string &base) {
+  return uniqueName(base, false);
+}
+
 const std::vector<int64_t> &SymbolicTensor::shape() const {
   if (!node_)
     throw Error("SymbolicTensor: use of an empty tensor (not produced by "
@@ -138,6 +142,11 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
     std::uniform_real_distribution<double> dist(-limit, limit);
     for (int64_t i = 0; i < value.numel(); ++i)
       data[i] = static_cast<float>(dist(generator()));
+  } else if (initializer == "random_normal") {
+    // Keras's RandomNormal(mean=0, stddev=0.05).
+    std::normal_distribution<double> dist(0.0, 0.05);
+    for (int64_t i = 0; i < value.numel(); ++i)
+      data[i] = static_cast<float>(dist(generator()));
   } else if (initializer == "uniform_0.05") {
     // Keras's RandomUniform(-0.05, 0.05), the Embedding default.
     std::uniform_real_distribution<double> dist(-0.05, 0.05);
@@ -183,8 +192,8 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
     std::fill_n(data, value.numel(), 1.0f);
   } else if (initializer != "zeros") {
     throw Error("Layer " + name_ + ": unknown initializer '" + initializer +
-                "' (expected glorot_uniform, orthogonal, uniform_0.05, "
-                "unit_forget_bias, zeros or ones)");
+                "' (expected glorot_uniform, orthogonal, random_normal, "
+                "uniform_0.05, unit_forget_bias, zeros or ones)");
   }
   weights_.push_back({name, value, trainable});
   return weights_.back();

@@ -311,6 +311,9 @@ const std::map<std::string, LayerFactory> &builtinLayerFactories();
 const Json &configField(const Json &config, const std::string &className,
                         const std::string &key, Json::Kind kind);
 
+/// A fresh layer name for `base` as Keras makes them: base, base_1, ...
+std::string uniqueLayerName(const std::string &base);
+
 /// Seeds the weight initializers (reproducible models).
 void setRandomSeed(uint64_t seed);
 

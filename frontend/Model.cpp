@@ -93,7 +93,7 @@ Model::Model(SymbolicTensor input, SymbolicTensor output, std::string name)
 
 Model::Model(std::vector<SymbolicTensor> inputs,
              std::vector<SymbolicTensor> outputs, std::string name)
-    : name_(name.empty() ? "model" : std::move(name)) {
+    : name_(name.empty() ? uniqueLayerName("model") : std::move(name)) {
   if (!isValidUtf8(name_))
     throw Error("Model: the name is not valid UTF-8");
   if (inputs.empty() || outputs.empty())

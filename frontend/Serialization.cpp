@@ -11,6 +11,7 @@
 
 #include "frontend/CompiledModel.h"
 #include "frontend/Model.h"
+#include "frontend/Ops.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
@@ -132,6 +133,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
     addConvolutionLayerFactories(out);
     addNormalizationLayerFactories(out);
     addRecurrentLayerFactories(out);
+    out["OpLambda"] = OpLayer::fromConfig;
     return out;
   }();
   return factories;

@@ -202,14 +202,27 @@ struct MergeLowering : OpConversionPattern<OpTy> {
     auto type = dyn_cast<RankedTensorType>(op.getType());
     if (!type)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
-    Value lhs = adaptor.getLhs();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    // An rhs of lower rank is broadcast over the leading dimensions.
+    int64_t rank = type.getRank();
+    int64_t rhsRank = cast<RankedTensorType>(rhs.getType()).getRank();
+    SmallVector<AffineMap> maps;
+    if (rhsRank < rank) {
+      MLIRContext *ctx = op.getContext();
+      SmallVector<AffineExpr> trailing;
+      for (int64_t i = rank - rhsRank; i < rank; ++i)
+        trailing.push_back(getAffineDimExpr(i, ctx));
+      maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+              AffineMap::get(rank, 0, trailing, ctx)};
+    }
     rewriter.replaceOp(op,
                        elementwise(rewriter, op.getLoc(), {type},
-                                   ValueRange{lhs, adaptor.getRhs()}, lhs,
+                                   ValueRange{lhs, rhs}, lhs,
                                    [](OpBuilder &b, Location l,
                                       ValueRange a) -> SmallVector<Value> {
                                      return {ArithOp::create(b, l, a[0], a[1])};
-                                   }));
+                                   },
+                                   maps));
     return success();
   }
 };

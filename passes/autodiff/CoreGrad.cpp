@@ -104,28 +104,42 @@ struct MatmulGrad {
   }
 };
 
+/// The gradient of an rhs broadcast over the leading dimensions of the
+/// result: `g` summed over them.
+Value sumToShapeOf(OpBuilder &b, Location loc, Value g, Value like) {
+  int64_t rank = cast<ShapedType>(like.getType()).getRank();
+  while (g && cast<ShapedType>(g.getType()).getRank() > rank) {
+    auto sum = createInferred<ReduceSumOp>(b, loc, elementTypeOf(g), 1, g,
+                                           b.getI64IntegerAttr(0));
+    g = sum ? sum.getResult() : Value();
+  }
+  return g;
+}
+
 struct AddGrad {
-  static LogicalResult build(AddOp, OpBuilder &, ArrayRef<Value> dys,
+  static LogicalResult build(AddOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     grads[0] = dys[0];
-    grads[1] = dys[0];
-    return success();
+    grads[1] = sumToShapeOf(b, op.getLoc(), dys[0], op.getRhs());
+    return success(grads[1] != nullptr);
   }
 };
 
-/// d(a * b) = (dy * b, dy * a).
+/// d(a * b) = (dy * b, dy * a), the rhs's summed where it was broadcast.
 struct MultiplyGrad {
   static LogicalResult build(MultiplyOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     Value others[] = {op.getRhs(), op.getLhs()};
     for (auto [i, other] : llvm::enumerate(others)) {
+      Value lhs = dys[0], rhs = other;
       auto g = createInferred<MultiplyOp>(b, op.getLoc(), elementTypeOf(other),
-                                          1, dys[0], other);
+                                          1, lhs, rhs);
       if (!g)
         return failure();
       grads[i] = g.getResult();
     }
-    return success();
+    grads[1] = sumToShapeOf(b, op.getLoc(), grads[1], op.getRhs());
+    return success(grads[1] != nullptr);
   }
 };
 
@@ -147,7 +161,8 @@ struct SubtractGrad {
   static LogicalResult build(SubtractOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     grads[0] = dys[0];
-    grads[1] = scaled(b, op.getLoc(), dys[0], -1.0);
+    grads[1] = sumToShapeOf(b, op.getLoc(), scaled(b, op.getLoc(), dys[0], -1.0),
+                            op.getRhs());
     return success(grads[1] != nullptr);
   }
 };

@@ -16,6 +16,7 @@
 
 #include "frontend/Layer.h"
 #include "frontend/Model.h"
+#include "frontend/Ops.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"

@@ -1,0 +1,317 @@
+//===- GraphFeaturesTest.cpp - The functional API's graph features --------===//
+//
+// Keras's functional-API guide beyond single models: several models over
+// one graph, models called like layers (nesting, ensembling), shared
+// layers, layer.input / layer.output, custom layers traced from ops::
+// primitives, config round trips, and the checks made while a graph is
+// defined. Numbers are checked against plain C++ loops over the weights.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ErrorTestUtil.h"
+#include "guide/CustomLayers.h"
+#include "layerc/layerc.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+using namespace layerc;
+using test::errorOf;
+
+namespace {
+
+std::string summaryOf(const Model &model) {
+  std::ostringstream os;
+  model.summary(os);
+  return os.str();
+}
+
+#define EXPECT_CONTAINS(text, piece)                                           \
+  EXPECT_NE((text).find(piece), std::string::npos)                             \
+      << "missing \"" << (piece) << "\" in:\n"                                 \
+      << (text)
+
+Tensor randomTensor(std::vector<int64_t> shape, uint32_t seed) {
+  Tensor t(shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+void expectNear(const Tensor &a, const Tensor &b, float tol) {
+  ASSERT_EQ(a.shape(), b.shape());
+  for (int64_t i = 0; i < a.numel(); ++i)
+    ASSERT_NEAR(a.data<float>()[i], b.data<float>()[i], tol) << "at " << i;
+}
+
+Model makeEncoder() {
+  auto img = Input({28, 28, 1}, {.name = "original_img"});
+  auto x = layers::Conv2D(16, 3, {.activation = "relu"})(img);
+  x = layers::Conv2D(32, 3, {.activation = "relu"})(x);
+  x = layers::MaxPooling2D(3)(x);
+  x = layers::Conv2D(32, 3, {.activation = "relu"})(x);
+  x = layers::Conv2D(16, 3, {.activation = "relu"})(x);
+  return Model(img, layers::GlobalMaxPooling2D()(x), "encoder");
+}
+
+Model makeDecoder() {
+  auto in = Input({16}, {.name = "encoded_img"});
+  auto x = layers::Reshape({4, 4, 1})(in);
+  x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
+  x = layers::Conv2DTranspose(32, 3, {.activation = "relu"})(x);
+  x = layers::UpSampling2D(3)(x);
+  x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
+  return Model(in, layers::Conv2DTranspose(1, 3, {.activation = "relu"})(x),
+               "decoder");
+}
+
+TEST(GraphFeaturesTest, NestedModelsShareWeightsAndShowAsFunctional) {
+  Model encoder = makeEncoder();
+  Model decoder = makeDecoder();
+  auto input = Input({28, 28, 1}, {.name = "img"});
+  Model autoencoder(input, decoder(encoder(input)), "autoencoder");
+  std::string text = summaryOf(autoencoder);
+  EXPECT_CONTAINS(text, " encoder (Functional)        (None, 16)                "
+                        "18672     \n");
+  EXPECT_CONTAINS(text, " decoder (Functional)        (None, 28, 28, 1)         "
+                        "9569      \n");
+  EXPECT_CONTAINS(text, "Total params: 28,241\n");
+  EXPECT_EQ(autoencoder.layers().size(), 3u);
+  EXPECT_EQ(autoencoder.getWeights().size(), 16u);
+
+  // The nested model is the composition, and shares the weights.
+  Tensor x = randomTensor({2, 28, 28, 1}, 3);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = std::fabs(x.data<float>()[i]);
+  Tensor direct = decoder.predict(encoder.predict(x));
+  Tensor nested = autoencoder.predict(x);
+  expectNear(nested, direct, 1e-5f);
+  // Changing the decoder's last layer changes the autoencoder.
+  auto last = decoder.layers().back();
+  std::vector<Tensor> w = last->getWeights();
+  for (int64_t i = 0; i < w[1].numel(); ++i)
+    w[1].data<float>()[i] += 0.5f;
+  last->setWeights(w);
+  Model again(input, decoder(encoder(input)), "autoencoder_2");
+  expectNear(again.predict(x), decoder.predict(encoder.predict(x)), 1e-5f);
+
+  // get_config -> from_config keeps the nesting; copied weights give the
+  // same predictions.
+  Model rebuilt = Model::fromConfig(autoencoder.getConfig());
+  EXPECT_EQ(summaryOf(rebuilt), summaryOf(autoencoder));
+  EXPECT_EQ(rebuilt.getConfig().dump(), autoencoder.getConfig().dump());
+  rebuilt.setWeights(again.getWeights());
+  expectNear(rebuilt.predict(x), again.predict(x), 0.0f);
+}
+
+TEST(GraphFeaturesTest, EnsembleAveragesThreeModels) {
+  auto makeModel = [] {
+    auto in = Input({128});
+    return Model(in, layers::Dense(1)(in));
+  };
+  Model m1 = makeModel(), m2 = makeModel(), m3 = makeModel();
+  auto in = Input({128});
+  Model ensemble(in, layers::average({m1(in), m2(in), m3(in)}), "ensemble");
+  EXPECT_EQ(ensemble.countParams(), 3 * 129);
+  Tensor x = randomTensor({4, 128}, 9);
+  Tensor a = m1.predict(x), b = m2.predict(x), c = m3.predict(x);
+  Tensor want({4, 1});
+  for (int64_t i = 0; i < 4; ++i)
+    want.data<float>()[i] =
+        (a.data<float>()[i] + b.data<float>()[i] + c.data<float>()[i]) / 3;
+  expectNear(ensemble.predict(x), want, 1e-5f);
+}
+
+TEST(GraphFeaturesTest, SharedLayerHasOneWeightAndTwoNodes) {
+  auto embedding = layers::Embedding(1000, 128);
+  auto textA = Input({-1}, {.dtype = DType::Int32});
+  auto textB = Input({-1}, {.dtype = DType::Int32});
+  auto a = embedding(textA), b = embedding(textB);
+  EXPECT_EQ(embedding->numNodes(), 2u);
+  EXPECT_EQ(embedding->weights().size(), 1u);
+  Model model({textA, textB}, {a, b}, "shared");
+  EXPECT_EQ(model.countParams(), 128000);
+  std::string text = summaryOf(model);
+  EXPECT_CONTAINS(text, "Connected to");
+  EXPECT_CONTAINS(text, "'" + textA.node()->layer->name() + "[0][0]', ");
+  // layer.output is ambiguous for a layer called twice, as in Keras.
+  EXPECT_CONTAINS(errorOf([&] { embedding->output(); }),
+                  "has multiple inbound nodes");
+  EXPECT_EQ(embedding->outputAt(1)[0].node(), b.node());
+  EXPECT_EQ(embedding->inputAt(0)[0].node(), textA.node());
+
+  // Both calls read the one table.
+  Tensor ids({1, 3}, DType::Int32);
+  ids.data<int32_t>()[0] = 5, ids.data<int32_t>()[1] = 7,
+  ids.data<int32_t>()[2] = 5;
+  std::vector<Tensor> out = model.predict({ids, ids});
+  expectNear(out[0], out[1], 0.0f);
+  const float *table = embedding->weights()[0].value.data<float>();
+  for (int j = 0; j < 128; ++j)
+    ASSERT_EQ(out[0].data<float>()[128 + j], table[7 * 128 + j]);
+}
+
+TEST(GraphFeaturesTest, FeatureExtractionFromLayerOutputs) {
+  auto in = Input({8});
+  auto h = layers::Dense(6, {.activation = "relu"})(in);
+  auto h2 = layers::Dense(4, {.activation = "tanh"})(h);
+  Model base(in, layers::Dense(2)(h2), "base");
+  std::vector<SymbolicTensor> features;
+  for (const auto &layer : base.layers())
+    features.push_back(layer->output());
+  Model extractor({base.input()}, features, "extractor");
+  Tensor x = randomTensor({3, 8}, 4);
+  std::vector<Tensor> all = extractor.predict(std::vector<Tensor>{x});
+  ASSERT_EQ(all.size(), 4u);
+  expectNear(all[0], x, 0.0f);
+  expectNear(all[3], base.predict(x), 1e-6f);
+  EXPECT_EQ(all[1].shape(), (std::vector<int64_t>{3, 6}));
+  EXPECT_CONTAINS(errorOf([] { layers::Dense(3)->output(); }),
+                  "has never been called");
+}
+
+/// x @ w + b with plain loops.
+Tensor denseReference(const Tensor &x, const Tensor &w, const Tensor &b) {
+  int64_t n = x.shape()[0], k = x.shape()[1], m = w.shape()[1];
+  Tensor y({n, m});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < m; ++j) {
+      double s = b.data<float>()[j];
+      for (int64_t p = 0; p < k; ++p)
+        s += double(x.data<float>()[i * k + p]) * w.data<float>()[p * m + j];
+      y.data<float>()[i * m + j] = static_cast<float>(s);
+    }
+  return y;
+}
+
+TEST(GraphFeaturesTest, CustomDenseTracesOpsAndRoundTrips) {
+  auto inputs = Input({4});
+  auto layer = std::make_shared<guide::CustomDense>(10);
+  Model model(inputs, (*layer)(inputs), "custom");
+  EXPECT_EQ(model.countParams(), 4 * 10 + 10);
+  EXPECT_CONTAINS(summaryOf(model), " (CustomDense)");
+  Tensor x = randomTensor({5, 4}, 12);
+  std::vector<Tensor> w = layer->getWeights();
+  expectNear(model.predict(x), denseReference(x, w[0], w[1]), 1e-5f);
+
+  Model rebuilt = Model::fromConfig(
+      model.getConfig(), {{"CustomDense", guide::CustomDense::fromConfig}});
+  EXPECT_EQ(summaryOf(rebuilt), summaryOf(model));
+  rebuilt.setWeights(model.getWeights());
+  expectNear(rebuilt.predict(x), model.predict(x), 0.0f);
+  EXPECT_CONTAINS(errorOf([&] { Model::fromConfig(model.getConfig()); }),
+                  "unknown layer class 'CustomDense'");
+}
+
+TEST(GraphFeaturesTest, CustomRNNWithAFunctionalClassifier) {
+  auto in = Input({-1, 32});
+  auto pooled = layers::GlobalAveragePooling1D()(in);
+  Model classifier(in, layers::Dense(1)(pooled), "classifier");
+  auto rnn = std::make_shared<guide::CustomRNN>(32, classifier.asLayer());
+  std::vector<int64_t> seen;
+  rnn->onFeatures = [&](const std::vector<int64_t> &s) { seen = s; };
+  Tensor x = randomTensor({1, 10, 5}, 2);
+  Tensor y = (*rnn)(x);
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 10, 32}));
+  EXPECT_EQ(y.shape(), (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(rnn->numNodes(), 0u); // an eager call leaves no node
+
+  // The recurrence by hand from the weights.
+  auto weightsOf = [](const std::shared_ptr<Layer> &l) {
+    return l->getWeights();
+  };
+  std::vector<std::shared_ptr<Layer>> owners = rnn->weightLayers();
+  ASSERT_EQ(owners.size(), 3u); // projection_1, projection_2, classifier dense
+  auto p1 = weightsOf(owners[0]), p2 = weightsOf(owners[1]),
+       cls = weightsOf(owners[2]);
+  Tensor state({1, 32});
+  std::vector<float> mean(32, 0.0f);
+  for (int t = 0; t < 10; ++t) {
+    Tensor xt({1, 5});
+    for (int i = 0; i < 5; ++i)
+      xt.data<float>()[i] = x.data<float>()[t * 5 + i];
+    Tensor h = denseReference(xt, p1[0], p1[1]);
+    Tensor s = denseReference(state, p2[0], p2[1]);
+    for (int j = 0; j < 32; ++j) {
+      float v = std::tanh(h.data<float>()[j]) + std::tanh(s.data<float>()[j]);
+      state.data<float>()[j] = v;
+      mean[j] += v / 10;
+    }
+  }
+  double want = cls[1].data<float>()[0];
+  for (int j = 0; j < 32; ++j)
+    want += mean[j] * cls[0].data<float>()[j];
+  EXPECT_NEAR(y.data<float>()[0], want, 1e-4);
+}
+
+TEST(GraphFeaturesTest, CustomRNNInAModelWithStaticBatchShape) {
+  auto inputs = Input({10, 5}, {.batch_size = 16});
+  auto x = layers::Conv1D(32, 3)(inputs);
+  auto rnn = std::make_shared<guide::CustomRNN>(32, layers::Dense(1).get());
+  Model model(inputs, (*rnn)(x), "static_batch");
+  EXPECT_EQ(model.output().shape(), (std::vector<int64_t>{16, 8, 1}));
+  EXPECT_CONTAINS(summaryOf(model), "[(16, 10, 5)]");
+  Tensor y = model.predict(randomTensor({16, 10, 5}, 8), {.batch_size = 16});
+  EXPECT_EQ(y.shape(), (std::vector<int64_t>{16, 8, 1}));
+  // The state's zeros need the batch size: an unknown one is refused.
+  auto dynamic = Input({10, 5});
+  EXPECT_CONTAINS(errorOf([&] {
+                    std::make_shared<guide::CustomRNN>(
+                        32, layers::Dense(1).get())
+                        ->apply({dynamic});
+                  }),
+                  "ops.zeros: the shape (None, 32) is not static");
+}
+
+TEST(GraphFeaturesTest, DefinitionErrorsNameTheLayers) {
+  // Graph disconnected: the missing input is named.
+  auto a = Input({4}, {.name = "a"});
+  auto b = Input({4}, {.name = "b"});
+  auto sum = layers::add({a, layers::Dense(4, {.name = "proj"})(b)});
+  EXPECT_EQ(errorOf([&] { Model(a, sum, "m"); }),
+            "Model m: graph disconnected: cannot obtain value for tensor b of "
+            "shape (None, 4) at layer \"proj\"; it is not among the inputs");
+  // Wrong number of inputs.
+  EXPECT_EQ(errorOf([&] {
+              layers::Dense(3, {.name = "d2"})(std::vector<SymbolicTensor>{a, b});
+            }),
+            "Layer \"d2\" (Dense) expects 1 input, but it received 2 inputs");
+  Model two({a, b}, {sum}, "two");
+  EXPECT_CONTAINS(errorOf([&] { two(a); }),
+                  "Layer \"two\" (Functional) expects 2 inputs, but it "
+                  "received 1 input");
+  // Two layers with one name.
+  auto x = Input({4});
+  auto y = layers::Dense(4, {.name = "same"})(x);
+  auto z = layers::Dense(4, {.name = "same"})(y);
+  EXPECT_CONTAINS(errorOf([&] { Model(x, z); }),
+                  "the layer name \"same\" is used by more than one layer");
+  // A layer calling itself from call() would be a cycle.
+  struct SelfCalling : Layer {
+    SelfCalling() : Layer("SelfCalling", "loop") {}
+    std::string className() const override { return "SelfCalling"; }
+    std::vector<SymbolicTensor>
+    call(const std::vector<SymbolicTensor> &in) override {
+      return apply(in);
+    }
+  };
+  auto loop = std::make_shared<SelfCalling>();
+  EXPECT_CONTAINS(errorOf([&] { loop->apply({x}); }),
+                  "Layer \"loop\" is called inside its own call()");
+  // Nested model with an incompatible input.
+  Model enc = makeEncoder();
+  EXPECT_CONTAINS(errorOf([&] { enc(Input({32, 32, 3})); }),
+                  "Input 0 of model \"encoder\" is incompatible with the "
+                  "model: expected shape (None, 28, 28, 1), found shape "
+                  "(None, 32, 32, 3)");
+  // ops:: shape errors name the op.
+  EXPECT_CONTAINS(errorOf([&] { ops::matmul(x, Input({5})); }),
+                  "cannot multiply (None, 4) by (None, 5)");
+}
+
+} // namespace
