@@ -283,8 +283,18 @@ Layer::apply(const std::vector<SymbolicTensor> &inputs) {
       throw;
     }
     tracing_ = false;
-    for (const SymbolicTensor &out : node->body->outputs)
-      node->outputShapes.push_back(out.shape());
+    // A nested model's outputs have an unknown batch; a call on inputs of
+    // one static batch size gives them that size.
+    int64_t batch = -1;
+    for (size_t i = 0; i < shapes.size(); ++i)
+      if (!shapes[i].empty())
+        batch = i == 0 || batch == shapes[i][0] ? shapes[i][0] : -1;
+    for (const SymbolicTensor &out : node->body->outputs) {
+      std::vector<int64_t> shape = out.shape();
+      if (!shape.empty() && shape[0] < 0 && batch > 0)
+        shape[0] = batch;
+      node->outputShapes.push_back(shape);
+    }
     node->dtype = node->body->outputs.front().dtype();
     if (std::find(bodies_.begin(), bodies_.end(), node->body) == bodies_.end())
       bodies_.push_back(node->body);
@@ -311,7 +321,9 @@ void Layer::adoptBody(std::shared_ptr<const Graph> body) {
 
 void Layer::collectWeightLayers(std::vector<std::shared_ptr<Layer>> &out,
                                 std::set<const Layer *> &seen) {
-  if (!weights_.empty() && seen.insert(this).second)
+  if (!seen.insert(this).second)
+    return;
+  if (!weights_.empty())
     out.push_back(shared_from_this());
   for (const auto &body : bodies_)
     for (const auto &layer : body->layers)
@@ -415,7 +427,8 @@ SymbolicTensor Layer::output() const {
 
 void WeightReadLayer::collectWeightLayers(
     std::vector<std::shared_ptr<Layer>> &out, std::set<const Layer *> &seen) {
-  owner_->collectWeightLayers(out, seen);
+  if (seen.insert(this).second)
+    owner_->collectWeightLayers(out, seen);
 }
 
 std::vector<std::vector<int64_t>> WeightReadLayer::computeOutputShapes(

@@ -572,16 +572,30 @@ std::vector<double> layerc::evaluate(const TrainingProgram &program,
 
 namespace {
 
-/// Full-size result tensors for predict; outputs must be batched on axis 0.
-std::vector<Tensor> allocatePredictions(const TrainingProgram &p, int64_t n) {
+/// Full-size result tensors for predict; outputs must be batched on axis 0
+/// (None, or the static batch size of a model built for one).
+std::vector<Tensor> allocatePredictions(const TrainingProgram &p, int64_t n,
+                                        int64_t staticBatch) {
   std::vector<Tensor> results;
   for (const BufferSpec &spec : p.predict.outputs) {
-    if (spec.shape.empty() || spec.shape[0] != kDynamic)
+    if (spec.shape.empty() ||
+        (spec.shape[0] != kDynamic && spec.shape[0] != staticBatch))
       throw Error("predict: output '" + spec.name + "' has shape " +
                   spec.str() + "; predictions need a batch (None) axis 0");
-    results.emplace_back(spec.resolve(n), spec.dtype);
+    std::vector<int64_t> shape = spec.resolve(n);
+    shape[0] = n;
+    results.emplace_back(shape, spec.dtype);
   }
   return results;
+}
+
+/// The batch size of a model whose first input has a static one (Keras's
+/// batch_shape); -1 otherwise.
+int64_t staticBatchOf(const TrainingProgram &p) {
+  if (p.predict.inputs.empty() || p.predict.inputs[0].shape.empty())
+    return -1;
+  int64_t b = p.predict.inputs[0].shape[0];
+  return b == kDynamic ? -1 : b;
 }
 
 } // namespace
@@ -594,12 +608,22 @@ std::vector<Tensor> layerc::predict(const TrainingProgram &program,
   checkBatchSize("predict", options.batch_size);
   int64_t n = checkSamples("predict", program, x, nullptr);
   checkParams("predict", program, state);
-  std::vector<Tensor> results = allocatePredictions(program, n);
+  int64_t batch = options.batch_size;
+  int64_t staticBatch = staticBatchOf(program);
+  if (staticBatch > 0) {
+    if (n % staticBatch != 0)
+      throw Error("predict: the model takes batches of exactly " +
+                  std::to_string(staticBatch) + " samples (a static batch "
+                  "size), so the sample count must be a multiple of it; got " +
+                  std::to_string(n));
+    batch = staticBatch;
+  }
+  std::vector<Tensor> results = allocatePredictions(program, n, staticBatch);
   std::vector<int64_t> order = range(0, n);
-  int64_t steps = numBatches(n, options.batch_size);
+  int64_t steps = numBatches(n, batch);
   ProgressBar bar(steps, options.verbose);
   for (int64_t b = 0; b < steps; ++b) {
-    std::vector<int64_t> idx = batchIndices(order, b, options.batch_size);
+    std::vector<int64_t> idx = batchIndices(order, b, batch);
     std::vector<Tensor> xb = gather(x, idx);
     std::vector<const Tensor *> in;
     for (const Tensor &t : xb)
@@ -609,7 +633,7 @@ std::vector<Tensor> layerc::predict(const TrainingProgram &program,
     std::vector<Tensor> out = program.predict(in);
     for (size_t o = 0; o < out.size(); ++o)
       std::memcpy(static_cast<std::byte *>(results[o].rawData()) +
-                      b * options.batch_size * (out[o].nbytes() / idx.size()),
+                      b * batch * (out[o].nbytes() / idx.size()),
                   out[o].rawData(), out[o].nbytes());
     bar.update(b + 1, {});
   }

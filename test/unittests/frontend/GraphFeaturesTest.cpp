@@ -310,8 +310,11 @@ TEST(GraphFeaturesTest, DefinitionErrorsNameTheLayers) {
                   "model: expected shape (None, 28, 28, 1), found shape "
                   "(None, 32, 32, 3)");
   // ops:: shape errors name the op.
-  EXPECT_CONTAINS(errorOf([&] { ops::matmul(x, Input({5})); }),
-                  "cannot multiply (None, 4) by (None, 5)");
+  EXPECT_CONTAINS(errorOf([&] { ops::add(x, Input({5})); }),
+                  "cannot broadcast (None, 5) to (None, 4)");
+  EXPECT_CONTAINS(errorOf([&] { ops::matmul(x, Input({3, 5})); }),
+                  "expects a of rank >= 2 and b of rank 2, got (None, 4) and "
+                  "(None, 3, 5)");
 }
 
 } // namespace
