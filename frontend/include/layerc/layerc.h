@@ -14,9 +14,11 @@
 #ifndef LAYERC_LAYERC_H
 #define LAYERC_LAYERC_H
 
+#include "frontend/Applications.h"
 #include "frontend/Layer.h"
 #include "frontend/Model.h"
 #include "frontend/Ops.h"
+#include "frontend/Plot.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"

@@ -15,6 +15,9 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -315,6 +318,100 @@ TEST(GraphFeaturesTest, DefinitionErrorsNameTheLayers) {
   EXPECT_CONTAINS(errorOf([&] { ops::matmul(x, Input({3, 5})); }),
                   "expects a of rank >= 2 and b of rank 2, got (None, 4) and "
                   "(None, 3, 5)");
+}
+
+TEST(GraphFeaturesTest, VGG19FeatureExtraction) {
+  Model vgg19 = applications::VGG19({.weights = std::nullopt});
+  EXPECT_EQ(vgg19.countParams(), 143667240);
+  EXPECT_EQ(vgg19.layers().size(), 26u);
+  EXPECT_CONTAINS(summaryOf(vgg19), " block5_conv4 (Conv2D)       "
+                                    "(None, 14, 14, 512)       2359808   \n");
+  EXPECT_CONTAINS(errorOf([] { applications::VGG19({.weights = "imagenet"}); }),
+                  "cannot be downloaded");
+
+  // The guide's extractor, on the convolutional base of a small input:
+  // every layer's output at once, each equal to the base model's.
+  Model base = applications::VGG19(
+      {.include_top = false, .input_shape = {32, 32, 3}});
+  EXPECT_EQ(base.countParams(), 20024384);
+  std::vector<SymbolicTensor> features;
+  for (const auto &layer : base.layers())
+    features.push_back(layer->output());
+  Model extractor({base.input()}, features, "feature_extractor");
+  Tensor img = randomTensor({1, 32, 32, 3}, 21);
+  for (int64_t i = 0; i < img.numel(); ++i)
+    img.data<float>()[i] = std::fabs(img.data<float>()[i]);
+  std::vector<Tensor> all = extractor.predict(std::vector<Tensor>{img});
+  ASSERT_EQ(all.size(), 22u);
+  EXPECT_EQ(all[1].shape(), (std::vector<int64_t>{1, 32, 32, 64}));
+  EXPECT_EQ(all.back().shape(), (std::vector<int64_t>{1, 1, 1, 512}));
+  expectNear(all.back(), base.predict(img), 1e-5f);
+  // block1_conv1 by hand at one pixel: relu(sum of 3x3x3 taps + bias).
+  std::vector<Tensor> w = base.getLayer("block1_conv1")->getWeights();
+  for (int64_t f : {0, 17, 63}) {
+    double z = w[1].data<float>()[f];
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx)
+        for (int c = 0; c < 3; ++c)
+          z += img.data<float>()[((5 + dy) * 32 + (7 + dx)) * 3 + c] *
+               w[0].data<float>()[(((dy + 1) * 3 + dx + 1) * 3 + c) * 64 + f];
+    EXPECT_NEAR(all[1].data<float>()[(5 * 32 + 7) * 64 + f],
+                std::max(z, 0.0), 1e-5);
+  }
+}
+
+/// True if `path` starts with the PNG signature and an IHDR of nonzero size.
+bool isPng(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  unsigned char head[24] = {};
+  if (!file.read(reinterpret_cast<char *>(head), sizeof head))
+    return false;
+  const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
+                                      '\n'};
+  auto be32 = [&](int at) {
+    return (uint32_t(head[at]) << 24) | (uint32_t(head[at + 1]) << 16) |
+           (uint32_t(head[at + 2]) << 8) | uint32_t(head[at + 3]);
+  };
+  return std::equal(signature, signature + 8, head) &&
+         std::string(reinterpret_cast<char *>(head + 12), 4) == "IHDR" &&
+         be32(16) > 0 && be32(20) > 0;
+}
+
+TEST(GraphFeaturesTest, PlotModelWritesDotAndPng) {
+  Model encoder = makeEncoder();
+  auto input = Input({28, 28, 1}, {.name = "img"});
+  Model autoencoder(input, makeDecoder()(encoder(input)), "autoencoder");
+  std::string dot = utils::modelToDot(
+      autoencoder, {.show_shapes = true, .expand_nested = true});
+  EXPECT_CONTAINS(dot, "subgraph cluster_");
+  EXPECT_CONTAINS(dot, "label=\"encoder\"");
+  EXPECT_CONTAINS(dot, "(None, 28, 28, 1)");
+  EXPECT_CONTAINS(utils::modelToDot(autoencoder), "encoder: Functional");
+
+  std::string dir = ::testing::TempDir();
+  std::string png = dir + "/autoencoder.png";
+  std::remove(png.c_str());
+  utils::plotModel(autoencoder, png,
+                   {.show_shapes = true, .expand_nested = true});
+  EXPECT_TRUE(isPng(png));
+  utils::plotModel(encoder, dir + "/encoder.dot");
+  std::ifstream source(dir + "/encoder.dot");
+  std::string first;
+  std::getline(source, first);
+  EXPECT_EQ(first, "digraph G {");
+
+  // Without dot on PATH: a clear error, nothing written.
+  const char *path = std::getenv("PATH");
+  std::string saved = path ? path : "";
+  setenv("PATH", "/nonexistent", 1);
+  std::string missing = dir + "/missing.png";
+  std::string msg = errorOf([&] { utils::plotModel(encoder, missing); });
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_CONTAINS(msg, "the Graphviz program 'dot' was not found");
+  EXPECT_CONTAINS(errorOf([&] {
+                    utils::plotModel(encoder, dir + "/x.png", {.rankdir = "XY"});
+                  }),
+                  "rankdir must be TB, LR, BT or RL");
 }
 
 } // namespace
