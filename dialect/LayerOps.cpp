@@ -781,8 +781,7 @@ static FailureOr<SmallVector<Type>> broadcastMergeTypes(Operation *op) {
     if (!dimsAgree(d, r))
       return op->emitOpError()
              << "cannot broadcast rhs " << formatShape(rhs) << " to lhs "
-             << formatShape(lhs)
-             << ": the trailing dimensions must be equal";
+             << formatShape(lhs) << ": the trailing dimensions must be equal";
     if (ShapedType::isDynamic(d))
       d = r;
   }

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "guide/GuideModels.h"
 #include "layerc/layerc.h"
 
 #include <cstdio>
@@ -29,15 +30,10 @@ using namespace layerc;
 
 namespace {
 
+/// A batch of 2 random samples of shape `sample`.
 Tensor randomBatch(std::vector<int64_t> sample, uint32_t seed) {
-  std::vector<int64_t> shape{2};
-  shape.insert(shape.end(), sample.begin(), sample.end());
-  Tensor t(shape);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = dist(rng);
-  return t;
+  sample.insert(sample.begin(), 2);
+  return guide::randomUniform(sample, seed);
 }
 
 void writeRaw(const std::string &path, const Tensor &t) {
@@ -99,44 +95,18 @@ int main(int argc, char **argv) {
     run(autoencoder, saveDir, 2);
 
     // The decoder on its own input.
-    auto code = Input({16}, {.name = "encoded_img"});
-    x = layers::Reshape({4, 4, 1})(code);
-    x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
-    x = layers::Conv2DTranspose(32, 3, {.activation = "relu"})(x);
-    x = layers::UpSampling2D(3)(x);
-    x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
-    Model decoder(code,
-                  layers::Conv2DTranspose(1, 3, {.activation = "relu"})(x),
-                  "decoder");
+    Model decoder = guide::decoderModel();
     run(decoder, saveDir, 3);
 
     // "Models with multiple inputs and outputs": a ticket's title and body
     // (token sequences of any length) and tags give its priority and
     // department.
-    const int64_t numTags = 12, numWords = 10000, numDepartments = 4;
-    auto title = Input({-1}, {.name = "title", .dtype = DType::Int32});
-    auto body = Input({-1}, {.name = "body", .dtype = DType::Int32});
-    auto tags = Input({numTags}, {.name = "tags"});
-    auto titleFeatures = layers::Embedding(numWords, 64)(title);
-    auto bodyFeatures = layers::Embedding(numWords, 64)(body);
-    titleFeatures = layers::LSTM(128)(titleFeatures);
-    bodyFeatures = layers::LSTM(32)(bodyFeatures);
-    x = layers::concatenate({titleFeatures, bodyFeatures, tags});
-    auto priority = layers::Dense(1, {.name = "priority"})(x);
-    auto department = layers::Dense(numDepartments, {.name = "department"})(x);
-    Model ticket({title, body, tags}, {priority, department}, "ticket");
+    Model ticket = guide::ticketModel();
     ticket.summary();
     {
-      std::mt19937 rng(5);
-      std::uniform_int_distribution<int32_t> word(0, numWords - 1);
-      std::vector<int32_t> t(2 * 7), b(2 * 11);
-      for (int32_t &v : t)
-        v = word(rng);
-      for (int32_t &v : b)
-        v = word(rng);
-      Tensor tt = Tensor::fromInts(t, {2, 7}),
-             bt = Tensor::fromInts(b, {2, 11});
-      Tensor tagsIn = randomBatch({numTags}, 6);
+      Tensor tt = guide::randomTokens(2, 7, 10000, 5),
+             bt = guide::randomTokens(2, 11, 10000, 6);
+      Tensor tagsIn = randomBatch({12}, 6);
       std::vector<Tensor> ys =
           ticket.predict(std::vector<Tensor>{tt, bt, tagsIn});
       std::cout << "predict -> priority " << ys[0].shapeString()
@@ -152,23 +122,7 @@ int main(int argc, char **argv) {
     }
 
     // "A toy ResNet model".
-    auto inputs = Input({32, 32, 3}, {.name = "img"});
-    x = layers::Conv2D(32, 3, {.activation = "relu"})(inputs);
-    x = layers::Conv2D(64, 3, {.activation = "relu"})(x);
-    auto block1 = layers::MaxPooling2D(3)(x);
-    x = layers::Conv2D(64, 3,
-                       {.padding = "same", .activation = "relu"})(block1);
-    x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-    auto block2 = layers::add({x, block1});
-    x = layers::Conv2D(64, 3,
-                       {.padding = "same", .activation = "relu"})(block2);
-    x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-    auto block3 = layers::add({x, block2});
-    x = layers::Conv2D(64, 3, {.activation = "relu"})(block3);
-    x = layers::GlobalAveragePooling2D()(x);
-    x = layers::Dense(256, {.activation = "relu"})(x);
-    x = layers::Dropout(0.5)(x);
-    Model resnet(inputs, layers::Dense(10)(x), "toy_resnet");
+    Model resnet = guide::toyResNet();
     run(resnet, saveDir, 4);
   } catch (const Error &e) {
     std::cerr << "functional_guide: " << e.what() << "\n";

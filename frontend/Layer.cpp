@@ -36,8 +36,8 @@ std::string snakeCase(const std::string &name) {
   std::string out;
   for (size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    bool startsWord = i > 0 && upper(c) && i + 1 < name.size() &&
-                      lower(name[i + 1]);
+    bool startsWord =
+        i > 0 && upper(c) && i + 1 < name.size() && lower(name[i + 1]);
     bool afterLower = i > 0 && upper(c) && lower(name[i - 1]);
     if (startsWord || afterLower)
       out += '_';
@@ -227,8 +227,8 @@ Layer::trace(const std::vector<SymbolicTensor> &inputs) {
                              shape.end()),
         inputs[i].dtype(), name_ + "/input_" + std::to_string(i),
         shape.empty() ? -1 : shape[0]);
-    placeholders.emplace_back(
-        makeSourceNode(layer, shape, inputs[i].dtype()), 0);
+    placeholders.emplace_back(makeSourceNode(layer, shape, inputs[i].dtype()),
+                              0);
   }
   std::vector<SymbolicTensor> outputs = call(placeholders);
   if (outputs.empty())
@@ -443,8 +443,8 @@ SymbolicTensor Layer::weight(const std::string &weightName) {
   std::string known;
   for (size_t i = 0; i < weights_.size(); ++i) {
     if (weights_[i].name == weightName) {
-      auto reader = std::make_shared<WeightReadLayer>(this, i,
-                                                      name_ + "/" + weightName);
+      auto reader =
+          std::make_shared<WeightReadLayer>(this, i, name_ + "/" + weightName);
       auto node = makeSourceNode(reader, weights_[i].value.shape(),
                                  weights_[i].value.dtype());
       weightNodes_[weightName] = node;
@@ -501,11 +501,12 @@ std::shared_ptr<Graph> Graph::build(std::vector<SymbolicTensor> inputs,
           !inputNodes.count(node.get())) {
         std::string at =
             stack.size() > 1
-                ? " at layer \"" + stack[stack.size() - 2].first->layer->name() +
-                      "\""
+                ? " at layer \"" +
+                      stack[stack.size() - 2].first->layer->name() + "\""
                 : " (an output)";
-        throw Error(owner + ": graph disconnected: cannot obtain value for "
-                            "tensor " +
+        throw Error(owner +
+                    ": graph disconnected: cannot obtain value for "
+                    "tensor " +
                     node->layer->name() + " of shape " +
                     formatShape(node->outputShapes[0]) + at +
                     "; it is not among the inputs");
@@ -524,6 +525,26 @@ std::shared_ptr<Graph> Graph::build(std::vector<SymbolicTensor> inputs,
     visit(in.node());
   for (const SymbolicTensor &out : graph->outputs)
     visit(out.node());
+  // Keras's order: by decreasing depth (distance to the outputs), the
+  // inputs deepest, ties in the walk's order. Still topological: a node is
+  // deeper than every node reading it.
+  std::map<const Node *, int> depth;
+  int deepest = 0;
+  for (auto it = graph->nodes.rbegin(); it != graph->nodes.rend(); ++it) {
+    int d = depth[it->get()];
+    for (const SymbolicTensor &in : (*it)->inputs) {
+      int &di = depth[in.node().get()];
+      di = std::max(di, d + 1);
+      deepest = std::max(deepest, di);
+    }
+  }
+  for (const Node *in : inputNodes)
+    depth[in] = deepest + 1;
+  std::stable_sort(
+      graph->nodes.begin(), graph->nodes.end(),
+      [&](const std::shared_ptr<Node> &a, const std::shared_ptr<Node> &b) {
+        return depth[a.get()] > depth[b.get()];
+      });
   std::set<const Layer *> seen;
   std::map<std::string, const Layer *> names;
   for (const auto &node : graph->nodes)

@@ -83,8 +83,8 @@ void WeightReadLayer::emit(MLIRGenState &state, const Node &node) const {
 
 /// `v` as a value of `type` (a static size where the graph has an unknown
 /// one, or the reverse) through tensor.cast.
-static mlir::Value castTo(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value v, mlir::Type type) {
+static mlir::Value castTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          mlir::Type type) {
   if (v.getType() == type)
     return v;
   return mlir::tensor::CastOp::create(b, loc, type, v);
@@ -105,9 +105,8 @@ void Layer::emit(MLIRGenState &state, const Node &node) const {
     state.values.erase(inner.get());
   for (size_t i = 0; i < body.inputs.size(); ++i) {
     const SymbolicTensor &in = body.inputs[i];
-    state.define(*in.node(),
-                 castTo(state.builder, loc, inputs.at(i),
-                        state.tensorType(in.shape(), in.dtype())));
+    state.define(*in.node(), castTo(state.builder, loc, inputs.at(i),
+                                    state.tensorType(in.shape(), in.dtype())));
   }
   for (const auto &inner : body.nodes)
     if (!state.values.count(inner.get()))

@@ -22,6 +22,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <set>
@@ -274,9 +275,9 @@ bool sequentialLike(const std::vector<std::shared_ptr<Node>> &nodes,
 void Model::summary(std::ostream &os) const {
   bool sequential = sequentialLike(nodes_, inputs_.size());
   size_t width = sequential ? 65 : 98;
-  std::vector<size_t> positions =
-      sequential ? std::vector<size_t>{29, 55, 65}
-                 : std::vector<size_t>{32, 53, 65, 98};
+  std::vector<size_t> positions = sequential
+                                      ? std::vector<size_t>{29, 55, 65}
+                                      : std::vector<size_t>{32, 53, 65, 98};
   std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
   if (!sequential)
     header.push_back("Connected to");
@@ -307,10 +308,9 @@ void Model::summary(std::ostream &os) const {
     }
     if (dynamic_cast<const InputLayer *>(&layer))
       shapes = "[" + shapes + "]";
-    std::vector<std::string> fields{layer.name() + " (" + layer.className() +
-                                        ")",
-                                    shapes,
-                                    std::to_string(layer.countParams())};
+    std::vector<std::string> fields{
+        layer.name() + " (" + layer.className() + ")", shapes,
+        std::to_string(layer.countParams())};
     if (!sequential) {
       std::string connected;
       for (const Node *node : calls)
@@ -494,6 +494,52 @@ History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
   requireCompiled("fit");
   return layerc::fit(compiled_->program, compiled_->state,
                      prepareInputs(xs, "fit"), ys, options);
+}
+
+std::vector<Tensor> Model::byName(const NamedTensors &named,
+                                  const std::vector<std::string> &names,
+                                  const char *what, const char *kind) const {
+  std::string known;
+  for (const std::string &n : names)
+    known += (known.empty() ? "" : ", ") + n;
+  std::vector<Tensor> out;
+  for (const std::string &n : names) {
+    auto it = named.find(n);
+    if (it == named.end())
+      throw Error(std::string(what) + ": no " + kind + " named '" + n +
+                  "' was given (model " + name_ + "'s " + kind + "s: " + known +
+                  ")");
+    out.push_back(it->second);
+  }
+  for (const auto &[n, t] : named)
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      throw Error(std::string(what) + ": model " + name_ + " has no " + kind +
+                  " named '" + n + "' (its " + kind + "s: " + known + ")");
+  return out;
+}
+
+History Model::fit(const NamedTensors &xs, const NamedTensors &ys,
+                   const FitOptions &options) {
+  return fit(byName(xs, inputNames(), "fit", "input"),
+             byName(ys, outputNames(), "fit", "output"), options);
+}
+
+std::vector<double> Model::evaluate(const NamedTensors &xs,
+                                    const NamedTensors &ys,
+                                    const EvaluateOptions &options) {
+  return evaluate(byName(xs, inputNames(), "evaluate", "input"),
+                  byName(ys, outputNames(), "evaluate", "output"), options);
+}
+
+NamedTensors Model::predict(const NamedTensors &xs,
+                            const PredictOptions &options) {
+  std::vector<Tensor> out =
+      predict(byName(xs, inputNames(), "predict", "input"), options);
+  NamedTensors named;
+  std::vector<std::string> names = outputNames();
+  for (size_t i = 0; i < out.size(); ++i)
+    named[names[i]] = out[i];
+  return named;
 }
 
 std::vector<double> Model::evaluate(const Tensor &x, const Tensor &y,

@@ -90,6 +90,15 @@ struct CompileOptions {
 
 class CompiledModel;
 
+/// Tensors given by input or output name (Keras's dict inputs):
+/// `{{"title", titles}, {"body", bodies}}`. (Not a plain std::map, whose
+/// iterator-pair constructor would make `predict({a, b})` ambiguous.)
+class NamedTensors : public std::map<std::string, Tensor> {
+public:
+  NamedTensors() = default;
+  NamedTensors(std::initializer_list<value_type> values) : map(values) {}
+};
+
 /// A Model called like a layer (Keras's "Functional" rows in a summary):
 /// its node's body is the model's graph, so the weights are the model's
 /// own, shared, never copied.
@@ -168,11 +177,17 @@ public:
   /// per output; the compiled loss is summed over the outputs).
   History fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
               const FitOptions &options = {});
+  /// fit() with inputs and targets by name: inputNames() / outputNames();
+  /// a missing or unknown name is an error listing the model's names.
+  History fit(const NamedTensors &xs, const NamedTensors &ys,
+              const FitOptions &options = {});
   /// Returns {loss, metrics...}.
   std::vector<double> evaluate(const Tensor &x, const Tensor &y,
                                const EvaluateOptions &options = {});
   std::vector<double> evaluate(const std::vector<Tensor> &xs,
                                const std::vector<Tensor> &ys,
+                               const EvaluateOptions &options = {});
+  std::vector<double> evaluate(const NamedTensors &xs, const NamedTensors &ys,
                                const EvaluateOptions &options = {});
   /// Keras's predict(). Works before compile(): the first call then
   /// compiles the forward function alone (any layer, trainable or not).
@@ -181,6 +196,9 @@ public:
   /// output.
   std::vector<Tensor> predict(const std::vector<Tensor> &xs,
                               const PredictOptions &options = {});
+  /// predict() with inputs by name; the outputs by output name.
+  NamedTensors predict(const NamedTensors &xs,
+                       const PredictOptions &options = {});
 
   /// Every weight of every layer, in layer order (Keras's get_weights()).
   std::vector<Tensor> getWeights() const;
@@ -221,6 +239,10 @@ private:
   /// Validates `file` against the model, then copies it in.
   void restore(const SafeTensorsFile &file, const std::string &path);
   void requireCompiled(const char *what) const;
+  /// `named` in the order of `names`, every name present, no other.
+  std::vector<Tensor> byName(const NamedTensors &named,
+                             const std::vector<std::string> &names,
+                             const char *what, const char *kind) const;
   Tensor prepareInput(const Tensor &x, size_t input, const char *what) const;
   std::vector<Tensor> prepareInputs(const std::vector<Tensor> &xs,
                                     const char *what) const;

@@ -62,10 +62,9 @@ bool agree(int64_t a, int64_t b) { return a < 0 || b < 0 || a == b; }
 } // namespace
 
 OpLayer::OpLayer(Kind kind, Json attrs, const std::string &name)
-    : Layer("OpLambda",
-            name.empty() ? uniqueLayerName(std::string("ops.") +
-                                           info(kind).name)
-                         : name),
+    : Layer("OpLambda", name.empty() ? uniqueLayerName(std::string("ops.") +
+                                                       info(kind).name)
+                                     : name),
       kind_(kind), attrs_(std::move(attrs)) {
   if (kind_ == Kind::Activation &&
       !layer::parseActivation(attrs_.get("activation")->asString()))
@@ -83,7 +82,8 @@ int64_t OpLayer::attr(const char *key) const {
 std::vector<std::vector<int64_t>>
 OpLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   std::string op = name();
-  auto fail = [&](const std::string &what) -> std::vector<std::vector<int64_t>> {
+  auto fail =
+      [&](const std::string &what) -> std::vector<std::vector<int64_t>> {
     throw Error(op + ": " + what);
   };
   auto axisOf = [&](int64_t axis, size_t rank, bool inserting) {
@@ -150,10 +150,9 @@ OpLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
         ok = static_cast<int64_t>(d) == axis || agree(in[i][d], out[d]);
       if (!ok)
         return fail("cannot join " + formatShape(in[0]) + " and " +
-                    formatShape(in[i]) + " along axis " +
-                    std::to_string(axis));
-      out[axis] = out[axis] < 0 || in[i][axis] < 0 ? -1
-                                                   : out[axis] + in[i][axis];
+                    formatShape(in[i]) + " along axis " + std::to_string(axis));
+      out[axis] =
+          out[axis] < 0 || in[i][axis] < 0 ? -1 : out[axis] + in[i][axis];
     }
     return {out};
   }
@@ -186,10 +185,11 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
   switch (kind_) {
   case Kind::Matmul:
     if (node.inputs[0].shape().size() == 2)
-      result = layer::MatmulOp::create(b, loc, type, in(0), in(1), false, false);
+      result =
+          layer::MatmulOp::create(b, loc, type, in(0), in(1), false, false);
     else
-      result = layer::DenseOp::create(b, loc, type, in(0), in(1),
-                                      mlir::Value(), b.getStringAttr("linear"));
+      result = layer::DenseOp::create(b, loc, type, in(0), in(1), mlir::Value(),
+                                      b.getStringAttr("linear"));
     break;
   case Kind::Add:
     result = layer::AddOp::create(b, loc, type, in(0), in(1));
@@ -207,7 +207,8 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
     break;
   case Kind::Scale:
     result = layer::ScaleOp::create(
-        b, loc, type, in(0), b.getF64FloatAttr(attrs_.get("factor")->asDouble()));
+        b, loc, type, in(0),
+        b.getF64FloatAttr(attrs_.get("factor")->asDouble()));
     break;
   case Kind::Slice: {
     int64_t rank = static_cast<int64_t>(node.inputs[0].shape().size());
@@ -250,7 +251,8 @@ std::shared_ptr<Layer> OpLayer::fromConfig(const Json &config) {
   const char *cls = "OpLambda";
   std::string name =
       configField(config, cls, "name", Json::Kind::String).asString();
-  std::string op = configField(config, cls, "op", Json::Kind::String).asString();
+  std::string op =
+      configField(config, cls, "op", Json::Kind::String).asString();
   auto number = [&](const char *key) {
     return Json(configField(config, cls, key, Json::Kind::Number).asInt());
   };
@@ -268,14 +270,13 @@ std::shared_ptr<Layer> OpLayer::fromConfig(const Json &config) {
     std::vector<std::pair<std::string, Json>> attrs;
     switch (i.kind) {
     case Kind::Activation:
-      attrs.emplace_back(
-          "activation",
-          configField(config, cls, "activation", Json::Kind::String));
+      attrs.emplace_back("activation", configField(config, cls, "activation",
+                                                   Json::Kind::String));
       break;
     case Kind::Scale:
-      attrs.emplace_back("factor", Json(configField(config, cls, "factor",
-                                                    Json::Kind::Number)
-                                            .asDouble()));
+      attrs.emplace_back(
+          "factor", Json(configField(config, cls, "factor", Json::Kind::Number)
+                             .asDouble()));
       break;
     case Kind::Slice:
       attrs = {{"axis", number("axis")},
@@ -316,12 +317,10 @@ SymbolicTensor ops::matmul(const SymbolicTensor &a, const SymbolicTensor &b) {
 SymbolicTensor ops::add(const SymbolicTensor &a, const SymbolicTensor &b) {
   return apply(OpLayer::Kind::Add, {a, b});
 }
-SymbolicTensor ops::subtract(const SymbolicTensor &a,
-                             const SymbolicTensor &b) {
+SymbolicTensor ops::subtract(const SymbolicTensor &a, const SymbolicTensor &b) {
   return apply(OpLayer::Kind::Subtract, {a, b});
 }
-SymbolicTensor ops::multiply(const SymbolicTensor &a,
-                             const SymbolicTensor &b) {
+SymbolicTensor ops::multiply(const SymbolicTensor &a, const SymbolicTensor &b) {
   return apply(OpLayer::Kind::Multiply, {a, b});
 }
 SymbolicTensor ops::activation(const SymbolicTensor &x,
@@ -343,14 +342,13 @@ SymbolicTensor ops::softmax(const SymbolicTensor &x) {
 SymbolicTensor ops::scale(const SymbolicTensor &x, double factor) {
   return apply(OpLayer::Kind::Scale, {x}, {{"factor", Json(factor)}});
 }
-SymbolicTensor ops::slice(const SymbolicTensor &x, int64_t axis,
-                          int64_t begin, int64_t size) {
-  return apply(OpLayer::Kind::Slice, {x},
-               {{"axis", Json(axis)}, {"begin", Json(begin)},
-                {"size", Json(size)}});
+SymbolicTensor ops::slice(const SymbolicTensor &x, int64_t axis, int64_t begin,
+                          int64_t size) {
+  return apply(
+      OpLayer::Kind::Slice, {x},
+      {{"axis", Json(axis)}, {"begin", Json(begin)}, {"size", Json(size)}});
 }
-SymbolicTensor ops::take(const SymbolicTensor &x, int64_t axis,
-                         int64_t index) {
+SymbolicTensor ops::take(const SymbolicTensor &x, int64_t axis, int64_t index) {
   SymbolicTensor part = slice(x, axis, index, 1);
   std::vector<int64_t> shape = part.shape();
   int64_t a = axis < 0 ? axis + static_cast<int64_t>(shape.size()) : axis;
@@ -366,8 +364,7 @@ SymbolicTensor ops::concat(const std::vector<SymbolicTensor> &xs,
     throw Error("ops.concat: needs at least one tensor");
   return apply(OpLayer::Kind::Concat, xs, {{"axis", Json(axis)}});
 }
-SymbolicTensor ops::stack(const std::vector<SymbolicTensor> &xs,
-                          int64_t axis) {
+SymbolicTensor ops::stack(const std::vector<SymbolicTensor> &xs, int64_t axis) {
   if (xs.empty())
     throw Error("ops.stack: needs at least one tensor");
   int64_t rank = static_cast<int64_t>(xs[0].shape().size()) + 1;

@@ -55,8 +55,9 @@ public:
 
   std::string write(const Model &model) {
     out_ << "digraph G {\n";
-    out_ << "  graph [rankdir=" << options_.rankdir
-         << ", dpi=" << options_.dpi << ", concentrate=true];\n";
+    out_ << "  graph [rankdir=" << options_.rankdir << ", dpi=" << options_.dpi
+         << ", concentrate=true];\n";
+    out_ << "  graph [fontname=\"Helvetica\"];\n";
     out_ << "  node [shape=record, fontname=\"Helvetica\"];\n";
     writeGraph(*model.asLayer()->graph(), "  ");
     out_ << "}\n";
@@ -124,21 +125,21 @@ private:
       if (call) {
         for (const SymbolicTensor &in : call->inputs) {
           inShapes.push_back(in.shape());
-          inTypes += std::string(inTypes.empty() ? "" : ", ") +
-                     dtypeName(in.dtype());
+          inTypes +=
+              std::string(inTypes.empty() ? "" : ", ") + dtypeName(in.dtype());
         }
         outTypes = dtypeName(call->dtype);
       }
       bool isInput = dynamic_cast<const InputLayer *>(&layer) != nullptr;
-      std::string ins = isInput ? shapesOf(call->outputShapes)
-                                : shapesOf(inShapes);
+      std::string ins =
+          isInput ? shapesOf(call->outputShapes) : shapesOf(inShapes);
       std::string outs = call ? shapesOf(call->outputShapes) : "?";
       if (options_.show_dtype && call) {
         ins += " " + (isInput ? outTypes : inTypes);
         outs += " " + outTypes;
       }
-      label = "{" + escape(title) + "|{{input:|output:}|{" + escape(ins) +
-              "|" + escape(outs) + "}}}";
+      label = "{" + escape(title) + "|{{input:|output:}|{" + escape(ins) + "|" +
+              escape(outs) + "}}}";
     }
     out_ << indent << idOf(&layer) << " [label=\"" << label << "\"];\n";
   }

@@ -311,8 +311,8 @@ Model Model::fromConfig(
       static thread_local int depth = 0;
       constexpr int kMaxNesting = 64;
       if (depth >= kMaxNesting)
-        badConfig("models are nested more than " +
-                  std::to_string(kMaxNesting) + " deep");
+        badConfig("models are nested more than " + std::to_string(kMaxNesting) +
+                  " deep");
       struct Guard {
         Guard() { ++depth; }
         ~Guard() { --depth; }

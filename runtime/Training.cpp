@@ -613,7 +613,8 @@ std::vector<Tensor> layerc::predict(const TrainingProgram &program,
   if (staticBatch > 0) {
     if (n % staticBatch != 0)
       throw Error("predict: the model takes batches of exactly " +
-                  std::to_string(staticBatch) + " samples (a static batch "
+                  std::to_string(staticBatch) +
+                  " samples (a static batch "
                   "size), so the sample count must be a multiple of it; got " +
                   std::to_string(n));
     batch = staticBatch;

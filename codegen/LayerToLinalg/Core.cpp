@@ -215,14 +215,14 @@ struct MergeLowering : OpConversionPattern<OpTy> {
       maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
               AffineMap::get(rank, 0, trailing, ctx)};
     }
-    rewriter.replaceOp(op,
-                       elementwise(rewriter, op.getLoc(), {type},
-                                   ValueRange{lhs, rhs}, lhs,
-                                   [](OpBuilder &b, Location l,
-                                      ValueRange a) -> SmallVector<Value> {
-                                     return {ArithOp::create(b, l, a[0], a[1])};
-                                   },
-                                   maps));
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type}, ValueRange{lhs, rhs}, lhs,
+            [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              return {ArithOp::create(b, l, a[0], a[1])};
+            },
+            maps));
     return success();
   }
 };

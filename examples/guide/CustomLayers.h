@@ -1,4 +1,5 @@
-//===- CustomLayers.h - The functional-API guide's custom layers -*- C++ -*-===//
+//===- CustomLayers.h - The functional-API guide's custom layers -*- C++
+//-*-===//
 //
 // The custom layers of Keras's functional-API guide, written against
 // layerc's Layer API: build() creates weights with addWeight(), call()

@@ -161,8 +161,8 @@ struct SubtractGrad {
   static LogicalResult build(SubtractOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     grads[0] = dys[0];
-    grads[1] = sumToShapeOf(b, op.getLoc(), scaled(b, op.getLoc(), dys[0], -1.0),
-                            op.getRhs());
+    grads[1] = sumToShapeOf(b, op.getLoc(),
+                            scaled(b, op.getLoc(), dys[0], -1.0), op.getRhs());
     return success(grads[1] != nullptr);
   }
 };

@@ -192,9 +192,19 @@ func.func @matmul_result_transposed(%a: tensor<?x784xf32>, %b: tensor<?x64xf32>)
 
 // -----
 
-func.func @add_rank(%a: tensor<?x64xf32>, %b: tensor<64xf32>) -> tensor<*xf32> {
-  // expected-error @below {{'layer.add' op operands must have the same rank, got (None, 64) and (64,)}}
-  %0 = layer.add %a, %b : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+// An rhs of lower rank broadcasts over the leading dimensions (a bias);
+// one of higher rank does not.
+func.func @add_rank(%a: tensor<64xf32>, %b: tensor<?x64xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.add' op operands must have the same rank, got (64,) and (None, 64)}}
+  %0 = layer.add %a, %b : (tensor<64xf32>, tensor<?x64xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @add_broadcast(%a: tensor<?x64xf32>, %b: tensor<32xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.add' op cannot broadcast rhs (32,) to lhs (None, 64): the trailing dimensions must be equal}}
+  %0 = layer.add %a, %b : (tensor<?x64xf32>, tensor<32xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 

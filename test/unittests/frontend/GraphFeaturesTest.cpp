@@ -79,10 +79,12 @@ TEST(GraphFeaturesTest, NestedModelsShareWeightsAndShowAsFunctional) {
   auto input = Input({28, 28, 1}, {.name = "img"});
   Model autoencoder(input, decoder(encoder(input)), "autoencoder");
   std::string text = summaryOf(autoencoder);
-  EXPECT_CONTAINS(text, " encoder (Functional)        (None, 16)                "
-                        "18672     \n");
-  EXPECT_CONTAINS(text, " decoder (Functional)        (None, 28, 28, 1)         "
-                        "9569      \n");
+  EXPECT_CONTAINS(text,
+                  " encoder (Functional)        (None, 16)                "
+                  "18672     \n");
+  EXPECT_CONTAINS(text,
+                  " decoder (Functional)        (None, 28, 28, 1)         "
+                  "9569      \n");
   EXPECT_CONTAINS(text, "Total params: 28,241\n");
   EXPECT_EQ(autoencoder.layers().size(), 3u);
   EXPECT_EQ(autoencoder.getWeights().size(), 16u);
@@ -264,8 +266,8 @@ TEST(GraphFeaturesTest, CustomRNNInAModelWithStaticBatchShape) {
   // The state's zeros need the batch size: an unknown one is refused.
   auto dynamic = Input({10, 5});
   EXPECT_CONTAINS(errorOf([&] {
-                    std::make_shared<guide::CustomRNN>(
-                        32, layers::Dense(1).get())
+                    std::make_shared<guide::CustomRNN>(32,
+                                                       layers::Dense(1).get())
                         ->apply({dynamic});
                   }),
                   "ops.zeros: the shape (None, 32) is not static");
@@ -280,10 +282,11 @@ TEST(GraphFeaturesTest, DefinitionErrorsNameTheLayers) {
             "Model m: graph disconnected: cannot obtain value for tensor b of "
             "shape (None, 4) at layer \"proj\"; it is not among the inputs");
   // Wrong number of inputs.
-  EXPECT_EQ(errorOf([&] {
-              layers::Dense(3, {.name = "d2"})(std::vector<SymbolicTensor>{a, b});
-            }),
-            "Layer \"d2\" (Dense) expects 1 input, but it received 2 inputs");
+  EXPECT_EQ(
+      errorOf([&] {
+        layers::Dense(3, {.name = "d2"})(std::vector<SymbolicTensor>{a, b});
+      }),
+      "Layer \"d2\" (Dense) expects 1 input, but it received 2 inputs");
   Model two({a, b}, {sum}, "two");
   EXPECT_CONTAINS(errorOf([&] { two(a); }),
                   "Layer \"two\" (Functional) expects 2 inputs, but it "
@@ -308,14 +311,18 @@ TEST(GraphFeaturesTest, DefinitionErrorsNameTheLayers) {
                   "Layer \"loop\" is called inside its own call()");
   // Nested model with an incompatible input.
   Model enc = makeEncoder();
-  EXPECT_CONTAINS(errorOf([&] { enc(Input({32, 32, 3})); }),
+  EXPECT_CONTAINS(errorOf([&] {
+                    enc(Input({32, 32, 3}));
+                  }),
                   "Input 0 of model \"encoder\" is incompatible with the "
                   "model: expected shape (None, 28, 28, 1), found shape "
                   "(None, 32, 32, 3)");
   // ops:: shape errors name the op.
   EXPECT_CONTAINS(errorOf([&] { ops::add(x, Input({5})); }),
                   "cannot broadcast (None, 5) to (None, 4)");
-  EXPECT_CONTAINS(errorOf([&] { ops::matmul(x, Input({3, 5})); }),
+  EXPECT_CONTAINS(errorOf([&] {
+                    ops::matmul(x, Input({3, 5}));
+                  }),
                   "expects a of rank >= 2 and b of rank 2, got (None, 4) and "
                   "(None, 3, 5)");
 }
@@ -331,8 +338,8 @@ TEST(GraphFeaturesTest, VGG19FeatureExtraction) {
 
   // The guide's extractor, on the convolutional base of a small input:
   // every layer's output at once, each equal to the base model's.
-  Model base = applications::VGG19(
-      {.include_top = false, .input_shape = {32, 32, 3}});
+  Model base =
+      applications::VGG19({.include_top = false, .input_shape = {32, 32, 3}});
   EXPECT_EQ(base.countParams(), 20024384);
   std::vector<SymbolicTensor> features;
   for (const auto &layer : base.layers())
@@ -355,8 +362,8 @@ TEST(GraphFeaturesTest, VGG19FeatureExtraction) {
         for (int c = 0; c < 3; ++c)
           z += img.data<float>()[((5 + dy) * 32 + (7 + dx)) * 3 + c] *
                w[0].data<float>()[(((dy + 1) * 3 + dx + 1) * 3 + c) * 64 + f];
-    EXPECT_NEAR(all[1].data<float>()[(5 * 32 + 7) * 64 + f],
-                std::max(z, 0.0), 1e-5);
+    EXPECT_NEAR(all[1].data<float>()[(5 * 32 + 7) * 64 + f], std::max(z, 0.0),
+                1e-5);
   }
 }
 
@@ -366,8 +373,8 @@ bool isPng(const std::string &path) {
   unsigned char head[24] = {};
   if (!file.read(reinterpret_cast<char *>(head), sizeof head))
     return false;
-  const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-                                      '\n'};
+  const unsigned char signature[8] = {0x89, 'P',  'N',  'G',
+                                      '\r', '\n', 0x1a, '\n'};
   auto be32 = [&](int at) {
     return (uint32_t(head[at]) << 24) | (uint32_t(head[at + 1]) << 16) |
            (uint32_t(head[at + 2]) << 8) | uint32_t(head[at + 3]);
@@ -409,7 +416,8 @@ TEST(GraphFeaturesTest, PlotModelWritesDotAndPng) {
   setenv("PATH", saved.c_str(), 1);
   EXPECT_CONTAINS(msg, "the Graphviz program 'dot' was not found");
   EXPECT_CONTAINS(errorOf([&] {
-                    utils::plotModel(encoder, dir + "/x.png", {.rankdir = "XY"});
+                    utils::plotModel(encoder, dir + "/x.png",
+                                     {.rankdir = "XY"});
                   }),
                   "rankdir must be TB, LR, BT or RL");
 }
