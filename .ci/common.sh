@@ -14,6 +14,7 @@ PACKAGES=(
   cmake ninja-build ccache g++ zlib1g-dev
   googletest libgtest-dev libgmock-dev
   python3-numpy dataset-fashion-mnist
+  graphviz fonts-dejavu-core  # utils::plotModel renders with dot
   clang-22 libclang-rt-22-dev  # libFuzzer for test/fuzz
 )
 

@@ -59,12 +59,52 @@ private:
 /// input's static batch size, so the input's shape must be fully known.
 class CustomRNN : public layerc::Layer {
 public:
-  CustomRNN(int64_t units, std::shared_ptr<layerc::Layer> classifier)
-      : Layer("CustomRNN", ""), units_(units),
+  CustomRNN(int64_t units, std::shared_ptr<layerc::Layer> classifier,
+            const std::string &name = "")
+      : Layer("CustomRNN", name), units_(units),
         projection1_(units, {.activation = "tanh"}),
         projection2_(units, {.activation = "tanh"}),
         classifier_(std::move(classifier)) {}
   std::string className() const override { return "CustomRNN"; }
+  /// {"name", "units", "classifier": {"class_name", "config"}}.
+  layerc::Json getConfig() const override {
+    using layerc::Json;
+    return Json::object(
+        {{"name", name()},
+         {"units", units_},
+         {"classifier",
+          Json::object({{"class_name", classifier_->className()},
+                        {"config", classifier_->getConfig()}})}});
+  }
+  /// The factory for Model::fromConfig: the classifier is rebuilt from its
+  /// own config (a built-in layer or a functional model).
+  static std::shared_ptr<layerc::Layer> fromConfig(const layerc::Json &c) {
+    using layerc::Json;
+    const char *cls = "CustomRNN";
+    const Json &classifier =
+        layerc::configField(c, cls, "classifier", Json::Kind::Object);
+    std::string kind =
+        layerc::configField(classifier, cls, "class_name", Json::Kind::String)
+            .asString();
+    const Json &config =
+        layerc::configField(classifier, cls, "config", Json::Kind::Object);
+    std::shared_ptr<layerc::Layer> rebuilt;
+    if (kind == "Functional") {
+      rebuilt = layerc::Model::fromConfig(Json::object({{"class_name", kind},
+                                                        {"config", config}}))
+                    .asLayer();
+    } else {
+      auto factory = layerc::builtinLayerFactories().find(kind);
+      if (factory == layerc::builtinLayerFactories().end())
+        throw layerc::Error("CustomRNN: unknown classifier class '" + kind +
+                            "'");
+      rebuilt = factory->second(config);
+    }
+    return std::make_shared<CustomRNN>(
+        layerc::configField(c, cls, "units", Json::Kind::Number).asInt(),
+        rebuilt,
+        layerc::configField(c, cls, "name", Json::Kind::String).asString());
+  }
   /// Called with the shape of the stacked features when traced (the guide
   /// prints it: (1, 10, 32)).
   std::function<void(const std::vector<int64_t> &)> onFeatures;

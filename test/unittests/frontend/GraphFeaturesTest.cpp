@@ -10,6 +10,7 @@
 
 #include "ErrorTestUtil.h"
 #include "guide/CustomLayers.h"
+#include "guide/GuideModels.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -52,26 +53,8 @@ void expectNear(const Tensor &a, const Tensor &b, float tol) {
     ASSERT_NEAR(a.data<float>()[i], b.data<float>()[i], tol) << "at " << i;
 }
 
-Model makeEncoder() {
-  auto img = Input({28, 28, 1}, {.name = "original_img"});
-  auto x = layers::Conv2D(16, 3, {.activation = "relu"})(img);
-  x = layers::Conv2D(32, 3, {.activation = "relu"})(x);
-  x = layers::MaxPooling2D(3)(x);
-  x = layers::Conv2D(32, 3, {.activation = "relu"})(x);
-  x = layers::Conv2D(16, 3, {.activation = "relu"})(x);
-  return Model(img, layers::GlobalMaxPooling2D()(x), "encoder");
-}
-
-Model makeDecoder() {
-  auto in = Input({16}, {.name = "encoded_img"});
-  auto x = layers::Reshape({4, 4, 1})(in);
-  x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
-  x = layers::Conv2DTranspose(32, 3, {.activation = "relu"})(x);
-  x = layers::UpSampling2D(3)(x);
-  x = layers::Conv2DTranspose(16, 3, {.activation = "relu"})(x);
-  return Model(in, layers::Conv2DTranspose(1, 3, {.activation = "relu"})(x),
-               "decoder");
-}
+Model makeEncoder() { return guide::encoderModel(); }
+Model makeDecoder() { return guide::decoderModel(); }
 
 TEST(GraphFeaturesTest, NestedModelsShareWeightsAndShowAsFunctional) {
   Model encoder = makeEncoder();
@@ -420,6 +403,67 @@ TEST(GraphFeaturesTest, PlotModelWritesDotAndPng) {
                                      {.rankdir = "XY"});
                   }),
                   "rankdir must be TB, LR, BT or RL");
+}
+
+/// get_config -> from_config on every model of the guide's examples: the
+/// same config and summary, and with the weights copied, the same
+/// predictions bit for bit.
+TEST(GraphFeaturesTest, EveryGuideModelRoundTripsThroughItsConfig) {
+  std::map<std::string, LayerFactory> custom{
+      {"CustomDense", guide::CustomDense::fromConfig},
+      {"CustomRNN", guide::CustomRNN::fromConfig}};
+  std::vector<std::pair<Model, std::vector<Tensor>>> cases;
+  Model encoder = guide::encoderModel(), decoder = guide::decoderModel();
+  Tensor img = randomTensor({2, 28, 28, 1}, 1);
+  cases.emplace_back(guide::encoderModel(), std::vector<Tensor>{img});
+  auto in = Input({28, 28, 1});
+  cases.emplace_back(Model(in, decoder(encoder(in)), "nested"),
+                     std::vector<Tensor>{img});
+  cases.emplace_back(guide::ticketModel(),
+                     std::vector<Tensor>{guide::randomTokens(2, 5, 10000, 1),
+                                         guide::randomTokens(2, 3, 10000, 2),
+                                         randomTensor({2, 12}, 3)});
+  cases.emplace_back(guide::toyResNet(),
+                     std::vector<Tensor>{randomTensor({2, 32, 32, 3}, 4)});
+  auto shared = layers::Embedding(100, 8);
+  auto ta = Input({-1}, {.dtype = DType::Int32});
+  auto tb = Input({-1}, {.dtype = DType::Int32});
+  cases.emplace_back(Model({ta, tb}, {shared(ta), shared(tb)}, "shared"),
+                     std::vector<Tensor>{guide::randomTokens(2, 5, 100, 7),
+                                         guide::randomTokens(2, 3, 100, 8)});
+  auto member = [] {
+    auto x = Input({6});
+    return Model(x, layers::Dense(1)(x));
+  };
+  Model m1 = member(), m2 = member();
+  auto e = Input({6});
+  cases.emplace_back(Model(e, layers::average({m1(e), m2(e)}), "ensemble"),
+                     std::vector<Tensor>{randomTensor({3, 6}, 9)});
+  auto a = Input({4});
+  auto dense = std::make_shared<guide::CustomDense>(3);
+  cases.emplace_back(Model(a, (*dense)(a), "custom_dense_model"),
+                     std::vector<Tensor>{randomTensor({2, 4}, 5)});
+  auto seq = Input({10, 5}, {.batch_size = 4});
+  auto classifierIn = Input({-1, 8});
+  Model classifier(classifierIn,
+                   layers::Dense(1)(layers::GlobalAveragePooling1D()(
+                       classifierIn)),
+                   "classifier");
+  auto rnn = std::make_shared<guide::CustomRNN>(8, classifier.asLayer());
+  cases.emplace_back(Model(seq, (*rnn)(layers::Conv1D(8, 3)(seq)), "mixed"),
+                     std::vector<Tensor>{randomTensor({4, 10, 5}, 6)});
+  for (auto &[model, inputs] : cases) {
+    SCOPED_TRACE(model.name());
+    Model rebuilt = Model::fromConfig(model.getConfig(), custom);
+    EXPECT_EQ(rebuilt.getConfig().dump(), model.getConfig().dump());
+    EXPECT_EQ(summaryOf(rebuilt), summaryOf(model));
+    rebuilt.setWeights(model.getWeights());
+    std::vector<Tensor> want = model.predict(inputs);
+    std::vector<Tensor> got = rebuilt.predict(inputs);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      expectNear(got[i], want[i], 0.0f);
+  }
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "guide/GuideModels.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -55,24 +56,7 @@ Autoencoder buildAutoencoder() {
   return {img, encoded, decoded};
 }
 
-Model toyResNet() {
-  auto inputs = Input({32, 32, 3}, {.name = "img"});
-  auto x = layers::Conv2D(32, 3, {.activation = "relu"})(inputs);
-  x = layers::Conv2D(64, 3, {.activation = "relu"})(x);
-  auto block1 = layers::MaxPooling2D(3)(x);
-  x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block1);
-  x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-  auto block2 = layers::add({x, block1});
-  x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block2);
-  x = layers::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-  auto block3 = layers::add({x, block2});
-  x = layers::Conv2D(64, 3, {.activation = "relu"})(block3);
-  x = layers::GlobalAveragePooling2D()(x);
-  x = layers::Dense(256, {.activation = "relu"})(x);
-  x = layers::Dropout(0.5)(x);
-  auto outputs = layers::Dense(10)(x);
-  return Model(inputs, outputs, "toy_resnet");
-}
+Model toyResNet() { return guide::toyResNet(); }
 
 Tensor randomTensor(std::vector<int64_t> shape, uint32_t seed) {
   Tensor t(shape);
