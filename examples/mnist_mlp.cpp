@@ -6,10 +6,13 @@
 // Fashion-MNIST (Debian's dataset-fashion-mnist) and evaluate it on the
 // 10,000 test images.
 //
-//   mnist_mlp [--epochs=N] [--data=DIR] [--save=model.lcm]
+//   mnist_mlp [--epochs=N] [--data=DIR] [--save=model.lcm] [--plot-dir=DIR]
 //
 // --save writes the trained model (weights, optimizer state, configs), which
-// `layerc model.lcm --embed-weights -o libmodel.a` compiles into a library.
+// `layerc model.lcm --embed-weights -o libmodel.a` compiles into a library,
+// then loads it back (the guide's "Save and serialize") and evaluates it.
+// --plot-dir renders the guide's my_first_model.png and
+// my_first_model_with_shape_info.png there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +28,7 @@ using namespace layerc;
 int main(int argc, char **argv) {
   int epochs = 2;
   std::string dataDir = datasets::fashion_mnist::kDefaultDir;
-  std::string savePath;
+  std::string savePath, plotDir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--epochs=", 0) == 0) {
@@ -34,9 +37,11 @@ int main(int argc, char **argv) {
       dataDir = arg.substr(7);
     } else if (arg.rfind("--save=", 0) == 0) {
       savePath = arg.substr(7);
+    } else if (arg.rfind("--plot-dir=", 0) == 0) {
+      plotDir = arg.substr(11);
     } else {
       std::cerr << "usage: mnist_mlp [--epochs=N] [--data=DIR] "
-                   "[--save=model.lcm]\n"
+                   "[--save=model.lcm] [--plot-dir=DIR]\n"
                    "Trains the functional-API guide's MLP on Fashion-MNIST.\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
@@ -49,6 +54,11 @@ int main(int argc, char **argv) {
     auto outputs = layers::Dense(10)(x);
     Model model(inputs, outputs, "mnist_model");
     model.summary();
+    if (!plotDir.empty()) {
+      utils::plotModel(model, plotDir + "/my_first_model.png");
+      utils::plotModel(model, plotDir + "/my_first_model_with_shape_info.png",
+                       {.show_shapes = true});
+    }
 
     auto data = datasets::fashion_mnist::loadData(dataDir);
     Tensor xTrain =
@@ -70,6 +80,11 @@ int main(int argc, char **argv) {
     if (!savePath.empty()) {
       model.save(savePath);
       std::printf("Saved the model to %s\n", savePath.c_str());
+      Model reloaded = loadModel(savePath);
+      std::vector<double> again =
+          reloaded.evaluate(xTest, data.yTest, {.verbose = 0});
+      std::printf("Reloaded model: test loss %g, test accuracy %g\n", again[0],
+                  again[1]);
     }
   } catch (const Error &e) {
     std::cerr << "mnist_mlp: error: " << e.what() << "\n";

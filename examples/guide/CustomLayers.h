@@ -72,9 +72,8 @@ public:
     return Json::object(
         {{"name", name()},
          {"units", units_},
-         {"classifier",
-          Json::object({{"class_name", classifier_->className()},
-                        {"config", classifier_->getConfig()}})}});
+         {"classifier", Json::object({{"class_name", classifier_->className()},
+                                      {"config", classifier_->getConfig()}})}});
   }
   /// The factory for Model::fromConfig: the classifier is rebuilt from its
   /// own config (a built-in layer or a functional model).
@@ -90,8 +89,8 @@ public:
         layerc::configField(classifier, cls, "config", Json::Kind::Object);
     std::shared_ptr<layerc::Layer> rebuilt;
     if (kind == "Functional") {
-      rebuilt = layerc::Model::fromConfig(Json::object({{"class_name", kind},
-                                                        {"config", config}}))
+      rebuilt = layerc::Model::fromConfig(
+                    Json::object({{"class_name", kind}, {"config", config}}))
                     .asLayer();
     } else {
       auto factory = layerc::builtinLayerFactories().find(kind);
