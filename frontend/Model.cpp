@@ -353,30 +353,96 @@ mlir::DialectRegistry &compilerRegistry() {
 }
 
 /// Keras's choice of accuracy for the loss and output shape.
-MetricKind accuracyFor(const CompileOptions &o,
+MetricKind accuracyFor(const Loss &loss,
                        const std::vector<int64_t> &outputShape) {
-  if (o.loss.name == "binary_crossentropy" ||
+  if (loss.name == "binary_crossentropy" ||
       (!outputShape.empty() && outputShape.back() == 1))
     return MetricKind::BinaryAccuracy;
-  if (o.loss.name == "sparse_categorical_crossentropy")
+  if (loss.name == "sparse_categorical_crossentropy")
     return MetricKind::SparseCategoricalAccuracy;
   return MetricKind::CategoricalAccuracy;
 }
 } // namespace
 
-std::string layerc::autodiffPass(const CompileOptions &o) {
+OutputLosses layerc::resolveLosses(const CompileOptions &o,
+                                   const std::vector<std::string> &outputs) {
+  size_t n = outputs.size();
+  std::string known;
+  for (const std::string &name : outputs)
+    known += (known.empty() ? "" : ", ") + name;
+  auto indexOf = [&](const std::string &name, const char *what) {
+    for (size_t i = 0; i < n; ++i)
+      if (outputs[i] == name)
+        return i;
+    throw Error(std::string("compile: ") + what + " for output '" + name +
+                "', but the model has no such output (its outputs: " + known +
+                ")");
+  };
+  if (!o.losses.empty() && !o.losses_by_name.empty())
+    throw Error("compile: give losses as a list or by output name, not both");
+  if (!o.loss_weights.empty() && !o.loss_weights_by_name.empty())
+    throw Error(
+        "compile: give loss_weights as a list or by output name, not both");
+  OutputLosses r{std::vector<Loss>(n, o.loss), std::vector<double>(n, 1.0)};
+  if (!o.losses.empty()) {
+    if (o.losses.size() != n)
+      throw Error("compile: " + std::to_string(o.losses.size()) +
+                  " losses for the " + std::to_string(n) +
+                  " outputs of the model (" + known + ")");
+    r.losses = o.losses;
+  }
+  if (!o.losses_by_name.empty()) {
+    std::vector<bool> given(n, false);
+    for (const auto &[name, loss] : o.losses_by_name) {
+      size_t i = indexOf(name, "a loss is given");
+      r.losses[i] = loss;
+      given[i] = true;
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (!given[i])
+        throw Error("compile: no loss for output '" + outputs[i] +
+                    "' (losses by name need one per output: " + known + ")");
+  }
+  if (!o.loss_weights.empty()) {
+    if (o.loss_weights.size() != n)
+      throw Error("compile: " + std::to_string(o.loss_weights.size()) +
+                  " loss_weights for the " + std::to_string(n) +
+                  " outputs of the model (" + known + ")");
+    r.weights = o.loss_weights;
+  }
+  for (const auto &[name, weight] : o.loss_weights_by_name)
+    r.weights[indexOf(name, "a loss weight is given")] = weight;
+  for (const Loss &loss : r.losses)
+    if (!layer::parseLoss(loss.name))
+      throw Error("compile: unknown loss '" + loss.name +
+                  "' (expected one of " + layer::knownLosses() + ")");
+  for (double w : r.weights)
+    if (!std::isfinite(w) || w < 0)
+      throw Error("compile: loss weights must be finite and non-negative, "
+                  "got " +
+                  std::to_string(w));
+  return r;
+}
+
+std::string layerc::autodiffPass(const CompileOptions &o,
+                                 const std::vector<std::string> &outputNames,
+                                 bool outputLosses) {
   // These names go into a pass-pipeline string: only known words may.
   static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam"};
   if (!optimizers.count(o.optimizer.name))
     throw Error("unknown optimizer '" + o.optimizer.name +
                 "' (expected sgd, rmsprop or adam)");
-  if (!layer::parseLoss(o.loss.name))
-    throw Error("unknown loss '" + o.loss.name + "' (expected one of " +
-                layer::knownLosses() + ")");
+  OutputLosses resolved = resolveLosses(o, outputNames);
   std::ostringstream os;
   os.precision(17);
-  os << "layer-autodiff{function=predict loss=" << o.loss.name
-     << " from-logits=" << (o.loss.from_logits ? "true" : "false")
+  os << "layer-autodiff{function=predict loss=";
+  for (size_t i = 0; i < resolved.losses.size(); ++i)
+    os << (i ? "," : "") << resolved.losses[i].name
+       << (resolved.losses[i].from_logits ? ":logits" : ":probs");
+  os << " loss-weights=";
+  for (size_t i = 0; i < resolved.weights.size(); ++i)
+    os << (i ? "," : "") << resolved.weights[i];
+  os << " output-losses=" << (outputLosses ? "true" : "false")
      << " optimizer=" << o.optimizer.name
      << " learning-rate=" << o.optimizer.learning_rate
      << " momentum=" << o.optimizer.momentum
@@ -408,9 +474,12 @@ void Model::compile(const CompileOptions &options) {
                     w.name +
                     "' is not trainable; frozen weights are not "
                     "supported by compile() yet");
-  if (!layer::parseLoss(options.loss.name))
-    throw Error("Model " + name_ + ": unknown loss '" + options.loss.name +
-                "' (expected one of " + layer::knownLosses() + ")");
+  OutputLosses resolved;
+  try {
+    resolved = resolveLosses(options, outputNames());
+  } catch (const Error &e) {
+    throw Error("Model " + name_ + ": " + e.what());
+  }
   requireStaticSampleShapes();
   auto compiled = std::make_unique<CompiledModel>();
   TrainingProgram &program = compiled->program;
@@ -419,13 +488,15 @@ void Model::compile(const CompileOptions &options) {
       throw Error("Model " + name_ + ": unknown metric '" + metric +
                   "' (supported: accuracy)");
     program.metrics.push_back(
-        {"accuracy", accuracyFor(options, outputs_[0].shape())});
+        {"accuracy", accuracyFor(resolved.losses[0], outputs_[0].shape())});
   }
 
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
-  if (llvm::Error err = runPipeline(
-          *module, "func.func(layer-shape-inference)," + autodiffPass(options)))
+  if (llvm::Error err =
+          runPipeline(*module, "func.func(layer-shape-inference)," +
+                                   autodiffPass(options, outputNames(),
+                                                outputs_.size() > 1)))
     throw Error("Model " + name_ + ": building the training step failed: " +
                 llvm::toString(std::move(err)));
   auto jit = JitModule::compile(*module);
@@ -444,6 +515,9 @@ void Model::compile(const CompileOptions &options) {
   program.numInputs = static_cast<int>(inputs_.size());
   program.numTargets = static_cast<int>(outputs_.size());
   program.numOutputs = static_cast<int>(outputs_.size());
+  if (outputs_.size() > 1)
+    for (const std::string &name : outputNames())
+      program.outputLossNames.push_back(name + "_loss");
   for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
       if (w.trainable)

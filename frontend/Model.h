@@ -83,10 +83,29 @@ Optimizer Adam(AdamOptions options = {});
 } // namespace optimizers
 
 struct CompileOptions {
+  /// The loss of every output (Keras's single loss).
   Loss loss;
   Optimizer optimizer;
   std::vector<std::string> metrics;
+  /// One loss per output, in output order (Keras's list); overrides `loss`.
+  std::vector<Loss> losses;
+  /// One loss per output name (Keras's dict); every output needs one.
+  std::map<std::string, Loss> losses_by_name;
+  /// The weight of each output's loss in the total (Keras's loss_weights,
+  /// as a list or by output name); 1 by default.
+  std::vector<double> loss_weights;
+  std::map<std::string, double> loss_weights_by_name;
 };
+
+/// Each output's loss and weight, from the list, the names or the single
+/// loss of `options`. Throws layerc::Error naming the outputs on a count
+/// or name that does not match, or an unknown loss.
+struct OutputLosses {
+  std::vector<Loss> losses;
+  std::vector<double> weights;
+};
+OutputLosses resolveLosses(const CompileOptions &options,
+                           const std::vector<std::string> &outputNames);
 
 class CompiledModel;
 
@@ -268,8 +287,12 @@ private:
 };
 
 /// The layer-autodiff pass (textual, with options) that builds
-/// train_step/evaluate for `options`: what compile() runs.
-std::string autodiffPass(const CompileOptions &options);
+/// train_step/evaluate for `options` and a model with these outputs: what
+/// compile() runs. `outputLosses` makes the functions also return each
+/// output's loss (compile() asks for it with several outputs).
+std::string autodiffPass(const CompileOptions &options,
+                         const std::vector<std::string> &outputNames,
+                         bool outputLosses = false);
 
 /// The compile config stored in a saved model, if it was saved after
 /// compile().

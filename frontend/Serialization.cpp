@@ -395,12 +395,24 @@ namespace {
 
 constexpr const char *kModelFormat = "layerc-model";
 
-Json compileConfig(const CompileOptions &o) {
+Json compileConfig(const CompileOptions &o,
+                   const std::vector<std::string> &outputNames) {
   std::vector<Json> metrics(o.metrics.begin(), o.metrics.end());
   const Optimizer &opt = o.optimizer;
+  // Stored resolved: one loss and weight per output, in output order.
+  OutputLosses resolved = resolveLosses(o, outputNames);
+  std::vector<Json> losses, weights;
+  for (size_t i = 0; i < resolved.losses.size(); ++i) {
+    losses.push_back(
+        Json::object({{"name", resolved.losses[i].name},
+                      {"from_logits", resolved.losses[i].from_logits}}));
+    weights.emplace_back(resolved.weights[i]);
+  }
   return Json::object(
-      {{"loss", o.loss.name},
-       {"from_logits", o.loss.from_logits},
+      {{"loss", resolved.losses[0].name},
+       {"from_logits", resolved.losses[0].from_logits},
+       {"losses", Json::array(std::move(losses))},
+       {"loss_weights", Json::array(std::move(weights))},
        {"optimizer", Json::object({{"name", opt.name},
                                    {"learning_rate", opt.learning_rate},
                                    {"momentum", opt.momentum},
@@ -417,6 +429,24 @@ CompileOptions compileOptions(const Json &c) {
   CompileOptions o;
   o.loss = Loss(field(c, "loss", Json::Kind::String, where).asString(),
                 field(c, "from_logits", Json::Kind::Bool, where).asBool());
+  // Absent in files written before per-output losses existed.
+  if (const Json *losses = c.get("losses")) {
+    if (!losses->isArray())
+      badConfig(where + ": 'losses' must be a list");
+    for (const Json &l : losses->items())
+      o.losses.emplace_back(
+          field(l, "name", Json::Kind::String, where).asString(),
+          field(l, "from_logits", Json::Kind::Bool, where).asBool());
+  }
+  if (const Json *weights = c.get("loss_weights")) {
+    if (!weights->isArray())
+      badConfig(where + ": 'loss_weights' must be a list");
+    for (const Json &w : weights->items()) {
+      if (!w.isNumber())
+        badConfig(where + ": loss weights must be numbers");
+      o.loss_weights.push_back(w.asDouble());
+    }
+  }
   const Json &opt = field(c, "optimizer", Json::Kind::Object, where);
   o.optimizer.name = field(opt, "name", Json::Kind::String, where).asString();
   auto number = [&](const char *key) {
@@ -452,7 +482,8 @@ void Model::save(const std::string &path) const {
   file.metadata["format"] = kModelFormat;
   file.metadata["model_config"] = getConfig().dump();
   if (compiled_)
-    file.metadata["compile_config"] = compileConfig(compiled_->options).dump();
+    file.metadata["compile_config"] =
+        compileConfig(compiled_->options, outputNames()).dump();
   saveSafeTensors(path, file);
 }
 

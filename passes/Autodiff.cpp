@@ -7,7 +7,8 @@
 //      activations (dense{relu} -> dense{linear} + activation{relu}) so that
 //      every pre-activation is an SSA value the backward pass can use; in
 //      train_step, dropout becomes x * dropout_mask(seed, step).
-//   2. Apply the loss to every output and sum: that is the scalar `loss`.
+//   2. Apply each output's loss and sum them, weighted: that is the scalar
+//      `loss` (with output-losses, each output's loss is returned too).
 //   3. Reverse sweep: seed d loss = 1, walk the ops backwards and let each
 //      op's GradientOpInterface build the gradients of its operands from
 //      those of its results; gradients of a value used several times are
@@ -71,6 +72,10 @@ private:
   func::FuncOp forward;
   SmallVector<unsigned> inputArgs, paramArgs;
   SmallVector<Type> targetTypes;
+  /// Per output: the loss, whether it takes logits, its weight.
+  SmallVector<std::string> outputLoss;
+  SmallVector<bool> outputFromLogits;
+  SmallVector<double> outputWeight;
   Type elementType;
   unsigned dropoutCount = 0;
 
@@ -82,8 +87,11 @@ private:
                                              ValueRange inputs,
                                              ValueRange params,
                                              Value step = Value());
-  FailureOr<Value> buildLoss(OpBuilder &b, Location loc,
-                             ArrayRef<Value> outputs, ValueRange targets);
+  LogicalResult parseLosses();
+  /// The weighted total, then (with output-losses) each output's loss.
+  FailureOr<SmallVector<Value>> buildLoss(OpBuilder &b, Location loc,
+                                          ArrayRef<Value> outputs,
+                                          ValueRange targets);
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
                                                Value loss, ValueRange params);
   FailureOr<SmallVector<Value>> buildUpdate(OpBuilder &b, Location loc,
@@ -99,9 +107,6 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (!forward || forward.isExternal())
     return module.emitError() << "layer-autodiff: no function named '"
                               << function << "' with a body to differentiate";
-  if (!parseLoss(loss))
-    return forward.emitError() << "layer-autodiff: unknown loss '" << loss
-                               << "'; expected one of " << knownLosses();
   if (optimizer != "none" && optimizerSlots(optimizer).empty())
     return forward.emitError()
            << "layer-autodiff: unknown optimizer '" << optimizer
@@ -117,8 +122,11 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (forward.getNumResults() == 0)
     return forward.emitError("layer-autodiff: the function has no outputs");
 
-  bool sparse = *parseLoss(loss) == Loss::SparseCategoricalCrossentropy;
-  for (Type t : forward.getResultTypes()) {
+  if (failed(parseLosses()))
+    return failure();
+  for (auto [i, t] : llvm::enumerate(forward.getResultTypes())) {
+    bool sparse =
+        *parseLoss(outputLoss[i]) == Loss::SparseCategoricalCrossentropy;
     auto ranked = dyn_cast<RankedTensorType>(t);
     if (!ranked || ranked.getRank() < 1)
       return forward.emitError()
@@ -238,27 +246,75 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
   return forward.emitError("layer-autodiff: the function has no terminator");
 }
 
-FailureOr<Value> LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
-                                              ArrayRef<Value> outputs,
-                                              ValueRange targets) {
+LogicalResult LayerAutodiffPass::parseLosses() {
+  size_t n = forward.getNumResults();
+  SmallVector<StringRef> names, weights;
+  StringRef(loss).split(names, ',');
+  if (names.size() != 1 && names.size() != n)
+    return forward.emitError()
+           << "layer-autodiff: " << names.size() << " losses for " << n
+           << " outputs; give one loss, or one per output";
+  for (size_t i = 0; i < n; ++i) {
+    auto [name, suffix] = names[names.size() == 1 ? 0 : i].trim().split(':');
+    if (!parseLoss(name))
+      return forward.emitError() << "layer-autodiff: unknown loss '" << name
+                                 << "'; expected one of " << knownLosses();
+    if (!suffix.empty() && suffix != "logits" && suffix != "probs")
+      return forward.emitError()
+             << "layer-autodiff: loss '" << name << ":" << suffix
+             << "': the suffix must be :logits or :probs";
+    outputLoss.push_back(name.str());
+    outputFromLogits.push_back(suffix.empty() ? fromLogits.getValue()
+                                              : suffix == "logits");
+  }
+  if (!StringRef(lossWeights).trim().empty())
+    StringRef(lossWeights).split(weights, ',');
+  if (!weights.empty() && weights.size() != n)
+    return forward.emitError() << "layer-autodiff: " << weights.size()
+                               << " loss weights for " << n << " outputs";
+  for (size_t i = 0; i < n; ++i) {
+    double w = 1.0;
+    if (!weights.empty() && weights[i].trim().getAsDouble(w))
+      return forward.emitError() << "layer-autodiff: loss weight '"
+                                 << weights[i] << "' is not a number";
+    outputWeight.push_back(w);
+  }
+  return success();
+}
+
+FailureOr<SmallVector<Value>>
+LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
+                             ArrayRef<Value> outputs, ValueRange targets) {
   Value total;
-  for (auto [out, target] : llvm::zip(outputs, targets)) {
-    auto l =
-        createInferred<LossOp>(b, out.getLoc(), elementType, 1, out, target,
-                               b.getStringAttr(loss), fromLogits.getValue());
+  SmallVector<Value> perOutput;
+  for (auto [i, out, target] : llvm::enumerate(outputs, targets)) {
+    auto l = createInferred<LossOp>(b, out.getLoc(), elementType, 1, out,
+                                    target, b.getStringAttr(outputLoss[i]),
+                                    outputFromLogits[i]);
     if (!l)
       return failure();
+    perOutput.push_back(l.getResult());
+    Value term = l.getResult();
+    if (outputWeight[i] != 1.0) {
+      auto scaled = createInferred<ScaleOp>(b, loc, elementType, 1, term,
+                                            b.getF64FloatAttr(outputWeight[i]));
+      if (!scaled)
+        return failure();
+      term = scaled.getResult();
+    }
     if (!total) {
-      total = l.getResult();
+      total = term;
       continue;
     }
-    auto sum =
-        createInferred<AddOp>(b, loc, elementType, 1, total, l.getResult());
+    auto sum = createInferred<AddOp>(b, loc, elementType, 1, total, term);
     if (!sum)
       return failure();
     total = sum.getResult();
   }
-  return total;
+  SmallVector<Value> result{total};
+  if (outputLosses)
+    llvm::append_range(result, perOutput);
+  return result;
 }
 
 FailureOr<SmallVector<Value>>
@@ -367,6 +423,10 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   results.push_back({RankedTensorType::get({}, elementType), "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
     results.push_back({t, "output", "output" + std::to_string(i)});
+  if (outputLosses)
+    for (size_t i = 0; i < targetTypes.size(); ++i)
+      results.push_back({RankedTensorType::get({}, elementType), "loss",
+                         "loss" + std::to_string(i)});
 
   func::FuncOp fn = createFunction(b, "evaluate", args, results);
   Block &entry = fn.getBody().front();
@@ -381,8 +441,9 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   if (failed(lossValue))
     return failure();
   SmallVector<Value> returned;
-  returned.push_back(*lossValue);
+  returned.push_back(lossValue->front());
   llvm::append_range(returned, *outputs);
+  llvm::append_range(returned, ArrayRef(*lossValue).drop_front());
   func::ReturnOp::create(b, fn.getLoc(), returned);
   b.setInsertionPointAfter(fn);
   return success();
@@ -416,6 +477,9 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     for (StringRef slot : slotNames)
       results.push_back({forward.getArgument(i).getType(), "state",
                          argName(i) + "/" + slot.str()});
+  if (outputLosses)
+    for (size_t i = 0; i < targetTypes.size(); ++i)
+      results.push_back({scalar, "loss", "loss" + std::to_string(i)});
 
   func::FuncOp fn =
       createFunction(b, gradOnly ? "grad" : "train_step", args, results);
@@ -433,12 +497,12 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
       buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nTgt));
   if (failed(lossValue))
     return failure();
-  auto grads = buildGradients(b, entry, *lossValue, params);
+  auto grads = buildGradients(b, entry, lossValue->front(), params);
   if (failed(grads))
     return failure();
 
   SmallVector<Value> returned;
-  returned.push_back(*lossValue);
+  returned.push_back(lossValue->front());
   llvm::append_range(returned, *outputs);
   if (gradOnly) {
     llvm::append_range(returned, *grads);
@@ -457,6 +521,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     llvm::append_range(returned, newParams);
     llvm::append_range(returned, newStates);
   }
+  llvm::append_range(returned, ArrayRef(*lossValue).drop_front());
   func::ReturnOp::create(b, fn.getLoc(), returned);
   b.setInsertionPointAfter(fn);
   return success();

@@ -23,7 +23,8 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   let description = [{
     Given the inference function `function` (parameters are the arguments
     marked `layer.param`), builds in the same module:
-      - `evaluate(x..., y..., params...) -> (loss, outputs...)`
+      - `evaluate(x..., y..., params...) -> (loss, outputs...)`; with
+        `output-losses`, each output's loss follows
       - with an optimizer: `train_step(x..., y..., params..., state...,
         step) -> (loss, outputs..., new params..., new state...)`
       - with `optimizer=none`: `grad(x..., y..., params...) -> (loss,
@@ -42,9 +43,17 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
            "The inference function to differentiate">,
     Option<"loss", "loss", "std::string",
            "\"sparse_categorical_crossentropy\"",
-           "The loss applied to every output (a Keras loss name)">,
+           "The loss of every output (a Keras loss name), or one per output "
+           "separated by commas; a name may end in `:logits` or `:probs` to "
+           "override from-logits for its output">,
     Option<"fromLogits", "from-logits", "bool", "false",
            "Cross-entropies take logits instead of probabilities">,
+    Option<"lossWeights", "loss-weights", "std::string", "\"\"",
+           "Weights of the outputs' losses in the total, separated by commas "
+           "(default 1 each)">,
+    Option<"outputLosses", "output-losses", "bool", "false",
+           "Also return each output's (unweighted) loss, as trailing scalar "
+           "results of evaluate and train_step">,
     Option<"optimizer", "optimizer", "std::string", "\"rmsprop\"",
            "sgd, rmsprop, adam, or none (emit grad instead of train_step)">,
     Option<"learningRate", "learning-rate", "double", "-1.0",

@@ -58,8 +58,9 @@ void checkProgram(const char *fn, const TrainingProgram &p) {
                   std::to_string(ins) + " and " + std::to_string(outs));
   };
   if (!forwardOnly) {
-    check(p.trainStep, io + ps + 1, 1 + p.numOutputs + ps);
-    check(p.evaluate, io + p.numParams, 1 + p.numOutputs);
+    size_t nl = p.outputLossNames.size();
+    check(p.trainStep, io + ps + 1, 1 + p.numOutputs + ps + nl);
+    check(p.evaluate, io + p.numParams, 1 + p.numOutputs + nl);
   }
   check(p.predict, p.numInputs + p.numParams, p.numOutputs);
 }
@@ -235,19 +236,29 @@ void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
 /// The loss and metrics of one epoch (or one evaluation) so far.
 struct RunningLogs {
   Mean loss;
+  std::vector<Mean> outputLosses;
   std::vector<Mean> metrics;
 
-  explicit RunningLogs(size_t numMetrics) : metrics(numMetrics) {}
+  explicit RunningLogs(const TrainingProgram &p)
+      : outputLosses(p.outputLossNames.size()), metrics(p.metrics.size()) {}
 
+  /// `perOutput`: each output's loss for this batch (none without
+  /// outputLossNames).
   void add(const char *fn, const TrainingProgram &p, double batchLoss,
-           int64_t batch, const Tensor &output, const Tensor &target) {
+           const std::vector<double> &perOutput, int64_t batch,
+           const Tensor &output, const Tensor &target) {
     loss.add(batchLoss, double(batch));
+    for (size_t i = 0; i < outputLosses.size(); ++i)
+      outputLosses[i].add(perOutput.at(i), double(batch));
     for (size_t i = 0; i < p.metrics.size(); ++i)
       accumulateMetric(fn, p.metrics[i], output, target, metrics[i]);
   }
 
+  /// Keras's order: loss, each output's loss, the metrics.
   LogValues values(const TrainingProgram &p, const std::string &prefix) const {
     LogValues v{{prefix + "loss", loss.value()}};
+    for (size_t i = 0; i < outputLosses.size(); ++i)
+      v.push_back({prefix + p.outputLossNames[i], outputLosses[i].value()});
     for (size_t i = 0; i < metrics.size(); ++i)
       v.push_back({prefix + p.metrics[i].name, metrics[i].value()});
     return v;
@@ -258,6 +269,15 @@ double scalarValue(const Tensor &t) {
   if (t.numel() != 1)
     throw Error("expected a scalar loss but got shape " + t.shapeString());
   return elementAt(t, 0);
+}
+
+/// The scalars of tensors [first, first + count).
+std::vector<double> scalarValues(const std::vector<Tensor> &ts, size_t first,
+                                 size_t count) {
+  std::vector<double> out;
+  for (size_t i = 0; i < count; ++i)
+    out.push_back(scalarValue(ts.at(first + i)));
+  return out;
 }
 
 void setScalar(Tensor &t, double value) {
@@ -335,7 +355,7 @@ RunningLogs runEvaluate(const char *fn, const TrainingProgram &p,
                         const std::vector<Tensor> &y,
                         const std::vector<int64_t> &indices, int64_t batchSize,
                         ProgressBar *bar) {
-  RunningLogs logs(p.metrics.size());
+  RunningLogs logs(p);
   int64_t steps = numBatches(indices.size(), batchSize);
   for (int64_t b = 0; b < steps; ++b) {
     std::vector<int64_t> idx = batchIndices(indices, b, batchSize);
@@ -348,7 +368,9 @@ RunningLogs runEvaluate(const char *fn, const TrainingProgram &p,
     for (const Tensor &t : params)
       in.push_back(&t);
     std::vector<Tensor> out = p.evaluate(in);
-    logs.add(fn, p, scalarValue(out[0]), idx.size(), out[1], yb[0]);
+    logs.add(fn, p, scalarValue(out[0]),
+             scalarValues(out, 1 + p.numOutputs, p.outputLossNames.size()),
+             idx.size(), out[1], yb[0]);
     if (bar)
       bar->update(b + 1, logs.values(p, ""));
   }
@@ -401,18 +423,24 @@ public:
           const std::vector<Tensor> &x, const std::vector<Tensor> &y)
       : p(p), state(state), x(x), y(y), weights(p, state),
         step(p.trainStep.inputs.back().resolve(1),
-             p.trainStep.inputs.back().dtype) {}
+             p.trainStep.inputs.back().dtype) {
+    size_t first = p.trainStep.outputs.size() - p.outputLossNames.size();
+    for (size_t i = 0; i < p.outputLossNames.size(); ++i)
+      outputLosses.emplace_back(p.trainStep.outputs[first + i].resolve(1),
+                                p.trainStep.outputs[first + i].dtype);
+  }
 
   RunningLogs runEpoch(const std::vector<int64_t> &order, int64_t batchSize,
                        ProgressBar &bar) {
-    RunningLogs logs(p.metrics.size());
+    RunningLogs logs(p);
     int64_t steps = numBatches(order.size(), batchSize);
     for (int64_t b = 0; b < steps; ++b) {
       std::vector<int64_t> idx = batchIndices(order, b, batchSize);
       std::vector<Tensor> xb = gather(x, idx), yb = gather(y, idx);
       trainBatch(xb, yb);
-      logs.add("fit", p, scalarValue(results[0]), idx.size(), results[1],
-               yb[0]);
+      logs.add("fit", p, scalarValue(results[0]),
+               scalarValues(outputLosses, 0, outputLosses.size()), idx.size(),
+               results[1], yb[0]);
       bar.update(b + 1, logs.values(p, ""));
     }
     return logs;
@@ -451,6 +479,8 @@ private:
       out.push_back(&t);
     for (Tensor &t : weights.next)
       out.push_back(&t);
+    for (Tensor &t : outputLosses)
+      out.push_back(&t);
     p.trainStep.call(in, out);
     weights.swap();
     ++state.iterations;
@@ -462,6 +492,8 @@ private:
   WeightBuffers weights;
   Tensor step;
   std::vector<Tensor> results;
+  /// Each output's loss of the latest step (outputLossNames).
+  std::vector<Tensor> outputLosses;
   int64_t resultsBatch = -1;
 };
 

@@ -55,6 +55,10 @@ struct TrainingProgram {
   int numStates = 0;
   int numOutputs = 1;
   std::vector<Metric> metrics;
+  /// With several outputs, the names their losses are logged under
+  /// ("priority_loss", ...): evaluate and train_step then return each
+  /// output's loss as trailing scalars (layer-autodiff's output-losses).
+  std::vector<std::string> outputLossNames;
 };
 
 /// Per-epoch values by name ("loss", "accuracy", "val_loss", ...), as Keras's

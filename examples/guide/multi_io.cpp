@@ -44,8 +44,12 @@ int main(int argc, char **argv) {
     // titles of 10 words and bodies of 100.
     Model trainable =
         guide::ticketModel({.titleLength = 10, .bodyLength = 100});
+    // One loss per head, weighted as in the guide; fit reports each.
     CompileOptions options;
-    options.loss = losses::BinaryCrossentropy({.from_logits = true});
+    options.losses_by_name = {
+        {"priority", losses::BinaryCrossentropy({.from_logits = true})},
+        {"department", losses::CategoricalCrossentropy({.from_logits = true})}};
+    options.loss_weights_by_name = {{"priority", 1.0}, {"department", 0.2}};
     options.optimizer = optimizers::RMSprop({.learning_rate = 1e-3});
     trainable.compile(options);
     const int64_t n = args.small ? 128 : 1280;
@@ -63,7 +67,11 @@ int main(int argc, char **argv) {
         NamedTensors{{"priority", guide::randomUniform({n, 1}, 11)},
                      {"department", departments}},
         {.batch_size = 32, .epochs = 2});
-    std::cout << "\n";
+    std::cout << "History: loss " << history.history.at("loss").back()
+              << ", priority_loss "
+              << history.history.at("priority_loss").back()
+              << ", department_loss "
+              << history.history.at("department_loss").back() << "\n\n";
 
     Model resnet = guide::toyResNet();
     resnet.summary();

@@ -157,6 +157,15 @@ Value scaled(OpBuilder &b, Location loc, Value v, double factor) {
   return op ? op.getResult() : Value();
 }
 
+/// d(x * c) = dy * c.
+struct ScaleGrad {
+  static LogicalResult build(ScaleOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    grads[0] = scaled(b, op.getLoc(), dys[0], op.getFactor().convertToDouble());
+    return success(grads[0] != nullptr);
+  }
+};
+
 struct SubtractGrad {
   static LogicalResult build(SubtractOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
@@ -279,6 +288,7 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
       *ctx);
   ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
   SubtractOp::attachInterface<GradientModel<SubtractGrad, SubtractOp>>(*ctx);
+  ScaleOp::attachInterface<GradientModel<ScaleGrad, ScaleOp>>(*ctx);
   AverageOp::attachInterface<GradientModel<AverageGrad, AverageOp>>(*ctx);
   MaximumOp::attachInterface<GradientModel<MaximumGrad, MaximumOp>>(*ctx);
   ConcatenateOp::attachInterface<GradientModel<ConcatenateGrad, ConcatenateOp>>(

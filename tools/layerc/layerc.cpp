@@ -232,14 +232,16 @@ int run() {
       if (embedWeights)
         return fail("--train and --embed-weights exclude each other: "
                     "training updates the weights");
-      std::optional<CompileOptions> options = readCompileConfig(inputFile);
-      if (!options)
+      if (!readCompileConfig(inputFile))
         return fail("'" + inputFile +
                     "' was saved before compile(): it does not say which "
                     "loss and optimizer --train should use");
-      training = "," + autodiffPass(*options);
     }
     Model model = loadModel(inputFile, {}, /*compile=*/false);
+    if (train) {
+      std::optional<CompileOptions> options = readCompileConfig(inputFile);
+      training = "," + autodiffPass(*options, model.outputNames());
+    }
     module = emitModel(model, &context, embedWeights);
     layout.emplace();
     layout->numInputs = static_cast<int>(model.inputs().size());

@@ -471,6 +471,43 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   checkGradients(ir, "loss=mean_squared_error", data, params);
 }
 
+// What custom layers compose: a bias broadcast by add, multiply and
+// subtract (its gradient summed over the batch), scale, and two outputs
+// whose losses differ and are weighted (Keras's losses and loss_weights).
+TEST_F(GradientTest, BroadcastMergesScaleAndWeightedOutputLosses) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${C}xf64> {layer.param, layer.name = "k0"},
+                   %b: tensor<${C}xf64> {layer.param, layer.name = "b"},
+                   %s: tensor<${C}xf64> {layer.param, layer.name = "s"})
+    -> (tensor<*xf64>, tensor<*xf64>) {
+  %h = layer.matmul %x, %k0 : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>) -> tensor<*xf64>
+  %a = layer.add %h, %b : (tensor<*xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %m = layer.multiply %a, %s : (tensor<*xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %d = layer.subtract %m, %b : (tensor<*xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %t = layer.scale %d {factor = -0.5 : f64} : (tensor<*xf64>) -> tensor<*xf64>
+  %o = layer.activation %t {activation = "tanh"} : (tensor<*xf64>) -> tensor<*xf64>
+  return %t, %o : tensor<*xf64>, tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), c = randInt(2, 5);
+    std::string ir = fill(tmpl, {{"I", str(in)}, {"C", str(c)}});
+    std::vector<Tensor> params = {randomTensor(rng, {in, c}),
+                                  randomTensor(rng, {c}, -0.5, 0.5),
+                                  randomTensor(rng, {c}, -1, 1)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                randomTensor(rng, {b, c}),
+                                randomTensor(rng, {b, c})};
+    checkGradients(ir,
+                   "loss=mean_squared_error,mean_absolute_error "
+                   "loss-weights=1.5,0.25",
+                   data, params);
+  }
+}
+
 TEST_F(GradientTest, DenseGradientOnRank3InputIsADiagnostic) {
   mlir::OwningOpRef<mlir::ModuleOp> module = parse(R"mlir(
 func.func @predict(%x: tensor<?x3x4xf64>,

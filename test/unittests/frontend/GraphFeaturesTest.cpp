@@ -445,10 +445,10 @@ TEST(GraphFeaturesTest, EveryGuideModelRoundTripsThroughItsConfig) {
                      std::vector<Tensor>{randomTensor({2, 4}, 5)});
   auto seq = Input({10, 5}, {.batch_size = 4});
   auto classifierIn = Input({-1, 8});
-  Model classifier(classifierIn,
-                   layers::Dense(1)(layers::GlobalAveragePooling1D()(
-                       classifierIn)),
-                   "classifier");
+  Model classifier(
+      classifierIn,
+      layers::Dense(1)(layers::GlobalAveragePooling1D()(classifierIn)),
+      "classifier");
   auto rnn = std::make_shared<guide::CustomRNN>(8, classifier.asLayer());
   cases.emplace_back(Model(seq, (*rnn)(layers::Conv1D(8, 3)(seq)), "mixed"),
                      std::vector<Tensor>{randomTensor({4, 10, 5}, 6)});
@@ -464,6 +464,110 @@ TEST(GraphFeaturesTest, EveryGuideModelRoundTripsThroughItsConfig) {
     for (size_t i = 0; i < got.size(); ++i)
       expectNear(got[i], want[i], 0.0f);
   }
+}
+
+} // namespace
+
+namespace {
+
+/// Two heads on one trunk, as the guide's ticket model.
+Model twoHeads() {
+  auto tags = Input({12}, {.name = "tags"});
+  auto h = layers::Dense(8, {.activation = "relu"})(tags);
+  auto priority = layers::Dense(1, {.name = "priority"})(h);
+  auto department = layers::Dense(4, {.name = "department"})(h);
+  return Model({tags}, {priority, department}, "heads");
+}
+
+TEST(GraphFeaturesTest, PerOutputLossesAndWeights) {
+  setRandomSeed(5);
+  Model model = twoHeads();
+  CompileOptions options;
+  options.losses = {losses::BinaryCrossentropy({.from_logits = true}),
+                    losses::CategoricalCrossentropy({.from_logits = true})};
+  options.loss_weights = {1.0, 0.2};
+  options.optimizer = optimizers::SGD({.learning_rate = 0.1});
+  model.compile(options);
+
+  const int64_t n = 32;
+  Tensor x = randomTensor({n, 12}, 1);
+  Tensor priority = randomTensor({n, 1}, 2);
+  for (int64_t i = 0; i < n; ++i)
+    priority.data<float>()[i] = priority.data<float>()[i] > 0 ? 1.0f : 0.0f;
+  Tensor department({n, 4});
+  for (int64_t i = 0; i < n; ++i)
+    department.data<float>()[i * 4 + i % 4] = 1.0f;
+
+  // evaluate: [loss, priority_loss, department_loss], each output's loss
+  // equal to Keras's formula on the predictions.
+  std::vector<double> eval = model.evaluate({x}, {priority, department},
+                                            {.batch_size = n, .verbose = 0});
+  ASSERT_EQ(eval.size(), 3u);
+  std::vector<Tensor> out = model.predict(std::vector<Tensor>{x});
+  double bce = 0, cce = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double z = out[0].data<float>()[i], y = priority.data<float>()[i];
+    bce += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::fabs(z)));
+    const float *logits = out[1].data<float>() + i * 4;
+    double m = *std::max_element(logits, logits + 4), sum = 0;
+    for (int c = 0; c < 4; ++c)
+      sum += std::exp(logits[c] - m);
+    cce += -(logits[i % 4] - m - std::log(sum));
+  }
+  EXPECT_NEAR(eval[1], bce / n, 1e-5);
+  EXPECT_NEAR(eval[2], cce / n, 1e-5);
+  EXPECT_NEAR(eval[0], eval[1] + 0.2 * eval[2], 1e-5);
+
+  // fit reports every loss under Keras's names; by name is the same as by
+  // position.
+  History h = model.fit({x}, {priority, department},
+                        {.batch_size = 8, .epochs = 2, .verbose = 0});
+  for (const char *key : {"loss", "priority_loss", "department_loss"})
+    ASSERT_EQ(h.history.count(key), 1u) << key;
+  EXPECT_LT(h.history.at("loss")[1], h.history.at("loss")[0]);
+
+  Model byName = twoHeads();
+  CompileOptions named;
+  named.losses_by_name = {
+      {"department", losses::CategoricalCrossentropy({.from_logits = true})},
+      {"priority", losses::BinaryCrossentropy({.from_logits = true})}};
+  named.loss_weights_by_name = {{"priority", 1.0}, {"department", 0.2}};
+  byName.compile(named);
+  byName.setWeights(model.getWeights());
+  std::vector<double> again = byName.evaluate({x}, {priority, department},
+                                              {.batch_size = n, .verbose = 0});
+  std::vector<double> first = model.evaluate({x}, {priority, department},
+                                             {.batch_size = n, .verbose = 0});
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(again[i], first[i], 1e-6);
+
+  // Saved and loaded, the compile config keeps every output's loss.
+  std::string path = ::testing::TempDir() + "/heads.lcm";
+  model.save(path);
+  Model loaded = loadModel(path);
+  std::vector<double> reloaded = loaded.evaluate(
+      {x}, {priority, department}, {.batch_size = n, .verbose = 0});
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(reloaded[i], first[i], 1e-6);
+
+  // Mistakes name the outputs.
+  Model bad = twoHeads();
+  CompileOptions three;
+  three.losses = {"mean_squared_error", "mean_squared_error",
+                  "mean_squared_error"};
+  EXPECT_CONTAINS(errorOf([&] { bad.compile(three); }),
+                  "3 losses for the 2 outputs of the model (priority, "
+                  "department)");
+  CompileOptions unknown;
+  unknown.losses_by_name = {{"priority", "mean_squared_error"},
+                            {"dept", "mean_squared_error"}};
+  EXPECT_CONTAINS(errorOf([&] { bad.compile(unknown); }),
+                  "a loss is given for output 'dept', but the model has no "
+                  "such output (its outputs: priority, department)");
+  CompileOptions missing;
+  missing.losses_by_name = {{"priority", "mean_squared_error"}};
+  EXPECT_CONTAINS(errorOf([&] { bad.compile(missing); }),
+                  "no loss for output 'department'");
 }
 
 } // namespace

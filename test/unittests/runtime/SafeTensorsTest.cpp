@@ -13,9 +13,13 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace layerc;
 using layerc::test::errorOf;
@@ -107,6 +111,54 @@ TEST(SafeTensorsTest, FailedSaveLeavesThePreviousFileLoadable) {
   for (auto &entry : std::filesystem::directory_iterator(dir.file("")))
     files += entry.is_regular_file();
   EXPECT_EQ(files, 1u); // no temporary file left behind
+}
+
+/// A child process saves checkpoint after checkpoint (version k: every
+/// element of every tensor equals k) and is killed with SIGKILL at a random
+/// moment, many times over. After every kill the latest checkpoint must
+/// load and be one whole version, never a mix or a torn file.
+TEST(SafeTensorsTest, SaveKilledAtRandomPointsLeavesALoadableCheckpoint) {
+  TempDir dir;
+  std::string path = dir.file("ckpt.safetensors");
+  auto version = [](float k) {
+    SafeTensorsFile file;
+    file.metadata["version"] = std::to_string(static_cast<int>(k));
+    for (int t = 0; t < 4; ++t) {
+      Tensor w({256, 1024}); // 1 MiB each: a save takes a while
+      std::fill_n(w.data<float>(), w.numel(), k);
+      file.tensors.emplace_back("layer" + std::to_string(t) + "/kernel", w);
+    }
+    return file;
+  };
+  saveSafeTensors(path, version(0));
+  std::mt19937 rng(20261126);
+  std::uniform_int_distribution<int> delayUs(0, 30000);
+  int kills = 0, lastVersion = 0;
+  for (int round = 0; round < 40; ++round) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      for (int k = 1;; ++k)
+        saveSafeTensors(path, version(static_cast<float>(lastVersion + k)));
+    }
+    usleep(static_cast<useconds_t>(delayUs(rng)));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    kills += WIFSIGNALED(status) ? 1 : 0;
+
+    SafeTensorsFile back;
+    ASSERT_NO_THROW(back = loadSafeTensors(path)) << "after kill " << round;
+    int v = std::stoi(back.metadata.at("version"));
+    ASSERT_GE(v, lastVersion);
+    ASSERT_EQ(back.tensors.size(), 4u);
+    for (const auto &[name, t] : back.tensors)
+      for (int64_t i = 0; i < t.numel(); i += 4099)
+        ASSERT_EQ(t.data<float>()[i], static_cast<float>(v)) << name;
+    lastVersion = v;
+  }
+  EXPECT_EQ(kills, 40);
+  SUCCEED() << "last version " << lastVersion;
 }
 
 TEST(SafeTensorsTest, SavedFilesFollowTheUmask) {
