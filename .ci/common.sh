@@ -15,6 +15,7 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev
   python3-numpy dataset-fashion-mnist
   graphviz fonts-dejavu-core  # utils::plotModel renders with dot
+  libonnx-testdata  # reference optimizer steps (OnnxOptimizerTest)
   clang-22 libclang-rt-22-dev  # libFuzzer for test/fuzz
 )
 
