@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 
 using namespace mlir;
@@ -1206,15 +1207,34 @@ LAYER_SHAPE_RULE(ActivationGradOp) {
   return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
 }
 
-/// Optimizer updates: every slot has the parameter's shape; `numSlots`
-/// operands after the parameter are checked, the rest are scalars.
+/// Optimizer updates: the parameter, its gradient and its slots share one
+/// shape (checked by name); the operands after them are scalars (the
+/// step). The results are the new parameter and slots.
 static FailureOr<SmallVector<Type>>
 optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
                      ArrayRef<double> unitRangeValues,
-                     ArrayRef<StringRef> unitRangeNames) {
+                     ArrayRef<StringRef> unitRangeNames, bool hasStep,
+                     double weightDecay, double decaySteps, double decayRate) {
   for (auto [value, name] : llvm::zip(unitRangeValues, unitRangeNames))
     if (!(value >= 0.0 && value < 1.0))
       return op->emitOpError() << name << " must be in [0, 1), got " << value;
+  if (!(weightDecay >= 0.0 && std::isfinite(weightDecay)))
+    return op->emitOpError()
+           << "weight_decay must be finite and >= 0, got " << weightDecay;
+  if (!(decaySteps >= 0.0 && std::isfinite(decaySteps)) ||
+      !(decayRate > 0.0 && std::isfinite(decayRate)))
+    return op->emitOpError() << "needs decay_steps >= 0 and decay_rate > 0, "
+                                "got "
+                             << decaySteps << " and " << decayRate;
+  if (decaySteps > 0.0 && !hasStep)
+    return op->emitOpError()
+           << "a decaying learning rate (decay_steps > 0) needs the step "
+              "operand";
+  size_t expected = slotNames.size() - 1; // the parameter and its slots
+  if (op->getNumResults() != expected)
+    return op->emitOpError() << "expects " << expected
+                             << " results (the parameter and its slots), got "
+                             << op->getNumResults();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -1234,19 +1254,33 @@ optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
 LAYER_SHAPE_RULE(SGDUpdateOp) {
   return optimizerResultTypes(op, {"param", "grad", "velocity"},
                               {op.getMomentum().convertToDouble()},
-                              {"momentum"});
+                              {"momentum"}, op.getStep() != nullptr,
+                              op.getWeightDecay().convertToDouble(),
+                              op.getDecaySteps().convertToDouble(),
+                              op.getDecayRate().convertToDouble());
 }
 
 LAYER_SHAPE_RULE(RMSpropUpdateOp) {
-  return optimizerResultTypes(op, {"param", "grad", "average"},
-                              {op.getRho().convertToDouble()}, {"rho"});
+  SmallVector<StringRef> slots{"param", "grad", "average"};
+  if (op.getAverageGrad())
+    slots.push_back("average_grad");
+  return optimizerResultTypes(op, slots, {op.getRho().convertToDouble()},
+                              {"rho"}, op.getStep() != nullptr,
+                              op.getWeightDecay().convertToDouble(),
+                              op.getDecaySteps().convertToDouble(),
+                              op.getDecayRate().convertToDouble());
 }
 
 LAYER_SHAPE_RULE(AdamUpdateOp) {
+  SmallVector<StringRef> slots{"param", "grad", "m", "v"};
+  if (op.getVHat())
+    slots.push_back("v_hat");
   return optimizerResultTypes(
-      op, {"param", "grad", "m", "v"},
+      op, slots,
       {op.getBeta_1().convertToDouble(), op.getBeta_2().convertToDouble()},
-      {"beta_1", "beta_2"});
+      {"beta_1", "beta_2"}, true, op.getWeightDecay().convertToDouble(),
+      op.getDecaySteps().convertToDouble(),
+      op.getDecayRate().convertToDouble());
 }
 
 #define GET_OP_CLASSES

@@ -762,8 +762,9 @@ def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultE
 // Optimizers (Keras's update rules)
 //===----------------------------------------------------------------------===//
 
-class Layer_OptimizerOp<string mnemonic> :
-    Layer_ShapedOp<mnemonic, [SameOperandsAndResultElementType]>;
+class Layer_OptimizerOp<string mnemonic, list<Trait> traits = []> :
+    Layer_ShapedOp<mnemonic, !listconcat([SameOperandsAndResultElementType],
+                                         traits)>;
 
 def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   let summary = "Keras SGD: v = momentum * v - lr * g; w += v";
@@ -772,6 +773,13 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
     `-lr * g` and never read back into the parameter. With `nesterov`,
     Keras's Nesterov step: `w += momentum * v - lr * g` with the new `v`.
 
+    Every update op shares Keras's optional extras: `weight_decay` first
+    applies `w -= w * weight_decay * lr` (decoupled weight decay, as
+    AdamW), and with `decay_steps > 0` and the 1-based `step` operand the
+    learning rate follows ExponentialDecay,
+    `lr * decay_rate ^ ((step - 1) / decay_steps)` (the exponent floored
+    with `staircase`).
+
     ```mlir
     %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}
         : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
@@ -779,19 +787,28 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   }];
   let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                        Layer_FloatTensor:$velocity,
+                       Optional<Layer_FloatTensor>:$step,
                        F64Attr:$learning_rate, F64Attr:$momentum,
-                       UnitAttr:$nesterov);
+                       UnitAttr:$nesterov,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+                       UnitAttr:$staircase);
   let results = (outs Layer_FloatTensor:$new_param,
                       Layer_FloatTensor:$new_velocity);
   let assemblyFormat = [{
-    $param `,` $grad `,` $velocity attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $velocity (`step` $step^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
-def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update"> {
+def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update", [AttrSizedOperandSegments]> {
   let summary = "Keras RMSprop: a = rho a + (1 - rho) g^2; w -= lr g / sqrt(a + eps)";
   let description = [{
     Keras adds epsilon inside the square root (PyTorch adds it outside).
+    With the `average_grad` slot (Keras's `centered`), the denominator is
+    `sqrt(a - mg^2 + eps)` with `mg = rho mg + (1 - rho) g`; the results are
+    the parameter and the slots in operand order. `weight_decay`,
+    `decay_steps` and the `step` operand as in `layer.sgd_update`.
 
     ```mlir
     %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64}
@@ -799,12 +816,18 @@ def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update"> {
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
-                       Layer_FloatTensor:$average, F64Attr:$learning_rate,
-                       F64Attr:$rho, F64Attr:$epsilon);
+                       Layer_FloatTensor:$average,
+                       Optional<Layer_FloatTensor>:$average_grad,
+                       Optional<Layer_FloatTensor>:$step,
+                       F64Attr:$learning_rate, F64Attr:$rho, F64Attr:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+                       UnitAttr:$staircase);
   let results = (outs Layer_FloatTensor:$new_param,
-                      Layer_FloatTensor:$new_average);
+                      Variadic<Layer_FloatTensor>:$new_slots);
   let assemblyFormat = [{
-    $param `,` $grad `,` $average attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $average (`centered` $average_grad^)? (`step` $step^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -813,7 +836,10 @@ def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
   let description = [{
     With `t = step` (1-based): `alpha = lr sqrt(1 - b2^t) / (1 - b1^t)`,
     `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
-    `w -= alpha m / (sqrt(v) + eps)`.
+    `w -= alpha m / (sqrt(v) + eps)`. With the `v_hat` slot (Keras's
+    `amsgrad`), `v_hat = max(v_hat, v)` replaces `v` in the step. With
+    `weight_decay` (AdamW), `w -= w * weight_decay * lr` first. The results
+    are the parameter and the slots in operand order.
 
     ```mlir
     %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
@@ -823,12 +849,17 @@ def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
   }];
   let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                        Layer_FloatTensor:$m, Layer_FloatTensor:$v,
+                       Optional<Layer_FloatTensor>:$v_hat,
                        Layer_FloatTensor:$step, F64Attr:$learning_rate,
-                       F64Attr:$beta_1, F64Attr:$beta_2, F64Attr:$epsilon);
-  let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m,
-                      Layer_FloatTensor:$new_v);
+                       F64Attr:$beta_1, F64Attr:$beta_2, F64Attr:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+                       UnitAttr:$staircase);
+  let results = (outs Layer_FloatTensor:$new_param,
+                      Variadic<Layer_FloatTensor>:$new_slots);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $v `,` $step attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $m `,` $v (`amsgrad` $v_hat^)? `,` $step attr-dict `:` functional-type(operands, results)
   }];
 }
 

@@ -53,13 +53,21 @@ struct Slot {
 };
 
 /// The optimizer's state slots per parameter, named as Keras names them.
-SmallVector<StringRef> optimizerSlots(StringRef optimizer) {
+/// The state slots of each parameter, named as Keras names them.
+SmallVector<StringRef> optimizerSlots(StringRef optimizer, bool centered,
+                                      bool amsgrad) {
   if (optimizer == "sgd")
     return {"momentum"};
-  if (optimizer == "rmsprop")
+  if (optimizer == "rmsprop") {
+    if (centered)
+      return {"velocity", "average_gradient"};
     return {"velocity"};
-  if (optimizer == "adam")
+  }
+  if (optimizer == "adam" || optimizer == "adamw") {
+    if (amsgrad)
+      return {"momentum", "velocity", "velocity_hat"};
     return {"momentum", "velocity"};
+  }
   return {};
 }
 
@@ -107,10 +115,16 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (!forward || forward.isExternal())
     return module.emitError() << "layer-autodiff: no function named '"
                               << function << "' with a body to differentiate";
-  if (optimizer != "none" && optimizerSlots(optimizer).empty())
+  if (optimizer != "none" && optimizerSlots(optimizer, false, false).empty())
     return forward.emitError()
            << "layer-autodiff: unknown optimizer '" << optimizer
-           << "'; expected sgd, rmsprop, adam or none";
+           << "'; expected sgd, rmsprop, adam, adamw or none";
+  if (centered && optimizer != "rmsprop")
+    return forward.emitError()
+           << "layer-autodiff: centered applies to rmsprop only";
+  if (amsgrad && optimizer != "adam" && optimizer != "adamw")
+    return forward.emitError()
+           << "layer-autodiff: amsgrad applies to adam and adamw only";
   for (StringRef name : {"evaluate", "train_step", "grad"})
     if (module.lookupSymbol(name))
       return module.emitError()
@@ -391,21 +405,29 @@ LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
                                Value grad, ValueRange slots, Value step) {
   double lr = learningRate >= 0 ? learningRate.getValue()
                                 : (optimizer == "sgd" ? 0.01 : 0.001);
+  // The extras every update shares: decoupled weight decay and an
+  // exponentially decaying learning rate (which needs the step).
+  auto f64 = [&](double v) { return b.getF64FloatAttr(v); };
+  FloatAttr wd = f64(weightDecay), steps = f64(decaySteps),
+            rate = f64(decayRate);
+  UnitAttr stair = staircase.getValue() ? b.getUnitAttr() : UnitAttr();
+  Value scheduleStep = decaySteps > 0 ? step : Value();
   Operation *update = nullptr;
   if (optimizer == "sgd") {
     update = createInferred<SGDUpdateOp>(
-        b, loc, elementType, 2, param, grad, slots[0], b.getF64FloatAttr(lr),
-        b.getF64FloatAttr(momentum),
-        nesterov.getValue() ? b.getUnitAttr() : UnitAttr());
+        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, f64(lr),
+        f64(momentum), nesterov.getValue() ? b.getUnitAttr() : UnitAttr(), wd,
+        steps, rate, stair);
   } else if (optimizer == "rmsprop") {
     update = createInferred<RMSpropUpdateOp>(
-        b, loc, elementType, 2, param, grad, slots[0], b.getF64FloatAttr(lr),
-        b.getF64FloatAttr(rho), b.getF64FloatAttr(epsilon));
+        b, loc, elementType, 1 + slots.size(), param, grad, slots[0],
+        centered ? slots[1] : Value(), scheduleStep, f64(lr), f64(rho),
+        f64(epsilon), wd, steps, rate, stair);
   } else {
     update = createInferred<AdamUpdateOp>(
-        b, loc, elementType, 3, param, grad, slots[0], slots[1], step,
-        b.getF64FloatAttr(lr), b.getF64FloatAttr(beta1),
-        b.getF64FloatAttr(beta2), b.getF64FloatAttr(epsilon));
+        b, loc, elementType, 1 + slots.size(), param, grad, slots[0], slots[1],
+        amsgrad ? slots[2] : Value(), step, f64(lr), f64(beta1), f64(beta2),
+        f64(epsilon), wd, steps, rate, stair);
   }
   if (!update)
     return failure();
@@ -451,7 +473,8 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
 
 LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   bool gradOnly = optimizer == "none";
-  SmallVector<StringRef> slotNames = optimizerSlots(optimizer);
+  SmallVector<StringRef> slotNames =
+      optimizerSlots(optimizer, centered, amsgrad);
   SmallVector<Slot> args, results;
   for (unsigned i : inputArgs)
     args.push_back({forward.getArgument(i).getType(), "input", argName(i)});

@@ -55,7 +55,8 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
            "Also return each output's (unweighted) loss, as trailing scalar "
            "results of evaluate and train_step">,
     Option<"optimizer", "optimizer", "std::string", "\"rmsprop\"",
-           "sgd, rmsprop, adam, or none (emit grad instead of train_step)">,
+           "sgd, rmsprop, adam, adamw, or none (emit grad instead of "
+           "train_step)">,
     Option<"learningRate", "learning-rate", "double", "-1.0",
            "Learning rate; negative selects the optimizer's Keras default "
            "(0.01 for sgd, 0.001 otherwise)">,
@@ -67,6 +68,19 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
     Option<"beta2", "beta-2", "double", "0.999", "Adam beta_2">,
     Option<"epsilon", "epsilon", "double", "1.0e-7",
            "RMSprop/Adam epsilon">,
+    Option<"centered", "centered", "bool", "false",
+           "Centered RMSprop (an average_gradient slot per parameter)">,
+    Option<"amsgrad", "amsgrad", "bool", "false",
+           "Adam's AMSGrad variant (a velocity_hat slot per parameter)">,
+    Option<"weightDecay", "weight-decay", "double", "0.0",
+           "Decoupled weight decay, w -= w * weight_decay * lr (AdamW)">,
+    Option<"decaySteps", "decay-steps", "double", "0.0",
+           "ExponentialDecay of the learning rate: lr * decay_rate ^ "
+           "(iterations / decay_steps); 0 keeps it constant">,
+    Option<"decayRate", "decay-rate", "double", "1.0",
+           "ExponentialDecay's decay_rate">,
+    Option<"staircase", "staircase", "bool", "false",
+           "ExponentialDecay's staircase (integer exponent)">,
   ];
   let statistics = [
     Statistic<"numGradientOps", "num-gradient-ops",

@@ -231,8 +231,8 @@ func.func @gradients(%z: tensor<?x3xf32>, %l: tensor<?xi32>, %d: tensor<f32>, %x
 // slots together.
 // CHECK-LABEL: func.func @sgd
 // CHECK-SAME: (%[[W:.+]]: tensor<64xf32>, %[[G:.+]]: tensor<64xf32>, %[[V:.+]]: tensor<64xf32>)
-// CHECK: %[[U:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[W]], %[[G]], %[[V]] : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) outs(%{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>)
 // CHECK: %[[LR:.+]] = arith.constant 0.00999999977 : f32
+// CHECK: %[[U:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[W]], %[[G]], %[[V]] : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) outs(%{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>)
 // CHECK: %[[MOM:.+]] = arith.constant 0.899999976 : f32
 // CHECK: linalg.yield
 // CHECK: return %[[U]]#0, %[[U]]#1

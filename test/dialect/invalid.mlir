@@ -574,3 +574,27 @@ func.func @loss_grad_unknown_loss_unranked(%z: tensor<*xf32>, %l: tensor<?xi32>,
   %0 = layer.loss_grad %z, %l, %d {loss = "hinge"} : (tensor<*xf32>, tensor<?xi32>, tensor<f32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @sgd_decay_without_step(%w: tensor<8xf32>, %g: tensor<8xf32>, %v: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-error @below {{'layer.sgd_update' op a decaying learning rate (decay_steps > 0) needs the step operand}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.1 : f64, momentum = 0.0 : f64, decay_steps = 10.0 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  return %w1, %v1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+func.func @adam_amsgrad_results(%w: tensor<8xf32>, %g: tensor<8xf32>, %m: tensor<8xf32>, %v: tensor<8xf32>, %h: tensor<8xf32>, %t: tensor<f32>) -> tensor<8xf32> {
+  // expected-error @below {{'layer.adam_update' op expects 4 results (the parameter and its slots), got 3}}
+  %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v amsgrad %h, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  return %w1 : tensor<8xf32>
+}
+
+// -----
+
+func.func @negative_weight_decay(%w: tensor<8xf32>, %g: tensor<8xf32>, %v: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-error @below {{'layer.sgd_update' op weight_decay must be finite and >= 0, got -1.000000e-01}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.1 : f64, momentum = 0.0 : f64, weight_decay = -0.1 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  return %w1, %v1 : tensor<8xf32>, tensor<8xf32>
+}

@@ -168,10 +168,29 @@ func.func @rmsprop_update(%w: tensor<784x64xf32>, %g: tensor<784x64xf32>, %a: te
 func.func @adam_update(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>,
                        %v: tensor<64xf32>, %t: tensor<f32>)
     -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
-  // CHECK: %[[W1:.+]], %[[M1:.+]], %[[V1:.+]] = layer.adam_update %[[W]], %[[G]], %[[M]], %[[V]], %[[T]] {beta_1 = 9.000000e-01 : f64, beta_2 = 0.99899999999999999 : f64, epsilon = 9.9999999999999995E-8 : f64, learning_rate = 1.000000e-03 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+  // CHECK: %[[W1:.+]], %[[S1:.+]]:2 = layer.adam_update %[[W]], %[[G]], %[[M]], %[[V]], %[[T]] {beta_1 = 9.000000e-01 : f64, beta_2 = 0.99899999999999999 : f64, epsilon = 9.9999999999999995E-8 : f64, learning_rate = 1.000000e-03 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
   %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
       : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>)
       -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
-  // CHECK: return %[[W1]], %[[M1]], %[[V1]] :
+  // CHECK: return %[[W1]], %[[S1]]#0, %[[S1]]#1 :
   return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}
+
+// Keras's optional extras: centered RMSprop (an average_grad slot), AMSGrad
+// (a v_hat slot), decoupled weight decay (AdamW) and an exponentially
+// decaying learning rate (which takes the step).
+// CHECK-LABEL: func.func @optimizer_extras
+func.func @optimizer_extras(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf32>,
+                            %b: tensor<8xf32>, %c: tensor<8xf32>, %t: tensor<f32>)
+    -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  // CHECK: layer.rmsprop_update %{{.+}}, %{{.+}}, %{{.+}} centered %{{.+}} step %{{.+}} {decay_rate = 5.000000e-01 : f64, decay_steps = 1.000000e+01 : f64, epsilon
+  %w1, %a1, %m1 = layer.rmsprop_update %w, %g, %a centered %b step %t {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64, decay_steps = 10.0 : f64, decay_rate = 0.5 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.adam_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} amsgrad %{{.+}}, %{{.+}} {{{.*}}weight_decay = 4.000000e-03 : f64}
+  %w2, %m2, %v2, %h2 = layer.adam_update %w1, %g, %a, %b amsgrad %c, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64, weight_decay = 0.004 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.sgd_update %{{.+}}, %{{.+}}, %{{.+}} step %{{.+}} {decay_rate = 9.000000e-01 : f64, decay_steps = 1.000000e+02 : f64, learning_rate = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, staircase}
+  %w3, %v3 = layer.sgd_update %w2, %g, %a step %t {learning_rate = 0.1 : f64, momentum = 0.0 : f64, decay_steps = 100.0 : f64, decay_rate = 0.9 : f64, staircase}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>)
+  return %w3, %h2, %m1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }

@@ -16,7 +16,7 @@
 // RUN: layerc-opt %t/conv-lstm.mlir --layer-autodiff -verify-diagnostics
 // The pass fails (non-zero exit) rather than only printing.
 // RUN: not layerc-opt %t/optimizer.mlir --layer-autodiff=optimizer=momentum 2>&1 | FileCheck %s
-// CHECK: error: layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam or none
+// CHECK: error: layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw or none
 
 //--- missing.mlir
 // A missing function is reported on the module.
@@ -43,7 +43,7 @@ func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> te
 }
 
 //--- optimizer.mlir
-// expected-error @below {{layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam or none}}
+// expected-error @below {{layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw or none}}
 func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> tensor<?x3xf32> {
   %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>

@@ -121,10 +121,10 @@ func.func @predict(%x: tensor<?x4xf32> {layer.name = "x"},
 // SGD-NEXT: %[[NK1:.+]], %[[NSK1:.+]] = layer.sgd_update %[[K1]], %[[DK1]], %[[SK1]]
 // SGD-NEXT: return %[[L]], %[[Z1]], %[[NK0]], %[[NB0]], %[[NK1]], %[[NSK0]], %[[NSB0]], %[[NSK1]] :
 
-// ADAM-NEXT: %[[NK0:.+]], %[[NMK0:.+]], %[[NVK0:.+]] = layer.adam_update %[[K0]], %[[DK0]], %[[MK0]], %[[VK0]], %[[T]] {beta_1 = 9.000000e-01 : f64, beta_2 = 0.98999999999999999 : f64, epsilon = 9.9999999999999995E-8 : f64, learning_rate = 1.000000e-03 : f64}
-// ADAM-NEXT: %[[NB0:.+]], %[[NMB0:.+]], %[[NVB0:.+]] = layer.adam_update %[[B0]], %[[DB0]], %[[MB0]], %[[VB0]], %[[T]]
-// ADAM-NEXT: %[[NK1:.+]], %[[NMK1:.+]], %[[NVK1:.+]] = layer.adam_update %[[K1]], %[[DK1]], %[[MK1]], %[[VK1]], %[[T]]
-// ADAM-NEXT: return %[[L]], %[[Z1]], %[[NK0]], %[[NB0]], %[[NK1]], %[[NMK0]], %[[NVK0]], %[[NMB0]], %[[NVB0]], %[[NMK1]], %[[NVK1]] :
+// ADAM-NEXT: %[[NK0:.+]], %[[SK0N:.+]]:2 = layer.adam_update %[[K0]], %[[DK0]], %[[MK0]], %[[VK0]], %[[T]] {beta_1 = 9.000000e-01 : f64, beta_2 = 0.98999999999999999 : f64, epsilon = 9.9999999999999995E-8 : f64, learning_rate = 1.000000e-03 : f64}
+// ADAM-NEXT: %[[NB0:.+]], %[[SB0N:.+]]:2 = layer.adam_update %[[B0]], %[[DB0]], %[[MB0]], %[[VB0]], %[[T]]
+// ADAM-NEXT: %[[NK1:.+]], %[[SK1N:.+]]:2 = layer.adam_update %[[K1]], %[[DK1]], %[[MK1]], %[[VK1]], %[[T]]
+// ADAM-NEXT: return %[[L]], %[[Z1]], %[[NK0]], %[[NB0]], %[[NK1]], %[[SK0N]]#0, %[[SK0N]]#1, %[[SB0N]]#0, %[[SB0N]]#1, %[[SK1N]]#0, %[[SK1N]]#1 :
 
 // GRAD-NOT: _update
 // GRAD: return %[[L]], %[[Z1]], %[[DK0]], %[[DB0]], %[[DK1]] :

@@ -718,6 +718,127 @@ TEST_F(OptimizerTest, AdamAtStep3) {
   }
 }
 
+TEST_F(OptimizerTest, CenteredRMSprop) {
+  // Keras: a = rho a + (1 - rho) g^2; mg = rho mg + (1 - rho) g;
+  // w -= lr g / sqrt(a - mg^2 + eps).
+  const double lr = 0.03, rho = 0.8, eps = 1e-3;
+  std::vector<Tensor> states;
+  for (const Tensor &p : params) {
+    states.push_back(randomTensor(rng, p.shape(), 0.05, 0.1)); // a
+    states.push_back(randomTensor(rng, p.shape(), -0.1, 0.1)); // mg
+  }
+  std::vector<Tensor> out = trainStep(
+      "optimizer=rmsprop learning-rate=0.03 rho=0.8 epsilon=1e-3 centered=true",
+      states, 1);
+  ASSERT_EQ(out.size(), 2 + 3 * params.size());
+  size_t n = params.size();
+  for (size_t p = 0; p < n; ++p) {
+    SCOPED_TRACE("parameter " + std::to_string(p));
+    std::vector<double> w = values(params[p]), a = values(states[2 * p]),
+                        mg = values(states[2 * p + 1]);
+    for (size_t i = 0; i < w.size(); ++i) {
+      double g = grads[p][i];
+      a[i] = rho * a[i] + (1 - rho) * g * g;
+      mg[i] = rho * mg[i] + (1 - rho) * g;
+      w[i] -= lr * g / std::sqrt(a[i] - mg[i] * mg[i] + eps);
+    }
+    expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+    expectClose(out[2 + n + 2 * p], a, params[p].shape(), kTol, kTol,
+                "new velocity");
+    expectClose(out[2 + n + 2 * p + 1], mg, params[p].shape(), kTol, kTol,
+                "new average_gradient");
+  }
+}
+
+/// AMSGrad (v_hat = max(v_hat, v) in the step) and AdamW (w -= w wd lr
+/// first), separately and together, at step 4.
+TEST_F(OptimizerTest, AmsgradAndAdamW) {
+  struct Config {
+    std::string options;
+    bool amsgrad;
+    double wd;
+  };
+  const Config configs[] = {
+      {"optimizer=adam amsgrad=true", true, 0.0},
+      {"optimizer=adamw weight-decay=0.004", false, 0.004},
+      {"optimizer=adamw weight-decay=0.1 amsgrad=true", true, 0.1},
+  };
+  const double lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-7, t = 4;
+  for (const Config &c : configs) {
+    SCOPED_TRACE(c.options);
+    size_t slots = c.amsgrad ? 3 : 2;
+    std::vector<Tensor> states;
+    for (const Tensor &p : params) {
+      states.push_back(randomTensor(rng, p.shape(), -0.1, 0.1)); // m
+      states.push_back(randomTensor(rng, p.shape(), 0.0, 0.01)); // v
+      if (c.amsgrad)
+        states.push_back(randomTensor(rng, p.shape(), 0.0, 0.02)); // v_hat
+    }
+    std::vector<Tensor> out = trainStep(c.options, states, t);
+    ASSERT_EQ(out.size(), 2 + (1 + slots) * params.size());
+    size_t n = params.size();
+    double alpha = lr * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+    for (size_t p = 0; p < n; ++p) {
+      SCOPED_TRACE("parameter " + std::to_string(p));
+      std::vector<double> w = values(params[p]), m = values(states[slots * p]),
+                          v = values(states[slots * p + 1]);
+      std::vector<double> h =
+          c.amsgrad ? values(states[slots * p + 2]) : std::vector<double>();
+      for (size_t i = 0; i < w.size(); ++i) {
+        double g = grads[p][i];
+        w[i] -= w[i] * c.wd * lr;
+        m[i] += (g - m[i]) * (1 - b1);
+        v[i] += (g * g - v[i]) * (1 - b2);
+        double used = v[i];
+        if (c.amsgrad)
+          used = h[i] = std::max(h[i], v[i]);
+        w[i] -= alpha * m[i] / (std::sqrt(used) + eps);
+      }
+      expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+      expectClose(out[2 + n + slots * p], m, params[p].shape(), kTol, kTol,
+                  "new m");
+      expectClose(out[2 + n + slots * p + 1], v, params[p].shape(), kTol, kTol,
+                  "new v");
+      if (c.amsgrad)
+        expectClose(out[2 + n + slots * p + 2], h, params[p].shape(), kTol,
+                    kTol, "new v_hat");
+    }
+  }
+}
+
+/// Keras's ExponentialDecay: lr * rate ^ (iterations / decay_steps), with
+/// iterations = step - 1 (floored with staircase).
+TEST_F(OptimizerTest, ExponentialDecaySchedule) {
+  struct Config {
+    std::string options;
+    bool staircase;
+  };
+  const Config configs[] = {
+      {"optimizer=sgd learning-rate=0.1 decay-steps=3 decay-rate=0.5", false},
+      {"optimizer=sgd learning-rate=0.1 decay-steps=3 decay-rate=0.5 "
+       "staircase=true",
+       true},
+  };
+  const double step = 8;
+  for (const Config &c : configs) {
+    SCOPED_TRACE(c.options);
+    double e = (step - 1) / 3;
+    double lr = 0.1 * std::pow(0.5, c.staircase ? std::floor(e) : e);
+    std::vector<Tensor> states;
+    for (const Tensor &p : params)
+      states.push_back(Tensor(p.shape(), DType::Float64));
+    std::vector<Tensor> out = trainStep(c.options, states, step);
+    ASSERT_EQ(out.size(), 2 + 2 * params.size());
+    for (size_t p = 0; p < params.size(); ++p) {
+      SCOPED_TRACE("parameter " + std::to_string(p));
+      std::vector<double> w = values(params[p]);
+      for (size_t i = 0; i < w.size(); ++i)
+        w[i] -= lr * grads[p][i];
+      expectClose(out[2 + p], w, params[p].shape(), kTol, kTol, "new param");
+    }
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Convolution, pooling and upsampling
 //===----------------------------------------------------------------------===//
