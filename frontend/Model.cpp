@@ -23,6 +23,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <iostream>
 #include <set>
@@ -54,33 +55,59 @@ Optimizer::Optimizer(const char *kerasName) {
     *this = optimizers::RMSprop();
   else if (n == "adam")
     *this = optimizers::Adam();
+  else if (n == "adamw")
+    *this = optimizers::AdamW();
   else
-    throw Error("unknown optimizer '" + n + "' (expected sgd, rmsprop, adam)");
+    throw Error("unknown optimizer '" + n +
+                "' (expected sgd, rmsprop, adam, adamw)");
+}
+
+void Optimizer::setLearningRate(const LearningRate &lr) {
+  learning_rate = lr.initial;
+  decay_steps = lr.decay_steps;
+  decay_rate = lr.decay_rate;
+  staircase = lr.staircase;
 }
 
 Optimizer optimizers::SGD(SGDOptions o) {
   Optimizer opt;
   opt.name = "sgd";
-  opt.learning_rate = o.learning_rate;
+  opt.setLearningRate(o.learning_rate);
   opt.momentum = o.momentum;
   opt.nesterov = o.nesterov;
+  opt.weight_decay = o.weight_decay;
   return opt;
 }
 Optimizer optimizers::RMSprop(RMSpropOptions o) {
   Optimizer opt;
   opt.name = "rmsprop";
-  opt.learning_rate = o.learning_rate;
+  opt.setLearningRate(o.learning_rate);
   opt.rho = o.rho;
   opt.epsilon = o.epsilon;
+  opt.centered = o.centered;
+  opt.weight_decay = o.weight_decay;
   return opt;
 }
 Optimizer optimizers::Adam(AdamOptions o) {
   Optimizer opt;
   opt.name = "adam";
-  opt.learning_rate = o.learning_rate;
+  opt.setLearningRate(o.learning_rate);
   opt.beta_1 = o.beta_1;
   opt.beta_2 = o.beta_2;
   opt.epsilon = o.epsilon;
+  opt.amsgrad = o.amsgrad;
+  opt.weight_decay = o.weight_decay;
+  return opt;
+}
+Optimizer optimizers::AdamW(AdamWOptions o) {
+  Optimizer opt;
+  opt.name = "adamw";
+  opt.setLearningRate(o.learning_rate);
+  opt.weight_decay = o.weight_decay;
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  opt.amsgrad = o.amsgrad;
   return opt;
 }
 
@@ -428,10 +455,21 @@ std::string layerc::autodiffPass(const CompileOptions &o,
                                  const std::vector<std::string> &outputNames,
                                  bool outputLosses) {
   // These names go into a pass-pipeline string: only known words may.
-  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam"};
-  if (!optimizers.count(o.optimizer.name))
-    throw Error("unknown optimizer '" + o.optimizer.name +
-                "' (expected sgd, rmsprop or adam)");
+  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam",
+                                                   "adamw"};
+  const Optimizer &opt = o.optimizer;
+  if (!optimizers.count(opt.name))
+    throw Error("unknown optimizer '" + opt.name +
+                "' (expected sgd, rmsprop, adam or adamw)");
+  if (opt.centered && opt.name != "rmsprop")
+    throw Error("centered applies to rmsprop, not " + opt.name);
+  if (opt.amsgrad && opt.name != "adam" && opt.name != "adamw")
+    throw Error("amsgrad applies to adam and adamw, not " + opt.name);
+  if (!(opt.weight_decay >= 0 && std::isfinite(opt.weight_decay)))
+    throw Error("weight_decay must be finite and >= 0");
+  if (!(opt.decay_steps >= 0 && std::isfinite(opt.decay_steps)) ||
+      !(opt.decay_rate > 0 && std::isfinite(opt.decay_rate)))
+    throw Error("ExponentialDecay needs decay_steps >= 0 and decay_rate > 0");
   OutputLosses resolved = resolveLosses(o, outputNames);
   std::ostringstream os;
   os.precision(17);
@@ -449,7 +487,11 @@ std::string layerc::autodiffPass(const CompileOptions &o,
      << " nesterov=" << (o.optimizer.nesterov ? "true" : "false")
      << " rho=" << o.optimizer.rho << " beta-1=" << o.optimizer.beta_1
      << " beta-2=" << o.optimizer.beta_2 << " epsilon=" << o.optimizer.epsilon
-     << "}";
+     << " centered=" << (opt.centered ? "true" : "false")
+     << " amsgrad=" << (opt.amsgrad ? "true" : "false")
+     << " weight-decay=" << opt.weight_decay
+     << " decay-steps=" << opt.decay_steps << " decay-rate=" << opt.decay_rate
+     << " staircase=" << (opt.staircase ? "true" : "false") << "}";
   return os.str();
 }
 
@@ -463,10 +505,12 @@ std::string Model::toMLIR() const {
 }
 
 void Model::compile(const CompileOptions &options) {
-  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam"};
+  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam",
+                                                   "adamw"};
   if (!optimizers.count(options.optimizer.name))
     throw Error("Model " + name_ + ": unknown optimizer '" +
-                options.optimizer.name + "' (expected sgd, rmsprop or adam)");
+                options.optimizer.name +
+                "' (expected sgd, rmsprop, adam or adamw)");
   for (const auto &layer : weightLayers_)
     for (const Weight &w : layer->weights())
       if (!w.trainable)

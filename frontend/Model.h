@@ -45,41 +45,89 @@ Loss MeanSquaredError();
 Loss MeanAbsoluteError();
 } // namespace losses
 
+namespace schedules {
+/// Keras's ExponentialDecay: initial_learning_rate * decay_rate ^
+/// (iterations / decay_steps), the exponent floored with staircase.
+struct ExponentialDecay {
+  double initial_learning_rate = 0.01;
+  double decay_steps = 1000;
+  double decay_rate = 0.96;
+  bool staircase = false;
+};
+} // namespace schedules
+
+/// A learning rate: a constant or a schedule (Keras accepts either).
+struct LearningRate {
+  double initial = 0.001;
+  /// 0: constant.
+  double decay_steps = 0;
+  double decay_rate = 1;
+  bool staircase = false;
+  LearningRate(double value) : initial(value) {}
+  LearningRate(const schedules::ExponentialDecay &s)
+      : initial(s.initial_learning_rate), decay_steps(s.decay_steps),
+        decay_rate(s.decay_rate), staircase(s.staircase) {}
+};
+
 /// An optimizer and its hyper-parameters (Keras defaults per kind).
 struct Optimizer {
   std::string name = "rmsprop";
   double learning_rate = 0.001;
+  /// ExponentialDecay of the learning rate (decay_steps 0: constant).
+  double decay_steps = 0;
+  double decay_rate = 1;
+  bool staircase = false;
   double momentum = 0.0;
   bool nesterov = false;
   double rho = 0.9;
+  bool centered = false;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;
+  bool amsgrad = false;
+  /// Decoupled weight decay (AdamW's; 0 for the others by default).
+  double weight_decay = 0.0;
   Optimizer() = default;
-  /// "sgd", "rmsprop" or "adam" with Keras's defaults.
+  /// "sgd", "rmsprop", "adam" or "adamw" with Keras's defaults.
   Optimizer(const char *kerasName);
+  /// Sets learning_rate and the schedule fields.
+  void setLearningRate(const LearningRate &lr);
 };
 
 namespace optimizers {
 struct SGDOptions {
-  double learning_rate = 0.01;
+  LearningRate learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
+  double weight_decay = 0.0;
 };
 struct RMSpropOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double rho = 0.9;
   double epsilon = 1e-7;
+  bool centered = false;
+  double weight_decay = 0.0;
 };
 struct AdamOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;
+  bool amsgrad = false;
+  double weight_decay = 0.0;
+};
+struct AdamWOptions {
+  LearningRate learning_rate = 0.001;
+  double weight_decay = 0.004;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  bool amsgrad = false;
 };
 Optimizer SGD(SGDOptions options = {});
 Optimizer RMSprop(RMSpropOptions options = {});
 Optimizer Adam(AdamOptions options = {});
+Optimizer AdamW(AdamWOptions options = {});
 } // namespace optimizers
 
 struct CompileOptions {

@@ -420,7 +420,13 @@ Json compileConfig(const CompileOptions &o,
                                    {"rho", opt.rho},
                                    {"beta_1", opt.beta_1},
                                    {"beta_2", opt.beta_2},
-                                   {"epsilon", opt.epsilon}})},
+                                   {"epsilon", opt.epsilon},
+                                   {"centered", opt.centered},
+                                   {"amsgrad", opt.amsgrad},
+                                   {"weight_decay", opt.weight_decay},
+                                   {"decay_steps", opt.decay_steps},
+                                   {"decay_rate", opt.decay_rate},
+                                   {"staircase", opt.staircase}})},
        {"metrics", Json::array(std::move(metrics))}});
 }
 
@@ -457,12 +463,25 @@ CompileOptions compileOptions(const Json &c) {
   };
   o.optimizer.learning_rate = number("learning_rate");
   o.optimizer.momentum = number("momentum");
-  // Absent in files written before nesterov existed.
-  if (const Json *n = opt.get("nesterov")) {
-    if (!n->isBool())
-      badConfig(where + ": optimizer field 'nesterov' must be a boolean");
-    o.optimizer.nesterov = n->asBool();
-  }
+  // Absent in files written before these options existed.
+  auto flag = [&](const char *key, bool &out) {
+    if (const Json *n = opt.get(key)) {
+      if (!n->isBool())
+        badConfig(where + ": optimizer field '" + key + "' must be a boolean");
+      out = n->asBool();
+    }
+  };
+  auto optionalNumber = [&](const char *key, double &out) {
+    if (opt.get(key))
+      out = number(key);
+  };
+  flag("nesterov", o.optimizer.nesterov);
+  flag("centered", o.optimizer.centered);
+  flag("amsgrad", o.optimizer.amsgrad);
+  flag("staircase", o.optimizer.staircase);
+  optionalNumber("weight_decay", o.optimizer.weight_decay);
+  optionalNumber("decay_steps", o.optimizer.decay_steps);
+  optionalNumber("decay_rate", o.optimizer.decay_rate);
   o.optimizer.rho = number("rho");
   o.optimizer.beta_1 = number("beta_1");
   o.optimizer.beta_2 = number("beta_2");

@@ -383,6 +383,67 @@ TEST(SaveLoadTest, SavedModelPredictsAndTrainsIdentically) {
   std::remove(path.c_str());
 }
 
+/// The optimizers' extras survive save/load: their slots (AMSGrad's
+/// velocity_hat, centered RMSprop's average_gradient) and schedule, so
+/// training resumes bit for bit.
+TEST(SaveLoadTest, OptimizerVariantsResumeExactly) {
+  std::vector<std::pair<std::string, Optimizer>> cases = {
+      {"adamw_amsgrad_decay",
+       optimizers::AdamW({.learning_rate = schedules::ExponentialDecay(
+                              {.initial_learning_rate = 0.01,
+                               .decay_steps = 3,
+                               .decay_rate = 0.5}),
+                          .weight_decay = 0.01,
+                          .amsgrad = true})},
+      {"rmsprop_centered",
+       optimizers::RMSprop({.learning_rate = 0.01, .centered = true})},
+      {"sgd_staircase",
+       optimizers::SGD({.learning_rate = schedules::ExponentialDecay(
+                            {.initial_learning_rate = 0.1,
+                             .decay_steps = 2,
+                             .decay_rate = 0.9,
+                             .staircase = true}),
+                        .momentum = 0.5})},
+  };
+  Tensor x({32, 6}), y({32, 3});
+  std::mt19937 gen(19);
+  std::normal_distribution<float> dist;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = dist(gen);
+  for (int i = 0; i < 32; ++i)
+    y.data<float>()[3 * i + (i % 3)] = 1.0f;
+  for (const auto &[name, optimizer] : cases) {
+    SCOPED_TRACE(name);
+    setRandomSeed(4);
+    Model model = everyLayerModel();
+    model.compile({.loss = "categorical_crossentropy", .optimizer = optimizer});
+    History h = model.fit(x, y, {.batch_size = 8, .epochs = 2, .verbose = 0});
+    EXPECT_TRUE(std::isfinite(h.history.at("loss")[1]));
+    std::string path = tempPath(name + ".lcm");
+    model.save(path);
+    Model loaded = loadModel(path);
+    model.fit(x, y,
+              {.batch_size = 8, .epochs = 3, .verbose = 0, .initial_epoch = 2});
+    loaded.fit(
+        x, y, {.batch_size = 8, .epochs = 3, .verbose = 0, .initial_epoch = 2});
+    std::vector<Tensor> a = model.getWeights(), b = loaded.getWeights();
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_EQ(0, std::memcmp(a[i].rawData(), b[i].rawData(), a[i].nbytes()))
+          << "weight " << i;
+    std::remove(path.c_str());
+  }
+  Model model = everyLayerModel();
+  EXPECT_NE(errorOf([&] {
+              model.compile({.loss = "categorical_crossentropy",
+                             .optimizer = optimizers::SGD()});
+              Optimizer bad = optimizers::SGD();
+              bad.amsgrad = true;
+              model.compile(
+                  {.loss = "categorical_crossentropy", .optimizer = bad});
+            }).find("amsgrad applies to adam and adamw, not sgd"),
+            std::string::npos);
+}
+
 TEST(SaveLoadTest, UnknownClassesAndForeignFilesAreRefused) {
   Model model = everyLayerModel();
   std::string path = tempPath("custom.lcm");
