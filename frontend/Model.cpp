@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Model.h"
+#include "frontend/Callbacks.h"
 #include "frontend/CompiledModel.h"
 #include "frontend/MLIRGen.h"
 
@@ -610,8 +611,15 @@ History Model::fit(const Tensor &x, const Tensor &y,
 History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
                    const FitOptions &options) {
   requireCompiled("fit");
+  for (const auto &callback : options.callbacks)
+    if (auto *aware = dynamic_cast<ModelCallback *>(callback.get()))
+      aware->model = this;
+  FitOptions prepared = options;
+  if (prepared.validation_data)
+    prepared.validation_data->x =
+        prepareInputs(prepared.validation_data->x, "fit (validation_data)");
   return layerc::fit(compiled_->program, compiled_->state,
-                     prepareInputs(xs, "fit"), ys, options);
+                     prepareInputs(xs, "fit"), ys, prepared);
 }
 
 std::vector<Tensor> Model::byName(const NamedTensors &named,

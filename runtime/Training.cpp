@@ -408,6 +408,19 @@ public:
 
   void swap() { std::swap(current, next); }
 
+  /// Copies the latest values into the storage the model holds views of
+  /// and makes that storage current again (before a callback reads, saves
+  /// or replaces the weights: what it writes there is what training and
+  /// the model continue from).
+  void sync() {
+    if (original.empty() || current[0].rawData() == original[0].rawData())
+      return;
+    for (size_t i = 0; i < original.size(); ++i)
+      std::memcpy(original[i].rawData(), current[i].rawData(),
+                  original[i].nbytes());
+    std::swap(current, next); // the buffers alternate: next is original
+  }
+
   /// The latest parameters (without the optimizer slots).
   std::vector<Tensor> params(size_t numParams) const {
     return {current.begin(), current.begin() + numParams};
@@ -449,6 +462,8 @@ public:
   /// The parameters after the latest step; until fit() returns they may
   /// live in the second buffer set rather than in state.params.
   std::vector<Tensor> params() const { return weights.params(p.numParams); }
+  /// Makes state.params and state.states hold the latest values.
+  void sync() { weights.sync(); }
 
 private:
   /// (Re)allocates loss and outputs when the batch size changes; the last
@@ -502,6 +517,14 @@ void checkFitOptions(const FitOptions &o) {
   if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
     throw Error("fit: validation_split must be in [0, 1) (got " +
                 std::to_string(o.validation_split) + ")");
+  if (o.validation_data && o.validation_split > 0)
+    throw Error("fit: give validation_data or validation_split, not both");
+  if (o.initial_epoch < 0)
+    throw Error("fit: initial_epoch must be >= 0 (got " +
+                std::to_string(o.initial_epoch) + ")");
+  for (const auto &callback : o.callbacks)
+    if (!callback)
+      throw Error("fit: a callback is null");
 }
 
 /// Optimizer slots start at zero; a state without them gets them here.
@@ -552,8 +575,24 @@ History layerc::fit(const TrainingProgram &program, TrainingState &state,
   if (nVal > 0)
     valTargets = convertTargets("fit", program, program.evaluate, y);
 
+  // An explicit validation set, checked like the training data.
+  std::vector<Tensor> valX, valY;
+  if (options.validation_data) {
+    const ValidationData &v = *options.validation_data;
+    int64_t nv = checkSamples("fit (validation_data)", program, v.x, &v.y);
+    checkNotEmpty("fit (validation_data)", nv);
+    valX = v.x;
+    valY =
+        convertTargets("fit (validation_data)", program, program.evaluate, v.y);
+    checkLabels("fit (validation_data)", program, valY[0]);
+  }
+
   Trainer trainer(program, state, x, targets);
   History history;
+  for (const auto &callback : options.callbacks) {
+    callback->stopTraining = false;
+    callback->onTrainBegin();
+  }
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
     if (options.verbose > 0)
       std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
@@ -564,16 +603,32 @@ History layerc::fit(const TrainingProgram &program, TrainingState &state,
     ProgressBar bar(steps, options.verbose);
     LogValues values =
         trainer.runEpoch(order, options.batch_size, bar).values(program, "");
-    if (nVal > 0) {
-      LogValues val =
-          runEvaluate("fit", program, trainer.params(), x, valTargets,
-                      range(n - nVal, n), options.batch_size, nullptr)
-              .values(program, "val_");
-      values.insert(values.end(), val.begin(), val.end());
-    }
+    LogValues val;
+    if (nVal > 0)
+      val = runEvaluate("fit", program, trainer.params(), x, valTargets,
+                        range(n - nVal, n), options.batch_size, nullptr)
+                .values(program, "val_");
+    else if (options.validation_data)
+      val = runEvaluate("fit", program, trainer.params(), valX, valY,
+                        range(0, valX[0].dim(0)), options.batch_size, nullptr)
+                .values(program, "val_");
+    values.insert(values.end(), val.begin(), val.end());
     bar.update(steps, values, /*finalize=*/true);
     record(history, epoch, values);
+    bool stop = false;
+    if (!options.callbacks.empty()) {
+      trainer.sync();
+      for (const auto &callback : options.callbacks) {
+        callback->onEpochEnd(epoch, values);
+        stop |= callback->stopTraining;
+      }
+    }
+    if (stop)
+      break;
   }
+  trainer.sync();
+  for (const auto &callback : options.callbacks)
+    callback->onTrainEnd();
   return history;
 }
 
@@ -601,6 +656,8 @@ std::vector<double> layerc::evaluate(const TrainingProgram &program,
     result.push_back(v.second);
   return result;
 }
+
+Callback::~Callback() = default;
 
 namespace {
 

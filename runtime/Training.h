@@ -22,10 +22,12 @@
 #define LAYERC_RUNTIME_TRAINING_H
 
 #include "runtime/Abi.h"
+#include "runtime/ProgressBar.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +70,25 @@ struct History {
   std::map<std::string, std::vector<double>> history;
 };
 
+/// Keras's callbacks: fit() calls them around training and after every
+/// epoch, with that epoch's logs (loss, metrics, val_*). When a callback
+/// runs, the weights and optimizer state the model holds are the latest.
+class Callback {
+public:
+  virtual ~Callback();
+  virtual void onTrainBegin() {}
+  /// `epoch` counts from 0, as Keras's on_epoch_end.
+  virtual void onEpochEnd(int epoch, const LogValues &logs) {}
+  virtual void onTrainEnd() {}
+  /// Set by a callback to end fit() after the current epoch.
+  bool stopTraining = false;
+};
+
+/// Data to validate on after every epoch (Keras's validation_data).
+struct ValidationData {
+  std::vector<Tensor> x, y;
+};
+
 /// Keras's fit() arguments (names follow Keras on purpose).
 struct FitOptions {
   int64_t batch_size = 32;
@@ -81,6 +102,9 @@ struct FitOptions {
   /// Seed of the shuffling; a run with the same seed is reproducible.
   uint64_t seed = 1337;
   int initial_epoch = 0;
+  /// Validation set given explicitly; validation_split must then be 0.
+  std::optional<ValidationData> validation_data;
+  std::vector<std::shared_ptr<Callback>> callbacks;
 };
 
 struct EvaluateOptions {

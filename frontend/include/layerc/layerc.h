@@ -15,6 +15,7 @@
 #define LAYERC_LAYERC_H
 
 #include "frontend/Applications.h"
+#include "frontend/Callbacks.h"
 #include "frontend/Layer.h"
 #include "frontend/Model.h"
 #include "frontend/Ops.h"

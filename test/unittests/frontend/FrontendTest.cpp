@@ -11,10 +11,12 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <unistd.h>
@@ -577,4 +579,138 @@ TEST(FrontendTest, NamesMustBeUtf8) {
   EXPECT_NE(msg.find("not valid UTF-8"), std::string::npos) << msg;
   layers::Dense ok(2, {.name = "caf\xc3\xa9"});
   EXPECT_EQ(ok->name(), "caf\xc3\xa9");
+}
+
+//===----------------------------------------------------------------------===//
+// validation_data and callbacks
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct Dataset {
+  Tensor x, y;
+};
+
+Dataset randomDataset(int64_t n, uint32_t seed) {
+  Dataset d{Tensor({n, 6}), Tensor({n, 3})};
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist;
+  for (int64_t i = 0; i < d.x.numel(); ++i)
+    d.x.data<float>()[i] = dist(gen);
+  for (int64_t i = 0; i < n; ++i)
+    d.y.data<float>()[3 * i + (i % 3)] = 1.0f;
+  return d;
+}
+
+Model compiledModel() {
+  setRandomSeed(8);
+  Model model = everyLayerModel();
+  model.compile({.loss = "categorical_crossentropy",
+                 .optimizer = optimizers::SGD({.learning_rate = 0.05}),
+                 .metrics = {"accuracy"}});
+  return model;
+}
+
+std::vector<std::string> readLines(const std::string &path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+} // namespace
+
+TEST(CallbacksTest, ValidationDataIsEvaluatedEveryEpoch) {
+  Dataset train = randomDataset(48, 1), val = randomDataset(20, 2);
+  Model model = compiledModel();
+  History h = model.fit(train.x, train.y,
+                        {.batch_size = 8,
+                         .epochs = 2,
+                         .verbose = 0,
+                         .validation_data = ValidationData{{val.x}, {val.y}}});
+  ASSERT_EQ(h.history.at("val_loss").size(), 2u);
+  std::vector<double> eval = model.evaluate(val.x, val.y, {.verbose = 0});
+  EXPECT_NEAR(h.history.at("val_loss")[1], eval[0], 1e-6);
+  EXPECT_NEAR(h.history.at("val_accuracy")[1], eval[1], 1e-6);
+  EXPECT_NE(errorOf([&] {
+              model.fit(train.x, train.y,
+                        {.verbose = 0,
+                         .validation_split = 0.2,
+                         .validation_data = ValidationData{{val.x}, {val.y}}});
+            }).find("give validation_data or validation_split, not both"),
+            std::string::npos);
+}
+
+TEST(CallbacksTest, EarlyStoppingStopsAndRestoresTheBestWeights) {
+  Dataset train = randomDataset(48, 3);
+  // min_delta so large that only the first epoch counts as an improvement:
+  // with patience 1, training stops after the second epoch.
+  auto stopper = std::make_shared<callbacks::EarlyStopping>(
+      callbacks::EarlyStoppingOptions{.monitor = "loss",
+                                      .min_delta = 1e9,
+                                      .patience = 1,
+                                      .restore_best_weights = true});
+  Model model = compiledModel();
+  History h = model.fit(
+      train.x, train.y,
+      {.batch_size = 8, .epochs = 10, .verbose = 0, .callbacks = {stopper}});
+  EXPECT_EQ(h.epoch.size(), 2u);
+  EXPECT_EQ(stopper->stoppedEpoch(), 1);
+  EXPECT_EQ(stopper->bestEpoch(), 0);
+  // The restored weights are those after epoch 1 of an identical run.
+  Model once = compiledModel();
+  once.fit(train.x, train.y, {.batch_size = 8, .epochs = 1, .verbose = 0});
+  std::vector<Tensor> a = model.getWeights(), b = once.getWeights();
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(0, std::memcmp(a[i].rawData(), b[i].rawData(), a[i].nbytes()))
+        << "weight " << i;
+
+  auto missing = std::make_shared<callbacks::EarlyStopping>();
+  EXPECT_NE(errorOf([&] {
+              model.fit(train.x, train.y,
+                        {.verbose = 0, .callbacks = {missing}});
+            })
+                .find("the monitored value 'val_loss' is not among this fit's "
+                      "logs (loss, accuracy)"),
+            std::string::npos);
+}
+
+TEST(CallbacksTest, ModelCheckpointAndCSVLogger) {
+  Dataset train = randomDataset(48, 4);
+  std::string pattern = tempPath("ckpt_{epoch:02d}.lcm");
+  std::string best = tempPath("best.weights");
+  std::string csv = tempPath("log.csv");
+  auto every = std::make_shared<callbacks::ModelCheckpoint>(pattern);
+  auto bestOnly = std::make_shared<callbacks::ModelCheckpoint>(
+      best, callbacks::ModelCheckpointOptions{.monitor = "loss",
+                                              .save_best_only = true,
+                                              .save_weights_only = true});
+  auto logger = std::make_shared<callbacks::CSVLogger>(csv);
+  Model model = compiledModel();
+  History h = model.fit(train.x, train.y,
+                        {.batch_size = 8,
+                         .epochs = 3,
+                         .verbose = 0,
+                         .validation_split = 0.25,
+                         .callbacks = {every, bestOnly, logger}});
+  EXPECT_EQ(every->pathFor(2), tempPath("ckpt_03.lcm"));
+  // The last checkpoint is the trained model, bit for bit.
+  Model loaded = loadModel(tempPath("ckpt_03.lcm"));
+  Tensor p0 = model.predict(train.x), p1 = loaded.predict(train.x);
+  EXPECT_EQ(0, std::memcmp(p0.rawData(), p1.rawData(), p0.nbytes()));
+  EXPECT_TRUE(std::filesystem::exists(tempPath("ckpt_01.lcm")));
+  EXPECT_TRUE(std::filesystem::exists(best));
+  const std::vector<double> &loss = h.history.at("loss");
+  EXPECT_EQ(bestOnly->best(), *std::min_element(loss.begin(), loss.end()));
+
+  std::vector<std::string> lines = readLines(csv);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "epoch,loss,accuracy,val_loss,val_accuracy");
+  EXPECT_EQ(lines[3].substr(0, 2), "2,");
+  EXPECT_NEAR(std::stod(lines[3].substr(2)), loss[2], 1e-12);
+  for (int e = 1; e <= 3; ++e)
+    std::remove(every->pathFor(e - 1).c_str());
+  std::remove(best.c_str());
+  std::remove(csv.c_str());
 }

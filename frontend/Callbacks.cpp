@@ -1,0 +1,214 @@
+//===- Callbacks.cpp - Keras's fit() callbacks ----------------------------===//
+
+#include "frontend/Callbacks.h"
+#include "frontend/Model.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+using namespace layerc;
+using namespace layerc::callbacks;
+
+//===----------------------------------------------------------------------===//
+// Monitor
+//===----------------------------------------------------------------------===//
+
+Monitor::Monitor(std::string name, const std::string &mode, double minDelta,
+                 const char *owner)
+    : name_(std::move(name)), owner_(owner), minDelta_(std::fabs(minDelta)) {
+  if (mode == "min")
+    maximize_ = false;
+  else if (mode == "max")
+    maximize_ = true;
+  else if (mode == "auto")
+    maximize_ = name_.find("acc") != std::string::npos;
+  else
+    throw Error(std::string(owner_) + ": mode must be auto, min or max, got '" +
+                mode + "'");
+}
+
+double Monitor::valueIn(const LogValues &logs) const {
+  std::string available;
+  for (const auto &[key, value] : logs) {
+    if (key == name_)
+      return value;
+    available += (available.empty() ? "" : ", ") + key;
+  }
+  throw Error(std::string(owner_) + ": the monitored value '" + name_ +
+              "' is not among this fit's logs (" + available +
+              "); give validation data for val_* values, or monitor one of "
+              "these");
+}
+
+bool Monitor::improves(double value, double best) const {
+  return maximize_ ? value - minDelta_ > best : value + minDelta_ < best;
+}
+
+//===----------------------------------------------------------------------===//
+// ModelCheckpoint
+//===----------------------------------------------------------------------===//
+
+ModelCheckpoint::ModelCheckpoint(std::string filepath,
+                                 ModelCheckpointOptions options)
+    : filepath_(std::move(filepath)), options_(std::move(options)),
+      monitor_(options_.monitor, options_.mode, 0.0, "ModelCheckpoint"),
+      best_(monitor_.initial()) {
+  if (filepath_.empty())
+    throw Error("ModelCheckpoint: filepath is empty");
+}
+
+void ModelCheckpoint::onTrainBegin() {
+  if (!model)
+    throw Error("ModelCheckpoint: it must be used through Model::fit");
+}
+
+std::string ModelCheckpoint::pathFor(int epoch) const {
+  std::string out;
+  for (size_t i = 0; i < filepath_.size();) {
+    if (filepath_.compare(i, 7, "{epoch}") == 0) {
+      out += std::to_string(epoch + 1);
+      i += 7;
+      continue;
+    }
+    // {epoch:0Nd}
+    if (filepath_.compare(i, 8, "{epoch:0") == 0 &&
+        i + 11 <= filepath_.size() &&
+        std::isdigit(static_cast<unsigned char>(filepath_[i + 8])) &&
+        filepath_.compare(i + 9, 2, "d}") == 0) {
+      std::string number = std::to_string(epoch + 1);
+      size_t width = static_cast<size_t>(filepath_[i + 8] - '0');
+      if (number.size() < width)
+        number.insert(0, width - number.size(), '0');
+      out += number;
+      i += 11;
+      continue;
+    }
+    out += filepath_[i++];
+  }
+  return out;
+}
+
+void ModelCheckpoint::onEpochEnd(int epoch, const LogValues &logs) {
+  std::string path = pathFor(epoch);
+  if (options_.save_best_only) {
+    double value = monitor_.valueIn(logs);
+    if (!monitor_.improves(value, best_)) {
+      if (options_.verbose)
+        std::cout << "\nEpoch " << epoch + 1 << ": " << monitor_.name()
+                  << " did not improve from " << best_ << "\n";
+      return;
+    }
+    if (options_.verbose)
+      std::cout << "\nEpoch " << epoch + 1 << ": " << monitor_.name()
+                << " improved from " << best_ << " to " << value
+                << ", saving model to " << path << "\n";
+    best_ = value;
+  } else if (options_.verbose) {
+    std::cout << "\nEpoch " << epoch + 1 << ": saving model to " << path
+              << "\n";
+  }
+  if (options_.save_weights_only)
+    model->saveWeights(path);
+  else
+    model->save(path);
+}
+
+//===----------------------------------------------------------------------===//
+// EarlyStopping
+//===----------------------------------------------------------------------===//
+
+EarlyStopping::EarlyStopping(EarlyStoppingOptions options)
+    : options_(std::move(options)),
+      monitor_(options_.monitor, options_.mode, options_.min_delta,
+               "EarlyStopping") {
+  if (options_.patience < 0)
+    throw Error("EarlyStopping: patience must be >= 0");
+}
+
+void EarlyStopping::onTrainBegin() {
+  if (options_.restore_best_weights && !model)
+    throw Error("EarlyStopping: restore_best_weights needs Model::fit");
+  wait_ = 0;
+  stoppedEpoch_ = -1;
+  bestEpoch_ = -1;
+  best_ = options_.baseline ? *options_.baseline : monitor_.initial();
+  bestWeights_.clear();
+}
+
+void EarlyStopping::onEpochEnd(int epoch, const LogValues &logs) {
+  double value = monitor_.valueIn(logs);
+  if (epoch < options_.start_from_epoch)
+    return;
+  ++wait_;
+  if (monitor_.improves(value, best_)) {
+    best_ = value;
+    bestEpoch_ = epoch;
+    wait_ = 0;
+    if (options_.restore_best_weights)
+      bestWeights_ = model->getWeights();
+    return;
+  }
+  if (wait_ >= options_.patience && epoch > 0) {
+    stoppedEpoch_ = epoch;
+    stopTraining = true;
+  }
+}
+
+void EarlyStopping::onTrainEnd() {
+  if (stoppedEpoch_ >= 0 && options_.verbose)
+    std::cout << "Epoch " << stoppedEpoch_ + 1 << ": early stopping\n";
+  if (stoppedEpoch_ >= 0 && options_.restore_best_weights &&
+      !bestWeights_.empty()) {
+    if (options_.verbose)
+      std::cout << "Restoring model weights from the end of the best epoch: "
+                << bestEpoch_ + 1 << ".\n";
+    model->setWeights(bestWeights_);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// CSVLogger
+//===----------------------------------------------------------------------===//
+
+CSVLogger::CSVLogger(std::string filename, CSVLoggerOptions options)
+    : filename_(std::move(filename)), options_(std::move(options)) {}
+
+void CSVLogger::onTrainBegin() {
+  bool existing = false;
+  if (options_.append) {
+    std::ifstream in(filename_);
+    existing = in.good() && in.peek() != std::ifstream::traits_type::eof();
+  }
+  file_.open(filename_, options_.append ? std::ios::app : std::ios::trunc);
+  if (!file_)
+    throw Error("CSVLogger: cannot open " + filename_ + ": " +
+                std::strerror(errno));
+  headerWritten_ = existing;
+}
+
+void CSVLogger::onEpochEnd(int epoch, const LogValues &logs) {
+  const std::string &sep = options_.separator;
+  if (!headerWritten_) {
+    file_ << "epoch";
+    for (const auto &[key, value] : logs)
+      file_ << sep << key;
+    file_ << "\n";
+    headerWritten_ = true;
+  }
+  file_ << epoch;
+  char buffer[32];
+  for (const auto &[key, value] : logs) {
+    std::snprintf(buffer, sizeof buffer, "%.17g", value);
+    file_ << sep << buffer;
+  }
+  file_ << "\n";
+  file_.flush();
+  if (!file_)
+    throw Error("CSVLogger: cannot write " + filename_);
+}
+
+void CSVLogger::onTrainEnd() { file_.close(); }
