@@ -121,8 +121,9 @@ inline layerc::Model ticketModel(const TicketSizes &s = {}) {
   return Model({title, body, tags}, {priority, department}, "ticket");
 }
 
-/// The guide's toy ResNet for 32x32 RGB images and 10 classes.
-inline layerc::Model toyResNet() {
+/// The guide's toy ResNet for 32x32 RGB images and 10 classes (its
+/// Dropout rate is 0.5; a rate of 0 makes a training step deterministic).
+inline layerc::Model toyResNet(double dropout = 0.5) {
   using namespace layerc;
   auto inputs = Input({32, 32, 3}, {.name = "img"});
   auto x = layers::Conv2D(32, 3, {.activation = "relu"})(inputs);
@@ -137,7 +138,7 @@ inline layerc::Model toyResNet() {
   x = layers::Conv2D(64, 3, {.activation = "relu"})(block3);
   x = layers::GlobalAveragePooling2D()(x);
   x = layers::Dense(256, {.activation = "relu"})(x);
-  x = layers::Dropout(0.5)(x);
+  x = layers::Dropout(dropout)(x);
   return Model(inputs, layers::Dense(10)(x), "toy_resnet");
 }
 
