@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <sstream>
 
@@ -297,29 +298,49 @@ TEST(GuideModelsTest, AutoencoderTrainsOnFashionMnist) {
   EXPECT_EQ(h.history.at("loss").size(), 6u);
 }
 
-TEST(GuideModelsTest, ToyResNetTrainStepRuns) {
-  // One epoch of the toy ResNet on a few random 32x32x3 images: every op
-  // (convolutions with same padding, max pooling, residual adds, global
-  // average pooling, dropout) has a gradient, the loss stays finite and
-  // the weights move.
+/// Fashion-MNIST images [first, first + n) as the toy ResNet's 32x32 RGB
+/// input: each 28x28 image padded by 2 pixels and repeated in 3 channels.
+Tensor fashionAs32x32x3(const Tensor &images, int64_t first, int64_t n) {
+  Tensor out({n, 32, 32, 3});
+  const uint8_t *src = images.data<uint8_t>() + first * 28 * 28;
+  float *dst = out.data<float>();
+  for (int64_t i = 0; i < n; ++i)
+    for (int r = 0; r < 28; ++r)
+      for (int c = 0; c < 28; ++c)
+        for (int ch = 0; ch < 3; ++ch)
+          dst[((i * 32 + r + 2) * 32 + c + 2) * 3 + ch] =
+              src[(i * 28 + r) * 28 + c] / 255.0f;
+  return out;
+}
+
+TEST(GuideModelsTest, ToyResNetBeatsChanceOnFashionMnist) {
+  // The guide trains the toy ResNet on CIFAR-10, which Debian does not
+  // ship; Fashion-MNIST (padded to 32x32, grey in 3 channels) stands in.
+  // Two epochs on 1,024 images, with dropout active: every op (same
+  // padding, max pooling, residual adds, global average pooling, dropout)
+  // backpropagates, and held-out accuracy is far above the 10% of chance.
+  setRandomSeed(21);
   Model model = toyResNet();
   CompileOptions options;
   options.loss = Loss("sparse_categorical_crossentropy", true);
   options.optimizer = "rmsprop";
   options.metrics = {"accuracy"};
   model.compile(options);
-  Tensor x = randomTensor({16, 32, 32, 3}, 9);
-  std::vector<int32_t> labels(16);
-  for (int i = 0; i < 16; ++i)
-    labels[i] = i % 10;
-  Tensor y = Tensor::fromInts(labels, {16});
-  std::vector<Tensor> w0 = model.getWeights();
-  float k0 = w0[0].clone().data<float>()[0];
-  History h = model.fit(x, y, {.batch_size = 8, .epochs = 2, .verbose = 0});
-  ASSERT_EQ(h.history.at("loss").size(), 2u);
+  auto data = datasets::fashion_mnist::loadData();
+  const int64_t n = 1024, held = 512;
+  Tensor x = fashionAs32x32x3(data.xTrain, 0, n);
+  Tensor y = data.yTrain.slice(0, n);
+  History h = model.fit(x, y, {.batch_size = 32, .epochs = 2, .verbose = 0});
   for (double l : h.history.at("loss"))
     EXPECT_TRUE(std::isfinite(l));
-  EXPECT_NE(model.getWeights()[0].data<float>()[0], k0);
+  EXPECT_LT(h.history.at("loss")[1], h.history.at("loss")[0]);
+  std::vector<double> scores =
+      model.evaluate(fashionAs32x32x3(data.xTest, 0, held),
+                     data.yTest.slice(0, held), {.verbose = 0});
+  std::printf("toy ResNet on Fashion-MNIST: loss %.4f -> %.4f, held-out "
+              "accuracy %.3f\n",
+              h.history.at("loss")[0], h.history.at("loss")[1], scores[1]);
+  EXPECT_GT(scores[1], 0.4) << "held-out accuracy " << scores[1];
 }
 
 TEST(GuideModelsTest, TicketModelTrainsOnRandomData) {
