@@ -299,17 +299,39 @@ LAYER_SHAPE_RULE(MatmulOp) {
   if (!types)
     return SmallVector<Type>{};
   RankedTensorType lhs = (*types)[0], rhs = (*types)[1];
-  if (lhs.getRank() != 2 || rhs.getRank() != 2)
-    return op.emitOpError() << "expects rank-2 operands, got "
-                            << formatShape(lhs) << " and " << formatShape(rhs);
-  int64_t m = lhs.getDimSize(op.getTransposeLhs() ? 1 : 0);
-  int64_t kl = lhs.getDimSize(op.getTransposeLhs() ? 0 : 1);
-  int64_t kr = rhs.getDimSize(op.getTransposeRhs() ? 1 : 0);
-  int64_t n = rhs.getDimSize(op.getTransposeRhs() ? 0 : 1);
-  if (!dimsAgree(kl, kr))
+  bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+  auto disagree = [&]() {
     return op.emitOpError()
            << "contraction dimensions disagree: lhs " << formatShape(lhs)
            << " and rhs " << formatShape(rhs);
+  };
+  // (..., K) x (K, N) -> (..., N), or x (N, K)^T: the last axis contracts.
+  if (lhs.getRank() > 2 && rhs.getRank() == 2 && !ta) {
+    if (!dimsAgree(lhs.getShape().back(), rhs.getDimSize(tb ? 1 : 0)))
+      return disagree();
+    Shape shape(lhs.getShape().drop_back());
+    shape.push_back(rhs.getDimSize(tb ? 0 : 1));
+    return SmallVector<Type>{tensorOf(shape, lhs.getElementType())};
+  }
+  // (..., K)^T x (..., N) -> (K, N): every leading axis contracts.
+  if (lhs.getRank() > 2 && rhs.getRank() == lhs.getRank() && ta && !tb) {
+    for (int64_t i = 0; i + 1 < lhs.getRank(); ++i)
+      if (!dimsAgree(lhs.getDimSize(i), rhs.getDimSize(i)))
+        return disagree();
+    return SmallVector<Type>{tensorOf(
+        {lhs.getShape().back(), rhs.getShape().back()}, lhs.getElementType())};
+  }
+  if (lhs.getRank() != 2 || rhs.getRank() != 2)
+    return op.emitOpError()
+           << "expects rank-2 operands, a higher-rank lhs with a rank-2 rhs, "
+              "or (with transpose_lhs) two operands of one rank > 2; got "
+           << formatShape(lhs) << " and " << formatShape(rhs);
+  int64_t m = lhs.getDimSize(ta ? 1 : 0);
+  int64_t kl = lhs.getDimSize(ta ? 0 : 1);
+  int64_t kr = rhs.getDimSize(tb ? 1 : 0);
+  int64_t n = rhs.getDimSize(tb ? 0 : 1);
+  if (!dimsAgree(kl, kr))
+    return disagree();
   return SmallVector<Type>{tensorOf({m, n}, lhs.getElementType())};
 }
 

@@ -347,6 +347,9 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
         op->getResults(), [&](Value r) { return grads.lookup(r); });
     if (llvm::all_of(resultGrads, [](Value g) { return !g; }))
       continue;
+    // A constant (ops::zeros) has nothing to pass its gradient to.
+    if (op->getNumOperands() == 0)
+      continue;
     auto rule = dyn_cast<GradientOpInterface>(op);
     if (!rule)
       return op->emitOpError("has no gradient rule (GradientOpInterface)"),

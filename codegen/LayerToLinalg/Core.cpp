@@ -145,6 +145,66 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
 
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
+
+  /// An lhs of rank r > 2: (..., K) x rhs -> (..., N) contracting the last
+  /// axis, or with transpose_lhs (..., K)^T x (..., N) -> (K, N)
+  /// contracting every leading axis (Dense's kernel gradient).
+  static LogicalResult lowerBatched(MatmulOp op, RankedTensorType type, Value a,
+                                    Value bm, bool ta, bool tb,
+                                    ConversionPatternRewriter &rewriter) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t r = cast<RankedTensorType>(a.getType()).getRank();
+    // Loops: r - 1 leading axes, then two more.
+    unsigned loops = static_cast<unsigned>(r + 1);
+    SmallVector<AffineExpr> lead;
+    for (int64_t i = 0; i + 1 < r; ++i)
+      lead.push_back(getAffineDimExpr(i, ctx));
+    AffineExpr x = getAffineDimExpr(r - 1, ctx), y = getAffineDimExpr(r, ctx);
+    SmallVector<AffineMap> maps;
+    SmallVector<utils::IteratorType> iterators;
+    SmallVector<Value> dynamic;
+    auto with = [&](AffineExpr last) {
+      SmallVector<AffineExpr> e(lead);
+      e.push_back(last);
+      return e;
+    };
+    if (!ta) {
+      // x = n (parallel), y = k (reduction).
+      maps = {
+          AffineMap::get(loops, 0, with(y), ctx),
+          AffineMap::get(loops, 0, tb ? ArrayRef{x, y} : ArrayRef{y, x}, ctx),
+          AffineMap::get(loops, 0, with(x), ctx)};
+      iterators.assign(r, utils::IteratorType::parallel);
+      iterators.push_back(utils::IteratorType::reduction);
+      for (int64_t i = 0; i + 1 < r; ++i)
+        if (type.isDynamicDim(i))
+          dynamic.push_back(tensor::DimOp::create(rewriter, loc, a, i));
+    } else {
+      // x = k, y = n (parallel); the leading axes reduce.
+      maps = {AffineMap::get(loops, 0, with(x), ctx),
+              AffineMap::get(loops, 0, with(y), ctx),
+              AffineMap::get(loops, 0, {x, y}, ctx)};
+      iterators.assign(r - 1, utils::IteratorType::reduction);
+      iterators.push_back(utils::IteratorType::parallel);
+      iterators.push_back(utils::IteratorType::parallel);
+    }
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType(), dynamic);
+    init = linalg::FillOp::create(
+               rewriter, loc,
+               floatConst(rewriter, loc, type.getElementType(), 0.0), init)
+               .getResult(0);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init},
+        maps, iterators, [](OpBuilder &b, Location l, ValueRange v) {
+          Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
+          linalg::YieldOp::create(b, l, ValueRange{addF(b, l, v[2], prod)});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -154,6 +214,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     Location loc = op.getLoc();
     Value a = adaptor.getLhs(), bm = adaptor.getRhs();
     bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+    if (cast<RankedTensorType>(a.getType()).getRank() > 2)
+      return lowerBatched(op, type, a, bm, ta, tb, rewriter);
     SmallVector<Value> dynamic;
     if (type.isDynamicDim(0))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, a, ta ? 1 : 0));

@@ -26,6 +26,18 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool tLhs,
   return op ? op.getResult() : Value();
 }
 
+/// The gradient of an rhs broadcast over the leading dimensions of the
+/// result: `g` summed over them.
+Value sumToShapeOf(OpBuilder &b, Location loc, Value g, Value like) {
+  int64_t rank = cast<ShapedType>(like.getType()).getRank();
+  while (g && cast<ShapedType>(g.getType()).getRank() > rank) {
+    auto sum = createInferred<ReduceSumOp>(b, loc, elementTypeOf(g), 1, g,
+                                           b.getI64IntegerAttr(0));
+    g = sum ? sum.getResult() : Value();
+  }
+  return g;
+}
+
 struct DenseGrad {
   static LogicalResult build(DenseOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
@@ -46,19 +58,16 @@ struct DenseGrad {
         return failure();
       dz = g.getResult();
     }
-    if (cast<ShapedType>(x.getType()).getRank() != 2)
-      return op.emitOpError("gradients of Dense on inputs of rank > 2 are not "
-                            "supported yet");
+    // On inputs of rank > 2 the matmuls contract the last axis (dx) and
+    // every leading axis (dW).
     grads[0] = matmul(b, loc, dz, w, false, true);
     grads[1] = matmul(b, loc, x, dz, true, false);
     if (!grads[0] || !grads[1])
       return failure();
     if (bias) {
-      auto db = createInferred<ReduceSumOp>(b, loc, elementTypeOf(x), 1, dz,
-                                            b.getI64IntegerAttr(0));
-      if (!db)
+      grads[2] = sumToShapeOf(b, loc, dz, bias);
+      if (!grads[2])
         return failure();
-      grads[2] = db.getResult();
     }
     return success();
   }
@@ -103,18 +112,6 @@ struct MatmulGrad {
     return success(grads[0] && grads[1]);
   }
 };
-
-/// The gradient of an rhs broadcast over the leading dimensions of the
-/// result: `g` summed over them.
-Value sumToShapeOf(OpBuilder &b, Location loc, Value g, Value like) {
-  int64_t rank = cast<ShapedType>(like.getType()).getRank();
-  while (g && cast<ShapedType>(g.getType()).getRank() > rank) {
-    auto sum = createInferred<ReduceSumOp>(b, loc, elementTypeOf(g), 1, g,
-                                           b.getI64IntegerAttr(0));
-    g = sum ? sum.getResult() : Value();
-  }
-  return g;
-}
 
 struct AddGrad {
   static LogicalResult build(AddOp op, OpBuilder &b, ArrayRef<Value> dys,
@@ -198,6 +195,50 @@ struct MaximumGrad {
       return failure();
     grads[0] = g.getLhsGrad();
     grads[1] = g.getRhsGrad();
+    return success();
+  }
+};
+
+/// The gradient of a slice is dy in its place and zeros around it: the
+/// zeros are the input's other parts scaled by 0 (so they keep an unknown
+/// batch size), joined with dy by a concatenation.
+struct SliceGrad {
+  static LogicalResult build(SliceOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    int64_t offset = static_cast<int64_t>(op.getOffset());
+    int64_t size = static_cast<int64_t>(op.getSize());
+    int64_t dim = type.getDimSize(axis);
+    if (ShapedType::isDynamic(dim))
+      return op.emitOpError("cannot differentiate a slice along an axis of "
+                            "unknown size");
+    auto zerosOf = [&](int64_t from, int64_t count) -> Value {
+      auto part = createInferred<SliceOp>(
+          b, loc, elementTypeOf(x), 1, x, static_cast<uint64_t>(axis),
+          static_cast<uint64_t>(from), static_cast<uint64_t>(count));
+      return part ? scaled(b, loc, part.getResult(), 0.0) : Value();
+    };
+    SmallVector<Value> parts;
+    if (offset > 0)
+      parts.push_back(zerosOf(0, offset));
+    parts.push_back(dys[0]);
+    if (offset + size < dim)
+      parts.push_back(zerosOf(offset + size, dim - offset - size));
+    for (Value p : parts)
+      if (!p)
+        return failure();
+    if (parts.size() == 1) {
+      grads[0] = dys[0];
+      return success();
+    }
+    auto joined =
+        createInferred<ConcatenateOp>(b, loc, elementTypeOf(x), 1, parts, axis);
+    if (!joined)
+      return failure();
+    grads[0] = joined.getResult();
     return success();
   }
 };
@@ -289,6 +330,7 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
   ReshapeOp::attachInterface<GradientModel<ReshapeGrad, ReshapeOp>>(*ctx);
   SubtractOp::attachInterface<GradientModel<SubtractGrad, SubtractOp>>(*ctx);
   ScaleOp::attachInterface<GradientModel<ScaleGrad, ScaleOp>>(*ctx);
+  SliceOp::attachInterface<GradientModel<SliceGrad, SliceOp>>(*ctx);
   AverageOp::attachInterface<GradientModel<AverageGrad, AverageOp>>(*ctx);
   MaximumOp::attachInterface<GradientModel<MaximumGrad, MaximumOp>>(*ctx);
   ConcatenateOp::attachInterface<GradientModel<ConcatenateGrad, ConcatenateOp>>(

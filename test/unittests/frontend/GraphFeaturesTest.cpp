@@ -571,3 +571,25 @@ TEST(GraphFeaturesTest, PerOutputLossesAndWeights) {
 }
 
 } // namespace
+
+namespace {
+
+/// Custom layers train like built-in ones: every ops:: primitive and the
+/// layers they call have gradients.
+TEST(GraphFeaturesTest, CustomLayersTrain) {
+  setRandomSeed(12);
+  auto inputs = Input({10, 5}, {.batch_size = 8});
+  auto features = layers::Conv1D(8, 3)(inputs);
+  auto rnn = std::make_shared<guide::CustomRNN>(8, layers::Dense(1).get());
+  auto dense = std::make_shared<guide::CustomDense>(3);
+  Model model(inputs, (*dense)(layers::Flatten()((*rnn)(features))),
+              "custom_training");
+  model.compile({.loss = "mean_squared_error",
+                 .optimizer = optimizers::Adam({.learning_rate = 1e-2})});
+  Tensor x = randomTensor({64, 10, 5}, 3), y = randomTensor({64, 3}, 4);
+  History h = model.fit(x, y, {.batch_size = 8, .epochs = 5, .verbose = 0});
+  const std::vector<double> &loss = h.history.at("loss");
+  EXPECT_LT(loss.back(), loss.front());
+}
+
+} // namespace

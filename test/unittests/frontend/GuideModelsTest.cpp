@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ErrorTestUtil.h"
 #include "guide/GuideModels.h"
+#include "ErrorTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
