@@ -528,13 +528,33 @@ void Model::compile(const CompileOptions &options) {
   requireStaticSampleShapes();
   auto compiled = std::make_unique<CompiledModel>();
   TrainingProgram &program = compiled->program;
-  for (const std::string &metric : options.metrics) {
-    if (metric != "accuracy" && metric != "acc")
-      throw Error("Model " + name_ + ": unknown metric '" + metric +
-                  "' (supported: accuracy)");
-    program.metrics.push_back(
-        {"accuracy", accuracyFor(resolved.losses[0], outputs_[0].shape())});
-  }
+  // Keras's metric names; with several outputs each output gets each
+  // metric, logged as "<output>_<metric>".
+  std::vector<std::string> names = outputNames();
+  for (size_t o = 0; o < outputs_.size(); ++o)
+    for (const std::string &metric : options.metrics) {
+      MetricKind kind;
+      if (metric == "accuracy" || metric == "acc")
+        kind = accuracyFor(resolved.losses[o], outputs_[o].shape());
+      else if (metric == "sparse_categorical_accuracy")
+        kind = MetricKind::SparseCategoricalAccuracy;
+      else if (metric == "categorical_accuracy")
+        kind = MetricKind::CategoricalAccuracy;
+      else if (metric == "binary_accuracy")
+        kind = MetricKind::BinaryAccuracy;
+      else if (metric == "mse" || metric == "mean_squared_error")
+        kind = MetricKind::MeanSquaredError;
+      else if (metric == "mae" || metric == "mean_absolute_error")
+        kind = MetricKind::MeanAbsoluteError;
+      else
+        throw Error("Model " + name_ + ": unknown metric '" + metric +
+                    "' (supported: accuracy, acc, sparse_categorical_accuracy, "
+                    "categorical_accuracy, binary_accuracy, mse, "
+                    "mean_squared_error, mae, mean_absolute_error)");
+      std::string logged =
+          outputs_.size() > 1 ? names[o] + "_" + metric : metric;
+      program.metrics.push_back({logged, kind, static_cast<int>(o)});
+    }
 
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);

@@ -216,6 +216,15 @@ void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
     throw Error(std::string(fn) + ": metric '" + m.name +
                 "' cannot compare outputs " + out.shapeString() +
                 " with targets " + target.shapeString());
+  if (m.kind == MetricKind::MeanSquaredError ||
+      m.kind == MetricKind::MeanAbsoluteError) {
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      double d = elementAt(out, i) - elementAt(target, i);
+      mean.add(m.kind == MetricKind::MeanSquaredError ? d * d : std::fabs(d),
+               1.0);
+    }
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     double hit = 0;
     if (sparse)
@@ -244,14 +253,19 @@ struct RunningLogs {
 
   /// `perOutput`: each output's loss for this batch (none without
   /// outputLossNames).
+  /// `outputs` holds the batch's predictions, first at `firstOutput`.
   void add(const char *fn, const TrainingProgram &p, double batchLoss,
            const std::vector<double> &perOutput, int64_t batch,
-           const Tensor &output, const Tensor &target) {
+           const std::vector<Tensor> &outputs, size_t firstOutput,
+           const std::vector<Tensor> &targets) {
     loss.add(batchLoss, double(batch));
     for (size_t i = 0; i < outputLosses.size(); ++i)
       outputLosses[i].add(perOutput.at(i), double(batch));
-    for (size_t i = 0; i < p.metrics.size(); ++i)
-      accumulateMetric(fn, p.metrics[i], output, target, metrics[i]);
+    for (size_t i = 0; i < p.metrics.size(); ++i) {
+      size_t o = static_cast<size_t>(p.metrics[i].output);
+      accumulateMetric(fn, p.metrics[i], outputs.at(firstOutput + o),
+                       targets.at(o), metrics[i]);
+    }
   }
 
   /// Keras's order: loss, each output's loss, the metrics.
@@ -370,7 +384,7 @@ RunningLogs runEvaluate(const char *fn, const TrainingProgram &p,
     std::vector<Tensor> out = p.evaluate(in);
     logs.add(fn, p, scalarValue(out[0]),
              scalarValues(out, 1 + p.numOutputs, p.outputLossNames.size()),
-             idx.size(), out[1], yb[0]);
+             idx.size(), out, 1, yb);
     if (bar)
       bar->update(b + 1, logs.values(p, ""));
   }
@@ -453,7 +467,7 @@ public:
       trainBatch(xb, yb);
       logs.add("fit", p, scalarValue(results[0]),
                scalarValues(outputLosses, 0, outputLosses.size()), idx.size(),
-               results[1], yb[0]);
+               results, 1, yb);
       bar.update(b + 1, logs.values(p, ""));
     }
     return logs;

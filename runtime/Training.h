@@ -39,11 +39,15 @@ enum class MetricKind {
   SparseCategoricalAccuracy, // argmax(output) == integer label
   CategoricalAccuracy,       // argmax(output) == argmax(one-hot target)
   BinaryAccuracy,            // (output > 0.5) == (target > 0.5), elementwise
+  MeanSquaredError,          // mean of (output - target)^2
+  MeanAbsoluteError,         // mean of |output - target|
 };
 
 struct Metric {
-  std::string name; // as reported: "accuracy"
+  std::string name; // as reported: "accuracy", "priority_mae"
   MetricKind kind;
+  /// The output (and target) it measures.
+  int output = 0;
 };
 
 /// The compiled functions of one compiled model plus its layout.

@@ -593,3 +593,49 @@ TEST(GraphFeaturesTest, CustomLayersTrain) {
 }
 
 } // namespace
+
+namespace {
+
+/// Metrics by Keras name, per output: "<output>_<metric>", after the
+/// losses, checked against the predictions.
+TEST(GraphFeaturesTest, NamedMetricsPerOutput) {
+  setRandomSeed(6);
+  Model model = twoHeads();
+  CompileOptions options;
+  options.losses = {losses::BinaryCrossentropy({.from_logits = true}),
+                    losses::CategoricalCrossentropy({.from_logits = true})};
+  options.metrics = {"mae", "categorical_accuracy"};
+  model.compile(options);
+  const int64_t n = 16;
+  Tensor x = randomTensor({n, 12}, 7), priority = randomTensor({n, 1}, 8);
+  Tensor department({n, 4});
+  for (int64_t i = 0; i < n; ++i)
+    department.data<float>()[i * 4 + (i * 7) % 4] = 1.0f;
+  History h = model.fit({x}, {priority, department},
+                        {.batch_size = 4, .epochs = 1, .verbose = 0});
+  for (const char *key : {"loss", "priority_loss", "department_loss",
+                          "priority_mae", "priority_categorical_accuracy",
+                          "department_mae", "department_categorical_accuracy"})
+    EXPECT_EQ(h.history.count(key), 1u) << key;
+  std::vector<double> eval = model.evaluate({x}, {priority, department},
+                                            {.batch_size = n, .verbose = 0});
+  ASSERT_EQ(eval.size(), 7u);
+  std::vector<Tensor> out = model.predict(std::vector<Tensor>{x});
+  double mae = 0, hits = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    mae += std::fabs(out[0].data<float>()[i] - priority.data<float>()[i]);
+    const float *row = out[1].data<float>() + i * 4;
+    hits += (std::max_element(row, row + 4) - row) == (i * 7) % 4;
+  }
+  EXPECT_NEAR(eval[3], mae / n, 1e-5);  // priority_mae
+  EXPECT_NEAR(eval[6], hits / n, 1e-9); // department accuracy
+  EXPECT_CONTAINS(errorOf([&] {
+                    Model other = twoHeads();
+                    CompileOptions bad;
+                    bad.metrics = {"f1"};
+                    other.compile(bad);
+                  }),
+                  "unknown metric 'f1'");
+}
+
+} // namespace
