@@ -17,6 +17,9 @@ public:
   TrainingProgram program;
   TrainingState state;
   CompileOptions options;
+  /// The input sample shapes it was compiled for, when the model's inputs
+  /// have unknown sizes besides the batch.
+  std::optional<std::vector<std::vector<int64_t>>> samples;
 
   /// The train_step arguments that hold optimizer state.
   std::vector<BufferSpec> stateSpecs() const {

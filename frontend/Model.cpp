@@ -32,6 +32,11 @@
 
 using namespace layerc;
 
+static void
+specializeSampleShapes(mlir::ModuleOp module,
+                       const std::vector<std::vector<int64_t>> &samples,
+                       const std::string &modelName);
+
 //===----------------------------------------------------------------------===//
 // Losses and optimizers
 //===----------------------------------------------------------------------===//
@@ -525,7 +530,27 @@ void Model::compile(const CompileOptions &options) {
   } catch (const Error &e) {
     throw Error("Model " + name_ + ": " + e.what());
   }
-  requireStaticSampleShapes();
+  // Inputs with unknown sizes besides the batch (sequences of any length)
+  // train through one program per sample shape, sharing the weights and the
+  // optimizer state; the first is compiled now (every unknown size 1), so
+  // the state exists, saves and loads as for any model.
+  std::optional<std::vector<std::vector<int64_t>>> samples;
+  if (hasUnknownSampleSizes()) {
+    samples.emplace();
+    for (const SymbolicTensor &in : inputs_) {
+      std::vector<int64_t> sample(in.shape().begin() + 1, in.shape().end());
+      for (int64_t &d : sample)
+        d = d < 0 ? 1 : d;
+      samples->push_back(sample);
+    }
+  }
+  trainSpecialized_.clear();
+  compiled_ = buildTraining(options, resolved, samples);
+}
+
+std::unique_ptr<CompiledModel> Model::buildTraining(
+    const CompileOptions &options, const OutputLosses &resolved,
+    const std::optional<std::vector<std::vector<int64_t>>> &samples) {
   auto compiled = std::make_unique<CompiledModel>();
   TrainingProgram &program = compiled->program;
   // Keras's metric names; with several outputs each output gets each
@@ -558,6 +583,8 @@ void Model::compile(const CompileOptions &options) {
 
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
+  if (samples)
+    specializeSampleShapes(*module, *samples, name_);
   if (llvm::Error err =
           runPipeline(*module, "func.func(layer-shape-inference)," +
                                    autodiffPass(options, outputNames(),
@@ -592,7 +619,37 @@ void Model::compile(const CompileOptions &options) {
                       program.numInputs - program.numTargets -
                       program.numParams - 1;
   compiled->options = options;
-  compiled_ = std::move(compiled);
+  compiled->samples = samples;
+  return compiled;
+}
+
+CompiledModel &Model::trainingProgram(const std::vector<Tensor> &xs) {
+  requireCompiled("fit");
+  if (!compiled_->samples)
+    return *compiled_;
+  std::vector<std::vector<int64_t>> samples;
+  for (const Tensor &x : xs)
+    samples.emplace_back(x.shape().begin() + 1, x.shape().end());
+  if (*compiled_->samples == samples)
+    return *compiled_;
+  std::unique_ptr<CompiledModel> next;
+  auto cached = trainSpecialized_.find(samples);
+  if (cached != trainSpecialized_.end()) {
+    next = std::move(cached->second);
+    trainSpecialized_.erase(cached);
+  } else {
+    next = buildTraining(compiled_->options,
+                         resolveLosses(compiled_->options, outputNames()),
+                         samples);
+  }
+  // The optimizer state carries over: it depends on the weights only.
+  next->state.states = std::move(compiled_->state.states);
+  next->state.iterations = compiled_->state.iterations;
+  compiled_->state.states.clear();
+  std::vector<std::vector<int64_t>> key = *compiled_->samples;
+  trainSpecialized_[key] = std::move(compiled_);
+  compiled_ = std::move(next);
+  return *compiled_;
 }
 
 //===----------------------------------------------------------------------===//
@@ -631,6 +688,8 @@ History Model::fit(const Tensor &x, const Tensor &y,
 History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
                    const FitOptions &options) {
   requireCompiled("fit");
+  std::vector<Tensor> inputs = prepareInputs(xs, "fit");
+  CompiledModel &program = trainingProgram(inputs);
   for (const auto &callback : options.callbacks)
     if (auto *aware = dynamic_cast<ModelCallback *>(callback.get()))
       aware->model = this;
@@ -638,8 +697,7 @@ History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
   if (prepared.validation_data)
     prepared.validation_data->x =
         prepareInputs(prepared.validation_data->x, "fit (validation_data)");
-  return layerc::fit(compiled_->program, compiled_->state,
-                     prepareInputs(xs, "fit"), ys, prepared);
+  return layerc::fit(program.program, program.state, inputs, ys, prepared);
 }
 
 std::vector<Tensor> Model::byName(const NamedTensors &named,
@@ -697,8 +755,9 @@ std::vector<double> Model::evaluate(const std::vector<Tensor> &xs,
                                     const std::vector<Tensor> &ys,
                                     const EvaluateOptions &options) {
   requireCompiled("evaluate");
-  return layerc::evaluate(compiled_->program, compiled_->state,
-                          prepareInputs(xs, "evaluate"), ys, options);
+  std::vector<Tensor> inputs = prepareInputs(xs, "evaluate");
+  CompiledModel &program = trainingProgram(inputs);
+  return layerc::evaluate(program.program, program.state, inputs, ys, options);
 }
 
 std::vector<Tensor> Model::prepareInputs(const std::vector<Tensor> &xs,
@@ -736,17 +795,6 @@ bool Model::hasUnknownSampleSizes() const {
   return false;
 }
 
-void Model::requireStaticSampleShapes() const {
-  for (const SymbolicTensor &in : inputs_)
-    for (size_t d = 1; d < in.shape().size(); ++d)
-      if (in.shape()[d] < 0)
-        throw Error("Model " + name_ + ": input '" + in.node()->layer->name() +
-                    "' has shape " + in.shapeString() +
-                    "; training models whose inputs have unknown (None) "
-                    "sizes besides the batch is not supported yet: give "
-                    "every size but the batch in Input(shape)");
-}
-
 /// Gives the predict function's inputs the sample shapes `samples` (the
 /// batch stays dynamic) and infers every shape again from them.
 static void
@@ -777,7 +825,7 @@ specializeSampleShapes(mlir::ModuleOp module,
 }
 
 CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
-  if (compiled_)
+  if (compiled_ && !compiled_->samples)
     return *compiled_;
   // Inputs with unknown sizes besides the batch (sequences of any length)
   // get one program per sample shape, as Keras retraces per shape.

@@ -313,13 +313,20 @@ private:
   Tensor prepareInput(const Tensor &x, size_t input, const char *what) const;
   std::vector<Tensor> prepareInputs(const std::vector<Tensor> &xs,
                                     const char *what) const;
+  /// compile()'s program for inputs of `samples` sample shapes (all known
+  /// sizes when absent).
+  std::unique_ptr<CompiledModel> buildTraining(
+      const CompileOptions &options, const OutputLosses &resolved,
+      const std::optional<std::vector<std::vector<int64_t>>> &samples);
+  /// The training program fit/evaluate run for `xs`: for inputs of unknown
+  /// sizes, the one of their sample shapes (compiled on first use), which
+  /// takes over the optimizer state.
+  CompiledModel &trainingProgram(const std::vector<Tensor> &xs);
   /// The program predict() runs: the training one once compiled, else a
   /// forward-only one compiled on first use.
   CompiledModel &inferenceProgram(const std::vector<Tensor> &xs);
   /// Whether an input has an unknown (None) size besides the batch.
   bool hasUnknownSampleSizes() const;
-  /// Throws unless every input size but the batch is known (training).
-  void requireStaticSampleShapes() const;
 
   std::string name_;
   std::vector<SymbolicTensor> inputs_, outputs_;
@@ -329,6 +336,10 @@ private:
   std::shared_ptr<FunctionalLayer> layer_;
   std::unique_ptr<CompiledModel> compiled_;
   std::unique_ptr<CompiledModel> forwardOnly_;
+  /// Training programs per input sample shape not in use (compiled_ is
+  /// the one in use), for inputs of unknown sizes.
+  std::map<std::vector<std::vector<int64_t>>, std::unique_ptr<CompiledModel>>
+      trainSpecialized_;
   /// Forward programs per input sample shape, for inputs of unknown sizes.
   std::map<std::vector<std::vector<int64_t>>, std::unique_ptr<CompiledModel>>
       specialized_;

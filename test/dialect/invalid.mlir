@@ -154,9 +154,19 @@ func.func @dropout_result_shape(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 
 // -----
 
-func.func @matmul_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<*xf32> {
-  // expected-error @below {{'layer.matmul' op expects rank-2 operands, got (2, 3, 4) and (4, 5)}}
-  %0 = layer.matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<*xf32>
+// A rank-3 lhs contracts its last axis with a rank-2 rhs, or (transposed)
+// every leading axis with an rhs of its rank; nothing else.
+func.func @matmul_rank(%a: tensor<4x5xf32>, %b: tensor<2x3x4xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.matmul' op expects rank-2 operands, a higher-rank lhs with a rank-2 rhs, or (with transpose_lhs) two operands of one rank > 2; got (4, 5) and (2, 3, 4)}}
+  %0 = layer.matmul %a, %b : (tensor<4x5xf32>, tensor<2x3x4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @matmul_leading(%a: tensor<2x3x4xf32>, %b: tensor<2x7x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.matmul' op contraction dimensions disagree: lhs (2, 3, 4) and rhs (2, 7, 5)}}
+  %0 = layer.matmul %a, %b {transpose_lhs} : (tensor<2x3x4xf32>, tensor<2x7x5xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 

@@ -255,10 +255,21 @@ TEST(GuideModelsTest, SequencesOfAnyLength) {
         EXPECT_NEAR(ys[0].data<float>()[b * 4 + f], mean / len, 1e-6);
       }
   }
-  // Training such a model is refused with a clear message (for now).
-  std::string msg =
-      errorOf([&] { model.compile({.loss = "mean_squared_error"}); });
-  EXPECT_CONTAINS(msg, "input 'tokens' has shape (None, None)");
+  // Such a model trains too, one program per sequence length; predict
+  // then still takes any length.
+  model.compile({.loss = "mean_squared_error"});
+  std::vector<int32_t> ids(8 * 5);
+  for (size_t i = 0; i < ids.size(); ++i)
+    ids[i] = static_cast<int32_t>((3 * i) % 50);
+  History h = model.fit({Tensor::fromInts(ids, {8, 5})},
+                        {randomTensor({8, 4}, 1), randomTensor({8, 5, 3}, 2)},
+                        {.batch_size = 4, .epochs = 1, .verbose = 0});
+  EXPECT_TRUE(std::isfinite(h.history.at("loss")[0]));
+  EXPECT_EQ(model
+                .predict(std::vector<Tensor>{Tensor::fromInts(
+                    std::vector<int32_t>(2 * 9, 1), {2, 9})})[1]
+                .shape(),
+            (std::vector<int64_t>{2, 9, 3}));
 }
 
 TEST(GuideModelsTest, AutoencoderTrainsOnFashionMnist) {
@@ -389,6 +400,58 @@ TEST(GuideModelsTest, TicketModelTrainsOnRandomData) {
   EXPECT_LT(loss.back(), loss.front());
   std::vector<double> eval = model.evaluate(xs, {pr, dep}, {.verbose = 0});
   EXPECT_TRUE(std::isfinite(eval[0]));
+}
+
+} // namespace
+
+namespace {
+
+/// The guide's ticket model as the guide builds it (titles and bodies of
+/// any length, shape (None,)) trains with inputs and targets by name; a
+/// later fit with other lengths compiles another program that takes over
+/// the optimizer state.
+TEST(GuideModelsTest, TicketModelTrainsOnSequencesOfAnyLength) {
+  setRandomSeed(13);
+  Model model = guide::ticketModel({.numWords = 1000});
+  CompileOptions options;
+  options.losses_by_name = {
+      {"priority", losses::BinaryCrossentropy({.from_logits = true})},
+      {"department", losses::CategoricalCrossentropy({.from_logits = true})}};
+  options.loss_weights = {1.0, 0.2};
+  options.optimizer = optimizers::RMSprop({.learning_rate = 1e-3});
+  model.compile(options);
+  const int64_t n = 64;
+  Tensor tags = randomTensor({n, 12}, 1);
+  Tensor department({n, 4});
+  for (int64_t i = 0; i < n; ++i)
+    department.data<float>()[i * 4 + i % 4] = 1.0f;
+  NamedTensors targets{{"priority", randomTensor({n, 1}, 2)},
+                       {"department", department}};
+  History h =
+      model.fit(NamedTensors{{"title", guide::randomTokens(n, 10, 1000, 3)},
+                             {"body", guide::randomTokens(n, 30, 1000, 4)},
+                             {"tags", tags}},
+                targets, {.batch_size = 16, .epochs = 2, .verbose = 0});
+  const std::vector<double> &loss = h.history.at("loss");
+  ASSERT_EQ(loss.size(), 2u);
+  EXPECT_LT(loss[1], loss[0]);
+  EXPECT_EQ(h.history.count("department_loss"), 1u);
+
+  // Other lengths: another program, the same weights and optimizer state.
+  NamedTensors shorter{{"title", guide::randomTokens(n, 4, 1000, 5)},
+                       {"body", guide::randomTokens(n, 9, 1000, 6)},
+                       {"tags", tags}};
+  History again = model.fit(shorter, targets,
+                            {.batch_size = 16, .epochs = 1, .verbose = 0});
+  EXPECT_TRUE(std::isfinite(again.history.at("loss")[0]));
+  std::vector<double> eval = model.evaluate(shorter, targets, {.verbose = 0});
+  EXPECT_EQ(eval.size(), 3u);
+  // Saved after 12 steps, the optimizer state says so.
+  std::string path = ::testing::TempDir() + "/ticket_any_length.lcm";
+  model.save(path);
+  SafeTensorsFile file = loadSafeTensors(path);
+  EXPECT_EQ(file.metadata.at("iterations"), "12");
+  std::remove(path.c_str());
 }
 
 } // namespace
