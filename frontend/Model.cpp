@@ -106,14 +106,14 @@ Optimizer optimizers::Adam(AdamOptions o) {
   return opt;
 }
 Optimizer optimizers::AdamW(AdamWOptions o) {
-  Optimizer opt;
+  // Adam with decoupled weight decay (on by default).
+  Optimizer opt = Adam({.learning_rate = o.learning_rate,
+                        .beta_1 = o.beta_1,
+                        .beta_2 = o.beta_2,
+                        .epsilon = o.epsilon,
+                        .amsgrad = o.amsgrad,
+                        .weight_decay = o.weight_decay});
   opt.name = "adamw";
-  opt.setLearningRate(o.learning_rate);
-  opt.weight_decay = o.weight_decay;
-  opt.beta_1 = o.beta_1;
-  opt.beta_2 = o.beta_2;
-  opt.epsilon = o.epsilon;
-  opt.amsgrad = o.amsgrad;
   return opt;
 }
 

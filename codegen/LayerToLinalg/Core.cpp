@@ -143,6 +143,33 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   }
 };
 
+/// init += lhs * rhs over the loops of `maps` / `iterators`, into a
+/// zero-filled result of `type` (`dynamic`: its unknown sizes).
+Value multiplyAccumulate(ConversionPatternRewriter &rewriter, Location loc,
+                         RankedTensorType type, Value lhs, Value rhs,
+                         ValueRange dynamic, ArrayRef<AffineMap> maps,
+                         ArrayRef<utils::IteratorType> iterators) {
+  Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                       type.getElementType(), dynamic);
+  init = linalg::FillOp::create(
+             rewriter, loc,
+             floatConst(rewriter, loc, type.getElementType(), 0.0), init)
+             .getResult(0);
+  if (maps.empty())
+    return linalg::MatmulOp::create(rewriter, loc, TypeRange{type},
+                                    ValueRange{lhs, rhs}, ValueRange{init})
+        .getResult(0);
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{type}, ValueRange{lhs, rhs},
+             ValueRange{init}, maps, iterators,
+             [](OpBuilder &b, Location l, ValueRange v) {
+               Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
+               linalg::YieldOp::create(b, l,
+                                       ValueRange{addF(b, l, v[2], prod)});
+             })
+      .getResult(0);
+}
+
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -189,19 +216,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       iterators.push_back(utils::IteratorType::parallel);
       iterators.push_back(utils::IteratorType::parallel);
     }
-    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                         type.getElementType(), dynamic);
-    init = linalg::FillOp::create(
-               rewriter, loc,
-               floatConst(rewriter, loc, type.getElementType(), 0.0), init)
-               .getResult(0);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init},
-        maps, iterators, [](OpBuilder &b, Location l, ValueRange v) {
-          Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
-          linalg::YieldOp::create(b, l, ValueRange{addF(b, l, v[2], prod)});
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, multiplyAccumulate(rewriter, loc, type, a, bm,
+                                              dynamic, maps, iterators));
     return success();
   }
 
@@ -221,16 +237,9 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, a, ta ? 1 : 0));
     if (type.isDynamicDim(1))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, bm, tb ? 0 : 1));
-    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                         type.getElementType(), dynamic);
-    init = linalg::FillOp::create(
-               rewriter, loc,
-               floatConst(rewriter, loc, type.getElementType(), 0.0), init)
-               .getResult(0);
     if (!ta && !tb) {
       rewriter.replaceOp(
-          op, linalg::MatmulOp::create(rewriter, loc, TypeRange{type},
-                                       ValueRange{a, bm}, ValueRange{init}));
+          op, multiplyAccumulate(rewriter, loc, type, a, bm, dynamic, {}, {}));
       return success();
     }
     MLIRContext *ctx = rewriter.getContext();
@@ -243,13 +252,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     SmallVector<utils::IteratorType> iterators{utils::IteratorType::parallel,
                                                utils::IteratorType::parallel,
                                                utils::IteratorType::reduction};
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{a, bm}, ValueRange{init},
-        maps, iterators, [](OpBuilder &b, Location l, ValueRange v) {
-          Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
-          linalg::YieldOp::create(b, l, ValueRange{addF(b, l, v[2], prod)});
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, multiplyAccumulate(rewriter, loc, type, a, bm,
+                                              dynamic, maps, iterators));
     return success();
   }
 };

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ErrorTestUtil.h"
+#include "FrontendTestUtil.h"
 #include "guide/CustomLayers.h"
 #include "guide/GuideModels.h"
 #include "layerc/layerc.h"
@@ -24,19 +24,9 @@
 
 using namespace layerc;
 using test::errorOf;
+using test::summaryOf;
 
 namespace {
-
-std::string summaryOf(const Model &model) {
-  std::ostringstream os;
-  model.summary(os);
-  return os.str();
-}
-
-#define EXPECT_CONTAINS(text, piece)                                           \
-  EXPECT_NE((text).find(piece), std::string::npos)                             \
-      << "missing \"" << (piece) << "\" in:\n"                                 \
-      << (text)
 
 Tensor randomTensor(std::vector<int64_t> shape, uint32_t seed) {
   Tensor t(shape);

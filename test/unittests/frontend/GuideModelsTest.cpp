@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "guide/GuideModels.h"
-#include "ErrorTestUtil.h"
+#include "FrontendTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -21,19 +21,9 @@
 
 using namespace layerc;
 using test::errorOf;
+using test::summaryOf;
 
 namespace {
-
-std::string summaryOf(const Model &model) {
-  std::ostringstream os;
-  model.summary(os);
-  return os.str();
-}
-
-#define EXPECT_CONTAINS(text, piece)                                           \
-  EXPECT_NE((text).find(piece), std::string::npos)                             \
-      << "missing \"" << (piece) << "\" in:\n"                                 \
-      << (text)
 
 struct Autoencoder {
   SymbolicTensor input, encoded, decoded;
