@@ -1,6 +1,7 @@
 //===- ConvGrad.cpp - Gradient rules of convolution and pooling -----------===//
 //
-// Vector-Jacobian products of layer.conv (groups 1), layer.conv_transpose,
+// Vector-Jacobian products of layer.conv (grouped ones per group),
+// layer.conv_transpose,
 // layer.pool, layer.global_pool and nearest layer.upsample. A transposed
 // convolution is the adjoint of a convolution, so its input gradient is a
 // forward layer.conv of dy with the same kernel and its kernel gradient a
@@ -45,21 +46,54 @@ struct ConvGrad {
                              SmallVectorImpl<Value> &grads) {
     if (failed(requireLinear(op, op.getActivation())))
       return failure();
-    if (op.getGroups() != 1)
-      return op.emitOpError("gradient of a grouped convolution (groups = ")
-             << op.getGroups() << ") is not supported yet";
     Location loc = op.getLoc();
     Type et = elementTypeOf(op.getInput());
-    auto dx = createInferred<ConvInputGradOp>(
-        b, loc, et, 1, dys[0], op.getKernel(), op.getInput(),
-        op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr());
-    auto dk = createInferred<ConvFilterGradOp>(
-        b, loc, et, 1, op.getInput(), dys[0], op.getKernel(),
-        op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr());
-    if (!dx || !dk)
+    // A grouped convolution is `groups` independent ones on slices of the
+    // channels: differentiate each, then join the slices' gradients.
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    auto channels = [](Value v) {
+      return cast<RankedTensorType>(v.getType()).getShape().back();
+    };
+    int64_t inPerGroup = channels(op.getInput()) / groups;
+    int64_t outPerGroup = channels(op.getKernel()) / groups;
+    auto part = [&](Value v, int64_t index, int64_t size) -> Value {
+      if (groups == 1)
+        return v;
+      int64_t axis = cast<RankedTensorType>(v.getType()).getRank() - 1;
+      auto s = createInferred<SliceOp>(
+          b, loc, et, 1, v, static_cast<uint64_t>(axis),
+          static_cast<uint64_t>(index * size), static_cast<uint64_t>(size));
+      return s ? s.getResult() : Value();
+    };
+    SmallVector<Value> dxs, dks;
+    for (int64_t g = 0; g < groups; ++g) {
+      Value x = part(op.getInput(), g, inPerGroup);
+      Value k = part(op.getKernel(), g, outPerGroup);
+      Value dy = part(dys[0], g, outPerGroup);
+      if (!x || !k || !dy)
+        return failure();
+      auto dx = createInferred<ConvInputGradOp>(
+          b, loc, et, 1, dy, k, x, op.getStridesAttr(), op.getPaddingAttr(),
+          op.getDilationsAttr());
+      auto dk = createInferred<ConvFilterGradOp>(
+          b, loc, et, 1, x, dy, k, op.getStridesAttr(), op.getPaddingAttr(),
+          op.getDilationsAttr());
+      if (!dx || !dk)
+        return failure();
+      dxs.push_back(dx.getResult());
+      dks.push_back(dk.getResult());
+    }
+    auto join = [&](ArrayRef<Value> parts) -> Value {
+      if (parts.size() == 1)
+        return parts.front();
+      int64_t axis = cast<RankedTensorType>(parts[0].getType()).getRank() - 1;
+      auto c = createInferred<ConcatenateOp>(b, loc, et, 1, parts, axis);
+      return c ? c.getResult() : Value();
+    };
+    grads[0] = join(dxs);
+    grads[1] = join(dks);
+    if (!grads[0] || !grads[1])
       return failure();
-    grads[0] = dx.getResult();
-    grads[1] = dk.getResult();
     if (op.getBias()) {
       grads[2] = sumToChannels(b, loc, dys[0]);
       if (!grads[2])

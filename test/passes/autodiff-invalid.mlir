@@ -11,7 +11,6 @@
 // RUN: layerc-opt %t/no-outputs.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/existing.mlir --layer-autodiff=optimizer=none -verify-diagnostics
 // RUN: layerc-opt %t/no-rule.mlir --layer-autodiff -verify-diagnostics
-// RUN: layerc-opt %t/grouped.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/bilinear.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/conv-lstm.mlir --layer-autodiff -verify-diagnostics
 // The pass fails (non-zero exit) rather than only printing.
@@ -101,15 +100,8 @@ func.func @predict(%x: tensor<?x4x3xf32>, %k: tensor<3x2xf32> {layer.param}) -> 
   return %1 : tensor<?x2xf32>
 }
 
-//--- grouped.mlir
-// Gradients not written yet are refused by name, not miscomputed.
-func.func @predict(%x: tensor<?x6x6x4xf32>, %k: tensor<3x3x2x4xf32> {layer.param}) -> tensor<?x4x4x4xf32> {
-  // expected-error @below {{'layer.conv' op gradient of a grouped convolution (groups = 2) is not supported yet}}
-  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, groups = 2} : (tensor<?x6x6x4xf32>, tensor<3x3x2x4xf32>) -> tensor<?x4x4x4xf32>
-  return %0 : tensor<?x4x4x4xf32>
-}
-
 //--- bilinear.mlir
+// Gradients not written yet are refused by name, not miscomputed.
 func.func @predict(%x: tensor<?x4x4x2xf32>, %k: tensor<1x1x2x3xf32> {layer.param}) -> tensor<?x8x8x3xf32> {
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x4x4x2xf32>, tensor<1x1x2x3xf32>) -> tensor<?x4x4x3xf32>
   // expected-error @below {{'layer.upsample' op gradient of bilinear upsampling is not supported yet}}

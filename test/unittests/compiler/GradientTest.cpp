@@ -988,6 +988,52 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
   }
 }
 
+// Grouped convolutions: each group's gradient on its slice of the
+// channels, joined (groups 2 and 3, strided and "same", with a bias).
+TEST_F(GradientTest, GroupedConvolution) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
+                   %k0: tensor<3x3x${CG}x${F}xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<${F}xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${F}x${K}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
+  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = "${P}", dilations = array<i64: 1, 1>, groups = ${G}, activation = "tanh"} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${CG}x${F}xf64>, tensor<${F}xf64>) -> tensor<*xf64>
+  %1 = layer.global_pool %0 {kind = "average"} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.dense %1, %k1 : (tensor<*xf64>, tensor<${F}x${K}xf64>) -> tensor<*xf64>
+  return %2 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    int64_t groups, stride;
+    const char *padding;
+  };
+  const Case cases[] = {{2, 1, "valid"}, {3, 2, "same"}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE("groups " + std::to_string(c.groups) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 2), h = randInt(5, 7), w = randInt(5, 7),
+            cg = randInt(1, 2), fg = randInt(1, 2), k = randInt(2, 3);
+    int64_t ch = cg * c.groups, f = fg * c.groups;
+    std::string ir = fill(tmpl, {{"H", str(h)},
+                                 {"W", str(w)},
+                                 {"C", str(ch)},
+                                 {"CG", str(cg)},
+                                 {"F", str(f)},
+                                 {"K", str(k)},
+                                 {"G", str(c.groups)},
+                                 {"S", str(c.stride)},
+                                 {"P", c.padding}});
+    std::vector<Tensor> params = {randomTensor(rng, {3, 3, cg, f}),
+                                  randomTensor(rng, {f}, -0.5, 0.5),
+                                  randomTensor(rng, {f, k})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, w, ch}, -1, 1),
+                                labels(b, k)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
 // The decoder's ops: transposed convolutions (strided, "same" and "valid",
 // with output_padding) and nearest upsampling, between convolutions whose
 // kernels see their input gradients.
