@@ -1135,6 +1135,11 @@ LAYER_SHAPE_RULE(UpsampleGradOp) {
   int64_t n = like.getRank() - 2;
   if (failed(checkWindowAttrs(op, "valid", n, {{"size", op.getSize()}})))
     return failure();
+  StringRef interp = op.getInterpolation();
+  if (interp != "nearest" && (interp != "bilinear" || n != 2))
+    return op.emitOpError() << "interpolation must be \"nearest\", or "
+                               "\"bilinear\" with 2 spatial dimensions, got \""
+                            << interp << "\" with " << n;
   Shape up(like.getShape());
   for (int64_t i = 0; i < n; ++i)
     if (!ShapedType::isDynamic(up[i + 1]))

@@ -630,15 +630,19 @@ def Layer_GlobalPoolGradOp : Layer_ShapedOp<"global_pool_grad", [SameOperandsAnd
 }
 
 def Layer_UpsampleGradOp : Layer_ShapedOp<"upsample_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of a nearest layer.upsample: sums over each block";
+  let summary = "The gradient of layer.upsample";
   let description = [{
+    Nearest: the sum over each block. Bilinear (2 spatial dimensions): the
+    transpose of the interpolation, one axis after the other.
+
     ```mlir
     %dx = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>}
         : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$grad, Layer_FloatTensor:$like,
-                       DenseI64ArrayAttr:$size);
+                       DenseI64ArrayAttr:$size,
+                       DefaultValuedStrAttr<StrAttr, "nearest">:$interpolation);
   let results = (outs Layer_FloatTensor:$result);
   let assemblyFormat = [{
     $grad `,` $like attr-dict `:` functional-type(operands, results)

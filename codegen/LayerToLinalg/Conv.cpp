@@ -442,6 +442,31 @@ Value constantVector(OpBuilder &b, Location loc, Type et,
                                    DenseElementsAttr::get(type, values));
 }
 
+/// Where each output of a bilinear upsampling along one axis reads:
+/// source = (o + 0.5) / scale - 0.5 (half-pixel centres), between the
+/// inputs lo and hi (clamped to the edges) at fraction frac.
+struct BilinearTaps {
+  SmallVector<double> lo, hi, frac;
+  BilinearTaps(int64_t in, int64_t out, int64_t scale) {
+    for (int64_t o = 0; o < out; ++o) {
+      double src = (o + 0.5) / static_cast<double>(scale) - 0.5;
+      double fl = std::floor(src);
+      lo.push_back(std::clamp<double>(fl, 0, in - 1));
+      hi.push_back(std::clamp<double>(fl + 1, 0, in - 1));
+      frac.push_back(src - fl);
+    }
+  }
+  /// The (out, in) matrix of the interpolation: y = A x along the axis.
+  SmallVector<double> matrix(int64_t in) const {
+    SmallVector<double> a(lo.size() * in, 0.0);
+    for (size_t o = 0; o < lo.size(); ++o) {
+      a[o * in + static_cast<int64_t>(lo[o])] += 1.0 - frac[o];
+      a[o * in + static_cast<int64_t>(hi[o])] += frac[o];
+    }
+    return a;
+  }
+};
+
 struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -472,24 +497,17 @@ struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
       return success();
     }
 
-    // Bilinear with half-pixel centres: source = (o + 0.5) / scale - 0.5,
-    // clamped to the edges; tables hold (low, high, fraction) per axis.
+    // Bilinear with half-pixel centres: tables hold (low, high, fraction)
+    // per axis.
     Type et = outType.getElementType(), i64 = rewriter.getI64Type();
     SmallVector<Value> tables;
     SmallVector<AffineMap> maps{};
     for (int64_t i = 0; i < n; ++i) {
-      int64_t in = inType.getDimSize(i + 1), out = outType.getDimSize(i + 1);
-      SmallVector<double> lo, hi, frac;
-      for (int64_t o = 0; o < out; ++o) {
-        double src = (o + 0.5) / static_cast<double>(size[i]) - 0.5;
-        double fl = std::floor(src);
-        lo.push_back(std::clamp<double>(fl, 0, in - 1));
-        hi.push_back(std::clamp<double>(fl + 1, 0, in - 1));
-        frac.push_back(src - fl);
-      }
-      tables.push_back(constantVector(rewriter, loc, i64, lo));
-      tables.push_back(constantVector(rewriter, loc, i64, hi));
-      tables.push_back(constantVector(rewriter, loc, et, frac));
+      BilinearTaps taps(inType.getDimSize(i + 1), outType.getDimSize(i + 1),
+                        size[i]);
+      tables.push_back(constantVector(rewriter, loc, i64, taps.lo));
+      tables.push_back(constantVector(rewriter, loc, i64, taps.hi));
+      tables.push_back(constantVector(rewriter, loc, et, taps.frac));
       for (int k = 0; k < 3; ++k)
         maps.push_back(AffineMap::get(rank, 0, {d(1 + i)}, ctx));
     }
@@ -860,6 +878,78 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
 
 struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
   using OpConversionPattern::OpConversionPattern;
+
+  /// y = Ah x Aw^T per sample and channel, so dx = Ah^T dy Aw: first over
+  /// the rows, t[n, i, q, c] = sum_o Ah[o, i] dy[n, o, q, c], then the
+  /// columns, dx[n, i, j, c] = sum_q Aw[q, j] t[n, i, q, c].
+  static LogicalResult lowerBilinear(UpsampleGradOp op, RankedTensorType type,
+                                     RankedTensorType dyType, OpAdaptor adaptor,
+                                     ConversionPatternRewriter &rewriter) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type et = type.getElementType();
+    int64_t inH = type.getDimSize(1), inW = type.getDimSize(2);
+    int64_t outH = dyType.getDimSize(1), outW = dyType.getDimSize(2);
+    if (ShapedType::isDynamic(inH) || ShapedType::isDynamic(inW) ||
+        ShapedType::isDynamic(outH) || ShapedType::isDynamic(outW))
+      return rewriter.notifyMatchFailure(op, "spatial sizes must be static");
+    auto matrixConst = [&](int64_t out, int64_t in, int64_t scale) {
+      SmallVector<double> a = BilinearTaps(in, out, scale).matrix(in);
+      auto t = RankedTensorType::get({out, in}, et);
+      SmallVector<Attribute> values;
+      for (double v : a)
+        values.push_back(rewriter.getFloatAttr(et, v));
+      return arith::ConstantOp::create(rewriter, loc,
+                                       DenseElementsAttr::get(t, values))
+          .getResult();
+    };
+    Value ah = matrixConst(outH, inH, op.getSize()[0]);
+    Value aw = matrixConst(outW, inW, op.getSize()[1]);
+    Value dy = adaptor.getGrad();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto accumulate = [](OpBuilder &b, Location l, ValueRange v) {
+      Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
+      linalg::YieldOp::create(
+          b, l, ValueRange{arith::AddFOp::create(b, l, v[2], prod)});
+    };
+    using It = utils::IteratorType;
+    // t: loops (n, i, q, c, o).
+    auto tType = RankedTensorType::get(
+        {type.getDimSize(0), inH, outW, type.getDimSize(3)}, et);
+    SmallVector<Value> dynamic;
+    if (type.isDynamicDim(0))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, dy, 0));
+    Value tInit =
+        tensor::EmptyOp::create(rewriter, loc, tType.getShape(), et, dynamic);
+    tInit = linalg::FillOp::create(rewriter, loc,
+                                   floatConst(rewriter, loc, et, 0.0), tInit)
+                .getResult(0);
+    Value t = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{tType}, ValueRange{ah, dy},
+                  ValueRange{tInit},
+                  SmallVector<AffineMap>{
+                      AffineMap::get(5, 0, {d(4), d(1)}, ctx),
+                      AffineMap::get(5, 0, {d(0), d(4), d(2), d(3)}, ctx),
+                      AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+                  SmallVector<It>{It::parallel, It::parallel, It::parallel,
+                                  It::parallel, It::reduction},
+                  accumulate)
+                  .getResult(0);
+    // dx: loops (n, i, j, c, q).
+    Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
+    dx = linalg::GenericOp::create(
+             rewriter, loc, TypeRange{type}, ValueRange{aw, t}, ValueRange{dx},
+             SmallVector<AffineMap>{
+                 AffineMap::get(5, 0, {d(4), d(2)}, ctx),
+                 AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
+                 AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+             SmallVector<It>{It::parallel, It::parallel, It::parallel,
+                             It::parallel, It::reduction},
+             accumulate)
+             .getResult(0);
+    rewriter.replaceOp(op, dx);
+    return success();
+  }
   LogicalResult
   matchAndRewrite(UpsampleGradOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -870,6 +960,8 @@ struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t rank = type.getRank();
+    if (op.getInterpolation() == "bilinear")
+      return lowerBilinear(op, type, dyType, adaptor, rewriter);
     Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
     SmallVector<AffineExpr> outExprs{getAffineDimExpr(0, ctx)};
     for (int64_t i = 0; i + 2 < rank; ++i)

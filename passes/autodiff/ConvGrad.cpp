@@ -2,7 +2,7 @@
 //
 // Vector-Jacobian products of layer.conv (grouped ones per group),
 // layer.conv_transpose,
-// layer.pool, layer.global_pool and nearest layer.upsample. A transposed
+// layer.pool, layer.global_pool and layer.upsample. A transposed
 // convolution is the adjoint of a convolution, so its input gradient is a
 // forward layer.conv of dy with the same kernel and its kernel gradient a
 // conv_filter_grad with the roles of input and output swapped. Fused
@@ -171,12 +171,9 @@ struct GlobalPoolGrad {
 struct UpsampleGrad {
   static LogicalResult build(UpsampleOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
-    if (op.getInterpolation() != "nearest")
-      return op.emitOpError("gradient of bilinear upsampling is not "
-                            "supported yet");
     auto dx = createInferred<UpsampleGradOp>(
         b, op.getLoc(), elementTypeOf(op.getInput()), 1, dys[0], op.getInput(),
-        op.getSizeAttr());
+        op.getSizeAttr(), op.getInterpolationAttr());
     if (!dx)
       return failure();
     grads[0] = dx.getResult();

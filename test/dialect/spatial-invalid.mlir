@@ -281,3 +281,11 @@ func.func @conv2d_kernel_on_rank3(%x: tensor<?x28x28xf32>, %k: tensor<3x3x1x8xf3
   %0 = layer.conv %x, %k {strides = array<i64: 1>, dilations = array<i64: 1>} : (tensor<?x28x28xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @upsample_grad_interpolation(%dy: tensor<?x8x8x4xf32>, %x: tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32> {
+  // expected-error @below {{'layer.upsample_grad' op interpolation must be "nearest", or "bilinear" with 2 spatial dimensions, got "bicubic" with 2}}
+  %0 = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>, interpolation = "bicubic"} : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
+  return %0 : tensor<?x4x4x4xf32>
+}

@@ -11,7 +11,6 @@
 // RUN: layerc-opt %t/no-outputs.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/existing.mlir --layer-autodiff=optimizer=none -verify-diagnostics
 // RUN: layerc-opt %t/no-rule.mlir --layer-autodiff -verify-diagnostics
-// RUN: layerc-opt %t/bilinear.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/conv-lstm.mlir --layer-autodiff -verify-diagnostics
 // The pass fails (non-zero exit) rather than only printing.
 // RUN: not layerc-opt %t/optimizer.mlir --layer-autodiff=optimizer=momentum 2>&1 | FileCheck %s
@@ -100,16 +99,8 @@ func.func @predict(%x: tensor<?x4x3xf32>, %k: tensor<3x2xf32> {layer.param}) -> 
   return %1 : tensor<?x2xf32>
 }
 
-//--- bilinear.mlir
-// Gradients not written yet are refused by name, not miscomputed.
-func.func @predict(%x: tensor<?x4x4x2xf32>, %k: tensor<1x1x2x3xf32> {layer.param}) -> tensor<?x8x8x3xf32> {
-  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x4x4x2xf32>, tensor<1x1x2x3xf32>) -> tensor<?x4x4x3xf32>
-  // expected-error @below {{'layer.upsample' op gradient of bilinear upsampling is not supported yet}}
-  %1 = layer.upsample %0 {size = array<i64: 2, 2>, interpolation = "bilinear"} : (tensor<?x4x4x3xf32>) -> tensor<?x8x8x3xf32>
-  return %1 : tensor<?x8x8x3xf32>
-}
-
 //--- conv-lstm.mlir
+// Gradients not written yet are refused by name, not miscomputed.
 func.func @predict(%x: tensor<?x3x5x5x1xf32>, %k: tensor<3x3x1x8xf32> {layer.param}, %rk: tensor<3x3x2x8xf32> {layer.param}) -> tensor<?x5x5x2xf32> {
   // expected-error @below {{'layer.conv_lstm' op has no gradient rule (GradientOpInterface)}}
   %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"} : (tensor<?x3x5x5x1xf32>, tensor<3x3x1x8xf32>, tensor<3x3x2x8xf32>) -> (tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>)

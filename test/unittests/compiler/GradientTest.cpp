@@ -1034,6 +1034,40 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
   }
 }
 
+// Bilinear upsampling (half-pixel centres, edges clamped): its gradient
+// is the transpose of the interpolation, axis by axis.
+TEST_F(GradientTest, BilinearUpsampling) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${W}x2xf64>,
+                   %k0: tensor<2x2x2x${F}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${F}x3xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
+  %0 = layer.upsample %x {size = array<i64: ${SH}, ${SW}>, interpolation = "bilinear"} : (tensor<?x${H}x${W}x2xf64>) -> tensor<*xf64>
+  %1 = layer.conv %0, %k0 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, activation = "tanh"} : (tensor<*xf64>, tensor<2x2x2x${F}xf64>) -> tensor<*xf64>
+  %2 = layer.upsample %1 {size = array<i64: 2, 2>, interpolation = "bilinear"} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = "max"} : (tensor<*xf64>) -> tensor<*xf64>
+  %4 = layer.dense %3, %k1 : (tensor<*xf64>, tensor<${F}x3xf64>) -> tensor<*xf64>
+  return %4 : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 2), h = randInt(2, 4), w = randInt(2, 4),
+            sh = randInt(1, 3), sw = randInt(2, 3), f = randInt(2, 3);
+    std::string ir = fill(tmpl, {{"H", str(h)},
+                                 {"W", str(w)},
+                                 {"SH", str(sh)},
+                                 {"SW", str(sw)},
+                                 {"F", str(f)}});
+    std::vector<Tensor> params = {randomTensor(rng, {2, 2, 2, f}),
+                                  randomTensor(rng, {f, 3})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, w, 2}, -1, 1),
+                                labels(b, 3)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
 // The decoder's ops: transposed convolutions (strided, "same" and "valid",
 // with output_padding) and nearest upsampling, between convolutions whose
 // kernels see their input gradients.
