@@ -341,7 +341,8 @@ TEST(GuideModelsTest, ToyResNetBeatsChanceOnFashionMnist) {
   std::printf("toy ResNet on Fashion-MNIST: loss %.4f -> %.4f, held-out "
               "accuracy %.3f\n",
               h.history.at("loss")[0], h.history.at("loss")[1], scores[1]);
-  EXPECT_GT(scores[1], 0.4) << "held-out accuracy " << scores[1];
+  // 0.45 here; 0.3 (three times chance) leaves room for other CPUs.
+  EXPECT_GT(scores[1], 0.3) << "held-out accuracy " << scores[1];
 }
 
 TEST(GuideModelsTest, TicketModelTrainsOnRandomData) {
