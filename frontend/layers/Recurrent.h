@@ -98,7 +98,7 @@ namespace layers {
         : LayerHandle(std::make_shared<RecurrentLayer>(                        \
               RecurrentLayer::Cell::CELL, units, std::move(options))) {}       \
     std::vector<SymbolicTensor> call(const SymbolicTensor &x) const {          \
-      return get()->apply({x});                                                 \
+      return get()->apply({x});                                                \
     }                                                                          \
   };
 LAYERC_RNN_HANDLE(SimpleRNN, SimpleRNN)
@@ -114,7 +114,7 @@ LAYERC_RNN_HANDLE(GRU, GRU)
         : LayerHandle(std::make_shared<ConvLSTMLayer>(                         \
               RANK, filters, kernel_size, std::move(options))) {}              \
     std::vector<SymbolicTensor> call(const SymbolicTensor &x) const {          \
-      return get()->apply({x});                                                 \
+      return get()->apply({x});                                                \
     }                                                                          \
   };
 LAYERC_CONVLSTM_HANDLE(ConvLSTM1D, 1)

@@ -714,3 +714,23 @@ TEST(CallbacksTest, ModelCheckpointAndCSVLogger) {
   std::remove(best.c_str());
   std::remove(csv.c_str());
 }
+
+TEST(CallbacksTest, MisconfiguredCallbacksAreRefused) {
+  EXPECT_NE(errorOf([] { callbacks::EarlyStopping({.mode = "largest"}); })
+                .find("EarlyStopping: mode must be auto, min or max, got "
+                      "'largest'"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] {
+              callbacks::ModelCheckpoint("");
+            }).find("ModelCheckpoint: filepath is empty"),
+            std::string::npos);
+  Dataset train = randomDataset(8, 5);
+  Model model = compiledModel();
+  auto logger =
+      std::make_shared<callbacks::CSVLogger>("/nonexistent/dir/log.csv");
+  EXPECT_NE(errorOf([&] {
+              model.fit(train.x, train.y,
+                        {.verbose = 0, .callbacks = {logger}});
+            }).find("CSVLogger: cannot open /nonexistent/dir/log.csv"),
+            std::string::npos);
+}

@@ -629,3 +629,65 @@ TEST(GraphFeaturesTest, NamedMetricsPerOutput) {
 }
 
 } // namespace
+
+namespace {
+
+/// The remaining misuses of the graph API, each with its message.
+TEST(GraphFeaturesTest, MoreMisuseIsExplained) {
+  // A custom layer reading a weight it never created.
+  struct Reader : Layer {
+    Reader() : Layer("Reader", "reader") {}
+    std::string className() const override { return "Reader"; }
+    std::vector<SymbolicTensor>
+    call(const std::vector<SymbolicTensor> &in) override {
+      return {in[0] + weight("bias")};
+    }
+  };
+  auto x = Input({4});
+  EXPECT_CONTAINS(errorOf([&] { std::make_shared<Reader>()->apply({x}); }),
+                  "Layer reader has no weight 'bias' (its weights: none); "
+                  "create it with addWeight() in build()");
+  // A layer with neither a shape rule nor call().
+  struct Empty : Layer {
+    Empty() : Layer("Empty", "empty") {}
+    std::string className() const override { return "Empty"; }
+  };
+  EXPECT_CONTAINS(errorOf([&] { std::make_shared<Empty>()->apply({x}); }),
+                  "defines neither an output shape rule nor call()");
+  // ops:: shapes.
+  EXPECT_CONTAINS(errorOf([&] {
+                    ops::stack({x, Input({5})}, 1);
+                  }),
+                  "ops.stack: every tensor must have one shape, got (None, 4) "
+                  "and (None, 5)");
+  EXPECT_CONTAINS(errorOf([&] { ops::reshape(x, {3}); }),
+                  "cannot reshape (None, 4)");
+  EXPECT_CONTAINS(errorOf([&] { ops::slice(x, 1, 3, 2); }),
+                  "elements [3, 5) along axis 1 are outside (None, 4)");
+  EXPECT_CONTAINS(errorOf([&] { Input({4}, {.batch_size = 0}); }),
+                  "Input: batch_size must be positive or -1");
+  // Nodes that do not exist.
+  auto dense = layers::Dense(2);
+  dense(x);
+  EXPECT_CONTAINS(errorOf([&] { dense->outputAt(3); }),
+                  "has 1 call node(s); there is no node 3");
+  // Inputs by name.
+  Model model = twoHeads();
+  EXPECT_CONTAINS(errorOf([&] { model.predict(NamedTensors{}); }),
+                  "predict: no input named 'tags' was given (model heads's "
+                  "inputs: tags)");
+  EXPECT_CONTAINS(errorOf([&] {
+                    model.predict(
+                        NamedTensors{{"tags", randomTensor({1, 12}, 1)},
+                                     {"title", randomTensor({1, 3}, 2)}});
+                  }),
+                  "predict: model heads has no input named 'title'");
+  // A picture format dot cannot be named safely.
+  EXPECT_CONTAINS(errorOf([&] {
+                    utils::plotModel(model,
+                                     ::testing::TempDir() + "/heads.p;ng");
+                  }),
+                  "plotModel: unsupported file extension '.p;ng'");
+}
+
+} // namespace
