@@ -722,37 +722,80 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
 // Normalization and embedding
 //===----------------------------------------------------------------------===//
 
+/// Checks that each of `vectors` (named by `names`) is a rank-1 tensor of
+/// the channels (last axis) of `input`, with its element type.
+static LogicalResult checkChannelVectors(Operation *op, RankedTensorType input,
+                                         ArrayRef<RankedTensorType> vectors,
+                                         ArrayRef<StringRef> names) {
+  if (input.getRank() < 2)
+    return op->emitOpError()
+           << "expects an input of rank >= 2, got " << formatShape(input);
+  int64_t channels = input.getShape().back();
+  for (auto [t, name] : llvm::zip(vectors, names)) {
+    if (t.getElementType() != input.getElementType())
+      return op->emitOpError()
+             << name << " has element type " << t.getElementType()
+             << " but the input has " << input.getElementType();
+    if (t.getRank() != 1 || !dimsAgree(t.getDimSize(0), channels))
+      return op->emitOpError()
+             << name << " of shape " << formatShape(t) << " does not match the "
+             << formatDim(channels) << " channels of the input "
+             << formatShape(input);
+  }
+  return success();
+}
+
+static LogicalResult checkEpsilon(Operation *op, APFloat epsilon) {
+  if (!(epsilon.convertToDouble() > 0.0))
+    return op->emitOpError()
+           << "epsilon must be positive, got " << epsilon.convertToDouble();
+  return success();
+}
+
 LAYER_SHAPE_RULE(BatchNormOp) {
-  if (!(op.getEpsilon().convertToDouble() > 0.0))
-    return op.emitOpError() << "epsilon must be positive, got "
-                            << op.getEpsilon().convertToDouble();
+  if (failed(checkEpsilon(op, op.getEpsilon())))
+    return failure();
+  double momentum = op.getMomentum().convertToDouble();
+  if (!(momentum >= 0.0 && momentum <= 1.0))
+    return op.emitOpError() << "momentum must be in [0, 1], got " << momentum;
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
   RankedTensorType input = (*types)[0];
-  if (input.getRank() < 2)
-    return op.emitOpError()
-           << "expects an input of rank >= 2, got " << formatShape(input);
-  int64_t channels = input.getShape().back();
   SmallVector<StringRef> names{"moving_mean", "moving_variance"};
   if (op.getGamma())
     names.push_back("gamma");
   if (op.getBeta())
     names.push_back("beta");
-  for (auto [t, name] : llvm::zip(ArrayRef(*types).drop_front(), names)) {
-    if (t.getElementType() != input.getElementType())
-      return op.emitOpError()
-             << name << " has element type " << t.getElementType()
-             << " but the input has " << input.getElementType();
-    if (t.getRank() != 1 || !dimsAgree(t.getDimSize(0), channels))
-      return op.emitOpError()
-             << name << " of shape " << formatShape(t) << " does not match the "
-             << formatDim(channels) << " channels of the input "
-             << formatShape(input);
-  }
+  if (failed(checkChannelVectors(op, input, ArrayRef(*types).drop_front(),
+                                 names)))
+    return failure();
   return SmallVector<Type>{input};
 }
 
+/// The channel vector type of `input` (rank >= 2, last axis known).
+static FailureOr<RankedTensorType> channelVectorOf(Operation *op,
+                                                   RankedTensorType input) {
+  if (input.getRank() < 2)
+    return op->emitOpError()
+           << "expects an input of rank >= 2, got " << formatShape(input);
+  if (ShapedType::isDynamic(input.getShape().back()))
+    return op->emitOpError()
+           << "needs a known number of channels (last axis), got "
+           << formatShape(input);
+  return RankedTensorType::get({input.getShape().back()},
+                               input.getElementType());
+}
+
+LAYER_SHAPE_RULE(MomentsOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  auto channels = channelVectorOf(op, (*types)[0]);
+  if (failed(channels))
+    return failure();
+  return SmallVector<Type>{*channels, *channels};
+}
 LAYER_SHAPE_RULE(EmbeddingOp) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
@@ -1198,6 +1241,42 @@ LAYER_SHAPE_RULE(EmbeddingGradOp) {
                             << " does not match indices " << formatShape(ids)
                             << " and a table " << formatShape(like);
   return SmallVector<Type>{like};
+}
+
+LAYER_SHAPE_RULE(BatchNormGradOp) {
+  if (failed(checkEpsilon(op, op.getEpsilon())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType dy = (*types)[0], input = (*types)[1];
+  std::optional<Shape> shape = joinShapes(input.getShape(), dy.getShape());
+  if (!shape)
+    return op.emitOpError() << "output_grad of shape " << formatShape(dy)
+                            << " does not match the input "
+                            << formatShape(input);
+  SmallVector<StringRef> names{"mean", "variance"};
+  if (op.getGamma())
+    names.push_back("gamma");
+  if (failed(checkChannelVectors(op, input, ArrayRef(*types).drop_front(2),
+                                 names)))
+    return failure();
+  auto channels = channelVectorOf(op, input);
+  if (failed(channels))
+    return failure();
+  return SmallVector<Type>{tensorOf(*shape, input.getElementType()), *channels,
+                           *channels, *channels, *channels};
+}
+
+LAYER_SHAPE_RULE(MomentsGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  if (failed(checkChannelVectors(op, input, ArrayRef(*types).drop_front(),
+                                 {"mean", "mean_grad", "variance_grad"})))
+    return failure();
+  return SmallVector<Type>{input};
 }
 
 LAYER_SHAPE_RULE(RnnGradOp) {

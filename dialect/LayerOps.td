@@ -235,7 +235,9 @@ def Layer_BatchNormOp : Layer_ShapedOp<"batch_norm", [AttrSizedOperandSegments]>
   let description = [{
     `(x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta` over
     the last axis; `gamma` is absent when `scale=False`, `beta` when
-    `center=False`.
+    `center=False`. `momentum` is Keras's: layer-autodiff's `train_step`
+    normalizes by the batch's `layer.moments` instead and updates the moving
+    statistics as `moving * momentum + batch * (1 - momentum)`.
 
     ```mlir
     %y = layer.batch_norm %x, %mean, %var gamma(%g) beta(%b) {epsilon = 1.0e-3 : f64}
@@ -246,12 +248,31 @@ def Layer_BatchNormOp : Layer_ShapedOp<"batch_norm", [AttrSizedOperandSegments]>
   let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$moving_mean,
                        Layer_FloatTensor:$moving_variance,
                        Optional<Layer_FloatTensor>:$gamma,
-                       Optional<Layer_FloatTensor>:$beta, F64Attr:$epsilon);
+                       Optional<Layer_FloatTensor>:$beta, F64Attr:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.99">:$momentum);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $moving_mean `,` $moving_variance (`gamma` `(` $gamma^ `)`)?
     (`beta` `(` $beta^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
+}
+
+def Layer_MomentsOp : Layer_ShapedOp<"moments", [SameOperandsAndResultElementType]> {
+  let summary = "Mean and variance over every axis but the last (batch statistics)";
+  let description = [{
+    What BatchNormalization normalizes by in training: per channel, the mean
+    and the biased variance (divided by the count, as `keras.ops.moments`)
+    over the batch and every spatial axis. Two passes, so that a large mean
+    does not cancel the variance.
+
+    ```mlir
+    %mean, %var = layer.moments %x
+        : (tensor<?x9x9x64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input);
+  let results = (outs Layer_FloatTensor:$mean, Layer_FloatTensor:$variance);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
 def Layer_EmbeddingOp : Layer_ShapedOp<"embedding"> {
@@ -711,6 +732,46 @@ def Layer_EmbeddingGradOp : Layer_ShapedOp<"embedding_grad"> {
   let assemblyFormat = [{
     $indices `,` $grad `,` $like attr-dict `:` functional-type(operands, results)
   }];
+}
+
+def Layer_BatchNormGradOp : Layer_ShapedOp<"batch_norm_grad"> {
+  let summary = "The gradients of layer.batch_norm with respect to all its operands";
+  let description = [{
+    For `y = (x - mean) * r * gamma + beta`, `r = (variance + epsilon)^-1/2`:
+    `dx = dy r gamma`, `dmean = -sum(dy) r gamma`,
+    `dvariance = -sum(dy (x - mean)) gamma r^3 / 2`,
+    `dgamma = sum(dy (x - mean) r)`, `dbeta = sum(dy)`, sums over every
+    axis but the last. Without `gamma`, gamma is 1.
+
+    ```mlir
+    %dx, %dm, %dv, %dg, %db = layer.batch_norm_grad %dy, %x, %mean, %var gamma(%g) {epsilon = 1.0e-3 : f64}
+        : (...) -> (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$output_grad, Layer_FloatTensor:$input,
+                       Layer_FloatTensor:$mean, Layer_FloatTensor:$variance,
+                       Optional<Layer_FloatTensor>:$gamma, F64Attr:$epsilon);
+  let results = (outs Layer_FloatTensor:$input_grad, Layer_FloatTensor:$mean_grad,
+                      Layer_FloatTensor:$variance_grad, Layer_FloatTensor:$gamma_grad,
+                      Layer_FloatTensor:$beta_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `,` $mean `,` $variance (`gamma` `(` $gamma^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_MomentsGradOp : Layer_ShapedOp<"moments_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.moments: (dmean + 2 dvariance (x - mean)) / count";
+  let description = [{
+    ```mlir
+    %dx = layer.moments_grad %x, %mean, %dmean, %dvar
+        : (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x8x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$mean,
+                       Layer_FloatTensor:$mean_grad, Layer_FloatTensor:$variance_grad);
+  let results = (outs Layer_FloatTensor:$input_grad);
+  let assemblyFormat = "$input `,` $mean `,` $mean_grad `,` $variance_grad attr-dict `:` functional-type(operands, results)";
 }
 
 def Layer_RnnGradOp : Layer_ShapedOp<"rnn_grad", [AttrSizedOperandSegments]> {

@@ -2,8 +2,10 @@
 //-------------===//
 //
 // One function, `predict(inputs..., params...) -> outputs...`: inputs are
-// named after their Input layers, parameters "<layer>/<weight>" and marked
-// `layer.param` (what layer-autodiff differentiates). Nodes are emitted in
+// named after their Input layers, weights "<layer>/<weight>" and marked
+// `layer.param` (trainable: what layer-autodiff differentiates) or
+// `layer.buffer` (not trainable: BatchNormalization's moving statistics,
+// which train_step updates by other means). Nodes are emitted in
 // the model's topological order, each by its own layer.
 //
 //===----------------------------------------------------------------------===//
@@ -145,18 +147,19 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
 
   std::vector<mlir::Type> argTypes;
   std::vector<std::string> argNames;
-  std::vector<bool> isParam;
+  /// Per argument: 0 an input, 1 a trainable weight, 2 a non-trainable one.
+  std::vector<int> weightKind;
   for (const SymbolicTensor &in : model.inputs()) {
     argTypes.push_back(state.tensorType(in.shape(), in.dtype()));
     argNames.push_back(in.node()->layer->name());
-    isParam.push_back(false);
+    weightKind.push_back(0);
   }
   if (!embedWeights)
     for (const auto &layer : model.weightLayers())
       for (const Weight &w : layer->weights()) {
         argTypes.push_back(state.tensorType(w.value.shape(), w.value.dtype()));
         argNames.push_back(layer->name() + "/" + w.name);
-        isParam.push_back(w.trainable);
+        weightKind.push_back(w.trainable ? 1 : 2);
       }
   std::vector<mlir::Type> resultTypes;
   for (const SymbolicTensor &out : model.outputs())
@@ -167,8 +170,10 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
       b, module.getLoc(), "predict", b.getFunctionType(argTypes, resultTypes));
   for (size_t i = 0; i < argNames.size(); ++i) {
     fn.setArgAttr(i, "layer.name", b.getStringAttr(argNames[i]));
-    if (isParam[i])
+    if (weightKind[i] == 1)
       fn.setArgAttr(i, "layer.param", b.getUnitAttr());
+    else if (weightKind[i] == 2)
+      fn.setArgAttr(i, "layer.buffer", b.getUnitAttr());
   }
   mlir::Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);

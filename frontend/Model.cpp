@@ -517,13 +517,6 @@ void Model::compile(const CompileOptions &options) {
     throw Error("Model " + name_ + ": unknown optimizer '" +
                 options.optimizer.name +
                 "' (expected sgd, rmsprop, adam or adamw)");
-  for (const auto &layer : weightLayers_)
-    for (const Weight &w : layer->weights())
-      if (!w.trainable)
-        throw Error("Model " + name_ + ": weight '" + layer->name() + "/" +
-                    w.name +
-                    "' is not trainable; frozen weights are not "
-                    "supported by compile() yet");
   OutputLosses resolved;
   try {
     resolved = resolveLosses(options, outputNames());
@@ -610,10 +603,11 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   if (outputs_.size() > 1)
     for (const std::string &name : outputNames())
       program.outputLossNames.push_back(name + "_loss");
+  // Every weight, trainable or not, in the functions' order; the
+  // non-trainable ones have no optimizer state.
   for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
-      if (w.trainable)
-        compiled->state.params.push_back(w.value);
+      compiled->state.params.push_back(w.value);
   program.numParams = static_cast<int>(compiled->state.params.size());
   program.numStates = static_cast<int>(program.trainStep.inputs.size()) -
                       program.numInputs - program.numTargets -

@@ -6,7 +6,9 @@
 //   1. Clone F's body into the new function, splitting fused Dense
 //      activations (dense{relu} -> dense{linear} + activation{relu}) so that
 //      every pre-activation is an SSA value the backward pass can use; in
-//      train_step, dropout becomes x * dropout_mask(seed, step).
+//      train_step, dropout becomes x * dropout_mask(seed, step) and
+//      batch_norm normalizes by layer.moments of its input, whose moving
+//      averages become the new values of the moving-statistics buffers.
 //   2. Apply each output's loss and sum them, weighted: that is the scalar
 //      `loss` (with output-losses, each output's loss is returned too).
 //   3. Reverse sweep: seed d loss = 1, walk the ops backwards and let each
@@ -42,6 +44,7 @@ using namespace layerc::layer;
 namespace {
 
 constexpr StringLiteral kParamAttr = "layer.param";
+constexpr StringLiteral kBufferAttr = "layer.buffer";
 constexpr StringLiteral kNameAttr = "layer.name";
 constexpr StringLiteral kRoleAttr = "layer.role";
 
@@ -78,7 +81,13 @@ struct LayerAutodiffPass : layerc::impl::LayerAutodiffBase<LayerAutodiffPass> {
 
 private:
   func::FuncOp forward;
-  SmallVector<unsigned> inputArgs, paramArgs;
+  /// Forward arguments: inputs, weights (params and buffers, in order), and
+  /// the trainable ones among the weights.
+  SmallVector<unsigned> inputArgs, weightArgs, paramArgs;
+  /// In the function being built: the latest value of each buffer that
+  /// training mode updates (BatchNormalization's moving statistics), keyed
+  /// by the buffer's argument.
+  DenseMap<Value, Value> updatedBuffers;
   SmallVector<Type> targetTypes;
   /// Per output: the loss, whether it takes logits, its weight.
   SmallVector<std::string> outputLoss;
@@ -89,12 +98,19 @@ private:
 
   LogicalResult analyzeForward();
   std::string argName(unsigned i);
+  /// "param" or "buffer" for weight argument `i`.
+  std::string weightRole(unsigned i);
   func::FuncOp createFunction(OpBuilder &b, StringRef name, ArrayRef<Slot> args,
                               ArrayRef<Slot> results);
+  /// Clones the forward body. `step` (train_step) turns dropout on;
+  /// `training` normalizes by batch statistics and records the moving
+  /// statistics' new values in updatedBuffers.
   FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
                                              ValueRange inputs,
-                                             ValueRange params,
-                                             Value step = Value());
+                                             ValueRange weights, Value step,
+                                             bool training);
+  LogicalResult cloneBatchNormTraining(OpBuilder &b, BatchNormOp op,
+                                       IRMapping &map);
   LogicalResult parseLosses();
   /// The weighted total, then (with output-losses) each output's loss.
   FailureOr<SmallVector<Value>> buildLoss(OpBuilder &b, Location loc,
@@ -131,8 +147,21 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
              << "layer-autodiff: the module already has a function '" << name
              << "'";
 
-  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i)
-    (forward.getArgAttr(i, kParamAttr) ? paramArgs : inputArgs).push_back(i);
+  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i) {
+    bool param = static_cast<bool>(forward.getArgAttr(i, kParamAttr));
+    bool buffer = static_cast<bool>(forward.getArgAttr(i, kBufferAttr));
+    if (param && buffer)
+      return forward.emitError()
+             << "layer-autodiff: argument " << i
+             << " is marked both layer.param and layer.buffer";
+    if (!param && !buffer) {
+      inputArgs.push_back(i);
+      continue;
+    }
+    weightArgs.push_back(i);
+    if (param)
+      paramArgs.push_back(i);
+  }
   if (forward.getNumResults() == 0)
     return forward.emitError("layer-autodiff: the function has no outputs");
 
@@ -166,6 +195,10 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   return failure(unranked.wasInterrupted());
 }
 
+std::string LayerAutodiffPass::weightRole(unsigned i) {
+  return forward.getArgAttr(i, kParamAttr) ? "param" : "buffer";
+}
+
 std::string LayerAutodiffPass::argName(unsigned i) {
   if (auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr))
     return name.str();
@@ -195,17 +228,23 @@ func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
-                                ValueRange params, Value step) {
+                                ValueRange weights, Value step, bool training) {
   IRMapping map;
   for (auto [arg, value] : llvm::zip(inputArgs, inputs))
     map.map(forward.getArgument(arg), value);
-  for (auto [arg, value] : llvm::zip(paramArgs, params))
+  for (auto [arg, value] : llvm::zip(weightArgs, weights))
     map.map(forward.getArgument(arg), value);
+  updatedBuffers.clear();
   b.setInsertionPointToEnd(&entry);
   for (Operation &op : forward.getBody().front()) {
     if (op.hasTrait<OpTrait::IsTerminator>()) {
       return llvm::map_to_vector(op.getOperands(),
                                  [&](Value v) { return map.lookup(v); });
+    }
+    if (auto bn = dyn_cast<BatchNormOp>(op); bn && training) {
+      if (failed(cloneBatchNormTraining(b, bn, map)))
+        return failure();
+      continue;
     }
     if (auto dropout = dyn_cast<DropoutOp>(op); dropout && step) {
       // Training mode: x * mask(seed, step), a different stream per layer.
@@ -258,6 +297,52 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
     map.map(dense.getResult(), act.getResult());
   }
   return forward.emitError("layer-autodiff: the function has no terminator");
+}
+
+LogicalResult LayerAutodiffPass::cloneBatchNormTraining(OpBuilder &b,
+                                                       BatchNormOp op,
+                                                       IRMapping &map) {
+  Location loc = op.getLoc();
+  Value x = map.lookup(op.getInput());
+  Type et = elementTypeOf(x);
+  auto moments = createInferred<MomentsOp>(b, loc, et, 2, x);
+  if (!moments)
+    return failure();
+  Value gamma = op.getGamma() ? map.lookup(op.getGamma()) : Value();
+  Value beta = op.getBeta() ? map.lookup(op.getBeta()) : Value();
+  auto normalized = createInferred<BatchNormOp>(
+      b, loc, et, 1, x, moments.getMean(), moments.getVariance(), gamma, beta,
+      op.getEpsilonAttr(), op.getMomentumAttr());
+  if (!normalized)
+    return failure();
+  map.map(op.getResult(), normalized.getResult());
+  // Keras's update: moving * momentum + batch * (1 - momentum), for moving
+  // statistics that are buffers of the function (a layer called twice
+  // updates them twice, in call order).
+  double momentum = op.getMomentum().convertToDouble();
+  for (auto [moving, batch] :
+       {std::pair{op.getMovingMean(), moments.getMean()},
+        std::pair{op.getMovingVariance(), moments.getVariance()}}) {
+    auto arg = dyn_cast<BlockArgument>(moving);
+    if (!arg || arg.getOwner() != &forward.getBody().front() ||
+        !forward.getArgAttr(arg.getArgNumber(), kBufferAttr))
+      continue;
+    Value current = map.lookup(moving);
+    if (Value latest = updatedBuffers.lookup(current))
+      current = latest;
+    auto kept = createInferred<ScaleOp>(b, loc, et, 1, current,
+                                        b.getF64FloatAttr(momentum));
+    auto added = createInferred<ScaleOp>(b, loc, et, 1, batch,
+                                         b.getF64FloatAttr(1.0 - momentum));
+    if (!kept || !added)
+      return failure();
+    auto sum = createInferred<AddOp>(b, loc, et, 1, kept.getResult(),
+                                     added.getResult());
+    if (!sum)
+      return failure();
+    updatedBuffers[map.lookup(moving)] = sum.getResult();
+  }
+  return success();
 }
 
 LogicalResult LayerAutodiffPass::parseLosses() {
@@ -443,8 +528,9 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
     args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
   for (auto [i, t] : llvm::enumerate(targetTypes))
     args.push_back({t, "target", "y" + std::to_string(i)});
-  for (unsigned i : paramArgs)
-    args.push_back({forward.getArgument(i).getType(), "param", argName(i)});
+  for (unsigned i : weightArgs)
+    args.push_back({forward.getArgument(i).getType(), weightRole(i),
+                    argName(i)});
   results.push_back({RankedTensorType::get({}, elementType), "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
     results.push_back({t, "output", "output" + std::to_string(i)});
@@ -458,7 +544,8 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   ValueRange argValues = entry.getArguments();
   size_t nIn = inputArgs.size(), nOut = targetTypes.size();
   auto outputs = cloneForward(b, entry, argValues.take_front(nIn),
-                              argValues.drop_front(nIn + nOut));
+                              argValues.drop_front(nIn + nOut), Value(),
+                              batchStats);
   if (failed(outputs))
     return failure();
   auto lossValue =
@@ -483,8 +570,9 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
   for (auto [i, t] : llvm::enumerate(targetTypes))
     args.push_back({t, "target", "y" + std::to_string(i)});
-  for (unsigned i : paramArgs)
-    args.push_back({forward.getArgument(i).getType(), "param", argName(i)});
+  for (unsigned i : weightArgs)
+    args.push_back({forward.getArgument(i).getType(), weightRole(i),
+                    argName(i)});
   for (unsigned i : paramArgs)
     for (StringRef slot : slotNames)
       args.push_back({forward.getArgument(i).getType(), "state",
@@ -496,9 +584,14 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   results.push_back({scalar, "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
     results.push_back({t, "output", "output" + std::to_string(i)});
-  for (unsigned i : paramArgs)
-    results.push_back({forward.getArgument(i).getType(),
-                       gradOnly ? "grad" : "param", argName(i)});
+  if (gradOnly)
+    for (unsigned i : paramArgs)
+      results.push_back({forward.getArgument(i).getType(), "grad",
+                         argName(i)});
+  else
+    for (unsigned i : weightArgs)
+      results.push_back({forward.getArgument(i).getType(), weightRole(i),
+                         argName(i)});
   for (unsigned i : paramArgs)
     for (StringRef slot : slotNames)
       results.push_back({forward.getArgument(i).getType(), "state",
@@ -512,11 +605,15 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   Block &entry = fn.getBody().front();
   ValueRange argValues = entry.getArguments();
   size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
-         nParam = paramArgs.size();
-  auto params = argValues.slice(nIn + nTgt, nParam);
+         nWeight = weightArgs.size(), nParam = paramArgs.size();
+  auto weights = argValues.slice(nIn + nTgt, nWeight);
+  SmallVector<Value> params;
+  for (auto [i, w] : llvm::zip(weightArgs, weights))
+    if (forward.getArgAttr(i, kParamAttr))
+      params.push_back(w);
   Value step = gradOnly ? Value() : argValues.back();
-  auto outputs =
-      cloneForward(b, entry, argValues.take_front(nIn), params, step);
+  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), weights,
+                              step, !gradOnly || batchStats);
   if (failed(outputs))
     return failure();
   auto lossValue =
@@ -534,17 +631,21 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     llvm::append_range(returned, *grads);
   } else {
     auto states =
-        argValues.slice(nIn + nTgt + nParam, nParam * slotNames.size());
-    SmallVector<Value> newParams, newStates;
+        argValues.slice(nIn + nTgt + nWeight, nParam * slotNames.size());
+    // Parameters take the optimizer's step; buffers their training-mode
+    // value (updated moving statistics), or stay as they are (frozen).
+    DenseMap<Value, Value> newWeight = updatedBuffers;
+    SmallVector<Value> newStates;
     for (auto [i, p] : llvm::enumerate(params)) {
       auto slots = states.slice(i * slotNames.size(), slotNames.size());
       auto updated = buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step);
       if (failed(updated))
         return failure();
-      newParams.push_back(updated->front());
+      newWeight[p] = updated->front();
       llvm::append_range(newStates, ArrayRef(*updated).drop_front());
     }
-    llvm::append_range(returned, newParams);
+    for (Value w : weights)
+      returned.push_back(newWeight.count(w) ? newWeight.lookup(w) : w);
     llvm::append_range(returned, newStates);
   }
   llvm::append_range(returned, ArrayRef(*lossValue).drop_front());

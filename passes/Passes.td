@@ -21,18 +21,27 @@ def LayerShapeInference : Pass<"layer-shape-inference", "::mlir::func::FuncOp"> 
 def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   let summary = "Build train_step/evaluate (or grad) from an inference function";
   let description = [{
-    Given the inference function `function` (parameters are the arguments
-    marked `layer.param`), builds in the same module:
-      - `evaluate(x..., y..., params...) -> (loss, outputs...)`; with
+    Given the inference function `function`, whose weights are the
+    arguments marked `layer.param` (trainable) or `layer.buffer`
+    (non-trainable: BatchNormalization's moving statistics, frozen
+    weights), builds in the same module:
+      - `evaluate(x..., y..., weights...) -> (loss, outputs...)`; with
         `output-losses`, each output's loss follows
-      - with an optimizer: `train_step(x..., y..., params..., state...,
-        step) -> (loss, outputs..., new params..., new state...)`
-      - with `optimizer=none`: `grad(x..., y..., params...) -> (loss,
+      - with an optimizer: `train_step(x..., y..., weights..., state...,
+        step) -> (loss, outputs..., new weights..., new state...)`, with
+        optimizer state for the trainable weights only
+      - with `optimizer=none`: `grad(x..., y..., weights...) -> (loss,
         outputs..., d loss / d param...)`
+    `train_step` runs the layers in training mode: dropout masks its input,
+    and `layer.batch_norm` normalizes by the batch's `layer.moments` and
+    returns moving statistics updated with its `momentum` as the new values
+    of those buffers (other buffers come back unchanged). With
+    `batch-stats`, `evaluate` and `grad` normalize by batch statistics too,
+    so that their gradients can be checked against each other.
     Gradients come from a reverse sweep over the forward ops, each op
     building its vector-Jacobian product through GradientOpInterface; the
     pass never switches on op types. Every argument of the new functions
-    carries `layer.role` (input, target, param, state, step) and
+    carries `layer.role` (input, target, param, buffer, state, step) and
     `layer.name`.
   }];
   let dependentDialects = ["::layerc::layer::LayerDialect",
@@ -81,6 +90,9 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
            "ExponentialDecay's decay_rate">,
     Option<"staircase", "staircase", "bool", "false",
            "ExponentialDecay's staircase (integer exponent)">,
+    Option<"batchStats", "batch-stats", "bool", "false",
+           "evaluate and grad normalize BatchNormalization by the batch's "
+           "statistics, as train_step does">,
   ];
   let statistics = [
     Statistic<"numGradientOps", "num-gradient-ops",

@@ -138,6 +138,47 @@ Value codegen::reduceAxis(
   return generic.getResult(0);
 }
 
+SmallVector<Value> codegen::sumToChannels(OpBuilder &b, Location loc,
+                                          Value like, ValueRange inputs,
+                                          unsigned numResults,
+                                          const BodyFn &body) {
+  auto type = cast<RankedTensorType>(like.getType());
+  int64_t rank = type.getRank();
+  Type et = type.getElementType();
+  auto vecType = RankedTensorType::get({type.getShape().back()}, et);
+  Value zero = floatConst(b, loc, et, 0.0);
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numResults; ++i)
+    inits.push_back(
+        linalg::FillOp::create(
+            b, loc, zero,
+            tensor::EmptyOp::create(b, loc, vecType.getShape(), et).getResult())
+            .getResult(0));
+  AffineMap channel = AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)},
+                                     b.getContext());
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == rank
+                       ? b.getMultiDimIdentityMap(rank)
+                       : channel);
+  maps.append(numResults, channel);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  iterators.back() = utils::IteratorType::parallel;
+  SmallVector<Type> types(numResults, vecType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, inputs, inits, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        size_t n = inputs.size();
+        SmallVector<Value> terms = body(nb, l, args.take_front(n));
+        SmallVector<Value> sums;
+        for (auto [acc, term] : llvm::zip(args.drop_front(n), terms))
+          sums.push_back(arith::AddFOp::create(nb, l, acc, term));
+        linalg::YieldOp::create(nb, l, sums);
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
 Value codegen::activationScalar(OpBuilder &b, Location loc,
                                 layer::Activation kind, Value x) {
   Type t = x.getType();

@@ -68,6 +68,17 @@ mlir::Value reduceAxis(
     const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                     mlir::ValueRange)> &map = nullptr);
 
+/// Sums over every axis but the last of `like`: one channel vector (rank 1)
+/// per value `body` returns, each accumulated from 0. `inputs` have the
+/// shape of `like` or are channel vectors (broadcast); `body` gets their
+/// scalars.
+mlir::SmallVector<mlir::Value> sumToChannels(mlir::OpBuilder &b,
+                                             mlir::Location loc,
+                                             mlir::Value like,
+                                             mlir::ValueRange inputs,
+                                             unsigned numResults,
+                                             const BodyFn &body);
+
 /// Keras's SELU constants.
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;

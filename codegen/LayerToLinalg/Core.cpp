@@ -561,6 +561,136 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
   }
 };
 
+/// moments: the mean, then the mean of squared deviations from it (two
+/// passes over the input, as a numerically safe variance needs).
+struct MomentsLowering : OpConversionPattern<MomentsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MomentsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto vecType = dyn_cast<RankedTensorType>(op.getMean().getType());
+    if (!vecType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    Type et = vecType.getElementType();
+    Value count = countAsFloat(rewriter, loc, x, et, /*allDims=*/false);
+    auto divideByCount = [&](Value sum) {
+      return elementwise(
+          rewriter, loc, {vecType}, ValueRange{sum}, sum,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::DivFOp::create(b, l, a[0], count)};
+          })[0];
+    };
+    Value mean = divideByCount(sumToChannels(
+        rewriter, loc, x, ValueRange{x}, 1,
+        [](OpBuilder &, Location, ValueRange a) -> SmallVector<Value> {
+          return {a[0]};
+        })[0]);
+    Value variance = divideByCount(sumToChannels(
+        rewriter, loc, x, ValueRange{x, mean}, 1,
+        [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+          return {arith::MulFOp::create(b, l, d, d)};
+        })[0]);
+    rewriter.replaceOp(op, {mean, variance});
+    return success();
+  }
+};
+
+/// moments_grad: (dmean + 2 dvariance (x - mean)) / count.
+struct MomentsGradLowering : OpConversionPattern<MomentsGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MomentsGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    Type et = type.getElementType();
+    Value count = countAsFloat(rewriter, loc, x, et, /*allDims=*/false);
+    int64_t rank = type.getRank();
+    AffineMap channel = AffineMap::get(
+        rank, 0, {rewriter.getAffineDimExpr(rank - 1)}, rewriter.getContext());
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, loc, {type},
+                ValueRange{x, adaptor.getMean(), adaptor.getMeanGrad(),
+                           adaptor.getVarianceGrad()},
+                x,
+                [&](OpBuilder &b, Location l,
+                    ValueRange a) -> SmallVector<Value> {
+                  Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+                  Value twoDv =
+                      arith::MulFOp::create(b, l, a[3], floatConst(b, l, et, 2.0));
+                  Value sum =
+                      addF(b, l, a[2], arith::MulFOp::create(b, l, twoDv, d));
+                  return {arith::DivFOp::create(b, l, sum, count)};
+                },
+                {id, channel, channel, channel}));
+    return success();
+  }
+};
+
+/// batch_norm_grad: two per-channel sums, S1 = sum(dy) and
+/// S2 = sum(dy (x - mean)), give every channel gradient; dx is dy scaled by
+/// gamma / sqrt(variance + epsilon).
+struct BatchNormGradLowering : OpConversionPattern<BatchNormGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BatchNormGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getInputGrad().getType());
+    auto vecType = dyn_cast<RankedTensorType>(op.getMeanGrad().getType());
+    if (!type || !vecType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    Type et = type.getElementType();
+    double eps = op.getEpsilon().convertToDouble();
+    Value dy = adaptor.getOutputGrad(), x = adaptor.getInput();
+    SmallVector<Value> sums = sumToChannels(
+        rewriter, loc, x, ValueRange{dy, x, adaptor.getMean()}, 2,
+        [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Value d = arith::SubFOp::create(b, l, a[1], a[2]);
+          return {a[0], arith::MulFOp::create(b, l, a[0], d)};
+        });
+    SmallVector<Value> vecInputs{adaptor.getVariance(), sums[0], sums[1]};
+    bool hasGamma = static_cast<bool>(adaptor.getGamma());
+    if (hasGamma)
+      vecInputs.push_back(adaptor.getGamma());
+    // rg = r gamma, dmean, dvariance, dgamma, dbeta.
+    SmallVector<Value> vecs = elementwise(
+        rewriter, loc, {vecType, vecType, vecType, vecType, vecType},
+        vecInputs, vecInputs[0],
+        [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          auto mul = [&](Value p, Value q) {
+            return arith::MulFOp::create(b, l, p, q).getResult();
+          };
+          Value r =
+              math::RsqrtOp::create(b, l, addF(b, l, a[0], floatConst(b, l, et, eps)));
+          Value rg = hasGamma ? mul(r, a[3]) : r;
+          Value dmean = arith::NegFOp::create(b, l, mul(a[1], rg));
+          Value dvar = mul(mul(mul(a[2], rg), mul(r, r)),
+                           floatConst(b, l, et, -0.5));
+          return {rg, dmean, dvar, mul(a[2], r), a[1]};
+        });
+    int64_t rank = type.getRank();
+    AffineMap channel = AffineMap::get(
+        rank, 0, {rewriter.getAffineDimExpr(rank - 1)}, rewriter.getContext());
+    Value dx = elementwise(
+        rewriter, loc, {type}, ValueRange{dy, vecs[0]}, x,
+        [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          return {arith::MulFOp::create(b, l, a[0], a[1])};
+        },
+        {rewriter.getMultiDimIdentityMap(rank), channel})[0];
+    rewriter.replaceOp(op, {dx, vecs[1], vecs[2], vecs[3], vecs[4]});
+    return success();
+  }
+};
+
 /// embedding: a gather of table rows; an index outside [0, input_dim)
 /// reads nothing and gives zeros.
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
@@ -732,7 +862,8 @@ void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
       .add<DenseLowering, ActivationLowering, ActivationGradLowering,
            DropoutLowering, DropoutMaskLowering, MatmulLowering, AddLowering,
            MultiplyLowering, SubtractLowering, MaximumLowering, AverageLowering,
-           ConcatenateLowering, BatchNormLowering, EmbeddingLowering,
+           ConcatenateLowering, BatchNormLowering, MomentsLowering,
+           MomentsGradLowering, BatchNormGradLowering, EmbeddingLowering,
            ScaleLowering, SliceLowering, MaximumGradLowering,
            EmbeddingGradLowering, ReshapeLowering, ReduceSumLowering>(
           patterns.getContext());

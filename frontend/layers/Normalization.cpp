@@ -62,7 +62,8 @@ void BatchNormalizationLayer::emit(MLIRGenState &state,
   auto op = layer::BatchNormOp::create(
       state.builder, state.loc(*this), state.resultType(node),
       state.value(node.inputs[0]), w[next], w[next + 1], gamma, beta,
-      state.builder.getF64FloatAttr(options_.epsilon));
+      state.builder.getF64FloatAttr(options_.epsilon),
+      state.builder.getF64FloatAttr(options_.momentum));
   state.define(node, op->getResults());
 }
 

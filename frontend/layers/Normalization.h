@@ -1,9 +1,10 @@
 //===- Normalization.h - Normalization layers --------------------*- C++
 //-*-===//
 //
-// Keras's BatchNormalization (inference behaviour: the moving statistics),
-// with Keras's weights in Keras's order: gamma, beta, moving_mean,
-// moving_variance (the last two not trainable).
+// Keras's BatchNormalization, with Keras's weights in Keras's order: gamma,
+// beta, moving_mean, moving_variance (the last two not trainable). predict
+// and evaluate normalize by the moving statistics; fit's train_step by the
+// batch's, and updates the moving ones with `momentum` (layer-autodiff).
 //
 //===----------------------------------------------------------------------===//
 

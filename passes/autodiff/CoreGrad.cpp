@@ -315,6 +315,44 @@ struct LossGrad {
   }
 };
 
+/// y = (x - mean) r gamma + beta: every operand has a gradient; in
+/// train_step mean and variance come from layer.moments, whose rule passes
+/// theirs on to x.
+struct BatchNormGrad {
+  static LogicalResult build(BatchNormOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<BatchNormGradOp>(
+        b, op.getLoc(), elementTypeOf(op.getInput()), 5, dys[0], op.getInput(),
+        op.getMovingMean(), op.getMovingVariance(), op.getGamma(),
+        op.getEpsilonAttr());
+    if (!g)
+      return failure();
+    grads[0] = g.getInputGrad();
+    grads[1] = g.getMeanGrad();
+    grads[2] = g.getVarianceGrad();
+    unsigned next = 3;
+    if (op.getGamma())
+      grads[next++] = g.getGammaGrad();
+    if (op.getBeta())
+      grads[next] = g.getBetaGrad();
+    return success();
+  }
+};
+
+struct MomentsGrad {
+  static LogicalResult build(MomentsOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<MomentsGradOp>(b, op.getLoc(),
+                                           elementTypeOf(op.getInput()), 1,
+                                           op.getInput(), op.getMean(), dys[0],
+                                           dys[1]);
+    if (!g)
+      return failure();
+    grads[0] = g.getResult();
+    return success();
+  }
+};
+
 } // namespace
 
 void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
@@ -337,6 +375,8 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
       *ctx);
   EmbeddingOp::attachInterface<GradientModel<EmbeddingGrad, EmbeddingOp>>(*ctx);
   LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
+  BatchNormOp::attachInterface<GradientModel<BatchNormGrad, BatchNormOp>>(*ctx);
+  MomentsOp::attachInterface<GradientModel<MomentsGrad, MomentsOp>>(*ctx);
 }
 
 void layerc::registerGradientInterfaces(DialectRegistry &registry) {

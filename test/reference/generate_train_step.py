@@ -12,6 +12,11 @@ Keras's, through the helpers of generate_torch.py (which checks them).
 The toy ResNet is compared with Dropout(0.0): a dropout mask cannot be
 reproduced across frameworks; layerc's masks are tested on their own.
 
+A third case trains BatchNormalization: torch's F.batch_norm in training
+mode normalizes by the batch's statistics, and the moving statistics
+follow Keras's rule, moving * 0.99 + batch * 0.01 with the biased batch
+variance (PyTorch's own running_var would use the unbiased one).
+
 Run with Debian's python3 (python3-torch, python3-numpy):
     /usr/bin/python3 test/reference/generate_train_step.py
 """
@@ -26,6 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from generate_torch import (keras_conv, keras_conv_transpose, keras_pool,  # noqa: E402
+                            to_channels_first, to_channels_last,
                             upsample_nearest, write_safetensors)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -161,10 +167,76 @@ def autoencoder_case(tensors, meta):
     add_results(tensors, meta, "autoencoder", loss, w)
 
 
-def add_results(tensors, meta, name, loss, w):
+# ---- BatchNormalization in training mode ---------------------------------
+
+# conv(3->6) bn(gamma, beta) relu conv(6->6) bn(scale only) relu gap dense(5)
+BN_SHAPES = [
+    (3, 3, 3, 6), (6,), (6,), (6,), (6,), (6,),
+    (3, 3, 6, 6), (6,), (6,), (6,), (6,),
+    (6, 5), (5,),
+]
+BN_GAMMAS, BN_MOVING = (2, 8), ((4, 5), (9, 10))
+BN_EPSILON, BN_MOMENTUM = 1e-3, 0.99
+
+
+def bn_initial_weights(rng):
+    """As initial_weights, with gammas and moving variances 1 + u."""
+    weights = initial_weights(rng, BN_SHAPES)
+    for i in BN_GAMMAS + (BN_MOVING[0][1], BN_MOVING[1][1]):
+        weights[i] = weights[i] + np.float32(1.0)
+    return weights
+
+
+def batch_norm_train(h, gamma, beta, moving):
+    """torch's training-mode batch_norm, and the batch mean and biased
+    variance the moving statistics are updated with."""
+    y = to_channels_last(F.batch_norm(to_channels_first(h), None, None,
+                                      gamma, beta, training=True,
+                                      eps=BN_EPSILON))
+    var, mean = torch.var_mean(h.detach(), dim=(0, 1, 2), unbiased=False)
+    moving.append(mean)
+    moving.append(var)
+    return y
+
+
+def bn_forward(w, x, moving):
+    h = keras_conv(x, w[0], w[1], ONE, "valid", ONE, 1, "linear")
+    h = torch.relu(batch_norm_train(h, w[2], w[3], moving))
+    h = keras_conv(h, w[6], w[7], ONE, "same", ONE, 1, "linear")
+    h = torch.relu(batch_norm_train(h, w[8], None, moving))
+    h = h.mean(dim=(1, 2))
+    return h @ w[11] + w[12]
+
+
+def bn_case(tensors, meta):
+    rng = SplitMix64(3)
+    weights = bn_initial_weights(rng)
+    x = rng.uniform((6, 7, 7, 3), -1.0, 1.0)
+    labels = np.arange(6) % 5
+    w = [t64(a) for a in weights]
+    batch = []
+    logits = bn_forward(w, torch.from_numpy(x.astype(np.float64)), batch)
+    loss = F.cross_entropy(logits, torch.from_numpy(labels))
+    loss.backward()
+    after = {}
+    for k, (mean_i, var_i) in enumerate(BN_MOVING):
+        for i, stat in ((mean_i, batch[2 * k]), (var_i, batch[2 * k + 1])):
+            moved = w[i].detach() * BN_MOMENTUM + stat * (1 - BN_MOMENTUM)
+            after[i] = moved.numpy()
+    add_results(tensors, meta, "batchnorm", loss, w, after)
+
+
+def add_results(tensors, meta, name, loss, w, fixed=None):
+    """The loss and each weight after one SGD step; `fixed` gives the new
+    value of weights that are not trained (moving statistics)."""
+    fixed = fixed or {}
     tensors.append(("%s/loss" % name, np.array([loss.item()], dtype=np.float32)))
     largest = 0.0
     for i, p in enumerate(w):
+        if i in fixed:
+            tensors.append(("%s/weight.%d" % (name, i),
+                            fixed[i].astype(np.float32)))
+            continue
         step = (LEARNING_RATE * p.grad).detach().numpy()
         largest = max(largest, float(np.abs(step).max()))
         after = (p.detach() - LEARNING_RATE * p.grad).numpy()
@@ -179,6 +251,7 @@ def main():
     tensors, meta = [], {}
     resnet_case(tensors, meta)
     autoencoder_case(tensors, meta)
+    bn_case(tensors, meta)
     write_safetensors(OUT_PATH, tensors,
                       {"learning_rate": str(LEARNING_RATE),
                        "cases": json.dumps(meta, separators=(",", ":"))})

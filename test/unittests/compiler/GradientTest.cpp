@@ -1034,6 +1034,62 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
   }
 }
 
+// BatchNormalization: with batch-stats, evaluate and grad normalize by
+// layer.moments of the batch (train_step's behaviour), so the gradient
+// flows through the mean and variance too; without, by the moving
+// statistics (given here as inputs). Gamma and beta present or not.
+TEST_F(GradientTest, BatchNormalization) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${W}x2xf64>, %mm: tensor<${F}xf64>, %mv: tensor<${F}xf64>,
+                   %mm2: tensor<3xf64>, %mv2: tensor<3xf64>,
+                   %k0: tensor<2x2x2x${F}xf64> {layer.param, layer.name = "k0"},
+                   %g: tensor<${F}xf64> {layer.param, layer.name = "gamma"},
+                   %b: tensor<${F}xf64> {layer.param, layer.name = "beta"},
+                   %k1: tensor<${F}x3xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
+  %0 = layer.conv %x, %k0 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x${H}x${W}x2xf64>, tensor<2x2x2x${F}xf64>) -> tensor<*xf64>
+  %1 = layer.batch_norm %0, %mm, %mv ${AFFINE} {epsilon = 1.0e-3 : f64} : (tensor<*xf64>, tensor<${F}xf64>, tensor<${F}xf64>${AFFINE_TYPES}) -> tensor<*xf64>
+  %2 = layer.activation %1 {activation = "tanh"} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = "max"} : (tensor<*xf64>) -> tensor<*xf64>
+  %4 = layer.dense %3, %k1 : (tensor<*xf64>, tensor<${F}x3xf64>) -> tensor<*xf64>
+  %5 = layer.batch_norm %4, %mm2, %mv2 {epsilon = 1.0e-2 : f64} : (tensor<*xf64>, tensor<3xf64>, tensor<3xf64>) -> tensor<*xf64>
+  return %5 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    bool batchStats, affine;
+  };
+  const Case cases[] = {{true, true}, {true, false}, {false, true}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE(std::string("batch-stats ") + (c.batchStats ? "on" : "off") +
+                 ", seed " + std::to_string(s));
+    int64_t b = randInt(3, 4), h = randInt(3, 4), w = randInt(3, 4),
+            f = randInt(2, 3);
+    std::string vec = "tensor<" + str(f) + "xf64>";
+    std::string ir = fill(
+        tmpl, {{"H", str(h)},
+               {"W", str(w)},
+               {"F", str(f)},
+               {"AFFINE", c.affine ? "gamma(%g) beta(%b)" : ""},
+               {"AFFINE_TYPES", c.affine ? ", " + vec + ", " + vec : ""}});
+    std::vector<Tensor> params = {
+        randomTensor(rng, {2, 2, 2, f}), randomTensor(rng, {f}, 0.5, 1.5),
+        randomTensor(rng, {f}, -0.5, 0.5), randomTensor(rng, {f, 3})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, w, 2}, -1, 1),
+                                randomTensor(rng, {f}, -0.2, 0.2),
+                                randomTensor(rng, {f}, 0.5, 1.5),
+                                randomTensor(rng, {3}, -0.2, 0.2),
+                                randomTensor(rng, {3}, 0.5, 1.5),
+                                labels(b, 3)};
+    checkGradients(ir,
+                   std::string("loss=sparse_categorical_crossentropy "
+                               "from-logits=true batch-stats=") +
+                       (c.batchStats ? "true" : "false"),
+                   data, params);
+  }
+}
+
 // Bilinear upsampling (half-pixel centres, edges clamped): its gradient
 // is the transpose of the interpolation, axis by axis.
 TEST_F(GradientTest, BilinearUpsampling) {

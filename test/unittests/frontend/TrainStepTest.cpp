@@ -9,6 +9,8 @@
 // weight agree within 1e-4 relative; each update (new - old) agrees within
 // 1e-3 of the tensor's largest update, a much stronger check of the
 // gradient. Both sides draw the weights and the batch from splitmix64.
+// A third model trains two BatchNormalization layers: batch statistics in
+// the step, and moving statistics updated by Keras's rule.
 //
 //===----------------------------------------------------------------------===//
 
@@ -128,6 +130,32 @@ TEST(TrainStepTest, NestedAutoencoderMatchesPyTorch) {
   std::vector<Tensor> before = initialWeights(rng, autoencoder);
   Tensor x = rng.uniform({4, 28, 28, 1}, 0.0, 1.0);
   checkStep(autoencoder, "autoencoder", before, x, x);
+}
+
+TEST(TrainStepTest, BatchNormalizationMatchesPyTorch) {
+  auto x = Input({7, 7, 3}, {.name = "x"});
+  auto h = layers::Conv2D(6, 3, {.name = "conv_a"})(x);
+  h = layers::BatchNormalization({.name = "bn_a"})(h);
+  h = layers::Activation("relu")(h);
+  h = layers::Conv2D(6, 3, {.padding = "same", .name = "conv_b"})(h);
+  h = layers::BatchNormalization({.center = false, .name = "bn_b"})(h);
+  h = layers::Activation("relu")(h);
+  h = layers::GlobalAveragePooling2D()(h);
+  Model model(x, layers::Dense(5, {.name = "logits"})(h), "bn_net");
+  model.compile(
+      {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
+       .optimizer = optimizers::SGD({.learning_rate = 0.1})});
+  SplitMix64 rng(3);
+  std::vector<Tensor> before = initialWeights(rng, model);
+  // Gammas and moving variances start at 1 + u, as in the generator.
+  for (size_t i : {2, 5, 8, 10})
+    for (int64_t k = 0; k < before[i].numel(); ++k)
+      before[i].data<float>()[k] += 1.0f;
+  Tensor images = rng.uniform({6, 7, 7, 3}, -1.0, 1.0);
+  Tensor labels({6}, DType::Int32);
+  for (int i = 0; i < 6; ++i)
+    labels.data<int32_t>()[i] = i % 5;
+  checkStep(model, "batchnorm", before, images, labels);
 }
 
 } // namespace
