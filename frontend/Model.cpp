@@ -445,6 +445,14 @@ OutputLosses layerc::resolveLosses(const CompileOptions &o,
   }
   for (const auto &[name, weight] : o.loss_weights_by_name)
     r.weights[indexOf(name, "a loss weight is given")] = weight;
+  // Keras's short names.
+  static const std::map<std::string, std::string> aliases = {
+      {"mse", "mean_squared_error"},  {"MSE", "mean_squared_error"},
+      {"mae", "mean_absolute_error"}, {"MAE", "mean_absolute_error"},
+      {"bce", "binary_crossentropy"}, {"BCE", "binary_crossentropy"}};
+  for (Loss &loss : r.losses)
+    if (auto alias = aliases.find(loss.name); alias != aliases.end())
+      loss.name = alias->second;
   for (const Loss &loss : r.losses)
     if (!layer::parseLoss(loss.name))
       throw Error("compile: unknown loss '" + loss.name +

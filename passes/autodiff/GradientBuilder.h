@@ -13,6 +13,7 @@
 #include "dialect/LayerOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace layerc::layer {
 
@@ -48,6 +49,17 @@ struct GradientModel
     return Rule::build(llvm::cast<OpTy>(op), b, resultGrads, operandGrads);
   }
 };
+
+/// The reverse sweep: walks `tape` (ops in forward order) backwards and
+/// lets each op whose results have gradients in `grads` build those of its
+/// operands through its GradientOpInterface; gradients of a value used
+/// several times are summed into `grads`. A result without a gradient gets
+/// 0 when another result of its op has one. Returns the number of rules
+/// applied, or failure (after a diagnostic) if an op has no rule or one
+/// fails.
+mlir::FailureOr<unsigned>
+propagateGradients(mlir::OpBuilder &b, llvm::ArrayRef<mlir::Operation *> tape,
+                   llvm::DenseMap<mlir::Value, mlir::Value> &grads);
 
 /// The gradient rules of each family (passes/autodiff/<Family>Grad.cpp);
 /// registerGradientInterfaces registers them all.

@@ -155,6 +155,38 @@ func.func @batch_norm_epsilon(%x: tensor<?x3xf32>, %m: tensor<3xf32>, %v: tensor
 
 // -----
 
+func.func @batch_norm_momentum(%x: tensor<?x3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{momentum must be in [0, 1], got 1.5}}
+  %0 = layer.batch_norm %x, %m, %v {epsilon = 1.0e-3 : f64, momentum = 1.5 : f64} : (tensor<?x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @moments_channels(%x: tensor<?x?xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{needs a known number of channels (last axis), got (None, None)}}
+  %0, %1 = layer.moments %x : (tensor<?x?xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0, %1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @batch_norm_grad_shapes(%dy: tensor<?x4xf32>, %x: tensor<?x3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) {
+  // expected-error @below {{output_grad of shape (None, 4) does not match the input (None, 3)}}
+  %0:5 = layer.batch_norm_grad %dy, %x, %m, %v {epsilon = 1.0e-3 : f64} : (tensor<?x4xf32>, tensor<?x3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @moments_grad_channels(%x: tensor<?x3xf32>, %m: tensor<3xf32>, %dm: tensor<2xf32>, %dv: tensor<3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{mean_grad of shape (2,) does not match the 3 channels of the input (None, 3)}}
+  %0 = layer.moments_grad %x, %m, %dm, %dv : (tensor<?x3xf32>, tensor<3xf32>, tensor<2xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
 func.func @embedding_table(%ids: tensor<?x5xi32>, %t: tensor<100xf32>) -> tensor<*xf32> {
   // expected-error @below {{expects a table of shape (input_dim, output_dim), got (100,)}}
   %0 = layer.embedding %ids, %t : (tensor<?x5xi32>, tensor<100xf32>) -> tensor<*xf32>

@@ -34,6 +34,22 @@ func.func @spatial(%x: tensor<?x28x28x1xf32>, %k: tensor<3x3x1x16xf32>, %b: tens
       tensor<?x52x52x8xf32>, tensor<?x26x26x16xf32>, tensor<?x26x26x16xf32>
 }
 
+// Batch statistics and the gradients of batch normalization.
+// CHECK-LABEL: func.func @batch_norm_training
+func.func @batch_norm_training(%x: tensor<?x8x8x16xf32>, %dy: tensor<?x8x8x16xf32>, %g: tensor<16xf32>)
+    -> (tensor<?x8x8x16xf32>, tensor<?x8x8x16xf32>, tensor<16xf32>) {
+  // CHECK: %[[M:.+]], %[[V:.+]] = layer.moments %{{.+}} : (tensor<?x8x8x16xf32>) -> (tensor<16xf32>, tensor<16xf32>)
+  %m, %v = layer.moments %x : (tensor<?x8x8x16xf32>) -> (tensor<16xf32>, tensor<16xf32>)
+  // CHECK: layer.batch_norm_grad %{{.+}}, %{{.+}}, %[[M]], %[[V]] gamma(%{{.+}}) {epsilon = 1.000000e-03 : f64}
+  %dx, %dm, %dv, %dg, %db = layer.batch_norm_grad %dy, %x, %m, %v gamma(%g) {epsilon = 1.0e-3 : f64}
+      : (tensor<?x8x8x16xf32>, tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+      -> (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+  // CHECK: layer.moments_grad %{{.+}}, %[[M]], %{{.+}}, %{{.+}} : (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x8x8x16xf32>
+  %dx2 = layer.moments_grad %x, %m, %dm, %dv
+      : (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x8x8x16xf32>
+  return %dx, %dx2, %dg : tensor<?x8x8x16xf32>, tensor<?x8x8x16xf32>, tensor<16xf32>
+}
+
 // CHECK-LABEL: func.func @merge_and_embed
 func.func @merge_and_embed(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>, %c: tensor<?x4xf32>,
                            %ids: tensor<?x?xi32>, %table: tensor<100x8xf32>)

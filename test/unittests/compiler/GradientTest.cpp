@@ -1299,4 +1299,64 @@ func.func @predict(%x: tensor<?x${T}x${F}xf64>,
   }
 }
 
+// ConvLSTM2D: differentiated through its decomposition into per-step
+// convolutions, gates and products (backpropagation through time by the
+// composition of their rules).
+TEST_F(GradientTest, ConvLstmBackpropagationThroughTime) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${T}x${H}x${W}x${C}xf64>,
+                   %k: tensor<${KS}x${KS}x${C}x${G}xf64> {layer.param, layer.name = "kernel"},
+                   %rk: tensor<${KS}x${KS}x${F}x${G}xf64> {layer.param, layer.name = "recurrent_kernel"},
+                   %b: tensor<${G}xf64> {layer.param, layer.name = "bias"},
+                   %d: tensor<${F2}x${K}xf64> {layer.param, layer.name = "dense"}) -> tensor<*xf64> {
+  %o, %h, %c = layer.conv_lstm %x, %k, %rk, %b {strides = array<i64: ${S}, ${S}>, dilations = array<i64: 1, 1>, padding = "${P}", recurrent_activation = "${RACT}"${FLAGS}} : (tensor<?x${T}x${H}x${W}x${C}xf64>, tensor<${KS}x${KS}x${C}x${G}xf64>, tensor<${KS}x${KS}x${F}x${G}xf64>, tensor<${G}xf64>) -> (tensor<*xf64>, tensor<*xf64>, tensor<*xf64>)
+  %g1 = layer.global_pool %o {kind = "average"} : (tensor<*xf64>) -> tensor<*xf64>
+  %g2 = layer.global_pool %c {kind = "max"} : (tensor<*xf64>) -> tensor<*xf64>
+  %cat = layer.concatenate %g1, %g2 {axis = 1 : i64} : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %y = layer.dense %cat, %d : (tensor<*xf64>, tensor<${F2}x${K}xf64>) -> tensor<*xf64>
+  return %y : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    const char *padding, *recurrentActivation;
+    int64_t stride;
+    bool sequences, backwards;
+  };
+  const Case cases[] = {{"valid", "sigmoid", 1, false, false},
+                        {"same", "hard_sigmoid", 1, true, true},
+                        {"same", "sigmoid", 2, false, true}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE("case " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 2), t = randInt(2, 3), h = randInt(3, 4),
+            w = randInt(3, 4), ch = randInt(1, 2), f = randInt(1, 2),
+            ks = randInt(2, 3), k = randInt(2, 3);
+    std::string flags = std::string(c.sequences ? ", return_sequences" : "") +
+                        (c.backwards ? ", go_backwards" : "");
+    std::string ir = fill(tmpl, {{"T", str(t)},
+                                 {"H", str(h)},
+                                 {"W", str(w)},
+                                 {"C", str(ch)},
+                                 {"F", str(f)},
+                                 {"G", str(4 * f)},
+                                 {"F2", str(2 * f)},
+                                 {"KS", str(ks)},
+                                 {"K", str(k)},
+                                 {"S", str(c.stride)},
+                                 {"P", c.padding},
+                                 {"RACT", c.recurrentActivation},
+                                 {"FLAGS", flags}});
+    std::vector<Tensor> params = {randomTensor(rng, {ks, ks, ch, 4 * f}),
+                                  randomTensor(rng, {ks, ks, f, 4 * f}),
+                                  randomTensor(rng, {4 * f}, -0.5, 0.5),
+                                  randomTensor(rng, {2 * f, k})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, t, h, w, ch}, -1, 1),
+                                labels(b, k)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
+                   data, params);
+  }
+}
+
 } // namespace

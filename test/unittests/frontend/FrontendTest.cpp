@@ -328,6 +328,7 @@ Model everyLayerModel() {
   auto g = layers::multiply({c, a}, "gate");
   auto d = layers::Reshape({2, 3}, {.name = "grid"})(g);
   auto e = layers::Flatten({.name = "flat"})(d);
+  e = layers::BatchNormalization({.momentum = 0.5, .name = "norm"})(e);
   auto f = layers::Dense(3, {.use_bias = false, .name = "head"})(e);
   auto out = layers::Activation("softmax", {.name = "probs"})(f);
   return Model(inputs, out, "every_layer");
@@ -347,7 +348,7 @@ TEST(SaveLoadTest, ConfigRoundTripIsExact) {
   Model rebuilt = Model::fromConfig(config);
   EXPECT_EQ(rebuilt.getConfig().dump(), config.dump());
   EXPECT_EQ(summaryOf(rebuilt), summaryOf(model));
-  EXPECT_EQ(rebuilt.countParams(), 6 * 6 + 6 + 6 * 3);
+  EXPECT_EQ(rebuilt.countParams(), 6 * 6 + 6 + 4 * 6 + 6 * 3);
 }
 
 /// save -> loadModel -> the same summary, bit-identical predictions, and
@@ -537,6 +538,80 @@ TEST(GraphErrorsTest, DuplicateNamesFrozenWeightsIntInputsAndSetWeights) {
   EXPECT_NE(model.getWeights()[0].data<float>()[0], 123.0f)
       << "setWeights changed a weight before refusing";
 
+}
+
+/// BatchNormalization in fit: train_step normalizes by the batch and moves
+/// the moving statistics by Keras's rule; predict and evaluate use the
+/// moving ones. A weight marked not trainable stays as it is.
+TEST(BatchNormTrainingTest, MovingStatisticsAndFrozenWeights) {
+  auto x = Input({3}, {.name = "x"});
+  auto h = layers::BatchNormalization({.momentum = 0.9, .name = "bn"})(x);
+  Model model(x, layers::Dense(2, {.name = "d"})(h), "bn_model");
+  model.getLayer("d")->weights()[1].trainable = false; // d/bias
+  std::string summary = summaryOf(model);
+  EXPECT_NE(summary.find("Trainable params: 12"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("Non-trainable params: 8"), std::string::npos)
+      << summary;
+  model.compile({.loss = "mse",
+                 .optimizer = optimizers::SGD({.learning_rate = 0.1})});
+
+  const int n = 16;
+  Tensor data({n, 3}), target({n, 2});
+  std::mt19937 gen(11);
+  std::normal_distribution<float> dist;
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < 3; ++c)
+      data.data<float>()[3 * i + c] = 2.0f * c + (c + 1) * dist(gen);
+  for (int64_t i = 0; i < target.numel(); ++i)
+    target.data<float>()[i] = dist(gen);
+  Tensor bias = model.getLayer("d")->weights()[1].value.clone();
+  bias.data<float>()[0] = 0.5f;
+  model.getLayer("d")->weights()[1].value.data<float>()[0] = 0.5f;
+  std::vector<Tensor> before = model.getWeights();
+
+  model.fit(data, target,
+            {.batch_size = n, .epochs = 1, .verbose = 0, .shuffle = false});
+  std::vector<Tensor> after = model.getWeights(); // gamma beta mm mv k b
+  ASSERT_EQ(after.size(), 6u);
+  for (int c = 0; c < 3; ++c) {
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; ++i)
+      mean += data.data<float>()[3 * i + c] / double(n);
+    for (int i = 0; i < n; ++i) {
+      double d = data.data<float>()[3 * i + c] - mean;
+      var += d * d / n;
+    }
+    EXPECT_NEAR(after[2].data<float>()[c], 0.1 * mean, 1e-5) << "channel " << c;
+    EXPECT_NEAR(after[3].data<float>()[c], 0.9 + 0.1 * var, 1e-4)
+        << "channel " << c;
+  }
+  EXPECT_NE(after[0].data<float>()[0], before[0].data<float>()[0])
+      << "gamma did not train";
+  EXPECT_NE(after[4].data<float>()[0], before[4].data<float>()[0])
+      << "the kernel did not train";
+  EXPECT_EQ(0, std::memcmp(after[5].rawData(), bias.rawData(), bias.nbytes()))
+      << "the frozen bias changed";
+
+  // predict: (x - moving_mean) / sqrt(moving_variance + 1e-3) * gamma + beta,
+  // then the dense layer.
+  Tensor y = model.predict(data);
+  double sse = 0;
+  for (int i = 0; i < n; ++i)
+    for (int o = 0; o < 2; ++o) {
+      double want = after[5].data<float>()[o];
+      for (int c = 0; c < 3; ++c) {
+        double v = (data.data<float>()[3 * i + c] - after[2].data<float>()[c]) /
+                       std::sqrt(after[3].data<float>()[c] + 1e-3) *
+                       after[0].data<float>()[c] +
+                   after[1].data<float>()[c];
+        want += v * after[4].data<float>()[2 * c + o];
+      }
+      EXPECT_NEAR(y.data<float>()[2 * i + o], want, 1e-4);
+      double e = y.data<float>()[2 * i + o] - target.data<float>()[2 * i + o];
+      sse += e * e;
+    }
+  std::vector<double> scores = model.evaluate(data, target, {.verbose = 0});
+  EXPECT_NEAR(scores[0], sse / (2 * n), 1e-4 * (1 + sse / (2 * n)));
 }
 
 TEST(SaveLoadTest, HugeOrDuplicatedConfigsAreRefused) {
