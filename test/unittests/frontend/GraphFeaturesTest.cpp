@@ -582,6 +582,32 @@ TEST(GraphFeaturesTest, CustomLayersTrain) {
   EXPECT_LT(loss.back(), loss.front());
 }
 
+/// ConvLSTM2D and BatchNormalization in one model fit; the sequence
+/// length is unknown (None), so each length trains through its own
+/// program, sharing the weights and the optimizer state.
+TEST(GraphFeaturesTest, ConvLstmAndBatchNormTrain) {
+  setRandomSeed(13);
+  auto frames = Input({-1, 6, 6, 2}, {.name = "frames"});
+  auto h = layers::ConvLSTM2D(4, 3, {.padding = "same", .name = "clstm"})(frames);
+  h = layers::BatchNormalization({.name = "bn"})(h);
+  h = layers::GlobalAveragePooling2D()(h);
+  Model model(frames, layers::Dense(2, {.name = "out"})(h), "clstm_bn");
+  model.compile({.loss = "mse",
+                 .optimizer = optimizers::Adam({.learning_rate = 1e-2})});
+  Tensor y = randomTensor({16, 2}, 6);
+  for (int64_t steps : {3, 2}) {
+    Tensor x = randomTensor({16, steps, 6, 6, 2}, 5 + steps);
+    History hist = model.fit(x, y, {.batch_size = 8, .epochs = 4, .verbose = 0});
+    const std::vector<double> &loss = hist.history.at("loss");
+    for (double l : loss)
+      EXPECT_TRUE(std::isfinite(l));
+    EXPECT_LT(loss.back(), loss.front()) << steps << " steps";
+  }
+  // Each fit moved the moving mean away from its initial zeros.
+  const Tensor &movingMean = model.getLayer("bn")->weights()[2].value;
+  EXPECT_NE(movingMean.data<float>()[0], 0.0f);
+}
+
 } // namespace
 
 namespace {
