@@ -16,7 +16,7 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect"];
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"];
 }
 
 def LayerExportFunctions : Pass<"layer-export-functions", "::mlir::ModuleOp"> {

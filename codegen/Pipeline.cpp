@@ -49,7 +49,8 @@ std::string layerc::linalgToLLVMPipeline() {
          "convert-bufferization-to-memref,"
          "func.func(layer-copy-to-linalg,convert-linalg-to-loops)," // 4
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "convert-math-to-llvm,convert-math-to-libm," // 5
+         "convert-vector-to-llvm," // 5
+         "convert-math-to-llvm,convert-math-to-libm,"
          "convert-to-llvm,reconcile-unrealized-casts";
 }
 

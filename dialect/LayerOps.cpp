@@ -767,8 +767,8 @@ LAYER_SHAPE_RULE(BatchNormOp) {
     names.push_back("gamma");
   if (op.getBeta())
     names.push_back("beta");
-  if (failed(checkChannelVectors(op, input, ArrayRef(*types).drop_front(),
-                                 names)))
+  if (failed(
+          checkChannelVectors(op, input, ArrayRef(*types).drop_front(), names)))
     return failure();
   return SmallVector<Type>{input};
 }
@@ -1252,9 +1252,9 @@ LAYER_SHAPE_RULE(BatchNormGradOp) {
   RankedTensorType dy = (*types)[0], input = (*types)[1];
   std::optional<Shape> shape = joinShapes(input.getShape(), dy.getShape());
   if (!shape)
-    return op.emitOpError() << "output_grad of shape " << formatShape(dy)
-                            << " does not match the input "
-                            << formatShape(input);
+    return op.emitOpError()
+           << "output_grad of shape " << formatShape(dy)
+           << " does not match the input " << formatShape(input);
   SmallVector<StringRef> names{"mean", "variance"};
   if (op.getGamma())
     names.push_back("gamma");

@@ -300,8 +300,8 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
 }
 
 LogicalResult LayerAutodiffPass::cloneBatchNormTraining(OpBuilder &b,
-                                                       BatchNormOp op,
-                                                       IRMapping &map) {
+                                                        BatchNormOp op,
+                                                        IRMapping &map) {
   Location loc = op.getLoc();
   Value x = map.lookup(op.getInput());
   Type et = elementTypeOf(x);
@@ -489,8 +489,8 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   for (auto [i, t] : llvm::enumerate(targetTypes))
     args.push_back({t, "target", "y" + std::to_string(i)});
   for (unsigned i : weightArgs)
-    args.push_back({forward.getArgument(i).getType(), weightRole(i),
-                    argName(i)});
+    args.push_back(
+        {forward.getArgument(i).getType(), weightRole(i), argName(i)});
   results.push_back({RankedTensorType::get({}, elementType), "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
     results.push_back({t, "output", "output" + std::to_string(i)});
@@ -503,9 +503,9 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   Block &entry = fn.getBody().front();
   ValueRange argValues = entry.getArguments();
   size_t nIn = inputArgs.size(), nOut = targetTypes.size();
-  auto outputs = cloneForward(b, entry, argValues.take_front(nIn),
-                              argValues.drop_front(nIn + nOut), Value(),
-                              batchStats);
+  auto outputs =
+      cloneForward(b, entry, argValues.take_front(nIn),
+                   argValues.drop_front(nIn + nOut), Value(), batchStats);
   if (failed(outputs))
     return failure();
   auto lossValue =
@@ -531,8 +531,8 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   for (auto [i, t] : llvm::enumerate(targetTypes))
     args.push_back({t, "target", "y" + std::to_string(i)});
   for (unsigned i : weightArgs)
-    args.push_back({forward.getArgument(i).getType(), weightRole(i),
-                    argName(i)});
+    args.push_back(
+        {forward.getArgument(i).getType(), weightRole(i), argName(i)});
   for (unsigned i : paramArgs)
     for (StringRef slot : slotNames)
       args.push_back({forward.getArgument(i).getType(), "state",
@@ -546,12 +546,11 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     results.push_back({t, "output", "output" + std::to_string(i)});
   if (gradOnly)
     for (unsigned i : paramArgs)
-      results.push_back({forward.getArgument(i).getType(), "grad",
-                         argName(i)});
+      results.push_back({forward.getArgument(i).getType(), "grad", argName(i)});
   else
     for (unsigned i : weightArgs)
-      results.push_back({forward.getArgument(i).getType(), weightRole(i),
-                         argName(i)});
+      results.push_back(
+          {forward.getArgument(i).getType(), weightRole(i), argName(i)});
   for (unsigned i : paramArgs)
     for (StringRef slot : slotNames)
       results.push_back({forward.getArgument(i).getType(), "state",

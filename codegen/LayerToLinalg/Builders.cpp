@@ -154,8 +154,8 @@ SmallVector<Value> codegen::sumToChannels(OpBuilder &b, Location loc,
             b, loc, zero,
             tensor::EmptyOp::create(b, loc, vecType.getShape(), et).getResult())
             .getResult(0));
-  AffineMap channel = AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)},
-                                     b.getContext());
+  AffineMap channel =
+      AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
   SmallVector<AffineMap> maps;
   for (Value v : inputs)
     maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == rank

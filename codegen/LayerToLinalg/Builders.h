@@ -72,12 +72,9 @@ mlir::Value reduceAxis(
 /// per value `body` returns, each accumulated from 0. `inputs` have the
 /// shape of `like` or are channel vectors (broadcast); `body` gets their
 /// scalars.
-mlir::SmallVector<mlir::Value> sumToChannels(mlir::OpBuilder &b,
-                                             mlir::Location loc,
-                                             mlir::Value like,
-                                             mlir::ValueRange inputs,
-                                             unsigned numResults,
-                                             const BodyFn &body);
+mlir::SmallVector<mlir::Value>
+sumToChannels(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
+              mlir::ValueRange inputs, unsigned numResults, const BodyFn &body);
 
 /// Keras's SELU constants.
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;

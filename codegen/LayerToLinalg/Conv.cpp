@@ -5,7 +5,9 @@
 // unit-stride channel axis innermost):
 //
 //   conv            pad (same) -> expand groups -> generic
-//                   [n, o..., g, k..., c, f] -> collapse -> bias/activation
+//                   [n, o..., g, k..., c, f] -> collapse -> bias/activation;
+//                   2-D ungrouped ones with whole vectors of filters are
+//                   register-blocked instead (convolveVectorized)
 //   conv_transpose  the input scattered with `stride` into a zero tensor
 //                   (insert_slice with strides) -> generic with the kernel
 //                   flipped and transposed -> bias/activation; a gather, so
@@ -23,7 +25,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
 #include <cmath>
@@ -594,6 +598,328 @@ Value cropPadding(OpBuilder &b, Location loc, Value padded,
       SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
 }
 
+/// Index arithmetic and value-carrying loops for the register-blocked
+/// kernels below (convolveVectorized, filterGradVectorized).
+struct KernelBuilder {
+  using Body = function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
+  Location loc;
+
+  Value index(OpBuilder &b, int64_t v) const {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+  Value add(OpBuilder &b, Value l, Value r) const {
+    return arith::AddIOp::create(b, loc, l, r);
+  }
+  Value mul(OpBuilder &b, Value v, int64_t k) const {
+    return k == 1 ? v : arith::MulIOp::create(b, loc, v, index(b, k));
+  }
+  /// min(v + k, last): a lane of a block clamped to the last position.
+  Value clamped(OpBuilder &b, Value v, int64_t k, int64_t last) const {
+    return arith::MinSIOp::create(b, loc, add(b, v, index(b, k)),
+                                  index(b, last));
+  }
+  Value zeros(OpBuilder &b, VectorType type) const {
+    return arith::ConstantOp::create(
+        b, loc, type,
+        DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0)));
+  }
+  /// for (iv = 0; iv < ub; iv += step), `inits` carried.
+  SmallVector<Value> loop(OpBuilder &b, Value ub, int64_t step,
+                          ValueRange inits, Body body) const {
+    return scf::ForOp::create(
+               b, loc, index(b, 0), ub, index(b, step), inits,
+               [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
+                 scf::YieldOp::create(lb, loc, body(lb, iv, args));
+               })
+        .getResults();
+  }
+};
+
+/// Vectors of 256 bits and blocks of 12 accumulators: AVX2's 16 registers
+/// hold a block, its operand vectors and a broadcast (AVX-512 runs it too).
+/// The lanes of `et` per vector, and the vectors per block along a last
+/// axis of `size` (dividing it).
+std::pair<int64_t, int64_t> vectorBlocking(Type et, int64_t size) {
+  int64_t lanes = 256 / et.getIntOrFloatBitWidth();
+  int64_t vectors = std::min<int64_t>(std::max<int64_t>(size / lanes, 1), 2);
+  while ((size / lanes) % vectors != 0)
+    --vectors;
+  return {lanes, vectors};
+}
+
+/// A 2-D ungrouped convolution of the (already padded) `x` written as
+/// loops over vectors, register-blocked the way oneDNN's direct kernels
+/// are: each (batch, output row, block of `wt` output columns, block of
+/// `fv` vectors of filters) keeps its wt x fv accumulators in registers
+/// through the whole reduction over (kh, kw, input channel), each step one
+/// load per filter vector, one broadcast per column and wt x fv FMAs. The
+/// last column block is clamped (its extra columns recompute and rewrite
+/// the last column), so no masks are needed. Returns null when the filters
+/// are not whole vectors (256 bits) or the shape is not static.
+Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
+                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
+                         RankedTensorType outType) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto kType = cast<RankedTensorType>(kernel.getType());
+  Type et = outType.getElementType();
+  if (xType.getRank() != 4 || !kType.hasStaticShape() || !et.isIntOrFloat())
+    return Value();
+  int64_t kh = kType.getDimSize(0), kw = kType.getDimSize(1),
+          channels = kType.getDimSize(2), filters = kType.getDimSize(3);
+  int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
+  auto [vl, fv] = vectorBlocking(et, filters);
+  if (filters % vl != 0 || ShapedType::isDynamic(oh) ||
+      ShapedType::isDynamic(ow) || oh == 0 || ow == 0)
+    return Value();
+  int64_t wt = std::min<int64_t>(12 / fv, ow);
+  auto vecType = VectorType::get({vl}, et);
+
+  KernelBuilder kb{loc};
+  auto index = [&](OpBuilder &nb, int64_t v) { return kb.index(nb, v); };
+  auto add = [&](OpBuilder &nb, Value l, Value r) { return kb.add(nb, l, r); };
+  auto mul = [&](OpBuilder &nb, Value v, int64_t k) {
+    return kb.mul(nb, v, k);
+  };
+  auto loop = [&](OpBuilder &nb, Value ub, int64_t step, ValueRange inits,
+                  KernelBuilder::Body body) {
+    return kb.loop(nb, ub, step, inits, body);
+  };
+  Value zeroScalar = floatConst(b, loc, et, 0.0);
+  Value zeroVector = kb.zeros(b, vecType);
+  Value out = emptyLike(b, loc, outType, x);
+  Value batch = tensor::DimOp::create(b, loc, x, 0);
+  return loop(
+      b, batch, 1, {out},
+      [&](OpBuilder &b1, Value n, ValueRange a1) -> SmallVector<Value> {
+        return loop(
+            b1, index(b1, oh), 1, a1,
+            [&](OpBuilder &b2, Value row, ValueRange a2) -> SmallVector<Value> {
+              return loop(
+                  b2, index(b2, ow), wt, a2,
+                  [&](OpBuilder &b3, Value col0,
+                      ValueRange a3) -> SmallVector<Value> {
+                    SmallVector<Value> cols;
+                    for (int64_t w = 0; w < wt; ++w)
+                      cols.push_back(kb.clamped(b3, col0, w, ow - 1));
+                    return loop(
+                        b3, index(b3, filters), vl * fv, a3,
+                        [&](OpBuilder &b4, Value f0,
+                            ValueRange a4) -> SmallVector<Value> {
+                          SmallVector<Value> fs;
+                          for (int64_t v = 0; v < fv; ++v)
+                            fs.push_back(add(b4, f0, index(b4, v * vl)));
+                          SmallVector<Value> zeros(wt * fv, zeroVector);
+                          SmallVector<Value> acc = loop(
+                              b4, index(b4, kh), 1, zeros,
+                              [&](OpBuilder &b5, Value i,
+                                  ValueRange a5) -> SmallVector<Value> {
+                                Value ih = add(b5, mul(b5, row, strides[0]),
+                                               mul(b5, i, dil[0]));
+                                return loop(
+                                    b5, index(b5, kw), 1, a5,
+                                    [&](OpBuilder &b6, Value j,
+                                        ValueRange a6) -> SmallVector<Value> {
+                                      SmallVector<Value> iws;
+                                      for (Value col : cols)
+                                        iws.push_back(
+                                            add(b6, mul(b6, col, strides[1]),
+                                                mul(b6, j, dil[1])));
+                                      return loop(
+                                          b6, index(b6, channels), 1, a6,
+                                          [&](OpBuilder &b7, Value c,
+                                              ValueRange a7)
+                                              -> SmallVector<Value> {
+                                            SmallVector<Value> ks;
+                                            for (Value f : fs)
+                                              ks.push_back(
+                                                  vector::TransferReadOp::
+                                                      create(b7, loc, vecType,
+                                                             kernel,
+                                                             ValueRange{i, j, c,
+                                                                        f},
+                                                             zeroScalar,
+                                                             ArrayRef<bool>{
+                                                                 true}));
+                                            SmallVector<Value> next;
+                                            for (int64_t w = 0; w < wt; ++w) {
+                                              Value xs =
+                                                  tensor::ExtractOp::create(
+                                                      b7, loc, x,
+                                                      ValueRange{n, ih, iws[w],
+                                                                 c});
+                                              Value bx =
+                                                  vector::BroadcastOp::create(
+                                                      b7, loc, vecType, xs);
+                                              for (int64_t v = 0; v < fv; ++v)
+                                                next.push_back(
+                                                    vector::FMAOp::create(
+                                                        b7, loc, bx, ks[v],
+                                                        a7[w * fv + v]));
+                                            }
+                                            return next;
+                                          });
+                                    });
+                              });
+                          Value t = a4[0];
+                          for (int64_t w = 0; w < wt; ++w)
+                            for (int64_t v = 0; v < fv; ++v)
+                              t = vector::TransferWriteOp::create(
+                                      b4, loc, acc[w * fv + v], t,
+                                      ValueRange{n, row, cols[w], fs[v]},
+                                      ArrayRef<bool>{true})
+                                      .getResult();
+                          return {t};
+                        });
+                  });
+            });
+      })[0];
+}
+
+/// The kernel gradient of a 2-D convolution, dk[i, j, c, f] = sum over
+/// (n, oh, ow) of x[n, oh s + i d, ow s + j d, c] dy[n, oh, ow, f], with
+/// `x` already padded, register-blocked like convolveVectorized: a block
+/// of `ct` channels by `fv` vectors of filters accumulates in registers
+/// over one output row (ow), and is added to dk after each row, so the rows
+/// of x and dy it reads stay in cache. The last channel block is clamped.
+/// Null when it does not apply.
+Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
+                           ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
+                           RankedTensorType type) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto dyType = cast<RankedTensorType>(dy.getType());
+  Type et = type.getElementType();
+  if (xType.getRank() != 4 || !type.hasStaticShape() || !et.isIntOrFloat())
+    return Value();
+  int64_t kh = type.getDimSize(0), kw = type.getDimSize(1),
+          channels = type.getDimSize(2), filters = type.getDimSize(3);
+  int64_t oh = dyType.getDimSize(1), ow = dyType.getDimSize(2);
+  auto [vl, fv] = vectorBlocking(et, filters);
+  if (filters % vl != 0 || ShapedType::isDynamic(oh) ||
+      ShapedType::isDynamic(ow) || oh == 0 || ow == 0)
+    return Value();
+  int64_t ct = std::min<int64_t>(12 / fv, channels);
+  auto vecType = VectorType::get({vl}, et);
+  KernelBuilder kb{loc};
+  auto index = [&](OpBuilder &nb, int64_t v) { return kb.index(nb, v); };
+  auto loop = [&](OpBuilder &nb, int64_t ub, int64_t step, ValueRange inits,
+                  KernelBuilder::Body body) {
+    return kb.loop(nb, index(nb, ub), step, inits, body);
+  };
+  Value zeroScalar = floatConst(b, loc, et, 0.0);
+  Value dk = splatConstant(b, loc, type, 0.0);
+  Value batch = tensor::DimOp::create(b, loc, x, 0);
+  auto rowBody = [&](OpBuilder &b1, Value n, Value row, Value dkIn) -> Value {
+    return loop(b1, kh, 1, dkIn, [&](OpBuilder &b2, Value i, ValueRange a2) {
+      Value ih = kb.add(b2, kb.mul(b2, row, strides[0]), kb.mul(b2, i, dil[0]));
+      return loop(b2, kw, 1, a2, [&](OpBuilder &b3, Value j, ValueRange a3) {
+        Value jw = kb.mul(b3, j, dil[1]);
+        return loop(
+            b3, channels, ct, a3, [&](OpBuilder &b4, Value c0, ValueRange a4) {
+              SmallVector<Value> cs;
+              for (int64_t c = 0; c < ct; ++c)
+                cs.push_back(kb.clamped(b4, c0, c, channels - 1));
+              return loop(
+                  b4, filters, vl * fv, a4,
+                  [&](OpBuilder &b5, Value f0, ValueRange a5) {
+                    SmallVector<Value> fs, acc;
+                    for (int64_t v = 0; v < fv; ++v)
+                      fs.push_back(kb.add(b5, f0, index(b5, v * vl)));
+                    for (Value c : cs)
+                      for (Value f : fs)
+                        acc.push_back(vector::TransferReadOp::create(
+                            b5, loc, vecType, a5[0], ValueRange{i, j, c, f},
+                            zeroScalar, ArrayRef<bool>{true}));
+                    SmallVector<Value> sums =
+                        loop(b5, ow, 1, acc,
+                             [&](OpBuilder &b6, Value col, ValueRange a6) {
+                               Value iw =
+                                   kb.add(b6, kb.mul(b6, col, strides[1]), jw);
+                               SmallVector<Value> gs, next;
+                               for (Value f : fs)
+                                 gs.push_back(vector::TransferReadOp::create(
+                                     b6, loc, vecType, dy,
+                                     ValueRange{n, row, col, f}, zeroScalar,
+                                     ArrayRef<bool>{true}));
+                               for (auto [ci, c] : llvm::enumerate(cs)) {
+                                 Value xs = tensor::ExtractOp::create(
+                                     b6, loc, x, ValueRange{n, ih, iw, c});
+                                 Value bx = vector::BroadcastOp::create(
+                                     b6, loc, vecType, xs);
+                                 for (int64_t v = 0; v < fv; ++v)
+                                   next.push_back(vector::FMAOp::create(
+                                       b6, loc, bx, gs[v], a6[ci * fv + v]));
+                               }
+                               return next;
+                             });
+                    Value t = a5[0];
+                    for (auto [ci, c] : llvm::enumerate(cs))
+                      for (int64_t v = 0; v < fv; ++v)
+                        t = vector::TransferWriteOp::create(
+                                b5, loc, sums[ci * fv + v], t,
+                                ValueRange{i, j, c, fs[v]},
+                                ArrayRef<bool>{true})
+                                .getResult();
+                    return SmallVector<Value>{t};
+                  });
+            });
+      });
+    })[0];
+  };
+  return kb.loop(b, batch, 1, dk, [&](OpBuilder &b1, Value n, ValueRange a1) {
+    return loop(b1, oh, 1, a1, [&](OpBuilder &b2, Value row, ValueRange a2) {
+      return SmallVector<Value>{rowBody(b2, n, row, a2[0])};
+    });
+  })[0];
+}
+
+/// With stride 1, the input gradient is itself a convolution: of dy,
+/// padded so that every window that read an input position is complete,
+/// by the kernel flipped in space with its channel axes swapped. That
+/// convolution is register-blocked (convolveVectorized); null when it does
+/// not apply.
+Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
+                             ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
+                             const Padding &p, RankedTensorType type) {
+  auto dyType = cast<RankedTensorType>(dy.getType());
+  auto kType = cast<RankedTensorType>(kernel.getType());
+  if (type.getRank() != 4 ||
+      llvm::any_of(strides, [](int64_t s) { return s != 1; }))
+    return Value();
+  SmallVector<int64_t> before, after;
+  for (int64_t i = 0; i < 2; ++i) {
+    int64_t reach = (kType.getDimSize(i) - 1) * dil[i];
+    before.push_back(reach - p.before[i]);
+    after.push_back(type.getDimSize(i + 1) + reach - dyType.getDimSize(i + 1) -
+                    before.back());
+    if (before.back() < 0 || after.back() < 0 ||
+        ShapedType::isDynamic(type.getDimSize(i + 1)))
+      return Value();
+  }
+  // flipped[kh, kw, f, c] = kernel[KH - 1 - kh, KW - 1 - kw, c, f].
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  int64_t kh = kType.getDimSize(0), kw = kType.getDimSize(1);
+  SmallVector<int64_t> flippedShape{kh, kw, kType.getDimSize(3),
+                                    kType.getDimSize(2)};
+  Type et = type.getElementType();
+  Value init = tensor::EmptyOp::create(b, loc, flippedShape, et);
+  Value flipped =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{kernel},
+          ValueRange{init},
+          SmallVector<AffineMap>{
+              AffineMap::get(
+                  4, 0, {-d(0) + (kh - 1), -d(1) + (kw - 1), d(3), d(2)}, ctx),
+              AffineMap::getMultiDimIdentityMap(4, ctx)},
+          SmallVector<Iterator>(4, Iterator::parallel),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            linalg::YieldOp::create(nb, l, a[0]);
+          })
+          .getResult(0);
+  Value padded = padSpatial(b, loc, dy, before, after, 0.0);
+  return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type);
+}
+
 struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -611,10 +937,33 @@ struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
     SmallVector<int64_t> window = dilatedWindow(kType, dil);
     Padding p =
         windowPadding(type, dyType, window, strides, op.getPadding() == "same");
-    Value dxp = zerosLike(rewriter, loc, p.paddedShape, type.getElementType(),
-                          adaptor.getGrad());
+    Type et = type.getElementType();
+    if (Value dx = inputGradAsConvolution(rewriter, loc, adaptor.getGrad(),
+                                          adaptor.getKernel(), strides, dil, p,
+                                          type)) {
+      rewriter.replaceOp(op, dx);
+      return success();
+    }
+    Value dxp = zerosLike(rewriter, loc, p.paddedShape, et, adaptor.getGrad());
+    // The kernel with its last two axes swapped, (k..., filters, in), so
+    // that the innermost loop (the input channel) reads it, dy's element
+    // aside, contiguously: an axpy LLVM vectorizes, where a dot product
+    // over the filters would stay a serial float reduction.
+    int64_t kRank = kType.getRank();
+    SmallVector<int64_t> perm;
+    for (int64_t i = 0; i < kRank; ++i)
+      perm.push_back(i);
+    std::swap(perm[kRank - 1], perm[kRank - 2]);
+    SmallVector<int64_t> ktShape(kType.getShape());
+    std::swap(ktShape[kRank - 1], ktShape[kRank - 2]);
+    Value kt =
+        linalg::TransposeOp::create(
+            rewriter, loc, adaptor.getKernel(),
+            tensor::EmptyOp::create(rewriter, loc, ktShape, et).getResult(),
+            perm)
+            .getResult()[0];
     // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
-    // offsets, 2n+1 = input channel, 2n+2 = filter.
+    // offsets, 2n+1 = filter, 2n+2 = input channel.
     int64_t numLoops = 2 * n + 3;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineExpr> dyExprs{d(0)}, kExprs, outExprs{d(0)};
@@ -623,14 +972,14 @@ struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
       kExprs.push_back(d(n + 1 + i));
       outExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i) * dil[i]);
     }
-    dyExprs.push_back(d(2 * n + 2));
+    dyExprs.push_back(d(2 * n + 1));
     kExprs.append({d(2 * n + 1), d(2 * n + 2)});
-    outExprs.push_back(d(2 * n + 1));
+    outExprs.push_back(d(2 * n + 2));
     SmallVector<Iterator> iterators(numLoops, Iterator::reduction);
-    iterators[0] = iterators[2 * n + 1] = Iterator::parallel;
+    iterators[0] = iterators[2 * n + 2] = Iterator::parallel;
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{dxp.getType()},
-        ValueRange{adaptor.getGrad(), adaptor.getKernel()}, ValueRange{dxp},
+        ValueRange{adaptor.getGrad(), kt}, ValueRange{dxp},
         SmallVector<AffineMap>{AffineMap::get(numLoops, 0, dyExprs, ctx),
                                AffineMap::get(numLoops, 0, kExprs, ctx),
                                AffineMap::get(numLoops, 0, outExprs, ctx)},
@@ -664,6 +1013,11 @@ struct ConvFilterGradLowering : OpConversionPattern<ConvFilterGradOp> {
                               op.getPadding() == "same");
     Value xp =
         padSpatial(rewriter, loc, adaptor.getInput(), p.before, p.after, 0.0);
+    if (Value dk = filterGradVectorized(rewriter, loc, xp, adaptor.getGrad(),
+                                        strides, dil, type)) {
+      rewriter.replaceOp(op, dk);
+      return success();
+    }
     // Loops: 0..n-1 = kernel offsets, n = input channel, n+1 = batch,
     // n+2..2n+1 = output positions, 2n+2 = filter.
     int64_t numLoops = 2 * n + 3;
@@ -1006,6 +1360,9 @@ Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
     }
     x = padSpatial(b, loc, x, before, after, 0.0);
   }
+  if (groups == 1)
+    if (Value y = convolveVectorized(b, loc, x, kernel, strides, dil, outType))
+      return y;
   Value xg = splitLast(b, loc, x, groups);
   Value kg = splitLast(b, loc, kernel, groups);
 

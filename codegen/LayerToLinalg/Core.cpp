@@ -616,21 +616,21 @@ struct MomentsGradLowering : OpConversionPattern<MomentsGradOp> {
         rank, 0, {rewriter.getAffineDimExpr(rank - 1)}, rewriter.getContext());
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, loc, {type},
-                ValueRange{x, adaptor.getMean(), adaptor.getMeanGrad(),
-                           adaptor.getVarianceGrad()},
-                x,
-                [&](OpBuilder &b, Location l,
-                    ValueRange a) -> SmallVector<Value> {
-                  Value d = arith::SubFOp::create(b, l, a[0], a[1]);
-                  Value twoDv =
-                      arith::MulFOp::create(b, l, a[3], floatConst(b, l, et, 2.0));
-                  Value sum =
-                      addF(b, l, a[2], arith::MulFOp::create(b, l, twoDv, d));
-                  return {arith::DivFOp::create(b, l, sum, count)};
-                },
-                {id, channel, channel, channel}));
+        op,
+        elementwise(
+            rewriter, loc, {type},
+            ValueRange{x, adaptor.getMean(), adaptor.getMeanGrad(),
+                       adaptor.getVarianceGrad()},
+            x,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+              Value twoDv =
+                  arith::MulFOp::create(b, l, a[3], floatConst(b, l, et, 2.0));
+              Value sum =
+                  addF(b, l, a[2], arith::MulFOp::create(b, l, twoDv, d));
+              return {arith::DivFOp::create(b, l, sum, count)};
+            },
+            {id, channel, channel, channel}));
     return success();
   }
 };
@@ -663,18 +663,18 @@ struct BatchNormGradLowering : OpConversionPattern<BatchNormGradOp> {
       vecInputs.push_back(adaptor.getGamma());
     // rg = r gamma, dmean, dvariance, dgamma, dbeta.
     SmallVector<Value> vecs = elementwise(
-        rewriter, loc, {vecType, vecType, vecType, vecType, vecType},
-        vecInputs, vecInputs[0],
+        rewriter, loc, {vecType, vecType, vecType, vecType, vecType}, vecInputs,
+        vecInputs[0],
         [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
           auto mul = [&](Value p, Value q) {
             return arith::MulFOp::create(b, l, p, q).getResult();
           };
-          Value r =
-              math::RsqrtOp::create(b, l, addF(b, l, a[0], floatConst(b, l, et, eps)));
+          Value r = math::RsqrtOp::create(
+              b, l, addF(b, l, a[0], floatConst(b, l, et, eps)));
           Value rg = hasGamma ? mul(r, a[3]) : r;
           Value dmean = arith::NegFOp::create(b, l, mul(a[1], rg));
-          Value dvar = mul(mul(mul(a[2], rg), mul(r, r)),
-                           floatConst(b, l, et, -0.5));
+          Value dvar =
+              mul(mul(mul(a[2], rg), mul(r, r)), floatConst(b, l, et, -0.5));
           return {rg, dmean, dvar, mul(a[2], r), a[1]};
         });
     int64_t rank = type.getRank();

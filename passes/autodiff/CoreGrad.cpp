@@ -342,10 +342,9 @@ struct BatchNormGrad {
 struct MomentsGrad {
   static LogicalResult build(MomentsOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
-    auto g = createInferred<MomentsGradOp>(b, op.getLoc(),
-                                           elementTypeOf(op.getInput()), 1,
-                                           op.getInput(), op.getMean(), dys[0],
-                                           dys[1]);
+    auto g = createInferred<MomentsGradOp>(
+        b, op.getLoc(), elementTypeOf(op.getInput()), 1, op.getInput(),
+        op.getMean(), dys[0], dys[1]);
     if (!g)
       return failure();
     grads[0] = g.getResult();

@@ -42,8 +42,7 @@ struct RnnGrad {
 
 /// Records the ops a builder creates.
 struct Recorder : OpBuilder::Listener {
-  void notifyOperationInserted(Operation *op,
-                               OpBuilder::InsertPoint) override {
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
     ops.push_back(op);
   }
   SmallVector<Operation *> ops;
@@ -74,8 +73,8 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
   auto activation = [&](Value v, StringRef kind) -> Value {
     if (!v)
       return Value();
-    auto a = createInferred<ActivationOp>(b, loc, et, 1, v,
-                                          b.getStringAttr(kind));
+    auto a =
+        createInferred<ActivationOp>(b, loc, et, 1, v, b.getStringAttr(kind));
     return a ? a.getResult() : Value();
   };
   auto binary = [&](auto tag, Value l, Value r) -> Value {
@@ -91,8 +90,8 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
     // With go_backwards the steps read the input from its end, and the
     // sequence output keeps the order of the steps (as Keras).
     int64_t t = op.getGoBackwards() ? steps - 1 - s : s;
-    auto slice = createInferred<SliceOp>(b, loc, et, 1, x, i64(1), i64(t),
-                                         i64(1));
+    auto slice =
+        createInferred<SliceOp>(b, loc, et, 1, x, i64(1), i64(t), i64(1));
     if (!slice)
       return failure();
     auto xt = createInferred<ReshapeOp>(b, loc, et, 1, slice.getResult(),
@@ -124,9 +123,9 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
                                        i64(k * filters), i64(filters));
       if (!g)
         return failure();
-      gates.push_back(activation(g.getResult(),
-                                 k == 2 ? op.getActivation()
-                                        : op.getRecurrentActivation()));
+      gates.push_back(
+          activation(g.getResult(), k == 2 ? op.getActivation()
+                                           : op.getRecurrentActivation()));
     }
     // c = f c + i g, h = o act(c).
     Value ig = binary(MultiplyOp(), gates[0], gates[2]);
@@ -138,8 +137,8 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
       SmallVector<int64_t> one{1};
       llvm::append_range(
           one, cast<RankedTensorType>(h.getType()).getShape().drop_front());
-      auto step = createInferred<ReshapeOp>(b, loc, et, 1, h,
-                                            ArrayRef<int64_t>(one));
+      auto step =
+          createInferred<ReshapeOp>(b, loc, et, 1, h, ArrayRef<int64_t>(one));
       if (!step)
         return failure();
       sequence.push_back(step.getResult());
@@ -147,8 +146,8 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
   }
   Value output = h;
   if (op.getReturnSequences() && sequence.size() > 1) {
-    auto joined = createInferred<ConcatenateOp>(b, loc, et, 1, sequence,
-                                                int64_t(1));
+    auto joined =
+        createInferred<ConcatenateOp>(b, loc, et, 1, sequence, int64_t(1));
     if (!joined)
       return failure();
     output = joined.getResult();
@@ -175,8 +174,8 @@ struct ConvLstmGrad {
         slot = g;
         return success();
       }
-      auto sum = createInferred<AddOp>(b, op.getLoc(), elementTypeOf(g), 1,
-                                       slot, g);
+      auto sum =
+          createInferred<AddOp>(b, op.getLoc(), elementTypeOf(g), 1, slot, g);
       if (!sum)
         return failure();
       slot = sum.getResult();

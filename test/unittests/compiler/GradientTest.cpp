@@ -1067,12 +1067,12 @@ func.func @predict(%x: tensor<?x${H}x${W}x2xf64>, %mm: tensor<${F}xf64>, %mv: te
     int64_t b = randInt(3, 4), h = randInt(3, 4), w = randInt(3, 4),
             f = randInt(2, 3);
     std::string vec = "tensor<" + str(f) + "xf64>";
-    std::string ir = fill(
-        tmpl, {{"H", str(h)},
-               {"W", str(w)},
-               {"F", str(f)},
-               {"AFFINE", c.affine ? "gamma(%g) beta(%b)" : ""},
-               {"AFFINE_TYPES", c.affine ? ", " + vec + ", " + vec : ""}});
+    std::string ir =
+        fill(tmpl, {{"H", str(h)},
+                    {"W", str(w)},
+                    {"F", str(f)},
+                    {"AFFINE", c.affine ? "gamma(%g) beta(%b)" : ""},
+                    {"AFFINE_TYPES", c.affine ? ", " + vec + ", " + vec : ""}});
     std::vector<Tensor> params = {
         randomTensor(rng, {2, 2, 2, f}), randomTensor(rng, {f}, 0.5, 1.5),
         randomTensor(rng, {f}, -0.5, 0.5), randomTensor(rng, {f, 3})};
@@ -1086,6 +1086,56 @@ func.func @predict(%x: tensor<?x${H}x${W}x2xf64>, %mm: tensor<${F}xf64>, %mv: te
                    std::string("loss=sparse_categorical_crossentropy "
                                "from-logits=true batch-stats=") +
                        (c.batchStats ? "true" : "false"),
+                   data, params);
+  }
+}
+
+// Filters in whole vectors (4 doubles) take the register-blocked kernels:
+// the forward convolution, the kernel gradient, and (stride 1) the input
+// gradient as a convolution by the flipped kernel. Widths and channel
+// counts that leave partial (clamped) blocks, strides and dilations.
+TEST_F(GradientTest, RegisterBlockedConvolutions) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
+                   %k0: tensor<3x3x${C}x8xf64> {layer.param, layer.name = "k0"},
+                   %b0: tensor<8xf64> {layer.param, layer.name = "b0"},
+                   %k1: tensor<${K1}x${K1}x8x${F}xf64> {layer.param, layer.name = "k1"},
+                   %k2: tensor<${F}x3xf64> {layer.param, layer.name = "k2"}) -> tensor<*xf64> {
+  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = "${P}", dilations = array<i64: 1, 1>, activation = "tanh"} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${C}x8xf64>, tensor<8xf64>) -> tensor<*xf64>
+  %1 = layer.conv %0, %k1 {strides = array<i64: 1, 1>, padding = "${P}", dilations = array<i64: ${D}, ${D}>, activation = "tanh"} : (tensor<*xf64>, tensor<${K1}x${K1}x8x${F}xf64>) -> tensor<*xf64>
+  %2 = layer.global_pool %1 {kind = "average"} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.dense %2, %k2 : (tensor<*xf64>, tensor<${F}x3xf64>) -> tensor<*xf64>
+  return %3 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    int64_t stride, dilation, filters;
+    const char *padding;
+  };
+  const Case cases[] = {
+      {1, 1, 8, "valid"}, {2, 2, 4, "same"}, {1, 2, 12, "same"}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE("case " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 2), h = randInt(11, 13), w = randInt(13, 15),
+            ch = randInt(5, 7), k1 = randInt(2, 3);
+    std::string ir = fill(tmpl, {{"H", str(h)},
+                                 {"W", str(w)},
+                                 {"C", str(ch)},
+                                 {"F", str(c.filters)},
+                                 {"K1", str(k1)},
+                                 {"S", str(c.stride)},
+                                 {"D", str(c.dilation)},
+                                 {"P", c.padding}});
+    std::vector<Tensor> params = {randomTensor(rng, {3, 3, ch, 8}),
+                                  randomTensor(rng, {8}, -0.5, 0.5),
+                                  randomTensor(rng, {k1, k1, 8, c.filters}),
+                                  randomTensor(rng, {c.filters, 3})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, w, ch}, -1, 1),
+                                labels(b, 3)};
+    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
                    data, params);
   }
 }

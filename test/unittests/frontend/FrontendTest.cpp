@@ -537,7 +537,6 @@ TEST(GraphErrorsTest, DuplicateNamesFrozenWeightsIntInputsAndSetWeights) {
   EXPECT_NE(msg.find("(7,)"), std::string::npos) << msg;
   EXPECT_NE(model.getWeights()[0].data<float>()[0], 123.0f)
       << "setWeights changed a weight before refusing";
-
 }
 
 /// BatchNormalization in fit: train_step normalizes by the batch and moves
@@ -552,8 +551,8 @@ TEST(BatchNormTrainingTest, MovingStatisticsAndFrozenWeights) {
   EXPECT_NE(summary.find("Trainable params: 12"), std::string::npos) << summary;
   EXPECT_NE(summary.find("Non-trainable params: 8"), std::string::npos)
       << summary;
-  model.compile({.loss = "mse",
-                 .optimizer = optimizers::SGD({.learning_rate = 0.1})});
+  model.compile(
+      {.loss = "mse", .optimizer = optimizers::SGD({.learning_rate = 0.1})});
 
   const int n = 16;
   Tensor data({n, 3}), target({n, 2});

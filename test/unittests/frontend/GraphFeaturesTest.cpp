@@ -588,16 +588,18 @@ TEST(GraphFeaturesTest, CustomLayersTrain) {
 TEST(GraphFeaturesTest, ConvLstmAndBatchNormTrain) {
   setRandomSeed(13);
   auto frames = Input({-1, 6, 6, 2}, {.name = "frames"});
-  auto h = layers::ConvLSTM2D(4, 3, {.padding = "same", .name = "clstm"})(frames);
+  auto h =
+      layers::ConvLSTM2D(4, 3, {.padding = "same", .name = "clstm"})(frames);
   h = layers::BatchNormalization({.name = "bn"})(h);
   h = layers::GlobalAveragePooling2D()(h);
   Model model(frames, layers::Dense(2, {.name = "out"})(h), "clstm_bn");
-  model.compile({.loss = "mse",
-                 .optimizer = optimizers::Adam({.learning_rate = 1e-2})});
+  model.compile(
+      {.loss = "mse", .optimizer = optimizers::Adam({.learning_rate = 1e-2})});
   Tensor y = randomTensor({16, 2}, 6);
   for (int64_t steps : {3, 2}) {
     Tensor x = randomTensor({16, steps, 6, 6, 2}, 5 + steps);
-    History hist = model.fit(x, y, {.batch_size = 8, .epochs = 4, .verbose = 0});
+    History hist =
+        model.fit(x, y, {.batch_size = 8, .epochs = 4, .verbose = 0});
     const std::vector<double> &loss = hist.history.at("loss");
     for (double l : loss)
       EXPECT_TRUE(std::isfinite(l));
