@@ -9,9 +9,10 @@
 //                   2-D ungrouped ones with whole vectors of filters are
 //                   register-blocked instead (convolveVectorized)
 //   conv_transpose  the input scattered with `stride` into a zero tensor
-//                   (insert_slice with strides) -> generic with the kernel
-//                   flipped and transposed -> bias/activation; a gather, so
-//                   no atomics and one write per output element
+//                   (insert_slice with strides) -> a convolution by the
+//                   kernel flipped and transposed (register-blocked, or a
+//                   generic) -> bias/activation; a gather, so no atomics and
+//                   one write per output element
 //   pool            pad (same; -inf for max) -> generic [n, o..., w..., c]
 //                   with a window-shaped operand; averages divide by a
 //                   constant table of the unpadded counts per position
@@ -41,6 +42,10 @@ using namespace layerc::layer;
 namespace {
 
 using Iterator = utils::IteratorType;
+
+Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
+                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
+                         RankedTensorType outType);
 
 OpFoldResult dimOf(OpBuilder &b, Location loc, Value v, int64_t i) {
   auto type = cast<RankedTensorType>(v.getType());
@@ -213,6 +218,15 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
                        ValueRange a) -> SmallVector<Value> { return {a[0]}; },
                     {AffineMap::get(n + 2, 0, flipExprs, ctx)})[0];
 
+    // That is a convolution of D by the flipped kernel, stride 1.
+    SmallVector<int64_t> ones(n, 1);
+    if (Value y = convolveVectorized(rewriter, loc, scattered, w, ones, dil,
+                                     outType)) {
+      rewriter.replaceOp(
+          op, biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                                *parseActivation(op.getActivation())));
+      return success();
+    }
     // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
     // offsets, 2n+1 = input channel, 2n+2 = filter.
     int64_t numLoops = 2 * n + 3;

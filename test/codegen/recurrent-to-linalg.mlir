@@ -44,14 +44,19 @@ func.func @gru_reset_before(%x: tensor<?x7x4xf32>, %k: tensor<4x15xf32>, %rk: te
 // -----
 
 // A ConvLSTM: each step convolves its input slice and h ("same", stride
-// 1) and applies the LSTM gates.
+// 1) and applies the LSTM gates. 16 gate channels are two vectors of 8:
+// both convolutions are register-blocked (vector.fma over the input
+// channels, accumulators carried by the loops).
 // CHECK-LABEL: func.func @conv_lstm
 // CHECK: scf.for
 // CHECK: tensor.extract_slice {{.+}} : tensor<?x5x8x8x3xf32> to tensor<?x8x8x3xf32>
 // CHECK: tensor.pad %{{.+}} low[0, 1, 1, 0] high[0, 1, 1, 0]
-// CHECK: linalg.generic
+// CHECK: vector.transfer_read {{.+}} : tensor<3x3x3x16xf32>, vector<8xf32>
+// CHECK: vector.fma
+// CHECK: vector.transfer_write {{.+}} : vector<8xf32>, tensor<?x8x8x16xf32>
 // CHECK: tensor.pad %{{.+}} low[0, 1, 1, 0] high[0, 1, 1, 0]
-// CHECK: linalg.generic
+// CHECK: vector.transfer_read {{.+}} : tensor<3x3x4x16xf32>, vector<8xf32>
+// CHECK: vector.fma
 // CHECK: linalg.generic
 func.func @conv_lstm(%x: tensor<?x5x8x8x3xf32>, %k: tensor<3x3x3x16xf32>, %rk: tensor<3x3x4x16xf32>) -> tensor<?x8x8x4xf32> {
   %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"} : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
