@@ -317,7 +317,7 @@ Tensor fashionAs32x32x3(const Tensor &images, int64_t first, int64_t n) {
 TEST(GuideModelsTest, ToyResNetBeatsChanceOnFashionMnist) {
   // The guide trains the toy ResNet on CIFAR-10, which Debian does not
   // ship; Fashion-MNIST (padded to 32x32, grey in 3 channels) stands in.
-  // Two epochs on 1,024 images, with dropout active: every op (same
+  // Two epochs on 4,096 images, with dropout active: every op (same
   // padding, max pooling, residual adds, global average pooling, dropout)
   // backpropagates, and held-out accuracy is far above the 10% of chance.
   setRandomSeed(21);
@@ -328,7 +328,7 @@ TEST(GuideModelsTest, ToyResNetBeatsChanceOnFashionMnist) {
   options.metrics = {"accuracy"};
   model.compile(options);
   auto data = datasets::fashion_mnist::loadData();
-  const int64_t n = 1024, held = 512;
+  const int64_t n = 4096, held = 1000;
   Tensor x = fashionAs32x32x3(data.xTrain, 0, n);
   Tensor y = data.yTrain.slice(0, n);
   History h = model.fit(x, y, {.batch_size = 32, .epochs = 2, .verbose = 0});
@@ -341,8 +341,8 @@ TEST(GuideModelsTest, ToyResNetBeatsChanceOnFashionMnist) {
   std::printf("toy ResNet on Fashion-MNIST: loss %.4f -> %.4f, held-out "
               "accuracy %.3f\n",
               h.history.at("loss")[0], h.history.at("loss")[1], scores[1]);
-  // 0.45 here; 0.3 (three times chance) leaves room for other CPUs.
-  EXPECT_GT(scores[1], 0.3) << "held-out accuracy " << scores[1];
+  // 0.65 here; 0.5 (five times chance) leaves room for other CPUs.
+  EXPECT_GT(scores[1], 0.5) << "held-out accuracy " << scores[1];
 }
 
 TEST(GuideModelsTest, TicketModelTrainsOnRandomData) {
