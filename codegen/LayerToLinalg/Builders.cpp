@@ -11,7 +11,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
 #include <limits>
@@ -177,6 +179,131 @@ SmallVector<Value> codegen::sumToChannels(OpBuilder &b, Location loc,
         linalg::YieldOp::create(nb, l, sums);
       });
   return SmallVector<Value>(generic.getResults());
+}
+
+//===----------------------------------------------------------------------===//
+// Register-blocked kernels
+//===----------------------------------------------------------------------===//
+
+Value KernelBuilder::index(OpBuilder &b, int64_t v) const {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value KernelBuilder::add(OpBuilder &b, Value l, Value r) const {
+  return arith::AddIOp::create(b, loc, l, r);
+}
+
+Value KernelBuilder::mul(OpBuilder &b, Value v, int64_t k) const {
+  return k == 1 ? v : arith::MulIOp::create(b, loc, v, index(b, k));
+}
+
+Value KernelBuilder::clamped(OpBuilder &b, Value v, int64_t k,
+                             Value last) const {
+  return arith::MinSIOp::create(b, loc, add(b, v, index(b, k)), last);
+}
+
+Value KernelBuilder::zeros(OpBuilder &b, VectorType type) const {
+  return arith::ConstantOp::create(
+      b, loc, type,
+      DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0)));
+}
+
+SmallVector<Value> KernelBuilder::loop(OpBuilder &b, Value ub, int64_t step,
+                                       ValueRange inits, Body body) const {
+  return scf::ForOp::create(
+             b, loc, index(b, 0), ub, index(b, step), inits,
+             [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
+               scf::YieldOp::create(lb, loc, body(lb, iv, args));
+             })
+      .getResults();
+}
+
+std::pair<int64_t, int64_t> codegen::vectorBlocking(Type et, int64_t size) {
+  int64_t lanes = 256 / et.getIntOrFloatBitWidth();
+  int64_t vectors = std::min<int64_t>(std::max<int64_t>(size / lanes, 1), 2);
+  while ((size / lanes) % vectors != 0)
+    --vectors;
+  return {lanes, vectors};
+}
+
+Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
+                                bool transposeA, RankedTensorType type) {
+  auto bType = cast<RankedTensorType>(bm.getType());
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(1);
+  if (type.getRank() != 2 || ShapedType::isDynamic(n) || n == 0 ||
+      bType.getDimSize(1) != n || !et.isIntOrFloat())
+    return Value();
+  auto [vl, fv] = vectorBlocking(et, n);
+  if (n % vl != 0)
+    return Value();
+  int64_t rt = 12 / fv;
+  auto vecType = VectorType::get({vl}, et);
+  KernelBuilder kb{loc};
+  Value zero = floatConst(b, loc, et, 0.0);
+  Value zeroVector = kb.zeros(b, vecType);
+  Value rows = tensor::DimOp::create(b, loc, a, transposeA ? 1 : 0);
+  Value reduce = tensor::DimOp::create(b, loc, a, transposeA ? 0 : 1);
+  Value out = tensor::EmptyOp::create(b, loc, type.getShape(), et,
+                                      type.isDynamicDim(0) ? ValueRange{rows}
+                                                           : ValueRange{});
+  // `count` rows of C from row i0: for each block of fv vectors of
+  // columns, count x fv accumulators over the whole reduction.
+  auto rowBlock = [&](OpBuilder &b1, Value i0, int64_t count,
+                      Value c) -> Value {
+    SmallVector<Value> is;
+    for (int64_t r = 0; r < count; ++r)
+      is.push_back(kb.add(b1, i0, kb.index(b1, r)));
+    return kb.loop(
+        b1, kb.index(b1, n), vl * fv, c,
+        [&](OpBuilder &b2, Value j0, ValueRange a2) {
+          SmallVector<Value> js;
+          for (int64_t v = 0; v < fv; ++v)
+            js.push_back(kb.add(b2, j0, kb.index(b2, v * vl)));
+          SmallVector<Value> acc = kb.loop(
+              b2, reduce, 1, SmallVector<Value>(count * fv, zeroVector),
+              [&](OpBuilder &b3, Value k, ValueRange a3) {
+                SmallVector<Value> bs, next;
+                for (Value j : js)
+                  bs.push_back(vector::TransferReadOp::create(
+                      b3, loc, vecType, bm, ValueRange{k, j}, zero,
+                      ArrayRef<bool>{true}));
+                for (auto [r, i] : llvm::enumerate(is)) {
+                  Value s = tensor::ExtractOp::create(
+                      b3, loc, a,
+                      transposeA ? ValueRange{k, i} : ValueRange{i, k});
+                  Value bs0 = vector::BroadcastOp::create(b3, loc, vecType, s);
+                  for (int64_t v = 0; v < fv; ++v)
+                    next.push_back(vector::FMAOp::create(b3, loc, bs0, bs[v],
+                                                         a3[r * fv + v]));
+                }
+                return next;
+              });
+          Value t = a2[0];
+          for (auto [r, i] : llvm::enumerate(is))
+            for (int64_t v = 0; v < fv; ++v)
+              t = vector::TransferWriteOp::create(b2, loc, acc[r * fv + v], t,
+                                                  ValueRange{i, js[v]},
+                                                  ArrayRef<bool>{true})
+                      .getResult();
+          return SmallVector<Value>{t};
+        })[0];
+  };
+  // Whole blocks of rt rows, then the remaining rows one at a time (a
+  // batch of 1 does no redundant work).
+  Value full = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, rows, kb.index(b, rt)),
+      kb.index(b, rt));
+  Value blocked =
+      kb.loop(b, full, rt, out, [&](OpBuilder &b1, Value i0, ValueRange a1) {
+        return SmallVector<Value>{rowBlock(b1, i0, rt, a1[0])};
+      })[0];
+  return scf::ForOp::create(
+             b, loc, full, rows, kb.index(b, 1), ValueRange{blocked},
+             [&](OpBuilder &b1, Location, Value i, ValueRange a1) {
+               scf::YieldOp::create(b1, loc, rowBlock(b1, i, 1, a1[0]));
+             })
+      .getResult(0);
 }
 
 Value codegen::activationScalar(OpBuilder &b, Location loc,

@@ -76,6 +76,43 @@ mlir::SmallVector<mlir::Value>
 sumToChannels(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
               mlir::ValueRange inputs, unsigned numResults, const BodyFn &body);
 
+/// Index arithmetic and value-carrying scf.for loops for the
+/// register-blocked kernels (convolutions in Conv.cpp, matmuls in Core.cpp):
+/// loops over vectors whose accumulators the loops carry, so they stay in
+/// registers.
+struct KernelBuilder {
+  using Body = llvm::function_ref<mlir::SmallVector<mlir::Value>(
+      mlir::OpBuilder &, mlir::Value, mlir::ValueRange)>;
+  mlir::Location loc;
+
+  mlir::Value index(mlir::OpBuilder &b, int64_t v) const;
+  mlir::Value add(mlir::OpBuilder &b, mlir::Value l, mlir::Value r) const;
+  mlir::Value mul(mlir::OpBuilder &b, mlir::Value v, int64_t k) const;
+  /// min(v + k, last): a lane of a block clamped to the last position.
+  mlir::Value clamped(mlir::OpBuilder &b, mlir::Value v, int64_t k,
+                      mlir::Value last) const;
+  mlir::Value zeros(mlir::OpBuilder &b, mlir::VectorType type) const;
+  /// for (iv = 0; iv < ub; iv += step), `inits` carried.
+  mlir::SmallVector<mlir::Value> loop(mlir::OpBuilder &b, mlir::Value ub,
+                                      int64_t step, mlir::ValueRange inits,
+                                      Body body) const;
+};
+
+/// Vectors of 256 bits and blocks of 12 accumulators: AVX2's 16 registers
+/// hold a block, its operand vectors and a broadcast (AVX-512 runs it too).
+/// Returns the lanes of `et` per vector, and the vectors per block along a
+/// last axis of `size` (dividing it when `size` is a multiple of the lanes).
+std::pair<int64_t, int64_t> vectorBlocking(mlir::Type et, int64_t size);
+
+/// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B
+/// (R x N, rows contiguous), N a multiple of the vector lanes: blocks of 6
+/// rows of C by 2 vectors accumulate in registers over the whole R, and
+/// the rows left over are done one at a time. M and R may be dynamic.
+/// Null when N does not fit.
+mlir::Value matmulVectorized(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value a, mlir::Value bm, bool transposeA,
+                             mlir::RankedTensorType type);
+
 /// Keras's SELU constants.
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;

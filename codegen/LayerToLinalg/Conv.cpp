@@ -612,55 +612,6 @@ Value cropPadding(OpBuilder &b, Location loc, Value padded,
       SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
 }
 
-/// Index arithmetic and value-carrying loops for the register-blocked
-/// kernels below (convolveVectorized, filterGradVectorized).
-struct KernelBuilder {
-  using Body = function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
-  Location loc;
-
-  Value index(OpBuilder &b, int64_t v) const {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  }
-  Value add(OpBuilder &b, Value l, Value r) const {
-    return arith::AddIOp::create(b, loc, l, r);
-  }
-  Value mul(OpBuilder &b, Value v, int64_t k) const {
-    return k == 1 ? v : arith::MulIOp::create(b, loc, v, index(b, k));
-  }
-  /// min(v + k, last): a lane of a block clamped to the last position.
-  Value clamped(OpBuilder &b, Value v, int64_t k, int64_t last) const {
-    return arith::MinSIOp::create(b, loc, add(b, v, index(b, k)),
-                                  index(b, last));
-  }
-  Value zeros(OpBuilder &b, VectorType type) const {
-    return arith::ConstantOp::create(
-        b, loc, type,
-        DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0)));
-  }
-  /// for (iv = 0; iv < ub; iv += step), `inits` carried.
-  SmallVector<Value> loop(OpBuilder &b, Value ub, int64_t step,
-                          ValueRange inits, Body body) const {
-    return scf::ForOp::create(
-               b, loc, index(b, 0), ub, index(b, step), inits,
-               [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
-                 scf::YieldOp::create(lb, loc, body(lb, iv, args));
-               })
-        .getResults();
-  }
-};
-
-/// Vectors of 256 bits and blocks of 12 accumulators: AVX2's 16 registers
-/// hold a block, its operand vectors and a broadcast (AVX-512 runs it too).
-/// The lanes of `et` per vector, and the vectors per block along a last
-/// axis of `size` (dividing it).
-std::pair<int64_t, int64_t> vectorBlocking(Type et, int64_t size) {
-  int64_t lanes = 256 / et.getIntOrFloatBitWidth();
-  int64_t vectors = std::min<int64_t>(std::max<int64_t>(size / lanes, 1), 2);
-  while ((size / lanes) % vectors != 0)
-    --vectors;
-  return {lanes, vectors};
-}
-
 /// A 2-D ungrouped convolution of the (already padded) `x` written as
 /// loops over vectors, register-blocked the way oneDNN's direct kernels
 /// are: each (batch, output row, block of `wt` output columns, block of
@@ -714,7 +665,8 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                       ValueRange a3) -> SmallVector<Value> {
                     SmallVector<Value> cols;
                     for (int64_t w = 0; w < wt; ++w)
-                      cols.push_back(kb.clamped(b3, col0, w, ow - 1));
+                      cols.push_back(
+                          kb.clamped(b3, col0, w, kb.index(b3, ow - 1)));
                     return loop(
                         b3, index(b3, filters), vl * fv, a3,
                         [&](OpBuilder &b4, Value f0,
@@ -831,7 +783,7 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
             b3, channels, ct, a3, [&](OpBuilder &b4, Value c0, ValueRange a4) {
               SmallVector<Value> cs;
               for (int64_t c = 0; c < ct; ++c)
-                cs.push_back(kb.clamped(b4, c0, c, channels - 1));
+                cs.push_back(kb.clamped(b4, c0, c, kb.index(b4, channels - 1)));
               return loop(
                   b4, filters, vl * fv, a4,
                   [&](OpBuilder &b5, Value f0, ValueRange a5) {

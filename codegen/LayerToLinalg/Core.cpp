@@ -49,11 +49,15 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
       auto mmType = RankedTensorType::get(
           {inType.getDimSize(0), outType.getShape().back()},
           outType.getElementType());
-      Value init = filledLike(rewriter, loc, mmType, x, 0.0);
-      y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
-                                   ValueRange{x, adaptor.getKernel()},
-                                   ValueRange{init})
-              .getResult(0);
+      y = matmulVectorized(rewriter, loc, x, adaptor.getKernel(), false,
+                           mmType);
+      if (!y) {
+        Value init = filledLike(rewriter, loc, mmType, x, 0.0);
+        y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
+                                     ValueRange{x, adaptor.getKernel()},
+                                     ValueRange{init})
+                .getResult(0);
+      }
     }
     y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
                           *parseActivation(op.getActivation()));
@@ -232,6 +236,28 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
     if (cast<RankedTensorType>(a.getType()).getRank() > 2)
       return lowerBatched(op, type, a, bm, ta, tb, rewriter);
+    // Register-blocked when the columns are whole vectors; a transposed rhs
+    // (a kernel, small and static) is transposed first so its rows are
+    // contiguous.
+    auto bType = cast<RankedTensorType>(bm.getType());
+    if (!tb || bType.hasStaticShape()) {
+      Value rhs = bm;
+      if (tb)
+        rhs =
+            linalg::TransposeOp::create(
+                rewriter, loc, bm,
+                tensor::EmptyOp::create(
+                    rewriter, loc,
+                    ArrayRef<int64_t>{bType.getDimSize(1), bType.getDimSize(0)},
+                    bType.getElementType())
+                    .getResult(),
+                ArrayRef<int64_t>{1, 0})
+                .getResult()[0];
+      if (Value c = matmulVectorized(rewriter, loc, a, rhs, ta, type)) {
+        rewriter.replaceOp(op, c);
+        return success();
+      }
+    }
     SmallVector<Value> dynamic;
     if (type.isDynamicDim(0))
       dynamic.push_back(tensor::DimOp::create(rewriter, loc, a, ta ? 1 : 0));

@@ -368,6 +368,66 @@ func.func @up_dense(%x: tensor<?x12xf64>, %k: tensor<4x2xf64>) -> tensor<*xf64> 
   }
 }
 
+// Columns in whole vectors take the register-blocked matmul: row counts
+// that leave a partial (clamped) block, a transposed lhs (the kernel
+// gradient: the batch is reduced), a transposed rhs (the input gradient),
+// float64 and float32.
+TEST_F(ForwardTest, RegisterBlockedMatmulMatchesLoops) {
+  struct Case {
+    int64_t rows, inner, cols;
+    bool ta, tb;
+    const char *dtype;
+  };
+  const Case cases[] = {{7, 13, 8, false, false, "f64"},
+                        {10, 9, 12, true, false, "f64"},
+                        {11, 9, 16, false, true, "f64"},
+                        {5, 33, 24, false, false, "f32"},
+                        {13, 7, 32, true, false, "f32"}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(std::to_string(c.rows) + "x" + std::to_string(c.inner) + "x" +
+                 std::to_string(c.cols) + (c.ta ? " ta" : "") +
+                 (c.tb ? " tb" : "") + " " + c.dtype);
+    std::string t = c.dtype;
+    auto type = [&](const std::string &a, const std::string &b) {
+      return "tensor<" + a + "x" + b + "x" + t + ">";
+    };
+    // The batch (dynamic) axis is the rows, or with ta the reduced axis.
+    std::string at = c.ta ? type("?", std::to_string(c.rows))
+                          : type("?", std::to_string(c.inner));
+    std::string bt =
+        c.tb   ? type(std::to_string(c.cols), std::to_string(c.inner))
+        : c.ta ? type("?", std::to_string(c.cols))
+               : type(std::to_string(c.inner), std::to_string(c.cols));
+    std::string attrs = c.ta   ? " {transpose_lhs}"
+                        : c.tb ? " {transpose_rhs}"
+                               : "";
+    std::string ir = "func.func @mm(%a: " + at + ", %b: " + bt +
+                     ") -> tensor<*x" + t + "> {\n  %0 = layer.matmul %a, %b" +
+                     attrs + " : (" + at + ", " + bt + ") -> tensor<*x" + t +
+                     ">\n  return %0 : tensor<*x" + t + ">\n}\n";
+    auto jit = build(ir);
+    ASSERT_TRUE(jit);
+    Tensor a = c.ta ? randomTensor(rng, {c.inner, c.rows})
+                    : randomTensor(rng, {c.rows, c.inner});
+    Tensor b = c.tb ? randomTensor(rng, {c.cols, c.inner})
+                    : randomTensor(rng, {c.inner, c.cols});
+    std::vector<double> av = values(a), bv = values(b);
+    std::vector<double> want(c.rows * c.cols, 0.0);
+    for (int64_t i = 0; i < c.rows; ++i)
+      for (int64_t j = 0; j < c.cols; ++j)
+        for (int64_t k = 0; k < c.inner; ++k)
+          want[i * c.cols + j] +=
+              (c.ta ? av[k * c.rows + i] : av[i * c.inner + k]) *
+              (c.tb ? bv[j * c.inner + k] : bv[k * c.cols + j]);
+    bool f32 = t == "f32";
+    Tensor got =
+        call(lookup(*jit, "mm"), {f32 ? a.astype(DType::Float32) : a,
+                                  f32 ? b.astype(DType::Float32) : b})[0];
+    expectClose(f32 ? got.astype(DType::Float64) : got, want, {c.rows, c.cols},
+                f32 ? 1e-5 : kRtol, f32 ? 1e-5 : kAtol, "mm");
+  }
+}
+
 /// A 2-D channels-last convolution by plain loops: `x` (b, h, w, c), `k`
 /// (kh, kw, c, f), TensorFlow's "same" split; returns (b, oh, ow, f).
 std::vector<double>
