@@ -98,27 +98,29 @@ func.func @sigmoid_add_dropout(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tens
 
 // -----
 
-// Transposed operands become a contraction generic with permuted maps; the
-// plain product stays linalg.matmul.
-// CHECK-DAG: #[[LHS_T:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
-// CHECK-DAG: #[[RHS:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
-// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[LHS:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[RHS_T:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// Products whose columns fill whole 256-bit vectors are register-blocked
+// (matmulVectorized): loops over blocks of rows and of 2 column vectors
+// carry the output; the reduction loop carries 12 accumulators.
 // CHECK-LABEL: func.func @matmul
-// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[DY:.+]]: tensor<?x64xf32>, %[[W:.+]]: tensor<784x64xf32>)
-// CHECK: %[[DW:.+]] = linalg.generic {indexing_maps = [#[[LHS_T]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[DY]] : tensor<?x784xf32>, tensor<?x64xf32>) outs(%{{.+}} : tensor<784x64xf32>)
-// CHECK: arith.mulf
-// CHECK: arith.addf
-// CHECK: %[[DX:.+]] = linalg.generic {indexing_maps = [#[[LHS]], #[[RHS_T]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[DY]], %[[W]] : tensor<?x64xf32>, tensor<784x64xf32>) outs(%{{.+}} : tensor<?x784xf32>)
-// CHECK: %[[Y:.+]] = linalg.matmul ins(%[[X]], %[[W]] : tensor<?x784xf32>, tensor<784x64xf32>)
-// CHECK: return %[[DW]], %[[DX]], %[[Y]]
-func.func @matmul(%x: tensor<?x784xf32>, %dy: tensor<?x64xf32>, %w: tensor<784x64xf32>)
-    -> (tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>) {
+// CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[DY:.+]]: tensor<?x64xf32>, %[[W:.+]]: tensor<784x64xf32>, %[[K:.+]]: tensor<64x10xf32>)
+// The kernel gradient X^T dY reduces over the batch.
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[DY]]
+// CHECK: tensor.extract %[[X]]
+// CHECK: vector.fma
+// The input gradient dY W^T reads W transposed, rows contiguous.
+// CHECK: %[[WT:.+]] = linalg.transpose ins(%[[W]] : tensor<784x64xf32>) outs(%{{.+}} : tensor<64x784xf32>) permutation = [1, 0]
+// CHECK: vector.transfer_read %[[WT]]
+// CHECK: vector.transfer_read %[[W]]
+// 10 columns are not whole vectors: linalg.matmul.
+// CHECK: linalg.matmul ins(%{{.+}}, %[[K]] : tensor<?x64xf32>, tensor<64x10xf32>)
+func.func @matmul(%x: tensor<?x784xf32>, %dy: tensor<?x64xf32>, %w: tensor<784x64xf32>, %k: tensor<64x10xf32>)
+    -> (tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>, tensor<?x10xf32>) {
   %0 = layer.matmul %x, %dy {transpose_lhs} : (tensor<?x784xf32>, tensor<?x64xf32>) -> tensor<784x64xf32>
   %1 = layer.matmul %dy, %w {transpose_rhs} : (tensor<?x64xf32>, tensor<784x64xf32>) -> tensor<?x784xf32>
   %2 = layer.matmul %x, %w : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
-  return %0, %1, %2 : tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>
+  %3 = layer.matmul %dy, %k : (tensor<?x64xf32>, tensor<64x10xf32>) -> tensor<?x10xf32>
+  return %0, %1, %2, %3 : tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>, tensor<?x10xf32>
 }
 
 // -----
