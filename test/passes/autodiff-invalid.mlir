@@ -14,6 +14,7 @@
 // RUN: layerc-opt %t/conv-lstm.mlir --layer-autodiff -verify-diagnostics
 // The pass fails (non-zero exit) rather than only printing.
 // RUN: not layerc-opt %t/optimizer.mlir --layer-autodiff=optimizer=momentum 2>&1 | FileCheck %s
+// RUN: layerc-opt %t/param-and-buffer.mlir --layer-autodiff -verify-diagnostics
 // CHECK: error: layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw or none
 
 //--- missing.mlir
@@ -106,4 +107,12 @@ func.func @predict(%x: tensor<?x?x5x5x1xf32>, %k: tensor<3x3x1x8xf32> {layer.par
   // expected-error @below {{'layer.conv_lstm' op the gradient needs a known number of time steps, got (None, None, 5, 5, 1)}}
   %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"} : (tensor<?x?x5x5x1xf32>, tensor<3x3x1x8xf32>, tensor<3x3x2x8xf32>) -> (tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>)
   return %y : tensor<?x5x5x2xf32>
+}
+
+//--- param-and-buffer.mlir
+// A weight is trainable (layer.param) or not (layer.buffer), never both.
+// expected-error @below {{layer-autodiff: argument 1 is marked both layer.param and layer.buffer}}
+func.func @predict(%x: tensor<?x3xf32>, %m: tensor<3xf32> {layer.param, layer.buffer}) -> tensor<?x3xf32> {
+  %0 = layer.add %x, %m : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
 }
