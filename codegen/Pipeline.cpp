@@ -12,7 +12,9 @@
 //   3. Bufferize the whole module at once (identity layouts, so no
 //      runtime-library copies are needed), then insert deallocations.
 //   4. Loops: linalg -> scf -> cf.
-//   5. LLVM dialect: memref descriptors, math (libm for tanh), arith, func.
+//   5. LLVM dialect: vectors (the register-blocked matmul and convolution
+//      kernels are written with vector ops), memref descriptors, math
+//      (libm for tanh), arith, func.
 //
 //===----------------------------------------------------------------------===//
 
