@@ -612,6 +612,14 @@ Value cropPadding(OpBuilder &b, Location loc, Value padded,
       SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
 }
 
+/// The block size, at most `most`, that covers `size` in the fewest
+/// blocks with the least overshoot: 9 columns take two blocks of 5 rather
+/// than 6 + 6, whose clamped lanes would recompute a third of the work.
+int64_t evenBlock(int64_t size, int64_t most) {
+  int64_t blocks = (size + most - 1) / most;
+  return (size + blocks - 1) / blocks;
+}
+
 /// A 2-D ungrouped convolution of the (already padded) `x` written as
 /// loops over vectors, register-blocked the way oneDNN's direct kernels
 /// are: each (batch, output row, block of `wt` output columns, block of
@@ -636,7 +644,7 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
   if (filters % vl != 0 || ShapedType::isDynamic(oh) ||
       ShapedType::isDynamic(ow) || oh == 0 || ow == 0)
     return Value();
-  int64_t wt = std::min<int64_t>(12 / fv, ow);
+  int64_t wt = evenBlock(ow, 12 / fv);
   auto vecType = VectorType::get({vl}, et);
 
   KernelBuilder kb{loc};
@@ -763,7 +771,7 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
   if (filters % vl != 0 || ShapedType::isDynamic(oh) ||
       ShapedType::isDynamic(ow) || oh == 0 || ow == 0)
     return Value();
-  int64_t ct = std::min<int64_t>(12 / fv, channels);
+  int64_t ct = evenBlock(channels, 12 / fv);
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   auto index = [&](OpBuilder &nb, int64_t v) { return kb.index(nb, v); };

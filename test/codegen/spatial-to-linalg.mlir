@@ -28,16 +28,17 @@ func.func @conv_same_groups(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x2x6xf32>, %b
 // -----
 
 // Filters in whole 256-bit vectors: the convolution is register-blocked.
-// Loops over batch, output row, blocks of 6 output columns (the last one
-// clamped to column 7) and blocks of 2 filter vectors carry the output;
+// Loops over batch, output row, blocks of 6 output columns (11 columns:
+// two blocks, the last clamped to column 10) and blocks of 2 filter
+// vectors carry the output;
 // inside, the loops over kernel rows, kernel columns and input channels
 // carry the 12 accumulators: per channel 2 kernel vectors, 6 broadcasts
 // and 12 FMAs.
 // CHECK-LABEL: func.func @conv_blocked
-// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (tensor<?x8x8x16xf32>)
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (tensor<?x11x11x16xf32>)
 // CHECK: scf.for
 // CHECK: scf.for {{.+}} step %c6
-// CHECK: arith.minsi {{.+}}, %c7
+// CHECK: arith.minsi {{.+}}, %c10
 // CHECK: scf.for {{.+}} step %c16
 // CHECK: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-2: vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<3x3x4x16xf32>, vector<8xf32>
@@ -45,16 +46,17 @@ func.func @conv_same_groups(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x2x6xf32>, %b
 // CHECK: vector.broadcast
 // CHECK-COUNT-2: vector.fma
 // CHECK-COUNT-12: vector.transfer_write
-// The kernel gradient accumulates a block of 6 channels x 2 filter vectors
-// over each output row and adds it to the kernel-shaped result.
+// The kernel gradient accumulates a block of channels (here all 4) by 2
+// filter vectors over each output row and adds it to the kernel-shaped
+// result.
 // CHECK-LABEL: func.func @filter_grad_blocked
 // CHECK: vector.transfer_read %{{.+}} : tensor<3x3x4x16xf32>, vector<8xf32>
 // CHECK: scf.for
 // CHECK-COUNT-2: vector.transfer_read %{{.+}} : tensor<?x8x8x16xf32>, vector<8xf32>
 // CHECK: vector.fma
-func.func @conv_blocked(%x: tensor<?x10x10x4xf32>, %k: tensor<3x3x4x16xf32>) -> tensor<?x8x8x16xf32> {
-  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x4xf32>, tensor<3x3x4x16xf32>) -> tensor<?x8x8x16xf32>
-  return %0 : tensor<?x8x8x16xf32>
+func.func @conv_blocked(%x: tensor<?x13x13x4xf32>, %k: tensor<3x3x4x16xf32>) -> tensor<?x11x11x16xf32> {
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x13x13x4xf32>, tensor<3x3x4x16xf32>) -> tensor<?x11x11x16xf32>
+  return %0 : tensor<?x11x11x16xf32>
 }
 func.func @filter_grad_blocked(%dy: tensor<?x8x8x16xf32>, %x: tensor<?x10x10x4xf32>, %k: tensor<3x3x4x16xf32>) -> tensor<3x3x4x16xf32> {
   %0 = layer.conv_filter_grad %x, %dy, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x4xf32>, tensor<?x8x8x16xf32>, tensor<3x3x4x16xf32>) -> tensor<3x3x4x16xf32>
