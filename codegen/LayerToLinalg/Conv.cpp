@@ -646,107 +646,84 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
     return Value();
   int64_t wt = evenBlock(ow, 12 / fv);
   auto vecType = VectorType::get({vl}, et);
-
   KernelBuilder kb{loc};
-  auto index = [&](OpBuilder &nb, int64_t v) { return kb.index(nb, v); };
-  auto add = [&](OpBuilder &nb, Value l, Value r) { return kb.add(nb, l, r); };
-  auto mul = [&](OpBuilder &nb, Value v, int64_t k) {
-    return kb.mul(nb, v, k);
-  };
-  auto loop = [&](OpBuilder &nb, Value ub, int64_t step, ValueRange inits,
+  auto loop = [&](OpBuilder &nb, int64_t ub, int64_t step, ValueRange inits,
                   KernelBuilder::Body body) {
-    return kb.loop(nb, ub, step, inits, body);
+    return kb.loop(nb, kb.index(nb, ub), step, inits, body);
   };
   Value zeroScalar = floatConst(b, loc, et, 0.0);
   Value zeroVector = kb.zeros(b, vecType);
+
+  // One step of the reduction: input channel c at kernel offset (i, j),
+  // for the block's input row `ih`, input columns `iws` and filters `fs`.
+  auto fmaStep = [&](OpBuilder &nb, Value n, Value ih, ArrayRef<Value> iws,
+                     Value i, Value j, Value c, ArrayRef<Value> fs,
+                     ValueRange acc) {
+    SmallVector<Value> ks, next;
+    for (Value f : fs)
+      ks.push_back(vector::TransferReadOp::create(
+          nb, loc, vecType, kernel, ValueRange{i, j, c, f}, zeroScalar,
+          ArrayRef<bool>{true}));
+    for (auto [w, iw] : llvm::enumerate(iws)) {
+      Value xs =
+          tensor::ExtractOp::create(nb, loc, x, ValueRange{n, ih, iw, c});
+      Value bx = vector::BroadcastOp::create(nb, loc, vecType, xs);
+      for (int64_t v = 0; v < fv; ++v)
+        next.push_back(
+            vector::FMAOp::create(nb, loc, bx, ks[v], acc[w * fv + v]));
+    }
+    return next;
+  };
+  // The wt x fv accumulators of output row `row`, columns `cols`, filters
+  // `fs`: the whole reduction over (kh, kw, input channel).
+  auto block = [&](OpBuilder &nb, Value n, Value row, ArrayRef<Value> cols,
+                   ArrayRef<Value> fs) {
+    SmallVector<Value> zeros(wt * fv, zeroVector);
+    return loop(nb, kh, 1, zeros, [&](OpBuilder &b1, Value i, ValueRange a1) {
+      Value ih = kb.add(b1, kb.mul(b1, row, strides[0]), kb.mul(b1, i, dil[0]));
+      return loop(b1, kw, 1, a1, [&](OpBuilder &b2, Value j, ValueRange a2) {
+        SmallVector<Value> iws;
+        for (Value col : cols)
+          iws.push_back(
+              kb.add(b2, kb.mul(b2, col, strides[1]), kb.mul(b2, j, dil[1])));
+        return loop(b2, channels, 1, a2,
+                    [&](OpBuilder &b3, Value c, ValueRange acc) {
+                      return fmaStep(b3, n, ih, iws, i, j, c, fs, acc);
+                    });
+      });
+    });
+  };
+  // The output loops: batch, row, column blocks, filter blocks.
   Value out = emptyLike(b, loc, outType, x);
   Value batch = tensor::DimOp::create(b, loc, x, 0);
-  return loop(
-      b, batch, 1, {out},
-      [&](OpBuilder &b1, Value n, ValueRange a1) -> SmallVector<Value> {
-        return loop(
-            b1, index(b1, oh), 1, a1,
-            [&](OpBuilder &b2, Value row, ValueRange a2) -> SmallVector<Value> {
-              return loop(
-                  b2, index(b2, ow), wt, a2,
-                  [&](OpBuilder &b3, Value col0,
-                      ValueRange a3) -> SmallVector<Value> {
-                    SmallVector<Value> cols;
-                    for (int64_t w = 0; w < wt; ++w)
-                      cols.push_back(
-                          kb.clamped(b3, col0, w, kb.index(b3, ow - 1)));
-                    return loop(
-                        b3, index(b3, filters), vl * fv, a3,
-                        [&](OpBuilder &b4, Value f0,
-                            ValueRange a4) -> SmallVector<Value> {
-                          SmallVector<Value> fs;
-                          for (int64_t v = 0; v < fv; ++v)
-                            fs.push_back(add(b4, f0, index(b4, v * vl)));
-                          SmallVector<Value> zeros(wt * fv, zeroVector);
-                          SmallVector<Value> acc = loop(
-                              b4, index(b4, kh), 1, zeros,
-                              [&](OpBuilder &b5, Value i,
-                                  ValueRange a5) -> SmallVector<Value> {
-                                Value ih = add(b5, mul(b5, row, strides[0]),
-                                               mul(b5, i, dil[0]));
-                                return loop(
-                                    b5, index(b5, kw), 1, a5,
-                                    [&](OpBuilder &b6, Value j,
-                                        ValueRange a6) -> SmallVector<Value> {
-                                      SmallVector<Value> iws;
-                                      for (Value col : cols)
-                                        iws.push_back(
-                                            add(b6, mul(b6, col, strides[1]),
-                                                mul(b6, j, dil[1])));
-                                      return loop(
-                                          b6, index(b6, channels), 1, a6,
-                                          [&](OpBuilder &b7, Value c,
-                                              ValueRange a7)
-                                              -> SmallVector<Value> {
-                                            SmallVector<Value> ks;
-                                            for (Value f : fs)
-                                              ks.push_back(
-                                                  vector::TransferReadOp::
-                                                      create(b7, loc, vecType,
-                                                             kernel,
-                                                             ValueRange{i, j, c,
-                                                                        f},
-                                                             zeroScalar,
-                                                             ArrayRef<bool>{
-                                                                 true}));
-                                            SmallVector<Value> next;
-                                            for (int64_t w = 0; w < wt; ++w) {
-                                              Value xs =
-                                                  tensor::ExtractOp::create(
-                                                      b7, loc, x,
-                                                      ValueRange{n, ih, iws[w],
-                                                                 c});
-                                              Value bx =
-                                                  vector::BroadcastOp::create(
-                                                      b7, loc, vecType, xs);
-                                              for (int64_t v = 0; v < fv; ++v)
-                                                next.push_back(
-                                                    vector::FMAOp::create(
-                                                        b7, loc, bx, ks[v],
-                                                        a7[w * fv + v]));
-                                            }
-                                            return next;
-                                          });
-                                    });
-                              });
-                          Value t = a4[0];
-                          for (int64_t w = 0; w < wt; ++w)
-                            for (int64_t v = 0; v < fv; ++v)
-                              t = vector::TransferWriteOp::create(
-                                      b4, loc, acc[w * fv + v], t,
-                                      ValueRange{n, row, cols[w], fs[v]},
+  auto columns = [&](OpBuilder &nb, Value n, Value row, Value t) {
+    return loop(nb, ow, wt, t, [&](OpBuilder &b1, Value col0, ValueRange a1) {
+      SmallVector<Value> cols;
+      for (int64_t w = 0; w < wt; ++w)
+        cols.push_back(kb.clamped(b1, col0, w, kb.index(b1, ow - 1)));
+      return loop(b1, filters, vl * fv, a1,
+                  [&](OpBuilder &b2, Value f0, ValueRange a2) {
+                    SmallVector<Value> fs;
+                    for (int64_t v = 0; v < fv; ++v)
+                      fs.push_back(kb.add(b2, f0, kb.index(b2, v * vl)));
+                    SmallVector<Value> acc = block(b2, n, row, cols, fs);
+                    Value written = a2[0];
+                    for (auto [w, col] : llvm::enumerate(cols))
+                      for (auto [v, f] : llvm::enumerate(fs))
+                        written = vector::TransferWriteOp::create(
+                                      b2, loc, acc[w * fv + v], written,
+                                      ValueRange{n, row, col, f},
                                       ArrayRef<bool>{true})
                                       .getResult();
-                          return {t};
-                        });
+                    return SmallVector<Value>{written};
                   });
-            });
-      })[0];
+    })[0];
+  };
+  return kb.loop(b, batch, 1, out, [&](OpBuilder &b1, Value n, ValueRange a1) {
+    return loop(b1, oh, 1, a1, [&](OpBuilder &b2, Value row, ValueRange a2) {
+      return SmallVector<Value>{columns(b2, n, row, a2[0])};
+    });
+  })[0];
 }
 
 /// The kernel gradient of a 2-D convolution, dk[i, j, c, f] = sum over
