@@ -7,12 +7,15 @@
 // 10,000 test images.
 //
 //   mnist_mlp [--epochs=N] [--data=DIR] [--save=model.lcm] [--plot-dir=DIR]
+//             [--batch-norm]
 //
 // --save writes the trained model (weights, optimizer state, configs), which
 // `layerc model.lcm --embed-weights -o libmodel.a` compiles into a library,
 // then loads it back (the guide's "Save and serialize") and evaluates it.
 // --plot-dir renders the guide's my_first_model.png and
-// my_first_model_with_shape_info.png there.
+// my_first_model_with_shape_info.png there. --batch-norm puts a
+// BatchNormalization between each hidden Dense and its relu (not the
+// guide's model: a model with non-trainable state, for the AOT tests).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +32,7 @@ int main(int argc, char **argv) {
   int epochs = 2;
   std::string dataDir = datasets::fashion_mnist::kDefaultDir;
   std::string savePath, plotDir;
+  bool batchNorm = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--epochs=", 0) == 0) {
@@ -39,18 +43,27 @@ int main(int argc, char **argv) {
       savePath = arg.substr(7);
     } else if (arg.rfind("--plot-dir=", 0) == 0) {
       plotDir = arg.substr(11);
+    } else if (arg == "--batch-norm") {
+      batchNorm = true;
     } else {
       std::cerr << "usage: mnist_mlp [--epochs=N] [--data=DIR] "
-                   "[--save=model.lcm] [--plot-dir=DIR]\n"
-                   "Trains the functional-API guide's MLP on Fashion-MNIST.\n";
+                   "[--save=model.lcm] [--plot-dir=DIR] [--batch-norm]\n"
+                   "Trains the functional-API guide's MLP on Fashion-MNIST.\n"
+                   "--batch-norm adds BatchNormalization after each hidden "
+                   "Dense.\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
 
   try {
     auto inputs = Input({784});
-    auto x = layers::Dense(64, {.activation = "relu"})(inputs);
-    x = layers::Dense(64, {.activation = "relu"})(x);
+    auto hidden = [&](SymbolicTensor h) {
+      if (!batchNorm)
+        return layers::Dense(64, {.activation = "relu"})(h);
+      h = layers::BatchNormalization()(layers::Dense(64)(h));
+      return layers::Activation("relu")(h);
+    };
+    auto x = hidden(hidden(inputs));
     auto outputs = layers::Dense(10)(x);
     Model model(inputs, outputs, "mnist_model");
     model.summary();
