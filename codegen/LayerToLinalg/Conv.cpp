@@ -47,6 +47,29 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                          RankedTensorType outType);
 
+/// `kernel` (k..., a, b) flipped along every spatial axis, its last two axes
+/// swapped: (k..., b, a), w[k..., j, i] = kernel[K - 1 - k..., i, j]. The
+/// kernel of a convolution's adjoint (transposed convolutions, input
+/// gradients).
+Value flippedTransposedKernel(OpBuilder &b, Location loc, Value kernel) {
+  auto kType = cast<RankedTensorType>(kernel.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t n = kType.getRank() - 2;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<int64_t> shape(kType.getShape().take_front(n));
+  shape.append({kType.getDimSize(n + 1), kType.getDimSize(n)});
+  SmallVector<AffineExpr> read;
+  for (int64_t i = 0; i < n; ++i)
+    read.push_back(kType.getDimSize(i) - 1 - d(i));
+  read.append({d(n + 1), d(n)});
+  return elementwise(b, loc,
+                     {RankedTensorType::get(shape, kType.getElementType())},
+                     ValueRange{kernel}, kernel,
+                     [](OpBuilder &, Location,
+                        ValueRange a) -> SmallVector<Value> { return {a[0]}; },
+                     {AffineMap::get(n + 2, 0, read, ctx)})[0];
+}
+
 OpFoldResult dimOf(OpBuilder &b, Location loc, Value v, int64_t i) {
   auto type = cast<RankedTensorType>(v.getType());
   if (type.isDynamicDim(i))
@@ -162,7 +185,6 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     bool same = op.getPadding() == "same";
     Type et = outType.getElementType();
     int64_t channels = inType.getShape().back();
-    int64_t filters = outType.getShape().back();
 
     // out[y] = sum_k in[x] w[k] over y = x * s + k * d - before. Written as
     // a gather over D, the input scattered to positions offset + x * s of a
@@ -203,20 +225,8 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
 
     // The kernel (k..., filters, in) flipped and transposed to
     // (k..., in, filters), so the filter loop is unit-stride.
+    Value w = flippedTransposedKernel(rewriter, loc, adaptor.getKernel());
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<int64_t> wShape(kType.getShape().take_front(n));
-    wShape.append({channels, filters});
-    auto wType = RankedTensorType::get(wShape, et);
-    SmallVector<AffineExpr> flipExprs;
-    for (int64_t i = 0; i < n; ++i)
-      flipExprs.push_back(kType.getDimSize(i) - 1 - d(i));
-    flipExprs.append({d(n + 1), d(n)});
-    Value w =
-        elementwise(rewriter, loc, {wType}, ValueRange{adaptor.getKernel()},
-                    adaptor.getKernel(),
-                    [](OpBuilder &, Location,
-                       ValueRange a) -> SmallVector<Value> { return {a[0]}; },
-                    {AffineMap::get(n + 2, 0, flipExprs, ctx)})[0];
 
     // That is a convolution of D by the flipped kernel, stride 1.
     SmallVector<int64_t> ones(n, 1);
@@ -846,27 +856,7 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
         ShapedType::isDynamic(type.getDimSize(i + 1)))
       return Value();
   }
-  // flipped[kh, kw, f, c] = kernel[KH - 1 - kh, KW - 1 - kw, c, f].
-  MLIRContext *ctx = b.getContext();
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  int64_t kh = kType.getDimSize(0), kw = kType.getDimSize(1);
-  SmallVector<int64_t> flippedShape{kh, kw, kType.getDimSize(3),
-                                    kType.getDimSize(2)};
-  Type et = type.getElementType();
-  Value init = tensor::EmptyOp::create(b, loc, flippedShape, et);
-  Value flipped =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{init.getType()}, ValueRange{kernel},
-          ValueRange{init},
-          SmallVector<AffineMap>{
-              AffineMap::get(
-                  4, 0, {-d(0) + (kh - 1), -d(1) + (kw - 1), d(3), d(2)}, ctx),
-              AffineMap::getMultiDimIdentityMap(4, ctx)},
-          SmallVector<Iterator>(4, Iterator::parallel),
-          [](OpBuilder &nb, Location l, ValueRange a) {
-            linalg::YieldOp::create(nb, l, a[0]);
-          })
-          .getResult(0);
+  Value flipped = flippedTransposedKernel(b, loc, kernel);
   Value padded = padSpatial(b, loc, dy, before, after, 0.0);
   return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type);
 }
