@@ -103,6 +103,11 @@ struct KernelBuilder {
 /// Returns the lanes of `et` per vector, and the vectors per block along a
 /// last axis of `size` (dividing it when `size` is a multiple of the lanes).
 std::pair<int64_t, int64_t> vectorBlocking(mlir::Type et, int64_t size);
+/// Whether a last axis of `size` elements of `et` is whole vectors, so the
+/// register-blocked kernels apply (checked before building their operands).
+inline bool fillsVectors(mlir::Type et, int64_t size) {
+  return size > 0 && size % vectorBlocking(et, size).first == 0;
+}
 
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B
 /// (R x N, rows contiguous), N a multiple of the vector lanes: blocks of 6

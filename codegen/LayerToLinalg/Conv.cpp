@@ -844,7 +844,9 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
   auto dyType = cast<RankedTensorType>(dy.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
   if (type.getRank() != 4 ||
-      llvm::any_of(strides, [](int64_t s) { return s != 1; }))
+      llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
+      !kType.hasStaticShape() ||
+      !fillsVectors(type.getElementType(), type.getShape().back()))
     return Value();
   SmallVector<int64_t> before, after;
   for (int64_t i = 0; i < 2; ++i) {

@@ -240,7 +240,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     // (a kernel, small and static) is transposed first so its rows are
     // contiguous.
     auto bType = cast<RankedTensorType>(bm.getType());
-    if (!tb || bType.hasStaticShape()) {
+    if ((!tb || bType.hasStaticShape()) &&
+        fillsVectors(type.getElementType(), type.getDimSize(1))) {
       Value rhs = bm;
       if (tb)
         rhs =
