@@ -2,17 +2,24 @@
 //---------------===//
 //
 // Gives every public function the calling convention of Abi.h: memref
-// arguments for inputs then outputs, nothing returned. Inputs are wrapped
-// in `to_tensor restrict` (the caller promises no aliasing), results are
+// arguments for inputs then outputs, an i32 status returned (0, or the
+// code of a failed check: layer-lower-checks). Inputs are wrapped in
+// `to_tensor restrict` (the caller promises no aliasing), results are
 // materialized into the output buffers, so one-shot bufferization can write
-// them in place and no allocation escapes a call.
+// them in place and no allocation escapes a call. A result size the
+// compiler could not prove equal to its buffer's is checked first: a
+// caller's buffer is never written past its end.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace layerc {
 #define GEN_PASS_DEF_LAYEREXPORTFUNCTIONS
@@ -59,23 +66,41 @@ LogicalResult exportFunction(func::FuncOp fn) {
 
   auto ret = cast<func::ReturnOp>(entry.getTerminator());
   b.setInsertionPoint(ret);
-  for (Value result : ret.getOperands()) {
+  for (auto [index, result] : llvm::enumerate(ret.getOperands())) {
     MemRefType type = bufferOf(result.getType());
     BlockArgument out = entry.addArgument(type, ret.getLoc());
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      Value have = memref::DimOp::create(b, ret.getLoc(), out, d);
+      Value want = tensor::DimOp::create(b, ret.getLoc(), result, d);
+      Value ok = arith::CmpIOp::create(b, ret.getLoc(),
+                                       arith::CmpIPredicate::eq, have, want);
+      cf::AssertOp::create(
+          b, ret.getLoc(), ok,
+          "function '" + fn.getName().str() + "': dimension " +
+              std::to_string(d) + " of result #" + std::to_string(index) +
+              " differs from its output buffer's (the result's size "
+              "depends on the inputs in a way the caller did not give)");
+    }
     bufferization::MaterializeInDestinationOp::create(
         b, ret.getLoc(), Type(), result, out, /*restrict=*/true,
         /*writable=*/true);
     newTypes.push_back(type);
   }
-  func::ReturnOp::create(b, ret.getLoc());
+  Value ok = arith::ConstantIntOp::create(b, ret.getLoc(), 0, 32);
+  func::ReturnOp::create(b, ret.getLoc(), ok);
   ret.erase();
   entry.eraseArguments(0, numInputs);
 
-  fn.setType(FunctionType::get(fn.getContext(), newTypes, {}));
+  fn.setType(FunctionType::get(fn.getContext(), newTypes,
+                               {b.getIntegerType(32)}));
   fn->removeAttr(fn.getArgAttrsAttrName());
   fn->removeAttr(fn.getResAttrsAttrName());
   fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
               UnitAttr::get(fn.getContext()));
+  // layer-lower-checks turns this function's asserts into status codes.
+  fn->setAttr("layer.status", UnitAttr::get(fn.getContext()));
   return success();
 }
 

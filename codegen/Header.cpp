@@ -13,8 +13,10 @@
 #include "codegen/Header.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <optional>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -34,24 +36,117 @@ std::string layerc::cIdentifier(const std::string &name) {
   return out;
 }
 
+bool layerc::isCIdentifier(const std::string &text) {
+  if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0])))
+    return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u < 0x80 && (std::isalnum(u) || c == '_');
+  });
+}
+
+std::string layerc::cStringLiteral(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\' || c == '?') {
+      // '?' too: "??/" is a trigraph for a backslash in C99.
+      out += '\\';
+      out += c;
+    } else if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      // Three octal digits always end the escape, whatever follows.
+      char buf[5];
+      std::snprintf(buf, sizeof(buf), "\\%03o", u);
+      out += buf;
+    }
+  }
+  return out + "\"";
+}
+
+std::string layerc::cCommentText(const std::string &text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    unsigned char u = static_cast<unsigned char>(c);
+    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (u < 0x20 || u >= 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+      out += buf;
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if ((c == '/' || c == '*') && !out.empty() &&
+               out.back() == (c == '/' ? '*' : '/')) {
+      // Neither "*/" (ends the comment) nor "/*" (-Wcomment) may appear.
+      out += '\\';
+      out += c;
+    } else if (c == '?' && next == '?') {
+      out += "?\\"; // no trigraph
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 namespace {
 
-/// Words a parameter may not be called: C and C++ keywords and the names
-/// the generated code itself uses.
-bool isReserved(const std::string &name) {
+/// Words a parameter may not be called: C and C++ keywords, names the
+/// standard headers the header includes define (types, macros, the
+/// functions its bodies call), names predefined in GNU modes, the locals of
+/// the generated bodies, and the names the header itself declares (every
+/// name starting with the prefix or "layerc_").
+bool isReserved(const std::string &name, const std::string &prefix) {
   static const std::set<std::string> words = {
-      "auto",     "break",     "case",     "char",    "const",     "continue",
-      "default",  "do",        "double",   "else",    "enum",      "extern",
-      "float",    "for",       "goto",     "if",      "inline",    "int",
-      "long",     "register",  "restrict", "return",  "short",     "signed",
-      "sizeof",   "static",    "struct",   "switch",  "typedef",   "union",
-      "unsigned", "void",      "volatile", "while",   "bool",      "true",
-      "false",    "class",     "new",      "delete",  "this",      "template",
+      // C99/C11 keywords
+      "auto", "break", "case", "char", "const", "continue", "default", "do",
+      "double", "else", "enum", "extern", "float", "for", "goto", "if",
+      "inline", "int", "long", "register", "restrict", "return", "short",
+      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+      "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
+      "_Imaginary", "_Alignas", "_Alignof", "_Atomic", "_Generic",
+      "_Noreturn", "_Static_assert", "_Thread_local",
+      // C++ keywords and alternative tokens
+      "bool", "true", "false", "class", "new", "delete", "this", "template",
       "typename", "namespace", "operator", "private", "protected", "public",
-      "virtual",  "friend",    "try",      "catch",   "throw",     "using",
-      "explicit", "mutable",   "export",   "nullptr", "and",       "or",
-      "not",      "xor",       "batch",    "NULL"};
-  return words.count(name) > 0 || name.rfind("layerc_", 0) == 0;
+      "virtual", "friend", "try", "catch", "throw", "using", "explicit",
+      "mutable", "export", "nullptr", "and", "or", "not", "xor", "and_eq",
+      "bitand", "bitor", "compl", "not_eq", "or_eq", "xor_eq", "alignas",
+      "alignof", "char8_t", "char16_t", "char32_t", "concept", "consteval",
+      "constexpr", "constinit", "const_cast", "co_await", "co_return",
+      "co_yield", "decltype", "dynamic_cast", "noexcept", "reinterpret_cast",
+      "requires", "static_assert", "static_cast", "thread_local", "typeid",
+      "wchar_t",
+      // from <stddef.h>, <stdint.h>, <stdlib.h>, <string.h>
+      "NULL", "size_t", "ptrdiff_t", "int8_t", "int16_t", "int32_t",
+      "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "intptr_t",
+      "uintptr_t", "INT64_MAX", "SIZE_MAX", "malloc", "calloc", "free",
+      "memcpy", "strcmp", "offsetof",
+      // predefined as macros with -std=gnu99
+      "linux", "unix", "i386",
+      // the generated bodies' own names
+      "batch", "ctx", "loss", "rc", "step", "c", "s", "i", "name", "values",
+      "count", "path", "error", "error_size", "code", "shapes"};
+  if (words.count(name) || name.rfind("layerc_", 0) == 0 ||
+      name.rfind("_mlir", 0) == 0)
+    return true;
+  // A name starting with an underscore and a capital letter or a second
+  // underscore is reserved to the implementation.
+  if (name.size() >= 2 && name[0] == '_' &&
+      (name[1] == '_' || std::isupper(static_cast<unsigned char>(name[1]))))
+    return true;
+  // A type name from the standard headers ("*_t") or a name of the header's
+  // own file-scope declarations ("<prefix>_...").
+  if (name.size() > 2 && name.compare(name.size() - 2, 2, "_t") == 0)
+    return true;
+  std::string lower = name, prefixLower = prefix;
+  for (char &ch : lower)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (char &ch : prefixLower)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return !prefix.empty() && lower.rfind(prefixLower + "_", 0) == 0;
 }
 
 const char *cType(DType dtype) {
@@ -122,11 +217,30 @@ bool hasDynamic(const CompiledFunction &f) {
   return false;
 }
 
+std::string lowered(std::string s) {
+  for (char &c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// `base` (already a C identifier) made free of every reserved name:
+/// "size_t" -> "size_t_", "int" -> "int_", "m_predict" -> "pm_predict_".
+std::string unreserved(std::string base, const std::string &prefix) {
+  if (isReserved(base, prefix) ||
+      (base.size() > 2 && base.compare(base.size() - 2, 2, "_t") == 0))
+    base += "_";
+  while (isReserved(base, prefix))
+    base = "p" + base;
+  return base;
+}
+
 /// One C parameter name per buffer of `f` (inputs then outputs): an output
 /// named like an input (a parameter and its update in train_step) gets
 /// "_out", and any other clash a number. Each parameter <n> comes with
-/// <n>_count: both must be free.
-std::vector<std::string> parameterNames(const CompiledFunction &f) {
+/// <n>_count: both must be free. Names differ even ignoring case, since
+/// they also name upper-case macros.
+std::vector<std::string> parameterNames(const CompiledFunction &f,
+                                        const std::string &prefix) {
   std::vector<const BufferSpec *> all;
   for (const BufferSpec &s : f.inputs)
     all.push_back(&s);
@@ -135,20 +249,18 @@ std::vector<std::string> parameterNames(const CompiledFunction &f) {
   std::vector<std::string> names;
   std::set<std::string> used;
   auto taken = [&](const std::string &n) {
-    return isReserved(n) || used.count(n) || used.count(n + "_count") ||
-           n == "ctx" || n == "loss";
+    return isReserved(n, prefix) || used.count(lowered(n)) ||
+           used.count(lowered(n + "_count"));
   };
   for (size_t i = 0; i < all.size(); ++i) {
-    std::string base = cIdentifier(all[i]->name);
-    if (isReserved(base))
-      base += "_";
+    std::string base = unreserved(cIdentifier(all[i]->name), prefix);
     if (i >= f.inputs.size() && taken(base))
       base += "_out";
     std::string n = base;
     for (int k = 2; taken(n); ++k)
       n = base + "_" + std::to_string(k);
-    used.insert(n);
-    used.insert(n + "_count");
+    used.insert(lowered(n));
+    used.insert(lowered(n + "_count"));
     names.push_back(n);
   }
   return names;
@@ -164,8 +276,9 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
     all.push_back(&s);
   for (const BufferSpec &s : f.outputs)
     all.push_back(&s);
-  std::vector<std::string> names = parameterNames(f);
-  os << "/* " << entry << ": runs `" << f.name << "`.\n *\n * Inputs:\n";
+  std::vector<std::string> names = parameterNames(f, prefix);
+  os << "/* " << entry << ": runs `" << cCommentText(f.name)
+     << "`.\n *\n * Inputs:\n";
   for (size_t i = 0; i < all.size(); ++i) {
     if (i == f.inputs.size())
       os << " * Outputs (written, never read):\n";
@@ -175,7 +288,11 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   os << " * Each buffer is contiguous (row-major) and comes with its element\n"
         " * count, which must equal the product of its shape"
      << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
-     << "_OK, or an error code; nothing is read or written then.\n */\n";
+     << "_OK, or an error code: " << P << "_ERROR_NULL, _SIZE or _BATCH\n"
+        " * before anything runs; " << P << "_ERROR_MEMORY, or " << P
+     << "_ERROR_CHECK + k when a size\n"
+        " * that only the inputs fix is wrong (then the outputs are "
+        "unspecified).\n */\n";
 
   // The shape macros keep the function's name (no "_raw").
   std::string base = prefix + "_" + cIdentifier(f.name);
@@ -188,7 +305,7 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
         os << "#define " << upper(base + "_" + names[i]) << "_DIM" << d << " "
            << all[i]->shape[d] << "\n";
 
-  os << "void " << symbol << "(";
+  os << "int32_t " << symbol << "(";
   for (size_t i = 0; i < all.size(); ++i)
     os << (i ? ", " : "") << "void *";
   os << ");\n\n";
@@ -256,10 +373,11 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
     }
     os << "};\n";
   }
-  os << "  " << symbol << "(";
+  // The status: P_OK, P_ERROR_MEMORY, or P_ERROR_CHECK + k.
+  os << "  return (int)" << symbol << "(";
   for (size_t i = 0; i < all.size(); ++i)
     os << (i ? ", " : "") << "&layerc_d" << i;
-  os << ");\n  return " << P << "_OK;\n}\n\n";
+  os << ");\n}\n\n";
 }
 
 const CompiledFunction *findFunction(const std::vector<CompiledFunction> &fs,
@@ -336,7 +454,7 @@ void emitContext(std::ostringstream &os,
   os << "static const char *const " << prefix << "_weight_names_["
      << std::max<size_t>(layout.weightNames.size(), 1) << "] = {";
   for (size_t i = 0; i < layout.weightNames.size(); ++i)
-    os << (i ? ", " : "") << "\"" << layout.weightNames[i] << "\"";
+    os << (i ? ", " : "") << cStringLiteral(layout.weightNames[i]);
   if (layout.weightNames.empty())
     os << "\"\"";
   os << "};\nstatic const int64_t " << prefix << "_weight_counts_["
@@ -455,7 +573,7 @@ void emitContext(std::ostringstream &os,
   };
 
   if (predict) {
-    std::vector<std::string> names = parameterNames(*predict);
+    std::vector<std::string> names = parameterNames(*predict, prefix);
     size_t in = predict->inputs.size();
     os << "/* Runs the model on `batch` samples: the inputs and outputs of\n"
           " * "
@@ -511,7 +629,7 @@ void emitContext(std::ostringstream &os,
   };
 
   if (evaluate) {
-    std::vector<std::string> names = parameterNames(*evaluate);
+    std::vector<std::string> names = parameterNames(*evaluate, prefix);
     os << "/* The loss of the model on `batch` samples and their targets. */\n"
        << "static inline int " << prefix << "_evaluate(const " << ctx
        << " *ctx, int64_t batch"
@@ -527,7 +645,7 @@ void emitContext(std::ostringstream &os,
        << scratchFree() << "  }\n  return rc;\n}\n\n";
   }
   if (train) {
-    std::vector<std::string> names = parameterNames(*train);
+    std::vector<std::string> names = parameterNames(*train, prefix);
     os << "/* One optimizer step on `batch` samples and their targets; writes\n"
           " * the loss before the step. The weights and optimizer state in\n"
           " * ctx are updated (double-buffered: nothing changes on error). */\n"
@@ -606,6 +724,13 @@ void emitContext(std::ostringstream &os,
 
 std::optional<std::string>
 layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
+  // Each function's entry point is named after it: two names that give the
+  // same C identifier ("a.b" and "a_b") would define one symbol twice.
+  std::set<std::string> identifiers;
+  for (const CompiledFunction &f : functions)
+    if (!identifiers.insert(lowered(cIdentifier(f.name))).second)
+      return "function '" + f.name + "': its C name '" + cIdentifier(f.name) +
+             "' is also the C name of another function; rename one";
   // An input may have one unknown size besides the batch (a sequence
   // length): it is derived from the buffer's element count. Outputs may
   // not: the caller could not size them.
@@ -627,10 +752,12 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
   return std::nullopt;
 }
 
-std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
-                                const std::string &prefix,
-                                const std::string &source,
-                                const ModelLayout *layout) {
+std::string
+layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
+                    const std::string &prefix, const std::string &source,
+                    const ModelLayout *layout,
+                    const std::vector<std::string> &checkMessages) {
+  assert(isCIdentifier(prefix) && "the prefix must be a C identifier");
   std::string P = upper(prefix);
   std::set<size_t> ranks;
   for (const CompiledFunction &f : functions)
@@ -639,7 +766,8 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
         ranks.insert(s.shape.size());
 
   std::ostringstream os;
-  os << "/* " << prefix << ".h - generated by layerc from " << source
+  os << "/* " << prefix << ".h - generated by layerc from "
+     << cCommentText(source)
      << ". Do not edit.\n *\n"
         " * Plain C99 (usable from C++). Link the matching object or library\n"
         " * and libm; nothing else is needed at run time"
@@ -668,9 +796,24 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "_ERROR_MEMORY = 4, /* out of memory */\n  " << P
      << "_ERROR_NAME = 5, /* no weight has that name */\n  " << P
      << "_ERROR_EMBEDDED = 6, /* the weights are compiled in */\n  " << P
-     << "_ERROR_FILE = 7 /* a file could not be read or written */\n};\n\n";
+     << "_ERROR_FILE = 7, /* a file could not be read or written */\n  "
+     << P << "_ERROR_CHECK = " << kStatusCheckBase
+     << " /* + k: run-time check k failed (see _error_message) */\n};\n\n";
+  // The sizes the compiler could not check: their messages, by check.
+  os << "#define " << P << "_NUM_CHECKS " << checkMessages.size() << "\n"
+     << "static const char *const " << prefix << "_check_messages_["
+     << std::max<size_t>(checkMessages.size(), 1) << "] = {";
+  for (size_t i = 0; i < checkMessages.size(); ++i)
+    os << (i ? ",\n    " : "\n    ") << cStringLiteral(checkMessages[i]);
+  if (checkMessages.empty())
+    os << "\"\"";
+  os << "};\n\n";
   os << "static inline const char *" << prefix
-     << "_error_message(int code) {\n  switch (code) {\n"
+     << "_error_message(int code) {\n"
+     << "  if (code >= " << P << "_ERROR_CHECK && code < " << P
+     << "_ERROR_CHECK + " << P << "_NUM_CHECKS)\n    return " << prefix
+     << "_check_messages_[code - " << P << "_ERROR_CHECK];\n"
+     << "  switch (code) {\n"
      << "  case " << P << "_OK:\n    return \"ok\";\n"
      << "  case " << P
      << "_ERROR_NULL:\n    return \"a buffer pointer is "

@@ -25,8 +25,23 @@ namespace layerc {
 std::string exportedSymbol(const std::string &prefix,
                            const std::string &function);
 
-/// `name` made a C identifier: "dense/kernel" -> "dense_kernel".
+/// `name` made a C identifier: "dense/kernel" -> "dense_kernel". Every
+/// identifier the header declares is built from this form.
 std::string cIdentifier(const std::string &name);
+
+/// Whether `text` has the form [A-Za-z_][A-Za-z0-9_]*.
+bool isCIdentifier(const std::string &text);
+
+/// `text` as a C string literal, quotes included: printable ASCII is kept,
+/// `"`, `\` and `?` (trigraphs) are escaped, every other byte is written
+/// as a three-digit octal escape. Every string of the model (a weight's or
+/// a check's name) reaches the header through this function.
+std::string cStringLiteral(const std::string &text);
+
+/// `text` made safe inside a C block comment: no `*/` or `/*`, no
+/// trigraphs, control and non-ASCII bytes as \xNN. Every name or path that
+/// a header comment shows goes through this function.
+std::string cCommentText(const std::string &text);
 
 /// The header for `functions`, whose entry points are `<prefix>_<name>`.
 /// Why `functions` cannot get a C interface, if they cannot: an output
@@ -54,9 +69,14 @@ struct ModelLayout {
 /// `<prefix>_predict(ctx, ...)` (plus `_train_step` / `_evaluate` when the
 /// functions include them), and, with LAYERC_WITH_RUNTIME,
 /// `<prefix>_load_weights/save_weights` through liblayerc_runtime.
-std::string emitCHeader(const std::vector<CompiledFunction> &functions,
-                        const std::string &prefix, const std::string &source,
-                        const ModelLayout *layout = nullptr);
+/// `checkMessages` are the module's run-time checks: a function returns
+/// kStatusCheckBase + k (<P>_ERROR_CHECK + k) when check k fails, and
+/// `<prefix>_error_message` gives its message.
+std::string
+emitCHeader(const std::vector<CompiledFunction> &functions,
+            const std::string &prefix, const std::string &source,
+            const ModelLayout *layout = nullptr,
+            const std::vector<std::string> &checkMessages = {});
 
 } // namespace layerc
 

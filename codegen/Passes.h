@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -20,6 +21,7 @@
 #include "mlir/Pass/PassManager.h"
 
 #include <string>
+#include <vector>
 
 namespace layerc {
 
@@ -33,6 +35,11 @@ namespace layerc {
 /// dialect, as a pass list to nest in a module pass manager;
 /// `layerc-opt --pass-pipeline='builtin.module(...)'` accepts it too.
 std::string layerToLLVMPipeline();
+
+/// Removes the module's `layer.check_messages` (layer-lower-checks) and
+/// returns them: status kStatusCheckBase + k of a function means that
+/// message k's check failed.
+std::vector<std::string> takeCheckMessages(mlir::ModuleOp module);
 
 /// Stage 1 of it: layer -> linalg on tensors (shape inference, lowering,
 /// element-wise fusion).

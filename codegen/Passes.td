@@ -14,7 +14,8 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
     bufferization apply afterwards. Requires inferred shapes.
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"];
 }
@@ -29,7 +30,27 @@ def LayerExportFunctions : Pass<"layer-export-functions", "::mlir::ModuleOp"> {
     it `llvm.emit_c_interface`. Callers own every buffer (no allocation
     escapes a call) and must not pass one buffer as both input and output.
   }];
-  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def LayerLowerChecks : Pass<"layer-lower-checks", "::mlir::ModuleOp"> {
+  let summary = "Turn failed checks and failed allocations into error codes";
+  let description = [{
+    Runs on the flat control flow of exported functions (after
+    convert-scf-to-cf). Each `cf.assert` becomes a branch that returns the
+    status 100 + k, where k indexes its message in the module attribute
+    `layer.check_messages` (which the JIT and the C header read), and each
+    `memref.alloc` is followed by a null check that returns 4 (out of
+    memory). Nothing after a failed check runs; buffers allocated before it
+    are not freed on that path. Functions that are not exported keep their
+    asserts (which abort).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
                            "::mlir::memref::MemRefDialect"];
 }
 

@@ -5,13 +5,17 @@
 // layerc-run, layerc-opt --pass-pipeline) runs these same strings.
 //
 //   1. layer level: infer shapes (every later stage needs static sample
-//      shapes), then lower each layer op to linalg on tensors, fuse
+//      shapes), check at run time what they could not prove (a size that
+//      is dynamic: cf.assert), then lower each layer op to linalg on
+//      tensors, fuse
 //      element-wise producers into consumers and order matmul loops so
 //      that LLVM vectorizes the innermost one.
-//   2. ABI: public functions become destination-passing C entry points.
+//   2. ABI: public functions become destination-passing C entry points
+//      that return a status.
 //   3. Bufferize the whole module at once (identity layouts, so no
 //      runtime-library copies are needed), then insert deallocations.
-//   4. Loops: linalg -> scf -> cf.
+//   4. Loops: linalg -> scf -> cf; (4b) failed checks and failed
+//      allocations of an exported function return its status.
 //   5. LLVM dialect: vectors (the register-blocked matmul and convolution
 //      kernels are written with vector ops), memref descriptors, math
 //      (libm for tanh), arith, func.
@@ -35,7 +39,7 @@
 using namespace mlir;
 
 std::string layerc::layerToLinalgPipeline() {
-  return "func.func(layer-shape-inference)," // 1
+  return "func.func(layer-shape-inference,layer-shape-checks)," // 1
          "layer-to-linalg,canonicalize,cse," // 1
          "func.func(linalg-fuse-elementwise-ops),canonicalize,"
          "func.func(layer-contraction-loop-order)";
@@ -51,6 +55,7 @@ std::string layerc::linalgToLLVMPipeline() {
          "convert-bufferization-to-memref,"
          "func.func(layer-copy-to-linalg,convert-linalg-to-loops)," // 4
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "layer-lower-checks," // 4b
          "convert-vector-to-llvm," // 5
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-to-llvm,reconcile-unrealized-casts";

@@ -9,6 +9,7 @@
 #include "codegen/Signature.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace layerc;
@@ -50,6 +51,27 @@ std::string slotName(DictionaryAttr attrs, const char *prefix, unsigned i) {
   return prefix + std::to_string(i);
 }
 
+/// Whether the bytes of one sample-or-batch of `spec`'s static dimensions
+/// can be counted in int64: every size computation of the generated code
+/// and of the C header is then free of overflow (a dynamic dimension is
+/// checked against the same bound at run time).
+bool countFits(const BufferSpec &spec) {
+  int64_t bytes = static_cast<int64_t>(dtypeSize(spec.dtype));
+  for (int64_t d : spec.shape)
+    if (d != kDynamic && llvm::MulOverflow(bytes, d, bytes))
+      return false;
+  return true;
+}
+
+LogicalResult checkCount(func::FuncOp fn, const BufferSpec &spec,
+                         const char *kind) {
+  if (countFits(spec))
+    return success();
+  return fn.emitError() << kind << " '" << spec.name << "' of '"
+                        << fn.getName() << "' has shape " << spec.str()
+                        << ", more bytes than a 64-bit size can count";
+}
+
 LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
   out.name = fn.getName().str();
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
@@ -59,6 +81,8 @@ LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
       return fn.emitError()
              << "argument #" << i << " of '" << fn.getName()
              << "' has an unsupported type " << fn.getArgumentTypes()[i];
+    if (failed(checkCount(fn, *spec, "argument")))
+      return failure();
     out.inputs.push_back(*spec);
   }
   for (unsigned i = 0; i < fn.getNumResults(); ++i) {
@@ -68,6 +92,8 @@ LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
       return fn.emitError()
              << "result #" << i << " of '" << fn.getName()
              << "' has an unsupported type " << fn.getResultTypes()[i];
+    if (failed(checkCount(fn, *spec, "result")))
+      return failure();
     out.outputs.push_back(*spec);
   }
   return success();

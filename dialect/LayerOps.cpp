@@ -16,9 +16,11 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 using namespace mlir;
@@ -116,6 +118,47 @@ bool dimsAgree(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
+/// The shape-check recorder of this thread (see DimCheckScope).
+thread_local SmallVectorImpl<DimCheck> *activeChecks = nullptr;
+
+int64_t normalizedDim(Value v, int64_t d) {
+  return d < 0 ? d + cast<RankedTensorType>(v.getType()).getRank() : d;
+}
+
+/// dimsAgree on dimension `da` of `a` and `db` of `b` (negative: from the
+/// back). When a size is dynamic they agree for now, and a DimCheckScope
+/// records that they must be equal at run time.
+bool agree(Value a, int64_t da, Value b, int64_t db, StringRef what) {
+  da = normalizedDim(a, da);
+  db = normalizedDim(b, db);
+  int64_t x = cast<RankedTensorType>(a.getType()).getDimSize(da);
+  int64_t y = cast<RankedTensorType>(b.getType()).getDimSize(db);
+  if (!dimsAgree(x, y))
+    return false;
+  if (activeChecks &&
+      (ShapedType::isDynamic(x) || ShapedType::isDynamic(y)) &&
+      !(a == b && da == db))
+    activeChecks->push_back(DimCheck{{a, {da}, 1},
+                                     DimCheck::Relation::Equal,
+                                     {b, {db}, 1},
+                                     what.str()});
+  return true;
+}
+
+/// Records that the product of dimensions `dims` of `v` must relate to
+/// `bound` as `relation` says, when one of them is dynamic.
+void requireDims(Value v, ArrayRef<int64_t> dims, DimCheck::Relation relation,
+                 int64_t bound, StringRef what) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!activeChecks || llvm::none_of(dims, [&](int64_t d) {
+        return type.isDynamicDim(d);
+      }))
+    return;
+  activeChecks->push_back(DimCheck{
+      {v, SmallVector<int64_t, 1>(dims), 1}, relation, {Value(), {}, bound},
+      what.str()});
+}
+
 /// The most static of two agreeing dimensions.
 int64_t joinDim(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) ? b : a;
@@ -136,8 +179,10 @@ std::optional<Shape> joinShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 
 /// Joins the shapes of every type in `types` (same element type assumed).
 /// Emits "<what> must have the same shape, got A and B" on a mismatch.
+/// With `values` (whose types are `types`), sizes left to the run time are
+/// recorded as checks against the first value.
 FailureOr<Shape> joinAll(Operation *op, ArrayRef<RankedTensorType> types,
-                         ArrayRef<StringRef> names) {
+                         ArrayRef<StringRef> names, ValueRange values = {}) {
   Shape shape(types.front().getShape());
   for (size_t i = 1; i < types.size(); ++i) {
     std::optional<Shape> joined = joinShapes(shape, types[i].getShape());
@@ -146,6 +191,10 @@ FailureOr<Shape> joinAll(Operation *op, ArrayRef<RankedTensorType> types,
              << names[i] << " of shape " << formatShape(types[i])
              << " does not match " << names[0] << " of shape "
              << formatShape(types[0]);
+    if (!values.empty())
+      for (int64_t d = 0; d < types[i].getRank(); ++d)
+        (void)agree(values[i], d, values[0], d,
+                    (names[i] + " must match " + names[0]).str());
     shape = *joined;
   }
   return shape;
@@ -171,12 +220,32 @@ RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type element) {
   return RankedTensorType::get(shape, element);
 }
 
+/// Every static shape must have a byte size that int64 can count, so that
+/// no later size computation (the lowering's, the header's, the runtime's)
+/// can wrap around.
+LogicalResult checkElementCount(Operation *op, Type type, StringRef what) {
+  auto ranked = dyn_cast<RankedTensorType>(type);
+  if (!ranked)
+    return success();
+  int64_t bytes = std::max<int64_t>(
+      1, llvm::divideCeil(ranked.getElementTypeBitWidth(), 8));
+  for (int64_t d : ranked.getShape())
+    if (!ShapedType::isDynamic(d) && llvm::MulOverflow(bytes, d, bytes))
+      return op->emitOpError()
+             << what << " of shape " << formatShape(ranked)
+             << " has more bytes than a 64-bit size can count";
+  return success();
+}
+
 /// Shared verifier: when the shape rule produced types, every declared
 /// ranked result must agree with them.
 LogicalResult verifyAgainstRule(Operation *op,
                                 FailureOr<SmallVector<Type>> inferred) {
   if (failed(inferred))
     return failure();
+  for (Type t : *inferred)
+    if (failed(checkElementCount(op, t, "the result")))
+      return failure();
   for (auto [result, want] : llvm::zip(op->getResults(), *inferred)) {
     auto have = dyn_cast<RankedTensorType>(result.getType());
     if (!have)
@@ -203,6 +272,9 @@ LogicalResult applyRule(Operation *op, FailureOr<SmallVector<Type>> inferred) {
   if (inferred->empty())
     return op->emitOpError("cannot infer the result shape: an operand is "
                            "still unranked");
+  for (Type t : *inferred)
+    if (failed(checkElementCount(op, t, "the result")))
+      return failure();
   for (auto [result, type] : llvm::zip(op->getResults(), *inferred))
     result.setType(type);
   return success();
@@ -243,7 +315,8 @@ LAYER_SHAPE_RULE(DenseOp) {
            << "expects an input of rank >= 2 (batch, ..., features), got "
            << formatShape(input);
   if (kernel.getRank() != 2 ||
-      !dimsAgree(kernel.getDimSize(0), input.getShape().back()))
+      !agree(op->getOperand(1), 0, op->getOperand(0), -1,
+             "the kernel's input size must match the input's features"))
     return op.emitOpError() << "kernel of shape " << formatShape(kernel)
                             << " does not fit an input of shape "
                             << formatShape(input) << ": expected ("
@@ -307,7 +380,8 @@ LAYER_SHAPE_RULE(MatmulOp) {
   };
   // (..., K) x (K, N) -> (..., N), or x (N, K)^T: the last axis contracts.
   if (lhs.getRank() > 2 && rhs.getRank() == 2 && !ta) {
-    if (!dimsAgree(lhs.getShape().back(), rhs.getDimSize(tb ? 1 : 0)))
+    if (!agree(op->getOperand(0), -1, op->getOperand(1), tb ? 1 : 0,
+               "the contraction sizes must match"))
       return disagree();
     Shape shape(lhs.getShape().drop_back());
     shape.push_back(rhs.getDimSize(tb ? 0 : 1));
@@ -316,7 +390,8 @@ LAYER_SHAPE_RULE(MatmulOp) {
   // (..., K)^T x (..., N) -> (K, N): every leading axis contracts.
   if (lhs.getRank() > 2 && rhs.getRank() == lhs.getRank() && ta && !tb) {
     for (int64_t i = 0; i + 1 < lhs.getRank(); ++i)
-      if (!dimsAgree(lhs.getDimSize(i), rhs.getDimSize(i)))
+      if (!agree(op->getOperand(0), i, op->getOperand(1), i,
+                 "the contraction sizes must match"))
         return disagree();
     return SmallVector<Type>{tensorOf(
         {lhs.getShape().back(), rhs.getShape().back()}, lhs.getElementType())};
@@ -330,9 +405,28 @@ LAYER_SHAPE_RULE(MatmulOp) {
   int64_t kl = lhs.getDimSize(ta ? 0 : 1);
   int64_t kr = rhs.getDimSize(tb ? 1 : 0);
   int64_t n = rhs.getDimSize(tb ? 0 : 1);
-  if (!dimsAgree(kl, kr))
+  if (!agree(op->getOperand(0), ta ? 0 : 1, op->getOperand(1), tb ? 1 : 0,
+             "the contraction sizes must match"))
     return disagree();
   return SmallVector<Type>{tensorOf({m, n}, lhs.getElementType())};
+}
+
+//===----------------------------------------------------------------------===//
+// Saturating size arithmetic
+//===----------------------------------------------------------------------===//
+
+// Sizes come from someone else's model file: a product or sum that does not
+// fit int64 saturates at INT64_MAX instead of wrapping, and the element-count
+// check of every result (checkElementCount) then refuses the shape.
+static int64_t satMul(int64_t a, int64_t b) {
+  int64_t out;
+  return llvm::MulOverflow(a, b, out) ? std::numeric_limits<int64_t>::max()
+                                      : out;
+}
+static int64_t satAdd(int64_t a, int64_t b) {
+  int64_t out;
+  return llvm::AddOverflow(a, b, out) ? std::numeric_limits<int64_t>::max()
+                                      : out;
 }
 
 //===----------------------------------------------------------------------===//
@@ -344,14 +438,15 @@ int64_t layerc::layer::windowOutputSize(int64_t size, int64_t window,
   if (ShapedType::isDynamic(size))
     return ShapedType::kDynamic;
   if (same)
-    return (size + stride - 1) / stride;
+    return satAdd(size, stride - 1) / stride;
   return size < window ? 0 : (size - window) / stride + 1;
 }
 
 int64_t layerc::layer::samePaddingBefore(int64_t size, int64_t window,
                                          int64_t stride) {
-  int64_t out = (size + stride - 1) / stride;
-  int64_t total = std::max<int64_t>((out - 1) * stride + window - size, 0);
+  int64_t out = satAdd(size, stride - 1) / stride;
+  int64_t total =
+      std::max<int64_t>(satAdd(satMul(out - 1, stride), window) - size, 0);
   return total / 2;
 }
 
@@ -361,10 +456,11 @@ int64_t layerc::layer::transposedOutputSize(int64_t size, int64_t window,
   if (ShapedType::isDynamic(size))
     return ShapedType::kDynamic;
   if (!outPad)
-    return same ? size * stride
-                : size * stride + std::max<int64_t>(window - stride, 0);
+    return same ? satMul(size, stride)
+                : satAdd(satMul(size, stride),
+                         std::max<int64_t>(window - stride, 0));
   int64_t pad = same ? window / 2 : 0;
-  return (size - 1) * stride + window - 2 * pad + *outPad;
+  return satAdd(satAdd(satMul(size - 1, stride), window) - 2 * pad, *outPad);
 }
 
 /// Checks `padding` is valid/same and every array attribute has `n` positive
@@ -448,7 +544,7 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
   for (int64_t i = 0; i < n; ++i) {
     int64_t size = input.getDimSize(i + 1);
     int64_t d = op.getDilations()[i], s = op.getStrides()[i];
-    int64_t window = (kernel.getDimSize(i) - 1) * d + 1;
+    int64_t window = satAdd(satMul(kernel.getDimSize(i) - 1, d), 1);
     int64_t out;
     if constexpr (std::is_same_v<OpTy, ConvTransposeOp>) {
       std::optional<int64_t> outPad;
@@ -457,6 +553,10 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
       out = transposedOutputSize(size, window, s, *same, outPad);
     } else {
       out = windowOutputSize(size, window, s, *same);
+      if (!*same)
+        requireDims(op->getOperand(0), {i + 1}, DimCheck::Relation::AtLeast,
+                    window, "the input must be at least as large as the "
+                            "dilated kernel");
     }
     if (out <= 0 && !ShapedType::isDynamic(out))
       return op.emitOpError()
@@ -521,6 +621,10 @@ LAYER_SHAPE_RULE(PoolOp) {
   for (int64_t i = 0; i < n; ++i) {
     int64_t out = windowOutputSize(input.getDimSize(i + 1), op.getPoolSize()[i],
                                    op.getStrides()[i], *same);
+    if (!*same)
+      requireDims(op->getOperand(0), {i + 1}, DimCheck::Relation::AtLeast,
+                  op.getPoolSize()[i],
+                  "the input must be at least as large as the pool");
     if (out <= 0 && !ShapedType::isDynamic(out))
       return op.emitOpError()
              << "pool_size " << op.getPoolSize()[i] << " on spatial axis " << i
@@ -567,7 +671,7 @@ LAYER_SHAPE_RULE(UpsampleOp) {
   Shape shape(input.getShape());
   for (int64_t i = 0; i < n; ++i)
     if (!ShapedType::isDynamic(shape[i + 1]))
-      shape[i + 1] *= op.getSize()[i];
+      shape[i + 1] = satMul(shape[i + 1], op.getSize()[i]);
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
 }
 
@@ -623,7 +727,8 @@ LAYER_SHAPE_RULE(RnnOp) {
            << " must be (units, " << *gates << " * units)";
   int64_t units = recurrent.getDimSize(0);
   if (kernel.getRank() != 2 ||
-      !dimsAgree(kernel.getDimSize(0), input.getDimSize(2)) ||
+      !agree(op->getOperand(1), 0, op->getOperand(0), 2,
+             "the kernel's input size must match the input's features") ||
       kernel.getDimSize(1) != *gates * units)
     return op.emitOpError()
            << "kernel of shape " << formatShape(kernel)
@@ -686,7 +791,8 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
            << " kernel axes";
   int64_t filters = recurrent.getDimSize(n);
   if (kernel.getRank() != n + 2 ||
-      !dimsAgree(kernel.getDimSize(n), input.getShape().back()) ||
+      !agree(op->getOperand(1), n, op->getOperand(0), -1,
+             "the kernel's input channels must match the input's") ||
       kernel.getDimSize(n + 1) != 4 * filters)
     return op.emitOpError()
            << "kernel of shape " << formatShape(kernel)
@@ -700,7 +806,7 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
   }
   Shape state{input.getDimSize(0)};
   for (int64_t i = 0; i < n; ++i) {
-    int64_t window = (kernel.getDimSize(i) - 1) * op.getDilations()[i] + 1;
+    int64_t window = satAdd(satMul(kernel.getDimSize(i) - 1, op.getDilations()[i]), 1);
     int64_t out = windowOutputSize(input.getDimSize(i + 2), window,
                                    op.getStrides()[i], *same);
     if (out <= 0 && !ShapedType::isDynamic(out))
@@ -823,7 +929,8 @@ static FailureOr<SmallVector<Type>> sameShapeMergeTypes(Operation *op) {
     return op->emitOpError()
            << "operands must have the same rank, got "
            << formatShape((*types)[0]) << " and " << formatShape((*types)[1]);
-  FailureOr<Shape> shape = joinAll(op, *types, {"lhs", "rhs"});
+  FailureOr<Shape> shape =
+      joinAll(op, *types, {"lhs", "rhs"}, op->getOperands());
   if (failed(shape))
     return failure();
   return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
@@ -844,7 +951,8 @@ static FailureOr<SmallVector<Type>> broadcastMergeTypes(Operation *op) {
   for (int64_t i = 0; i < rhs.getRank(); ++i) {
     int64_t &d = shape[lead + i];
     int64_t r = rhs.getDimSize(i);
-    if (!dimsAgree(d, r))
+    if (!agree(op->getOperand(1), i, op->getOperand(0), lead + i,
+               "the rhs must match the lhs's trailing sizes"))
       return op->emitOpError()
              << "cannot broadcast rhs " << formatShape(rhs) << " to lhs "
              << formatShape(lhs) << ": the trailing dimensions must be equal";
@@ -879,7 +987,7 @@ LAYER_SHAPE_RULE(AverageOp) {
       return op.emitOpError()
              << "inputs must have the same rank, got "
              << formatShape((*types)[0]) << " and " << formatShape(t);
-  FailureOr<Shape> shape = joinAll(op, *types, names);
+  FailureOr<Shape> shape = joinAll(op, *types, names, op->getOperands());
   if (failed(shape))
     return failure();
   return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
@@ -905,7 +1013,9 @@ LAYER_SHAPE_RULE(ConcatenateOp) {
     bool ok = t.getRank() == rank;
     for (int64_t d = 0; ok && d < rank; ++d)
       if (d != axis) {
-        ok = dimsAgree(shape[d], t.getDimSize(d));
+        ok = dimsAgree(shape[d], t.getDimSize(d)) &&
+             agree(op->getOperand(i), d, op->getOperand(0), d,
+                   "inputs must match off the concatenation axis");
         shape[d] = joinDim(shape[d], t.getDimSize(d));
       }
     if (!ok)
@@ -964,6 +1074,13 @@ LAYER_SHAPE_RULE(ReshapeOp) {
              << have << " elements per sample) to target_shape with " << want
              << " elements";
   }
+  int64_t want = 1;
+  for (int64_t d : target)
+    want = satMul(want, d);
+  requireDims(op->getOperand(0),
+              llvm::to_vector(llvm::seq<int64_t>(1, input.getRank())),
+              DimCheck::Relation::Equal, want,
+              "the input's elements per sample must match target_shape");
   Shape shape{input.getDimSize(0)};
   shape.append(target.begin(), target.end());
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
@@ -1034,6 +1151,12 @@ LAYER_SHAPE_RULE(LossOp) {
   }
   if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
     return failure();
+  // The targets' sizes are the predictions' (without the class axis for
+  // sparse labels): what checkLossOperands could not decide is checked at
+  // run time.
+  for (int64_t d = 0; d < (*types)[1].getRank(); ++d)
+    (void)agree(op->getOperand(1), d, op->getOperand(0), d,
+                "the targets must match the predictions");
   return SmallVector<Type>{tensorOf({}, (*types)[0].getElementType())};
 }
 
@@ -1109,7 +1232,7 @@ convGradTypes(OpTy op, RankedTensorType input, RankedTensorType kernel,
            << " does not fit an input of shape " << formatShape(input);
   SmallVector<int64_t> window;
   for (int64_t i = 0; i < n; ++i)
-    window.push_back((kernel.getDimSize(i) - 1) * op.getDilations()[i] + 1);
+    window.push_back(satAdd(satMul(kernel.getDimSize(i) - 1, op.getDilations()[i]), 1));
   FailureOr<RankedTensorType> out =
       windowOutputType(op, input, window, op.getStrides(), op.getPadding(),
                        kernel.getDimSize(n + 1));
@@ -1186,7 +1309,7 @@ LAYER_SHAPE_RULE(UpsampleGradOp) {
   Shape up(like.getShape());
   for (int64_t i = 0; i < n; ++i)
     if (!ShapedType::isDynamic(up[i + 1]))
-      up[i + 1] *= op.getSize()[i];
+      up[i + 1] = satMul(up[i + 1], op.getSize()[i]);
   return windowGradTypes(op, op.getLike(), op.getGrad(),
                          tensorOf(up, like.getElementType()));
 }
@@ -1207,10 +1330,12 @@ LAYER_SHAPE_RULE(SliceOp) {
            << formatShape(input);
   int64_t extent = input.getDimSize(axis);
   if (offset < 0 || size < 1 ||
-      (!ShapedType::isDynamic(extent) && offset + size > extent))
+      (!ShapedType::isDynamic(extent) && satAdd(offset, size) > extent))
     return op.emitOpError()
            << "slice [" << offset << ", " << offset + size
            << ") is outside axis " << axis << " of " << formatShape(input);
+  requireDims(op->getOperand(0), {axis}, DimCheck::Relation::AtLeast,
+              satAdd(offset, size), "the slice must lie inside the input");
   Shape shape(input.getShape());
   shape[axis] = size;
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
@@ -1391,3 +1516,14 @@ LAYER_SHAPE_RULE(AdamUpdateOp) {
 
 #define GET_OP_CLASSES
 #include "dialect/LayerOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// DimCheckScope
+//===----------------------------------------------------------------------===//
+
+DimCheckScope::DimCheckScope(SmallVectorImpl<DimCheck> &checks)
+    : previous(activeChecks) {
+  activeChecks = &checks;
+}
+
+DimCheckScope::~DimCheckScope() { activeChecks = previous; }

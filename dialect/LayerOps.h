@@ -77,6 +77,40 @@ std::optional<int64_t> rnnGateCount(llvm::StringRef cell);
 /// unranked type.
 std::string formatShape(mlir::Type type);
 
+/// A relation between sizes that an op's shape rule could not decide at
+/// compile time because a size is dynamic: `lhs == rhs` or `lhs >= rhs`,
+/// where each side is the product of some dimensions of a value (times a
+/// constant), or a constant alone when the value is null. The shape rules
+/// are the one place that knows what an op needs of its operands; they
+/// decide what they can and, inside a DimCheckScope, record the rest, which
+/// the layer-shape-checks pass turns into run-time checks.
+struct DimCheck {
+  struct Side {
+    mlir::Value value;
+    llvm::SmallVector<int64_t, 1> dims;
+    int64_t constant = 1;
+  };
+  enum class Relation { Equal, AtLeast };
+  Side lhs;
+  Relation relation = Relation::Equal;
+  Side rhs;
+  /// What is checked, for the message: "the kernel's input size".
+  std::string what;
+};
+
+/// While alive, the shape rules run on this thread (inferShapes, verify)
+/// append the relations they cannot decide to `checks`.
+class DimCheckScope {
+public:
+  explicit DimCheckScope(llvm::SmallVectorImpl<DimCheck> &checks);
+  ~DimCheckScope();
+  DimCheckScope(const DimCheckScope &) = delete;
+  DimCheckScope &operator=(const DimCheckScope &) = delete;
+
+private:
+  llvm::SmallVectorImpl<DimCheck> *previous;
+};
+
 } // namespace layerc::layer
 
 #endif // LAYERC_DIALECT_LAYEROPS_H

@@ -131,6 +131,9 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (!forward || forward.isExternal())
     return module.emitError() << "layer-autodiff: no function named '"
                               << function << "' with a body to differentiate";
+  if (!forward.getBody().hasOneBlock())
+    return forward.emitError() << "layer-autodiff: '" << function
+                               << "' must be a function of one block";
   if (optimizer != "none" && optimizerSlots(optimizer, false, false).empty())
     return forward.emitError()
            << "layer-autodiff: unknown optimizer '" << optimizer

@@ -14,6 +14,12 @@
 
 namespace mlir {
 class DialectRegistry;
+namespace cf {
+class ControlFlowDialect;
+} // namespace cf
+namespace tensor {
+class TensorDialect;
+} // namespace tensor
 } // namespace mlir
 
 namespace layerc {

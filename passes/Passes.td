@@ -18,6 +18,25 @@ def LayerShapeInference : Pass<"layer-shape-inference", "::mlir::func::FuncOp"> 
   }];
 }
 
+def LayerShapeChecks : Pass<"layer-shape-checks", "::mlir::func::FuncOp"> {
+  let summary = "Check at run time the sizes that shape inference could not";
+  let description = [{
+    Every shape rule decides what it can at compile time; the size relations
+    it cannot decide because a size is dynamic (an unknown feature count that
+    must match a kernel, a slice on an axis of unknown extent, two inputs of
+    unknown length that are added) it records. This pass asks each op's rule
+    for them and inserts, before the op, `tensor.dim`s, the comparison and a
+    `cf.assert` whose message names the layer, the operands and the
+    dimensions. A relation between two sizes the compiler can prove equal
+    folds away in canonicalization, so it costs nothing. The asserts become
+    error codes of the exported function (layer-lower-checks), never a
+    wrong answer or an out-of-bounds access.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   let summary = "Build train_step/evaluate (or grad) from an inference function";
   let description = [{

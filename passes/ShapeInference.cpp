@@ -40,6 +40,16 @@ struct LayerShapeInferencePass
     : layerc::impl::LayerShapeInferenceBase<LayerShapeInferencePass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
+    // A declaration has no body to infer; a function of several blocks is
+    // none that layerc builds, and its return type could not be read off
+    // one terminator.
+    if (fn.isExternal())
+      return;
+    if (!fn.getBody().hasOneBlock()) {
+      fn.emitError("layer-shape-inference expects functions of one block, '")
+          << fn.getName() << "' has " << fn.getBody().getBlocks().size();
+      return signalPassFailure();
+    }
     llvm::SetVector<Operation *> worklist;
     fn.walk([&](Operation *op) {
       if (hasUnrankedResult(op))
@@ -70,7 +80,7 @@ struct LayerShapeInferencePass
     }
 
     // Make the signature agree with what the function now returns.
-    Operation *terminator = fn.getBody().back().getTerminator();
+    Operation *terminator = fn.getBody().front().getTerminator();
     fn.setType(FunctionType::get(&getContext(), fn.getArgumentTypes(),
                                  terminator->getOperandTypes()));
   }

@@ -33,6 +33,11 @@ Type withBatch(Type type, int64_t batch) {
 }
 
 LogicalResult specialize(func::FuncOp fn, int64_t batch) {
+  if (!fn.getBody().hasOneBlock())
+    return fn.emitError() << "layer-specialize-batch expects functions of "
+                             "one block, '"
+                          << fn.getName() << "' has "
+                          << fn.getBody().getBlocks().size();
   Block &entry = fn.getBody().front();
   for (BlockArgument arg : entry.getArguments())
     arg.setType(withBatch(arg.getType(), batch));

@@ -111,7 +111,18 @@ void invoke(const CompiledFunction &f, const std::vector<const Tensor *> &in,
   std::vector<void *> args;
   for (void *&p : descPtrs)
     args.push_back(&p);
+  int32_t status = kStatusOk;
+  args.push_back(&status);
   f.fn(args.data());
+  if (status == kStatusOk)
+    return;
+  if (status == kStatusOutOfMemory)
+    throw Error(f.name + ": out of memory");
+  size_t check = static_cast<size_t>(status - kStatusCheckBase);
+  if (status >= kStatusCheckBase && f.checkMessages &&
+      check < f.checkMessages->size())
+    throw Error(f.name + ": " + (*f.checkMessages)[check]);
+  throw Error(f.name + ": failed with status " + std::to_string(status));
 }
 
 BatchBinding checkInputs(const CompiledFunction &f,

@@ -18,6 +18,7 @@
 #include "runtime/Tensor.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ namespace layerc {
 
 /// Marks a dynamic dimension in a BufferSpec shape.
 constexpr int64_t kDynamic = -1;
+
+/// The status a compiled function returns: 0, out of memory (the same
+/// number as the C header's <P>_ERROR_MEMORY), or kStatusCheckBase + k when
+/// the run-time check k failed (its message is entry k of the module's
+/// check messages; the header's <prefix>_error_message knows them too).
+constexpr int32_t kStatusOk = 0;
+constexpr int32_t kStatusOutOfMemory = 4;
+constexpr int32_t kStatusCheckBase = 100;
 
 /// The type of one argument or result of a compiled function.
 struct BufferSpec {
@@ -38,7 +47,8 @@ struct BufferSpec {
 };
 
 /// The packed entry point: args[i] points to a pointer to the i-th memref
-/// descriptor (inputs first, then outputs).
+/// descriptor (inputs first, then outputs); the last entry points to the
+/// int32_t status the function writes.
 using PackedFn = std::function<void(void **)>;
 
 /// One compiled function with its signature.
@@ -47,6 +57,9 @@ struct CompiledFunction {
   std::vector<BufferSpec> inputs;
   std::vector<BufferSpec> outputs;
   PackedFn fn;
+  /// The messages of the module's run-time checks: status
+  /// kStatusCheckBase + k means check k failed.
+  std::shared_ptr<const std::vector<std::string>> checkMessages;
 
   /// Checks every input against its spec (dtype, rank, static dims, one batch
   /// size shared by all dynamic dims), allocates outputs with the resolved

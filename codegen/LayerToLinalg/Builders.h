@@ -159,6 +159,13 @@ mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 mlir::Value countAsFloat(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value tensor, mlir::Type type, bool allDims);
 
+/// A run-time check that every element of the integer tensor `values` lies
+/// in [0, upper) (`upper` an index): one pass that ORs the violations, then
+/// a `cf.assert` with `message` (an error code of the exported function).
+void assertAllInRange(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value values, mlir::Value upper,
+                      llvm::StringRef message);
+
 /// Pattern-population entry points, one per layer family.
 void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateConvLoweringPatterns(mlir::RewritePatternSet &patterns);

@@ -215,6 +215,16 @@ struct LossLowering : OpConversionPattern<LossOp> {
       total = sumAll(rewriter, loc, sq);
       count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/true);
     } else {
+      if (loss == Loss::SparseCategoricalCrossentropy) {
+        // A label outside the classes would select no column and add 0 to
+        // the loss: refuse it, as fit() does.
+        int64_t classAxis = predType.getRank() - 1;
+        Value classes = tensor::DimOp::create(rewriter, loc, pred, classAxis);
+        assertAllInRange(rewriter, loc, target, classes,
+                         "sparse_categorical_crossentropy: a label is not in "
+                         "[0, classes) for predictions of shape " +
+                             formatShape(predType));
+      }
       total = sumAll(rewriter, loc,
                      crossEntropyPerSample(rewriter, loc, loss,
                                            op.getFromLogits(), pred, target));

@@ -20,30 +20,34 @@ func.func @predict(%x: tensor<?x784xf32> {layer.name = "input"},
 }
 
 // The exported function takes every input and output as a memref
-// descriptor; its C wrapper takes one pointer per descriptor: 5 inputs and
-// 1 output.
+// descriptor and returns an i32 status; its C wrapper takes one pointer
+// per descriptor: 5 inputs and 1 output. Every allocation is checked: a
+// null pointer returns 4 (out of memory).
 // CHECK-LABEL: llvm.func @predict(
 // CHECK-SAME: %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64,
 // CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: llvm.call @malloc
+// CHECK: llvm.icmp "ne"
+// CHECK: llvm.cond_br
 // CHECK: llvm.intr.tanh
 // CHECK: llvm.intr.exp
 // CHECK: llvm.return
 // CHECK-LABEL: llvm.func @_mlir_ciface_predict(
 // CHECK-SAME: %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
-// CHECK: llvm.call @predict(
-// CHECK-NEXT: llvm.return
+// CHECK: %[[STATUS:.+]] = llvm.call @predict(
+// CHECK-NEXT: llvm.return %[[STATUS]] : i32
 
 // ONLY-LLVM: module {
 // ONLY-LLVM-NOT: {{ (layer|linalg|tensor|memref|bufferization|scf|cf|arith|math|func|affine)\.}}
 // ONLY-LLVM-NOT: unrealized_conversion_cast
 
-// LLVMIR: define void @predict(
-// LLVMIR: define void @_mlir_ciface_predict(ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}})
+// LLVMIR: define i32 @predict(
+// LLVMIR: define i32 @_mlir_ciface_predict(ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}}, ptr %{{.+}})
 
 // evaluate: x, y, 4 params in; loss, output out (8 pointers). train_step
 // with Adam: x, y, 4 params, 8 slots, step in; loss, output, 4 params,
 // 8 slots out (29 pointers).
 // TRAIN-DAG: llvm.func @_mlir_ciface_predict(
-// TRAIN-DAG: llvm.func @_mlir_ciface_evaluate(%{{[^:]+}}: !llvm.ptr{{(, %[^:]+: !llvm.ptr){7}\)}} attributes
-// TRAIN-DAG: llvm.func @_mlir_ciface_train_step(%{{[^:]+}}: !llvm.ptr{{(, %[^:]+: !llvm.ptr){28}\)}} attributes
+// TRAIN-DAG: llvm.func @_mlir_ciface_evaluate(%{{[^:]+}}: !llvm.ptr{{(, %[^:]+: !llvm.ptr){7}\)}} -> i32 attributes
+// TRAIN-DAG: llvm.func @_mlir_ciface_train_step(%{{[^:]+}}: !llvm.ptr{{(, %[^:]+: !llvm.ptr){28}\)}} -> i32 attributes

@@ -80,3 +80,24 @@ func.func @declared_result_disagrees(%x: tensor<?x8xf32>, %k0: tensor<8x16xf32>,
   %1 = layer.dense %0, %k1 : (tensor<*xf32>, tensor<16x4xf32>) -> tensor<?x5xf32>
   return %1 : tensor<?x5xf32>
 }
+
+// -----
+
+// A function of several blocks is refused with a diagnostic, not read from
+// its last block.
+// expected-error @below {{layer-shape-inference expects functions of one block, 'two_blocks' has 2}}
+func.func @two_blocks(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  cf.br ^bb1
+^bb1:
+  return %x : tensor<?x4xf32>
+}
+
+// -----
+
+// A result whose byte size overflows int64 (a 2^31 upsampling of a large
+// map) is refused, never wrapped to a small count.
+func.func @upsample_overflow(%x: tensor<?x1000000x1000000x3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.upsample' op the result of shape (None, 2147483648000000, 2147483648000000, 3) has more bytes than a 64-bit size can count}}
+  %0 = layer.upsample %x {size = array<i64: 2147483648, 2147483648>} : (tensor<?x1000000x1000000x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

@@ -34,7 +34,7 @@
 // LINALG-NOT: = layer.
 // LINALG: linalg.generic
 // RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=llvm --name=m | FileCheck %s --check-prefix=LLVM
-// LLVM-DAG: define {{.*}}void @_mlir_ciface_layerc_m_predict(
+// LLVM-DAG: define {{.*}}i32 @_mlir_ciface_layerc_m_predict(
 // LLVM-DAG: call <8 x float> @llvm.fmuladd.v8f32(
 // RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=asm --target=x86-64-v3 --name=m | FileCheck %s --check-prefix=ASM
 // ASM-DAG: _mlir_ciface_layerc_m_predict:
