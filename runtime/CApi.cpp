@@ -11,6 +11,7 @@
 #include "runtime/SafeTensors.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -38,6 +39,28 @@ template <typename F> int guarded(char *error, size_t errorSize, F &&f) {
     return fail("unknown error", error, errorSize);
   }
 }
+
+/// Copies the float32 tensors names[0..n) of `path` into dst[i] after
+/// `check(i, tensor)` has accepted every one of them.
+template <typename Check>
+void readTensors(const char *path, size_t n, const char *const *names,
+                 float *const *dst, const char *function, Check &&check) {
+  SafeTensorsFile file = loadSafeTensors(path);
+  std::vector<const Tensor *> found(n);
+  // Check everything before writing anything.
+  for (size_t i = 0; i < n; ++i) {
+    if (!names[i] || !dst[i])
+      throw Error(std::string(function) + ": a NULL name or buffer");
+    const Tensor *t = file.find(names[i]);
+    if (!t)
+      throw Error("'" + std::string(path) + "' has no tensor '" + names[i] +
+                  "'");
+    check(i, *t);
+    found[i] = t;
+  }
+  for (size_t i = 0; i < n; ++i)
+    std::memcpy(dst[i], found[i]->rawData(), found[i]->nbytes());
+}
 } // namespace
 
 int layerc_read_tensors(const char *path, size_t n, const char *const *names,
@@ -46,25 +69,58 @@ int layerc_read_tensors(const char *path, size_t n, const char *const *names,
   if (!path || (n && (!names || !dst || !counts)))
     return fail("layerc_read_tensors: a NULL argument", error, error_size);
   return guarded(error, error_size, [&] {
-    SafeTensorsFile file = loadSafeTensors(path);
-    std::vector<const Tensor *> found(n);
-    // Check everything before writing anything.
-    for (size_t i = 0; i < n; ++i) {
-      if (!names[i] || !dst[i])
-        throw Error("layerc_read_tensors: a NULL name or buffer");
-      const Tensor *t = file.find(names[i]);
-      if (!t)
-        throw Error("'" + std::string(path) + "' has no tensor '" + names[i] +
-                    "'");
-      if (t->dtype() != DType::Float32 || t->numel() != counts[i])
-        throw Error("tensor '" + std::string(names[i]) + "' of '" + path +
-                    "' is " + t->shapeString() + " " + dtypeName(t->dtype()) +
-                    ", but " + std::to_string(counts[i]) +
-                    " float32 elements were expected");
-      found[i] = t;
-    }
+    readTensors(path, n, names, dst, "layerc_read_tensors",
+                [&](size_t i, const Tensor &t) {
+                  if (t.dtype() != DType::Float32 || t.numel() != counts[i])
+                    throw Error("tensor '" + std::string(names[i]) + "' of '" +
+                                path + "' is " + t.shapeString() + " " +
+                                dtypeName(t.dtype()) + ", but " +
+                                std::to_string(counts[i]) +
+                                " float32 elements were expected");
+                });
+  });
+}
+
+int layerc_read_tensors_shaped(const char *path, size_t n,
+                               const char *const *names, float *const *dst,
+                               const int64_t *ranks,
+                               const int64_t *const *shapes, char *error,
+                               size_t error_size) {
+  if (!path || (n && (!names || !dst || !ranks || !shapes)))
+    return fail("layerc_read_tensors_shaped: a NULL argument", error,
+                error_size);
+  return guarded(error, error_size, [&] {
+    // Shapes first: a NULL shape must not depend on the file's contents.
     for (size_t i = 0; i < n; ++i)
-      std::memcpy(dst[i], found[i]->rawData(), found[i]->nbytes());
+      if (ranks[i] < 0 || (ranks[i] > 0 && !shapes[i]))
+        throw Error("layerc_read_tensors_shaped: a NULL or negative-rank "
+                    "shape");
+    readTensors(
+        path, n, names, dst, "layerc_read_tensors_shaped",
+        [&](size_t i, const Tensor &t) {
+          std::vector<int64_t> want(shapes[i], shapes[i] + ranks[i]);
+          if (t.dtype() == DType::Float32 && t.shape() == want)
+            return;
+          // The same elements in another layout (a transposed kernel) is
+          // the likely mistake: say so, since the counts agree.
+          int64_t wantCount = 1; // -1 when negative or overflowing
+          for (int64_t d : want) {
+            if (d < 0 || (d && wantCount > INT64_MAX / d)) {
+              wantCount = -1;
+              break;
+            }
+            wantCount *= d;
+          }
+          std::string hint;
+          if (t.dtype() == DType::Float32 && t.numel() == wantCount)
+            hint = " (the same number of elements in another layout: a "
+                   "transposed or reshaped weight, or a file of another "
+                   "model)";
+          throw Error("'" + std::string(path) + "': weight '" + names[i] +
+                      "' has shape " + t.shapeString() + " " +
+                      dtypeName(t.dtype()) + ", but the model expects " +
+                      formatShape(want) + " float32" + hint);
+        });
   });
 }
 

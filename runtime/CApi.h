@@ -6,8 +6,10 @@
  * LAYERC_WITH_RUNTIME and links liblayerc_runtime (which depends on nothing
  * of LLVM or MLIR; a C program also links -lstdc++ -lz). Files are in the
  * safetensors layout: a model saved by Model::save() (.lcm) or a checkpoint
- * written by saveWeights(); reads validate every size and offset, writes are
- * atomic (a crash leaves the previous file intact).
+ * written by saveWeights(); reads validate every size and offset and the
+ * per-tensor CRC-32 checksums a file carries, writes are atomic (a crash
+ * leaves the previous file intact) and store those checksums
+ * (runtime/SafeTensors.h says more).
  *
  * Every function returns 0 on success; otherwise it writes a message
  * (truncated to error_size, always NUL-terminated when error_size > 0)
@@ -23,9 +25,20 @@ extern "C" {
 #endif
 
 /* Copies the float32 tensors names[0..n) of the file at `path` into
- * dst[i], each of counts[i] elements; a missing tensor, another dtype or
- * another element count is an error naming the tensor, and then nothing
- * is written. */
+ * dst[i], each of shape shapes[i] (ranks[i] dimensions, as
+ * layerc_write_tensors takes them); a missing tensor, another dtype or
+ * another shape (a transposed kernel, of the same element count, too) is
+ * an error naming the tensor and both shapes, and then nothing is
+ * written. */
+int layerc_read_tensors_shaped(const char *path, size_t n,
+                               const char *const *names, float *const *dst,
+                               const int64_t *ranks,
+                               const int64_t *const *shapes, char *error,
+                               size_t error_size);
+
+/* Like layerc_read_tensors_shaped, but compares only element counts[i], so
+ * a weight of another shape with as many elements loads: kept for headers
+ * generated before layerc_read_tensors_shaped existed. */
 int layerc_read_tensors(const char *path, size_t n, const char *const *names,
                         float *const *dst, const int64_t *counts, char *error,
                         size_t error_size);

@@ -3,6 +3,8 @@
 //
 // The header goes through the runtime's own bounded JSON parser (Json.h);
 // every field is then checked for the type and range the format allows.
+// Saves resolve symbolic links and refuse non-regular targets before they
+// write anything, and clean up the temporaries of earlier killed saves.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,13 +13,18 @@
 #include "runtime/Json.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
+#include <climits>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,8 +63,182 @@ bool dtypeFromCode(const std::string &code, DType &out) {
 }
 
 //===----------------------------------------------------------------------===//
+// Checksums
+//===----------------------------------------------------------------------===//
+
+/// Slicing-by-8 tables: kCrcTables[0] is the classic byte-at-a-time table,
+/// kCrcTables[k][b] the CRC of byte b followed by k zero bytes, so that eight
+/// lookups consume eight bytes at once (over a GB/s, which keeps the check
+/// cheap next to reading a checkpoint from disk).
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+
+constexpr CrcTables makeCrcTables() {
+  CrcTables t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int bit = 0; bit < 8; ++bit)
+      c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    t[0][i] = c;
+  }
+  for (uint32_t i = 0; i < 256; ++i)
+    for (int k = 1; k < 8; ++k)
+      t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+  return t;
+}
+
+constexpr CrcTables kCrcTables = makeCrcTables();
+
+std::string hex8(uint32_t value) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out(8, '0');
+  for (int i = 7; i >= 0; --i, value >>= 4)
+    out[i] = digits[value & 0xfu];
+  return out;
+}
+
+/// 8 lowercase or uppercase hex digits, as hex8 writes them.
+bool parseHex8(const std::string &text, uint32_t &out) {
+  if (text.size() != 8)
+    return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + 8, out, 16);
+  return ec == std::errc() && end == text.data() + 8;
+}
+
+/// Checks every tensor of `file` against the checksums stored under
+/// kChecksumKey (if any) and removes that key from the metadata.
+void verifyChecksums(const std::string &path, SafeTensorsFile &file) {
+  auto stored = file.metadata.find(kChecksumKey);
+  if (stored == file.metadata.end())
+    return;
+  auto malformed = [&](const std::string &what) -> Error {
+    return Error(path + ": the '" + kChecksumKey + "' metadata " + what +
+                 "; it must map every tensor to 8 hex digits (remove the "
+                 "key to load the file without checksums)");
+  };
+  Json sums =
+      Json::parse(stored->second, path + ": metadata '" + kChecksumKey + "'",
+                  /*maxDepth=*/2);
+  if (!sums.isObject())
+    throw malformed("is not a JSON object");
+  std::map<std::string, const Json *> byName;
+  for (const auto &[name, value] : sums.members())
+    byName[name] = &value;
+  for (const auto &[name, tensor] : file.tensors) {
+    auto value = byName.find(name);
+    uint32_t expected = 0;
+    if (value == byName.end())
+      throw malformed("has no checksum for tensor '" + name + "'");
+    if (!value->second->isString() ||
+        !parseHex8(value->second->asString(), expected))
+      throw malformed("holds a malformed checksum for tensor '" + name + "'");
+    byName.erase(value);
+    uint32_t actual = crc32(tensor.rawData(), tensor.nbytes());
+    if (actual != expected)
+      throw Error(path + ": tensor '" + name +
+                  "': checksum mismatch (stored crc32 " + hex8(expected) +
+                  ", data has " + hex8(actual) +
+                  "): the file is corrupted; restore it from a copy or save "
+                  "it again");
+  }
+  if (!byName.empty())
+    throw malformed("names tensor '" + byName.begin()->first +
+                    "', which the file lacks");
+  file.metadata.erase(stored);
+}
+
+//===----------------------------------------------------------------------===//
 // Writing
 //===----------------------------------------------------------------------===//
+
+/// "a directory", "a FIFO", ...: what a non-regular file is, for messages.
+const char *describeFileType(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO (named pipe)";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "a special file";
+}
+
+/// Where a save to `path` writes, after following symbolic links.
+struct SaveTarget {
+  std::filesystem::path file;
+  /// The existing file's permission bits, if it exists.
+  std::optional<mode_t> mode;
+};
+
+/// Follows the symbolic links at `path` as open() would (relative links
+/// resolve against the link's directory; a dangling link names the file to
+/// create) and refuses anything that is not a regular file: replacing a
+/// FIFO or a device with a regular file would break whoever uses it, and
+/// replacing a link would silently detach it from the file it shares.
+SaveTarget resolveSaveTarget(const std::string &path) {
+  std::filesystem::path file(path);
+  std::string via;
+  // As many hops as Linux's open() follows before ELOOP.
+  constexpr int kMaxLinks = 40;
+  for (int hops = 0;; ++hops) {
+    struct stat st;
+    if (::lstat(file.c_str(), &st) != 0)
+      return {file, std::nullopt}; // Created, or reported, by the save.
+    if (S_ISREG(st.st_mode))
+      return {file, st.st_mode & 07777};
+    if (!S_ISLNK(st.st_mode))
+      throw Error(path + via + " is " + describeFileType(st.st_mode) +
+                  ", not a regular file: checkpoints and models are written "
+                  "only to regular files (choose another path)");
+    if (hops == kMaxLinks)
+      throw Error(path + ": too many levels of symbolic links");
+    std::error_code ec;
+    std::filesystem::path link = std::filesystem::read_symlink(file, ec);
+    if (ec)
+      throw Error(path + ": cannot read the symbolic link '" + file.string() +
+                  "': " + ec.message());
+    file = link.is_absolute() ? link : file.parent_path() / link;
+    via = " (a symbolic link to '" + file.string() + "')";
+  }
+}
+
+/// The prefix of the temporaries of saves to `target`; a pid, a dot and
+/// mkstemp's six characters follow.
+std::string temporaryPrefix(const std::filesystem::path &target) {
+  return "." + target.filename().string() + ".tmp.";
+}
+
+/// Removes the temporaries of `target` whose process no longer exists: a
+/// save killed between creating and renaming its temporary leaves it behind,
+/// and nobody else would ever clean it up. A live process's temporary (a
+/// concurrent save) is left alone. Pids are only meaningful on this machine
+/// and in this pid namespace; a directory shared with another host may see
+/// that host's in-flight temporary removed, which fails that save cleanly.
+void removeStaleTemporaries(const std::filesystem::path &dir,
+                            const std::filesystem::path &target) {
+  std::string prefix = temporaryPrefix(target);
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix))
+      continue;
+    const char *first = name.data() + prefix.size();
+    const char *last = name.data() + name.size();
+    long long pid = 0;
+    auto [dot, status] = std::from_chars(first, last, pid);
+    if (status != std::errc() || dot == first || pid <= 0 || pid > INT_MAX ||
+        dot == last || *dot != '.' || last - dot != 7)
+      continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue; // Alive (or alive and someone else's: EPERM).
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      ::unlink(it->path().c_str());
+  }
+}
 
 /// Writes all of `data` to `fd`, retrying short writes.
 bool writeAll(int fd, const void *data, size_t size) {
@@ -129,6 +310,26 @@ Entry readEntry(const std::string &path, const std::string &name,
 
 } // namespace
 
+uint32_t layerc::crc32(const void *data, size_t size, uint32_t crc) {
+  const auto &t = kCrcTables;
+  const unsigned char *p = static_cast<const unsigned char *>(data);
+  crc = ~crc;
+  auto word = [](const unsigned char *q) {
+    return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 |
+           static_cast<uint32_t>(q[2]) << 16 |
+           static_cast<uint32_t>(q[3]) << 24;
+  };
+  for (; size >= 8; size -= 8, p += 8) {
+    uint32_t lo = crc ^ word(p), hi = word(p + 4);
+    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^
+          t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][hi & 0xffu] ^
+          t[2][(hi >> 8) & 0xffu] ^ t[1][(hi >> 16) & 0xffu] ^ t[0][hi >> 24];
+  }
+  for (; size > 0; --size, ++p)
+    crc = (crc >> 8) ^ t[0][(crc ^ *p) & 0xffu];
+  return ~crc;
+}
+
 const Tensor *SafeTensorsFile::find(const std::string &name) const {
   for (const auto &[n, t] : tensors)
     if (n == name)
@@ -138,12 +339,17 @@ const Tensor *SafeTensorsFile::find(const std::string &name) const {
 
 void layerc::saveSafeTensors(const std::string &path,
                              const SafeTensorsFile &file) {
+  // Before anything else: a FIFO or a device must not be replaced.
+  SaveTarget target = resolveSaveTarget(path);
+
   Json header = Json::object();
-  if (!file.metadata.empty()) {
-    Json &meta = header.set("__metadata__", Json::object());
-    for (const auto &[k, v] : file.metadata)
-      meta.set(k, v);
-  }
+  Json &meta = header.set("__metadata__", Json::object());
+  for (const auto &[k, v] : file.metadata)
+    meta.set(k, v);
+  Json sums = Json::object();
+  for (const auto &[name, t] : file.tensors)
+    sums.set(name, hex8(crc32(t.rawData(), t.nbytes())));
+  meta.set(kChecksumKey, sums.dump());
   uint64_t offset = 0;
   for (const auto &[name, t] : file.tensors) {
     if (name.empty() || name == "__metadata__" || header.get(name))
@@ -162,18 +368,26 @@ void layerc::saveSafeTensors(const std::string &path,
   // Pad so that the data starts 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  std::filesystem::path target(path);
-  std::filesystem::path dir = target.parent_path();
+  std::filesystem::path dir = target.file.parent_path();
   if (dir.empty())
     dir = ".";
-  std::string tmp =
-      (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  removeStaleTemporaries(dir, target.file);
+  std::string tmp = (dir / (temporaryPrefix(target.file) +
+                            std::to_string(::getpid()) + ".XXXXXX"))
+                        .string();
   int fd = ::mkstemp(tmp.data());
   if (fd >= 0) {
-    // mkstemp creates 0600; give the file the mode open() would.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd, 0666 & ~mask);
+    // mkstemp creates 0600; give the file the mode open() would: that of
+    // the file it replaces, or 0666 less the umask for a new one.
+    mode_t mode = 0;
+    if (target.mode) {
+      mode = *target.mode;
+    } else {
+      mode_t mask = ::umask(0);
+      ::umask(mask);
+      mode = 0666 & ~mask;
+    }
+    ::fchmod(fd, mode);
   }
   if (fd < 0)
     throw Error(path + ": cannot create a temporary file in '" + dir.string() +
@@ -200,7 +414,7 @@ void layerc::saveSafeTensors(const std::string &path,
     ::unlink(tmp.c_str());
     throw Error(path + ": cannot close the temporary file");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp.c_str(), target.file.c_str()) != 0) {
     int saved = errno;
     ::unlink(tmp.c_str());
     throw Error(path + ": cannot replace the file: " + std::strerror(saved));
@@ -295,5 +509,6 @@ SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
       throw Error(path + ": tensor '" + e.name + "': cannot read its data");
     result.tensors.emplace_back(e.name, std::move(t));
   }
+  verifyChecksums(path, result);
   return result;
 }

@@ -14,6 +14,21 @@
 // overlap, strings must be UTF-8, and nothing is allocated from an
 // unchecked size. Errors name the file and the tensor.
 //
+// Saves write through a symbolic link as open() would (the link stays a
+// link; the file it points to is replaced, keeping its permission bits) and
+// refuse a target that is not a regular file (a directory, FIFO, device or
+// socket) rather than replacing it. The temporary is named
+// ".<target name>.tmp.<pid>.XXXXXX"; a save first removes those of its
+// target left by processes that no longer exist (a killed save), never
+// those of a live process.
+//
+// Every save stores the CRC-32 (IEEE) of each tensor's bytes in the
+// metadata, under the key "layerc.crc32" (kChecksumKey): a JSON object,
+// written as a string as safetensors requires, mapping each tensor name to
+// 8 lowercase hex digits, e.g. {"dense/kernel":"cbf43926"}. A load checks
+// every tensor against it and refuses a mismatch; files without the key
+// (older layerc, other tools) load unchecked.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef LAYERC_RUNTIME_SAFETENSORS_H
@@ -21,6 +36,8 @@
 
 #include "runtime/Tensor.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -28,21 +45,35 @@
 
 namespace layerc {
 
+/// The metadata key of the per-tensor checksums (see above). Reserved:
+/// saveSafeTensors() writes it and loadSafeTensors() consumes it, so it never
+/// appears in SafeTensorsFile::metadata.
+inline constexpr const char *kChecksumKey = "layerc.crc32";
+
+/// The CRC-32 of ISO-HDLC, zlib and PNG (reflected polynomial 0xEDB88320)
+/// of `size` bytes at `data`; pass the previous result as `crc` to continue
+/// a running checksum.
+uint32_t crc32(const void *data, size_t size, uint32_t crc = 0);
+
 struct SafeTensorsFile {
   /// Tensors in file order.
   std::vector<std::pair<std::string, Tensor>> tensors;
+  /// Free-form strings; never holds kChecksumKey.
   std::map<std::string, std::string> metadata;
 
   /// The tensor called `name`, or nullptr.
   const Tensor *find(const std::string &name) const;
 };
 
-/// Writes `file` to `path` atomically (see above). Throws layerc::Error
-/// naming the path on any failure; the previous file is then untouched.
+/// Writes `file` to `path` atomically, with checksums (see above). Throws
+/// layerc::Error naming the path on any failure, including a `path` that is
+/// (or links to) something other than a regular file; the previous file is
+/// then untouched.
 void saveSafeTensors(const std::string &path, const SafeTensorsFile &file);
 
-/// Reads and validates a safetensors file. Throws layerc::Error naming the
-/// file (and the tensor) on anything malformed.
+/// Reads and validates a safetensors file and verifies its checksums, if it
+/// has any. Throws layerc::Error naming the file (and the tensor) on
+/// anything malformed or corrupted.
 SafeTensorsFile loadSafeTensors(const std::string &path);
 
 } // namespace layerc

@@ -210,6 +210,53 @@ std::string defaultName() {
   return cIdentifier(llvm::sys::path::stem(inputFile).str());
 }
 
+/// Where the header of an object or library goes: --header, or <prefix>.h
+/// next to the output.
+std::string headerPath(const std::string &prefix) {
+  if (!headerFile.empty())
+    return headerFile;
+  llvm::SmallString<128> path(llvm::sys::path::parent_path(outputFile));
+  llvm::sys::path::append(path, prefix + ".h");
+  return path.str().str();
+}
+
+/// True when `a` and `b` are one file: the same device and inode when both
+/// exist (which sees through links and other spellings), else the same
+/// absolute path once "." and ".." are removed.
+bool sameFile(llvm::StringRef a, llvm::StringRef b) {
+  bool equivalent = false;
+  if (!llvm::sys::fs::equivalent(a, b, equivalent))
+    return equivalent;
+  llvm::SmallString<256> x(a), y(b);
+  if (llvm::sys::fs::make_absolute(x) || llvm::sys::fs::make_absolute(y))
+    return a == b;
+  llvm::sys::path::remove_dots(x, /*remove_dot_dot=*/true);
+  llvm::sys::path::remove_dots(y, /*remove_dot_dot=*/true);
+  return x == y;
+}
+
+/// Refuses, before any work, outputs that would overwrite the input (a
+/// saved model is often the only copy of the trained weights) or each
+/// other.
+std::optional<std::string> checkOutputs(bool writesHeader,
+                                        const std::string &header) {
+  bool toFile = outputFile != "-";
+  if (toFile && sameFile(outputFile, inputFile))
+    return "the output '" + outputFile + "' (-o) is the input file '" +
+           inputFile + "'; compiling would overwrite it: choose another -o";
+  if (!writesHeader)
+    return std::nullopt;
+  if (sameFile(header, inputFile))
+    return "the header '" + header + "' is the input file '" + inputFile +
+           "'; compiling would overwrite it: choose another path with "
+           "--header=FILE (or another --name)";
+  if (toFile && sameFile(header, outputFile))
+    return "the header '" + header + "' and the output '" + outputFile +
+           "' are the same file: choose another path with --header=FILE (or "
+           "another --name)";
+  return std::nullopt;
+}
+
 int run() {
   Emit stage = emit == Emit::Auto ? emitFromExtension(outputFile) : emit;
   if ((stage == Emit::Obj || stage == Emit::Lib) && outputFile == "-")
@@ -218,6 +265,10 @@ int run() {
     return fail("--batch must be at least 1 (or 0 for any batch), got " +
                 std::to_string(batch));
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
+  std::string header = headerPath(prefix);
+  if (std::optional<std::string> why =
+          checkOutputs(stage == Emit::Obj || stage == Emit::Lib, header))
+    return fail(*why);
 
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);
@@ -342,12 +393,6 @@ int run() {
             llvm::object::Archive::K_GNU, /*Deterministic=*/true,
             /*Thin=*/false))
       return fail(llvm::toString(std::move(err)));
-  }
-  std::string header = headerFile;
-  if (header.empty()) {
-    llvm::SmallString<128> path(llvm::sys::path::parent_path(outputFile));
-    llvm::sys::path::append(path, prefix + ".h");
-    header = path.str().str();
   }
   return writeFile(header,
                    emitCHeader(*signatures, prefix,
