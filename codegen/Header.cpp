@@ -253,12 +253,14 @@ std::vector<std::string> parameterNames(const CompiledFunction &f,
            used.count(lowered(n + "_count"));
   };
   for (size_t i = 0; i < all.size(); ++i) {
+    // A suffix can make a name reserved ("_" + "_2" starts with "__"):
+    // every candidate goes through unreserved.
     std::string base = unreserved(cIdentifier(all[i]->name), prefix);
     if (i >= f.inputs.size() && taken(base))
-      base += "_out";
+      base = unreserved(base + "_out", prefix);
     std::string n = base;
     for (int k = 2; taken(n); ++k)
-      n = base + "_" + std::to_string(k);
+      n = unreserved(base + "_" + std::to_string(k), prefix);
     used.insert(lowered(n));
     used.insert(lowered(n + "_count"));
     names.push_back(n);
@@ -267,7 +269,8 @@ std::vector<std::string> parameterNames(const CompiledFunction &f,
 }
 
 void emitFunction(std::ostringstream &os, const CompiledFunction &f,
-                  const std::string &prefix, const std::string &suffix) {
+                  const std::string &prefix, const std::string &suffix,
+                  std::set<std::string> &macros) {
   std::string P = upper(prefix),
               entry = prefix + "_" + cIdentifier(f.name) + suffix;
   std::string symbol = "_mlir_ciface_" + exportedSymbol(prefix, f.name);
@@ -295,15 +298,22 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
         "unspecified).\n */\n";
 
   // The shape macros keep the function's name (no "_raw").
+  // Names joined by '_' can spell one macro twice ("a" + "b_c" and "a_b" +
+  // "c"): the first definition stands, the later is left out.
   std::string base = prefix + "_" + cIdentifier(f.name);
-  os << "#define " << upper(base) << "_NUM_INPUTS " << f.inputs.size()
-     << "\n#define " << upper(base) << "_NUM_OUTPUTS " << f.outputs.size()
-     << "\n";
+  auto define = [&](const std::string &macro, int64_t value) {
+    if (macros.insert(macro).second)
+      os << "#define " << macro << " " << value << "\n";
+    else
+      os << "/* " << macro << " is defined above */\n";
+  };
+  define(upper(base) + "_NUM_INPUTS", static_cast<int64_t>(f.inputs.size()));
+  define(upper(base) + "_NUM_OUTPUTS", static_cast<int64_t>(f.outputs.size()));
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t d = 0; d < all[i]->shape.size(); ++d)
       if (all[i]->shape[d] != kDynamic)
-        os << "#define " << upper(base + "_" + names[i]) << "_DIM" << d << " "
-           << all[i]->shape[d] << "\n";
+        define(upper(base + "_" + names[i]) + "_DIM" + std::to_string(d),
+               all[i]->shape[d]);
 
   os << "int32_t " << symbol << "(";
   for (size_t i = 0; i < all.size(); ++i)
@@ -669,9 +679,11 @@ void emitContext(std::ostringstream &os,
   // File access through liblayerc_runtime.
   os << "#ifdef LAYERC_WITH_RUNTIME\n"
         "/* From liblayerc_runtime (runtime/CApi.h). */\n"
-        "int layerc_read_tensors(const char *path, size_t n, const char *const "
-        "*names,\n                        float *const *dst, const int64_t "
-        "*counts, char *error,\n                        size_t error_size);\n"
+        "int layerc_read_tensors_shaped(const char *path, size_t n,\n"
+        "                               const char *const *names, float "
+        "*const *dst,\n                               const int64_t *ranks,\n"
+        "                               const int64_t *const *shapes, char "
+        "*error,\n                               size_t error_size);\n"
         "int layerc_write_tensors(const char *path, size_t n, const char "
         "*const *names,\n                         const float *const *src, "
         "const int64_t *ranks,\n                         const int64_t *const "
@@ -682,20 +694,29 @@ void emitContext(std::ostringstream &os,
         "nothing. */\n"
      << "static inline int " << prefix << "_load_weights(" << ctx
      << " *ctx, const char *path,\n    char *error, size_t error_size) {\n";
-  if (layout.embedded)
+  // The weights' shapes as one array, for reading and writing files.
+  auto shapesArray = [&] {
+    os << "  const int64_t *shapes[" << arrayW << "] = {";
+    for (size_t i = 0; i < nw; ++i)
+      os << (i ? ", " : "") << prefix << "_weight_shape" << i << "_";
+    if (!nw)
+      os << "NULL";
+    os << "};\n";
+  };
+  if (layout.embedded) {
     os << "  (void)ctx, (void)path, (void)error, (void)error_size;\n  return "
        << P << "_ERROR_EMBEDDED;\n}\n";
-  else
+  } else {
+    // Shapes, not only counts: a transposed kernel has the right count.
+    shapesArray();
     os << "  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
-       << "  return layerc_read_tensors(path, " << P << "_NUM_WEIGHTS, "
-       << prefix
-       << "_weight_names_,\n                             "
-          "ctx->weights[ctx->current], "
-       << prefix
-       << "_weight_counts_, error,\n                             error_size) "
-          "== 0\n"
+       << "  return layerc_read_tensors_shaped(\n             path, " << P
+       << "_NUM_WEIGHTS, " << prefix << "_weight_names_,\n"
+       << "             ctx->weights[ctx->current], " << prefix
+       << "_weight_ranks_, shapes,\n             error, error_size) == 0\n"
        << "             ? " << P << "_OK\n             : " << P
        << "_ERROR_FILE;\n}\n";
+  }
   os << "/* Saves every weight, by name, in the safetensors layout (atomic). "
         "*/\n"
      << "static inline int " << prefix << "_save_weights(const " << ctx
@@ -704,12 +725,8 @@ void emitContext(std::ostringstream &os,
     os << "  (void)ctx, (void)path, (void)error, (void)error_size;\n  return "
        << P << "_ERROR_EMBEDDED;\n}\n";
   } else {
-    os << "  const int64_t *shapes[" << arrayW << "] = {";
-    for (size_t i = 0; i < nw; ++i)
-      os << (i ? ", " : "") << prefix << "_weight_shape" << i << "_";
-    if (!nw)
-      os << "NULL";
-    os << "};\n  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
+    shapesArray();
+    os << "  if (!ctx || !path)\n    return " << P << "_ERROR_NULL;\n"
        << "  return layerc_write_tensors(path, " << P << "_NUM_WEIGHTS, "
        << prefix
        << "_weight_names_,\n                              (const float *const "
@@ -726,11 +743,25 @@ std::optional<std::string>
 layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
   // Each function's entry point is named after it: two names that give the
   // same C identifier ("a.b" and "a_b") would define one symbol twice.
+  // Nor may it be a name the header gives its own declarations.
+  static const std::set<std::string> own = {
+      "context",      "create",       "destroy",      "error_message",
+      "weight_name",  "weight_count", "find_weight",  "set_weight",
+      "get_weight",   "load_weights", "save_weights", "check_messages_",
+      "weight_names_", "weight_counts_", "weight_ranks_"};
   std::set<std::string> identifiers;
-  for (const CompiledFunction &f : functions)
-    if (!identifiers.insert(lowered(cIdentifier(f.name))).second)
-      return "function '" + f.name + "': its C name '" + cIdentifier(f.name) +
+  for (const CompiledFunction &f : functions) {
+    std::string id = cIdentifier(f.name), low = lowered(id);
+    bool memref = low.rfind("memref", 0) == 0 &&
+                  low.find_first_not_of("0123456789", 6) == std::string::npos;
+    bool weightShape = low.rfind("weight_shape", 0) == 0;
+    if (own.count(low) || memref || weightShape)
+      return "function '" + f.name + "': its C name '" + id +
+             "' is a name the header declares itself; rename the function";
+    if (!identifiers.insert(low).second)
+      return "function '" + f.name + "': its C name '" + id +
              "' is also the C name of another function; rename one";
+  }
   // An input may have one unknown size besides the batch (a sequence
   // length): it is derived from the buffer's element count. Outputs may
   // not: the caller could not size them.
@@ -843,8 +874,11 @@ layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
          << "];\n";
     os << "} " << prefix << "_memref" << rank << ";\n\n";
   }
+  // The header's own macros; the functions' must differ from them.
+  std::set<std::string> macros = {P + "_H", P + "_NUM_WEIGHTS",
+                                  P + "_NUM_CHECKS"};
   for (const CompiledFunction &f : functions)
-    emitFunction(os, f, prefix, layout ? "_raw" : "");
+    emitFunction(os, f, prefix, layout ? "_raw" : "", macros);
   if (layout)
     emitContext(os, functions, prefix, *layout);
   os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P

@@ -79,6 +79,10 @@ Layer::Layer(const std::string &className, const std::string &name)
   // Names end up in saved models (JSON) and IR locations.
   if (!isValidUtf8(name_))
     throw Error(className + " layer: the name is not valid UTF-8");
+  // A C string (the AOT header's weight names) cannot carry a NUL, and no
+  // name needs a control character.
+  if (hasControlCharacter(name_))
+    throw Error(className + " layer: the name contains a control character");
 }
 
 Layer::~Layer() = default;

@@ -130,6 +130,8 @@ Model::Model(std::vector<SymbolicTensor> inputs,
     : name_(name.empty() ? uniqueLayerName("model") : std::move(name)) {
   if (!isValidUtf8(name_))
     throw Error("Model: the name is not valid UTF-8");
+  if (hasControlCharacter(name_))
+    throw Error("Model: the name contains a control character");
   if (inputs.empty() || outputs.empty())
     throw Error("Model " + name_ + ": needs at least one input and output");
   std::shared_ptr<Graph> graph =

@@ -155,6 +155,13 @@ size_t layerc::utf8SequenceLength(const std::string &text, size_t pos) {
   return n;
 }
 
+bool layerc::hasControlCharacter(const std::string &text) {
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return true;
+  return false;
+}
+
 bool layerc::isValidUtf8(const std::string &text) {
   for (size_t pos = 0; pos < text.size();) {
     size_t n = utf8SequenceLength(text, pos);

@@ -84,6 +84,8 @@ private:
 size_t utf8SequenceLength(const std::string &text, size_t pos);
 /// True when `text` is valid UTF-8 (what JSON strings must be).
 bool isValidUtf8(const std::string &text);
+/// True when `text` has a byte below 0x20 or 0x7f (NUL, newline, ...).
+bool hasControlCharacter(const std::string &text);
 
 } // namespace layerc
 

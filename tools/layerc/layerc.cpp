@@ -353,6 +353,7 @@ int run() {
     return writeMLIR(*module);
   if (mlir::failed(runStage(*module, linalgToLLVMPipeline(), "LLVM dialect")))
     return 1;
+  std::vector<std::string> checkMessages = takeCheckMessages(*module);
 
   auto tm = createTargetMachine(target, /*forJit=*/false);
   if (!tm)
@@ -397,7 +398,7 @@ int run() {
   return writeFile(header,
                    emitCHeader(*signatures, prefix,
                                llvm::sys::path::filename(inputFile).str(),
-                               layout ? &*layout : nullptr));
+                               layout ? &*layout : nullptr, checkMessages));
 }
 
 } // namespace
