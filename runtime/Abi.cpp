@@ -58,6 +58,12 @@ void checkArgument(const std::string &fn, const char *kind,
       throw mismatch();
     if (spec.shape[d] >= 0)
       continue;
+    // Only the batch (dimension 0) is shared by every argument. Any other
+    // unknown size (a sequence length, a feature count the module leaves
+    // open) is the caller's: the compiled function checks at run time
+    // every relation the compiler could not prove (layer-shape-checks).
+    if (d > 0)
+      continue;
     if (!batch.size) {
       batch.size = actual;
       batch.boundBy = name;

@@ -8,7 +8,9 @@
 //     int64_t strides[R]; }.
 // The runtime calls it through the packed wrapper the JIT provides
 // (`void fn(void **args)`, args[i] pointing at the i-th descriptor pointer).
-// Only dimension 0 (the batch) may be dynamic; the caller resolves it.
+// Dimension 0 of every dynamic argument is the batch, one size for all;
+// any other dynamic size is checked by the compiled code itself (its
+// status, kStatus*).
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,8 +64,9 @@ struct CompiledFunction {
   std::shared_ptr<const std::vector<std::string>> checkMessages;
 
   /// Checks every input against its spec (dtype, rank, static dims, one batch
-  /// size shared by all dynamic dims), allocates outputs with the resolved
-  /// shapes and calls the function. Throws layerc::Error naming the function,
+  /// size shared by all dynamic dims 0), allocates outputs with the resolved
+  /// shapes (every dynamic dimension the batch) and calls the function; a
+  /// size the function finds wrong at run time is thrown as its message. Throws layerc::Error naming the function,
   /// the argument and both shapes on a mismatch.
   std::vector<Tensor> operator()(const std::vector<const Tensor *> &in) const;
   /// The same, writing into caller-provided outputs (checked like inputs).

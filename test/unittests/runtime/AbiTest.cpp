@@ -155,3 +155,37 @@ TEST(AbiTest, DynamicOutputNeedsDynamicInput) {
 }
 
 } // namespace
+
+// A compiled function reports a failed run-time check or a failed
+// allocation through the status after its descriptors; the call throws the
+// check's message, never returns the outputs.
+TEST(AbiTest, StatusesBecomeErrors) {
+  CompiledFunction f = makeAdd();
+  f.checkMessages = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"layer 'fc' (layer.dense): sizes differ"});
+  int32_t status = kStatusOk;
+  f.fn = [&](void **args) { *static_cast<int32_t *>(args[3]) = status; };
+  Tensor a({2, 3});
+  status = kStatusCheckBase;
+  EXPECT_EQ(errorOf([&] { f({&a, &a}); }),
+            "add: layer 'fc' (layer.dense): sizes differ");
+  status = kStatusOutOfMemory;
+  EXPECT_EQ(errorOf([&] { f({&a, &a}); }), "add: out of memory");
+  status = kStatusCheckBase + 7;
+  EXPECT_EQ(errorOf([&] { f({&a, &a}); }), "add: failed with status 107");
+  status = kStatusOk;
+  EXPECT_EQ(f({&a, &a}).size(), 1u);
+}
+
+// Only dimension 0 is the shared batch: another unknown size is the
+// caller's (the compiled code checks what it needs of it).
+TEST(AbiTest, OnlyTheBatchIsShared) {
+  CompiledFunction f;
+  f.name = "seq";
+  f.inputs = {{"x", DType::Float32, {kDynamic, kDynamic}}};
+  f.outputs = {{"y", DType::Float32, {kDynamic}}};
+  f.fn = [](void **) {};
+  Tensor x({2, 7});
+  std::vector<Tensor> out = f({&x});
+  EXPECT_EQ(out[0].shape(), (std::vector<int64_t>{2}));
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target of the .mlir path (MlirFuzzer.cpp) into $3:
+# the dialect and the layer passes -- the code a hostile .mlir file reaches
+# first -- are compiled again with coverage, ASan, UBSan and assertions;
+# code generation (libLayerCodegen.a) and MLIR itself come uninstrumented
+# from the build tree.
+#   build_mlir_fuzzer.sh SRC_ROOT BUILD_ROOT OUT CLANGXX
+set -euo pipefail
+src=$1 build=$2 out=$3 cxx=$4
+launcher=$(command -v ccache || true)
+mkdir -p "$out/obj"
+flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+       -fno-sanitize-recover=all -fno-exceptions -I"$src" -I"$build"
+       -isystem /usr/lib/llvm-22/include -D__STDC_CONSTANT_MACROS
+       -D__STDC_FORMAT_MACROS -D__STDC_LIMIT_MACROS -w)
+sources=("$src"/dialect/LayerOps.cpp "$src"/passes/*.cpp
+         "$src"/passes/autodiff/*.cpp "$src"/test/fuzz/MlirFuzzer.cpp)
+printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} sh -c \
+  'f={}; o="$0/obj/$(echo "$f" | tr / _).o"; cxx=$1; shift;
+   '"$launcher"' "$cxx" "$@" -c "$f" -o "$o"' "$out" "$cxx" "${flags[@]}"
+"$cxx" -fsanitize=fuzzer,address,undefined "$out"/obj/*.o \
+  "$build"/lib/libLayerCodegen.a "$build"/runtime/liblayerc_runtime.a \
+  -L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lMLIR -lLLVM -lz \
+  -o "$out/mlir-fuzzer"
