@@ -20,6 +20,8 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 using namespace mlir;
@@ -43,12 +45,21 @@ MLIRContext &context() {
   return *ctx;
 }
 
-void runPipeline(ModuleOp module, llvm::StringRef pipeline) {
+/// Inputs tried and refused with a diagnostic, printed at exit for the
+/// fuzzing report.
+static size_t inputs = 0, refused = 0;
+void report() {
+  std::fprintf(stderr, "layerc-fuzz: %zu inputs, %zu clean errors\n", inputs,
+               refused);
+}
+
+/// Runs `pipeline` on a copy; true when it failed with a diagnostic.
+bool runPipeline(ModuleOp module, llvm::StringRef pipeline) {
   OwningOpRef<ModuleOp> copy = module.clone();
   PassManager pm(&context());
   if (failed(parsePassPipeline(pipeline, pm)))
-    return;
-  (void)pm.run(*copy);
+    return true;
+  return failed(pm.run(*copy));
 }
 
 } // namespace
@@ -62,12 +73,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text(reinterpret_cast<const char *>(data), size);
   ParserConfig config(&context());
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
-  if (!module || failed(verify(*module)))
+  static bool once = (std::atexit(report), true);
+  (void)once;
+  ++inputs;
+  if (!module || failed(verify(*module))) {
+    ++refused;
     return 0;
-  runPipeline(*module, "func.func(layer-shape-inference)");
+  }
+  bool failed = runPipeline(*module, "func.func(layer-shape-inference)");
   if (module->lookupSymbol("predict"))
-    runPipeline(*module, "func.func(layer-shape-inference),"
-                         "layer-autodiff{optimizer=adam}");
-  runPipeline(*module, layerc::layerToLLVMPipeline());
+    failed |= runPipeline(*module, "func.func(layer-shape-inference),"
+                                   "layer-autodiff{optimizer=adam}");
+  failed |= runPipeline(*module, layerc::layerToLLVMPipeline());
+  refused += failed;
   return 0;
 }

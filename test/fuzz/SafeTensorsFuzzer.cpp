@@ -13,10 +13,24 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <unistd.h>
 
+/// Inputs tried and refused with a layerc::Error, printed at exit for the
+/// fuzzing report.
+static size_t inputs = 0, refused = 0;
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static bool once = (std::atexit([] {
+                        std::fprintf(stderr,
+                                     "layerc-fuzz: %zu inputs, %zu clean "
+                                     "errors\n",
+                                     inputs, refused);
+                      }),
+                      true);
+  (void)once;
+  ++inputs;
   static const std::string path =
       "/dev/shm/layerc-fuzz-" + std::to_string(::getpid()) + ".safetensors";
   if (FILE *f = std::fopen(path.c_str(), "wb")) {
@@ -25,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     try {
       layerc::loadSafeTensors(path);
     } catch (const layerc::Error &) {
+      ++refused;
     }
   }
   try {
