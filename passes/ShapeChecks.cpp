@@ -24,6 +24,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/Path.h"
 
 namespace layerc {
 #define GEN_PASS_DEF_LAYERSHAPECHECKS
@@ -36,9 +37,9 @@ using namespace layerc::layer;
 
 namespace {
 
-/// The Keras layer an op comes from: MLIRGen's name location, else the
-/// printed location.
-std::string layerName(Operation *op) {
+/// Where an op comes from, for messages: "layer 'dense_1'" (MLIRGen's name
+/// location), else "the op at model.mlir:3:8".
+std::string origin(Operation *op) {
   Location loc = op->getLoc();
   if (auto fused = dyn_cast<FusedLoc>(loc))
     for (Location inner : fused.getLocations())
@@ -47,11 +48,12 @@ std::string layerName(Operation *op) {
         break;
       }
   if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  loc.print(os);
-  return text;
+    return "layer '" + name.getName().str() + "'";
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return "the op at " + llvm::sys::path::filename(file.getFilename()).str() +
+           ":" + std::to_string(file.getLine()) + ":" +
+           std::to_string(file.getColumn());
+  return "an op";
 }
 
 /// "dimension 1 of operand #0 (None, None)" / "dimensions 1, 2 of ..." /
@@ -71,14 +73,24 @@ std::string describe(Operation *op, const DimCheck::Side &side) {
   return text + " of " + owner + " " + formatShape(side.value.getType());
 }
 
-/// The product of the side's dimensions (times its constant) as an index.
+/// The product of the side's dimensions (times its constant) as an index;
+/// static sizes are folded into the constant.
 Value materialize(OpBuilder &b, Location loc, const DimCheck::Side &side) {
-  Value product = arith::ConstantIndexOp::create(b, loc, side.constant);
+  int64_t constant = side.constant;
+  Value product;
   for (int64_t d : side.dims) {
+    auto type = cast<RankedTensorType>(side.value.getType());
+    if (!type.isDynamicDim(d)) {
+      constant *= type.getDimSize(d);
+      continue;
+    }
     Value dim = tensor::DimOp::create(b, loc, side.value, d);
-    product = arith::MulIOp::create(b, loc, product, dim);
+    product = product ? arith::MulIOp::create(b, loc, product, dim) : dim;
   }
-  return product;
+  if (constant == 1 && product)
+    return product;
+  Value c = arith::ConstantIndexOp::create(b, loc, constant);
+  return product ? arith::MulIOp::create(b, loc, product, c) : c;
 }
 
 struct LayerShapeChecksPass
@@ -104,8 +116,8 @@ struct LayerShapeChecksPass
             b, loc, equal ? arith::CmpIPredicate::eq : arith::CmpIPredicate::sge,
             lhs, rhs);
         std::string message =
-            "layer '" + layerName(op) + "' (" +
-            op->getName().getStringRef().str() + "): " + check.what + ": " +
+            origin(op) + " (" + op->getName().getStringRef().str() +
+            "): " + check.what + ": " +
             describe(op, check.lhs) + (equal ? " must equal " : " must be >= ") +
             describe(op, check.rhs);
         cf::AssertOp::create(b, loc, ok, message);
