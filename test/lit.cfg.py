@@ -65,6 +65,11 @@ config.substitutions.append(
     ("%layerc_runtime_lib",
      os.path.join(config.layerc_obj_root, "runtime", "liblayerc_runtime.a")))
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+# The fuzz targets' build (test/fuzz/build_mlir_fuzzer.sh) goes through
+# ccache when it is there: keep its cache where the main build's is.
+for var in ("HOME", "CCACHE_DIR", "CCACHE_BASEDIR"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
 
 # libFuzzer needs clang and its runtime (Debian's clang-22 and
 # libclang-rt-22-dev); without them the fuzz test is skipped.
