@@ -13,6 +13,8 @@
 
 #include "codegen/Header.h"
 
+#include "FuzzReport.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -63,22 +65,10 @@ const std::string &dir() {
 
 } // namespace
 
-/// Inputs tried, and those whose names the header refused (functions whose
-/// C names collide), printed at exit for the fuzzing report.
-static size_t inputs = 0, refused = 0;
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 512)
     return 0;
-  static bool once = (std::atexit([] {
-                        std::fprintf(stderr,
-                                     "layerc-fuzz: %zu inputs, %zu clean "
-                                     "errors\n",
-                                     inputs, refused);
-                      }),
-                      true);
-  (void)once;
-  ++inputs;
+  ++fuzz::report().inputs;
   std::vector<std::string> f = fields(data, size);
   while (f.size() < 4)
     f.push_back("w" + std::to_string(f.size()));
@@ -102,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!checkCInterface({predict, other}))
     functions.push_back(other);
   else
-    ++refused;
+    ++fuzz::report().refused;
   std::vector<std::string> checks{f[0], f[1]};
   std::string header =
       emitCHeader(functions, "fz", f[0], &layout, checks);

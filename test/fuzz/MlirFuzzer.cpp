@@ -19,6 +19,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringRef.h"
 
+#include "FuzzReport.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,14 +47,6 @@ MLIRContext &context() {
   return *ctx;
 }
 
-/// Inputs tried and refused with a diagnostic, printed at exit for the
-/// fuzzing report.
-static size_t inputs = 0, refused = 0;
-void report() {
-  std::fprintf(stderr, "layerc-fuzz: %zu inputs, %zu clean errors\n", inputs,
-               refused);
-}
-
 /// Runs `pipeline` on a copy; true when it failed with a diagnostic.
 bool runPipeline(ModuleOp module, llvm::StringRef pipeline) {
   OwningOpRef<ModuleOp> copy = module.clone();
@@ -73,11 +67,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text(reinterpret_cast<const char *>(data), size);
   ParserConfig config(&context());
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
-  static bool once = (std::atexit(report), true);
-  (void)once;
-  ++inputs;
+  ++layerc::fuzz::report().inputs;
   if (!module || failed(verify(*module))) {
-    ++refused;
+    ++layerc::fuzz::report().refused;
     return 0;
   }
   bool failed = runPipeline(*module, "func.func(layer-shape-inference)");
@@ -85,6 +77,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     failed |= runPipeline(*module, "func.func(layer-shape-inference),"
                                    "layer-autodiff{optimizer=adam}");
   failed |= runPipeline(*module, layerc::layerToLLVMPipeline());
-  refused += failed;
+  layerc::fuzz::report().refused += failed;
   return 0;
 }

@@ -11,26 +11,16 @@
 #include "runtime/Json.h"
 #include "runtime/SafeTensors.h"
 
+#include "FuzzReport.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <unistd.h>
 
-/// Inputs tried and refused with a layerc::Error, printed at exit for the
-/// fuzzing report.
-static size_t inputs = 0, refused = 0;
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static bool once = (std::atexit([] {
-                        std::fprintf(stderr,
-                                     "layerc-fuzz: %zu inputs, %zu clean "
-                                     "errors\n",
-                                     inputs, refused);
-                      }),
-                      true);
-  (void)once;
-  ++inputs;
+  ++layerc::fuzz::report().inputs;
   static const std::string path =
       "/dev/shm/layerc-fuzz-" + std::to_string(::getpid()) + ".safetensors";
   if (FILE *f = std::fopen(path.c_str(), "wb")) {
@@ -39,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     try {
       layerc::loadSafeTensors(path);
     } catch (const layerc::Error &) {
-      ++refused;
+      ++layerc::fuzz::report().refused;
     }
   }
   try {
