@@ -1140,18 +1140,42 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
         rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(rank - 1, ctx)},
         ctx);
     if (op.getKind() == "max") {
+      // Ties share the gradient equally, as the derivative of TensorFlow's
+      // and JAX's reduce_max does: count the maxima of each (sample,
+      // channel), then route g / count to each.
+      Value y = adaptor.getOutput();
+      auto pooledType = cast<RankedTensorType>(y.getType());
+      Value zeros = filledLike(rewriter, loc, pooledType, y, 0.0);
+      SmallVector<utils::IteratorType> iterators(
+          rank, utils::IteratorType::reduction);
+      iterators.front() = iterators.back() = utils::IteratorType::parallel;
+      Value counts =
+          linalg::GenericOp::create(
+              rewriter, loc, pooledType, ValueRange{x, y}, ValueRange{zeros},
+              ArrayRef<AffineMap>{id, pooled, pooled}, iterators,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Value hit = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                Value one = arith::SelectOp::create(
+                    b, l, hit, floatConst(b, l, et, 1.0),
+                    floatConst(b, l, et, 0.0));
+                linalg::YieldOp::create(
+                    b, l, arith::AddFOp::create(b, l, a[2], one).getResult());
+              })
+              .getResult(0);
       rewriter.replaceOp(
-          op,
-          elementwise(rewriter, loc, {type},
-                      ValueRange{x, adaptor.getOutput(), adaptor.getGrad()}, x,
-                      [&](OpBuilder &b, Location l,
-                          ValueRange a) -> SmallVector<Value> {
-                        Value hit = arith::CmpFOp::create(
-                            b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
-                        return {arith::SelectOp::create(
-                            b, l, hit, a[2], floatConst(b, l, et, 0.0))};
-                      },
-                      {id, pooled, pooled}));
+          op, elementwise(rewriter, loc, {type},
+                          ValueRange{x, y, adaptor.getGrad(), counts}, x,
+                          [&](OpBuilder &b, Location l,
+                              ValueRange a) -> SmallVector<Value> {
+                            Value hit = arith::CmpFOp::create(
+                                b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                            Value share =
+                                arith::DivFOp::create(b, l, a[2], a[3]);
+                            return {arith::SelectOp::create(
+                                b, l, hit, share, floatConst(b, l, et, 0.0))};
+                          },
+                          {id, pooled, pooled, pooled}));
       return success();
     }
     Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);

@@ -159,3 +159,23 @@ TEST(TrainStepTest, BatchNormalizationMatchesPyTorch) {
 }
 
 } // namespace
+
+// GlobalMaxPooling's gradient splits equally among tied maxima, as the
+// derivative of TensorFlow's and JAX's reduce_max does (a central finite
+// difference at a tie gives the same): Embedding -> GlobalMaxPooling1D with
+// a repeated token updates its row once, not once per repetition. One SGD
+// step of MSE at learning rate 0.1 from row 1 = 0.5 and target 0:
+// dL/dy = 2 * 0.5, so row 1 becomes 0.5 - 0.1 * 1 = 0.4 (0.3 before, when
+// each tied position took the whole gradient).
+TEST(TrainStepTest, GlobalMaxPoolingSplitsTies) {
+  auto x0 = Input({2}, {.dtype = DType::Int32});
+  auto emb = layers::Embedding(3, 1);
+  auto y = layers::GlobalMaxPooling1D()(emb(x0));
+  Model model({x0}, {y});
+  emb->setWeights({Tensor::fromFloats({0.0f, 0.5f, 0.0f}, {3, 1})});
+  model.compile({.loss = "mse",
+                 .optimizer = optimizers::SGD({.learning_rate = 0.1})});
+  model.fit(Tensor::fromInts({1, 1}, {1, 2}), Tensor::fromFloats({0.0f}, {1, 1}),
+            {.batch_size = 1, .verbose = 0, .shuffle = false});
+  EXPECT_NEAR(emb->getWeights()[0].data<float>()[1], 0.4f, 1e-6);
+}
