@@ -137,6 +137,13 @@ bool isReserved(const std::string &name, const std::string &prefix) {
   if (name.size() >= 2 && name[0] == '_' &&
       (name[1] == '_' || std::isupper(static_cast<unsigned char>(name[1]))))
     return true;
+  // A name without a lower-case letter may be a macro of the standard
+  // headers (INT32_MAX, EXIT_SUCCESS, WCHAR_MIN, ...): a parameter so
+  // named would be replaced by a number.
+  if (std::none_of(name.begin(), name.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) != 0;
+      }))
+    return true;
   // A type name from the standard headers ("*_t") or a name of the header's
   // own file-scope declarations ("<prefix>_...").
   if (name.size() > 2 && name.compare(name.size() - 2, 2, "_t") == 0)
@@ -224,7 +231,8 @@ std::string lowered(std::string s) {
 }
 
 /// `base` (already a C identifier) made free of every reserved name:
-/// "size_t" -> "size_t_", "int" -> "int_", "m_predict" -> "pm_predict_".
+/// "size_t" -> "size_t_", "int" -> "int_", "m_predict" -> "pm_predict_",
+/// "INT32_MAX" -> "pINT32_MAX_".
 std::string unreserved(std::string base, const std::string &prefix) {
   if (isReserved(base, prefix) ||
       (base.size() > 2 && base.compare(base.size() - 2, 2, "_t") == 0))

@@ -12,6 +12,8 @@ seeds = [
     b"x\nfz_create\nfz_predict\nlayerc_x\nbatch\nctx",
     b"x\na_b\na\nb_c\nINT64_MAX\nNULL",
     b"\x01\x7f\xff\n\t\r\n??=??(??)\n%:%:\n",
+    # Found by the fuzzer: a parameter named like a macro of <stdint.h>.
+    b"x\n5a_b\na\nb_c\nINT32_MAX\nEXIT_SUCCESS",
 ]
 for i, s in enumerate(seeds):
     with open(f"{sys.argv[1]}/seed{i}", "wb") as f:
