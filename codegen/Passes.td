@@ -54,6 +54,21 @@ def LayerLowerChecks : Pass<"layer-lower-checks", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LayerSplitSharedFills
+    : Pass<"layer-split-shared-fills", "::mlir::func::FuncOp"> {
+  let summary = "Give every use of a constant-filled fresh tensor its own";
+  let description = [{
+    CSE merges identical `linalg.fill`s of `tensor.empty`s, so two ops of
+    one result shape (two matmuls' zeros, two max pools' -inf) share one
+    initial tensor. eliminate-empty-tensors then made both write into the
+    first op's output buffer, and the second output came back equal to the
+    first. Each later use gets its own `tensor.empty` and fill; no value
+    changes. Runs right before eliminate-empty-tensors.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LayerContractionLoopOrder
     : Pass<"layer-contraction-loop-order", "::mlir::func::FuncOp"> {
   let summary = "Put the reduction loop of matmuls outside the column loop";

@@ -13,7 +13,8 @@
 //   2. ABI: public functions become destination-passing C entry points
 //      that return a status.
 //   3. Bufferize the whole module at once (identity layouts, so no
-//      runtime-library copies are needed), then insert deallocations.
+//      runtime-library copies are needed; no two results share an initial
+//      tensor), then insert deallocations.
 //   4. Loops: linalg -> scf -> cf; (4b) failed checks and failed
 //      allocations of an exported function return its status.
 //   5. LLVM dialect: vectors (the register-blocked matmul and convolution
@@ -47,6 +48,7 @@ std::string layerc::layerToLinalgPipeline() {
 
 std::string layerc::linalgToLLVMPipeline() {
   return "layer-export-functions," // 2
+         "func.func(layer-split-shared-fills),"
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries " // 3
          "allow-return-allocs-from-loops "

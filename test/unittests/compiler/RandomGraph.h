@@ -393,7 +393,6 @@ public:
       for (int o = 0; o < int(graph_.nodes[i].shapes.size()); ++o)
         if (graph_.nodes[i].op != Op::Input && !used.count({i, o}))
           graph_.outputs.push_back({i, o});
-    avoidAliasedOutputs();
     return graph_;
   }
 
@@ -534,13 +533,10 @@ private:
                                      {Op::AveragePool, 3},
                                      {Op::GlobalAveragePool, 1},
                                      {Op::UpSampling, 2}});
-      // layerc bug (gradient only): GlobalMaxPooling's gradient goes in
-      // full to every position equal to the maximum, so a maximum that
-      // occurs twice (an Embedding of a repeated id, nearest upsampling,
-      // overlapping pooling windows) gets its gradient twice (seeds 1110,
-      // 1500: d loss / d embeddings doubled). Gradient graphs leave it out.
-      if (!options_.forGradient)
-        choices.push_back({Op::GlobalMaxPool, 1});
+      // Ties (an Embedding of a repeated id, nearest upsampling) share
+      // the gradient equally, as in the reference (seeds 1110, 1500 found
+      // layerc giving each the whole of it).
+      choices.push_back({Op::GlobalMaxPool, 1});
     }
     if (r == 2)
       choices.insert(choices.end(),
@@ -872,36 +868,6 @@ private:
     if (r_.chance(0.5))
       std::swap(n.inputs[0], n.inputs[1]);
     add(n);
-  }
-
-  /// layerc bug: when two outputs of a model are computed by ops that
-  /// accumulate into an initial value (MaxPooling and GlobalMaxPooling from
-  /// -inf, Dense without bias from 0) and have the same shape, the second
-  /// output returns the first one's values: `Model m(x, {Dense(3,
-  /// {.use_bias = false})(x), Dense(3, {.use_bias = false})(x)})` predicts
-  /// the first Dense twice (seed 20 with two MaxPooling2D). The shared
-  /// initial tensor (CSE) is written by both and copied into both results
-  /// after bufferization. Such a later output gets a tanh after it here.
-  void avoidAliasedOutputs() {
-    std::vector<std::pair<int, Shape>> seen;
-    for (Ref &o : graph_.outputs) {
-      const GraphNode &n = graph_.nodes[size_t(o.node)];
-      int kind = n.op == Op::MaxPool || n.op == Op::GlobalMaxPool ? 1
-                 : n.op == Op::Dense && !n.useBias              ? 2
-                                                                 : 0;
-      if (!kind)
-        continue;
-      std::pair<int, Shape> key{kind, n.shapes[size_t(o.out)]};
-      if (std::find(seen.begin(), seen.end(), key) == seen.end()) {
-        seen.push_back(key);
-        continue;
-      }
-      GraphNode t;
-      t.op = Op::Activation;
-      t.activation = "tanh";
-      t.inputs = {o};
-      o = {add(t), 0};
-    }
   }
 
   RandomSource r_;
