@@ -11,6 +11,9 @@
 #include "codegen/LayerToLinalg/Builders.h"
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
 namespace layerc {
 #define GEN_PASS_DEF_LAYERTOLINALG
 #include "codegen/Passes.h.inc"
@@ -21,6 +24,14 @@ using namespace layerc;
 
 namespace {
 struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
+  // concatenate writes its inputs into one buffer (Core.cpp): memref.alloc,
+  // memref.subview and bufferization ops on top of Passes.td's dialects.
+  void getDependentDialects(DialectRegistry &registry) const override {
+    LayerToLinalgBase::getDependentDialects(registry);
+    registry.insert<bufferization::BufferizationDialect,
+                    memref::MemRefDialect>();
+  }
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<layer::LayerDialect>();

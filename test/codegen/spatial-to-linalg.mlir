@@ -127,12 +127,44 @@ func.func @embedding(%ids: tensor<?x5xi32>, %t: tensor<10x4xf32>) -> tensor<?x5x
 
 // -----
 
+// Concatenation writes one buffer, outside One-Shot Bufferize's analysis
+// (a chain of insert_slice made it superlinear in the number of inputs): a
+// loop over the rows copies each input's row with a vector load and store.
 // CHECK-LABEL: func.func @concatenate
-// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, %{{.+}}] [%{{.+}}, 8] [1, 1]
-// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, %{{.+}}] [%{{.+}}, 4] [1, 1]
+// CHECK: %[[A:.+]] = bufferization.to_buffer %arg0 read_only : tensor<?x8xf32> to memref<?x8xf32>
+// CHECK: %[[AR:.+]] = memref.reinterpret_cast %[[A]] to offset: [0], sizes: [%{{.+}}, 8], strides: [8, 1]
+// CHECK: %[[B:.+]] = bufferization.to_buffer %arg1 read_only : tensor<?x4xf32> to memref<?x4xf32>
+// CHECK: %[[BR:.+]] = memref.reinterpret_cast %[[B]] to offset: [0], sizes: [%{{.+}}, 4], strides: [4, 1]
+// CHECK: %[[BUF:.+]] = memref.alloc(%{{.+}}) {alignment = 64 : i64} : memref<?x12xf32>
+// CHECK: %[[OUT:.+]] = memref.reinterpret_cast %[[BUF]] to offset: [0], sizes: [%{{.+}}, 12], strides: [12, 1]
+// CHECK: scf.for %[[ROW:.+]] =
+// CHECK:   %[[VA:.+]] = vector.load %[[AR]][%[[ROW]], %{{.+}}] : memref<?x8xf32, strided<[8, 1]>>, vector<8xf32>
+// CHECK:   vector.store %[[VA]], %[[OUT]][%[[ROW]], %{{.+}}] : memref<?x12xf32, strided<[12, 1]>>, vector<8xf32>
+// CHECK:   %[[VB:.+]] = vector.load %[[BR]][%[[ROW]], %{{.+}}] : memref<?x4xf32, strided<[4, 1]>>, vector<4xf32>
+// CHECK:   vector.store %[[VB]], %[[OUT]][%[[ROW]], %{{.+}}] : memref<?x12xf32, strided<[12, 1]>>, vector<4xf32>
+// CHECK: bufferization.to_tensor %[[BUF]] restrict writable : memref<?x12xf32> to tensor<?x12xf32>
+// CHECK-NOT: tensor.insert_slice
 func.func @concatenate(%a: tensor<?x8xf32>, %b: tensor<?x4xf32>) -> tensor<?x12xf32> {
   %0 = layer.concatenate %a, %b : (tensor<?x8xf32>, tensor<?x4xf32>) -> tensor<?x12xf32>
   return %0 : tensor<?x12xf32>
+}
+
+// -----
+
+// A row length known only at run time (the size on the axis) is copied
+// element by element; long static rows in 64-element vectors, in a loop
+// beyond four of them.
+// CHECK-LABEL: func.func @concatenate_rows
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     memref.load
+// CHECK:     memref.store
+// CHECK:   scf.for
+// CHECK:     vector.load %{{.+}} vector<64xf32>
+// CHECK:   vector.load %{{.+}} vector<24xf32>
+func.func @concatenate_rows(%a: tensor<?x?x200xf32>, %b: tensor<?x3x200xf32>) -> tensor<?x?x200xf32> {
+  %0 = layer.concatenate %a, %b {axis = 1 : i64} : (tensor<?x?x200xf32>, tensor<?x3x200xf32>) -> tensor<?x?x200xf32>
+  return %0 : tensor<?x?x200xf32>
 }
 
 // -----
