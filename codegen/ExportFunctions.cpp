@@ -93,8 +93,8 @@ LogicalResult exportFunction(func::FuncOp fn) {
   ret.erase();
   entry.eraseArguments(0, numInputs);
 
-  fn.setType(FunctionType::get(fn.getContext(), newTypes,
-                               {b.getIntegerType(32)}));
+  fn.setType(
+      FunctionType::get(fn.getContext(), newTypes, {b.getIntegerType(32)}));
   fn->removeAttr(fn.getArgAttrsAttrName());
   fn->removeAttr(fn.getResAttrsAttrName());
   fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),

@@ -15,8 +15,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
-#include <optional>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -106,8 +106,8 @@ bool isReserved(const std::string &name, const std::string &prefix) {
       "inline", "int", "long", "register", "restrict", "return", "short",
       "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
       "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
-      "_Imaginary", "_Alignas", "_Alignof", "_Atomic", "_Generic",
-      "_Noreturn", "_Static_assert", "_Thread_local",
+      "_Imaginary", "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn",
+      "_Static_assert", "_Thread_local",
       // C++ keywords and alternative tokens
       "bool", "true", "false", "class", "new", "delete", "this", "template",
       "typename", "namespace", "operator", "private", "protected", "public",
@@ -120,10 +120,10 @@ bool isReserved(const std::string &name, const std::string &prefix) {
       "requires", "static_assert", "static_cast", "thread_local", "typeid",
       "wchar_t",
       // from <stddef.h>, <stdint.h>, <stdlib.h>, <string.h>
-      "NULL", "size_t", "ptrdiff_t", "int8_t", "int16_t", "int32_t",
-      "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "intptr_t",
-      "uintptr_t", "INT64_MAX", "SIZE_MAX", "malloc", "calloc", "free",
-      "memcpy", "strcmp", "offsetof",
+      "NULL", "size_t", "ptrdiff_t", "int8_t", "int16_t", "int32_t", "int64_t",
+      "uint8_t", "uint16_t", "uint32_t", "uint64_t", "intptr_t", "uintptr_t",
+      "INT64_MAX", "SIZE_MAX", "malloc", "calloc", "free", "memcpy", "strcmp",
+      "offsetof",
       // predefined as macros with -std=gnu99
       "linux", "unix", "i386",
       // the generated bodies' own names
@@ -299,8 +299,10 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   os << " * Each buffer is contiguous (row-major) and comes with its element\n"
         " * count, which must equal the product of its shape"
      << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
-     << "_OK, or an error code: " << P << "_ERROR_NULL, _SIZE or _BATCH\n"
-        " * before anything runs; " << P << "_ERROR_MEMORY, or " << P
+     << "_OK, or an error code: " << P
+     << "_ERROR_NULL, _SIZE or _BATCH\n"
+        " * before anything runs; "
+     << P << "_ERROR_MEMORY, or " << P
      << "_ERROR_CHECK + k when a size\n"
         " * that only the inputs fix is wrong (then the outputs are "
         "unspecified).\n */\n";
@@ -753,9 +755,9 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
   // same C identifier ("a.b" and "a_b") would define one symbol twice.
   // Nor may it be a name the header gives its own declarations.
   static const std::set<std::string> own = {
-      "context",      "create",       "destroy",      "error_message",
-      "weight_name",  "weight_count", "find_weight",  "set_weight",
-      "get_weight",   "load_weights", "save_weights", "check_messages_",
+      "context",       "create",         "destroy",      "error_message",
+      "weight_name",   "weight_count",   "find_weight",  "set_weight",
+      "get_weight",    "load_weights",   "save_weights", "check_messages_",
       "weight_names_", "weight_counts_", "weight_ranks_"};
   std::set<std::string> identifiers;
   for (const CompiledFunction &f : functions) {
@@ -791,11 +793,11 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
   return std::nullopt;
 }
 
-std::string
-layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
-                    const std::string &prefix, const std::string &source,
-                    const ModelLayout *layout,
-                    const std::vector<std::string> &checkMessages) {
+std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
+                                const std::string &prefix,
+                                const std::string &source,
+                                const ModelLayout *layout,
+                                const std::vector<std::string> &checkMessages) {
   assert(isCIdentifier(prefix) && "the prefix must be a C identifier");
   std::string P = upper(prefix);
   std::set<size_t> ranks;
@@ -835,8 +837,8 @@ layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "_ERROR_MEMORY = 4, /* out of memory */\n  " << P
      << "_ERROR_NAME = 5, /* no weight has that name */\n  " << P
      << "_ERROR_EMBEDDED = 6, /* the weights are compiled in */\n  " << P
-     << "_ERROR_FILE = 7, /* a file could not be read or written */\n  "
-     << P << "_ERROR_CHECK = " << kStatusCheckBase
+     << "_ERROR_FILE = 7, /* a file could not be read or written */\n  " << P
+     << "_ERROR_CHECK = " << kStatusCheckBase
      << " /* + k: run-time check k failed (see _error_message) */\n};\n\n";
   // The sizes the compiler could not check: their messages, by check.
   os << "#define " << P << "_NUM_CHECKS " << checkMessages.size() << "\n"
@@ -847,8 +849,7 @@ layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
   if (checkMessages.empty())
     os << "\"\"";
   os << "};\n\n";
-  os << "static inline const char *" << prefix
-     << "_error_message(int code) {\n"
+  os << "static inline const char *" << prefix << "_error_message(int code) {\n"
      << "  if (code >= " << P << "_ERROR_CHECK && code < " << P
      << "_ERROR_CHECK + " << P << "_NUM_CHECKS)\n    return " << prefix
      << "_check_messages_[code - " << P << "_ERROR_CHECK];\n"

@@ -72,11 +72,10 @@ struct ModelLayout {
 /// `checkMessages` are the module's run-time checks: a function returns
 /// kStatusCheckBase + k (<P>_ERROR_CHECK + k) when check k fails, and
 /// `<prefix>_error_message` gives its message.
-std::string
-emitCHeader(const std::vector<CompiledFunction> &functions,
-            const std::string &prefix, const std::string &source,
-            const ModelLayout *layout = nullptr,
-            const std::vector<std::string> &checkMessages = {});
+std::string emitCHeader(const std::vector<CompiledFunction> &functions,
+                        const std::string &prefix, const std::string &source,
+                        const ModelLayout *layout = nullptr,
+                        const std::vector<std::string> &checkMessages = {});
 
 } // namespace layerc
 

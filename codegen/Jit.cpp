@@ -98,8 +98,8 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
     jit->functions.emplace(f.name, std::move(f));
   if (failed(runPasses(module, layerToLLVMPipeline(), options)))
     return diagnostics.error("lowering to LLVM failed");
-  auto messages = std::make_shared<std::vector<std::string>>(
-      takeCheckMessages(module));
+  auto messages =
+      std::make_shared<std::vector<std::string>>(takeCheckMessages(module));
   for (auto &entry : jit->functions)
     entry.second.checkMessages = messages;
 

@@ -78,8 +78,8 @@ def LayerContractionLoopOrder
     pass generalizes each such contraction and interchanges it to
     (m, k, n), so the innermost loop streams contiguous rows of the
     right-hand side and the result, and LLVM's loop vectorizer turns it into
-    SIMD code. A stop-gap until the tiled and vectorized CPU pipeline (see
-    shared/PERF-NOTES.md) replaces naive loops.
+    SIMD code. A stop-gap until a tiled and vectorized CPU pipeline
+    replaces naive loops.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

@@ -41,7 +41,7 @@ using namespace mlir;
 
 std::string layerc::layerToLinalgPipeline() {
   return "func.func(layer-shape-inference,layer-shape-checks)," // 1
-         "layer-to-linalg,canonicalize,cse," // 1
+         "layer-to-linalg,canonicalize,cse,"                    // 1
          "func.func(linalg-fuse-elementwise-ops),canonicalize,"
          "func.func(layer-contraction-loop-order)";
 }
@@ -57,7 +57,7 @@ std::string layerc::linalgToLLVMPipeline() {
          "convert-bufferization-to-memref,"
          "func.func(layer-copy-to-linalg,convert-linalg-to-loops)," // 4
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "layer-lower-checks," // 4b
+         "layer-lower-checks,"     // 4b
          "convert-vector-to-llvm," // 5
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-to-llvm,reconcile-unrealized-casts";

@@ -67,8 +67,8 @@ LogicalResult checkCount(func::FuncOp fn, const BufferSpec &spec,
                          const char *kind) {
   if (countFits(spec))
     return success();
-  return fn.emitError() << kind << " '" << spec.name << "' of '"
-                        << fn.getName() << "' has shape " << spec.str()
+  return fn.emitError() << kind << " '" << spec.name << "' of '" << fn.getName()
+                        << "' has shape " << spec.str()
                         << ", more bytes than a 64-bit size can count";
 }
 

@@ -135,13 +135,10 @@ bool agree(Value a, int64_t da, Value b, int64_t db, StringRef what) {
   int64_t y = cast<RankedTensorType>(b.getType()).getDimSize(db);
   if (!dimsAgree(x, y))
     return false;
-  if (activeChecks &&
-      (ShapedType::isDynamic(x) || ShapedType::isDynamic(y)) &&
+  if (activeChecks && (ShapedType::isDynamic(x) || ShapedType::isDynamic(y)) &&
       !(a == b && da == db))
-    activeChecks->push_back(DimCheck{{a, {da}, 1},
-                                     DimCheck::Relation::Equal,
-                                     {b, {db}, 1},
-                                     what.str()});
+    activeChecks->push_back(DimCheck{
+        {a, {da}, 1}, DimCheck::Relation::Equal, {b, {db}, 1}, what.str()});
   return true;
 }
 
@@ -150,13 +147,13 @@ bool agree(Value a, int64_t da, Value b, int64_t db, StringRef what) {
 void requireDims(Value v, ArrayRef<int64_t> dims, DimCheck::Relation relation,
                  int64_t bound, StringRef what) {
   auto type = cast<RankedTensorType>(v.getType());
-  if (!activeChecks || llvm::none_of(dims, [&](int64_t d) {
-        return type.isDynamicDim(d);
-      }))
+  if (!activeChecks ||
+      llvm::none_of(dims, [&](int64_t d) { return type.isDynamicDim(d); }))
     return;
-  activeChecks->push_back(DimCheck{
-      {v, SmallVector<int64_t, 1>(dims), 1}, relation, {Value(), {}, bound},
-      what.str()});
+  activeChecks->push_back(DimCheck{{v, SmallVector<int64_t, 1>(dims), 1},
+                                   relation,
+                                   {Value(), {}, bound},
+                                   what.str()});
 }
 
 /// The most static of two agreeing dimensions.
@@ -555,8 +552,9 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
       out = windowOutputSize(size, window, s, *same);
       if (!*same)
         requireDims(op->getOperand(0), {i + 1}, DimCheck::Relation::AtLeast,
-                    window, "the input must be at least as large as the "
-                            "dilated kernel");
+                    window,
+                    "the input must be at least as large as the "
+                    "dilated kernel");
     }
     if (out <= 0 && !ShapedType::isDynamic(out))
       return op.emitOpError()
@@ -806,7 +804,8 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
   }
   Shape state{input.getDimSize(0)};
   for (int64_t i = 0; i < n; ++i) {
-    int64_t window = satAdd(satMul(kernel.getDimSize(i) - 1, op.getDilations()[i]), 1);
+    int64_t window =
+        satAdd(satMul(kernel.getDimSize(i) - 1, op.getDilations()[i]), 1);
     int64_t out = windowOutputSize(input.getDimSize(i + 2), window,
                                    op.getStrides()[i], *same);
     if (out <= 0 && !ShapedType::isDynamic(out))
@@ -1232,7 +1231,8 @@ convGradTypes(OpTy op, RankedTensorType input, RankedTensorType kernel,
            << " does not fit an input of shape " << formatShape(input);
   SmallVector<int64_t> window;
   for (int64_t i = 0; i < n; ++i)
-    window.push_back(satAdd(satMul(kernel.getDimSize(i) - 1, op.getDilations()[i]), 1));
+    window.push_back(
+        satAdd(satMul(kernel.getDimSize(i) - 1, op.getDilations()[i]), 1));
   FailureOr<RankedTensorType> out =
       windowOutputType(op, input, window, op.getStrides(), op.getPadding(),
                        kernel.getDimSize(n + 1));

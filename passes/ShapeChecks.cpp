@@ -112,14 +112,14 @@ struct LayerShapeChecksPass
         Value lhs = materialize(b, loc, check.lhs);
         Value rhs = materialize(b, loc, check.rhs);
         bool equal = check.relation == DimCheck::Relation::Equal;
-        Value ok = arith::CmpIOp::create(
-            b, loc, equal ? arith::CmpIPredicate::eq : arith::CmpIPredicate::sge,
-            lhs, rhs);
+        Value ok = arith::CmpIOp::create(b, loc,
+                                         equal ? arith::CmpIPredicate::eq
+                                               : arith::CmpIPredicate::sge,
+                                         lhs, rhs);
         std::string message =
             origin(op) + " (" + op->getName().getStringRef().str() +
-            "): " + check.what + ": " +
-            describe(op, check.lhs) + (equal ? " must equal " : " must be >= ") +
-            describe(op, check.rhs);
+            "): " + check.what + ": " + describe(op, check.lhs) +
+            (equal ? " must equal " : " must be >= ") + describe(op, check.rhs);
         cf::AssertOp::create(b, loc, ok, message);
       }
     }

@@ -66,8 +66,9 @@ struct CompiledFunction {
   /// Checks every input against its spec (dtype, rank, static dims, one batch
   /// size shared by all dynamic dims 0), allocates outputs with the resolved
   /// shapes (every dynamic dimension the batch) and calls the function; a
-  /// size the function finds wrong at run time is thrown as its message. Throws layerc::Error naming the function,
-  /// the argument and both shapes on a mismatch.
+  /// size the function finds wrong at run time is thrown as its message. Throws
+  /// layerc::Error naming the function, the argument and both shapes on a
+  /// mismatch.
   std::vector<Tensor> operator()(const std::vector<const Tensor *> &in) const;
   /// The same, writing into caller-provided outputs (checked like inputs).
   void call(const std::vector<const Tensor *> &in,

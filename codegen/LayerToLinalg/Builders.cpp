@@ -588,29 +588,26 @@ void codegen::assertAllInRange(OpBuilder &b, Location loc, Value values,
                                Value upper, StringRef message) {
   auto type = cast<RankedTensorType>(values.getType());
   int64_t rank = type.getRank();
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
-                                       b.getI1Type());
+  Value init =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI1Type());
   Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
   init = linalg::FillOp::create(b, loc, falseValue, init).getResult(0);
-  SmallVector<AffineMap> maps{
-      b.getMultiDimIdentityMap(rank),
-      AffineMap::get(rank, 0, {}, b.getContext())};
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, b.getContext())};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::reduction);
   auto any = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{values}, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value v =
-            arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
+        Value v = arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
         Value zero = arith::ConstantIndexOp::create(nb, l, 0);
         Value below =
             arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, v, zero);
         Value above =
             arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, v, upper);
         Value bad = arith::OrIOp::create(nb, l, below, above);
-        linalg::YieldOp::create(nb, l,
-                                arith::OrIOp::create(nb, l, args[1], bad)
-                                    .getResult());
+        linalg::YieldOp::create(
+            nb, l, arith::OrIOp::create(nb, l, args[1], bad).getResult());
       });
   Value found =
       tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});

@@ -1156,9 +1156,9 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
               [&](OpBuilder &b, Location l, ValueRange a) {
                 Value hit = arith::CmpFOp::create(
                     b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
-                Value one = arith::SelectOp::create(
-                    b, l, hit, floatConst(b, l, et, 1.0),
-                    floatConst(b, l, et, 0.0));
+                Value one = arith::SelectOp::create(b, l, hit,
+                                                    floatConst(b, l, et, 1.0),
+                                                    floatConst(b, l, et, 0.0));
                 linalg::YieldOp::create(
                     b, l, arith::AddFOp::create(b, l, a[2], one).getResult());
               })

@@ -543,8 +543,8 @@ struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
       axis += rank;
     // a * b and a + b on sizes, folded when both are constant (the usual
     // case: only the batch size is dynamic, and it is before the axis).
-    auto combine = [&](OpBuilder &b, Location l, OpFoldResult x,
-                       OpFoldResult y, bool multiply) -> OpFoldResult {
+    auto combine = [&](OpBuilder &b, Location l, OpFoldResult x, OpFoldResult y,
+                       bool multiply) -> OpFoldResult {
       std::optional<int64_t> cx = getConstantIntValue(x),
                              cy = getConstantIntValue(y);
       if (cx && cy)
@@ -605,8 +605,8 @@ struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
           size = combine(rewriter, loc, size,
                          tensor::getMixedSize(rewriter, loc, in, i),
                          /*multiply=*/false);
-      dynamicSizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc,
-                                                             size));
+      dynamicSizes.push_back(
+          getValueOrCreateConstantIndexOp(rewriter, loc, size));
     }
     // Aligned as One-Shot Bufferize aligns its allocations.
     Value buffer = memref::AllocOp::create(
@@ -654,8 +654,7 @@ struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
           copyVector(b, l, index(c * kChunk), kChunk);
       } else {
         scf::ForOp::create(
-            b, l, index(0), index(chunks * kChunk), index(kChunk),
-            ValueRange{},
+            b, l, index(0), index(chunks * kChunk), index(kChunk), ValueRange{},
             [&](OpBuilder &lb, Location ll, Value col, ValueRange) {
               copyVector(lb, ll, col, kChunk);
               scf::YieldOp::create(lb, ll);
@@ -674,14 +673,13 @@ struct ConcatenateLowering : OpConversionPattern<ConcatenateOp> {
     constexpr size_t kInputsPerLoop = 32;
     for (size_t first = 0; first < sources.size(); first += kInputsPerLoop) {
       size_t last = std::min(sources.size(), first + kInputsPerLoop);
-      scf::ForOp::create(
-          rewriter, loc, zero, numRows, one, ValueRange{},
-          [&](OpBuilder &b, Location l, Value row, ValueRange) {
-            for (size_t i = first; i < last; ++i)
-              copyRow(b, l, sources[i], result, row, rowLengths[i],
-                      offsets[i]);
-            scf::YieldOp::create(b, l);
-          });
+      scf::ForOp::create(rewriter, loc, zero, numRows, one, ValueRange{},
+                         [&](OpBuilder &b, Location l, Value row, ValueRange) {
+                           for (size_t i = first; i < last; ++i)
+                             copyRow(b, l, sources[i], result, row,
+                                     rowLengths[i], offsets[i]);
+                           scf::YieldOp::create(b, l);
+                         });
     }
     rewriter.replaceOp(op, bufferization::ToTensorOp::create(
                                rewriter, loc, type, buffer,

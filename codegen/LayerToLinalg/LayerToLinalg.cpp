@@ -28,8 +28,8 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
   // memref.subview and bufferization ops on top of Passes.td's dialects.
   void getDependentDialects(DialectRegistry &registry) const override {
     LayerToLinalgBase::getDependentDialects(registry);
-    registry.insert<bufferization::BufferizationDialect,
-                    memref::MemRefDialect>();
+    registry
+        .insert<bufferization::BufferizationDialect, memref::MemRefDialect>();
   }
 
   void runOnOperation() override {

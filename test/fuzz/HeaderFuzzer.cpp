@@ -94,8 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   else
     ++fuzz::report().refused;
   std::vector<std::string> checks{f[0], f[1]};
-  std::string header =
-      emitCHeader(functions, "fz", f[0], &layout, checks);
+  std::string header = emitCHeader(functions, "fz", f[0], &layout, checks);
 
   std::ostringstream c;
   c << "#include <stdio.h>\n#include <string.h>\n#include \"fz.h\"\n"

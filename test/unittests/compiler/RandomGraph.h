@@ -46,8 +46,8 @@ public:
   explicit RandomSource(uint64_t seed) : engine_(seed) {}
   /// Uniform in [lo, hi].
   int64_t between(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(engine_() %
-                                     static_cast<uint64_t>(hi - lo + 1));
+    return lo +
+           static_cast<int64_t>(engine_() % static_cast<uint64_t>(hi - lo + 1));
   }
   bool chance(double p) { return unit() < p; }
   /// Uniform in [0, 1).
@@ -149,31 +149,56 @@ inline int64_t numel(const std::vector<int64_t> &shape) {
 
 inline const char *opName(Op op) {
   switch (op) {
-  case Op::Input: return "Input";
-  case Op::Dense: return "Dense";
-  case Op::Activation: return "Activation";
-  case Op::Dropout: return "Dropout";
-  case Op::Reshape: return "Reshape";
-  case Op::Flatten: return "Flatten";
-  case Op::Embedding: return "Embedding";
-  case Op::BatchNormalization: return "BatchNormalization";
-  case Op::Conv: return "Conv";
-  case Op::ConvTranspose: return "ConvTranspose";
-  case Op::MaxPool: return "MaxPooling";
-  case Op::AveragePool: return "AveragePooling";
-  case Op::GlobalMaxPool: return "GlobalMaxPooling";
-  case Op::GlobalAveragePool: return "GlobalAveragePooling";
-  case Op::UpSampling: return "UpSampling";
-  case Op::Add: return "add";
-  case Op::Subtract: return "subtract";
-  case Op::Multiply: return "multiply";
-  case Op::Average: return "average";
-  case Op::Maximum: return "maximum";
-  case Op::Concatenate: return "concatenate";
-  case Op::SimpleRNN: return "SimpleRNN";
-  case Op::LSTM: return "LSTM";
-  case Op::GRU: return "GRU";
-  case Op::ConvLSTM: return "ConvLSTM";
+  case Op::Input:
+    return "Input";
+  case Op::Dense:
+    return "Dense";
+  case Op::Activation:
+    return "Activation";
+  case Op::Dropout:
+    return "Dropout";
+  case Op::Reshape:
+    return "Reshape";
+  case Op::Flatten:
+    return "Flatten";
+  case Op::Embedding:
+    return "Embedding";
+  case Op::BatchNormalization:
+    return "BatchNormalization";
+  case Op::Conv:
+    return "Conv";
+  case Op::ConvTranspose:
+    return "ConvTranspose";
+  case Op::MaxPool:
+    return "MaxPooling";
+  case Op::AveragePool:
+    return "AveragePooling";
+  case Op::GlobalMaxPool:
+    return "GlobalMaxPooling";
+  case Op::GlobalAveragePool:
+    return "GlobalAveragePooling";
+  case Op::UpSampling:
+    return "UpSampling";
+  case Op::Add:
+    return "add";
+  case Op::Subtract:
+    return "subtract";
+  case Op::Multiply:
+    return "multiply";
+  case Op::Average:
+    return "average";
+  case Op::Maximum:
+    return "maximum";
+  case Op::Concatenate:
+    return "concatenate";
+  case Op::SimpleRNN:
+    return "SimpleRNN";
+  case Op::LSTM:
+    return "LSTM";
+  case Op::GRU:
+    return "GRU";
+  case Op::ConvLSTM:
+    return "ConvLSTM";
   }
   return "?";
 }
@@ -204,7 +229,8 @@ inline int64_t windowOut(int64_t size, int64_t window, int64_t stride,
 inline int64_t transposedOut(int64_t size, int64_t window, int64_t stride,
                              bool same, std::optional<int64_t> outPad) {
   if (!outPad)
-    return same ? size * stride : size * stride + std::max<int64_t>(window - stride, 0);
+    return same ? size * stride
+                : size * stride + std::max<int64_t>(window - stride, 0);
   int64_t pad = same ? window / 2 : 0;
   return (size - 1) * stride + window - 2 * pad + *outPad;
 }
@@ -212,8 +238,7 @@ inline int64_t transposedOut(int64_t size, int64_t window, int64_t stride,
 /// Output sample shapes of `n` given its inputs' sample shapes; empty when
 /// the arguments do not fit the inputs.
 inline std::vector<std::vector<int64_t>>
-outputShapes(const GraphNode &n,
-             const std::vector<std::vector<int64_t>> &in) {
+outputShapes(const GraphNode &n, const std::vector<std::vector<int64_t>> &in) {
   using Shape = std::vector<int64_t>;
   const Shape &x = in.empty() ? Shape{} : in[0];
   switch (n.op) {
@@ -276,7 +301,7 @@ outputShapes(const GraphNode &n,
       y.push_back(o);
     }
     y.push_back(n.op == Op::Conv || n.op == Op::ConvTranspose ? n.units
-                                                               : x.back());
+                                                              : x.back());
     return {y};
   }
   case Op::GlobalMaxPool:
@@ -421,14 +446,13 @@ private:
         return -1;
     int id = int(graph_.nodes.size());
     n.origin = id;
-    bool identity =
-        (n.op == Op::Activation && n.activation == "linear") ||
-        n.op == Op::Dropout ||
-        ((n.op == Op::Reshape || n.op == Op::Flatten) &&
-         n.shapes[0] == in[0]) ||
-        (n.op == Op::UpSampling &&
-         std::all_of(n.size.begin(), n.size.end(),
-                     [](int64_t s) { return s == 1; }));
+    bool identity = (n.op == Op::Activation && n.activation == "linear") ||
+                    n.op == Op::Dropout ||
+                    ((n.op == Op::Reshape || n.op == Op::Flatten) &&
+                     n.shapes[0] == in[0]) ||
+                    (n.op == Op::UpSampling &&
+                     std::all_of(n.size.begin(), n.size.end(),
+                                 [](int64_t s) { return s == 1; }));
     if (identity)
       n.origin = graph_.nodes[n.inputs[0].node].origin;
     graph_.nodes.push_back(std::move(n));
@@ -492,8 +516,8 @@ private:
 
   std::string randomActivation(bool allowSoftmax = true) {
     static const std::vector<std::string> acts = {
-        "linear", "relu",  "sigmoid", "tanh",  "softmax",
-        "gelu",   "elu",   "selu",    "swish", "hard_sigmoid"};
+        "linear", "relu", "sigmoid", "tanh",  "softmax",
+        "gelu",   "elu",  "selu",    "swish", "hard_sigmoid"};
     for (;;) {
       std::string a = r_.pick(acts);
       if (a != "softmax" || allowSoftmax)
@@ -517,11 +541,11 @@ private:
     int r = int(s.size());
     int spatial = r - 1;
     std::vector<std::pair<Op, int>> choices = {
-        {Op::Dense, 4},        {Op::Activation, 3},
-        {Op::Reshape, 2},      {Op::BatchNormalization, 2},
-        {Op::Add, 1},          {Op::Subtract, 1},
-        {Op::Multiply, 1},     {Op::Average, 1},
-        {Op::Maximum, 1},      {Op::Concatenate, 2}};
+        {Op::Dense, 4},    {Op::Activation, 3},
+        {Op::Reshape, 2},  {Op::BatchNormalization, 2},
+        {Op::Add, 1},      {Op::Subtract, 1},
+        {Op::Multiply, 1}, {Op::Average, 1},
+        {Op::Maximum, 1},  {Op::Concatenate, 2}};
     if (!options_.forGradient)
       choices.push_back({Op::Dropout, 1});
     if (r >= 2)
@@ -802,7 +826,7 @@ private:
     n.inputs = {src};
     if (partners.empty() || r_.chance(0.3)) {
       int p = graph_.inputs.size() < 3 && r_.chance(0.4) ? newInput(s)
-                                                          : sibling(src, s);
+                                                         : sibling(src, s);
       if (p < 0)
         return;
       n.inputs.push_back({p, 0});
@@ -828,9 +852,7 @@ private:
     n.op = Op::Concatenate;
     int64_t a = r_.between(0, r - 1);
     // Keras's axis: -1 by default, else counted with the batch axis.
-    n.axis = a == r - 1 && r_.chance(0.6) ? -1
-             : r_.chance(0.5)             ? a + 1
-                                          : a - r;
+    n.axis = a == r - 1 && r_.chance(0.6) ? -1 : r_.chance(0.5) ? a + 1 : a - r;
     std::vector<Ref> partners;
     for (int i = 0; i < int(graph_.nodes.size()); ++i)
       for (int o = 0; o < int(graph_.nodes[i].shapes.size()); ++o) {
@@ -880,7 +902,8 @@ private:
 inline bool hasTrainableWeights(const RandomGraph &g) {
   for (const GraphNode &n : g.nodes)
     if (n.op == Op::Dense || n.op == Op::Embedding || n.op == Op::Conv ||
-        n.op == Op::ConvTranspose || isRecurrent(n.op) || n.op == Op::ConvLSTM ||
+        n.op == Op::ConvTranspose || isRecurrent(n.op) ||
+        n.op == Op::ConvLSTM ||
         (n.op == Op::BatchNormalization && (n.center || n.scale)))
       return true;
   return false;
@@ -915,8 +938,8 @@ inline std::string cppList(const std::vector<int64_t> &v) {
 /// An IntTuple argument: an integer when every axis has the same value.
 inline std::string cppTuple(const std::vector<int64_t> &v,
                             bool braced = false) {
-  bool uniform = std::all_of(v.begin(), v.end(),
-                             [&](int64_t x) { return x == v[0]; });
+  bool uniform =
+      std::all_of(v.begin(), v.end(), [&](int64_t x) { return x == v[0]; });
   if (uniform && !braced)
     return std::to_string(v[0]);
   return (braced ? "IntTuple" : "") + cppList(uniform ? std::vector{v[0]} : v);
@@ -959,8 +982,7 @@ inline std::string formatDouble(double v) {
 }
 
 inline bool anyNot(const std::vector<int64_t> &v, int64_t value) {
-  return std::any_of(v.begin(), v.end(),
-                     [&](int64_t x) { return x != value; });
+  return std::any_of(v.begin(), v.end(), [&](int64_t x) { return x != value; });
 }
 
 /// The expression that constructs node `n`'s layer (a handle), e.g.
@@ -1117,9 +1139,9 @@ inline std::string cppStatement(const RandomGraph &g, int i) {
   default:
     break;
   }
-  bool sharedLater = std::any_of(
-      g.nodes.begin(), g.nodes.end(),
-      [&](const GraphNode &m) { return m.shareWith == i; });
+  bool sharedLater =
+      std::any_of(g.nodes.begin(), g.nodes.end(),
+                  [&](const GraphNode &m) { return m.shareWith == i; });
   std::string prefix, callee = cppLayer(n);
   if (n.shareWith >= 0) {
     callee = "l" + std::to_string(n.shareWith);
@@ -1127,8 +1149,7 @@ inline std::string cppStatement(const RandomGraph &g, int i) {
     prefix = "auto l" + std::to_string(i) + " = " + callee + ";\n";
     callee = "l" + std::to_string(i);
   }
-  return prefix + lhs + callee + (n.returnState ? ".call(" : "(") + list +
-         ");";
+  return prefix + lhs + callee + (n.returnState ? ".call(" : "(") + list + ");";
 }
 
 /// The graph as a C++ program (the body of a function) that rebuilds it

@@ -215,14 +215,12 @@ inline Array convTranspose(const Array &x, const WeightMap &w,
   bool same = n.padding == "same";
   for (int a = 0; a < r; ++a) {
     int64_t window = (n.kernel[a] - 1) * n.dilation[a] + 1;
-    out.push_back(transposedOut(in[a], window, n.strides[a], same,
-                                n.outputPadding.empty()
-                                    ? std::nullopt
-                                    : std::optional<int64_t>(
-                                          n.outputPadding[a])));
-    pad.push_back(same ? std::max<int64_t>((in[a] - 1) * n.strides[a] +
-                                               window - out[a],
-                                           0) /
+    out.push_back(transposedOut(
+        in[a], window, n.strides[a], same,
+        n.outputPadding.empty() ? std::nullopt
+                                : std::optional<int64_t>(n.outputPadding[a])));
+    pad.push_back(same ? std::max<int64_t>(
+                             (in[a] - 1) * n.strides[a] + window - out[a], 0) /
                              2
                        : 0);
   }
@@ -265,8 +263,8 @@ inline Array pool(const Array &x, const GraphNode &n) {
   int64_t batch = x.shape[0], channels = x.shape.back();
   std::vector<int64_t> in = spatialDims(x), out, pad;
   for (int a = 0; a < r; ++a) {
-    out.push_back(windowOut(in[a], n.kernel[a], n.strides[a],
-                            n.padding == "same"));
+    out.push_back(
+        windowOut(in[a], n.kernel[a], n.strides[a], n.padding == "same"));
     pad.push_back(n.padding == "same"
                       ? padBefore(in[a], out[a], n.kernel[a], n.strides[a])
                       : 0);
@@ -354,8 +352,7 @@ inline Array upSample(const Array &x, const GraphNode &n) {
           return x[offsetOf(x.shape, nb, {i, j}, c)];
         };
         double top = at(lo[0], lo[1]) * (1 - t[1]) + at(lo[0], hi[1]) * t[1];
-        double bottom =
-            at(hi[0], lo[1]) * (1 - t[1]) + at(hi[0], hi[1]) * t[1];
+        double bottom = at(hi[0], lo[1]) * (1 - t[1]) + at(hi[0], hi[1]) * t[1];
         y[offsetOf(y.shape, nb, o, c)] = top * (1 - t[0]) + bottom * t[0];
       }
     });
@@ -509,7 +506,8 @@ inline std::vector<Array> recurrent(const Array &x, const WeightMap &w,
         }
       }
       if (n.op == Op::GRU) {
-        std::vector<double> z(static_cast<size_t>(u)), rg(static_cast<size_t>(u));
+        std::vector<double> z(static_cast<size_t>(u)),
+            rg(static_cast<size_t>(u));
         for (int64_t i = 0; i < u; ++i) {
           z[i] = ra(xw[i] + hu[i]);
           rg[i] = ra(xw[u + i] + hu[u + i]);

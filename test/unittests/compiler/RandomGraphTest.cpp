@@ -35,8 +35,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CompilerTestUtil.h"
 #include "RandomGraph.h"
+#include "CompilerTestUtil.h"
 #include "RandomGraphReference.h"
 
 #include <chrono>
@@ -216,8 +216,8 @@ protected:
   /// Element-wise |actual - expected| <= atol * max(1, max|expected|) +
   /// rtol * |expected|; the first few mismatches go to `report`.
   void compare(const std::string &what, const Array &actual,
-                      const Array &expected, double rtol, double atol,
-                      std::ostringstream &report) {
+               const Array &expected, double rtol, double atol,
+               std::ostringstream &report) {
     if (actual.shape != expected.shape) {
       report << what << ": shape " << formatShape(actual.shape)
              << ", the reference's " << formatShape(expected.shape) << "\n";
@@ -232,9 +232,9 @@ protected:
       if (!(err <= tol)) {
         ++bad;
         if (shown++ < 6)
-          report << what << " at flat index " << e << ": layerc "
-                 << actual[e] << ", reference " << expected[e]
-                 << " (tolerance " << tol << ")\n";
+          report << what << " at flat index " << e << ": layerc " << actual[e]
+                 << ", reference " << expected[e] << " (tolerance " << tol
+                 << ")\n";
       }
     }
     if (bad > shown)
@@ -283,16 +283,16 @@ protected:
       size_t target = targets.size();
       if (spec.name.size() > 1 && spec.name[0] == 'y' &&
           spec.name.find_first_not_of("0123456789", 1) == std::string::npos)
-        target = std::min<size_t>(std::stoul(spec.name.substr(1)),
-                                  targets.size());
+        target =
+            std::min<size_t>(std::stoul(spec.name.substr(1)), targets.size());
       if (in != inputNames.end()) {
         const Tensor &t = c.inputs[size_t(in - inputNames.begin())];
         args.push_back(t.dtype() == DType::Float32 ? t.astype(DType::Float64)
                                                    : t);
       } else if (w != weightByArg.end()) {
-        args.push_back(toTensor(c.weights[size_t(w->second.first)].at(
-                                    w->second.second),
-                                DType::Float64));
+        args.push_back(
+            toTensor(c.weights[size_t(w->second.first)].at(w->second.second),
+                     DType::Float64));
       } else if (target < targets.size()) {
         args.push_back(toTensor(targets[target], DType::Float64));
       } else {
@@ -395,8 +395,8 @@ protected:
       const Model &m = *c.built.model;
       for (size_t k = 0; k < c.graph.outputs.size(); ++k) {
         const Ref &o = c.graph.outputs[k];
-        std::vector<int64_t> want = withBatch(
-            -1, c.graph.nodes[size_t(o.node)].shapes[size_t(o.out)]);
+        std::vector<int64_t> want =
+            withBatch(-1, c.graph.nodes[size_t(o.node)].shapes[size_t(o.out)]);
         if (m.outputs()[k].shape() != want)
           report << "output " << k << " has shape "
                  << m.outputs()[k].shapeString() << " in the frontend, "
@@ -437,7 +437,8 @@ protected:
 
 TEST_P(RandomGraphTest, AgainstReference) {
   uint64_t first = envNumber("LAYERC_RANDOM_GRAPH_SEED", kDefaultSeed);
-  int64_t count = int64_t(envNumber("LAYERC_RANDOM_GRAPH_COUNT", kDefaultCount));
+  int64_t count =
+      int64_t(envNumber("LAYERC_RANDOM_GRAPH_COUNT", kDefaultCount));
   // A contiguous block of the seeds per shard.
   int64_t shard = GetParam();
   int64_t begin = count * shard / kShards, end = count * (shard + 1) / kShards;
@@ -448,16 +449,16 @@ TEST_P(RandomGraphTest, AgainstReference) {
     gradients += seed % kGradientEvery == 0;
     failed += !runGraph(seed);
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::cout << "seeds " << first + uint64_t(begin) << " to "
-            << first + uint64_t(end) - 1 << ": " << end - begin
-            << " graphs (" << gradients << " with gradients, "
-            << gradientElements << " gradient elements), " << failed
-            << " failed, " << seconds << " s\nworst error / tolerance: predict "
-            << worstRatio[0] << ", grad outputs " << worstRatio[1]
-            << ", gradients " << worstGradientRatio << "\nlayers:";
+            << first + uint64_t(end) - 1 << ": " << end - begin << " graphs ("
+            << gradients << " with gradients, " << gradientElements
+            << " gradient elements), " << failed << " failed, " << seconds
+            << " s\nworst error / tolerance: predict " << worstRatio[0]
+            << ", grad outputs " << worstRatio[1] << ", gradients "
+            << worstGradientRatio << "\nlayers:";
   for (const auto &[name, n] : opCounts)
     std::cout << " " << name << " " << n;
   std::cout << "\n";

@@ -173,9 +173,10 @@ TEST(TrainStepTest, GlobalMaxPoolingSplitsTies) {
   auto y = layers::GlobalMaxPooling1D()(emb(x0));
   Model model({x0}, {y});
   emb->setWeights({Tensor::fromFloats({0.0f, 0.5f, 0.0f}, {3, 1})});
-  model.compile({.loss = "mse",
-                 .optimizer = optimizers::SGD({.learning_rate = 0.1})});
-  model.fit(Tensor::fromInts({1, 1}, {1, 2}), Tensor::fromFloats({0.0f}, {1, 1}),
+  model.compile(
+      {.loss = "mse", .optimizer = optimizers::SGD({.learning_rate = 0.1})});
+  model.fit(Tensor::fromInts({1, 1}, {1, 2}),
+            Tensor::fromFloats({0.0f}, {1, 1}),
             {.batch_size = 1, .verbose = 0, .shuffle = false});
   EXPECT_NEAR(emb->getWeights()[0].data<float>()[1], 0.4f, 1e-6);
 }

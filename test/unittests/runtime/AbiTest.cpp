@@ -167,7 +167,9 @@ TEST(AbiTest, StatusesBecomeErrors) {
   f.fn = [&](void **args) { *static_cast<int32_t *>(args[3]) = status; };
   Tensor a({2, 3});
   status = kStatusCheckBase;
-  EXPECT_EQ(errorOf([&] { f({&a, &a}); }),
+  EXPECT_EQ(errorOf([&] {
+              f({&a, &a});
+            }),
             "add: layer 'fc' (layer.dense): sizes differ");
   status = kStatusOutOfMemory;
   EXPECT_EQ(errorOf([&] { f({&a, &a}); }), "add: out of memory");
