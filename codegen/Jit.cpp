@@ -108,7 +108,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
     return tm.takeError();
   // `transformer` is a function_ref: the optimizer must outlive create().
   std::function<llvm::Error(llvm::Module *)> optimizer =
-      makeLLVMOptimizer(options.optLevel, tm->get());
+      makeLLVMOptimizer(options.optLevel, tm->get(), options.outline);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimizer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

@@ -9,6 +9,7 @@
 #ifndef LAYERC_CODEGEN_JIT_H
 #define LAYERC_CODEGEN_JIT_H
 
+#include "codegen/Target.h"
 #include "runtime/Abi.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -31,6 +32,8 @@ struct JitOptions {
   unsigned optLevel = 3;
   /// Print the IR after every pass (the pass manager's option) to stderr.
   bool printIRAfterAll = false;
+  /// Which functions are split into parts before LLVM optimizes them.
+  OutlineOptions outline;
 };
 
 /// Compiled, executable functions of one module.

@@ -11,6 +11,8 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ManagedStatic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
@@ -77,9 +79,38 @@ layerc::createTargetMachine(llvm::StringRef target, bool forJit) {
   return tm;
 }
 
+namespace {
+struct OutlineCommandLine {
+  llvm::cl::opt<unsigned> above{
+      "outline-above",
+      llvm::cl::desc("Split functions of more than this many LLVM "
+                     "instructions into parts before optimizing them, so "
+                     "that the compile time of deep models stays linear "
+                     "(0: split every function)"),
+      llvm::cl::init(unsigned(OutlineOptions().above))};
+  llvm::cl::opt<unsigned> chunk{
+      "outline-chunk",
+      llvm::cl::desc("Instructions per part of a split function"),
+      llvm::cl::init(unsigned(OutlineOptions().chunk))};
+};
+} // namespace
+
+static llvm::ManagedStatic<OutlineCommandLine> outlineCommandLine;
+
+void layerc::registerOutlineOptions() { *outlineCommandLine; }
+
+OutlineOptions layerc::outlineOptionsFromCommandLine() {
+  if (!outlineCommandLine.isConstructed())
+    return {};
+  return {outlineCommandLine->above, outlineCommandLine->chunk};
+}
+
 std::function<llvm::Error(llvm::Module *)>
-layerc::makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm) {
-  return [optLevel, tm](llvm::Module *module) -> llvm::Error {
+layerc::makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm,
+                          OutlineOptions outline) {
+  return [optLevel, tm, outline](llvm::Module *module) -> llvm::Error {
+    if (optLevel > 0)
+      outlineRegions(*module, outline.above, outline.chunk);
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;

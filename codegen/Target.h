@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,11 +33,37 @@ namespace layerc {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(llvm::StringRef target, bool forJit);
 
+/// Which functions outlineRegions splits before LLVM optimizes them.
+struct OutlineOptions {
+  /// Functions with more instructions than this are split (0: every
+  /// function). Below it, ordinary models compile as one function each.
+  size_t above = 20000;
+  /// About this many instructions per part.
+  size_t chunk = 1000;
+};
+
+/// Registers the command-line options --outline-above and --outline-chunk
+/// (for the tools; call before parsing the command line).
+void registerOutlineOptions();
+/// The values of those options, or the defaults when they were never
+/// registered.
+OutlineOptions outlineOptionsFromCommandLine();
+
 /// LLVM's default -O<optLevel> pipeline for `tm` with loop and SLP
 /// vectorization on (MLIR's makeOptimizingTransformer leaves the loop
-/// vectorizer off).
+/// vectorizer off), after outlineRegions with `outline` (from -O1 on).
 std::function<llvm::Error(llvm::Module *)>
-makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm);
+makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm,
+                  OutlineOptions outline = {});
+
+/// Splits every function of `module` with more than `maxInstructions`
+/// instructions into consecutive regions of about `chunkInstructions`
+/// instructions, each moved into its own internal, never-inlined function,
+/// and returns how many regions it moved. LLVM's optimizer and code
+/// generator cost more than linearly in a function's size; this keeps the
+/// compile time of deep models linear in their number of layers.
+unsigned outlineRegions(llvm::Module &module, size_t maxInstructions,
+                        size_t chunkInstructions);
 
 /// Machine code of `module` (already optimized) as an object file or, with
 /// `assembly`, as assembly text.

@@ -93,6 +93,7 @@ static int run() {
 
   JitOptions options;
   options.printIRAfterAll = printIR;
+  options.outline = outlineOptionsFromCommandLine();
   auto jit = JitModule::compile(*module, options);
   if (!jit) {
     llvm::errs() << "layerc-run: error: compiling '" << inputFile
@@ -143,6 +144,7 @@ static int run() {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerLayercPasses();
+  registerOutlineOptions();
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();

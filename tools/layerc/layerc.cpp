@@ -366,7 +366,8 @@ int run() {
   llvmModule->setTargetTriple((*tm)->getTargetTriple());
   llvmModule->setDataLayout((*tm)->createDataLayout());
   if (llvm::Error err =
-          makeLLVMOptimizer(optLevel, tm->get())(llvmModule.get()))
+          makeLLVMOptimizer(optLevel, tm->get(),
+                            outlineOptionsFromCommandLine())(llvmModule.get()))
     return fail(llvm::toString(std::move(err)));
   if (stage == Emit::LLVM) {
     std::string text;
@@ -422,6 +423,7 @@ int main(int argc, char **argv) {
       cl::desc("Alias for --mlir-pass-pipeline-crash-reproducer=FILE: on a "
                "crash or failure, write a .mlir that replays it"),
       cl::aliasopt(*registered["mlir-pass-pipeline-crash-reproducer"]));
+  registerOutlineOptions();
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();

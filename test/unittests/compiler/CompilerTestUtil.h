@@ -139,10 +139,11 @@ protected:
     return diags;
   }
 
-  /// Parses `ir`, runs `pipeline` (if any) and JIT-compiles the result;
-  /// null after recording a failure when any step fails.
+  /// Parses `ir`, runs `pipeline` (if any) and JIT-compiles the result
+  /// with `options`; null after recording a failure when any step fails.
   std::shared_ptr<JitModule> build(const std::string &ir,
-                                   const std::string &pipeline = "") {
+                                   const std::string &pipeline = "",
+                                   const JitOptions &options = {}) {
     mlir::OwningOpRef<mlir::ModuleOp> module = parse(ir);
     if (!module)
       return nullptr;
@@ -156,7 +157,7 @@ protected:
         return nullptr;
       }
     }
-    auto jit = JitModule::compile(*module);
+    auto jit = JitModule::compile(*module, options);
     if (!jit) {
       ADD_FAILURE() << "JIT compilation failed:\n"
                     << llvm::toString(jit.takeError()) << "\non:\n"
