@@ -8,7 +8,8 @@
 #   (test/codegen/Inputs/graph_series.py): one input fanned out to N relu
 #   Activations joined by one Concatenate (width); a chain of N relus
 #   (depth); a chain of N layers, Dense(8) and relu alternating
-#   (depth-dense). For each N: the wall and CPU seconds of the whole AOT
+#   (depth-dense); one input fanned out to N Dense(8) layers joined by one
+#   Concatenate (width-dense). For each N: the wall and CPU seconds of the whole AOT
 #   compile (`layerc G.mlir -o G.o`: shape inference to an object file,
 #   LLVM -O3 included) and, for the graphs without weights, of the JIT
 #   (`layerc-run`, which compiles the same pipeline and runs it once on one
@@ -23,7 +24,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
-series=${SERIES:-guide width depth depth-dense}
+series=${SERIES:-guide width depth depth-dense width-dense}
 limit=${COMPILE_TIMEOUT:-600}
 gen=$here/../test/codegen/Inputs/graph_series.py
 work=$(mktemp -d)
@@ -119,6 +120,9 @@ for part in $series; do
   depth-dense)
     sizes depth-dense "a chain of N layers, Dense(8) and relu alternating" \
       250 500 1000 2000 ;;
-  *) echo "unknown part $part (guide, width, depth, depth-dense)" >&2; exit 2 ;;
+  width-dense)
+    sizes width-dense "one input fanned out to N Dense(8), one Concatenate" \
+      125 250 500 1000 ;;
+  *) echo "unknown part $part (guide, width, depth, depth-dense, width-dense)" >&2; exit 2 ;;
   esac
 done

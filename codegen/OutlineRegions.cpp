@@ -168,6 +168,10 @@ static unsigned outlineFunction(llvm::Function &function,
   return outlined;
 }
 
+/// Most rounds of splitting per function; each divides the size of what
+/// stays behind by about the number of blocks per part.
+static constexpr unsigned kMaxLevels = 4;
+
 unsigned layerc::outlineRegions(llvm::Module &module, size_t maxInstructions,
                                 size_t chunkInstructions) {
   llvm::SmallVector<llvm::Function *> large;
@@ -176,7 +180,16 @@ unsigned layerc::outlineRegions(llvm::Module &module, size_t maxInstructions,
         instructionCount(function) > maxInstructions)
       large.push_back(&function);
   unsigned outlined = 0;
-  for (llvm::Function *function : large)
-    outlined += outlineFunction(*function, chunkInstructions);
+  for (llvm::Function *function : large) {
+    // What stays behind (the calls of the parts, and the arguments they
+    // pass on) can still be large: split it again, into parts that call
+    // parts, until it is small or no region can be cut.
+    for (unsigned level = 0; level < kMaxLevels; ++level) {
+      unsigned parts = outlineFunction(*function, chunkInstructions);
+      outlined += parts;
+      if (!parts || instructionCount(*function) <= maxInstructions)
+        break;
+    }
+  }
   return outlined;
 }

@@ -54,16 +54,20 @@ def LayerLowerChecks : Pass<"layer-lower-checks", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
-def LayerSplitSharedFills
-    : Pass<"layer-split-shared-fills", "::mlir::func::FuncOp"> {
-  let summary = "Give every use of a constant-filled fresh tensor its own";
+def LayerSplitSharedInits
+    : Pass<"layer-split-shared-inits", "::mlir::func::FuncOp"> {
+  let summary = "Give every use of a shared fresh tensor (a fill or a "
+                "tensor.empty) its own";
   let description = [{
-    CSE merges identical `linalg.fill`s of `tensor.empty`s, so two ops of
-    one result shape (two matmuls' zeros, two max pools' -inf) share one
-    initial tensor. eliminate-empty-tensors then made both write into the
-    first op's output buffer, and the second output came back equal to the
-    first. Each later use gets its own `tensor.empty` and fill; no value
-    changes. Runs right before eliminate-empty-tensors.
+    CSE merges identical `linalg.fill`s of `tensor.empty`s and identical
+    `tensor.empty`s, so many ops of one result shape start from one shared
+    tensor. A shared fill (two matmuls' zeros, two max pools' -inf) made
+    eliminate-empty-tensors write both results into the first op's output
+    buffer: the second output came back equal to the first. A shared
+    `tensor.empty` puts every op writing into it in one alias set, which
+    One-Shot Bufferize analyzes in time quadratic in their number. Each
+    later use gets its own `tensor.empty` (and fill); no value changes.
+    Runs right before eliminate-empty-tensors.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -48,7 +48,7 @@ std::string layerc::layerToLinalgPipeline() {
 
 std::string layerc::linalgToLLVMPipeline() {
   return "layer-export-functions," // 2
-         "func.func(layer-split-shared-fills),"
+         "func.func(layer-split-shared-inits),"
          "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries " // 3
          "allow-return-allocs-from-loops "
