@@ -105,6 +105,19 @@ OutlineOptions layerc::outlineOptionsFromCommandLine() {
   return {outlineCommandLine->above, outlineCommandLine->chunk};
 }
 
+void layerc::showOnlyInHelp(llvm::cl::OptionCategory &category,
+                            llvm::ArrayRef<llvm::StringRef> shown) {
+  for (auto &[name, option] : llvm::cl::getRegisteredOptions()) {
+    if (llvm::is_contained(shown, name)) {
+      option->addCategory(category);
+      option->setHiddenFlag(llvm::cl::NotHidden);
+    } else if (name != "help" && name != "version" &&
+               option->getOptionHiddenFlag() == llvm::cl::NotHidden) {
+      option->setHiddenFlag(llvm::cl::Hidden);
+    }
+  }
+}
+
 std::function<llvm::Error(llvm::Module *)>
 layerc::makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm,
                           OutlineOptions outline) {

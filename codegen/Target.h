@@ -11,6 +11,7 @@
 #ifndef LAYERC_CODEGEN_TARGET_H
 #define LAYERC_CODEGEN_TARGET_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -22,6 +23,9 @@
 namespace llvm {
 class Module;
 class TargetMachine;
+namespace cl {
+class OptionCategory;
+} // namespace cl
 } // namespace llvm
 
 namespace layerc {
@@ -48,6 +52,13 @@ void registerOutlineOptions();
 /// The values of those options, or the defaults when they were never
 /// registered.
 OutlineOptions outlineOptionsFromCommandLine();
+
+/// Makes --help list only the options named in `shown` (under `category`)
+/// besides --help and --version; every other registered option (LLVM's
+/// and MLIR's, several hundred) is listed by --help-hidden only. Call after
+/// every option is registered, before parsing the command line.
+void showOnlyInHelp(llvm::cl::OptionCategory &category,
+                    llvm::ArrayRef<llvm::StringRef> shown);
 
 /// LLVM's default -O<optLevel> pipeline for `tm` with loop and SLP
 /// vectorization on (MLIR's makeOptimizingTransformer leaves the loop

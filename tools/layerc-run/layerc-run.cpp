@@ -145,6 +145,11 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerLayercPasses();
   registerOutlineOptions();
+  // Every option of layerc-run's own; LLVM's and MLIR's stay in
+  // --help-hidden.
+  static cl::OptionCategory category("layerc-run options");
+  showOnlyInHelp(category, {"function", "input", "output", "print-ir-after-all",
+                            "outline-above", "outline-chunk"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();

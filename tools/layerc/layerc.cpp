@@ -424,6 +424,12 @@ int main(int argc, char **argv) {
                "crash or failure, write a .mlir that replays it"),
       cl::aliasopt(*registered["mlir-pass-pipeline-crash-reproducer"]));
   registerOutlineOptions();
+  // Every option of layerc's own; LLVM's and MLIR's stay in --help-hidden.
+  static cl::OptionCategory category("layerc options");
+  showOnlyInHelp(category,
+                 {"o", "emit", "target", "name", "header", "O", "embed-weights",
+                  "batch", "train", "outline-above", "outline-chunk",
+                  "print-ir-after-all", "crash-reproducer", "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();
