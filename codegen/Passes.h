@@ -49,7 +49,7 @@ std::string layerToLinalgPipeline();
 std::string linalgToLLVMPipeline();
 
 /// Registers every layerc pass and the named pipelines
-/// (`layer-to-llvm`, `layer-lower-to-linalg`) for textual pipelines.
+/// (`layer-to-llvm`) for textual pipelines.
 void registerLayercPasses();
 
 /// Registers the dialects, interfaces and translations the compiler uses
