@@ -28,7 +28,8 @@
 // region has the single entry C that CodeExtractor needs. Blocks that
 // return, and blocks reached from outside the region (the shared
 // error-return blocks), stay in the caller; the outlined function returns
-// which of its exits it took. Functions of ordinary size are left alone.
+// which of its exits it took. Functions of ordinary size are left alone,
+// and so are functions that save and restore the stack pointer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +42,7 @@
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/CodeExtractor.h"
 
@@ -51,6 +53,20 @@ static size_t instructionCount(const llvm::Function &function) {
   for (const llvm::BasicBlock &block : function)
     count += block.size();
   return count;
+}
+
+/// Whether `function` saves and restores the stack pointer (an
+/// alloca scope): a part holding one half of such a pair would restore a
+/// pointer of another frame, so such functions are not split.
+static bool movesStackPointer(const llvm::Function &function) {
+  for (const llvm::BasicBlock &block : function)
+    for (const llvm::Instruction &instruction : block)
+      if (const auto *intrinsic =
+              llvm::dyn_cast<llvm::IntrinsicInst>(&instruction))
+        if (intrinsic->getIntrinsicID() == llvm::Intrinsic::stacksave ||
+            intrinsic->getIntrinsicID() == llvm::Intrinsic::stackrestore)
+          return true;
+  return false;
 }
 
 /// The function's spine, from the entry down: the idom chain of the block
@@ -177,7 +193,8 @@ unsigned layerc::outlineRegions(llvm::Module &module, size_t maxInstructions,
   llvm::SmallVector<llvm::Function *> large;
   for (llvm::Function &function : module)
     if (!function.isDeclaration() &&
-        instructionCount(function) > maxInstructions)
+        instructionCount(function) > maxInstructions &&
+        !movesStackPointer(function))
       large.push_back(&function);
   unsigned outlined = 0;
   for (llvm::Function *function : large) {
