@@ -166,9 +166,33 @@ void assertAllInRange(mlir::OpBuilder &b, mlir::Location loc,
                       mlir::Value values, mlir::Value upper,
                       llvm::StringRef message);
 
+/// Window helpers of the convolution and pooling lowerings (Conv.cpp).
+
+/// Pads the spatial axes of a channels-last `x` with `value`.
+mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       llvm::ArrayRef<int64_t> before,
+                       llvm::ArrayRef<int64_t> after, double value);
+/// A zero tensor of `shape` whose dynamic batch comes from `like`.
+mlir::Value zerosLike(mlir::OpBuilder &b, mlir::Location loc,
+                      llvm::ArrayRef<int64_t> shape, mlir::Type et,
+                      mlir::Value like);
+/// The padded shape and per-axis (before, after) padding of a window op.
+struct Padding {
+  llvm::SmallVector<int64_t> before, after, paddedShape;
+};
+Padding windowPadding(mlir::RankedTensorType input,
+                      mlir::RankedTensorType output,
+                      llvm::ArrayRef<int64_t> window,
+                      llvm::ArrayRef<int64_t> strides, bool same);
+/// The unpadded region [before, before + size) of a padded gradient.
+mlir::Value cropPadding(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value padded, mlir::RankedTensorType type,
+                        const Padding &p, mlir::Value like);
+
 /// Pattern-population entry points, one per layer family.
 void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateConvLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populatePoolingLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateRecurrentLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateOptimizerLoweringPatterns(mlir::RewritePatternSet &patterns);

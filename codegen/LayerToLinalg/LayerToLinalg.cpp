@@ -43,6 +43,7 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     codegen::populateCoreLoweringPatterns(patterns);
     codegen::populateConvLoweringPatterns(patterns);
+    codegen::populatePoolingLoweringPatterns(patterns);
     codegen::populateRecurrentLoweringPatterns(patterns);
     codegen::populateLossLoweringPatterns(patterns);
     codegen::populateOptimizerLoweringPatterns(patterns);

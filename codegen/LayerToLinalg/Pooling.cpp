@@ -1,0 +1,650 @@
+//===- Pooling.cpp - Lowering of pooling and upsampling -------------------===//
+//
+// Channels-last windows over 1 to 3 spatial axes, forward and gradient:
+//
+//   pool            pad (same; -inf for max) -> generic [n, o..., w..., c]
+//                   with a window-shaped operand; averages divide by a
+//                   constant table of the unpadded counts per position
+//   global_pool     generic [n, l..., c] reducing l
+//   upsample        nearest: an input map with floordiv; bilinear: gathers
+//                   with constant index/weight tables (half-pixel centres)
+//
+// The gradients scatter with generics whose output map is not injective;
+// the loops that collide are reduction loops (see Conv.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::codegen;
+using namespace layerc::layer;
+
+namespace {
+
+using Iterator = utils::IteratorType;
+
+/// For `same` average pooling: how many unpadded positions each output
+/// position's window covers, as a constant of the spatial output shape.
+DenseElementsAttr windowCounts(RankedTensorType type, ArrayRef<int64_t> inSizes,
+                               ArrayRef<int64_t> pool,
+                               ArrayRef<int64_t> strides) {
+  int64_t n = inSizes.size();
+  SmallVector<SmallVector<double>> perAxis(n);
+  SmallVector<int64_t> outSizes;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t out = type.getDimSize(i);
+    int64_t before = samePaddingBefore(inSizes[i], pool[i], strides[i]);
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t lo = o * strides[i] - before;
+      int64_t hi = std::min(lo + pool[i], inSizes[i]);
+      perAxis[i].push_back(static_cast<double>(hi - std::max<int64_t>(lo, 0)));
+    }
+    outSizes.push_back(out);
+  }
+  int64_t total = type.getNumElements();
+  SmallVector<double> values(total, 1.0);
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t rest = flat;
+    for (int64_t i = n - 1; i >= 0; --i) {
+      values[flat] *= perAxis[i][rest % outSizes[i]];
+      rest /= outSizes[i];
+    }
+  }
+  if (type.getElementType().isF32()) {
+    SmallVector<float> f(values.begin(), values.end());
+    return DenseElementsAttr::get(type, ArrayRef(f));
+  }
+  return DenseElementsAttr::get(type, ArrayRef(values));
+}
+
+struct PoolLowering : OpConversionPattern<PoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = inType.getRank() - 2;
+    ArrayRef<int64_t> pool = op.getPoolSize(), strides = op.getStrides();
+    bool same = op.getPadding() == "same", isMax = op.getKind() == "max";
+    Type et = outType.getElementType();
+    double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+
+    Value x = adaptor.getInput();
+    SmallVector<int64_t> inSizes(inType.getShape().slice(1, n));
+    if (same) {
+      SmallVector<int64_t> before, after;
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t total = std::max<int64_t>(
+            (outType.getDimSize(i + 1) - 1) * strides[i] + pool[i] - inSizes[i],
+            0);
+        before.push_back(samePaddingBefore(inSizes[i], pool[i], strides[i]));
+        after.push_back(total - before.back());
+      }
+      x = padSpatial(rewriter, loc, x, before, after, init);
+    }
+
+    // Loops: d0 = batch, 1..n = output positions, n+1..2n = window
+    // offsets, 2n+1 = channel.
+    int64_t numLoops = 2 * n + 2;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
+      winExprs.push_back(d(n + 1 + i));
+      outExprs.push_back(d(1 + i));
+    }
+    inExprs.push_back(d(2 * n + 1));
+    outExprs.push_back(d(2 * n + 1));
+    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+    for (int64_t i = 0; i < n; ++i)
+      iterators[n + 1 + i] = Iterator::reduction;
+    Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
+    Value acc = filledLike(rewriter, loc, outType, adaptor.getInput(), init);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{x, window},
+        ValueRange{acc},
+        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, inExprs, ctx),
+                               AffineMap::get(numLoops, 0, winExprs, ctx),
+                               AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
+          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[2], a[0]))
+                          : Value(arith::AddFOp::create(b, l, a[2], a[0]));
+          linalg::YieldOp::create(b, l, ValueRange{r});
+        });
+    Value y = generic.getResult(0);
+    if (!isMax) {
+      auto countType =
+          RankedTensorType::get(outType.getShape().slice(1, n), et);
+      Value counts;
+      if (same) {
+        counts = arith::ConstantOp::create(
+            rewriter, loc, windowCounts(countType, inSizes, pool, strides));
+      } else {
+        double area = 1;
+        for (int64_t p : pool)
+          area *= static_cast<double>(p);
+        counts = splatConstant(rewriter, loc, countType, area);
+      }
+      SmallVector<AffineExpr> countExprs;
+      for (int64_t i = 0; i < n; ++i)
+        countExprs.push_back(d(1 + i));
+      int64_t rank = n + 2;
+      y = elementwise(
+          rewriter, loc, {outType}, ValueRange{y, counts}, y,
+          [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::DivFOp::create(b, l, a[0], a[1])};
+          },
+          {rewriter.getMultiDimIdentityMap(rank),
+           AffineMap::get(rank, 0, countExprs, ctx)})[0];
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct GlobalPoolLowering : OpConversionPattern<GlobalPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GlobalPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = inType.getRank();
+    bool isMax = op.getKind() == "max";
+    Type et = outType.getElementType();
+    Value x = adaptor.getInput();
+    double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+
+    // Loops: d0 = batch, 1..rank-2 = spatial, rank-1 = channel.
+    SmallVector<Iterator> iterators(rank, Iterator::reduction);
+    iterators.front() = iterators.back() = Iterator::parallel;
+    Value acc = filledLike(rewriter, loc, outType, x, init);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{x}, ValueRange{acc},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                               AffineMap::get(rank, 0,
+                                              {getAffineDimExpr(0, ctx),
+                                               getAffineDimExpr(rank - 1, ctx)},
+                                              ctx)},
+        iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
+          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[1], a[0]))
+                          : Value(arith::AddFOp::create(b, l, a[1], a[0]));
+          linalg::YieldOp::create(b, l, ValueRange{r});
+        });
+    Value y = generic.getResult(0);
+    if (!isMax) {
+      // The spatial element count (dims may be dynamic: sequences).
+      Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t i = 1; i < rank - 1; ++i)
+        count = arith::MulIOp::create(
+            rewriter, loc, count, tensor::DimOp::create(rewriter, loc, x, i));
+      Value countF = arith::SIToFPOp::create(
+          rewriter, loc, et,
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     count));
+      y = elementwise(rewriter, loc, {outType}, ValueRange{y}, y,
+                      [countF](OpBuilder &b, Location l,
+                               ValueRange a) -> SmallVector<Value> {
+                        return {arith::DivFOp::create(b, l, a[0], countF)};
+                      })[0];
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// A rank-1 constant tensor of `values` with element type `et`.
+Value constantVector(OpBuilder &b, Location loc, Type et,
+                     ArrayRef<double> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, et);
+  if (et.isF32()) {
+    SmallVector<float> f(values.begin(), values.end());
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, ArrayRef(f)));
+  }
+  if (et.isInteger(64)) {
+    SmallVector<int64_t> i(values.begin(), values.end());
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, ArrayRef(i)));
+  }
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
+}
+
+/// Where each output of a bilinear upsampling along one axis reads:
+/// source = (o + 0.5) / scale - 0.5 (half-pixel centres), between the
+/// inputs lo and hi (clamped to the edges) at fraction frac.
+struct BilinearTaps {
+  SmallVector<double> lo, hi, frac;
+  BilinearTaps(int64_t in, int64_t out, int64_t scale) {
+    for (int64_t o = 0; o < out; ++o) {
+      double src = (o + 0.5) / static_cast<double>(scale) - 0.5;
+      double fl = std::floor(src);
+      lo.push_back(std::clamp<double>(fl, 0, in - 1));
+      hi.push_back(std::clamp<double>(fl + 1, 0, in - 1));
+      frac.push_back(src - fl);
+    }
+  }
+  /// The (out, in) matrix of the interpolation: y = A x along the axis.
+  SmallVector<double> matrix(int64_t in) const {
+    SmallVector<double> a(lo.size() * in, 0.0);
+    for (size_t o = 0; o < lo.size(); ++o) {
+      a[o * in + static_cast<int64_t>(lo[o])] += 1.0 - frac[o];
+      a[o * in + static_cast<int64_t>(hi[o])] += frac[o];
+    }
+    return a;
+  }
+};
+
+struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UpsampleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!outType || !inType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = inType.getRank(), n = rank - 2;
+    ArrayRef<int64_t> size = op.getSize();
+    Value x = adaptor.getInput();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+
+    if (op.getInterpolation() == "nearest") {
+      SmallVector<AffineExpr> exprs{d(0)};
+      for (int64_t i = 0; i < n; ++i)
+        exprs.push_back(d(1 + i).floorDiv(size[i]));
+      exprs.push_back(d(rank - 1));
+      rewriter.replaceOp(
+          op,
+          elementwise(rewriter, loc, {outType}, ValueRange{x}, x,
+                      [](OpBuilder &, Location,
+                         ValueRange a) -> SmallVector<Value> { return {a[0]}; },
+                      {AffineMap::get(rank, 0, exprs, ctx)}));
+      return success();
+    }
+
+    // Bilinear with half-pixel centres: tables hold (low, high, fraction)
+    // per axis.
+    Type et = outType.getElementType(), i64 = rewriter.getI64Type();
+    SmallVector<Value> tables;
+    SmallVector<AffineMap> maps{};
+    for (int64_t i = 0; i < n; ++i) {
+      BilinearTaps taps(inType.getDimSize(i + 1), outType.getDimSize(i + 1),
+                        size[i]);
+      tables.push_back(constantVector(rewriter, loc, i64, taps.lo));
+      tables.push_back(constantVector(rewriter, loc, i64, taps.hi));
+      tables.push_back(constantVector(rewriter, loc, et, taps.frac));
+      for (int k = 0; k < 3; ++k)
+        maps.push_back(AffineMap::get(rank, 0, {d(1 + i)}, ctx));
+    }
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, {outType}, tables, x,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              auto idx = [&](Value v) -> Value {
+                return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+              };
+              Value nIdx = linalg::IndexOp::create(b, l, 0);
+              Value cIdx = linalg::IndexOp::create(b, l, rank - 1);
+              auto at = [&](Value h, Value w) -> Value {
+                return tensor::ExtractOp::create(
+                    b, l, x, ValueRange{nIdx, idx(h), idx(w), cIdx});
+              };
+              auto lerp = [&](Value p, Value q, Value t) -> Value {
+                // p + (q - p) t, as tf.image.resize computes it.
+                return arith::AddFOp::create(
+                    b, l, p,
+                    arith::MulFOp::create(
+                        b, l, arith::SubFOp::create(b, l, q, p), t));
+              };
+              Value top = lerp(at(a[0], a[3]), at(a[0], a[4]), a[5]);
+              Value bottom = lerp(at(a[1], a[3]), at(a[1], a[4]), a[5]);
+              return {lerp(top, bottom, a[2])};
+            },
+            maps));
+    return success();
+  }
+};
+
+struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
+    if (!type || !dyType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t n = type.getRank() - 2;
+    ArrayRef<int64_t> pool = op.getPoolSize(), strides = op.getStrides();
+    bool same = op.getPadding() == "same", isMax = op.getKind() == "max";
+    Type et = type.getElementType();
+    Padding p = windowPadding(type, dyType, pool, strides, same);
+    Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    // Loops: d0 = batch, 1..n = output positions, n+1..2n = window
+    // offsets, 2n+1 = channel.
+    int64_t numLoops = 2 * n + 2;
+    SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
+    for (int64_t i = 0; i < n; ++i) {
+      inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
+      winExprs.push_back(d(n + 1 + i));
+      outExprs.push_back(d(1 + i));
+    }
+    inExprs.push_back(d(2 * n + 1));
+    outExprs.push_back(d(2 * n + 1));
+    AffineMap inMap = AffineMap::get(numLoops, 0, inExprs, ctx),
+              winMap = AffineMap::get(numLoops, 0, winExprs, ctx),
+              outMap = AffineMap::get(numLoops, 0, outExprs, ctx);
+    // The window position as one number, row-major.
+    auto flatWindow = [&](OpBuilder &b, Location l) {
+      Value flat = arith::ConstantIndexOp::create(b, l, 0);
+      for (int64_t i = 0; i < n; ++i)
+        flat = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(
+                b, l, flat, arith::ConstantIndexOp::create(b, l, pool[i])),
+            linalg::IndexOp::create(b, l, n + 1 + i));
+      return flat;
+    };
+
+    Value scale, argmax;
+    if (isMax) {
+      // The first maximum of each window (a strict > keeps the first).
+      Value xp = padSpatial(rewriter, loc, adaptor.getInput(), p.before,
+                            p.after, -std::numeric_limits<double>::infinity());
+      Value best = filledLike(rewriter, loc, dyType, adaptor.getGrad(),
+                              -std::numeric_limits<double>::infinity());
+      auto idxType =
+          RankedTensorType::get(dyType.getShape(), rewriter.getIndexType());
+      Value idx0 = emptyLike(rewriter, loc, idxType, adaptor.getGrad());
+      idx0 = linalg::FillOp::create(
+                 rewriter, loc,
+                 ValueRange{arith::ConstantIndexOp::create(rewriter, loc, -1)},
+                 ValueRange{idx0})
+                 .getResult(0);
+      SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+      for (int64_t i = 0; i < n; ++i)
+        iterators[n + 1 + i] = Iterator::reduction;
+      auto generic = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{dyType, idxType}, ValueRange{xp, window},
+          ValueRange{best, idx0},
+          SmallVector<AffineMap>{inMap, winMap, outMap, outMap}, iterators,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value better = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, a[0], a[2]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
+                           arith::SelectOp::create(b, l, better,
+                                                   flatWindow(b, l), a[3])});
+          });
+      argmax = generic.getResult(1);
+    } else if (same) {
+      scale = arith::ConstantOp::create(
+          rewriter, loc,
+          windowCounts(RankedTensorType::get(dyType.getShape().slice(1, n), et),
+                       type.getShape().slice(1, n), pool, strides));
+    } else {
+      double area = 1;
+      for (int64_t w : pool)
+        area *= static_cast<double>(w);
+      scale = splatConstant(
+          rewriter, loc,
+          RankedTensorType::get(dyType.getShape().slice(1, n), et), area);
+    }
+
+    // Scatter: dxp[n, o * s + w, c] += the window's share of dy[n, o, c].
+    Value dxp = zerosLike(rewriter, loc, p.paddedShape, et, adaptor.getGrad());
+    SmallVector<Value> inputs{adaptor.getGrad(), window};
+    SmallVector<AffineMap> maps{outMap, winMap};
+    if (isMax) {
+      inputs.push_back(argmax);
+      maps.push_back(outMap);
+    } else {
+      SmallVector<AffineExpr> countExprs;
+      for (int64_t i = 0; i < n; ++i)
+        countExprs.push_back(d(1 + i));
+      inputs.push_back(scale);
+      maps.push_back(AffineMap::get(numLoops, 0, countExprs, ctx));
+    }
+    maps.push_back(inMap);
+    SmallVector<Iterator> iterators(numLoops, Iterator::reduction);
+    iterators[0] = iterators[2 * n + 1] = Iterator::parallel;
+    auto scatter = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{dxp.getType()}, inputs, ValueRange{dxp}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value share;
+          if (isMax) {
+            Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              flatWindow(b, l), a[2]);
+            share = arith::SelectOp::create(b, l, hit, a[0],
+                                            floatConst(b, l, et, 0.0));
+          } else {
+            share = arith::DivFOp::create(b, l, a[0], a[2]);
+          }
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[3], share)});
+        });
+    rewriter.replaceOp(op, cropPadding(rewriter, loc, scatter.getResult(0),
+                                       type, p, adaptor.getInput()));
+    return success();
+  }
+};
+
+struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GlobalPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    Type et = type.getElementType();
+    Value x = adaptor.getInput();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap pooled = AffineMap::get(
+        rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(rank - 1, ctx)},
+        ctx);
+    if (op.getKind() == "max") {
+      // Ties share the gradient equally, as the derivative of TensorFlow's
+      // and JAX's reduce_max does: count the maxima of each (sample,
+      // channel), then route g / count to each.
+      Value y = adaptor.getOutput();
+      auto pooledType = cast<RankedTensorType>(y.getType());
+      Value zeros = filledLike(rewriter, loc, pooledType, y, 0.0);
+      SmallVector<utils::IteratorType> iterators(
+          rank, utils::IteratorType::reduction);
+      iterators.front() = iterators.back() = utils::IteratorType::parallel;
+      Value counts =
+          linalg::GenericOp::create(
+              rewriter, loc, pooledType, ValueRange{x, y}, ValueRange{zeros},
+              ArrayRef<AffineMap>{id, pooled, pooled}, iterators,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Value hit = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                Value one = arith::SelectOp::create(b, l, hit,
+                                                    floatConst(b, l, et, 1.0),
+                                                    floatConst(b, l, et, 0.0));
+                linalg::YieldOp::create(
+                    b, l, arith::AddFOp::create(b, l, a[2], one).getResult());
+              })
+              .getResult(0);
+      rewriter.replaceOp(
+          op, elementwise(rewriter, loc, {type},
+                          ValueRange{x, y, adaptor.getGrad(), counts}, x,
+                          [&](OpBuilder &b, Location l,
+                              ValueRange a) -> SmallVector<Value> {
+                            Value hit = arith::CmpFOp::create(
+                                b, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+                            Value share =
+                                arith::DivFOp::create(b, l, a[2], a[3]);
+                            return {arith::SelectOp::create(
+                                b, l, hit, share, floatConst(b, l, et, 0.0))};
+                          },
+                          {id, pooled, pooled, pooled}));
+      return success();
+    }
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (int64_t i = 1; i < rank - 1; ++i)
+      count = arith::MulIOp::create(rewriter, loc, count,
+                                    tensor::DimOp::create(rewriter, loc, x, i));
+    Value countF = arith::SIToFPOp::create(
+        rewriter, loc, et,
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                   count));
+    rewriter.replaceOp(
+        op, elementwise(rewriter, loc, {type}, ValueRange{adaptor.getGrad()}, x,
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          return {arith::DivFOp::create(b, l, a[0], countF)};
+                        },
+                        {pooled}));
+    return success();
+  }
+};
+
+struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  /// y = Ah x Aw^T per sample and channel, so dx = Ah^T dy Aw: first over
+  /// the rows, t[n, i, q, c] = sum_o Ah[o, i] dy[n, o, q, c], then the
+  /// columns, dx[n, i, j, c] = sum_q Aw[q, j] t[n, i, q, c].
+  static LogicalResult lowerBilinear(UpsampleGradOp op, RankedTensorType type,
+                                     RankedTensorType dyType, OpAdaptor adaptor,
+                                     ConversionPatternRewriter &rewriter) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type et = type.getElementType();
+    int64_t inH = type.getDimSize(1), inW = type.getDimSize(2);
+    int64_t outH = dyType.getDimSize(1), outW = dyType.getDimSize(2);
+    if (ShapedType::isDynamic(inH) || ShapedType::isDynamic(inW) ||
+        ShapedType::isDynamic(outH) || ShapedType::isDynamic(outW))
+      return rewriter.notifyMatchFailure(op, "spatial sizes must be static");
+    auto matrixConst = [&](int64_t out, int64_t in, int64_t scale) {
+      SmallVector<double> a = BilinearTaps(in, out, scale).matrix(in);
+      auto t = RankedTensorType::get({out, in}, et);
+      SmallVector<Attribute> values;
+      for (double v : a)
+        values.push_back(rewriter.getFloatAttr(et, v));
+      return arith::ConstantOp::create(rewriter, loc,
+                                       DenseElementsAttr::get(t, values))
+          .getResult();
+    };
+    Value ah = matrixConst(outH, inH, op.getSize()[0]);
+    Value aw = matrixConst(outW, inW, op.getSize()[1]);
+    Value dy = adaptor.getGrad();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto accumulate = [](OpBuilder &b, Location l, ValueRange v) {
+      Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
+      linalg::YieldOp::create(
+          b, l, ValueRange{arith::AddFOp::create(b, l, v[2], prod)});
+    };
+    using It = utils::IteratorType;
+    // t: loops (n, i, q, c, o).
+    auto tType = RankedTensorType::get(
+        {type.getDimSize(0), inH, outW, type.getDimSize(3)}, et);
+    SmallVector<Value> dynamic;
+    if (type.isDynamicDim(0))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, dy, 0));
+    Value tInit =
+        tensor::EmptyOp::create(rewriter, loc, tType.getShape(), et, dynamic);
+    tInit = linalg::FillOp::create(rewriter, loc,
+                                   floatConst(rewriter, loc, et, 0.0), tInit)
+                .getResult(0);
+    Value t = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{tType}, ValueRange{ah, dy},
+                  ValueRange{tInit},
+                  SmallVector<AffineMap>{
+                      AffineMap::get(5, 0, {d(4), d(1)}, ctx),
+                      AffineMap::get(5, 0, {d(0), d(4), d(2), d(3)}, ctx),
+                      AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+                  SmallVector<It>{It::parallel, It::parallel, It::parallel,
+                                  It::parallel, It::reduction},
+                  accumulate)
+                  .getResult(0);
+    // dx: loops (n, i, j, c, q).
+    Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
+    dx = linalg::GenericOp::create(
+             rewriter, loc, TypeRange{type}, ValueRange{aw, t}, ValueRange{dx},
+             SmallVector<AffineMap>{
+                 AffineMap::get(5, 0, {d(4), d(2)}, ctx),
+                 AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
+                 AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+             SmallVector<It>{It::parallel, It::parallel, It::parallel,
+                             It::parallel, It::reduction},
+             accumulate)
+             .getResult(0);
+    rewriter.replaceOp(op, dx);
+    return success();
+  }
+  LogicalResult
+  matchAndRewrite(UpsampleGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
+    if (!type || !dyType)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    if (op.getInterpolation() == "bilinear")
+      return lowerBilinear(op, type, dyType, adaptor, rewriter);
+    Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
+    SmallVector<AffineExpr> outExprs{getAffineDimExpr(0, ctx)};
+    for (int64_t i = 0; i + 2 < rank; ++i)
+      outExprs.push_back(
+          getAffineDimExpr(1 + i, ctx).floorDiv(op.getSize()[i]));
+    outExprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    SmallVector<Iterator> iterators(rank, Iterator::reduction);
+    iterators[0] = iterators[rank - 1] = Iterator::parallel;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{adaptor.getGrad()},
+        ValueRange{dx},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                               AffineMap::get(rank, 0, outExprs, ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, a[1], a[0])});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void codegen::populatePoolingLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<PoolLowering, GlobalPoolLowering, UpsampleLowering,
+               PoolGradLowering, GlobalPoolGradLowering, UpsampleGradLowering>(
+      patterns.getContext());
+}
