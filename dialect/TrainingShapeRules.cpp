@@ -1,0 +1,169 @@
+//===- TrainingShapeRules.cpp - Shape rules of losses and optimizers ------===//
+//
+// loss and loss_grad (targets against predictions, per loss kind) and the
+// optimizer updates (sgd, rmsprop, adam): the parameter, its gradient and
+// its slots share one shape, and the hyperparameters are range-checked.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/ShapeRules.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace layerc::layer;
+using namespace layerc::layer::rules;
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+/// The shape rule shared by layer.loss and layer.loss_grad: checks the
+/// target against the predictions for the given loss kind.
+static LogicalResult checkLossOperands(Operation *op, StringRef lossName,
+                                       RankedTensorType pred,
+                                       RankedTensorType target) {
+  std::optional<Loss> loss = parseLoss(lossName);
+  if (!loss)
+    return op->emitOpError() << "unknown loss '" << lossName
+                             << "'; expected one of " << knownLosses();
+  if (pred.getRank() < 1)
+    return op->emitOpError() << "expects batched predictions, got a scalar";
+  if (*loss == Loss::SparseCategoricalCrossentropy) {
+    if (!target.getElementType().isSignlessInteger())
+      return op->emitOpError() << lossName << " expects integer labels, got "
+                               << target.getElementType();
+    ArrayRef<int64_t> want = pred.getShape().drop_back();
+    if (target.getRank() != pred.getRank() - 1 ||
+        !joinShapes(want, target.getShape()))
+      return op->emitOpError()
+             << "labels of shape " << formatShape(target)
+             << " do not match predictions of shape " << formatShape(pred)
+             << ": expected one label per sample, "
+             << formatShape(RankedTensorType::get(want, pred.getElementType()));
+    return success();
+  }
+  if (target.getElementType() != pred.getElementType())
+    return op->emitOpError()
+           << lossName << " expects targets of type " << pred.getElementType()
+           << ", got " << target.getElementType();
+  if (!joinShapes(pred.getShape(), target.getShape()))
+    return op->emitOpError()
+           << "targets of shape " << formatShape(target)
+           << " do not match predictions of shape " << formatShape(pred);
+  return success();
+}
+
+LAYER_SHAPE_RULE(LossOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types) {
+    if (!parseLoss(op.getLoss()))
+      return op.emitOpError() << "unknown loss '" << op.getLoss()
+                              << "'; expected one of " << knownLosses();
+    return SmallVector<Type>{};
+  }
+  if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
+    return failure();
+  // The targets' sizes are the predictions' (without the class axis for
+  // sparse labels): what checkLossOperands could not decide is checked at
+  // run time.
+  for (int64_t d = 0; d < (*types)[1].getRank(); ++d)
+    (void)agree(op->getOperand(1), d, op->getOperand(0), d,
+                "the targets must match the predictions");
+  return SmallVector<Type>{tensorOf({}, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(LossGradOp) {
+  if (!parseLoss(op.getLoss()))
+    return op.emitOpError() << "unknown loss '" << op.getLoss()
+                            << "'; expected one of " << knownLosses();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
+    return failure();
+  if ((*types)[2].getRank() != 0)
+    return op.emitOpError()
+           << "dloss must be a scalar, got " << formatShape((*types)[2]);
+  return SmallVector<Type>{(*types)[0]};
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizers
+//===----------------------------------------------------------------------===//
+
+/// Optimizer updates: the parameter, its gradient and its slots share one
+/// shape (checked by name); the operands after them are scalars (the
+/// step). The results are the new parameter and slots.
+static FailureOr<SmallVector<Type>>
+optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
+                     ArrayRef<double> unitRangeValues,
+                     ArrayRef<StringRef> unitRangeNames, bool hasStep,
+                     double weightDecay, double decaySteps, double decayRate) {
+  for (auto [value, name] : llvm::zip(unitRangeValues, unitRangeNames))
+    if (!(value >= 0.0 && value < 1.0))
+      return op->emitOpError() << name << " must be in [0, 1), got " << value;
+  if (!(weightDecay >= 0.0 && std::isfinite(weightDecay)))
+    return op->emitOpError()
+           << "weight_decay must be finite and >= 0, got " << weightDecay;
+  if (!(decaySteps >= 0.0 && std::isfinite(decaySteps)) ||
+      !(decayRate > 0.0 && std::isfinite(decayRate)))
+    return op->emitOpError() << "needs decay_steps >= 0 and decay_rate > 0, "
+                                "got "
+                             << decaySteps << " and " << decayRate;
+  if (decaySteps > 0.0 && !hasStep)
+    return op->emitOpError()
+           << "a decaying learning rate (decay_steps > 0) needs the step "
+              "operand";
+  size_t expected = slotNames.size() - 1; // the parameter and its slots
+  if (op->getNumResults() != expected)
+    return op->emitOpError() << "expects " << expected
+                             << " results (the parameter and its slots), got "
+                             << op->getNumResults();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  ArrayRef<RankedTensorType> slots =
+      ArrayRef<RankedTensorType>(*types).take_front(slotNames.size());
+  FailureOr<Shape> shape = joinAll(op, slots, slotNames);
+  if (failed(shape))
+    return failure();
+  for (RankedTensorType scalar : ArrayRef(*types).drop_front(slots.size()))
+    if (scalar.getRank() != 0)
+      return op->emitOpError()
+             << "expects a scalar step, got " << formatShape(scalar);
+  Type type = tensorOf(*shape, slots.front().getElementType());
+  return SmallVector<Type>(op->getNumResults(), type);
+}
+
+LAYER_SHAPE_RULE(SGDUpdateOp) {
+  return optimizerResultTypes(op, {"param", "grad", "velocity"},
+                              {op.getMomentum().convertToDouble()},
+                              {"momentum"}, op.getStep() != nullptr,
+                              op.getWeightDecay().convertToDouble(),
+                              op.getDecaySteps().convertToDouble(),
+                              op.getDecayRate().convertToDouble());
+}
+
+LAYER_SHAPE_RULE(RMSpropUpdateOp) {
+  SmallVector<StringRef> slots{"param", "grad", "average"};
+  if (op.getAverageGrad())
+    slots.push_back("average_grad");
+  return optimizerResultTypes(op, slots, {op.getRho().convertToDouble()},
+                              {"rho"}, op.getStep() != nullptr,
+                              op.getWeightDecay().convertToDouble(),
+                              op.getDecaySteps().convertToDouble(),
+                              op.getDecayRate().convertToDouble());
+}
+
+LAYER_SHAPE_RULE(AdamUpdateOp) {
+  SmallVector<StringRef> slots{"param", "grad", "m", "v"};
+  if (op.getVHat())
+    slots.push_back("v_hat");
+  return optimizerResultTypes(
+      op, slots,
+      {op.getBeta_1().convertToDouble(), op.getBeta_2().convertToDouble()},
+      {"beta_1", "beta_2"}, true, op.getWeightDecay().convertToDouble(),
+      op.getDecaySteps().convertToDouble(),
+      op.getDecayRate().convertToDouble());
+}
