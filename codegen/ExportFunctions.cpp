@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Header.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,9 +21,11 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/SymbolTable.h"
 
 namespace layerc {
 #define GEN_PASS_DEF_LAYEREXPORTFUNCTIONS
+#define GEN_PASS_DEF_LAYERPREFIXSYMBOLS
 #include "codegen/Passes.h.inc"
 } // namespace layerc
 
@@ -103,6 +106,29 @@ LogicalResult exportFunction(func::FuncOp fn) {
   fn->setAttr("layer.status", UnitAttr::get(fn.getContext()));
   return success();
 }
+
+struct LayerPrefixSymbolsPass
+    : layerc::impl::LayerPrefixSymbolsBase<LayerPrefixSymbolsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (prefix.empty())
+      return;
+    ModuleOp module = getOperation();
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (!fn.isPublic())
+        continue;
+      auto symbol =
+          StringAttr::get(&getContext(), exportedSymbol(cIdentifier(prefix),
+                                                        fn.getName().str()));
+      if (failed(SymbolTable::replaceAllSymbolUses(fn, symbol, module))) {
+        fn.emitError() << "layer-prefix-symbols: cannot rename '"
+                       << fn.getName() << "'";
+        return signalPassFailure();
+      }
+      SymbolTable::setSymbolName(fn, symbol);
+    }
+  }
+};
 
 struct LayerExportFunctionsPass
     : layerc::impl::LayerExportFunctionsBase<LayerExportFunctionsPass> {

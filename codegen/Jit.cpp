@@ -1,16 +1,18 @@
 //===- Jit.cpp - In-process compilation of layer modules
 //-------------------===//
 //
-// compile() = shape inference, read every public function's signature (the
-// runtime needs dtypes and shapes to check and allocate buffers), the full
-// pipeline to the LLVM dialect, then ExecutionEngine with LLVM -O3 tuned
-// for the host. Diagnostics of any stage are collected and returned as the
-// error, never printed half-way or turned into a crash.
+// compile() = the pipeline's layer stage (shapes, training functions), read
+// every public function's signature (the runtime needs dtypes and shapes
+// to check and allocate buffers), the rest of the pipeline to the LLVM
+// dialect, then ExecutionEngine with LLVM -O3 tuned for the host. Diagnostics
+// of any stage are collected and returned as the error, never printed half-way
+// or turned into a crash.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Jit.h"
 #include "codegen/Passes.h"
+#include "codegen/Pipeline.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
 
@@ -18,8 +20,6 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
@@ -60,28 +60,7 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
-LogicalResult runPasses(ModuleOp module, llvm::StringRef pipeline,
-                        const JitOptions &options) {
-  PassManager pm(module.getContext());
-  if (options.printIRAfterAll) {
-    module.getContext()->disableMultithreading();
-    pm.enableIRPrinting();
-  }
-  // `pipeline` is a pass list nested in the module pass manager.
-  if (failed(parsePassPipeline(pipeline, pm)))
-    return module.emitError() << "invalid pass pipeline: " << pipeline;
-  return pm.run(module);
-}
 } // namespace
-
-llvm::Error layerc::runPipeline(ModuleOp module, llvm::StringRef pipeline,
-                                const JitOptions &options) {
-  registerLayercPasses();
-  DiagnosticCollector diagnostics(module.getContext());
-  if (failed(runPasses(module, pipeline, options)))
-    return diagnostics.error("the pass pipeline failed");
-  return llvm::Error::success();
-}
 
 llvm::Expected<std::shared_ptr<JitModule>>
 JitModule::compile(ModuleOp module, const JitOptions &options) {
@@ -89,14 +68,20 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
 
   DiagnosticCollector diagnostics(module.getContext());
   std::shared_ptr<JitModule> jit(new JitModule());
-  if (failed(runPasses(module, "func.func(layer-shape-inference)", options)))
-    return diagnostics.error("shape inference failed");
+  PassManagerSettings settings;
+  settings.printIRAfterAll = options.printIRAfterAll;
+  if (failed(runPipeline(module, options.pipeline, Stage::Layer, Stage::Layer,
+                         settings)))
+    return diagnostics.error(options.pipeline.training
+                                 ? "building the training functions failed"
+                                 : "shape inference failed");
   auto signatures = readSignatures(module);
   if (failed(signatures))
     return diagnostics.error("unsupported function signature");
   for (CompiledFunction &f : *signatures)
     jit->functions.emplace(f.name, std::move(f));
-  if (failed(runPasses(module, layerToLLVMPipeline(), options)))
+  if (failed(runPipeline(module, options.pipeline, Stage::Linalg, Stage::LLVM,
+                         settings)))
     return diagnostics.error("lowering to LLVM failed");
   auto messages =
       std::make_shared<std::vector<std::string>>(takeCheckMessages(module));

@@ -9,6 +9,7 @@
 #ifndef LAYERC_CODEGEN_JIT_H
 #define LAYERC_CODEGEN_JIT_H
 
+#include "codegen/Pipeline.h"
 #include "codegen/Target.h"
 #include "runtime/Abi.h"
 
@@ -34,6 +35,9 @@ struct JitOptions {
   bool printIRAfterAll = false;
   /// Which functions are split into parts before LLVM optimizes them.
   OutlineOptions outline;
+  /// What the MLIR pipeline builds (input shapes, batch, training
+  /// functions).
+  PipelineOptions pipeline;
 };
 
 /// Compiled, executable functions of one module.
@@ -57,12 +61,6 @@ private:
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::map<std::string, CompiledFunction> functions;
 };
-
-/// Runs a textual pass list (nested in a module pass manager, e.g.
-/// "func.func(layer-shape-inference),layer-autodiff{optimizer=adam}") on
-/// `module`; the error carries every diagnostic, locations included.
-llvm::Error runPipeline(mlir::ModuleOp module, llvm::StringRef pipeline,
-                        const JitOptions &options = {});
 
 } // namespace layerc
 

@@ -1,7 +1,7 @@
 //===- Passes.h - layerc code generation passes -----------------*- C++ -*-===//
 //
-// The passes of codegen/ and the named pipelines that chain them with
-// upstream MLIR passes (Pipeline.cpp).
+// The passes of codegen/; Pipeline.h chains them with the upstream MLIR
+// passes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,22 +31,10 @@ namespace layerc {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
-/// The textual pipeline from the layer dialect (tensors) to the LLVM
-/// dialect, as a pass list to nest in a module pass manager;
-/// `layerc-opt --pass-pipeline='builtin.module(...)'` accepts it too.
-std::string layerToLLVMPipeline();
-
 /// Removes the module's `layer.check_messages` (layer-lower-checks) and
 /// returns them: status kStatusCheckBase + k of a function means that
 /// message k's check failed.
 std::vector<std::string> takeCheckMessages(mlir::ModuleOp module);
-
-/// Stage 1 of it: layer -> linalg on tensors (shape inference, lowering,
-/// element-wise fusion).
-std::string layerToLinalgPipeline();
-
-/// Stages 2-5 of it: linalg on tensors -> the LLVM dialect.
-std::string linalgToLLVMPipeline();
 
 /// Registers every layerc pass and the named pipelines
 /// (`layer-to-llvm`) for textual pipelines.

@@ -20,6 +20,20 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"];
 }
 
+def LayerPrefixSymbols : Pass<"layer-prefix-symbols", "::mlir::ModuleOp"> {
+  let summary = "Rename public functions to the C symbols of a library";
+  let description = [{
+    Renames every public function `f` to `layerc_<prefix>_f`, made a C
+    identifier, and updates every use, so that two compiled models link
+    into one program. The AOT driver runs it after reading the signatures
+    (the header names functions by their own names).
+  }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"\"",
+           "The library's name (a C identifier); empty: keep the names">,
+  ];
+}
+
 def LayerExportFunctions : Pass<"layer-export-functions", "::mlir::ModuleOp"> {
   let summary = "Make public functions destination-passing C entry points";
   let description = [{

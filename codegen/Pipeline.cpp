@@ -1,70 +1,158 @@
-//===- Pipeline.cpp - The layerc compilation pipeline
-//----------------------===//
+//===- Pipeline.cpp - The layerc compilation pipeline ---------------------===//
 //
-// The whole compiler, top to bottom. Every entry point (Model::compile,
-// layerc-run, layerc-opt --pass-pipeline) runs these same strings.
+// The whole compiler, top to bottom (stages of Pipeline.h):
 //
-//   1. layer level: infer shapes (every later stage needs static sample
-//      shapes), check at run time what they could not prove (a size that
-//      is dynamic: cf.assert), then lower each layer op to linalg on
-//      tensors, fuse
-//      element-wise producers into consumers and order matmul loops so
-//      that LLVM vectorizes the innermost one.
-//   2. ABI: public functions become destination-passing C entry points
-//      that return a status.
-//   3. Bufferize the whole module at once (identity layouts, so no
-//      runtime-library copies are needed; no two results share an initial
-//      tensor), then insert deallocations.
-//   4. Loops: linalg -> scf -> cf; (4b) failed checks and failed
-//      allocations of an exported function return its status.
-//   5. LLVM dialect: vectors (the register-blocked matmul and convolution
-//      kernels are written with vector ops), memref descriptors, math
-//      (libm for tanh), arith, func.
+//   Layer:  fix input shapes and the batch when asked, infer shapes (every
+//           later stage needs static sample shapes), build the training
+//           functions.
+//   Linalg: rename for export, check at run time what shape inference
+//           could not prove (a dynamic size: cf.assert), lower each layer
+//           op to linalg on tensors, fuse element-wise producers into
+//           consumers and order matmul loops so that LLVM vectorizes the
+//           innermost one.
+//   LLVM:   (a) public functions become destination-passing C entry points
+//           that return a status; (b) bufferize the whole module at once
+//           (identity layouts, so no runtime-library copies are needed; no
+//           two results share an initial tensor), then insert
+//           deallocations; (c) loops: linalg -> scf -> cf, and failed
+//           checks and failed allocations of an exported function return
+//           its status; (d) the LLVM dialect: vectors (the register-blocked
+//           matmul and convolution kernels are written with vector ops),
+//           memref descriptors, math (libm for tanh), arith, func.
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Pipeline.h"
 #include "codegen/Passes.h"
 #include "dialect/LayerOps.h"
-#include "passes/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 
 #include <mutex>
 
 using namespace mlir;
+using namespace layerc;
 
-std::string layerc::layerToLinalgPipeline() {
-  return "func.func(layer-shape-inference,layer-shape-checks)," // 1
-         "layer-to-linalg,canonicalize,cse,"                    // 1
-         "func.func(linalg-fuse-elementwise-ops),canonicalize,"
-         "func.func(layer-contraction-loop-order)";
+namespace {
+
+void addLayerStage(OpPassManager &pm, const PipelineOptions &options) {
+  if (options.batch != 0 || !options.inputShapes.empty()) {
+    LayerSpecializeShapesOptions specialize;
+    specialize.batch = options.batch;
+    specialize.inputShapes.assign(options.inputShapes.begin(),
+                                  options.inputShapes.end());
+    pm.addPass(createLayerSpecializeShapes(specialize));
+  }
+  pm.addNestedPass<func::FuncOp>(createLayerShapeInference());
+  if (options.training)
+    pm.addPass(createLayerAutodiff(*options.training));
 }
 
-std::string layerc::linalgToLLVMPipeline() {
-  return "layer-export-functions," // 2
-         "func.func(layer-split-shared-inits),"
-         "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-         "one-shot-bufferize{bufferize-function-boundaries " // 3
-         "allow-return-allocs-from-loops "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "canonicalize,buffer-deallocation-pipeline,"
-         "convert-bufferization-to-memref,"
-         "func.func(layer-copy-to-linalg,convert-linalg-to-loops)," // 4
-         "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "layer-lower-checks,"     // 4b
-         "convert-vector-to-llvm," // 5
-         "convert-math-to-llvm,convert-math-to-libm,"
-         "convert-to-llvm,reconcile-unrealized-casts";
+void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
+  if (!options.exportPrefix.empty())
+    pm.addPass(createLayerPrefixSymbols({options.exportPrefix}));
+  pm.addNestedPass<func::FuncOp>(createLayerShapeChecks());
+  pm.addPass(createLayerToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createLayerContractionLoopOrder());
 }
 
-std::string layerc::layerToLLVMPipeline() {
-  return layerToLinalgPipeline() + "," + linalgToLLVMPipeline();
+void addLLVMStage(OpPassManager &pm) {
+  pm.addPass(createLayerExportFunctions()); // (a)
+  pm.addNestedPass<func::FuncOp>(createLayerSplitSharedInits());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass()); // (b)
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg()); // (c)
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createLayerLowerChecks());
+  pm.addPass(createConvertVectorToLLVMPass()); // (d)
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+/// The options of layerc-opt's `layer-to-llvm` pipeline.
+struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
+  ListOption<std::string> inputShapes{
+      *this, "input-shapes",
+      llvm::cl::desc("Shapes of the leading arguments (?x28x28,...)")};
+  Option<int64_t> batch{*this, "batch",
+                        llvm::cl::desc("Batch size (0: any batch)"),
+                        llvm::cl::init(0)};
+  Option<std::string> prefix{
+      *this, "prefix",
+      llvm::cl::desc("Export public functions as layerc_<prefix>_<name>")};
+};
+
+} // namespace
+
+void layerc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
+                           Stage first, Stage last) {
+  if (first <= Stage::Layer && Stage::Layer <= last)
+    addLayerStage(pm, options);
+  if (first <= Stage::Linalg && Stage::Linalg <= last)
+    addLinalgStage(pm, options);
+  if (first <= Stage::LLVM && Stage::LLVM <= last)
+    addLLVMStage(pm);
+}
+
+void layerc::printPipeline(llvm::raw_ostream &os,
+                           const PipelineOptions &options, Stage first,
+                           Stage last) {
+  OpPassManager pm(ModuleOp::getOperationName());
+  buildPipeline(pm, options, first, last);
+  pm.printAsTextualPipeline(os);
+}
+
+LogicalResult layerc::runPipeline(ModuleOp module,
+                                  const PipelineOptions &options, Stage first,
+                                  Stage last,
+                                  const PassManagerSettings &settings) {
+  PassManager pm(module.getContext());
+  if (settings.fromCommandLine) {
+    // --mlir-timing: one report per run.
+    auto timing = std::make_unique<DefaultTimingManager>();
+    applyDefaultTimingManagerCLOptions(*timing);
+    pm.enableTiming(std::move(timing));
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+  }
+  if (settings.printIRAfterAll) {
+    module.getContext()->disableMultithreading();
+    pm.enableIRPrinting();
+  }
+  buildPipeline(pm, options, first, last);
+  return pm.run(module);
 }
 
 void layerc::registerLayercPasses() {
@@ -73,12 +161,16 @@ void layerc::registerLayercPasses() {
     mlir::registerAllPasses();
     registerLayerPasses();        // passes/Passes.td
     registerLayerCodegenPasses(); // codegen/Passes.td
-    PassPipelineRegistration<>(
+    PassPipelineRegistration<PipelineCLOptions>(
         "layer-to-llvm",
         "The full layerc pipeline: layer dialect to the LLVM dialect",
-        [](OpPassManager &pm) {
-          if (failed(parsePassPipeline(layerToLLVMPipeline(), pm)))
-            llvm::report_fatal_error("invalid built-in pipeline");
+        [](OpPassManager &pm, const PipelineCLOptions &cl) {
+          PipelineOptions options;
+          options.inputShapes.assign(cl.inputShapes.begin(),
+                                     cl.inputShapes.end());
+          options.batch = cl.batch;
+          options.exportPrefix = cl.prefix;
+          buildPipeline(pm, options);
         });
   });
 }

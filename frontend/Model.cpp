@@ -11,6 +11,7 @@
 
 #include "frontend/Model.h"
 #include "frontend/Callbacks.h"
+#include "frontend/Compile.h"
 #include "frontend/CompiledModel.h"
 #include "frontend/MLIRGen.h"
 
@@ -32,10 +33,19 @@
 
 using namespace layerc;
 
-static void
-specializeSampleShapes(mlir::ModuleOp module,
-                       const std::vector<std::vector<int64_t>> &samples,
-                       const std::string &modelName);
+/// Compiles the model in `module` through the pipeline with `pipeline`'s
+/// options; errors name the model.
+static std::shared_ptr<JitModule> compileModel(mlir::ModuleOp module,
+                                               const PipelineOptions &pipeline,
+                                               const std::string &modelName) {
+  JitOptions options;
+  options.pipeline = pipeline;
+  auto jit = JitModule::compile(module, options);
+  if (!jit)
+    throw Error("Model " + modelName +
+                ": compilation failed: " + llvm::toString(jit.takeError()));
+  return *jit;
+}
 
 //===----------------------------------------------------------------------===//
 // Losses and optimizers
@@ -377,140 +387,6 @@ void Model::summary() const { summary(std::cout); }
 // Compile
 //===----------------------------------------------------------------------===//
 
-namespace {
-mlir::DialectRegistry &compilerRegistry() {
-  static mlir::DialectRegistry registry = [] {
-    mlir::DialectRegistry r;
-    registerCompilerDialects(r);
-    return r;
-  }();
-  return registry;
-}
-
-/// Keras's choice of accuracy for the loss and output shape.
-MetricKind accuracyFor(const Loss &loss,
-                       const std::vector<int64_t> &outputShape) {
-  if (loss.name == "binary_crossentropy" ||
-      (!outputShape.empty() && outputShape.back() == 1))
-    return MetricKind::BinaryAccuracy;
-  if (loss.name == "sparse_categorical_crossentropy")
-    return MetricKind::SparseCategoricalAccuracy;
-  return MetricKind::CategoricalAccuracy;
-}
-} // namespace
-
-OutputLosses layerc::resolveLosses(const CompileOptions &o,
-                                   const std::vector<std::string> &outputs) {
-  size_t n = outputs.size();
-  std::string known;
-  for (const std::string &name : outputs)
-    known += (known.empty() ? "" : ", ") + name;
-  auto indexOf = [&](const std::string &name, const char *what) {
-    for (size_t i = 0; i < n; ++i)
-      if (outputs[i] == name)
-        return i;
-    throw Error(std::string("compile: ") + what + " for output '" + name +
-                "', but the model has no such output (its outputs: " + known +
-                ")");
-  };
-  if (!o.losses.empty() && !o.losses_by_name.empty())
-    throw Error("compile: give losses as a list or by output name, not both");
-  if (!o.loss_weights.empty() && !o.loss_weights_by_name.empty())
-    throw Error(
-        "compile: give loss_weights as a list or by output name, not both");
-  OutputLosses r{std::vector<Loss>(n, o.loss), std::vector<double>(n, 1.0)};
-  if (!o.losses.empty()) {
-    if (o.losses.size() != n)
-      throw Error("compile: " + std::to_string(o.losses.size()) +
-                  " losses for the " + std::to_string(n) +
-                  " outputs of the model (" + known + ")");
-    r.losses = o.losses;
-  }
-  if (!o.losses_by_name.empty()) {
-    std::vector<bool> given(n, false);
-    for (const auto &[name, loss] : o.losses_by_name) {
-      size_t i = indexOf(name, "a loss is given");
-      r.losses[i] = loss;
-      given[i] = true;
-    }
-    for (size_t i = 0; i < n; ++i)
-      if (!given[i])
-        throw Error("compile: no loss for output '" + outputs[i] +
-                    "' (losses by name need one per output: " + known + ")");
-  }
-  if (!o.loss_weights.empty()) {
-    if (o.loss_weights.size() != n)
-      throw Error("compile: " + std::to_string(o.loss_weights.size()) +
-                  " loss_weights for the " + std::to_string(n) +
-                  " outputs of the model (" + known + ")");
-    r.weights = o.loss_weights;
-  }
-  for (const auto &[name, weight] : o.loss_weights_by_name)
-    r.weights[indexOf(name, "a loss weight is given")] = weight;
-  // Keras's short names.
-  static const std::map<std::string, std::string> aliases = {
-      {"mse", "mean_squared_error"},  {"MSE", "mean_squared_error"},
-      {"mae", "mean_absolute_error"}, {"MAE", "mean_absolute_error"},
-      {"bce", "binary_crossentropy"}, {"BCE", "binary_crossentropy"}};
-  for (Loss &loss : r.losses)
-    if (auto alias = aliases.find(loss.name); alias != aliases.end())
-      loss.name = alias->second;
-  for (const Loss &loss : r.losses)
-    if (!layer::parseLoss(loss.name))
-      throw Error("compile: unknown loss '" + loss.name +
-                  "' (expected one of " + layer::knownLosses() + ")");
-  for (double w : r.weights)
-    if (!std::isfinite(w) || w < 0)
-      throw Error("compile: loss weights must be finite and non-negative, "
-                  "got " +
-                  std::to_string(w));
-  return r;
-}
-
-std::string layerc::autodiffPass(const CompileOptions &o,
-                                 const std::vector<std::string> &outputNames,
-                                 bool outputLosses) {
-  // These names go into a pass-pipeline string: only known words may.
-  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam",
-                                                   "adamw"};
-  const Optimizer &opt = o.optimizer;
-  if (!optimizers.count(opt.name))
-    throw Error("unknown optimizer '" + opt.name +
-                "' (expected sgd, rmsprop, adam or adamw)");
-  if (opt.centered && opt.name != "rmsprop")
-    throw Error("centered applies to rmsprop, not " + opt.name);
-  if (opt.amsgrad && opt.name != "adam" && opt.name != "adamw")
-    throw Error("amsgrad applies to adam and adamw, not " + opt.name);
-  if (!(opt.weight_decay >= 0 && std::isfinite(opt.weight_decay)))
-    throw Error("weight_decay must be finite and >= 0");
-  if (!(opt.decay_steps >= 0 && std::isfinite(opt.decay_steps)) ||
-      !(opt.decay_rate > 0 && std::isfinite(opt.decay_rate)))
-    throw Error("ExponentialDecay needs decay_steps >= 0 and decay_rate > 0");
-  OutputLosses resolved = resolveLosses(o, outputNames);
-  std::ostringstream os;
-  os.precision(17);
-  os << "layer-autodiff{function=predict loss=";
-  for (size_t i = 0; i < resolved.losses.size(); ++i)
-    os << (i ? "," : "") << resolved.losses[i].name
-       << (resolved.losses[i].from_logits ? ":logits" : ":probs");
-  os << " loss-weights=";
-  for (size_t i = 0; i < resolved.weights.size(); ++i)
-    os << (i ? "," : "") << resolved.weights[i];
-  os << " output-losses=" << (outputLosses ? "true" : "false")
-     << " optimizer=" << o.optimizer.name
-     << " learning-rate=" << o.optimizer.learning_rate
-     << " momentum=" << o.optimizer.momentum
-     << " nesterov=" << (o.optimizer.nesterov ? "true" : "false")
-     << " rho=" << o.optimizer.rho << " beta-1=" << o.optimizer.beta_1
-     << " beta-2=" << o.optimizer.beta_2 << " epsilon=" << o.optimizer.epsilon
-     << " centered=" << (opt.centered ? "true" : "false")
-     << " amsgrad=" << (opt.amsgrad ? "true" : "false")
-     << " weight-decay=" << opt.weight_decay
-     << " decay-steps=" << opt.decay_steps << " decay-rate=" << opt.decay_rate
-     << " staircase=" << (opt.staircase ? "true" : "false") << "}";
-  return os.str();
-}
-
 std::string Model::toMLIR() const {
   mlir::MLIRContext ctx(compilerRegistry());
   auto module = emitModel(*this, &ctx);
@@ -521,12 +397,6 @@ std::string Model::toMLIR() const {
 }
 
 void Model::compile(const CompileOptions &options) {
-  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam",
-                                                   "adamw"};
-  if (!optimizers.count(options.optimizer.name))
-    throw Error("Model " + name_ + ": unknown optimizer '" +
-                options.optimizer.name +
-                "' (expected sgd, rmsprop, adam or adamw)");
   OutputLosses resolved;
   try {
     resolved = resolveLosses(options, outputNames());
@@ -554,6 +424,15 @@ void Model::compile(const CompileOptions &options) {
 std::unique_ptr<CompiledModel> Model::buildTraining(
     const CompileOptions &options, const OutputLosses &resolved,
     const std::optional<std::vector<std::vector<int64_t>>> &samples) {
+  PipelineOptions pipeline;
+  if (samples)
+    pipeline.inputShapes = shapeOptions(*samples);
+  try {
+    pipeline.training =
+        autodiffOptions(options, outputNames(), outputs_.size() > 1);
+  } catch (const Error &e) {
+    throw Error("Model " + name_ + ": " + e.what());
+  }
   auto compiled = std::make_unique<CompiledModel>();
   TrainingProgram &program = compiled->program;
   // Keras's metric names; with several outputs each output gets each
@@ -586,20 +465,9 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
 
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
-  if (samples)
-    specializeSampleShapes(*module, *samples, name_);
-  if (llvm::Error err =
-          runPipeline(*module, "func.func(layer-shape-inference)," +
-                                   autodiffPass(options, outputNames(),
-                                                outputs_.size() > 1)))
-    throw Error("Model " + name_ + ": building the training step failed: " +
-                llvm::toString(std::move(err)));
-  auto jit = JitModule::compile(*module);
-  if (!jit)
-    throw Error("Model " + name_ +
-                ": compilation failed: " + llvm::toString(jit.takeError()));
+  std::shared_ptr<JitModule> jit = compileModel(*module, pipeline, name_);
   auto lookup = [&](const char *fn) {
-    std::optional<CompiledFunction> f = (*jit)->lookup(fn);
+    std::optional<CompiledFunction> f = jit->lookup(fn);
     if (!f)
       throw Error(std::string("internal error: no compiled '") + fn + "'");
     return *f;
@@ -799,35 +667,6 @@ bool Model::hasUnknownSampleSizes() const {
   return false;
 }
 
-/// Gives the predict function's inputs the sample shapes `samples` (the
-/// batch stays dynamic) and infers every shape again from them.
-static void
-specializeSampleShapes(mlir::ModuleOp module,
-                       const std::vector<std::vector<int64_t>> &samples,
-                       const std::string &modelName) {
-  auto fn = module.lookupSymbol<mlir::func::FuncOp>("predict");
-  for (size_t i = 0; i < samples.size(); ++i) {
-    mlir::BlockArgument arg = fn.getArgument(i);
-    auto old = mlir::cast<mlir::RankedTensorType>(arg.getType());
-    llvm::SmallVector<int64_t> shape{mlir::ShapedType::kDynamic};
-    shape.append(samples[i].begin(), samples[i].end());
-    arg.setType(mlir::RankedTensorType::get(shape, old.getElementType()));
-  }
-  llvm::SmallVector<mlir::Type> argTypes(fn.getBody().getArgumentTypes());
-  fn.setType(
-      mlir::FunctionType::get(fn.getContext(), argTypes, fn.getResultTypes()));
-  fn.walk([](mlir::Operation *op) {
-    if (op->getDialect() && op->getDialect()->getNamespace() ==
-                                layer::LayerDialect::getDialectNamespace())
-      for (mlir::OpResult r : op->getResults())
-        r.setType(mlir::UnrankedTensorType::get(
-            mlir::cast<mlir::TensorType>(r.getType()).getElementType()));
-  });
-  if (llvm::Error err = runPipeline(module, "func.func(layer-shape-inference)"))
-    throw Error("Model " + modelName + ": the input shapes do not fit: " +
-                llvm::toString(std::move(err)));
-}
-
 CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
   if (compiled_ && !compiled_->samples)
     return *compiled_;
@@ -842,15 +681,13 @@ CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
       specialize ? specialized_[samples] : forwardOnly_;
   if (slot)
     return *slot;
+  PipelineOptions pipeline;
+  if (specialize)
+    pipeline.inputShapes = shapeOptions(samples);
   mlir::MLIRContext ctx(compilerRegistry());
   mlir::OwningOpRef<mlir::ModuleOp> module = emitModel(*this, &ctx);
-  if (specialize)
-    specializeSampleShapes(*module, samples, name_);
-  auto jit = JitModule::compile(*module);
-  if (!jit)
-    throw Error("Model " + name_ +
-                ": compilation failed: " + llvm::toString(jit.takeError()));
-  std::optional<CompiledFunction> predict = (*jit)->lookup("predict");
+  std::shared_ptr<JitModule> jit = compileModel(*module, pipeline, name_);
+  std::optional<CompiledFunction> predict = jit->lookup("predict");
   if (!predict)
     throw Error("internal error: no compiled 'predict'");
   auto compiled = std::make_unique<CompiledModel>();

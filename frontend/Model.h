@@ -345,14 +345,6 @@ private:
       specialized_;
 };
 
-/// The layer-autodiff pass (textual, with options) that builds
-/// train_step/evaluate for `options` and a model with these outputs: what
-/// compile() runs. `outputLosses` makes the functions also return each
-/// output's loss (compile() asks for it with several outputs).
-std::string autodiffPass(const CompileOptions &options,
-                         const std::vector<std::string> &outputNames,
-                         bool outputLosses = false);
-
 /// The compile config stored in a saved model, if it was saved after
 /// compile().
 std::optional<CompileOptions> readCompileConfig(const std::string &path);

@@ -350,14 +350,16 @@ LogicalResult LayerAutodiffPass::cloneBatchNormTraining(OpBuilder &b,
 
 LogicalResult LayerAutodiffPass::parseLosses() {
   size_t n = forward.getNumResults();
-  SmallVector<StringRef> names, weights;
-  StringRef(loss).split(names, ',');
+  SmallVector<std::string> names(loss.begin(), loss.end());
+  if (names.empty())
+    names.push_back("sparse_categorical_crossentropy");
   if (names.size() != 1 && names.size() != n)
     return forward.emitError()
            << "layer-autodiff: " << names.size() << " losses for " << n
            << " outputs; give one loss, or one per output";
   for (size_t i = 0; i < n; ++i) {
-    auto [name, suffix] = names[names.size() == 1 ? 0 : i].trim().split(':');
+    auto [name, suffix] =
+        StringRef(names[names.size() == 1 ? 0 : i]).trim().split(':');
     if (!parseLoss(name))
       return forward.emitError() << "layer-autodiff: unknown loss '" << name
                                  << "'; expected one of " << knownLosses();
@@ -369,18 +371,11 @@ LogicalResult LayerAutodiffPass::parseLosses() {
     outputFromLogits.push_back(suffix.empty() ? fromLogits.getValue()
                                               : suffix == "logits");
   }
-  if (!StringRef(lossWeights).trim().empty())
-    StringRef(lossWeights).split(weights, ',');
-  if (!weights.empty() && weights.size() != n)
-    return forward.emitError() << "layer-autodiff: " << weights.size()
+  if (!lossWeights.empty() && lossWeights.size() != n)
+    return forward.emitError() << "layer-autodiff: " << lossWeights.size()
                                << " loss weights for " << n << " outputs";
-  for (size_t i = 0; i < n; ++i) {
-    double w = 1.0;
-    if (!weights.empty() && weights[i].trim().getAsDouble(w))
-      return forward.emitError() << "layer-autodiff: loss weight '"
-                                 << weights[i] << "' is not a number";
-    outputWeight.push_back(w);
-  }
+  for (size_t i = 0; i < n; ++i)
+    outputWeight.push_back(lossWeights.empty() ? 1.0 : lossWeights[i].value);
   return success();
 }
 
@@ -454,15 +449,15 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
                                Value grad, ValueRange slots, Value step) {
-  double lr = learningRate >= 0 ? learningRate.getValue()
-                                : (optimizer == "sgd" ? 0.01 : 0.001);
+  double lr = learningRate.value >= 0 ? learningRate.value
+                                      : (optimizer == "sgd" ? 0.01 : 0.001);
   // The extras every update shares: decoupled weight decay and an
   // exponentially decaying learning rate (which needs the step).
-  auto f64 = [&](double v) { return b.getF64FloatAttr(v); };
+  auto f64 = [&](Real v) { return b.getF64FloatAttr(v.value); };
   FloatAttr wd = f64(weightDecay), steps = f64(decaySteps),
             rate = f64(decayRate);
   UnitAttr stair = staircase.getValue() ? b.getUnitAttr() : UnitAttr();
-  Value scheduleStep = decaySteps > 0 ? step : Value();
+  Value scheduleStep = decaySteps.value > 0 ? step : Value();
   Operation *update = nullptr;
   if (optimizer == "sgd") {
     update = createInferred<SGDUpdateOp>(

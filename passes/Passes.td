@@ -69,43 +69,42 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   let options = [
     Option<"function", "function", "std::string", "\"predict\"",
            "The inference function to differentiate">,
-    Option<"loss", "loss", "std::string",
-           "\"sparse_categorical_crossentropy\"",
-           "The loss of every output (a Keras loss name), or one per output "
-           "separated by commas; a name may end in `:logits` or `:probs` to "
-           "override from-logits for its output">,
+    ListOption<"loss", "loss", "std::string",
+               "The loss of every output (a Keras loss name), or one per "
+               "output, separated by commas; a name may end in `:logits` or "
+               "`:probs` to override from-logits for its output">,
     Option<"fromLogits", "from-logits", "bool", "false",
            "Cross-entropies take logits instead of probabilities">,
-    Option<"lossWeights", "loss-weights", "std::string", "\"\"",
-           "Weights of the outputs' losses in the total, separated by commas "
-           "(default 1 each)">,
+    ListOption<"lossWeights", "loss-weights", "::layerc::Real",
+               "Weights of the outputs' losses in the total, separated by "
+               "commas (default 1 each)">,
     Option<"outputLosses", "output-losses", "bool", "false",
            "Also return each output's (unweighted) loss, as trailing scalar "
            "results of evaluate and train_step">,
     Option<"optimizer", "optimizer", "std::string", "\"rmsprop\"",
            "sgd, rmsprop, adam, adamw, or none (emit grad instead of "
            "train_step)">,
-    Option<"learningRate", "learning-rate", "double", "-1.0",
+    Option<"learningRate", "learning-rate", "::layerc::Real", "-1.0",
            "Learning rate; negative selects the optimizer's Keras default "
            "(0.01 for sgd, 0.001 otherwise)">,
-    Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"momentum", "momentum", "::layerc::Real", "0.0", "SGD momentum">,
     Option<"nesterov", "nesterov", "bool", "false",
            "SGD with Nesterov momentum">,
-    Option<"rho", "rho", "double", "0.9", "RMSprop decay">,
-    Option<"beta1", "beta-1", "double", "0.9", "Adam beta_1">,
-    Option<"beta2", "beta-2", "double", "0.999", "Adam beta_2">,
-    Option<"epsilon", "epsilon", "double", "1.0e-7",
+    Option<"rho", "rho", "::layerc::Real", "0.9", "RMSprop decay">,
+    Option<"beta1", "beta-1", "::layerc::Real", "0.9", "Adam beta_1">,
+    Option<"beta2", "beta-2", "::layerc::Real", "0.999", "Adam beta_2">,
+    Option<"epsilon", "epsilon", "::layerc::Real", "1.0e-7",
            "RMSprop/Adam epsilon">,
     Option<"centered", "centered", "bool", "false",
            "Centered RMSprop (an average_gradient slot per parameter)">,
     Option<"amsgrad", "amsgrad", "bool", "false",
            "Adam's AMSGrad variant (a velocity_hat slot per parameter)">,
-    Option<"weightDecay", "weight-decay", "double", "0.0",
+    Option<"weightDecay", "weight-decay", "::layerc::Real", "0.0",
            "Decoupled weight decay, w -= w * weight_decay * lr (AdamW)">,
-    Option<"decaySteps", "decay-steps", "double", "0.0",
+    Option<"decaySteps", "decay-steps", "::layerc::Real", "0.0",
            "ExponentialDecay of the learning rate: lr * decay_rate ^ "
            "(iterations / decay_steps); 0 keeps it constant">,
-    Option<"decayRate", "decay-rate", "double", "1.0",
+    Option<"decayRate", "decay-rate", "::layerc::Real", "1.0",
            "ExponentialDecay's decay_rate">,
     Option<"staircase", "staircase", "bool", "false",
            "ExponentialDecay's staircase (integer exponent)">,
@@ -119,18 +118,26 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
-def LayerSpecializeBatch : Pass<"layer-specialize-batch", "::mlir::ModuleOp"> {
-  let summary = "Fix the batch dimension of every public function to a constant";
+def LayerSpecializeShapes
+    : Pass<"layer-specialize-shapes", "::mlir::ModuleOp"> {
+  let summary = "Fix the input shapes of every public function";
   let description = [{
-    Replaces the dynamic batch dimension (dimension 0) of every tensor
-    argument of the public functions by `batch`, forgets the result types
-    of every op with a shape rule, and re-infers them, so the whole program
-    is static. Static shapes let later stages pick tile sizes and drop
-    bounds checks. Run before `layer-shape-inference` (which it invokes
-    through the op interface).
+    Gives the leading tensor arguments of every public function the shapes
+    `input-shapes` (sequences of a known length, images of a known size),
+    then fixes dimension 0 of every dynamic tensor argument to `batch`,
+    forgets the result types of every op with a shape rule and infers them
+    again, so later stages see the sizes as constants: tile sizes can be
+    chosen and run-time checks fold away. A shape that does not fit the
+    layers is reported as a diagnostic naming the layer and the shapes.
   }];
   let options = [
-    Option<"batch", "batch", "int64_t", "0", "The batch size (>= 1)">,
+    Option<"batch", "batch", "int64_t", "0",
+           "The batch size, dimension 0 of every tensor argument (0: keep "
+           "it as it is)">,
+    ListOption<"inputShapes", "input-shapes", "std::string",
+               "The shapes of the leading arguments, one per argument, as "
+               "MLIR writes them without the element type, ? for a dynamic "
+               "size (?x28x28,?x16)">,
   ];
 }
 

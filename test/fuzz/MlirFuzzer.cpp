@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Pipeline.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -47,13 +48,12 @@ MLIRContext &context() {
   return *ctx;
 }
 
-/// Runs `pipeline` on a copy; true when it failed with a diagnostic.
-bool runPipeline(ModuleOp module, llvm::StringRef pipeline) {
+/// Runs stages `first` to `last` of the pipeline on a copy; true when it
+/// failed with a diagnostic.
+bool runOnCopy(ModuleOp module, const layerc::PipelineOptions &options,
+               layerc::Stage first, layerc::Stage last) {
   OwningOpRef<ModuleOp> copy = module.clone();
-  PassManager pm(&context());
-  if (failed(parsePassPipeline(pipeline, pm)))
-    return true;
-  return failed(pm.run(*copy));
+  return failed(layerc::runPipeline(*copy, options, first, last));
 }
 
 } // namespace
@@ -72,11 +72,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ++layerc::fuzz::report().refused;
     return 0;
   }
-  bool failed = runPipeline(*module, "func.func(layer-shape-inference)");
+  using layerc::Stage;
+  layerc::PipelineOptions inference, training;
+  training.training.emplace();
+  training.training->optimizer = "adam";
+  bool failed = runOnCopy(*module, inference, Stage::Layer, Stage::Layer);
   if (module->lookupSymbol("predict"))
-    failed |= runPipeline(*module, "func.func(layer-shape-inference),"
-                                   "layer-autodiff{optimizer=adam}");
-  failed |= runPipeline(*module, layerc::layerToLLVMPipeline());
+    failed |= runOnCopy(*module, training, Stage::Layer, Stage::Layer);
+  failed |= runOnCopy(*module, inference, Stage::Layer, Stage::LLVM);
   layerc::fuzz::report().refused += failed;
   return 0;
 }

@@ -1,7 +1,7 @@
 // Every layerc pass accepts verifier-valid IR with external declarations:
 // it skips what it does not handle, and never crashes.
 // RUN: layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-shape-inference))' | FileCheck %s
-// RUN: layerc-opt %s --layer-specialize-batch=batch=4 | FileCheck %s
+// RUN: layerc-opt %s --layer-specialize-shapes=batch=4 | FileCheck %s
 // RUN: layerc-opt %s --layer-to-llvm | FileCheck %s --check-prefix=LLVM
 // RUN: layerc-opt %s --layer-autodiff="function=predict optimizer=sgd" | FileCheck %s --check-prefix=GRAD
 

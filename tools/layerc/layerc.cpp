@@ -7,8 +7,10 @@
 //
 // The input is a saved model (.lcm) or a layer-dialect .mlir file.
 //
+//   model  -> the input as layer dialect (MLIR, accepted by layerc-opt)
 //   layer  -> shapes inferred            (MLIR, accepted by layerc-opt)
 //   linalg -> lowered to linalg/tensor   (MLIR, accepted by layerc-opt)
+//   llvm-dialect -> the LLVM dialect     (MLIR, accepted by layerc-opt)
 //   llvm   -> optimized LLVM IR
 //   asm    -> assembly
 //   obj    -> relocatable object + header
@@ -20,8 +22,10 @@
 
 #include "codegen/Header.h"
 #include "codegen/Passes.h"
+#include "codegen/Pipeline.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
+#include "frontend/Compile.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Model.h"
 
@@ -52,7 +56,17 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Layer, Linalg, LLVM, Asm, Obj, Lib, Auto };
+enum class Emit {
+  Model,
+  Layer,
+  Linalg,
+  LLVMDialect,
+  LLVM,
+  Asm,
+  Obj,
+  Lib,
+  Auto
+};
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
                                cl::Required);
@@ -61,9 +75,13 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file (- for stdout)"),
 cl::opt<Emit> emit(
     "emit", cl::desc("Stage to stop after (default: from the -o extension)"),
     cl::init(Emit::Auto),
-    cl::values(clEnumValN(Emit::Layer, "layer",
+    cl::values(clEnumValN(Emit::Model, "model",
+                          "the input as layer dialect, before any pass"),
+               clEnumValN(Emit::Layer, "layer",
                           "layer dialect with inferred shapes"),
                clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
+               clEnumValN(Emit::LLVMDialect, "llvm-dialect",
+                          "the LLVM dialect, before LLVM optimizes it"),
                clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
                clEnumValN(Emit::Asm, "asm", "assembly"),
                clEnumValN(Emit::Obj, "obj", "object file and C header"),
@@ -101,6 +119,11 @@ cl::opt<bool> train(
     cl::desc("Also export train_step and evaluate, built from the compile "
              "config of a saved model (loss and optimizer)"));
 
+cl::opt<bool> printPipeline(
+    "print-pipeline",
+    cl::desc("Print the layerc-opt command that runs the MLIR passes of "
+             "this compilation (up to --emit's stage), then stop"));
+
 const char *kOverview =
     R"(layerc: ahead-of-time compiler for layer-dialect models
 
@@ -112,6 +135,7 @@ Examples:
   layerc mnist.mlir -o mnist.o --name=mnist       # object + mnist.h
   layerc mnist.mlir --emit=linalg                 # stop after lowering to linalg
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
+  layerc mnist.lcm --train --print-pipeline       # the passes, for layerc-opt
 
 The header of a saved model (.lcm) has a context API: mnist_create,
 mnist_predict(ctx, batch, inputs..., outputs...), weights by name
@@ -121,11 +145,9 @@ liblayerc_runtime, mnist_load_weights / mnist_save_weights. Every header
 also has the checked raw entry points (mnist_predict_raw, or mnist_predict
 for a .mlir input) that take every buffer.
 
-Training: with --train a saved model also exports train_step and evaluate
-(from its compile config); for a .mlir file run `layerc-opt
---layer-shape-inference --layer-autodiff=...` first. Every public function
-is exported. Pass-manager flags (--mlir-timing, --print-ir-after-all,
---crash-reproducer=FILE, and every --mlir-* one) apply to every stage.
+Training: --train exports train_step and evaluate, from a saved model's
+compile config (for a .mlir file, run layerc-opt --layer-autodiff first).
+Pass-manager flags (--mlir-*) apply to every stage.
 )";
 
 int fail(const llvm::Twine &message) {
@@ -146,24 +168,6 @@ Emit emitFromExtension(llvm::StringRef path) {
   if (ext == ".mlir")
     return Emit::Linalg;
   return Emit::Obj;
-}
-
-/// Runs a stage; pass-manager command-line options apply.
-mlir::LogicalResult runStage(mlir::ModuleOp module, const std::string &passes,
-                             const char *stage) {
-  mlir::PassManager pm(module.getContext());
-  // --mlir-timing: one report per stage.
-  auto timing = std::make_unique<mlir::DefaultTimingManager>();
-  mlir::applyDefaultTimingManagerCLOptions(*timing);
-  pm.enableTiming(std::move(timing));
-  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)) ||
-      mlir::failed(mlir::parsePassPipeline(passes, pm)))
-    return mlir::failure();
-  if (mlir::failed(pm.run(module))) {
-    llvm::errs() << "layerc: error: the " << stage << " stage failed\n";
-    return mlir::failure();
-  }
-  return mlir::success();
 }
 
 int writeFile(const std::string &path, llvm::StringRef contents) {
@@ -199,10 +203,18 @@ int linkShared(const std::string &object, const std::string &path) {
   return 0;
 }
 
-int writeMLIR(mlir::ModuleOp module) {
+/// Writes `module` as layerc-opt would. With `locations` (--emit=model,
+/// an input for layerc-opt), every op keeps its location, the layer name
+/// that run-time check messages quote.
+int writeMLIR(mlir::ModuleOp module, bool locations = false) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  module.print(os);
+  mlir::OpPrintingFlags flags;
+  if (locations)
+    flags.enableDebugInfo();
+  module.print(os, flags);
+  // As layerc-opt writes it, so the two compare equal.
+  os << "\n";
   return writeFile(outputFile, text);
 }
 
@@ -257,6 +269,40 @@ std::optional<std::string> checkOutputs(bool writesHeader,
   return std::nullopt;
 }
 
+/// `text` as one word of a POSIX shell command.
+std::string shellQuote(llvm::StringRef text) {
+  std::string quoted = "'";
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+/// Prints the command that replays the MLIR passes of this compilation:
+/// layerc-opt on the input (for a saved model, on the module layerc
+/// generates from it) with the pipeline as --pass-pipeline.
+int printReplay(const PipelineOptions &pipeline, Stage last, Emit stage) {
+  std::string passes;
+  llvm::raw_string_ostream os(passes);
+  layerc::printPipeline(os, pipeline, Stage::Layer, last);
+  llvm::outs() << "# the MLIR passes of `layerc --emit="
+               << (stage == Emit::Layer    ? "layer"
+                   : stage == Emit::Linalg ? "linalg"
+                                           : "llvm-dialect")
+               << "`";
+  if (stage > Emit::LLVMDialect)
+    llvm::outs() << " (LLVM -O" << optLevel
+                 << " and code generation follow, outside MLIR)";
+  llvm::outs() << "\n";
+  if (llvm::sys::path::extension(inputFile) == ".lcm")
+    llvm::outs() << "layerc " << shellQuote(inputFile)
+                 << (embedWeights ? " --embed-weights" : "")
+                 << " --emit=model | layerc-opt";
+  else
+    llvm::outs() << "layerc-opt " << shellQuote(inputFile);
+  llvm::outs() << " --pass-pipeline=" << shellQuote(passes) << "\n";
+  return 0;
+}
+
 int run() {
   Emit stage = emit == Emit::Auto ? emitFromExtension(outputFile) : emit;
   if ((stage == Emit::Obj || stage == Emit::Lib) && outputFile == "-")
@@ -276,7 +322,7 @@ int run() {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  std::string training;
+  std::optional<LayerAutodiffOptions> training;
   std::optional<ModelLayout> layout;
   if (llvm::sys::path::extension(inputFile) == ".lcm") {
     if (train) {
@@ -291,7 +337,7 @@ int run() {
     Model model = loadModel(inputFile, {}, /*compile=*/false);
     if (train) {
       std::optional<CompileOptions> options = readCompileConfig(inputFile);
-      training = "," + autodiffPass(*options, model.outputNames());
+      training = autodiffOptions(*options, model.outputNames());
     }
     module = emitModel(model, &context, embedWeights);
     layout.emplace();
@@ -321,16 +367,26 @@ int run() {
       return 1;
   }
 
-  if (mlir::failed(runStage(*module,
-                            (batch > 0 ? "layer-specialize-batch{batch=" +
-                                             std::to_string(batch) + "},"
-                                       : std::string()) +
-                                "func.func(layer-shape-inference)" + training,
-                            "layer")))
-    return 1;
+  if (stage == Emit::Model)
+    return writeMLIR(*module, /*locations=*/true);
+  PipelineOptions pipeline;
+  pipeline.batch = batch;
+  pipeline.training = std::move(training);
+  pipeline.exportPrefix = prefix;
+  Stage last = stage == Emit::Layer    ? Stage::Layer
+               : stage == Emit::Linalg ? Stage::Linalg
+                                       : Stage::LLVM;
+  if (printPipeline)
+    return printReplay(pipeline, last, stage);
+  PassManagerSettings settings;
+  settings.fromCommandLine = true;
+  if (mlir::failed(
+          runPipeline(*module, pipeline, Stage::Layer, Stage::Layer, settings)))
+    return fail("the layer stage failed");
   if (stage == Emit::Layer)
     return writeMLIR(*module);
 
+  // The header describes the functions as the layer stage left them.
   auto signatures = readSignatures(*module);
   if (mlir::failed(signatures))
     return 1;
@@ -338,21 +394,17 @@ int run() {
     return fail("'" + inputFile + "' has no public function to export");
   if (std::optional<std::string> why = checkCInterface(*signatures))
     return fail(*why);
-  for (const CompiledFunction &f : *signatures) {
-    auto fn = module->lookupSymbol<mlir::func::FuncOp>(f.name);
-    if (mlir::failed(mlir::SymbolTable::replaceAllSymbolUses(
-            fn, mlir::StringAttr::get(&context, exportedSymbol(prefix, f.name)),
-            *module)))
-      return fail("cannot rename '" + f.name + "'");
-    mlir::SymbolTable::setSymbolName(fn, exportedSymbol(prefix, f.name));
-  }
 
-  if (mlir::failed(runStage(*module, layerToLinalgPipeline(), "linalg")))
-    return 1;
+  if (mlir::failed(runPipeline(*module, pipeline, Stage::Linalg, Stage::Linalg,
+                               settings)))
+    return fail("the linalg stage failed");
   if (stage == Emit::Linalg)
     return writeMLIR(*module);
-  if (mlir::failed(runStage(*module, linalgToLLVMPipeline(), "LLVM dialect")))
-    return 1;
+  if (mlir::failed(
+          runPipeline(*module, pipeline, Stage::LLVM, Stage::LLVM, settings)))
+    return fail("the LLVM dialect stage failed");
+  if (stage == Emit::LLVMDialect)
+    return writeMLIR(*module);
   std::vector<std::string> checkMessages = takeCheckMessages(*module);
 
   auto tm = createTargetMachine(target, /*forJit=*/false);
@@ -428,8 +480,9 @@ int main(int argc, char **argv) {
   static cl::OptionCategory category("layerc options");
   showOnlyInHelp(category,
                  {"o", "emit", "target", "name", "header", "O", "embed-weights",
-                  "batch", "train", "outline-above", "outline-chunk",
-                  "print-ir-after-all", "crash-reproducer", "mlir-timing"});
+                  "batch", "train", "print-pipeline", "outline-above",
+                  "outline-chunk", "print-ir-after-all", "crash-reproducer",
+                  "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();

@@ -1,5 +1,5 @@
-// RUN: layerc-opt %s --layer-specialize-batch=batch=8 --split-input-file | FileCheck %s
-// RUN: not layerc-opt %s --layer-specialize-batch 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: layerc-opt %s --layer-specialize-shapes=batch=8 --split-input-file | FileCheck %s
+// RUN: not layerc-opt %s --layer-specialize-shapes=batch=-1 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 // Every result type is re-inferred from the static batch, and the function
 // type follows.
@@ -29,4 +29,5 @@ func.func @loss(%z: tensor<?x2xf32>, %l: tensor<?xi32>) -> tensor<f32> {
   return %0 : tensor<f32>
 }
 
-// ZERO: error: layer-specialize-batch: batch must be at least 1, got 0
+// NEGATIVE: error: layer-specialize-shapes: batch must be at least 1 (or 0 to keep it), got -1
+

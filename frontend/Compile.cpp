@@ -1,0 +1,163 @@
+//===- Compile.cpp - From CompileOptions to the pipeline's options
+//---------===//
+//
+// Model::compile's Keras-style options (loss names and aliases, per-output
+// losses and weights, the optimizer) checked and resolved once, into the
+// typed options of layer-autodiff. Model.cpp and the layerc driver both
+// build their training functions from here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Compile.h"
+
+#include "codegen/Passes.h"
+#include "dialect/LayerOps.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+
+using namespace layerc;
+
+mlir::DialectRegistry &layerc::compilerRegistry() {
+  static mlir::DialectRegistry registry = [] {
+    mlir::DialectRegistry r;
+    registerCompilerDialects(r);
+    return r;
+  }();
+  return registry;
+}
+
+MetricKind layerc::accuracyFor(const Loss &loss,
+                               const std::vector<int64_t> &outputShape) {
+  if (loss.name == "binary_crossentropy" ||
+      (!outputShape.empty() && outputShape.back() == 1))
+    return MetricKind::BinaryAccuracy;
+  if (loss.name == "sparse_categorical_crossentropy")
+    return MetricKind::SparseCategoricalAccuracy;
+  return MetricKind::CategoricalAccuracy;
+}
+
+OutputLosses layerc::resolveLosses(const CompileOptions &o,
+                                   const std::vector<std::string> &outputs) {
+  size_t n = outputs.size();
+  std::string known;
+  for (const std::string &name : outputs)
+    known += (known.empty() ? "" : ", ") + name;
+  auto indexOf = [&](const std::string &name, const char *what) {
+    for (size_t i = 0; i < n; ++i)
+      if (outputs[i] == name)
+        return i;
+    throw Error(std::string("compile: ") + what + " for output '" + name +
+                "', but the model has no such output (its outputs: " + known +
+                ")");
+  };
+  if (!o.losses.empty() && !o.losses_by_name.empty())
+    throw Error("compile: give losses as a list or by output name, not both");
+  if (!o.loss_weights.empty() && !o.loss_weights_by_name.empty())
+    throw Error(
+        "compile: give loss_weights as a list or by output name, not both");
+  OutputLosses r{std::vector<Loss>(n, o.loss), std::vector<double>(n, 1.0)};
+  if (!o.losses.empty()) {
+    if (o.losses.size() != n)
+      throw Error("compile: " + std::to_string(o.losses.size()) +
+                  " losses for the " + std::to_string(n) +
+                  " outputs of the model (" + known + ")");
+    r.losses = o.losses;
+  }
+  if (!o.losses_by_name.empty()) {
+    std::vector<bool> given(n, false);
+    for (const auto &[name, loss] : o.losses_by_name) {
+      size_t i = indexOf(name, "a loss is given");
+      r.losses[i] = loss;
+      given[i] = true;
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (!given[i])
+        throw Error("compile: no loss for output '" + outputs[i] +
+                    "' (losses by name need one per output: " + known + ")");
+  }
+  if (!o.loss_weights.empty()) {
+    if (o.loss_weights.size() != n)
+      throw Error("compile: " + std::to_string(o.loss_weights.size()) +
+                  " loss_weights for the " + std::to_string(n) +
+                  " outputs of the model (" + known + ")");
+    r.weights = o.loss_weights;
+  }
+  for (const auto &[name, weight] : o.loss_weights_by_name)
+    r.weights[indexOf(name, "a loss weight is given")] = weight;
+  // Keras's short names.
+  static const std::map<std::string, std::string> aliases = {
+      {"mse", "mean_squared_error"},  {"MSE", "mean_squared_error"},
+      {"mae", "mean_absolute_error"}, {"MAE", "mean_absolute_error"},
+      {"bce", "binary_crossentropy"}, {"BCE", "binary_crossentropy"}};
+  for (Loss &loss : r.losses)
+    if (auto alias = aliases.find(loss.name); alias != aliases.end())
+      loss.name = alias->second;
+  for (const Loss &loss : r.losses)
+    if (!layer::parseLoss(loss.name))
+      throw Error("compile: unknown loss '" + loss.name +
+                  "' (expected one of " + layer::knownLosses() + ")");
+  for (double w : r.weights)
+    if (!std::isfinite(w) || w < 0)
+      throw Error("compile: loss weights must be finite and non-negative, "
+                  "got " +
+                  std::to_string(w));
+  return r;
+}
+
+LayerAutodiffOptions
+layerc::autodiffOptions(const CompileOptions &o,
+                        const std::vector<std::string> &outputNames,
+                        bool outputLosses) {
+  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam",
+                                                   "adamw"};
+  const Optimizer &opt = o.optimizer;
+  if (!optimizers.count(opt.name))
+    throw Error("unknown optimizer '" + opt.name +
+                "' (expected sgd, rmsprop, adam or adamw)");
+  if (opt.centered && opt.name != "rmsprop")
+    throw Error("centered applies to rmsprop, not " + opt.name);
+  if (opt.amsgrad && opt.name != "adam" && opt.name != "adamw")
+    throw Error("amsgrad applies to adam and adamw, not " + opt.name);
+  if (!(opt.weight_decay >= 0 && std::isfinite(opt.weight_decay)))
+    throw Error("weight_decay must be finite and >= 0");
+  if (!(opt.decay_steps >= 0 && std::isfinite(opt.decay_steps)) ||
+      !(opt.decay_rate > 0 && std::isfinite(opt.decay_rate)))
+    throw Error("ExponentialDecay needs decay_steps >= 0 and decay_rate > 0");
+  OutputLosses resolved = resolveLosses(o, outputNames);
+  LayerAutodiffOptions a;
+  a.function = "predict";
+  for (const Loss &loss : resolved.losses)
+    a.loss.push_back(loss.name + (loss.from_logits ? ":logits" : ":probs"));
+  for (double w : resolved.weights)
+    a.lossWeights.push_back(w);
+  a.outputLosses = outputLosses;
+  a.optimizer = opt.name;
+  a.learningRate = opt.learning_rate;
+  a.momentum = opt.momentum;
+  a.nesterov = opt.nesterov;
+  a.rho = opt.rho;
+  a.beta1 = opt.beta_1;
+  a.beta2 = opt.beta_2;
+  a.epsilon = opt.epsilon;
+  a.centered = opt.centered;
+  a.amsgrad = opt.amsgrad;
+  a.weightDecay = opt.weight_decay;
+  a.decaySteps = opt.decay_steps;
+  a.decayRate = opt.decay_rate;
+  a.staircase = opt.staircase;
+  return a;
+}
+
+std::vector<std::string>
+layerc::shapeOptions(const std::vector<std::vector<int64_t>> &samples) {
+  std::vector<std::string> shapes;
+  for (const std::vector<int64_t> &sample : samples) {
+    std::string shape = "?";
+    for (int64_t d : sample)
+      shape += "x" + (d < 0 ? std::string("?") : std::to_string(d));
+    shapes.push_back(shape);
+  }
+  return shapes;
+}

@@ -1,0 +1,48 @@
+//===- Compile.h - From CompileOptions to the pipeline's options -*- C++
+//-*-===//
+//
+// Internal to the frontend and the layerc driver (it names MLIR types, so
+// it is not part of the public API in include/).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_FRONTEND_COMPILE_H
+#define LAYERC_FRONTEND_COMPILE_H
+
+#include "frontend/Model.h"
+#include "passes/Passes.h"
+#include "runtime/Training.h"
+
+#include "mlir/IR/DialectRegistry.h"
+
+#include <string>
+#include <vector>
+
+namespace layerc {
+
+/// Every dialect, interface and translation the compiler needs, registered
+/// once per process.
+mlir::DialectRegistry &compilerRegistry();
+
+/// Keras's choice of accuracy for the loss and output shape.
+MetricKind accuracyFor(const Loss &loss,
+                       const std::vector<int64_t> &outputShape);
+
+/// The options of layer-autodiff that build train_step/evaluate for
+/// `options` and a model with these outputs: what compile() runs.
+/// `outputLosses` makes the functions also return each output's loss
+/// (compile() asks for it with several outputs). Throws layerc::Error on
+/// an unknown optimizer or loss, or values Keras would refuse.
+LayerAutodiffOptions
+autodiffOptions(const CompileOptions &options,
+                const std::vector<std::string> &outputNames,
+                bool outputLosses = false);
+
+/// Sample shapes (the batch left out, -1 for an unknown size) as
+/// layer-specialize-shapes's input-shapes: {{28, 28}} -> {"?x28x28"}.
+std::vector<std::string>
+shapeOptions(const std::vector<std::vector<int64_t>> &samples);
+
+} // namespace layerc
+
+#endif // LAYERC_FRONTEND_COMPILE_H
