@@ -50,6 +50,10 @@ Value codegen::floatConst(OpBuilder &b, Location loc, Type type, double value) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
 }
 
+Value codegen::addF(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+
 Value codegen::splatConstant(OpBuilder &b, Location loc, RankedTensorType type,
                              double value) {
   return arith::ConstantOp::create(
@@ -141,6 +145,21 @@ Value codegen::reduceAxis(
   return generic.getResult(0);
 }
 
+Value codegen::multiplyAccumulate(OpBuilder &b, Location loc, Value lhs,
+                                  Value rhs, Value init,
+                                  ArrayRef<AffineMap> maps,
+                                  ArrayRef<utils::IteratorType> iterators) {
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+             ValueRange{init}, maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange v) {
+               Value prod = arith::MulFOp::create(nb, l, v[0], v[1]);
+               linalg::YieldOp::create(nb, l,
+                                       ValueRange{addF(nb, l, v[2], prod)});
+             })
+      .getResult(0);
+}
+
 SmallVector<Value> codegen::sumToChannels(OpBuilder &b, Location loc,
                                           Value like, ValueRange inputs,
                                           unsigned numResults,
@@ -217,6 +236,11 @@ SmallVector<Value> KernelBuilder::loop(OpBuilder &b, Value ub, int64_t step,
                scf::YieldOp::create(lb, loc, body(lb, iv, args));
              })
       .getResults();
+}
+
+SmallVector<Value> KernelBuilder::loop(OpBuilder &b, int64_t ub, int64_t step,
+                                       ValueRange inits, Body body) const {
+  return loop(b, index(b, ub), step, inits, body);
 }
 
 std::pair<int64_t, int64_t> codegen::vectorBlocking(Type et, int64_t size) {

@@ -14,6 +14,7 @@
 
 #include "dialect/LayerOps.h"
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -25,6 +26,29 @@ namespace layerc::codegen {
 
 using BodyFn = std::function<mlir::SmallVector<mlir::Value>(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// The pattern of an op whose lowering needs its shapes: it matches once
+/// the op's (first) result is a ranked tensor, which `lower` gets as
+/// `type`; before shape inference it leaves the op, which the conversion
+/// then reports. Lowerings with more to check do it in `lower`.
+template <typename OpTy>
+struct RankedLowering : mlir::OpConversionPattern<OpTy> {
+  using mlir::OpConversionPattern<OpTy>::OpConversionPattern;
+
+  virtual mlir::LogicalResult
+  lower(OpTy op, typename OpTy::Adaptor adaptor, mlir::RankedTensorType type,
+        mlir::ConversionPatternRewriter &rewriter) const = 0;
+
+  mlir::LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  mlir::ConversionPatternRewriter &rewriter) const final {
+    auto type =
+        mlir::dyn_cast<mlir::RankedTensorType>(op->getResult(0).getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    return lower(op, adaptor, type, rewriter);
+  }
+};
 
 /// An uninitialised tensor of `type`; each dynamic size i is `dim(like, i)`.
 mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
@@ -40,6 +64,9 @@ mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
 /// A float constant of `type` (f32 or f64).
 mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
                        double value);
+/// x + y on floats: the combine of every sum.
+mlir::Value addF(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                 mlir::Value y);
 
 /// An all-parallel linalg.generic over the shape of `resultTypes[0]`
 /// (sizes taken from `like`): inputs are read through `inputMaps` (identity
@@ -68,6 +95,16 @@ mlir::Value reduceAxis(
     const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                     mlir::ValueRange)> &map = nullptr);
 
+/// init += lhs * rhs as one linalg.generic over the loops of `maps` (lhs,
+/// rhs, init) and `iterators`: the contractions the named ops do not cover
+/// (transposed or batched matmuls, convolution gradients, interpolation
+/// matrices).
+mlir::Value
+multiplyAccumulate(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                   mlir::Value rhs, mlir::Value init,
+                   mlir::ArrayRef<mlir::AffineMap> maps,
+                   mlir::ArrayRef<mlir::utils::IteratorType> iterators);
+
 /// Sums over every axis but the last of `like`: one channel vector (rank 1)
 /// per value `body` returns, each accumulated from 0. `inputs` have the
 /// shape of `like` or are channel vectors (broadcast); `body` gets their
@@ -94,6 +131,10 @@ struct KernelBuilder {
   mlir::Value zeros(mlir::OpBuilder &b, mlir::VectorType type) const;
   /// for (iv = 0; iv < ub; iv += step), `inits` carried.
   mlir::SmallVector<mlir::Value> loop(mlir::OpBuilder &b, mlir::Value ub,
+                                      int64_t step, mlir::ValueRange inits,
+                                      Body body) const;
+  /// The same to a constant bound.
+  mlir::SmallVector<mlir::Value> loop(mlir::OpBuilder &b, int64_t ub,
                                       int64_t step, mlir::ValueRange inits,
                                       Body body) const;
 };
@@ -191,6 +232,8 @@ mlir::Value cropPadding(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Pattern-population entry points, one per layer family.
 void populateCoreLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateMergingLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateConvLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateRecurrentLoweringPatterns(mlir::RewritePatternSet &patterns);

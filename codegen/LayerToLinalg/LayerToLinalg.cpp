@@ -24,7 +24,7 @@ using namespace layerc;
 
 namespace {
 struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
-  // concatenate writes its inputs into one buffer (Core.cpp): memref.alloc,
+  // concatenate writes its inputs into one buffer (Merging.cpp): memref.alloc,
   // memref.subview and bufferization ops on top of Passes.td's dialects.
   void getDependentDialects(DialectRegistry &registry) const override {
     LayerToLinalgBase::getDependentDialects(registry);
@@ -42,6 +42,8 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
 
     RewritePatternSet patterns(&getContext());
     codegen::populateCoreLoweringPatterns(patterns);
+    codegen::populateMergingLoweringPatterns(patterns);
+    codegen::populateNormalizationLoweringPatterns(patterns);
     codegen::populateConvLoweringPatterns(patterns);
     codegen::populatePoolingLoweringPatterns(patterns);
     codegen::populateRecurrentLoweringPatterns(patterns);
