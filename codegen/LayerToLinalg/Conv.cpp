@@ -115,15 +115,13 @@ SmallVector<int64_t> dilatedWindow(RankedTensorType kernel,
   return window;
 }
 
-struct ConvLowering : OpConversionPattern<ConvOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(ConvOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto outType = dyn_cast<RankedTensorType>(op.getType());
+struct ConvLowering : RankedLowering<ConvOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(ConvOp op, OpAdaptor adaptor, RankedTensorType outType,
+                      ConversionPatternRewriter &rewriter) const override {
     auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
     auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
-    if (!outType || !inType || !kType || !kType.hasStaticShape())
+    if (!inType || !kType || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     Value y =
@@ -137,15 +135,14 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
   }
 };
 
-struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto outType = dyn_cast<RankedTensorType>(op.getType());
+struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(ConvTransposeOp op, OpAdaptor adaptor,
+                      RankedTensorType outType,
+                      ConversionPatternRewriter &rewriter) const override {
     auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
     auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
-    if (!outType || !inType || !kType || !kType.hasStaticShape())
+    if (!inType || !kType || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
@@ -264,6 +261,36 @@ int64_t evenBlock(int64_t size, int64_t most) {
   return (size + blocks - 1) / blocks;
 }
 
+/// The sizes of a 2-D register-blocked kernel: the kernel window, its input
+/// channels and filters, the output rows and columns, and the blocking of
+/// the filters into `fv` vectors of `vl` lanes.
+struct Kernel2D {
+  int64_t kh, kw, channels, filters, oh, ow, vl, fv;
+};
+
+/// Kernel2D for an input of `xType`, a (kh, kw, channels, filters) kernel
+/// shape `kType` and an output (or output gradient) of `outType`; none when
+/// the register-blocked kernels do not apply: the input is not 2-D, the
+/// kernel shape not static, the filters not whole vectors of `et`, or the
+/// output rows or columns unknown or 0.
+std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
+                                 RankedTensorType outType, Type et) {
+  if (xType.getRank() != 4 || !kType.hasStaticShape() || !et.isIntOrFloat())
+    return std::nullopt;
+  Kernel2D k;
+  k.kh = kType.getDimSize(0);
+  k.kw = kType.getDimSize(1);
+  k.channels = kType.getDimSize(2);
+  k.filters = kType.getDimSize(3);
+  k.oh = outType.getDimSize(1);
+  k.ow = outType.getDimSize(2);
+  std::tie(k.vl, k.fv) = vectorBlocking(et, k.filters);
+  if (k.filters % k.vl != 0 || ShapedType::isDynamic(k.oh) ||
+      ShapedType::isDynamic(k.ow) || k.oh == 0 || k.ow == 0)
+    return std::nullopt;
+  return k;
+}
+
 /// A 2-D ungrouped convolution of the (already padded) `x` written as
 /// loops over vectors, register-blocked the way oneDNN's direct kernels
 /// are: each (batch, output row, block of `wt` output columns, block of
@@ -276,25 +303,16 @@ int64_t evenBlock(int64_t size, int64_t most) {
 Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                          RankedTensorType outType) {
-  auto xType = cast<RankedTensorType>(x.getType());
-  auto kType = cast<RankedTensorType>(kernel.getType());
   Type et = outType.getElementType();
-  if (xType.getRank() != 4 || !kType.hasStaticShape() || !et.isIntOrFloat())
+  std::optional<Kernel2D> k =
+      kernel2D(cast<RankedTensorType>(x.getType()),
+               cast<RankedTensorType>(kernel.getType()), outType, et);
+  if (!k)
     return Value();
-  int64_t kh = kType.getDimSize(0), kw = kType.getDimSize(1),
-          channels = kType.getDimSize(2), filters = kType.getDimSize(3);
-  int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
-  auto [vl, fv] = vectorBlocking(et, filters);
-  if (filters % vl != 0 || ShapedType::isDynamic(oh) ||
-      ShapedType::isDynamic(ow) || oh == 0 || ow == 0)
-    return Value();
+  auto [kh, kw, channels, filters, oh, ow, vl, fv] = *k;
   int64_t wt = evenBlock(ow, 12 / fv);
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
-  auto loop = [&](OpBuilder &nb, int64_t ub, int64_t step, ValueRange inits,
-                  KernelBuilder::Body body) {
-    return kb.loop(nb, kb.index(nb, ub), step, inits, body);
-  };
   Value zeroScalar = floatConst(b, loc, et, 0.0);
   Value zeroVector = kb.zeros(b, vecType);
 
@@ -323,48 +341,53 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
   auto block = [&](OpBuilder &nb, Value n, Value row, ArrayRef<Value> cols,
                    ArrayRef<Value> fs) {
     SmallVector<Value> zeros(wt * fv, zeroVector);
-    return loop(nb, kh, 1, zeros, [&](OpBuilder &b1, Value i, ValueRange a1) {
-      Value ih = kb.add(b1, kb.mul(b1, row, strides[0]), kb.mul(b1, i, dil[0]));
-      return loop(b1, kw, 1, a1, [&](OpBuilder &b2, Value j, ValueRange a2) {
-        SmallVector<Value> iws;
-        for (Value col : cols)
-          iws.push_back(
-              kb.add(b2, kb.mul(b2, col, strides[1]), kb.mul(b2, j, dil[1])));
-        return loop(b2, channels, 1, a2,
-                    [&](OpBuilder &b3, Value c, ValueRange acc) {
-                      return fmaStep(b3, n, ih, iws, i, j, c, fs, acc);
-                    });
-      });
-    });
+    return kb.loop(
+        nb, kh, 1, zeros, [&](OpBuilder &b1, Value i, ValueRange a1) {
+          Value ih =
+              kb.add(b1, kb.mul(b1, row, strides[0]), kb.mul(b1, i, dil[0]));
+          return kb.loop(
+              b1, kw, 1, a1, [&](OpBuilder &b2, Value j, ValueRange a2) {
+                SmallVector<Value> iws;
+                for (Value col : cols)
+                  iws.push_back(kb.add(b2, kb.mul(b2, col, strides[1]),
+                                       kb.mul(b2, j, dil[1])));
+                return kb.loop(b2, channels, 1, a2,
+                               [&](OpBuilder &b3, Value c, ValueRange acc) {
+                                 return fmaStep(b3, n, ih, iws, i, j, c, fs,
+                                                acc);
+                               });
+              });
+        });
   };
   // The output loops: batch, row, column blocks, filter blocks.
   Value out = emptyLike(b, loc, outType, x);
   Value batch = tensor::DimOp::create(b, loc, x, 0);
   auto columns = [&](OpBuilder &nb, Value n, Value row, Value t) {
-    return loop(nb, ow, wt, t, [&](OpBuilder &b1, Value col0, ValueRange a1) {
-      SmallVector<Value> cols;
-      for (int64_t w = 0; w < wt; ++w)
-        cols.push_back(kb.clamped(b1, col0, w, kb.index(b1, ow - 1)));
-      return loop(b1, filters, vl * fv, a1,
-                  [&](OpBuilder &b2, Value f0, ValueRange a2) {
-                    SmallVector<Value> fs;
-                    for (int64_t v = 0; v < fv; ++v)
-                      fs.push_back(kb.add(b2, f0, kb.index(b2, v * vl)));
-                    SmallVector<Value> acc = block(b2, n, row, cols, fs);
-                    Value written = a2[0];
-                    for (auto [w, col] : llvm::enumerate(cols))
-                      for (auto [v, f] : llvm::enumerate(fs))
-                        written = vector::TransferWriteOp::create(
-                                      b2, loc, acc[w * fv + v], written,
-                                      ValueRange{n, row, col, f},
-                                      ArrayRef<bool>{true})
-                                      .getResult();
-                    return SmallVector<Value>{written};
-                  });
-    })[0];
+    return kb.loop(
+        nb, ow, wt, t, [&](OpBuilder &b1, Value col0, ValueRange a1) {
+          SmallVector<Value> cols;
+          for (int64_t w = 0; w < wt; ++w)
+            cols.push_back(kb.clamped(b1, col0, w, kb.index(b1, ow - 1)));
+          return kb.loop(b1, filters, vl * fv, a1,
+                         [&](OpBuilder &b2, Value f0, ValueRange a2) {
+                           SmallVector<Value> fs;
+                           for (int64_t v = 0; v < fv; ++v)
+                             fs.push_back(kb.add(b2, f0, kb.index(b2, v * vl)));
+                           SmallVector<Value> acc = block(b2, n, row, cols, fs);
+                           Value written = a2[0];
+                           for (auto [w, col] : llvm::enumerate(cols))
+                             for (auto [v, f] : llvm::enumerate(fs))
+                               written = vector::TransferWriteOp::create(
+                                             b2, loc, acc[w * fv + v], written,
+                                             ValueRange{n, row, col, f},
+                                             ArrayRef<bool>{true})
+                                             .getResult();
+                           return SmallVector<Value>{written};
+                         });
+        })[0];
   };
   return kb.loop(b, batch, 1, out, [&](OpBuilder &b1, Value n, ValueRange a1) {
-    return loop(b1, oh, 1, a1, [&](OpBuilder &b2, Value row, ValueRange a2) {
+    return kb.loop(b1, oh, 1, a1, [&](OpBuilder &b2, Value row, ValueRange a2) {
       return SmallVector<Value>{columns(b2, n, row, a2[0])};
     });
   })[0];
@@ -380,72 +403,62 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
 Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
                            ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                            RankedTensorType type) {
-  auto xType = cast<RankedTensorType>(x.getType());
-  auto dyType = cast<RankedTensorType>(dy.getType());
   Type et = type.getElementType();
-  if (xType.getRank() != 4 || !type.hasStaticShape() || !et.isIntOrFloat())
+  std::optional<Kernel2D> k =
+      kernel2D(cast<RankedTensorType>(x.getType()), type,
+               cast<RankedTensorType>(dy.getType()), et);
+  if (!k)
     return Value();
-  int64_t kh = type.getDimSize(0), kw = type.getDimSize(1),
-          channels = type.getDimSize(2), filters = type.getDimSize(3);
-  int64_t oh = dyType.getDimSize(1), ow = dyType.getDimSize(2);
-  auto [vl, fv] = vectorBlocking(et, filters);
-  if (filters % vl != 0 || ShapedType::isDynamic(oh) ||
-      ShapedType::isDynamic(ow) || oh == 0 || ow == 0)
-    return Value();
+  auto [kh, kw, channels, filters, oh, ow, vl, fv] = *k;
   int64_t ct = evenBlock(channels, 12 / fv);
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
-  auto index = [&](OpBuilder &nb, int64_t v) { return kb.index(nb, v); };
-  auto loop = [&](OpBuilder &nb, int64_t ub, int64_t step, ValueRange inits,
-                  KernelBuilder::Body body) {
-    return kb.loop(nb, index(nb, ub), step, inits, body);
-  };
   Value zeroScalar = floatConst(b, loc, et, 0.0);
   Value dk = splatConstant(b, loc, type, 0.0);
   Value batch = tensor::DimOp::create(b, loc, x, 0);
   auto rowBody = [&](OpBuilder &b1, Value n, Value row, Value dkIn) -> Value {
-    return loop(b1, kh, 1, dkIn, [&](OpBuilder &b2, Value i, ValueRange a2) {
+    return kb.loop(b1, kh, 1, dkIn, [&](OpBuilder &b2, Value i, ValueRange a2) {
       Value ih = kb.add(b2, kb.mul(b2, row, strides[0]), kb.mul(b2, i, dil[0]));
-      return loop(b2, kw, 1, a2, [&](OpBuilder &b3, Value j, ValueRange a3) {
+      return kb.loop(b2, kw, 1, a2, [&](OpBuilder &b3, Value j, ValueRange a3) {
         Value jw = kb.mul(b3, j, dil[1]);
-        return loop(
+        return kb.loop(
             b3, channels, ct, a3, [&](OpBuilder &b4, Value c0, ValueRange a4) {
               SmallVector<Value> cs;
               for (int64_t c = 0; c < ct; ++c)
                 cs.push_back(kb.clamped(b4, c0, c, kb.index(b4, channels - 1)));
-              return loop(
+              return kb.loop(
                   b4, filters, vl * fv, a4,
                   [&](OpBuilder &b5, Value f0, ValueRange a5) {
                     SmallVector<Value> fs, acc;
                     for (int64_t v = 0; v < fv; ++v)
-                      fs.push_back(kb.add(b5, f0, index(b5, v * vl)));
+                      fs.push_back(kb.add(b5, f0, kb.index(b5, v * vl)));
                     for (Value c : cs)
                       for (Value f : fs)
                         acc.push_back(vector::TransferReadOp::create(
                             b5, loc, vecType, a5[0], ValueRange{i, j, c, f},
                             zeroScalar, ArrayRef<bool>{true}));
-                    SmallVector<Value> sums =
-                        loop(b5, ow, 1, acc,
-                             [&](OpBuilder &b6, Value col, ValueRange a6) {
-                               Value iw =
-                                   kb.add(b6, kb.mul(b6, col, strides[1]), jw);
-                               SmallVector<Value> gs, next;
-                               for (Value f : fs)
-                                 gs.push_back(vector::TransferReadOp::create(
-                                     b6, loc, vecType, dy,
-                                     ValueRange{n, row, col, f}, zeroScalar,
-                                     ArrayRef<bool>{true}));
-                               for (auto [ci, c] : llvm::enumerate(cs)) {
-                                 Value xs = tensor::ExtractOp::create(
-                                     b6, loc, x, ValueRange{n, ih, iw, c});
-                                 Value bx = vector::BroadcastOp::create(
-                                     b6, loc, vecType, xs);
-                                 for (int64_t v = 0; v < fv; ++v)
-                                   next.push_back(vector::FMAOp::create(
-                                       b6, loc, bx, gs[v], a6[ci * fv + v]));
-                               }
-                               return next;
-                             });
+                    SmallVector<Value> sums = kb.loop(
+                        b5, ow, 1, acc,
+                        [&](OpBuilder &b6, Value col, ValueRange a6) {
+                          Value iw =
+                              kb.add(b6, kb.mul(b6, col, strides[1]), jw);
+                          SmallVector<Value> gs, next;
+                          for (Value f : fs)
+                            gs.push_back(vector::TransferReadOp::create(
+                                b6, loc, vecType, dy,
+                                ValueRange{n, row, col, f}, zeroScalar,
+                                ArrayRef<bool>{true}));
+                          for (auto [ci, c] : llvm::enumerate(cs)) {
+                            Value xs = tensor::ExtractOp::create(
+                                b6, loc, x, ValueRange{n, ih, iw, c});
+                            Value bx = vector::BroadcastOp::create(b6, loc,
+                                                                   vecType, xs);
+                            for (int64_t v = 0; v < fv; ++v)
+                              next.push_back(vector::FMAOp::create(
+                                  b6, loc, bx, gs[v], a6[ci * fv + v]));
+                          }
+                          return next;
+                        });
                     Value t = a5[0];
                     for (auto [ci, c] : llvm::enumerate(cs))
                       for (int64_t v = 0; v < fv; ++v)
@@ -461,7 +474,7 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
     })[0];
   };
   return kb.loop(b, batch, 1, dk, [&](OpBuilder &b1, Value n, ValueRange a1) {
-    return loop(b1, oh, 1, a1, [&](OpBuilder &b2, Value row, ValueRange a2) {
+    return kb.loop(b1, oh, 1, a1, [&](OpBuilder &b2, Value row, ValueRange a2) {
       return SmallVector<Value>{rowBody(b2, n, row, a2[0])};
     });
   })[0];
@@ -497,23 +510,42 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
   return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type);
 }
 
-struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(ConvInputGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
-    auto kType = dyn_cast<RankedTensorType>(adaptor.getKernel().getType());
-    if (!type || !dyType || !kType)
+/// The forward convolution of a gradient op: its spatial rank, strides,
+/// dilations and padding.
+struct ForwardConv {
+  int64_t n;
+  ArrayRef<int64_t> strides, dil;
+  Padding p;
+};
+
+/// The ForwardConv of a gradient `op` from the types of the forward op's
+/// input, output and kernel; none while one of them is not inferred.
+template <typename GradOp>
+std::optional<ForwardConv> forwardConv(GradOp op, Type input, Type output,
+                                       Type kernel) {
+  auto in = dyn_cast<RankedTensorType>(input);
+  auto out = dyn_cast<RankedTensorType>(output);
+  auto k = dyn_cast<RankedTensorType>(kernel);
+  if (!in || !out || !k)
+    return std::nullopt;
+  return ForwardConv{in.getRank() - 2, op.getStrides(), op.getDilations(),
+                     windowPadding(in, out, dilatedWindow(k, op.getDilations()),
+                                   op.getStrides(), op.getPadding() == "same")};
+}
+
+struct ConvInputGradLowering : RankedLowering<ConvInputGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(ConvInputGradOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    std::optional<ForwardConv> forward = forwardConv(
+        op, type, adaptor.getGrad().getType(), adaptor.getKernel().getType());
+    if (!forward)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    auto [n, strides, dil, p] = *forward;
+    auto kType = cast<RankedTensorType>(adaptor.getKernel().getType());
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    int64_t n = type.getRank() - 2;
-    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
-    SmallVector<int64_t> window = dilatedWindow(kType, dil);
-    Padding p =
-        windowPadding(type, dyType, window, strides, op.getPadding() == "same");
     Type et = type.getElementType();
     if (Value dx = inputGradAsConvolution(rewriter, loc, adaptor.getGrad(),
                                           adaptor.getKernel(), strides, dil, p,
@@ -554,40 +586,29 @@ struct ConvInputGradLowering : OpConversionPattern<ConvInputGradOp> {
     outExprs.push_back(d(2 * n + 2));
     SmallVector<Iterator> iterators(numLoops, Iterator::reduction);
     iterators[0] = iterators[2 * n + 2] = Iterator::parallel;
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{dxp.getType()},
-        ValueRange{adaptor.getGrad(), kt}, ValueRange{dxp},
-        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, dyExprs, ctx),
-                               AffineMap::get(numLoops, 0, kExprs, ctx),
-                               AffineMap::get(numLoops, 0, outExprs, ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
-        });
-    rewriter.replaceOp(op, cropPadding(rewriter, loc, generic.getResult(0),
-                                       type, p, adaptor.getLike()));
+    Value sum = multiplyAccumulate(rewriter, loc, adaptor.getGrad(), kt, dxp,
+                                   {AffineMap::get(numLoops, 0, dyExprs, ctx),
+                                    AffineMap::get(numLoops, 0, kExprs, ctx),
+                                    AffineMap::get(numLoops, 0, outExprs, ctx)},
+                                   iterators);
+    rewriter.replaceOp(
+        op, cropPadding(rewriter, loc, sum, type, p, adaptor.getLike()));
     return success();
   }
 };
 
-struct ConvFilterGradLowering : OpConversionPattern<ConvFilterGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(ConvFilterGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
-    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
-    if (!type || !xType || !dyType)
+struct ConvFilterGradLowering : RankedLowering<ConvFilterGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(ConvFilterGradOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    std::optional<ForwardConv> forward = forwardConv(
+        op, adaptor.getInput().getType(), adaptor.getGrad().getType(), type);
+    if (!forward)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    auto [n, strides, dil, p] = *forward;
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    int64_t n = xType.getRank() - 2;
-    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
-    SmallVector<int64_t> window = dilatedWindow(type, dil);
-    Padding p = windowPadding(xType, dyType, window, strides,
-                              op.getPadding() == "same");
     Value xp =
         padSpatial(rewriter, loc, adaptor.getInput(), p.before, p.after, 0.0);
     if (Value dk = filterGradVectorized(rewriter, loc, xp, adaptor.getGrad(),
@@ -612,18 +633,12 @@ struct ConvFilterGradLowering : OpConversionPattern<ConvFilterGradOp> {
     for (int64_t i = n + 1; i <= 2 * n + 1; ++i)
       iterators[i] = Iterator::reduction;
     Value init = splatConstant(rewriter, loc, type, 0.0);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{xp, adaptor.getGrad()},
-        ValueRange{init},
-        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
-                               AffineMap::get(numLoops, 0, dyExprs, ctx),
-                               AffineMap::get(numLoops, 0, outExprs, ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, multiplyAccumulate(rewriter, loc, xp, adaptor.getGrad(), init,
+                               {AffineMap::get(numLoops, 0, xExprs, ctx),
+                                AffineMap::get(numLoops, 0, dyExprs, ctx),
+                                AffineMap::get(numLoops, 0, outExprs, ctx)},
+                               iterators));
     return success();
   }
 };

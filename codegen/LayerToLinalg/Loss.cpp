@@ -182,14 +182,13 @@ Value crossEntropyPerSample(OpBuilder &b, Location loc, Loss loss,
                     ValueRange{target, norm}, term);
 }
 
-struct LossLowering : OpConversionPattern<LossOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(LossOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+struct LossLowering : RankedLowering<LossOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(LossOp op, OpAdaptor adaptor, RankedTensorType,
+                      ConversionPatternRewriter &rewriter) const override {
     auto predType =
         dyn_cast<RankedTensorType>(adaptor.getPrediction().getType());
-    if (!predType || !isa<RankedTensorType>(op.getType()))
+    if (!predType)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     Value pred = adaptor.getPrediction(), target = adaptor.getTarget();
@@ -236,13 +235,12 @@ struct LossLowering : OpConversionPattern<LossOp> {
   }
 };
 
-struct LossGradLowering : OpConversionPattern<LossGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(LossGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+struct LossGradLowering : RankedLowering<LossGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(LossGradOp op, OpAdaptor adaptor, RankedTensorType,
+                      ConversionPatternRewriter &rewriter) const override {
     auto type = dyn_cast<RankedTensorType>(adaptor.getPrediction().getType());
-    if (!type || !isa<RankedTensorType>(op.getType()))
+    if (!type)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     Value pred = adaptor.getPrediction(), target = adaptor.getTarget();

@@ -36,8 +36,6 @@ struct Scalar {
   Value pow(Value x, Value y) { return math::PowFOp::create(b, l, x, y); }
 };
 
-RankedTensorType rankedOrNull(Type t) { return dyn_cast<RankedTensorType>(t); }
-
 /// The learning rate of this step, once per update: constant, or Keras's
 /// ExponentialDecay of the 0-based iteration (`step` is 1-based).
 Value learningRate(Scalar &o, double lr, Value step, double decaySteps,
@@ -59,14 +57,10 @@ Value decayed(Scalar &s, Value w, double weightDecay, Value lr) {
   return s.sub(w, s.mul(w, s.mul(s.c(weightDecay), lr)));
 }
 
-struct SGDLowering : OpConversionPattern<SGDUpdateOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(SGDUpdateOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = rankedOrNull(op.getNewParam().getType());
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+struct SGDLowering : RankedLowering<SGDUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(SGDUpdateOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
     double momentum = op.getMomentum().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
@@ -97,14 +91,11 @@ struct SGDLowering : OpConversionPattern<SGDUpdateOp> {
   }
 };
 
-struct RMSpropLowering : OpConversionPattern<RMSpropUpdateOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(RMSpropUpdateOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = rankedOrNull(op.getNewParam().getType());
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+struct RMSpropLowering : RankedLowering<RMSpropUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(RMSpropUpdateOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
     double rho = op.getRho().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
@@ -151,14 +142,10 @@ struct RMSpropLowering : OpConversionPattern<RMSpropUpdateOp> {
   }
 };
 
-struct AdamLowering : OpConversionPattern<AdamUpdateOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(AdamUpdateOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = rankedOrNull(op.getNewParam().getType());
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+struct AdamLowering : RankedLowering<AdamUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(AdamUpdateOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     double b1 = op.getBeta_1().convertToDouble();
     double b2 = op.getBeta_2().convertToDouble();

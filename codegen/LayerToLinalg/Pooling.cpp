@@ -68,82 +68,149 @@ DenseElementsAttr windowCounts(RankedTensorType type, ArrayRef<int64_t> inSizes,
   return DenseElementsAttr::get(type, ArrayRef(values));
 }
 
-struct PoolLowering : OpConversionPattern<PoolOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(PoolOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto outType = dyn_cast<RankedTensorType>(op.getType());
-    auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
-    if (!outType || !inType)
+/// The window of a pool or pool_grad op: its spatial rank, pool size,
+/// strides, padding mode and kind, and the padding of its input.
+struct PoolWindow {
+  int64_t n;
+  ArrayRef<int64_t> pool, strides;
+  bool same, isMax;
+  Padding padding;
+};
+
+/// The PoolWindow of `op` from the types of the pool's input and output;
+/// none while one of them is not inferred.
+template <typename OpTy>
+std::optional<PoolWindow> poolWindow(OpTy op, Type input, Type output) {
+  auto in = dyn_cast<RankedTensorType>(input);
+  auto out = dyn_cast<RankedTensorType>(output);
+  if (!in || !out)
+    return std::nullopt;
+  bool same = op.getPadding() == "same";
+  return PoolWindow{
+      in.getRank() - 2,
+      op.getPoolSize(),
+      op.getStrides(),
+      same,
+      op.getKind() == "max",
+      windowPadding(in, out, op.getPoolSize(), op.getStrides(), same)};
+}
+
+/// What an average pool divides each output position by: the unpadded
+/// positions its window covers (`same`) or the window's area, a constant of
+/// the spatial output shape `outSizes`.
+Value averageDivisors(OpBuilder &b, Location loc, ArrayRef<int64_t> outSizes,
+                      Type et, ArrayRef<int64_t> inSizes,
+                      ArrayRef<int64_t> pool, ArrayRef<int64_t> strides,
+                      bool same) {
+  auto type = RankedTensorType::get(outSizes, et);
+  if (same)
+    return arith::ConstantOp::create(
+        b, loc, windowCounts(type, inSizes, pool, strides));
+  double area = 1;
+  for (int64_t w : pool)
+    area *= static_cast<double>(w);
+  return splatConstant(b, loc, type, area);
+}
+
+/// The loops of a pooling window: d0 = batch, 1..n = output positions,
+/// n+1..2n = window offsets, 2n+1 = channel; the maps that read the
+/// (padded) input at o * stride + w, a window-shaped operand at w and the
+/// output at o; and the iterators that reduce over the window.
+struct WindowLoops {
+  int64_t numLoops;
+  AffineMap in, window, out;
+  SmallVector<Iterator> reduceWindow;
+};
+
+WindowLoops windowLoops(MLIRContext *ctx, int64_t n,
+                        ArrayRef<int64_t> strides) {
+  int64_t numLoops = 2 * n + 2;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
+  for (int64_t i = 0; i < n; ++i) {
+    inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
+    winExprs.push_back(d(n + 1 + i));
+    outExprs.push_back(d(1 + i));
+  }
+  inExprs.push_back(d(2 * n + 1));
+  outExprs.push_back(d(2 * n + 1));
+  SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
+  for (int64_t i = 0; i < n; ++i)
+    iterators[n + 1 + i] = Iterator::reduction;
+  return {numLoops, AffineMap::get(numLoops, 0, inExprs, ctx),
+          AffineMap::get(numLoops, 0, winExprs, ctx),
+          AffineMap::get(numLoops, 0, outExprs, ctx), iterators};
+}
+
+/// The map of a tensor of the spatial output positions (d1..dn) in a loop
+/// nest of `numDims`.
+AffineMap positionsMap(MLIRContext *ctx, int64_t numDims, int64_t n) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < n; ++i)
+    exprs.push_back(getAffineDimExpr(1 + i, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+/// The map of a global pool's result, (batch, channels), in the loops over
+/// its input of `rank`.
+AffineMap pooledMap(MLIRContext *ctx, int64_t rank) {
+  return AffineMap::get(
+      rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(rank - 1, ctx)},
+      ctx);
+}
+
+/// One step of a max or sum pool.
+Value poolStep(OpBuilder &b, Location l, bool isMax, Value acc, Value v) {
+  return isMax ? Value(arith::MaximumFOp::create(b, l, acc, v))
+               : Value(arith::AddFOp::create(b, l, acc, v));
+}
+
+/// The number of spatial positions of `x` of `rank` (axes 1..rank-2, which
+/// may be dynamic: sequences) as a float of `et`.
+Value spatialCount(OpBuilder &b, Location loc, Value x, int64_t rank, Type et) {
+  Value count = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int64_t i = 1; i < rank - 1; ++i)
+    count = arith::MulIOp::create(b, loc, count,
+                                  tensor::DimOp::create(b, loc, x, i));
+  return arith::SIToFPOp::create(
+      b, loc, et, arith::IndexCastOp::create(b, loc, b.getI64Type(), count));
+}
+
+struct PoolLowering : RankedLowering<PoolOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(PoolOp op, OpAdaptor adaptor, RankedTensorType outType,
+                      ConversionPatternRewriter &rewriter) const override {
+    std::optional<PoolWindow> found =
+        poolWindow(op, adaptor.getInput().getType(), outType);
+    if (!found)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    auto [n, pool, strides, same, isMax, p] = *found;
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    int64_t n = inType.getRank() - 2;
-    ArrayRef<int64_t> pool = op.getPoolSize(), strides = op.getStrides();
-    bool same = op.getPadding() == "same", isMax = op.getKind() == "max";
     Type et = outType.getElementType();
     double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
 
     Value x = adaptor.getInput();
-    SmallVector<int64_t> inSizes(inType.getShape().slice(1, n));
-    if (same) {
-      SmallVector<int64_t> before, after;
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t total = std::max<int64_t>(
-            (outType.getDimSize(i + 1) - 1) * strides[i] + pool[i] - inSizes[i],
-            0);
-        before.push_back(samePaddingBefore(inSizes[i], pool[i], strides[i]));
-        after.push_back(total - before.back());
-      }
-      x = padSpatial(rewriter, loc, x, before, after, init);
-    }
+    if (same)
+      x = padSpatial(rewriter, loc, x, p.before, p.after, init);
 
-    // Loops: d0 = batch, 1..n = output positions, n+1..2n = window
-    // offsets, 2n+1 = channel.
-    int64_t numLoops = 2 * n + 2;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
-    for (int64_t i = 0; i < n; ++i) {
-      inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
-      winExprs.push_back(d(n + 1 + i));
-      outExprs.push_back(d(1 + i));
-    }
-    inExprs.push_back(d(2 * n + 1));
-    outExprs.push_back(d(2 * n + 1));
-    SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
-    for (int64_t i = 0; i < n; ++i)
-      iterators[n + 1 + i] = Iterator::reduction;
+    WindowLoops loops = windowLoops(ctx, n, strides);
     Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
     Value acc = filledLike(rewriter, loc, outType, adaptor.getInput(), init);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{outType}, ValueRange{x, window},
         ValueRange{acc},
-        SmallVector<AffineMap>{AffineMap::get(numLoops, 0, inExprs, ctx),
-                               AffineMap::get(numLoops, 0, winExprs, ctx),
-                               AffineMap::get(numLoops, 0, outExprs, ctx)},
-        iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
-          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[2], a[0]))
-                          : Value(arith::AddFOp::create(b, l, a[2], a[0]));
-          linalg::YieldOp::create(b, l, ValueRange{r});
+        SmallVector<AffineMap>{loops.in, loops.window, loops.out},
+        loops.reduceWindow, [isMax](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(
+              b, l, ValueRange{poolStep(b, l, isMax, a[2], a[0])});
         });
     Value y = generic.getResult(0);
     if (!isMax) {
-      auto countType =
-          RankedTensorType::get(outType.getShape().slice(1, n), et);
-      Value counts;
-      if (same) {
-        counts = arith::ConstantOp::create(
-            rewriter, loc, windowCounts(countType, inSizes, pool, strides));
-      } else {
-        double area = 1;
-        for (int64_t p : pool)
-          area *= static_cast<double>(p);
-        counts = splatConstant(rewriter, loc, countType, area);
-      }
-      SmallVector<AffineExpr> countExprs;
-      for (int64_t i = 0; i < n; ++i)
-        countExprs.push_back(d(1 + i));
+      Value counts =
+          averageDivisors(rewriter, loc, outType.getShape().slice(1, n), et,
+                          inType.getShape().slice(1, n), pool, strides, same);
       int64_t rank = n + 2;
       y = elementwise(
           rewriter, loc, {outType}, ValueRange{y, counts}, y,
@@ -151,21 +218,20 @@ struct PoolLowering : OpConversionPattern<PoolOp> {
             return {arith::DivFOp::create(b, l, a[0], a[1])};
           },
           {rewriter.getMultiDimIdentityMap(rank),
-           AffineMap::get(rank, 0, countExprs, ctx)})[0];
+           positionsMap(ctx, rank, n)})[0];
     }
     rewriter.replaceOp(op, y);
     return success();
   }
 };
 
-struct GlobalPoolLowering : OpConversionPattern<GlobalPoolOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(GlobalPoolOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto outType = dyn_cast<RankedTensorType>(op.getType());
+struct GlobalPoolLowering : RankedLowering<GlobalPoolOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(GlobalPoolOp op, OpAdaptor adaptor,
+                      RankedTensorType outType,
+                      ConversionPatternRewriter &rewriter) const override {
     auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
-    if (!outType || !inType)
+    if (!inType)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
@@ -182,26 +248,14 @@ struct GlobalPoolLowering : OpConversionPattern<GlobalPoolOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{outType}, ValueRange{x}, ValueRange{acc},
         SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
-                               AffineMap::get(rank, 0,
-                                              {getAffineDimExpr(0, ctx),
-                                               getAffineDimExpr(rank - 1, ctx)},
-                                              ctx)},
+                               pooledMap(ctx, rank)},
         iterators, [isMax](OpBuilder &b, Location l, ValueRange a) {
-          Value r = isMax ? Value(arith::MaximumFOp::create(b, l, a[1], a[0]))
-                          : Value(arith::AddFOp::create(b, l, a[1], a[0]));
-          linalg::YieldOp::create(b, l, ValueRange{r});
+          linalg::YieldOp::create(
+              b, l, ValueRange{poolStep(b, l, isMax, a[1], a[0])});
         });
     Value y = generic.getResult(0);
     if (!isMax) {
-      // The spatial element count (dims may be dynamic: sequences).
-      Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
-      for (int64_t i = 1; i < rank - 1; ++i)
-        count = arith::MulIOp::create(
-            rewriter, loc, count, tensor::DimOp::create(rewriter, loc, x, i));
-      Value countF = arith::SIToFPOp::create(
-          rewriter, loc, et,
-          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
-                                     count));
+      Value countF = spatialCount(rewriter, loc, x, rank, et);
       y = elementwise(rewriter, loc, {outType}, ValueRange{y}, y,
                       [countF](OpBuilder &b, Location l,
                                ValueRange a) -> SmallVector<Value> {
@@ -256,14 +310,13 @@ struct BilinearTaps {
   }
 };
 
-struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(UpsampleOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto outType = dyn_cast<RankedTensorType>(op.getType());
+struct UpsampleLowering : RankedLowering<UpsampleOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(UpsampleOp op, OpAdaptor adaptor,
+                      RankedTensorType outType,
+                      ConversionPatternRewriter &rewriter) const override {
     auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
-    if (!outType || !inType)
+    if (!inType)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
@@ -330,38 +383,21 @@ struct UpsampleLowering : OpConversionPattern<UpsampleOp> {
   }
 };
 
-struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(PoolGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
-    if (!type || !dyType)
+struct PoolGradLowering : RankedLowering<PoolGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(PoolGradOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    std::optional<PoolWindow> found =
+        poolWindow(op, type, adaptor.getGrad().getType());
+    if (!found)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    auto [n, pool, strides, same, isMax, p] = *found;
+    auto dyType = cast<RankedTensorType>(adaptor.getGrad().getType());
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    int64_t n = type.getRank() - 2;
-    ArrayRef<int64_t> pool = op.getPoolSize(), strides = op.getStrides();
-    bool same = op.getPadding() == "same", isMax = op.getKind() == "max";
     Type et = type.getElementType();
-    Padding p = windowPadding(type, dyType, pool, strides, same);
     Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    // Loops: d0 = batch, 1..n = output positions, n+1..2n = window
-    // offsets, 2n+1 = channel.
-    int64_t numLoops = 2 * n + 2;
-    SmallVector<AffineExpr> inExprs{d(0)}, winExprs, outExprs{d(0)};
-    for (int64_t i = 0; i < n; ++i) {
-      inExprs.push_back(d(1 + i) * strides[i] + d(n + 1 + i));
-      winExprs.push_back(d(n + 1 + i));
-      outExprs.push_back(d(1 + i));
-    }
-    inExprs.push_back(d(2 * n + 1));
-    outExprs.push_back(d(2 * n + 1));
-    AffineMap inMap = AffineMap::get(numLoops, 0, inExprs, ctx),
-              winMap = AffineMap::get(numLoops, 0, winExprs, ctx),
-              outMap = AffineMap::get(numLoops, 0, outExprs, ctx);
+    WindowLoops loops = windowLoops(ctx, n, strides);
     // The window position as one number, row-major.
     auto flatWindow = [&](OpBuilder &b, Location l) {
       Value flat = arith::ConstantIndexOp::create(b, l, 0);
@@ -389,14 +425,11 @@ struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
                  ValueRange{arith::ConstantIndexOp::create(rewriter, loc, -1)},
                  ValueRange{idx0})
                  .getResult(0);
-      SmallVector<Iterator> iterators(numLoops, Iterator::parallel);
-      for (int64_t i = 0; i < n; ++i)
-        iterators[n + 1 + i] = Iterator::reduction;
       auto generic = linalg::GenericOp::create(
           rewriter, loc, TypeRange{dyType, idxType}, ValueRange{xp, window},
           ValueRange{best, idx0},
-          SmallVector<AffineMap>{inMap, winMap, outMap, outMap}, iterators,
-          [&](OpBuilder &b, Location l, ValueRange a) {
+          SmallVector<AffineMap>{loops.in, loops.window, loops.out, loops.out},
+          loops.reduceWindow, [&](OpBuilder &b, Location l, ValueRange a) {
             Value better = arith::CmpFOp::create(
                 b, l, arith::CmpFPredicate::OGT, a[0], a[2]);
             linalg::YieldOp::create(
@@ -406,36 +439,24 @@ struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
                                                    flatWindow(b, l), a[3])});
           });
       argmax = generic.getResult(1);
-    } else if (same) {
-      scale = arith::ConstantOp::create(
-          rewriter, loc,
-          windowCounts(RankedTensorType::get(dyType.getShape().slice(1, n), et),
-                       type.getShape().slice(1, n), pool, strides));
     } else {
-      double area = 1;
-      for (int64_t w : pool)
-        area *= static_cast<double>(w);
-      scale = splatConstant(
-          rewriter, loc,
-          RankedTensorType::get(dyType.getShape().slice(1, n), et), area);
+      scale = averageDivisors(rewriter, loc, dyType.getShape().slice(1, n), et,
+                              type.getShape().slice(1, n), pool, strides, same);
     }
 
     // Scatter: dxp[n, o * s + w, c] += the window's share of dy[n, o, c].
     Value dxp = zerosLike(rewriter, loc, p.paddedShape, et, adaptor.getGrad());
     SmallVector<Value> inputs{adaptor.getGrad(), window};
-    SmallVector<AffineMap> maps{outMap, winMap};
+    SmallVector<AffineMap> maps{loops.out, loops.window};
     if (isMax) {
       inputs.push_back(argmax);
-      maps.push_back(outMap);
+      maps.push_back(loops.out);
     } else {
-      SmallVector<AffineExpr> countExprs;
-      for (int64_t i = 0; i < n; ++i)
-        countExprs.push_back(d(1 + i));
       inputs.push_back(scale);
-      maps.push_back(AffineMap::get(numLoops, 0, countExprs, ctx));
+      maps.push_back(positionsMap(ctx, loops.numLoops, n));
     }
-    maps.push_back(inMap);
-    SmallVector<Iterator> iterators(numLoops, Iterator::reduction);
+    maps.push_back(loops.in);
+    SmallVector<Iterator> iterators(loops.numLoops, Iterator::reduction);
     iterators[0] = iterators[2 * n + 1] = Iterator::parallel;
     auto scatter = linalg::GenericOp::create(
         rewriter, loc, TypeRange{dxp.getType()}, inputs, ValueRange{dxp}, maps,
@@ -458,23 +479,18 @@ struct PoolGradLowering : OpConversionPattern<PoolGradOp> {
   }
 };
 
-struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(GlobalPoolGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "shapes not inferred");
+struct GlobalPoolGradLowering : RankedLowering<GlobalPoolGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(GlobalPoolGradOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t rank = type.getRank();
     Type et = type.getElementType();
     Value x = adaptor.getInput();
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap pooled = AffineMap::get(
-        rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(rank - 1, ctx)},
-        ctx);
+    AffineMap pooled = pooledMap(ctx, rank);
     if (op.getKind() == "max") {
       // Ties share the gradient equally, as the derivative of TensorFlow's
       // and JAX's reduce_max does: count the maxima of each (sample,
@@ -514,14 +530,7 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
                           {id, pooled, pooled, pooled}));
       return success();
     }
-    Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    for (int64_t i = 1; i < rank - 1; ++i)
-      count = arith::MulIOp::create(rewriter, loc, count,
-                                    tensor::DimOp::create(rewriter, loc, x, i));
-    Value countF = arith::SIToFPOp::create(
-        rewriter, loc, et,
-        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
-                                   count));
+    Value countF = spatialCount(rewriter, loc, x, rank, et);
     rewriter.replaceOp(
         op, elementwise(rewriter, loc, {type}, ValueRange{adaptor.getGrad()}, x,
                         [&](OpBuilder &b, Location l,
@@ -533,8 +542,8 @@ struct GlobalPoolGradLowering : OpConversionPattern<GlobalPoolGradOp> {
   }
 };
 
-struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct UpsampleGradLowering : RankedLowering<UpsampleGradOp> {
+  using RankedLowering::RankedLowering;
 
   /// y = Ah x Aw^T per sample and channel, so dx = Ah^T dy Aw: first over
   /// the rows, t[n, i, q, c] = sum_o Ah[o, i] dy[n, o, q, c], then the
@@ -564,11 +573,6 @@ struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
     Value aw = matrixConst(outW, inW, op.getSize()[1]);
     Value dy = adaptor.getGrad();
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    auto accumulate = [](OpBuilder &b, Location l, ValueRange v) {
-      Value prod = arith::MulFOp::create(b, l, v[0], v[1]);
-      linalg::YieldOp::create(
-          b, l, ValueRange{arith::AddFOp::create(b, l, v[2], prod)});
-    };
     using It = utils::IteratorType;
     // t: loops (n, i, q, c, o).
     auto tType = RankedTensorType::get(
@@ -581,38 +585,30 @@ struct UpsampleGradLowering : OpConversionPattern<UpsampleGradOp> {
     tInit = linalg::FillOp::create(rewriter, loc,
                                    floatConst(rewriter, loc, et, 0.0), tInit)
                 .getResult(0);
-    Value t = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{tType}, ValueRange{ah, dy},
-                  ValueRange{tInit},
-                  SmallVector<AffineMap>{
-                      AffineMap::get(5, 0, {d(4), d(1)}, ctx),
-                      AffineMap::get(5, 0, {d(0), d(4), d(2), d(3)}, ctx),
-                      AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-                  SmallVector<It>{It::parallel, It::parallel, It::parallel,
-                                  It::parallel, It::reduction},
-                  accumulate)
-                  .getResult(0);
+    SmallVector<It> iterators{It::parallel, It::parallel, It::parallel,
+                              It::parallel, It::reduction};
+    Value t = multiplyAccumulate(
+        rewriter, loc, ah, dy, tInit,
+        {AffineMap::get(5, 0, {d(4), d(1)}, ctx),
+         AffineMap::get(5, 0, {d(0), d(4), d(2), d(3)}, ctx),
+         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+        iterators);
     // dx: loops (n, i, j, c, q).
     Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
-    dx = linalg::GenericOp::create(
-             rewriter, loc, TypeRange{type}, ValueRange{aw, t}, ValueRange{dx},
-             SmallVector<AffineMap>{
-                 AffineMap::get(5, 0, {d(4), d(2)}, ctx),
-                 AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
-                 AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-             SmallVector<It>{It::parallel, It::parallel, It::parallel,
-                             It::parallel, It::reduction},
-             accumulate)
-             .getResult(0);
+    dx = multiplyAccumulate(
+        rewriter, loc, aw, t, dx,
+        {AffineMap::get(5, 0, {d(4), d(2)}, ctx),
+         AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
+         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+        iterators);
     rewriter.replaceOp(op, dx);
     return success();
   }
-  LogicalResult
-  matchAndRewrite(UpsampleGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
+  LogicalResult lower(UpsampleGradOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
     auto dyType = dyn_cast<RankedTensorType>(adaptor.getGrad().getType());
-    if (!type || !dyType)
+    if (!dyType)
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
