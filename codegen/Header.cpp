@@ -12,6 +12,8 @@
 
 #include "codegen/Header.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cctype>
@@ -432,6 +434,17 @@ std::string passThroughArgs(const std::vector<std::string> &names, size_t begin,
   return text;
 }
 
+/// Whether the roles of `specs` follow `order`: a run of roles of the
+/// first group (possibly empty), then of the second, and so on.
+bool rolesInOrder(const std::vector<BufferSpec> &specs,
+                  std::initializer_list<std::vector<Role>> order) {
+  size_t i = 0;
+  for (const std::vector<Role> &group : order)
+    while (i < specs.size() && llvm::is_contained(group, specs[i].role))
+      ++i;
+  return i == specs.size();
+}
+
 /// The context API over the raw entry points (see emitCHeader).
 void emitContext(std::ostringstream &os,
                  const std::vector<CompiledFunction> &functions,
@@ -442,7 +455,7 @@ void emitContext(std::ostringstream &os,
   const CompiledFunction *evaluate = findFunction(functions, "evaluate");
   size_t nw = layout.embedded ? 0 : layout.weightNames.size();
   size_t ni = layout.numInputs, nt = layout.numTargets, no = layout.numOutputs;
-  size_t ns = train ? train->inputs.size() - ni - nt - nw - 1 : 0;
+  size_t ns = train ? countRole(train->inputs, Role::State) : 0;
   size_t arrayW = std::max<size_t>(nw, 1), arrayS = std::max<size_t>(ns, 1);
   std::vector<int64_t> counts;
   for (const auto &shape : layout.weightShapes) {
@@ -893,4 +906,59 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
   os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P
      << "_H */\n";
   return os.str();
+}
+
+llvm::Expected<ModelLayout>
+layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions) {
+  auto refuse = [](const std::string &why) {
+    return llvm::createStringError("no context API: " + why);
+  };
+  const CompiledFunction *predict = findFunction(functions, "predict");
+  if (!predict)
+    return refuse("the module has no function 'predict'");
+  const std::vector<BufferSpec> &args = predict->inputs;
+  if (!rolesInOrder(args, {{Role::Input}, {Role::Param, Role::Buffer}}))
+    return refuse("predict's arguments must be its inputs, then its weights "
+                  "(layer.param or layer.buffer)");
+  ModelLayout layout;
+  layout.numInputs = countRole(args, Role::Input);
+  layout.numOutputs = static_cast<int>(predict->outputs.size());
+  layout.numTargets = layout.numOutputs;
+  if (layout.numInputs < 1 || layout.numOutputs < 1)
+    return refuse("predict needs at least one input and one output");
+  for (const BufferSpec &spec : args) {
+    if (spec.role == Role::Input)
+      continue;
+    if (spec.dtype != DType::Float32 ||
+        llvm::is_contained(spec.shape, kDynamic))
+      return refuse("weight '" + spec.name + "' is " + spec.str() +
+                    "; the context holds float32 weights of static shape");
+    layout.weightNames.push_back(spec.name);
+    layout.weightShapes.push_back(spec.shape);
+  }
+  for (const char *name : {"train_step", "evaluate"}) {
+    const CompiledFunction *f = findFunction(functions, name);
+    if (!f)
+      continue;
+    int targets = countRole(f->inputs, Role::Target);
+    if (targets != layout.numOutputs)
+      return refuse(std::string(name) + " has " + std::to_string(targets) +
+                    " targets for the " + std::to_string(layout.numOutputs) +
+                    " outputs of predict");
+    bool ordered = std::string(name) == "train_step"
+                       ? rolesInOrder(f->inputs, {{Role::Input},
+                                                  {Role::Target},
+                                                  {Role::Param, Role::Buffer},
+                                                  {Role::State},
+                                                  {Role::Step}}) &&
+                             countRole(f->inputs, Role::Step) == 1
+                       : rolesInOrder(f->inputs, {{Role::Input},
+                                                  {Role::Target},
+                                                  {Role::Param, Role::Buffer}});
+    if (!ordered)
+      return refuse(std::string(name) +
+                    "'s arguments are not in layer-autodiff's order "
+                    "(inputs, targets, weights, optimizer state, step)");
+  }
+  return layout;
 }

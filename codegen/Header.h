@@ -13,6 +13,8 @@
 
 #include "runtime/Abi.h"
 
+#include "llvm/Support/Error.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +63,16 @@ struct ModelLayout {
   /// Compiled in (--embed-weights): predict takes no weight arguments.
   bool embedded = false;
 };
+
+/// The layout of a model read from the roles of its functions' arguments:
+/// the inputs, weights and outputs of `predict`, the targets of train_step
+/// or evaluate (one per output without them). A saved model compiled with
+/// its weights as arguments and a .mlir model get the same layout. Fails
+/// with the reason when the functions do not have the shape the context
+/// API calls (predict(inputs..., weights...), float32 weights of static
+/// shape; train_step(inputs..., targets..., weights..., state..., step)).
+llvm::Expected<ModelLayout>
+layoutFromRoles(const std::vector<CompiledFunction> &functions);
 
 /// The C header of a library. Without `layout` (a .mlir input) it declares
 /// one checked entry point per function, `<prefix>_<function>`. With it

@@ -2,7 +2,8 @@
 //--------------------===//
 //
 // Names come from `layer.name` argument/result attributes (MLIRGen and
-// layer-autodiff set them), falling back to arg<i>/result<i>.
+// layer-autodiff set them), falling back to arg<i>/result<i>; roles from
+// `layer.role` (layer-autodiff) or `layer.param`/`layer.buffer` (MLIRGen).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,7 +29,7 @@ std::optional<DType> dtypeOf(Type t) {
   return std::nullopt;
 }
 
-FailureOr<BufferSpec> specOf(Type type, std::string name) {
+FailureOr<BufferSpec> specOf(Type type, std::string name, Role role) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return failure();
@@ -37,6 +38,7 @@ FailureOr<BufferSpec> specOf(Type type, std::string name) {
     return failure();
   BufferSpec spec;
   spec.name = std::move(name);
+  spec.role = role;
   spec.dtype = *dtype;
   for (int64_t d : tensor.getShape())
     spec.shape.push_back(ShapedType::isDynamic(d) ? kDynamic : d);
@@ -72,11 +74,35 @@ LogicalResult checkCount(func::FuncOp fn, const BufferSpec &spec,
                         << ", more bytes than a 64-bit size can count";
 }
 
+/// The role of an argument or result: its `layer.role`, or for an
+/// inference function's argument `layer.param` / `layer.buffer` (a weight)
+/// or else an input; a result without one is an output.
+FailureOr<Role> roleOf(func::FuncOp fn, DictionaryAttr attrs, bool argument,
+                       unsigned i) {
+  if (attrs) {
+    if (auto role = attrs.getAs<StringAttr>("layer.role")) {
+      if (std::optional<Role> parsed = parseRole(role.str()))
+        return *parsed;
+      return fn.emitError() << (argument ? "argument" : "result") << " #" << i
+                            << " of '" << fn.getName() << "' has the unknown "
+                            << "layer.role '" << role.getValue() << "'";
+    }
+    if (argument && attrs.get("layer.param"))
+      return Role::Param;
+    if (argument && attrs.get("layer.buffer"))
+      return Role::Buffer;
+  }
+  return argument ? Role::Input : Role::Output;
+}
+
 LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
   out.name = fn.getName().str();
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    FailureOr<Role> role = roleOf(fn, fn.getArgAttrDict(i), true, i);
+    if (failed(role))
+      return failure();
     auto spec = specOf(fn.getArgumentTypes()[i],
-                       slotName(fn.getArgAttrDict(i), "arg", i));
+                       slotName(fn.getArgAttrDict(i), "arg", i), *role);
     if (failed(spec))
       return fn.emitError()
              << "argument #" << i << " of '" << fn.getName()
@@ -86,8 +112,11 @@ LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
     out.inputs.push_back(*spec);
   }
   for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+    FailureOr<Role> role = roleOf(fn, fn.getResultAttrDict(i), false, i);
+    if (failed(role))
+      return failure();
     auto spec = specOf(fn.getResultTypes()[i],
-                       slotName(fn.getResultAttrDict(i), "result", i));
+                       slotName(fn.getResultAttrDict(i), "result", i), *role);
     if (failed(spec))
       return fn.emitError()
              << "result #" << i << " of '" << fn.getName()

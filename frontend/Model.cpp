@@ -475,9 +475,14 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   program.trainStep = lookup("train_step");
   program.evaluate = lookup("evaluate");
   program.predict = lookup("predict");
-  program.numInputs = static_cast<int>(inputs_.size());
-  program.numTargets = static_cast<int>(outputs_.size());
-  program.numOutputs = static_cast<int>(outputs_.size());
+  // The layout comes from the roles the IR gives every argument.
+  const std::vector<BufferSpec> &args = program.trainStep.inputs;
+  program.numInputs = countRole(args, Role::Input);
+  program.numTargets = countRole(args, Role::Target);
+  program.numOutputs = static_cast<int>(program.predict.outputs.size());
+  program.numParams =
+      countRole(args, Role::Param) + countRole(args, Role::Buffer);
+  program.numStates = countRole(args, Role::State);
   if (outputs_.size() > 1)
     for (const std::string &name : outputNames())
       program.outputLossNames.push_back(name + "_loss");
@@ -486,10 +491,12 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
       compiled->state.params.push_back(w.value);
-  program.numParams = static_cast<int>(compiled->state.params.size());
-  program.numStates = static_cast<int>(program.trainStep.inputs.size()) -
-                      program.numInputs - program.numTargets -
-                      program.numParams - 1;
+  if (program.numInputs != static_cast<int>(inputs_.size()) ||
+      program.numOutputs != static_cast<int>(outputs_.size()) ||
+      program.numParams != static_cast<int>(compiled->state.params.size()))
+    throw Error("Model " + name_ +
+                ": internal error: the compiled train_step does not take the "
+                "model's inputs and weights");
   compiled->options = options;
   compiled->samples = samples;
   return compiled;
@@ -692,12 +699,13 @@ CompiledModel &Model::inferenceProgram(const std::vector<Tensor> &xs) {
     throw Error("internal error: no compiled 'predict'");
   auto compiled = std::make_unique<CompiledModel>();
   compiled->program.predict = *predict;
-  compiled->program.numInputs = static_cast<int>(inputs_.size());
-  compiled->program.numOutputs = static_cast<int>(outputs_.size());
+  compiled->program.numInputs = countRole(predict->inputs, Role::Input);
+  compiled->program.numOutputs = static_cast<int>(predict->outputs.size());
   for (const auto &layer : weightLayers_)
     for (Weight &w : layer->weights())
       compiled->state.params.push_back(w.value);
-  compiled->program.numParams = static_cast<int>(compiled->state.params.size());
+  compiled->program.numParams = countRole(predict->inputs, Role::Param) +
+                                countRole(predict->inputs, Role::Buffer);
   slot = std::move(compiled);
   return *slot;
 }

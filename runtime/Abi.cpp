@@ -22,6 +22,46 @@ std::vector<int64_t> BufferSpec::resolve(int64_t batch) const {
   return out;
 }
 
+const char *layerc::roleName(Role role) {
+  switch (role) {
+  case Role::Input:
+    return "input";
+  case Role::Target:
+    return "target";
+  case Role::Param:
+    return "param";
+  case Role::Buffer:
+    return "buffer";
+  case Role::State:
+    return "state";
+  case Role::Step:
+    return "step";
+  case Role::Output:
+    return "output";
+  case Role::Loss:
+    return "loss";
+  case Role::Gradient:
+    return "grad";
+  }
+  return "input";
+}
+
+std::optional<Role> layerc::parseRole(const std::string &name) {
+  for (Role role :
+       {Role::Input, Role::Target, Role::Param, Role::Buffer, Role::State,
+        Role::Step, Role::Output, Role::Loss, Role::Gradient})
+    if (name == roleName(role))
+      return role;
+  return std::nullopt;
+}
+
+int layerc::countRole(const std::vector<BufferSpec> &specs, Role role) {
+  int n = 0;
+  for (const BufferSpec &spec : specs)
+    n += spec.role == role;
+  return n;
+}
+
 std::string BufferSpec::str() const {
   return formatShape(shape) + " " + dtypeName(dtype);
 }

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,16 +38,42 @@ constexpr int32_t kStatusOk = 0;
 constexpr int32_t kStatusOutOfMemory = 4;
 constexpr int32_t kStatusCheckBase = 100;
 
+/// What an argument or result of a compiled function holds, as the IR
+/// records it (`layer.role`, written by layer-autodiff; in an inference
+/// function `layer.param` and `layer.buffer` mark the weights). Drivers
+/// find the weights, targets and optimizer state by role, never by
+/// counting positions.
+enum class Role {
+  Input,    // a model input (x)
+  Target,   // a training target (y)
+  Param,    // a trainable weight
+  Buffer,   // a non-trainable weight (BatchNormalization's statistics)
+  State,    // an optimizer slot of a trainable weight
+  Step,     // the optimizer's iteration count
+  Output,   // a model output
+  Loss,     // a loss value (the total, then per output)
+  Gradient, // d loss / d param (grad)
+};
+
+/// "input", "target", "param", ... as `layer.role` spells them.
+const char *roleName(Role role);
+/// The role `name` spells, if it is one.
+std::optional<Role> parseRole(const std::string &name);
+
 /// The type of one argument or result of a compiled function.
 struct BufferSpec {
   std::string name;
   DType dtype = DType::Float32;
   std::vector<int64_t> shape; // kDynamic for the batch dimension
+  Role role = Role::Input;
   /// The shape with every dynamic dimension replaced by `batch`.
   std::vector<int64_t> resolve(int64_t batch) const;
   /// "tensor<?x784xf32>"-like text for messages: "(None, 784) float32".
   std::string str() const;
 };
+
+/// How many of `specs` have `role`.
+int countRole(const std::vector<BufferSpec> &specs, Role role);
 
 /// The packed entry point: args[i] points to a pointer to the i-th memref
 /// descriptor (inputs first, then outputs); the last entry points to the

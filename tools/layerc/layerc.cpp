@@ -119,6 +119,17 @@ cl::opt<bool> train(
     cl::desc("Also export train_step and evaluate, built from the compile "
              "config of a saved model (loss and optimizer)"));
 
+enum class Api { Raw, Context, Auto };
+cl::opt<Api> api(
+    "api", cl::desc("The header's API (default: context for a saved model)"),
+    cl::init(Api::Auto),
+    cl::values(clEnumValN(Api::Raw, "raw",
+                          "one checked entry point per function, taking "
+                          "every buffer"),
+               clEnumValN(Api::Context, "context",
+                          "a context that holds the weights (by name) and "
+                          "the optimizer state, over the raw entry points")));
+
 cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the layerc-opt command that runs the MLIR passes of "
@@ -132,18 +143,15 @@ Examples:
   layerc mnist.lcm -o libmnist.a                  # weights set or loaded at run time
   layerc mnist.lcm --train -o libmnist_t.a        # + train_step and evaluate
   layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
-  layerc mnist.mlir -o mnist.o --name=mnist       # object + mnist.h
-  layerc mnist.mlir --emit=linalg                 # stop after lowering to linalg
+  layerc mnist.mlir --api=context -o libmnist.a   # weights by name, as for .lcm
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
   layerc mnist.lcm --train --print-pipeline       # the passes, for layerc-opt
 
-The header of a saved model (.lcm) has a context API: mnist_create,
-mnist_predict(ctx, batch, inputs..., outputs...), weights by name
-(mnist_set_weight / mnist_get_weight), mnist_train_step and mnist_evaluate
-with --train, and, compiled with -DLAYERC_WITH_RUNTIME and linked with
-liblayerc_runtime, mnist_load_weights / mnist_save_weights. Every header
-also has the checked raw entry points (mnist_predict_raw, or mnist_predict
-for a .mlir input) that take every buffer.
+The header of a saved model (or of a .mlir with --api=context) has a context
+API: mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights
+by name (mnist_set_weight / _get_weight), mnist_train_step and _evaluate,
+and, with -DLAYERC_WITH_RUNTIME and liblayerc_runtime, _load_weights and
+_save_weights. Raw entry points (mnist_predict_raw) take every buffer.
 
 Training: --train exports train_step and evaluate, from a saved model's
 compile config (for a .mlir file, run layerc-opt --layer-autodiff first).
@@ -340,16 +348,20 @@ int run() {
       training = autodiffOptions(*options, model.outputNames());
     }
     module = emitModel(model, &context, embedWeights);
-    layout.emplace();
-    layout->numInputs = static_cast<int>(model.inputs().size());
-    layout->numTargets = layout->numOutputs =
-        static_cast<int>(model.outputs().size());
-    layout->embedded = embedWeights;
-    for (const auto &layer : model.weightLayers())
-      for (const Weight &w : layer->weights()) {
-        layout->weightNames.push_back(layer->name() + "/" + w.name);
-        layout->weightShapes.push_back(w.value.shape());
-      }
+    if (embedWeights) {
+      // The weights are constants of the code, not arguments: their names
+      // come from the model.
+      layout.emplace();
+      layout->numInputs = static_cast<int>(model.inputs().size());
+      layout->numTargets = layout->numOutputs =
+          static_cast<int>(model.outputs().size());
+      layout->embedded = true;
+      for (const auto &layer : model.weightLayers())
+        for (const Weight &w : layer->weights()) {
+          layout->weightNames.push_back(layer->name() + "/" + w.name);
+          layout->weightShapes.push_back(w.value.shape());
+        }
+    }
   } else {
     if (train)
       return fail("--train needs a saved model (.lcm); for a .mlir file run "
@@ -394,6 +406,18 @@ int run() {
     return fail("'" + inputFile + "' has no public function to export");
   if (std::optional<std::string> why = checkCInterface(*signatures))
     return fail(*why);
+  bool contextApi = api == Api::Auto
+                        ? llvm::sys::path::extension(inputFile) == ".lcm"
+                        : api == Api::Context;
+  if (contextApi && !layout) {
+    // Weights by name, targets and optimizer state, from the roles the IR
+    // gives every argument.
+    llvm::Expected<ModelLayout> fromRoles = layoutFromRoles(*signatures);
+    if (!fromRoles)
+      return fail(llvm::toString(fromRoles.takeError()) +
+                  (api == Api::Context ? "" : "; use --api=raw"));
+    layout = std::move(*fromRoles);
+  }
 
   if (mlir::failed(runPipeline(*module, pipeline, Stage::Linalg, Stage::Linalg,
                                settings)))
@@ -479,10 +503,10 @@ int main(int argc, char **argv) {
   // Every option of layerc's own; LLVM's and MLIR's stay in --help-hidden.
   static cl::OptionCategory category("layerc options");
   showOnlyInHelp(category,
-                 {"o", "emit", "target", "name", "header", "O", "embed-weights",
-                  "batch", "train", "print-pipeline", "outline-above",
-                  "outline-chunk", "print-ir-after-all", "crash-reproducer",
-                  "mlir-timing"});
+                 {"o", "emit", "target", "name", "header", "api", "O",
+                  "embed-weights", "batch", "train", "print-pipeline",
+                  "outline-above", "outline-chunk", "print-ir-after-all",
+                  "crash-reproducer", "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();
