@@ -68,11 +68,17 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
 
   DiagnosticCollector diagnostics(module.getContext());
   std::shared_ptr<JitModule> jit(new JitModule());
+  // The JIT compiles for this machine, whatever the options say.
+  llvm::Expected<TargetDescription> host = TargetDescription::get("host");
+  if (!host)
+    return host.takeError();
+  PipelineOptions pipeline = options.pipeline;
+  pipeline.target = std::move(*host);
   PassManagerSettings settings;
   settings.printIRAfterAll = options.printIRAfterAll;
-  if (failed(runPipeline(module, options.pipeline, Stage::Layer, Stage::Layer,
-                         settings)))
-    return diagnostics.error(options.pipeline.training
+  if (failed(
+          runPipeline(module, pipeline, Stage::Layer, Stage::Layer, settings)))
+    return diagnostics.error(pipeline.training
                                  ? "building the training functions failed"
                                  : "shape inference failed");
   auto signatures = readSignatures(module);
@@ -80,15 +86,15 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
     return diagnostics.error("unsupported function signature");
   for (CompiledFunction &f : *signatures)
     jit->functions.emplace(f.name, std::move(f));
-  if (failed(runPipeline(module, options.pipeline, Stage::Linalg, Stage::LLVM,
-                         settings)))
+  if (failed(
+          runPipeline(module, pipeline, Stage::Linalg, Stage::LLVM, settings)))
     return diagnostics.error("lowering to LLVM failed");
   auto messages =
       std::make_shared<std::vector<std::string>>(takeCheckMessages(module));
   for (auto &entry : jit->functions)
     entry.second.checkMessages = messages;
 
-  auto tm = createTargetMachine("host", /*forJit=*/true);
+  auto tm = createTargetMachine(pipeline.target, /*forJit=*/true);
   if (!tm)
     return tm.takeError();
   // `transformer` is a function_ref: the optimizer must outlive create().

@@ -24,6 +24,7 @@
 #ifndef LAYERC_CODEGEN_PIPELINE_H
 #define LAYERC_CODEGEN_PIPELINE_H
 
+#include "codegen/Target.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -53,6 +54,8 @@ struct PipelineOptions {
   /// Export public functions as layerc_<prefix>_<name> (empty: keep the
   /// names; the JIT looks them up by their own names).
   std::string exportPrefix;
+  /// The machine the code is for (the JIT always compiles for the host).
+  TargetDescription target;
 };
 
 /// Adds the passes of stages `first` to `last` to `pm`, a module pass

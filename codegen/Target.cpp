@@ -20,6 +20,9 @@
 #include "llvm/TargetParser/Triple.h"
 
 #include <mutex>
+#include <optional>
+
+#include <unistd.h>
 
 using namespace layerc;
 
@@ -32,13 +35,63 @@ static void initializeTargets() {
   });
 }
 
+/// The host's data cache of `level` (1 or 2) in bytes, if the C library
+/// knows it.
+static std::optional<int64_t> hostCache(int level) {
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  long bytes =
+      sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : _SC_LEVEL2_CACHE_SIZE);
+  if (bytes > 0)
+    return bytes;
+#endif
+  return std::nullopt;
+}
+
+llvm::Expected<TargetDescription> TargetDescription::get(llvm::StringRef name) {
+  TargetDescription t;
+  t.name = name.str();
+  t.triple = "x86_64-pc-linux-gnu";
+  bool avx2 = false, avx512 = false;
+  if (name == "host") {
+    t.triple = llvm::sys::getProcessTriple();
+    t.cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures subtarget;
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    for (const auto &feature : host)
+      subtarget.AddFeature(feature.first(), feature.second);
+    t.features = subtarget.getString();
+    avx2 = host.lookup("avx2");
+    avx512 = host.lookup("avx512f");
+    t.l1Bytes = hostCache(1).value_or(t.l1Bytes);
+    t.l2Bytes = hostCache(2).value_or(t.l2Bytes);
+  } else if (name == "x86-64" || name == "x86-64-v3" || name == "x86-64-v4") {
+    t.cpu = name.str();
+    avx2 = name != "x86-64";
+    avx512 = name == "x86-64-v4";
+  } else {
+    return llvm::createStringError(
+        "unknown target '" + name.str() +
+        "' (expected host, x86-64, x86-64-v3 or x86-64-v4)");
+  }
+  t.vectorBits = avx512 ? 512 : avx2 ? 256 : 128;
+  return t;
+}
+
+std::string TargetDescription::str() const {
+  return name + (cpu.empty() || cpu == name ? "" : " (" + cpu + ")") + ": " +
+         std::to_string(vectorBits) + "-bit vectors, L1 " +
+         std::to_string(l1Bytes / 1024) + " KiB, L2 " +
+         std::to_string(l2Bytes / 1024) + " KiB, " + std::to_string(threads) +
+         (threads == 1 ? " thread" : " threads");
+}
+
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-layerc::createTargetMachine(llvm::StringRef target, bool forJit) {
+layerc::createTargetMachine(const TargetDescription &target, bool forJit) {
   initializeTargets();
   std::unique_ptr<llvm::TargetMachine> tm;
   if (forJit) {
     // ORC's defaults for this process (code model, relocation model).
-    if (target != "host")
+    if (target.name != "host")
       return llvm::createStringError("the JIT only targets the host");
     auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
     if (!builder)
@@ -49,23 +102,8 @@ layerc::createTargetMachine(llvm::StringRef target, bool forJit) {
     tm = std::move(*created);
   } else {
     // Objects for libraries: position-independent, small code model.
-    std::string cpu, features;
-    llvm::Triple triple("x86_64-pc-linux-gnu");
-    if (target == "host") {
-      triple = llvm::Triple(llvm::sys::getProcessTriple());
-      cpu = llvm::sys::getHostCPUName().str();
-      llvm::SubtargetFeatures subtarget;
-      for (const auto &feature : llvm::sys::getHostCPUFeatures())
-        subtarget.AddFeature(feature.first(), feature.second);
-      features = subtarget.getString();
-    } else if (target == "x86-64" || target == "x86-64-v3" ||
-               target == "x86-64-v4") {
-      cpu = target.str();
-    } else {
-      return llvm::createStringError(
-          "unknown target '" + target.str() +
-          "' (expected host, x86-64, x86-64-v3 or x86-64-v4)");
-    }
+    llvm::Triple triple(target.triple);
+    const std::string &cpu = target.cpu, &features = target.features;
     std::string error;
     const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
     if (!t)

@@ -30,12 +30,35 @@ class OptionCategory;
 
 namespace layerc {
 
-/// A target machine for `target`: "host" (this CPU and its features),
-/// "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4" (AVX-512), for Linux. With
-/// `forJit` (host only) it has ORC's settings for this process; otherwise
-/// it emits position-independent objects for libraries.
+/// What the compiler may assume about the machine the code runs on: one
+/// struct, parsed from --target or read from the host, that the MLIR
+/// lowering (vector width) and LLVM (CPU, features) both ask.
+struct TargetDescription {
+  /// As given: "host", "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4"
+  /// (AVX-512).
+  std::string name = "host";
+  /// LLVM's view: triple, CPU and feature string ("" for the CPU's own).
+  std::string triple, cpu, features;
+  /// The widest SIMD register the code may use, in bits (128 for SSE2,
+  /// 256 for AVX2, 512 for AVX-512).
+  unsigned vectorBits = 256;
+  /// Data cache sizes in bytes (the host's, or typical ones).
+  int64_t l1Bytes = 32 * 1024, l2Bytes = 1024 * 1024;
+  /// Worker threads the generated code may use (the CPU backend runs on
+  /// the calling thread today).
+  unsigned threads = 1;
+
+  /// The description of `name` (see above); an error names the known ones.
+  static llvm::Expected<TargetDescription> get(llvm::StringRef name);
+  /// One line for logs: "x86-64-v3: 256-bit vectors, L1 32 KiB, ...".
+  std::string str() const;
+};
+
+/// A target machine for `target`. With `forJit` (host only) it has ORC's
+/// settings for this process; otherwise it emits position-independent
+/// objects for libraries.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(llvm::StringRef target, bool forJit);
+createTargetMachine(const TargetDescription &target, bool forJit);
 
 /// Which functions outlineRegions splits before LLVM optimizes them.
 struct OutlineOptions {

@@ -318,6 +318,10 @@ int run() {
   if (batch < 0)
     return fail("--batch must be at least 1 (or 0 for any batch), got " +
                 std::to_string(batch));
+  llvm::Expected<TargetDescription> targetDescription =
+      TargetDescription::get(target);
+  if (!targetDescription)
+    return fail(llvm::toString(targetDescription.takeError()));
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
   std::string header = headerPath(prefix);
   if (std::optional<std::string> why =
@@ -382,6 +386,7 @@ int run() {
   if (stage == Emit::Model)
     return writeMLIR(*module, /*locations=*/true);
   PipelineOptions pipeline;
+  pipeline.target = std::move(*targetDescription);
   pipeline.batch = batch;
   pipeline.training = std::move(training);
   pipeline.exportPrefix = prefix;
@@ -431,7 +436,7 @@ int run() {
     return writeMLIR(*module);
   std::vector<std::string> checkMessages = takeCheckMessages(*module);
 
-  auto tm = createTargetMachine(target, /*forJit=*/false);
+  auto tm = createTargetMachine(pipeline.target, /*forJit=*/false);
   if (!tm)
     return fail(llvm::toString(tm.takeError()));
   llvm::LLVMContext llvmContext;
