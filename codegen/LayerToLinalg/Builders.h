@@ -237,6 +237,7 @@ void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateConvLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateRecurrentLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateRecurrentGradLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateOptimizerLoweringPatterns(mlir::RewritePatternSet &patterns);
 

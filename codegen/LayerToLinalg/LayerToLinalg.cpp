@@ -47,6 +47,7 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
     codegen::populateConvLoweringPatterns(patterns);
     codegen::populatePoolingLoweringPatterns(patterns);
     codegen::populateRecurrentLoweringPatterns(patterns);
+    codegen::populateRecurrentGradLoweringPatterns(patterns);
     codegen::populateLossLoweringPatterns(patterns);
     codegen::populateOptimizerLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
