@@ -13,7 +13,7 @@ flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=all -fno-exceptions -I"$src" -I"$build"
        -isystem /usr/lib/llvm-22/include -D__STDC_CONSTANT_MACROS
        -D__STDC_FORMAT_MACROS -D__STDC_LIMIT_MACROS -w)
-sources=("$src"/dialect/LayerOps.cpp "$src"/passes/*.cpp
+sources=("$src"/dialect/*.cpp "$src"/passes/*.cpp
          "$src"/passes/autodiff/*.cpp "$src"/test/fuzz/MlirFuzzer.cpp)
 printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} sh -c \
   'f={}; o="$0/obj/$(echo "$f" | tr / _).o"; cxx=$1; shift;
