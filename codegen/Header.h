@@ -13,8 +13,6 @@
 
 #include "runtime/Abi.h"
 
-#include "llvm/Support/Error.h"
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,9 +68,11 @@ struct ModelLayout {
 /// its weights as arguments and a .mlir model get the same layout. Fails
 /// with the reason when the functions do not have the shape the context
 /// API calls (predict(inputs..., weights...), float32 weights of static
-/// shape; train_step(inputs..., targets..., weights..., state..., step)).
-llvm::Expected<ModelLayout>
-layoutFromRoles(const std::vector<CompiledFunction> &functions);
+/// shape; train_step(inputs..., targets..., weights..., state..., step)):
+/// then `why` says which. (Plain C++, like the whole header writer.)
+std::optional<ModelLayout>
+layoutFromRoles(const std::vector<CompiledFunction> &functions,
+                std::string &why);
 
 /// The C header of a library. Without `layout` (a .mlir input) it declares
 /// one checked entry point per function, `<prefix>_<function>`. With it

@@ -11,8 +11,6 @@
 #include "codegen/Header.h"
 #include "codegen/HeaderWriter.h"
 
-#include "llvm/ADT/STLExtras.h"
-
 #include <algorithm>
 #include <sstream>
 
@@ -27,7 +25,8 @@ bool rolesInOrder(const std::vector<BufferSpec> &specs,
                   std::initializer_list<std::vector<Role>> order) {
   size_t i = 0;
   for (const std::vector<Role> &group : order)
-    while (i < specs.size() && llvm::is_contained(group, specs[i].role))
+    while (i < specs.size() &&
+           std::find(group.begin(), group.end(), specs[i].role) != group.end())
       ++i;
   return i == specs.size();
 }
@@ -351,10 +350,12 @@ void layerc::header::emitContext(std::ostringstream &os,
   os << "#endif /* LAYERC_WITH_RUNTIME */\n\n";
 }
 
-llvm::Expected<ModelLayout>
-layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions) {
-  auto refuse = [](const std::string &why) {
-    return llvm::createStringError("no context API: " + why);
+std::optional<ModelLayout>
+layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions,
+                        std::string &why) {
+  auto refuse = [&](const std::string &reason) -> std::optional<ModelLayout> {
+    why = "no context API: " + reason;
+    return std::nullopt;
   };
   const CompiledFunction *predict = findFunction(functions, "predict");
   if (!predict)
@@ -373,7 +374,8 @@ layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions) {
     if (spec.role == Role::Input)
       continue;
     if (spec.dtype != DType::Float32 ||
-        llvm::is_contained(spec.shape, kDynamic))
+        std::find(spec.shape.begin(), spec.shape.end(), kDynamic) !=
+            spec.shape.end())
       return refuse("weight '" + spec.name + "' is " + spec.str() +
                     "; the context holds float32 weights of static shape");
     layout.weightNames.push_back(spec.name);

@@ -68,8 +68,6 @@ static LogicalResult checkSpatialInput(Operation *op, RankedTensorType input) {
 template <typename OpTy>
 static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
                                                     bool transposed) {
-  if (failed(checkActivation(op, op.getActivation())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -165,16 +163,7 @@ LAYER_SHAPE_RULE(ConvTransposeOp) {
   return convResultTypes(op, 1, true);
 }
 
-static LogicalResult checkPoolKind(Operation *op, StringRef kind) {
-  if (kind != "max" && kind != "average")
-    return op->emitOpError()
-           << "kind must be \"max\" or \"average\", got \"" << kind << "\"";
-  return success();
-}
-
 LAYER_SHAPE_RULE(PoolOp) {
-  if (failed(checkPoolKind(op, op.getKind())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -207,8 +196,6 @@ LAYER_SHAPE_RULE(PoolOp) {
 }
 
 LAYER_SHAPE_RULE(GlobalPoolOp) {
-  if (failed(checkPoolKind(op, op.getKind())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -220,11 +207,7 @@ LAYER_SHAPE_RULE(GlobalPoolOp) {
 }
 
 LAYER_SHAPE_RULE(UpsampleOp) {
-  StringRef interp = op.getInterpolation();
-  if (interp != "nearest" && interp != "bilinear")
-    return op.emitOpError() << "interpolation must be \"nearest\" or "
-                               "\"bilinear\", got \""
-                            << interp << "\"";
+  Interpolation interp = op.getInterpolation();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -232,9 +215,9 @@ LAYER_SHAPE_RULE(UpsampleOp) {
   if (failed(checkSpatialInput(op, input)))
     return failure();
   int64_t n = input.getRank() - 2;
-  if (failed(checkWindowAttrs(op, "valid", n, {{"size", op.getSize()}})))
+  if (failed(checkWindowAttrs(op, Padding::Valid, n, {{"size", op.getSize()}})))
     return failure();
-  if (interp == "bilinear" && n != 2)
+  if (interp == Interpolation::Bilinear && n != 2)
     return op.emitOpError()
            << "bilinear interpolation needs 2 spatial dimensions, got "
            << formatShape(input);
@@ -268,7 +251,7 @@ windowGradTypes(Operation *op, Value like, Value grad,
 static FailureOr<RankedTensorType>
 windowOutputType(Operation *op, RankedTensorType input,
                  ArrayRef<int64_t> window, ArrayRef<int64_t> strides,
-                 StringRef padding, int64_t channels) {
+                 Padding padding, int64_t channels) {
   if (failed(checkSpatialInput(op, input)))
     return failure();
   int64_t n = input.getRank() - 2;
@@ -329,8 +312,6 @@ LAYER_SHAPE_RULE(ConvFilterGradOp) {
 }
 
 LAYER_SHAPE_RULE(PoolGradOp) {
-  if (failed(checkPoolKind(op, op.getKind())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -344,8 +325,6 @@ LAYER_SHAPE_RULE(PoolGradOp) {
 }
 
 LAYER_SHAPE_RULE(GlobalPoolGradOp) {
-  if (failed(checkPoolKind(op, op.getKind())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -370,13 +349,12 @@ LAYER_SHAPE_RULE(UpsampleGradOp) {
   if (failed(checkSpatialInput(op, like)))
     return failure();
   int64_t n = like.getRank() - 2;
-  if (failed(checkWindowAttrs(op, "valid", n, {{"size", op.getSize()}})))
+  if (failed(checkWindowAttrs(op, Padding::Valid, n, {{"size", op.getSize()}})))
     return failure();
-  StringRef interp = op.getInterpolation();
-  if (interp != "nearest" && (interp != "bilinear" || n != 2))
-    return op.emitOpError() << "interpolation must be \"nearest\", or "
-                               "\"bilinear\" with 2 spatial dimensions, got \""
-                            << interp << "\" with " << n;
+  if (op.getInterpolation() == Interpolation::Bilinear && n != 2)
+    return op.emitOpError() << "bilinear interpolation needs 2 spatial "
+                               "dimensions, got "
+                            << n;
   Shape up(like.getShape());
   for (int64_t i = 0; i < n; ++i)
     if (!ShapedType::isDynamic(up[i + 1]))

@@ -21,8 +21,6 @@ using namespace layerc::layer::rules;
 //===----------------------------------------------------------------------===//
 
 LAYER_SHAPE_RULE(DenseOp) {
-  if (failed(checkActivation(op, op.getActivation())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -64,11 +62,7 @@ static FailureOr<SmallVector<Type>> sameAsInput(Operation *op) {
   return SmallVector<Type>{(*types)[0]};
 }
 
-LAYER_SHAPE_RULE(ActivationOp) {
-  if (failed(checkActivation(op, op.getActivation())))
-    return failure();
-  return sameAsInput(op);
-}
+LAYER_SHAPE_RULE(ActivationOp) { return sameAsInput(op); }
 
 /// Dropout rates keep some of the inputs: 0 <= rate < 1.
 static LogicalResult checkRate(Operation *op, llvm::APFloat rateAttr) {
@@ -500,8 +494,6 @@ LAYER_SHAPE_RULE(MomentsGradOp) {
 }
 
 LAYER_SHAPE_RULE(ActivationGradOp) {
-  if (failed(checkActivation(op, op.getActivation())))
-    return failure();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};

@@ -23,6 +23,8 @@ def Layer_Dialect : Dialect {
     arguments, so the same code serves inference and training.
   }];
   let cppNamespace = "::layerc::layer";
+  // The kinds of LayerEnums.td print as #layer.activation<relu>.
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Layer_Op<string mnemonic, list<Trait> traits = []> :

@@ -11,9 +11,11 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace layerc::layer;
@@ -21,10 +23,19 @@ using namespace layerc::layer;
 #include "dialect/LayerInterfaces.cpp.inc"
 #include "dialect/LayerOpsDialect.cpp.inc"
 
+#include "dialect/LayerEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialect/LayerAttrs.cpp.inc"
+
 void LayerDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "dialect/LayerOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialect/LayerAttrs.cpp.inc"
       >();
 }
 
@@ -33,18 +44,10 @@ void LayerDialect::initialize() {
 //===----------------------------------------------------------------------===//
 
 std::optional<Activation> layerc::layer::parseActivation(StringRef name) {
-  return llvm::StringSwitch<std::optional<Activation>>(name)
-      .Case("linear", Activation::Linear)
-      .Case("relu", Activation::Relu)
-      .Case("sigmoid", Activation::Sigmoid)
-      .Case("tanh", Activation::Tanh)
-      .Case("softmax", Activation::Softmax)
-      .Case("gelu", Activation::Gelu)
-      .Case("elu", Activation::Elu)
-      .Case("selu", Activation::Selu)
-      .Cases({"swish", "silu"}, Activation::Swish)
-      .Case("hard_sigmoid", Activation::HardSigmoid)
-      .Default(std::nullopt);
+  // Keras's alias; every other name is the enum's own spelling.
+  if (name == "silu")
+    return Activation::Swish;
+  return symbolizeActivation(name);
 }
 
 const char *layerc::layer::knownActivations() {
@@ -53,14 +56,7 @@ const char *layerc::layer::knownActivations() {
 }
 
 std::optional<Loss> layerc::layer::parseLoss(StringRef name) {
-  return llvm::StringSwitch<std::optional<Loss>>(name)
-      .Case("sparse_categorical_crossentropy",
-            Loss::SparseCategoricalCrossentropy)
-      .Case("categorical_crossentropy", Loss::CategoricalCrossentropy)
-      .Case("binary_crossentropy", Loss::BinaryCrossentropy)
-      .Case("mean_squared_error", Loss::MeanSquaredError)
-      .Case("mean_absolute_error", Loss::MeanAbsoluteError)
-      .Default(std::nullopt);
+  return symbolizeLoss(name);
 }
 
 const char *layerc::layer::knownLosses() {

@@ -26,32 +26,14 @@
 
 namespace layerc::layer {
 
-/// The activations the dialect knows (Keras names).
-enum class Activation {
-  Linear,
-  Relu,
-  Sigmoid,
-  Tanh,
-  Softmax,
-  Gelu,
-  Elu,
-  Selu,
-  Swish,
-  HardSigmoid
-};
-/// Parses a Keras activation name; std::nullopt for an unknown one.
+/// Parses a Keras activation name, aliases included ("silu"); std::nullopt
+/// for an unknown one.
 std::optional<Activation> parseActivation(llvm::StringRef name);
 /// "linear, relu, ..., swish", for error messages.
 const char *knownActivations();
 
-/// The losses the dialect knows (Keras names).
-enum class Loss {
-  SparseCategoricalCrossentropy,
-  CategoricalCrossentropy,
-  BinaryCrossentropy,
-  MeanSquaredError,
-  MeanAbsoluteError
-};
+/// Parses a Keras loss name (LayerEnums.td); std::nullopt for an unknown
+/// one.
 std::optional<Loss> parseLoss(llvm::StringRef name);
 const char *knownLosses();
 
@@ -69,9 +51,8 @@ int64_t samePaddingBefore(int64_t size, int64_t window, int64_t stride);
 int64_t transposedOutputSize(int64_t size, int64_t window, int64_t stride,
                              bool same, std::optional<int64_t> outPad);
 
-/// The number of gates of a recurrent cell (simple_rnn 1, lstm 4, gru 3);
-/// std::nullopt for an unknown cell.
-std::optional<int64_t> rnnGateCount(llvm::StringRef cell);
+/// The number of gates of a recurrent cell (simple_rnn 1, lstm 4, gru 3).
+int64_t rnnGateCount(Cell cell);
 
 /// Formats a shape as Keras prints it: "(None, 784)"; "<unranked>" for an
 /// unranked type.

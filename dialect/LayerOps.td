@@ -1,8 +1,9 @@
 //===- LayerOps.td - Ops of the layer dialect ------------*- tablegen -*-===//
 //
-// Sections follow the layer families (Core, Merging, Reshaping, Losses,
-// Gradients, Optimizers), the same grouping as frontend/layers,
-// codegen/LayerToLinalg and passes/autodiff.
+// Sections follow the layer families (Core, Convolution and pooling,
+// Normalization, Recurrent, Merging, Reshaping), the same grouping as
+// frontend/layers, codegen/LayerToLinalg and passes/autodiff; losses and
+// optimizers are in LayerTrainingOps.td, gradients in LayerGradientOps.td.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #define LAYER_OPS_TD
 
 include "dialect/LayerDialect.td"
+include "dialect/LayerEnums.td"
 include "dialect/LayerInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -35,14 +37,14 @@ def Layer_DenseOp : Layer_ShapedOp<"dense"> {
     `layer.activation`.
 
     ```mlir
-    %y = layer.dense %x, %kernel, %bias {activation = "relu"}
+    %y = layer.dense %x, %kernel, %bias {activation = #layer.activation<relu>}
         : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>)
         -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
                        Optional<Layer_FloatTensor>:$bias,
-                       DefaultValuedStrAttr<StrAttr, "linear">:$activation);
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Linear">:$activation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -57,11 +59,11 @@ def Layer_ActivationOp : Layer_ShapedOp<"activation", [SameOperandsAndResultElem
     constants. Softmax normalises over the last axis.
 
     ```mlir
-    %y = layer.activation %x {activation = "softmax"}
+    %y = layer.activation %x {activation = #layer.activation<softmax>}
         : (tensor<?x10xf32>) -> tensor<?x10xf32>
     ```
   }];
-  let arguments = (ins Layer_FloatTensor:$input, StrAttr:$activation);
+  let arguments = (ins Layer_FloatTensor:$input, Layer_ActivationAttr:$activation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
@@ -119,8 +121,8 @@ def Layer_ConvOp : Layer_ShapedOp<"conv"> {
     `groups` splits the channels into independent convolutions.
 
     ```mlir
-    %y = layer.conv %x, %k, %b {strides = array<i64: 2, 2>, padding = "same",
-                                dilations = array<i64: 1, 1>, activation = "relu"}
+    %y = layer.conv %x, %k, %b {strides = array<i64: 2, 2>, padding = #layer.padding<same>,
+                                dilations = array<i64: 1, 1>, activation = #layer.activation<relu>}
         : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>, tensor<32xf32>)
         -> tensor<?x14x14x32xf32>
     ```
@@ -128,10 +130,10 @@ def Layer_ConvOp : Layer_ShapedOp<"conv"> {
   let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
                        Optional<Layer_FloatTensor>:$bias,
                        DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DefaultValuedAttr<Layer_PaddingAttr, "::layerc::layer::Padding::Valid">:$padding,
                        DenseI64ArrayAttr:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$groups,
-                       DefaultValuedStrAttr<StrAttr, "linear">:$activation);
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Linear">:$activation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -151,7 +153,7 @@ def Layer_ConvTransposeOp : Layer_ShapedOp<"conv_transpose"> {
     `output_padding` means "not given".
 
     ```mlir
-    %y = layer.conv_transpose %x, %k, %b {strides = array<i64: 2, 2>, padding = "same",
+    %y = layer.conv_transpose %x, %k, %b {strides = array<i64: 2, 2>, padding = #layer.padding<same>,
                                           dilations = array<i64: 1, 1>,
                                           output_padding = array<i64>}
         : (tensor<?x7x7x32xf32>, tensor<3x3x16x32xf32>, tensor<16xf32>)
@@ -161,10 +163,10 @@ def Layer_ConvTransposeOp : Layer_ShapedOp<"conv_transpose"> {
   let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
                        Optional<Layer_FloatTensor>:$bias,
                        DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DefaultValuedAttr<Layer_PaddingAttr, "::layerc::layer::Padding::Valid">:$padding,
                        DenseI64ArrayAttr:$dilations,
                        DenseI64ArrayAttr:$output_padding,
-                       DefaultValuedStrAttr<StrAttr, "linear">:$activation);
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Linear">:$activation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -180,14 +182,14 @@ def Layer_PoolOp : Layer_ShapedOp<"pool", [SameOperandsAndResultElementType]> {
     are not counted by an average (as TensorFlow).
 
     ```mlir
-    %y = layer.pool %x {kind = "max", pool_size = array<i64: 3, 3>,
-                        strides = array<i64: 3, 3>, padding = "valid"}
+    %y = layer.pool %x {kind = #layer.pool<max>, pool_size = array<i64: 3, 3>,
+                        strides = array<i64: 3, 3>, padding = #layer.padding<valid>}
         : (tensor<?x28x28x64xf32>) -> tensor<?x9x9x64xf32>
     ```
   }];
-  let arguments = (ins Layer_FloatTensor:$input, StrAttr:$kind,
+  let arguments = (ins Layer_FloatTensor:$input, Layer_PoolKindAttr:$kind,
                        DenseI64ArrayAttr:$pool_size, DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding);
+                       DefaultValuedAttr<Layer_PaddingAttr, "::layerc::layer::Padding::Valid">:$padding);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
@@ -199,11 +201,11 @@ def Layer_GlobalPoolOp : Layer_ShapedOp<"global_pool", [SameOperandsAndResultEle
     (`max` or `average`).
 
     ```mlir
-    %y = layer.global_pool %x {kind = "average"}
+    %y = layer.global_pool %x {kind = #layer.pool<average>}
         : (tensor<?x9x9x64xf32>) -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Layer_FloatTensor:$input, StrAttr:$kind);
+  let arguments = (ins Layer_FloatTensor:$input, Layer_PoolKindAttr:$kind);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
@@ -216,12 +218,12 @@ def Layer_UpsampleOp : Layer_ShapedOp<"upsample", [SameOperandsAndResultElementT
     `tf.image.resize`; 2 spatial axes only).
 
     ```mlir
-    %y = layer.upsample %x {size = array<i64: 3, 3>, interpolation = "nearest"}
+    %y = layer.upsample %x {size = array<i64: 3, 3>, interpolation = #layer.interpolation<nearest>}
         : (tensor<?x6x6x16xf32>) -> tensor<?x18x18x16xf32>
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$input, DenseI64ArrayAttr:$size,
-                       DefaultValuedStrAttr<StrAttr, "nearest">:$interpolation);
+                       DefaultValuedAttr<Layer_InterpolationAttr, "::layerc::layer::Interpolation::Nearest">:$interpolation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
@@ -315,16 +317,16 @@ def Layer_RnnOp : Layer_ShapedOp<"rnn"> {
     the final states: `h`, and `c` for an LSTM.
 
     ```mlir
-    %seq, %h, %c = layer.rnn %x, %k, %rk, %b {cell = "lstm", return_sequences}
+    %seq, %h, %c = layer.rnn %x, %k, %rk, %b {cell = #layer.cell<lstm>, return_sequences}
         : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>)
         -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
                        Layer_FloatTensor:$recurrent_kernel,
-                       Optional<Layer_FloatTensor>:$bias, StrAttr:$cell,
-                       DefaultValuedStrAttr<StrAttr, "tanh">:$activation,
-                       DefaultValuedStrAttr<StrAttr, "sigmoid">:$recurrent_activation,
+                       Optional<Layer_FloatTensor>:$bias, Layer_CellAttr:$cell,
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Tanh">:$activation,
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Sigmoid">:$recurrent_activation,
                        UnitAttr:$return_sequences, UnitAttr:$go_backwards,
                        UnitAttr:$reset_after);
   let results = (outs Layer_FloatTensor:$output,
@@ -348,7 +350,7 @@ def Layer_ConvLstmOp : Layer_ShapedOp<"conv_lstm"> {
 
     ```mlir
     %y, %h, %c = layer.conv_lstm %x, %k, %rk, %b {strides = array<i64: 1, 1>,
-        dilations = array<i64: 1, 1>, padding = "same"}
+        dilations = array<i64: 1, 1>, padding = #layer.padding<same>}
         : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>, tensor<16xf32>)
         -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
     ```
@@ -357,10 +359,10 @@ def Layer_ConvLstmOp : Layer_ShapedOp<"conv_lstm"> {
                        Layer_FloatTensor:$recurrent_kernel,
                        Optional<Layer_FloatTensor>:$bias,
                        DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
+                       DefaultValuedAttr<Layer_PaddingAttr, "::layerc::layer::Padding::Valid">:$padding,
                        DenseI64ArrayAttr:$dilations,
-                       DefaultValuedStrAttr<StrAttr, "tanh">:$activation,
-                       DefaultValuedStrAttr<StrAttr, "hard_sigmoid">:$recurrent_activation,
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Tanh">:$activation,
+                       DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::HardSigmoid">:$recurrent_activation,
                        UnitAttr:$return_sequences, UnitAttr:$go_backwards);
   let results = (outs Layer_FloatTensor:$output, Layer_FloatTensor:$h,
                       Layer_FloatTensor:$c);
@@ -493,439 +495,7 @@ def Layer_ReduceSumOp : Layer_ShapedOp<"reduce_sum", [SameOperandsAndResultEleme
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-//===----------------------------------------------------------------------===//
-// Losses
-//===----------------------------------------------------------------------===//
-
-def Layer_LossOp : Layer_ShapedOp<"loss"> {
-  let summary = "A Keras loss, averaged over the batch";
-  let description = [{
-    `loss` is `sparse_categorical_crossentropy` (integer labels of shape
-    `(batch)`), `categorical_crossentropy` (one-hot targets of the
-    predictions' shape), `binary_crossentropy` (targets in [0, 1] of the
-    predictions' shape, averaged over every element; from logits the
-    stable `max(z, 0) - z t + log(1 + exp(-|z|))`), `mean_squared_error`
-    or `mean_absolute_error`. With `from_logits` the
-    cross-entropies take unnormalised logits (a stable log-softmax); without
-    it, probabilities clipped to [1e-7, 1 - 1e-7] as Keras does. The result
-    is the mean over the batch (Keras's `sum_over_batch_size`).
-
-    ```mlir
-    %l = layer.loss %logits, %labels {loss = "sparse_categorical_crossentropy", from_logits}
-        : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$prediction, Layer_AnyTensor:$target,
-                       StrAttr:$loss, UnitAttr:$from_logits);
-  let results = (outs Layer_FloatTensor:$output);
-  let assemblyFormat = [{
-    $prediction `,` $target attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-//===----------------------------------------------------------------------===//
-// Gradients (built by layer-autodiff)
-//===----------------------------------------------------------------------===//
-
-def Layer_ActivationGradOp : Layer_ShapedOp<"activation_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of an activation: dy * activation'(x)";
-  let description = [{
-    Takes the gradient of the output `dy`, the activation's input `x` and
-    its output `y` (each rule uses whichever is cheaper).
-
-    ```mlir
-    %dx = layer.activation_grad %dy, %x, %y {activation = "relu"}
-        : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$grad, Layer_FloatTensor:$input,
-                       Layer_FloatTensor:$output, StrAttr:$activation);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $grad `,` $input `,` $output attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_LossGradOp : Layer_ShapedOp<"loss_grad"> {
-  let summary = "The gradient of a layer.loss with respect to the predictions";
-  let description = [{
-    `dloss` (rank 0) is the gradient flowing into the loss; attributes are
-    those of the `layer.loss` it differentiates.
-
-    ```mlir
-    %dz = layer.loss_grad %logits, %labels, %dl {loss = "sparse_categorical_crossentropy", from_logits}
-        : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$prediction, Layer_AnyTensor:$target,
-                       Layer_FloatTensor:$dloss, StrAttr:$loss,
-                       UnitAttr:$from_logits);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $prediction `,` $target `,` $dloss attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_ConvInputGradOp : Layer_ShapedOp<"conv_input_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of layer.conv (groups 1) with respect to its input";
-  let description = [{
-    `dy` has the convolution's output shape, `kernel` is its kernel and
-    `like` its input, whose shape (not values) the result takes. Attributes
-    are the convolution's.
-
-    ```mlir
-    %dx = layer.conv_input_grad %dy, %k, %x {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>}
-        : (tensor<?x26x26x16xf32>, tensor<3x3x1x16xf32>, tensor<?x28x28x1xf32>) -> tensor<?x28x28x1xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$grad, Layer_FloatTensor:$kernel,
-                       Layer_FloatTensor:$like, DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
-                       DenseI64ArrayAttr:$dilations);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $grad `,` $kernel `,` $like attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_ConvFilterGradOp : Layer_ShapedOp<"conv_filter_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of layer.conv (groups 1) with respect to its kernel";
-  let description = [{
-    `input` is the convolution's input, `dy` the gradient of its output and
-    `like` its kernel, whose shape the result takes.
-
-    ```mlir
-    %dk = layer.conv_filter_grad %x, %dy, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>}
-        : (tensor<?x28x28x1xf32>, tensor<?x26x26x16xf32>, tensor<3x3x1x16xf32>) -> tensor<3x3x1x16xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$grad,
-                       Layer_FloatTensor:$like, DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding,
-                       DenseI64ArrayAttr:$dilations);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $input `,` $grad `,` $like attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_PoolGradOp : Layer_ShapedOp<"pool_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of layer.pool with respect to its input";
-  let description = [{
-    A max pool routes each output's gradient to the first maximum of its
-    window; an average pool spreads it over the window's unpadded
-    positions. Attributes are the pool's.
-
-    ```mlir
-    %dx = layer.pool_grad %x, %dy {kind = "max", pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>}
-        : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x8x8x4xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$grad,
-                       StrAttr:$kind, DenseI64ArrayAttr:$pool_size,
-                       DenseI64ArrayAttr:$strides,
-                       DefaultValuedStrAttr<StrAttr, "valid">:$padding);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $input `,` $grad attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_GlobalPoolGradOp : Layer_ShapedOp<"global_pool_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of layer.global_pool with respect to its input";
-  let description = [{
-    `output` is the pool's result. A max sends the gradient to every
-    position equal to the maximum; an average spreads it evenly.
-
-    ```mlir
-    %dx = layer.global_pool_grad %x, %y, %dy {kind = "average"}
-        : (tensor<?x8x8x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x8x8x4xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$output,
-                       Layer_FloatTensor:$grad, StrAttr:$kind);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $input `,` $output `,` $grad attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_UpsampleGradOp : Layer_ShapedOp<"upsample_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of layer.upsample";
-  let description = [{
-    Nearest: the sum over each block. Bilinear (2 spatial dimensions): the
-    transpose of the interpolation, one axis after the other.
-
-    ```mlir
-    %dx = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>}
-        : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$grad, Layer_FloatTensor:$like,
-                       DenseI64ArrayAttr:$size,
-                       DefaultValuedStrAttr<StrAttr, "nearest">:$interpolation);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $grad `,` $like attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_ScaleOp : Layer_ShapedOp<"scale", [SameOperandsAndResultElementType]> {
-  let summary = "x times a constant factor (gradients of subtract and average)";
-  let description = [{
-    ```mlir
-    %y = layer.scale %dy {factor = -1.0 : f64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$factor);
-  let results = (outs Layer_FloatTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-}
-
-def Layer_SliceOp : Layer_ShapedOp<"slice", [SameOperandsAndResultElementType]> {
-  let summary = "Elements [offset, offset + size) along one axis (concatenate's gradient)";
-  let description = [{
-    ```mlir
-    %a = layer.slice %dy {axis = 1 : i64, offset = 0 : i64, size = 64 : i64}
-        : (tensor<?x96xf32>) -> tensor<?x64xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, I64Attr:$axis, I64Attr:$offset,
-                       I64Attr:$size);
-  let results = (outs Layer_FloatTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-}
-
-def Layer_MaximumGradOp : Layer_ShapedOp<"maximum_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradients of layer.maximum: dy where lhs >= rhs, and the rest";
-  let description = [{
-    Ties go to the left operand, as TensorFlow's Maximum gradient.
-
-    ```mlir
-    %da, %db = layer.maximum_grad %a, %b, %dy
-        : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>)
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs,
-                       Layer_FloatTensor:$grad);
-  let results = (outs Layer_FloatTensor:$lhs_grad, Layer_FloatTensor:$rhs_grad);
-  let assemblyFormat = [{
-    $lhs `,` $rhs `,` $grad attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_EmbeddingGradOp : Layer_ShapedOp<"embedding_grad"> {
-  let summary = "The gradient of layer.embedding's table: rows accumulated by index";
-  let description = [{
-    Row `i` of the result sums the rows of `grad` whose index is `i`
-    (repeated indices accumulate); out-of-range indices contribute nothing.
-    `like` is the table (its shape is used).
-
-    ```mlir
-    %dt = layer.embedding_grad %ids, %dy, %table
-        : (tensor<?x?xi32>, tensor<?x?x64xf32>, tensor<1000x64xf32>) -> tensor<1000x64xf32>
-    ```
-  }];
-  let arguments = (ins Layer_LabelTensor:$indices, Layer_FloatTensor:$grad,
-                       Layer_FloatTensor:$like);
-  let results = (outs Layer_FloatTensor:$result);
-  let assemblyFormat = [{
-    $indices `,` $grad `,` $like attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_BatchNormGradOp : Layer_ShapedOp<"batch_norm_grad"> {
-  let summary = "The gradients of layer.batch_norm with respect to all its operands";
-  let description = [{
-    For `y = (x - mean) * r * gamma + beta`, `r = (variance + epsilon)^-1/2`:
-    `dx = dy r gamma`, `dmean = -sum(dy) r gamma`,
-    `dvariance = -sum(dy (x - mean)) gamma r^3 / 2`,
-    `dgamma = sum(dy (x - mean) r)`, `dbeta = sum(dy)`, sums over every
-    axis but the last. Without `gamma`, gamma is 1.
-
-    ```mlir
-    %dx, %dm, %dv, %dg, %db = layer.batch_norm_grad %dy, %x, %mean, %var gamma(%g) {epsilon = 1.0e-3 : f64}
-        : (...) -> (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$output_grad, Layer_FloatTensor:$input,
-                       Layer_FloatTensor:$mean, Layer_FloatTensor:$variance,
-                       Optional<Layer_FloatTensor>:$gamma, F64Attr:$epsilon);
-  let results = (outs Layer_FloatTensor:$input_grad, Layer_FloatTensor:$mean_grad,
-                      Layer_FloatTensor:$variance_grad, Layer_FloatTensor:$gamma_grad,
-                      Layer_FloatTensor:$beta_grad);
-  let assemblyFormat = [{
-    $output_grad `,` $input `,` $mean `,` $variance (`gamma` `(` $gamma^ `)`)?
-    attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_MomentsGradOp : Layer_ShapedOp<"moments_grad", [SameOperandsAndResultElementType]> {
-  let summary = "The gradient of layer.moments: (dmean + 2 dvariance (x - mean)) / count";
-  let description = [{
-    ```mlir
-    %dx = layer.moments_grad %x, %mean, %dmean, %dvar
-        : (tensor<?x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x8x8x16xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$mean,
-                       Layer_FloatTensor:$mean_grad, Layer_FloatTensor:$variance_grad);
-  let results = (outs Layer_FloatTensor:$input_grad);
-  let assemblyFormat = "$input `,` $mean `,` $mean_grad `,` $variance_grad attr-dict `:` functional-type(operands, results)";
-}
-
-def Layer_RnnGradOp : Layer_ShapedOp<"rnn_grad", [AttrSizedOperandSegments]> {
-  let summary = "Backpropagation through time of a layer.rnn";
-  let description = [{
-    Operands: the layer.rnn's input, kernel, recurrent kernel and optional
-    bias, then the gradients of its results (the output, then each final
-    state); attributes are the layer.rnn's. Results: the gradients of the
-    input, the kernel, the recurrent kernel and, with a bias, the bias. The
-    forward pass is recomputed, keeping every step's pre-activations and
-    states, then a reverse loop accumulates the gradients.
-
-    ```mlir
-    %dx, %dk, %drk, %db = layer.rnn_grad %x, %k, %rk, %b, %dy, %dh, %dc {cell = "lstm"}
-        : (...) -> (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>)
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
-                       Layer_FloatTensor:$recurrent_kernel,
-                       Optional<Layer_FloatTensor>:$bias,
-                       Variadic<Layer_FloatTensor>:$result_grads, StrAttr:$cell,
-                       DefaultValuedStrAttr<StrAttr, "tanh">:$activation,
-                       DefaultValuedStrAttr<StrAttr, "sigmoid">:$recurrent_activation,
-                       UnitAttr:$return_sequences, UnitAttr:$go_backwards,
-                       UnitAttr:$reset_after);
-  let results = (outs Variadic<Layer_FloatTensor>:$grads);
-  let assemblyFormat = [{
-    $input `,` $kernel `,` $recurrent_kernel (`bias` `(` $bias^ `)`)? `,` $result_grads attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultElementType]> {
-  let summary = "A dropout mask: 0 with probability rate, else 1 / (1 - rate)";
-  let description = [{
-    A tensor of the shape of `like` (whose values are not read) drawn from
-    a counter-based hash of `seed`, the step number `step` (rank 0) and the
-    element's position: the same seed and step give the same mask.
-
-    ```mlir
-    %m = layer.dropout_mask %x, %step {rate = 0.5 : f64, seed = 7 : i64}
-        : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$like, Layer_FloatTensor:$step,
-                       F64Attr:$rate, I64Attr:$seed);
-  let results = (outs Layer_FloatTensor:$mask);
-  let assemblyFormat = [{
-    $like `,` $step attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-//===----------------------------------------------------------------------===//
-// Optimizers (Keras's update rules)
-//===----------------------------------------------------------------------===//
-
-class Layer_OptimizerOp<string mnemonic, list<Trait> traits = []> :
-    Layer_ShapedOp<mnemonic, !listconcat([SameOperandsAndResultElementType],
-                                         traits)>;
-
-def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
-  let summary = "Keras SGD: v = momentum * v - lr * g; w += v";
-  let description = [{
-    With `momentum = 0` this is `w -= lr * g`; the velocity result is then
-    `-lr * g` and never read back into the parameter. With `nesterov`,
-    Keras's Nesterov step: `w += momentum * v - lr * g` with the new `v`.
-
-    Every update op shares Keras's optional extras: `weight_decay` first
-    applies `w -= w * weight_decay * lr` (decoupled weight decay, as
-    AdamW), and with `decay_steps > 0` and the 1-based `step` operand the
-    learning rate follows ExponentialDecay,
-    `lr * decay_rate ^ ((step - 1) / decay_steps)` (the exponent floored
-    with `staircase`).
-
-    ```mlir
-    %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}
-        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
-                       Layer_FloatTensor:$velocity,
-                       Optional<Layer_FloatTensor>:$step,
-                       F64Attr:$learning_rate, F64Attr:$momentum,
-                       UnitAttr:$nesterov,
-                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
-                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
-                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
-                       UnitAttr:$staircase);
-  let results = (outs Layer_FloatTensor:$new_param,
-                      Layer_FloatTensor:$new_velocity);
-  let assemblyFormat = [{
-    $param `,` $grad `,` $velocity (`step` $step^)? attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update", [AttrSizedOperandSegments]> {
-  let summary = "Keras RMSprop: a = rho a + (1 - rho) g^2; w -= lr g / sqrt(a + eps)";
-  let description = [{
-    Keras adds epsilon inside the square root (PyTorch adds it outside).
-    With the `average_grad` slot (Keras's `centered`), the denominator is
-    `sqrt(a - mg^2 + eps)` with `mg = rho mg + (1 - rho) g`; the results are
-    the parameter and the slots in operand order. `weight_decay`,
-    `decay_steps` and the `step` operand as in `layer.sgd_update`.
-
-    ```mlir
-    %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64}
-        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
-                       Layer_FloatTensor:$average,
-                       Optional<Layer_FloatTensor>:$average_grad,
-                       Optional<Layer_FloatTensor>:$step,
-                       F64Attr:$learning_rate, F64Attr:$rho, F64Attr:$epsilon,
-                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
-                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
-                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
-                       UnitAttr:$staircase);
-  let results = (outs Layer_FloatTensor:$new_param,
-                      Variadic<Layer_FloatTensor>:$new_slots);
-  let assemblyFormat = [{
-    $param `,` $grad `,` $average (`centered` $average_grad^)? (`step` $step^)? attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
-  let summary = "Keras Adam with bias correction folded into the step size";
-  let description = [{
-    With `t = step` (1-based): `alpha = lr sqrt(1 - b2^t) / (1 - b1^t)`,
-    `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
-    `w -= alpha m / (sqrt(v) + eps)`. With the `v_hat` slot (Keras's
-    `amsgrad`), `v_hat = max(v_hat, v)` replaces `v` in the step. With
-    `weight_decay` (AdamW), `w -= w * weight_decay * lr` first. The results
-    are the parameter and the slots in operand order.
-
-    ```mlir
-    %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
-        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>)
-        -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
-    ```
-  }];
-  let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
-                       Layer_FloatTensor:$m, Layer_FloatTensor:$v,
-                       Optional<Layer_FloatTensor>:$v_hat,
-                       Layer_FloatTensor:$step, F64Attr:$learning_rate,
-                       F64Attr:$beta_1, F64Attr:$beta_2, F64Attr:$epsilon,
-                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
-                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
-                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
-                       UnitAttr:$staircase);
-  let results = (outs Layer_FloatTensor:$new_param,
-                      Variadic<Layer_FloatTensor>:$new_slots);
-  let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $v (`amsgrad` $v_hat^)? `,` $step attr-dict `:` functional-type(operands, results)
-  }];
-}
+include "dialect/LayerTrainingOps.td"
+include "dialect/LayerGradientOps.td"
 
 #endif // LAYER_OPS_TD

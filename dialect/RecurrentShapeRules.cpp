@@ -18,34 +18,33 @@ using namespace layerc::layer::rules;
 // Recurrent
 //===----------------------------------------------------------------------===//
 
-std::optional<int64_t> layerc::layer::rnnGateCount(StringRef cell) {
-  return llvm::StringSwitch<std::optional<int64_t>>(cell)
-      .Case("simple_rnn", 1)
-      .Case("lstm", 4)
-      .Case("gru", 3)
-      .Default(std::nullopt);
+int64_t layerc::layer::rnnGateCount(Cell cell) {
+  switch (cell) {
+  case Cell::SimpleRnn:
+    return 1;
+  case Cell::Lstm:
+    return 4;
+  case Cell::Gru:
+    return 3;
+  }
+  return 1;
 }
 
 LAYER_SHAPE_RULE(RnnOp) {
-  std::optional<int64_t> gates = rnnGateCount(op.getCell());
-  if (!gates)
-    return op.emitOpError() << "unknown cell '" << op.getCell()
-                            << "'; expected simple_rnn, lstm or gru";
-  for (StringRef act : {op.getActivation(), op.getRecurrentActivation()}) {
-    if (failed(checkActivation(op, act)))
-      return failure();
-    if (act == "softmax")
+  int64_t gates = rnnGateCount(op.getCell());
+  for (Activation act : {op.getActivation(), op.getRecurrentActivation()}) {
+    if (act == Activation::Softmax)
       return op.emitOpError("softmax is not an element-wise activation");
   }
-  if (op.getResetAfter() && op.getCell() != "gru")
+  if (op.getResetAfter() && op.getCell() != Cell::Gru)
     return op.emitOpError("reset_after applies to a gru cell only");
-  int64_t numStates = op.getCell() == "lstm" ? 2 : 1;
+  int64_t numStates = op.getCell() == Cell::Lstm ? 2 : 1;
   if (static_cast<int64_t>(op->getNumResults()) != 1 + numStates)
-    return op.emitOpError()
-           << "a " << op.getCell() << " cell has " << 1 + numStates
-           << " results (the output and the final states), "
-              "got "
-           << op->getNumResults();
+    return op.emitOpError() << "a " << stringifyCell(op.getCell())
+                            << " cell has " << 1 + numStates
+                            << " results (the output and the final states), "
+                               "got "
+                            << op->getNumResults();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
@@ -60,23 +59,23 @@ LAYER_SHAPE_RULE(RnnOp) {
                                input.getElementType())))
     return failure();
   if (recurrent.getRank() != 2 ||
-      recurrent.getDimSize(1) != *gates * recurrent.getDimSize(0))
+      recurrent.getDimSize(1) != gates * recurrent.getDimSize(0))
     return op.emitOpError()
            << "recurrent_kernel of shape " << formatShape(recurrent)
-           << " must be (units, " << *gates << " * units)";
+           << " must be (units, " << gates << " * units)";
   int64_t units = recurrent.getDimSize(0);
   if (kernel.getRank() != 2 ||
       !agree(op->getOperand(1), 0, op->getOperand(0), 2,
              "the kernel's input size must match the input's features") ||
-      kernel.getDimSize(1) != *gates * units)
+      kernel.getDimSize(1) != gates * units)
     return op.emitOpError()
            << "kernel of shape " << formatShape(kernel)
            << " does not fit an input of shape " << formatShape(input)
            << " and " << units << " units: expected ("
-           << formatDim(input.getDimSize(2)) << ", " << *gates * units << ")";
+           << formatDim(input.getDimSize(2)) << ", " << gates * units << ")";
   if (op.getBias()) {
     RankedTensorType bias = (*types)[3];
-    Shape want{*gates * units};
+    Shape want{gates * units};
     if (op.getResetAfter())
       want.insert(want.begin(), 2);
     if (bias.getShape() != ArrayRef<int64_t>(want))
@@ -96,10 +95,8 @@ LAYER_SHAPE_RULE(RnnOp) {
 }
 
 LAYER_SHAPE_RULE(ConvLstmOp) {
-  for (StringRef act : {op.getActivation(), op.getRecurrentActivation()}) {
-    if (failed(checkActivation(op, act)))
-      return failure();
-    if (act == "softmax")
+  for (Activation act : {op.getActivation(), op.getRecurrentActivation()}) {
+    if (act == Activation::Softmax)
       return op.emitOpError("softmax is not an element-wise activation");
   }
   auto types = rankedTypes(op->getOperands());
@@ -169,10 +166,8 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
 //===----------------------------------------------------------------------===//
 
 LAYER_SHAPE_RULE(RnnGradOp) {
-  std::optional<int64_t> gates = rnnGateCount(op.getCell());
-  if (!gates)
-    return op.emitOpError() << "unknown cell '" << op.getCell() << "'";
-  int64_t numStates = op.getCell() == "lstm" ? 2 : 1;
+  int64_t gates = rnnGateCount(op.getCell());
+  int64_t numStates = op.getCell() == Cell::Lstm ? 2 : 1;
   if (static_cast<int64_t>(op.getResultGrads().size()) != 1 + numStates)
     return op.emitOpError()
            << "expects " << 1 + numStates << " result gradients, got "

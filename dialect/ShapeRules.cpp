@@ -187,19 +187,9 @@ LogicalResult applyRule(Operation *op, FailureOr<SmallVector<Type>> inferred) {
   return success();
 }
 
-LogicalResult checkActivation(Operation *op, StringRef name) {
-  if (!parseActivation(name))
-    return op->emitOpError() << "unknown activation '" << name
-                             << "'; expected one of " << knownActivations();
-  return success();
-}
-
 FailureOr<bool>
-checkWindowAttrs(Operation *op, StringRef padding, int64_t n,
+checkWindowAttrs(Operation *op, Padding padding, int64_t n,
                  ArrayRef<std::pair<StringRef, ArrayRef<int64_t>>> arrays) {
-  if (padding != "valid" && padding != "same")
-    return op->emitOpError() << "padding must be \"valid\" or \"same\", got \""
-                             << padding << "\"";
   for (auto [name, values] : arrays) {
     if (static_cast<int64_t>(values.size()) != n)
       return op->emitOpError()
@@ -210,7 +200,7 @@ checkWindowAttrs(Operation *op, StringRef padding, int64_t n,
         return op->emitOpError()
                << name << " entries must be positive, got " << v;
   }
-  return padding == "same";
+  return padding == Padding::Same;
 }
 
 int64_t satMul(int64_t a, int64_t b) {

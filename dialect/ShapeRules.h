@@ -88,13 +88,10 @@ mlir::LogicalResult
 applyRule(mlir::Operation *op,
           mlir::FailureOr<llvm::SmallVector<mlir::Type>> inferred);
 
-/// The activation attribute must name a known activation.
-mlir::LogicalResult checkActivation(mlir::Operation *op, llvm::StringRef name);
-
-/// Checks `padding` is valid/same and every array attribute has `n` positive
-/// entries. Returns true for "same". (Convolutions, poolings, conv_lstm.)
+/// Checks every array attribute has `n` positive entries. Returns true for
+/// `same` padding. (Convolutions, poolings, conv_lstm.)
 mlir::FailureOr<bool> checkWindowAttrs(
-    mlir::Operation *op, llvm::StringRef padding, int64_t n,
+    mlir::Operation *op, Padding padding, int64_t n,
     llvm::ArrayRef<std::pair<llvm::StringRef, llvm::ArrayRef<int64_t>>> arrays);
 
 /// Saturating size arithmetic. Sizes come from someone else's model file:

@@ -20,16 +20,13 @@ using namespace layerc::layer::rules;
 
 /// The shape rule shared by layer.loss and layer.loss_grad: checks the
 /// target against the predictions for the given loss kind.
-static LogicalResult checkLossOperands(Operation *op, StringRef lossName,
+static LogicalResult checkLossOperands(Operation *op, Loss loss,
                                        RankedTensorType pred,
                                        RankedTensorType target) {
-  std::optional<Loss> loss = parseLoss(lossName);
-  if (!loss)
-    return op->emitOpError() << "unknown loss '" << lossName
-                             << "'; expected one of " << knownLosses();
+  StringRef lossName = stringifyLoss(loss);
   if (pred.getRank() < 1)
     return op->emitOpError() << "expects batched predictions, got a scalar";
-  if (*loss == Loss::SparseCategoricalCrossentropy) {
+  if (loss == Loss::SparseCategoricalCrossentropy) {
     if (!target.getElementType().isSignlessInteger())
       return op->emitOpError() << lossName << " expects integer labels, got "
                                << target.getElementType();
@@ -56,12 +53,8 @@ static LogicalResult checkLossOperands(Operation *op, StringRef lossName,
 
 LAYER_SHAPE_RULE(LossOp) {
   auto types = rankedTypes(op->getOperands());
-  if (!types) {
-    if (!parseLoss(op.getLoss()))
-      return op.emitOpError() << "unknown loss '" << op.getLoss()
-                              << "'; expected one of " << knownLosses();
+  if (!types)
     return SmallVector<Type>{};
-  }
   if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
     return failure();
   // The targets' sizes are the predictions' (without the class axis for
@@ -74,9 +67,6 @@ LAYER_SHAPE_RULE(LossOp) {
 }
 
 LAYER_SHAPE_RULE(LossGradOp) {
-  if (!parseLoss(op.getLoss()))
-    return op.emitOpError() << "unknown loss '" << op.getLoss()
-                            << "'; expected one of " << knownLosses();
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};

@@ -197,3 +197,30 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
   mlir::func::ReturnOp::create(b, module.getLoc(), results);
   return module;
 }
+
+layer::ActivationAttr layerc::activationAttr(mlir::Builder &b,
+                                             const std::string &name) {
+  std::optional<layer::Activation> kind = layer::parseActivation(name);
+  if (!kind)
+    throw Error("unknown activation '" + name + "' (expected one of " +
+                layer::knownActivations() + ")");
+  return layer::ActivationAttr::get(b.getContext(), *kind);
+}
+
+layer::PaddingAttr layerc::paddingAttr(mlir::Builder &b,
+                                       const std::string &name) {
+  std::optional<layer::Padding> kind = layer::symbolizePadding(name);
+  if (!kind)
+    throw Error("padding must be \"valid\" or \"same\", got \"" + name + "\"");
+  return layer::PaddingAttr::get(b.getContext(), *kind);
+}
+
+layer::InterpolationAttr layerc::interpolationAttr(mlir::Builder &b,
+                                                   const std::string &name) {
+  std::optional<layer::Interpolation> kind =
+      layer::symbolizeInterpolation(name);
+  if (!kind)
+    throw Error("interpolation must be \"nearest\" or \"bilinear\", got \"" +
+                name + "\"");
+  return layer::InterpolationAttr::get(b.getContext(), *kind);
+}

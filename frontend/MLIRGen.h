@@ -11,6 +11,7 @@
 #ifndef LAYERC_FRONTEND_MLIRGEN_H
 #define LAYERC_FRONTEND_MLIRGEN_H
 
+#include "dialect/LayerOps.h"
 #include "frontend/Layer.h"
 
 #include "mlir/IR/Builders.h"
@@ -53,6 +54,14 @@ public:
 mlir::OwningOpRef<mlir::ModuleOp> emitModel(const Model &model,
                                             mlir::MLIRContext *ctx,
                                             bool embedWeights = false);
+
+/// The kind attributes of the layer dialect from Keras names. A layer
+/// checks its names when it is built; a name the dialect does not know
+/// still throws layerc::Error here rather than emit an invalid op.
+layer::ActivationAttr activationAttr(mlir::Builder &b, const std::string &name);
+layer::PaddingAttr paddingAttr(mlir::Builder &b, const std::string &name);
+layer::InterpolationAttr interpolationAttr(mlir::Builder &b,
+                                           const std::string &name);
 
 } // namespace layerc
 

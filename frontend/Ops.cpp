@@ -188,8 +188,10 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
       result =
           layer::MatmulOp::create(b, loc, type, in(0), in(1), false, false);
     else
-      result = layer::DenseOp::create(b, loc, type, in(0), in(1), mlir::Value(),
-                                      b.getStringAttr("linear"));
+      result = layer::DenseOp::create(
+          b, loc, type, in(0), in(1), mlir::Value(),
+          layer::ActivationAttr::get(b.getContext(),
+                                     layer::Activation::Linear));
     break;
   case Kind::Add:
     result = layer::AddOp::create(b, loc, type, in(0), in(1));
@@ -203,7 +205,7 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
   case Kind::Activation:
     result = layer::ActivationOp::create(
         b, loc, type, in(0),
-        b.getStringAttr(attrs_.get("activation")->asString()));
+        activationAttr(b, attrs_.get("activation")->asString()));
     break;
   case Kind::Scale:
     result = layer::ScaleOp::create(

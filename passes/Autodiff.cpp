@@ -90,7 +90,7 @@ private:
   DenseMap<Value, Value> updatedBuffers;
   SmallVector<Type> targetTypes;
   /// Per output: the loss, whether it takes logits, its weight.
-  SmallVector<std::string> outputLoss;
+  SmallVector<Loss> outputLoss;
   SmallVector<bool> outputFromLogits;
   SmallVector<double> outputWeight;
   Type elementType;
@@ -171,8 +171,7 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (failed(parseLosses()))
     return failure();
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes())) {
-    bool sparse =
-        *parseLoss(outputLoss[i]) == Loss::SparseCategoricalCrossentropy;
+    bool sparse = outputLoss[i] == Loss::SparseCategoricalCrossentropy;
     auto ranked = dyn_cast<RankedTensorType>(t);
     if (!ranked || ranked.getRank() < 1)
       return forward.emitError()
@@ -269,20 +268,21 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
     // Convolutions fuse their activation too: clone them linear, then
     // apply it as a layer.activation whose input is an SSA value.
     if (isa<ConvOp, ConvTransposeOp>(op)) {
-      auto act = op.getAttrOfType<StringAttr>("activation");
-      if (!act || act.getValue() == "linear") {
+      auto act = op.getAttrOfType<ActivationAttr>("activation");
+      if (!act || act.getValue() == Activation::Linear) {
         b.clone(op, map);
         continue;
       }
       Operation *linear = b.clone(op, map);
-      linear->setAttr("activation", b.getStringAttr("linear"));
+      linear->setAttr("activation",
+                      ActivationAttr::get(b.getContext(), Activation::Linear));
       auto applied = ActivationOp::create(
           b, op.getLoc(), op.getResult(0).getType(), linear->getResult(0), act);
       map.map(op.getResult(0), applied.getResult());
       continue;
     }
     auto dense = dyn_cast<DenseOp>(op);
-    if (!dense || dense.getActivation() == "linear") {
+    if (!dense || dense.getActivation() == Activation::Linear) {
       b.clone(op, map);
       continue;
     }
@@ -291,7 +291,7 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
     auto linear = createInferred<DenseOp>(
         b, dense.getLoc(), elementTypeOf(dense.getInput()), 1,
         map.lookup(dense.getInput()), map.lookup(dense.getKernel()), bias,
-        b.getStringAttr("linear"));
+        ActivationAttr::get(b.getContext(), Activation::Linear));
     if (!linear)
       return failure();
     auto act =
@@ -367,7 +367,7 @@ LogicalResult LayerAutodiffPass::parseLosses() {
       return forward.emitError()
              << "layer-autodiff: loss '" << name << ":" << suffix
              << "': the suffix must be :logits or :probs";
-    outputLoss.push_back(name.str());
+    outputLoss.push_back(*parseLoss(name));
     outputFromLogits.push_back(suffix.empty() ? fromLogits.getValue()
                                               : suffix == "logits");
   }
@@ -386,8 +386,7 @@ LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
   SmallVector<Value> perOutput;
   for (auto [i, out, target] : llvm::enumerate(outputs, targets)) {
     auto l = createInferred<LossOp>(b, out.getLoc(), elementType, 1, out,
-                                    target, b.getStringAttr(outputLoss[i]),
-                                    outputFromLogits[i]);
+                                    target, outputLoss[i], outputFromLogits[i]);
     if (!l)
       return failure();
     perOutput.push_back(l.getResult());

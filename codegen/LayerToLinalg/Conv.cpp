@@ -124,13 +124,13 @@ struct ConvLowering : RankedLowering<ConvOp> {
     if (!inType || !kType || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
-    Value y =
-        convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
-                 op.getStrides(), op.getDilations(), op.getPadding() == "same",
-                 static_cast<int64_t>(op.getGroups()), outType);
+    Value y = convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
+                       op.getStrides(), op.getDilations(),
+                       op.getPadding() == layer::Padding::Same,
+                       static_cast<int64_t>(op.getGroups()), outType);
     rewriter.replaceOp(op,
                        biasAndActivation(rewriter, loc, y, adaptor.getBias(),
-                                         *parseActivation(op.getActivation())));
+                                         op.getActivation()));
     return success();
   }
 };
@@ -148,7 +148,7 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
     MLIRContext *ctx = rewriter.getContext();
     int64_t n = inType.getRank() - 2;
     ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
-    bool same = op.getPadding() == "same";
+    bool same = op.getPadding() == layer::Padding::Same;
     Type et = outType.getElementType();
     int64_t channels = inType.getShape().back();
 
@@ -198,9 +198,9 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
     SmallVector<int64_t> ones(n, 1);
     if (Value y = convolveVectorized(rewriter, loc, scattered, w, ones, dil,
                                      outType)) {
-      rewriter.replaceOp(
-          op, biasAndActivation(rewriter, loc, y, adaptor.getBias(),
-                                *parseActivation(op.getActivation())));
+      rewriter.replaceOp(op,
+                         biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                                           op.getActivation()));
       return success();
     }
     // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
@@ -231,10 +231,9 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
           linalg::YieldOp::create(
               b, l, ValueRange{arith::AddFOp::create(b, l, a[2], prod)});
         });
-    rewriter.replaceOp(op,
-                       biasAndActivation(rewriter, loc, generic.getResult(0),
-                                         adaptor.getBias(),
-                                         *parseActivation(op.getActivation())));
+    rewriter.replaceOp(
+        op, biasAndActivation(rewriter, loc, generic.getResult(0),
+                              adaptor.getBias(), op.getActivation()));
     return success();
   }
 };
@@ -487,7 +486,7 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
 /// not apply.
 Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
                              ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                             const Padding &p, RankedTensorType type) {
+                             const codegen::Padding &p, RankedTensorType type) {
   auto dyType = cast<RankedTensorType>(dy.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
   if (type.getRank() != 4 ||
@@ -515,7 +514,7 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
 struct ForwardConv {
   int64_t n;
   ArrayRef<int64_t> strides, dil;
-  Padding p;
+  codegen::Padding p;
 };
 
 /// The ForwardConv of a gradient `op` from the types of the forward op's
@@ -530,7 +529,8 @@ std::optional<ForwardConv> forwardConv(GradOp op, Type input, Type output,
     return std::nullopt;
   return ForwardConv{in.getRank() - 2, op.getStrides(), op.getDilations(),
                      windowPadding(in, out, dilatedWindow(k, op.getDilations()),
-                                   op.getStrides(), op.getPadding() == "same")};
+                                   op.getStrides(),
+                                   op.getPadding() == layer::Padding::Same)};
 }
 
 struct ConvInputGradLowering : RankedLowering<ConvInputGradOp> {
@@ -674,10 +674,11 @@ Value codegen::zerosLike(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   return filledLike(b, loc, RankedTensorType::get(shape, et), like, 0.0);
 }
 
-Padding codegen::windowPadding(RankedTensorType input, RankedTensorType output,
-                               ArrayRef<int64_t> window,
-                               ArrayRef<int64_t> strides, bool same) {
-  Padding p;
+codegen::Padding codegen::windowPadding(RankedTensorType input,
+                                        RankedTensorType output,
+                                        ArrayRef<int64_t> window,
+                                        ArrayRef<int64_t> strides, bool same) {
+  codegen::Padding p;
   int64_t n = input.getRank() - 2;
   p.paddedShape.push_back(input.getDimSize(0));
   for (int64_t i = 0; i < n; ++i) {
@@ -696,7 +697,7 @@ Padding codegen::windowPadding(RankedTensorType input, RankedTensorType output,
 
 /// The unpadded region [before, before + size) of a padded gradient.
 Value codegen::cropPadding(OpBuilder &b, Location loc, Value padded,
-                           RankedTensorType type, const Padding &p,
+                           RankedTensorType type, const codegen::Padding &p,
                            Value like) {
   int64_t rank = type.getRank();
   SmallVector<OpFoldResult> offsets{b.getIndexAttr(0)}, sizes;

@@ -54,7 +54,7 @@ struct DenseLowering : RankedLowering<DenseOp> {
       }
     }
     y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
-                          *parseActivation(op.getActivation()));
+                          op.getActivation());
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -64,7 +64,7 @@ struct ActivationLowering : RankedLowering<ActivationOp> {
   using RankedLowering::RankedLowering;
   LogicalResult lower(ActivationOp op, OpAdaptor adaptor, RankedTensorType type,
                       ConversionPatternRewriter &rewriter) const override {
-    Activation act = *parseActivation(op.getActivation());
+    Activation act = op.getActivation();
     Value x = adaptor.getInput();
     if (act == Activation::Softmax) {
       rewriter.replaceOp(op, softmax(rewriter, op.getLoc(), x));
@@ -89,7 +89,7 @@ struct ActivationGradLowering : RankedLowering<ActivationGradOp> {
     Location loc = op.getLoc();
     Value dy = adaptor.getGrad(), x = adaptor.getInput(),
           y = adaptor.getOutput();
-    Activation act = *parseActivation(op.getActivation());
+    Activation act = op.getActivation();
     if (act == Activation::Softmax) {
       // dx = y * (dy - sum(dy * y)) over the last axis.
       int64_t rank = type.getRank();

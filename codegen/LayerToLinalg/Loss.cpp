@@ -193,7 +193,7 @@ struct LossLowering : RankedLowering<LossOp> {
     Location loc = op.getLoc();
     Value pred = adaptor.getPrediction(), target = adaptor.getTarget();
     Type et = predType.getElementType();
-    Loss loss = *parseLoss(op.getLoss());
+    Loss loss = op.getLoss();
     Value total, count;
     if (loss == Loss::BinaryCrossentropy || loss == Loss::MeanAbsoluteError) {
       bool logits = op.getFromLogits();
@@ -246,7 +246,7 @@ struct LossGradLowering : RankedLowering<LossGradOp> {
     Value pred = adaptor.getPrediction(), target = adaptor.getTarget();
     Type et = type.getElementType();
     int64_t rank = type.getRank(), axis = rank - 1;
-    Loss loss = *parseLoss(op.getLoss());
+    Loss loss = op.getLoss();
     bool sparse = loss == Loss::SparseCategoricalCrossentropy;
     bool mse = loss == Loss::MeanSquaredError;
     bool elementwiseLoss =

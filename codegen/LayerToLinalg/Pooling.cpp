@@ -74,7 +74,7 @@ struct PoolWindow {
   int64_t n;
   ArrayRef<int64_t> pool, strides;
   bool same, isMax;
-  Padding padding;
+  codegen::Padding padding;
 };
 
 /// The PoolWindow of `op` from the types of the pool's input and output;
@@ -85,13 +85,13 @@ std::optional<PoolWindow> poolWindow(OpTy op, Type input, Type output) {
   auto out = dyn_cast<RankedTensorType>(output);
   if (!in || !out)
     return std::nullopt;
-  bool same = op.getPadding() == "same";
+  bool same = op.getPadding() == layer::Padding::Same;
   return PoolWindow{
       in.getRank() - 2,
       op.getPoolSize(),
       op.getStrides(),
       same,
-      op.getKind() == "max",
+      op.getKind() == PoolKind::Max,
       windowPadding(in, out, op.getPoolSize(), op.getStrides(), same)};
 }
 
@@ -236,7 +236,7 @@ struct GlobalPoolLowering : RankedLowering<GlobalPoolOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t rank = inType.getRank();
-    bool isMax = op.getKind() == "max";
+    bool isMax = op.getKind() == PoolKind::Max;
     Type et = outType.getElementType();
     Value x = adaptor.getInput();
     double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
@@ -325,7 +325,7 @@ struct UpsampleLowering : RankedLowering<UpsampleOp> {
     Value x = adaptor.getInput();
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
 
-    if (op.getInterpolation() == "nearest") {
+    if (op.getInterpolation() == Interpolation::Nearest) {
       SmallVector<AffineExpr> exprs{d(0)};
       for (int64_t i = 0; i < n; ++i)
         exprs.push_back(d(1 + i).floorDiv(size[i]));
@@ -491,7 +491,7 @@ struct GlobalPoolGradLowering : RankedLowering<GlobalPoolGradOp> {
     Value x = adaptor.getInput();
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap pooled = pooledMap(ctx, rank);
-    if (op.getKind() == "max") {
+    if (op.getKind() == PoolKind::Max) {
       // Ties share the gradient equally, as the derivative of TensorFlow's
       // and JAX's reduce_max does: count the maxima of each (sample,
       // channel), then route g / count to each.
@@ -613,7 +613,7 @@ struct UpsampleGradLowering : RankedLowering<UpsampleGradOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t rank = type.getRank();
-    if (op.getInterpolation() == "bilinear")
+    if (op.getInterpolation() == Interpolation::Bilinear)
       return lowerBilinear(op, type, dyType, adaptor, rewriter);
     Value dx = filledLike(rewriter, loc, type, adaptor.getLike(), 0.0);
     SmallVector<AffineExpr> outExprs{getAffineDimExpr(0, ctx)};

@@ -42,11 +42,11 @@ struct RnnLowering : OpConversionPattern<RnnOp> {
     Location loc = op.getLoc();
     Type et = inType.getElementType();
     int64_t units = rkType.getDimSize(0);
-    StringRef cell = op.getCell();
-    bool lstm = cell == "lstm", gru = cell == "gru";
+    Cell cell = op.getCell();
+    bool lstm = cell == Cell::Lstm, gru = cell == Cell::Gru;
     bool resetAfter = op.getResetAfter();
-    Activation act = *parseActivation(op.getActivation());
-    Activation recAct = *parseActivation(op.getRecurrentActivation());
+    Activation act = op.getActivation();
+    Activation recAct = op.getRecurrentActivation();
     Value x = adaptor.getInput(), rk = adaptor.getRecurrentKernel(),
           bias = adaptor.getBias();
 
@@ -202,8 +202,8 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
     Type et = inType.getElementType();
     int64_t rank = inType.getRank(), n = rank - 3;
     int64_t filters = stateType.getShape().back();
-    Activation act = *parseActivation(op.getActivation());
-    Activation recAct = *parseActivation(op.getRecurrentActivation());
+    Activation act = op.getActivation();
+    Activation recAct = op.getRecurrentActivation();
     Value x = adaptor.getInput(), rk = adaptor.getRecurrentKernel(),
           bias = adaptor.getBias();
 
@@ -222,10 +222,10 @@ struct ConvLstmLowering : OpConversionPattern<ConvLstmOp> {
                  sequences ? outType : RankedTensorType(),
                  [&](OpBuilder &b, Location l, Value t,
                      ValueRange carried) -> SmallVector<Value> {
-                   Value xt = convolve(b, l, timeSlice(b, l, x, t, batch),
-                                       adaptor.getKernel(), op.getStrides(),
-                                       op.getDilations(),
-                                       op.getPadding() == "same", 1, hrType);
+                   Value xt = convolve(
+                       b, l, timeSlice(b, l, x, t, batch), adaptor.getKernel(),
+                       op.getStrides(), op.getDilations(),
+                       op.getPadding() == layer::Padding::Same, 1, hrType);
                    Value hr = convolve(b, l, carried[0], rk, ones, ones,
                                        /*same=*/true, 1, hrType);
                    return lstmGates(b, l, xt, hr, carried[1], bias, filters,

@@ -141,8 +141,8 @@ struct Bptt {
     batchSize = inType.getDimSize(0);
     sequences = op.getReturnSequences();
     backwards = op.getGoBackwards();
-    act = *parseActivation(op.getActivation());
-    recAct = *parseActivation(op.getRecurrentActivation());
+    act = op.getActivation();
+    recAct = op.getRecurrentActivation();
     c0 = arith::ConstantIndexOp::create(b, loc, 0);
     c1 = arith::ConstantIndexOp::create(b, loc, 1);
     batch = tensor::DimOp::create(b, loc, x, 0);
@@ -187,15 +187,15 @@ struct RnnGradLowering : OpConversionPattern<RnnGradOp> {
         dyn_cast<RankedTensorType>(adaptor.getRecurrentKernel().getType());
     if (!inType || !rkType || !rkType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
-    StringRef cell = op.getCell();
-    if (cell == "gru")
+    Cell cell = op.getCell();
+    if (cell == Cell::Gru)
       return rewriter.notifyMatchFailure(op, "GRUs have their own pattern");
     Bptt t(op, adaptor, rewriter);
     Location loc = t.loc;
     Type et = t.et;
     int64_t units = t.units, gu = t.gu, features = t.features,
             batchSize = t.batchSize;
-    bool lstm = cell == "lstm", sequences = t.sequences;
+    bool lstm = cell == Cell::Lstm, sequences = t.sequences;
     Activation act = t.act, recAct = t.recAct;
     Value x = t.x, w = t.w, rk = t.rk, bias = t.bias;
     ValueRange resultGrads = t.resultGrads;
@@ -378,7 +378,7 @@ struct GruGradLowering : OpConversionPattern<RnnGradOp> {
     auto inType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
     auto rkType =
         dyn_cast<RankedTensorType>(adaptor.getRecurrentKernel().getType());
-    if (op.getCell() != "gru")
+    if (op.getCell() != Cell::Gru)
       return rewriter.notifyMatchFailure(op, "not a GRU");
     if (!inType || !rkType || !rkType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");

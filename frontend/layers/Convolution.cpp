@@ -223,15 +223,15 @@ void ConvLayer::emit(MLIRGenState &state, const Node &node) const {
   if (transposed_)
     op = layer::ConvTransposeOp::create(
         b, state.loc(*this), state.resultType(node), x, w[0], bias,
-        b.getDenseI64ArrayAttr(strides_), b.getStringAttr(padding_),
+        b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding_),
         b.getDenseI64ArrayAttr(dilation_),
-        b.getDenseI64ArrayAttr(outputPadding_), b.getStringAttr(activation_));
+        b.getDenseI64ArrayAttr(outputPadding_), activationAttr(b, activation_));
   else
     op = layer::ConvOp::create(
         b, state.loc(*this), state.resultType(node), x, w[0], bias,
-        b.getDenseI64ArrayAttr(strides_), b.getStringAttr(padding_),
+        b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding_),
         b.getDenseI64ArrayAttr(dilation_), b.getI64IntegerAttr(groups_),
-        b.getStringAttr(activation_));
+        activationAttr(b, activation_));
   state.define(node, op->getResults());
 }
 
@@ -302,9 +302,11 @@ void PoolingLayer::emit(MLIRGenState &state, const Node &node) const {
   auto &b = state.builder;
   auto op = layer::PoolOp::create(
       b, state.loc(*this), state.resultType(node), state.value(node.inputs[0]),
-      b.getStringAttr(kind_ == Kind::Max ? "max" : "average"),
+      layer::PoolKindAttr::get(b.getContext(), kind_ == Kind::Max
+                                                   ? layer::PoolKind::Max
+                                                   : layer::PoolKind::Average),
       b.getDenseI64ArrayAttr(pool_), b.getDenseI64ArrayAttr(strides_),
-      b.getStringAttr(padding_));
+      paddingAttr(b, padding_));
   state.define(node, op->getResults());
 }
 
@@ -345,7 +347,9 @@ void GlobalPoolingLayer::emit(MLIRGenState &state, const Node &node) const {
   mlir::Value y = layer::GlobalPoolOp::create(
       b, state.loc(*this), state.tensorType(pooled, node.dtype),
       state.value(node.inputs[0]),
-      b.getStringAttr(kind_ == PoolingLayer::Kind::Max ? "max" : "average"));
+      layer::PoolKindAttr::get(b.getContext(), kind_ == PoolingLayer::Kind::Max
+                                                   ? layer::PoolKind::Max
+                                                   : layer::PoolKind::Average));
   if (keepdims_)
     y = layer::ReshapeOp::create(b, state.loc(*this), state.resultType(node), y,
                                  b.getDenseI64ArrayAttr(std::vector<int64_t>(
@@ -398,7 +402,7 @@ void UpSamplingLayer::emit(MLIRGenState &state, const Node &node) const {
   auto &b = state.builder;
   auto op = layer::UpsampleOp::create(
       b, state.loc(*this), state.resultType(node), state.value(node.inputs[0]),
-      b.getDenseI64ArrayAttr(size_), b.getStringAttr(interpolation_));
+      b.getDenseI64ArrayAttr(size_), interpolationAttr(b, interpolation_));
   state.define(node, op->getResults());
 }
 

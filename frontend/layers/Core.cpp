@@ -87,7 +87,7 @@ void DenseLayer::emit(MLIRGenState &state, const Node &node) const {
   auto op = layer::DenseOp::create(
       state.builder, state.loc(*this), state.resultType(node),
       state.value(node.inputs[0]), w[0], bias,
-      state.builder.getStringAttr(options_.activation));
+      activationAttr(state.builder, options_.activation));
   state.define(node, op->getResults());
 }
 
@@ -112,7 +112,7 @@ std::vector<std::vector<int64_t>> ActivationLayer::computeOutputShapes(
 void ActivationLayer::emit(MLIRGenState &state, const Node &node) const {
   auto op = layer::ActivationOp::create(
       state.builder, state.loc(*this), state.resultType(node),
-      state.value(node.inputs[0]), state.builder.getStringAttr(activation_));
+      state.value(node.inputs[0]), activationAttr(state.builder, activation_));
   state.define(node, op->getResults());
 }
 

@@ -52,7 +52,7 @@ RecurrentLayer::RecurrentLayer(Cell cell, int64_t units,
 std::string RecurrentLayer::className() const { return cellClass(cell_); }
 
 int64_t RecurrentLayer::gates() const {
-  return *layer::rnnGateCount(cellOpName(cell_));
+  return layer::rnnGateCount(*layer::symbolizeCell(cellOpName(cell_)));
 }
 
 std::vector<std::vector<int64_t>> RecurrentLayer::computeOutputShapes(
@@ -111,9 +111,11 @@ void RecurrentLayer::emit(MLIRGenState &state, const Node &node) const {
     types.push_back(state.tensorType({batch, units_}, node.dtype));
   auto op = layer::RnnOp::create(
       b, state.loc(*this), types, state.value(node.inputs[0]), w[0], w[1], bias,
-      b.getStringAttr(cellOpName(cell_)), b.getStringAttr(options_.activation),
-      b.getStringAttr(options_.recurrent_activation), options_.return_sequences,
-      options_.go_backwards, cell_ == Cell::GRU && options_.reset_after);
+      *layer::symbolizeCell(cellOpName(cell_)),
+      activationAttr(b, options_.activation).getValue(),
+      activationAttr(b, options_.recurrent_activation).getValue(),
+      options_.return_sequences, options_.go_backwards,
+      cell_ == Cell::GRU && options_.reset_after);
   std::vector<mlir::Value> outputs{op.getOutput()};
   if (options_.return_state)
     for (mlir::Value s : op.getStates())
@@ -255,11 +257,11 @@ void ConvLSTMLayer::emit(MLIRGenState &state, const Node &node) const {
   auto op = layer::ConvLstmOp::create(
       b, state.loc(*this),
       mlir::TypeRange{state.resultType(node, 0), stateType, stateType},
-      state.value(node.inputs[0]), w[0], w[1], bias,
-      b.getDenseI64ArrayAttr(strides_), b.getStringAttr(options_.padding),
-      b.getDenseI64ArrayAttr(dilation_), b.getStringAttr(options_.activation),
-      b.getStringAttr(options_.recurrent_activation), options_.return_sequences,
-      options_.go_backwards);
+      state.value(node.inputs[0]), w[0], w[1], bias, strides_,
+      paddingAttr(b, options_.padding).getValue(), dilation_,
+      activationAttr(b, options_.activation).getValue(),
+      activationAttr(b, options_.recurrent_activation).getValue(),
+      options_.return_sequences, options_.go_backwards);
   std::vector<mlir::Value> outputs{op.getOutput()};
   if (options_.return_state) {
     outputs.push_back(op.getH());

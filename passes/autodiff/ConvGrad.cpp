@@ -34,8 +34,8 @@ Value sumToChannels(OpBuilder &b, Location loc, Value dy) {
   return sum;
 }
 
-LogicalResult requireLinear(Operation *op, StringRef activation) {
-  if (activation != "linear")
+LogicalResult requireLinear(Operation *op, Activation activation) {
+  if (activation != Activation::Linear)
     return op->emitOpError("has a fused activation; layer-autodiff splits it "
                            "off before differentiating");
   return success();
@@ -118,7 +118,7 @@ struct ConvTransposeGrad {
     auto dx = createInferred<ConvOp>(
         b, loc, et, 1, dys[0], op.getKernel(), Value(), op.getStridesAttr(),
         op.getPaddingAttr(), op.getDilationsAttr(), b.getI64IntegerAttr(1),
-        b.getStringAttr("linear"));
+        ActivationAttr::get(b.getContext(), Activation::Linear));
     if (!dx)
       return failure();
     if (dx.getType() != op.getInput().getType())

@@ -44,11 +44,12 @@ struct DenseGrad {
     Location loc = op.getLoc();
     Value x = op.getInput(), w = op.getKernel(), bias = op.getBias();
     Value dz = dys[0];
-    if (op.getActivation() != "linear") {
+    if (op.getActivation() != Activation::Linear) {
       // The pre-activation is not an SSA value of a fused dense: recompute
       // it. (layer-autodiff splits fused denses first, so this is rare.)
-      auto z = createInferred<DenseOp>(b, loc, elementTypeOf(x), 1, x, w, bias,
-                                       b.getStringAttr("linear"));
+      auto z = createInferred<DenseOp>(
+          b, loc, elementTypeOf(x), 1, x, w, bias,
+          ActivationAttr::get(b.getContext(), Activation::Linear));
       if (!z)
         return failure();
       auto g = createInferred<ActivationGradOp>(b, loc, elementTypeOf(x), 1, dz,
@@ -306,7 +307,7 @@ struct LossGrad {
                              SmallVectorImpl<Value> &grads) {
     auto g = createInferred<LossGradOp>(
         b, op.getLoc(), elementTypeOf(op.getPrediction()), 1,
-        op.getPrediction(), op.getTarget(), dys[0], op.getLossAttr(),
+        op.getPrediction(), op.getTarget(), dys[0], op.getLoss(),
         op.getFromLogits());
     if (!g)
       return failure();

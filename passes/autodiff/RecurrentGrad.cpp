@@ -29,8 +29,8 @@ struct RnnGrad {
     auto g = createInferred<RnnGradOp>(
         b, op.getLoc(), elementTypeOf(op.getInput()), op.getBias() ? 4 : 3,
         op.getInput(), op.getKernel(), op.getRecurrentKernel(), op.getBias(),
-        ValueRange(dys), op.getCellAttr(), op.getActivationAttr(),
-        op.getRecurrentActivationAttr(), op.getReturnSequences(),
+        ValueRange(dys), op.getCell(), op.getActivation(),
+        op.getRecurrentActivation(), op.getReturnSequences(),
         op.getGoBackwards(), op.getResetAfter());
     if (!g)
       return failure();
@@ -70,11 +70,11 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
   SmallVector<int64_t> sample(inType.getShape().drop_front(2));
   SmallVector<int64_t> ones(rank - 2, 1);
   auto i64 = [](int64_t v) { return static_cast<uint64_t>(v); };
-  auto activation = [&](Value v, StringRef kind) -> Value {
+  auto activation = [&](Value v, Activation kind) -> Value {
     if (!v)
       return Value();
-    auto a =
-        createInferred<ActivationOp>(b, loc, et, 1, v, b.getStringAttr(kind));
+    auto a = createInferred<ActivationOp>(
+        b, loc, et, 1, v, ActivationAttr::get(b.getContext(), kind));
     return a ? a.getResult() : Value();
   };
   auto binary = [&](auto tag, Value l, Value r) -> Value {
@@ -101,16 +101,18 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
     auto zx = createInferred<ConvOp>(
         b, loc, et, 1, xt.getResult(), op.getKernel(), op.getBias(),
         op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr(),
-        b.getI64IntegerAttr(1), b.getStringAttr("linear"));
+        b.getI64IntegerAttr(1),
+        ActivationAttr::get(b.getContext(), Activation::Linear));
     if (!zx)
       return failure();
     Value z = zx.getResult();
     if (h) { // from zero states the recurrent term is 0
       auto zh = createInferred<ConvOp>(
           b, loc, et, 1, h, op.getRecurrentKernel(), Value(),
-          b.getDenseI64ArrayAttr(ones), b.getStringAttr("same"),
+          b.getDenseI64ArrayAttr(ones),
+          PaddingAttr::get(b.getContext(), Padding::Same),
           b.getDenseI64ArrayAttr(ones), b.getI64IntegerAttr(1),
-          b.getStringAttr("linear"));
+          ActivationAttr::get(b.getContext(), Activation::Linear));
       if (!zh)
         return failure();
       z = binary(AddOp(), z, zh.getResult());

@@ -50,6 +50,6 @@ func.func @slices(%a: tensor<?x3x8xf32>) -> tensor<*xf32> {
 
 func.func @size_on_axis_at_run_time(%s: tensor<?x?x2xf32>, %t: tensor<?x3x2xf32>) -> tensor<*xf32> {
   %0 = layer.concatenate %s, %t {axis = 1 : i64} : (tensor<?x?x2xf32>, tensor<?x3x2xf32>) -> tensor<*xf32>
-  %1 = layer.global_pool %0 {kind = "average"} : (tensor<*xf32>) -> tensor<*xf32>
+  %1 = layer.global_pool %0 {kind = #layer.pool<average>} : (tensor<*xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }

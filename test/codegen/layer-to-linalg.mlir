@@ -22,7 +22,7 @@
 // CHECK: arith.maximumf
 // CHECK: return %[[Y]]
 func.func @dense_relu(%x: tensor<?x4xf32>, %k: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<?x3xf32> {
-  %0 = layer.dense %x, %k, %b {activation = "relu"} : (tensor<?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<relu>} : (tensor<?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
 }
 
@@ -49,7 +49,7 @@ func.func @dense_linear(%x: tensor<?x4xf32>, %k: tensor<4x3xf32>) -> tensor<?x3x
 // CHECK: math.tanh %{{.+}} : f64
 // CHECK: return %[[T]]
 func.func @dense_rank3_f64(%x: tensor<2x5x8xf64>, %k: tensor<8x3xf64>) -> tensor<2x5x3xf64> {
-  %0 = layer.dense %x, %k {activation = "tanh"} : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
+  %0 = layer.dense %x, %k {activation = #layer.activation<tanh>} : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
   return %0 : tensor<2x5x3xf64>
 }
 
@@ -72,7 +72,7 @@ func.func @dense_rank3_f64(%x: tensor<2x5x8xf64>, %k: tensor<8x3xf64>) -> tensor
 // CHECK: arith.divf
 // CHECK: return %[[Y]]
 func.func @softmax(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
-  %0 = layer.activation %x {activation = "softmax"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  %0 = layer.activation %x {activation = #layer.activation<softmax>} : (tensor<?x10xf32>) -> tensor<?x10xf32>
   return %0 : tensor<?x10xf32>
 }
 
@@ -90,7 +90,7 @@ func.func @softmax(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[A]]
 func.func @sigmoid_add_dropout(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x3xf32> {
-  %0 = layer.activation %x {activation = "sigmoid"} : (tensor<?x3xf32>) -> tensor<?x3xf32>
+  %0 = layer.activation %x {activation = #layer.activation<sigmoid>} : (tensor<?x3xf32>) -> tensor<?x3xf32>
   %1 = layer.add %0, %y : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
   %2 = layer.dropout %1 {rate = 0.5 : f64} : (tensor<?x3xf32>) -> tensor<?x3xf32>
   return %2 : tensor<?x3xf32>
@@ -163,7 +163,7 @@ func.func @reshape_reduce(%x: tensor<?x784xf32>) -> (tensor<?x28x28xf32>, tensor
 // CHECK: arith.mulf %{{.+}}, %[[INV]]
 // CHECK: return %[[MEAN]] : tensor<f32>
 func.func @sparse_ce_logits(%z: tensor<?x10xf32>, %l: tensor<?xi32>) -> tensor<f32> {
-  %0 = layer.loss %z, %l {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  %0 = layer.loss %z, %l {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -181,7 +181,7 @@ func.func @sparse_ce_logits(%z: tensor<?x10xf32>, %l: tensor<?xi32>) -> tensor<f
 // CHECK: arith.negf
 // CHECK: return %{{.+}} : tensor<f32>
 func.func @categorical_ce_probs(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
-  %0 = layer.loss %p, %t {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  %0 = layer.loss %p, %t {loss = #layer.loss<categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -197,7 +197,7 @@ func.func @categorical_ce_probs(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> t
 // CHECK: %[[N1:.+]] = tensor.dim %{{.+}}, %{{.+}} : tensor<?x10xf32>
 // CHECK: arith.muli %{{.+}}, %[[N1]] : index
 func.func @mse(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
-  %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  %0 = layer.loss %p, %t {loss = #layer.loss<mean_squared_error>} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -222,8 +222,8 @@ func.func @mse(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
 // CHECK: arith.select
 // CHECK: return %[[DZ]], %[[DX]]
 func.func @gradients(%z: tensor<?x3xf32>, %l: tensor<?xi32>, %d: tensor<f32>, %x: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
-  %0 = layer.loss_grad %z, %l, %d {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
-  %1 = layer.activation_grad %0, %x, %z {activation = "relu"} : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %0 = layer.loss_grad %z, %l, %d {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
+  %1 = layer.activation_grad %0, %x, %z {activation = #layer.activation<relu>} : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
   return %0, %1 : tensor<?x3xf32>, tensor<?x3xf32>
 }
 

@@ -14,8 +14,8 @@ func.func @predict(%x: tensor<?x784xf32> {layer.name = "input"},
                    %k1: tensor<64x10xf32> {layer.param, layer.name = "dense_1/kernel"},
                    %b1: tensor<10xf32> {layer.param, layer.name = "dense_1/bias"})
     -> tensor<*xf32> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "tanh"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
-  %1 = layer.dense %0, %k1, %b1 {activation = "softmax"} : (tensor<*xf32>, tensor<64x10xf32>, tensor<10xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<tanh>} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+  %1 = layer.dense %0, %k1, %b1 {activation = #layer.activation<softmax>} : (tensor<*xf32>, tensor<64x10xf32>, tensor<10xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }
 

@@ -19,7 +19,7 @@
 // CHECK: tensor.insert_slice %[[STEP]]#0 into %[[SEQ]][0, %[[T]], 0] [%{{.+}}, 1, 5] [1, 1, 1]
 // CHECK: scf.yield %[[STEP]]#0, %[[STEP]]#1, %{{.+}}
 func.func @lstm(%x: tensor<?x7x4xf32>, %k: tensor<4x20xf32>, %rk: tensor<5x20xf32>, %b: tensor<20xf32>) -> tensor<?x7x5xf32> {
-  %s, %h, %c = layer.rnn %x, %k, %rk, %b {cell = "lstm", return_sequences, go_backwards} : (tensor<?x7x4xf32>, tensor<4x20xf32>, tensor<5x20xf32>, tensor<20xf32>) -> (tensor<?x7x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>)
+  %s, %h, %c = layer.rnn %x, %k, %rk, %b {cell = #layer.cell<lstm>, return_sequences, go_backwards} : (tensor<?x7x4xf32>, tensor<4x20xf32>, tensor<5x20xf32>, tensor<20xf32>) -> (tensor<?x7x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>)
   return %s : tensor<?x7x5xf32>
 }
 
@@ -37,7 +37,7 @@ func.func @lstm(%x: tensor<?x7x4xf32>, %k: tensor<4x20xf32>, %rk: tensor<5x20xf3
 // CHECK: linalg.generic
 // CHECK: math.tanh
 func.func @gru_reset_before(%x: tensor<?x7x4xf32>, %k: tensor<4x15xf32>, %rk: tensor<5x15xf32>, %b: tensor<15xf32>) -> tensor<?x5xf32> {
-  %o, %h = layer.rnn %x, %k, %rk, %b {cell = "gru"} : (tensor<?x7x4xf32>, tensor<4x15xf32>, tensor<5x15xf32>, tensor<15xf32>) -> (tensor<?x5xf32>, tensor<?x5xf32>)
+  %o, %h = layer.rnn %x, %k, %rk, %b {cell = #layer.cell<gru>} : (tensor<?x7x4xf32>, tensor<4x15xf32>, tensor<5x15xf32>, tensor<15xf32>) -> (tensor<?x5xf32>, tensor<?x5xf32>)
   return %o : tensor<?x5xf32>
 }
 
@@ -59,6 +59,6 @@ func.func @gru_reset_before(%x: tensor<?x7x4xf32>, %k: tensor<4x15xf32>, %rk: te
 // CHECK: vector.fma
 // CHECK: linalg.generic
 func.func @conv_lstm(%x: tensor<?x5x8x8x3xf32>, %k: tensor<3x3x3x16xf32>, %rk: tensor<3x3x4x16xf32>) -> tensor<?x8x8x4xf32> {
-  %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"} : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
+  %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = #layer.padding<same>} : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
   return %y : tensor<?x8x8x4xf32>
 }

@@ -21,7 +21,7 @@
 // CHECK: tensor.collapse_shape {{.+}} into tensor<?x5x5x6xf32>
 // CHECK: arith.maximumf
 func.func @conv_same_groups(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x2x6xf32>, %b: tensor<6xf32>) -> tensor<?x5x5x6xf32> {
-  %0 = layer.conv %x, %k, %b {strides = array<i64: 2, 2>, padding = "same", dilations = array<i64: 1, 1>, groups = 2, activation = "relu"} : (tensor<?x9x9x4xf32>, tensor<3x3x2x6xf32>, tensor<6xf32>) -> tensor<?x5x5x6xf32>
+  %0 = layer.conv %x, %k, %b {strides = array<i64: 2, 2>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>, groups = 2, activation = #layer.activation<relu>} : (tensor<?x9x9x4xf32>, tensor<3x3x2x6xf32>, tensor<6xf32>) -> tensor<?x5x5x6xf32>
   return %0 : tensor<?x5x5x6xf32>
 }
 
@@ -75,7 +75,7 @@ func.func @filter_grad_blocked(%dy: tensor<?x8x8x16xf32>, %x: tensor<?x10x10x4xf
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]
 func.func @conv_transpose(%x: tensor<?x4x4x8xf32>, %k: tensor<3x3x2x8xf32>) -> tensor<?x8x8x2xf32> {
-  %0 = layer.conv_transpose %x, %k {strides = array<i64: 2, 2>, padding = "same", dilations = array<i64: 1, 1>, output_padding = array<i64>} : (tensor<?x4x4x8xf32>, tensor<3x3x2x8xf32>) -> tensor<?x8x8x2xf32>
+  %0 = layer.conv_transpose %x, %k {strides = array<i64: 2, 2>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>, output_padding = array<i64>} : (tensor<?x4x4x8xf32>, tensor<3x3x2x8xf32>) -> tensor<?x8x8x2xf32>
   return %0 : tensor<?x8x8x2xf32>
 }
 
@@ -91,8 +91,8 @@ func.func @conv_transpose(%x: tensor<?x4x4x8xf32>, %k: tensor<3x3x2x8xf32>) -> t
 // CHECK: arith.constant dense<{{\[}}[4.000000e+00, 6.000000e+00, 4.000000e+00], [6.000000e+00, 9.000000e+00, 6.000000e+00], [4.000000e+00, 6.000000e+00, 4.000000e+00]]> : tensor<3x3xf32>
 // CHECK: arith.divf
 func.func @pools(%x: tensor<?x5x5x3xf32>) -> (tensor<?x3x3x3xf32>, tensor<?x3x3x3xf32>) {
-  %0 = layer.pool %x {kind = "max", pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = "same"} : (tensor<?x5x5x3xf32>) -> tensor<?x3x3x3xf32>
-  %1 = layer.pool %x {kind = "average", pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = "same"} : (tensor<?x5x5x3xf32>) -> tensor<?x3x3x3xf32>
+  %0 = layer.pool %x {kind = #layer.pool<max>, pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = #layer.padding<same>} : (tensor<?x5x5x3xf32>) -> tensor<?x3x3x3xf32>
+  %1 = layer.pool %x {kind = #layer.pool<average>, pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = #layer.padding<same>} : (tensor<?x5x5x3xf32>) -> tensor<?x3x3x3xf32>
   return %0, %1 : tensor<?x3x3x3xf32>, tensor<?x3x3x3xf32>
 }
 
@@ -107,7 +107,7 @@ func.func @pools(%x: tensor<?x5x5x3xf32>) -> (tensor<?x3x3x3xf32>, tensor<?x3x3x
 // CHECK: tensor.extract
 func.func @upsample(%x: tensor<?x4x4x3xf32>) -> (tensor<?x8x12x3xf32>, tensor<?x8x8x3xf32>) {
   %0 = layer.upsample %x {size = array<i64: 2, 3>} : (tensor<?x4x4x3xf32>) -> tensor<?x8x12x3xf32>
-  %1 = layer.upsample %x {size = array<i64: 2, 2>, interpolation = "bilinear"} : (tensor<?x4x4x3xf32>) -> tensor<?x8x8x3xf32>
+  %1 = layer.upsample %x {size = array<i64: 2, 2>, interpolation = #layer.interpolation<bilinear>} : (tensor<?x4x4x3xf32>) -> tensor<?x8x8x3xf32>
   return %0, %1 : tensor<?x8x12x3xf32>, tensor<?x8x8x3xf32>
 }
 
@@ -209,7 +209,7 @@ func.func @merges(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>) -> (tensor<?x8xf32>,
 // CHECK: tensor.dim %{{.+}}, %{{.+}} : tensor<?x?x3xf32>
 // CHECK: arith.divf
 func.func @global_pools(%x: tensor<?x4x5x3xf32>, %s: tensor<?x?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
-  %0 = layer.global_pool %x {kind = "max"} : (tensor<?x4x5x3xf32>) -> tensor<?x3xf32>
-  %1 = layer.global_pool %s {kind = "average"} : (tensor<?x?x3xf32>) -> tensor<?x3xf32>
+  %0 = layer.global_pool %x {kind = #layer.pool<max>} : (tensor<?x4x5x3xf32>) -> tensor<?x3xf32>
+  %1 = layer.global_pool %s {kind = #layer.pool<average>} : (tensor<?x?x3xf32>) -> tensor<?x3xf32>
   return %0, %1 : tensor<?x3xf32>, tensor<?x3xf32>
 }

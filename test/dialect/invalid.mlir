@@ -8,16 +8,18 @@
 //===----------------------------------------------------------------------===//
 
 func.func @dense_unknown_activation(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>) -> tensor<?x64xf32> {
-  // expected-error @below {{'layer.dense' op unknown activation 'gelu_tanh'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
-  %0 = layer.dense %x, %k {activation = "gelu_tanh"} : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
+  // expected-error @below {{expected ::layerc::layer::Activation to be one of: linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
+  // expected-error @below {{failed to parse Layer_ActivationAttr parameter 'value'}}
+  %0 = layer.dense %x, %k {activation = #layer.activation<gelu_tanh>} : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
 
 // -----
 
-// The activation is checked even while the input is still unranked.
+// The activation is checked even while the input is still unranked: a
+// string is not an activation.
 func.func @dense_unknown_activation_unranked(%x: tensor<*xf32>, %k: tensor<784x64xf32>) -> tensor<*xf32> {
-  // expected-error @below {{unknown activation 'Relu'}}
+  // expected-error @below {{attribute 'activation' failed to satisfy constraint: a Keras activation}}
   %0 = layer.dense %x, %k {activation = "Relu"} : (tensor<*xf32>, tensor<784x64xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
@@ -103,8 +105,9 @@ func.func @dense_integer_input(%x: tensor<?x784xi32>, %k: tensor<784x64xf32>) ->
 // -----
 
 func.func @activation_unknown(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
-  // expected-error @below {{'layer.activation' op unknown activation 'leaky_relu'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
-  %0 = layer.activation %x {activation = "leaky_relu"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  // expected-error @below {{expected ::layerc::layer::Activation to be one of: linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
+  // expected-error @below {{failed to parse Layer_ActivationAttr parameter 'value'}}
+  %0 = layer.activation %x {activation = #layer.activation<leaky_relu>} : (tensor<?x10xf32>) -> tensor<?x10xf32>
   return %0 : tensor<?x10xf32>
 }
 
@@ -112,7 +115,7 @@ func.func @activation_unknown(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
 
 func.func @activation_result_shape(%x: tensor<?x10xf32>) -> tensor<?x11xf32> {
   // expected-error @below {{'layer.activation' op result #0 has shape (None, 11) but the operands give (None, 10)}}
-  %0 = layer.activation %x {activation = "relu"} : (tensor<?x10xf32>) -> tensor<?x11xf32>
+  %0 = layer.activation %x {activation = #layer.activation<relu>} : (tensor<?x10xf32>) -> tensor<?x11xf32>
   return %0 : tensor<?x11xf32>
 }
 
@@ -120,7 +123,7 @@ func.func @activation_result_shape(%x: tensor<?x10xf32>) -> tensor<?x11xf32> {
 
 func.func @activation_element_type(%x: tensor<?x10xf32>) -> tensor<?x10xf64> {
   // expected-error @below {{'layer.activation' op requires the same element type for all operands and results}}
-  %0 = layer.activation %x {activation = "relu"} : (tensor<?x10xf32>) -> tensor<?x10xf64>
+  %0 = layer.activation %x {activation = #layer.activation<relu>} : (tensor<?x10xf32>) -> tensor<?x10xf64>
   return %0 : tensor<?x10xf64>
 }
 
@@ -315,16 +318,18 @@ func.func @reduce_sum_result_shape(%x: tensor<?x64xf32>) -> tensor<32xf32> {
 // -----
 
 func.func @loss_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
-  // expected-error @below {{'layer.loss' op unknown loss 'hinge'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
-  %0 = layer.loss %z, %t {loss = "hinge"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  // expected-error @below {{expected ::layerc::layer::Loss to be one of: sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
+  // expected-error @below {{failed to parse Layer_LossAttr parameter 'value'}}
+  %0 = layer.loss %z, %t {loss = #layer.loss<hinge>} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
 // -----
 
 func.func @loss_unknown_unranked(%z: tensor<*xf32>, %t: tensor<?xi32>) -> tensor<f32> {
-  // expected-error @below {{'layer.loss' op unknown loss 'sparse_crossentropy'; expected one of}}
-  %0 = layer.loss %z, %t {loss = "sparse_crossentropy"} : (tensor<*xf32>, tensor<?xi32>) -> tensor<f32>
+  // expected-error @below {{expected ::layerc::layer::Loss to be one of: sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
+  // expected-error @below {{failed to parse Layer_LossAttr parameter 'value'}}
+  %0 = layer.loss %z, %t {loss = #layer.loss<sparse_crossentropy>} : (tensor<*xf32>, tensor<?xi32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -332,7 +337,7 @@ func.func @loss_unknown_unranked(%z: tensor<*xf32>, %t: tensor<?xi32>) -> tensor
 
 func.func @loss_scalar_predictions(%z: tensor<f32>, %t: tensor<f32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op expects batched predictions, got a scalar}}
-  %0 = layer.loss %z, %t {loss = "mean_squared_error"} : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<mean_squared_error>} : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -340,7 +345,7 @@ func.func @loss_scalar_predictions(%z: tensor<f32>, %t: tensor<f32>) -> tensor<f
 
 func.func @sparse_float_labels(%z: tensor<?x10xf32>, %t: tensor<?xf32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op sparse_categorical_crossentropy expects integer labels, got 'f32'}}
-  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x10xf32>, tensor<?xf32>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x10xf32>, tensor<?xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -348,7 +353,7 @@ func.func @sparse_float_labels(%z: tensor<?x10xf32>, %t: tensor<?xf32>) -> tenso
 
 func.func @sparse_one_hot_labels(%z: tensor<?x10xf32>, %t: tensor<?x10xi32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op labels of shape (None, 10) do not match predictions of shape (None, 10): expected one label per sample, (None,)}}
-  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xi32>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?x10xi32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -356,7 +361,7 @@ func.func @sparse_one_hot_labels(%z: tensor<?x10xf32>, %t: tensor<?x10xi32>) -> 
 
 func.func @sparse_label_batch(%z: tensor<8x10xf32>, %t: tensor<4xi32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op labels of shape (4,) do not match predictions of shape (8, 10): expected one label per sample, (8,)}}
-  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy"} : (tensor<8x10xf32>, tensor<4xi32>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<8x10xf32>, tensor<4xi32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -364,7 +369,7 @@ func.func @sparse_label_batch(%z: tensor<8x10xf32>, %t: tensor<4xi32>) -> tensor
 
 func.func @categorical_target_shape(%z: tensor<?x10xf32>, %t: tensor<?x5xf32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op targets of shape (None, 5) do not match predictions of shape (None, 10)}}
-  %0 = layer.loss %z, %t {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x5xf32>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?x5xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -372,7 +377,7 @@ func.func @categorical_target_shape(%z: tensor<?x10xf32>, %t: tensor<?x5xf32>) -
 
 func.func @categorical_integer_targets(%z: tensor<?x10xf32>, %t: tensor<?x10xi32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op categorical_crossentropy expects targets of type 'f32', got 'i32'}}
-  %0 = layer.loss %z, %t {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xi32>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?x10xi32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -380,7 +385,7 @@ func.func @categorical_integer_targets(%z: tensor<?x10xf32>, %t: tensor<?x10xi32
 
 func.func @mse_target_type(%z: tensor<?x1xf32>, %t: tensor<?x1xf64>) -> tensor<f32> {
   // expected-error @below {{'layer.loss' op mean_squared_error expects targets of type 'f32', got 'f64'}}
-  %0 = layer.loss %z, %t {loss = "mean_squared_error"} : (tensor<?x1xf32>, tensor<?x1xf64>) -> tensor<f32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<mean_squared_error>} : (tensor<?x1xf32>, tensor<?x1xf64>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -388,7 +393,7 @@ func.func @mse_target_type(%z: tensor<?x1xf32>, %t: tensor<?x1xf64>) -> tensor<f
 
 func.func @loss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>) -> tensor<1xf32> {
   // expected-error @below {{'layer.loss' op result #0 has shape (1,) but the operands give ()}}
-  %0 = layer.loss %z, %t {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<1xf32>
+  %0 = layer.loss %z, %t {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<1xf32>
   return %0 : tensor<1xf32>
 }
 
@@ -396,7 +401,7 @@ func.func @loss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>) -> tensor<1x
 
 func.func @loss_grad_dloss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: tensor<1xf32>) -> tensor<*xf32> {
   // expected-error @below {{'layer.loss_grad' op dloss must be a scalar, got (1,)}}
-  %0 = layer.loss_grad %z, %t, %dl {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>, tensor<1xf32>) -> tensor<*xf32>
+  %0 = layer.loss_grad %z, %t, %dl {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>, tensor<1xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -404,8 +409,9 @@ func.func @loss_grad_dloss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %
 
 // loss_grad shares layer.loss's operand rules.
 func.func @loss_grad_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>, %dl: tensor<f32>) -> tensor<*xf32> {
-  // expected-error @below {{'layer.loss_grad' op unknown loss 'kld'; expected one of sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
-  %0 = layer.loss_grad %z, %t, %dl {loss = "kld"} : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<f32>) -> tensor<*xf32>
+  // expected-error @below {{expected ::layerc::layer::Loss to be one of: sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
+  // expected-error @below {{failed to parse Layer_LossAttr parameter 'value'}}
+  %0 = layer.loss_grad %z, %t, %dl {loss = #layer.loss<kld>} : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<f32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -413,7 +419,7 @@ func.func @loss_grad_unknown(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>, %dl: te
 
 func.func @loss_grad_float_labels(%z: tensor<?x10xf32>, %t: tensor<?xf32>, %dl: tensor<f32>) -> tensor<*xf32> {
   // expected-error @below {{'layer.loss_grad' op sparse_categorical_crossentropy expects integer labels, got 'f32'}}
-  %0 = layer.loss_grad %z, %t, %dl {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xf32>, tensor<f32>) -> tensor<*xf32>
+  %0 = layer.loss_grad %z, %t, %dl {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xf32>, tensor<f32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -421,7 +427,7 @@ func.func @loss_grad_float_labels(%z: tensor<?x10xf32>, %t: tensor<?xf32>, %dl: 
 
 func.func @loss_grad_result_shape(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: tensor<f32>) -> tensor<f32> {
   // expected-error @below {{'layer.loss_grad' op result #0 has shape () but the operands give (None, 10)}}
-  %0 = layer.loss_grad %z, %t, %dl {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<f32>
+  %0 = layer.loss_grad %z, %t, %dl {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -432,8 +438,9 @@ func.func @loss_grad_result_shape(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: 
 // -----
 
 func.func @activation_grad_unknown(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x64xf32> {
-  // expected-error @below {{'layer.activation_grad' op unknown activation 'hard_swish'; expected one of linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
-  %0 = layer.activation_grad %dy, %x, %y {activation = "hard_swish"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  // expected-error @below {{expected ::layerc::layer::Activation to be one of: linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish, hard_sigmoid}}
+  // expected-error @below {{failed to parse Layer_ActivationAttr parameter 'value'}}
+  %0 = layer.activation_grad %dy, %x, %y {activation = #layer.activation<hard_swish>} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
 
@@ -441,7 +448,7 @@ func.func @activation_grad_unknown(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, 
 
 func.func @activation_grad_shapes(%dy: tensor<?x64xf32>, %x: tensor<?x32xf32>, %y: tensor<?x64xf32>) -> tensor<*xf32> {
   // expected-error @below {{'layer.activation_grad' op input of shape (None, 32) does not match grad of shape (None, 64)}}
-  %0 = layer.activation_grad %dy, %x, %y {activation = "relu"} : (tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x64xf32>) -> tensor<*xf32>
+  %0 = layer.activation_grad %dy, %x, %y {activation = #layer.activation<relu>} : (tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x64xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -449,7 +456,7 @@ func.func @activation_grad_shapes(%dy: tensor<?x64xf32>, %x: tensor<?x32xf32>, %
 
 func.func @activation_grad_output_shape(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64x1xf32>) -> tensor<*xf32> {
   // expected-error @below {{'layer.activation_grad' op output of shape (None, 64, 1) does not match grad of shape (None, 64)}}
-  %0 = layer.activation_grad %dy, %x, %y {activation = "tanh"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64x1xf32>) -> tensor<*xf32>
+  %0 = layer.activation_grad %dy, %x, %y {activation = #layer.activation<tanh>} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64x1xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -573,15 +580,16 @@ func.func @dense_dynamic_features(%x: tensor<?x?xf32>, %k: tensor<3x4x5xf32>) {
 
 func.func @loss_result_element_type(%x: tensor<?x8xf32>, %l: tensor<?xi32>) {
   // expected-error @+1 {{'layer.loss' op result #0 has element type 'f64' but the operands give 'f32'}}
-  %0 = layer.loss %x, %l {loss = "sparse_categorical_crossentropy"} : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<f64>
+  %0 = layer.loss %x, %l {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<f64>
   return
 }
 
 // -----
 
 func.func @loss_grad_unknown_loss_unranked(%z: tensor<*xf32>, %l: tensor<?xi32>, %d: tensor<f32>) {
-  // expected-error @+1 {{'layer.loss_grad' op unknown loss 'hinge'}}
-  %0 = layer.loss_grad %z, %l, %d {loss = "hinge"} : (tensor<*xf32>, tensor<?xi32>, tensor<f32>) -> tensor<*xf32>
+  // expected-error @below {{expected ::layerc::layer::Loss to be one of: sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error}}
+  // expected-error @below {{failed to parse Layer_LossAttr parameter 'value'}}
+  %0 = layer.loss_grad %z, %l, %d {loss = #layer.loss<hinge>} : (tensor<*xf32>, tensor<?xi32>, tensor<f32>) -> tensor<*xf32>
   return
 }
 

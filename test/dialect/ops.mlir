@@ -8,16 +8,16 @@
 // CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[K:.+]]: tensor<784x64xf32>, %[[B:.+]]: tensor<64xf32>)
 func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>, %b: tensor<64xf32>)
     -> (tensor<?x64xf32>, tensor<?x64xf32>, tensor<*xf32>) {
-  // CHECK: %[[Y0:.+]] = layer.dense %[[X]], %[[K]], %[[B]] {activation = "relu"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
-  %0 = layer.dense %x, %k, %b {activation = "relu"}
+  // CHECK: %[[Y0:.+]] = layer.dense %[[X]], %[[K]], %[[B]] {activation = #layer.activation<relu>} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<relu>}
       : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
   // The default activation (linear) is elided; the bias is optional.
   // CHECK: %[[Y1:.+]] = layer.dense %[[X]], %[[K]] : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
-  %1 = layer.dense %x, %k {activation = "linear"}
+  %1 = layer.dense %x, %k {activation = #layer.activation<linear>}
       : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<?x64xf32>
   // Results may stay unranked until layer-shape-inference.
-  // CHECK: %[[Y2:.+]] = layer.dense %[[X]], %[[K]], %[[B]] {activation = "softmax"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
-  %2 = layer.dense %x, %k, %b {activation = "softmax"}
+  // CHECK: %[[Y2:.+]] = layer.dense %[[X]], %[[K]], %[[B]] {activation = #layer.activation<softmax>} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+  %2 = layer.dense %x, %k, %b {activation = #layer.activation<softmax>}
       : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
   // CHECK: return %[[Y0]], %[[Y1]], %[[Y2]]
   return %0, %1, %2 : tensor<?x64xf32>, tensor<?x64xf32>, tensor<*xf32>
@@ -26,8 +26,8 @@ func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x64xf32>, %b: tensor<64xf3
 // CHECK-LABEL: func.func @dense_rank3_f64
 // CHECK-SAME: (%[[X:.+]]: tensor<2x5x8xf64>, %[[K:.+]]: tensor<8x3xf64>)
 func.func @dense_rank3_f64(%x: tensor<2x5x8xf64>, %k: tensor<8x3xf64>) -> tensor<2x5x3xf64> {
-  // CHECK: layer.dense %[[X]], %[[K]] {activation = "tanh"} : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
-  %0 = layer.dense %x, %k {activation = "tanh"}
+  // CHECK: layer.dense %[[X]], %[[K]] {activation = #layer.activation<tanh>} : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
+  %0 = layer.dense %x, %k {activation = #layer.activation<tanh>}
       : (tensor<2x5x8xf64>, tensor<8x3xf64>) -> tensor<2x5x3xf64>
   return %0 : tensor<2x5x3xf64>
 }
@@ -35,10 +35,10 @@ func.func @dense_rank3_f64(%x: tensor<2x5x8xf64>, %k: tensor<8x3xf64>) -> tensor
 // CHECK-LABEL: func.func @activation
 // CHECK-SAME: (%[[X:.+]]: tensor<?x10xf32>)
 func.func @activation(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
-  // CHECK: %[[A:.+]] = layer.activation %[[X]] {activation = "softmax"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
-  %0 = layer.activation %x {activation = "softmax"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
-  // CHECK: %[[B:.+]] = layer.activation %[[A]] {activation = "sigmoid"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
-  %1 = layer.activation %0 {activation = "sigmoid"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  // CHECK: %[[A:.+]] = layer.activation %[[X]] {activation = #layer.activation<softmax>} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  %0 = layer.activation %x {activation = #layer.activation<softmax>} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  // CHECK: %[[B:.+]] = layer.activation %[[A]] {activation = #layer.activation<sigmoid>} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+  %1 = layer.activation %0 {activation = #layer.activation<sigmoid>} : (tensor<?x10xf32>) -> tensor<?x10xf32>
   // CHECK: return %[[B]]
   return %1 : tensor<?x10xf32>
 }
@@ -103,17 +103,17 @@ func.func @reduce_sum(%dy: tensor<?x64xf32>) -> (tensor<64xf32>, tensor<?xf32>) 
 func.func @loss(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %t: tensor<?x10xf32>,
                 %labels64: tensor<?xi64>)
     -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>) {
-  // CHECK: %[[S:.+]] = layer.loss %[[Z]], %[[L]] {from_logits, loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
-  %0 = layer.loss %z, %labels {loss = "sparse_categorical_crossentropy", from_logits}
+  // CHECK: %[[S:.+]] = layer.loss %[[Z]], %[[L]] {from_logits, loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  %0 = layer.loss %z, %labels {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
       : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
-  // CHECK: %[[C:.+]] = layer.loss %[[Z]], %[[T]] {loss = "categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
-  %1 = layer.loss %z, %t {loss = "categorical_crossentropy"}
+  // CHECK: %[[C:.+]] = layer.loss %[[Z]], %[[T]] {loss = #layer.loss<categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  %1 = layer.loss %z, %t {loss = #layer.loss<categorical_crossentropy>}
       : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
-  // CHECK: %[[M:.+]] = layer.loss %[[Z]], %[[T]] {loss = "mean_squared_error"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
-  %2 = layer.loss %z, %t {loss = "mean_squared_error"}
+  // CHECK: %[[M:.+]] = layer.loss %[[Z]], %[[T]] {loss = #layer.loss<mean_squared_error>} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+  %2 = layer.loss %z, %t {loss = #layer.loss<mean_squared_error>}
       : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
-  // CHECK: %[[S64:.+]] = layer.loss %[[Z]], %[[L64]] {loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<f32>
-  %3 = layer.loss %z, %labels64 {loss = "sparse_categorical_crossentropy"}
+  // CHECK: %[[S64:.+]] = layer.loss %[[Z]], %[[L64]] {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<f32>
+  %3 = layer.loss %z, %labels64 {loss = #layer.loss<sparse_categorical_crossentropy>}
       : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<f32>
   // CHECK: return %[[S]], %[[C]], %[[M]], %[[S64]]
   return %0, %1, %2, %3 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
@@ -123,8 +123,8 @@ func.func @loss(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %t: tensor<?x10xf3
 // CHECK-SAME: (%[[DY:.+]]: tensor<?x64xf32>, %[[X:.+]]: tensor<?x64xf32>, %[[Y:.+]]: tensor<?x64xf32>)
 func.func @activation_grad(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64xf32>)
     -> tensor<?x64xf32> {
-  // CHECK: %[[DX:.+]] = layer.activation_grad %[[DY]], %[[X]], %[[Y]] {activation = "relu"} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
-  %0 = layer.activation_grad %dy, %x, %y {activation = "relu"}
+  // CHECK: %[[DX:.+]] = layer.activation_grad %[[DY]], %[[X]], %[[Y]] {activation = #layer.activation<relu>} : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = layer.activation_grad %dy, %x, %y {activation = #layer.activation<relu>}
       : (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
   // CHECK: return %[[DX]]
   return %0 : tensor<?x64xf32>
@@ -134,8 +134,8 @@ func.func @activation_grad(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tens
 // CHECK-SAME: (%[[Z:.+]]: tensor<?x10xf32>, %[[L:.+]]: tensor<?xi32>, %[[DL:.+]]: tensor<f32>)
 func.func @loss_grad(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %dl: tensor<f32>)
     -> tensor<?x10xf32> {
-  // CHECK: %[[DZ:.+]] = layer.loss_grad %[[Z]], %[[L]], %[[DL]] {from_logits, loss = "sparse_categorical_crossentropy"} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
-  %0 = layer.loss_grad %z, %labels, %dl {loss = "sparse_categorical_crossentropy", from_logits}
+  // CHECK: %[[DZ:.+]] = layer.loss_grad %[[Z]], %[[L]], %[[DL]] {from_logits, loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
+  %0 = layer.loss_grad %z, %labels, %dl {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
       : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
   // CHECK: return %[[DZ]]
   return %0 : tensor<?x10xf32>

@@ -28,8 +28,9 @@ func.func @conv_kernel_too_large(%x: tensor<?x2x2x1xf32>, %k: tensor<3x3x1x8xf32
 // -----
 
 func.func @conv_bad_padding(%x: tensor<?x8x8x1xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
-  // expected-error @below {{padding must be "valid" or "same", got "causal"}}
-  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "causal"} : (tensor<?x8x8x1xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
+  // expected-error @below {{expected ::layerc::layer::Padding to be one of: valid, same}}
+  // expected-error @below {{failed to parse Layer_PaddingAttr parameter 'value'}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = #layer.padding<causal>} : (tensor<?x8x8x1xf32>, tensor<3x3x1x8xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -100,8 +101,9 @@ func.func @conv_transpose_channels(%x: tensor<?x4x4x8xf32>, %k: tensor<3x3x2x4xf
 // -----
 
 func.func @pool_kind(%x: tensor<?x8x8x3xf32>) -> tensor<*xf32> {
-  // expected-error @below {{kind must be "max" or "average", got "min"}}
-  %0 = layer.pool %x {kind = "min", pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x8x8x3xf32>) -> tensor<*xf32>
+  // expected-error @below {{expected ::layerc::layer::PoolKind to be one of: max, average}}
+  // expected-error @below {{failed to parse Layer_PoolKindAttr parameter 'value'}}
+  %0 = layer.pool %x {kind = #layer.pool<min>, pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x8x8x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -109,7 +111,7 @@ func.func @pool_kind(%x: tensor<?x8x8x3xf32>) -> tensor<*xf32> {
 
 func.func @pool_too_large(%x: tensor<?x2x8x3xf32>) -> tensor<*xf32> {
   // expected-error @below {{pool_size 3 on spatial axis 0 is larger than the unpadded input of shape (None, 2, 8, 3)}}
-  %0 = layer.pool %x {kind = "max", pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>} : (tensor<?x2x8x3xf32>) -> tensor<*xf32>
+  %0 = layer.pool %x {kind = #layer.pool<max>, pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>} : (tensor<?x2x8x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -117,15 +119,16 @@ func.func @pool_too_large(%x: tensor<?x2x8x3xf32>) -> tensor<*xf32> {
 
 func.func @global_pool_rank(%x: tensor<?x8xf32>) -> tensor<*xf32> {
   // expected-error @below {{expects a channels-last input (batch, spatial..., channels) with 1 to 3 spatial dimensions, got (None, 8)}}
-  %0 = layer.global_pool %x {kind = "max"} : (tensor<?x8xf32>) -> tensor<*xf32>
+  %0 = layer.global_pool %x {kind = #layer.pool<max>} : (tensor<?x8xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
 // -----
 
 func.func @upsample_interpolation(%x: tensor<?x8x8x3xf32>) -> tensor<*xf32> {
-  // expected-error @below {{interpolation must be "nearest" or "bilinear", got "bicubic"}}
-  %0 = layer.upsample %x {size = array<i64: 2, 2>, interpolation = "bicubic"} : (tensor<?x8x8x3xf32>) -> tensor<*xf32>
+  // expected-error @below {{expected ::layerc::layer::Interpolation to be one of: nearest, bilinear}}
+  // expected-error @below {{failed to parse Layer_InterpolationAttr parameter 'value'}}
+  %0 = layer.upsample %x {size = array<i64: 2, 2>, interpolation = #layer.interpolation<bicubic>} : (tensor<?x8x8x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -133,7 +136,7 @@ func.func @upsample_interpolation(%x: tensor<?x8x8x3xf32>) -> tensor<*xf32> {
 
 func.func @upsample_bilinear_1d(%x: tensor<?x8x3xf32>) -> tensor<*xf32> {
   // expected-error @below {{bilinear interpolation needs 2 spatial dimensions, got (None, 8, 3)}}
-  %0 = layer.upsample %x {size = array<i64: 2>, interpolation = "bilinear"} : (tensor<?x8x3xf32>) -> tensor<*xf32>
+  %0 = layer.upsample %x {size = array<i64: 2>, interpolation = #layer.interpolation<bilinear>} : (tensor<?x8x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 
@@ -229,15 +232,16 @@ func.func @subtract_shapes(%a: tensor<?x9x9x64xf32>, %b: tensor<?x9x9x32xf32>) -
 
 func.func @rnn_rank2(%x: tensor<?x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{expects an input of shape (batch, timesteps, features), got (None, 8)}}
-  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = #layer.cell<lstm>} : (tensor<?x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
 
 // -----
 
 func.func @rnn_cell(%x: tensor<?x4x8xf32>, %k: tensor<8x32xf32>, %rk: tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
-  // expected-error @below {{unknown cell 'rnn'; expected simple_rnn, lstm or gru}}
-  %0, %1 = layer.rnn %x, %k, %rk {cell = "rnn"} : (tensor<?x4x8xf32>, tensor<8x32xf32>, tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  // expected-error @below {{expected ::layerc::layer::Cell to be one of: simple_rnn, lstm, gru}}
+  // expected-error @below {{failed to parse Layer_CellAttr parameter 'value'}}
+  %0, %1 = layer.rnn %x, %k, %rk {cell = #layer.cell<rnn>} : (tensor<?x4x8xf32>, tensor<8x32xf32>, tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0, %1 : tensor<*xf32>, tensor<*xf32>
 }
 
@@ -245,7 +249,7 @@ func.func @rnn_cell(%x: tensor<?x4x8xf32>, %k: tensor<8x32xf32>, %rk: tensor<32x
 
 func.func @rnn_results(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{a lstm cell has 3 results (the output and the final states), got 2}}
-  %0, %1 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  %0, %1 = layer.rnn %x, %k, %rk {cell = #layer.cell<lstm>} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0, %1 : tensor<*xf32>, tensor<*xf32>
 }
 
@@ -253,7 +257,7 @@ func.func @rnn_results(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor
 
 func.func @rnn_recurrent_kernel(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x96xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{recurrent_kernel of shape (32, 96) must be (units, 4 * units)}}
-  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x96xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = #layer.cell<lstm>} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x96xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
 
@@ -261,7 +265,7 @@ func.func @rnn_recurrent_kernel(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %r
 
 func.func @rnn_kernel(%x: tensor<?x4x8xf32>, %k: tensor<7x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{kernel of shape (7, 128) does not fit an input of shape (None, 4, 8) and 32 units: expected (8, 128)}}
-  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm"} : (tensor<?x4x8xf32>, tensor<7x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = #layer.cell<lstm>} : (tensor<?x4x8xf32>, tensor<7x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
 
@@ -269,7 +273,7 @@ func.func @rnn_kernel(%x: tensor<?x4x8xf32>, %k: tensor<7x128xf32>, %rk: tensor<
 
 func.func @gru_bias(%x: tensor<?x4x8xf32>, %k: tensor<8x96xf32>, %rk: tensor<32x96xf32>, %b: tensor<96xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{bias of shape (96,) must be (2, 96)}}
-  %0, %1 = layer.rnn %x, %k, %rk, %b {cell = "gru", reset_after} : (tensor<?x4x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<96xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  %0, %1 = layer.rnn %x, %k, %rk, %b {cell = #layer.cell<gru>, reset_after} : (tensor<?x4x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<96xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0, %1 : tensor<*xf32>, tensor<*xf32>
 }
 
@@ -277,7 +281,7 @@ func.func @gru_bias(%x: tensor<?x4x8xf32>, %k: tensor<8x96xf32>, %rk: tensor<32x
 
 func.func @rnn_softmax(%x: tensor<?x4x8xf32>, %k: tensor<8x32xf32>, %rk: tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{softmax is not an element-wise activation}}
-  %0, %1 = layer.rnn %x, %k, %rk {cell = "simple_rnn", activation = "softmax"} : (tensor<?x4x8xf32>, tensor<8x32xf32>, tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  %0, %1 = layer.rnn %x, %k, %rk {cell = #layer.cell<simple_rnn>, activation = #layer.activation<softmax>} : (tensor<?x4x8xf32>, tensor<8x32xf32>, tensor<32x32xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0, %1 : tensor<*xf32>, tensor<*xf32>
 }
 
@@ -285,7 +289,7 @@ func.func @rnn_softmax(%x: tensor<?x4x8xf32>, %k: tensor<8x32xf32>, %rk: tensor<
 
 func.func @reset_after_lstm(%x: tensor<?x4x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{reset_after applies to a gru cell only}}
-  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = "lstm", reset_after} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  %0, %1, %2 = layer.rnn %x, %k, %rk {cell = #layer.cell<lstm>, reset_after} : (tensor<?x4x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
 
@@ -317,7 +321,8 @@ func.func @conv2d_kernel_on_rank3(%x: tensor<?x28x28xf32>, %k: tensor<3x3x1x8xf3
 // -----
 
 func.func @upsample_grad_interpolation(%dy: tensor<?x8x8x4xf32>, %x: tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32> {
-  // expected-error @below {{'layer.upsample_grad' op interpolation must be "nearest", or "bilinear" with 2 spatial dimensions, got "bicubic" with 2}}
-  %0 = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>, interpolation = "bicubic"} : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
+  // expected-error @below {{expected ::layerc::layer::Interpolation to be one of: nearest, bilinear}}
+  // expected-error @below {{failed to parse Layer_InterpolationAttr parameter 'value'}}
+  %0 = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>, interpolation = #layer.interpolation<bicubic>} : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
   return %0 : tensor<?x4x4x4xf32>
 }

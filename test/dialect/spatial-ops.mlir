@@ -10,19 +10,19 @@ func.func @spatial(%x: tensor<?x28x28x1xf32>, %k: tensor<3x3x1x16xf32>, %b: tens
                    %kt: tensor<3x3x8x16xf32>, %m: tensor<16xf32>, %v: tensor<16xf32>)
     -> (tensor<?x26x26x16xf32>, tensor<?x8x8x16xf32>, tensor<?x16xf32>, tensor<?x16x16x16xf32>,
         tensor<?x52x52x8xf32>, tensor<?x26x26x16xf32>, tensor<?x26x26x16xf32>) {
-  // CHECK: layer.conv %{{.+}}, %{{.+}}, %{{.+}} {activation = "relu", dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x28x28x1xf32>, tensor<3x3x1x16xf32>, tensor<16xf32>) -> tensor<?x26x26x16xf32>
-  %0 = layer.conv %x, %k, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, activation = "relu"}
+  // CHECK: layer.conv %{{.+}}, %{{.+}}, %{{.+}} {activation = #layer.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x28x28x1xf32>, tensor<3x3x1x16xf32>, tensor<16xf32>) -> tensor<?x26x26x16xf32>
+  %0 = layer.conv %x, %k, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, activation = #layer.activation<relu>}
       : (tensor<?x28x28x1xf32>, tensor<3x3x1x16xf32>, tensor<16xf32>) -> tensor<?x26x26x16xf32>
-  // CHECK: layer.pool %{{.+}} {kind = "max", pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>} : (tensor<?x26x26x16xf32>) -> tensor<?x8x8x16xf32>
-  %1 = layer.pool %0 {kind = "max", pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>}
+  // CHECK: layer.pool %{{.+}} {kind = #layer.pool<max>, pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>} : (tensor<?x26x26x16xf32>) -> tensor<?x8x8x16xf32>
+  %1 = layer.pool %0 {kind = #layer.pool<max>, pool_size = array<i64: 3, 3>, strides = array<i64: 3, 3>}
       : (tensor<?x26x26x16xf32>) -> tensor<?x8x8x16xf32>
-  // CHECK: layer.global_pool %{{.+}} {kind = "average"} : (tensor<?x8x8x16xf32>) -> tensor<?x16xf32>
-  %2 = layer.global_pool %1 {kind = "average"} : (tensor<?x8x8x16xf32>) -> tensor<?x16xf32>
-  // CHECK: layer.upsample %{{.+}} {interpolation = "bilinear", size = array<i64: 2, 2>} : (tensor<?x8x8x16xf32>) -> tensor<?x16x16x16xf32>
-  %3 = layer.upsample %1 {size = array<i64: 2, 2>, interpolation = "bilinear"}
+  // CHECK: layer.global_pool %{{.+}} {kind = #layer.pool<average>} : (tensor<?x8x8x16xf32>) -> tensor<?x16xf32>
+  %2 = layer.global_pool %1 {kind = #layer.pool<average>} : (tensor<?x8x8x16xf32>) -> tensor<?x16xf32>
+  // CHECK: layer.upsample %{{.+}} {interpolation = #layer.interpolation<bilinear>, size = array<i64: 2, 2>} : (tensor<?x8x8x16xf32>) -> tensor<?x16x16x16xf32>
+  %3 = layer.upsample %1 {size = array<i64: 2, 2>, interpolation = #layer.interpolation<bilinear>}
       : (tensor<?x8x8x16xf32>) -> tensor<?x16x16x16xf32>
-  // CHECK: layer.conv_transpose %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, output_padding = array<i64>, padding = "same", strides = array<i64: 2, 2>} : (tensor<?x26x26x16xf32>, tensor<3x3x8x16xf32>) -> tensor<?x52x52x8xf32>
-  %4 = layer.conv_transpose %0, %kt {strides = array<i64: 2, 2>, padding = "same", dilations = array<i64: 1, 1>, output_padding = array<i64>}
+  // CHECK: layer.conv_transpose %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, output_padding = array<i64>, padding = #layer.padding<same>, strides = array<i64: 2, 2>} : (tensor<?x26x26x16xf32>, tensor<3x3x8x16xf32>) -> tensor<?x52x52x8xf32>
+  %4 = layer.conv_transpose %0, %kt {strides = array<i64: 2, 2>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>, output_padding = array<i64>}
       : (tensor<?x26x26x16xf32>, tensor<3x3x8x16xf32>) -> tensor<?x52x52x8xf32>
   // CHECK: layer.batch_norm %{{.+}}, %{{.+}}, %{{.+}} gamma(%{{.+}}) {epsilon = 1.000000e-03 : f64} : (tensor<?x26x26x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x26x26x16xf32>
   %5 = layer.batch_norm %0, %m, %v gamma(%b) {epsilon = 1.0e-3 : f64}
@@ -72,14 +72,14 @@ func.func @recurrent(%x: tensor<?x10x8xf32>, %k: tensor<8x128xf32>, %rk: tensor<
                      %gk: tensor<8x96xf32>, %grk: tensor<32x96xf32>, %gb: tensor<2x96xf32>,
                      %v: tensor<?x5x8x8x3xf32>, %ck: tensor<3x3x3x16xf32>, %crk: tensor<3x3x4x16xf32>)
     -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x8x8x4xf32>) {
-  // CHECK: layer.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = "lstm", return_sequences} : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>) -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
-  %seq, %h, %c = layer.rnn %x, %k, %rk, %b {cell = "lstm", return_sequences}
+  // CHECK: layer.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = #layer.cell<lstm>, return_sequences} : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>) -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
+  %seq, %h, %c = layer.rnn %x, %k, %rk, %b {cell = #layer.cell<lstm>, return_sequences}
       : (tensor<?x10x8xf32>, tensor<8x128xf32>, tensor<32x128xf32>, tensor<128xf32>) -> (tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>)
-  // CHECK: layer.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = "gru", go_backwards, reset_after} : (tensor<?x10x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<2x96xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>)
-  %g, %gh = layer.rnn %x, %gk, %grk, %gb {cell = "gru", go_backwards, reset_after}
+  // CHECK: layer.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = #layer.cell<gru>, go_backwards, reset_after} : (tensor<?x10x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<2x96xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>)
+  %g, %gh = layer.rnn %x, %gk, %grk, %gb {cell = #layer.cell<gru>, go_backwards, reset_after}
       : (tensor<?x10x8xf32>, tensor<8x96xf32>, tensor<32x96xf32>, tensor<2x96xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>)
-  // CHECK: layer.conv_lstm %{{.+}}, %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, padding = "same", strides = array<i64: 1, 1>} : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
-  %y, %yh, %yc = layer.conv_lstm %v, %ck, %crk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"}
+  // CHECK: layer.conv_lstm %{{.+}}, %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, padding = #layer.padding<same>, strides = array<i64: 1, 1>} : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
+  %y, %yh, %yc = layer.conv_lstm %v, %ck, %crk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = #layer.padding<same>}
       : (tensor<?x5x8x8x3xf32>, tensor<3x3x3x16xf32>, tensor<3x3x4x16xf32>) -> (tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>, tensor<?x8x8x4xf32>)
   return %seq, %g, %y : tensor<?x10x32xf32>, tensor<?x32xf32>, tensor<?x8x8x4xf32>
 }

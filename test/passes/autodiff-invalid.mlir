@@ -68,7 +68,7 @@ func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> te
 //--- scalar.mlir
 // expected-error @below {{layer-autodiff: outputs must be ranked, batched tensors (run layer-shape-inference first), got 'tensor<f32>'}}
 func.func @predict(%x: tensor<?x4xf32>, %t: tensor<?x4xf32>) -> tensor<f32> {
-  %0 = layer.loss %x, %t {loss = "mean_squared_error"} : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<f32>
+  %0 = layer.loss %x, %t {loss = #layer.loss<mean_squared_error>} : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -105,7 +105,7 @@ func.func @predict(%x: tensor<?x4x3xf32>, %k: tensor<3x2xf32> {layer.param}) -> 
 // known (the frontend compiles one program per sequence length).
 func.func @predict(%x: tensor<?x?x5x5x1xf32>, %k: tensor<3x3x1x8xf32> {layer.param}, %rk: tensor<3x3x2x8xf32> {layer.param}) -> tensor<?x5x5x2xf32> {
   // expected-error @below {{'layer.conv_lstm' op the gradient needs a known number of time steps, got (None, None, 5, 5, 1)}}
-  %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = "same"} : (tensor<?x?x5x5x1xf32>, tensor<3x3x1x8xf32>, tensor<3x3x2x8xf32>) -> (tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>)
+  %y, %h, %c = layer.conv_lstm %x, %k, %rk {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = #layer.padding<same>} : (tensor<?x?x5x5x1xf32>, tensor<3x3x1x8xf32>, tensor<3x3x2x8xf32>) -> (tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>, tensor<?x5x5x2xf32>)
   return %y : tensor<?x5x5x2xf32>
 }
 

@@ -17,14 +17,14 @@ func.func @predict(%x: tensor<?x4xf32> {layer.name = "x"},
                    %b0: tensor<8xf32> {layer.param, layer.name = "dense/bias"},
                    %k1: tensor<8x3xf32> {layer.param, layer.name = "dense_1/kernel"})
     -> tensor<*xf32> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x4xf32>, tensor<4x8xf32>, tensor<8xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x4xf32>, tensor<4x8xf32>, tensor<8xf32>) -> tensor<*xf32>
   %1 = layer.dense %0, %k1 : (tensor<*xf32>, tensor<8x3xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }
 
 // The inference function is kept as it was.
 // CHECK-LABEL: func.func @predict
-// CHECK: layer.dense {{.*}} {activation = "relu"}
+// CHECK: layer.dense {{.*}} {activation = #layer.activation<relu>}
 
 // evaluate(inputs, targets, params) -> (loss, outputs): the forward pass
 // with the fused relu split out, then the loss on the output.
@@ -36,10 +36,10 @@ func.func @predict(%x: tensor<?x4xf32> {layer.name = "x"},
 // CHECK-SAME: %[[K1:.+]]: tensor<8x3xf32> {layer.name = "dense_1/kernel", layer.role = "param"})
 // CHECK-SAME: -> (tensor<f32> {layer.name = "loss", layer.role = "loss"}, tensor<?x3xf32> {layer.name = "output0", layer.role = "output"})
 // CHECK-NEXT: %[[Z0:.+]] = layer.dense %[[X]], %[[K0]], %[[B0]] : (tensor<?x4xf32>, tensor<4x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
-// CHECK-NEXT: %[[H0:.+]] = layer.activation %[[Z0]] {activation = "relu"}
+// CHECK-NEXT: %[[H0:.+]] = layer.activation %[[Z0]] {activation = #layer.activation<relu>}
 // CHECK-NEXT: %[[Z1:.+]] = layer.dense %[[H0]], %[[K1]] : (tensor<?x8xf32>, tensor<8x3xf32>) -> tensor<?x3xf32>
-// LOGITS-NEXT: %[[L:.+]] = layer.loss %[[Z1]], %[[Y]] {from_logits, loss = "sparse_categorical_crossentropy"} : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
-// PROBS-NEXT: %[[L:.+]] = layer.loss %[[Z1]], %[[Y]] {loss = "sparse_categorical_crossentropy"} : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
+// LOGITS-NEXT: %[[L:.+]] = layer.loss %[[Z1]], %[[Y]] {from_logits, loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
+// PROBS-NEXT: %[[L:.+]] = layer.loss %[[Z1]], %[[Y]] {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
 // CHECK-NEXT: return %[[L]], %[[Z1]] : tensor<f32>, tensor<?x3xf32>
 
 // The training function's signature: inputs, targets, params, then (with an
@@ -92,18 +92,18 @@ func.func @predict(%x: tensor<?x4xf32> {layer.name = "x"},
 // The body of train_step/grad: the same forward pass and loss as evaluate,
 // then the reverse sweep seeded with d loss = 1.
 // CHECK: %[[Z0:.+]] = layer.dense %{{.+}}, %[[K0]], %[[B0]] :
-// CHECK-NEXT: %[[H0:.+]] = layer.activation %[[Z0]] {activation = "relu"}
+// CHECK-NEXT: %[[H0:.+]] = layer.activation %[[Z0]] {activation = #layer.activation<relu>}
 // CHECK-NEXT: %[[Z1:.+]] = layer.dense %[[H0]], %[[K1]] :
 // CHECK-NEXT: %[[L:.+]] = layer.loss %[[Z1]], %[[Y:[^ ]+]]
 // CHECK-NEXT: %[[ONE:.+]] = arith.constant dense<1.000000e+00> : tensor<f32>
-// LOGITS-NEXT: %[[DZ1:.+]] = layer.loss_grad %[[Z1]], %[[Y]], %[[ONE]] {from_logits, loss = "sparse_categorical_crossentropy"} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
-// PROBS-NEXT: %[[DZ1:.+]] = layer.loss_grad %[[Z1]], %[[Y]], %[[ONE]] {loss = "sparse_categorical_crossentropy"} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
+// LOGITS-NEXT: %[[DZ1:.+]] = layer.loss_grad %[[Z1]], %[[Y]], %[[ONE]] {from_logits, loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
+// PROBS-NEXT: %[[DZ1:.+]] = layer.loss_grad %[[Z1]], %[[Y]], %[[ONE]] {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x3xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x3xf32>
 // Dense: dx = dz W^T, dW = x^T dz (no bias on this layer).
 // CHECK-NEXT: %[[DH0:.+]] = layer.matmul %[[DZ1]], %[[K1]] {transpose_rhs} : (tensor<?x3xf32>, tensor<8x3xf32>) -> tensor<?x8xf32>
 // CHECK-NEXT: %[[DK1:.+]] = layer.matmul %[[H0]], %[[DZ1]] {transpose_lhs} : (tensor<?x8xf32>, tensor<?x3xf32>) -> tensor<8x3xf32>
 // CHECK-NOT: layer.reduce_sum %[[DZ1]]
 // The split activation is differentiated from its input and output.
-// CHECK-NEXT: %[[DZ0:.+]] = layer.activation_grad %[[DH0]], %[[Z0]], %[[H0]] {activation = "relu"} : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+// CHECK-NEXT: %[[DZ0:.+]] = layer.activation_grad %[[DH0]], %[[Z0]], %[[H0]] {activation = #layer.activation<relu>} : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
 // CHECK-NEXT: layer.matmul %[[DZ0]], %[[K0]] {transpose_rhs} : (tensor<?x8xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
 // CHECK-NEXT: %[[DK0:.+]] = layer.matmul %{{.+}}, %[[DZ0]] {transpose_lhs} : (tensor<?x4xf32>, tensor<?x8xf32>) -> tensor<4x8xf32>
 // db = the sum of dz over the batch.
@@ -135,7 +135,7 @@ func.func @residual(%x: tensor<?x4xf32>,
                     %k: tensor<4x4xf32> {layer.param},
                     %unused: tensor<3xf32> {layer.param, layer.name = "unused"})
     -> (tensor<?x4xf32>, tensor<?x2x2xf32>) {
-  %0 = layer.dense %x, %k {activation = "relu"} : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
+  %0 = layer.dense %x, %k {activation = #layer.activation<relu>} : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
   %1 = layer.add %0, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   %2 = layer.dropout %1 {rate = 0.5 : f64} : (tensor<?x4xf32>) -> tensor<?x4xf32>
   %3 = layer.reshape %2 {target_shape = array<i64: 2, 2>} : (tensor<?x4xf32>) -> tensor<?x2x2xf32>
@@ -161,13 +161,13 @@ func.func @residual(%x: tensor<?x4xf32>,
 // RESIDUAL-SAME: -> (tensor<f32> {layer.name = "loss", layer.role = "loss"}, tensor<?x4xf32> {layer.name = "output0", layer.role = "output"}, tensor<?x2x2xf32> {layer.name = "output1", layer.role = "output"},
 // RESIDUAL-SAME: tensor<4x4xf32> {layer.name = "arg1", layer.role = "grad"}, tensor<3xf32> {layer.name = "unused", layer.role = "grad"})
 // RESIDUAL: %[[Z:.+]] = layer.dense %[[X]], %[[K]] :
-// RESIDUAL-NEXT: %[[H:.+]] = layer.activation %[[Z]] {activation = "relu"}
+// RESIDUAL-NEXT: %[[H:.+]] = layer.activation %[[Z]] {activation = #layer.activation<relu>}
 // RESIDUAL-NEXT: %[[S:.+]] = layer.add %[[H]], %[[X]]
 // RESIDUAL-NEXT: %[[D:.+]] = layer.dropout %[[S]]
 // RESIDUAL-NEXT: %[[R:.+]] = layer.reshape %[[D]]
 // The loss is the sum of one loss per output.
-// RESIDUAL-NEXT: %[[L0:.+]] = layer.loss %[[S]], %[[Y0]] {loss = "mean_squared_error"}
-// RESIDUAL-NEXT: %[[L1:.+]] = layer.loss %[[R]], %[[Y1]] {loss = "mean_squared_error"}
+// RESIDUAL-NEXT: %[[L0:.+]] = layer.loss %[[S]], %[[Y0]] {loss = #layer.loss<mean_squared_error>}
+// RESIDUAL-NEXT: %[[L1:.+]] = layer.loss %[[R]], %[[Y1]] {loss = #layer.loss<mean_squared_error>}
 // RESIDUAL-NEXT: %[[L:.+]] = layer.add %[[L0]], %[[L1]] : (tensor<f32>, tensor<f32>) -> tensor<f32>
 // RESIDUAL-NEXT: %[[ONE:.+]] = arith.constant dense<1.000000e+00> : tensor<f32>
 // The sum passes d loss = 1 to both losses.
@@ -177,7 +177,7 @@ func.func @residual(%x: tensor<?x4xf32>,
 // RESIDUAL-NEXT: %[[DD:.+]] = layer.reshape %[[DR]] {target_shape = array<i64: 4>} : (tensor<?x2x2xf32>) -> tensor<?x4xf32>
 // The output used twice (returned, and fed to dropout) sums its gradients.
 // RESIDUAL-NEXT: %[[DS:.+]] = layer.add %[[DS0]], %[[DD]]
-// RESIDUAL-NEXT: %[[DZ:.+]] = layer.activation_grad %[[DS]], %[[Z]], %[[H]] {activation = "relu"}
+// RESIDUAL-NEXT: %[[DZ:.+]] = layer.activation_grad %[[DS]], %[[Z]], %[[H]] {activation = #layer.activation<relu>}
 // RESIDUAL-NEXT: %[[DXD:.+]] = layer.matmul %[[DZ]], %[[K]] {transpose_rhs}
 // RESIDUAL-NEXT: %[[DK:.+]] = layer.matmul %[[X]], %[[DZ]] {transpose_lhs}
 // The input reached through the skip connection sums both paths.

@@ -77,6 +77,6 @@ func.func @add(%a: tensor<?x?xf32>, %b: tensor<?x4xf32>) -> tensor<?x4xf32> {
 // CHECK: cf.assert {{.+}} (layer.pool): the input must be at least as large as the pool: dimension 1 of operand #0 (None, None, 4) must be >= 2"
 func.func @conv(%x: tensor<?x?x8xf32>, %k: tensor<3x8x4xf32>) -> tensor<?x?x4xf32> {
   %0 = layer.conv %x, %k {strides = array<i64: 1>, dilations = array<i64: 2>} : (tensor<?x?x8xf32>, tensor<3x8x4xf32>) -> tensor<?x?x4xf32>
-  %1 = layer.pool %0 {kind = "max", pool_size = array<i64: 2>, strides = array<i64: 2>} : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %1 = layer.pool %0 {kind = #layer.pool<max>, pool_size = array<i64: 2>, strides = array<i64: 2>} : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
   return %1 : tensor<?x?x4xf32>
 }

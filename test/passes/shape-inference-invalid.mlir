@@ -6,7 +6,7 @@
 // The second kernel expects 100 features, the first dense gives 64: the
 // verifier cannot see it (the input is unranked), shape inference must.
 func.func @kernel_behind_unranked(%x: tensor<?x784xf32>, %k0: tensor<784x64xf32>, %k1: tensor<100x10xf32>) -> tensor<*xf32> {
-  %0 = layer.dense %x, %k0 {activation = "relu"} : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k0 {activation = #layer.activation<relu>} : (tensor<?x784xf32>, tensor<784x64xf32>) -> tensor<*xf32>
   // expected-error @below {{'layer.dense' op kernel of shape (100, 10) does not fit an input of shape (None, 64): expected (64, units)}}
   %1 = layer.dense %0, %k1 : (tensor<*xf32>, tensor<100x10xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
@@ -35,7 +35,7 @@ func.func @reshape_behind_unranked(%x: tensor<?x8xf32>, %k: tensor<8x12xf32>) ->
 func.func @labels_behind_unranked(%x: tensor<?x8xf32>, %k: tensor<8x10xf32>, %y: tensor<?x10xi32>) -> tensor<*xf32> {
   %0 = layer.dense %x, %k : (tensor<?x8xf32>, tensor<8x10xf32>) -> tensor<*xf32>
   // expected-error @below {{'layer.loss' op labels of shape (None, 10) do not match predictions of shape (None, 10): expected one label per sample, (None,)}}
-  %1 = layer.loss %0, %y {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<*xf32>, tensor<?x10xi32>) -> tensor<*xf32>
+  %1 = layer.loss %0, %y {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<*xf32>, tensor<?x10xi32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }
 
@@ -56,7 +56,7 @@ func.func @unranked_argument(%x: tensor<*xf32>, %k: tensor<3x4xf32>) -> tensor<*
   // expected-error @below {{cannot infer the result shape: an operand's shape is unknown}}
   %0 = layer.dense %x, %k : (tensor<*xf32>, tensor<3x4xf32>) -> tensor<*xf32>
   // expected-error @below {{cannot infer the result shape: an operand's shape is unknown}}
-  %1 = layer.activation %0 {activation = "relu"} : (tensor<*xf32>) -> tensor<*xf32>
+  %1 = layer.activation %0 {activation = #layer.activation<relu>} : (tensor<*xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }
 
@@ -66,7 +66,7 @@ func.func @unranked_argument(%x: tensor<*xf32>, %k: tensor<3x4xf32>) -> tensor<*
 func.func @foreign_op(%x: tensor<?x4xf32>) -> tensor<*xf32> {
   // expected-error @below {{cannot infer the result shape of 'tensor.cast': it does not implement ShapeInference}}
   %0 = tensor.cast %x : tensor<?x4xf32> to tensor<*xf32>
-  %1 = layer.activation %0 {activation = "relu"} : (tensor<*xf32>) -> tensor<*xf32>
+  %1 = layer.activation %0 {activation = #layer.activation<relu>} : (tensor<*xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }
 

@@ -7,16 +7,16 @@
 // CHECK-LABEL: func.func @mlp
 // CHECK-SAME: (%[[X:.+]]: tensor<?x784xf32>, %[[K0:.+]]: tensor<784x64xf32>, %[[B0:.+]]: tensor<64xf32>, %[[K1:.+]]: tensor<64x32xf32>, %[[K2:.+]]: tensor<32x10xf32>, %[[B2:.+]]: tensor<10xf32>)
 // CHECK-SAME: -> tensor<?x10xf32>
-// CHECK: %[[H0:.+]] = layer.dense %[[X]], %[[K0]], %[[B0]] {activation = "relu"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
-// CHECK: %[[H1:.+]] = layer.dense %[[H0]], %[[K1]] {activation = "tanh"} : (tensor<?x64xf32>, tensor<64x32xf32>) -> tensor<?x32xf32>
+// CHECK: %[[H0:.+]] = layer.dense %[[X]], %[[K0]], %[[B0]] {activation = #layer.activation<relu>} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+// CHECK: %[[H1:.+]] = layer.dense %[[H0]], %[[K1]] {activation = #layer.activation<tanh>} : (tensor<?x64xf32>, tensor<64x32xf32>) -> tensor<?x32xf32>
 // CHECK: %[[Z:.+]] = layer.dense %[[H1]], %[[K2]], %[[B2]] : (tensor<?x32xf32>, tensor<32x10xf32>, tensor<10xf32>) -> tensor<?x10xf32>
 // CHECK: return %[[Z]] : tensor<?x10xf32>
 // CHECK-NOT: tensor<*
 func.func @mlp(%x: tensor<?x784xf32>, %k0: tensor<784x64xf32>, %b0: tensor<64xf32>,
                %k1: tensor<64x32xf32>, %k2: tensor<32x10xf32>, %b2: tensor<10xf32>)
     -> tensor<*xf32> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
-  %1 = layer.dense %0, %k1 {activation = "tanh"} : (tensor<*xf32>, tensor<64x32xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x784xf32>, tensor<784x64xf32>, tensor<64xf32>) -> tensor<*xf32>
+  %1 = layer.dense %0, %k1 {activation = #layer.activation<tanh>} : (tensor<*xf32>, tensor<64x32xf32>) -> tensor<*xf32>
   %2 = layer.dense %1, %k2, %b2 : (tensor<*xf32>, tensor<32x10xf32>, tensor<10xf32>) -> tensor<*xf32>
   return %2 : tensor<*xf32>
 }
@@ -27,14 +27,14 @@ func.func @mlp(%x: tensor<?x784xf32>, %k0: tensor<784x64xf32>, %b0: tensor<64xf3
 // CHECK-LABEL: func.func @static_batch
 // CHECK-SAME: -> (tensor<32x10xf32>, tensor<f32>)
 // CHECK: %[[Z:.+]] = layer.dense {{.*}} -> tensor<32x10xf32>
-// CHECK: %[[P:.+]] = layer.activation %[[Z]] {activation = "softmax"} : (tensor<32x10xf32>) -> tensor<32x10xf32>
+// CHECK: %[[P:.+]] = layer.activation %[[Z]] {activation = #layer.activation<softmax>} : (tensor<32x10xf32>) -> tensor<32x10xf32>
 // CHECK: %[[L:.+]] = layer.loss %[[P]], {{.*}} : (tensor<32x10xf32>, tensor<32xi32>) -> tensor<f32>
 // CHECK: return %[[P]], %[[L]] : tensor<32x10xf32>, tensor<f32>
 func.func @static_batch(%x: tensor<32x784xf32>, %k: tensor<784x10xf32>, %y: tensor<32xi32>)
     -> (tensor<*xf32>, tensor<*xf32>) {
   %0 = layer.dense %x, %k : (tensor<32x784xf32>, tensor<784x10xf32>) -> tensor<*xf32>
-  %1 = layer.activation %0 {activation = "softmax"} : (tensor<*xf32>) -> tensor<*xf32>
-  %2 = layer.loss %1, %y {loss = "sparse_categorical_crossentropy"} : (tensor<*xf32>, tensor<32xi32>) -> tensor<*xf32>
+  %1 = layer.activation %0 {activation = #layer.activation<softmax>} : (tensor<*xf32>) -> tensor<*xf32>
+  %2 = layer.loss %1, %y {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<*xf32>, tensor<32xi32>) -> tensor<*xf32>
   return %1, %2 : tensor<*xf32>, tensor<*xf32>
 }
 
@@ -61,12 +61,12 @@ func.func @reshape_reduce(%x: tensor<?x784xf32>) -> (tensor<*xf32>, tensor<*xf32
 // batch of one side wins), and a value used twice is inferred once.
 // CHECK-LABEL: func.func @residual
 // CHECK-SAME: -> tensor<8x64xf32>
-// CHECK: %[[H:.+]] = layer.dense %{{.+}}, %{{.+}} {activation = "relu"} : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+// CHECK: %[[H:.+]] = layer.dense %{{.+}}, %{{.+}} {activation = #layer.activation<relu>} : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
 // CHECK: %[[S:.+]] = layer.add %[[H]], %{{.+}} : (tensor<?x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
 // CHECK: %[[T:.+]] = layer.add %[[S]], %[[H]] : (tensor<8x64xf32>, tensor<?x64xf32>) -> tensor<8x64xf32>
 // CHECK: return %[[T]] : tensor<8x64xf32>
 func.func @residual(%x: tensor<?x64xf32>, %k: tensor<64x64xf32>, %skip: tensor<8x64xf32>) -> tensor<*xf32> {
-  %0 = layer.dense %x, %k {activation = "relu"} : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k {activation = #layer.activation<relu>} : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<*xf32>
   %1 = layer.add %0, %skip : (tensor<*xf32>, tensor<8x64xf32>) -> tensor<*xf32>
   %2 = layer.add %1, %0 : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
   return %2 : tensor<*xf32>
@@ -84,10 +84,10 @@ func.func @residual(%x: tensor<?x64xf32>, %k: tensor<64x64xf32>, %skip: tensor<8
 // CHECK: layer.loss {{.*}} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
 func.func @diamond(%x: tensor<?x4xf32>, %k: tensor<4x10xf32>, %t: tensor<?x10xf32>) -> tensor<*xf32> {
   %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x10xf32>) -> tensor<*xf32>
-  %1 = layer.activation %0 {activation = "sigmoid"} : (tensor<*xf32>) -> tensor<*xf32>
-  %2 = layer.activation %0 {activation = "tanh"} : (tensor<*xf32>) -> tensor<*xf32>
+  %1 = layer.activation %0 {activation = #layer.activation<sigmoid>} : (tensor<*xf32>) -> tensor<*xf32>
+  %2 = layer.activation %0 {activation = #layer.activation<tanh>} : (tensor<*xf32>) -> tensor<*xf32>
   %3 = layer.add %1, %2 : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
-  %4 = layer.loss %3, %t {loss = "mean_squared_error"} : (tensor<*xf32>, tensor<?x10xf32>) -> tensor<*xf32>
+  %4 = layer.loss %3, %t {loss = #layer.loss<mean_squared_error>} : (tensor<*xf32>, tensor<?x10xf32>) -> tensor<*xf32>
   return %4 : tensor<*xf32>
 }
 
@@ -116,7 +116,7 @@ func.func @f64_matmul(%x: tensor<?x784xf64>, %dy: tensor<?x64xf64>, %w: tensor<7
 func.func @training_ops(%z: tensor<?x10xf32>, %y: tensor<?xi32>, %dl: tensor<f32>,
                         %b: tensor<10xf32>, %m: tensor<10xf32>, %v: tensor<10xf32>, %t: tensor<f32>)
     -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
-  %0 = layer.loss_grad %z, %y, %dl {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<*xf32>
+  %0 = layer.loss_grad %z, %y, %dl {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<*xf32>
   %1 = layer.reduce_sum %0 {axis = 0 : i64} : (tensor<*xf32>) -> tensor<*xf32>
   %b1, %m1, %v1 = layer.adam_update %b, %1, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<10xf32>, tensor<*xf32>, tensor<10xf32>, tensor<10xf32>, tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %0, %b1, %v1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>

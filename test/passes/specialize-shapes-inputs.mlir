@@ -18,7 +18,7 @@
 // MANY: error: layer-specialize-shapes: 4 input shapes for the 3 arguments of 'mlp'
 // MISFIT: error: {{.*}}5
 func.func @mlp(%x: tensor<?x?xf32>, %k0: tensor<4x3xf32>, %k1: tensor<3x2xf32>) -> tensor<?x2xf32> {
-  %0 = layer.dense %x, %k0 {activation = "relu"} : (tensor<?x?xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %0 = layer.dense %x, %k0 {activation = #layer.activation<relu>} : (tensor<?x?xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   %1 = layer.dense %0, %k1 : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
   return %1 : tensor<?x2xf32>
 }

@@ -90,7 +90,7 @@ func.func @predict(%x: tensor<?x5xf32> {layer.name = "x"},
                    %k1: tensor<6x4xf32> {layer.param, layer.name = "dense_1/kernel"},
                    %b1: tensor<4xf32> {layer.param, layer.name = "dense_1/bias"})
     -> tensor<*xf32> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x5xf32>, tensor<5x6xf32>, tensor<6xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x5xf32>, tensor<5x6xf32>, tensor<6xf32>) -> tensor<*xf32>
   %1 = layer.dense %0, %k1, %b1 : (tensor<*xf32>, tensor<6x4xf32>, tensor<4xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }
@@ -102,7 +102,7 @@ func.func @classify(%x: tensor<?x5xf32> {layer.name = "x"},
                     %k1: tensor<6x4xf32> {layer.name = "dense_1/kernel"},
                     %b1: tensor<4xf32> {layer.name = "dense_1/bias"})
     -> tensor<*xf32> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x5xf32>, tensor<5x6xf32>, tensor<6xf32>) -> tensor<*xf32>
-  %1 = layer.dense %0, %k1, %b1 {activation = "softmax"} : (tensor<*xf32>, tensor<6x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x5xf32>, tensor<5x6xf32>, tensor<6xf32>) -> tensor<*xf32>
+  %1 = layer.dense %0, %k1, %b1 {activation = #layer.activation<softmax>} : (tensor<*xf32>, tensor<6x4xf32>, tensor<4xf32>) -> tensor<*xf32>
   return %1 : tensor<*xf32>
 }

@@ -417,10 +417,10 @@ int run() {
   if (contextApi && !layout) {
     // Weights by name, targets and optimizer state, from the roles the IR
     // gives every argument.
-    llvm::Expected<ModelLayout> fromRoles = layoutFromRoles(*signatures);
+    std::string why;
+    std::optional<ModelLayout> fromRoles = layoutFromRoles(*signatures, why);
     if (!fromRoles)
-      return fail(llvm::toString(fromRoles.takeError()) +
-                  (api == Api::Context ? "" : "; use --api=raw"));
+      return fail(why + (api == Api::Context ? "" : "; use --api=raw"));
     layout = std::move(*fromRoles);
   }
 

@@ -36,7 +36,7 @@ def model(kind, n):
         return "%%d%d" % i
 
     def relu(i, src, src_type):
-        body.append('  %%a%d = layer.activation %s {activation = "relu"} : '
+        body.append('  %%a%d = layer.activation %s {activation = #layer.activation<relu>} : '
                     '(%s) -> %s' % (i, src, src_type, T))
         return "%%a%d" % i
 

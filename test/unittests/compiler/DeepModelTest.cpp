@@ -32,7 +32,7 @@ std::string deepChain() {
     args += ", %k" + n + ": tensor<8x8xf64> {layer.param}, %b" + n +
             ": tensor<8xf64> {layer.param}";
     body += "  %h" + n + " = layer.dense " + source + ", %k" + n + ", %b" + n +
-            " {activation = \"relu\"} : (" + type +
+            " {activation = #layer.activation<relu>} : (" + type +
             ", tensor<8x8xf64>, tensor<8xf64>) -> tensor<*xf64>\n";
     source = "%h" + n;
     type = "tensor<*xf64>";

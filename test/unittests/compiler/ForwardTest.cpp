@@ -144,11 +144,11 @@ protected:
 TEST_F(ForwardTest, DenseEveryActivationWithAndWithoutBias) {
   const char *tmpl = R"mlir(
 func.func @dense_${ACT}_bias(%x: tensor<?x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k, %b {activation = "${ACT}"} : (tensor<?x7xf64>, tensor<7x5xf64>, tensor<5xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<${ACT}>} : (tensor<?x7xf64>, tensor<7x5xf64>, tensor<5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @dense_${ACT}_nobias(%x: tensor<?x7xf64>, %k: tensor<7x5xf64>) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k {activation = "${ACT}"} : (tensor<?x7xf64>, tensor<7x5xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k {activation = #layer.activation<${ACT}>} : (tensor<?x7xf64>, tensor<7x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir";
@@ -183,7 +183,7 @@ func.func @dense_${ACT}_nobias(%x: tensor<?x7xf64>, %k: tensor<7x5xf64>) -> tens
 TEST_F(ForwardTest, DenseLargerOddSizes) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x33xf64>, %k: tensor<33x17xf64>, %b: tensor<17xf64>) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k, %b {activation = "relu"} : (tensor<?x33xf64>, tensor<33x17xf64>, tensor<17xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<relu>} : (tensor<?x33xf64>, tensor<33x17xf64>, tensor<17xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir");
@@ -200,7 +200,7 @@ func.func @f(%x: tensor<?x33xf64>, %k: tensor<33x17xf64>, %b: tensor<17xf64>) ->
 TEST_F(ForwardTest, DenseOnRank3InputActsOnLastAxis) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k, %b {activation = "softmax"} : (tensor<?x3x7xf64>, tensor<7x5xf64>, tensor<5xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<softmax>} : (tensor<?x3x7xf64>, tensor<7x5xf64>, tensor<5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir");
@@ -217,7 +217,7 @@ func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> t
 TEST_F(ForwardTest, DenseFloat32) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x7xf32>, %k: tensor<7x5xf32>, %b: tensor<5xf32>) -> tensor<*xf32> {
-  %0 = layer.dense %x, %k, %b {activation = "tanh"} : (tensor<?x7xf32>, tensor<7x5xf32>, tensor<5xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<tanh>} : (tensor<?x7xf32>, tensor<7x5xf32>, tensor<5xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 )mlir");
@@ -243,11 +243,11 @@ func.func @f(%x: tensor<?x7xf32>, %k: tensor<7x5xf32>, %b: tensor<5xf32>) -> ten
 TEST_F(ForwardTest, ActivationEveryKindOnRank2And3) {
   const char *tmpl = R"mlir(
 func.func @act_${ACT}_r2(%x: tensor<?x6xf64>) -> tensor<*xf64> {
-  %0 = layer.activation %x {activation = "${ACT}"} : (tensor<?x6xf64>) -> tensor<*xf64>
+  %0 = layer.activation %x {activation = #layer.activation<${ACT}>} : (tensor<?x6xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @act_${ACT}_r3(%x: tensor<?x3x4xf64>) -> tensor<*xf64> {
-  %0 = layer.activation %x {activation = "${ACT}"} : (tensor<?x3x4xf64>) -> tensor<*xf64>
+  %0 = layer.activation %x {activation = #layer.activation<${ACT}>} : (tensor<?x3x4xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir";
@@ -273,7 +273,7 @@ func.func @act_${ACT}_r3(%x: tensor<?x3x4xf64>) -> tensor<*xf64> {
 TEST_F(ForwardTest, ActivationsAreStableForLargeInputs) {
   const char *tmpl = R"mlir(
 func.func @act_${ACT}(%x: tensor<?x4xf64>) -> tensor<*xf64> {
-  %0 = layer.activation %x {activation = "${ACT}"} : (tensor<?x4xf64>) -> tensor<*xf64>
+  %0 = layer.activation %x {activation = #layer.activation<${ACT}>} : (tensor<?x4xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir";
@@ -489,15 +489,15 @@ TEST_F(ForwardTest, RegisterBlockedConvolutionMatchesLoops) {
     std::string ks = "tensor<" + std::to_string(c.k) + "x" +
                      std::to_string(c.k) + "x" + std::to_string(c.c) + "x" +
                      std::to_string(c.f) + "x" + t + ">";
-    std::string ir = "func.func @conv(%x: " + xs + ", %k: " + ks +
-                     ") -> tensor<*x" + t + "> {\n  %0 = layer.conv %x, %k " +
-                     "{strides = array<i64: " + std::to_string(c.stride) +
-                     ", " + std::to_string(c.stride) +
-                     ">, dilations = array<i64: " + std::to_string(c.dil) +
-                     ", " + std::to_string(c.dil) + ">, padding = \"" +
-                     (c.same ? "same" : "valid") + "\"} : (" + xs + ", " + ks +
-                     ") -> tensor<*x" + t + ">\n  return %0 : tensor<*x" + t +
-                     ">\n}\n";
+    std::string ir =
+        "func.func @conv(%x: " + xs + ", %k: " + ks + ") -> tensor<*x" + t +
+        "> {\n  %0 = layer.conv %x, %k " +
+        "{strides = array<i64: " + std::to_string(c.stride) + ", " +
+        std::to_string(c.stride) +
+        ">, dilations = array<i64: " + std::to_string(c.dil) + ", " +
+        std::to_string(c.dil) + ">, padding = #layer.padding<" +
+        (c.same ? "same" : "valid") + ">} : (" + xs + ", " + ks +
+        ") -> tensor<*x" + t + ">\n  return %0 : tensor<*x" + t + ">\n}\n";
     auto jit = build(ir);
     ASSERT_TRUE(jit);
     int64_t b = 2;
@@ -522,43 +522,43 @@ TEST_F(ForwardTest, RegisterBlockedConvolutionMatchesLoops) {
 
 constexpr const char *kLossModule = R"mlir(
 func.func @sparse_logits(%p: tensor<?x5xf64>, %t: tensor<?xi32>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?xi32>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x5xf64>, tensor<?xi32>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @sparse_probs(%p: tensor<?x5xf64>, %t: tensor<?xi32>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "sparse_categorical_crossentropy"} : (tensor<?x5xf64>, tensor<?xi32>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x5xf64>, tensor<?xi32>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @cce_logits(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "categorical_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<categorical_crossentropy>, from_logits} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @cce_probs(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "categorical_crossentropy"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<categorical_crossentropy>} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @sparse_logits_i64(%p: tensor<?x5xf64>, %t: tensor<?xi64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "sparse_categorical_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?xi64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x5xf64>, tensor<?xi64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @mse3(%p: tensor<?x3x4xf64>, %t: tensor<?x3x4xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x3x4xf64>, tensor<?x3x4xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<mean_squared_error>} : (tensor<?x3x4xf64>, tensor<?x3x4xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @bce_logits(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "binary_crossentropy", from_logits} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<binary_crossentropy>, from_logits} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @bce(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "binary_crossentropy"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<binary_crossentropy>} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @mae(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "mean_absolute_error"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<mean_absolute_error>} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 func.func @mse(%p: tensor<?x5xf64>, %t: tensor<?x5xf64>) -> tensor<*xf64> {
-  %0 = layer.loss %p, %t {loss = "mean_squared_error"} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<mean_squared_error>} : (tensor<?x5xf64>, tensor<?x5xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir";
@@ -738,7 +738,7 @@ TEST_F(ForwardTest, CompileReportsShapeErrorsAsValues) {
   mlir::OwningOpRef<mlir::ModuleOp> module = parse(R"mlir(
 func.func @f(%x: tensor<?x6xf64>, %k0: tensor<6x4xf64>, %k: tensor<5x3xf64>) -> tensor<*xf64> {
   %0 = layer.dense %x, %k0 : (tensor<?x6xf64>, tensor<6x4xf64>) -> tensor<*xf64>
-  %1 = layer.dense %0, %k {activation = "relu"} : (tensor<*xf64>, tensor<5x3xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k {activation = #layer.activation<relu>} : (tensor<*xf64>, tensor<5x3xf64>) -> tensor<*xf64>
   return %1 : tensor<*xf64>
 }
 )mlir");
@@ -754,8 +754,8 @@ func.func @f(%x: tensor<?x6xf64>, %k0: tensor<6x4xf64>, %k: tensor<5x3xf64>) -> 
 TEST_F(ForwardTest, CompileReportsLossShapeErrors) {
   mlir::OwningOpRef<mlir::ModuleOp> module = parse(R"mlir(
 func.func @f(%x: tensor<?x5xf64>, %t: tensor<?x4xf64>) -> tensor<*xf64> {
-  %p = layer.activation %x {activation = "softmax"} : (tensor<?x5xf64>) -> tensor<*xf64>
-  %0 = layer.loss %p, %t {loss = "categorical_crossentropy"} : (tensor<*xf64>, tensor<?x4xf64>) -> tensor<*xf64>
+  %p = layer.activation %x {activation = #layer.activation<softmax>} : (tensor<?x5xf64>) -> tensor<*xf64>
+  %0 = layer.loss %p, %t {loss = #layer.loss<categorical_crossentropy>} : (tensor<*xf64>, tensor<?x4xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
 )mlir");
@@ -894,7 +894,7 @@ namespace {
 TEST_F(ForwardTest, CrossentropyGradientIsFiniteAtZeroProbability) {
   auto jit = build(R"mlir(
 func.func @predict(%x: tensor<?x3xf32>, %k: tensor<3x3xf32> {layer.param, layer.name = "k"}) -> tensor<*xf32> {
-  %0 = layer.dense %x, %k {activation = "relu"} : (tensor<?x3xf32>, tensor<3x3xf32>) -> tensor<*xf32>
+  %0 = layer.dense %x, %k {activation = #layer.activation<relu>} : (tensor<?x3xf32>, tensor<3x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 )mlir",

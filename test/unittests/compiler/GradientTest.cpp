@@ -191,8 +191,8 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %b1: tensor<${H2}xf64> {layer.param, layer.name = "b1"},
                    %k2: tensor<${H2}x${C}xf64> {layer.param, layer.name = "k2"},
                    %b2: tensor<${C}xf64> {layer.param, layer.name = "b2"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${H1}xf64>, tensor<${H1}xf64>) -> tensor<*xf64>
-  %1 = layer.dense %0, %k1, %b1 {activation = "relu"} : (tensor<*xf64>, tensor<${H1}x${H2}xf64>, tensor<${H2}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x${I}xf64>, tensor<${I}x${H1}xf64>, tensor<${H1}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 {activation = #layer.activation<relu>} : (tensor<*xf64>, tensor<${H1}x${H2}xf64>, tensor<${H2}xf64>) -> tensor<*xf64>
   %2 = layer.dense %1, %k2, %b2 : (tensor<*xf64>, tensor<${H2}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   return %2 : tensor<*xf64>
 }
@@ -223,8 +223,8 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %b0: tensor<${H}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"}
                    ${BIAS_ARG}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
-  %1 = layer.dense %0, %k1 ${BIAS_USE} {activation = "${ACT}"} : (tensor<*xf64>, tensor<${H}x${C}xf64> ${BIAS_TYPE}) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1 ${BIAS_USE} {activation = #layer.activation<${ACT}>} : (tensor<*xf64>, tensor<${H}x${C}xf64> ${BIAS_TYPE}) -> tensor<*xf64>
   return %1 : tensor<*xf64>
 }
 )mlir";
@@ -288,7 +288,7 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %b0: tensor<${H}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
                    %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "${ACT}"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<${ACT}>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
   %1 = layer.dense %0, %k1, %b1 : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   return %1 : tensor<*xf64>
 }
@@ -320,8 +320,8 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
                    %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
                    %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
-  %1 = layer.dense %0, %k1, %b1 {activation = "${ACT}"} : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 {activation = #layer.activation<${ACT}>} : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   return %1 : tensor<*xf64>
 }
 )mlir";
@@ -362,10 +362,10 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %b1: tensor<${H}xf64> {layer.param, layer.name = "b1"},
                    %k2: tensor<${H}x${C}xf64> {layer.param, layer.name = "k2"},
                    %b2: tensor<${C}xf64> {layer.param, layer.name = "b2"}) -> tensor<*xf64> {
-  %h = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
-  %a = layer.dense %h, %k1 {activation = "tanh"} : (tensor<*xf64>, tensor<${H}x${H}xf64>) -> tensor<*xf64>
+  %h = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %a = layer.dense %h, %k1 {activation = #layer.activation<tanh>} : (tensor<*xf64>, tensor<${H}x${H}xf64>) -> tensor<*xf64>
   %r = layer.add %h, %a : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
-  %s = layer.dense %r, %k1, %b1 {activation = "sigmoid"} : (tensor<*xf64>, tensor<${H}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %s = layer.dense %r, %k1, %b1 {activation = #layer.activation<sigmoid>} : (tensor<*xf64>, tensor<${H}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
   %o = layer.dense %s, %k2, %b2 : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   return %o : tensor<*xf64>
 }
@@ -393,10 +393,10 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %k0: tensor<${I}x${C}xf64> {layer.param, layer.name = "k0"},
                    %b0: tensor<${C}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${I}x${C}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   %1 = layer.dense %x, %k1 : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>) -> tensor<*xf64>
   %2 = layer.add %0, %1 : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
-  %3 = layer.activation %2 {activation = "softmax"} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.activation %2 {activation = #layer.activation<softmax>} : (tensor<*xf64>) -> tensor<*xf64>
   return %3 : tensor<*xf64>
 }
 )mlir";
@@ -422,8 +422,8 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %k0: tensor<${I}x${C}xf64> {layer.param, layer.name = "k0"},
                    %k1: tensor<${C}x${C}xf64> {layer.param, layer.name = "k1"},
                    %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
-  %h = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>) -> tensor<*xf64>
-  %g = layer.dense %h, %k1, %b1 {activation = "sigmoid"} : (tensor<*xf64>, tensor<${C}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %h = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>) -> tensor<*xf64>
+  %g = layer.dense %h, %k1, %b1 {activation = #layer.activation<sigmoid>} : (tensor<*xf64>, tensor<${C}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   %m = layer.multiply %h, %g : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
   return %m : tensor<*xf64>
 }
@@ -449,9 +449,9 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %b0: tensor<${PQ}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${PQ}x${C}xf64> {layer.param, layer.name = "k1"},
                    %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${PQ}xf64>, tensor<${PQ}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x${I}xf64>, tensor<${I}x${PQ}xf64>, tensor<${PQ}xf64>) -> tensor<*xf64>
   %1 = layer.reshape %0 {target_shape = array<i64: ${P}, ${Q}>} : (tensor<*xf64>) -> tensor<*xf64>
-  %2 = layer.activation %1 {activation = "${ACT}"} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.activation %1 {activation = #layer.activation<${ACT}>} : (tensor<*xf64>) -> tensor<*xf64>
   %3 = layer.reshape %2 {target_shape = array<i64: ${PQ}>} : (tensor<*xf64>) -> tensor<*xf64>
   %4 = layer.dense %3, %k1, %b1 : (tensor<*xf64>, tensor<${PQ}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   return %4 : tensor<*xf64>
@@ -487,7 +487,7 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %unused: tensor<3xf64> {layer.param, layer.name = "unused"},
                    %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
                    %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "relu"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<relu>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>, tensor<${H}xf64>) -> tensor<*xf64>
   %1 = layer.dropout %0 {rate = 0.5 : f64} : (tensor<*xf64>) -> tensor<*xf64>
   %2 = layer.dense %1, %k1, %b1 : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   return %2 : tensor<*xf64>
@@ -517,9 +517,9 @@ func.func @predict(%x: tensor<?x${I}xf64>,
                    %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
                    %k2: tensor<${H}x${C}xf64> {layer.param, layer.name = "k2"})
     -> (tensor<*xf64>, tensor<*xf64>) {
-  %0 = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
   %1 = layer.dense %0, %k1 : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
-  %2 = layer.dense %0, %k2 {activation = "sigmoid"} : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
+  %2 = layer.dense %0, %k2 {activation = #layer.activation<sigmoid>} : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
   return %1, %2 : tensor<*xf64>, tensor<*xf64>
 }
 )mlir";
@@ -552,7 +552,7 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   %m = layer.multiply %a, %s : (tensor<*xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   %d = layer.subtract %m, %b : (tensor<*xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   %t = layer.scale %d {factor = -0.5 : f64} : (tensor<*xf64>) -> tensor<*xf64>
-  %o = layer.activation %t {activation = "tanh"} : (tensor<*xf64>) -> tensor<*xf64>
+  %o = layer.activation %t {activation = #layer.activation<tanh>} : (tensor<*xf64>) -> tensor<*xf64>
   return %t, %o : tensor<*xf64>, tensor<*xf64>
 }
 )mlir";
@@ -583,7 +583,7 @@ func.func @predict(%x: tensor<?x${T}x${I}xf64>,
                    %k0: tensor<${I}x${C}xf64> {layer.param, layer.name = "k0"},
                    %b0: tensor<${C}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${C}x${C}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
-  %h = layer.dense %x, %k0, %b0 {activation = "tanh"} : (tensor<?x${T}x${I}xf64>, tensor<${I}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %h = layer.dense %x, %k0, %b0 {activation = #layer.activation<tanh>} : (tensor<?x${T}x${I}xf64>, tensor<${I}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
   %s0 = layer.slice %h {axis = 1 : i64, offset = 0 : i64, size = 1 : i64} : (tensor<*xf64>) -> tensor<*xf64>
   %s1 = layer.slice %h {axis = 1 : i64, offset = ${O} : i64, size = 2 : i64} : (tensor<*xf64>) -> tensor<*xf64>
   %j = layer.concatenate %s0, %s1 {axis = 1 : i64} : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
@@ -621,7 +621,7 @@ func.func @predict(%x: tensor<?x4xf64> {layer.name = "input"},
                    %b0: tensor<3xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<3x5xf64> {layer.param, layer.name = "k1"},
                    %b1: tensor<5xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
-  %0 = layer.dense %x, %k0, %b0 {activation = "tanh"} : (tensor<?x4xf64>, tensor<4x3xf64>, tensor<3xf64>) -> tensor<*xf64>
+  %0 = layer.dense %x, %k0, %b0 {activation = #layer.activation<tanh>} : (tensor<?x4xf64>, tensor<4x3xf64>, tensor<3xf64>) -> tensor<*xf64>
   %1 = layer.dense %0, %k1, %b1 : (tensor<*xf64>, tensor<3x5xf64>, tensor<5xf64>) -> tensor<*xf64>
   return %1 : tensor<*xf64>
 }
@@ -942,10 +942,10 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
                    %b0: tensor<${F0}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<2x3x${F0}x${F1}xf64> {layer.param, layer.name = "k1"},
                    %k2: tensor<${F1}x${K}xf64> {layer.param, layer.name = "k2"}) -> tensor<*xf64> {
-  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = "same", dilations = array<i64: 1, 1>, activation = "tanh"} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${C}x${F0}xf64>, tensor<${F0}xf64>) -> tensor<*xf64>
-  %1 = layer.pool %0 {kind = "${POOL}", pool_size = array<i64: 2, 2>, strides = array<i64: ${PS}, ${PS}>, padding = "${PP}"} : (tensor<*xf64>) -> tensor<*xf64>
-  %2 = layer.conv %1, %k1 {strides = array<i64: 1, 1>, padding = "valid", dilations = array<i64: ${D}, 1>} : (tensor<*xf64>, tensor<2x3x${F0}x${F1}xf64>) -> tensor<*xf64>
-  %3 = layer.global_pool %2 {kind = "${GPOOL}"} : (tensor<*xf64>) -> tensor<*xf64>
+  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>, activation = #layer.activation<tanh>} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${C}x${F0}xf64>, tensor<${F0}xf64>) -> tensor<*xf64>
+  %1 = layer.pool %0 {kind = #layer.pool<${POOL}>, pool_size = array<i64: 2, 2>, strides = array<i64: ${PS}, ${PS}>, padding = #layer.padding<${PP}>} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.conv %1, %k1 {strides = array<i64: 1, 1>, padding = #layer.padding<valid>, dilations = array<i64: ${D}, 1>} : (tensor<*xf64>, tensor<2x3x${F0}x${F1}xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = #layer.pool<${GPOOL}>} : (tensor<*xf64>) -> tensor<*xf64>
   %4 = layer.dense %3, %k2 : (tensor<*xf64>, tensor<${F1}x${K}xf64>) -> tensor<*xf64>
   return %4 : tensor<*xf64>
 }
@@ -996,8 +996,8 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
                    %k0: tensor<3x3x${CG}x${F}xf64> {layer.param, layer.name = "k0"},
                    %b0: tensor<${F}xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${F}x${K}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
-  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = "${P}", dilations = array<i64: 1, 1>, groups = ${G}, activation = "tanh"} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${CG}x${F}xf64>, tensor<${F}xf64>) -> tensor<*xf64>
-  %1 = layer.global_pool %0 {kind = "average"} : (tensor<*xf64>) -> tensor<*xf64>
+  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = #layer.padding<${P}>, dilations = array<i64: 1, 1>, groups = ${G}, activation = #layer.activation<tanh>} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${CG}x${F}xf64>, tensor<${F}xf64>) -> tensor<*xf64>
+  %1 = layer.global_pool %0 {kind = #layer.pool<average>} : (tensor<*xf64>) -> tensor<*xf64>
   %2 = layer.dense %1, %k1 : (tensor<*xf64>, tensor<${F}x${K}xf64>) -> tensor<*xf64>
   return %2 : tensor<*xf64>
 }
@@ -1048,8 +1048,8 @@ func.func @predict(%x: tensor<?x${H}x${W}x2xf64>, %mm: tensor<${F}xf64>, %mv: te
                    %k1: tensor<${F}x3xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
   %0 = layer.conv %x, %k0 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x${H}x${W}x2xf64>, tensor<2x2x2x${F}xf64>) -> tensor<*xf64>
   %1 = layer.batch_norm %0, %mm, %mv ${AFFINE} {epsilon = 1.0e-3 : f64} : (tensor<*xf64>, tensor<${F}xf64>, tensor<${F}xf64>${AFFINE_TYPES}) -> tensor<*xf64>
-  %2 = layer.activation %1 {activation = "tanh"} : (tensor<*xf64>) -> tensor<*xf64>
-  %3 = layer.global_pool %2 {kind = "max"} : (tensor<*xf64>) -> tensor<*xf64>
+  %2 = layer.activation %1 {activation = #layer.activation<tanh>} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = #layer.pool<max>} : (tensor<*xf64>) -> tensor<*xf64>
   %4 = layer.dense %3, %k1 : (tensor<*xf64>, tensor<${F}x3xf64>) -> tensor<*xf64>
   %5 = layer.batch_norm %4, %mm2, %mv2 {epsilon = 1.0e-2 : f64} : (tensor<*xf64>, tensor<3xf64>, tensor<3xf64>) -> tensor<*xf64>
   return %5 : tensor<*xf64>
@@ -1101,9 +1101,9 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
                    %b0: tensor<8xf64> {layer.param, layer.name = "b0"},
                    %k1: tensor<${K1}x${K1}x8x${F}xf64> {layer.param, layer.name = "k1"},
                    %k2: tensor<${F}x3xf64> {layer.param, layer.name = "k2"}) -> tensor<*xf64> {
-  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = "${P}", dilations = array<i64: 1, 1>, activation = "tanh"} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${C}x8xf64>, tensor<8xf64>) -> tensor<*xf64>
-  %1 = layer.conv %0, %k1 {strides = array<i64: 1, 1>, padding = "${P}", dilations = array<i64: ${D}, ${D}>, activation = "tanh"} : (tensor<*xf64>, tensor<${K1}x${K1}x8x${F}xf64>) -> tensor<*xf64>
-  %2 = layer.global_pool %1 {kind = "average"} : (tensor<*xf64>) -> tensor<*xf64>
+  %0 = layer.conv %x, %k0, %b0 {strides = array<i64: ${S}, ${S}>, padding = #layer.padding<${P}>, dilations = array<i64: 1, 1>, activation = #layer.activation<tanh>} : (tensor<?x${H}x${W}x${C}xf64>, tensor<3x3x${C}x8xf64>, tensor<8xf64>) -> tensor<*xf64>
+  %1 = layer.conv %0, %k1 {strides = array<i64: 1, 1>, padding = #layer.padding<${P}>, dilations = array<i64: ${D}, ${D}>, activation = #layer.activation<tanh>} : (tensor<*xf64>, tensor<${K1}x${K1}x8x${F}xf64>) -> tensor<*xf64>
+  %2 = layer.global_pool %1 {kind = #layer.pool<average>} : (tensor<*xf64>) -> tensor<*xf64>
   %3 = layer.dense %2, %k2 : (tensor<*xf64>, tensor<${F}x3xf64>) -> tensor<*xf64>
   return %3 : tensor<*xf64>
 }
@@ -1147,10 +1147,10 @@ TEST_F(GradientTest, BilinearUpsampling) {
 func.func @predict(%x: tensor<?x${H}x${W}x2xf64>,
                    %k0: tensor<2x2x2x${F}xf64> {layer.param, layer.name = "k0"},
                    %k1: tensor<${F}x3xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
-  %0 = layer.upsample %x {size = array<i64: ${SH}, ${SW}>, interpolation = "bilinear"} : (tensor<?x${H}x${W}x2xf64>) -> tensor<*xf64>
-  %1 = layer.conv %0, %k0 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, activation = "tanh"} : (tensor<*xf64>, tensor<2x2x2x${F}xf64>) -> tensor<*xf64>
-  %2 = layer.upsample %1 {size = array<i64: 2, 2>, interpolation = "bilinear"} : (tensor<*xf64>) -> tensor<*xf64>
-  %3 = layer.global_pool %2 {kind = "max"} : (tensor<*xf64>) -> tensor<*xf64>
+  %0 = layer.upsample %x {size = array<i64: ${SH}, ${SW}>, interpolation = #layer.interpolation<bilinear>} : (tensor<?x${H}x${W}x2xf64>) -> tensor<*xf64>
+  %1 = layer.conv %0, %k0 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, activation = #layer.activation<tanh>} : (tensor<*xf64>, tensor<2x2x2x${F}xf64>) -> tensor<*xf64>
+  %2 = layer.upsample %1 {size = array<i64: 2, 2>, interpolation = #layer.interpolation<bilinear>} : (tensor<*xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = #layer.pool<max>} : (tensor<*xf64>) -> tensor<*xf64>
   %4 = layer.dense %3, %k1 : (tensor<*xf64>, tensor<${F}x3xf64>) -> tensor<*xf64>
   return %4 : tensor<*xf64>
 }
@@ -1184,10 +1184,10 @@ func.func @predict(%x: tensor<?x${H}x${H}x2xf64>,
                    %t: tensor<${T}x${T}x${F}x3xf64> {layer.param, layer.name = "t"},
                    %tb: tensor<${F}xf64> {layer.param, layer.name = "tb"},
                    %k1: tensor<2x2x${F}x2xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
-  %0 = layer.conv %x, %k0 {strides = array<i64: 1, 1>, padding = "same", dilations = array<i64: 1, 1>} : (tensor<?x${H}x${H}x2xf64>, tensor<3x3x2x3xf64>) -> tensor<*xf64>
-  %1 = layer.conv_transpose %0, %t, %tb {strides = array<i64: ${S}, ${S}>, padding = "${P}", dilations = array<i64: 1, 1>, output_padding = array<i64${OP}>, activation = "relu"} : (tensor<*xf64>, tensor<${T}x${T}x${F}x3xf64>, tensor<${F}xf64>) -> tensor<*xf64>
+  %0 = layer.conv %x, %k0 {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x${H}x${H}x2xf64>, tensor<3x3x2x3xf64>) -> tensor<*xf64>
+  %1 = layer.conv_transpose %0, %t, %tb {strides = array<i64: ${S}, ${S}>, padding = #layer.padding<${P}>, dilations = array<i64: 1, 1>, output_padding = array<i64${OP}>, activation = #layer.activation<relu>} : (tensor<*xf64>, tensor<${T}x${T}x${F}x3xf64>, tensor<${F}xf64>) -> tensor<*xf64>
   %2 = layer.upsample %1 {size = array<i64: 2, ${U}>} : (tensor<*xf64>) -> tensor<*xf64>
-  %3 = layer.conv %2, %k1 {strides = array<i64: 2, 2>, padding = "valid", dilations = array<i64: 1, 1>} : (tensor<*xf64>, tensor<2x2x${F}x2xf64>) -> tensor<*xf64>
+  %3 = layer.conv %2, %k1 {strides = array<i64: 2, 2>, padding = #layer.padding<valid>, dilations = array<i64: 1, 1>} : (tensor<*xf64>, tensor<2x2x${F}x2xf64>) -> tensor<*xf64>
   %4 = layer.reshape %3 {target_shape = array<i64: ${FLAT}>} : (tensor<*xf64>) -> tensor<*xf64>
   return %4 : tensor<*xf64>
 }
@@ -1238,7 +1238,7 @@ func.func @predict(%ids: tensor<?x${T}xi32>, %x: tensor<?x${F}xf64>,
                    %k1: tensor<${TE2}x${K}xf64> {layer.param, layer.name = "k1"}) -> tensor<*xf64> {
   %e = layer.embedding %ids, %table : (tensor<?x${T}xi32>, tensor<${V}x${E}xf64>) -> tensor<*xf64>
   %flat = layer.reshape %e {target_shape = array<i64: ${TE}>} : (tensor<*xf64>) -> tensor<*xf64>
-  %d = layer.dense %x, %k0 {activation = "tanh"} : (tensor<?x${F}xf64>, tensor<${F}x${TE}xf64>) -> tensor<*xf64>
+  %d = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${F}xf64>, tensor<${F}x${TE}xf64>) -> tensor<*xf64>
   %s = layer.subtract %flat, %d : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
   %m = layer.maximum %flat, %d : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
   %a = layer.average %s, %m, %d : (tensor<*xf64>, tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
@@ -1286,7 +1286,7 @@ func.func @predict(%x: tensor<?x${T}x${F}xf64>,
                    %rk: tensor<${U}x${GU}xf64> {layer.param, layer.name = "recurrent_kernel"},
                    %b: tensor<${BSHAPE}xf64> {layer.param, layer.name = "bias"},
                    %d: tensor<${CAT}x${K}xf64> {layer.param, layer.name = "dense"}) -> tensor<*xf64> {
-  %o${STATES} = layer.rnn %x, %k, %rk, %b {cell = "${CELL}", activation = "${ACT}"${FLAGS}} : (tensor<?x${T}x${F}xf64>, tensor<${F}x${GU}xf64>, tensor<${U}x${GU}xf64>, tensor<${BSHAPE}xf64>) -> (${RESULTS})
+  %o${STATES} = layer.rnn %x, %k, %rk, %b {cell = #layer.cell<${CELL}>, activation = #layer.activation<${ACT}>${FLAGS}} : (tensor<?x${T}x${F}xf64>, tensor<${F}x${GU}xf64>, tensor<${U}x${GU}xf64>, tensor<${BSHAPE}xf64>) -> (${RESULTS})
   %flat = layer.reshape %o {target_shape = array<i64: ${OUT}>} : (tensor<*xf64>) -> tensor<*xf64>
   %cat = layer.concatenate %flat, %${LAST} {axis = 1 : i64} : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
   %y = layer.dense %cat, %d : (tensor<*xf64>, tensor<${CAT}x${K}xf64>) -> tensor<*xf64>
@@ -1359,9 +1359,9 @@ func.func @predict(%x: tensor<?x${T}x${H}x${W}x${C}xf64>,
                    %rk: tensor<${KS}x${KS}x${F}x${G}xf64> {layer.param, layer.name = "recurrent_kernel"},
                    %b: tensor<${G}xf64> {layer.param, layer.name = "bias"},
                    %d: tensor<${F2}x${K}xf64> {layer.param, layer.name = "dense"}) -> tensor<*xf64> {
-  %o, %h, %c = layer.conv_lstm %x, %k, %rk, %b {strides = array<i64: ${S}, ${S}>, dilations = array<i64: 1, 1>, padding = "${P}", recurrent_activation = "${RACT}"${FLAGS}} : (tensor<?x${T}x${H}x${W}x${C}xf64>, tensor<${KS}x${KS}x${C}x${G}xf64>, tensor<${KS}x${KS}x${F}x${G}xf64>, tensor<${G}xf64>) -> (tensor<*xf64>, tensor<*xf64>, tensor<*xf64>)
-  %g1 = layer.global_pool %o {kind = "average"} : (tensor<*xf64>) -> tensor<*xf64>
-  %g2 = layer.global_pool %c {kind = "max"} : (tensor<*xf64>) -> tensor<*xf64>
+  %o, %h, %c = layer.conv_lstm %x, %k, %rk, %b {strides = array<i64: ${S}, ${S}>, dilations = array<i64: 1, 1>, padding = #layer.padding<${P}>, recurrent_activation = #layer.activation<${RACT}>${FLAGS}} : (tensor<?x${T}x${H}x${W}x${C}xf64>, tensor<${KS}x${KS}x${C}x${G}xf64>, tensor<${KS}x${KS}x${F}x${G}xf64>, tensor<${G}xf64>) -> (tensor<*xf64>, tensor<*xf64>, tensor<*xf64>)
+  %g1 = layer.global_pool %o {kind = #layer.pool<average>} : (tensor<*xf64>) -> tensor<*xf64>
+  %g2 = layer.global_pool %c {kind = #layer.pool<max>} : (tensor<*xf64>) -> tensor<*xf64>
   %cat = layer.concatenate %g1, %g2 {axis = 1 : i64} : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
   %y = layer.dense %cat, %d : (tensor<*xf64>, tensor<${F2}x${K}xf64>) -> tensor<*xf64>
   return %y : tensor<*xf64>

@@ -1,0 +1,72 @@
+//===- LayerEnums.td - The kinds of the layer dialect ----*- tablegen -*-===//
+//
+// Every kind an op takes (an activation, a padding, a pooling, an
+// interpolation, a recurrent cell, a loss) is an enum attribute, not a
+// string: the verifier knows the values, C++ switches over them, and the
+// IR spells them as Keras does: `activation = #layer.activation<relu>`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYER_ENUMS_TD
+#define LAYER_ENUMS_TD
+
+include "dialect/LayerDialect.td"
+include "mlir/IR/EnumAttr.td"
+
+class Layer_Enum<string name, string summary, list<I32EnumAttrCase> cases>
+    : I32EnumAttr<name, summary, cases> {
+  let cppNamespace = "::layerc::layer";
+  let genSpecializedAttr = 0;
+}
+
+class Layer_EnumAttr<EnumAttrInfo info, string mnemonic>
+    : EnumAttr<Layer_Dialect, info, mnemonic> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Layer_Activation : Layer_Enum<"Activation", "a Keras activation", [
+  I32EnumAttrCase<"Linear", 0, "linear">,
+  I32EnumAttrCase<"Relu", 1, "relu">,
+  I32EnumAttrCase<"Sigmoid", 2, "sigmoid">,
+  I32EnumAttrCase<"Tanh", 3, "tanh">,
+  I32EnumAttrCase<"Softmax", 4, "softmax">,
+  I32EnumAttrCase<"Gelu", 5, "gelu">,
+  I32EnumAttrCase<"Elu", 6, "elu">,
+  I32EnumAttrCase<"Selu", 7, "selu">,
+  I32EnumAttrCase<"Swish", 8, "swish">,
+  I32EnumAttrCase<"HardSigmoid", 9, "hard_sigmoid">]>;
+def Layer_ActivationAttr : Layer_EnumAttr<Layer_Activation, "activation">;
+
+def Layer_Padding : Layer_Enum<"Padding", "Keras's padding of a window", [
+  I32EnumAttrCase<"Valid", 0, "valid">,
+  I32EnumAttrCase<"Same", 1, "same">]>;
+def Layer_PaddingAttr : Layer_EnumAttr<Layer_Padding, "padding">;
+
+def Layer_PoolKind : Layer_Enum<"PoolKind", "what a pooling window keeps", [
+  I32EnumAttrCase<"Max", 0, "max">,
+  I32EnumAttrCase<"Average", 1, "average">]>;
+def Layer_PoolKindAttr : Layer_EnumAttr<Layer_PoolKind, "pool">;
+
+def Layer_Interpolation : Layer_Enum<"Interpolation",
+                                     "how upsampling fills new positions", [
+  I32EnumAttrCase<"Nearest", 0, "nearest">,
+  I32EnumAttrCase<"Bilinear", 1, "bilinear">]>;
+def Layer_InterpolationAttr
+    : Layer_EnumAttr<Layer_Interpolation, "interpolation">;
+
+def Layer_Cell : Layer_Enum<"Cell", "a recurrent cell", [
+  I32EnumAttrCase<"SimpleRnn", 0, "simple_rnn">,
+  I32EnumAttrCase<"Lstm", 1, "lstm">,
+  I32EnumAttrCase<"Gru", 2, "gru">]>;
+def Layer_CellAttr : Layer_EnumAttr<Layer_Cell, "cell">;
+
+def Layer_Loss : Layer_Enum<"Loss", "a Keras loss", [
+  I32EnumAttrCase<"SparseCategoricalCrossentropy", 0,
+                  "sparse_categorical_crossentropy">,
+  I32EnumAttrCase<"CategoricalCrossentropy", 1, "categorical_crossentropy">,
+  I32EnumAttrCase<"BinaryCrossentropy", 2, "binary_crossentropy">,
+  I32EnumAttrCase<"MeanSquaredError", 3, "mean_squared_error">,
+  I32EnumAttrCase<"MeanAbsoluteError", 4, "mean_absolute_error">]>;
+def Layer_LossAttr : Layer_EnumAttr<Layer_Loss, "loss">;
+
+#endif // LAYER_ENUMS_TD

@@ -1,0 +1,146 @@
+//===- LayerTrainingOps.td - Losses, optimizers -*- tablegen -*-===//
+//
+// Included by LayerOps.td, which defines the op base classes and the
+// tensor types.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYER_TRAINING_OPS_TD
+#define LAYER_TRAINING_OPS_TD
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Layer_LossOp : Layer_ShapedOp<"loss"> {
+  let summary = "A Keras loss, averaged over the batch";
+  let description = [{
+    `loss` is `sparse_categorical_crossentropy` (integer labels of shape
+    `(batch)`), `categorical_crossentropy` (one-hot targets of the
+    predictions' shape), `binary_crossentropy` (targets in [0, 1] of the
+    predictions' shape, averaged over every element; from logits the
+    stable `max(z, 0) - z t + log(1 + exp(-|z|))`), `mean_squared_error`
+    or `mean_absolute_error`. With `from_logits` the
+    cross-entropies take unnormalised logits (a stable log-softmax); without
+    it, probabilities clipped to [1e-7, 1 - 1e-7] as Keras does. The result
+    is the mean over the batch (Keras's `sum_over_batch_size`).
+
+    ```mlir
+    %l = layer.loss %logits, %labels {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
+        : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$prediction, Layer_AnyTensor:$target,
+                       Layer_LossAttr:$loss, UnitAttr:$from_logits);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $prediction `,` $target attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizers (Keras's update rules)
+//===----------------------------------------------------------------------===//
+
+class Layer_OptimizerOp<string mnemonic, list<Trait> traits = []> :
+    Layer_ShapedOp<mnemonic, !listconcat([SameOperandsAndResultElementType],
+                                         traits)>;
+
+def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
+  let summary = "Keras SGD: v = momentum * v - lr * g; w += v";
+  let description = [{
+    With `momentum = 0` this is `w -= lr * g`; the velocity result is then
+    `-lr * g` and never read back into the parameter. With `nesterov`,
+    Keras's Nesterov step: `w += momentum * v - lr * g` with the new `v`.
+
+    Every update op shares Keras's optional extras: `weight_decay` first
+    applies `w -= w * weight_decay * lr` (decoupled weight decay, as
+    AdamW), and with `decay_steps > 0` and the 1-based `step` operand the
+    learning rate follows ExponentialDecay,
+    `lr * decay_rate ^ ((step - 1) / decay_steps)` (the exponent floored
+    with `staircase`).
+
+    ```mlir
+    %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                       Layer_FloatTensor:$velocity,
+                       Optional<Layer_FloatTensor>:$step,
+                       F64Attr:$learning_rate, F64Attr:$momentum,
+                       UnitAttr:$nesterov,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+                       UnitAttr:$staircase);
+  let results = (outs Layer_FloatTensor:$new_param,
+                      Layer_FloatTensor:$new_velocity);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $velocity (`step` $step^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update", [AttrSizedOperandSegments]> {
+  let summary = "Keras RMSprop: a = rho a + (1 - rho) g^2; w -= lr g / sqrt(a + eps)";
+  let description = [{
+    Keras adds epsilon inside the square root (PyTorch adds it outside).
+    With the `average_grad` slot (Keras's `centered`), the denominator is
+    `sqrt(a - mg^2 + eps)` with `mg = rho mg + (1 - rho) g`; the results are
+    the parameter and the slots in operand order. `weight_decay`,
+    `decay_steps` and the `step` operand as in `layer.sgd_update`.
+
+    ```mlir
+    %w1, %a1 = layer.rmsprop_update %w, %g, %a {learning_rate = 1.0e-3 : f64, rho = 0.9 : f64, epsilon = 1.0e-7 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                       Layer_FloatTensor:$average,
+                       Optional<Layer_FloatTensor>:$average_grad,
+                       Optional<Layer_FloatTensor>:$step,
+                       F64Attr:$learning_rate, F64Attr:$rho, F64Attr:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+                       UnitAttr:$staircase);
+  let results = (outs Layer_FloatTensor:$new_param,
+                      Variadic<Layer_FloatTensor>:$new_slots);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $average (`centered` $average_grad^)? (`step` $step^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
+  let summary = "Keras Adam with bias correction folded into the step size";
+  let description = [{
+    With `t = step` (1-based): `alpha = lr sqrt(1 - b2^t) / (1 - b1^t)`,
+    `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
+    `w -= alpha m / (sqrt(v) + eps)`. With the `v_hat` slot (Keras's
+    `amsgrad`), `v_hat = max(v_hat, v)` replaces `v` in the step. With
+    `weight_decay` (AdamW), `w -= w * weight_decay * lr` first. The results
+    are the parameter and the slots in operand order.
+
+    ```mlir
+    %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>)
+        -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                       Layer_FloatTensor:$m, Layer_FloatTensor:$v,
+                       Optional<Layer_FloatTensor>:$v_hat,
+                       Layer_FloatTensor:$step, F64Attr:$learning_rate,
+                       F64Attr:$beta_1, F64Attr:$beta_2, F64Attr:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+                       DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+                       UnitAttr:$staircase);
+  let results = (outs Layer_FloatTensor:$new_param,
+                      Variadic<Layer_FloatTensor>:$new_slots);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v (`amsgrad` $v_hat^)? `,` $step attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+#endif // LAYER_TRAINING_OPS_TD
