@@ -95,37 +95,33 @@ FailureOr<Role> roleOf(func::FuncOp fn, DictionaryAttr attrs, bool argument,
   return argument ? Role::Input : Role::Output;
 }
 
-LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
-  out.name = fn.getName().str();
-  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-    FailureOr<Role> role = roleOf(fn, fn.getArgAttrDict(i), true, i);
+/// The specs of `fn`'s arguments (`argument`) or results, appended to `out`.
+LogicalResult readSpecs(func::FuncOp fn, bool argument,
+                        std::vector<BufferSpec> &out) {
+  const char *kind = argument ? "argument" : "result";
+  ArrayRef<Type> types = argument ? fn.getArgumentTypes() : fn.getResultTypes();
+  for (unsigned i = 0; i < types.size(); ++i) {
+    DictionaryAttr attrs =
+        argument ? fn.getArgAttrDict(i) : fn.getResultAttrDict(i);
+    FailureOr<Role> role = roleOf(fn, attrs, argument, i);
     if (failed(role))
       return failure();
-    auto spec = specOf(fn.getArgumentTypes()[i],
-                       slotName(fn.getArgAttrDict(i), "arg", i), *role);
+    auto spec = specOf(types[i],
+                       slotName(attrs, argument ? "arg" : "result", i), *role);
     if (failed(spec))
-      return fn.emitError()
-             << "argument #" << i << " of '" << fn.getName()
-             << "' has an unsupported type " << fn.getArgumentTypes()[i];
-    if (failed(checkCount(fn, *spec, "argument")))
+      return fn.emitError() << kind << " #" << i << " of '" << fn.getName()
+                            << "' has an unsupported type " << types[i];
+    if (failed(checkCount(fn, *spec, kind)))
       return failure();
-    out.inputs.push_back(*spec);
-  }
-  for (unsigned i = 0; i < fn.getNumResults(); ++i) {
-    FailureOr<Role> role = roleOf(fn, fn.getResultAttrDict(i), false, i);
-    if (failed(role))
-      return failure();
-    auto spec = specOf(fn.getResultTypes()[i],
-                       slotName(fn.getResultAttrDict(i), "result", i), *role);
-    if (failed(spec))
-      return fn.emitError()
-             << "result #" << i << " of '" << fn.getName()
-             << "' has an unsupported type " << fn.getResultTypes()[i];
-    if (failed(checkCount(fn, *spec, "result")))
-      return failure();
-    out.outputs.push_back(*spec);
+    out.push_back(*spec);
   }
   return success();
+}
+
+LogicalResult readSignature(func::FuncOp fn, CompiledFunction &out) {
+  out.name = fn.getName().str();
+  return success(succeeded(readSpecs(fn, true, out.inputs)) &&
+                 succeeded(readSpecs(fn, false, out.outputs)));
 }
 
 } // namespace
