@@ -134,6 +134,23 @@ void layerc::printPipeline(llvm::raw_ostream &os,
   pm.printAsTextualPipeline(os);
 }
 
+std::string layerc::shellQuote(llvm::StringRef text) {
+  std::string quoted = "'";
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string layerc::replayCommand(llvm::StringRef input,
+                                  const PipelineOptions &options, Stage last) {
+  std::string passes;
+  llvm::raw_string_ostream os(passes);
+  printPipeline(os, options, Stage::Layer, last);
+  return "layerc-opt" +
+         (input == "-" ? std::string() : " " + shellQuote(input)) +
+         " --pass-pipeline=" + shellQuote(passes);
+}
+
 LogicalResult layerc::runPipeline(ModuleOp module,
                                   const PipelineOptions &options, Stage first,
                                   Stage last,

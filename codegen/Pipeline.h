@@ -68,6 +68,15 @@ void buildPipeline(mlir::OpPassManager &pm, const PipelineOptions &options,
 void printPipeline(llvm::raw_ostream &os, const PipelineOptions &options,
                    Stage first = Stage::Layer, Stage last = Stage::LLVM);
 
+/// `text` as one word of a POSIX shell command ('...', quotes escaped).
+std::string shellQuote(llvm::StringRef text);
+
+/// The command that replays stages Layer to `last` on the module in
+/// `input` ("-": the module comes on stdin):
+/// `layerc-opt 'input' --pass-pipeline='builtin.module(...)'`.
+std::string replayCommand(llvm::StringRef input, const PipelineOptions &options,
+                          Stage last);
+
 /// How a driver's pass manager runs, besides its passes.
 struct PassManagerSettings {
   /// Print the IR after every pass to stderr.

@@ -49,4 +49,27 @@ def GradientOpInterface : OpInterface<"GradientOpInterface"> {
   ];
 }
 
+def TrainingCloneOpInterface : OpInterface<"TrainingCloneOpInterface"> {
+  let cppNamespace = "::layerc::layer";
+  let description = [{
+    An op that behaves differently when layer-autodiff clones the inference
+    function into a training or gradient function: dropout masks its input,
+    batch normalization normalizes by the batch's statistics and updates
+    the moving ones, and layers with a fused activation split it off so
+    that the pre-activation is an SSA value the gradient rules can use. Ops
+    without it are cloned as they are. The models are attached from
+    passes/autodiff/TrainingClone.cpp.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Builds this op's training-mode replacement at the builder's
+        insertion point, reading operands through `map` and mapping every
+        result of this op in it.
+      }],
+      "::mlir::LogicalResult", "cloneForTraining",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::IRMapping &":$map,
+           "::layerc::layer::TrainingCloneState &":$state)>
+  ];
+}
+
 #endif // LAYER_INTERFACES_TD

@@ -13,11 +13,31 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "llvm/ADT/DenseMap.h"
+
 #include <optional>
 #include <string>
+
+namespace layerc::layer {
+/// What layer-autodiff's clone of an inference function carries from op to
+/// op (TrainingCloneOpInterface).
+struct TrainingCloneState {
+  /// train_step's step: dropout masks its input with a mask drawn from it.
+  /// Null: dropout is the identity, as in inference.
+  mlir::Value step;
+  /// Normalize by the batch's statistics and update the moving ones.
+  bool batchStatistics = false;
+  /// Dropout layers cloned so far; each draws its own mask stream.
+  unsigned dropoutCount = 0;
+  /// The latest value of each buffer the clone updates (BatchNormalization's
+  /// moving statistics), keyed by the buffer's value in the new function.
+  llvm::DenseMap<mlir::Value, mlir::Value> updatedBuffers;
+};
+} // namespace layerc::layer
 
 #include "dialect/LayerInterfaces.h.inc"
 

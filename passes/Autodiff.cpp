@@ -84,17 +84,16 @@ private:
   /// Forward arguments: inputs, weights (params and buffers, in order), and
   /// the trainable ones among the weights.
   SmallVector<unsigned> inputArgs, weightArgs, paramArgs;
-  /// In the function being built: the latest value of each buffer that
-  /// training mode updates (BatchNormalization's moving statistics), keyed
-  /// by the buffer's argument.
-  DenseMap<Value, Value> updatedBuffers;
+  /// What the training-mode clone carries from op to op: the step, the
+  /// dropout count, and in the function being built the latest value of
+  /// each buffer it updates (BatchNormalization's moving statistics).
+  TrainingCloneState cloneState;
   SmallVector<Type> targetTypes;
   /// Per output: the loss, whether it takes logits, its weight.
   SmallVector<Loss> outputLoss;
   SmallVector<bool> outputFromLogits;
   SmallVector<double> outputWeight;
   Type elementType;
-  unsigned dropoutCount = 0;
 
   LogicalResult analyzeForward();
   std::string argName(unsigned i);
@@ -104,13 +103,11 @@ private:
                               ArrayRef<Slot> results);
   /// Clones the forward body. `step` (train_step) turns dropout on;
   /// `training` normalizes by batch statistics and records the moving
-  /// statistics' new values in updatedBuffers.
+  /// statistics' new values in cloneState.updatedBuffers.
   FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
                                              ValueRange inputs,
                                              ValueRange weights, Value step,
                                              bool training);
-  LogicalResult cloneBatchNormTraining(OpBuilder &b, BatchNormOp op,
-                                       IRMapping &map);
   LogicalResult parseLosses();
   /// The weighted total, then (with output-losses) each output's loss.
   FailureOr<SmallVector<Value>> buildLoss(OpBuilder &b, Location loc,
@@ -236,116 +233,24 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
     map.map(forward.getArgument(arg), value);
   for (auto [arg, value] : llvm::zip(weightArgs, weights))
     map.map(forward.getArgument(arg), value);
-  updatedBuffers.clear();
+  cloneState.step = step;
+  cloneState.batchStatistics = training;
+  cloneState.updatedBuffers.clear();
   b.setInsertionPointToEnd(&entry);
   for (Operation &op : forward.getBody().front()) {
     if (op.hasTrait<OpTrait::IsTerminator>()) {
       return llvm::map_to_vector(op.getOperands(),
                                  [&](Value v) { return map.lookup(v); });
     }
-    if (auto bn = dyn_cast<BatchNormOp>(op); bn && training) {
-      if (failed(cloneBatchNormTraining(b, bn, map)))
+    // Training-mode behaviour lives with the ops (TrainingClone.cpp).
+    if (auto clone = dyn_cast<TrainingCloneOpInterface>(op)) {
+      if (failed(clone.cloneForTraining(b, map, cloneState)))
         return failure();
       continue;
     }
-    if (auto dropout = dyn_cast<DropoutOp>(op); dropout && step) {
-      // Training mode: x * mask(seed, step), a different stream per layer.
-      Value x = map.lookup(dropout.getInput());
-      int64_t seed = static_cast<int64_t>(dropout.getSeed()) +
-                     static_cast<int64_t>(dropoutCount++) * 0x9E3779B1LL;
-      auto mask = createInferred<DropoutMaskOp>(
-          b, dropout.getLoc(), elementTypeOf(x), 1, x, step,
-          dropout.getRateAttr(), b.getI64IntegerAttr(seed));
-      if (!mask)
-        return failure();
-      auto kept = createInferred<MultiplyOp>(
-          b, dropout.getLoc(), elementTypeOf(x), 1, x, mask.getResult());
-      if (!kept)
-        return failure();
-      map.map(dropout.getResult(), kept.getResult());
-      continue;
-    }
-    // Convolutions fuse their activation too: clone them linear, then
-    // apply it as a layer.activation whose input is an SSA value.
-    if (isa<ConvOp, ConvTransposeOp>(op)) {
-      auto act = op.getAttrOfType<ActivationAttr>("activation");
-      if (!act || act.getValue() == Activation::Linear) {
-        b.clone(op, map);
-        continue;
-      }
-      Operation *linear = b.clone(op, map);
-      linear->setAttr("activation",
-                      ActivationAttr::get(b.getContext(), Activation::Linear));
-      auto applied = ActivationOp::create(
-          b, op.getLoc(), op.getResult(0).getType(), linear->getResult(0), act);
-      map.map(op.getResult(0), applied.getResult());
-      continue;
-    }
-    auto dense = dyn_cast<DenseOp>(op);
-    if (!dense || dense.getActivation() == Activation::Linear) {
-      b.clone(op, map);
-      continue;
-    }
-    // Split the fused activation so its input is an SSA value.
-    Value bias = dense.getBias() ? map.lookup(dense.getBias()) : Value();
-    auto linear = createInferred<DenseOp>(
-        b, dense.getLoc(), elementTypeOf(dense.getInput()), 1,
-        map.lookup(dense.getInput()), map.lookup(dense.getKernel()), bias,
-        ActivationAttr::get(b.getContext(), Activation::Linear));
-    if (!linear)
-      return failure();
-    auto act =
-        ActivationOp::create(b, dense.getLoc(), dense.getType(),
-                             linear.getResult(), dense.getActivationAttr());
-    map.map(dense.getResult(), act.getResult());
+    b.clone(op, map);
   }
   return forward.emitError("layer-autodiff: the function has no terminator");
-}
-
-LogicalResult LayerAutodiffPass::cloneBatchNormTraining(OpBuilder &b,
-                                                        BatchNormOp op,
-                                                        IRMapping &map) {
-  Location loc = op.getLoc();
-  Value x = map.lookup(op.getInput());
-  Type et = elementTypeOf(x);
-  auto moments = createInferred<MomentsOp>(b, loc, et, 2, x);
-  if (!moments)
-    return failure();
-  Value gamma = op.getGamma() ? map.lookup(op.getGamma()) : Value();
-  Value beta = op.getBeta() ? map.lookup(op.getBeta()) : Value();
-  auto normalized = createInferred<BatchNormOp>(
-      b, loc, et, 1, x, moments.getMean(), moments.getVariance(), gamma, beta,
-      op.getEpsilonAttr(), op.getMomentumAttr());
-  if (!normalized)
-    return failure();
-  map.map(op.getResult(), normalized.getResult());
-  // Keras's update: moving * momentum + batch * (1 - momentum), for moving
-  // statistics that are buffers of the function (a layer called twice
-  // updates them twice, in call order).
-  double momentum = op.getMomentum().convertToDouble();
-  for (auto [moving, batch] :
-       {std::pair{op.getMovingMean(), moments.getMean()},
-        std::pair{op.getMovingVariance(), moments.getVariance()}}) {
-    auto arg = dyn_cast<BlockArgument>(moving);
-    if (!arg || arg.getOwner() != &forward.getBody().front() ||
-        !forward.getArgAttr(arg.getArgNumber(), kBufferAttr))
-      continue;
-    Value current = map.lookup(moving);
-    if (Value latest = updatedBuffers.lookup(current))
-      current = latest;
-    auto kept = createInferred<ScaleOp>(b, loc, et, 1, current,
-                                        b.getF64FloatAttr(momentum));
-    auto added = createInferred<ScaleOp>(b, loc, et, 1, batch,
-                                         b.getF64FloatAttr(1.0 - momentum));
-    if (!kept || !added)
-      return failure();
-    auto sum = createInferred<AddOp>(b, loc, et, 1, kept.getResult(),
-                                     added.getResult());
-    if (!sum)
-      return failure();
-    updatedBuffers[map.lookup(moving)] = sum.getResult();
-  }
-  return success();
 }
 
 LogicalResult LayerAutodiffPass::parseLosses() {
@@ -590,7 +495,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
         argValues.slice(nIn + nTgt + nWeight, nParam * slotNames.size());
     // Parameters take the optimizer's step; buffers their training-mode
     // value (updated moving statistics), or stay as they are (frozen).
-    DenseMap<Value, Value> newWeight = updatedBuffers;
+    DenseMap<Value, Value> newWeight = cloneState.updatedBuffers;
     SmallVector<Value> newStates;
     for (auto [i, p] : llvm::enumerate(params)) {
       auto slots = states.slice(i * slotNames.size(), slotNames.size());

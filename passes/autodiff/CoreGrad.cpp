@@ -384,5 +384,6 @@ void layerc::registerGradientInterfaces(DialectRegistry &registry) {
     registerCoreGradients(ctx);
     registerConvGradients(ctx);
     registerRecurrentGradients(ctx);
+    registerTrainingClones(ctx);
   });
 }

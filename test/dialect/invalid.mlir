@@ -1,7 +1,8 @@
 // RUN: layerc-opt %s -split-input-file -verify-diagnostics
 
 // One case per diagnostic of the layer dialect's verifiers
-// (dialect/LayerOps.cpp), grouped as the ops are.
+// (dialect/*ShapeRules.cpp) and of its parser (an unknown kind: the enum
+// attributes of dialect/LayerEnums.td), grouped as the ops are.
 
 //===----------------------------------------------------------------------===//
 // layer.dense

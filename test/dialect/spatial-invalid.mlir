@@ -1,7 +1,8 @@
 // RUN: layerc-opt %s -split-input-file -verify-diagnostics
 
 // One case per diagnostic of the convolution, pooling, upsampling,
-// normalization, embedding and merging verifiers (dialect/LayerOps.cpp).
+// normalization, embedding and merging verifiers (dialect/ConvShapeRules.cpp,
+// CoreShapeRules.cpp, RecurrentShapeRules.cpp) and of the parser.
 
 func.func @conv_rank3_input(%x: tensor<?x784xf32>, %k: tensor<3x3x1x8xf32>) -> tensor<*xf32> {
   // expected-error @below {{'layer.conv' op expects a channels-last input (batch, spatial..., channels) with 1 to 3 spatial dimensions, got (None, 784)}}

@@ -15,6 +15,7 @@
 
 #include "codegen/Jit.h"
 #include "codegen/Passes.h"
+#include "codegen/Pipeline.h"
 #include "runtime/Error.h"
 #include "runtime/Tensor.h"
 
@@ -45,6 +46,10 @@ static cl::list<std::string>
                                "results without one are printed"));
 static cl::opt<bool> printIR("print-ir-after-all",
                              cl::desc("Print the IR after every pass"));
+static cl::opt<bool> printPipelineOption(
+    "print-pipeline",
+    cl::desc("Print the layerc-opt command that runs the MLIR passes of "
+             "the compilation, then stop"));
 
 static const char *kOverview =
     R"(layerc-run: compile a layer-dialect module and run one function
@@ -74,6 +79,14 @@ static void printTensor(const std::string &name, const Tensor &t) {
 }
 
 static int run() {
+  if (printPipelineOption) {
+    // The JIT's pipeline: every stage, default options, the host.
+    llvm::outs() << "# the MLIR passes of layerc-run (LLVM -O3 for the host "
+                    "follows, outside MLIR)\n"
+                 << replayCommand(inputFile, PipelineOptions(), Stage::LLVM)
+                 << "\n";
+    return 0;
+  }
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);
   mlir::MLIRContext context(registry);
@@ -148,8 +161,9 @@ int main(int argc, char **argv) {
   // Every option of layerc-run's own; LLVM's and MLIR's stay in
   // --help-hidden.
   static cl::OptionCategory category("layerc-run options");
-  showOnlyInHelp(category, {"function", "input", "output", "print-ir-after-all",
-                            "outline-above", "outline-chunk"});
+  showOnlyInHelp(category,
+                 {"function", "input", "output", "print-ir-after-all",
+                  "print-pipeline", "outline-above", "outline-chunk"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();

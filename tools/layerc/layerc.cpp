@@ -277,21 +277,10 @@ std::optional<std::string> checkOutputs(bool writesHeader,
   return std::nullopt;
 }
 
-/// `text` as one word of a POSIX shell command.
-std::string shellQuote(llvm::StringRef text) {
-  std::string quoted = "'";
-  for (char c : text)
-    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 /// Prints the command that replays the MLIR passes of this compilation:
 /// layerc-opt on the input (for a saved model, on the module layerc
 /// generates from it) with the pipeline as --pass-pipeline.
 int printReplay(const PipelineOptions &pipeline, Stage last, Emit stage) {
-  std::string passes;
-  llvm::raw_string_ostream os(passes);
-  layerc::printPipeline(os, pipeline, Stage::Layer, last);
   llvm::outs() << "# the MLIR passes of `layerc --emit="
                << (stage == Emit::Layer    ? "layer"
                    : stage == Emit::Linalg ? "linalg"
@@ -304,10 +293,10 @@ int printReplay(const PipelineOptions &pipeline, Stage last, Emit stage) {
   if (llvm::sys::path::extension(inputFile) == ".lcm")
     llvm::outs() << "layerc " << shellQuote(inputFile)
                  << (embedWeights ? " --embed-weights" : "")
-                 << " --emit=model | layerc-opt";
+                 << " --emit=model | " << replayCommand("-", pipeline, last)
+                 << "\n";
   else
-    llvm::outs() << "layerc-opt " << shellQuote(inputFile);
-  llvm::outs() << " --pass-pipeline=" << shellQuote(passes) << "\n";
+    llvm::outs() << replayCommand(inputFile, pipeline, last) << "\n";
   return 0;
 }
 
