@@ -166,7 +166,6 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
 //===----------------------------------------------------------------------===//
 
 LAYER_SHAPE_RULE(RnnGradOp) {
-  int64_t gates = rnnGateCount(op.getCell());
   int64_t numStates = op.getCell() == Cell::Lstm ? 2 : 1;
   if (static_cast<int64_t>(op.getResultGrads().size()) != 1 + numStates)
     return op.emitOpError()
