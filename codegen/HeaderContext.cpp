@@ -404,6 +404,33 @@ layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions,
       return refuse(std::string(name) +
                     "'s arguments are not in layer-autodiff's order "
                     "(inputs, targets, weights, optimizer state, step)");
+    // The context passes predict's inputs and weights to it: the same
+    // number, the weights of the same shapes, the state of static float32
+    // shapes (it allocates it).
+    if (countRole(f->inputs, Role::Input) != layout.numInputs)
+      return refuse(std::string(name) + " takes another number of inputs " +
+                    "than predict");
+    std::vector<const BufferSpec *> weights;
+    for (const BufferSpec &spec : f->inputs) {
+      if (spec.role == Role::Param || spec.role == Role::Buffer)
+        weights.push_back(&spec);
+      bool state = spec.role == Role::State;
+      if (state && (spec.dtype != DType::Float32 ||
+                    std::find(spec.shape.begin(), spec.shape.end(), kDynamic) !=
+                        spec.shape.end()))
+        return refuse("optimizer state '" + spec.name + "' is " + spec.str() +
+                      "; the context holds float32 state of "
+                      "static shape");
+    }
+    if (weights.size() != layout.weightNames.size())
+      return refuse(std::string(name) + " takes " +
+                    std::to_string(weights.size()) + " weights, predict " +
+                    std::to_string(layout.weightNames.size()));
+    for (size_t i = 0; i < weights.size(); ++i)
+      if (weights[i]->dtype != DType::Float32 ||
+          weights[i]->shape != layout.weightShapes[i])
+        return refuse("weight '" + weights[i]->name + "' of " + name + " is " +
+                      weights[i]->str() + ", not the shape of predict's");
   }
   return layout;
 }

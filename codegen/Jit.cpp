@@ -74,13 +74,15 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
     return host.takeError();
   PipelineOptions pipeline = options.pipeline;
   pipeline.target = std::move(*host);
+  // Functions are looked up by their own names.
+  pipeline.exportPrefix.clear();
   PassManagerSettings settings;
   settings.printIRAfterAll = options.printIRAfterAll;
   if (failed(
           runPipeline(module, pipeline, Stage::Layer, Stage::Layer, settings)))
-    return diagnostics.error(pipeline.training
-                                 ? "building the training functions failed"
-                                 : "shape inference failed");
+    return diagnostics.error(
+        "the layer stage (input shapes, shape inference, training "
+        "functions) failed");
   auto signatures = readSignatures(module);
   if (failed(signatures))
     return diagnostics.error("unsupported function signature");

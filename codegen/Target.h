@@ -31,8 +31,11 @@ class OptionCategory;
 namespace layerc {
 
 /// What the compiler may assume about the machine the code runs on: one
-/// struct, parsed from --target or read from the host, that the MLIR
-/// lowering (vector width) and LLVM (CPU, features) both ask.
+/// struct, parsed from --target or read from the host. LLVM's target
+/// machine is built from it (triple, CPU, features); PipelineOptions
+/// carries it for the MLIR stages, whose kernels do not read it yet (they
+/// assume 256-bit vectors): vectorBits, the cache sizes and threads are
+/// for the tiling and threading passes to come.
 struct TargetDescription {
   /// As given: "host", "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4"
   /// (AVX-512).

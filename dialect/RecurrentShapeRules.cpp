@@ -166,6 +166,9 @@ LAYER_SHAPE_RULE(ConvLstmOp) {
 //===----------------------------------------------------------------------===//
 
 LAYER_SHAPE_RULE(RnnGradOp) {
+  for (Activation act : {op.getActivation(), op.getRecurrentActivation()})
+    if (act == Activation::Softmax)
+      return op.emitOpError("softmax is not an element-wise activation");
   int64_t numStates = op.getCell() == Cell::Lstm ? 2 : 1;
   if (static_cast<int64_t>(op.getResultGrads().size()) != 1 + numStates)
     return op.emitOpError()

@@ -81,7 +81,26 @@ LayerSpecializeShapesPass::specialize(func::FuncOp fn,
       return fn.emitError()
              << "layer-specialize-shapes: argument #" << i << " of '"
              << fn.getName() << "' is not a tensor but " << arg.getType();
-    arg.setType(RankedTensorType::get(shape, tensor.getElementType()));
+    // A declared size stays: a given shape may only fill in unknown ones.
+    SmallVector<int64_t> merged(shape);
+    if (auto declared = dyn_cast<RankedTensorType>(tensor)) {
+      if (declared.getRank() != static_cast<int64_t>(shape.size()))
+        return fn.emitError()
+               << "layer-specialize-shapes: argument #" << i << " of '"
+               << fn.getName() << "' has rank " << declared.getRank()
+               << ", the input shape " << shape.size();
+      for (auto [d, size] : llvm::enumerate(declared.getShape())) {
+        if (ShapedType::isDynamic(size))
+          continue;
+        if (!ShapedType::isDynamic(merged[d]) && merged[d] != size)
+          return fn.emitError()
+                 << "layer-specialize-shapes: argument #" << i << " of '"
+                 << fn.getName() << "' has size " << size << " in dimension "
+                 << d << ", the input shape " << merged[d];
+        merged[d] = size;
+      }
+    }
+    arg.setType(RankedTensorType::get(merged, tensor.getElementType()));
   }
   for (BlockArgument arg : entry.getArguments())
     arg.setType(withBatch(arg.getType(), batch));

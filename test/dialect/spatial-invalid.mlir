@@ -327,3 +327,13 @@ func.func @upsample_grad_interpolation(%dy: tensor<?x8x8x4xf32>, %x: tensor<?x4x
   %0 = layer.upsample_grad %dy, %x {size = array<i64: 2, 2>, interpolation = #layer.interpolation<bicubic>} : (tensor<?x8x8x4xf32>, tensor<?x4x4x4xf32>) -> tensor<?x4x4x4xf32>
   return %0 : tensor<?x4x4x4xf32>
 }
+
+// -----
+
+// The gradient of a recurrent layer refuses softmax too (its lowering has
+// no element-wise softmax).
+func.func @rnn_grad_softmax(%x: tensor<2x3x4xf32>, %k: tensor<4x5xf32>, %rk: tensor<5x5xf32>, %dy: tensor<2x5xf32>, %dh: tensor<2x5xf32>) {
+  // expected-error @below {{softmax is not an element-wise activation}}
+  %0:3 = layer.rnn_grad %x, %k, %rk, %dy, %dh {cell = #layer.cell<simple_rnn>, activation = #layer.activation<softmax>} : (tensor<2x3x4xf32>, tensor<4x5xf32>, tensor<5x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return
+}
