@@ -21,16 +21,16 @@ const char *cellClass(RecurrentLayer::Cell cell) {
   return "RNN";
 }
 
-const char *cellOpName(RecurrentLayer::Cell cell) {
+layer::Cell cellOf(RecurrentLayer::Cell cell) {
   switch (cell) {
   case RecurrentLayer::Cell::SimpleRNN:
-    return "simple_rnn";
+    return layer::Cell::SimpleRnn;
   case RecurrentLayer::Cell::LSTM:
-    return "lstm";
+    return layer::Cell::Lstm;
   case RecurrentLayer::Cell::GRU:
-    return "gru";
+    return layer::Cell::Gru;
   }
-  return "";
+  return layer::Cell::SimpleRnn;
 }
 } // namespace
 
@@ -52,7 +52,7 @@ RecurrentLayer::RecurrentLayer(Cell cell, int64_t units,
 std::string RecurrentLayer::className() const { return cellClass(cell_); }
 
 int64_t RecurrentLayer::gates() const {
-  return layer::rnnGateCount(*layer::symbolizeCell(cellOpName(cell_)));
+  return layer::rnnGateCount(cellOf(cell_));
 }
 
 std::vector<std::vector<int64_t>> RecurrentLayer::computeOutputShapes(
@@ -111,8 +111,7 @@ void RecurrentLayer::emit(MLIRGenState &state, const Node &node) const {
     types.push_back(state.tensorType({batch, units_}, node.dtype));
   auto op = layer::RnnOp::create(
       b, state.loc(*this), types, state.value(node.inputs[0]), w[0], w[1], bias,
-      *layer::symbolizeCell(cellOpName(cell_)),
-      activationAttr(b, options_.activation).getValue(),
+      cellOf(cell_), activationAttr(b, options_.activation).getValue(),
       activationAttr(b, options_.recurrent_activation).getValue(),
       options_.return_sequences, options_.go_backwards,
       cell_ == Cell::GRU && options_.reset_after);
