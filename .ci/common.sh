@@ -17,6 +17,7 @@ PACKAGES=(
   graphviz fonts-dejavu-core  # utils::plotModel renders with dot
   libonnx-testdata  # reference optimizer steps (OnnxOptimizerTest)
   clang-22 libclang-rt-22-dev  # libFuzzer for test/fuzz
+  libomp-22-dev  # OpenMP runtime: the threads of compiled code
 )
 
 install_packages() {

@@ -115,4 +115,48 @@ def LayerCopyToLinalg : Pass<"layer-copy-to-linalg", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def LayerParallelLoops
+    : Pass<"layer-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Choose the loops that run on several threads";
+  let description = [{
+    Runs on loops over buffers (after bufferization and
+    convert-linalg-to-parallel-loops). Candidates are `scf.parallel` loops
+    and `scf.for` loops marked `layer.parallel` by the kernels of
+    layer-to-linalg (their iterations write disjoint parts of the result).
+    The outermost candidate of a loop nest whose estimated work is at least
+    `min-work` operations becomes an `scf.parallel`, which
+    convert-scf-to-openmp turns into an OpenMP parallel loop; a marked loop
+    of one iteration (a batch of 1) passes the choice to the loops inside
+    it. Every other `scf.parallel` becomes a nest of `scf.for`: one level of
+    threads per loop nest, and none for loops too small to pay for waking
+    the threads.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "32768",
+           "Fewest estimated operations of a loop nest run on threads">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def LayerThreadCount : Pass<"layer-thread-count", "::mlir::ModuleOp"> {
+  let summary = "Give every OpenMP parallel region the library's thread count";
+  let description = [{
+    Before each outermost `omp.parallel`, asks the module's thread policy
+    how many threads to use, and after it, says the region is done. The
+    policy (LLVM dialect functions this pass adds):
+      * `<prefix>set_num_threads(int n)` sets the count (n <= 0: default);
+      * otherwise the environment variable LAYERC_NUM_THREADS, read once;
+      * otherwise OpenMP's default (all cores, or OMP_NUM_THREADS);
+      * a region that starts while another region of the same module runs
+        (a caller calling from several threads) gets one thread, so the
+        library never multiplies the caller's threads.
+  }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"layerc_\"",
+           "Prefix of the exported set_num_threads function">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::omp::OpenMPDialect"];
+}
+
 #endif // LAYERC_CODEGEN_PASSES_TD

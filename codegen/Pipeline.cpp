@@ -40,6 +40,7 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 #include <mutex>
@@ -74,7 +75,7 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createLayerContractionLoopOrder());
 }
 
-void addLLVMStage(OpPassManager &pm) {
+void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
   pm.addPass(createLayerExportFunctions()); // (a)
   pm.addNestedPass<func::FuncOp>(createLayerSplitSharedInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass()); // (b)
@@ -89,14 +90,19 @@ void addLLVMStage(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg()); // (c)
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addNestedPass<func::FuncOp>(createLayerParallelLoops());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createLayerThreadCount(
+      {"layerc_" + (prefix.empty() ? std::string() : prefix + "_")}));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createLayerLowerChecks());
   pm.addPass(createConvertVectorToLLVMPass()); // (d)
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
@@ -123,7 +129,7 @@ void layerc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
   if (first <= Stage::Linalg && Stage::Linalg <= last)
     addLinalgStage(pm, options);
   if (first <= Stage::LLVM && Stage::LLVM <= last)
-    addLLVMStage(pm);
+    addLLVMStage(pm, options.exportPrefix);
 }
 
 void layerc::printPipeline(llvm::raw_ostream &os,
@@ -199,4 +205,5 @@ void layerc::registerCompilerDialects(DialectRegistry &registry) {
   registerGradientInterfaces(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }

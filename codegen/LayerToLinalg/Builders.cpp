@@ -229,18 +229,22 @@ Value KernelBuilder::zeros(OpBuilder &b, VectorType type) const {
 }
 
 SmallVector<Value> KernelBuilder::loop(OpBuilder &b, Value ub, int64_t step,
-                                       ValueRange inits, Body body) const {
-  return scf::ForOp::create(
-             b, loc, index(b, 0), ub, index(b, step), inits,
-             [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
-               scf::YieldOp::create(lb, loc, body(lb, iv, args));
-             })
-      .getResults();
+                                       ValueRange inits, Body body,
+                                       bool parallel) const {
+  auto forOp = scf::ForOp::create(
+      b, loc, index(b, 0), ub, index(b, step), inits,
+      [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
+        scf::YieldOp::create(lb, loc, body(lb, iv, args));
+      });
+  if (parallel)
+    forOp->setAttr(kParallelLoopAttr, b.getUnitAttr());
+  return forOp.getResults();
 }
 
 SmallVector<Value> KernelBuilder::loop(OpBuilder &b, int64_t ub, int64_t step,
-                                       ValueRange inits, Body body) const {
-  return loop(b, index(b, ub), step, inits, body);
+                                       ValueRange inits, Body body,
+                                       bool parallel) const {
+  return loop(b, index(b, ub), step, inits, body, parallel);
 }
 
 std::pair<int64_t, int64_t> codegen::vectorBlocking(Type et, int64_t size) {
@@ -320,9 +324,12 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
       b, loc, arith::DivUIOp::create(b, loc, rows, kb.index(b, rt)),
       kb.index(b, rt));
   Value blocked =
-      kb.loop(b, full, rt, out, [&](OpBuilder &b1, Value i0, ValueRange a1) {
-        return SmallVector<Value>{rowBlock(b1, i0, rt, a1[0])};
-      })[0];
+      kb.loop(
+          b, full, rt, out,
+          [&](OpBuilder &b1, Value i0, ValueRange a1) {
+            return SmallVector<Value>{rowBlock(b1, i0, rt, a1[0])};
+          },
+          /*parallel=*/true)[0];
   return scf::ForOp::create(
              b, loc, full, rows, kb.index(b, 1), ValueRange{blocked},
              [&](OpBuilder &b1, Location, Value i, ValueRange a1) {

@@ -129,15 +129,22 @@ struct KernelBuilder {
   mlir::Value clamped(mlir::OpBuilder &b, mlir::Value v, int64_t k,
                       mlir::Value last) const;
   mlir::Value zeros(mlir::OpBuilder &b, mlir::VectorType type) const;
-  /// for (iv = 0; iv < ub; iv += step), `inits` carried.
+  /// for (iv = 0; iv < ub; iv += step), `inits` carried. A `parallel`
+  /// loop's iterations write disjoint parts of the carried tensors and read
+  /// nothing another iteration writes: it is marked kParallelLoopAttr, and
+  /// layer-parallel-loops may run it on several threads.
   mlir::SmallVector<mlir::Value> loop(mlir::OpBuilder &b, mlir::Value ub,
                                       int64_t step, mlir::ValueRange inits,
-                                      Body body) const;
+                                      Body body, bool parallel = false) const;
   /// The same to a constant bound.
   mlir::SmallVector<mlir::Value> loop(mlir::OpBuilder &b, int64_t ub,
                                       int64_t step, mlir::ValueRange inits,
-                                      Body body) const;
+                                      Body body, bool parallel = false) const;
 };
+
+/// The unit attribute of an scf.for whose iterations are independent (see
+/// KernelBuilder::loop).
+inline constexpr llvm::StringLiteral kParallelLoopAttr = "layer.parallel";
 
 /// Vectors of 256 bits and blocks of 12 accumulators: AVX2's 16 registers
 /// hold a block, its operand vectors and a broadcast (AVX-512 runs it too).
