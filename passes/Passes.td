@@ -141,4 +141,40 @@ def LayerSpecializeShapes
   ];
 }
 
+def LayerFuse : Pass<"layer-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Fold activations and inference batch normalization into "
+                "dense and conv layers";
+  let description = [{
+    Two rewrites, each only where it cannot change what any value computes:
+      1. `layer.activation` (any kind but softmax) of the result of a
+         `layer.dense`, `layer.conv` or `layer.conv_transpose` whose own
+         activation is linear and whose result has no other use becomes
+         that op's `activation`; the activation op is erased.
+      2. `layer.batch_norm` in inference form (moving statistics that are
+         not `layer.moments` results and are defined before the layer) of
+         the result of a `layer.dense` or `layer.conv` with a linear
+         activation and no other use is folded into its weights:
+         `kernel' = kernel * s`, `bias' = (bias - mean) * s + beta` with
+         `s = gamma / sqrt(variance + epsilon)` per output channel (bias 0
+         when absent). The weights are function arguments, so the
+         arithmetic is emitted as layer ops before the layer (batch_norm of
+         the kernel over its output axis, of the bias as a 1 x C row); it
+         needs a static channel count.
+    A fused op keeps its location first (fused with the erased op's), so
+    diagnostics still name its layer. In train_step and grad the
+    pre-activation and the layer's output feed gradient ops, so neither
+    rule fires there; batch_norm by batch statistics is never folded. Run
+    it after layer-autodiff, never before: autodiff's training clone would
+    turn the batch_norms of the folded weights into batch statistics of the
+    weights.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numActivationsFused", "num-activations-fused",
+              "Activations folded into the preceding layer">,
+    Statistic<"numBatchNormsFolded", "num-batch-norms-folded",
+              "Inference batch normalizations folded into the weights">,
+  ];
+}
+
 #endif // LAYERC_PASSES_TD
