@@ -9,7 +9,7 @@ build=${1:-$here/../build}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bin/layerc" "$here/../examples/mlir/mnist_mlp.mlir" -o "$work/libmnist.a" --name=mnist
-cc -O2 -std=c99 -I"$work" "$here/aot_latency.c" "$work/libmnist.a" -lm -o "$work/bench"
+cc -O2 -std=c99 -I"$work" "$here/aot_latency.c" "$work/libmnist.a" -lomp -lm -o "$work/bench"
 echo "layerc libmnist.a bytes $(stat -c %s "$work/libmnist.a")"
 ours=$("$work/bench")
 theirs=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$here/aot_latency_pytorch.py" "$work/mnist.onnx")

@@ -121,7 +121,7 @@ def LayerParallelLoops
   let description = [{
     Runs on loops over buffers (after bufferization and
     convert-linalg-to-parallel-loops). Candidates are `scf.parallel` loops
-    and `scf.for` loops marked `layer.parallel` by the kernels of
+    and `scf.for` loops marked `layerc.parallel` by the kernels of
     layer-to-linalg (their iterations write disjoint parts of the result).
     The outermost candidate of a loop nest whose estimated work is at least
     `min-work` operations becomes an `scf.parallel`, which

@@ -144,7 +144,7 @@ struct KernelBuilder {
 
 /// The unit attribute of an scf.for whose iterations are independent (see
 /// KernelBuilder::loop).
-inline constexpr llvm::StringLiteral kParallelLoopAttr = "layer.parallel";
+inline constexpr llvm::StringLiteral kParallelLoopAttr = "layerc.parallel";
 
 /// Vectors of 256 bits and blocks of 12 accumulators: AVX2's 16 registers
 /// hold a block, its operand vectors and a broadcast (AVX-512 runs it too).

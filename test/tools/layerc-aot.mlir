@@ -6,7 +6,7 @@
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %S/Inputs/aot.py gen %t 5
 // RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/libmnist.a --name=mnist
-// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/mnist_harness.c %t/libmnist.a -lm -o %t/harness
+// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/mnist_harness.c %t/libmnist.a -lomp -lm -o %t/harness
 // RUN: %t/harness %t 5 | FileCheck %s --check-prefix=HARNESS
 // HARNESS: short input: 2 a buffer's element count does not match its shape
 // HARNESS: zero batch: 3 batch must be at least 1

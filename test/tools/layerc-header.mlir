@@ -3,7 +3,7 @@
 //
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: layerc %s -o %t/libnm.a --name=nm
-// RUN: cc -std=c99 -Wall -Wextra -Werror -pedantic -I%t %S/Inputs/names_harness.c %t/libnm.a -lm -o %t/harness
+// RUN: cc -std=c99 -Wall -Wextra -Werror -pedantic -I%t %S/Inputs/names_harness.c %t/libnm.a -lomp -lm -o %t/harness
 // RUN: %t/harness | FileCheck %s
 // CHECK: predict: 0 8.0
 // CHECK: fn.v2: 0 2.5

@@ -17,7 +17,7 @@
 // HEADER: static inline int fm_predict(const fm_context *ctx, int64_t batch,
 // HEADER-NEXT: const float *input_1, size_t input_1_count,
 // HEADER-NEXT: float *result0, size_t result0_count) {
-// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/embedded_harness.c %t/libfm.a -lm -o %t/harness
+// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/embedded_harness.c %t/libfm.a -lomp -lm -o %t/harness
 // RUN: %python %S/Inputs/lcm.py gen %t 3
 // RUN: %t/harness %t 3 | FileCheck %s --check-prefix=EXEC
 // EXEC-NOT: error
@@ -52,7 +52,7 @@
 // TRAIN-DAG: static inline int t_train_step(t_context *ctx, int64_t batch,
 // TRAIN-DAG: float *dense_kernel_out, size_t dense_kernel_out_count,
 // RUN: %python %S/Inputs/lcm.py dump %t 3 %t/m.lcm
-// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/train_harness.c %t/libt.a -lm -o %t/train_harness
+// RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/train_harness.c %t/libt.a -lomp -lm -o %t/train_harness
 // RUN: %t/train_harness %t 3 30 | FileCheck %s --check-prefix=TRAINED
 // TRAINED: trained 30 steps
 // RUN: %python %S/Inputs/lcm.py train %t 3 %t/m.lcm | FileCheck %s --check-prefix=LOSS
@@ -61,7 +61,7 @@
 // The same training through the context API, linked with the runtime: the
 // weights are loaded from the .lcm by name, and the losses are bit for bit
 // those of the raw entry points above; the trained weights are saved.
-// RUN: cc -std=c99 -Wall -Werror -DLAYERC_WITH_RUNTIME -I%t %S/Inputs/context_harness.c %t/libt.a %layerc_runtime_lib -lz -lstdc++ -lm -o %t/context_harness
+// RUN: cc -std=c99 -Wall -Werror -DLAYERC_WITH_RUNTIME -I%t %S/Inputs/context_harness.c %t/libt.a %layerc_runtime_lib -lz -lstdc++ -lomp -lm -o %t/context_harness
 // RUN: %t/context_harness %t 3 30 %t/m.lcm | FileCheck %s --check-prefix=CTX
 // CTX: weights: 6, dense/kernel is 50176 floats
 // CTX: missing file: a file could not be read or written

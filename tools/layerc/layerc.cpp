@@ -203,7 +203,7 @@ int linkShared(const std::string &object, const std::string &path) {
   if (int rc = writeFile(tmp.str().str(), object))
     return rc;
   std::string message;
-  llvm::StringRef args[] = {*cc, "-shared", "-o", path, tmp, "-lm"};
+  llvm::StringRef args[] = {*cc, "-shared", "-o", path, tmp, "-lomp", "-lm"};
   if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message) !=
       0)
     return fail("linking '" + path + "' failed" +

@@ -1,6 +1,6 @@
 /* Runs any single-input, single-output model compiled by
  * `layerc M.lcm --embed-weights --name=M` through its context API.
- *   cc -DMODEL=M -DMODEL_HEADER='"M.h"' guide_harness.c libM.a -lm
+ *   cc -DMODEL=M -DMODEL_HEADER='"M.h"' guide_harness.c libM.a -lomp -lm
  *   harness X.bin EXPECTED.bin OUT.bin BATCH
  * sizes the output like EXPECTED.bin (the JIT's output) and writes the
  * library's to OUT.bin. */
