@@ -445,7 +445,7 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
       "context",       "create",         "destroy",      "error_message",
       "weight_name",   "weight_count",   "find_weight",  "set_weight",
       "get_weight",    "load_weights",   "save_weights", "check_messages_",
-      "weight_names_", "weight_counts_", "weight_ranks_"};
+      "weight_names_", "weight_counts_", "weight_ranks_", "set_num_threads"};
   std::set<std::string> identifiers;
   for (const CompiledFunction &f : functions) {
     std::string id = cIdentifier(f.name), low = lowered(id);
@@ -570,6 +570,20 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
          << "];\n";
     os << "} " << prefix << "_memref" << rank << ";\n\n";
   }
+  // The thread count (layer-thread-count defines the symbol).
+  std::string threads = exportedSymbol(prefix, "set_num_threads");
+  os << "/* Threads: the library runs its loops on LLVM's OpenMP runtime "
+        "(link\n"
+     << " * -lomp). n > 0 sets the threads of the calls that follow; n <= 0 "
+        "restores\n"
+     << " * the default: the environment variable LAYERC_NUM_THREADS if set, "
+        "else\n"
+     << " * OpenMP's (all cores, or OMP_NUM_THREADS). A call that starts "
+        "while another\n"
+     << " * call of this library runs uses one thread. */\n"
+     << "void " << threads << "(int n);\n"
+     << "static inline void " << prefix << "_set_num_threads(int n) {\n  "
+     << threads << "(n);\n}\n\n";
   // The header's own macros; the functions' must differ from them.
   std::set<std::string> macros = {P + "_H", P + "_NUM_WEIGHTS",
                                   P + "_NUM_CHECKS"};

@@ -273,7 +273,8 @@ private:
 
     b.setInsertionPointToEnd(read);
     Value name = LLVM::createGlobalString(
-        loc, b, "__layerc_threads_variable", "LAYERC_NUM_THREADS",
+        loc, b, "__layerc_threads_variable",
+        llvm::StringRef("LAYERC_NUM_THREADS", sizeof("LAYERC_NUM_THREADS")),
         LLVM::Linkage::Internal);
     Value text = LLVM::CallOp::create(b, loc, getenv, ValueRange{name})
                      .getResult();

@@ -12,7 +12,15 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
     pattern per op, grouped by layer family in codegen/LayerToLinalg/.
     Results stay on tensors, so linalg's element-wise fusion and one-shot
     bufferization apply afterwards. Requires inferred shapes.
+
+    The register-blocked matmul and convolution kernels use vectors of
+    `vector-bits` (the target description's width: 256 for AVX2, 512 for
+    AVX-512) and as many accumulators as that register file holds.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Widest vector of the kernels, in bits (128, 256 or 512)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",

@@ -61,13 +61,17 @@ void addLayerStage(OpPassManager &pm, const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createLayerShapeInference());
   if (options.training)
     pm.addPass(createLayerAutodiff(*options.training));
+  // After autodiff: the training functions keep the unfused ops their
+  // gradients need (layer-fuse only fuses single-use results).
+  pm.addNestedPass<func::FuncOp>(createLayerFuse());
 }
 
 void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
   if (!options.exportPrefix.empty())
     pm.addPass(createLayerPrefixSymbols({options.exportPrefix}));
   pm.addNestedPass<func::FuncOp>(createLayerShapeChecks());
-  pm.addPass(createLayerToLinalg());
+  pm.addPass(
+      createLayerToLinalg({static_cast<int64_t>(options.target.vectorBits)}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());

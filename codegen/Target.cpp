@@ -81,8 +81,7 @@ std::string TargetDescription::str() const {
   return name + (cpu.empty() || cpu == name ? "" : " (" + cpu + ")") + ": " +
          std::to_string(vectorBits) + "-bit vectors, L1 " +
          std::to_string(l1Bytes / 1024) + " KiB, L2 " +
-         std::to_string(l2Bytes / 1024) + " KiB, " + std::to_string(threads) +
-         (threads == 1 ? " thread" : " threads");
+         std::to_string(l2Bytes / 1024) + " KiB";
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>

@@ -33,9 +33,10 @@ namespace layerc {
 /// What the compiler may assume about the machine the code runs on: one
 /// struct, parsed from --target or read from the host. LLVM's target
 /// machine is built from it (triple, CPU, features); PipelineOptions
-/// carries it for the MLIR stages, whose kernels do not read it yet (they
-/// assume 256-bit vectors): vectorBits, the cache sizes and threads are
-/// for the tiling and threading passes to come.
+/// carries it for the MLIR stages: layer-to-linalg's kernels take their
+/// vector width and register blocks from vectorBits. The cache sizes are
+/// for the cache tiling to come. Threads are not a compile-time choice: a
+/// compiled library asks at run time (layer-thread-count).
 struct TargetDescription {
   /// As given: "host", "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4"
   /// (AVX-512).
@@ -47,9 +48,6 @@ struct TargetDescription {
   unsigned vectorBits = 256;
   /// Data cache sizes in bytes (the host's, or typical ones).
   int64_t l1Bytes = 32 * 1024, l2Bytes = 1024 * 1024;
-  /// Worker threads the generated code may use (the CPU backend runs on
-  /// the calling thread today).
-  unsigned threads = 1;
 
   /// The description of `name` (see above); an error names the known ones.
   static llvm::Expected<TargetDescription> get(llvm::StringRef name);

@@ -247,12 +247,30 @@ SmallVector<Value> KernelBuilder::loop(OpBuilder &b, int64_t ub, int64_t step,
   return loop(b, index(b, ub), step, inits, body, parallel);
 }
 
-std::pair<int64_t, int64_t> codegen::vectorBlocking(Type et, int64_t size) {
-  int64_t lanes = 256 / et.getIntOrFloatBitWidth();
+int64_t codegen::vectorBitsAt(OpBuilder &b) {
+  Block *block = b.getInsertionBlock();
+  Operation *parent = block ? block->getParentOp() : nullptr;
+  auto module = dyn_cast_or_null<ModuleOp>(parent);
+  if (parent && !module)
+    module = parent->getParentOfType<ModuleOp>();
+  if (module)
+    if (auto bits = module->getAttrOfType<IntegerAttr>(kVectorBitsAttr))
+      return bits.getInt();
+  return 256;
+}
+
+codegen::VectorBlocking codegen::vectorBlocking(Type et, int64_t size,
+                                                int64_t bits) {
+  int64_t width = et.getIntOrFloatBitWidth();
+  int64_t accumulators = bits >= 512 ? 24 : 12;
+  int64_t lanes = std::max<int64_t>(bits / width, 1);
+  // Narrower vectors when the target's do not divide the axis.
+  while (lanes > 128 / width && size % lanes != 0)
+    lanes /= 2;
   int64_t vectors = std::min<int64_t>(std::max<int64_t>(size / lanes, 1), 2);
   while ((size / lanes) % vectors != 0)
     --vectors;
-  return {lanes, vectors};
+  return {lanes, vectors, accumulators};
 }
 
 Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
@@ -263,10 +281,10 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   if (type.getRank() != 2 || ShapedType::isDynamic(n) || n == 0 ||
       bType.getDimSize(1) != n || !et.isIntOrFloat())
     return Value();
-  auto [vl, fv] = vectorBlocking(et, n);
+  auto [vl, fv, accumulators] = vectorBlocking(et, n, vectorBitsAt(b));
   if (n % vl != 0)
     return Value();
-  int64_t rt = 12 / fv;
+  int64_t rt = accumulators / fv;
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   Value zero = floatConst(b, loc, et, 0.0);

@@ -146,15 +146,29 @@ struct KernelBuilder {
 /// KernelBuilder::loop).
 inline constexpr llvm::StringLiteral kParallelLoopAttr = "layerc.parallel";
 
-/// Vectors of 256 bits and blocks of 12 accumulators: AVX2's 16 registers
-/// hold a block, its operand vectors and a broadcast (AVX-512 runs it too).
-/// Returns the lanes of `et` per vector, and the vectors per block along a
-/// last axis of `size` (dividing it when `size` is a multiple of the lanes).
-std::pair<int64_t, int64_t> vectorBlocking(mlir::Type et, int64_t size);
+/// The module attribute (i64) through which layer-to-linalg's `vector-bits`
+/// option reaches the kernels while the conversion runs.
+inline constexpr llvm::StringLiteral kVectorBitsAttr = "layerc.vector_bits";
+/// The target's vector width for kernels built at `b`'s insertion point:
+/// the enclosing module's kVectorBitsAttr, else 256 (AVX2). A block not yet
+/// in a module (the body builder of an op under construction) gets 256.
+int64_t vectorBitsAt(mlir::OpBuilder &b);
+
+/// How a register-blocked kernel covers a last axis: `vectors` vectors of
+/// `lanes` elements per block, and `accumulators` vector registers for a
+/// block of outputs. The widest vectors of at most the target's `bits`
+/// that divide the axis are used (a 512-bit target still runs an axis of 8
+/// floats in 256-bit vectors); the accumulators leave room for a block's
+/// operand vectors and a broadcast: 12 of AVX2's 16 registers, 24 of
+/// AVX-512's 32.
+struct VectorBlocking {
+  int64_t lanes, vectors, accumulators;
+};
+VectorBlocking vectorBlocking(mlir::Type et, int64_t size, int64_t bits);
 /// Whether a last axis of `size` elements of `et` is whole vectors, so the
 /// register-blocked kernels apply (checked before building their operands).
-inline bool fillsVectors(mlir::Type et, int64_t size) {
-  return size > 0 && size % vectorBlocking(et, size).first == 0;
+inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
+  return size > 0 && size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
 }
 
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B

@@ -264,7 +264,7 @@ int64_t evenBlock(int64_t size, int64_t most) {
 /// channels and filters, the output rows and columns, and the blocking of
 /// the filters into `fv` vectors of `vl` lanes.
 struct Kernel2D {
-  int64_t kh, kw, channels, filters, oh, ow, vl, fv;
+  int64_t kh, kw, channels, filters, oh, ow, vl, fv, accumulators;
 };
 
 /// Kernel2D for an input of `xType`, a (kh, kw, channels, filters) kernel
@@ -273,7 +273,8 @@ struct Kernel2D {
 /// kernel shape not static, the filters not whole vectors of `et`, or the
 /// output rows or columns unknown or 0.
 std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
-                                 RankedTensorType outType, Type et) {
+                                 RankedTensorType outType, Type et,
+                                 int64_t bits) {
   if (xType.getRank() != 4 || !kType.hasStaticShape() || !et.isIntOrFloat())
     return std::nullopt;
   Kernel2D k;
@@ -283,7 +284,10 @@ std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
   k.filters = kType.getDimSize(3);
   k.oh = outType.getDimSize(1);
   k.ow = outType.getDimSize(2);
-  std::tie(k.vl, k.fv) = vectorBlocking(et, k.filters);
+  VectorBlocking blocking = vectorBlocking(et, k.filters, bits);
+  k.vl = blocking.lanes;
+  k.fv = blocking.vectors;
+  k.accumulators = blocking.accumulators;
   if (k.filters % k.vl != 0 || ShapedType::isDynamic(k.oh) ||
       ShapedType::isDynamic(k.ow) || k.oh == 0 || k.ow == 0)
     return std::nullopt;
@@ -298,18 +302,19 @@ std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
 /// load per filter vector, one broadcast per column and wt x fv FMAs. The
 /// last column block is clamped (its extra columns recompute and rewrite
 /// the last column), so no masks are needed. Returns null when the filters
-/// are not whole vectors (256 bits) or the shape is not static.
+/// are not whole vectors (of at least 128 bits) or the shape is not static.
 Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                          RankedTensorType outType) {
   Type et = outType.getElementType();
   std::optional<Kernel2D> k =
       kernel2D(cast<RankedTensorType>(x.getType()),
-               cast<RankedTensorType>(kernel.getType()), outType, et);
+               cast<RankedTensorType>(kernel.getType()), outType, et,
+               vectorBitsAt(b));
   if (!k)
     return Value();
-  auto [kh, kw, channels, filters, oh, ow, vl, fv] = *k;
-  int64_t wt = evenBlock(ow, 12 / fv);
+  auto [kh, kw, channels, filters, oh, ow, vl, fv, accumulators] = *k;
+  int64_t wt = evenBlock(ow, accumulators / fv);
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   Value zeroScalar = floatConst(b, loc, et, 0.0);
@@ -413,11 +418,11 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
   Type et = type.getElementType();
   std::optional<Kernel2D> k =
       kernel2D(cast<RankedTensorType>(x.getType()), type,
-               cast<RankedTensorType>(dy.getType()), et);
+               cast<RankedTensorType>(dy.getType()), et, vectorBitsAt(b));
   if (!k)
     return Value();
-  auto [kh, kw, channels, filters, oh, ow, vl, fv] = *k;
-  int64_t ct = evenBlock(channels, 12 / fv);
+  auto [kh, kw, channels, filters, oh, ow, vl, fv, accumulators] = *k;
+  int64_t ct = evenBlock(channels, accumulators / fv);
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   Value zeroScalar = floatConst(b, loc, et, 0.0);
@@ -500,7 +505,7 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
   if (type.getRank() != 4 ||
       llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
       !kType.hasStaticShape() ||
-      !fillsVectors(type.getElementType(), type.getShape().back()))
+      !fillsVectors(b, type.getElementType(), type.getShape().back()))
     return Value();
   SmallVector<int64_t> before, after;
   for (int64_t i = 0; i < 2; ++i) {

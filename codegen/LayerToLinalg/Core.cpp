@@ -282,7 +282,7 @@ struct MatmulLowering : RankedLowering<MatmulOp> {
     // contiguous.
     auto bType = cast<RankedTensorType>(bm.getType());
     if ((!tb || bType.hasStaticShape()) &&
-        fillsVectors(type.getElementType(), type.getDimSize(1))) {
+        fillsVectors(rewriter, type.getElementType(), type.getDimSize(1))) {
       Value rhs = bm;
       if (tb)
         rhs =

@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
+#include "llvm/ADT/ScopeExit.h"
+
 namespace layerc {
 #define GEN_PASS_DEF_LAYERTOLINALG
 #include "codegen/Passes.h.inc"
@@ -32,7 +34,22 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
         .insert<bufferization::BufferizationDialect, memref::MemRefDialect>();
   }
 
+  using LayerToLinalgBase::LayerToLinalgBase;
+
   void runOnOperation() override {
+    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512) {
+      getOperation().emitError()
+          << "layer-to-linalg: vector-bits must be 128, 256 or 512, not "
+          << static_cast<int64_t>(vectorBits);
+      return signalPassFailure();
+    }
+    // The kernels read the width from the module (codegen::vectorBitsAt).
+    ModuleOp module = getOperation();
+    module->setAttr(codegen::kVectorBitsAttr,
+                    IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                     vectorBits));
+    auto clear = llvm::make_scope_exit(
+        [&] { module->removeAttr(codegen::kVectorBitsAttr); });
     ConversionTarget target(getContext());
     target.addIllegalDialect<layer::LayerDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,

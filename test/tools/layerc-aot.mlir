@@ -33,12 +33,16 @@
 // LINALG: func.func @layerc_m_predict
 // LINALG-NOT: = layer.
 // LINALG: linalg.generic
-// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=llvm --name=m | FileCheck %s --check-prefix=LLVM
+// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=llvm --target=x86-64-v3 --name=m | FileCheck %s --check-prefix=LLVM
 // LLVM-DAG: define {{.*}}i32 @_mlir_ciface_layerc_m_predict(
 // LLVM-DAG: call <8 x float> @llvm.fmuladd.v8f32(
 // RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=asm --target=x86-64-v3 --name=m | FileCheck %s --check-prefix=ASM
 // ASM-DAG: _mlir_ciface_layerc_m_predict:
 // ASM-DAG: vfmadd{{[0-9]+}}ps {{.*}}ymm
+// AVX-512 targets get 512-bit kernels (zmm registers).
+// RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir --emit=asm --target=x86-64-v4 --name=m | FileCheck %s --check-prefix=ASM512
+// ASM512-DAG: _mlir_ciface_layerc_m_predict:
+// ASM512-DAG: vfmadd{{[0-9]+}}ps {{.*}}zmm
 //
 // --batch specializes the code: the header's shapes are static.
 // RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/b.o --name=b --batch=64

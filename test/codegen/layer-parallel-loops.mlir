@@ -1,0 +1,108 @@
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-parallel-loops{min-work=1000}))' | FileCheck %s
+
+// A nest of marked loops (a convolution's batch and row loops): the outer
+// one runs on threads, the one inside it is sequential, and no mark is left.
+// CHECK-LABEL: func.func @marked_nest
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c64) step (%c1) {
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c1 {
+// CHECK-NOT: layerc.parallel
+func.func @marked_nest(%m: memref<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c64 step %c1 {
+    scf.for %j = %c0 to %c64 step %c1 {
+      memref.store %f, %m[%i, %j] : memref<64x64xf32>
+    } {layerc.parallel}
+  } {layerc.parallel}
+  return
+}
+
+// -----
+
+// A batch of one: the marked batch loop stays, its row loop takes the
+// threads.
+// CHECK-LABEL: func.func @batch_of_one
+// CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
+// CHECK-NEXT: scf.parallel (%{{.*}}) = (%c0) to (%c64) step (%c1) {
+func.func @batch_of_one(%m: memref<1x64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.for %n = %c0 to %c1 step %c1 {
+    scf.for %i = %c0 to %c64 step %c1 {
+      scf.for %j = %c0 to %c64 step %c1 {
+        memref.store %f, %m[%n, %i, %j] : memref<1x64x64xf32>
+      }
+    } {layerc.parallel}
+  } {layerc.parallel}
+  return
+}
+
+// -----
+
+// Loops too small to pay for waking threads become sequential: a linalg
+// op's scf.parallel (convert-linalg-to-parallel-loops) and a marked loop.
+// CHECK-LABEL: func.func @small
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for
+// CHECK-NEXT: scf.for
+// CHECK-NOT: scf.parallel
+// CHECK-NOT: layerc.parallel
+func.func @small(%m: memref<8x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c8, %c8) step (%c1, %c1) {
+    memref.store %f, %m[%i, %j] : memref<8x8xf32>
+  }
+  scf.for %i = %c0 to %c8 step %c1 {
+    memref.store %f, %m[%i, %i] : memref<8x8xf32>
+  } {layerc.parallel}
+  return
+}
+
+// -----
+
+// One level of threads: an scf.parallel inside a parallel one becomes a
+// nest of scf.for (one loop per dimension).
+// CHECK-LABEL: func.func @nested
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c64, %c64)
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: memref.store
+func.func @nested(%m: memref<64x64x4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c64, %c64) step (%c1, %c1) {
+    scf.parallel (%k, %l) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+      memref.store %f, %m[%i, %j, %k, %l] : memref<64x64x4x4xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// A marked loop that still carries a value is not parallel.
+// CHECK-LABEL: func.func @carried
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for {{.*}} iter_args
+func.func @carried(%m: memref<4096xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 4096 : index
+  %z = arith.constant 0.0 : f32
+  %s = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %z) -> f32 {
+    %v = memref.load %m[%i] : memref<4096xf32>
+    %a = arith.addf %acc, %v : f32
+    scf.yield %a : f32
+  } {layerc.parallel}
+  return %s : f32
+}
