@@ -321,6 +321,10 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
   };
   define(upper(base) + "_NUM_INPUTS", static_cast<int64_t>(f.inputs.size()));
   define(upper(base) + "_NUM_OUTPUTS", static_cast<int64_t>(f.outputs.size()));
+  // Scratch memory of a call: ARENA_BYTES + ARENA_BYTES_PER_SAMPLE * batch,
+  // allocated by the library on first use and kept for the next call.
+  define(upper(base) + "_ARENA_BYTES", f.arenaBytes);
+  define(upper(base) + "_ARENA_BYTES_PER_SAMPLE", f.arenaBytesPerSample);
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t d = 0; d < all[i]->shape.size(); ++d)
       if (all[i]->shape[d] != kDynamic)
@@ -442,9 +446,9 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
   // same C identifier ("a.b" and "a_b") would define one symbol twice.
   // Nor may it be a name the header gives its own declarations.
   static const std::set<std::string> own = {
-      "context",       "create",         "destroy",      "error_message",
-      "weight_name",   "weight_count",   "find_weight",  "set_weight",
-      "get_weight",    "load_weights",   "save_weights", "check_messages_",
+      "context",       "create",         "destroy",       "error_message",
+      "weight_name",   "weight_count",   "find_weight",   "set_weight",
+      "get_weight",    "load_weights",   "save_weights",  "check_messages_",
       "weight_names_", "weight_counts_", "weight_ranks_", "set_num_threads"};
   std::set<std::string> identifiers;
   for (const CompiledFunction &f : functions) {

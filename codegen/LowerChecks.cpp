@@ -99,7 +99,8 @@ LogicalResult lowerChecks(func::FuncOp fn, MessageTable &table) {
   func::ReturnOp::create(b, fn.getLoc(), fail->getArgument(0));
 
   for (cf::AssertOp a : asserts) {
-    int32_t code = table.add(a.getMsg());
+    int32_t code = a.getMsg() == kOutOfMemoryMessage ? kStatusOutOfMemory
+                                                     : table.add(a.getMsg());
     branchOnFailure(b, a, a.getArg(), fail, code);
     a.erase();
   }

@@ -1,4 +1,5 @@
-//===- ParallelLoops.cpp - Threads: layer-parallel-loops, layer-thread-count ==//
+//===- ParallelLoops.cpp - Threads: layer-parallel-loops, layer-thread-count
+//==//
 //
 // layerc runs loops on threads with OpenMP (LLVM's libomp): upstream
 // convert-scf-to-openmp turns an `scf.parallel` into an `omp.parallel`
@@ -63,8 +64,8 @@ int64_t tripCount(scf::ForOp loop) {
 
 int64_t tripCount(scf::ParallelOp loop) {
   int64_t trips = 1;
-  for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
-                                       loop.getUpperBound(), loop.getStep()))
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep()))
     trips *= tripCount(lb, ub, step, kUnknownTrips);
   return trips;
 }
@@ -92,8 +93,8 @@ void sequentialize(scf::ParallelOp loop, RewriterBase &rewriter) {
   rewriter.setInsertionPoint(loop);
   SmallVector<Value> ivs;
   Operation *innermost = nullptr;
-  for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
-                                       loop.getUpperBound(), loop.getStep())) {
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
     auto forOp = scf::ForOp::create(rewriter, loop.getLoc(), lb, ub, step);
     ivs.push_back(forOp.getInductionVar());
     rewriter.setInsertionPointToStart(forOp.getBody());
@@ -200,9 +201,9 @@ public:
     b.setInsertionPointToEnd(module.getBody());
     auto internal = LLVM::Linkage::Internal;
     // -1: not set and the environment not read yet.
-    count = LLVM::GlobalOp::create(b, loc, i32, false, internal,
-                                   "__layerc_num_threads",
-                                   b.getI32IntegerAttr(-1));
+    count =
+        LLVM::GlobalOp::create(b, loc, i32, false, internal,
+                               "__layerc_num_threads", b.getI32IntegerAttr(-1));
     active = LLVM::GlobalOp::create(b, loc, i32, false, internal,
                                     "__layerc_active_regions",
                                     b.getI32IntegerAttr(0));
@@ -239,8 +240,8 @@ private:
                                     {i32}));
     Block *entry = b.createBlock(&fn.getBody(), {}, {i32}, {loc});
     Value n = entry->getArgument(0);
-    Value positive = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sgt, n,
-                                          constant(0));
+    Value positive =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sgt, n, constant(0));
     LLVM::StoreOp::create(
         b, loc, LLVM::SelectOp::create(b, loc, positive, n, constant(0)),
         address(count), /*alignment=*/4, /*isVolatile=*/false,
@@ -263,9 +264,9 @@ private:
     Block *have = b.createBlock(&body, {}, {i32}, {loc});
 
     b.setInsertionPointToEnd(entry);
-    Value n = LLVM::LoadOp::create(b, loc, i32, address(count), 4, false,
-                                   false, false, false,
-                                   LLVM::AtomicOrdering::monotonic);
+    Value n =
+        LLVM::LoadOp::create(b, loc, i32, address(count), 4, false, false,
+                             false, false, LLVM::AtomicOrdering::monotonic);
     Value unread =
         LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt, n, constant(0));
     LLVM::CondBrOp::create(b, loc, unread, read, ValueRange{}, have,
@@ -276,8 +277,8 @@ private:
         loc, b, "__layerc_threads_variable",
         llvm::StringRef("LAYERC_NUM_THREADS", sizeof("LAYERC_NUM_THREADS")),
         LLVM::Linkage::Internal);
-    Value text = LLVM::CallOp::create(b, loc, getenv, ValueRange{name})
-                     .getResult();
+    Value text =
+        LLVM::CallOp::create(b, loc, getenv, ValueRange{name}).getResult();
     Value missing = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, text,
                                          LLVM::ZeroOp::create(b, loc, ptr));
     LLVM::CondBrOp::create(b, loc, missing, have, ValueRange{constant(0)},
@@ -286,8 +287,8 @@ private:
     b.setInsertionPointToEnd(parse);
     Value parsed =
         LLVM::CallOp::create(b, loc, atoi, ValueRange{text}).getResult();
-    Value valid = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sgt,
-                                       parsed, constant(0));
+    Value valid = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sgt, parsed,
+                                       constant(0));
     Value setting = LLVM::SelectOp::create(b, loc, valid, parsed, constant(0));
     LLVM::StoreOp::create(b, loc, setting, address(count), 4, false, false,
                           false, LLVM::AtomicOrdering::monotonic);
@@ -301,10 +302,9 @@ private:
     Value fallback =
         LLVM::CallOp::create(b, loc, maxThreads, ValueRange{}).getResult();
     Value wanted = LLVM::SelectOp::create(b, loc, unset, fallback, setCount);
-    Value before =
-        LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
-                                  address(active), constant(1),
-                                  LLVM::AtomicOrdering::acq_rel);
+    Value before = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
+                                             address(active), constant(1),
+                                             LLVM::AtomicOrdering::acq_rel);
     Value busy = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sgt, before,
                                       constant(0));
     LLVM::ReturnOp::create(

@@ -33,6 +33,10 @@ namespace layerc {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
+/// The message of a run-time check that reports the out-of-memory status
+/// (kStatusOutOfMemory) rather than a check of its own.
+inline constexpr llvm::StringLiteral kOutOfMemoryMessage = "out of memory";
+
 /// Removes the module's `layer.check_messages` (layer-lower-checks) and
 /// returns them: status kStatusCheckBase + k of a function means that
 /// message k's check failed.

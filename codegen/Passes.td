@@ -167,4 +167,26 @@ def LayerThreadCount : Pass<"layer-thread-count", "::mlir::ModuleOp"> {
                            "::mlir::omp::OpenMPDialect"];
 }
 
+def LayerPlanBuffers : Pass<"layer-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Place a function's intermediate buffers in one cached arena";
+  let description = [{
+    Runs after bufferization (explicit memref.alloc/dealloc). For each
+    function: the live range of every allocation of the entry block (from
+    its alloc to the last use of it or of a view of it), offsets assigned
+    greedily (largest first, 64-byte aligned) so that buffers live at the
+    same time never overlap, static buffers in bytes and buffers with one
+    dynamic size (the batch, the same value for all) in bytes per unit of
+    it: arena = `layerc.arena_bytes` + `layerc.arena_bytes_per_sample` * n,
+    both recorded on the function. Each allocation becomes a memref.view of
+    the arena, its dealloc disappears. The arena is a module-wide block
+    taken from a one-slot cache with an atomic exchange at the start of a
+    call and given back at its end (grown when too small), so steady-state
+    calls do not allocate and the pages stay mapped. A failed arena
+    allocation returns the out-of-memory status.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // LAYERC_CODEGEN_PASSES_TD

@@ -93,6 +93,7 @@ void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createLayerPlanBuffers());
   pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg()); // (c)
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

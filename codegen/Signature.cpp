@@ -10,6 +10,7 @@
 #include "codegen/Signature.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -138,4 +139,18 @@ layerc::readSignatures(ModuleOp module) {
     out.push_back(std::move(f));
   }
   return out;
+}
+
+void layerc::readArenaSizes(
+    ModuleOp module, std::vector<CompiledFunction> &functions,
+    llvm::function_ref<std::string(const std::string &)> symbol) {
+  for (CompiledFunction &f : functions) {
+    Operation *fn = SymbolTable::lookupSymbolIn(module, symbol(f.name));
+    auto read = [&](StringRef name) -> int64_t {
+      auto attr = fn ? fn->getAttrOfType<IntegerAttr>(name) : IntegerAttr();
+      return attr ? attr.getInt() : 0;
+    };
+    f.arenaBytes = read("layerc.arena_bytes");
+    f.arenaBytesPerSample = read("layerc.arena_bytes_per_sample");
+  }
 }

@@ -24,6 +24,13 @@ namespace layerc {
 mlir::FailureOr<std::vector<CompiledFunction>>
 readSignatures(mlir::ModuleOp module);
 
+/// Fills CompiledFunction::arenaBytes and arenaBytesPerSample from the
+/// function `symbol(f.name)` of the lowered `module` (layer-plan-buffers'
+/// attributes on it; zero when it has none).
+void readArenaSizes(
+    mlir::ModuleOp module, std::vector<CompiledFunction> &functions,
+    llvm::function_ref<std::string(const std::string &)> symbol);
+
 } // namespace layerc
 
 #endif // LAYERC_CODEGEN_SIGNATURE_H

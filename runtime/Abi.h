@@ -89,6 +89,9 @@ struct CompiledFunction {
   /// The messages of the module's run-time checks: status
   /// kStatusCheckBase + k means check k failed.
   std::shared_ptr<const std::vector<std::string>> checkMessages;
+  /// The scratch memory of one call (layer-plan-buffers' arena): arenaBytes
+  /// + arenaBytesPerSample * batch bytes, allocated once and reused.
+  int64_t arenaBytes = 0, arenaBytesPerSample = 0;
 
   /// Checks every input against its spec (dtype, rank, static dims, one batch
   /// size shared by all dynamic dims 0), allocates outputs with the resolved

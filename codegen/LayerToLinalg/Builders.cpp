@@ -341,13 +341,12 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   Value full = arith::MulIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, rows, kb.index(b, rt)),
       kb.index(b, rt));
-  Value blocked =
-      kb.loop(
-          b, full, rt, out,
-          [&](OpBuilder &b1, Value i0, ValueRange a1) {
-            return SmallVector<Value>{rowBlock(b1, i0, rt, a1[0])};
-          },
-          /*parallel=*/true)[0];
+  Value blocked = kb.loop(
+      b, full, rt, out,
+      [&](OpBuilder &b1, Value i0, ValueRange a1) {
+        return SmallVector<Value>{rowBlock(b1, i0, rt, a1[0])};
+      },
+      /*parallel=*/true)[0];
   return scf::ForOp::create(
              b, loc, full, rows, kb.index(b, 1), ValueRange{blocked},
              [&](OpBuilder &b1, Location, Value i, ValueRange a1) {

@@ -168,7 +168,8 @@ VectorBlocking vectorBlocking(mlir::Type et, int64_t size, int64_t bits);
 /// Whether a last axis of `size` elements of `et` is whole vectors, so the
 /// register-blocked kernels apply (checked before building their operands).
 inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
-  return size > 0 && size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
+  return size > 0 &&
+         size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
 }
 
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B

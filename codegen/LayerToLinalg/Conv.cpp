@@ -307,10 +307,9 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                          RankedTensorType outType) {
   Type et = outType.getElementType();
-  std::optional<Kernel2D> k =
-      kernel2D(cast<RankedTensorType>(x.getType()),
-               cast<RankedTensorType>(kernel.getType()), outType, et,
-               vectorBitsAt(b));
+  std::optional<Kernel2D> k = kernel2D(cast<RankedTensorType>(x.getType()),
+                                       cast<RankedTensorType>(kernel.getType()),
+                                       outType, et, vectorBitsAt(b));
   if (!k)
     return Value();
   auto [kh, kw, channels, filters, oh, ow, vl, fv, accumulators] = *k;

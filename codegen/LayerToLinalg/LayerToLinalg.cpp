@@ -45,9 +45,9 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
     }
     // The kernels read the width from the module (codegen::vectorBitsAt).
     ModuleOp module = getOperation();
-    module->setAttr(codegen::kVectorBitsAttr,
-                    IntegerAttr::get(IntegerType::get(&getContext(), 64),
-                                     vectorBits));
+    module->setAttr(
+        codegen::kVectorBitsAttr,
+        IntegerAttr::get(IntegerType::get(&getContext(), 64), vectorBits));
     auto clear = llvm::make_scope_exit(
         [&] { module->removeAttr(codegen::kVectorBitsAttr); });
     ConversionTarget target(getContext());

@@ -47,7 +47,14 @@
 // --batch specializes the code: the header's shapes are static.
 // RUN: layerc %S/../../examples/mlir/mnist_mlp.mlir -o %t/b.o --name=b --batch=64
 // RUN: FileCheck %s --check-prefix=STATIC < %t/b.h
+// STATIC: #define B_PREDICT_ARENA_BYTES {{[1-9][0-9]*}}
+// STATIC: #define B_PREDICT_ARENA_BYTES_PER_SAMPLE 0
 // STATIC: #define B_PREDICT_INPUT_DIM0 64
+//
+// Without --batch the scratch memory is per sample (layer-plan-buffers).
+// RUN: FileCheck %s --check-prefix=ARENA < %t/mnist.h
+// ARENA: #define MNIST_PREDICT_ARENA_BYTES 0
+// ARENA: #define MNIST_PREDICT_ARENA_BYTES_PER_SAMPLE {{[1-9][0-9]*}}
 // STATIC: (void)batch;
 
 // Errors.

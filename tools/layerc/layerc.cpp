@@ -424,6 +424,9 @@ int run() {
   if (stage == Emit::LLVMDialect)
     return writeMLIR(*module);
   std::vector<std::string> checkMessages = takeCheckMessages(*module);
+  readArenaSizes(*module, *signatures, [&](const std::string &name) {
+    return exportedSymbol(prefix, name);
+  });
 
   auto tm = createTargetMachine(pipeline.target, /*forJit=*/false);
   if (!tm)

@@ -1,0 +1,94 @@
+// RUN: layerc-opt %s -split-input-file --layer-plan-buffers | FileCheck %s
+
+// A chain of three 4 KiB buffers: a is dead when c is allocated, so c
+// reuses its offset (0) and the arena holds two buffers, not three. The
+// allocations become views of the arena, the deallocations disappear, and
+// the arena goes back to the cache before the return.
+// CHECK-LABEL: func.func @chain
+// CHECK-SAME: attributes {layerc.arena_bytes = 8192 : i64, layerc.arena_bytes_per_sample = 0 : i64}
+// CHECK-NOT: memref.alloc
+// CHECK: %[[P:.*]] = llvm.call @__layerc_arena_take(%{{.*}}) : (i64) -> !llvm.ptr
+// CHECK: cf.assert %{{.*}}, "out of memory"
+// CHECK: %[[ARENA:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<?xi8>
+// CHECK: arith.constant 0 : i64
+// CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<1024xf32>
+// CHECK: arith.constant 4096 : i64
+// CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<1024xf32>
+// CHECK: arith.constant 0 : i64
+// CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<1024xf32>
+// CHECK-NOT: memref.dealloc
+// CHECK: llvm.call @__layerc_arena_give(%[[P]])
+// CHECK-NEXT: return
+func.func @chain(%x: memref<1024xf32>, %y: memref<1024xf32>) {
+  %a = memref.alloc() : memref<1024xf32>
+  linalg.copy ins(%x : memref<1024xf32>) outs(%a : memref<1024xf32>)
+  %b = memref.alloc() : memref<1024xf32>
+  linalg.copy ins(%a : memref<1024xf32>) outs(%b : memref<1024xf32>)
+  %c = memref.alloc() : memref<1024xf32>
+  linalg.copy ins(%b : memref<1024xf32>) outs(%c : memref<1024xf32>)
+  linalg.copy ins(%c : memref<1024xf32>) outs(%y : memref<1024xf32>)
+  memref.dealloc %a : memref<1024xf32>
+  memref.dealloc %b : memref<1024xf32>
+  memref.dealloc %c : memref<1024xf32>
+  return
+}
+
+// The module's cache: one slot, take and give.
+// CHECK: llvm.mlir.global internal @__layerc_arena()
+// CHECK: llvm.func internal @__layerc_arena_take(%{{.*}}: i64) -> !llvm.ptr
+// CHECK: llvm.atomicrmw xchg
+// CHECK: llvm.call @malloc
+// CHECK: llvm.func internal @__layerc_arena_give(%{{.*}}: !llvm.ptr)
+// CHECK: llvm.cmpxchg
+
+// -----
+
+// A view keeps its buffer alive: a's last use is through its subview, after
+// b is allocated, so the two do not share.
+// CHECK-LABEL: func.func @view
+// CHECK-SAME: layerc.arena_bytes = 8192 : i64
+func.func @view(%x: memref<1024xf32>, %y: memref<512xf32>) {
+  %a = memref.alloc() : memref<1024xf32>
+  linalg.copy ins(%x : memref<1024xf32>) outs(%a : memref<1024xf32>)
+  %v = memref.subview %a[0] [512] [1] : memref<1024xf32> to memref<512xf32, strided<[1]>>
+  %b = memref.alloc() : memref<1024xf32>
+  linalg.copy ins(%x : memref<1024xf32>) outs(%b : memref<1024xf32>)
+  linalg.copy ins(%v : memref<512xf32, strided<[1]>>) outs(%y : memref<512xf32>)
+  linalg.copy ins(%b : memref<1024xf32>) outs(%x : memref<1024xf32>)
+  memref.dealloc %a : memref<1024xf32>
+  memref.dealloc %b : memref<1024xf32>
+  return
+}
+
+// -----
+
+// A batch-sized buffer is planned per sample: 16 floats (64 bytes) a
+// sample, at offset n * 0 after no static bytes.
+// CHECK-LABEL: func.func @batch
+// CHECK-SAME: attributes {layerc.arena_bytes = 0 : i64, layerc.arena_bytes_per_sample = 64 : i64}
+// CHECK: arith.muli
+// CHECK: llvm.call @__layerc_arena_take
+// CHECK: memref.view %{{.*}}[%{{.*}}][%{{.*}}] : memref<?xi8> to memref<?x16xf32>
+func.func @batch(%x: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  %a = memref.alloc(%n) : memref<?x16xf32>
+  linalg.copy ins(%x : memref<?x16xf32>) outs(%a : memref<?x16xf32>)
+  linalg.copy ins(%a : memref<?x16xf32>) outs(%x : memref<?x16xf32>)
+  memref.dealloc %a : memref<?x16xf32>
+  return
+}
+
+// -----
+
+// A buffer that leaves the function (returned) keeps its allocation; with
+// nothing to plan, no arena and no cache.
+// CHECK-LABEL: func.func @escapes
+// CHECK: memref.alloc
+// CHECK-NOT: llvm.call
+// CHECK-NOT: __layerc_arena
+func.func @escapes(%x: memref<16xf32>) -> memref<16xf32> {
+  %a = memref.alloc() : memref<16xf32>
+  linalg.copy ins(%x : memref<16xf32>) outs(%a : memref<16xf32>)
+  return %a : memref<16xf32>
+}
