@@ -174,14 +174,15 @@ def LayerPlanBuffers : Pass<"layer-plan-buffers", "::mlir::ModuleOp"> {
     function: the live range of every allocation of the entry block (from
     its alloc to the last use of it or of a view of it), offsets assigned
     greedily (largest first, 64-byte aligned) so that buffers live at the
-    same time never overlap, static buffers in bytes and buffers with one
-    dynamic size (the batch, the same value for all) in bytes per unit of
-    it: arena = `layerc.arena_bytes` + `layerc.arena_bytes_per_sample` * n,
-    both recorded on the function. Each allocation becomes a memref.view of
-    the arena, its dealloc disappears. The arena is a module-wide block
-    taken from a one-slot cache with an atomic exchange at the start of a
-    call and given back at its end (grown when too small), so steady-state
-    calls do not allocate and the pages stay mapped. A failed arena
+    same time never overlap. Buffers are grouped by their one dynamic size
+    value (static buffers form a group of their own) and planned in bytes
+    per unit of it, so the plan holds for every batch; the function records
+    `layerc.arena_bytes` (static) and `layerc.arena_bytes_per_sample`. Each
+    allocation becomes a memref.view of its group's arena, its dealloc
+    disappears. Each arena is taken from a one-slot cache of its own with
+    an atomic exchange before its first buffer and given back at the end of
+    the call (grown when too small), so steady-state calls do not allocate
+    and the pages stay mapped. A failed arena
     allocation returns the out-of-memory status.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",

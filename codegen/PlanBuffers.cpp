@@ -10,19 +10,20 @@
 //   1. Liveness: an allocation of the entry block lives from its alloc to
 //      the last op of the entry block that uses it or a view of it.
 //   2. Offsets: greedy, largest first, each at the lowest offset (64-byte
-//      aligned) that no buffer live at the same time occupies. Static
-//      buffers are planned in bytes; buffers whose one dynamic dimension is
-//      the same value %n (the batch) are planned in bytes per unit of %n,
-//      after the static ones, so one plan holds for every batch:
-//          arena bytes = static + per-sample * %n.
-//   3. The arena comes from a cache (one block per module, taken with an
-//      atomic exchange and given back at the end of the call, grown when a
-//      call needs more): steady-state calls allocate nothing. A call that
-//      runs while another holds the block allocates its own.
+//      aligned) that no buffer live at the same time occupies. Buffers are
+//      grouped by their one dynamic size value (the batch, as a rule; the
+//      static ones form a group of their own), and each group is planned
+//      in bytes per unit of that value, so one plan holds for every batch.
+//   3. Each group's arena comes from a cache of its own (a global slot,
+//      taken with an atomic exchange before the group's first buffer and
+//      given back at the end of the call, grown when a call needs more):
+//      steady-state calls allocate nothing. A call that runs while another
+//      holds the block allocates its own.
 //
-// Each planned function records `layerc.arena_bytes` and
-// `layerc.arena_bytes_per_sample`. A failed arena allocation is the
-// out-of-memory status (layer-lower-checks).
+// Each planned function records `layerc.arena_bytes` (its static groups)
+// and `layerc.arena_bytes_per_sample` (its dynamic groups, per unit: per
+// sample when every dynamic size is the batch). A failed arena allocation is
+// the out-of-memory status (layer-lower-checks).
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,9 +126,10 @@ int64_t assignOffsets(MutableArrayRef<Buffer *> buffers) {
   return alignUp(total);
 }
 
-/// The module's arena cache: take(bytes) -> pointer or null, give(pointer).
-/// A block is malloc(bytes + 64) with its capacity in its first 8 bytes;
-/// the pointer handed out is 64 bytes in.
+/// The module's arena caches: one global slot per arena (newSlot), and
+/// take(slot, bytes) -> pointer or null, give(slot, pointer). A block is
+/// malloc(bytes + 64) with its capacity in its first 8 bytes; the pointer
+/// handed out is 64 bytes in.
 class ArenaCache {
 public:
   explicit ArenaCache(ModuleOp module) : module(module), b(module) {}
@@ -138,16 +140,6 @@ public:
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = b.getI64Type();
     Type voidType = LLVM::LLVMVoidType::get(ctx);
     b.setInsertionPointToEnd(module.getBody());
-    auto slot =
-        LLVM::GlobalOp::create(b, loc, ptr, false, LLVM::Linkage::Internal,
-                               "__layerc_arena", Attribute());
-    {
-      // A null initializer: a region that returns llvm.mlir.zero.
-      OpBuilder::InsertionGuard guard(b);
-      b.createBlock(&slot.getInitializerRegion());
-      LLVM::ReturnOp::create(b, loc,
-                             ValueRange{LLVM::ZeroOp::create(b, loc, ptr)});
-    }
     auto malloc = LLVM::lookupOrCreateFn(b, module, "malloc", {i64}, ptr);
     auto free = LLVM::lookupOrCreateFn(b, module, "free", {ptr}, voidType);
     if (failed(malloc) || failed(free))
@@ -161,35 +153,35 @@ public:
       return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
     };
 
-    // ptr take(i64 bytes)
+    // ptr take(ptr slot, i64 bytes)
     {
       OpBuilder::InsertionGuard guard(b);
-      take = LLVM::LLVMFuncOp::create(b, loc, "__layerc_arena_take",
-                                      LLVM::LLVMFunctionType::get(ptr, {i64}),
-                                      LLVM::Linkage::Internal);
+      take =
+          LLVM::LLVMFuncOp::create(b, loc, "__layerc_arena_take",
+                                   LLVM::LLVMFunctionType::get(ptr, {ptr, i64}),
+                                   LLVM::Linkage::Internal);
       Region &body = take.getBody();
-      Block *entry = b.createBlock(&body, {}, {i64}, {loc});
+      Block *entry = b.createBlock(&body, {}, {ptr, i64}, {loc, loc});
       Block *check = b.createBlock(&body);
       Block *reuse = b.createBlock(&body);
       Block *drop = b.createBlock(&body);
       Block *fresh = b.createBlock(&body);
       Block *stamp = b.createBlock(&body);
       Block *fail = b.createBlock(&body);
-      Value bytes = entry->getArgument(0);
+      Value slot = entry->getArgument(0), bytes = entry->getArgument(1);
 
       b.setInsertionPointToEnd(entry);
       Value zero = LLVM::ZeroOp::create(b, loc, ptr);
       Value cached =
-          LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg,
-                                    LLVM::AddressOfOp::create(b, loc, slot),
-                                    zero, LLVM::AtomicOrdering::acq_rel);
+          LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg, slot, zero,
+                                    LLVM::AtomicOrdering::acq_rel);
       Value none =
           LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, cached, zero);
       LLVM::CondBrOp::create(b, loc, none, fresh, check);
 
       b.setInsertionPointToEnd(check);
-      Value base = header(cached, -kAlign);
-      Value capacity = LLVM::LoadOp::create(b, loc, i64, base);
+      Value capacity =
+          LLVM::LoadOp::create(b, loc, i64, header(cached, -kAlign));
       Value fits = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::uge,
                                         capacity, bytes);
       LLVM::CondBrOp::create(b, loc, fits, reuse, drop);
@@ -217,24 +209,23 @@ public:
       b.setInsertionPointToEnd(fail);
       LLVM::ReturnOp::create(b, loc, ValueRange{block});
     }
-    // void give(ptr): back into the slot, or freed when another block
-    // went there meanwhile.
+    // void give(ptr slot, ptr p): back into the slot, or freed when another
+    // block went there meanwhile.
     {
       OpBuilder::InsertionGuard guard(b);
-      give =
-          LLVM::LLVMFuncOp::create(b, loc, "__layerc_arena_give",
-                                   LLVM::LLVMFunctionType::get(voidType, {ptr}),
-                                   LLVM::Linkage::Internal);
+      give = LLVM::LLVMFuncOp::create(
+          b, loc, "__layerc_arena_give",
+          LLVM::LLVMFunctionType::get(voidType, {ptr, ptr}),
+          LLVM::Linkage::Internal);
       Region &body = give.getBody();
-      Block *entry = b.createBlock(&body, {}, {ptr}, {loc});
+      Block *entry = b.createBlock(&body, {}, {ptr, ptr}, {loc, loc});
       Block *release = b.createBlock(&body);
       Block *done = b.createBlock(&body);
       b.setInsertionPointToEnd(entry);
-      Value p = entry->getArgument(0);
+      Value slot = entry->getArgument(0), p = entry->getArgument(1);
       auto exchange = LLVM::AtomicCmpXchgOp::create(
-          b, loc, LLVM::AddressOfOp::create(b, loc, slot),
-          LLVM::ZeroOp::create(b, loc, ptr), p, LLVM::AtomicOrdering::acq_rel,
-          LLVM::AtomicOrdering::acquire);
+          b, loc, slot, LLVM::ZeroOp::create(b, loc, ptr), p,
+          LLVM::AtomicOrdering::acq_rel, LLVM::AtomicOrdering::acquire);
       Value stored =
           LLVM::ExtractValueOp::create(b, loc, exchange, ArrayRef<int64_t>{1});
       LLVM::CondBrOp::create(b, loc, stored, done, release);
@@ -247,7 +238,23 @@ public:
     return success();
   }
 
+  /// A new empty slot (a null pointer global).
+  LLVM::GlobalOp newSlot() {
+    OpBuilder::InsertionGuard guard(b);
+    Location loc = module.getLoc();
+    Type ptr = LLVM::LLVMPointerType::get(module.getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    auto slot = LLVM::GlobalOp::create(
+        b, loc, ptr, false, LLVM::Linkage::Internal,
+        "__layerc_arena_" + std::to_string(slots++), Attribute());
+    b.createBlock(&slot.getInitializerRegion());
+    LLVM::ReturnOp::create(b, loc,
+                           ValueRange{LLVM::ZeroOp::create(b, loc, ptr)});
+    return slot;
+  }
+
   LLVM::LLVMFuncOp take, give;
+  int slots = 0;
 
 private:
   ModuleOp module;
@@ -301,8 +308,6 @@ struct LayerPlanBuffersPass
     if (cache && !planned) {
       cache->take.erase();
       cache->give.erase();
-      if (auto slot = module.lookupSymbol("__layerc_arena"))
-        slot->erase();
     }
   }
 };
@@ -313,16 +318,20 @@ bool LayerPlanBuffersPass::plan(func::FuncOp fn, ArenaCache &cache) {
   for (auto [i, op] : llvm::enumerate(block))
     index[&op] = i;
   // Candidates: entry-block allocations with one dealloc there, static or
-  // with one dynamic size shared by all of them.
+  // with one dynamic size. Buffers are grouped by that size value (static
+  // ones together); each group is one arena.
   std::vector<Buffer> buffers;
-  Value perSample;
+  SmallVector<Value> groups; // the size value of each group; null: static
+  DenseMap<Value, size_t> groupOf;
+  std::vector<size_t> group;
   for (Operation &op : block) {
     auto alloc = dyn_cast<memref::AllocOp>(op);
     if (!alloc)
       continue;
     MemRefType type = alloc.getType();
     if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
-        !type.getElementType().isIntOrFloat())
+        !type.getElementType().isIntOrFloat() ||
+        alloc.getDynamicSizes().size() > 1)
       continue;
     memref::DeallocOp dealloc;
     int deallocs = 0;
@@ -333,105 +342,91 @@ bool LayerPlanBuffersPass::plan(func::FuncOp fn, ArenaCache &cache) {
       }
     if (deallocs != 1 || dealloc->getBlock() != &block)
       continue;
-    if (alloc.getDynamicSizes().size() > 1)
-      continue;
-    bool dynamic = alloc.getDynamicSizes().size() == 1;
-    if (dynamic) {
-      Value n = alloc.getDynamicSizes()[0];
-      if (!perSample)
-        perSample = n;
-      if (n != perSample)
-        continue;
-    }
     std::optional<int64_t> last = lastUse(alloc, dealloc, block, index);
     if (!last)
       continue;
+    bool dynamic = alloc.getDynamicSizes().size() == 1;
+    Value n = dynamic ? alloc.getDynamicSizes()[0] : Value();
+    auto [it, inserted] = groupOf.try_emplace(n, groups.size());
+    if (inserted)
+      groups.push_back(n);
     int64_t bytes = type.getElementTypeBitWidth() / 8;
     for (int64_t d : type.getShape())
       bytes *= ShapedType::isDynamic(d) ? 1 : d;
     buffers.push_back(
         {alloc, dealloc, index[alloc], *last, alignUp(bytes), dynamic});
+    group.push_back(it->second);
   }
-  // The arena goes before the first candidate, and after the definition
-  // of the dynamic size: earlier static candidates stay allocations.
-  if (perSample)
-    if (Operation *def = perSample.getDefiningOp())
-      if (def->getBlock() == &block)
-        llvm::erase_if(buffers, [&](const Buffer &buffer) {
-          return buffer.first < index[def];
-        });
   if (buffers.empty())
     return false;
 
-  SmallVector<Buffer *> fixed, scaled;
-  for (Buffer &buffer : buffers)
-    (buffer.dynamic ? scaled : fixed).push_back(&buffer);
-  int64_t fixedBytes = assignOffsets(fixed);
-  int64_t sampleBytes = assignOffsets(scaled);
-  fn->setAttr(
-      "layerc.arena_bytes",
-      IntegerAttr::get(IntegerType::get(&getContext(), 64), fixedBytes));
-  fn->setAttr(
-      "layerc.arena_bytes_per_sample",
-      IntegerAttr::get(IntegerType::get(&getContext(), 64), sampleBytes));
-
-  // The arena, before the first planned allocation (its dynamic size is
-  // defined before that one).
-  Operation *first = buffers.front().alloc;
-  OpBuilder b(first);
+  int64_t fixedBytes = 0, sampleBytes = 0;
   Location loc = fn.getLoc();
+  OpBuilder b(fn.getContext());
   Type i64 = b.getI64Type();
   auto i64Constant = [&](int64_t v) -> Value {
     return arith::ConstantIntOp::create(b, loc, v, 64);
   };
-  Value bytes = i64Constant(fixedBytes);
-  Value n;
-  if (perSample) {
-    // fixed + perSample * n, refused (out of memory) when it overflows.
-    n = arith::IndexCastOp::create(b, loc, i64, perSample);
-    int64_t most =
-        sampleBytes == 0
-            ? std::numeric_limits<int64_t>::max()
-            : (std::numeric_limits<int64_t>::max() - fixedBytes - kAlign) /
-                  sampleBytes;
-    Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, n,
-                                       i64Constant(most));
-    cf::AssertOp::create(b, loc, fits, kOutOfMemoryMessage);
-    bytes = arith::AddIOp::create(
-        b, loc, bytes,
-        arith::MulIOp::create(b, loc, n, i64Constant(sampleBytes)));
-  }
-  Value pointer =
-      LLVM::CallOp::create(b, loc, cache.take, ValueRange{bytes}).getResult();
-  Value ok =
-      LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, pointer,
-                           LLVM::ZeroOp::create(b, loc, pointer.getType()));
-  cf::AssertOp::create(b, loc, ok, kOutOfMemoryMessage);
-  Value arena = arenaMemRef(b, loc, pointer, bytes);
-
-  for (Buffer &buffer : buffers) {
-    b.setInsertionPoint(buffer.alloc);
-    Value offset;
-    if (buffer.dynamic) {
-      Value scaledOffset = arith::MulIOp::create(
-          b, loc, arith::IndexCastOp::create(b, loc, i64, perSample),
-          i64Constant(buffer.offset));
-      offset =
-          arith::AddIOp::create(b, loc, scaledOffset, i64Constant(fixedBytes));
-    } else {
-      offset = i64Constant(buffer.offset);
+  SmallVector<std::pair<LLVM::GlobalOp, Value>> arenas;
+  for (auto [g, n] : llvm::enumerate(groups)) {
+    SmallVector<Buffer *> members;
+    for (auto [i, buffer] : llvm::enumerate(buffers))
+      if (group[i] == g)
+        members.push_back(&buffer);
+    // The arena goes before the group's first allocation, where its size
+    // value is defined.
+    Operation *first = members.front()->alloc;
+    int64_t units = assignOffsets(members);
+    (n ? sampleBytes : fixedBytes) += units;
+    b.setInsertionPoint(first);
+    Value bytes = i64Constant(units);
+    Value count;
+    if (n) {
+      // units * n bytes; a batch whose arena would overflow is out of
+      // memory.
+      count = arith::IndexCastOp::create(b, loc, i64, n);
+      int64_t most =
+          std::numeric_limits<int64_t>::max() / 2 / std::max<int64_t>(units, 1);
+      Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                         count, i64Constant(most));
+      cf::AssertOp::create(b, loc, fits, kOutOfMemoryMessage);
+      bytes = arith::MulIOp::create(b, loc, count, bytes);
     }
-    offset = arith::IndexCastOp::create(b, loc, b.getIndexType(), offset);
-    Value view =
-        memref::ViewOp::create(b, buffer.alloc.getLoc(), buffer.alloc.getType(),
-                               arena, offset, buffer.alloc.getDynamicSizes());
-    buffer.alloc.replaceAllUsesWith(view);
-    buffer.dealloc.erase();
-    buffer.alloc.erase();
+    LLVM::GlobalOp slot = cache.newSlot();
+    Value slotAddress = LLVM::AddressOfOp::create(b, loc, slot);
+    Value pointer =
+        LLVM::CallOp::create(b, loc, cache.take, ValueRange{slotAddress, bytes})
+            .getResult();
+    Value ok =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, pointer,
+                             LLVM::ZeroOp::create(b, loc, pointer.getType()));
+    cf::AssertOp::create(b, loc, ok, kOutOfMemoryMessage);
+    Value arena = arenaMemRef(b, loc, pointer, bytes);
+    arenas.push_back({slot, pointer});
+
+    for (Buffer *buffer : members) {
+      b.setInsertionPoint(buffer->alloc);
+      Value offset = i64Constant(buffer->offset);
+      if (n)
+        offset = arith::MulIOp::create(b, loc, count, offset);
+      offset = arith::IndexCastOp::create(b, loc, b.getIndexType(), offset);
+      Value view = memref::ViewOp::create(
+          b, buffer->alloc.getLoc(), buffer->alloc.getType(), arena, offset,
+          buffer->alloc.getDynamicSizes());
+      buffer->alloc.replaceAllUsesWith(view);
+      buffer->dealloc.erase();
+      buffer->alloc.erase();
+    }
   }
+  fn->setAttr("layerc.arena_bytes", b.getI64IntegerAttr(fixedBytes));
+  fn->setAttr("layerc.arena_bytes_per_sample",
+              b.getI64IntegerAttr(sampleBytes));
   fn.walk([&](func::ReturnOp ret) {
     b.setInsertionPoint(ret);
-    LLVM::CallOp::create(b, loc, cache.give, ValueRange{pointer});
+    for (auto [slot, pointer] : arenas)
+      LLVM::CallOp::create(
+          b, loc, cache.give,
+          ValueRange{LLVM::AddressOfOp::create(b, loc, slot), pointer});
   });
   return true;
 }

@@ -7,7 +7,8 @@
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: attributes {layerc.arena_bytes = 8192 : i64, layerc.arena_bytes_per_sample = 0 : i64}
 // CHECK-NOT: memref.alloc
-// CHECK: %[[P:.*]] = llvm.call @__layerc_arena_take(%{{.*}}) : (i64) -> !llvm.ptr
+// CHECK: %[[SLOT:.*]] = llvm.mlir.addressof @__layerc_arena_0
+// CHECK: %[[P:.*]] = llvm.call @__layerc_arena_take(%[[SLOT]], %{{.*}}) : (!llvm.ptr, i64) -> !llvm.ptr
 // CHECK: cf.assert %{{.*}}, "out of memory"
 // CHECK: %[[ARENA:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<?xi8>
 // CHECK: arith.constant 0 : i64
@@ -17,7 +18,8 @@
 // CHECK: arith.constant 0 : i64
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<1024xf32>
 // CHECK-NOT: memref.dealloc
-// CHECK: llvm.call @__layerc_arena_give(%[[P]])
+// CHECK: %[[SLOT2:.*]] = llvm.mlir.addressof @__layerc_arena_0
+// CHECK-NEXT: llvm.call @__layerc_arena_give(%[[SLOT2]], %[[P]])
 // CHECK-NEXT: return
 func.func @chain(%x: memref<1024xf32>, %y: memref<1024xf32>) {
   %a = memref.alloc() : memref<1024xf32>
@@ -33,13 +35,13 @@ func.func @chain(%x: memref<1024xf32>, %y: memref<1024xf32>) {
   return
 }
 
-// The module's cache: one slot, take and give.
-// CHECK: llvm.mlir.global internal @__layerc_arena()
-// CHECK: llvm.func internal @__layerc_arena_take(%{{.*}}: i64) -> !llvm.ptr
+// The module's cache: take and give, one slot per arena.
+// CHECK: llvm.func internal @__layerc_arena_take(%{{.*}}: !llvm.ptr, %{{.*}}: i64) -> !llvm.ptr
 // CHECK: llvm.atomicrmw xchg
 // CHECK: llvm.call @malloc
-// CHECK: llvm.func internal @__layerc_arena_give(%{{.*}}: !llvm.ptr)
+// CHECK: llvm.func internal @__layerc_arena_give(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK: llvm.cmpxchg
+// CHECK: llvm.mlir.global internal @__layerc_arena_0()
 
 // -----
 
@@ -63,7 +65,7 @@ func.func @view(%x: memref<1024xf32>, %y: memref<512xf32>) {
 // -----
 
 // A batch-sized buffer is planned per sample: 16 floats (64 bytes) a
-// sample, at offset n * 0 after no static bytes.
+// sample, at offset n * 0.
 // CHECK-LABEL: func.func @batch
 // CHECK-SAME: attributes {layerc.arena_bytes = 0 : i64, layerc.arena_bytes_per_sample = 64 : i64}
 // CHECK: arith.muli
@@ -91,4 +93,34 @@ func.func @escapes(%x: memref<16xf32>) -> memref<16xf32> {
   %a = memref.alloc() : memref<16xf32>
   linalg.copy ins(%x : memref<16xf32>) outs(%a : memref<16xf32>)
   return %a : memref<16xf32>
+}
+
+// -----
+
+// Two dynamic sizes that the IR does not prove equal (here the batches of
+// two inputs) make two arenas, each taken where its size is known, both
+// given back at the end.
+// CHECK-LABEL: func.func @two_sizes
+// CHECK-SAME: attributes {layerc.arena_bytes = 0 : i64, layerc.arena_bytes_per_sample = 128 : i64}
+// CHECK: llvm.call @__layerc_arena_take
+// CHECK: memref.view {{.*}} to memref<?x16xf32>
+// CHECK: llvm.call @__layerc_arena_take
+// CHECK: memref.view {{.*}} to memref<?x16xf32>
+// CHECK: llvm.call @__layerc_arena_give
+// CHECK-NEXT: llvm.mlir.addressof
+// CHECK-NEXT: llvm.call @__layerc_arena_give
+// CHECK-NEXT: return
+func.func @two_sizes(%x: memref<?x16xf32>, %y: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  %a = memref.alloc(%n) : memref<?x16xf32>
+  linalg.copy ins(%x : memref<?x16xf32>) outs(%a : memref<?x16xf32>)
+  %m = memref.dim %y, %c0 : memref<?x16xf32>
+  %b = memref.alloc(%m) : memref<?x16xf32>
+  linalg.copy ins(%y : memref<?x16xf32>) outs(%b : memref<?x16xf32>)
+  linalg.copy ins(%a : memref<?x16xf32>) outs(%x : memref<?x16xf32>)
+  linalg.copy ins(%b : memref<?x16xf32>) outs(%y : memref<?x16xf32>)
+  memref.dealloc %a : memref<?x16xf32>
+  memref.dealloc %b : memref<?x16xf32>
+  return
 }
