@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
 #include <cmath>
@@ -176,6 +177,72 @@ Value spatialCount(OpBuilder &b, Location loc, Value x, int64_t rank, Type et) {
       b, loc, et, arith::IndexCastOp::create(b, loc, b.getI64Type(), count));
 }
 
+/// A 2-D max or sum pool of the (already padded) NHWC `x` as loops over
+/// vectors of channels: each (image, output row, column, vector of
+/// channels) reduces its window, unrolled, in one register. LLVM's own
+/// vectorizers miss the channel loop of the linalg form (it is fully
+/// unrolled first, and the window's loads may alias the output). Null when
+/// it does not apply: not 2-D, channels not whole vectors, a window of more
+/// than 64 positions or unknown output sizes.
+Value poolVectorized(OpBuilder &b, Location loc, Value x,
+                     RankedTensorType outType, ArrayRef<int64_t> pool,
+                     ArrayRef<int64_t> strides, bool isMax, double init) {
+  Type et = outType.getElementType();
+  if (outType.getRank() != 4 || !et.isIntOrFloat() || pool.size() != 2 ||
+      pool[0] * pool[1] > 64 || ShapedType::isDynamic(outType.getDimSize(1)) ||
+      ShapedType::isDynamic(outType.getDimSize(2)) ||
+      ShapedType::isDynamic(outType.getDimSize(3)) ||
+      !fillsVectors(b, et, outType.getDimSize(3)))
+    return Value();
+  int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2),
+          channels = outType.getDimSize(3);
+  int64_t lanes = vectorBlocking(et, channels, vectorBitsAt(b)).lanes;
+  auto vecType = VectorType::get({lanes}, et);
+  KernelBuilder kb{loc};
+  Value zero = floatConst(b, loc, et, 0.0);
+  Value start = arith::ConstantOp::create(
+      b, loc, vecType,
+      DenseElementsAttr::get(vecType, b.getFloatAttr(et, init)));
+  Value out = emptyLike(b, loc, outType, x);
+  Value batch = tensor::DimOp::create(b, loc, x, 0);
+  auto pixel = [&](OpBuilder &b1, Value n, Value row, Value col, Value c,
+                   Value t) -> Value {
+    Value acc = start;
+    for (int64_t i = 0; i < pool[0]; ++i)
+      for (int64_t j = 0; j < pool[1]; ++j) {
+        Value ih = kb.add(b1, kb.mul(b1, row, strides[0]), kb.index(b1, i));
+        Value iw = kb.add(b1, kb.mul(b1, col, strides[1]), kb.index(b1, j));
+        Value v = vector::TransferReadOp::create(b1, loc, vecType, x,
+                                                 ValueRange{n, ih, iw, c}, zero,
+                                                 ArrayRef<bool>{true});
+        acc = poolStep(b1, loc, isMax, acc, v);
+      }
+    return vector::TransferWriteOp::create(b1, loc, acc, t,
+                                           ValueRange{n, row, col, c},
+                                           ArrayRef<bool>{true})
+        .getResult();
+  };
+  // Images and output rows are independent (threads split them).
+  return kb.loop(
+      b, batch, 1, out,
+      [&](OpBuilder &b1, Value n, ValueRange a1) {
+        return kb.loop(
+            b1, oh, 1, a1,
+            [&](OpBuilder &b2, Value row, ValueRange a2) {
+              return kb.loop(
+                  b2, ow, 1, a2, [&](OpBuilder &b3, Value col, ValueRange a3) {
+                    return kb.loop(b3, channels, lanes, a3,
+                                   [&](OpBuilder &b4, Value c, ValueRange a4) {
+                                     return SmallVector<Value>{
+                                         pixel(b4, n, row, col, c, a4[0])};
+                                   });
+                  });
+            },
+            /*parallel=*/true);
+      },
+      /*parallel=*/true)[0];
+}
+
 struct PoolLowering : RankedLowering<PoolOp> {
   using RankedLowering::RankedLowering;
   LogicalResult lower(PoolOp op, OpAdaptor adaptor, RankedTensorType outType,
@@ -195,18 +262,22 @@ struct PoolLowering : RankedLowering<PoolOp> {
     if (same)
       x = padSpatial(rewriter, loc, x, p.before, p.after, init);
 
-    WindowLoops loops = windowLoops(ctx, n, strides);
-    Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
-    Value acc = filledLike(rewriter, loc, outType, adaptor.getInput(), init);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{outType}, ValueRange{x, window},
-        ValueRange{acc},
-        SmallVector<AffineMap>{loops.in, loops.window, loops.out},
-        loops.reduceWindow, [isMax](OpBuilder &b, Location l, ValueRange a) {
-          linalg::YieldOp::create(
-              b, l, ValueRange{poolStep(b, l, isMax, a[2], a[0])});
-        });
-    Value y = generic.getResult(0);
+    Value y =
+        poolVectorized(rewriter, loc, x, outType, pool, strides, isMax, init);
+    if (!y) {
+      WindowLoops loops = windowLoops(ctx, n, strides);
+      Value window = tensor::EmptyOp::create(rewriter, loc, pool, et);
+      Value acc = filledLike(rewriter, loc, outType, adaptor.getInput(), init);
+      auto generic = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{outType}, ValueRange{x, window},
+          ValueRange{acc},
+          SmallVector<AffineMap>{loops.in, loops.window, loops.out},
+          loops.reduceWindow, [isMax](OpBuilder &b, Location l, ValueRange a) {
+            linalg::YieldOp::create(
+                b, l, ValueRange{poolStep(b, l, isMax, a[2], a[0])});
+          });
+      y = generic.getResult(0);
+    }
     if (!isMax) {
       Value counts =
           averageDivisors(rewriter, loc, outType.getShape().slice(1, n), et,
