@@ -47,7 +47,25 @@ Value codegen::emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
 }
 
 Value codegen::floatConst(OpBuilder &b, Location loc, Type type, double value) {
+  // A splat for vectors (the activations of the kernels' epilogues).
+  if (auto vector = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(
+        b, loc, vector,
+        DenseElementsAttr::get(vector,
+                               b.getFloatAttr(vector.getElementType(), value)));
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value Epilogue::apply(OpBuilder &b, Location loc, Value acc,
+                      Value first) const {
+  if (bias) {
+    Type et = cast<VectorType>(acc.getType()).getElementType();
+    Value v = vector::TransferReadOp::create(
+        b, loc, cast<VectorType>(acc.getType()), bias, ValueRange{first},
+        floatConst(b, loc, et, 0.0), ArrayRef<bool>{true});
+    acc = arith::AddFOp::create(b, loc, acc, v);
+  }
+  return activationScalar(b, loc, activation, acc);
 }
 
 Value codegen::addF(OpBuilder &b, Location loc, Value x, Value y) {
@@ -274,7 +292,8 @@ codegen::VectorBlocking codegen::vectorBlocking(Type et, int64_t size,
 }
 
 Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
-                                bool transposeA, RankedTensorType type) {
+                                bool transposeA, RankedTensorType type,
+                                Epilogue *epilogue) {
   auto bType = cast<RankedTensorType>(bm.getType());
   Type et = type.getElementType();
   int64_t n = type.getDimSize(1);
@@ -285,6 +304,9 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   if (n % vl != 0)
     return Value();
   int64_t rt = accumulators / fv;
+  bool fuse = epilogue && epilogue->blockwise();
+  if (fuse)
+    epilogue->applied = true;
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   Value zero = floatConst(b, loc, et, 0.0);
@@ -328,11 +350,15 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
               });
           Value t = a2[0];
           for (auto [r, i] : llvm::enumerate(is))
-            for (int64_t v = 0; v < fv; ++v)
-              t = vector::TransferWriteOp::create(b2, loc, acc[r * fv + v], t,
+            for (int64_t v = 0; v < fv; ++v) {
+              Value out = acc[r * fv + v];
+              if (fuse)
+                out = epilogue->apply(b2, loc, out, js[v]);
+              t = vector::TransferWriteOp::create(b2, loc, out, t,
                                                   ValueRange{i, js[v]},
                                                   ArrayRef<bool>{true})
                       .getResult();
+            }
           return SmallVector<Value>{t};
         })[0];
   };

@@ -172,6 +172,8 @@ inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
          size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
 }
 
+struct Epilogue;
+
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B
 /// (R x N, rows contiguous), N a multiple of the vector lanes: blocks of 6
 /// rows of C by 2 vectors accumulate in registers over the whole R, and
@@ -179,7 +181,8 @@ inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
 /// Null when N does not fit.
 mlir::Value matmulVectorized(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value a, mlir::Value bm, bool transposeA,
-                             mlir::RankedTensorType type);
+                             mlir::RankedTensorType type,
+                             Epilogue *epilogue = nullptr);
 
 /// Keras's SELU constants.
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
@@ -195,6 +198,23 @@ mlir::Value activationGradScalar(mlir::OpBuilder &b, mlir::Location loc,
                                  mlir::Value x, mlir::Value y);
 /// Softmax over the last axis of `x` (max-subtracted, stable).
 mlir::Value softmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// The bias and activation of a dense or convolution, applied by its
+/// register-blocked kernel to each block of accumulators before it is
+/// written (no second pass over the result), or by biasAndActivation after
+/// it. `applied` says which: the kernel sets it.
+struct Epilogue {
+  mlir::Value bias; // rank 1, along the last axis; may be null
+  layer::Activation activation = layer::Activation::Linear;
+  bool applied = false;
+
+  /// Whether a kernel can apply it to blocks (softmax needs a whole row).
+  bool blockwise() const { return activation != layer::Activation::Softmax; }
+  /// `acc` (the vector of outputs from channel `first` on) plus the bias,
+  /// through the activation.
+  mlir::Value apply(mlir::OpBuilder &b, mlir::Location loc, mlir::Value acc,
+                    mlir::Value first) const;
+};
+
 /// The epilogue of dense and convolutions: adds `bias` (rank 1, along the
 /// last axis; may be null) and applies `act` (softmax over the last axis).
 mlir::Value biasAndActivation(mlir::OpBuilder &b, mlir::Location loc,
@@ -209,11 +229,14 @@ mlir::Value contractLastAxis(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value x, mlir::Value w);
 /// A channels-last convolution (Keras's cross-correlation) of `input` by
 /// `kernel (k..., in / groups, filters)` giving `outType` (which fixes the
-/// output sizes): `same` pads as TensorFlow. No bias, no activation.
+/// output sizes): `same` pads as TensorFlow. The register-blocked kernel
+/// applies a blockwise `epilogue` (and marks it applied); otherwise no
+/// bias, no activation.
 mlir::Value convolve(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                      mlir::Value kernel, llvm::ArrayRef<int64_t> strides,
                      llvm::ArrayRef<int64_t> dilations, bool same,
-                     int64_t groups, mlir::RankedTensorType outType);
+                     int64_t groups, mlir::RankedTensorType outType,
+                     Epilogue *epilogue = nullptr);
 /// log(sum(exp(x))) over the last axis, stable.
 mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 

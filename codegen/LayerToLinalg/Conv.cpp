@@ -42,7 +42,8 @@ using Iterator = utils::IteratorType;
 
 Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                         RankedTensorType outType);
+                         RankedTensorType outType,
+                         Epilogue *epilogue = nullptr);
 
 /// `kernel` (k..., a, b) flipped along every spatial axis, its last two axes
 /// swapped: (k..., b, a), w[k..., j, i] = kernel[K - 1 - k..., i, j]. The
@@ -124,13 +125,15 @@ struct ConvLowering : RankedLowering<ConvOp> {
     if (!inType || !kType || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
-    Value y = convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
-                       op.getStrides(), op.getDilations(),
-                       op.getPadding() == layer::Padding::Same,
-                       static_cast<int64_t>(op.getGroups()), outType);
-    rewriter.replaceOp(op,
-                       biasAndActivation(rewriter, loc, y, adaptor.getBias(),
-                                         op.getActivation()));
+    Epilogue epilogue{adaptor.getBias(), op.getActivation()};
+    Value y = convolve(
+        rewriter, loc, adaptor.getInput(), adaptor.getKernel(), op.getStrides(),
+        op.getDilations(), op.getPadding() == layer::Padding::Same,
+        static_cast<int64_t>(op.getGroups()), outType, &epilogue);
+    if (!epilogue.applied)
+      y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                            op.getActivation());
+    rewriter.replaceOp(op, y);
     return success();
   }
 };
@@ -196,11 +199,13 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
 
     // That is a convolution of D by the flipped kernel, stride 1.
     SmallVector<int64_t> ones(n, 1);
+    Epilogue epilogue{adaptor.getBias(), op.getActivation()};
     if (Value y = convolveVectorized(rewriter, loc, scattered, w, ones, dil,
-                                     outType)) {
-      rewriter.replaceOp(op,
-                         biasAndActivation(rewriter, loc, y, adaptor.getBias(),
-                                           op.getActivation()));
+                                     outType, &epilogue)) {
+      if (!epilogue.applied)
+        y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                              op.getActivation());
+      rewriter.replaceOp(op, y);
       return success();
     }
     // Loops: d0 = batch, 1..n = output positions, n+1..2n = kernel
@@ -305,7 +310,7 @@ std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
 /// are not whole vectors (of at least 128 bits) or the shape is not static.
 Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                         RankedTensorType outType) {
+                         RankedTensorType outType, Epilogue *epilogue) {
   Type et = outType.getElementType();
   std::optional<Kernel2D> k = kernel2D(cast<RankedTensorType>(x.getType()),
                                        cast<RankedTensorType>(kernel.getType()),
@@ -314,6 +319,9 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
     return Value();
   auto [kh, kw, channels, filters, oh, ow, vl, fv, accumulators] = *k;
   int64_t wt = evenBlock(ow, accumulators / fv);
+  bool fuse = epilogue && epilogue->blockwise();
+  if (fuse)
+    epilogue->applied = true;
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   Value zeroScalar = floatConst(b, loc, et, 0.0);
@@ -379,12 +387,16 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                            SmallVector<Value> acc = block(b2, n, row, cols, fs);
                            Value written = a2[0];
                            for (auto [w, col] : llvm::enumerate(cols))
-                             for (auto [v, f] : llvm::enumerate(fs))
+                             for (auto [v, f] : llvm::enumerate(fs)) {
+                               Value out = acc[w * fv + v];
+                               if (fuse)
+                                 out = epilogue->apply(b2, loc, out, f);
                                written = vector::TransferWriteOp::create(
-                                             b2, loc, acc[w * fv + v], written,
+                                             b2, loc, out, written,
                                              ValueRange{n, row, col, f},
                                              ArrayRef<bool>{true})
                                              .getResult();
+                             }
                            return SmallVector<Value>{written};
                          });
         })[0];
@@ -725,7 +737,8 @@ Value codegen::cropPadding(OpBuilder &b, Location loc, Value padded,
 
 Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                        bool same, int64_t groups, RankedTensorType outType) {
+                        bool same, int64_t groups, RankedTensorType outType,
+                        Epilogue *epilogue) {
   MLIRContext *ctx = b.getContext();
   auto inType = cast<RankedTensorType>(input.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
@@ -744,7 +757,8 @@ Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
     x = padSpatial(b, loc, x, before, after, 0.0);
   }
   if (groups == 1)
-    if (Value y = convolveVectorized(b, loc, x, kernel, strides, dil, outType))
+    if (Value y = convolveVectorized(b, loc, x, kernel, strides, dil, outType,
+                                     epilogue))
       return y;
   Value xg = splitLast(b, loc, x, groups);
   Value kg = splitLast(b, loc, kernel, groups);

@@ -37,14 +37,15 @@ struct DenseLowering : RankedLowering<DenseOp> {
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Value x = adaptor.getInput();
     Value y;
+    Epilogue epilogue{adaptor.getBias(), op.getActivation()};
     if (inType.getRank() > 2) {
       y = contractLastAxis(rewriter, loc, x, adaptor.getKernel());
     } else {
       auto mmType = RankedTensorType::get(
           {inType.getDimSize(0), outType.getShape().back()},
           outType.getElementType());
-      y = matmulVectorized(rewriter, loc, x, adaptor.getKernel(), false,
-                           mmType);
+      y = matmulVectorized(rewriter, loc, x, adaptor.getKernel(), false, mmType,
+                           &epilogue);
       if (!y) {
         Value init = filledLike(rewriter, loc, mmType, x, 0.0);
         y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
@@ -53,8 +54,9 @@ struct DenseLowering : RankedLowering<DenseOp> {
                 .getResult(0);
       }
     }
-    y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
-                          op.getActivation());
+    if (!epilogue.applied)
+      y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
+                            op.getActivation());
     rewriter.replaceOp(op, y);
     return success();
   }
