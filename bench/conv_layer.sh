@@ -7,6 +7,9 @@
 # python3-torch.
 #   bash bench/conv_layer.sh [build-dir] [repeats]
 set -euo pipefail
+# One thread on each side (the peer pins itself to one): compiled code
+# would otherwise use every core.
+export LAYERC_NUM_THREADS=${LAYERC_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 repeats=${2:-7}

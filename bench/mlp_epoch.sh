@@ -4,6 +4,9 @@
 # libopenblas0-pthread (PyTorch's BLAS).
 #   bash bench/mlp_epoch.sh [build-dir] [epochs]
 set -euo pipefail
+# One thread on each side (the peer pins itself to one): compiled code
+# would otherwise use every core.
+export LAYERC_NUM_THREADS=${LAYERC_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 epochs=${2:-3}

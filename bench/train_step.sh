@@ -4,6 +4,9 @@
 # python3-torch and libopenblas0-pthread (PyTorch's BLAS).
 #   bash bench/train_step.sh [build-dir] [mlp-steps] [resnet-steps]
 set -euo pipefail
+# One thread on each side (the peer pins itself to one): compiled code
+# would otherwise use every core.
+export LAYERC_NUM_THREADS=${LAYERC_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 mlp=${2:-200}
