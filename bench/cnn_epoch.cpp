@@ -45,8 +45,7 @@ int main(int argc, char **argv) {
 
     auto data = datasets::fashion_mnist::loadData(dir);
     Tensor xTrain =
-        (data.xTrain.reshape({60000, 28, 28, 1}).astype(DType::Float32) /
-         255.0)
+        (data.xTrain.reshape({60000, 28, 28, 1}).astype(DType::Float32) / 255.0)
             .slice(0, n);
     Tensor yTrain = data.yTrain.slice(0, n);
     Tensor xTest =

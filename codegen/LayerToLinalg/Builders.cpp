@@ -265,6 +265,22 @@ SmallVector<Value> KernelBuilder::loop(OpBuilder &b, int64_t ub, int64_t step,
   return loop(b, index(b, ub), step, inits, body, parallel);
 }
 
+Value KernelBuilder::imagesAndRows(
+    OpBuilder &b, Value batch, int64_t rows, Value out,
+    llvm::function_ref<Value(OpBuilder &, Value, Value, Value)> body) const {
+  return loop(
+      b, batch, 1, out,
+      [&](OpBuilder &b1, Value n, ValueRange a1) {
+        return loop(
+            b1, rows, 1, a1,
+            [&](OpBuilder &b2, Value row, ValueRange a2) {
+              return SmallVector<Value>{body(b2, n, row, a2[0])};
+            },
+            /*parallel=*/true);
+      },
+      /*parallel=*/true)[0];
+}
+
 int64_t codegen::vectorBitsAt(OpBuilder &b) {
   Block *block = b.getInsertionBlock();
   Operation *parent = block ? block->getParentOp() : nullptr;

@@ -401,19 +401,7 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          });
         })[0];
   };
-  // Images and output rows are independent: either loop may run on
-  // several threads (rows when the batch is 1).
-  return kb.loop(
-      b, batch, 1, out,
-      [&](OpBuilder &b1, Value n, ValueRange a1) {
-        return kb.loop(
-            b1, oh, 1, a1,
-            [&](OpBuilder &b2, Value row, ValueRange a2) {
-              return SmallVector<Value>{columns(b2, n, row, a2[0])};
-            },
-            /*parallel=*/true);
-      },
-      /*parallel=*/true)[0];
+  return kb.imagesAndRows(b, batch, oh, out, columns);
 }
 
 /// The kernel gradient of a 2-D convolution, dk[i, j, c, f] = sum over

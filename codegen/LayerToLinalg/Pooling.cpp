@@ -222,25 +222,17 @@ Value poolVectorized(OpBuilder &b, Location loc, Value x,
                                            ArrayRef<bool>{true})
         .getResult();
   };
-  // Images and output rows are independent (threads split them).
-  return kb.loop(
-      b, batch, 1, out,
-      [&](OpBuilder &b1, Value n, ValueRange a1) {
+  return kb.imagesAndRows(
+      b, batch, oh, out, [&](OpBuilder &b1, Value n, Value row, Value t) {
         return kb.loop(
-            b1, oh, 1, a1,
-            [&](OpBuilder &b2, Value row, ValueRange a2) {
-              return kb.loop(
-                  b2, ow, 1, a2, [&](OpBuilder &b3, Value col, ValueRange a3) {
-                    return kb.loop(b3, channels, lanes, a3,
-                                   [&](OpBuilder &b4, Value c, ValueRange a4) {
-                                     return SmallVector<Value>{
-                                         pixel(b4, n, row, col, c, a4[0])};
-                                   });
-                  });
-            },
-            /*parallel=*/true);
-      },
-      /*parallel=*/true)[0];
+            b1, ow, 1, t, [&](OpBuilder &b2, Value col, ValueRange a2) {
+              return kb.loop(b2, channels, lanes, a2,
+                             [&](OpBuilder &b3, Value c, ValueRange a3) {
+                               return SmallVector<Value>{
+                                   pixel(b3, n, row, col, c, a3[0])};
+                             });
+            })[0];
+      });
 }
 
 struct PoolLowering : RankedLowering<PoolOp> {
