@@ -449,7 +449,8 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
       "context",       "create",         "destroy",       "error_message",
       "weight_name",   "weight_count",   "find_weight",   "set_weight",
       "get_weight",    "load_weights",   "save_weights",  "check_messages_",
-      "weight_names_", "weight_counts_", "weight_ranks_", "set_num_threads"};
+      "weight_names_", "weight_counts_", "weight_ranks_", "set_num_threads",
+      "release_memory"};
   std::set<std::string> identifiers;
   for (const CompiledFunction &f : functions) {
     std::string id = cIdentifier(f.name), low = lowered(id);
@@ -588,6 +589,16 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "void " << threads << "(int n);\n"
      << "static inline void " << prefix << "_set_num_threads(int n) {\n  "
      << threads << "(n);\n}\n\n";
+  std::string release = exportedSymbol(prefix, "release_memory");
+  os << "/* Scratch memory: each function plans its intermediates in an "
+        "arena that\n"
+     << " * the library allocates on first use and keeps for the next call "
+        "(see the\n"
+     << " * _ARENA_BYTES macros). release_memory frees the arenas not in use "
+        "now. */\n"
+     << "void " << release << "(void);\n"
+     << "static inline void " << prefix << "_release_memory(void) {\n  "
+     << release << "();\n}\n\n";
   // The header's own macros; the functions' must differ from them.
   std::set<std::string> macros = {P + "_H", P + "_NUM_WEIGHTS",
                                   P + "_NUM_CHECKS"};

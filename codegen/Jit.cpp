@@ -25,7 +25,14 @@
 using namespace mlir;
 using namespace layerc;
 
-JitModule::~JitModule() = default;
+JitModule::~JitModule() {
+  // The arenas of layer-plan-buffers outlive calls; not the module.
+  if (engine)
+    if (auto release = engine->lookup("layerc_release_memory"))
+      reinterpret_cast<void (*)()> (*release)();
+    else
+      llvm::consumeError(release.takeError());
+}
 
 namespace {
 llvm::Error makeError(const std::string &message) {

@@ -183,8 +183,13 @@ def LayerPlanBuffers : Pass<"layer-plan-buffers", "::mlir::ModuleOp"> {
     an atomic exchange before its first buffer and given back at the end of
     the call (grown when too small), so steady-state calls do not allocate
     and the pages stay mapped. A failed arena
-    allocation returns the out-of-memory status.
+    allocation returns the out-of-memory status. `<prefix>release_memory()`
+    (exported) frees the arenas held in the slots.
   }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"layerc_\"",
+           "Prefix of the exported release_memory function">
+  ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::cf::ControlFlowDialect",
                            "::mlir::memref::MemRefDialect"];

@@ -80,6 +80,10 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
 }
 
 void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
+  // The C symbols of the library's own functions (set_num_threads,
+  // release_memory): layerc_<prefix>_<name>, as its public functions.
+  std::string exportPrefix =
+      "layerc_" + (prefix.empty() ? std::string() : prefix + "_");
   pm.addPass(createLayerExportFunctions()); // (a)
   pm.addNestedPass<func::FuncOp>(createLayerSplitSharedInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass()); // (b)
@@ -93,15 +97,14 @@ void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  pm.addPass(createLayerPlanBuffers());
+  pm.addPass(createLayerPlanBuffers({exportPrefix}));
   pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg()); // (c)
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addNestedPass<func::FuncOp>(createLayerParallelLoops());
   pm.addPass(createConvertSCFToOpenMPPass());
-  pm.addPass(createLayerThreadCount(
-      {"layerc_" + (prefix.empty() ? std::string() : prefix + "_")}));
+  pm.addPass(createLayerThreadCount({exportPrefix}));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createLayerLowerChecks());
   pm.addPass(createConvertVectorToLLVMPass()); // (d)

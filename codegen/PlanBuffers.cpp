@@ -20,6 +20,9 @@
 //      steady-state calls allocate nothing. A call that runs while another
 //      holds the block allocates its own.
 //
+// `<prefix>release_memory()` frees the arenas held in the slots (a server
+// dropping memory between bursts; the JIT when a module goes away).
+//
 // Each planned function records `layerc.arena_bytes` (its static groups)
 // and `layerc.arena_bytes_per_sample` (its dynamic groups, per unit: per
 // sample when every dynamic size is the batch). A failed arena allocation is
@@ -247,14 +250,53 @@ public:
     auto slot = LLVM::GlobalOp::create(
         b, loc, ptr, false, LLVM::Linkage::Internal,
         "__layerc_arena_" + std::to_string(slots++), Attribute());
+    slotOps.push_back(slot);
     b.createBlock(&slot.getInitializerRegion());
     LLVM::ReturnOp::create(b, loc,
                            ValueRange{LLVM::ZeroOp::create(b, loc, ptr)});
     return slot;
   }
 
+  /// void <prefix>release_memory(void): frees every arena now in its slot
+  /// (a call that runs meanwhile keeps its own and gives it back after).
+  void buildRelease(StringRef prefix) {
+    OpBuilder::InsertionGuard guard(b);
+    MLIRContext *ctx = module.getContext();
+    Location loc = module.getLoc();
+    Type ptr = LLVM::LLVMPointerType::get(ctx);
+    Type voidType = LLVM::LLVMVoidType::get(ctx);
+    b.setInsertionPointToEnd(module.getBody());
+    auto free = LLVM::lookupOrCreateFn(b, module, "free", {ptr}, voidType);
+    auto release =
+        LLVM::LLVMFuncOp::create(b, loc, (prefix + "release_memory").str(),
+                                 LLVM::LLVMFunctionType::get(voidType, {}));
+    Block *block = b.createBlock(&release.getBody());
+    for (LLVM::GlobalOp slot : slotOps) {
+      Value zero = LLVM::ZeroOp::create(b, loc, ptr);
+      Value p =
+          LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg,
+                                    LLVM::AddressOfOp::create(b, loc, slot),
+                                    zero, LLVM::AtomicOrdering::acq_rel);
+      Value some =
+          LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, p, zero);
+      Block *drop = b.createBlock(&release.getBody());
+      Block *next = b.createBlock(&release.getBody());
+      b.setInsertionPointToEnd(block);
+      LLVM::CondBrOp::create(b, loc, some, drop, next);
+      b.setInsertionPointToEnd(drop);
+      Value base = LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), p,
+                                       ArrayRef<LLVM::GEPArg>{-kAlign});
+      LLVM::CallOp::create(b, loc, *free, ValueRange{base});
+      LLVM::BrOp::create(b, loc, next);
+      block = next;
+      b.setInsertionPointToEnd(block);
+    }
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  }
+
   LLVM::LLVMFuncOp take, give;
   int slots = 0;
+  SmallVector<LLVM::GlobalOp> slotOps;
 
 private:
   ModuleOp module;
@@ -304,6 +346,10 @@ struct LayerPlanBuffersPass
       }
       planned |= plan(fn, *cache);
     }
+    // Every library exports release_memory (its header declares it), a
+    // no-op when nothing was planned.
+    ArenaCache none(module);
+    (cache ? *cache : none).buildRelease(prefix);
     // (Symbol uses are not SSA uses: remember whether a call was made.)
     if (cache && !planned) {
       cache->take.erase();

@@ -42,6 +42,10 @@ func.func @chain(%x: memref<1024xf32>, %y: memref<1024xf32>) {
 // CHECK: llvm.func internal @__layerc_arena_give(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK: llvm.cmpxchg
 // CHECK: llvm.mlir.global internal @__layerc_arena_0()
+// release_memory frees what the slots hold.
+// CHECK: llvm.func @layerc_release_memory()
+// CHECK: llvm.atomicrmw xchg
+// CHECK: llvm.call @free
 
 // -----
 

@@ -13,6 +13,7 @@
 // HARNESS: null kernel: 1 a buffer pointer is NULL
 // HARNESS: long output: 2 a buffer's element count does not match its shape
 // HARNESS: predict: 0 ok
+// HARNESS: after release_memory: 0 ok
 // RUN: layerc-run %S/../../examples/mlir/mnist_mlp.mlir --input=%t/x.npy \
 // RUN:   --input=%t/w0.npy --input=%t/w1.npy --input=%t/w2.npy --input=%t/w3.npy \
 // RUN:   --input=%t/w4.npy --input=%t/w5.npy --output=%t/jit_out.npy
