@@ -85,8 +85,12 @@ std::optional<int64_t> lastUse(memref::AllocOp alloc, memref::DeallocOp dealloc,
       Operation *user = use.getOwner();
       if (user == dealloc.getOperation())
         continue;
-      if (isa<func::ReturnOp, func::CallOp, memref::DeallocOp>(user) ||
-          user->getDialect()->getNamespace() == "llvm")
+      // Escapes: returned, passed to a call, yielded out of a region (its
+      // later uses would not count), or used by an op we do not know.
+      Dialect *dialect = user->getDialect();
+      if (isa<func::CallOp, memref::DeallocOp>(user) ||
+          user->hasTrait<OpTrait::IsTerminator>() || !dialect ||
+          dialect->getNamespace() == "llvm")
         return std::nullopt;
       int64_t at = positionIn(block, user, index);
       if (at < 0)
@@ -396,7 +400,8 @@ bool LayerPlanBuffersPass::plan(func::FuncOp fn, ArenaCache &cache) {
     auto [it, inserted] = groupOf.try_emplace(n, groups.size());
     if (inserted)
       groups.push_back(n);
-    int64_t bytes = type.getElementTypeBitWidth() / 8;
+    // Sub-byte elements (i1 flags) take a byte each, as LLVM stores them.
+    int64_t bytes = (type.getElementTypeBitWidth() + 7) / 8;
     for (int64_t d : type.getShape())
       bytes *= ShapedType::isDynamic(d) ? 1 : d;
     buffers.push_back(

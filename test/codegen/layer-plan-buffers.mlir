@@ -128,3 +128,42 @@ func.func @two_sizes(%x: memref<?x16xf32>, %y: memref<?x16xf32>) {
   memref.dealloc %b : memref<?x16xf32>
   return
 }
+
+// -----
+
+// An i1 flag takes a byte per element, as LLVM stores it: it never shares
+// bytes with the buffer live beside it.
+// CHECK-LABEL: func.func @flag
+// CHECK-SAME: layerc.arena_bytes = 4160 : i64
+func.func @flag(%x: memref<1024xf32>, %f: memref<i1>) {
+  %a = memref.alloc() : memref<1024xf32>
+  linalg.copy ins(%x : memref<1024xf32>) outs(%a : memref<1024xf32>)
+  %flag = memref.alloc() : memref<i1>
+  %t = arith.constant true
+  memref.store %t, %flag[] : memref<i1>
+  linalg.copy ins(%a : memref<1024xf32>) outs(%x : memref<1024xf32>)
+  linalg.copy ins(%flag : memref<i1>) outs(%f : memref<i1>)
+  memref.dealloc %a : memref<1024xf32>
+  memref.dealloc %flag : memref<i1>
+  return
+}
+
+// -----
+
+// A buffer yielded out of a region escapes the plan (its uses through the
+// region's result would not count): it stays an allocation.
+// CHECK-LABEL: func.func @yielded
+// CHECK: memref.alloc
+// CHECK-NOT: __layerc_arena_take
+func.func @yielded(%x: memref<16xf32>, %y: memref<16xf32>, %c: i1) {
+  %a = memref.alloc() : memref<16xf32>
+  linalg.copy ins(%x : memref<16xf32>) outs(%a : memref<16xf32>)
+  %r = scf.if %c -> (memref<16xf32>) {
+    scf.yield %a : memref<16xf32>
+  } else {
+    scf.yield %x : memref<16xf32>
+  }
+  linalg.copy ins(%r : memref<16xf32>) outs(%y : memref<16xf32>)
+  memref.dealloc %a : memref<16xf32>
+  return
+}
