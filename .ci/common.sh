@@ -18,6 +18,7 @@ PACKAGES=(
   libonnx-testdata  # reference optimizer steps (OnnxOptimizerTest)
   clang-22 libclang-rt-22-dev  # libFuzzer for test/fuzz
   libomp-22-dev  # OpenMP runtime: the threads of compiled code
+  libopenmpi-dev openmpi-bin  # data-parallel fit across processes (mpirun)
 )
 
 install_packages() {

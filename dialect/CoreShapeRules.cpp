@@ -339,6 +339,9 @@ LAYER_SHAPE_RULE(DropoutMaskOp) {
   if ((*types)[1].getRank() != 0)
     return op.emitOpError()
            << "expects a scalar step, got " << formatShape((*types)[1]);
+  if (op.getOffset() && (*types)[2].getRank() != 0)
+    return op.emitOpError()
+           << "expects a scalar offset, got " << formatShape((*types)[2]);
   return SmallVector<Type>{(*types)[0]};
 }
 

@@ -295,16 +295,24 @@ def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultE
     a counter-based hash of `seed`, the step number `step` (rank 0) and the
     element's position: the same seed and step give the same mask.
 
+    With `offset` (rank 0), `like` is a shard of a larger batch that starts
+    at sample `offset`: element (n, ...) draws what element (offset + n,
+    ...) of the whole batch draws, so shards of one global batch (grad_step
+    on several processes) mask exactly as one process would.
+
     ```mlir
     %m = layer.dropout_mask %x, %step {rate = 0.5 : f64, seed = 7 : i64}
         : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+    %s = layer.dropout_mask %x, %step offset(%first) {rate = 0.5 : f64, seed = 7 : i64}
+        : (tensor<?x64xf32>, tensor<f32>, tensor<f32>) -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$like, Layer_FloatTensor:$step,
+                       Optional<Layer_FloatTensor>:$offset,
                        F64Attr:$rate, I64Attr:$seed);
   let results = (outs Layer_FloatTensor:$mask);
   let assemblyFormat = [{
-    $like `,` $step attr-dict `:` functional-type(operands, results)
+    $like `,` $step (`offset` `(` $offset^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
 }
 

@@ -29,6 +29,9 @@ struct TrainingCloneState {
   /// train_step's step: dropout masks its input with a mask drawn from it.
   /// Null: dropout is the identity, as in inference.
   mlir::Value step;
+  /// grad_step's sample offset: the shard's first sample in the global
+  /// batch, so that dropout draws the global batch's masks. Null: 0.
+  mlir::Value offset;
   /// Normalize by the batch's statistics and update the moving ones.
   bool batchStatistics = false;
   /// Dropout layers cloned so far; each draws its own mask stream.

@@ -18,6 +18,10 @@
 //   4. Either return the gradients (`grad`) or feed each (param, gradient)
 //      pair into the optimizer's update op (`train_step`), whose slots are
 //      extra arguments and results (runtime-owned buffers).
+//   5. With split-step, also train_step cut in two at the gradients:
+//      grad_step (steps 1-3 on one shard of a global batch, returning the
+//      gradients) and apply_step (the updates of step 4), so that the
+//      gradients of several processes can be summed in between.
 //
 // `evaluate` is steps 1 and 2 only. The pass never switches on op types:
 // rules live with the ops (passes/autodiff/).
@@ -107,7 +111,8 @@ private:
   FailureOr<SmallVector<Value>> cloneForward(OpBuilder &b, Block &entry,
                                              ValueRange inputs,
                                              ValueRange weights, Value step,
-                                             bool training);
+                                             bool training,
+                                             Value offset = Value());
   LogicalResult parseLosses();
   /// The weighted total, then (with output-losses) each output's loss.
   FailureOr<SmallVector<Value>> buildLoss(OpBuilder &b, Location loc,
@@ -120,6 +125,12 @@ private:
                                             ValueRange slots, Value step);
   LogicalResult buildEvaluate(OpBuilder &b);
   LogicalResult buildTraining(OpBuilder &b);
+  /// grad_step and apply_step (split-step).
+  LogicalResult buildGradStep(OpBuilder &b);
+  LogicalResult buildApplyStep(OpBuilder &b);
+  /// The signature slots every training function starts with: inputs,
+  /// targets, then the weights.
+  void appendDataAndWeightSlots(SmallVectorImpl<Slot> &args);
 };
 
 LogicalResult LayerAutodiffPass::analyzeForward() {
@@ -141,7 +152,11 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (amsgrad && optimizer != "adam" && optimizer != "adamw")
     return forward.emitError()
            << "layer-autodiff: amsgrad applies to adam and adamw only";
-  for (StringRef name : {"evaluate", "train_step", "grad"})
+  if (splitStep && optimizer == "none")
+    return forward.emitError()
+           << "layer-autodiff: split-step needs an optimizer for apply_step";
+  for (StringRef name : {"evaluate", "train_step", "grad", "grad_step",
+                         "apply_step"})
     if (module.lookupSymbol(name))
       return module.emitError()
              << "layer-autodiff: the module already has a function '" << name
@@ -227,13 +242,15 @@ func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
-                                ValueRange weights, Value step, bool training) {
+                                ValueRange weights, Value step, bool training,
+                                Value offset) {
   IRMapping map;
   for (auto [arg, value] : llvm::zip(inputArgs, inputs))
     map.map(forward.getArgument(arg), value);
   for (auto [arg, value] : llvm::zip(weightArgs, weights))
     map.map(forward.getArgument(arg), value);
   cloneState.step = step;
+  cloneState.offset = offset;
   cloneState.batchStatistics = training;
   cloneState.updatedBuffers.clear();
   b.setInsertionPointToEnd(&entry);
@@ -384,8 +401,7 @@ LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
   return SmallVector<Value>(update->getResults());
 }
 
-LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
-  SmallVector<Slot> args, results;
+void LayerAutodiffPass::appendDataAndWeightSlots(SmallVectorImpl<Slot> &args) {
   for (unsigned i : inputArgs)
     args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
   for (auto [i, t] : llvm::enumerate(targetTypes))
@@ -393,6 +409,11 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   for (unsigned i : weightArgs)
     args.push_back(
         {forward.getArgument(i).getType(), weightRole(i), argName(i)});
+}
+
+LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
+  SmallVector<Slot> args, results;
+  appendDataAndWeightSlots(args);
   results.push_back({RankedTensorType::get({}, elementType), "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
     results.push_back({t, "output", "output" + std::to_string(i)});
@@ -428,13 +449,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   SmallVector<StringRef> slotNames =
       optimizerSlots(optimizer, centered, amsgrad);
   SmallVector<Slot> args, results;
-  for (unsigned i : inputArgs)
-    args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
-  for (auto [i, t] : llvm::enumerate(targetTypes))
-    args.push_back({t, "target", "y" + std::to_string(i)});
-  for (unsigned i : weightArgs)
-    args.push_back(
-        {forward.getArgument(i).getType(), weightRole(i), argName(i)});
+  appendDataAndWeightSlots(args);
   for (unsigned i : paramArgs)
     for (StringRef slot : slotNames)
       args.push_back({forward.getArgument(i).getType(), "state",
@@ -515,12 +530,113 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   return success();
 }
 
+LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
+  auto scalar = RankedTensorType::get({}, elementType);
+  SmallVector<Slot> args, results;
+  appendDataAndWeightSlots(args);
+  args.push_back({scalar, "step", "step"});
+  args.push_back({scalar, "offset", "sample_offset"});
+  results.push_back({scalar, "loss", "loss"});
+  for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
+    results.push_back({t, "output", "output" + std::to_string(i)});
+  for (unsigned i : paramArgs)
+    results.push_back({forward.getArgument(i).getType(), "grad", argName(i)});
+  SmallVector<unsigned> bufferArgs;
+  for (unsigned i : weightArgs)
+    if (!forward.getArgAttr(i, kParamAttr))
+      bufferArgs.push_back(i);
+  for (unsigned i : bufferArgs)
+    results.push_back({forward.getArgument(i).getType(), "buffer", argName(i)});
+  if (outputLosses)
+    for (size_t i = 0; i < targetTypes.size(); ++i)
+      results.push_back({scalar, "loss", "loss" + std::to_string(i)});
+
+  func::FuncOp fn = createFunction(b, "grad_step", args, results);
+  Block &entry = fn.getBody().front();
+  ValueRange argValues = entry.getArguments();
+  size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
+         nWeight = weightArgs.size();
+  auto weights = argValues.slice(nIn + nTgt, nWeight);
+  SmallVector<Value> params, buffers;
+  for (auto [i, w] : llvm::zip(weightArgs, weights))
+    (forward.getArgAttr(i, kParamAttr) ? params : buffers).push_back(w);
+  Value step = argValues[nIn + nTgt + nWeight];
+  Value offset = argValues[nIn + nTgt + nWeight + 1];
+  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), weights,
+                              step, /*training=*/true, offset);
+  if (failed(outputs))
+    return failure();
+  auto lossValue =
+      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nTgt));
+  if (failed(lossValue))
+    return failure();
+  auto grads = buildGradients(b, entry, lossValue->front(), params);
+  if (failed(grads))
+    return failure();
+
+  SmallVector<Value> returned;
+  returned.push_back(lossValue->front());
+  llvm::append_range(returned, *outputs);
+  llvm::append_range(returned, *grads);
+  for (Value buffer : buffers)
+    returned.push_back(cloneState.updatedBuffers.lookup(buffer)
+                           ? cloneState.updatedBuffers.lookup(buffer)
+                           : buffer);
+  llvm::append_range(returned, ArrayRef(*lossValue).drop_front());
+  func::ReturnOp::create(b, fn.getLoc(), returned);
+  b.setInsertionPointAfter(fn);
+  return success();
+}
+
+LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
+  SmallVector<StringRef> slotNames =
+      optimizerSlots(optimizer, centered, amsgrad);
+  auto scalar = RankedTensorType::get({}, elementType);
+  SmallVector<Slot> args, results;
+  for (const char *role : {"param", "grad"})
+    for (unsigned i : paramArgs)
+      args.push_back({forward.getArgument(i).getType(), role, argName(i)});
+  SmallVector<Slot> stateSlots;
+  for (unsigned i : paramArgs)
+    for (StringRef slot : slotNames)
+      stateSlots.push_back({forward.getArgument(i).getType(), "state",
+                            argName(i) + "/" + slot.str()});
+  llvm::append_range(args, stateSlots);
+  args.push_back({scalar, "step", "step"});
+  for (unsigned i : paramArgs)
+    results.push_back({forward.getArgument(i).getType(), "param", argName(i)});
+  llvm::append_range(results, stateSlots);
+
+  func::FuncOp fn = createFunction(b, "apply_step", args, results);
+  Block &entry = fn.getBody().front();
+  b.setInsertionPointToEnd(&entry);
+  ValueRange argValues = entry.getArguments();
+  size_t nParam = paramArgs.size(), nSlot = slotNames.size();
+  Value step = argValues.back();
+  SmallVector<Value> newParams, newStates;
+  for (size_t i = 0; i < nParam; ++i) {
+    auto slots = argValues.slice(2 * nParam + i * nSlot, nSlot);
+    auto updated = buildUpdate(b, fn.getLoc(), argValues[i],
+                               argValues[nParam + i], slots, step);
+    if (failed(updated))
+      return failure();
+    newParams.push_back(updated->front());
+    llvm::append_range(newStates, ArrayRef(*updated).drop_front());
+  }
+  llvm::append_range(newParams, newStates);
+  func::ReturnOp::create(b, fn.getLoc(), newParams);
+  b.setInsertionPointAfter(fn);
+  return success();
+}
+
 void LayerAutodiffPass::runOnOperation() {
   if (failed(analyzeForward()))
     return signalPassFailure();
   OpBuilder b(&getContext());
   b.setInsertionPointAfter(forward);
   if (failed(buildEvaluate(b)) || failed(buildTraining(b)))
+    return signalPassFailure();
+  if (splitStep && (failed(buildGradStep(b)) || failed(buildApplyStep(b))))
     return signalPassFailure();
 }
 

@@ -51,6 +51,18 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
         optimizer state for the trainable weights only
       - with `optimizer=none`: `grad(x..., y..., weights...) -> (loss,
         outputs..., d loss / d param...)`
+    With `split-step` (and an optimizer), also the two halves of
+    `train_step`, for data-parallel training where the gradients of several
+    shards are summed between them:
+      - `grad_step(x..., y..., weights..., step, sample_offset) -> (loss,
+        outputs..., d loss / d param..., new buffers...)`: the forward and
+        backward passes in training mode on one shard of a global batch
+        that starts at sample `sample_offset` of it (dropout draws the
+        global batch's masks);
+      - `apply_step(params..., grads..., state..., step) -> (new params...,
+        new state...)`: the optimizer's update.
+    In one process (offset 0) they compute what `train_step` computes, bit
+    for bit.
     `train_step` runs the layers in training mode: dropout masks its input,
     and `layer.batch_norm` normalizes by the batch's `layer.moments` and
     returns moving statistics updated with its `momentum` as the new values
@@ -60,7 +72,8 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
     Gradients come from a reverse sweep over the forward ops, each op
     building its vector-Jacobian product through GradientOpInterface; the
     pass never switches on op types. Every argument of the new functions
-    carries `layer.role` (input, target, param, buffer, state, step) and
+    carries `layer.role` (input, target, param, buffer, state, step,
+    offset, grad) and
     `layer.name`.
   }];
   let dependentDialects = ["::layerc::layer::LayerDialect",
@@ -111,6 +124,9 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
     Option<"batchStats", "batch-stats", "bool", "false",
            "evaluate and grad normalize BatchNormalization by the batch's "
            "statistics, as train_step does">,
+    Option<"splitStep", "split-step", "bool", "false",
+           "Also build grad_step and apply_step, the two halves of "
+           "train_step, for data-parallel training">,
   ];
   let statistics = [
     Statistic<"numGradientOps", "num-gradient-ops",

@@ -42,6 +42,8 @@ const char *layerc::roleName(Role role) {
     return "loss";
   case Role::Gradient:
     return "grad";
+  case Role::Offset:
+    return "offset";
   }
   return "input";
 }
@@ -49,7 +51,7 @@ const char *layerc::roleName(Role role) {
 std::optional<Role> layerc::parseRole(const std::string &name) {
   for (Role role :
        {Role::Input, Role::Target, Role::Param, Role::Buffer, Role::State,
-        Role::Step, Role::Output, Role::Loss, Role::Gradient})
+        Role::Step, Role::Output, Role::Loss, Role::Gradient, Role::Offset})
     if (name == roleName(role))
       return role;
   return std::nullopt;

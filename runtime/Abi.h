@@ -52,7 +52,8 @@ enum class Role {
   Step,     // the optimizer's iteration count
   Output,   // a model output
   Loss,     // a loss value (the total, then per output)
-  Gradient, // d loss / d param (grad)
+  Gradient, // d loss / d param (grad, grad_step, apply_step)
+  Offset,   // grad_step's first sample of its shard in the global batch
 };
 
 /// "input", "target", "param", ... as `layer.role` spells them.

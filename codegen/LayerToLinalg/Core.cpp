@@ -136,9 +136,10 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   }
 };
 
-/// Each element hashes (seed, step, linear index) with a 32-bit integer
-/// mixer (multiply-xorshift rounds); the top 24 bits give u in [0, 1) and
-/// the element is kept, scaled by 1 / (1 - rate), when u >= rate.
+/// Each element hashes (seed, step, linear index in the global batch) with a
+/// 32-bit integer mixer (multiply-xorshift rounds); the top 24 bits give u
+/// in [0, 1) and the element is kept, scaled by 1 / (1 - rate), when
+/// u >= rate.
 struct DropoutMaskLowering : RankedLowering<DropoutMaskOp> {
   using RankedLowering::RankedLowering;
   LogicalResult lower(DropoutMaskOp op, OpAdaptor adaptor,
@@ -156,6 +157,19 @@ struct DropoutMaskLowering : RankedLowering<DropoutMaskOp> {
     for (int64_t d = 0; d < type.getRank(); ++d)
       dims.push_back(
           tensor::DimOp::create(rewriter, loc, adaptor.getLike(), d));
+    // A shard starting at sample `offset` of its global batch starts at
+    // linear index offset * (elements per sample) of that batch.
+    Value first = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    if (Value offset = adaptor.getOffset()) {
+      Value offsetF =
+          tensor::ExtractOp::create(rewriter, loc, offset, ValueRange{});
+      first = arith::IndexCastUIOp::create(
+          rewriter, loc, rewriter.getIndexType(),
+          arith::FPToUIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                  offsetF));
+      for (int64_t d = 1; d < type.getRank(); ++d)
+        first = arith::MulIOp::create(rewriter, loc, first, dims[d]);
+    }
     auto c32 = [&](OpBuilder &b, Location l, uint32_t v) -> Value {
       return arith::ConstantOp::create(b, l, b.getI32IntegerAttr(v));
     };
@@ -171,6 +185,7 @@ struct DropoutMaskLowering : RankedLowering<DropoutMaskOp> {
                 index = arith::AddIOp::create(b, l, index,
                                               linalg::IndexOp::create(b, l, d));
               }
+              index = arith::AddIOp::create(b, l, index, first);
               Value h = arith::IndexCastUIOp::create(b, l, i32, index);
               auto mix = [&](Value x, uint32_t mul, unsigned shift) {
                 x = arith::MulIOp::create(b, l, x, c32(b, l, mul));

@@ -37,7 +37,7 @@ struct DropoutClone
     int64_t seed = static_cast<int64_t>(dropout.getSeed()) +
                    static_cast<int64_t>(state.dropoutCount++) * 0x9E3779B1LL;
     auto mask = createInferred<DropoutMaskOp>(
-        b, dropout.getLoc(), elementTypeOf(x), 1, x, state.step,
+        b, dropout.getLoc(), elementTypeOf(x), 1, x, state.step, state.offset,
         dropout.getRateAttr(), b.getI64IntegerAttr(seed));
     if (!mask)
       return failure();
