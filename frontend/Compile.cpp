@@ -12,8 +12,12 @@
 
 #include "codegen/Passes.h"
 #include "dialect/LayerOps.h"
+#ifdef LAYERC_HAVE_MPI
+#include "runtime/mpi/MpiCommunicator.h"
+#endif
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -148,6 +152,30 @@ layerc::autodiffOptions(const CompileOptions &o,
   a.decayRate = opt.decay_rate;
   a.staircase = opt.staircase;
   return a;
+}
+
+std::shared_ptr<Communicator>
+layerc::communicatorFor(const CompileOptions &options) {
+  Distribute distribute;
+  if (options.distribute) {
+    distribute = *options.distribute;
+  } else if (const char *env = std::getenv("LAYERC_DISTRIBUTE");
+             env && *env) {
+    std::string value = env;
+    if (value == "mpi")
+      distribute = Distribute::mpi();
+    else if (value != "none")
+      throw Error("LAYERC_DISTRIBUTE='" + value +
+                  "' is not a distribution (expected mpi or none)");
+  }
+  if (distribute.kind == Distribute::Kind::None)
+    return nullptr;
+#ifdef LAYERC_HAVE_MPI
+  return mpiCommunicator();
+#else
+  throw Error("compile: distribute=mpi, but this layerc was built without "
+              "MPI (install libopenmpi-dev and rebuild)");
+#endif
 }
 
 std::vector<std::string>

@@ -38,6 +38,12 @@ autodiffOptions(const CompileOptions &options,
                 const std::vector<std::string> &outputNames,
                 bool outputLosses = false);
 
+/// The processes fit() trains across for `options` (its `distribute`, else
+/// the environment's LAYERC_DISTRIBUTE: "mpi" or "none"); null for one
+/// process. Throws layerc::Error on an unknown value, or for MPI in a build
+/// without it.
+std::shared_ptr<Communicator> communicatorFor(const CompileOptions &options);
+
 /// Sample shapes (the batch left out, -1 for an unknown size) as
 /// layer-specialize-shapes's input-shapes: {{28, 28}} -> {"?x28x28"}.
 std::vector<std::string>

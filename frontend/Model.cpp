@@ -435,6 +435,12 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   }
   auto compiled = std::make_unique<CompiledModel>();
   TrainingProgram &program = compiled->program;
+  try {
+    program.communicator = communicatorFor(options);
+  } catch (const Error &e) {
+    throw Error("Model " + name_ + ": " + e.what());
+  }
+  pipeline.training->splitStep = program.communicator != nullptr;
   // Keras's metric names; with several outputs each output gets each
   // metric, logged as "<output>_<metric>".
   std::vector<std::string> names = outputNames();
@@ -475,6 +481,10 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   program.trainStep = lookup("train_step");
   program.evaluate = lookup("evaluate");
   program.predict = lookup("predict");
+  if (program.communicator) {
+    program.gradStep = lookup("grad_step");
+    program.applyStep = lookup("apply_step");
+  }
   // The layout comes from the roles the IR gives every argument.
   const std::vector<BufferSpec> &args = program.trainStep.inputs;
   program.numInputs = countRole(args, Role::Input);

@@ -130,6 +130,20 @@ Optimizer Adam(AdamOptions options = {});
 Optimizer AdamW(AdamWOptions options = {});
 } // namespace optimizers
 
+/// How fit() spreads training over processes (Keras's distribution
+/// strategies). `Distribute::mpi()`: data-parallel over the ranks of an
+/// MPI job (run the program under `mpirun -np N`); every rank calls
+/// compile() and fit() with the same model, data and options, trains on its
+/// shard of each global batch of batch_size samples, and ends with the same
+/// weights. See docs/Distributed.md.
+struct Distribute {
+  enum class Kind { None, Mpi };
+  Kind kind = Kind::None;
+  /// One process (the default; LAYERC_DISTRIBUTE=mpi still selects MPI).
+  static Distribute none() { return {}; }
+  static Distribute mpi() { return {Kind::Mpi}; }
+};
+
 struct CompileOptions {
   /// The loss of every output (Keras's single loss).
   Loss loss;
@@ -143,6 +157,8 @@ struct CompileOptions {
   /// as a list or by output name); 1 by default.
   std::vector<double> loss_weights;
   std::map<std::string, double> loss_weights_by_name;
+  /// Data-parallel training; overrides LAYERC_DISTRIBUTE.
+  std::optional<Distribute> distribute;
 };
 
 /// Each output's loss and weight, from the list, the names or the single

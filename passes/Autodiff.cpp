@@ -251,6 +251,8 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
     map.map(forward.getArgument(arg), value);
   cloneState.step = step;
   cloneState.offset = offset;
+  // Every function draws the same masks (grad_step those of train_step).
+  cloneState.dropoutCount = 0;
   cloneState.batchStatistics = training;
   cloneState.updatedBuffers.clear();
   b.setInsertionPointToEnd(&entry);

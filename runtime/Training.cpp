@@ -17,6 +17,7 @@
 #include "runtime/Training.h"
 #include "runtime/Error.h"
 #include "runtime/ProgressBar.h"
+#include "runtime/TrainingLoop.h"
 
 #include <cmath>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include <random>
 
 using namespace layerc;
+using namespace layerc::detail;
 
 namespace {
 
@@ -125,22 +127,6 @@ std::vector<Tensor> convertTargets(const char *fn, const TrainingProgram &p,
   return out;
 }
 
-double elementAt(const Tensor &t, int64_t i) {
-  switch (t.dtype()) {
-  case DType::Float32:
-    return t.data<float>()[i];
-  case DType::Float64:
-    return t.data<double>()[i];
-  case DType::Int32:
-    return t.data<int32_t>()[i];
-  case DType::Int64:
-    return static_cast<double>(t.data<int64_t>()[i]);
-  case DType::UInt8:
-    return t.data<uint8_t>()[i];
-  }
-  return 0;
-}
-
 /// True when `target` holds class indices for `output`: one index per row,
 /// i.e. the output's shape without its class axis (or with it set to 1).
 bool isSparseTarget(const Tensor &target, const std::vector<int64_t> &output) {
@@ -180,163 +166,8 @@ void checkLabels(const char *fn, const TrainingProgram &p, const Tensor &y0) {
 }
 
 //===----------------------------------------------------------------------===//
-// Metrics and running averages
-//===----------------------------------------------------------------------===//
-
-int64_t argmaxRow(const Tensor &t, int64_t row, int64_t width) {
-  int64_t best = 0;
-  double bestValue = elementAt(t, row * width);
-  for (int64_t c = 1; c < width; ++c) {
-    double v = elementAt(t, row * width + c);
-    if (v > bestValue) {
-      best = c;
-      bestValue = v;
-    }
-  }
-  return best;
-}
-
-/// A sample-weighted mean, as Keras's Mean metric.
-struct Mean {
-  double sum = 0, count = 0;
-  void add(double value, double weight) {
-    sum += value * weight;
-    count += weight;
-  }
-  double value() const { return count > 0 ? sum / count : 0.0; }
-};
-
-/// Adds the per-row accuracies of one batch to `mean`.
-void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
-                      const Tensor &target, Mean &mean) {
-  int64_t width = out.rank() ? out.shape().back() : 1;
-  int64_t rows = width ? out.numel() / width : 0;
-  bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy;
-  if (target.numel() != (sparse ? rows : out.numel()))
-    throw Error(std::string(fn) + ": metric '" + m.name +
-                "' cannot compare outputs " + out.shapeString() +
-                " with targets " + target.shapeString());
-  if (m.kind == MetricKind::MeanSquaredError ||
-      m.kind == MetricKind::MeanAbsoluteError) {
-    for (int64_t i = 0; i < out.numel(); ++i) {
-      double d = elementAt(out, i) - elementAt(target, i);
-      mean.add(m.kind == MetricKind::MeanSquaredError ? d * d : std::fabs(d),
-               1.0);
-    }
-    return;
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    double hit = 0;
-    if (sparse)
-      hit = argmaxRow(out, r, width) == elementAt(target, r);
-    else if (m.kind == MetricKind::CategoricalAccuracy)
-      hit = argmaxRow(out, r, width) == argmaxRow(target, r, width);
-    else
-      for (int64_t c = 0; c < width; ++c)
-        hit += (elementAt(out, r * width + c) > 0.5) ==
-               (elementAt(target, r * width + c) > 0.5);
-    mean.add(sparse || m.kind == MetricKind::CategoricalAccuracy
-                 ? hit
-                 : hit / double(width),
-             1.0);
-  }
-}
-
-/// The loss and metrics of one epoch (or one evaluation) so far.
-struct RunningLogs {
-  Mean loss;
-  std::vector<Mean> outputLosses;
-  std::vector<Mean> metrics;
-
-  explicit RunningLogs(const TrainingProgram &p)
-      : outputLosses(p.outputLossNames.size()), metrics(p.metrics.size()) {}
-
-  /// `perOutput`: each output's loss for this batch (none without
-  /// outputLossNames).
-  /// `outputs` holds the batch's predictions, first at `firstOutput`.
-  void add(const char *fn, const TrainingProgram &p, double batchLoss,
-           const std::vector<double> &perOutput, int64_t batch,
-           const std::vector<Tensor> &outputs, size_t firstOutput,
-           const std::vector<Tensor> &targets) {
-    loss.add(batchLoss, double(batch));
-    for (size_t i = 0; i < outputLosses.size(); ++i)
-      outputLosses[i].add(perOutput.at(i), double(batch));
-    for (size_t i = 0; i < p.metrics.size(); ++i) {
-      size_t o = static_cast<size_t>(p.metrics[i].output);
-      accumulateMetric(fn, p.metrics[i], outputs.at(firstOutput + o),
-                       targets.at(o), metrics[i]);
-    }
-  }
-
-  /// Keras's order: loss, each output's loss, the metrics.
-  LogValues values(const TrainingProgram &p, const std::string &prefix) const {
-    LogValues v{{prefix + "loss", loss.value()}};
-    for (size_t i = 0; i < outputLosses.size(); ++i)
-      v.push_back({prefix + p.outputLossNames[i], outputLosses[i].value()});
-    for (size_t i = 0; i < metrics.size(); ++i)
-      v.push_back({prefix + p.metrics[i].name, metrics[i].value()});
-    return v;
-  }
-};
-
-double scalarValue(const Tensor &t) {
-  if (t.numel() != 1)
-    throw Error("expected a scalar loss but got shape " + t.shapeString());
-  return elementAt(t, 0);
-}
-
-/// The scalars of tensors [first, first + count).
-std::vector<double> scalarValues(const std::vector<Tensor> &ts, size_t first,
-                                 size_t count) {
-  std::vector<double> out;
-  for (size_t i = 0; i < count; ++i)
-    out.push_back(scalarValue(ts.at(first + i)));
-  return out;
-}
-
-void setScalar(Tensor &t, double value) {
-  switch (t.dtype()) {
-  case DType::Float32:
-    *t.data<float>() = static_cast<float>(value);
-    return;
-  case DType::Float64:
-    *t.data<double>() = value;
-    return;
-  case DType::Int32:
-    *t.data<int32_t>() = static_cast<int32_t>(value);
-    return;
-  case DType::Int64:
-    *t.data<int64_t>() = static_cast<int64_t>(value);
-    return;
-  case DType::UInt8:
-    *t.data<uint8_t>() = static_cast<uint8_t>(value);
-    return;
-  }
-}
-
-//===----------------------------------------------------------------------===//
 // Batching
 //===----------------------------------------------------------------------===//
-
-int64_t numBatches(size_t samples, int64_t batchSize) {
-  return (static_cast<int64_t>(samples) + batchSize - 1) / batchSize;
-}
-
-/// The indices of batch `b`.
-std::vector<int64_t> batchIndices(const std::vector<int64_t> &order, int64_t b,
-                                  int64_t batchSize) {
-  size_t begin = b * batchSize;
-  size_t end = std::min(order.size(), begin + batchSize);
-  return {order.begin() + begin, order.begin() + end};
-}
-
-std::vector<Tensor> gather(const std::vector<Tensor> &ts,
-                           const std::vector<int64_t> &idx) {
-  std::vector<Tensor> out;
-  for (const Tensor &t : ts)
-    out.push_back(t.take(idx));
-  return out;
-}
 
 std::vector<int64_t> range(int64_t begin, int64_t end) {
   std::vector<int64_t> v(end - begin);
@@ -443,8 +274,8 @@ public:
   std::vector<Tensor> original, current, next;
 };
 
-/// State of one fit() call that persists across epochs.
-class Trainer {
+/// The steps of one fit() call in one process: train_step on whole batches.
+class Trainer final : public EpochTrainer {
 public:
   Trainer(const TrainingProgram &p, TrainingState &state,
           const std::vector<Tensor> &x, const std::vector<Tensor> &y)
@@ -458,7 +289,7 @@ public:
   }
 
   RunningLogs runEpoch(const std::vector<int64_t> &order, int64_t batchSize,
-                       ProgressBar &bar) {
+                       ProgressBar &bar) override {
     RunningLogs logs(p);
     int64_t steps = numBatches(order.size(), batchSize);
     for (int64_t b = 0; b < steps; ++b) {
@@ -473,11 +304,10 @@ public:
     return logs;
   }
 
-  /// The parameters after the latest step; until fit() returns they may
-  /// live in the second buffer set rather than in state.params.
-  std::vector<Tensor> params() const { return weights.params(p.numParams); }
-  /// Makes state.params and state.states hold the latest values.
-  void sync() { weights.sync(); }
+  std::vector<Tensor> params() const override {
+    return weights.params(p.numParams);
+  }
+  void sync() override { weights.sync(); }
 
 private:
   /// (Re)allocates loss and outputs when the batch size changes; the last
@@ -570,6 +400,64 @@ void record(History &h, int epoch, const LogValues &values) {
     h.history[name].push_back(value);
 }
 
+/// fit()'s epochs after its checks: steps, validation, callbacks (on the
+/// leader only), History.
+History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
+                 const std::vector<Tensor> &x,
+                 const std::vector<Tensor> &valTargets,
+                 const std::vector<Tensor> &valX,
+                 const std::vector<Tensor> &valY, int64_t n, int64_t nVal,
+                 const FitOptions &options) {
+  bool leader = trainer.leader();
+  int verbose = leader ? options.verbose : 0;
+  History history;
+  for (const auto &callback : options.callbacks) {
+    callback->stopTraining = false;
+    if (leader)
+      callback->onTrainBegin();
+  }
+  trainer.afterCallbacks(false);
+  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+    if (verbose > 0)
+      std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
+    std::vector<int64_t> order = range(0, n - nVal);
+    if (options.shuffle)
+      shuffleOrder(order, options.seed, epoch);
+    int64_t steps = numBatches(order.size(), options.batch_size);
+    ProgressBar bar(steps, verbose);
+    LogValues values =
+        trainer.runEpoch(order, options.batch_size, bar).values(program, "");
+    LogValues val;
+    if (nVal > 0)
+      val = runEvaluate("fit", program, trainer.params(), x, valTargets,
+                        range(n - nVal, n), options.batch_size, nullptr)
+                .values(program, "val_");
+    else if (options.validation_data)
+      val = runEvaluate("fit", program, trainer.params(), valX, valY,
+                        range(0, valX[0].dim(0)), options.batch_size, nullptr)
+                .values(program, "val_");
+    values.insert(values.end(), val.begin(), val.end());
+    bar.update(steps, values, /*finalize=*/true);
+    record(history, epoch, values);
+    bool stop = false;
+    if (!options.callbacks.empty())
+      trainer.sync();
+    for (const auto &callback : options.callbacks)
+      if (leader) {
+        callback->onEpochEnd(epoch, values);
+        stop |= callback->stopTraining;
+      }
+    if (trainer.afterCallbacks(stop))
+      break;
+  }
+  trainer.sync();
+  for (const auto &callback : options.callbacks)
+    if (leader)
+      callback->onTrainEnd();
+  trainer.afterCallbacks(false);
+  return history;
+}
+
 } // namespace
 
 History layerc::fit(const TrainingProgram &program, TrainingState &state,
@@ -601,50 +489,23 @@ History layerc::fit(const TrainingProgram &program, TrainingState &state,
     checkLabels("fit (validation_data)", program, valY[0]);
   }
 
-  Trainer trainer(program, state, x, targets);
-  History history;
-  for (const auto &callback : options.callbacks) {
-    callback->stopTraining = false;
-    callback->onTrainBegin();
+  std::unique_ptr<EpochTrainer> trainer;
+  if (program.communicator)
+    trainer = makeDataParallelTrainer(program, state, x, targets,
+                                      *program.communicator);
+  else
+    trainer = std::make_unique<Trainer>(program, state, x, targets);
+  try {
+    return runEpochs(*trainer, program, x, valTargets, valX, valY, n, nVal,
+                     options);
+  } catch (const std::exception &e) {
+    // The other ranks would wait for this one at the next collective.
+    if (program.communicator && program.communicator->size() > 1)
+      program.communicator->abort(std::string("fit: ") + e.what());
+    throw;
   }
-  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
-    if (options.verbose > 0)
-      std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
-    std::vector<int64_t> order = range(0, n - nVal);
-    if (options.shuffle)
-      shuffleOrder(order, options.seed, epoch);
-    int64_t steps = numBatches(order.size(), options.batch_size);
-    ProgressBar bar(steps, options.verbose);
-    LogValues values =
-        trainer.runEpoch(order, options.batch_size, bar).values(program, "");
-    LogValues val;
-    if (nVal > 0)
-      val = runEvaluate("fit", program, trainer.params(), x, valTargets,
-                        range(n - nVal, n), options.batch_size, nullptr)
-                .values(program, "val_");
-    else if (options.validation_data)
-      val = runEvaluate("fit", program, trainer.params(), valX, valY,
-                        range(0, valX[0].dim(0)), options.batch_size, nullptr)
-                .values(program, "val_");
-    values.insert(values.end(), val.begin(), val.end());
-    bar.update(steps, values, /*finalize=*/true);
-    record(history, epoch, values);
-    bool stop = false;
-    if (!options.callbacks.empty()) {
-      trainer.sync();
-      for (const auto &callback : options.callbacks) {
-        callback->onEpochEnd(epoch, values);
-        stop |= callback->stopTraining;
-      }
-    }
-    if (stop)
-      break;
-  }
-  trainer.sync();
-  for (const auto &callback : options.callbacks)
-    callback->onTrainEnd();
-  return history;
 }
+
 
 std::vector<double> layerc::evaluate(const TrainingProgram &program,
                                      const TrainingState &state,

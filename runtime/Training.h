@@ -13,6 +13,13 @@
 //              (loss, outputs[O], newParams[P], newState[S])
 //   evaluate  (x[I], y[T], params[P]) -> (loss, outputs[O])
 //   predict   (x[I], params[P]) -> (outputs[O])
+// and, for data-parallel training, train_step cut at the gradients, with
+// G trainable parameters among the P weights and B = P - G buffers:
+//   grad_step (x[I], y[T], params[P], step, offset) ->
+//              (loss, outputs[O], grads[G], buffers[B])
+//   apply_step(trainable[G], grads[G], state[S], step) ->
+//              (newTrainable[G], newState[S])
+// where `offset` is the shard's first sample in the global batch.
 // `step` is a rank-0 float tensor holding the 1-based iteration number;
 // `loss` is a rank-0 float tensor: the mean loss over the batch.
 //
@@ -22,6 +29,7 @@
 #define LAYERC_RUNTIME_TRAINING_H
 
 #include "runtime/Abi.h"
+#include "runtime/Communicator.h"
 #include "runtime/ProgressBar.h"
 #include "runtime/Tensor.h"
 
@@ -55,6 +63,12 @@ struct TrainingProgram {
   CompiledFunction trainStep;
   CompiledFunction evaluate;
   CompiledFunction predict;
+  /// Data-parallel training: set together with `communicator`.
+  CompiledFunction gradStep;
+  CompiledFunction applyStep;
+  /// When set, fit() trains data-parallel over these processes (each rank
+  /// calls fit() with the same data and options).
+  std::shared_ptr<Communicator> communicator;
   int numInputs = 1;
   int numTargets = 1;
   int numParams = 0;
@@ -128,7 +142,10 @@ struct TrainingState {
   int64_t iterations = 0;     // optimizer steps taken so far
 };
 
-/// Trains for options.epochs epochs. `x` and `y` hold one tensor per input /
+/// Trains for options.epochs epochs. With program.communicator, every
+/// rank trains on its shard of each global batch of options.batch_size
+/// samples, prints and runs callbacks on rank 0 only, and ends with the same
+/// weights as one process training on whole batches. `x` and `y` hold one tensor per input /
 /// target, all with the same number of samples along axis 0. Integer labels
 /// of any integer dtype are converted to the dtype the program expects.
 /// Throws layerc::Error on mismatched sample counts, dtypes or shapes,

@@ -78,3 +78,14 @@ fuzzer_rt = "/usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.fuzzer-x86_64.a
 if clangxx and os.path.exists(fuzzer_rt):
     config.available_features.add("libfuzzer")
     config.substitutions.append(("%clangxx", clangxx))
+
+# Data-parallel training runs under Open MPI's mpirun (libopenmpi-dev and
+# openmpi-bin); as root it needs --allow-run-as-root, on 2 cores
+# --oversubscribe, and in containers shared memory without the
+# single-copy (ptrace) mechanism.
+mpirun = lit.util.which("mpirun")
+if mpirun:
+    config.available_features.add("mpi")
+    config.substitutions.append(
+        ("%mpirun", "timeout 300 %s --allow-run-as-root --oversubscribe "
+         "--mca btl_vader_single_copy_mechanism none" % mpirun))

@@ -1,0 +1,296 @@
+//===- DistributedTraining.cpp - Data-parallel steps of fit() -------------===//
+//
+// Every rank holds all the data and the same options, so every rank draws
+// the same global shuffle from the seed. Of each global batch of nb
+// samples, rank r of N takes rows [nb*r/N, nb*(r+1)/N) (its shard, nr rows)
+// and runs grad_step on them with the shard's first row as the sample
+// offset, so Dropout draws the mask one process would draw for those rows.
+//
+// grad_step returns the shard's mean loss and mean gradients. Scaled by
+// nr/nb and summed over the ranks they are the global batch's mean loss and
+// gradients, whatever the split. One fused float buffer per step carries
+//   [loss, each output's loss, gradients, buffer changes, metric sums,
+//    metric counts]
+// through one all-reduce; then every rank runs apply_step on the same sums,
+// so the weights stay identical everywhere without being sent again.
+// Non-trainable buffers (BatchNormalization's moving statistics) travel as
+// scaled changes (new - old) * nr/nb: their sum averages the ranks' moving
+// statistics, and a buffer no rank changes (a frozen one) stays bit-exact.
+//
+// The buffer is reduced after grad_step has finished: grad_step is one
+// compiled function, so the all-reduce cannot start on the first layers'
+// gradients while the others are still computed (docs/Distributed.md says
+// what that costs and how to split it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Error.h"
+#include "runtime/TrainingLoop.h"
+
+#include <cstring>
+
+using namespace layerc;
+using namespace layerc::detail;
+
+Communicator::~Communicator() = default;
+
+namespace {
+
+class DataParallelTrainer final : public EpochTrainer {
+public:
+  DataParallelTrainer(const TrainingProgram &p, TrainingState &state,
+                      const std::vector<Tensor> &x,
+                      const std::vector<Tensor> &y, Communicator &comm)
+      : p(p), state(state), x(x), y(y), comm(comm) {
+    checkLayout();
+    const std::vector<BufferSpec> &in = p.gradStep.inputs;
+    for (int i = 0; i < p.numParams; ++i)
+      (in[p.numInputs + p.numTargets + i].role == Role::Param ? trainable
+                                                               : buffers)
+          .push_back(i);
+    step = Tensor(in[in.size() - 2].resolve(1), in[in.size() - 2].dtype);
+    offset = Tensor(in.back().resolve(1), in.back().dtype);
+    size_t firstGrad = 1 + p.numOutputs;
+    for (size_t i = 0; i < trainable.size() + buffers.size(); ++i) {
+      const BufferSpec &spec = p.gradStep.outputs[firstGrad + i];
+      (i < trainable.size() ? grads : newBuffers)
+          .emplace_back(spec.resolve(0), spec.dtype);
+    }
+    size_t firstLoss = firstGrad + p.numParams;
+    for (size_t i = 0; i < p.outputLossNames.size(); ++i)
+      outputLosses.emplace_back(
+          p.gradStep.outputs[firstLoss + i].resolve(1),
+          p.gradStep.outputs[firstLoss + i].dtype);
+    for (const BufferSpec &spec : p.applyStep.outputs)
+      next.emplace_back(spec.resolve(0), spec.dtype);
+    size_t floats = 1 + outputLosses.size() + 2 * p.metrics.size();
+    for (const std::vector<Tensor> *group : {&grads, &newBuffers})
+      for (const Tensor &t : *group)
+        floats += t.numel();
+    fused.resize(floats);
+    shareFromLeader();
+  }
+
+  RunningLogs runEpoch(const std::vector<int64_t> &order, int64_t batchSize,
+                       ProgressBar &bar) override {
+    checkSameData(order, batchSize);
+    RunningLogs logs(p);
+    int64_t steps = numBatches(order.size(), batchSize);
+    for (int64_t b = 0; b < steps; ++b) {
+      trainBatch(batchIndices(order, b, batchSize), logs);
+      bar.update(b + 1, logs.values(p, ""));
+    }
+    return logs;
+  }
+
+  /// The weights are updated in place after every step.
+  std::vector<Tensor> params() const override { return state.params; }
+  void sync() override {}
+
+  bool afterCallbacks(bool stop) override {
+    double flag = stop ? 1.0 : 0.0;
+    comm.broadcast(&flag, sizeof(flag), 0);
+    shareFromLeader();
+    return flag != 0.0;
+  }
+
+  bool leader() const override { return comm.rank() == 0; }
+
+private:
+  /// grad_step and apply_step must take the weights and optimizer state
+  /// train_step does.
+  void checkLayout() const {
+    auto fail = [&](const std::string &what) {
+      throw Error("fit (distributed): " + what +
+                  "; recompile the model with distribution enabled");
+    };
+    if (!p.gradStep.fn || !p.applyStep.fn)
+      fail("the program has no compiled grad_step/apply_step");
+    size_t io = p.numInputs + p.numTargets;
+    if (p.gradStep.inputs.size() != io + p.numParams + 2)
+      fail("grad_step does not take the inputs, targets and weights");
+    int g = countRole(p.gradStep.outputs, Role::Gradient);
+    if (p.gradStep.outputs.size() != 1 + p.numOutputs + p.numParams +
+                                         p.outputLossNames.size() ||
+        p.applyStep.inputs.size() != size_t(2 * g + p.numStates + 1) ||
+        p.applyStep.outputs.size() != size_t(g + p.numStates))
+      fail("grad_step/apply_step do not match the program's layout");
+    for (const BufferSpec &spec : p.gradStep.outputs)
+      if (spec.role != Role::Output && spec.dtype != DType::Float32)
+        throw Error("fit (distributed): '" + spec.name + "' is " +
+                    dtypeName(spec.dtype) +
+                    "; data-parallel training sums float32 gradients, "
+                    "losses and weights only");
+  }
+
+  /// Rank 0's weights, optimizer state and step count, everywhere.
+  void shareFromLeader() {
+    for (std::vector<Tensor> *group : {&state.params, &state.states})
+      for (Tensor &t : *group)
+        comm.broadcast(t.rawData(), t.nbytes(), 0);
+    comm.broadcast(&state.iterations, sizeof(state.iterations), 0);
+  }
+
+  /// Every rank must walk the same batches, or the collectives would pair
+  /// different steps; a rank given other data or options stops the job.
+  void checkSameData(const std::vector<int64_t> &order, int64_t batchSize) {
+    uint64_t hash = 1469598103934665603ull;
+    for (int64_t i : order)
+      hash = (hash ^ uint64_t(i)) * 1099511628211ull;
+    double mine[3] = {double(order.size()), double(batchSize),
+                      double(hash >> 12)};
+    double leaders[3];
+    std::memcpy(leaders, mine, sizeof(mine));
+    comm.broadcast(leaders, sizeof(leaders), 0);
+    if (std::memcmp(leaders, mine, sizeof(mine)) != 0)
+      comm.abort("fit: this rank trains on " + std::to_string(order.size()) +
+                 " samples in batches of " + std::to_string(batchSize) +
+                 (leaders[2] != mine[2] && leaders[0] == mine[0]
+                      ? " in another order (shuffle seed)"
+                      : "") +
+                 ", but rank 0 on " +
+                 std::to_string(static_cast<long long>(leaders[0])) +
+                 " in batches of " +
+                 std::to_string(static_cast<long long>(leaders[1])) +
+                 "; every rank must call fit() with the same data and "
+                 "options");
+  }
+
+  void trainBatch(const std::vector<int64_t> &batch, RunningLogs &logs) {
+    int64_t nb = static_cast<int64_t>(batch.size());
+    int64_t lo = nb * comm.rank() / comm.size();
+    int64_t hi = nb * (comm.rank() + 1) / comm.size();
+    comm.setStep(state.iterations + 1);
+    setScalar(step, double(state.iterations + 1));
+    std::fill(fused.begin(), fused.end(), 0.0f);
+    if (hi > lo)
+      computeShard({batch.begin() + lo, batch.begin() + hi}, lo,
+                   float(double(hi - lo) / double(nb)));
+    if (comm.size() > 1)
+      comm.allreduceSum(fused.data(), fused.size());
+
+    const float *f = fused.data();
+    logs.loss.add(*f++, double(nb));
+    for (Mean &m : logs.outputLosses)
+      m.add(*f++, double(nb));
+    for (Tensor &g : grads) {
+      std::memcpy(g.rawData(), f, g.nbytes());
+      f += g.numel();
+    }
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      float *w = state.params[buffers[i]].data<float>();
+      int64_t count = newBuffers[i].numel();
+      if (comm.size() == 1)
+        std::memcpy(w, newBuffers[i].rawData(), newBuffers[i].nbytes());
+      else
+        for (int64_t k = 0; k < count; ++k)
+          w[k] += f[k];
+      f += count;
+    }
+    for (Mean &m : logs.metrics)
+      m.sum += *f++;
+    for (Mean &m : logs.metrics)
+      m.count += *f++;
+    apply();
+  }
+
+  /// grad_step on this rank's rows; writes their scaled share of the loss,
+  /// gradients, buffer changes and metrics into `fused`.
+  void computeShard(const std::vector<int64_t> &rows, int64_t first,
+                    float scale) {
+    std::vector<Tensor> xb = gather(x, rows), yb = gather(y, rows);
+    int64_t nr = static_cast<int64_t>(rows.size());
+    if (nr != resultsBatch) {
+      results.clear();
+      for (int i = 0; i <= p.numOutputs; ++i)
+        results.emplace_back(p.gradStep.outputs[i].resolve(nr),
+                             p.gradStep.outputs[i].dtype);
+      resultsBatch = nr;
+    }
+    setScalar(offset, double(first));
+    std::vector<const Tensor *> in;
+    for (const std::vector<Tensor> *group : {&xb, &yb, &state.params})
+      for (const Tensor &t : *group)
+        in.push_back(&t);
+    in.push_back(&step);
+    in.push_back(&offset);
+    std::vector<Tensor *> out;
+    for (std::vector<Tensor> *group :
+         {&results, &grads, &newBuffers, &outputLosses})
+      for (Tensor &t : *group)
+        out.push_back(&t);
+    p.gradStep.call(in, out);
+
+    float *f = fused.data();
+    *f++ = float(scalarValue(results[0])) * scale;
+    for (const Tensor &t : outputLosses)
+      *f++ = float(scalarValue(t)) * scale;
+    for (const Tensor &g : grads) {
+      const float *v = g.data<float>();
+      for (int64_t k = 0, n = g.numel(); k < n; ++k)
+        *f++ = v[k] * scale;
+    }
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      const float *now = newBuffers[i].data<float>();
+      const float *was = state.params[buffers[i]].data<float>();
+      for (int64_t k = 0, n = newBuffers[i].numel(); k < n; ++k)
+        *f++ = (now[k] - was[k]) * scale;
+    }
+    size_t metrics = p.metrics.size();
+    for (size_t i = 0; i < metrics; ++i) {
+      Mean m;
+      size_t o = static_cast<size_t>(p.metrics[i].output);
+      accumulateMetric("fit", p.metrics[i], results.at(1 + o), yb.at(o), m);
+      f[i] = float(m.sum);
+      f[metrics + i] = float(m.count);
+    }
+  }
+
+  /// apply_step on the summed gradients; the results replace the weights
+  /// and optimizer state in place.
+  void apply() {
+    std::vector<const Tensor *> in;
+    for (size_t i : trainable)
+      in.push_back(&state.params[i]);
+    for (const Tensor &g : grads)
+      in.push_back(&g);
+    for (const Tensor &s : state.states)
+      in.push_back(&s);
+    in.push_back(&step);
+    std::vector<Tensor *> out;
+    for (Tensor &t : next)
+      out.push_back(&t);
+    p.applyStep.call(in, out);
+    for (size_t i = 0; i < next.size(); ++i) {
+      Tensor &dst = i < trainable.size()
+                        ? state.params[trainable[i]]
+                        : state.states[i - trainable.size()];
+      std::memcpy(dst.rawData(), next[i].rawData(), dst.nbytes());
+    }
+    ++state.iterations;
+  }
+
+  const TrainingProgram &p;
+  TrainingState &state;
+  const std::vector<Tensor> &x, &y;
+  Communicator &comm;
+  /// Positions in state.params of the trainable weights and the buffers.
+  std::vector<size_t> trainable, buffers;
+  Tensor step, offset;
+  /// grad_step's results: loss and outputs (per shard size), gradients,
+  /// new buffer values and each output's loss.
+  std::vector<Tensor> results, grads, newBuffers, outputLosses;
+  int64_t resultsBatch = -1;
+  /// apply_step's results: new trainable weights, then optimizer state.
+  std::vector<Tensor> next;
+  std::vector<float> fused;
+};
+
+} // namespace
+
+std::unique_ptr<EpochTrainer> layerc::detail::makeDataParallelTrainer(
+    const TrainingProgram &p, TrainingState &state,
+    const std::vector<Tensor> &x, const std::vector<Tensor> &y,
+    Communicator &comm) {
+  return std::make_unique<DataParallelTrainer>(p, state, x, y, comm);
+}

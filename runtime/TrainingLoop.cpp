@@ -1,0 +1,144 @@
+//===- TrainingLoop.cpp - Metrics and batching of the fit() loops ---------===//
+//
+// See TrainingLoop.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/TrainingLoop.h"
+#include "runtime/Error.h"
+
+#include <cmath>
+
+using namespace layerc;
+using namespace layerc::detail;
+
+namespace {
+
+int64_t argmaxRow(const Tensor &t, int64_t row, int64_t width) {
+  int64_t best = 0;
+  double bestValue = elementAt(t, row * width);
+  for (int64_t c = 1; c < width; ++c) {
+    double v = elementAt(t, row * width + c);
+    if (v > bestValue) {
+      best = c;
+      bestValue = v;
+    }
+  }
+  return best;
+}
+
+} // namespace
+
+double layerc::detail::elementAt(const Tensor &t, int64_t i) {
+  switch (t.dtype()) {
+  case DType::Float32:
+    return t.data<float>()[i];
+  case DType::Float64:
+    return t.data<double>()[i];
+  case DType::Int32:
+    return t.data<int32_t>()[i];
+  case DType::Int64:
+    return static_cast<double>(t.data<int64_t>()[i]);
+  case DType::UInt8:
+    return t.data<uint8_t>()[i];
+  }
+  return 0;
+}
+
+/// Adds the per-row accuracies of one batch to `mean`.
+void layerc::detail::accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
+                      const Tensor &target, Mean &mean) {
+  int64_t width = out.rank() ? out.shape().back() : 1;
+  int64_t rows = width ? out.numel() / width : 0;
+  bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy;
+  if (target.numel() != (sparse ? rows : out.numel()))
+    throw Error(std::string(fn) + ": metric '" + m.name +
+                "' cannot compare outputs " + out.shapeString() +
+                " with targets " + target.shapeString());
+  if (m.kind == MetricKind::MeanSquaredError ||
+      m.kind == MetricKind::MeanAbsoluteError) {
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      double d = elementAt(out, i) - elementAt(target, i);
+      mean.add(m.kind == MetricKind::MeanSquaredError ? d * d : std::fabs(d),
+               1.0);
+    }
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    double hit = 0;
+    if (sparse)
+      hit = argmaxRow(out, r, width) == elementAt(target, r);
+    else if (m.kind == MetricKind::CategoricalAccuracy)
+      hit = argmaxRow(out, r, width) == argmaxRow(target, r, width);
+    else
+      for (int64_t c = 0; c < width; ++c)
+        hit += (elementAt(out, r * width + c) > 0.5) ==
+               (elementAt(target, r * width + c) > 0.5);
+    mean.add(sparse || m.kind == MetricKind::CategoricalAccuracy
+                 ? hit
+                 : hit / double(width),
+             1.0);
+  }
+}
+
+double layerc::detail::scalarValue(const Tensor &t) {
+  if (t.numel() != 1)
+    throw Error("expected a scalar loss but got shape " + t.shapeString());
+  return elementAt(t, 0);
+}
+
+/// The scalars of tensors [first, first + count).
+std::vector<double> layerc::detail::scalarValues(const std::vector<Tensor> &ts, size_t first,
+                                 size_t count) {
+  std::vector<double> out;
+  for (size_t i = 0; i < count; ++i)
+    out.push_back(scalarValue(ts.at(first + i)));
+  return out;
+}
+
+void layerc::detail::setScalar(Tensor &t, double value) {
+  switch (t.dtype()) {
+  case DType::Float32:
+    *t.data<float>() = static_cast<float>(value);
+    return;
+  case DType::Float64:
+    *t.data<double>() = value;
+    return;
+  case DType::Int32:
+    *t.data<int32_t>() = static_cast<int32_t>(value);
+    return;
+  case DType::Int64:
+    *t.data<int64_t>() = static_cast<int64_t>(value);
+    return;
+  case DType::UInt8:
+    *t.data<uint8_t>() = static_cast<uint8_t>(value);
+    return;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Batching
+//===----------------------------------------------------------------------===//
+
+int64_t layerc::detail::numBatches(size_t samples, int64_t batchSize) {
+  return (static_cast<int64_t>(samples) + batchSize - 1) / batchSize;
+}
+
+/// The indices of batch `b`.
+std::vector<int64_t> layerc::detail::batchIndices(const std::vector<int64_t> &order, int64_t b,
+                                  int64_t batchSize) {
+  size_t begin = b * batchSize;
+  size_t end = std::min(order.size(), begin + batchSize);
+  return {order.begin() + begin, order.begin() + end};
+}
+
+std::vector<Tensor> layerc::detail::gather(const std::vector<Tensor> &ts,
+                           const std::vector<int64_t> &idx) {
+  std::vector<Tensor> out;
+  for (const Tensor &t : ts)
+    out.push_back(t.take(idx));
+  return out;
+}
+
+
+EpochTrainer::~EpochTrainer() = default;

@@ -1,0 +1,123 @@
+//===- TrainingLoop.h - Pieces shared by the fit() loops ---------*- C++
+//-*-===//
+//
+// Internal to the runtime: the running loss and metrics of an epoch,
+// batching helpers, and the interface of the step loop that fit() drives,
+// implemented in one process (train_step, Training.cpp) and data-parallel
+// across processes (grad_step + apply_step, DistributedTraining.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_RUNTIME_TRAININGLOOP_H
+#define LAYERC_RUNTIME_TRAININGLOOP_H
+
+#include "runtime/Communicator.h"
+#include "runtime/Training.h"
+
+#include <memory>
+
+namespace layerc::detail {
+
+/// Element `i` of `t` (any dtype) as a double.
+double elementAt(const Tensor &t, int64_t i);
+
+/// A sample-weighted mean, as Keras's Mean metric.
+struct Mean {
+  double sum = 0, count = 0;
+  void add(double value, double weight) {
+    sum += value * weight;
+    count += weight;
+  }
+  double value() const { return count > 0 ? sum / count : 0.0; }
+};
+
+/// Adds the per-row accuracies (or errors) of one batch to `mean`.
+void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
+                      const Tensor &target, Mean &mean);
+
+/// The loss and metrics of one epoch (or one evaluation) so far.
+struct RunningLogs {
+  Mean loss;
+  std::vector<Mean> outputLosses;
+  std::vector<Mean> metrics;
+
+  explicit RunningLogs(const TrainingProgram &p)
+      : outputLosses(p.outputLossNames.size()), metrics(p.metrics.size()) {}
+
+  /// `perOutput`: each output's loss for this batch (none without
+  /// outputLossNames).
+  /// `outputs` holds the batch's predictions, first at `firstOutput`.
+  void add(const char *fn, const TrainingProgram &p, double batchLoss,
+           const std::vector<double> &perOutput, int64_t batch,
+           const std::vector<Tensor> &outputs, size_t firstOutput,
+           const std::vector<Tensor> &targets) {
+    loss.add(batchLoss, double(batch));
+    for (size_t i = 0; i < outputLosses.size(); ++i)
+      outputLosses[i].add(perOutput.at(i), double(batch));
+    for (size_t i = 0; i < p.metrics.size(); ++i) {
+      size_t o = static_cast<size_t>(p.metrics[i].output);
+      accumulateMetric(fn, p.metrics[i], outputs.at(firstOutput + o),
+                       targets.at(o), metrics[i]);
+    }
+  }
+
+  /// Keras's order: loss, each output's loss, the metrics.
+  LogValues values(const TrainingProgram &p, const std::string &prefix) const {
+    LogValues v{{prefix + "loss", loss.value()}};
+    for (size_t i = 0; i < outputLosses.size(); ++i)
+      v.push_back({prefix + p.outputLossNames[i], outputLosses[i].value()});
+    for (size_t i = 0; i < metrics.size(); ++i)
+      v.push_back({prefix + p.metrics[i].name, metrics[i].value()});
+    return v;
+  }
+};
+
+/// The value of a one-element tensor; throws on any other.
+double scalarValue(const Tensor &t);
+/// The scalars of tensors [first, first + count).
+std::vector<double> scalarValues(const std::vector<Tensor> &ts, size_t first,
+                                 size_t count);
+/// Sets the one element of `t`, converted to its dtype.
+void setScalar(Tensor &t, double value);
+
+/// Batches of `batchSize` over `samples` samples, the last one partial.
+int64_t numBatches(size_t samples, int64_t batchSize);
+/// The indices of batch `b`.
+std::vector<int64_t> batchIndices(const std::vector<int64_t> &order, int64_t b,
+                                  int64_t batchSize);
+/// Rows `idx` of every tensor.
+std::vector<Tensor> gather(const std::vector<Tensor> &ts,
+                           const std::vector<int64_t> &idx);
+
+/// The steps of one fit() call, epoch by epoch.
+class EpochTrainer {
+public:
+  virtual ~EpochTrainer();
+  /// Trains on the batches of `order`; returns the epoch's loss and metrics.
+  virtual RunningLogs runEpoch(const std::vector<int64_t> &order,
+                               int64_t batchSize, ProgressBar &bar) = 0;
+  /// The parameters after the latest step; until fit() returns they may
+  /// live in a second buffer set rather than in state.params.
+  virtual std::vector<Tensor> params() const = 0;
+  /// Makes state.params and state.states hold the latest values.
+  virtual void sync() = 0;
+  /// After callbacks ran (on the leader only, when distributed): makes
+  /// every process continue from the same weights, optimizer state and
+  /// decision to stop; returns that decision.
+  virtual bool afterCallbacks(bool stop) { return stop; }
+  /// True on the process that prints and runs callbacks.
+  virtual bool leader() const { return true; }
+};
+
+/// Data-parallel steps over `comm`: each rank runs grad_step on its shard
+/// of every global batch, the gradients are summed in one fused all-reduce
+/// and every rank runs apply_step. Starts by giving every rank rank 0's
+/// weights and optimizer state.
+std::unique_ptr<EpochTrainer>
+makeDataParallelTrainer(const TrainingProgram &p, TrainingState &state,
+                        const std::vector<Tensor> &x,
+                        const std::vector<Tensor> &y, Communicator &comm);
+
+} // namespace layerc::detail
+
+#endif // LAYERC_RUNTIME_TRAININGLOOP_H
