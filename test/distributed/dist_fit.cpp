@@ -4,7 +4,7 @@
 // writes the weights, so that a test can compare a run under
 // `mpirun -np N` (LAYERC_DISTRIBUTE=mpi) with one process:
 //
-//   dist_fit --model=mlp --out=w%r.safetensors     (%r: the MPI rank)
+//   dist_fit --model=mlp --out=w{rank}.safetensors     ({rank}: the MPI rank)
 //   dist_fit --compare=A,B [--rtol=1e-5] [--whole-model]
 //
 // --die-after=S makes rank --die-rank (1) kill (or, with --die-signal=stop,
@@ -210,8 +210,8 @@ int main(int argc, char **argv) {
                 h.history["loss"].back(), h.history["accuracy"].back());
     if (!args.out.empty()) {
       std::string path = args.out;
-      if (size_t at = path.find("%r"); at != std::string::npos)
-        path.replace(at, 2, std::to_string(mpiRank()));
+      if (size_t at = path.find("{rank}"); at != std::string::npos)
+        path.replace(at, 6, std::to_string(mpiRank()));
       model.saveWeights(path);
     }
   } catch (const Error &e) {
