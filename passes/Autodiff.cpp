@@ -541,8 +541,10 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
   results.push_back({scalar, "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
     results.push_back({t, "output", "output" + std::to_string(i)});
+  // "<weight>/grad": a header names each gradient apart from its weight.
   for (unsigned i : paramArgs)
-    results.push_back({forward.getArgument(i).getType(), "grad", argName(i)});
+    results.push_back(
+        {forward.getArgument(i).getType(), "grad", argName(i) + "/grad"});
   SmallVector<unsigned> bufferArgs;
   for (unsigned i : weightArgs)
     if (!forward.getArgAttr(i, kParamAttr))
@@ -595,9 +597,11 @@ LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
       optimizerSlots(optimizer, centered, amsgrad);
   auto scalar = RankedTensorType::get({}, elementType);
   SmallVector<Slot> args, results;
-  for (const char *role : {"param", "grad"})
-    for (unsigned i : paramArgs)
-      args.push_back({forward.getArgument(i).getType(), role, argName(i)});
+  for (unsigned i : paramArgs)
+    args.push_back({forward.getArgument(i).getType(), "param", argName(i)});
+  for (unsigned i : paramArgs)
+    args.push_back(
+        {forward.getArgument(i).getType(), "grad", argName(i) + "/grad"});
   SmallVector<Slot> stateSlots;
   for (unsigned i : paramArgs)
     for (StringRef slot : slotNames)

@@ -119,6 +119,12 @@ cl::opt<bool> train(
     cl::desc("Also export train_step and evaluate, built from the compile "
              "config of a saved model (loss and optimizer)"));
 
+cl::opt<bool> distributed(
+    "distributed",
+    cl::desc("With --train, also export grad_step and apply_step, the two "
+             "halves of train_step, so that the application sums the "
+             "gradients of several processes in between (MPI, NCCL, ...)"));
+
 enum class Api { Raw, Context, Auto };
 cl::opt<Api> api(
     "api", cl::desc("The header's API (default: context for a saved model)"),
@@ -142,6 +148,7 @@ Examples:
   layerc mnist.lcm --embed-weights -o libmnist.a  # self-contained library + mnist.h
   layerc mnist.lcm -o libmnist.a                  # weights set or loaded at run time
   layerc mnist.lcm --train -o libmnist_t.a        # + train_step and evaluate
+  layerc mnist.lcm --train --distributed -o libmnist_d.a  # + grad_step, apply_step
   layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
   layerc mnist.mlir --api=context -o libmnist.a   # weights by name, as for .lcm
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
@@ -155,6 +162,10 @@ _save_weights. Raw entry points (mnist_predict_raw) take every buffer.
 
 Training: --train exports train_step and evaluate, from a saved model's
 compile config (for a .mlir file, run layerc-opt --layer-autodiff first).
+--distributed adds grad_step (the loss and gradients of one shard of a
+global batch) and apply_step (the optimizer's update from given gradients)
+for data-parallel training: all-reduce the gradients in between
+(docs/Distributed.md).
 Pass-manager flags (--mlir-*) apply to every stage.
 )";
 
@@ -325,6 +336,9 @@ int run() {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::optional<LayerAutodiffOptions> training;
   std::optional<ModelLayout> layout;
+  if (distributed && !train)
+    return fail("--distributed adds the halves of train_step: it needs "
+                "--train");
   if (llvm::sys::path::extension(inputFile) == ".lcm") {
     if (train) {
       if (embedWeights)
@@ -339,6 +353,7 @@ int run() {
     if (train) {
       std::optional<CompileOptions> options = readCompileConfig(inputFile);
       training = autodiffOptions(*options, model.outputNames());
+      training->splitStep = distributed;
     }
     module = emitModel(model, &context, embedWeights);
     if (embedWeights) {
@@ -356,6 +371,9 @@ int run() {
         }
     }
   } else {
+    if (distributed)
+      return fail("--distributed needs a saved model (.lcm); for a .mlir "
+                  "file run layerc-opt --layer-autodiff='... split-step'");
     if (train)
       return fail("--train needs a saved model (.lcm); for a .mlir file run "
                   "layerc-opt --layer-autodiff=... first");
@@ -501,7 +519,7 @@ int main(int argc, char **argv) {
   static cl::OptionCategory category("layerc options");
   showOnlyInHelp(category,
                  {"o", "emit", "target", "name", "header", "api", "O",
-                  "embed-weights", "batch", "train", "print-pipeline",
+                  "embed-weights", "batch", "train", "distributed", "print-pipeline",
                   "outline-above", "outline-chunk", "print-ir-after-all",
                   "crash-reproducer", "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
