@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Data-parallel training on this machine: step time of the guide's MNIST
+# MLP and toy ResNet (global batch 64, RMSprop) in one process and on two
+# MPI ranks, over shared memory and over TCP on loopback, with the time of
+# one all-reduce of the gradients; then the scaling efficiency
+#   T(1 process, 1 thread) / (N * T(N ranks, 1 thread each)).
+# Needs openmpi-bin. Traffic stays on this machine (loopback).
+#   bash bench/distributed.sh [build-dir] [mlp-steps] [resnet-steps]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+mlp_steps=${2:-400}
+resnet_steps=${3:-20}
+bin=$build/bin/distributed_fit
+mpirun="mpirun --allow-run-as-root --oversubscribe -np 2 --bind-to core \
+  -x LAYERC_DISTRIBUTE=mpi -x LAYERC_NUM_THREADS=1"
+shm="--mca btl self,vader --mca btl_vader_single_copy_mechanism none"
+tcp="--mca btl tcp,self --mca btl_tcp_if_include lo"
+
+echo "cores: $(nproc)"
+"$bin" --volumes
+printf "\n%-7s %-26s %9s %13s\n" model run step_ms allreduce_ms
+summary=""
+for model in mlp resnet; do
+  steps=$mlp_steps
+  [ "$model" = resnet ] && steps=$resnet_steps
+  field() { awk -v k="$1=" '{for (i = 1; i <= NF; ++i) if (index($i, k) == 1) print substr($i, length(k) + 1)}'; }
+  one=$(env -u LAYERC_DISTRIBUTE LAYERC_NUM_THREADS=1 "$bin" $model "$steps")
+  all=$(env -u LAYERC_DISTRIBUTE LAYERC_NUM_THREADS=$(nproc) "$bin" $model "$steps")
+  two_shm=$($mpirun $shm "$bin" $model "$steps" 2>/dev/null | grep step_ms)
+  two_tcp=$($mpirun $tcp "$bin" $model "$steps" 2>/dev/null | grep step_ms)
+  t1=$(echo "$one" | field step_ms)
+  for run in "1 process, 1 thread|$one" "1 process, $(nproc) threads|$all" \
+             "2 ranks, shared memory|$two_shm" "2 ranks, TCP loopback|$two_tcp"; do
+    name=${run%%|*}
+    line=${run#*|}
+    printf "%-7s %-26s %9s %13s\n" $model "$name" "$(echo "$line" | field step_ms)" \
+      "$(echo "$line" | field allreduce_ms)"
+  done
+  for pair in "shared memory|$two_shm" "TCP|$two_tcp"; do
+    t2=$(echo "${pair#*|}" | field step_ms)
+    summary+=$(awk -v m=$model -v n="${pair%%|*}" -v a="$t1" -v b="$t2" \
+      'BEGIN { printf "%s, 2 ranks over %s: speedup %.2fx, scaling efficiency %.0f%%\n", m, n, a / b, 100 * a / (2 * b) }')
+  done
+done
+echo
+printf "%s" "$summary"

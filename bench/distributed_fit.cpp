@@ -1,0 +1,128 @@
+//===- distributed_fit.cpp - Step time of data-parallel fit() -------------===//
+//
+// Trains the guide's MNIST MLP or toy ResNet (RMSprop, global batch 64) on
+// random data for a number of steps after a warm-up, in one process or,
+// with LAYERC_DISTRIBUTE=mpi under mpirun, data-parallel; rank 0 prints the
+// mean step time and the time of one all-reduce of the gradients' size.
+// bench/distributed.sh runs it with 1 and 2 processes and derives the
+// scaling efficiency.
+//
+//   distributed_fit mlp|resnet [steps]
+//   distributed_fit --volumes     the parameters of the guide's models
+//
+//===----------------------------------------------------------------------===//
+
+#include "guide/GuideModels.h"
+#include "layerc/layerc.h"
+#ifdef LAYERC_HAVE_MPI
+#include "runtime/mpi/MpiCommunicator.h"
+#endif
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+using namespace layerc;
+
+namespace {
+
+Model mnistMlp() {
+  auto in = Input({784}, {.name = "digits"});
+  auto x = layers::Dense(64, {.activation = "relu"})(in);
+  x = layers::Dense(64, {.activation = "relu"})(x);
+  return Model(in, layers::Dense(10)(x), "mnist_model");
+}
+
+double seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+
+int volumes() {
+  std::printf("%-22s %12s %14s\n", "model", "parameters", "float32 bytes");
+  auto row = [](const char *name, const Model &m) {
+    std::printf("%-22s %12lld %14lld\n", name, (long long)m.countParams(),
+                (long long)m.countParams() * 4);
+  };
+  row("mnist_mlp", mnistMlp());
+  row("toy_resnet", guide::toyResNet());
+  row("autoencoder (enc+dec)", [] {
+    Model encoder = guide::encoderModel(), decoder = guide::decoderModel();
+    auto img = Input({28, 28, 1});
+    return Model(img, decoder(encoder(img)), "autoencoder");
+  }());
+  row("ticket (multi-io)", guide::ticketModel());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string which = argc > 1 ? argv[1] : "mlp";
+  if (which == "--volumes")
+    return volumes();
+  if (which != "mlp" && which != "resnet") {
+    std::cerr << "usage: distributed_fit mlp|resnet [steps] | --volumes\n";
+    return 2;
+  }
+  bool resnet = which == "resnet";
+  int64_t steps = argc > 2 ? std::atoll(argv[2]) : (resnet ? 20 : 400);
+  const int64_t batch = 64;
+  try {
+    setRandomSeed(7);
+    Model model = resnet ? guide::toyResNet() : mnistMlp();
+    model.compile({.loss = {resnet ? "categorical_crossentropy"
+                                   : "sparse_categorical_crossentropy",
+                            /*from_logits=*/true},
+                   .optimizer = optimizers::RMSprop(),
+                   .metrics = {"accuracy"}});
+    int64_t n = steps * batch;
+    Tensor x = resnet ? guide::randomUniform({n, 32, 32, 3}, 11)
+                      : guide::randomUniform({n, 784}, 11);
+    Tensor y = resnet ? Tensor({n, 10}) : Tensor({n});
+    for (int64_t i = 0; i < n; ++i)
+      if (resnet)
+        y.data<float>()[i * 10 + (i * 7) % 10] = 1.0f;
+      else
+        y.data<float>()[i] = float((i * 7) % 10);
+    if (!resnet)
+      y = y.astype(DType::Int32);
+    FitOptions options{.batch_size = batch, .epochs = 1, .verbose = 0};
+    // Warm-up: the first calls allocate buffers and start threads.
+    model.fit(x.slice(0, 2 * batch), y.slice(0, 2 * batch), options);
+    auto start = std::chrono::steady_clock::now();
+    model.fit(x, y, options);
+    double step = seconds(start) / double(steps);
+
+    int rank = 0, size = 1;
+    double reduce = 0;
+#ifdef LAYERC_HAVE_MPI
+    const char *mode = std::getenv("LAYERC_DISTRIBUTE");
+    if (mode && std::string(mode) == "mpi") {
+      std::shared_ptr<Communicator> comm = mpiCommunicator();
+      rank = comm->rank();
+      size = comm->size();
+      std::vector<float> buffer(size_t(model.countParams()), 1.0f);
+      comm->barrier();
+      const int repeats = 50;
+      auto begin = std::chrono::steady_clock::now();
+      for (int r = 0; r < repeats; ++r)
+        comm->allreduceSum(buffer.data(), buffer.size());
+      reduce = seconds(begin) / repeats;
+    }
+#endif
+    const char *threads = std::getenv("LAYERC_NUM_THREADS");
+    if (rank == 0)
+      std::printf("%s ranks=%d threads=%s step_ms=%.3f allreduce_ms=%.3f "
+                  "params=%lld\n",
+                  which.c_str(), size, threads ? threads : "default",
+                  step * 1e3, reduce * 1e3, (long long)model.countParams());
+  } catch (const Error &e) {
+    std::cerr << "distributed_fit: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
