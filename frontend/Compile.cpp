@@ -159,8 +159,7 @@ layerc::communicatorFor(const CompileOptions &options) {
   Distribute distribute;
   if (options.distribute) {
     distribute = *options.distribute;
-  } else if (const char *env = std::getenv("LAYERC_DISTRIBUTE");
-             env && *env) {
+  } else if (const char *env = std::getenv("LAYERC_DISTRIBUTE"); env && *env) {
     std::string value = env;
     if (value == "mpi")
       distribute = Distribute::mpi();

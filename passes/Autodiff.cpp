@@ -155,8 +155,8 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (splitStep && optimizer == "none")
     return forward.emitError()
            << "layer-autodiff: split-step needs an optimizer for apply_step";
-  for (StringRef name : {"evaluate", "train_step", "grad", "grad_step",
-                         "apply_step"})
+  for (StringRef name :
+       {"evaluate", "train_step", "grad", "grad_step", "apply_step"})
     if (module.lookupSymbol(name))
       return module.emitError()
              << "layer-autodiff: the module already has a function '" << name

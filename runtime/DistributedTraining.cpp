@@ -46,7 +46,7 @@ public:
     const std::vector<BufferSpec> &in = p.gradStep.inputs;
     for (int i = 0; i < p.numParams; ++i)
       (in[p.numInputs + p.numTargets + i].role == Role::Param ? trainable
-                                                               : buffers)
+                                                              : buffers)
           .push_back(i);
     step = Tensor(in[in.size() - 2].resolve(1), in[in.size() - 2].dtype);
     offset = Tensor(in.back().resolve(1), in.back().dtype);
@@ -58,9 +58,8 @@ public:
     }
     size_t firstLoss = firstGrad + p.numParams;
     for (size_t i = 0; i < p.outputLossNames.size(); ++i)
-      outputLosses.emplace_back(
-          p.gradStep.outputs[firstLoss + i].resolve(1),
-          p.gradStep.outputs[firstLoss + i].dtype);
+      outputLosses.emplace_back(p.gradStep.outputs[firstLoss + i].resolve(1),
+                                p.gradStep.outputs[firstLoss + i].dtype);
     for (const BufferSpec &spec : p.applyStep.outputs)
       next.emplace_back(spec.resolve(0), spec.dtype);
     size_t floats = 1 + outputLosses.size() + 2 * p.metrics.size();
@@ -110,8 +109,8 @@ private:
     if (p.gradStep.inputs.size() != io + p.numParams + 2)
       fail("grad_step does not take the inputs, targets and weights");
     int g = countRole(p.gradStep.outputs, Role::Gradient);
-    if (p.gradStep.outputs.size() != 1 + p.numOutputs + p.numParams +
-                                         p.outputLossNames.size() ||
+    if (p.gradStep.outputs.size() !=
+            1 + p.numOutputs + p.numParams + p.outputLossNames.size() ||
         p.applyStep.inputs.size() != size_t(2 * g + p.numStates + 1) ||
         p.applyStep.outputs.size() != size_t(g + p.numStates))
       fail("grad_step/apply_step do not match the program's layout");
@@ -262,9 +261,8 @@ private:
       out.push_back(&t);
     p.applyStep.call(in, out);
     for (size_t i = 0; i < next.size(); ++i) {
-      Tensor &dst = i < trainable.size()
-                        ? state.params[trainable[i]]
-                        : state.states[i - trainable.size()];
+      Tensor &dst = i < trainable.size() ? state.params[trainable[i]]
+                                         : state.states[i - trainable.size()];
       std::memcpy(dst.rawData(), next[i].rawData(), dst.nbytes());
     }
     ++state.iterations;

@@ -403,11 +403,11 @@ void record(History &h, int epoch, const LogValues &values) {
 /// fit()'s epochs after its checks: steps, validation, callbacks (on the
 /// leader only), History.
 History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
-                 const std::vector<Tensor> &x,
-                 const std::vector<Tensor> &valTargets,
-                 const std::vector<Tensor> &valX,
-                 const std::vector<Tensor> &valY, int64_t n, int64_t nVal,
-                 const FitOptions &options) {
+                  const std::vector<Tensor> &x,
+                  const std::vector<Tensor> &valTargets,
+                  const std::vector<Tensor> &valX,
+                  const std::vector<Tensor> &valY, int64_t n, int64_t nVal,
+                  const FitOptions &options) {
   bool leader = trainer.leader();
   int verbose = leader ? options.verbose : 0;
   History history;
@@ -505,7 +505,6 @@ History layerc::fit(const TrainingProgram &program, TrainingState &state,
     throw;
   }
 }
-
 
 std::vector<double> layerc::evaluate(const TrainingProgram &program,
                                      const TrainingState &state,

@@ -46,8 +46,9 @@ double layerc::detail::elementAt(const Tensor &t, int64_t i) {
 }
 
 /// Adds the per-row accuracies of one batch to `mean`.
-void layerc::detail::accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
-                      const Tensor &target, Mean &mean) {
+void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
+                                      const Tensor &out, const Tensor &target,
+                                      Mean &mean) {
   int64_t width = out.rank() ? out.shape().back() : 1;
   int64_t rows = width ? out.numel() / width : 0;
   bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy;
@@ -88,8 +89,8 @@ double layerc::detail::scalarValue(const Tensor &t) {
 }
 
 /// The scalars of tensors [first, first + count).
-std::vector<double> layerc::detail::scalarValues(const std::vector<Tensor> &ts, size_t first,
-                                 size_t count) {
+std::vector<double> layerc::detail::scalarValues(const std::vector<Tensor> &ts,
+                                                 size_t first, size_t count) {
   std::vector<double> out;
   for (size_t i = 0; i < count; ++i)
     out.push_back(scalarValue(ts.at(first + i)));
@@ -125,20 +126,20 @@ int64_t layerc::detail::numBatches(size_t samples, int64_t batchSize) {
 }
 
 /// The indices of batch `b`.
-std::vector<int64_t> layerc::detail::batchIndices(const std::vector<int64_t> &order, int64_t b,
-                                  int64_t batchSize) {
+std::vector<int64_t>
+layerc::detail::batchIndices(const std::vector<int64_t> &order, int64_t b,
+                             int64_t batchSize) {
   size_t begin = b * batchSize;
   size_t end = std::min(order.size(), begin + batchSize);
   return {order.begin() + begin, order.begin() + end};
 }
 
 std::vector<Tensor> layerc::detail::gather(const std::vector<Tensor> &ts,
-                           const std::vector<int64_t> &idx) {
+                                           const std::vector<int64_t> &idx) {
   std::vector<Tensor> out;
   for (const Tensor &t : ts)
     out.push_back(t.take(idx));
   return out;
 }
-
 
 EpochTrainer::~EpochTrainer() = default;

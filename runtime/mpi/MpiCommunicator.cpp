@@ -156,8 +156,7 @@ public:
   }
 
   std::string describe() const override {
-    return "MPI rank " + std::to_string(rank_) + " of " +
-           std::to_string(size_);
+    return "MPI rank " + std::to_string(rank_) + " of " + std::to_string(size_);
   }
 
   void setStep(long long step) override { currentStep = step; }
@@ -180,8 +179,8 @@ private:
   void check(int code, const char *what) {
     if (code != MPI_SUCCESS)
       abort(std::string(what) + " at training step " +
-            std::to_string(currentStep.load()) + " failed: " +
-            mpiErrorText(code));
+            std::to_string(currentStep.load()) +
+            " failed: " + mpiErrorText(code));
   }
 
   /// Completes `request` or aborts the job past the deadline. Spins for
@@ -201,10 +200,9 @@ private:
       auto now = Clock::now();
       if (now > deadline)
         abort(std::string("no answer from the other ranks for ") +
-              std::to_string(int(timeout_)) + " s (LAYERC_MPI_TIMEOUT) in the " +
-              what + " at training step " +
-              std::to_string(currentStep.load()) +
-              ": a rank died or hangs");
+              std::to_string(int(timeout_)) +
+              " s (LAYERC_MPI_TIMEOUT) in the " + what + " at training step " +
+              std::to_string(currentStep.load()) + ": a rank died or hangs");
       if (now > spinUntil)
         std::this_thread::sleep_for(std::chrono::microseconds(100));
     }

@@ -21,8 +21,8 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -31,7 +31,8 @@ using namespace layerc;
 namespace {
 
 struct Args {
-  std::string model = "mlp", optimizer = "rmsprop", out, checkpoint, resume, compare;
+  std::string model = "mlp", optimizer = "rmsprop", out, checkpoint, resume,
+              compare;
   int64_t samples = 1280, batch = 64;
   int epochs = 1;
   double rtol = 1e-5, dieAfter = -1, dropout = 0.5;
@@ -154,14 +155,15 @@ int main(int argc, char **argv) {
     if (!args.compare.empty())
       return compare(args.compare, args.rtol, args.wholeModel);
     setRandomSeed(7);
-    Model model = args.model == "resnet" ? guide::toyResNet(args.dropout) : [&] {
-      auto in = Input({784}, {.name = "digits"});
-      auto x = layers::Dense(64, {.activation = "relu"})(in);
-      x = layers::Dense(64, {.activation = "relu"})(x);
-      if (args.model == "mlp-dropout")
-        x = layers::Dropout(args.dropout)(x);
-      return Model(in, layers::Dense(10)(x), "mnist_model");
-    }();
+    Model model =
+        args.model == "resnet" ? guide::toyResNet(args.dropout) : [&] {
+          auto in = Input({784}, {.name = "digits"});
+          auto x = layers::Dense(64, {.activation = "relu"})(in);
+          x = layers::Dense(64, {.activation = "relu"})(x);
+          if (args.model == "mlp-dropout")
+            x = layers::Dropout(args.dropout)(x);
+          return Model(in, layers::Dense(10)(x), "mnist_model");
+        }();
     bool resnet = args.model == "resnet";
     model.compile({.loss = {resnet ? "categorical_crossentropy"
                                    : "sparse_categorical_crossentropy",
@@ -199,12 +201,13 @@ int main(int argc, char **argv) {
         std::raise(args.dieSignal == "stop" ? SIGSTOP : SIGKILL);
       }).detach();
 
-    FitOptions fit{.batch_size = args.batch, .epochs = args.epochs,
+    FitOptions fit{.batch_size = args.batch,
+                   .epochs = args.epochs,
                    .verbose = std::getenv("DIST_VERBOSE") ? 1 : 2};
     if (!args.checkpoint.empty())
       fit.callbacks.push_back(std::make_shared<callbacks::ModelCheckpoint>(
-          args.checkpoint, callbacks::ModelCheckpointOptions{.monitor = "loss",
-                                                  .save_weights_only = true}));
+          args.checkpoint, callbacks::ModelCheckpointOptions{
+                               .monitor = "loss", .save_weights_only = true}));
     History h = model.fit(x, y, fit);
     std::printf("rank %d: loss %.6f accuracy %.4f\n", mpiRank(),
                 h.history["loss"].back(), h.history["accuracy"].back());

@@ -519,9 +519,9 @@ int main(int argc, char **argv) {
   static cl::OptionCategory category("layerc options");
   showOnlyInHelp(category,
                  {"o", "emit", "target", "name", "header", "api", "O",
-                  "embed-weights", "batch", "train", "distributed", "print-pipeline",
-                  "outline-above", "outline-chunk", "print-ir-after-all",
-                  "crash-reproducer", "mlir-timing"});
+                  "embed-weights", "batch", "train", "distributed",
+                  "print-pipeline", "outline-above", "outline-chunk",
+                  "print-ir-after-all", "crash-reproducer", "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();

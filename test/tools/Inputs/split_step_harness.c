@@ -19,8 +19,9 @@ enum { kBatch = 64, kWeights = 6 };
 static const size_t kCount[kWeights] = {784 * 64, 64, 64 * 64, 64, 64 * 10, 10};
 
 /* w[6] (weights), v[6] (RMSprop velocities) in, w2/v2 out. */
-#define W(a) a[0], kCount[0], a[1], kCount[1], a[2], kCount[2], a[3], \
-             kCount[3], a[4], kCount[4], a[5], kCount[5]
+#define W(a)                                                                   \
+  a[0], kCount[0], a[1], kCount[1], a[2], kCount[2], a[3], kCount[3], a[4],    \
+      kCount[4], a[5], kCount[5]
 
 static float *alloc(size_t n) { return calloc(n, sizeof(float)); }
 
@@ -66,8 +67,8 @@ int main(void) {
   for (i = 0; i < kBatch; ++i)
     y[i] = (i * 7) % 10;
 
-  if (m_train_step_raw(kBatch, x, kBatch * 784, y, kBatch, W(w), W(v), &step,
-                       1, &trainLoss, 1, out, kBatch * 10, W(wt), W(vt)) != 0)
+  if (m_train_step_raw(kBatch, x, kBatch * 784, y, kBatch, W(w), W(v), &step, 1,
+                       &trainLoss, 1, out, kBatch * 10, W(wt), W(vt)) != 0)
     return 1;
 
   /* One shard: the whole batch. */
