@@ -148,11 +148,9 @@ Examples:
   layerc mnist.lcm --embed-weights -o libmnist.a  # self-contained library + mnist.h
   layerc mnist.lcm -o libmnist.a                  # weights set or loaded at run time
   layerc mnist.lcm --train -o libmnist_t.a        # + train_step and evaluate
-  layerc mnist.lcm --train --distributed -o libmnist_d.a  # + grad_step, apply_step
   layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
   layerc mnist.mlir --api=context -o libmnist.a   # weights by name, as for .lcm
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
-  layerc mnist.lcm --train --print-pipeline       # the passes, for layerc-opt
 
 The header of a saved model (or of a .mlir with --api=context) has a context
 API: mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights
@@ -160,13 +158,9 @@ by name (mnist_set_weight / _get_weight), mnist_train_step and _evaluate,
 and, with -DLAYERC_WITH_RUNTIME and liblayerc_runtime, _load_weights and
 _save_weights. Raw entry points (mnist_predict_raw) take every buffer.
 
-Training: --train exports train_step and evaluate, from a saved model's
-compile config (for a .mlir file, run layerc-opt --layer-autodiff first).
---distributed adds grad_step (the loss and gradients of one shard of a
-global batch) and apply_step (the optimizer's update from given gradients)
-for data-parallel training: all-reduce the gradients in between
-(docs/Distributed.md).
-Pass-manager flags (--mlir-*) apply to every stage.
+Training: --train exports train_step and evaluate from a saved model's compile
+config (.mlir: run layerc-opt --layer-autodiff first), --distributed also
+grad_step and apply_step. Pass-manager flags (--mlir-*) apply to every stage.
 )";
 
 int fail(const llvm::Twine &message) {
