@@ -7,6 +7,10 @@
 //   dist_fit --model=mlp --out=w{rank}.safetensors     ({rank}: the MPI rank)
 //   dist_fit --compare=A,B [--rtol=1e-5] [--whole-model]
 //
+// --model=mlp-bn puts BatchNormalization after the first Dense;
+// --save-init=F and --save-data=F write the initial weights and x (.npy);
+// --no-shuffle keeps the samples in order; --perturb moves every initial
+// weight by one unit in the last place.
 // --die-after=S makes rank --die-rank (1) kill (or, with --die-signal=stop,
 // freeze) itself S seconds after training starts, for the tests of a rank
 // that fails mid-run. --checkpoint=PATH saves weights and optimizer state
@@ -31,13 +35,13 @@ using namespace layerc;
 namespace {
 
 struct Args {
-  std::string model = "mlp", optimizer = "rmsprop", out, checkpoint, resume,
-              compare;
+  std::string model = "mlp", optimizer = "rmsprop", out, saveInit, saveData,
+              checkpoint, resume, compare;
   int64_t samples = 1280, batch = 64;
   int epochs = 1;
   double rtol = 1e-5, dieAfter = -1, dropout = 0.5;
   int dieRank = 1;
-  bool wholeModel = false, perturb = false;
+  bool wholeModel = false, perturb = false, shuffle = true;
   std::string dieSignal = "kill";
 };
 
@@ -53,6 +57,10 @@ Args parse(int argc, char **argv) {
       a.model = v;
     else if (const char *v = value("--optimizer="))
       a.optimizer = v;
+    else if (const char *v = value("--save-init="))
+      a.saveInit = v;
+    else if (const char *v = value("--save-data="))
+      a.saveData = v;
     else if (const char *v = value("--out="))
       a.out = v;
     else if (const char *v = value("--checkpoint="))
@@ -67,6 +75,8 @@ Args parse(int argc, char **argv) {
       a.batch = std::atoll(v);
     else if (const char *v = value("--epochs="))
       a.epochs = std::atoi(v);
+    else if (arg == "--no-shuffle")
+      a.shuffle = false;
     else if (arg == "--perturb")
       a.perturb = true;
     else if (arg == "--whole-model")
@@ -158,6 +168,11 @@ int main(int argc, char **argv) {
     Model model =
         args.model == "resnet" ? guide::toyResNet(args.dropout) : [&] {
           auto in = Input({784}, {.name = "digits"});
+          if (args.model == "mlp-bn") {
+            auto h = layers::BatchNormalization()(layers::Dense(64)(in));
+            h = layers::Activation("relu")(h);
+            return Model(in, layers::Dense(10)(h), "mnist_bn");
+          }
           auto x = layers::Dense(64, {.activation = "relu"})(in);
           x = layers::Dense(64, {.activation = "relu"})(x);
           if (args.model == "mlp-dropout")
@@ -191,6 +206,10 @@ int main(int argc, char **argv) {
         y.data<float>()[i] = float((i * 7) % 10);
     if (!resnet)
       y = y.astype(DType::Int32);
+    if (!args.saveData.empty() && mpiRank() == 0)
+      x.saveNpy(args.saveData);
+    if (!args.saveInit.empty() && mpiRank() == 0)
+      model.saveWeights(args.saveInit);
 
     if (args.dieAfter >= 0 && mpiRank() == args.dieRank)
       std::thread([&] {
@@ -201,9 +220,9 @@ int main(int argc, char **argv) {
         std::raise(args.dieSignal == "stop" ? SIGSTOP : SIGKILL);
       }).detach();
 
-    FitOptions fit{.batch_size = args.batch,
-                   .epochs = args.epochs,
-                   .verbose = std::getenv("DIST_VERBOSE") ? 1 : 2};
+    FitOptions fit{
+        .batch_size = args.batch, .epochs = args.epochs, .verbose = 2};
+    fit.shuffle = args.shuffle;
     if (!args.checkpoint.empty())
       fit.callbacks.push_back(std::make_shared<callbacks::ModelCheckpoint>(
           args.checkpoint, callbacks::ModelCheckpointOptions{
