@@ -40,7 +40,7 @@ for model in mlp resnet; do
   for pair in "shared memory|$two_shm" "TCP|$two_tcp"; do
     t2=$(echo "${pair#*|}" | field step_ms)
     summary+=$(awk -v m=$model -v n="${pair%%|*}" -v a="$t1" -v b="$t2" \
-      'BEGIN { printf "%s, 2 ranks over %s: speedup %.2fx, scaling efficiency %.0f%%\n", m, n, a / b, 100 * a / (2 * b) }')
+      'BEGIN { printf "%s, 2 ranks over %s: speedup %.2fx, scaling efficiency %.0f%%", m, n, a / b, 100 * a / (2 * b) }')$'\n'
   done
 done
 echo

@@ -28,13 +28,6 @@ using namespace layerc;
 
 namespace {
 
-Model mnistMlp() {
-  auto in = Input({784}, {.name = "digits"});
-  auto x = layers::Dense(64, {.activation = "relu"})(in);
-  x = layers::Dense(64, {.activation = "relu"})(x);
-  return Model(in, layers::Dense(10)(x), "mnist_model");
-}
-
 double seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
@@ -46,7 +39,7 @@ int volumes() {
     std::printf("%-22s %12lld %14lld\n", name, (long long)m.countParams(),
                 (long long)m.countParams() * 4);
   };
-  row("mnist_mlp", mnistMlp());
+  row("mnist_mlp", guide::mnistMlp());
   row("toy_resnet", guide::toyResNet());
   row("autoencoder (enc+dec)", [] {
     Model encoder = guide::encoderModel(), decoder = guide::decoderModel();
@@ -72,7 +65,7 @@ int main(int argc, char **argv) {
   const int64_t batch = 64;
   try {
     setRandomSeed(7);
-    Model model = resnet ? guide::toyResNet() : mnistMlp();
+    Model model = resnet ? guide::toyResNet() : guide::mnistMlp();
     model.compile({.loss = {resnet ? "categorical_crossentropy"
                                    : "sparse_categorical_crossentropy",
                             /*from_logits=*/true},

@@ -131,6 +131,15 @@ private:
   /// The signature slots every training function starts with: inputs,
   /// targets, then the weights.
   void appendDataAndWeightSlots(SmallVectorImpl<Slot> &args);
+  /// The body every training function starts with, in `fn` whose
+  /// arguments begin with inputs, targets and weights: the forward pass,
+  /// the loss (the total, then each output's) and the gradients of the
+  /// trainable weights.
+  struct Backward {
+    SmallVector<Value> outputs, losses, grads;
+  };
+  FailureOr<Backward> buildBackward(OpBuilder &b, func::FuncOp fn, Value step,
+                                    bool training, Value offset = Value());
 };
 
 LogicalResult LayerAutodiffPass::analyzeForward() {
@@ -446,6 +455,35 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   return success();
 }
 
+FailureOr<LayerAutodiffPass::Backward>
+LayerAutodiffPass::buildBackward(OpBuilder &b, func::FuncOp fn, Value step,
+                                 bool training, Value offset) {
+  Block &entry = fn.getBody().front();
+  ValueRange argValues = entry.getArguments();
+  size_t nIn = inputArgs.size(), nTgt = targetTypes.size();
+  auto weights = argValues.slice(nIn + nTgt, weightArgs.size());
+  SmallVector<Value> params;
+  for (auto [i, w] : llvm::zip(weightArgs, weights))
+    if (forward.getArgAttr(i, kParamAttr))
+      params.push_back(w);
+  Backward result;
+  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), weights,
+                              step, training, offset);
+  if (failed(outputs))
+    return failure();
+  result.outputs = std::move(*outputs);
+  auto losses =
+      buildLoss(b, fn.getLoc(), result.outputs, argValues.slice(nIn, nTgt));
+  if (failed(losses))
+    return failure();
+  result.losses = std::move(*losses);
+  auto grads = buildGradients(b, entry, result.losses.front(), params);
+  if (failed(grads))
+    return failure();
+  result.grads = std::move(*grads);
+  return result;
+}
+
 LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   bool gradOnly = optimizer == "none";
   SmallVector<StringRef> slotNames =
@@ -490,23 +528,15 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     if (forward.getArgAttr(i, kParamAttr))
       params.push_back(w);
   Value step = gradOnly ? Value() : argValues.back();
-  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), weights,
-                              step, !gradOnly || batchStats);
-  if (failed(outputs))
-    return failure();
-  auto lossValue =
-      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nTgt));
-  if (failed(lossValue))
-    return failure();
-  auto grads = buildGradients(b, entry, lossValue->front(), params);
-  if (failed(grads))
+  auto backward = buildBackward(b, fn, step, !gradOnly || batchStats);
+  if (failed(backward))
     return failure();
 
   SmallVector<Value> returned;
-  returned.push_back(lossValue->front());
-  llvm::append_range(returned, *outputs);
+  returned.push_back(backward->losses.front());
+  llvm::append_range(returned, backward->outputs);
   if (gradOnly) {
-    llvm::append_range(returned, *grads);
+    llvm::append_range(returned, backward->grads);
   } else {
     auto states =
         argValues.slice(nIn + nTgt + nWeight, nParam * slotNames.size());
@@ -516,7 +546,8 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     SmallVector<Value> newStates;
     for (auto [i, p] : llvm::enumerate(params)) {
       auto slots = states.slice(i * slotNames.size(), slotNames.size());
-      auto updated = buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step);
+      auto updated =
+          buildUpdate(b, p.getLoc(), p, backward->grads[i], slots, step);
       if (failed(updated))
         return failure();
       newWeight[p] = updated->front();
@@ -526,7 +557,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
       returned.push_back(newWeight.count(w) ? newWeight.lookup(w) : w);
     llvm::append_range(returned, newStates);
   }
-  llvm::append_range(returned, ArrayRef(*lossValue).drop_front());
+  llvm::append_range(returned, ArrayRef(backward->losses).drop_front());
   func::ReturnOp::create(b, fn.getLoc(), returned);
   b.setInsertionPointAfter(fn);
   return success();
@@ -561,32 +592,25 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
   size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
          nWeight = weightArgs.size();
   auto weights = argValues.slice(nIn + nTgt, nWeight);
-  SmallVector<Value> params, buffers;
+  SmallVector<Value> buffers;
   for (auto [i, w] : llvm::zip(weightArgs, weights))
-    (forward.getArgAttr(i, kParamAttr) ? params : buffers).push_back(w);
+    if (!forward.getArgAttr(i, kParamAttr))
+      buffers.push_back(w);
   Value step = argValues[nIn + nTgt + nWeight];
   Value offset = argValues[nIn + nTgt + nWeight + 1];
-  auto outputs = cloneForward(b, entry, argValues.take_front(nIn), weights,
-                              step, /*training=*/true, offset);
-  if (failed(outputs))
-    return failure();
-  auto lossValue =
-      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nTgt));
-  if (failed(lossValue))
-    return failure();
-  auto grads = buildGradients(b, entry, lossValue->front(), params);
-  if (failed(grads))
+  auto backward = buildBackward(b, fn, step, /*training=*/true, offset);
+  if (failed(backward))
     return failure();
 
   SmallVector<Value> returned;
-  returned.push_back(lossValue->front());
-  llvm::append_range(returned, *outputs);
-  llvm::append_range(returned, *grads);
+  returned.push_back(backward->losses.front());
+  llvm::append_range(returned, backward->outputs);
+  llvm::append_range(returned, backward->grads);
   for (Value buffer : buffers)
     returned.push_back(cloneState.updatedBuffers.lookup(buffer)
                            ? cloneState.updatedBuffers.lookup(buffer)
                            : buffer);
-  llvm::append_range(returned, ArrayRef(*lossValue).drop_front());
+  llvm::append_range(returned, ArrayRef(backward->losses).drop_front());
   func::ReturnOp::create(b, fn.getLoc(), returned);
   b.setInsertionPointAfter(fn);
   return success();

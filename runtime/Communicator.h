@@ -1,10 +1,11 @@
 //===- Communicator.h - The collectives of data-parallel training -*- C++
 //-*-===//
 //
-// Data-parallel fit() (runtime/DistributedTraining.cpp) needs four
+// Data-parallel fit() (runtime/DistributedTraining.cpp) needs these
 // collectives from whatever engine connects its processes: an all-reduce
-// (sum) of one fused float buffer per step, an all-reduce of a few doubles,
-// a broadcast of the weights from rank 0 and a barrier. This interface is
+// (sum) of one fused float buffer of gradients per step, an all-reduce of
+// a few doubles (losses and metrics) and a broadcast of the weights from
+// rank 0; a barrier is there for applications. This interface is
 // all the training loop knows of that engine, so the runtime depends on no
 // MPI header; runtime/mpi/ implements it on MPI (Open MPI under mpirun).
 //

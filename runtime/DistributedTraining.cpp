@@ -9,10 +9,10 @@
 // grad_step returns the shard's mean loss and mean gradients. Scaled by
 // nr/nb and summed over the ranks they are the global batch's mean loss and
 // gradients, whatever the split. One fused float buffer per step carries
-//   [loss, each output's loss, gradients, buffer changes, metric sums,
-//    metric counts]
-// through one all-reduce; then every rank runs apply_step on the same sums,
-// so the weights stay identical everywhere without being sent again.
+// the gradients and the buffer changes through one all-reduce, a few
+// doubles the losses and the metrics' sums and counts; then every rank runs
+// apply_step on the same sums, so the weights stay identical everywhere
+// without being sent again.
 // Non-trainable buffers (BatchNormalization's moving statistics) travel as
 // scaled changes (new - old) * nr/nb: their sum averages the ranks' moving
 // statistics, and a buffer no rank changes (a frozen one) stays bit-exact.
@@ -27,6 +27,7 @@
 #include "runtime/Error.h"
 #include "runtime/TrainingLoop.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace layerc;
@@ -40,7 +41,8 @@ class DataParallelTrainer final : public EpochTrainer {
 public:
   DataParallelTrainer(const TrainingProgram &p, TrainingState &state,
                       const std::vector<Tensor> &x,
-                      const std::vector<Tensor> &y, Communicator &comm)
+                      const std::vector<Tensor> &y, const FitOptions &options,
+                      Communicator &comm)
       : p(p), state(state), x(x), y(y), comm(comm) {
     checkLayout();
     const std::vector<BufferSpec> &in = p.gradStep.inputs;
@@ -62,11 +64,13 @@ public:
                                 p.gradStep.outputs[firstLoss + i].dtype);
     for (const BufferSpec &spec : p.applyStep.outputs)
       next.emplace_back(spec.resolve(0), spec.dtype);
-    size_t floats = 1 + outputLosses.size() + 2 * p.metrics.size();
+    size_t floats = 0;
     for (const std::vector<Tensor> *group : {&grads, &newBuffers})
       for (const Tensor &t : *group)
         floats += t.numel();
     fused.resize(floats);
+    scalars.resize(1 + outputLosses.size() + 2 * p.metrics.size());
+    checkSameSetup(options);
     shareFromLeader();
   }
 
@@ -86,11 +90,14 @@ public:
   std::vector<Tensor> params() const override { return state.params; }
   void sync() override {}
 
-  bool afterCallbacks(bool stop) override {
-    double flag = stop ? 1.0 : 0.0;
-    comm.broadcast(&flag, sizeof(flag), 0);
-    shareFromLeader();
-    return flag != 0.0;
+  /// Rank 0 says whether to stop and whether it ran callbacks (which may
+  /// have changed the weights); only then are the weights sent.
+  bool afterCallbacks(bool stop, bool ranCallbacks) override {
+    double flags[2] = {stop ? 1.0 : 0.0, ranCallbacks ? 1.0 : 0.0};
+    comm.broadcast(flags, sizeof(flags), 0);
+    if (flags[1] != 0.0)
+      shareFromLeader();
+    return flags[0] != 0.0;
   }
 
   bool leader() const override { return comm.rank() == 0; }
@@ -130,6 +137,42 @@ private:
     comm.broadcast(&state.iterations, sizeof(state.iterations), 0);
   }
 
+  /// Every rank must run the same steps with buffers of the same sizes, or
+  /// the collectives would pair different calls; a rank compiled or called
+  /// otherwise than rank 0 stops the job, naming the first difference.
+  void checkSameSetup(const FitOptions &o) {
+    const char *names[] = {"gradient buffer floats",
+                           "metrics and losses",
+                           "samples",
+                           "batch_size",
+                           "epochs",
+                           "initial_epoch",
+                           "shuffle",
+                           "seed (low bits)",
+                           "validation_split (x 1e6)"};
+    double mine[] = {double(fused.size()),
+                     double(scalars.size()),
+                     double(x.empty() ? 0 : x[0].dim(0)),
+                     double(o.batch_size),
+                     double(o.epochs),
+                     double(o.initial_epoch),
+                     double(o.shuffle),
+                     double(o.seed & 0xFFFFFFFFu),
+                     std::floor(o.validation_split * 1e6)};
+    constexpr size_t n = sizeof(mine) / sizeof(mine[0]);
+    double leaders[n];
+    std::memcpy(leaders, mine, sizeof(mine));
+    comm.broadcast(leaders, sizeof(leaders), 0);
+    for (size_t i = 0; i < n; ++i)
+      if (leaders[i] != mine[i])
+        comm.abort("fit: " + std::string(names[i]) + " is " +
+                   std::to_string(static_cast<long long>(mine[i])) +
+                   " on this rank but " +
+                   std::to_string(static_cast<long long>(leaders[i])) +
+                   " on rank 0; every rank must compile the same model and "
+                   "call fit() with the same data and options");
+  }
+
   /// Every rank must walk the same batches, or the collectives would pair
   /// different steps; a rank given other data or options stops the job.
   void checkSameData(const std::vector<int64_t> &order, int64_t batchSize) {
@@ -162,50 +205,55 @@ private:
     comm.setStep(state.iterations + 1);
     setScalar(step, double(state.iterations + 1));
     std::fill(fused.begin(), fused.end(), 0.0f);
+    std::fill(scalars.begin(), scalars.end(), 0.0);
     if (hi > lo)
       computeShard({batch.begin() + lo, batch.begin() + hi}, lo,
-                   float(double(hi - lo) / double(nb)));
-    if (comm.size() > 1)
+                   double(hi - lo) / double(nb));
+    if (comm.size() > 1) {
       comm.allreduceSum(fused.data(), fused.size());
+      comm.allreduceSum(scalars.data(), scalars.size());
+    }
 
     const float *f = fused.data();
-    logs.loss.add(*f++, double(nb));
-    for (Mean &m : logs.outputLosses)
-      m.add(*f++, double(nb));
     for (Tensor &g : grads) {
       std::memcpy(g.rawData(), f, g.nbytes());
       f += g.numel();
     }
+    // One rank's new buffer values come from grad_step as they are;
+    // several ranks' are the old values plus the summed scaled changes.
     for (size_t i = 0; i < buffers.size(); ++i) {
-      float *w = state.params[buffers[i]].data<float>();
+      float *now = newBuffers[i].data<float>();
+      const float *was = state.params[buffers[i]].data<float>();
       int64_t count = newBuffers[i].numel();
-      if (comm.size() == 1)
-        std::memcpy(w, newBuffers[i].rawData(), newBuffers[i].nbytes());
-      else
+      if (comm.size() > 1)
         for (int64_t k = 0; k < count; ++k)
-          w[k] += f[k];
+          now[k] = was[k] + f[k];
       f += count;
     }
-    for (Mean &m : logs.metrics)
-      m.sum += *f++;
-    for (Mean &m : logs.metrics)
-      m.count += *f++;
     apply();
+    for (size_t i = 0; i < buffers.size(); ++i)
+      std::memcpy(state.params[buffers[i]].rawData(), newBuffers[i].rawData(),
+                  newBuffers[i].nbytes());
+    ++state.iterations;
+
+    const double *d = scalars.data();
+    logs.loss.add(*d++, double(nb));
+    for (Mean &m : logs.outputLosses)
+      m.add(*d++, double(nb));
+    for (Mean &m : logs.metrics)
+      m.sum += *d++;
+    for (Mean &m : logs.metrics)
+      m.count += *d++;
   }
 
-  /// grad_step on this rank's rows; writes their scaled share of the loss,
-  /// gradients, buffer changes and metrics into `fused`.
+  /// grad_step on this rank's rows; writes their share (scaled by
+  /// nr / nb) of the loss and gradients, the buffer changes and the
+  /// metrics' sums and counts into `fused` and `scalars`.
   void computeShard(const std::vector<int64_t> &rows, int64_t first,
-                    float scale) {
+                    double scale) {
     std::vector<Tensor> xb = gather(x, rows), yb = gather(y, rows);
-    int64_t nr = static_cast<int64_t>(rows.size());
-    if (nr != resultsBatch) {
-      results.clear();
-      for (int i = 0; i <= p.numOutputs; ++i)
-        results.emplace_back(p.gradStep.outputs[i].resolve(nr),
-                             p.gradStep.outputs[i].dtype);
-      resultsBatch = nr;
-    }
+    std::vector<Tensor> &results =
+        batchResults.get(p.gradStep, p.numOutputs, int64_t(rows.size()));
     setScalar(offset, double(first));
     std::vector<const Tensor *> in;
     for (const std::vector<Tensor> *group : {&xb, &yb, &state.params})
@@ -220,28 +268,29 @@ private:
         out.push_back(&t);
     p.gradStep.call(in, out);
 
-    float *f = fused.data();
-    *f++ = float(scalarValue(results[0])) * scale;
-    for (const Tensor &t : outputLosses)
-      *f++ = float(scalarValue(t)) * scale;
+    float *f = fused.data(), floatScale = float(scale);
     for (const Tensor &g : grads) {
       const float *v = g.data<float>();
       for (int64_t k = 0, n = g.numel(); k < n; ++k)
-        *f++ = v[k] * scale;
+        *f++ = v[k] * floatScale;
     }
     for (size_t i = 0; i < buffers.size(); ++i) {
       const float *now = newBuffers[i].data<float>();
       const float *was = state.params[buffers[i]].data<float>();
       for (int64_t k = 0, n = newBuffers[i].numel(); k < n; ++k)
-        *f++ = (now[k] - was[k]) * scale;
+        *f++ = (now[k] - was[k]) * floatScale;
     }
+    double *d = scalars.data();
+    *d++ = scalarValue(results[0]) * scale;
+    for (const Tensor &t : outputLosses)
+      *d++ = scalarValue(t) * scale;
     size_t metrics = p.metrics.size();
     for (size_t i = 0; i < metrics; ++i) {
       Mean m;
       size_t o = static_cast<size_t>(p.metrics[i].output);
       accumulateMetric("fit", p.metrics[i], results.at(1 + o), yb.at(o), m);
-      f[i] = float(m.sum);
-      f[metrics + i] = float(m.count);
+      d[i] = m.sum;
+      d[metrics + i] = m.count;
     }
   }
 
@@ -265,7 +314,6 @@ private:
                                          : state.states[i - trainable.size()];
       std::memcpy(dst.rawData(), next[i].rawData(), dst.nbytes());
     }
-    ++state.iterations;
   }
 
   const TrainingProgram &p;
@@ -277,11 +325,12 @@ private:
   Tensor step, offset;
   /// grad_step's results: loss and outputs (per shard size), gradients,
   /// new buffer values and each output's loss.
-  std::vector<Tensor> results, grads, newBuffers, outputLosses;
-  int64_t resultsBatch = -1;
+  BatchResults batchResults;
+  std::vector<Tensor> grads, newBuffers, outputLosses;
   /// apply_step's results: new trainable weights, then optimizer state.
   std::vector<Tensor> next;
   std::vector<float> fused;
+  std::vector<double> scalars;
 };
 
 } // namespace
@@ -289,6 +338,6 @@ private:
 std::unique_ptr<EpochTrainer> layerc::detail::makeDataParallelTrainer(
     const TrainingProgram &p, TrainingState &state,
     const std::vector<Tensor> &x, const std::vector<Tensor> &y,
-    Communicator &comm) {
-  return std::make_unique<DataParallelTrainer>(p, state, x, y, comm);
+    const FitOptions &options, Communicator &comm) {
+  return std::make_unique<DataParallelTrainer>(p, state, x, y, options, comm);
 }

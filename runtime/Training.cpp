@@ -20,6 +20,7 @@
 #include "runtime/TrainingLoop.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <numeric>
@@ -295,7 +296,7 @@ public:
     for (int64_t b = 0; b < steps; ++b) {
       std::vector<int64_t> idx = batchIndices(order, b, batchSize);
       std::vector<Tensor> xb = gather(x, idx), yb = gather(y, idx);
-      trainBatch(xb, yb);
+      const std::vector<Tensor> &results = trainBatch(xb, yb);
       logs.add("fit", p, scalarValue(results[0]),
                scalarValues(outputLosses, 0, outputLosses.size()), idx.size(),
                results, 1, yb);
@@ -310,22 +311,11 @@ public:
   void sync() override { weights.sync(); }
 
 private:
-  /// (Re)allocates loss and outputs when the batch size changes; the last
-  /// batch of an epoch may be smaller.
-  void prepareResults(int64_t batch) {
-    if (batch == resultsBatch)
-      return;
-    results.clear();
-    for (int i = 0; i <= p.numOutputs; ++i) {
-      const BufferSpec &spec = p.trainStep.outputs[i];
-      results.emplace_back(spec.resolve(batch), spec.dtype);
-    }
-    resultsBatch = batch;
-  }
-
-  void trainBatch(const std::vector<Tensor> &xb,
-                  const std::vector<Tensor> &yb) {
-    prepareResults(xb[0].dim(0));
+  /// One train_step; returns its loss and outputs.
+  const std::vector<Tensor> &trainBatch(const std::vector<Tensor> &xb,
+                                        const std::vector<Tensor> &yb) {
+    std::vector<Tensor> &results =
+        batchResults.get(p.trainStep, p.numOutputs, xb[0].dim(0));
     setScalar(step, double(state.iterations + 1));
     std::vector<const Tensor *> in;
     using Group = const std::vector<Tensor> *;
@@ -343,6 +333,7 @@ private:
     p.trainStep.call(in, out);
     weights.swap();
     ++state.iterations;
+    return results;
   }
 
   const TrainingProgram &p;
@@ -350,10 +341,9 @@ private:
   const std::vector<Tensor> &x, &y;
   WeightBuffers weights;
   Tensor step;
-  std::vector<Tensor> results;
+  BatchResults batchResults;
   /// Each output's loss of the latest step (outputLossNames).
   std::vector<Tensor> outputLosses;
-  int64_t resultsBatch = -1;
 };
 
 void checkFitOptions(const FitOptions &o) {
@@ -416,7 +406,7 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
     if (leader)
       callback->onTrainBegin();
   }
-  trainer.afterCallbacks(false);
+  trainer.afterCallbacks(false, leader && !options.callbacks.empty());
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
     if (verbose > 0)
       std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
@@ -447,22 +437,21 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
         callback->onEpochEnd(epoch, values);
         stop |= callback->stopTraining;
       }
-    if (trainer.afterCallbacks(stop))
+    if (trainer.afterCallbacks(stop, leader && !options.callbacks.empty()))
       break;
   }
   trainer.sync();
   for (const auto &callback : options.callbacks)
     if (leader)
       callback->onTrainEnd();
-  trainer.afterCallbacks(false);
+  trainer.afterCallbacks(false, leader && !options.callbacks.empty());
   return history;
 }
 
-} // namespace
-
-History layerc::fit(const TrainingProgram &program, TrainingState &state,
-                    const std::vector<Tensor> &x, const std::vector<Tensor> &y,
-                    const FitOptions &options) {
+/// fit() after the program checks.
+History fitChecked(const TrainingProgram &program, TrainingState &state,
+                   const std::vector<Tensor> &x, const std::vector<Tensor> &y,
+                   const FitOptions &options) {
   checkProgram("fit", program);
   checkFitOptions(options);
   int64_t n = checkSamples("fit", program, x, &y);
@@ -491,19 +480,32 @@ History layerc::fit(const TrainingProgram &program, TrainingState &state,
 
   std::unique_ptr<EpochTrainer> trainer;
   if (program.communicator)
-    trainer = makeDataParallelTrainer(program, state, x, targets,
+    trainer = makeDataParallelTrainer(program, state, x, targets, options,
                                       *program.communicator);
   else
     trainer = std::make_unique<Trainer>(program, state, x, targets);
+  return runEpochs(*trainer, program, x, valTargets, valX, valY, n, nVal,
+                   options);
+}
+
+} // namespace
+
+History layerc::fit(const TrainingProgram &program, TrainingState &state,
+                    const std::vector<Tensor> &x, const std::vector<Tensor> &y,
+                    const FitOptions &options) {
+  Communicator *comm = program.communicator.get();
+  if (!comm || comm->size() == 1)
+    return fitChecked(program, state, x, y, options);
+  // An error on one rank would leave the others waiting for it at their
+  // next collective: it stops the whole job instead.
   try {
-    return runEpochs(*trainer, program, x, valTargets, valX, valY, n, nVal,
-                     options);
+    return fitChecked(program, state, x, y, options);
   } catch (const std::exception &e) {
-    // The other ranks would wait for this one at the next collective.
-    if (program.communicator && program.communicator->size() > 1)
-      program.communicator->abort(std::string("fit: ") + e.what());
-    throw;
+    comm->abort(std::string("fit: ") + e.what());
+  } catch (...) {
+    comm->abort("fit: unknown exception");
   }
+  std::abort(); // Communicator::abort does not return.
 }
 
 std::vector<double> layerc::evaluate(const TrainingProgram &program,

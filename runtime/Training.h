@@ -142,14 +142,16 @@ struct TrainingState {
   int64_t iterations = 0;     // optimizer steps taken so far
 };
 
-/// Trains for options.epochs epochs. With program.communicator, every
+/// Trains for options.epochs epochs. `x` and `y` hold one tensor per input /
+/// target, all with the same number of samples along axis 0. Integer labels
+/// of any integer dtype are converted to the dtype the program expects.
+/// Throws layerc::Error on mismatched sample counts, dtypes or shapes,
+/// naming the argument and both shapes. With program.communicator, every
 /// rank trains on its shard of each global batch of options.batch_size
-/// samples, prints and runs callbacks on rank 0 only, and ends with the same
-/// weights as one process training on whole batches. `x` and `y` hold one
-/// tensor per input / target, all with the same number of samples along axis 0.
-/// Integer labels of any integer dtype are converted to the dtype the program
-/// expects. Throws layerc::Error on mismatched sample counts, dtypes or shapes,
-/// naming the argument and both shapes.
+/// samples, prints and runs callbacks on rank 0 only, and all ranks end with
+/// the same weights (those of one process up to float rounding; with
+/// BatchNormalization, statistics per rank); an error on one rank then
+/// stops the whole job (Communicator::abort) instead of throwing.
 History fit(const TrainingProgram &program, TrainingState &state,
             const std::vector<Tensor> &x, const std::vector<Tensor> &y,
             const FitOptions &options);

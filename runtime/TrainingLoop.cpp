@@ -142,4 +142,15 @@ std::vector<Tensor> layerc::detail::gather(const std::vector<Tensor> &ts,
   return out;
 }
 
+std::vector<Tensor> &BatchResults::get(const CompiledFunction &f,
+                                       int numOutputs, int64_t size) {
+  if (size == batch)
+    return tensors;
+  tensors.clear();
+  for (int i = 0; i <= numOutputs; ++i)
+    tensors.emplace_back(f.outputs[i].resolve(size), f.outputs[i].dtype);
+  batch = size;
+  return tensors;
+}
+
 EpochTrainer::~EpochTrainer() = default;

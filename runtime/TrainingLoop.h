@@ -89,6 +89,20 @@ std::vector<int64_t> batchIndices(const std::vector<int64_t> &order, int64_t b,
 std::vector<Tensor> gather(const std::vector<Tensor> &ts,
                            const std::vector<int64_t> &idx);
 
+/// The loss and outputs a training function returns for one batch size,
+/// reallocated only when the size changes (the last batch of an epoch may
+/// be smaller).
+class BatchResults {
+public:
+  /// Results 0..numOutputs of `f` for `batch` samples.
+  std::vector<Tensor> &get(const CompiledFunction &f, int numOutputs,
+                           int64_t batch);
+
+private:
+  std::vector<Tensor> tensors;
+  int64_t batch = -1;
+};
+
 /// The steps of one fit() call, epoch by epoch.
 class EpochTrainer {
 public:
@@ -101,22 +115,25 @@ public:
   virtual std::vector<Tensor> params() const = 0;
   /// Makes state.params and state.states hold the latest values.
   virtual void sync() = 0;
-  /// After callbacks ran (on the leader only, when distributed): makes
-  /// every process continue from the same weights, optimizer state and
-  /// decision to stop; returns that decision.
-  virtual bool afterCallbacks(bool stop) { return stop; }
+  /// After callbacks had their turn (on the leader only, when
+  /// distributed; `ranCallbacks` when there were any): makes every process
+  /// continue from the same weights, optimizer state and decision to stop;
+  /// returns that decision.
+  virtual bool afterCallbacks(bool stop, bool ranCallbacks) { return stop; }
   /// True on the process that prints and runs callbacks.
   virtual bool leader() const { return true; }
 };
 
 /// Data-parallel steps over `comm`: each rank runs grad_step on its shard
 /// of every global batch, the gradients are summed in one fused all-reduce
-/// and every rank runs apply_step. Starts by giving every rank rank 0's
-/// weights and optimizer state.
+/// and every rank runs apply_step. Starts by checking that every rank has
+/// the same program sizes, data size and `options`, and by giving every
+/// rank rank 0's weights and optimizer state.
 std::unique_ptr<EpochTrainer>
 makeDataParallelTrainer(const TrainingProgram &p, TrainingState &state,
                         const std::vector<Tensor> &x,
-                        const std::vector<Tensor> &y, Communicator &comm);
+                        const std::vector<Tensor> &y, const FitOptions &options,
+                        Communicator &comm);
 
 } // namespace layerc::detail
 

@@ -1,8 +1,8 @@
 //===- GuideModels.h - The functional-API guide's models --------*- C++ -*-===//
 //
 // The models of Keras's functional-API guide, built once for the example
-// programs and the tests: the encoder and decoder, the ticket model
-// (multi-input, multi-output) and the toy ResNet, plus random data in the
+// programs and the tests: the MNIST MLP, the encoder and decoder, the ticket
+// model (multi-input, multi-output) and the toy ResNet, plus random data in the
 // guide's shapes.
 //
 //===----------------------------------------------------------------------===//
@@ -119,6 +119,16 @@ inline layerc::Model ticketModel(const TicketSizes &s = {}) {
   auto priority = layers::Dense(1, {.name = "priority"})(x);
   auto department = layers::Dense(s.numDepartments, {.name = "department"})(x);
   return Model({title, body, tags}, {priority, department}, "ticket");
+}
+
+/// The guide's MNIST MLP: 784 inputs, two Dense(64, relu), Dense(10)
+/// logits (55,050 parameters).
+inline layerc::Model mnistMlp() {
+  using namespace layerc;
+  auto inputs = Input({784}, {.name = "digits"});
+  auto x = layers::Dense(64, {.activation = "relu"})(inputs);
+  x = layers::Dense(64, {.activation = "relu"})(x);
+  return Model(inputs, layers::Dense(10)(x), "mnist_model");
 }
 
 /// The guide's toy ResNet for 32x32 RGB images and 10 classes (its

@@ -29,6 +29,8 @@ namespace {
 
 /// What the SIGTERM handler prints: set once, read in the handler.
 std::atomic<long long> currentStep{0};
+static_assert(std::atomic<long long>::is_always_lock_free,
+              "the SIGTERM handler reads the step without locking");
 int signalRank = 0, signalSize = 1;
 
 /// Writes `value` in decimal into `out` (async-signal-safe); returns the end.
@@ -112,9 +114,16 @@ public:
     MPI_Comm_size(comm_, &size_);
     timeout_ = timeoutSeconds();
     setThreadsPerRank();
-    signalRank = rank_;
-    signalSize = size_;
-    std::signal(SIGTERM, onTerminate);
+    // One process alone has no peers to lose: it keeps the application's
+    // own SIGTERM handling.
+    if (size_ > 1) {
+      signalRank = rank_;
+      signalSize = size_;
+      struct sigaction action = {};
+      action.sa_handler = onTerminate;
+      sigemptyset(&action.sa_mask);
+      sigaction(SIGTERM, &action, nullptr);
+    }
   }
 
   int rank() const override { return rank_; }
@@ -124,7 +133,7 @@ public:
     reduce(data, count, MPI_FLOAT, "all-reduce of the gradients");
   }
   void allreduceSum(double *data, size_t count) override {
-    reduce(data, count, MPI_DOUBLE, "all-reduce of the metrics");
+    reduce(data, count, MPI_DOUBLE, "all-reduce of the losses and metrics");
   }
 
   void broadcast(void *data, size_t bytes, int root) override {
@@ -184,14 +193,14 @@ private:
   }
 
   /// Completes `request` or aborts the job past the deadline. Spins for
-  /// the first 200 us (a step's collective usually completes in that time
-  /// over shared memory), then sleeps between tests so that a waiting rank
-  /// leaves its core to ranks still computing.
+  /// the first 2 ms (a step's collective usually completes in that time
+  /// over shared memory or a fast network), then sleeps between tests so
+  /// that a rank waiting for a slow peer leaves its core to others.
   void wait(MPI_Request &request, const char *what) {
     using Clock = std::chrono::steady_clock;
     auto start = Clock::now();
     auto deadline = start + std::chrono::duration<double>(timeout_);
-    auto spinUntil = start + std::chrono::microseconds(200);
+    auto spinUntil = start + std::chrono::milliseconds(2);
     for (;;) {
       int done = 0;
       check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
@@ -204,7 +213,7 @@ private:
               " s (LAYERC_MPI_TIMEOUT) in the " + what + " at training step " +
               std::to_string(currentStep.load()) + ": a rank died or hangs");
       if (now > spinUntil)
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
 

@@ -157,6 +157,25 @@ int compare(const std::string &files, double rtol, bool wholeModel) {
   return 0;
 }
 
+/// The guide's MLP or toy ResNet, or one of two MLP variants: with a
+/// Dropout before its last layer, or Dense-BatchNormalization-relu-Dense.
+Model buildModel(const Args &args) {
+  if (args.model == "resnet")
+    return guide::toyResNet(args.dropout);
+  if (args.model != "mlp-bn" && args.model != "mlp-dropout")
+    return guide::mnistMlp();
+  auto in = Input({784}, {.name = "digits"});
+  if (args.model == "mlp-bn") {
+    auto h = layers::BatchNormalization()(layers::Dense(64)(in));
+    h = layers::Activation("relu")(h);
+    return Model(in, layers::Dense(10)(h), "mnist_bn");
+  }
+  auto x = layers::Dense(64, {.activation = "relu"})(in);
+  x = layers::Dense(64, {.activation = "relu"})(x);
+  x = layers::Dropout(args.dropout)(x);
+  return Model(in, layers::Dense(10)(x), "mnist_model");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -165,20 +184,7 @@ int main(int argc, char **argv) {
     if (!args.compare.empty())
       return compare(args.compare, args.rtol, args.wholeModel);
     setRandomSeed(7);
-    Model model =
-        args.model == "resnet" ? guide::toyResNet(args.dropout) : [&] {
-          auto in = Input({784}, {.name = "digits"});
-          if (args.model == "mlp-bn") {
-            auto h = layers::BatchNormalization()(layers::Dense(64)(in));
-            h = layers::Activation("relu")(h);
-            return Model(in, layers::Dense(10)(h), "mnist_bn");
-          }
-          auto x = layers::Dense(64, {.activation = "relu"})(in);
-          x = layers::Dense(64, {.activation = "relu"})(x);
-          if (args.model == "mlp-dropout")
-            x = layers::Dropout(args.dropout)(x);
-          return Model(in, layers::Dense(10)(x), "mnist_model");
-        }();
+    Model model = buildModel(args);
     bool resnet = args.model == "resnet";
     model.compile({.loss = {resnet ? "categorical_crossentropy"
                                    : "sparse_categorical_crossentropy",
