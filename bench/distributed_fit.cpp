@@ -72,16 +72,7 @@ int main(int argc, char **argv) {
                    .optimizer = optimizers::RMSprop(),
                    .metrics = {"accuracy"}});
     int64_t n = steps * batch;
-    Tensor x = resnet ? guide::randomUniform({n, 32, 32, 3}, 11)
-                      : guide::randomUniform({n, 784}, 11);
-    Tensor y = resnet ? Tensor({n, 10}) : Tensor({n});
-    for (int64_t i = 0; i < n; ++i)
-      if (resnet)
-        y.data<float>()[i * 10 + (i * 7) % 10] = 1.0f;
-      else
-        y.data<float>()[i] = float((i * 7) % 10);
-    if (!resnet)
-      y = y.astype(DType::Int32);
+    auto [x, y] = guide::randomClassification(n, resnet);
     FitOptions options{.batch_size = batch, .epochs = 1, .verbose = 0};
     // Warm-up: the first calls allocate buffers and start threads.
     model.fit(x.slice(0, 2 * batch), y.slice(0, 2 * batch), options);

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace guide {
@@ -119,6 +120,23 @@ inline layerc::Model ticketModel(const TicketSizes &s = {}) {
   auto priority = layers::Dense(1, {.name = "priority"})(x);
   auto department = layers::Dense(s.numDepartments, {.name = "department"})(x);
   return Model({title, body, tags}, {priority, department}, "ticket");
+}
+
+/// `n` random training samples for the MNIST MLP (x: (n, 784), integer
+/// labels) or, with `images`, the toy ResNet (x: (n, 32, 32, 3), one-hot
+/// targets); sample i has class (7 i) mod 10.
+inline std::pair<layerc::Tensor, layerc::Tensor>
+randomClassification(int64_t n, bool images) {
+  using namespace layerc;
+  Tensor x =
+      images ? randomUniform({n, 32, 32, 3}, 11) : randomUniform({n, 784}, 11);
+  Tensor y = images ? Tensor({n, 10}) : Tensor({n});
+  for (int64_t i = 0; i < n; ++i)
+    if (images)
+      y.data<float>()[i * 10 + (i * 7) % 10] = 1.0f;
+    else
+      y.data<float>()[i] = float((i * 7) % 10);
+  return {x, images ? y : y.astype(DType::Int32)};
 }
 
 /// The guide's MNIST MLP: 784 inputs, two Dense(64, relu), Dense(10)

@@ -202,16 +202,7 @@ int main(int argc, char **argv) {
           w.data<float>()[k] = std::nextafter(w.data<float>()[k], 1.0f);
       model.setWeights(weights);
     }
-    Tensor x = resnet ? guide::randomUniform({args.samples, 32, 32, 3}, 11)
-                      : guide::randomUniform({args.samples, 784}, 11);
-    Tensor y = resnet ? Tensor({args.samples, 10}) : Tensor({args.samples});
-    for (int64_t i = 0; i < args.samples; ++i)
-      if (resnet)
-        y.data<float>()[i * 10 + (i * 7) % 10] = 1.0f;
-      else
-        y.data<float>()[i] = float((i * 7) % 10);
-    if (!resnet)
-      y = y.astype(DType::Int32);
+    auto [x, y] = guide::randomClassification(args.samples, resnet);
     if (!args.saveData.empty() && mpiRank() == 0)
       x.saveNpy(args.saveData);
     if (!args.saveInit.empty() && mpiRank() == 0)
