@@ -108,7 +108,7 @@ LogicalResult readSpecs(func::FuncOp fn, bool argument,
     if (failed(role))
       return failure();
     auto spec = specOf(types[i],
-                       slotName(attrs, argument ? "arg" : "result", i), *role);
+                       slotName(attrs, argument ? "arg" : "output", i), *role);
     if (failed(spec))
       return fn.emitError() << kind << " #" << i << " of '" << fn.getName()
                             << "' has an unsupported type " << types[i];

@@ -22,12 +22,12 @@ namespace applications {
 struct VGG19Options {
   bool include_top = true;
   /// std::nullopt: random weights; otherwise a weights file to load.
-  std::optional<std::string> weights;
+  std::optional<std::string> weights{};
   /// Without the batch: (224, 224, 3) by default; with include_top the
   /// classifier needs exactly that.
   std::vector<int64_t> input_shape = {224, 224, 3};
   /// Without the top: "" (the last block's 4-D output), "avg" or "max".
-  std::string pooling;
+  std::string pooling{};
   int64_t classes = 1000;
   std::string classifier_activation = "softmax";
 };

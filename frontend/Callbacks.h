@@ -94,7 +94,7 @@ struct EarlyStoppingOptions {
   int patience = 0;
   std::string mode = "auto";
   /// Training stops unless the value beats this within `patience` epochs.
-  std::optional<double> baseline;
+  std::optional<double> baseline{};
   /// Put back the weights of the best epoch when training stops.
   bool restore_best_weights = false;
   int start_from_epoch = 0;

@@ -57,13 +57,13 @@ private:
 
 /// One call of a layer: its inputs and the shapes of its outputs.
 struct Node {
-  std::shared_ptr<Layer> layer;
-  std::vector<SymbolicTensor> inputs;
-  std::vector<std::vector<int64_t>> outputShapes;
+  std::shared_ptr<Layer> layer{};
+  std::vector<SymbolicTensor> inputs{};
+  std::vector<std::vector<int64_t>> outputShapes{};
   DType dtype = DType::Float32;
   /// What a nested model or a layer defined by call() stands for: the graph
   /// emitted in place of this node (null for the built-in layers).
-  std::shared_ptr<const Graph> body;
+  std::shared_ptr<const Graph> body{};
 };
 
 /// The layer calls between some inputs and some outputs: what a Model is,
@@ -71,9 +71,9 @@ struct Node {
 struct Graph {
   std::vector<SymbolicTensor> inputs, outputs;
   /// Every call node, inputs first, each after the nodes it reads.
-  std::vector<std::shared_ptr<Node>> nodes;
+  std::vector<std::shared_ptr<Node>> nodes{};
   /// Every layer, in the order of their first node.
-  std::vector<std::shared_ptr<Layer>> layers;
+  std::vector<std::shared_ptr<Layer>> layers{};
 
   /// Walks back from `outputs` to `inputs` (iteratively: deep graphs cannot
   /// exhaust the stack). Throws layerc::Error naming `owner` and the
@@ -86,8 +86,8 @@ struct Graph {
 
 /// A weight of a layer: its name ("kernel"), value and trainability.
 struct Weight {
-  std::string name;
-  Tensor value;
+  std::string name{};
+  Tensor value{};
   bool trainable = true;
 };
 
@@ -244,7 +244,7 @@ private:
 };
 
 struct InputOptions {
-  std::string name;
+  std::string name{};
   DType dtype = DType::Float32;
   /// A static batch size (Keras's batch_size / batch_shape[0]); -1: None.
   int64_t batch_size = -1;

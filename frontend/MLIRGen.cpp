@@ -175,6 +175,13 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
     else if (weightKind[i] == 2)
       fn.setArgAttr(i, "layer.buffer", b.getUnitAttr());
   }
+  // Outputs carry the model's output names, as inputs carry their Input
+  // layers': the header, the IR and errors all say "dense_2", and
+  // train_step's targets and per-output losses follow ("dense_2_target",
+  // "dense_2_loss").
+  std::vector<std::string> outputNames = model.outputNames();
+  for (size_t i = 0; i < outputNames.size(); ++i)
+    fn.setResultAttr(i, "layer.name", b.getStringAttr(outputNames[i]));
   mlir::Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
 

@@ -146,27 +146,27 @@ struct Distribute {
 
 struct CompileOptions {
   /// The loss of every output (Keras's single loss).
-  Loss loss;
-  Optimizer optimizer;
-  std::vector<std::string> metrics;
+  Loss loss{};
+  Optimizer optimizer{};
+  std::vector<std::string> metrics{};
   /// One loss per output, in output order (Keras's list); overrides `loss`.
-  std::vector<Loss> losses;
+  std::vector<Loss> losses{};
   /// One loss per output name (Keras's dict); every output needs one.
-  std::map<std::string, Loss> losses_by_name;
+  std::map<std::string, Loss> losses_by_name{};
   /// The weight of each output's loss in the total (Keras's loss_weights,
   /// as a list or by output name); 1 by default.
-  std::vector<double> loss_weights;
-  std::map<std::string, double> loss_weights_by_name;
+  std::vector<double> loss_weights{};
+  std::map<std::string, double> loss_weights_by_name{};
   /// Data-parallel training; overrides LAYERC_DISTRIBUTE.
-  std::optional<Distribute> distribute;
+  std::optional<Distribute> distribute{};
 };
 
 /// Each output's loss and weight, from the list, the names or the single
 /// loss of `options`. Throws layerc::Error naming the outputs on a count
 /// or name that does not match, or an unknown loss.
 struct OutputLosses {
-  std::vector<Loss> losses;
-  std::vector<double> weights;
+  std::vector<Loss> losses{};
+  std::vector<double> weights{};
 };
 OutputLosses resolveLosses(const CompileOptions &options,
                            const std::vector<std::string> &outputNames);

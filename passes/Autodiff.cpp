@@ -101,6 +101,7 @@ private:
 
   LogicalResult analyzeForward();
   std::string argName(unsigned i);
+  std::string outputName(unsigned i);
   /// "param" or "buffer" for weight argument `i`.
   std::string weightRole(unsigned i);
   func::FuncOp createFunction(OpBuilder &b, StringRef name, ArrayRef<Slot> args,
@@ -226,6 +227,16 @@ std::string LayerAutodiffPass::argName(unsigned i) {
   if (auto name = forward.getArgAttrOfType<StringAttr>(i, kNameAttr))
     return name.str();
   return "arg" + std::to_string(i);
+}
+
+/// Output i's name: the forward result's `layer.name` (a model's output is
+/// named after the layer that makes it, as in Keras), else "output<i>".
+/// Its target is "<name>_target" and its own loss "<name>_loss", the name
+/// fit() reports.
+std::string LayerAutodiffPass::outputName(unsigned i) {
+  if (auto name = forward.getResultAttrOfType<StringAttr>(i, kNameAttr))
+    return name.str();
+  return "output" + std::to_string(i);
 }
 
 func::FuncOp LayerAutodiffPass::createFunction(OpBuilder &b, StringRef name,
@@ -416,7 +427,7 @@ void LayerAutodiffPass::appendDataAndWeightSlots(SmallVectorImpl<Slot> &args) {
   for (unsigned i : inputArgs)
     args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
   for (auto [i, t] : llvm::enumerate(targetTypes))
-    args.push_back({t, "target", "y" + std::to_string(i)});
+    args.push_back({t, "target", outputName(i) + "_target"});
   for (unsigned i : weightArgs)
     args.push_back(
         {forward.getArgument(i).getType(), weightRole(i), argName(i)});
@@ -427,11 +438,11 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   appendDataAndWeightSlots(args);
   results.push_back({RankedTensorType::get({}, elementType), "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
-    results.push_back({t, "output", "output" + std::to_string(i)});
+    results.push_back({t, "output", outputName(i)});
   if (outputLosses)
     for (size_t i = 0; i < targetTypes.size(); ++i)
       results.push_back({RankedTensorType::get({}, elementType), "loss",
-                         "loss" + std::to_string(i)});
+                         outputName(i) + "_loss"});
 
   func::FuncOp fn = createFunction(b, "evaluate", args, results);
   Block &entry = fn.getBody().front();
@@ -500,7 +511,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
 
   results.push_back({scalar, "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
-    results.push_back({t, "output", "output" + std::to_string(i)});
+    results.push_back({t, "output", outputName(i)});
   if (gradOnly)
     for (unsigned i : paramArgs)
       results.push_back({forward.getArgument(i).getType(), "grad", argName(i)});
@@ -514,7 +525,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
                          argName(i) + "/" + slot.str()});
   if (outputLosses)
     for (size_t i = 0; i < targetTypes.size(); ++i)
-      results.push_back({scalar, "loss", "loss" + std::to_string(i)});
+      results.push_back({scalar, "loss", outputName(i) + "_loss"});
 
   func::FuncOp fn =
       createFunction(b, gradOnly ? "grad" : "train_step", args, results);
@@ -571,7 +582,7 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
   args.push_back({scalar, "offset", "sample_offset"});
   results.push_back({scalar, "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
-    results.push_back({t, "output", "output" + std::to_string(i)});
+    results.push_back({t, "output", outputName(i)});
   // "<weight>/grad": a header names each gradient apart from its weight.
   for (unsigned i : paramArgs)
     results.push_back(
@@ -584,7 +595,7 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
     results.push_back({forward.getArgument(i).getType(), "buffer", argName(i)});
   if (outputLosses)
     for (size_t i = 0; i < targetTypes.size(); ++i)
-      results.push_back({scalar, "loss", "loss" + std::to_string(i)});
+      results.push_back({scalar, "loss", outputName(i) + "_loss"});
 
   func::FuncOp fn = createFunction(b, "grad_step", args, results);
   Block &entry = fn.getBody().front();

@@ -63,9 +63,9 @@ std::optional<Role> parseRole(const std::string &name);
 
 /// The type of one argument or result of a compiled function.
 struct BufferSpec {
-  std::string name;
+  std::string name{};
   DType dtype = DType::Float32;
-  std::vector<int64_t> shape; // kDynamic for the batch dimension
+  std::vector<int64_t> shape{}; // kDynamic for the batch dimension
   Role role = Role::Input;
   /// The shape with every dynamic dimension replaced by `batch`.
   std::vector<int64_t> resolve(int64_t batch) const;
@@ -83,13 +83,13 @@ using PackedFn = std::function<void(void **)>;
 
 /// One compiled function with its signature.
 struct CompiledFunction {
-  std::string name;
-  std::vector<BufferSpec> inputs;
-  std::vector<BufferSpec> outputs;
-  PackedFn fn;
+  std::string name{};
+  std::vector<BufferSpec> inputs{};
+  std::vector<BufferSpec> outputs{};
+  PackedFn fn{};
   /// The messages of the module's run-time checks: status
   /// kStatusCheckBase + k means check k failed.
-  std::shared_ptr<const std::vector<std::string>> checkMessages;
+  std::shared_ptr<const std::vector<std::string>> checkMessages{};
   /// The scratch memory of one call (layer-plan-buffers' arena): arenaBytes
   /// + arenaBytesPerSample * batch bytes, allocated once and reused.
   int64_t arenaBytes = 0, arenaBytesPerSample = 0;

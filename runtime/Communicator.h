@@ -43,7 +43,7 @@ public:
   virtual std::string describe() const = 0;
   /// The training step under way (1-based), for the messages of a rank
   /// that stops or times out.
-  virtual void setStep(long long step) {}
+  virtual void setStep(long long /*step*/) {}
 };
 
 } // namespace layerc

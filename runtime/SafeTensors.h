@@ -57,9 +57,9 @@ uint32_t crc32(const void *data, size_t size, uint32_t crc = 0);
 
 struct SafeTensorsFile {
   /// Tensors in file order.
-  std::vector<std::pair<std::string, Tensor>> tensors;
+  std::vector<std::pair<std::string, Tensor>> tensors{};
   /// Free-form strings; never holds kChecksumKey.
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata{};
 
   /// The tensor called `name`, or nullptr.
   const Tensor *find(const std::string &name) const;

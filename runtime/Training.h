@@ -52,40 +52,40 @@ enum class MetricKind {
 };
 
 struct Metric {
-  std::string name; // as reported: "accuracy", "priority_mae"
-  MetricKind kind;
+  std::string name{}; // as reported: "accuracy", "priority_mae"
+  MetricKind kind{};
   /// The output (and target) it measures.
   int output = 0;
 };
 
 /// The compiled functions of one compiled model plus its layout.
 struct TrainingProgram {
-  CompiledFunction trainStep;
-  CompiledFunction evaluate;
-  CompiledFunction predict;
+  CompiledFunction trainStep{};
+  CompiledFunction evaluate{};
+  CompiledFunction predict{};
   /// Data-parallel training: set together with `communicator`.
-  CompiledFunction gradStep;
-  CompiledFunction applyStep;
+  CompiledFunction gradStep{};
+  CompiledFunction applyStep{};
   /// When set, fit() trains data-parallel over these processes (each rank
   /// calls fit() with the same data and options).
-  std::shared_ptr<Communicator> communicator;
+  std::shared_ptr<Communicator> communicator{};
   int numInputs = 1;
   int numTargets = 1;
   int numParams = 0;
   int numStates = 0;
   int numOutputs = 1;
-  std::vector<Metric> metrics;
+  std::vector<Metric> metrics{};
   /// With several outputs, the names their losses are logged under
   /// ("priority_loss", ...): evaluate and train_step then return each
   /// output's loss as trailing scalars (layer-autodiff's output-losses).
-  std::vector<std::string> outputLossNames;
+  std::vector<std::string> outputLossNames{};
 };
 
 /// Per-epoch values by name ("loss", "accuracy", "val_loss", ...), as Keras's
 /// History.history.
 struct History {
-  std::vector<int> epoch;
-  std::map<std::string, std::vector<double>> history;
+  std::vector<int> epoch{};
+  std::map<std::string, std::vector<double>> history{};
 };
 
 /// Keras's callbacks: fit() calls them around training and after every
@@ -96,7 +96,7 @@ public:
   virtual ~Callback();
   virtual void onTrainBegin() {}
   /// `epoch` counts from 0, as Keras's on_epoch_end.
-  virtual void onEpochEnd(int epoch, const LogValues &logs) {}
+  virtual void onEpochEnd(int /*epoch*/, const LogValues & /*logs*/) {}
   virtual void onTrainEnd() {}
   /// Set by a callback to end fit() after the current epoch.
   bool stopTraining = false;
@@ -104,7 +104,7 @@ public:
 
 /// Data to validate on after every epoch (Keras's validation_data).
 struct ValidationData {
-  std::vector<Tensor> x, y;
+  std::vector<Tensor> x{}, y{};
 };
 
 /// Keras's fit() arguments (names follow Keras on purpose).
@@ -121,8 +121,8 @@ struct FitOptions {
   uint64_t seed = 1337;
   int initial_epoch = 0;
   /// Validation set given explicitly; validation_split must then be 0.
-  std::optional<ValidationData> validation_data;
-  std::vector<std::shared_ptr<Callback>> callbacks;
+  std::optional<ValidationData> validation_data{};
+  std::vector<std::shared_ptr<Callback>> callbacks{};
 };
 
 struct EvaluateOptions {
@@ -138,7 +138,7 @@ struct PredictOptions {
 /// Mutable training state that a model owns across fit() calls.
 struct TrainingState {
   std::vector<Tensor> params; // updated in place (same storage after fit)
-  std::vector<Tensor> states; // optimizer slots, zero-initialised
+  std::vector<Tensor> states{}; // optimizer slots, zero-initialised
   int64_t iterations = 0;     // optimizer steps taken so far
 };
 

@@ -37,9 +37,9 @@ void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
 
 /// The loss and metrics of one epoch (or one evaluation) so far.
 struct RunningLogs {
-  Mean loss;
-  std::vector<Mean> outputLosses;
-  std::vector<Mean> metrics;
+  Mean loss{};
+  std::vector<Mean> outputLosses{};
+  std::vector<Mean> metrics{};
 
   explicit RunningLogs(const TrainingProgram &p)
       : outputLosses(p.outputLossNames.size()), metrics(p.metrics.size()) {}

@@ -61,6 +61,7 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%layerc_bin", config.layerc_tools_dir))
 config.substitutions.append(("%layerc_obj_root", config.layerc_obj_root))
 config.substitutions.append(("%layerc_src_root", config.layerc_src_root))
+config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(
     ("%layerc_runtime_lib",
      os.path.join(config.layerc_obj_root, "runtime", "liblayerc_runtime.a")))

@@ -45,18 +45,18 @@ struct ConvOptions {
   int64_t groups = 1;
   std::string activation = "linear";
   bool use_bias = true;
-  std::string name;
+  std::string name{};
 };
 
 struct ConvTransposeOptions {
   IntTuple strides = 1;
   std::string padding = "valid";
   /// Not given by default (Keras's None).
-  std::optional<IntTuple> output_padding;
+  std::optional<IntTuple> output_padding{};
   IntTuple dilation_rate = 1;
   std::string activation = "linear";
   bool use_bias = true;
-  std::string name;
+  std::string name{};
 };
 
 /// Conv1D/2D/3D (`transposed` false) and Conv1D/2D/3DTranspose.
@@ -88,9 +88,9 @@ private:
 
 struct PoolingOptions {
   /// Defaults to pool_size (Keras's None).
-  std::optional<IntTuple> strides;
+  std::optional<IntTuple> strides{};
   std::string padding = "valid";
-  std::string name;
+  std::string name{};
 };
 
 /// Max/AveragePooling1D/2D/3D.
@@ -117,7 +117,7 @@ private:
 struct GlobalPoolingOptions {
   /// Keep the spatial axes (as size 1).
   bool keepdims = false;
-  std::string name;
+  std::string name{};
 };
 
 /// GlobalMax/AveragePooling1D/2D/3D.
@@ -142,7 +142,7 @@ private:
 struct UpSamplingOptions {
   /// "nearest" or "bilinear" (UpSampling2D only).
   std::string interpolation = "nearest";
-  std::string name;
+  std::string name{};
 };
 
 /// UpSampling1D/2D/3D.

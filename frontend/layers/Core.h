@@ -15,7 +15,7 @@ namespace layerc {
 struct DenseOptions {
   std::string activation = "linear";
   bool use_bias = true;
-  std::string name;
+  std::string name{};
 };
 
 class DenseLayer : public Layer {
@@ -162,7 +162,7 @@ public:
 };
 
 struct ActivationOptions {
-  std::string name;
+  std::string name{};
 };
 class Activation : public LayerHandle<ActivationLayer> {
 public:
@@ -170,7 +170,7 @@ public:
 };
 
 struct DropoutOptions {
-  std::string name;
+  std::string name{};
   /// Seeds the masks drawn in training (with the step number): the same
   /// seed gives the same run.
   int64_t seed = 0;
@@ -181,7 +181,7 @@ public:
 };
 
 struct ReshapeOptions {
-  std::string name;
+  std::string name{};
 };
 class Reshape : public LayerHandle<ReshapeLayer> {
 public:
@@ -209,7 +209,7 @@ SymbolicTensor concatenate(const std::vector<SymbolicTensor> &inputs,
                            int64_t axis = -1, const std::string &name = "");
 
 struct EmbeddingOptions {
-  std::string name;
+  std::string name{};
 };
 class Embedding : public LayerHandle<EmbeddingLayer> {
 public:
@@ -218,7 +218,7 @@ public:
 };
 
 struct FlattenOptions {
-  std::string name;
+  std::string name{};
 };
 class Flatten : public LayerHandle<FlattenLayer> {
 public:

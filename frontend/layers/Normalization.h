@@ -22,7 +22,7 @@ struct BatchNormalizationOptions {
   double epsilon = 1e-3;
   bool center = true;
   bool scale = true;
-  std::string name;
+  std::string name{};
 };
 
 class BatchNormalizationLayer : public Layer {

@@ -27,7 +27,7 @@ struct RecurrentOptions {
   bool go_backwards = false;
   /// GRU only (Keras 2's default: true).
   bool reset_after = true;
-  std::string name;
+  std::string name{};
 };
 
 class RecurrentLayer : public Layer {
@@ -61,7 +61,7 @@ struct ConvLSTMOptions {
   bool return_sequences = false;
   bool return_state = false;
   bool go_backwards = false;
-  std::string name;
+  std::string name{};
 };
 
 /// ConvLSTM1D/2D/3D over (batch, time, spatial..., channels).

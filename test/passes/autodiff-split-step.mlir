@@ -81,7 +81,7 @@ func.func @predict(%x: tensor<?x4xf32> {layer.name = "x"},
 // trainable weight and the buffers' training-mode values.
 // CHECK-LABEL: func.func @grad_step
 // CHECK-SAME: %[[X:[^:]+]]: tensor<?x4xf32> {layer.name = "x", layer.role = "input"}
-// CHECK-SAME: tensor<?xi32> {layer.name = "y0", layer.role = "target"}
+// CHECK-SAME: tensor<?xi32> {layer.name = "output0_target", layer.role = "target"}
 // CHECK-SAME: %[[K:[^:]+]]: tensor<4x3xf32> {layer.name = "dense/kernel", layer.role = "param"}
 // CHECK-SAME: {layer.name = "bn/gamma", layer.role = "param"}
 // CHECK-SAME: %[[MM:[^:]+]]: tensor<3xf32> {layer.name = "bn/moving_mean", layer.role = "buffer"}

@@ -30,7 +30,7 @@ func.func @predict(%x: tensor<?x4xf32> {layer.name = "x"},
 // with the fused relu split out, then the loss on the output.
 // CHECK-LABEL: func.func @evaluate
 // CHECK-SAME: (%[[X:.+]]: tensor<?x4xf32> {layer.name = "x", layer.role = "input"},
-// CHECK-SAME: %[[Y:.+]]: tensor<?xi32> {layer.name = "y0", layer.role = "target"},
+// CHECK-SAME: %[[Y:.+]]: tensor<?xi32> {layer.name = "output0_target", layer.role = "target"},
 // CHECK-SAME: %[[K0:.+]]: tensor<4x8xf32> {layer.name = "dense/kernel", layer.role = "param"},
 // CHECK-SAME: %[[B0:.+]]: tensor<8xf32> {layer.name = "dense/bias", layer.role = "param"},
 // CHECK-SAME: %[[K1:.+]]: tensor<8x3xf32> {layer.name = "dense_1/kernel", layer.role = "param"})
@@ -146,16 +146,16 @@ func.func @residual(%x: tensor<?x4xf32>,
 // of the output's type for mean_squared_error.
 // RESIDUAL-LABEL: func.func @evaluate
 // RESIDUAL-SAME: (%{{.+}}: tensor<?x4xf32> {layer.name = "arg0", layer.role = "input"},
-// RESIDUAL-SAME: %{{.+}}: tensor<?x4xf32> {layer.name = "y0", layer.role = "target"},
-// RESIDUAL-SAME: %{{.+}}: tensor<?x2x2xf32> {layer.name = "y1", layer.role = "target"},
+// RESIDUAL-SAME: %{{.+}}: tensor<?x4xf32> {layer.name = "output0_target", layer.role = "target"},
+// RESIDUAL-SAME: %{{.+}}: tensor<?x2x2xf32> {layer.name = "output1_target", layer.role = "target"},
 // RESIDUAL-SAME: %{{.+}}: tensor<4x4xf32> {layer.name = "arg1", layer.role = "param"},
 // RESIDUAL-SAME: %{{.+}}: tensor<3xf32> {layer.name = "unused", layer.role = "param"})
 // RESIDUAL-SAME: -> (tensor<f32> {layer.name = "loss", layer.role = "loss"}, tensor<?x4xf32> {layer.name = "output0", layer.role = "output"}, tensor<?x2x2xf32> {layer.name = "output1", layer.role = "output"})
 
 // RESIDUAL-LABEL: func.func @grad
 // RESIDUAL-SAME: (%[[X:[^:]+]]: tensor<?x4xf32> {layer.name = "arg0", layer.role = "input"},
-// RESIDUAL-SAME: %[[Y0:[^:]+]]: tensor<?x4xf32> {layer.name = "y0", layer.role = "target"},
-// RESIDUAL-SAME: %[[Y1:[^:]+]]: tensor<?x2x2xf32> {layer.name = "y1", layer.role = "target"},
+// RESIDUAL-SAME: %[[Y0:[^:]+]]: tensor<?x4xf32> {layer.name = "output0_target", layer.role = "target"},
+// RESIDUAL-SAME: %[[Y1:[^:]+]]: tensor<?x2x2xf32> {layer.name = "output1_target", layer.role = "target"},
 // RESIDUAL-SAME: %[[K:[^:]+]]: tensor<4x4xf32> {layer.name = "arg1", layer.role = "param"},
 // RESIDUAL-SAME: %{{[^:]+}}: tensor<3xf32> {layer.name = "unused", layer.role = "param"})
 // RESIDUAL-SAME: -> (tensor<f32> {layer.name = "loss", layer.role = "loss"}, tensor<?x4xf32> {layer.name = "output0", layer.role = "output"}, tensor<?x2x2xf32> {layer.name = "output1", layer.role = "output"},
