@@ -72,6 +72,9 @@ LogicalResult exportFunction(func::FuncOp fn) {
   for (auto [index, result] : llvm::enumerate(ret.getOperands())) {
     MemRefType type = bufferOf(result.getType());
     BlockArgument out = entry.addArgument(type, ret.getLoc());
+    std::string what = "output 'output" + std::to_string(index) + "'";
+    if (auto name = fn.getResultAttrOfType<StringAttr>(index, "layer.name"))
+      what = "output '" + name.str() + "'";
     for (int64_t d = 0; d < type.getRank(); ++d) {
       if (!type.isDynamicDim(d))
         continue;
@@ -82,8 +85,8 @@ LogicalResult exportFunction(func::FuncOp fn) {
       cf::AssertOp::create(
           b, ret.getLoc(), ok,
           "function '" + fn.getName().str() + "': dimension " +
-              std::to_string(d) + " of result #" + std::to_string(index) +
-              " differs from its output buffer's (the result's size "
+              std::to_string(d) + " of " + what +
+              " differs from its buffer's (the output's size "
               "depends on the inputs in a way the caller did not give)");
     }
     bufferization::MaterializeInDestinationOp::create(

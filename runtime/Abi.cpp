@@ -195,7 +195,7 @@ CompiledFunction::operator()(const std::vector<const Tensor *> &in) const {
     for (int64_t d : spec.shape)
       dynamic |= d < 0;
     if (dynamic && !batch.size)
-      throw Error(name + ": result '" + argName(spec, i) + "' has shape " +
+      throw Error(name + ": output '" + argName(spec, i) + "' has shape " +
                   spec.str() +
                   " with a dynamic dimension, but no input has one to "
                   "resolve it from");
@@ -213,6 +213,6 @@ void CompiledFunction::call(const std::vector<const Tensor *> &in,
   BatchBinding batch = checkInputs(*this, in);
   checkCount(name, "output", outputs.size(), out.size());
   for (size_t i = 0; i < out.size(); ++i)
-    checkArgument(name, "result", outputs[i], i, out[i], batch);
+    checkArgument(name, "output", outputs[i], i, out[i], batch);
   invoke(*this, in, out);
 }

@@ -64,7 +64,8 @@ int main(int argc, char **argv) {
     auto x = layers::Conv2D(16, 3, {.activation = "relu"})(inputs);
     x = layers::MaxPooling2D(2)(x);
     x = layers::Conv2D(32, 3, {.activation = "relu"})(x);
-    x = layers::GlobalAveragePooling2D()(x);
+    x = layers::MaxPooling2D(2)(x);
+    x = layers::Flatten()(x);
     auto outputs = layers::Dense(10, {.name = "logits"})(x);
     Model model(inputs, outputs, "fashion_cnn");
     model.summary();

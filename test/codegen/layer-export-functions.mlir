@@ -17,7 +17,7 @@
 // CHECK: %[[HAVE:.+]] = memref.dim %[[OUT0]]
 // CHECK: %[[WANT:.+]] = tensor.dim %[[Y]]
 // CHECK-NEXT: %[[OK:.+]] = arith.cmpi eq, %[[HAVE]], %[[WANT]]
-// CHECK-NEXT: cf.assert %[[OK]], "function 'predict': dimension 0 of result #0 differs from its output buffer's
+// CHECK-NEXT: cf.assert %[[OK]], "function 'predict': dimension 0 of output 'y' differs from its buffer's
 // CHECK-NEXT: bufferization.materialize_in_destination %[[Y]] in restrict writable %[[OUT0]] : (tensor<?x3xf32>, memref<?x3xf32>) -> ()
 // CHECK-NEXT: bufferization.materialize_in_destination %[[C]] in restrict writable %[[OUT1]] : (tensor<f32>, memref<f32>) -> ()
 // CHECK-NEXT: %[[ZERO:.+]] = arith.constant 0 : i32

@@ -11,12 +11,12 @@
 // RUN: FileCheck %s --check-prefix=HEADER < %t/fm.h
 // HEADER: static inline int fm_predict_raw(int64_t batch,
 // HEADER-NEXT: const float *input_1, size_t input_1_count,
-// HEADER-NEXT: float *result0, size_t result0_count) {
+// HEADER-NEXT: float *dense_2, size_t dense_2_count) {
 // HEADER: typedef struct fm_context {
 // HEADER: static inline int fm_create(fm_context **ctx) {
 // HEADER: static inline int fm_predict(const fm_context *ctx, int64_t batch,
 // HEADER-NEXT: const float *input_1, size_t input_1_count,
-// HEADER-NEXT: float *result0, size_t result0_count) {
+// HEADER-NEXT: float *dense_2, size_t dense_2_count) {
 // RUN: cc -std=c99 -Wall -Werror -I%t %S/Inputs/embedded_harness.c %t/libfm.a -lomp -lm -o %t/harness
 // RUN: %python %S/Inputs/lcm.py gen %t 3
 // RUN: %t/harness %t 3 | FileCheck %s --check-prefix=EXEC

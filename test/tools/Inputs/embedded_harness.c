@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
     return 2;
   batch = atoll(argv[2]);
   nx = (size_t)batch * FM_PREDICT_INPUT_1_DIM1;
-  nout = (size_t)batch * FM_PREDICT_RESULT0_DIM1;
+  nout = (size_t)batch * FM_PREDICT_DENSE_2_DIM1;
   x = malloc(nx * sizeof(float));
   out = malloc(nout * sizeof(float));
   snprintf(path, sizeof path, "%s/x.bin", argv[1]);

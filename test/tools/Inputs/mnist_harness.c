@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
   nk0 = MNIST_PREDICT_DENSE_KERNEL_DIM0 * MNIST_PREDICT_DENSE_KERNEL_DIM1;
   nk1 = MNIST_PREDICT_DENSE_1_KERNEL_DIM0 * MNIST_PREDICT_DENSE_1_KERNEL_DIM1;
   nk2 = MNIST_PREDICT_DENSE_2_KERNEL_DIM0 * MNIST_PREDICT_DENSE_2_KERNEL_DIM1;
-  nout = (size_t)batch * MNIST_PREDICT_RESULT0_DIM1;
+  nout = (size_t)batch * MNIST_PREDICT_OUTPUT0_DIM1;
   x = readFloats(dir, "x.bin", nx);
   k0 = readFloats(dir, "w0.bin", nk0);
   b0 = readFloats(dir, "w1.bin", MNIST_PREDICT_DENSE_BIAS_DIM0);

@@ -102,7 +102,7 @@ TEST(AbiTest, CallWritesIntoGivenOutputs) {
   EXPECT_EQ(errorOf([&] {
               add.call({&a, &a}, {&wrong});
             }),
-            "add: result 'sum' has batch size 2 but argument 'a' has batch "
+            "add: output 'sum' has batch size 2 but argument 'a' has batch "
             "size 1 (sum is (2, 3))");
 }
 
@@ -146,7 +146,7 @@ TEST(AbiTest, DynamicOutputNeedsDynamicInput) {
   f.fn = [](void **) {};
   Tensor x({2});
   EXPECT_THAT(errorOf([&] { f({&x}); }),
-              HasSubstr("f: result 'y' has shape (None,) float32 with a "
+              HasSubstr("f: output 'y' has shape (None,) float32 with a "
                         "dynamic dimension"));
   f.outputs[0].shape = {2};
   EXPECT_EQ(f({&x})[0].shape(), std::vector<int64_t>{2});
