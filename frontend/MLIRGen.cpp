@@ -19,6 +19,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <set>
+
 using namespace layerc;
 
 mlir::Location MLIRGenState::loc(const Layer &layer) {
@@ -179,9 +181,16 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
   // layers': the header, the IR and errors all say "dense_2", and
   // train_step's targets and per-output losses follow ("dense_2_target",
   // "dense_2_loss").
+  // Two outputs of one layer (an LSTM's sequence and state) would share a
+  // name: the later ones get their output index ("lstm_2").
   std::vector<std::string> outputNames = model.outputNames();
-  for (size_t i = 0; i < outputNames.size(); ++i)
-    fn.setResultAttr(i, "layer.name", b.getStringAttr(outputNames[i]));
+  std::set<std::string> usedNames;
+  for (size_t i = 0; i < outputNames.size(); ++i) {
+    std::string name = outputNames[i];
+    while (!usedNames.insert(name).second)
+      name += "_" + std::to_string(i);
+    fn.setResultAttr(i, "layer.name", b.getStringAttr(name));
+  }
   mlir::Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
 

@@ -12,6 +12,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
+#include <cmath>
+
 using namespace layerc;
 
 namespace {
@@ -33,6 +35,7 @@ constexpr OpInfo kOps[] = {
     {OpLayer::Kind::Reshape, "reshape", 1},
     {OpLayer::Kind::Zeros, "zeros", 0},
     {OpLayer::Kind::Scale, "scale", 1},
+    {OpLayer::Kind::Full, "full", 0},
 };
 
 const OpInfo &info(OpLayer::Kind kind) {
@@ -171,6 +174,7 @@ OpLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
     return {out};
   }
   case Kind::Zeros:
+  case Kind::Full:
     return {intsOf(*attrs_.get("shape"))};
   }
   return {};
@@ -234,9 +238,13 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
         b.getDenseI64ArrayAttr(intsOf(*attrs_.get("shape"))));
     break;
   case Kind::Zeros:
+  case Kind::Full: {
+    const Json *value = attrs_.get("value");
+    float fill = value ? static_cast<float>(value->asDouble()) : 0.0f;
     result = mlir::arith::ConstantOp::create(
-        b, loc, mlir::DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f)));
+        b, loc, mlir::DenseElementsAttr::get(type, b.getF32FloatAttr(fill)));
     break;
+  }
   }
   state.define(node, result);
 }
@@ -291,6 +299,12 @@ std::shared_ptr<Layer> OpLayer::fromConfig(const Json &config) {
     case Kind::Reshape:
     case Kind::Zeros:
       attrs = {{"shape", ints("shape")}};
+      break;
+    case Kind::Full:
+      attrs = {
+          {"shape", ints("shape")},
+          {"value", Json(configField(config, cls, "value", Json::Kind::Number)
+                             .asDouble())}};
       break;
     default:
       break;
@@ -404,6 +418,16 @@ SymbolicTensor ops::zeros(const std::vector<int64_t> &shape) {
   return apply(OpLayer::Kind::Zeros, {}, {{"shape", jsonInts(shape)}});
 }
 SymbolicTensor ops::zerosLike(const SymbolicTensor &x) { return scale(x, 0.0); }
+SymbolicTensor ops::full(const std::vector<int64_t> &shape, double value) {
+  for (int64_t d : shape)
+    if (d < 1)
+      throw Error("ops.full: the shape " + formatShape(shape) +
+                  " is not static; give every size");
+  if (!std::isfinite(value))
+    throw Error("ops.full: the value must be finite");
+  return apply(OpLayer::Kind::Full, {},
+               {{"shape", jsonInts(shape)}, {"value", Json(value)}});
+}
 
 SymbolicTensor layerc::operator+(const SymbolicTensor &a,
                                  const SymbolicTensor &b) {

@@ -43,7 +43,8 @@ public:
     Concat,
     Reshape,
     Zeros,
-    Scale
+    Scale,
+    Full
   };
   /// `attrs` holds the op's attributes (axis, begin, size, shape,
   /// activation, factor), as in the config.
@@ -100,6 +101,10 @@ SymbolicTensor reshape(const SymbolicTensor &x,
 SymbolicTensor zeros(const std::vector<int64_t> &shape);
 /// Zeros of x's shape, the batch size included even when unknown.
 SymbolicTensor zerosLike(const SymbolicTensor &x);
+/// A float32 tensor of a full, static shape filled with `value`
+/// (keras.ops.full). A scalar (shape {}) broadcasts in add, subtract and
+/// multiply: `x + ops::full({}, 1.0)`.
+SymbolicTensor full(const std::vector<int64_t> &shape, double value);
 } // namespace ops
 
 SymbolicTensor operator+(const SymbolicTensor &a, const SymbolicTensor &b);

@@ -12,6 +12,7 @@
 #include "frontend/CompiledModel.h"
 #include "frontend/Model.h"
 #include "frontend/Ops.h"
+#include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
@@ -130,6 +131,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
   static const std::map<std::string, LayerFactory> factories = [] {
     std::map<std::string, LayerFactory> out;
     addCoreLayerFactories(out);
+    addCompositeLayerFactories(out);
     addConvolutionLayerFactories(out);
     addNormalizationLayerFactories(out);
     addRecurrentLayerFactories(out);

@@ -444,9 +444,11 @@ Value codegen::activationScalar(OpBuilder &b, Location loc,
     return arith::MulFOp::create(
         b, loc, x, activationScalar(b, loc, layer::Activation::Sigmoid, x));
   case layer::Activation::HardSigmoid: {
-    // Keras 2's piecewise-linear sigmoid: clip(0.2 x + 0.5, 0, 1).
+    // Keras 3's piecewise-linear sigmoid: relu6(x + 3) / 6, that is
+    // clip(x / 6 + 0.5, 0, 1) (Keras 2's was clip(0.2 x + 0.5, 0, 1)).
     Value y = arith::AddFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, 0.2)),
+        b, loc,
+        arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, 1.0 / 6.0)),
         floatConst(b, loc, t, 0.5));
     y = arith::MaximumFOp::create(b, loc, y, floatConst(b, loc, t, 0.0));
     return arith::MinimumFOp::create(b, loc, y, floatConst(b, loc, t, 1.0));
@@ -525,15 +527,16 @@ Value codegen::activationGradScalar(OpBuilder &b, Location l,
     return arith::MulFOp::create(b, l, g, d);
   }
   case Activation::HardSigmoid: {
-    // 0.2 inside (-2.5, 2.5), 0 where the output is clipped.
+    // 1/6 inside (-3, 3), 0 where the output is clipped.
     Value inside = arith::AndIOp::create(
         b, l,
         arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xv,
-                              floatConst(b, l, et, -2.5)),
+                              floatConst(b, l, et, -3.0)),
         arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xv,
-                              floatConst(b, l, et, 2.5)));
+                              floatConst(b, l, et, 3.0)));
     return arith::SelectOp::create(
-        b, l, inside, arith::MulFOp::create(b, l, g, floatConst(b, l, et, 0.2)),
+        b, l, inside,
+        arith::MulFOp::create(b, l, g, floatConst(b, l, et, 1.0 / 6.0)),
         floatConst(b, l, et, 0.0));
   }
   default:

@@ -55,8 +55,8 @@ struct ConvLSTMOptions {
   std::string padding = "valid";
   IntTuple dilation_rate = 1;
   std::string activation = "tanh";
-  /// Keras 2's default for ConvLSTM: clip(0.2 x + 0.5, 0, 1).
-  std::string recurrent_activation = "hard_sigmoid";
+  /// Keras 3's default (Keras 2's was "hard_sigmoid").
+  std::string recurrent_activation = "sigmoid";
   bool use_bias = true;
   bool return_sequences = false;
   bool return_state = false;

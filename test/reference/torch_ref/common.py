@@ -17,7 +17,7 @@ torch.manual_seed(0)
 
 RTOL = 1e-5
 ATOL = 1e-5
-NAME_RE = re.compile(r"^[a-z0-9_]+$")
+from .safetensors_io import NAME_RE
 
 
 # --------------------------------------------------------------------------
@@ -122,8 +122,8 @@ def activation(name, x):
         return SELU_SCALE * torch.where(x > 0, x, SELU_ALPHA * torch.expm1(x))
     if name == "swish":  # x * sigmoid(x)
         return x * torch.sigmoid(x)
-    if name == "hard_sigmoid":  # Keras 2: clip(0.2 x + 0.5, 0, 1) (Keras 3: relu6(x + 3) / 6)
-        return torch.clamp(0.2 * x + 0.5, 0.0, 1.0)
+    if name == "hard_sigmoid":  # Keras 3: relu6(x + 3) / 6 (Keras 2: clip(0.2 x + 0.5, 0, 1))
+        return torch.clamp(x / 6.0 + 0.5, 0.0, 1.0)
     raise ValueError(name)
 
 

@@ -39,8 +39,9 @@ from .recurrent import keras_rnn, RNN_ATOL, RNN_RTOL
 #   convolution's output shape (ConvRNN.get_initial_state convolves zeros with input_conv).
 # - Per step: i = rec_act(x_i + h_i), f = rec_act(x_f + h_f),
 #   c = f * c + i * act(x_c + h_c), o = rec_act(x_o + h_o), h = o * act(c).
-# - Defaults: activation "tanh", recurrent_activation "hard_sigmoid" (Keras 2:
-#   clip(0.2 x + 0.5, 0, 1); Keras 3 changed it to relu6(x + 3) / 6, not used here).
+# - Defaults: activation "tanh", recurrent_activation "sigmoid" (Keras 3; Keras 2's was
+#   "hard_sigmoid"). hard_sigmoid is Keras 3's relu6(x + 3) / 6 (Keras 2's was
+#   clip(0.2 x + 0.5, 0, 1)).
 #   unit_forget_bias only affects the initializer.
 # - return_sequences: output (batch, time, out_1..out_n, filters), every h in processing
 #   order; else the last h, (batch, out_1..out_n, filters). go_backwards: the time steps are
@@ -114,7 +115,7 @@ def np_conv_lstm(x, kernel, rec, bias, strides, padding, dilation, act, rec_act,
     conv), the 4 gates as one matmul per tap. Returns (h sequence in processing order,
     h_last, c_last)."""
     fn = {"tanh": np.tanh, "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
-          "hard_sigmoid": lambda v: np.minimum(np.maximum(0.2 * v + 0.5, 0.0), 1.0)}
+          "hard_sigmoid": lambda v: np.minimum(np.maximum(v / 6.0 + 0.5, 0.0), 1.0)}
     a, ra = fn[act], fn[rec_act]
     x, kernel, rec = (np.asarray(v, dtype=np.float64) for v in (x, kernel, rec))
     n = x.ndim - 3
@@ -248,7 +249,8 @@ def self_check_conv_lstm():
     assert same_pads(13, 6, 5) == (1, 2)
     assert same_pads(8, 3, 2) == (0, 1) and same_pads(7, 3, 2) == (1, 1)
     hs = activation("hard_sigmoid", t64([-4.0, -2.5, -1.0, 0.0, 1.0, 2.5, 4.0]))
-    assert torch.allclose(hs, t64([0.0, 0.0, 0.3, 0.5, 0.7, 1.0, 1.0]), rtol=0, atol=1e-15)
+    assert torch.allclose(hs, t64([0.0, 1 / 12, 1 / 3, 0.5, 2 / 3, 11 / 12, 1.0]), rtol=0,
+                          atol=1e-15)
 
     # (a) Extra geometries: (spatial, kernel, strides, padding, dilation, use_bias, backwards,
     #     recurrent activation).

@@ -181,7 +181,7 @@ def gen_misc():
         activation_case("activation_" + act, shape, act)
     # Keras softmax reduces over the last axis for rank > 2 too.
     activation_case("activation_softmax_rank4", [1, 3, 4, 5], "softmax")
-    # Keras 2 hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1): 0 for x <= -2.5, 1 for x >= 2.5.
+    # Keras 3 hard_sigmoid(x) = relu6(x + 3) / 6: 0 for x <= -3, 1 for x >= 3.
     # Inputs uniform(-4, 4) so that both clipped regions and the linear part are hit.
     activation_case("activation_hard_sigmoid", [3, 4, 5], "hard_sigmoid", scale=4.0)
 

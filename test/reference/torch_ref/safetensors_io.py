@@ -2,12 +2,15 @@
 generate_torch.py) and re-read to verify its header, offsets and cases."""
 
 import json
+import re
 import struct
 from collections import OrderedDict
 
 import numpy as np
 
-from .common import NAME_RE
+# Case names (also tensor-name prefixes). Here, not in common.py, so that
+# generate_keras.py can use this module without torch.
+NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
 # --------------------------------------------------------------------------
@@ -39,8 +42,8 @@ def write_safetensors(path, tensors, metadata):
             f.write(b)
 
 
-def verify_safetensors(path):
-    """Re-read the file: header, offsets (contiguous, in order, no holes), sizes, cases."""
+def read_safetensors(path):
+    """(cases, header, arrays by name) of a file this module wrote, checked."""
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
@@ -89,4 +92,10 @@ def verify_safetensors(path):
             assert header[k]["dtype"] == "F32", k
         used.update(expected)
     assert used == set(header), "tensors not belonging to any case"
+    return cases, header, arrays
+
+
+def verify_safetensors(path):
+    """Re-read the file: header, offsets (contiguous, in order, no holes), sizes, cases."""
+    cases, header, _ = read_safetensors(path)
     return cases, header

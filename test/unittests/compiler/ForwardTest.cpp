@@ -62,7 +62,7 @@ std::vector<double> refActivation(std::vector<double> z, const std::string &act,
       v = 1.0507009873554804934 *
           (v > 0 ? v : 1.6732632423543772848 * (std::exp(v) - 1));
     else if (act == "hard_sigmoid")
-      v = std::min(1.0, std::max(0.0, 0.2 * v + 0.5));
+      v = std::min(1.0, std::max(0.0, v / 6 + 0.5)); // Keras 3
     else if (act == "swish")
       v = v / (1 + std::exp(-v));
     else

@@ -63,8 +63,8 @@ inline double activate(const std::string &a, double x) {
   }
   if (a == "swish")
     return x / (1 + std::exp(-x));
-  if (a == "hard_sigmoid") // Keras 2's, as layerc documents
-    return std::min(1.0, std::max(0.0, 0.2 * x + 0.5));
+  if (a == "hard_sigmoid") // Keras 3's: relu6(x + 3) / 6
+    return std::min(1.0, std::max(0.0, x / 6 + 0.5));
   throw std::runtime_error("reference: unknown activation " + a);
 }
 

@@ -267,7 +267,7 @@ protected:
     CompiledFunction grad = lookup(*jit, "grad");
 
     // Targets, and the arguments by name: inputs (named after their Input
-    // layers), targets ("<output>_target"), weights ("<layer>/<weight>").
+    // layers), targets (role "target", in output order), weights ("<layer>/<weight>").
     RandomSource r(c.graph.seed * 0xD1B54A32D192ED03ull + 777);
     auto values = runReference(g, c.weights, c.refInputs, /*training=*/true);
     std::vector<Array> targets, outputs;
@@ -285,15 +285,14 @@ protected:
           weightByArg[c.built.layers[i]->name() + "/" + w.name] = {int(i),
                                                                    w.name};
     std::vector<std::string> inputNames = c.built.model->inputNames();
-    std::vector<std::string> outputNames = c.built.model->outputNames();
     std::vector<Tensor> args;
+    size_t nextTarget = 0; // targets come in the order of the outputs
     for (const BufferSpec &spec : grad.inputs) {
       auto in = std::find(inputNames.begin(), inputNames.end(), spec.name);
       auto w = weightByArg.find(spec.name);
       size_t target = targets.size();
-      for (size_t k = 0; k < outputNames.size() && k < targets.size(); ++k)
-        if (spec.name == outputNames[k] + "_target")
-          target = k;
+      if (spec.role == Role::Target)
+        target = std::min(nextTarget++, targets.size());
       if (in != inputNames.end()) {
         const Tensor &t = c.inputs[size_t(in - inputNames.begin())];
         args.push_back(t.dtype() == DType::Float32 ? t.astype(DType::Float64)

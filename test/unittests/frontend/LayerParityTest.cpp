@@ -1,12 +1,14 @@
-//===- TorchParityTest.cpp - Every layer against PyTorch ------------------===//
+//===- LayerParityTest.cpp - Every layer against a reference -------------===//
 //
-// Runs each case of test/reference/torch_layers.safetensors (written by
-// test/reference/generate_torch.py with PyTorch): the layer is rebuilt from
-// its Keras config through the same factories loadModel() uses, called on
-// Input()s of the case's shapes, given the case's weights with
+// Runs each case of a reference file: test/reference/keras_layers.safetensors
+// (written by test/reference/generate_keras.py with Keras 3 itself) in
+// KerasParityTests, test/reference/torch_layers.safetensors (written by
+// generate_torch.py with PyTorch) in TorchParityTests. The layer is rebuilt
+// from its Keras config through the same factories loadModel() uses, called
+// on Input()s of the case's shapes, given the case's weights with
 // setWeights() (Keras's order and layouts), compiled, and its predict()
-// output compared with PyTorch's within the case's tolerances. The test
-// needs no PyTorch at run time.
+// output compared with the reference's within the case's tolerances. No
+// Keras or PyTorch is needed at run time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,9 +67,9 @@ std::vector<Tensor> numbered(const std::string &prefix) {
   }
 }
 
-class TorchParityTest : public ::testing::TestWithParam<Case> {};
+class LayerParityTest : public ::testing::TestWithParam<Case> {};
 
-TEST_P(TorchParityTest, MatchesPyTorch) {
+TEST_P(LayerParityTest, MatchesReference) {
   const Case &c = GetParam();
   std::vector<Tensor> xs = numbered(c.name + "/input");
   std::vector<Tensor> ws = numbered(c.name + "/weight");
@@ -107,12 +109,13 @@ TEST_P(TorchParityTest, MatchesPyTorch) {
       if (!(std::fabs(got[i] - want[i]) <= tol) && reported++ < 5)
         ADD_FAILURE() << c.name << " (" << c.cls << ") output " << k
                       << ": element " << i << " is " << got[i]
-                      << ", PyTorch gives " << want[i];
+                      << ", " << LAYERC_REFERENCE_ORACLE << " gives "
+                      << want[i];
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Layers, TorchParityTest,
+INSTANTIATE_TEST_SUITE_P(Layers, LayerParityTest,
                          ::testing::ValuesIn(loadCases()),
                          [](const ::testing::TestParamInfo<Case> &info) {
                            return info.param.name;

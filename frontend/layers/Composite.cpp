@@ -1,0 +1,380 @@
+//===- Composite.cpp - Keras layers composed of ops:: primitives ----------===//
+//
+// Each layer checks and completes its Keras config once (normalized()),
+// then call() composes the ops:: primitives that compute it. The identities
+// used (all exact in real arithmetic):
+//
+//   leaky_relu(x, s)   = relu(x) - s * relu(-x)
+//   elu(x, a)          = relu(x) + a * (elu(x) - relu(x))
+//   min(y, m)          = y - relu(y - m)
+//   min(a, b)          = a - relu(a - b)
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/layers/Composite.h"
+#include "frontend/Ops.h"
+
+#include <cmath>
+
+using namespace layerc;
+
+namespace {
+
+using K = Json::Kind;
+using layers::Crop;
+
+[[noreturn]] void configError(const std::string &cls,
+                              const std::string &message) {
+  throw Error("config of " + cls + " layer: " + message);
+}
+
+/// A number field, `fallback` when absent or null.
+double numberOr(const Json &config, const std::string &cls, const char *key,
+                double fallback) {
+  const Json *v = config.get(key);
+  if (!v || v->isNull())
+    return fallback;
+  if (!v->isNumber() || !std::isfinite(v->asDouble()))
+    configError(cls, std::string("field '") + key + "' must be a number");
+  return v->asDouble();
+}
+
+/// A cropping argument as Keras accepts it, one (start, end) pair per
+/// spatial axis: an int (every side), one int per axis (both sides), or
+/// one pair per axis; Cropping1D's is one pair.
+Json croppingOf(const Json &config, const std::string &cls, int rank) {
+  std::vector<Crop> fallback(rank, rank == 2 ? Crop{0, 0} : Crop{1, 1});
+  const Json *v = config.get("cropping");
+  std::vector<Crop> crops = fallback;
+  auto amount = [&](const Json &n) {
+    if (!n.isInteger() || n.asInt() < 0)
+      configError(cls, "'cropping' must hold non-negative integers");
+    return n.asInt();
+  };
+  if (v && !v->isNull()) {
+    if (v->isNumber()) {
+      crops.assign(rank, {amount(*v), amount(*v)});
+    } else if (v->isArray() && rank == 1 && v->items().size() == 2) {
+      crops = {{amount(v->items()[0]), amount(v->items()[1])}};
+    } else if (v->isArray() && static_cast<int>(v->items().size()) == rank) {
+      for (int i = 0; i < rank; ++i) {
+        const Json &item = v->items()[i];
+        if (item.isNumber())
+          crops[i] = {amount(item), amount(item)};
+        else if (item.isArray() && item.items().size() == 2)
+          crops[i] = {amount(item.items()[0]), amount(item.items()[1])};
+        else
+          configError(cls, "'cropping' must be an int, " +
+                               std::to_string(rank) + " ints or pairs of ints");
+      }
+    } else {
+      configError(cls, "'cropping' must be an int, " + std::to_string(rank) +
+                           " ints or pairs of ints");
+    }
+  }
+  std::vector<Json> pairs;
+  for (const Crop &c : crops)
+    pairs.push_back(Json::array({Json(c.first), Json(c.second)}));
+  return Json::array(std::move(pairs));
+}
+
+int croppingRank(const std::string &cls) {
+  return cls == "Cropping1D" ? 1 : cls == "Cropping2D" ? 2 : 3;
+}
+
+/// The config of `cls` with every argument checked and Keras's defaults
+/// filled in: what getConfig() returns and call() reads.
+Json normalized(const std::string &cls, const Json &config) {
+  if (!config.isObject())
+    configError(cls, "expected a JSON object");
+  const Json *nameField = config.get("name");
+  std::string name =
+      nameField && nameField->isString() ? nameField->asString() : "";
+  std::vector<std::pair<std::string, Json>> out{{"name", Json(name)}};
+  auto number = [&](const char *key, double fallback) {
+    out.emplace_back(key, Json(numberOr(config, cls, key, fallback)));
+  };
+  const Json *format = config.get("data_format");
+  if (format && format->isString() && format->asString() != "channels_last")
+    configError(cls, "only data_format=\"channels_last\" is supported, got \"" +
+                         format->asString() + "\"");
+  if (cls == "LeakyReLU") {
+    number("negative_slope", 0.3);
+  } else if (cls == "ELU") {
+    number("alpha", 1.0);
+  } else if (cls == "ReLU") {
+    const Json *max = config.get("max_value");
+    if (max && !max->isNull()) {
+      double m = numberOr(config, cls, "max_value", 0);
+      if (m < 0)
+        configError(cls, "max_value must be >= 0, got " + std::to_string(m));
+      out.emplace_back("max_value", Json(m));
+    } else {
+      out.emplace_back("max_value", Json(nullptr));
+    }
+    double slope = numberOr(config, cls, "negative_slope", 0.0);
+    if (slope < 0)
+      configError(cls,
+                  "negative_slope must be >= 0, got " + std::to_string(slope));
+    out.emplace_back("negative_slope", Json(slope));
+    double threshold = numberOr(config, cls, "threshold", 0.0);
+    if (threshold != 0)
+      configError(cls, "threshold " + std::to_string(threshold) +
+                           " is not supported: only 0 (a non-zero threshold "
+                           "makes the output jump, which no layerc op "
+                           "computes yet)");
+    out.emplace_back("threshold", Json(0.0));
+  } else if (cls == "PReLU") {
+    const Json *shared = config.get("shared_axes");
+    if (shared && !shared->isNull() &&
+        !(shared->isArray() && shared->items().empty()))
+      configError(cls, "shared_axes is not supported yet (alpha must have "
+                       "the input's shape without the batch)");
+    out.emplace_back("shared_axes", Json(nullptr));
+  } else if (cls == "Softmax") {
+    const Json *axis = config.get("axis");
+    if (axis && !(axis->isInteger() && axis->asInt() == -1))
+      configError(cls, "only axis=-1 (the last axis) is supported");
+    out.emplace_back("axis", Json(int64_t(-1)));
+  } else if (cls == "RepeatVector") {
+    const Json &n = configField(config, cls, "n", K::Number);
+    if (!n.isInteger() || n.asInt() < 1)
+      configError(cls, "field 'n' must be a positive integer");
+    out.emplace_back("n", n);
+  } else if (cls == "Cropping1D" || cls == "Cropping2D" ||
+             cls == "Cropping3D") {
+    out.emplace_back("cropping", croppingOf(config, cls, croppingRank(cls)));
+  } else if (cls == "Rescaling") {
+    out.emplace_back(
+        "scale", Json(configField(config, cls, "scale", K::Number).asDouble()));
+    number("offset", 0.0);
+  } else if (cls != "Minimum") {
+    throw Error("internal error: no composite layer '" + cls + "'");
+  }
+  return Json::object(std::move(out));
+}
+
+std::string nameIn(const Json &config) {
+  const Json *name = config.get("name");
+  return name && name->isString() ? name->asString() : "";
+}
+
+} // namespace
+
+CompositeLayer::CompositeLayer(std::string className, Json config)
+    : Layer(className, nameIn(config)), className_(std::move(className)),
+      config_(normalized(className_, config)) {}
+
+Json CompositeLayer::getConfig() const {
+  std::vector<std::pair<std::string, Json>> members{{"name", Json(name())}};
+  for (const auto &[key, value] : config_.members())
+    if (key != "name")
+      members.emplace_back(key, value);
+  return Json::object(std::move(members));
+}
+
+int CompositeLayer::expectedInputs() const {
+  return className_ == "Minimum" ? -1 : 1;
+}
+
+double CompositeLayer::number(const char *key) const {
+  return config_.get(key)->asDouble();
+}
+
+void CompositeLayer::build(const std::vector<std::vector<int64_t>> &shapes) {
+  if (className_ != "PReLU")
+    return;
+  std::vector<int64_t> alpha(shapes[0].begin() + 1, shapes[0].end());
+  for (int64_t d : alpha)
+    if (d < 0)
+      incompatible(0, "PReLU needs every non-batch dimension to be known",
+                   shapes[0]);
+  addWeight("alpha", alpha, "zeros");
+}
+
+SymbolicTensor CompositeLayer::relu(const SymbolicTensor &x) const {
+  SymbolicTensor y = ops::relu(x);
+  const Json *max = config_.get("max_value");
+  if (max && !max->isNull())
+    y = y - ops::relu(y + ops::full({}, -max->asDouble()));
+  double slope = number("negative_slope");
+  if (slope != 0)
+    y = y - ops::scale(ops::relu(ops::scale(x, -1.0)), slope);
+  return y;
+}
+
+SymbolicTensor CompositeLayer::prelu(const SymbolicTensor &x) {
+  return ops::relu(x) - ops::relu(ops::scale(x, -1.0)) * weight("alpha");
+}
+
+SymbolicTensor CompositeLayer::crop(const SymbolicTensor &x) const {
+  const std::vector<Json> &crops = config_.get("cropping")->items();
+  int64_t rank = static_cast<int64_t>(crops.size());
+  if (static_cast<int64_t>(x.shape().size()) != rank + 2)
+    incompatible(0,
+                 "expected ndim=" + std::to_string(rank + 2) +
+                     ", found ndim=" + std::to_string(x.shape().size()),
+                 x.shape());
+  SymbolicTensor y = x;
+  for (int64_t axis = 1; axis <= rank; ++axis) {
+    int64_t begin = crops[axis - 1].items()[0].asInt();
+    int64_t end = crops[axis - 1].items()[1].asInt();
+    int64_t size = x.shape()[axis];
+    if (size < 0)
+      incompatible(0,
+                   className_ + " needs the size of axis " +
+                       std::to_string(axis) + " to be known",
+                   x.shape());
+    if (begin + end >= size)
+      incompatible(0,
+                   "cropping (" + std::to_string(begin) + ", " +
+                       std::to_string(end) + ") leaves nothing of axis " +
+                       std::to_string(axis) + " (size " + std::to_string(size) +
+                       ")",
+                   x.shape());
+    if (begin + end > 0)
+      y = ops::slice(y, axis, begin, size - begin - end);
+  }
+  return y;
+}
+
+std::vector<SymbolicTensor>
+CompositeLayer::call(const std::vector<SymbolicTensor> &inputs) {
+  const SymbolicTensor &x = inputs[0];
+  if (className_ != "Minimum" && className_ != "RepeatVector" &&
+      !isFloat(x.dtype()))
+    incompatible(0, className_ + " needs a float input", x.shape());
+  if (className_ == "LeakyReLU") {
+    double slope = number("negative_slope");
+    return {ops::relu(x) - ops::scale(ops::relu(ops::scale(x, -1.0)), slope)};
+  }
+  if (className_ == "ELU") {
+    double alpha = number("alpha");
+    if (alpha == 1.0)
+      return {ops::activation(x, "elu")};
+    SymbolicTensor positive = ops::relu(x);
+    return {positive + ops::scale(ops::activation(x, "elu") - positive, alpha)};
+  }
+  if (className_ == "ReLU")
+    return {relu(x)};
+  if (className_ == "PReLU")
+    return {prelu(x)};
+  if (className_ == "Softmax")
+    return {ops::softmax(x)};
+  if (className_ == "Minimum") {
+    if (inputs.size() < 2)
+      throw Error("A merge layer (" + name() +
+                  ") should be called on a list of at least 2 inputs. Got " +
+                  std::to_string(inputs.size()) + " inputs.");
+    SymbolicTensor y = inputs[0];
+    for (size_t i = 1; i < inputs.size(); ++i) {
+      if (inputs[i].shape() != y.shape())
+        incompatible(static_cast<int>(i),
+                     "all inputs of Minimum must have one shape, the first "
+                     "is " +
+                         formatShape(y.shape()),
+                     inputs[i].shape());
+      y = y - ops::relu(y - inputs[i]);
+    }
+    return {y};
+  }
+  if (className_ == "RepeatVector") {
+    if (x.shape().size() != 2)
+      incompatible(
+          0, "expected ndim=2, found ndim=" + std::to_string(x.shape().size()),
+          x.shape());
+    int64_t n = config_.get("n")->asInt();
+    return {ops::stack(std::vector<SymbolicTensor>(n, x), 1)};
+  }
+  if (className_ == "Rescaling") {
+    SymbolicTensor y = ops::scale(x, number("scale"));
+    double offset = number("offset");
+    return {offset == 0 ? y : y + ops::full({}, offset)};
+  }
+  return {crop(x)};
+}
+
+void layerc::addCompositeLayerFactories(
+    std::map<std::string, LayerFactory> &out) {
+  for (const char *cls :
+       {"LeakyReLU", "ELU", "ReLU", "PReLU", "Softmax", "Minimum",
+        "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D", "Rescaling"})
+    out[cls] = [cls](const Json &config) -> std::shared_ptr<Layer> {
+      return std::make_shared<CompositeLayer>(cls, config);
+    };
+}
+
+//===----------------------------------------------------------------------===//
+// Handles
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::shared_ptr<CompositeLayer>
+make(const char *cls, std::vector<std::pair<std::string, Json>> members) {
+  return std::make_shared<CompositeLayer>(cls,
+                                          Json::object(std::move(members)));
+}
+Json cropsJson(const std::vector<Crop> &crops) {
+  std::vector<Json> pairs;
+  for (const Crop &c : crops)
+    pairs.push_back(Json::array({Json(c.first), Json(c.second)}));
+  return Json::array(std::move(pairs));
+}
+} // namespace
+
+layers::LeakyReLU::LeakyReLU(LeakyReLUOptions o)
+    : LayerHandle(
+          make("LeakyReLU", {{"name", Json(o.name)},
+                             {"negative_slope", Json(o.negative_slope)}})) {}
+
+layers::ELU::ELU(ELUOptions o)
+    : LayerHandle(
+          make("ELU", {{"name", Json(o.name)}, {"alpha", Json(o.alpha)}})) {}
+
+layers::ReLU::ReLU(ReLUOptions o)
+    : LayerHandle(make("ReLU", {{"name", Json(o.name)},
+                                {"max_value", o.max_value ? Json(*o.max_value)
+                                                          : Json(nullptr)},
+                                {"negative_slope", Json(o.negative_slope)},
+                                {"threshold", Json(o.threshold)}})) {}
+
+layers::PReLU::PReLU(PReLUOptions o)
+    : LayerHandle(
+          make("PReLU", {{"name", Json(o.name)},
+                         {"shared_axes", o.shared_axes.empty()
+                                             ? Json(nullptr)
+                                             : Json::array(std::vector<Json>(
+                                                   o.shared_axes.begin(),
+                                                   o.shared_axes.end()))}})) {}
+
+layers::Softmax::Softmax(SoftmaxOptions o)
+    : LayerHandle(
+          make("Softmax", {{"name", Json(o.name)}, {"axis", Json(o.axis)}})) {}
+
+SymbolicTensor layers::minimum(const std::vector<SymbolicTensor> &inputs,
+                               const std::string &name) {
+  return make("Minimum", {{"name", Json(name)}})->apply(inputs).front();
+}
+
+layers::RepeatVector::RepeatVector(int64_t n, RepeatVectorOptions o)
+    : LayerHandle(
+          make("RepeatVector", {{"name", Json(o.name)}, {"n", Json(n)}})) {}
+
+layers::Cropping1D::Cropping1D(Crop cropping, CroppingOptions o)
+    : LayerHandle(make("Cropping1D",
+                       {{"name", Json(o.name)},
+                        {"cropping", Json::array({Json(cropping.first),
+                                                  Json(cropping.second)})}})) {}
+
+layers::Cropping2D::Cropping2D(std::vector<Crop> cropping, CroppingOptions o)
+    : LayerHandle(make("Cropping2D", {{"name", Json(o.name)},
+                                      {"cropping", cropsJson(cropping)}})) {}
+
+layers::Cropping3D::Cropping3D(std::vector<Crop> cropping, CroppingOptions o)
+    : LayerHandle(make("Cropping3D", {{"name", Json(o.name)},
+                                      {"cropping", cropsJson(cropping)}})) {}
+
+layers::Rescaling::Rescaling(double scale, RescalingOptions o)
+    : LayerHandle(make("Rescaling", {{"name", Json(o.name)},
+                                     {"scale", Json(scale)},
+                                     {"offset", Json(o.offset)}})) {}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Generate test/reference/keras_layers.safetensors: layer outputs from Keras 3.
+
+Real Keras is the first oracle: every case is run through Keras 3 itself
+(JAX backend, float64), not through a re-implementation. Run it from the
+repository root with a Python that has Keras and JAX (`make_keras_env.sh`
+next to this script makes one from PyPI):
+
+    /tmp/layerc-keras-venv/bin/python test/reference/generate_keras.py
+
+Two sources of cases, in one file of the same format as
+torch_layers.safetensors (README.md):
+
+* every case of torch_layers.safetensors (each guide layer, written by
+  generate_torch.py): the same Keras config, inputs and weights, run through
+  the Keras layer that the config names; where Keras and the PyTorch
+  re-implementation disagree beyond the case's tolerance, the script says so
+  (Keras wins: the stored output is Keras's);
+* the cases below (KERAS_CASES): layers that only Keras defines the
+  semantics of, with inputs and weights drawn here.
+
+The file is deterministic for one Keras version (per-case seeds).
+"""
+
+import json
+import os
+import sys
+import zlib
+from collections import Counter, OrderedDict
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+
+import keras  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from torch_ref.safetensors_io import (NAME_RE, read_safetensors,  # noqa: E402
+                                      write_safetensors)
+
+TORCH_PATH = os.path.join(HERE, "torch_layers.safetensors")
+OUT_PATH = os.path.join(HERE, "keras_layers.safetensors")
+
+keras.config.set_floatx("float64")
+
+
+class Case:
+    """Inputs and weights of one new case, drawn from a per-case seed."""
+
+    def __init__(self, name):
+        assert NAME_RE.match(name), name
+        self.name = name
+        self.rng = np.random.RandomState(zlib.crc32(name.encode()) & 0x7FFFFFFF)
+
+    def input(self, shape, low=-1.0, high=1.0):
+        return self.rng.uniform(low, high, size=shape).astype(np.float32)
+
+    def weight(self, shape):
+        return self.rng.uniform(-0.5, 0.5, size=shape).astype(np.float32)
+
+
+def keras_layer(cls, config, dtype="float64"):
+    """The Keras layer that `config` (Keras's get_config keys) describes."""
+    config = dict(config)
+    config["dtype"] = dtype
+    return keras.layers.deserialize(
+        {"module": "keras.layers", "class_name": cls, "config": config})
+
+
+def run_keras(cls, config, inputs, weights):
+    """The outputs of the layer on `inputs` (batch first) with `weights`:
+    in float64, or in float32 where Keras's JAX backend cannot run the layer
+    in float64 (its recurrent loops keep float32 states)."""
+    try:
+        return run_keras_as(cls, config, inputs, weights, "float64")
+    except TypeError:
+        return run_keras_as(cls, config, inputs, weights, "float32")
+
+
+def run_keras_as(cls, config, inputs, weights, dtype):
+    layer = keras_layer(cls, config, dtype)
+    symbolic = [keras.Input(x.shape[1:], dtype="int32" if x.dtype == np.int32
+                            else dtype) for x in inputs]
+    layer(symbolic if len(symbolic) > 1 else symbolic[0])
+    if weights or layer.get_weights():
+        want = [w.shape for w in layer.get_weights()]
+        got = [w.shape for w in weights]
+        if want != got:
+            raise ValueError("weights %s, Keras wants %s" % (got, want))
+        layer.set_weights([w.astype(dtype) for w in weights])
+    xs = [x if x.dtype == np.int32 else x.astype(dtype) for x in inputs]
+    out = layer(xs if len(xs) > 1 else xs[0], training=False)
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    return [np.asarray(o, dtype=np.float64) for o in outs]
+
+
+# Layers beyond the guide: (class, case name, Keras config, input shapes
+# (batch first) or a function of the case giving the inputs, draw weights).
+KERAS_CASES = [
+    ("LeakyReLU", "leaky_relu_default", {}, [[3, 5]]),
+    ("LeakyReLU", "leaky_relu_slope_0_1_rank4", {"negative_slope": 0.1}, [[2, 3, 4, 2]]),
+    ("ELU", "elu_default", {}, [[3, 6]]),
+    ("ELU", "elu_alpha_0_5_rank3", {"alpha": 0.5}, [[2, 4, 3]]),
+    ("ReLU", "relu_default", {}, [[3, 5]]),
+    ("ReLU", "relu_max_value_0_5", {"max_value": 0.5}, [[3, 5]]),
+    ("ReLU", "relu_negative_slope_0_2", {"negative_slope": 0.2}, [[2, 3, 4]]),
+    ("ReLU", "relu_max_value_and_slope", {"max_value": 0.6, "negative_slope": 0.3},
+     [[2, 4, 3, 2]]),
+    ("Softmax", "softmax_default", {}, [[3, 7]]),
+    ("Softmax", "softmax_rank4", {"axis": -1}, [[2, 3, 2, 5]]),
+    ("PReLU", "prelu_default", {}, [[3, 5]], True),
+    ("PReLU", "prelu_rank4", {}, [[2, 3, 4, 2]], True),
+    ("Minimum", "minimum_2_rank2", {}, [[3, 5], [3, 5]]),
+    ("Minimum", "minimum_3_rank4", {}, [[2, 3, 4, 2]] * 3),
+    ("RepeatVector", "repeat_vector_3", {"n": 3}, [[2, 5]]),
+    ("RepeatVector", "repeat_vector_1", {"n": 1}, [[3, 4]]),
+    ("Cropping1D", "cropping1d_1_2", {"cropping": [1, 2]}, [[2, 7, 3]]),
+    ("Cropping2D", "cropping2d_mixed", {"cropping": [[1, 0], [2, 1]]}, [[2, 5, 6, 3]]),
+    ("Cropping3D", "cropping3d_mixed", {"cropping": [[1, 1], [0, 2], [1, 0]]},
+     [[1, 4, 5, 3, 2]]),
+    ("Rescaling", "rescaling_1_over_255", {"scale": 1.0 / 255, "offset": 0.0}, [[3, 6]]),
+    ("Rescaling", "rescaling_offset", {"scale": 2.0, "offset": -1.0}, [[2, 3, 4, 2]]),
+]
+
+
+def gen_keras_cases(cases, tensors):
+    for entry in KERAS_CASES:
+        cls, name, config, shapes = entry[:4]
+        with_weights = len(entry) > 4 and entry[4]
+        c = Case(name)
+        inputs = [c.input(s) for s in shapes]
+        weights = []
+        if with_weights:
+            probe = keras_layer(cls, config)
+            probe(keras.Input(shapes[0][1:]))
+            weights = [c.weight(w.shape) for w in probe.get_weights()]
+        outs = run_keras(cls, config, inputs, weights)
+        add(cases, tensors, name, cls, config, inputs, weights, outs, 1e-5, 1e-5)
+
+
+def add(cases, tensors, name, cls, config, inputs, weights, outs, rtol, atol):
+    cfg = OrderedDict([("name", name)])
+    cfg.update((k, v) for k, v in config.items() if k != "name")
+    cases.append(OrderedDict([("name", name), ("class", cls), ("config", cfg),
+                              ("rtol", rtol), ("atol", atol)]))
+    for i, x in enumerate(inputs):
+        tensors.append(("%s/input.%d" % (name, i), x))
+    for i, w in enumerate(weights):
+        tensors.append(("%s/weight.%d" % (name, i), w))
+    for k, out in enumerate(outs):
+        if not np.all(np.isfinite(out)):
+            raise ValueError("non-finite output in %r" % name)
+        suffix = "" if k == 0 else ".%d" % k
+        tensors.append(("%s/expected%s" % (name, suffix), out.astype(np.float32)))
+
+
+def gen_guide_cases(cases, tensors):
+    """Every PyTorch case, through Keras. Returns the disagreements."""
+    torch_cases, _, arrays = read_safetensors(TORCH_PATH)
+    disagree = []
+    for case in torch_cases:
+        name, cls = case["name"], case["class"]
+
+        def numbered(kind):
+            out, i = [], 0
+            while "%s/%s.%d" % (name, kind, i) in arrays:
+                out.append(np.array(arrays["%s/%s.%d" % (name, kind, i)]))
+                i += 1
+            return out
+
+        inputs, weights = numbered("input"), numbered("weight")
+        torch_outs = [np.array(arrays[name + "/expected"])] + numbered("expected")
+        config = {k: v for k, v in case["config"].items() if k != "name"}
+        outs = run_keras(cls, config, inputs, weights)
+        for k, (got, want) in enumerate(zip(outs, torch_outs)):
+            err = np.abs(got - want) - (case["atol"] + case["rtol"] * np.abs(got))
+            if got.shape != want.shape or np.any(err > 0):
+                disagree.append("%s output %d: shapes %s / %s, max excess %.3g"
+                                % (name, k, got.shape, want.shape,
+                                   float(np.max(err)) if got.shape == want.shape
+                                   else float("nan")))
+        add(cases, tensors, name, cls, config, inputs, weights, outs,
+            case["rtol"], case["atol"])
+    return disagree
+
+
+def main():
+    cases, tensors = [], []
+    disagree = gen_guide_cases(cases, tensors)
+    gen_keras_cases(cases, tensors)
+    metadata = {"cases": json.dumps(cases, separators=(",", ":")),
+                "keras": keras.__version__}
+    write_safetensors(OUT_PATH, tensors, metadata)
+    read_safetensors(OUT_PATH)  # checks what was written
+    counts = Counter(c["class"] for c in cases)
+    for cls in sorted(counts):
+        print("%-24s %3d" % (cls, counts[cls]))
+    print("%d cases, %d classes, Keras %s -> %s"
+          % (len(cases), len(counts), keras.__version__, OUT_PATH))
+    for d in disagree:
+        print("Keras differs from the PyTorch reference:", d)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
