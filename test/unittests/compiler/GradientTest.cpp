@@ -420,6 +420,45 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   }
 }
 
+// What the composite layers (frontend/layers/Composite.cpp) emit: PReLU
+// (relu(h) - relu(-h) * alpha, alpha broadcast over the batch), ReLU's
+// max_value (y - relu(y - m), with m a rank-0 constant broadcast by
+// layer.add) and LeakyReLU (relu(h) - s * relu(-h)).
+TEST_F(GradientTest, CompositeLayersPReLUClippedAndLeakyRelu) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k: tensor<${I}x${C}xf64> {layer.param, layer.name = "k"},
+                   %b: tensor<${C}xf64> {layer.param, layer.name = "b"},
+                   %alpha: tensor<${C}xf64> {layer.param, layer.name = "alpha"}) -> tensor<*xf64> {
+  %h = layer.dense %x, %k, %b : (tensor<?x${I}xf64>, tensor<${I}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %r = layer.activation %h {activation = #layer.activation<relu>} : (tensor<*xf64>) -> tensor<*xf64>
+  %n = layer.scale %h {factor = -1.0 : f64} : (tensor<*xf64>) -> tensor<*xf64>
+  %rn = layer.activation %n {activation = #layer.activation<relu>} : (tensor<*xf64>) -> tensor<*xf64>
+  %p = layer.multiply %rn, %alpha : (tensor<*xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  %y = layer.subtract %r, %p : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %m = arith.constant dense<-0.4> : tensor<f64>
+  %s = layer.add %y, %m : (tensor<*xf64>, tensor<f64>) -> tensor<*xf64>
+  %t = layer.activation %s {activation = #layer.activation<relu>} : (tensor<*xf64>) -> tensor<*xf64>
+  %clipped = layer.subtract %y, %t : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  %leak = layer.scale %rn {factor = 0.3 : f64} : (tensor<*xf64>) -> tensor<*xf64>
+  %out = layer.subtract %clipped, %leak : (tensor<*xf64>, tensor<*xf64>) -> tensor<*xf64>
+  return %out : tensor<*xf64>
+}
+)mlir";
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t b = randInt(1, 4), in = randInt(2, 5), c = randInt(2, 5);
+    std::string ir = fill(tmpl, {{"I", str(in)}, {"C", str(c)}});
+    std::vector<Tensor> params = {randomTensor(rng, {in, c}),
+                                  randomTensor(rng, {c}, -0.5, 0.5),
+                                  randomTensor(rng, {c}, -1, 1)};
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                randomTensor(rng, {b, c})};
+    checkGradients(ir, "loss=mean_squared_error", data, params);
+  }
+}
+
 // Dense on a rank-3 input (the kernel gradient contracts every leading
 // axis, the bias gradient sums them), slices of it (their gradient is dy
 // in place, zeros around), and a reshape, as custom layers compose them.
