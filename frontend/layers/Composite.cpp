@@ -39,47 +39,55 @@ double numberOr(const Json &config, const std::string &cls, const char *key,
   return v->asDouble();
 }
 
-/// A cropping argument as Keras accepts it, one (start, end) pair per
-/// spatial axis: an int (every side), one int per axis (both sides), or
-/// one pair per axis; Cropping1D's is one pair.
-Json croppingOf(const Json &config, const std::string &cls, int rank) {
-  std::vector<Crop> fallback(rank, rank == 2 ? Crop{0, 0} : Crop{1, 1});
-  const Json *v = config.get("cropping");
-  std::vector<Crop> crops = fallback;
+/// A cropping or padding argument (`key`) as Keras accepts it, one
+/// (start, end) pair per spatial axis: an int (every side), one int per
+/// axis (both sides), or one pair per axis; for one axis, one pair.
+Json edgesOf(const Json &config, const std::string &cls, const char *key,
+             int rank, Crop fallback) {
+  std::vector<Crop> edges(rank, fallback);
+  const Json *v = config.get(key);
+  std::string form = std::string("'") + key + "' must be an int, " +
+                     std::to_string(rank) + " ints or pairs of ints";
   auto amount = [&](const Json &n) {
-    if (!n.isInteger() || n.asInt() < 0)
-      configError(cls, "'cropping' must hold non-negative integers");
+    if (!n.isInteger() || n.asInt() < 0 || n.asInt() > (int64_t(1) << 31))
+      configError(cls, std::string("'") + key +
+                           "' must hold non-negative integers below 2^31");
     return n.asInt();
   };
   if (v && !v->isNull()) {
     if (v->isNumber()) {
-      crops.assign(rank, {amount(*v), amount(*v)});
+      edges.assign(rank, {amount(*v), amount(*v)});
     } else if (v->isArray() && rank == 1 && v->items().size() == 2) {
-      crops = {{amount(v->items()[0]), amount(v->items()[1])}};
+      edges = {{amount(v->items()[0]), amount(v->items()[1])}};
     } else if (v->isArray() && static_cast<int>(v->items().size()) == rank) {
       for (int i = 0; i < rank; ++i) {
         const Json &item = v->items()[i];
         if (item.isNumber())
-          crops[i] = {amount(item), amount(item)};
+          edges[i] = {amount(item), amount(item)};
         else if (item.isArray() && item.items().size() == 2)
-          crops[i] = {amount(item.items()[0]), amount(item.items()[1])};
+          edges[i] = {amount(item.items()[0]), amount(item.items()[1])};
         else
-          configError(cls, "'cropping' must be an int, " +
-                               std::to_string(rank) + " ints or pairs of ints");
+          configError(cls, form);
       }
     } else {
-      configError(cls, "'cropping' must be an int, " + std::to_string(rank) +
-                           " ints or pairs of ints");
+      configError(cls, form);
     }
   }
   std::vector<Json> pairs;
-  for (const Crop &c : crops)
+  for (const Crop &c : edges)
     pairs.push_back(Json::array({Json(c.first), Json(c.second)}));
   return Json::array(std::move(pairs));
 }
 
-int croppingRank(const std::string &cls) {
-  return cls == "Cropping1D" ? 1 : cls == "Cropping2D" ? 2 : 3;
+/// 1, 2 or 3 for Cropping<n>D and ZeroPadding<n>D; 0 otherwise.
+int spatialRank(const std::string &cls) {
+  for (const char *prefix : {"Cropping", "ZeroPadding"}) {
+    std::string p = prefix;
+    if (cls.size() == p.size() + 2 && cls.compare(0, p.size(), p) == 0 &&
+        cls.back() == 'D' && cls[p.size()] >= '1' && cls[p.size()] <= '3')
+      return cls[p.size()] - '0';
+  }
+  return 0;
 }
 
 /// The config of `cls` with every argument checked and Keras's defaults
@@ -141,9 +149,29 @@ Json normalized(const std::string &cls, const Json &config) {
     if (!n.isInteger() || n.asInt() < 1)
       configError(cls, "field 'n' must be a positive integer");
     out.emplace_back("n", n);
-  } else if (cls == "Cropping1D" || cls == "Cropping2D" ||
-             cls == "Cropping3D") {
-    out.emplace_back("cropping", croppingOf(config, cls, croppingRank(cls)));
+  } else if (cls.rfind("Cropping", 0) == 0) {
+    int rank = spatialRank(cls);
+    out.emplace_back("cropping", edgesOf(config, cls, "cropping", rank,
+                                         rank == 2 ? Crop{0, 0} : Crop{1, 1}));
+  } else if (cls.rfind("ZeroPadding", 0) == 0) {
+    out.emplace_back("padding", edgesOf(config, cls, "padding",
+                                        spatialRank(cls), Crop{1, 1}));
+  } else if (cls == "Dot") {
+    const Json *axes = config.get("axes");
+    bool last = axes && axes->isInteger() &&
+                (axes->asInt() == 1 || axes->asInt() == -1);
+    if (axes && axes->isArray() && axes->items().size() == 2) {
+      last = true;
+      for (const Json &a : axes->items())
+        last &= a.isInteger() && (a.asInt() == 1 || a.asInt() == -1);
+    }
+    if (!last)
+      configError(cls, "only axes=1 (or -1) on 2-D inputs is supported");
+    out.emplace_back("axes", Json(int64_t(1)));
+    const Json *normalize = config.get("normalize");
+    if (normalize && normalize->isBool() && normalize->asBool())
+      configError(cls, "normalize=True is not supported yet");
+    out.emplace_back("normalize", Json(false));
   } else if (cls == "Rescaling") {
     out.emplace_back(
         "scale", Json(configField(config, cls, "scale", K::Number).asDouble()));
@@ -174,7 +202,7 @@ Json CompositeLayer::getConfig() const {
 }
 
 int CompositeLayer::expectedInputs() const {
-  return className_ == "Minimum" ? -1 : 1;
+  return className_ == "Minimum" ? -1 : className_ == "Dot" ? 2 : 1;
 }
 
 double CompositeLayer::number(const char *key) const {
@@ -238,6 +266,31 @@ SymbolicTensor CompositeLayer::crop(const SymbolicTensor &x) const {
   return y;
 }
 
+SymbolicTensor CompositeLayer::pad(const SymbolicTensor &x) const {
+  const std::vector<Json> &pads = config_.get("padding")->items();
+  int64_t rank = static_cast<int64_t>(pads.size());
+  if (static_cast<int64_t>(x.shape().size()) != rank + 2)
+    incompatible(0,
+                 "expected ndim=" + std::to_string(rank + 2) +
+                     ", found ndim=" + std::to_string(x.shape().size()),
+                 x.shape());
+  SymbolicTensor y = x;
+  for (int64_t axis = 1; axis <= rank; ++axis) {
+    int64_t before = pads[axis - 1].items()[0].asInt();
+    int64_t after = pads[axis - 1].items()[1].asInt();
+    if (before + after == 0)
+      continue;
+    // A slab of zeros one element thick along `axis`, of y's other sizes
+    // (the batch included, known or not), repeated.
+    SymbolicTensor slab = ops::zerosLike(ops::slice(y, axis, 0, 1));
+    std::vector<SymbolicTensor> parts(before, slab);
+    parts.push_back(y);
+    parts.insert(parts.end(), after, slab);
+    y = ops::concat(parts, axis);
+  }
+  return y;
+}
+
 std::vector<SymbolicTensor>
 CompositeLayer::call(const std::vector<SymbolicTensor> &inputs) {
   const SymbolicTensor &x = inputs[0];
@@ -286,6 +339,26 @@ CompositeLayer::call(const std::vector<SymbolicTensor> &inputs) {
     int64_t n = config_.get("n")->asInt();
     return {ops::stack(std::vector<SymbolicTensor>(n, x), 1)};
   }
+  if (className_ == "Dot") {
+    const SymbolicTensor &b = inputs[1];
+    for (size_t i = 0; i < 2; ++i)
+      if (inputs[i].shape().size() != 2)
+        incompatible(static_cast<int>(i),
+                     "Dot supports 2-D inputs only, found ndim=" +
+                         std::to_string(inputs[i].shape().size()),
+                     inputs[i].shape());
+    int64_t d = x.shape()[1];
+    if (d < 0 || b.shape()[1] != d)
+      incompatible(1,
+                   "the dot axes must have one known size, the first input "
+                   "has " +
+                       formatShape(x.shape()),
+                   b.shape());
+    // sum_j a_j b_j as a matmul with a column of ones: (batch, 1).
+    return {ops::matmul(x * b, ops::full({d, 1}, 1.0))};
+  }
+  if (className_.rfind("ZeroPadding", 0) == 0)
+    return {pad(x)};
   if (className_ == "Rescaling") {
     SymbolicTensor y = ops::scale(x, number("scale"));
     double offset = number("offset");
@@ -298,7 +371,8 @@ void layerc::addCompositeLayerFactories(
     std::map<std::string, LayerFactory> &out) {
   for (const char *cls :
        {"LeakyReLU", "ELU", "ReLU", "PReLU", "Softmax", "Minimum",
-        "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D", "Rescaling"})
+        "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
+        "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Dot", "Rescaling"})
     out[cls] = [cls](const Json &config) -> std::shared_ptr<Layer> {
       return std::make_shared<CompositeLayer>(cls, config);
     };
@@ -373,6 +447,29 @@ layers::Cropping2D::Cropping2D(std::vector<Crop> cropping, CroppingOptions o)
 layers::Cropping3D::Cropping3D(std::vector<Crop> cropping, CroppingOptions o)
     : LayerHandle(make("Cropping3D", {{"name", Json(o.name)},
                                       {"cropping", cropsJson(cropping)}})) {}
+
+layers::ZeroPadding1D::ZeroPadding1D(Crop padding, PaddingOptions o)
+    : LayerHandle(make("ZeroPadding1D",
+                       {{"name", Json(o.name)},
+                        {"padding", Json::array({Json(padding.first),
+                                                 Json(padding.second)})}})) {}
+
+layers::ZeroPadding2D::ZeroPadding2D(std::vector<Crop> padding,
+                                     PaddingOptions o)
+    : LayerHandle(make("ZeroPadding2D", {{"name", Json(o.name)},
+                                         {"padding", cropsJson(padding)}})) {}
+
+layers::ZeroPadding3D::ZeroPadding3D(std::vector<Crop> padding,
+                                     PaddingOptions o)
+    : LayerHandle(make("ZeroPadding3D", {{"name", Json(o.name)},
+                                         {"padding", cropsJson(padding)}})) {}
+
+SymbolicTensor layers::dot(const std::vector<SymbolicTensor> &inputs,
+                           int64_t axes, const std::string &name) {
+  return make("Dot", {{"name", Json(name)}, {"axes", Json(axes)}})
+      ->apply(inputs)
+      .front();
+}
 
 layers::Rescaling::Rescaling(double scale, RescalingOptions o)
     : LayerHandle(make("Rescaling", {{"name", Json(o.name)},

@@ -10,6 +10,8 @@
 //   Minimum                                the merge
 //   RepeatVector                           (batch, d) -> (batch, n, d)
 //   Cropping1D/2D/3D                       slices of the spatial axes
+//   ZeroPadding1D/2D/3D                    concatenated slabs of zeros
+//   Dot                                    of 2-D inputs: (batch, 1)
 //   Rescaling                              x * scale + offset
 //
 // Each follows Keras 3: its class name, argument names and defaults, and
@@ -47,6 +49,7 @@ protected:
 private:
   double number(const char *key) const;
   SymbolicTensor crop(const SymbolicTensor &x) const;
+  SymbolicTensor pad(const SymbolicTensor &x) const;
   SymbolicTensor prelu(const SymbolicTensor &x);
   SymbolicTensor relu(const SymbolicTensor &x) const;
   std::string className_;
@@ -153,6 +156,33 @@ public:
   explicit Cropping3D(std::vector<Crop> cropping = {{1, 1}, {1, 1}, {1, 1}},
                       CroppingOptions options = {});
 };
+
+struct PaddingOptions {
+  std::string name{};
+};
+/// keras.layers.ZeroPadding1D(padding=(1, 1)).
+class ZeroPadding1D : public LayerHandle<CompositeLayer> {
+public:
+  explicit ZeroPadding1D(Crop padding = {1, 1}, PaddingOptions options = {});
+};
+/// keras.layers.ZeroPadding2D(padding=((top, bottom), (left, right))).
+class ZeroPadding2D : public LayerHandle<CompositeLayer> {
+public:
+  explicit ZeroPadding2D(std::vector<Crop> padding = {{1, 1}, {1, 1}},
+                         PaddingOptions options = {});
+};
+/// keras.layers.ZeroPadding3D(padding=((1, 1), (1, 1), (1, 1))).
+class ZeroPadding3D : public LayerHandle<CompositeLayer> {
+public:
+  explicit ZeroPadding3D(std::vector<Crop> padding = {{1, 1}, {1, 1}, {1, 1}},
+                         PaddingOptions options = {});
+};
+
+/// keras.layers.dot([a, b], axes=1): per sample, the dot product of two
+/// (batch, d) tensors, (batch, 1). Only 2-D inputs and axes 1 (or -1);
+/// normalize=True is refused.
+SymbolicTensor dot(const std::vector<SymbolicTensor> &inputs, int64_t axes = 1,
+                   const std::string &name = "");
 
 struct RescalingOptions {
   double offset = 0.0;

@@ -3,10 +3,15 @@
 
 Real Keras is the first oracle: every case is run through Keras 3 itself
 (JAX backend, float64), not through a re-implementation. Run it from the
-repository root with a Python that has Keras and JAX (`make_keras_env.sh`
-next to this script makes one from PyPI):
+repository root with a Python that has Keras and JAX (`.ci/keras-venv.sh`
+makes one from PyPI):
 
     /tmp/layerc-keras-venv/bin/python test/reference/generate_keras.py
+    /tmp/layerc-keras-venv/bin/python test/reference/generate_keras.py --check
+
+--check writes nothing: it recomputes every case and compares the committed
+file with it (the same float32 values within 1e-5 relative, 1e-6 absolute:
+another CPU may round float64 sums differently), listing any difference.
 
 Two sources of cases, in one file of the same format as
 torch_layers.safetensors (README.md):
@@ -121,6 +126,11 @@ KERAS_CASES = [
     ("Cropping2D", "cropping2d_mixed", {"cropping": [[1, 0], [2, 1]]}, [[2, 5, 6, 3]]),
     ("Cropping3D", "cropping3d_mixed", {"cropping": [[1, 1], [0, 2], [1, 0]]},
      [[1, 4, 5, 3, 2]]),
+    ("ZeroPadding1D", "zero_padding1d_2_1", {"padding": [2, 1]}, [[2, 5, 3]]),
+    ("ZeroPadding2D", "zero_padding2d_mixed", {"padding": [[1, 0], [2, 1]]}, [[2, 3, 4, 2]]),
+    ("ZeroPadding3D", "zero_padding3d_default", {}, [[1, 2, 3, 2, 2]]),
+    ("Dot", "dot_axes_1", {"axes": 1}, [[3, 6], [3, 6]]),
+    ("Dot", "dot_axes_minus_1_b1", {"axes": -1}, [[1, 4], [1, 4]]),
     ("Rescaling", "rescaling_1_over_255", {"scale": 1.0 / 255, "offset": 0.0}, [[3, 6]]),
     ("Rescaling", "rescaling_offset", {"scale": 2.0, "offset": -1.0}, [[2, 3, 4, 2]]),
 ]
@@ -187,10 +197,34 @@ def gen_guide_cases(cases, tensors):
     return disagree
 
 
+def check(cases, tensors):
+    """Compares the committed file with the cases just computed."""
+    old_cases, _, old = read_safetensors(OUT_PATH)
+    problems = []
+    if [c["name"] for c in old_cases] != [c["name"] for c in cases]:
+        problems.append("the list of cases differs")
+    for c_old, c_new in zip(old_cases, cases):
+        if json.dumps(c_old) != json.dumps(c_new):
+            problems.append("%s: config or tolerances differ" % c_new["name"])
+    for name, array in tensors:
+        if name not in old:
+            problems.append("%s: missing" % name)
+        elif old[name].shape != array.shape or not np.allclose(
+                old[name], array, rtol=1e-5, atol=1e-6):
+            problems.append("%s: values differ" % name)
+    for p in problems:
+        print("keras_layers.safetensors:", p)
+    print("%d cases checked against Keras %s: %s"
+          % (len(cases), keras.__version__, "MISMATCH" if problems else "same"))
+    return 1 if problems else 0
+
+
 def main():
     cases, tensors = [], []
     disagree = gen_guide_cases(cases, tensors)
     gen_keras_cases(cases, tensors)
+    if "--check" in sys.argv[1:]:
+        return check(cases, tensors)
     metadata = {"cases": json.dumps(cases, separators=(",", ":")),
                 "keras": keras.__version__}
     write_safetensors(OUT_PATH, tensors, metadata)

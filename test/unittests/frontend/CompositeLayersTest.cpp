@@ -27,6 +27,8 @@ namespace {
 Model everyCompositeLayer() {
   auto in = Input({6, 4}, {.name = "seq"});
   auto x = layers::Cropping1D({1, 1})(in);                    // (4, 4)
+  x = layers::ZeroPadding1D({1, 0})(x);                       // (5, 4)
+  x = layers::Cropping1D({1, 0})(x);                          // (4, 4)
   x = layers::Rescaling(0.5, {.offset = 0.1})(x);
   x = layers::PReLU({.name = "prelu"})(layers::Dense(5)(x));  // (4, 5)
   x = layers::Flatten()(x);                                   // (20)
@@ -34,9 +36,9 @@ Model everyCompositeLayer() {
   auto b = layers::ELU({.alpha = 0.5})(layers::Dense(8)(x));
   auto c = layers::ReLU({.max_value = 1.5, .negative_slope = 0.1})(
       layers::Dense(8)(x));
-  x = layers::minimum({a, b, c});
-  x = layers::RepeatVector(2)(x);                             // (2, 8)
-  x = layers::Cropping1D({0, 1})(x);                          // (1, 8)
+  x = layers::concatenate({layers::minimum({a, b, c}), layers::dot({a, b})});
+  x = layers::RepeatVector(2)(x);                             // (2, 9)
+  x = layers::Cropping1D({0, 1})(x);                          // (1, 9)
   x = layers::Flatten()(x);
   auto out = layers::Softmax()(layers::Dense(3)(x));
   return Model(in, out, "composites");
@@ -50,7 +52,7 @@ TEST(CompositeLayersTest, ShapesAndParameterCounts) {
   model.summary(summary);
   EXPECT_THAT(summary.str(), HasSubstr("prelu (PReLU)"));
   EXPECT_THAT(summary.str(), HasSubstr("(None, 4, 5)"));
-  int64_t dense = (4 * 5 + 5) + 3 * (20 * 8 + 8) + (8 * 3 + 3);
+  int64_t dense = (4 * 5 + 5) + 3 * (20 * 8 + 8) + (9 * 3 + 3);
   EXPECT_EQ(model.countParams(), dense + 4 * 5);
 
   auto img = Input({5, 6, 3});
@@ -59,6 +61,10 @@ TEST(CompositeLayersTest, ShapesAndParameterCounts) {
   auto vol = Input({4, 5, 3, 2});
   EXPECT_EQ(layers::Cropping3D()(vol).shape(),
             (std::vector<int64_t>{-1, 2, 3, 1, 2}));
+  EXPECT_EQ(layers::ZeroPadding2D({{1, 0}, {2, 1}})(img).shape(),
+            (std::vector<int64_t>{-1, 6, 9, 3}));
+  EXPECT_EQ(layers::ZeroPadding3D()(vol).shape(),
+            (std::vector<int64_t>{-1, 6, 7, 5, 2}));
 }
 
 TEST(CompositeLayersTest, KerasErrors) {
@@ -71,6 +77,10 @@ TEST(CompositeLayersTest, KerasErrors) {
       errorOf([] { layers::minimum({Input({3}), Input({4})}); }),
       HasSubstr("all inputs of Minimum must have one shape, the first is "
                 "(None, 3)"));
+  EXPECT_THAT(errorOf([] { layers::dot({Input({3}), Input({4})}); }),
+              HasSubstr("the dot axes must have one known size"));
+  EXPECT_THAT(errorOf([] { layers::dot({Input({3, 2}), Input({3, 2})}); }),
+              HasSubstr("Dot supports 2-D inputs only"));
   EXPECT_THAT(errorOf([] { layers::ReLU({.threshold = 0.5}); }),
               HasSubstr("threshold 0.500000 is not supported"));
   EXPECT_THAT(errorOf([] { layers::ReLU({.max_value = -1.0}); }),
