@@ -19,6 +19,7 @@ PACKAGES=(
   clang-22 libclang-rt-22-dev  # libFuzzer for test/fuzz
   libomp-22-dev  # OpenMP runtime: the threads of compiled code
   libopenmpi-dev openmpi-bin  # data-parallel fit across processes (mpirun)
+  python3-venv  # .ci/keras-venv.sh: Keras 3 from PyPI, the layer tests' oracle
 )
 
 install_packages() {
