@@ -130,76 +130,10 @@ DType Layer::outputDType(const std::vector<SymbolicTensor> &inputs) const {
 }
 
 Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
-                         const std::string &initializer, bool trainable) {
-  Tensor value(shape, DType::Float32);
-  float *data = value.data<float>();
-  if (initializer == "glorot_uniform") {
-    // fan_in/fan_out of a (..., in, out) kernel, as Keras computes them.
-    int64_t receptive = 1;
-    for (size_t i = 0; i + 2 < shape.size(); ++i)
-      receptive *= shape[i];
-    double fanIn = shape.size() >= 2 ? shape[shape.size() - 2] * receptive
-                                     : static_cast<double>(shape[0]);
-    double fanOut = shape.size() >= 2 ? shape.back() * receptive
-                                      : static_cast<double>(shape[0]);
-    double limit = std::sqrt(6.0 / (fanIn + fanOut));
-    std::uniform_real_distribution<double> dist(-limit, limit);
-    for (int64_t i = 0; i < value.numel(); ++i)
-      data[i] = static_cast<float>(dist(generator()));
-  } else if (initializer == "random_normal") {
-    // Keras's RandomNormal(mean=0, stddev=0.05).
-    std::normal_distribution<double> dist(0.0, 0.05);
-    for (int64_t i = 0; i < value.numel(); ++i)
-      data[i] = static_cast<float>(dist(generator()));
-  } else if (initializer == "uniform_0.05") {
-    // Keras's RandomUniform(-0.05, 0.05), the Embedding default.
-    std::uniform_real_distribution<double> dist(-0.05, 0.05);
-    for (int64_t i = 0; i < value.numel(); ++i)
-      data[i] = static_cast<float>(dist(generator()));
-  } else if (initializer == "orthogonal") {
-    // Keras's Orthogonal: a random normal matrix made orthonormal (rows or
-    // columns, whichever are fewer) by Gram-Schmidt.
-    int64_t rows = shape.size() >= 2 ? value.numel() / shape.back() : 1;
-    int64_t cols = shape.back();
-    bool transposed = rows < cols;
-    int64_t n = transposed ? rows : cols, len = transposed ? cols : rows;
-    std::normal_distribution<double> normal(0.0, 1.0);
-    std::vector<std::vector<double>> vecs(n, std::vector<double>(len));
-    for (int64_t i = 0; i < n; ++i) {
-      std::vector<double> &v = vecs[i];
-      for (double &x : v)
-        x = normal(generator());
-      for (int64_t j = 0; j < i; ++j) {
-        double dot = 0;
-        for (int64_t k = 0; k < len; ++k)
-          dot += v[k] * vecs[j][k];
-        for (int64_t k = 0; k < len; ++k)
-          v[k] -= dot * vecs[j][k];
-      }
-      double norm = 0;
-      for (double x : v)
-        norm += x * x;
-      norm = std::sqrt(norm);
-      for (double &x : v)
-        x /= norm > 0 ? norm : 1.0;
-    }
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c)
-        data[r * cols + c] =
-            static_cast<float>(transposed ? vecs[r][c] : vecs[c][r]);
-  } else if (initializer == "unit_forget_bias") {
-    // An LSTM bias (4 units): zeros with the forget gate's quarter at 1.
-    int64_t units = value.numel() / 4;
-    std::fill_n(data, value.numel(), 0.0f);
-    std::fill_n(data + units, units, 1.0f);
-  } else if (initializer == "ones") {
-    std::fill_n(data, value.numel(), 1.0f);
-  } else if (initializer != "zeros") {
-    throw Error("Layer " + name_ + ": unknown initializer '" + initializer +
-                "' (expected glorot_uniform, orthogonal, random_normal, "
-                "uniform_0.05, unit_forget_bias, zeros or ones)");
-  }
-  weights_.push_back({name, value, trainable});
+                         const Initializer &initializer, bool trainable) {
+  weights_.push_back({name,
+                      initializer.fill(shape, generator(), "Layer " + name_),
+                      trainable});
   return weights_.back();
 }
 

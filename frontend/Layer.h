@@ -12,6 +12,7 @@
 #ifndef LAYERC_FRONTEND_LAYER_H
 #define LAYERC_FRONTEND_LAYER_H
 
+#include "frontend/Initializers.h"
 #include "runtime/Error.h"
 #include "runtime/Json.h"
 #include "runtime/Tensor.h"
@@ -192,11 +193,11 @@ protected:
   virtual DType outputDType(const std::vector<SymbolicTensor> &inputs) const;
   /// Creates the weights for the first input shapes (default: none).
   virtual void build(const std::vector<std::vector<int64_t>> &inputs);
-  /// Adds a weight filled by `initializer` (called from build()):
-  /// glorot_uniform, orthogonal, random_normal (stddev 0.05),
-  /// uniform_0.05, unit_forget_bias, zeros or ones.
+  /// Adds a weight filled by `initializer` (called from build()): a Keras
+  /// name ("glorot_uniform", "he_normal", "zeros", ...) or an Initializer
+  /// with arguments and a seed (Initializers.h).
   Weight &addWeight(const std::string &name, std::vector<int64_t> shape,
-                    const std::string &initializer, bool trainable = true);
+                    const Initializer &initializer, bool trainable = true);
   /// A weight of this layer as a tensor, for call() (exactly the weight's
   /// shape, no batch dimension).
   SymbolicTensor weight(const std::string &name);

@@ -89,7 +89,8 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
       strides_(o.strides.expand(rank, name(), "strides")),
       dilation_(o.dilation_rate.expand(rank, name(), "dilation_rate")),
       padding_(o.padding), activation_(o.activation), groups_(o.groups),
-      useBias_(o.use_bias) {
+      useBias_(o.use_bias), kernelInit_(o.kernel_initializer),
+      biasInit_(o.bias_initializer) {
   validate();
   if (groups_ <= 0 || filters_ % groups_ != 0)
     throw Error("Layer " + name() + ": the number of filters (" +
@@ -104,7 +105,8 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
       kernel_(kernelSize.expand(rank, name(), "kernel_size")),
       strides_(o.strides.expand(rank, name(), "strides")),
       dilation_(o.dilation_rate.expand(rank, name(), "dilation_rate")),
-      padding_(o.padding), activation_(o.activation), useBias_(o.use_bias) {
+      padding_(o.padding), activation_(o.activation), useBias_(o.use_bias),
+      kernelInit_(o.kernel_initializer), biasInit_(o.bias_initializer) {
   validate();
   if (o.output_padding) {
     outputPadding_ =
@@ -209,9 +211,9 @@ void ConvLayer::build(const std::vector<std::vector<int64_t>> &in) {
     shape.push_back(channels / groups_);
     shape.push_back(filters_);
   }
-  addWeight("kernel", shape, "glorot_uniform");
+  addWeight("kernel", shape, kernelInit_);
   if (useBias_)
-    addWeight("bias", {filters_}, "zeros");
+    addWeight("bias", {filters_}, biasInit_);
 }
 
 void ConvLayer::emit(MLIRGenState &state, const Node &node) const {
@@ -251,6 +253,8 @@ Json ConvLayer::getConfig() const {
     fields.emplace_back("groups", groups_);
   fields.emplace_back("activation", activation_);
   fields.emplace_back("use_bias", useBias_);
+  fields.emplace_back("kernel_initializer", kernelInit_.toConfig());
+  fields.emplace_back("bias_initializer", biasInit_.toConfig());
   return Json::object(std::move(fields));
 }
 
@@ -470,6 +474,9 @@ void layerc::addConvolutionLayerFactories(
       o.activation = stringField(c, conv, "activation");
       o.use_bias = boolField(c, conv, "use_bias");
       o.name = stringField(c, conv, "name");
+      o.kernel_initializer =
+          initializerIn(c, conv, "kernel_initializer", "glorot_uniform");
+      o.bias_initializer = initializerIn(c, conv, "bias_initializer", "zeros");
       return std::make_shared<ConvLayer>(rank, intField(c, conv, "filters"),
                                          tupleField(c, conv, "kernel_size"), o);
     };
@@ -485,6 +492,9 @@ void layerc::addConvolutionLayerFactories(
       o.activation = stringField(c, tconv, "activation");
       o.use_bias = boolField(c, tconv, "use_bias");
       o.name = stringField(c, tconv, "name");
+      o.kernel_initializer =
+          initializerIn(c, tconv, "kernel_initializer", "glorot_uniform");
+      o.bias_initializer = initializerIn(c, tconv, "bias_initializer", "zeros");
       return std::make_shared<ConvLayer>(rank, intField(c, tconv, "filters"),
                                          tupleField(c, tconv, "kernel_size"),
                                          o);

@@ -46,6 +46,8 @@ struct ConvOptions {
   std::string activation = "linear";
   bool use_bias = true;
   std::string name{};
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer bias_initializer = "zeros";
 };
 
 struct ConvTransposeOptions {
@@ -57,6 +59,8 @@ struct ConvTransposeOptions {
   std::string activation = "linear";
   bool use_bias = true;
   std::string name{};
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer bias_initializer = "zeros";
 };
 
 /// Conv1D/2D/3D (`transposed` false) and Conv1D/2D/3DTranspose.
@@ -84,6 +88,7 @@ private:
   std::string padding_, activation_;
   int64_t groups_ = 1;
   bool useBias_;
+  Initializer kernelInit_, biasInit_;
 };
 
 struct PoolingOptions {

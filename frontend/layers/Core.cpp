@@ -76,9 +76,9 @@ DenseLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
 }
 
 void DenseLayer::build(const std::vector<std::vector<int64_t>> &in) {
-  addWeight("kernel", {in[0].back(), units_}, "glorot_uniform");
+  addWeight("kernel", {in[0].back(), units_}, options_.kernel_initializer);
   if (options_.use_bias)
-    addWeight("bias", {units_}, "zeros");
+    addWeight("bias", {units_}, options_.bias_initializer);
 }
 
 void DenseLayer::emit(MLIRGenState &state, const Node &node) const {
@@ -365,8 +365,9 @@ SymbolicTensor layers::concatenate(const std::vector<SymbolicTensor> &inputs,
 }
 
 EmbeddingLayer::EmbeddingLayer(int64_t inputDim, int64_t outputDim,
-                               std::string name)
-    : Layer("Embedding", name), inputDim_(inputDim), outputDim_(outputDim) {
+                               std::string name, Initializer initializer)
+    : Layer("Embedding", name), inputDim_(inputDim), outputDim_(outputDim),
+      initializer_(std::move(initializer)) {
   if (inputDim <= 0 || outputDim <= 0)
     throw Error("Layer " + this->name() +
                 ": input_dim and output_dim must be positive, got " +
@@ -392,8 +393,7 @@ std::vector<std::vector<int64_t>> EmbeddingLayer::computeOutputShapes(
 }
 
 void EmbeddingLayer::build(const std::vector<std::vector<int64_t>> &) {
-  // Keras initializes embeddings uniformly in [-0.05, 0.05].
-  addWeight("embeddings", {inputDim_, outputDim_}, "uniform_0.05");
+  addWeight("embeddings", {inputDim_, outputDim_}, initializer_);
 }
 
 void EmbeddingLayer::emit(MLIRGenState &state, const Node &node) const {
@@ -405,16 +405,19 @@ void EmbeddingLayer::emit(MLIRGenState &state, const Node &node) const {
 
 layers::Embedding::Embedding(int64_t input_dim, int64_t output_dim,
                              EmbeddingOptions options)
-    : LayerHandle(std::make_shared<EmbeddingLayer>(input_dim, output_dim,
-                                                   options.name)) {}
+    : LayerHandle(
+          std::make_shared<EmbeddingLayer>(input_dim, output_dim, options.name,
+                                           options.embeddings_initializer)) {}
 
 Json ConcatenateLayer::getConfig() const {
   return Json::object({{"name", name()}, {"axis", axis_}});
 }
 
 Json EmbeddingLayer::getConfig() const {
-  return Json::object(
-      {{"name", name()}, {"input_dim", inputDim_}, {"output_dim", outputDim_}});
+  return Json::object({{"name", name()},
+                       {"input_dim", inputDim_},
+                       {"output_dim", outputDim_},
+                       {"embeddings_initializer", initializer_.toConfig()}});
 }
 
 FlattenLayer::FlattenLayer(std::string name) : Layer("Flatten", name) {}
@@ -444,10 +447,13 @@ layers::Flatten::Flatten(FlattenOptions options)
 //===----------------------------------------------------------------------===//
 
 Json DenseLayer::getConfig() const {
-  return Json::object({{"name", name()},
-                       {"units", units_},
-                       {"activation", options_.activation},
-                       {"use_bias", options_.use_bias}});
+  return Json::object(
+      {{"name", name()},
+       {"units", units_},
+       {"activation", options_.activation},
+       {"use_bias", options_.use_bias},
+       {"kernel_initializer", options_.kernel_initializer.toConfig()},
+       {"bias_initializer", options_.bias_initializer.toConfig()}});
 }
 
 Json ActivationLayer::getConfig() const {
@@ -480,7 +486,9 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
         DenseOptions{
             configField(c, "Dense", "activation", K::String).asString(),
             configField(c, "Dense", "use_bias", K::Bool).asBool(),
-            name(c, "Dense")});
+            name(c, "Dense"),
+            initializerIn(c, "Dense", "kernel_initializer", "glorot_uniform"),
+            initializerIn(c, "Dense", "bias_initializer", "zeros")});
   };
   out["Activation"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     return std::make_shared<ActivationLayer>(
@@ -532,8 +540,9 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
                     "' must be an integer");
       return v.asInt();
     };
-    return std::make_shared<EmbeddingLayer>(dim("input_dim"), dim("output_dim"),
-                                            name(c, "Embedding"));
+    return std::make_shared<EmbeddingLayer>(
+        dim("input_dim"), dim("output_dim"), name(c, "Embedding"),
+        initializerIn(c, "Embedding", "embeddings_initializer", "uniform"));
   };
   out["Flatten"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     return std::make_shared<FlattenLayer>(name(c, "Flatten"));

@@ -16,6 +16,8 @@ struct DenseOptions {
   std::string activation = "linear";
   bool use_bias = true;
   std::string name{};
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer bias_initializer = "zeros";
 };
 
 class DenseLayer : public Layer {
@@ -123,7 +125,8 @@ private:
 /// output_dim) table. An index outside [0, input_dim) gives zeros.
 class EmbeddingLayer : public Layer {
 public:
-  EmbeddingLayer(int64_t inputDim, int64_t outputDim, std::string name);
+  EmbeddingLayer(int64_t inputDim, int64_t outputDim, std::string name,
+                 Initializer initializer = "uniform");
   std::string className() const override { return "Embedding"; }
   void emit(MLIRGenState &state, const Node &node) const override;
   Json getConfig() const override;
@@ -136,6 +139,7 @@ protected:
 
 private:
   int64_t inputDim_, outputDim_;
+  Initializer initializer_;
 };
 
 /// Keras's Flatten: every sample to one axis.
@@ -210,6 +214,8 @@ SymbolicTensor concatenate(const std::vector<SymbolicTensor> &inputs,
 
 struct EmbeddingOptions {
   std::string name{};
+  /// Keras's "uniform": RandomUniform(-0.05, 0.05).
+  Initializer embeddings_initializer = "uniform";
 };
 class Embedding : public LayerHandle<EmbeddingLayer> {
 public:
