@@ -9,6 +9,8 @@
 #   DIR/bin/python test/reference/generate_keras.py [--check]
 set -euo pipefail
 venv=${1:-/tmp/layerc-keras-venv}
+# Keras 3 imports TensorFlow unless told its backend.
+export KERAS_BACKEND=jax
 if ! "$venv/bin/python" -c "import keras, jax" 2> /dev/null; then
   /usr/bin/python3 -m venv "$venv"
   # Pinned: the committed reference file was computed with these.
