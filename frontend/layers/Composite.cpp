@@ -235,18 +235,25 @@ SymbolicTensor CompositeLayer::prelu(const SymbolicTensor &x) {
   return ops::relu(x) - ops::relu(ops::scale(x, -1.0)) * weight("alpha");
 }
 
-SymbolicTensor CompositeLayer::crop(const SymbolicTensor &x) const {
-  const std::vector<Json> &crops = config_.get("cropping")->items();
-  int64_t rank = static_cast<int64_t>(crops.size());
-  if (static_cast<int64_t>(x.shape().size()) != rank + 2)
+std::vector<Crop> CompositeLayer::edges(const char *key,
+                                        const SymbolicTensor &x) const {
+  std::vector<Crop> out;
+  for (const Json &pair : config_.get(key)->items())
+    out.push_back({pair.items()[0].asInt(), pair.items()[1].asInt()});
+  size_t rank = out.size() + 2;
+  if (x.shape().size() != rank)
     incompatible(0,
-                 "expected ndim=" + std::to_string(rank + 2) +
+                 "expected ndim=" + std::to_string(rank) +
                      ", found ndim=" + std::to_string(x.shape().size()),
                  x.shape());
+  return out;
+}
+
+SymbolicTensor CompositeLayer::crop(const SymbolicTensor &x) const {
+  std::vector<Crop> crops = edges("cropping", x);
   SymbolicTensor y = x;
-  for (int64_t axis = 1; axis <= rank; ++axis) {
-    int64_t begin = crops[axis - 1].items()[0].asInt();
-    int64_t end = crops[axis - 1].items()[1].asInt();
+  for (int64_t axis = 1; axis <= int64_t(crops.size()); ++axis) {
+    auto [begin, end] = crops[axis - 1];
     int64_t size = x.shape()[axis];
     if (size < 0)
       incompatible(0,
@@ -267,17 +274,10 @@ SymbolicTensor CompositeLayer::crop(const SymbolicTensor &x) const {
 }
 
 SymbolicTensor CompositeLayer::pad(const SymbolicTensor &x) const {
-  const std::vector<Json> &pads = config_.get("padding")->items();
-  int64_t rank = static_cast<int64_t>(pads.size());
-  if (static_cast<int64_t>(x.shape().size()) != rank + 2)
-    incompatible(0,
-                 "expected ndim=" + std::to_string(rank + 2) +
-                     ", found ndim=" + std::to_string(x.shape().size()),
-                 x.shape());
+  std::vector<Crop> pads = edges("padding", x);
   SymbolicTensor y = x;
-  for (int64_t axis = 1; axis <= rank; ++axis) {
-    int64_t before = pads[axis - 1].items()[0].asInt();
-    int64_t after = pads[axis - 1].items()[1].asInt();
+  for (int64_t axis = 1; axis <= int64_t(pads.size()); ++axis) {
+    auto [before, after] = pads[axis - 1];
     if (before + after == 0)
       continue;
     // A slab of zeros one element thick along `axis`, of y's other sizes

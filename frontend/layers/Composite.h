@@ -32,6 +32,11 @@
 
 namespace layerc {
 
+namespace layers {
+/// Amounts cut from (or added to) the start and the end of one axis.
+using Crop = std::pair<int64_t, int64_t>;
+} // namespace layers
+
 /// One of the layers above, by Keras class name. Its arguments are its
 /// Keras config (checked and completed with Keras's defaults when made).
 class CompositeLayer : public Layer {
@@ -48,6 +53,10 @@ protected:
 
 private:
   double number(const char *key) const;
+  /// The (start, end) pairs of `key` ("cropping", "padding"), after
+  /// checking that x has one spatial axis per pair.
+  std::vector<layers::Crop> edges(const char *key,
+                                  const SymbolicTensor &x) const;
   SymbolicTensor crop(const SymbolicTensor &x) const;
   SymbolicTensor pad(const SymbolicTensor &x) const;
   SymbolicTensor prelu(const SymbolicTensor &x);
@@ -134,8 +143,6 @@ public:
   explicit RepeatVector(int64_t n, RepeatVectorOptions options = {});
 };
 
-/// Amounts cut from the start and the end of one axis.
-using Crop = std::pair<int64_t, int64_t>;
 struct CroppingOptions {
   std::string name{};
 };
