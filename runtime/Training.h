@@ -137,9 +137,9 @@ struct PredictOptions {
 
 /// Mutable training state that a model owns across fit() calls.
 struct TrainingState {
-  std::vector<Tensor> params; // updated in place (same storage after fit)
+  std::vector<Tensor> params;   // updated in place (same storage after fit)
   std::vector<Tensor> states{}; // optimizer slots, zero-initialised
-  int64_t iterations = 0;     // optimizer steps taken so far
+  int64_t iterations = 0;       // optimizer steps taken so far
 };
 
 /// Trains for options.epochs epochs. `x` and `y` hold one tensor per input /

@@ -267,7 +267,8 @@ protected:
     CompiledFunction grad = lookup(*jit, "grad");
 
     // Targets, and the arguments by name: inputs (named after their Input
-    // layers), targets (role "target", in output order), weights ("<layer>/<weight>").
+    // layers), targets (role "target", in output order), weights
+    // ("<layer>/<weight>").
     RandomSource r(c.graph.seed * 0xD1B54A32D192ED03ull + 777);
     auto values = runReference(g, c.weights, c.refInputs, /*training=*/true);
     std::vector<Array> targets, outputs;

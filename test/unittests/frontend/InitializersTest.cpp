@@ -17,8 +17,8 @@
 #include <random>
 
 using namespace layerc;
-using ::testing::HasSubstr;
 using test::errorOf;
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -54,11 +54,11 @@ TEST(InitializersTest, VarianceScalingFamilies) {
     const char *name;
     double variance; // Keras: scale / n
   };
-  for (Case c : {Case{"glorot_uniform", 2 / (kIn + kOut)},
-                 Case{"glorot_normal", 2 / (kIn + kOut)},
-                 Case{"he_uniform", 2 / kIn}, Case{"he_normal", 2 / kIn},
-                 Case{"lecun_uniform", 1 / kIn},
-                 Case{"lecun_normal", 1 / kIn}}) {
+  for (Case c :
+       {Case{"glorot_uniform", 2 / (kIn + kOut)},
+        Case{"glorot_normal", 2 / (kIn + kOut)}, Case{"he_uniform", 2 / kIn},
+        Case{"he_normal", 2 / kIn}, Case{"lecun_uniform", 1 / kIn},
+        Case{"lecun_normal", 1 / kIn}}) {
     SCOPED_TRACE(c.name);
     Stats s = statsOf(filled(c.name, {int64_t(kIn), int64_t(kOut)}));
     double want = std::sqrt(c.variance);
@@ -78,17 +78,16 @@ TEST(InitializersTest, VarianceScalingFamilies) {
 }
 
 TEST(InitializersTest, PlainDistributionsAndConstants) {
-  Stats normal = statsOf(
-      filled(initializers::RandomNormal({.mean = 1.0, .stddev = 0.5}),
-             {300, 200}));
+  Stats normal = statsOf(filled(
+      initializers::RandomNormal({.mean = 1.0, .stddev = 0.5}), {300, 200}));
   EXPECT_NEAR(normal.mean, 1.0, 0.01);
   EXPECT_NEAR(normal.stddev, 0.5, 0.01);
   Stats uniform = statsOf(filled(
       initializers::RandomUniform({.minval = -2, .maxval = 2}), {300, 200}));
   EXPECT_NEAR(uniform.stddev, 4 / std::sqrt(12.0), 0.02);
   EXPECT_LE(uniform.maxAbs, 2.0);
-  Stats truncated =
-      statsOf(filled(initializers::TruncatedNormal({.stddev = 0.1}), {300, 200}));
+  Stats truncated = statsOf(
+      filled(initializers::TruncatedNormal({.stddev = 0.1}), {300, 200}));
   EXPECT_LE(truncated.maxAbs, 0.2);
   Stats keras = statsOf(filled("uniform", {300, 200})); // Keras's alias
   EXPECT_LE(keras.maxAbs, 0.05);
@@ -142,9 +141,10 @@ TEST(InitializersTest, SeedsRepeatAndGlobalSeedReproduces) {
 
 TEST(InitializersTest, LayersTakeThemAndConfigsRoundTrip) {
   auto in = Input({8, 8, 3});
-  layers::Conv2D conv(4, 3,
-                      {.kernel_initializer = initializers::HeNormal({.seed = 3}),
-                       .bias_initializer = initializers::Constant(0.5)});
+  layers::Conv2D conv(
+      4, 3,
+      {.kernel_initializer = initializers::HeNormal({.seed = 3}),
+       .bias_initializer = initializers::Constant(0.5)});
   layers::Dense dense(2, {.bias_initializer = "ones"});
   layers::Embedding embedding(10, 3,
                               {.embeddings_initializer = "random_normal"});

@@ -108,9 +108,8 @@ TEST_P(LayerParityTest, MatchesReference) {
       double tol = c.atol + c.rtol * std::fabs(want[i]);
       if (!(std::fabs(got[i] - want[i]) <= tol) && reported++ < 5)
         ADD_FAILURE() << c.name << " (" << c.cls << ") output " << k
-                      << ": element " << i << " is " << got[i]
-                      << ", " << LAYERC_REFERENCE_ORACLE << " gives "
-                      << want[i];
+                      << ": element " << i << " is " << got[i] << ", "
+                      << LAYERC_REFERENCE_ORACLE << " gives " << want[i];
     }
   }
 }
