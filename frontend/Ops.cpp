@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace layerc;
 
@@ -74,6 +75,14 @@ OpLayer::OpLayer(Kind kind, Json attrs, const std::string &name)
     throw Error("ops.activation: unknown activation '" +
                 attrs_.get("activation")->asString() + "' (expected one of " +
                 layer::knownActivations() + ")");
+  // ops::full and a config's "full" alike: the constant is a float32.
+  if (kind_ == Kind::Full) {
+    double value = attrs_.get("value")->asDouble();
+    if (!std::isfinite(value) ||
+        std::fabs(value) > std::numeric_limits<float>::max())
+      throw Error("ops.full: the value " + std::to_string(value) +
+                  " is not a finite float32");
+  }
 }
 
 int OpLayer::expectedInputs() const { return info(kind_).inputs; }
@@ -423,8 +432,6 @@ SymbolicTensor ops::full(const std::vector<int64_t> &shape, double value) {
     if (d < 1)
       throw Error("ops.full: the shape " + formatShape(shape) +
                   " is not static; give every size");
-  if (!std::isfinite(value))
-    throw Error("ops.full: the value must be finite");
   return apply(OpLayer::Kind::Full, {},
                {{"shape", jsonInts(shape)}, {"value", Json(value)}});
 }

@@ -18,27 +18,27 @@
 #include <sstream>
 
 using namespace layerc;
-using ::testing::HasSubstr;
 using test::errorOf;
+using ::testing::HasSubstr;
 
 namespace {
 
 /// A model through every composite layer: (None, 6, 4) -> (None, 3).
 Model everyCompositeLayer() {
   auto in = Input({6, 4}, {.name = "seq"});
-  auto x = layers::Cropping1D({1, 1})(in);                    // (4, 4)
-  x = layers::ZeroPadding1D({1, 0})(x);                       // (5, 4)
-  x = layers::Cropping1D({1, 0})(x);                          // (4, 4)
+  auto x = layers::Cropping1D({1, 1})(in); // (4, 4)
+  x = layers::ZeroPadding1D({1, 0})(x);    // (5, 4)
+  x = layers::Cropping1D({1, 0})(x);       // (4, 4)
   x = layers::Rescaling(0.5, {.offset = 0.1})(x);
-  x = layers::PReLU({.name = "prelu"})(layers::Dense(5)(x));  // (4, 5)
-  x = layers::Flatten()(x);                                   // (20)
+  x = layers::PReLU({.name = "prelu"})(layers::Dense(5)(x)); // (4, 5)
+  x = layers::Flatten()(x);                                  // (20)
   auto a = layers::LeakyReLU({.negative_slope = 0.2})(layers::Dense(8)(x));
   auto b = layers::ELU({.alpha = 0.5})(layers::Dense(8)(x));
   auto c = layers::ReLU({.max_value = 1.5, .negative_slope = 0.1})(
       layers::Dense(8)(x));
   x = layers::concatenate({layers::minimum({a, b, c}), layers::dot({a, b})});
-  x = layers::RepeatVector(2)(x);                             // (2, 9)
-  x = layers::Cropping1D({0, 1})(x);                          // (1, 9)
+  x = layers::RepeatVector(2)(x);    // (2, 9)
+  x = layers::Cropping1D({0, 1})(x); // (1, 9)
   x = layers::Flatten()(x);
   auto out = layers::Softmax()(layers::Dense(3)(x));
   return Model(in, out, "composites");
@@ -68,26 +68,63 @@ TEST(CompositeLayersTest, ShapesAndParameterCounts) {
 }
 
 TEST(CompositeLayersTest, KerasErrors) {
-  EXPECT_THAT(errorOf([] { layers::RepeatVector(3)(Input({2, 5})); }),
+  EXPECT_THAT(errorOf([] {
+                layers::RepeatVector(3)(Input({2, 5}));
+              }),
               HasSubstr("expected ndim=2, found ndim=3. Full shape "
                         "received: (None, 2, 5)"));
-  EXPECT_THAT(errorOf([] { layers::Cropping1D({3, 3})(Input({6, 2})); }),
+  EXPECT_THAT(errorOf([] {
+                layers::Cropping1D({3, 3})(Input({6, 2}));
+              }),
               HasSubstr("cropping (3, 3) leaves nothing of axis 1 (size 6)"));
   EXPECT_THAT(
-      errorOf([] { layers::minimum({Input({3}), Input({4})}); }),
+      errorOf([] {
+        layers::minimum({Input({3}), Input({4})});
+      }),
       HasSubstr("all inputs of Minimum must have one shape, the first is "
                 "(None, 3)"));
-  EXPECT_THAT(errorOf([] { layers::dot({Input({3}), Input({4})}); }),
+  EXPECT_THAT(errorOf([] {
+                layers::dot({Input({3}), Input({4})});
+              }),
               HasSubstr("the dot axes must have one known size"));
-  EXPECT_THAT(errorOf([] { layers::dot({Input({3, 2}), Input({3, 2})}); }),
+  EXPECT_THAT(errorOf([] {
+                layers::dot({Input({3, 2}), Input({3, 2})});
+              }),
               HasSubstr("Dot supports 2-D inputs only"));
+  EXPECT_THAT(errorOf([] {
+                layers::Cropping1D({1, 1})(Input({-1, 2}));
+              }),
+              HasSubstr("Cropping1D needs the size of axis 1 to be known"));
+  EXPECT_THAT(errorOf([] {
+                layers::ZeroPadding2D()(Input({4, 2}));
+              }),
+              HasSubstr("expected ndim=4, found ndim=3"));
+  EXPECT_THAT(
+      errorOf([] { layers::LeakyReLU()(Input({3}, {.dtype = DType::Int32})); }),
+      HasSubstr("LeakyReLU needs a float input"));
+  EXPECT_THAT(errorOf([] {
+                builtinLayerFactories().at("Cropping2D")(Json::parse(
+                    R"({"name": "c", "cropping": [1, 2, 3]})", "test"));
+              }),
+              HasSubstr("'cropping' must be an int, 2 ints or pairs of ints"));
+  EXPECT_THAT(errorOf([] { ops::full({}, 1e39); }),
+              HasSubstr("is not a finite float32"));
+  EXPECT_THAT(
+      errorOf([] {
+        OpLayer::fromConfig(Json::parse(
+            R"({"name": "f", "op": "full", "shape": [], "value": -1e300})",
+            "test"));
+      }),
+      HasSubstr("is not a finite float32"));
   EXPECT_THAT(errorOf([] { layers::ReLU({.threshold = 0.5}); }),
               HasSubstr("threshold 0.500000 is not supported"));
   EXPECT_THAT(errorOf([] { layers::ReLU({.max_value = -1.0}); }),
               HasSubstr("max_value must be >= 0"));
   EXPECT_THAT(errorOf([] { layers::Softmax({.axis = 1}); }),
               HasSubstr("only axis=-1"));
-  EXPECT_THAT(errorOf([] { layers::PReLU({.shared_axes = {1, 2}}); }),
+  EXPECT_THAT(errorOf([] {
+                layers::PReLU({.shared_axes = {1, 2}});
+              }),
               HasSubstr("shared_axes is not supported yet"));
   EXPECT_THAT(errorOf([] {
                 builtinLayerFactories().at("RepeatVector")(
@@ -109,8 +146,8 @@ TEST(CompositeLayersTest, TrainsSavesAndLoads) {
   // gradient path is not dead.
   for (const auto &layer : model.layers())
     if (layer->className() == "PReLU")
-      layer->setWeights({Tensor::fromFloats(std::vector<float>(20, 0.25f),
-                                            {4, 5})});
+      layer->setWeights(
+          {Tensor::fromFloats(std::vector<float>(20, 0.25f), {4, 5})});
   std::mt19937 gen(11);
   std::uniform_real_distribution<float> u(-1, 1);
   Tensor x({64, 6, 4}), y({64}, DType::Int32);
