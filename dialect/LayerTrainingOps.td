@@ -143,4 +143,178 @@ def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
   }];
 }
 
+/// The optional extras every newer update op shares with the three above:
+/// decoupled weight decay and ExponentialDecay of the learning rate.
+defvar Layer_OptimizerExtras = (ins
+    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+    DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
+    DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
+    UnitAttr:$staircase);
+
+def Layer_AdagradUpdateOp : Layer_OptimizerOp<"adagrad_update"> {
+  let summary = "Keras Adagrad: a += g^2; w -= lr g / sqrt(a + eps)";
+  let description = [{
+    Keras starts the accumulator at `initial_accumulator_value` (0.1); every
+    optimizer slot in layerc starts at zero, so the slot holds the
+    accumulator minus that value and the update adds it back:
+    `a = slot + initial_accumulator_value + g^2`. `weight_decay`,
+    `decay_steps` and the `step` operand as in `layer.sgd_update`.
+
+    ```mlir
+    %w1, %a1 = layer.adagrad_update %w, %g, %a {learning_rate = 1.0e-3 : f64, epsilon = 1.0e-7 : f64, initial_accumulator_value = 1.0e-1 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                            Layer_FloatTensor:$accumulator,
+                            Optional<Layer_FloatTensor>:$step,
+                            F64Attr:$learning_rate, F64Attr:$epsilon,
+                            F64Attr:$initial_accumulator_value),
+                       Layer_OptimizerExtras);
+  let results = (outs Layer_FloatTensor:$new_param,
+                      Layer_FloatTensor:$new_accumulator);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $accumulator (`step` $step^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_AdadeltaUpdateOp : Layer_OptimizerOp<"adadelta_update"> {
+  let summary = "Keras Adadelta: steps scaled by the ratio of two running RMS";
+  let description = [{
+    With `rms(x) = sqrt(x + eps)`: `ag = rho ag + (1 - rho) g^2`,
+    `d = -rms(ad) g / rms(ag)`, `ad = rho ad + (1 - rho) d^2`,
+    `w += lr d`. The slots are Keras's `accumulated_grad` and
+    `accumulated_delta_var`. `weight_decay`, `decay_steps` and the `step`
+    operand as in `layer.sgd_update`.
+
+    ```mlir
+    %w1, %ag1, %ad1 = layer.adadelta_update %w, %g, %ag, %ad {learning_rate = 1.0e-3 : f64, rho = 0.95 : f64, epsilon = 1.0e-7 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                            Layer_FloatTensor:$accumulated_grad,
+                            Layer_FloatTensor:$accumulated_delta,
+                            Optional<Layer_FloatTensor>:$step,
+                            F64Attr:$learning_rate, F64Attr:$rho,
+                            F64Attr:$epsilon),
+                       Layer_OptimizerExtras);
+  let results = (outs Layer_FloatTensor:$new_param,
+                      Layer_FloatTensor:$new_accumulated_grad,
+                      Layer_FloatTensor:$new_accumulated_delta);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $accumulated_grad `,` $accumulated_delta (`step` $step^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_AdamaxUpdateOp : Layer_OptimizerOp<"adamax_update"> {
+  let summary = "Keras Adamax: Adam with the infinity norm";
+  let description = [{
+    With `t = step` (1-based): `m += (g - m)(1 - b1)`,
+    `u = max(b2 u, |g|)`, `w -= lr m / ((1 - b1^t)(u + eps))`. The slots are
+    Keras's `momentum` and `norm`. `weight_decay` and `decay_steps` as in
+    `layer.sgd_update`.
+
+    ```mlir
+    %w1, %m1, %u1 = layer.adamax_update %w, %g, %m, %u, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>)
+        -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                            Layer_FloatTensor:$m, Layer_FloatTensor:$u,
+                            Layer_FloatTensor:$step, F64Attr:$learning_rate,
+                            F64Attr:$beta_1, F64Attr:$beta_2,
+                            F64Attr:$epsilon),
+                       Layer_OptimizerExtras);
+  let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m,
+                      Layer_FloatTensor:$new_u);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $u `,` $step attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_NadamUpdateOp : Layer_OptimizerOp<"nadam_update"> {
+  let summary = "Keras Nadam: Adam with Nesterov momentum and a momentum schedule";
+  let description = [{
+    With `t = step` (1-based), `mu_i = b1 (1 - 0.5 * 0.96^i)` and
+    `P_t = mu_1 ... mu_t` (Keras keeps the product in a variable; here it is
+    recomputed from the step, so the slots stay per parameter):
+    `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
+    `m_hat = mu_{t+1} m / (1 - P_t mu_{t+1}) + (1 - mu_t) g / (1 - P_t)`,
+    `v_hat = v / (1 - b2^t)`, `w -= lr m_hat / (sqrt(v_hat) + eps)`.
+    `weight_decay` and `decay_steps` as in `layer.sgd_update`.
+
+    ```mlir
+    %w1, %m1, %v1 = layer.nadam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>)
+        -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                            Layer_FloatTensor:$m, Layer_FloatTensor:$v,
+                            Layer_FloatTensor:$step, F64Attr:$learning_rate,
+                            F64Attr:$beta_1, F64Attr:$beta_2,
+                            F64Attr:$epsilon),
+                       Layer_OptimizerExtras);
+  let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m,
+                      Layer_FloatTensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `,` $step attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_LionUpdateOp : Layer_OptimizerOp<"lion_update"> {
+  let summary = "Keras Lion: w -= lr sign(b1 m + (1 - b1) g); m = b2 m + (1 - b2) g";
+  let description = [{
+    The step takes the sign of an interpolation of the momentum and the
+    gradient (sign(0) is 0); the momentum then moves with `beta_2`.
+    `weight_decay`, `decay_steps` and the `step` operand as in
+    `layer.sgd_update`.
+
+    ```mlir
+    %w1, %m1 = layer.lion_update %w, %g, %m {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.99 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
+                            Layer_FloatTensor:$m,
+                            Optional<Layer_FloatTensor>:$step,
+                            F64Attr:$learning_rate, F64Attr:$beta_1,
+                            F64Attr:$beta_2),
+                       Layer_OptimizerExtras);
+  let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m (`step` $step^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Layer_ClipGradientsOp : Layer_ShapedOp<"clip_gradients"> {
+  let summary = "Keras's gradient clipping, before the optimizer's update";
+  let description = [{
+    Exactly one of three positive attributes, as Keras's optimizer
+    arguments:
+    - `clipnorm`: each gradient scaled by `c / max(|g|, c)` (its own L2
+      norm);
+    - `global_clipnorm`: every gradient scaled by
+      `c * min(1 / N, 1 / c)`, where `N` is the L2 norm of all of them
+      together (NaN when `N` is not finite, as Keras);
+    - `clipvalue`: each element clamped to `[-c, c]`.
+
+    ```mlir
+    %c0, %c1 = layer.clip_gradients %g0, %g1 {global_clipnorm = 1.0 : f64}
+        : (tensor<4x3xf32>, tensor<3xf32>) -> (tensor<4x3xf32>, tensor<3xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<Layer_FloatTensor>:$grads,
+                       DefaultValuedAttr<F64Attr, "0.0">:$clipnorm,
+                       DefaultValuedAttr<F64Attr, "0.0">:$clipvalue,
+                       DefaultValuedAttr<F64Attr, "0.0">:$global_clipnorm);
+  let results = (outs Variadic<Layer_FloatTensor>:$clipped);
+  let assemblyFormat = [{
+    $grads attr-dict `:` functional-type($grads, $clipped)
+  }];
+}
+
 #endif // LAYER_TRAINING_OPS_TD

@@ -126,34 +126,97 @@ optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
   return SmallVector<Type>(op->getNumResults(), type);
 }
 
-LAYER_SHAPE_RULE(SGDUpdateOp) {
-  return optimizerResultTypes(op, {"param", "grad", "velocity"},
-                              {op.getMomentum().convertToDouble()},
-                              {"momentum"}, op.getStep() != nullptr,
+/// The shared extras of an update op: weight decay and ExponentialDecay.
+template <typename OpT>
+static FailureOr<SmallVector<Type>>
+updateResultTypes(OpT op, ArrayRef<StringRef> slots, ArrayRef<double> unitRange,
+                  ArrayRef<StringRef> unitRangeNames) {
+  return optimizerResultTypes(op, slots, unitRange, unitRangeNames,
+                              op.getStep() != nullptr,
                               op.getWeightDecay().convertToDouble(),
                               op.getDecaySteps().convertToDouble(),
                               op.getDecayRate().convertToDouble());
+}
+
+LAYER_SHAPE_RULE(SGDUpdateOp) {
+  return updateResultTypes(op, {"param", "grad", "velocity"},
+                           {op.getMomentum().convertToDouble()}, {"momentum"});
 }
 
 LAYER_SHAPE_RULE(RMSpropUpdateOp) {
   SmallVector<StringRef> slots{"param", "grad", "average"};
   if (op.getAverageGrad())
     slots.push_back("average_grad");
-  return optimizerResultTypes(op, slots, {op.getRho().convertToDouble()},
-                              {"rho"}, op.getStep() != nullptr,
-                              op.getWeightDecay().convertToDouble(),
-                              op.getDecaySteps().convertToDouble(),
-                              op.getDecayRate().convertToDouble());
+  return updateResultTypes(op, slots, {op.getRho().convertToDouble()}, {"rho"});
 }
 
 LAYER_SHAPE_RULE(AdamUpdateOp) {
   SmallVector<StringRef> slots{"param", "grad", "m", "v"};
   if (op.getVHat())
     slots.push_back("v_hat");
-  return optimizerResultTypes(
+  return updateResultTypes(
       op, slots,
       {op.getBeta_1().convertToDouble(), op.getBeta_2().convertToDouble()},
-      {"beta_1", "beta_2"}, true, op.getWeightDecay().convertToDouble(),
-      op.getDecaySteps().convertToDouble(),
-      op.getDecayRate().convertToDouble());
+      {"beta_1", "beta_2"});
+}
+
+LAYER_SHAPE_RULE(AdagradUpdateOp) {
+  double initial = op.getInitialAccumulatorValue().convertToDouble();
+  if (!(initial >= 0.0 && std::isfinite(initial)))
+    return op.emitOpError()
+           << "initial_accumulator_value must be finite and >= 0, got "
+           << initial;
+  return updateResultTypes(op, {"param", "grad", "accumulator"}, {}, {});
+}
+
+LAYER_SHAPE_RULE(AdadeltaUpdateOp) {
+  return updateResultTypes(
+      op, {"param", "grad", "accumulated_grad", "accumulated_delta"},
+      {op.getRho().convertToDouble()}, {"rho"});
+}
+
+LAYER_SHAPE_RULE(AdamaxUpdateOp) {
+  return updateResultTypes(
+      op, {"param", "grad", "m", "u"},
+      {op.getBeta_1().convertToDouble(), op.getBeta_2().convertToDouble()},
+      {"beta_1", "beta_2"});
+}
+
+LAYER_SHAPE_RULE(NadamUpdateOp) {
+  return updateResultTypes(
+      op, {"param", "grad", "m", "v"},
+      {op.getBeta_1().convertToDouble(), op.getBeta_2().convertToDouble()},
+      {"beta_1", "beta_2"});
+}
+
+LAYER_SHAPE_RULE(LionUpdateOp) {
+  // Keras allows beta_1 = 1 (the step is then the momentum's sign) but not
+  // 0 (SignSGD).
+  double b1 = op.getBeta_1().convertToDouble();
+  if (!(b1 > 0.0 && b1 <= 1.0))
+    return op.emitOpError() << "beta_1 must be in (0, 1], got " << b1;
+  return updateResultTypes(op, {"param", "grad", "m"},
+                           {op.getBeta_2().convertToDouble()}, {"beta_2"});
+}
+
+LAYER_SHAPE_RULE(ClipGradientsOp) {
+  double norm = op.getClipnorm().convertToDouble(),
+         value = op.getClipvalue().convertToDouble(),
+         global = op.getGlobalClipnorm().convertToDouble();
+  for (double c : {norm, value, global})
+    if (!(c >= 0.0 && std::isfinite(c)))
+      return op.emitOpError()
+             << "clipnorm, clipvalue and global_clipnorm must be finite and "
+                ">= 0, got "
+             << norm << ", " << value << " and " << global;
+  if ((norm > 0) + (value > 0) + (global > 0) != 1)
+    return op.emitOpError() << "expects exactly one of clipnorm, clipvalue "
+                               "and global_clipnorm to be set (> 0)";
+  if (op->getNumResults() != op->getNumOperands())
+    return op.emitOpError()
+           << "expects one result per gradient, got " << op->getNumResults()
+           << " for " << op->getNumOperands();
+  if (!rankedTypes(op->getOperands()))
+    return SmallVector<Type>{};
+  return SmallVector<Type>(op->getOperandTypes());
 }

@@ -16,6 +16,7 @@
 #include "runtime/mpi/MpiCommunicator.h"
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -110,16 +111,29 @@ OutputLosses layerc::resolveLosses(const CompileOptions &o,
   return r;
 }
 
+const std::vector<std::string> &layerc::optimizerNames() {
+  static const std::vector<std::string> names = {
+      "sgd",      "rmsprop", "adam",  "adamw", "adagrad",
+      "adadelta", "adamax",  "nadam", "lion"};
+  return names;
+}
+
+std::string layerc::knownOptimizers() {
+  std::string list;
+  for (const std::string &name : optimizerNames())
+    list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
 LayerAutodiffOptions
 layerc::autodiffOptions(const CompileOptions &o,
                         const std::vector<std::string> &outputNames,
                         bool outputLosses) {
-  static const std::set<std::string> optimizers = {"sgd", "rmsprop", "adam",
-                                                   "adamw"};
   const Optimizer &opt = o.optimizer;
-  if (!optimizers.count(opt.name))
-    throw Error("unknown optimizer '" + opt.name +
-                "' (expected sgd, rmsprop, adam or adamw)");
+  const std::vector<std::string> &names = optimizerNames();
+  if (std::find(names.begin(), names.end(), opt.name) == names.end())
+    throw Error("unknown optimizer '" + opt.name + "' (expected one of " +
+                knownOptimizers() + ")");
   if (opt.centered && opt.name != "rmsprop")
     throw Error("centered applies to rmsprop, not " + opt.name);
   if (opt.amsgrad && opt.name != "adam" && opt.name != "adamw")
@@ -129,6 +143,39 @@ layerc::autodiffOptions(const CompileOptions &o,
   if (!(opt.decay_steps >= 0 && std::isfinite(opt.decay_steps)) ||
       !(opt.decay_rate > 0 && std::isfinite(opt.decay_rate)))
     throw Error("ExponentialDecay needs decay_steps >= 0 and decay_rate > 0");
+  if (!(opt.learning_rate >= 0 && std::isfinite(opt.learning_rate)))
+    throw Error(opt.name + ": learning_rate must be finite and >= 0, got " +
+                std::to_string(opt.learning_rate));
+  // Keras's ranges: the decay rates in [0, 1), Lion's beta_1 in (0, 1].
+  auto unitRange = [&](const char *what, double v) {
+    if (!(v >= 0 && v < 1))
+      throw Error(opt.name + ": " + what + " must be in [0, 1), got " +
+                  std::to_string(v));
+  };
+  if (opt.name == "rmsprop" || opt.name == "adadelta")
+    unitRange("rho", opt.rho);
+  if (opt.name != "sgd" && opt.name != "rmsprop" && opt.name != "adagrad" &&
+      opt.name != "adadelta") {
+    unitRange("beta_2", opt.beta_2);
+    if (opt.name != "lion")
+      unitRange("beta_1", opt.beta_1);
+    else if (!(opt.beta_1 > 0 && opt.beta_1 <= 1))
+      throw Error("lion: beta_1 must be in (0, 1], got " +
+                  std::to_string(opt.beta_1));
+  }
+  if (!(opt.initial_accumulator_value >= 0 &&
+        std::isfinite(opt.initial_accumulator_value)))
+    throw Error("adagrad: initial_accumulator_value must be finite and >= 0");
+  int clips = 0;
+  for (double c : {opt.clipnorm, opt.clipvalue, opt.global_clipnorm}) {
+    if (!(c >= 0 && std::isfinite(c)))
+      throw Error(opt.name + ": clipnorm, clipvalue and global_clipnorm must "
+                             "be finite and >= 0 (0: off)");
+    clips += c > 0;
+  }
+  if (clips > 1)
+    throw Error(opt.name + ": only one of clipnorm, clipvalue and "
+                           "global_clipnorm can be set");
   OutputLosses resolved = resolveLosses(o, outputNames);
   LayerAutodiffOptions a;
   a.function = "predict";
@@ -148,6 +195,10 @@ layerc::autodiffOptions(const CompileOptions &o,
   a.centered = opt.centered;
   a.amsgrad = opt.amsgrad;
   a.weightDecay = opt.weight_decay;
+  a.initialAccumulatorValue = opt.initial_accumulator_value;
+  a.clipnorm = opt.clipnorm;
+  a.clipvalue = opt.clipvalue;
+  a.globalClipnorm = opt.global_clipnorm;
   a.decaySteps = opt.decay_steps;
   a.decayRate = opt.decay_rate;
   a.staircase = opt.staircase;

@@ -28,6 +28,11 @@ mlir::DialectRegistry &compilerRegistry();
 MetricKind accuracyFor(const Loss &loss,
                        const std::vector<int64_t> &outputShape);
 
+/// The optimizers compile() knows, by Keras name, and the same as a list
+/// for messages: "sgd, rmsprop, ...".
+const std::vector<std::string> &optimizerNames();
+std::string knownOptimizers();
+
 /// The options of layer-autodiff that build train_step/evaluate for
 /// `options` and a model with these outputs: what compile() runs.
 /// `outputLosses` makes the functions also return each output's loss

@@ -87,8 +87,18 @@ struct Optimizer {
   bool amsgrad = false;
   /// Decoupled weight decay (AdamW's; 0 for the others by default).
   double weight_decay = 0.0;
+  /// Adagrad's starting accumulator.
+  double initial_accumulator_value = 0.1;
+  /// Gradient clipping before the update, as Keras's optimizer arguments
+  /// (0: off; at most one of the three): each gradient to this L2 norm,
+  /// each element to [-clipvalue, clipvalue], or all gradients together
+  /// to this L2 norm.
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
   Optimizer() = default;
-  /// "sgd", "rmsprop", "adam" or "adamw" with Keras's defaults.
+  /// "sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax",
+  /// "nadam" or "lion" with Keras's defaults.
   Optimizer(const char *kerasName);
   /// Sets learning_rate and the schedule fields.
   void setLearningRate(const LearningRate &lr);
@@ -100,6 +110,9 @@ struct SGDOptions {
   double momentum = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
 };
 struct RMSpropOptions {
   LearningRate learning_rate = 0.001;
@@ -107,6 +120,9 @@ struct RMSpropOptions {
   double epsilon = 1e-7;
   bool centered = false;
   double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
 };
 struct AdamOptions {
   LearningRate learning_rate = 0.001;
@@ -115,6 +131,9 @@ struct AdamOptions {
   double epsilon = 1e-7;
   bool amsgrad = false;
   double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
 };
 struct AdamWOptions {
   LearningRate learning_rate = 0.001;
@@ -123,11 +142,68 @@ struct AdamWOptions {
   double beta_2 = 0.999;
   double epsilon = 1e-7;
   bool amsgrad = false;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
+};
+/// Keras's Adagrad: its accumulator starts at initial_accumulator_value.
+struct AdagradOptions {
+  LearningRate learning_rate = 0.001;
+  double initial_accumulator_value = 0.1;
+  double epsilon = 1e-7;
+  double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
+};
+struct AdadeltaOptions {
+  LearningRate learning_rate = 0.001;
+  double rho = 0.95;
+  double epsilon = 1e-7;
+  double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
+};
+struct AdamaxOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
+};
+struct NadamOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
+};
+/// Keras's Lion: beta_1 in (0, 1], beta_2 in [0, 1).
+struct LionOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.99;
+  double weight_decay = 0.0;
+  double clipnorm = 0.0;
+  double clipvalue = 0.0;
+  double global_clipnorm = 0.0;
 };
 Optimizer SGD(SGDOptions options = {});
 Optimizer RMSprop(RMSpropOptions options = {});
 Optimizer Adam(AdamOptions options = {});
 Optimizer AdamW(AdamWOptions options = {});
+Optimizer Adagrad(AdagradOptions options = {});
+Optimizer Adadelta(AdadeltaOptions options = {});
+Optimizer Adamax(AdamaxOptions options = {});
+Optimizer Nadam(NadamOptions options = {});
+Optimizer Lion(LionOptions options = {});
 } // namespace optimizers
 
 /// How fit() spreads training over processes (Keras's distribution

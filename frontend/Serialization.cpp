@@ -426,6 +426,11 @@ Json compileConfig(const CompileOptions &o,
                                    {"centered", opt.centered},
                                    {"amsgrad", opt.amsgrad},
                                    {"weight_decay", opt.weight_decay},
+                                   {"initial_accumulator_value",
+                                    opt.initial_accumulator_value},
+                                   {"clipnorm", opt.clipnorm},
+                                   {"clipvalue", opt.clipvalue},
+                                   {"global_clipnorm", opt.global_clipnorm},
                                    {"decay_steps", opt.decay_steps},
                                    {"decay_rate", opt.decay_rate},
                                    {"staircase", opt.staircase}})},
@@ -482,6 +487,11 @@ CompileOptions compileOptions(const Json &c) {
   flag("amsgrad", o.optimizer.amsgrad);
   flag("staircase", o.optimizer.staircase);
   optionalNumber("weight_decay", o.optimizer.weight_decay);
+  optionalNumber("initial_accumulator_value",
+                 o.optimizer.initial_accumulator_value);
+  optionalNumber("clipnorm", o.optimizer.clipnorm);
+  optionalNumber("clipvalue", o.optimizer.clipvalue);
+  optionalNumber("global_clipnorm", o.optimizer.global_clipnorm);
   optionalNumber("decay_steps", o.optimizer.decay_steps);
   optionalNumber("decay_rate", o.optimizer.decay_rate);
   o.optimizer.rho = number("rho");

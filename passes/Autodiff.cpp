@@ -59,7 +59,6 @@ struct Slot {
   std::string name;
 };
 
-/// The optimizer's state slots per parameter, named as Keras names them.
 /// The state slots of each parameter, named as Keras names them.
 SmallVector<StringRef> optimizerSlots(StringRef optimizer, bool centered,
                                       bool amsgrad) {
@@ -75,6 +74,16 @@ SmallVector<StringRef> optimizerSlots(StringRef optimizer, bool centered,
       return {"momentum", "velocity", "velocity_hat"};
     return {"momentum", "velocity"};
   }
+  if (optimizer == "adagrad")
+    return {"accumulator"};
+  if (optimizer == "adadelta")
+    return {"accumulated_grad", "accumulated_delta_var"};
+  if (optimizer == "adamax")
+    return {"momentum", "norm"};
+  if (optimizer == "nadam")
+    return {"momentum", "velocity"};
+  if (optimizer == "lion")
+    return {"momentum"};
   return {};
 }
 
@@ -121,6 +130,10 @@ private:
                                           ValueRange targets);
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
                                                Value loss, ValueRange params);
+  /// The gradients after Keras's clipping (clipnorm, clipvalue,
+  /// global_clipnorm), or as they are when none is set.
+  FailureOr<SmallVector<Value>> clipGradients(OpBuilder &b, Location loc,
+                                              ValueRange grads);
   FailureOr<SmallVector<Value>> buildUpdate(OpBuilder &b, Location loc,
                                             Value param, Value grad,
                                             ValueRange slots, Value step);
@@ -155,13 +168,19 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
   if (optimizer != "none" && optimizerSlots(optimizer, false, false).empty())
     return forward.emitError()
            << "layer-autodiff: unknown optimizer '" << optimizer
-           << "'; expected sgd, rmsprop, adam, adamw or none";
+           << "'; expected sgd, rmsprop, adam, adamw, adagrad, adadelta, "
+              "adamax, nadam, lion or none";
   if (centered && optimizer != "rmsprop")
     return forward.emitError()
            << "layer-autodiff: centered applies to rmsprop only";
   if (amsgrad && optimizer != "adam" && optimizer != "adamw")
     return forward.emitError()
            << "layer-autodiff: amsgrad applies to adam and adamw only";
+  if ((clipnorm.value != 0) + (clipvalue.value != 0) +
+          (globalClipnorm.value != 0) >
+      1)
+    return forward.emitError() << "layer-autodiff: only one of clipnorm, "
+                                  "clipvalue and global-clipnorm can be set";
   if (splitStep && optimizer == "none")
     return forward.emitError()
            << "layer-autodiff: split-step needs an optimizer for apply_step";
@@ -412,15 +431,48 @@ LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
         b, loc, elementType, 1 + slots.size(), param, grad, slots[0],
         centered ? slots[1] : Value(), scheduleStep, f64(lr), f64(rho),
         f64(epsilon), wd, steps, rate, stair);
-  } else {
+  } else if (optimizer == "adam" || optimizer == "adamw") {
     update = createInferred<AdamUpdateOp>(
         b, loc, elementType, 1 + slots.size(), param, grad, slots[0], slots[1],
         amsgrad ? slots[2] : Value(), step, f64(lr), f64(beta1), f64(beta2),
         f64(epsilon), wd, steps, rate, stair);
+  } else if (optimizer == "adagrad") {
+    update = createInferred<AdagradUpdateOp>(
+        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, f64(lr),
+        f64(epsilon), f64(initialAccumulatorValue), wd, steps, rate, stair);
+  } else if (optimizer == "adadelta") {
+    update = createInferred<AdadeltaUpdateOp>(
+        b, loc, elementType, 3, param, grad, slots[0], slots[1], scheduleStep,
+        f64(lr), f64(rho), f64(epsilon), wd, steps, rate, stair);
+  } else if (optimizer == "adamax") {
+    update = createInferred<AdamaxUpdateOp>(
+        b, loc, elementType, 3, param, grad, slots[0], slots[1], step, f64(lr),
+        f64(beta1), f64(beta2), f64(epsilon), wd, steps, rate, stair);
+  } else if (optimizer == "nadam") {
+    update = createInferred<NadamUpdateOp>(
+        b, loc, elementType, 3, param, grad, slots[0], slots[1], step, f64(lr),
+        f64(beta1), f64(beta2), f64(epsilon), wd, steps, rate, stair);
+  } else {
+    update = createInferred<LionUpdateOp>(
+        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, f64(lr),
+        f64(beta1), f64(beta2), wd, steps, rate, stair);
   }
   if (!update)
     return failure();
   return SmallVector<Value>(update->getResults());
+}
+
+FailureOr<SmallVector<Value>>
+LayerAutodiffPass::clipGradients(OpBuilder &b, Location loc, ValueRange grads) {
+  if (clipnorm.value == 0 && clipvalue.value == 0 && globalClipnorm.value == 0)
+    return SmallVector<Value>(grads);
+  auto clip = createInferred<ClipGradientsOp>(
+      b, loc, elementType, grads.size(), grads,
+      b.getF64FloatAttr(clipnorm.value), b.getF64FloatAttr(clipvalue.value),
+      b.getF64FloatAttr(globalClipnorm.value));
+  if (!clip)
+    return failure();
+  return SmallVector<Value>(clip->getResults());
 }
 
 void LayerAutodiffPass::appendDataAndWeightSlots(SmallVectorImpl<Slot> &args) {
@@ -555,10 +607,12 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
     // value (updated moving statistics), or stay as they are (frozen).
     DenseMap<Value, Value> newWeight = cloneState.updatedBuffers;
     SmallVector<Value> newStates;
+    auto grads = clipGradients(b, fn.getLoc(), backward->grads);
+    if (failed(grads))
+      return failure();
     for (auto [i, p] : llvm::enumerate(params)) {
       auto slots = states.slice(i * slotNames.size(), slotNames.size());
-      auto updated =
-          buildUpdate(b, p.getLoc(), p, backward->grads[i], slots, step);
+      auto updated = buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step);
       if (failed(updated))
         return failure();
       newWeight[p] = updated->front();
@@ -655,10 +709,13 @@ LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
   size_t nParam = paramArgs.size(), nSlot = slotNames.size();
   Value step = argValues.back();
   SmallVector<Value> newParams, newStates;
+  auto grads = clipGradients(b, fn.getLoc(), argValues.slice(nParam, nParam));
+  if (failed(grads))
+    return failure();
   for (size_t i = 0; i < nParam; ++i) {
     auto slots = argValues.slice(2 * nParam + i * nSlot, nSlot);
-    auto updated = buildUpdate(b, fn.getLoc(), argValues[i],
-                               argValues[nParam + i], slots, step);
+    auto updated =
+        buildUpdate(b, fn.getLoc(), argValues[i], (*grads)[i], slots, step);
     if (failed(updated))
       return failure();
     newParams.push_back(updated->front());

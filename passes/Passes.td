@@ -95,19 +95,32 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
            "Also return each output's (unweighted) loss, as trailing scalar "
            "results of evaluate and train_step">,
     Option<"optimizer", "optimizer", "std::string", "\"rmsprop\"",
-           "sgd, rmsprop, adam, adamw, or none (emit grad instead of "
-           "train_step)">,
+           "sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam, "
+           "lion, or none (emit grad instead of train_step)">,
     Option<"learningRate", "learning-rate", "::layerc::Real", "-1.0",
            "Learning rate; negative selects the optimizer's Keras default "
            "(0.01 for sgd, 0.001 otherwise)">,
     Option<"momentum", "momentum", "::layerc::Real", "0.0", "SGD momentum">,
     Option<"nesterov", "nesterov", "bool", "false",
            "SGD with Nesterov momentum">,
-    Option<"rho", "rho", "::layerc::Real", "0.9", "RMSprop decay">,
-    Option<"beta1", "beta-1", "::layerc::Real", "0.9", "Adam beta_1">,
-    Option<"beta2", "beta-2", "::layerc::Real", "0.999", "Adam beta_2">,
+    Option<"rho", "rho", "::layerc::Real", "0.9",
+           "RMSprop and Adadelta decay (Keras's Adadelta default: 0.95)">,
+    Option<"beta1", "beta-1", "::layerc::Real", "0.9",
+           "beta_1 of Adam, Adamax, Nadam and Lion">,
+    Option<"beta2", "beta-2", "::layerc::Real", "0.999",
+           "beta_2 of Adam, Adamax, Nadam and Lion (Keras's Lion default: "
+           "0.99)">,
     Option<"epsilon", "epsilon", "::layerc::Real", "1.0e-7",
-           "RMSprop/Adam epsilon">,
+           "epsilon of every optimizer but sgd and lion">,
+    Option<"initialAccumulatorValue", "initial-accumulator-value",
+           "::layerc::Real", "0.1", "Adagrad's initial accumulator value">,
+    Option<"clipnorm", "clipnorm", "::layerc::Real", "0.0",
+           "Clip each gradient to this L2 norm (0: off)">,
+    Option<"clipvalue", "clipvalue", "::layerc::Real", "0.0",
+           "Clip each gradient element to [-clipvalue, clipvalue] (0: off)">,
+    Option<"globalClipnorm", "global-clipnorm", "::layerc::Real", "0.0",
+           "Clip all gradients together to this L2 norm (0: off); at most "
+           "one of clipnorm, clipvalue and global-clipnorm">,
     Option<"centered", "centered", "bool", "false",
            "Centered RMSprop (an average_gradient slot per parameter)">,
     Option<"amsgrad", "amsgrad", "bool", "false",

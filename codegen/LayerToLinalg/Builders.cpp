@@ -708,3 +708,28 @@ void codegen::assertAllInRange(OpBuilder &b, Location loc, Value values,
   Value ok = arith::XOrIOp::create(b, loc, found, trueValue);
   cf::AssertOp::create(b, loc, ok, message);
 }
+
+Value codegen::sumAll(
+    OpBuilder &b, Location loc, Value x,
+    const std::function<Value(OpBuilder &, Location, Value)> &map) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  Value acc = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
+                                      type.getElementType());
+  acc = linalg::FillOp::create(
+            b, loc, floatConst(b, loc, type.getElementType(), 0.0), acc)
+            .getResult(0);
+  SmallVector<AffineMap> maps{
+      b.getMultiDimIdentityMap(type.getRank()),
+      AffineMap::get(type.getRank(), 0, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{scalarType}, ValueRange{x}, ValueRange{acc},
+             maps, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value v = map ? map(nb, l, a[0]) : a[0];
+               linalg::YieldOp::create(nb, l, ValueRange{addF(nb, l, a[1], v)});
+             })
+      .getResult(0);
+}

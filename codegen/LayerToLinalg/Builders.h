@@ -95,6 +95,13 @@ mlir::Value reduceAxis(
     const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                     mlir::ValueRange)> &map = nullptr);
 
+/// The sum of every element of `x` (each through `map` when given) as a
+/// rank-0 tensor.
+mlir::Value
+sumAll(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+       const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                       mlir::Value)> &map = nullptr);
+
 /// init += lhs * rhs as one linalg.generic over the loops of `maps` (lhs,
 /// rhs, init) and `iterators`: the contractions the named ops do not cover
 /// (transposed or batched matmuls, convolution gradients, interpolation

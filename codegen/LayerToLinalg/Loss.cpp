@@ -72,30 +72,6 @@ Value clip(OpBuilder &b, Location l, Value q) {
                                    floatConst(b, l, t, 1.0 - kEpsilon));
 }
 
-/// Sum of every element of `x` as a rank-0 tensor.
-Value sumAll(OpBuilder &b, Location loc, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  auto scalarType = RankedTensorType::get({}, type.getElementType());
-  Value acc = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
-                                      type.getElementType());
-  acc = linalg::FillOp::create(
-            b, loc, floatConst(b, loc, type.getElementType(), 0.0), acc)
-            .getResult(0);
-  SmallVector<AffineMap> maps{
-      b.getMultiDimIdentityMap(type.getRank()),
-      AffineMap::get(type.getRank(), 0, b.getContext())};
-  SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                             utils::IteratorType::reduction);
-  return linalg::GenericOp::create(b, loc, TypeRange{scalarType}, ValueRange{x},
-                                   ValueRange{acc}, maps, iterators,
-                                   [](OpBuilder &nb, Location l, ValueRange a) {
-                                     linalg::YieldOp::create(
-                                         nb, l,
-                                         ValueRange{add(nb, l, a[1], a[0])});
-                                   })
-      .getResult(0);
-}
-
 /// A rank-0 tensor holding `scale * total[]`.
 Value scaleScalar(OpBuilder &b, Location loc, Value total, Value scale) {
   auto type = cast<RankedTensorType>(total.getType());

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -36,17 +37,28 @@ struct Scalar {
   Value pow(Value x, Value y) { return math::PowFOp::create(b, l, x, y); }
 };
 
+/// The 1-based step as a scalar of the element type.
+Value stepScalar(Scalar &o, Value step) {
+  return tensor::ExtractOp::create(o.b, o.l, step, ValueRange{});
+}
+
 /// The learning rate of this step, once per update: constant, or Keras's
 /// ExponentialDecay of the 0-based iteration (`step` is 1-based).
 Value learningRate(Scalar &o, double lr, Value step, double decaySteps,
                    double decayRate, bool staircase) {
   if (decaySteps <= 0.0)
     return o.c(lr);
-  Value t = tensor::ExtractOp::create(o.b, o.l, step, ValueRange{});
-  Value e = o.div(o.sub(t, o.c(1.0)), o.c(decaySteps));
+  Value e = o.div(o.sub(stepScalar(o, step), o.c(1.0)), o.c(decaySteps));
   if (staircase)
     e = math::FloorOp::create(o.b, o.l, e);
   return o.mul(o.c(lr), o.pow(o.c(decayRate), e));
+}
+
+/// The learning rate of `op` (any update op) at this step.
+template <typename OpT> Value scheduledRate(Scalar &o, OpT op, Value step) {
+  return learningRate(o, op.getLearningRate().convertToDouble(), step,
+                      op.getDecaySteps().convertToDouble(),
+                      op.getDecayRate().convertToDouble(), op.getStaircase());
 }
 
 /// Keras's decoupled weight decay, applied before the update:
@@ -65,10 +77,7 @@ struct SGDLowering : RankedLowering<SGDUpdateOp> {
     double wd = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr =
-        learningRate(o, op.getLearningRate().convertToDouble(),
-                     adaptor.getStep(), op.getDecaySteps().convertToDouble(),
-                     op.getDecayRate().convertToDouble(), op.getStaircase());
+    Value lr = scheduledRate(o, op, adaptor.getStep());
     rewriter.replaceOp(
         op,
         elementwise(
@@ -101,10 +110,7 @@ struct RMSpropLowering : RankedLowering<RMSpropUpdateOp> {
     double wd = op.getWeightDecay().convertToDouble();
     bool centered = adaptor.getAverageGrad() != nullptr;
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr =
-        learningRate(o, op.getLearningRate().convertToDouble(),
-                     adaptor.getStep(), op.getDecaySteps().convertToDouble(),
-                     op.getDecayRate().convertToDouble(), op.getStaircase());
+    Value lr = scheduledRate(o, op, adaptor.getStep());
     SmallVector<Value> inputs{adaptor.getParam(), adaptor.getGrad(),
                               adaptor.getAverage()};
     SmallVector<RankedTensorType> types{type, type};
@@ -154,12 +160,8 @@ struct AdamLowering : RankedLowering<AdamUpdateOp> {
     bool amsgrad = adaptor.getVHat() != nullptr;
     // alpha = lr sqrt(1 - b2^t) / (1 - b1^t), once per step.
     Scalar o{rewriter, loc, type.getElementType()};
-    Value lr =
-        learningRate(o, op.getLearningRate().convertToDouble(),
-                     adaptor.getStep(), op.getDecaySteps().convertToDouble(),
-                     op.getDecayRate().convertToDouble(), op.getStaircase());
-    Value t = tensor::ExtractOp::create(rewriter, loc, adaptor.getStep(),
-                                        ValueRange{});
+    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value t = stepScalar(o, adaptor.getStep());
     Value alpha = o.div(o.mul(lr, o.sqrt(o.sub(o.c(1.0), o.pow(o.c(b2), t)))),
                         o.sub(o.c(1.0), o.pow(o.c(b1), t)));
     SmallVector<Value> inputs{adaptor.getParam(), adaptor.getGrad(),
@@ -194,9 +196,288 @@ struct AdamLowering : RankedLowering<AdamUpdateOp> {
   }
 };
 
+struct AdagradLowering : RankedLowering<AdagradUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(AdagradUpdateOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double eps = op.getEpsilon().convertToDouble();
+    double initial = op.getInitialAccumulatorValue().convertToDouble();
+    double wd = op.getWeightDecay().convertToDouble();
+    Scalar o{rewriter, op.getLoc(), type.getElementType()};
+    Value lr = scheduledRate(o, op, adaptor.getStep());
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), {type, type},
+                        ValueRange{adaptor.getParam(), adaptor.getGrad(),
+                                   adaptor.getAccumulator()},
+                        adaptor.getParam(),
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          Scalar s{b, l, type.getElementType()};
+                          Value g = a[1];
+                          Value w = decayed(s, a[0], wd, lr);
+                          // The slot is the accumulator less its initial value.
+                          Value slot = s.add(a[2], s.mul(g, g));
+                          Value acc = s.add(slot, s.c(initial));
+                          Value step =
+                              s.div(s.mul(lr, g), s.sqrt(s.add(acc, s.c(eps))));
+                          return {s.sub(w, step), slot};
+                        }));
+    return success();
+  }
+};
+
+struct AdadeltaLowering : RankedLowering<AdadeltaUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(AdadeltaUpdateOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double rho = op.getRho().convertToDouble();
+    double eps = op.getEpsilon().convertToDouble();
+    double wd = op.getWeightDecay().convertToDouble();
+    Scalar o{rewriter, op.getLoc(), type.getElementType()};
+    Value lr = scheduledRate(o, op, adaptor.getStep());
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type, type, type},
+            ValueRange{adaptor.getParam(), adaptor.getGrad(),
+                       adaptor.getAccumulatedGrad(),
+                       adaptor.getAccumulatedDelta()},
+            adaptor.getParam(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, type.getElementType()};
+              Value g = a[1];
+              Value w = decayed(s, a[0], wd, lr);
+              auto rms = [&](Value x) { return s.sqrt(s.add(x, s.c(eps))); };
+              auto average = [&](Value old, Value x) {
+                return s.add(s.mul(s.c(rho), old),
+                             s.mul(s.c(1.0 - rho), s.mul(x, x)));
+              };
+              Value ag = average(a[2], g);
+              // d = -rms(ad) g / rms(ag), with the old ad.
+              Value d = s.sub(s.c(0.0), s.div(s.mul(rms(a[3]), g), rms(ag)));
+              Value ad = average(a[3], d);
+              return {s.add(w, s.mul(lr, d)), ag, ad};
+            }));
+    return success();
+  }
+};
+
+struct AdamaxLowering : RankedLowering<AdamaxUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(AdamaxUpdateOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double b1 = op.getBeta_1().convertToDouble();
+    double b2 = op.getBeta_2().convertToDouble();
+    double eps = op.getEpsilon().convertToDouble();
+    double wd = op.getWeightDecay().convertToDouble();
+    Scalar o{rewriter, op.getLoc(), type.getElementType()};
+    Value lr = scheduledRate(o, op, adaptor.getStep());
+    // lr / (1 - b1^t), once per step.
+    Value alpha = o.div(
+        lr, o.sub(o.c(1.0), o.pow(o.c(b1), stepScalar(o, adaptor.getStep()))));
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type, type, type},
+            ValueRange{adaptor.getParam(), adaptor.getGrad(), adaptor.getM(),
+                       adaptor.getU()},
+            adaptor.getParam(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, type.getElementType()};
+              Value g = a[1];
+              Value w = decayed(s, a[0], wd, lr);
+              Value m = s.add(a[2], s.mul(s.sub(g, a[2]), s.c(1.0 - b1)));
+              Value u = arith::MaximumFOp::create(
+                  b, l, s.mul(s.c(b2), a[3]), math::AbsFOp::create(b, l, g));
+              w = s.sub(w, s.div(s.mul(alpha, m), s.add(u, s.c(eps))));
+              return {w, m, u};
+            }));
+    return success();
+  }
+};
+
+struct NadamLowering : RankedLowering<NadamUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(NadamUpdateOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    double b1 = op.getBeta_1().convertToDouble();
+    double b2 = op.getBeta_2().convertToDouble();
+    double eps = op.getEpsilon().convertToDouble();
+    double wd = op.getWeightDecay().convertToDouble();
+    Scalar o{rewriter, loc, type.getElementType()};
+    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value t = stepScalar(o, adaptor.getStep());
+    // mu(i) = b1 (1 - 0.5 * 0.96^i); the product mu(1) ... mu(t) is a loop
+    // over the steps so far, once per update (t scalar multiplications).
+    auto mu = [&](Scalar &s, Value i) {
+      return s.mul(s.c(b1),
+                   s.sub(s.c(1.0), s.mul(s.c(0.5), s.pow(s.c(0.96), i))));
+    };
+    Type index = rewriter.getIndexType();
+    Value count = arith::IndexCastOp::create(
+        rewriter, loc, index,
+        arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), t));
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, zero, count, one, ValueRange{o.c(1.0)},
+        [&](OpBuilder &b, Location l, Value iv, ValueRange acc) {
+          Scalar s{b, l, type.getElementType()};
+          Value i = arith::UIToFPOp::create(
+              b, l, type.getElementType(),
+              arith::IndexCastUIOp::create(b, l, b.getI64Type(), iv));
+          scf::YieldOp::create(
+              b, l, ValueRange{s.mul(acc[0], mu(s, s.add(i, s.c(1.0))))});
+        });
+    Value product = loop.getResult(0);
+    Value muT = mu(o, t), muNext = mu(o, o.add(t, o.c(1.0)));
+    // m_hat = cm m + cg g; v_hat = v / (1 - b2^t).
+    Value cm = o.div(muNext, o.sub(o.c(1.0), o.mul(product, muNext)));
+    Value cg = o.div(o.sub(o.c(1.0), muT), o.sub(o.c(1.0), product));
+    Value vScale = o.div(o.c(1.0), o.sub(o.c(1.0), o.pow(o.c(b2), t)));
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, {type, type, type},
+            ValueRange{adaptor.getParam(), adaptor.getGrad(), adaptor.getM(),
+                       adaptor.getV()},
+            adaptor.getParam(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, type.getElementType()};
+              Value g = a[1];
+              Value w = decayed(s, a[0], wd, lr);
+              Value m = s.add(a[2], s.mul(s.sub(g, a[2]), s.c(1.0 - b1)));
+              Value v =
+                  s.add(a[3], s.mul(s.sub(s.mul(g, g), a[3]), s.c(1.0 - b2)));
+              Value mHat = s.add(s.mul(cm, m), s.mul(cg, g));
+              Value vHat = s.mul(v, vScale);
+              w = s.sub(w,
+                        s.div(s.mul(mHat, lr), s.add(s.sqrt(vHat), s.c(eps))));
+              return {w, m, v};
+            }));
+    return success();
+  }
+};
+
+struct LionLowering : RankedLowering<LionUpdateOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(LionUpdateOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double b1 = op.getBeta_1().convertToDouble();
+    double b2 = op.getBeta_2().convertToDouble();
+    double wd = op.getWeightDecay().convertToDouble();
+    Scalar o{rewriter, op.getLoc(), type.getElementType()};
+    Value lr = scheduledRate(o, op, adaptor.getStep());
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type, type},
+            ValueRange{adaptor.getParam(), adaptor.getGrad(), adaptor.getM()},
+            adaptor.getParam(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, type.getElementType()};
+              Value g = a[1];
+              Value w = decayed(s, a[0], wd, lr);
+              Value c = s.add(s.mul(a[2], s.c(b1)), s.mul(g, s.c(1.0 - b1)));
+              // sign(c), 0 at 0 (math.copysign would give +-1).
+              Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                                c, s.c(0.0));
+              Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
+                                                c, s.c(0.0));
+              Value sign = arith::SelectOp::create(
+                  b, l, pos, s.c(1.0),
+                  arith::SelectOp::create(b, l, neg, s.c(-1.0), s.c(0.0)));
+              Value m = s.add(s.mul(a[2], s.c(b2)), s.mul(g, s.c(1.0 - b2)));
+              return {s.sub(w, s.mul(lr, sign)), m};
+            }));
+    return success();
+  }
+};
+
+struct ClipGradientsLowering : OpConversionPattern<ClipGradientsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ClipGradientsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    for (Type t : op->getResultTypes())
+      if (!isa<RankedTensorType>(t))
+        return rewriter.notifyMatchFailure(op, "shapes not inferred");
+    double norm = op.getClipnorm().convertToDouble();
+    double value = op.getClipvalue().convertToDouble();
+    double global = op.getGlobalClipnorm().convertToDouble();
+    ValueRange grads = adaptor.getGrads();
+    if (grads.empty()) {
+      rewriter.replaceOp(op, ValueRange{});
+      return success();
+    }
+    Type et = cast<RankedTensorType>(grads[0].getType()).getElementType();
+    Scalar o{rewriter, loc, et};
+    auto squared = [](OpBuilder &b, Location l, Value x) {
+      return arith::MulFOp::create(b, l, x, x).getResult();
+    };
+    auto sumOfSquares = [&](Value g) {
+      return tensor::ExtractOp::create(
+          rewriter, loc, sumAll(rewriter, loc, g, squared), ValueRange{});
+    };
+    // Every gradient times one scalar (clipnorm: its own).
+    auto scaled = [&](Value g, Value scale) {
+      auto type = cast<RankedTensorType>(g.getType());
+      return elementwise(
+          rewriter, loc, {type}, ValueRange{g}, g,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::MulFOp::create(b, l, a[0], scale)};
+          })[0];
+    };
+    SmallVector<Value> clipped;
+    if (global > 0) {
+      Value total = o.c(0.0);
+      for (Value g : grads)
+        total = o.add(total, sumOfSquares(g));
+      // c * min(1 / N, 1 / c), plus N - N to turn an infinite or NaN norm
+      // into NaN.
+      Value n = o.sqrt(total);
+      Value scale = o.add(
+          o.mul(o.c(global),
+                arith::MinimumFOp::create(rewriter, loc, o.div(o.c(1.0), n),
+                                          o.c(1.0 / global))),
+          o.sub(n, n));
+      for (Value g : grads)
+        clipped.push_back(scaled(g, scale));
+    } else if (norm > 0) {
+      for (Value g : grads) {
+        // g c / max(|g|, c); a zero gradient stays zero.
+        Value n = o.sqrt(sumOfSquares(g));
+        clipped.push_back(scaled(
+            g, o.div(o.c(norm),
+                     arith::MaximumFOp::create(rewriter, loc, n, o.c(norm)))));
+      }
+    } else {
+      for (Value g : grads) {
+        auto type = cast<RankedTensorType>(g.getType());
+        clipped.push_back(elementwise(
+            rewriter, loc, {type}, ValueRange{g}, g,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar s{b, l, et};
+              Value lo = arith::MaximumFOp::create(b, l, a[0], s.c(-value));
+              return {arith::MinimumFOp::create(b, l, lo, s.c(value))};
+            })[0]);
+      }
+    }
+    rewriter.replaceOp(op, clipped);
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateOptimizerLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<SGDLowering, RMSpropLowering, AdamLowering>(
-      patterns.getContext());
+  patterns.add<SGDLowering, RMSpropLowering, AdamLowering, AdagradLowering,
+               AdadeltaLowering, AdamaxLowering, NadamLowering, LionLowering,
+               ClipGradientsLowering>(patterns.getContext());
 }

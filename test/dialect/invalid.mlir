@@ -523,6 +523,54 @@ func.func @rmsprop_rho_negative(%w: tensor<64xf32>, %g: tensor<64xf32>, %a: tens
 
 // -----
 
+func.func @adagrad_negative_accumulator(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-error @below {{'layer.adagrad_update' op initial_accumulator_value must be finite and >= 0, got -1.000000e-01}}
+  %w1, %a1 = layer.adagrad_update %w, %g, %a {learning_rate = 1.0e-3 : f64, epsilon = 1.0e-7 : f64, initial_accumulator_value = -0.1 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  return %w1, %a1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+func.func @adadelta_delta_shape(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf32>, %d: tensor<9xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @below {{'layer.adadelta_update' op accumulated_delta of shape (9,) does not match param of shape (8,)}}
+  %w1, %a1, %d1 = layer.adadelta_update %w, %g, %a, %d {learning_rate = 1.0 : f64, rho = 0.95 : f64, epsilon = 1.0e-7 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<9xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %w1, %a1, %d1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+func.func @nadam_beta_2_one(%w: tensor<8xf32>, %g: tensor<8xf32>, %m: tensor<8xf32>, %v: tensor<8xf32>, %t: tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  // expected-error @below {{'layer.nadam_update' op beta_2 must be in [0, 1), got 1.000000e+00}}
+  %w1, %m1, %v1 = layer.nadam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 1.0 : f64, epsilon = 1.0e-7 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  return %w1, %m1, %v1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+func.func @lion_beta_1_zero(%w: tensor<8xf32>, %g: tensor<8xf32>, %m: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-error @below {{'layer.lion_update' op beta_1 must be in (0, 1], got 0.000000e+00}}
+  %w1, %m1 = layer.lion_update %w, %g, %m {learning_rate = 1.0e-3 : f64, beta_1 = 0.0 : f64, beta_2 = 0.99 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  return %w1, %m1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+func.func @clip_two_kinds(%g: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @below {{'layer.clip_gradients' op expects exactly one of clipnorm, clipvalue and global_clipnorm to be set (> 0)}}
+  %c = layer.clip_gradients %g {clipnorm = 1.0 : f64, clipvalue = 0.5 : f64} : (tensor<8xf32>) -> tensor<8xf32>
+  return %c : tensor<8xf32>
+}
+
+// -----
+
+func.func @clip_result_shape(%g: tensor<8xf32>) -> tensor<9xf32> {
+  // expected-error @below {{'layer.clip_gradients' op result #0 has shape (9,) but the operands give (8,)}}
+  %c = layer.clip_gradients %g {clipvalue = 0.5 : f64} : (tensor<8xf32>) -> tensor<9xf32>
+  return %c : tensor<9xf32>
+}
+
+// -----
+
 func.func @adam_v_shape(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<65xf32>, %t: tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{'layer.adam_update' op v of shape (65,) does not match param of shape (64,)}}
   %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<65xf32>, tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)

@@ -163,6 +163,30 @@ func.func @rmsprop_update(%w: tensor<784x64xf32>, %g: tensor<784x64xf32>, %a: te
   return %w1, %a1 : tensor<784x64xf32>, tensor<784x64xf32>
 }
 
+// CHECK-LABEL: func.func @newer_updates
+func.func @newer_updates(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf32>,
+                         %b: tensor<8xf32>, %t: tensor<f32>)
+    -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  // CHECK: layer.adagrad_update %{{.+}}, %{{.+}}, %{{.+}} step %{{.+}} {{{.*}}initial_accumulator_value = 1.000000e-01 : f64{{.*}}} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>)
+  %w1, %a1 = layer.adagrad_update %w, %g, %a step %t {learning_rate = 1.0e-3 : f64, epsilon = 1.0e-7 : f64, initial_accumulator_value = 0.1 : f64, decay_steps = 10.0 : f64, decay_rate = 0.5 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.adadelta_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {{{.*}}rho = 0.94999999999999996 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  %w2, %ag, %ad = layer.adadelta_update %w1, %g, %a, %b {learning_rate = 1.0 : f64, rho = 0.95 : f64, epsilon = 1.0e-7 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.adamax_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {{{.*}}weight_decay = 2.000000e-01 : f64}
+  %w3, %m3, %u3 = layer.adamax_update %w2, %g, %a, %b, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64, weight_decay = 0.2 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.nadam_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {beta_1
+  %w4, %m4, %v4 = layer.nadam_update %w3, %g, %a, %b, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.lion_update %{{.+}}, %{{.+}}, %{{.+}} {beta_1 = 9.000000e-01 : f64, beta_2 = 0.98999999999999999 : f64, learning_rate = 1.000000e-03 : f64}
+  %w5, %m5 = layer.lion_update %w4, %g, %a {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.99 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.clip_gradients %{{.+}}, %{{.+}} {global_clipnorm = 1.000000e+00 : f64} : (tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<f32>)
+  %c0, %c1 = layer.clip_gradients %g, %t {global_clipnorm = 1.0 : f64} : (tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<f32>)
+  return %w5, %a1, %ad, %u3, %v4, %c0 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
 // CHECK-LABEL: func.func @adam_update
 // CHECK-SAME: (%[[W:.+]]: tensor<64xf32>, %[[G:.+]]: tensor<64xf32>, %[[M:.+]]: tensor<64xf32>, %[[V:.+]]: tensor<64xf32>, %[[T:.+]]: tensor<f32>)
 func.func @adam_update(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>,

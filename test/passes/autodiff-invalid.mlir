@@ -15,7 +15,7 @@
 // The pass fails (non-zero exit) rather than only printing.
 // RUN: not layerc-opt %t/optimizer.mlir --layer-autodiff=optimizer=momentum 2>&1 | FileCheck %s
 // RUN: layerc-opt %t/param-and-buffer.mlir --layer-autodiff -verify-diagnostics
-// CHECK: error: layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw or none
+// CHECK: error: layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam, lion or none
 
 //--- missing.mlir
 // A missing function is reported on the module.
@@ -42,7 +42,7 @@ func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> te
 }
 
 //--- optimizer.mlir
-// expected-error @below {{layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw or none}}
+// expected-error @below {{layer-autodiff: unknown optimizer 'momentum'; expected sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam, lion or none}}
 func.func @predict(%x: tensor<?x4xf32>, %k: tensor<4x3xf32> {layer.param}) -> tensor<?x3xf32> {
   %0 = layer.dense %x, %k : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>

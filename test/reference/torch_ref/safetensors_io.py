@@ -42,8 +42,9 @@ def write_safetensors(path, tensors, metadata):
             f.write(b)
 
 
-def read_safetensors(path):
-    """(cases, header, arrays by name) of a file this module wrote, checked."""
+def read_raw(path):
+    """(cases, header, arrays by name) of a file this module wrote, with its
+    layout checked (offsets contiguous, in order, sizes) but not its cases."""
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
@@ -64,7 +65,12 @@ def read_safetensors(path):
         arrays[name] = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(info["shape"])
         pos = end
     assert pos == len(data), "trailing bytes after the last tensor"
+    return cases, header, arrays
 
+
+def read_safetensors(path):
+    """(cases, header, arrays by name) of a file of layer cases, checked."""
+    cases, header, arrays = read_raw(path)
     seen = set()
     used = set()
     for case in cases:

@@ -1,0 +1,132 @@
+//===- Optimizers.cpp - Keras's losses and optimizers, by name ------------===//
+//
+// The factories of losses:: and optimizers:: and Optimizer's by-name
+// constructor: each fills a Loss or an Optimizer with Keras's defaults and
+// the options given. What they hold is checked once, by compile()
+// (Compile.cpp), where a model file's optimizer is checked too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Compile.h"
+#include "frontend/Model.h"
+
+#include <map>
+#include <string>
+
+using namespace layerc;
+
+Loss losses::SparseCategoricalCrossentropy(CrossentropyOptions options) {
+  return Loss("sparse_categorical_crossentropy", options.from_logits);
+}
+Loss losses::CategoricalCrossentropy(CrossentropyOptions options) {
+  return Loss("categorical_crossentropy", options.from_logits);
+}
+Loss losses::MeanSquaredError() { return Loss("mean_squared_error", false); }
+Loss losses::MeanAbsoluteError() { return Loss("mean_absolute_error", false); }
+Loss losses::BinaryCrossentropy(CrossentropyOptions options) {
+  return Loss("binary_crossentropy", options.from_logits);
+}
+
+Optimizer::Optimizer(const char *kerasName) {
+  static const std::map<std::string, Optimizer (*)()> byName = {
+      {"sgd", [] { return optimizers::SGD(); }},
+      {"rmsprop", [] { return optimizers::RMSprop(); }},
+      {"adam", [] { return optimizers::Adam(); }},
+      {"adamw", [] { return optimizers::AdamW(); }},
+      {"adagrad", [] { return optimizers::Adagrad(); }},
+      {"adadelta", [] { return optimizers::Adadelta(); }},
+      {"adamax", [] { return optimizers::Adamax(); }},
+      {"nadam", [] { return optimizers::Nadam(); }},
+      {"lion", [] { return optimizers::Lion(); }}};
+  auto it = byName.find(kerasName);
+  if (it == byName.end())
+    throw Error("unknown optimizer '" + std::string(kerasName) +
+                "' (expected one of " + knownOptimizers() + ")");
+  *this = it->second();
+}
+
+void Optimizer::setLearningRate(const LearningRate &lr) {
+  learning_rate = lr.initial;
+  decay_steps = lr.decay_steps;
+  decay_rate = lr.decay_rate;
+  staircase = lr.staircase;
+}
+
+namespace {
+/// An optimizer named `name` with what every options struct has: the
+/// learning rate, weight decay and clipping.
+template <typename Options>
+Optimizer withCommon(const char *name, const Options &o) {
+  Optimizer opt;
+  opt.name = name;
+  opt.setLearningRate(o.learning_rate);
+  opt.weight_decay = o.weight_decay;
+  opt.clipnorm = o.clipnorm;
+  opt.clipvalue = o.clipvalue;
+  opt.global_clipnorm = o.global_clipnorm;
+  return opt;
+}
+} // namespace
+
+Optimizer optimizers::SGD(SGDOptions o) {
+  Optimizer opt = withCommon("sgd", o);
+  opt.momentum = o.momentum;
+  opt.nesterov = o.nesterov;
+  return opt;
+}
+Optimizer optimizers::RMSprop(RMSpropOptions o) {
+  Optimizer opt = withCommon("rmsprop", o);
+  opt.rho = o.rho;
+  opt.epsilon = o.epsilon;
+  opt.centered = o.centered;
+  return opt;
+}
+Optimizer optimizers::Adam(AdamOptions o) {
+  Optimizer opt = withCommon("adam", o);
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  opt.amsgrad = o.amsgrad;
+  return opt;
+}
+Optimizer optimizers::AdamW(AdamWOptions o) {
+  // Adam with decoupled weight decay (on by default).
+  Optimizer opt = withCommon("adamw", o);
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  opt.amsgrad = o.amsgrad;
+  return opt;
+}
+Optimizer optimizers::Adagrad(AdagradOptions o) {
+  Optimizer opt = withCommon("adagrad", o);
+  opt.initial_accumulator_value = o.initial_accumulator_value;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
+Optimizer optimizers::Adadelta(AdadeltaOptions o) {
+  Optimizer opt = withCommon("adadelta", o);
+  opt.rho = o.rho;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
+Optimizer optimizers::Adamax(AdamaxOptions o) {
+  Optimizer opt = withCommon("adamax", o);
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
+Optimizer optimizers::Nadam(NadamOptions o) {
+  Optimizer opt = withCommon("nadam", o);
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
+Optimizer optimizers::Lion(LionOptions o) {
+  Optimizer opt = withCommon("lion", o);
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  return opt;
+}

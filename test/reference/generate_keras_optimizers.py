@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Generate test/reference/keras_optimizers.safetensors: Keras 3's fit().
+
+Each case trains one small model with one Keras optimizer (its options,
+clipping, weight decay or a learning-rate schedule) in Keras 3 itself (JAX
+backend, float64): Input(4) -> Dense(3, tanh) -> Dense(5) with a sparse
+categorical cross-entropy on logits, fit() on 8 samples, batch_size 4,
+2 epochs, shuffle=False: four optimizer steps. OptimizerParityTest.cpp
+runs the same fit() in layerc and compares the weights after it and the
+loss of each epoch.
+
+Run it from the repository root with a Python that has Keras and JAX
+(`.ci/keras-venv.sh` makes one from PyPI):
+
+    /tmp/layerc-keras-venv/bin/python test/reference/generate_keras_optimizers.py
+    /tmp/layerc-keras-venv/bin/python test/reference/generate_keras_optimizers.py --check
+
+--check writes nothing: it recomputes every case and compares the committed
+file with it.
+
+Tensors per case: `<case>/x`, `<case>/y`, `<case>/initial.<i>` and
+`<case>/final.<i>` (the weights in Keras's get_weights() order, before and
+after fit) and `<case>/loss` (History's loss per epoch). The metadata
+`cases` lists {name, class, config}: the Keras optimizer class and the
+arguments it was built with (a schedule as Keras serializes it).
+"""
+
+import json
+import os
+import sys
+import zlib
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+
+import keras  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from torch_ref.safetensors_io import (NAME_RE, read_raw,  # noqa: E402
+                                      write_safetensors)
+
+OUT_PATH = os.path.join(HERE, "keras_optimizers.safetensors")
+
+keras.config.set_floatx("float64")
+
+
+def exponential_decay(initial, steps, rate, staircase=False):
+    return {"class_name": "ExponentialDecay",
+            "config": {"initial_learning_rate": initial, "decay_steps": steps,
+                       "decay_rate": rate, "staircase": staircase}}
+
+
+# (name, Keras class, constructor arguments). Learning rates are larger
+# than Keras's defaults so that four steps move the weights well beyond the
+# tolerance: a wrong rule cannot pass.
+CASES = [
+    ("sgd", "SGD", {"learning_rate": 0.1}),
+    ("sgd_nesterov", "SGD", {"learning_rate": 0.1, "momentum": 0.9,
+                             "nesterov": True}),
+    ("rmsprop", "RMSprop", {"learning_rate": 0.01}),
+    ("rmsprop_centered", "RMSprop", {"learning_rate": 0.01, "rho": 0.8,
+                                     "centered": True}),
+    ("adam", "Adam", {"learning_rate": 0.05}),
+    ("adam_amsgrad", "Adam", {"learning_rate": 0.05, "amsgrad": True}),
+    ("adamw", "AdamW", {"learning_rate": 0.05, "weight_decay": 0.1}),
+    ("adagrad", "Adagrad", {"learning_rate": 0.1}),
+    ("adagrad_accumulator", "Adagrad", {"learning_rate": 0.1,
+                                        "initial_accumulator_value": 0.5,
+                                        "epsilon": 1e-3}),
+    ("adadelta", "Adadelta", {"learning_rate": 1.0}),
+    ("adadelta_rho", "Adadelta", {"learning_rate": 2.0, "rho": 0.5}),
+    ("adamax", "Adamax", {"learning_rate": 0.05}),
+    ("nadam", "Nadam", {"learning_rate": 0.05}),
+    ("nadam_betas", "Nadam", {"learning_rate": 0.05, "beta_1": 0.8,
+                              "beta_2": 0.9}),
+    ("lion", "Lion", {"learning_rate": 0.01}),
+    ("lion_betas", "Lion", {"learning_rate": 0.01, "beta_1": 0.5,
+                            "beta_2": 0.9}),
+    ("adam_clipnorm", "Adam", {"learning_rate": 0.05, "clipnorm": 0.1}),
+    ("sgd_global_clipnorm", "SGD", {"learning_rate": 0.5,
+                                    "global_clipnorm": 0.3}),
+    ("rmsprop_clipvalue", "RMSprop", {"learning_rate": 0.01,
+                                      "clipvalue": 0.02}),
+    ("adamax_weight_decay", "Adamax", {"learning_rate": 0.05,
+                                       "weight_decay": 0.2}),
+    ("nadam_weight_decay", "Nadam", {"learning_rate": 0.05,
+                                     "weight_decay": 0.2}),
+    ("lion_weight_decay", "Lion", {"learning_rate": 0.01,
+                                   "weight_decay": 0.5}),
+    ("adagrad_exponential_decay", "Adagrad",
+     {"learning_rate": exponential_decay(0.1, 2, 0.5)}),
+    ("adadelta_staircase", "Adadelta",
+     {"learning_rate": exponential_decay(2.0, 3, 0.5, True)}),
+]
+
+BATCH, EPOCHS, SAMPLES = 4, 2, 8
+
+
+def model():
+    x = keras.Input((4,))
+    h = keras.layers.Dense(3, activation="tanh")(x)
+    return keras.Model(x, keras.layers.Dense(5)(h))
+
+
+def optimizer(cls, config):
+    config = dict(config)
+    lr = config.get("learning_rate")
+    if isinstance(lr, dict):
+        config["learning_rate"] = keras.optimizers.schedules.deserialize(lr)
+    return getattr(keras.optimizers, cls)(**config)
+
+
+# Arguments whose effect each case must show: the case is also run without
+# them, and its weights must end elsewhere (by far more than the test's
+# tolerance), so a layerc that ignored the argument could not pass.
+MUST_MATTER = ("clipnorm", "global_clipnorm", "clipvalue", "weight_decay",
+               "initial_accumulator_value")
+
+
+def run_case(name, cls, config):
+    assert NAME_RE.match(name), name
+    tensors = fit_case(name, cls, config)
+    finals = [t for n, t in tensors if "/final." in n]
+    for key in MUST_MATTER:
+        if key in config and cls != "AdamW":
+            without = {k: v for k, v in config.items() if k != key}
+            others = [t for n, t in fit_case(name, cls, without)
+                      if "/final." in n]
+            moved = max(np.abs(a - b).max() for a, b in zip(finals, others))
+            assert moved > 1e-3, (name, key, moved)
+    return {"name": name, "class": cls, "config": config}, tensors
+
+
+def fit_case(name, cls, config):
+    """The case's tensors: data, initial and final weights, losses."""
+    rng = np.random.RandomState(zlib.crc32(name.encode()) & 0x7FFFFFFF)
+    x = rng.uniform(-2, 2, size=(SAMPLES, 4)).astype(np.float32)
+    y = rng.randint(0, 5, size=(SAMPLES,)).astype(np.int32)
+    m = model()
+    initial = [rng.uniform(-0.8, 0.8, size=w.shape).astype(np.float32)
+               for w in m.get_weights()]
+    m.set_weights([w.astype(np.float64) for w in initial])
+    m.compile(optimizer=optimizer(cls, config),
+              loss=keras.losses.SparseCategoricalCrossentropy(
+                  from_logits=True))
+    history = m.fit(x.astype(np.float64), y, batch_size=BATCH, epochs=EPOCHS,
+                    shuffle=False, verbose=0)
+    tensors = [(name + "/x", x), (name + "/y", y)]
+    for i, w in enumerate(initial):
+        tensors.append(("%s/initial.%d" % (name, i), w))
+    for i, w in enumerate(m.get_weights()):
+        tensors.append(("%s/final.%d" % (name, i), w.astype(np.float32)))
+    tensors.append((name + "/loss",
+                    np.array(history.history["loss"], dtype=np.float32)))
+    return tensors
+
+
+def check(cases, tensors):
+    old_cases, _, old = read_raw(OUT_PATH)
+    problems = []
+    if json.dumps(old_cases) != json.dumps(cases):
+        problems.append("the cases or their configs differ")
+    for name, array in tensors:
+        if name not in old:
+            problems.append("%s: missing" % name)
+        elif old[name].shape != array.shape or not np.allclose(
+                old[name], array, rtol=1e-5, atol=1e-6):
+            problems.append("%s: values differ" % name)
+    for p in problems:
+        print("keras_optimizers.safetensors:", p)
+    print("%d optimizer cases checked against Keras %s: %s"
+          % (len(cases), keras.__version__, "MISMATCH" if problems else "same"))
+    return 1 if problems else 0
+
+
+def main():
+    cases, tensors = [], []
+    for name, cls, config in CASES:
+        case, case_tensors = run_case(name, cls, config)
+        cases.append(case)
+        tensors.extend(case_tensors)
+    if "--check" in sys.argv[1:]:
+        return check(cases, tensors)
+    write_safetensors(OUT_PATH, tensors,
+                      {"cases": json.dumps(cases, separators=(",", ":")),
+                       "keras": keras.__version__})
+    read_raw(OUT_PATH)  # checks what was written
+    print("%d cases, Keras %s -> %s" % (len(cases), keras.__version__,
+                                         OUT_PATH))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
