@@ -46,7 +46,7 @@ class Layer_OptimizerOp<string mnemonic, list<Trait> traits = []> :
     Layer_ShapedOp<mnemonic, !listconcat([SameOperandsAndResultElementType],
                                          traits)>;
 
-def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
+def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update", [AttrSizedOperandSegments]> {
   let summary = "Keras SGD: v = momentum * v - lr * g; w += v";
   let description = [{
     With `momentum = 0` this is `w -= lr * g`; the velocity result is then
@@ -58,7 +58,9 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
     AdamW), and with `decay_steps > 0` and the 1-based `step` operand the
     learning rate follows ExponentialDecay,
     `lr * decay_rate ^ ((step - 1) / decay_steps)` (the exponent floored
-    with `staircase`).
+    with `staircase`). With the rank-0 `lr` operand, the learning rate of
+    the step is that value instead (fit() computes schedules and callbacks'
+    changes on the host and passes it); `decay_steps` must then be 0.
 
     ```mlir
     %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.01 : f64, momentum = 0.9 : f64}
@@ -68,6 +70,7 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                        Layer_FloatTensor:$velocity,
                        Optional<Layer_FloatTensor>:$step,
+                       Optional<Layer_FloatTensor>:$lr,
                        F64Attr:$learning_rate, F64Attr:$momentum,
                        UnitAttr:$nesterov,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
@@ -77,7 +80,7 @@ def Layer_SGDUpdateOp : Layer_OptimizerOp<"sgd_update"> {
   let results = (outs Layer_FloatTensor:$new_param,
                       Layer_FloatTensor:$new_velocity);
   let assemblyFormat = [{
-    $param `,` $grad `,` $velocity (`step` $step^)? attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $velocity (`step` $step^)? (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -99,6 +102,7 @@ def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update", [AttrSizedOperan
                        Layer_FloatTensor:$average,
                        Optional<Layer_FloatTensor>:$average_grad,
                        Optional<Layer_FloatTensor>:$step,
+                       Optional<Layer_FloatTensor>:$lr,
                        F64Attr:$learning_rate, F64Attr:$rho, F64Attr:$epsilon,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
                        DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
@@ -107,11 +111,11 @@ def Layer_RMSpropUpdateOp : Layer_OptimizerOp<"rmsprop_update", [AttrSizedOperan
   let results = (outs Layer_FloatTensor:$new_param,
                       Variadic<Layer_FloatTensor>:$new_slots);
   let assemblyFormat = [{
-    $param `,` $grad `,` $average (`centered` $average_grad^)? (`step` $step^)? attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $average (`centered` $average_grad^)? (`step` $step^)? (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
-def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
+def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update", [AttrSizedOperandSegments]> {
   let summary = "Keras Adam with bias correction folded into the step size";
   let description = [{
     With `t = step` (1-based): `alpha = lr sqrt(1 - b2^t) / (1 - b1^t)`,
@@ -130,7 +134,8 @@ def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
   let arguments = (ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                        Layer_FloatTensor:$m, Layer_FloatTensor:$v,
                        Optional<Layer_FloatTensor>:$v_hat,
-                       Layer_FloatTensor:$step, F64Attr:$learning_rate,
+                       Layer_FloatTensor:$step,
+                       Optional<Layer_FloatTensor>:$lr, F64Attr:$learning_rate,
                        F64Attr:$beta_1, F64Attr:$beta_2, F64Attr:$epsilon,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
                        DefaultValuedAttr<F64Attr, "0.0">:$decay_steps,
@@ -139,7 +144,7 @@ def Layer_AdamUpdateOp : Layer_OptimizerOp<"adam_update"> {
   let results = (outs Layer_FloatTensor:$new_param,
                       Variadic<Layer_FloatTensor>:$new_slots);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $v (`amsgrad` $v_hat^)? `,` $step attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $m `,` $v (`amsgrad` $v_hat^)? `,` $step (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -151,7 +156,7 @@ defvar Layer_OptimizerExtras = (ins
     DefaultValuedAttr<F64Attr, "1.0">:$decay_rate,
     UnitAttr:$staircase);
 
-def Layer_AdagradUpdateOp : Layer_OptimizerOp<"adagrad_update"> {
+def Layer_AdagradUpdateOp : Layer_OptimizerOp<"adagrad_update", [AttrSizedOperandSegments]> {
   let summary = "Keras Adagrad: a += g^2; w -= lr g / sqrt(a + eps)";
   let description = [{
     Keras starts the accumulator at `initial_accumulator_value` (0.1); every
@@ -168,17 +173,18 @@ def Layer_AdagradUpdateOp : Layer_OptimizerOp<"adagrad_update"> {
   let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                             Layer_FloatTensor:$accumulator,
                             Optional<Layer_FloatTensor>:$step,
+                            Optional<Layer_FloatTensor>:$lr,
                             F64Attr:$learning_rate, F64Attr:$epsilon,
                             F64Attr:$initial_accumulator_value),
                        Layer_OptimizerExtras);
   let results = (outs Layer_FloatTensor:$new_param,
                       Layer_FloatTensor:$new_accumulator);
   let assemblyFormat = [{
-    $param `,` $grad `,` $accumulator (`step` $step^)? attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $accumulator (`step` $step^)? (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
-def Layer_AdadeltaUpdateOp : Layer_OptimizerOp<"adadelta_update"> {
+def Layer_AdadeltaUpdateOp : Layer_OptimizerOp<"adadelta_update", [AttrSizedOperandSegments]> {
   let summary = "Keras Adadelta: steps scaled by the ratio of two running RMS";
   let description = [{
     With `rms(x) = sqrt(x + eps)`: `ag = rho ag + (1 - rho) g^2`,
@@ -197,6 +203,7 @@ def Layer_AdadeltaUpdateOp : Layer_OptimizerOp<"adadelta_update"> {
                             Layer_FloatTensor:$accumulated_grad,
                             Layer_FloatTensor:$accumulated_delta,
                             Optional<Layer_FloatTensor>:$step,
+                            Optional<Layer_FloatTensor>:$lr,
                             F64Attr:$learning_rate, F64Attr:$rho,
                             F64Attr:$epsilon),
                        Layer_OptimizerExtras);
@@ -204,7 +211,7 @@ def Layer_AdadeltaUpdateOp : Layer_OptimizerOp<"adadelta_update"> {
                       Layer_FloatTensor:$new_accumulated_grad,
                       Layer_FloatTensor:$new_accumulated_delta);
   let assemblyFormat = [{
-    $param `,` $grad `,` $accumulated_grad `,` $accumulated_delta (`step` $step^)? attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $accumulated_grad `,` $accumulated_delta (`step` $step^)? (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -224,14 +231,16 @@ def Layer_AdamaxUpdateOp : Layer_OptimizerOp<"adamax_update"> {
   }];
   let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                             Layer_FloatTensor:$m, Layer_FloatTensor:$u,
-                            Layer_FloatTensor:$step, F64Attr:$learning_rate,
+                            Layer_FloatTensor:$step,
+                            Optional<Layer_FloatTensor>:$lr,
+                            F64Attr:$learning_rate,
                             F64Attr:$beta_1, F64Attr:$beta_2,
                             F64Attr:$epsilon),
                        Layer_OptimizerExtras);
   let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m,
                       Layer_FloatTensor:$new_u);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $u `,` $step attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $m `,` $u `,` $step (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -254,18 +263,20 @@ def Layer_NadamUpdateOp : Layer_OptimizerOp<"nadam_update"> {
   }];
   let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                             Layer_FloatTensor:$m, Layer_FloatTensor:$v,
-                            Layer_FloatTensor:$step, F64Attr:$learning_rate,
+                            Layer_FloatTensor:$step,
+                            Optional<Layer_FloatTensor>:$lr,
+                            F64Attr:$learning_rate,
                             F64Attr:$beta_1, F64Attr:$beta_2,
                             F64Attr:$epsilon),
                        Layer_OptimizerExtras);
   let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m,
                       Layer_FloatTensor:$new_v);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $v `,` $step attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $m `,` $v `,` $step (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
-def Layer_LionUpdateOp : Layer_OptimizerOp<"lion_update"> {
+def Layer_LionUpdateOp : Layer_OptimizerOp<"lion_update", [AttrSizedOperandSegments]> {
   let summary = "Keras Lion: w -= lr sign(b1 m + (1 - b1) g); m = b2 m + (1 - b2) g";
   let description = [{
     The step takes the sign of an interpolation of the momentum and the
@@ -281,12 +292,13 @@ def Layer_LionUpdateOp : Layer_OptimizerOp<"lion_update"> {
   let arguments = !con((ins Layer_FloatTensor:$param, Layer_FloatTensor:$grad,
                             Layer_FloatTensor:$m,
                             Optional<Layer_FloatTensor>:$step,
+                            Optional<Layer_FloatTensor>:$lr,
                             F64Attr:$learning_rate, F64Attr:$beta_1,
                             F64Attr:$beta_2),
                        Layer_OptimizerExtras);
   let results = (outs Layer_FloatTensor:$new_param, Layer_FloatTensor:$new_m);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m (`step` $step^)? attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $m (`step` $step^)? (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 

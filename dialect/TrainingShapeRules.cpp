@@ -121,7 +121,7 @@ optimizerResultTypes(Operation *op, ArrayRef<StringRef> slotNames,
   for (RankedTensorType scalar : ArrayRef(*types).drop_front(slots.size()))
     if (scalar.getRank() != 0)
       return op->emitOpError()
-             << "expects a scalar step, got " << formatShape(scalar);
+             << "expects a scalar step and lr, got " << formatShape(scalar);
   Type type = tensorOf(*shape, slots.front().getElementType());
   return SmallVector<Type>(op->getNumResults(), type);
 }
@@ -131,6 +131,9 @@ template <typename OpT>
 static FailureOr<SmallVector<Type>>
 updateResultTypes(OpT op, ArrayRef<StringRef> slots, ArrayRef<double> unitRange,
                   ArrayRef<StringRef> unitRangeNames) {
+  if (op.getLr() && op.getDecaySteps().convertToDouble() > 0.0)
+    return op.emitOpError() << "takes its learning rate from the lr operand "
+                               "or from a decaying schedule, not both";
   return optimizerResultTypes(op, slots, unitRange, unitRangeNames,
                               op.getStep() != nullptr,
                               op.getWeightDecay().convertToDouble(),

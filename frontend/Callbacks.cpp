@@ -3,12 +3,15 @@
 #include "frontend/Callbacks.h"
 #include "frontend/Model.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <iterator>
 
 using namespace layerc;
 using namespace layerc::callbacks;
@@ -212,3 +215,156 @@ void CSVLogger::onEpochEnd(int epoch, const LogValues &logs) {
 }
 
 void CSVLogger::onTrainEnd() { file_.close(); }
+
+//===----------------------------------------------------------------------===//
+// LearningRateScheduler
+//===----------------------------------------------------------------------===//
+
+LearningRateScheduler::LearningRateScheduler(Schedule schedule, int verbose)
+    : schedule_(std::move(schedule)), verbose_(verbose) {
+  if (!schedule_)
+    throw Error("LearningRateScheduler: the schedule is empty");
+}
+
+void LearningRateScheduler::onEpochBegin(int epoch) {
+  if (!model)
+    throw Error("LearningRateScheduler needs Model::fit");
+  double rate = schedule_(epoch, model->learningRate());
+  if (!(rate >= 0 && std::isfinite(rate)))
+    throw Error("LearningRateScheduler: the schedule returned " +
+                std::to_string(rate) + " for epoch " + std::to_string(epoch) +
+                " (a learning rate is finite and >= 0)");
+  model->setLearningRate(rate);
+  if (verbose_ > 0)
+    std::cout << "\nEpoch " << epoch + 1
+              << ": LearningRateScheduler setting learning rate to " << rate
+              << ".\n";
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceLROnPlateau
+//===----------------------------------------------------------------------===//
+
+ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options)
+    : options_(std::move(options)),
+      monitor_(options_.monitor, options_.mode, options_.min_delta,
+               "ReduceLROnPlateau") {
+  if (!(options_.factor < 1.0 && options_.factor >= 0.0))
+    throw Error("ReduceLROnPlateau: factor must be in [0, 1), got " +
+                std::to_string(options_.factor));
+  if (options_.patience < 0 || options_.cooldown < 0)
+    throw Error("ReduceLROnPlateau: patience and cooldown must be >= 0");
+  if (!(options_.min_lr >= 0 && std::isfinite(options_.min_lr)))
+    throw Error("ReduceLROnPlateau: min_lr must be finite and >= 0");
+}
+
+void ReduceLROnPlateau::onTrainBegin() {
+  if (!model)
+    throw Error("ReduceLROnPlateau needs Model::fit");
+  best_ = monitor_.initial();
+  wait_ = 0;
+  cooldownCounter_ = 0;
+}
+
+void ReduceLROnPlateau::onEpochEnd(int epoch, const LogValues &logs) {
+  double value = monitor_.valueIn(logs);
+  if (cooldownCounter_ > 0) {
+    --cooldownCounter_;
+    wait_ = 0;
+  }
+  if (monitor_.improves(value, best_)) {
+    best_ = value;
+    wait_ = 0;
+    return;
+  }
+  if (cooldownCounter_ > 0 || ++wait_ < options_.patience)
+    return;
+  // Keras compares with min_lr rounded to float32.
+  double rate = model->learningRate();
+  if (!(rate > double(float(options_.min_lr))))
+    return;
+  double reduced = std::max(rate * options_.factor, options_.min_lr);
+  model->setLearningRate(reduced);
+  if (options_.verbose > 0)
+    std::cout << "\nEpoch " << epoch + 1
+              << ": ReduceLROnPlateau reducing learning rate to " << reduced
+              << ".\n";
+  cooldownCounter_ = options_.cooldown;
+  wait_ = 0;
+}
+
+//===----------------------------------------------------------------------===//
+// TerminateOnNaN
+//===----------------------------------------------------------------------===//
+
+void TerminateOnNaN::onTrainBatchEnd(int batch, const LogValues &logs) {
+  for (const auto &[name, value] : logs) {
+    if (name != "loss" || std::isfinite(value))
+      continue;
+    if (raiseError_)
+      throw Error("NaN or Inf loss encountered at batch " +
+                  std::to_string(batch) +
+                  ". Loss value: " + std::to_string(value) +
+                  ". Terminating training immediately.");
+    std::cout << "Batch " << batch << ": Invalid loss, terminating training\n";
+    stopTraining = true;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// BackupAndRestore
+//===----------------------------------------------------------------------===//
+
+BackupAndRestore::BackupAndRestore(std::string backupDir,
+                                   BackupAndRestoreOptions options)
+    : backupDir_(std::move(backupDir)), options_(options) {
+  if (backupDir_.empty())
+    throw Error("BackupAndRestore: backup_dir is empty");
+}
+
+std::string BackupAndRestore::weightsPath() const {
+  return (std::filesystem::path(backupDir_) / "latest.weights.safetensors")
+      .string();
+}
+
+std::string BackupAndRestore::metadataPath() const {
+  return (std::filesystem::path(backupDir_) / "training_metadata.json")
+      .string();
+}
+
+void BackupAndRestore::onTrainBegin() {
+  if (!model)
+    throw Error("BackupAndRestore needs Model::fit");
+  std::error_code ec;
+  if (!std::filesystem::exists(metadataPath(), ec))
+    return;
+  std::ifstream in(metadataPath());
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  Json meta = Json::parse(text, metadataPath(), 4);
+  const Json *epoch = meta.isObject() ? meta.get("epoch") : nullptr;
+  if (!epoch || !epoch->isInteger() || epoch->asDouble() < 0)
+    throw Error(metadataPath() + ": 'epoch' must be an integer >= 0");
+  model->loadWeights(weightsPath());
+  resumeEpoch = static_cast<int>(epoch->asDouble());
+}
+
+void BackupAndRestore::onEpochEnd(int epoch, const LogValues &) {
+  std::filesystem::create_directories(backupDir_);
+  // The weights first: a crash before the metadata is written resumes at
+  // the epoch before, from the newer weights (as Keras's).
+  model->saveWeights(weightsPath());
+  std::string tmp = metadataPath() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << Json::object({{"epoch", epoch + 1}}).dump();
+    if (!out.flush())
+      throw Error("BackupAndRestore: cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, metadataPath());
+}
+
+void BackupAndRestore::onTrainEnd() {
+  if (options_.delete_checkpoint)
+    std::filesystem::remove_all(backupDir_);
+}

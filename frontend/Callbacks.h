@@ -1,8 +1,9 @@
 //===- Callbacks.h - Keras's fit() callbacks ---------------------*- C++
 //-*-===//
 //
-// ModelCheckpoint, EarlyStopping and CSVLogger, with Keras's arguments and
-// behaviour. Pass them in FitOptions::callbacks:
+// ModelCheckpoint, EarlyStopping, CSVLogger, LearningRateScheduler,
+// ReduceLROnPlateau, TerminateOnNaN and BackupAndRestore, with Keras's
+// arguments and behaviour. Pass them in FitOptions::callbacks:
 //
 //   model.fit(x, y, {.epochs = 20, .validation_split = 0.2,
 //                    .callbacks = {
@@ -20,6 +21,7 @@
 #include "runtime/Training.h"
 
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -139,6 +141,83 @@ private:
   CSVLoggerOptions options_;
   std::ofstream file_;
   bool headerWritten_ = false;
+};
+
+/// Sets the learning rate before every epoch to schedule(epoch, current
+/// rate) (epoch from 0). The optimizer's learning rate must be a constant.
+class LearningRateScheduler : public ModelCallback {
+public:
+  using Schedule = std::function<double(int epoch, double learningRate)>;
+  explicit LearningRateScheduler(Schedule schedule, int verbose = 0);
+  void onEpochBegin(int epoch) override;
+
+private:
+  Schedule schedule_;
+  int verbose_;
+};
+
+struct ReduceLROnPlateauOptions {
+  std::string monitor = "val_loss";
+  /// The new rate is the old one times this (< 1).
+  double factor = 0.1;
+  /// Epochs without improvement before the rate is reduced.
+  int patience = 10;
+  int verbose = 0;
+  std::string mode = "auto";
+  double min_delta = 1e-4;
+  /// Epochs to wait after a reduction before counting again.
+  int cooldown = 0;
+  double min_lr = 0.0;
+};
+
+/// Multiplies the learning rate by `factor` when the monitored value has
+/// not improved by min_delta for `patience` epochs, down to min_lr.
+class ReduceLROnPlateau : public ModelCallback {
+public:
+  explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {});
+  void onTrainBegin() override;
+  void onEpochEnd(int epoch, const LogValues &logs) override;
+
+private:
+  ReduceLROnPlateauOptions options_;
+  Monitor monitor_;
+  double best_ = 0;
+  int wait_ = 0, cooldownCounter_ = 0;
+};
+
+/// Stops training after the first batch whose (running) loss is NaN or
+/// infinite; with raise_error, fit() throws layerc::Error there instead.
+class TerminateOnNaN : public Callback {
+public:
+  explicit TerminateOnNaN(bool raiseError = false) : raiseError_(raiseError) {}
+  void onTrainBatchEnd(int batch, const LogValues &logs) override;
+
+private:
+  bool raiseError_;
+};
+
+struct BackupAndRestoreOptions {
+  /// Remove the backup when fit() ends (not when it is interrupted).
+  bool delete_checkpoint = true;
+};
+
+/// Fault tolerance: after every epoch, saves the weights, the optimizer
+/// state and the next epoch to `backupDir`; a fit() that starts with a
+/// backup there (the one that crashed, run again) first restores it and
+/// resumes at that epoch.
+class BackupAndRestore : public ModelCallback {
+public:
+  explicit BackupAndRestore(std::string backupDir,
+                            BackupAndRestoreOptions options = {});
+  void onTrainBegin() override;
+  void onEpochEnd(int epoch, const LogValues &logs) override;
+  void onTrainEnd() override;
+  std::string weightsPath() const;
+  std::string metadataPath() const;
+
+private:
+  std::string backupDir_;
+  BackupAndRestoreOptions options_;
 };
 
 } // namespace callbacks

@@ -128,7 +128,7 @@ std::string layerc::knownOptimizers() {
 LayerAutodiffOptions
 layerc::autodiffOptions(const CompileOptions &o,
                         const std::vector<std::string> &outputNames,
-                        bool outputLosses) {
+                        bool outputLosses, bool learningRateInput) {
   const Optimizer &opt = o.optimizer;
   const std::vector<std::string> &names = optimizerNames();
   if (std::find(names.begin(), names.end(), opt.name) == names.end())
@@ -140,12 +140,11 @@ layerc::autodiffOptions(const CompileOptions &o,
     throw Error("amsgrad applies to adam and adamw, not " + opt.name);
   if (!(opt.weight_decay >= 0 && std::isfinite(opt.weight_decay)))
     throw Error("weight_decay must be finite and >= 0");
-  if (!(opt.decay_steps >= 0 && std::isfinite(opt.decay_steps)) ||
-      !(opt.decay_rate > 0 && std::isfinite(opt.decay_rate)))
-    throw Error("ExponentialDecay needs decay_steps >= 0 and decay_rate > 0");
-  if (!(opt.learning_rate >= 0 && std::isfinite(opt.learning_rate)))
-    throw Error(opt.name + ": learning_rate must be finite and >= 0, got " +
-                std::to_string(opt.learning_rate));
+  try {
+    opt.learning_rate.check();
+  } catch (const Error &e) {
+    throw Error(opt.name + ": learning_rate: " + e.what());
+  }
   // Keras's ranges: the decay rates in [0, 1), Lion's beta_1 in (0, 1].
   auto unitRange = [&](const char *what, double v) {
     if (!(v >= 0 && v < 1))
@@ -185,7 +184,24 @@ layerc::autodiffOptions(const CompileOptions &o,
     a.lossWeights.push_back(w);
   a.outputLosses = outputLosses;
   a.optimizer = opt.name;
-  a.learningRate = opt.learning_rate;
+  if (learningRateInput) {
+    a.learningRateInput = true;
+    a.learningRate = opt.learning_rate.initial();
+  } else if (const auto *decay = std::get_if<schedules::ExponentialDecay>(
+                 &opt.learning_rate.schedule())) {
+    a.learningRate = decay->initial_learning_rate;
+    a.decaySteps = decay->decay_steps;
+    a.decayRate = decay->decay_rate;
+    a.staircase = decay->staircase;
+  } else if (opt.learning_rate.isConstant()) {
+    a.learningRate = opt.learning_rate.initial();
+  } else {
+    throw Error(opt.name +
+                ": a train_step that computes its own learning "
+                "rate (ahead-of-time training) knows constants "
+                "and ExponentialDecay, not " +
+                opt.learning_rate.kind());
+  }
   a.momentum = opt.momentum;
   a.nesterov = opt.nesterov;
   a.rho = opt.rho;
@@ -199,9 +215,6 @@ layerc::autodiffOptions(const CompileOptions &o,
   a.clipnorm = opt.clipnorm;
   a.clipvalue = opt.clipvalue;
   a.globalClipnorm = opt.global_clipnorm;
-  a.decaySteps = opt.decay_steps;
-  a.decayRate = opt.decay_rate;
-  a.staircase = opt.staircase;
   return a;
 }
 

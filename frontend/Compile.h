@@ -36,12 +36,16 @@ std::string knownOptimizers();
 /// The options of layer-autodiff that build train_step/evaluate for
 /// `options` and a model with these outputs: what compile() runs.
 /// `outputLosses` makes the functions also return each output's loss
-/// (compile() asks for it with several outputs). Throws layerc::Error on
-/// an unknown optimizer or loss, or values Keras would refuse.
+/// (compile() asks for it with several outputs). With `learningRateInput`
+/// (compile() for fit()), train_step takes each step's learning rate, which
+/// fit() computes from the schedule; without it (ahead-of-time training)
+/// the compiled code computes it, for a constant or ExponentialDecay.
+/// Throws layerc::Error on an unknown optimizer or loss, or values Keras
+/// would refuse.
 LayerAutodiffOptions
 autodiffOptions(const CompileOptions &options,
                 const std::vector<std::string> &outputNames,
-                bool outputLosses = false);
+                bool outputLosses = false, bool learningRateInput = false);
 
 /// The processes fit() trains across for `options` (its `distribute`, else
 /// the environment's LAYERC_DISTRIBUTE: "mpi" or "none"); null for one

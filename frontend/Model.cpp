@@ -349,7 +349,8 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
     pipeline.inputShapes = shapeOptions(*samples);
   try {
     pipeline.training =
-        autodiffOptions(options, outputNames(), outputs_.size() > 1);
+        autodiffOptions(options, outputNames(), outputs_.size() > 1,
+                        /*learningRateInput=*/true);
   } catch (const Error &e) {
     throw Error("Model " + name_ + ": " + e.what());
   }
@@ -428,8 +429,25 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
                 ": internal error: the compiled train_step does not take the "
                 "model's inputs and weights");
   compiled->options = options;
+  compiled->state.learning_rate = options.optimizer.learning_rate;
   compiled->samples = samples;
   return compiled;
+}
+
+double Model::learningRate() const {
+  requireCompiled("learningRate");
+  return compiled_->state.learning_rate.at(compiled_->state.iterations);
+}
+
+void Model::setLearningRate(double value) {
+  requireCompiled("setLearningRate");
+  if (!compiled_->state.learning_rate.isConstant())
+    throw Error("Model " + name_ + ": the learning rate is a " +
+                compiled_->state.learning_rate.kind() +
+                " schedule, which cannot be set");
+  LearningRate rate(value);
+  rate.check();
+  compiled_->state.learning_rate = rate;
 }
 
 CompiledModel &Model::trainingProgram(const std::vector<Tensor> &xs) {
@@ -454,6 +472,7 @@ CompiledModel &Model::trainingProgram(const std::vector<Tensor> &xs) {
   // The optimizer state carries over: it depends on the weights only.
   next->state.states = std::move(compiled_->state.states);
   next->state.iterations = compiled_->state.iterations;
+  next->state.learning_rate = compiled_->state.learning_rate;
   compiled_->state.states.clear();
   std::vector<std::vector<int64_t>> key = *compiled_->samples;
   trainSpecialized_[key] = std::move(compiled_);

@@ -45,38 +45,11 @@ Loss MeanSquaredError();
 Loss MeanAbsoluteError();
 } // namespace losses
 
-namespace schedules {
-/// Keras's ExponentialDecay: initial_learning_rate * decay_rate ^
-/// (iterations / decay_steps), the exponent floored with staircase.
-struct ExponentialDecay {
-  double initial_learning_rate = 0.01;
-  double decay_steps = 1000;
-  double decay_rate = 0.96;
-  bool staircase = false;
-};
-} // namespace schedules
-
-/// A learning rate: a constant or a schedule (Keras accepts either).
-struct LearningRate {
-  double initial = 0.001;
-  /// 0: constant.
-  double decay_steps = 0;
-  double decay_rate = 1;
-  bool staircase = false;
-  LearningRate(double value) : initial(value) {}
-  LearningRate(const schedules::ExponentialDecay &s)
-      : initial(s.initial_learning_rate), decay_steps(s.decay_steps),
-        decay_rate(s.decay_rate), staircase(s.staircase) {}
-};
-
 /// An optimizer and its hyper-parameters (Keras defaults per kind).
 struct Optimizer {
   std::string name = "rmsprop";
-  double learning_rate = 0.001;
-  /// ExponentialDecay of the learning rate (decay_steps 0: constant).
-  double decay_steps = 0;
-  double decay_rate = 1;
-  bool staircase = false;
+  /// A constant or a schedule of the iteration count (runtime/Schedules.h).
+  LearningRate learning_rate = 0.001;
   double momentum = 0.0;
   bool nesterov = false;
   double rho = 0.9;
@@ -100,8 +73,6 @@ struct Optimizer {
   /// "sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax",
   /// "nadam" or "lion" with Keras's defaults.
   Optimizer(const char *kerasName);
-  /// Sets learning_rate and the schedule fields.
-  void setLearningRate(const LearningRate &lr);
 };
 
 namespace optimizers {
@@ -330,6 +301,14 @@ public:
   /// Compiles predict/evaluate/train_step to native code (JIT).
   void compile(const CompileOptions &options);
   bool compiled() const { return compiled_ != nullptr; }
+  /// The optimizer's learning rate for the next step (Keras's
+  /// model.optimizer.learning_rate): the constant, or the schedule at the
+  /// steps taken so far.
+  double learningRate() const;
+  /// Replaces a constant learning rate from the next step on, as Keras's
+  /// callbacks do. Throws layerc::Error when the rate is a schedule (Keras
+  /// refuses too) or the value is negative or not finite.
+  void setLearningRate(double value);
 
   History fit(const Tensor &x, const Tensor &y, const FitOptions &options = {});
   /// fit() for several inputs (in the order of inputs()) and targets (one

@@ -45,13 +45,6 @@ Optimizer::Optimizer(const char *kerasName) {
   *this = it->second();
 }
 
-void Optimizer::setLearningRate(const LearningRate &lr) {
-  learning_rate = lr.initial;
-  decay_steps = lr.decay_steps;
-  decay_rate = lr.decay_rate;
-  staircase = lr.staircase;
-}
-
 namespace {
 /// An optimizer named `name` with what every options struct has: the
 /// learning rate, weight decay and clipping.
@@ -59,7 +52,7 @@ template <typename Options>
 Optimizer withCommon(const char *name, const Options &o) {
   Optimizer opt;
   opt.name = name;
-  opt.setLearningRate(o.learning_rate);
+  opt.learning_rate = o.learning_rate;
   opt.weight_decay = o.weight_decay;
   opt.clipnorm = o.clipnorm;
   opt.clipvalue = o.clipvalue;

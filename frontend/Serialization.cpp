@@ -46,6 +46,9 @@ SafeTensorsFile Model::checkpoint() const {
                                 compiled_->state.states[i]);
     file.metadata["optimizer"] = compiled_->options.optimizer.name;
     file.metadata["iterations"] = std::to_string(compiled_->state.iterations);
+    // Callbacks may have changed it (ReduceLROnPlateau).
+    file.metadata["learning_rate"] =
+        compiled_->state.learning_rate.toConfig().dump();
   }
   return file;
 }
@@ -94,6 +97,7 @@ void Model::restore(const SafeTensorsFile &constFile, const std::string &path) {
 
   std::vector<Tensor> states;
   int64_t iterations = 0;
+  std::optional<LearningRate> learningRate;
   if (hasState && compiled_) {
     if (file.metadata["optimizer"] != compiled_->options.optimizer.name)
       throw Error(path + ": holds the state of optimizer '" +
@@ -109,6 +113,12 @@ void Model::restore(const SafeTensorsFile &constFile, const std::string &path) {
     } catch (const std::exception &) {
       throw Error(path + ": metadata 'iterations' is not an integer");
     }
+    // Absent in files written before fit() passed the learning rate.
+    if (auto it = file.metadata.find("learning_rate");
+        it != file.metadata.end())
+      learningRate = LearningRate::fromConfig(
+          Json::parse(it->second, path + ": metadata 'learning_rate'", 8),
+          path + ": metadata 'learning_rate'");
   }
 
   for (auto &[from, to] : updates)
@@ -120,6 +130,8 @@ void Model::restore(const SafeTensorsFile &constFile, const std::string &path) {
       for (size_t i = 0; i < states.size(); ++i)
         copy(states[i], compiled_->state.states[i]);
     compiled_->state.iterations = iterations;
+    if (learningRate)
+      compiled_->state.learning_rate = *learningRate;
   }
 }
 
@@ -415,25 +427,23 @@ Json compileConfig(const CompileOptions &o,
        {"from_logits", resolved.losses[0].from_logits},
        {"losses", Json::array(std::move(losses))},
        {"loss_weights", Json::array(std::move(weights))},
-       {"optimizer", Json::object({{"name", opt.name},
-                                   {"learning_rate", opt.learning_rate},
-                                   {"momentum", opt.momentum},
-                                   {"nesterov", opt.nesterov},
-                                   {"rho", opt.rho},
-                                   {"beta_1", opt.beta_1},
-                                   {"beta_2", opt.beta_2},
-                                   {"epsilon", opt.epsilon},
-                                   {"centered", opt.centered},
-                                   {"amsgrad", opt.amsgrad},
-                                   {"weight_decay", opt.weight_decay},
-                                   {"initial_accumulator_value",
-                                    opt.initial_accumulator_value},
-                                   {"clipnorm", opt.clipnorm},
-                                   {"clipvalue", opt.clipvalue},
-                                   {"global_clipnorm", opt.global_clipnorm},
-                                   {"decay_steps", opt.decay_steps},
-                                   {"decay_rate", opt.decay_rate},
-                                   {"staircase", opt.staircase}})},
+       {"optimizer",
+        Json::object(
+            {{"name", opt.name},
+             {"learning_rate", opt.learning_rate.toConfig()},
+             {"momentum", opt.momentum},
+             {"nesterov", opt.nesterov},
+             {"rho", opt.rho},
+             {"beta_1", opt.beta_1},
+             {"beta_2", opt.beta_2},
+             {"epsilon", opt.epsilon},
+             {"centered", opt.centered},
+             {"amsgrad", opt.amsgrad},
+             {"weight_decay", opt.weight_decay},
+             {"initial_accumulator_value", opt.initial_accumulator_value},
+             {"clipnorm", opt.clipnorm},
+             {"clipvalue", opt.clipvalue},
+             {"global_clipnorm", opt.global_clipnorm}})},
        {"metrics", Json::array(std::move(metrics))}});
 }
 
@@ -468,7 +478,11 @@ CompileOptions compileOptions(const Json &c) {
       badConfig(where + ": optimizer field '" + key + "' must be a number");
     return v->asDouble();
   };
-  o.optimizer.learning_rate = number("learning_rate");
+  const Json *lr = opt.get("learning_rate");
+  if (!lr)
+    badConfig(where + ": the optimizer has no learning_rate");
+  o.optimizer.learning_rate =
+      LearningRate::fromConfig(*lr, where + ": the optimizer's learning_rate");
   o.optimizer.momentum = number("momentum");
   // Absent in files written before these options existed.
   auto flag = [&](const char *key, bool &out) {
@@ -485,15 +499,23 @@ CompileOptions compileOptions(const Json &c) {
   flag("nesterov", o.optimizer.nesterov);
   flag("centered", o.optimizer.centered);
   flag("amsgrad", o.optimizer.amsgrad);
-  flag("staircase", o.optimizer.staircase);
   optionalNumber("weight_decay", o.optimizer.weight_decay);
   optionalNumber("initial_accumulator_value",
                  o.optimizer.initial_accumulator_value);
   optionalNumber("clipnorm", o.optimizer.clipnorm);
   optionalNumber("clipvalue", o.optimizer.clipvalue);
   optionalNumber("global_clipnorm", o.optimizer.global_clipnorm);
-  optionalNumber("decay_steps", o.optimizer.decay_steps);
-  optionalNumber("decay_rate", o.optimizer.decay_rate);
+  // Files written before schedules were objects: ExponentialDecay as
+  // fields beside a number (decay_steps 0: a constant).
+  double decaySteps = 0;
+  optionalNumber("decay_steps", decaySteps);
+  if (lr->isNumber() && decaySteps > 0) {
+    schedules::ExponentialDecay decay{.initial_learning_rate = lr->asDouble(),
+                                      .decay_steps = decaySteps};
+    optionalNumber("decay_rate", decay.decay_rate);
+    flag("staircase", decay.staircase);
+    o.optimizer.learning_rate = decay;
+  }
   o.optimizer.rho = number("rho");
   o.optimizer.beta_1 = number("beta_1");
   o.optimizer.beta_2 = number("beta_2");

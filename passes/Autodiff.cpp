@@ -134,9 +134,15 @@ private:
   /// global_clipnorm), or as they are when none is set.
   FailureOr<SmallVector<Value>> clipGradients(OpBuilder &b, Location loc,
                                               ValueRange grads);
+  /// One parameter's update; `lr` is the learning-rate argument (null: the
+  /// options' constant or schedule).
   FailureOr<SmallVector<Value>> buildUpdate(OpBuilder &b, Location loc,
                                             Value param, Value grad,
-                                            ValueRange slots, Value step);
+                                            ValueRange slots, Value step,
+                                            Value lr);
+  /// The trailing scalar arguments of train_step and apply_step: the step,
+  /// then with learning-rate-input the learning rate.
+  void appendStepSlots(SmallVectorImpl<Slot> &args);
   LogicalResult buildEvaluate(OpBuilder &b);
   LogicalResult buildTraining(OpBuilder &b);
   /// grad_step and apply_step (split-step).
@@ -181,6 +187,10 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
       1)
     return forward.emitError() << "layer-autodiff: only one of clipnorm, "
                                   "clipvalue and global-clipnorm can be set";
+  if (learningRateInput && (optimizer == "none" || decaySteps.value > 0))
+    return forward.emitError()
+           << "layer-autodiff: learning-rate-input needs an optimizer and "
+              "replaces the compiled schedule (decay-steps must be 0)";
   if (splitStep && optimizer == "none")
     return forward.emitError()
            << "layer-autodiff: split-step needs an optimizer for apply_step";
@@ -410,7 +420,8 @@ LayerAutodiffPass::buildGradients(OpBuilder &b, Block &body, Value lossValue,
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
-                               Value grad, ValueRange slots, Value step) {
+                               Value grad, ValueRange slots, Value step,
+                               Value lrArg) {
   double lr = learningRate.value >= 0 ? learningRate.value
                                       : (optimizer == "sgd" ? 0.01 : 0.001);
   // The extras every update shares: decoupled weight decay and an
@@ -423,39 +434,41 @@ LayerAutodiffPass::buildUpdate(OpBuilder &b, Location loc, Value param,
   Operation *update = nullptr;
   if (optimizer == "sgd") {
     update = createInferred<SGDUpdateOp>(
-        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, f64(lr),
-        f64(momentum), nesterov.getValue() ? b.getUnitAttr() : UnitAttr(), wd,
-        steps, rate, stair);
+        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, lrArg,
+        f64(lr), f64(momentum),
+        nesterov.getValue() ? b.getUnitAttr() : UnitAttr(), wd, steps, rate,
+        stair);
   } else if (optimizer == "rmsprop") {
     update = createInferred<RMSpropUpdateOp>(
         b, loc, elementType, 1 + slots.size(), param, grad, slots[0],
-        centered ? slots[1] : Value(), scheduleStep, f64(lr), f64(rho),
+        centered ? slots[1] : Value(), scheduleStep, lrArg, f64(lr), f64(rho),
         f64(epsilon), wd, steps, rate, stair);
   } else if (optimizer == "adam" || optimizer == "adamw") {
     update = createInferred<AdamUpdateOp>(
         b, loc, elementType, 1 + slots.size(), param, grad, slots[0], slots[1],
-        amsgrad ? slots[2] : Value(), step, f64(lr), f64(beta1), f64(beta2),
-        f64(epsilon), wd, steps, rate, stair);
+        amsgrad ? slots[2] : Value(), step, lrArg, f64(lr), f64(beta1),
+        f64(beta2), f64(epsilon), wd, steps, rate, stair);
   } else if (optimizer == "adagrad") {
     update = createInferred<AdagradUpdateOp>(
-        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, f64(lr),
-        f64(epsilon), f64(initialAccumulatorValue), wd, steps, rate, stair);
+        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, lrArg,
+        f64(lr), f64(epsilon), f64(initialAccumulatorValue), wd, steps, rate,
+        stair);
   } else if (optimizer == "adadelta") {
     update = createInferred<AdadeltaUpdateOp>(
         b, loc, elementType, 3, param, grad, slots[0], slots[1], scheduleStep,
-        f64(lr), f64(rho), f64(epsilon), wd, steps, rate, stair);
+        lrArg, f64(lr), f64(rho), f64(epsilon), wd, steps, rate, stair);
   } else if (optimizer == "adamax") {
     update = createInferred<AdamaxUpdateOp>(
-        b, loc, elementType, 3, param, grad, slots[0], slots[1], step, f64(lr),
-        f64(beta1), f64(beta2), f64(epsilon), wd, steps, rate, stair);
+        b, loc, elementType, 3, param, grad, slots[0], slots[1], step, lrArg,
+        f64(lr), f64(beta1), f64(beta2), f64(epsilon), wd, steps, rate, stair);
   } else if (optimizer == "nadam") {
     update = createInferred<NadamUpdateOp>(
-        b, loc, elementType, 3, param, grad, slots[0], slots[1], step, f64(lr),
-        f64(beta1), f64(beta2), f64(epsilon), wd, steps, rate, stair);
+        b, loc, elementType, 3, param, grad, slots[0], slots[1], step, lrArg,
+        f64(lr), f64(beta1), f64(beta2), f64(epsilon), wd, steps, rate, stair);
   } else {
     update = createInferred<LionUpdateOp>(
-        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, f64(lr),
-        f64(beta1), f64(beta2), wd, steps, rate, stair);
+        b, loc, elementType, 2, param, grad, slots[0], scheduleStep, lrArg,
+        f64(lr), f64(beta1), f64(beta2), wd, steps, rate, stair);
   }
   if (!update)
     return failure();
@@ -473,6 +486,13 @@ LayerAutodiffPass::clipGradients(OpBuilder &b, Location loc, ValueRange grads) {
   if (!clip)
     return failure();
   return SmallVector<Value>(clip->getResults());
+}
+
+void LayerAutodiffPass::appendStepSlots(SmallVectorImpl<Slot> &args) {
+  auto scalar = RankedTensorType::get({}, elementType);
+  args.push_back({scalar, "step", "step"});
+  if (learningRateInput)
+    args.push_back({scalar, "learning_rate", "learning_rate"});
 }
 
 void LayerAutodiffPass::appendDataAndWeightSlots(SmallVectorImpl<Slot> &args) {
@@ -559,7 +579,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
                       argName(i) + "/" + slot.str()});
   auto scalar = RankedTensorType::get({}, elementType);
   if (!gradOnly)
-    args.push_back({scalar, "step", "step"});
+    appendStepSlots(args);
 
   results.push_back({scalar, "loss", "loss"});
   for (auto [i, t] : llvm::enumerate(forward.getResultTypes()))
@@ -590,7 +610,8 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
   for (auto [i, w] : llvm::zip(weightArgs, weights))
     if (forward.getArgAttr(i, kParamAttr))
       params.push_back(w);
-  Value step = gradOnly ? Value() : argValues.back();
+  Value lr = learningRateInput && !gradOnly ? argValues.back() : Value();
+  Value step = gradOnly ? Value() : argValues[argValues.size() - (lr ? 2 : 1)];
   auto backward = buildBackward(b, fn, step, !gradOnly || batchStats);
   if (failed(backward))
     return failure();
@@ -612,7 +633,8 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
       return failure();
     for (auto [i, p] : llvm::enumerate(params)) {
       auto slots = states.slice(i * slotNames.size(), slotNames.size());
-      auto updated = buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step);
+      auto updated =
+          buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step, lr);
       if (failed(updated))
         return failure();
       newWeight[p] = updated->front();
@@ -684,7 +706,6 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
 LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
   SmallVector<StringRef> slotNames =
       optimizerSlots(optimizer, centered, amsgrad);
-  auto scalar = RankedTensorType::get({}, elementType);
   SmallVector<Slot> args, results;
   for (unsigned i : paramArgs)
     args.push_back({forward.getArgument(i).getType(), "param", argName(i)});
@@ -697,7 +718,7 @@ LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
       stateSlots.push_back({forward.getArgument(i).getType(), "state",
                             argName(i) + "/" + slot.str()});
   llvm::append_range(args, stateSlots);
-  args.push_back({scalar, "step", "step"});
+  appendStepSlots(args);
   for (unsigned i : paramArgs)
     results.push_back({forward.getArgument(i).getType(), "param", argName(i)});
   llvm::append_range(results, stateSlots);
@@ -707,7 +728,8 @@ LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
   b.setInsertionPointToEnd(&entry);
   ValueRange argValues = entry.getArguments();
   size_t nParam = paramArgs.size(), nSlot = slotNames.size();
-  Value step = argValues.back();
+  Value lr = learningRateInput ? argValues.back() : Value();
+  Value step = argValues[argValues.size() - (lr ? 2 : 1)];
   SmallVector<Value> newParams, newStates;
   auto grads = clipGradients(b, fn.getLoc(), argValues.slice(nParam, nParam));
   if (failed(grads))
@@ -715,7 +737,7 @@ LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
   for (size_t i = 0; i < nParam; ++i) {
     auto slots = argValues.slice(2 * nParam + i * nSlot, nSlot);
     auto updated =
-        buildUpdate(b, fn.getLoc(), argValues[i], (*grads)[i], slots, step);
+        buildUpdate(b, fn.getLoc(), argValues[i], (*grads)[i], slots, step, lr);
     if (failed(updated))
       return failure();
     newParams.push_back(updated->front());

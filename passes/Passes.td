@@ -134,6 +134,10 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
            "ExponentialDecay's decay_rate">,
     Option<"staircase", "staircase", "bool", "false",
            "ExponentialDecay's staircase (integer exponent)">,
+    Option<"learningRateInput", "learning-rate-input", "bool", "false",
+           "train_step and apply_step take the step's learning rate as a "
+           "last rank-0 argument (role learning_rate) instead of computing "
+           "it: fit() evaluates schedules and callbacks on the host">,
     Option<"batchStats", "batch-stats", "bool", "false",
            "evaluate and grad normalize BatchNormalization by the batch's "
            "statistics, as train_step does">,

@@ -44,14 +44,16 @@ const char *layerc::roleName(Role role) {
     return "grad";
   case Role::Offset:
     return "offset";
+  case Role::LearningRate:
+    return "learning_rate";
   }
   return "input";
 }
 
 std::optional<Role> layerc::parseRole(const std::string &name) {
-  for (Role role :
-       {Role::Input, Role::Target, Role::Param, Role::Buffer, Role::State,
-        Role::Step, Role::Output, Role::Loss, Role::Gradient, Role::Offset})
+  for (Role role : {Role::Input, Role::Target, Role::Param, Role::Buffer,
+                    Role::State, Role::Step, Role::Output, Role::Loss,
+                    Role::Gradient, Role::Offset, Role::LearningRate})
     if (name == roleName(role))
       return role;
   return std::nullopt;

@@ -44,16 +44,18 @@ constexpr int32_t kStatusCheckBase = 100;
 /// find the weights, targets and optimizer state by role, never by
 /// counting positions.
 enum class Role {
-  Input,    // a model input (x)
-  Target,   // a training target (y)
-  Param,    // a trainable weight
-  Buffer,   // a non-trainable weight (BatchNormalization's statistics)
-  State,    // an optimizer slot of a trainable weight
-  Step,     // the optimizer's iteration count
-  Output,   // a model output
-  Loss,     // a loss value (the total, then per output)
-  Gradient, // d loss / d param (grad, grad_step, apply_step)
-  Offset,   // grad_step's first sample of its shard in the global batch
+  Input,        // a model input (x)
+  Target,       // a training target (y)
+  Param,        // a trainable weight
+  Buffer,       // a non-trainable weight (BatchNormalization's statistics)
+  State,        // an optimizer slot of a trainable weight
+  Step,         // the optimizer's iteration count
+  Output,       // a model output
+  Loss,         // a loss value (the total, then per output)
+  Gradient,     // d loss / d param (grad, grad_step, apply_step)
+  Offset,       // grad_step's first sample of its shard in the global batch
+  LearningRate, // the step's learning rate (layer-autodiff's
+                // learning-rate-input: fit() computes it)
 };
 
 /// "input", "target", "param", ... as `layer.role` spells them.

@@ -43,7 +43,8 @@ public:
                       const std::vector<Tensor> &x,
                       const std::vector<Tensor> &y, const FitOptions &options,
                       Communicator &comm)
-      : p(p), state(state), x(x), y(y), comm(comm) {
+      : p(p), state(state), x(x), y(y), comm(comm),
+        applyScalars(p.applyStep, state) {
     checkLayout();
     const std::vector<BufferSpec> &in = p.gradStep.inputs;
     for (int i = 0; i < p.numParams; ++i)
@@ -75,13 +76,21 @@ public:
   }
 
   RunningLogs runEpoch(const std::vector<int64_t> &order, int64_t batchSize,
-                       ProgressBar &bar) override {
+                       ProgressBar &bar, const BatchEnd &afterBatch) override {
     checkSameData(order, batchSize);
     RunningLogs logs(p);
     int64_t steps = numBatches(order.size(), batchSize);
     for (int64_t b = 0; b < steps; ++b) {
       trainBatch(batchIndices(order, b, batchSize), logs);
-      bar.update(b + 1, logs.values(p, ""));
+      LogValues values = logs.values(p, "");
+      bar.update(b + 1, values);
+      if (afterBatch) {
+        // The leader's callbacks decide; every rank stops together.
+        double stop = afterBatch(b, values) ? 1.0 : 0.0;
+        comm.broadcast(&stop, sizeof(stop), 0);
+        if (stop != 0.0)
+          break;
+      }
     }
     return logs;
   }
@@ -98,6 +107,11 @@ public:
     if (flags[1] != 0.0)
       shareFromLeader();
     return flags[0] != 0.0;
+  }
+
+  int64_t fromLeader(int64_t value) override {
+    comm.broadcast(&value, sizeof(value), 0);
+    return value;
   }
 
   bool leader() const override { return comm.rank() == 0; }
@@ -118,7 +132,8 @@ private:
     int g = countRole(p.gradStep.outputs, Role::Gradient);
     if (p.gradStep.outputs.size() !=
             1 + p.numOutputs + p.numParams + p.outputLossNames.size() ||
-        p.applyStep.inputs.size() != size_t(2 * g + p.numStates + 1) ||
+        p.applyStep.inputs.size() !=
+            2 * g + p.numStates + StepScalars::count(p.applyStep) ||
         p.applyStep.outputs.size() != size_t(g + p.numStates))
       fail("grad_step/apply_step do not match the program's layout");
     for (const BufferSpec &spec : p.gradStep.outputs)
@@ -135,6 +150,13 @@ private:
       for (Tensor &t : *group)
         comm.broadcast(t.rawData(), t.nbytes(), 0);
     comm.broadcast(&state.iterations, sizeof(state.iterations), 0);
+    // A callback may have replaced a constant learning rate; a schedule
+    // cannot change and is the same everywhere.
+    if (state.learning_rate.isConstant()) {
+      double rate = state.learning_rate.initial();
+      comm.broadcast(&rate, sizeof(rate), 0);
+      state.learning_rate = rate;
+    }
   }
 
   /// Every rank must run the same steps with buffers of the same sizes, or
@@ -304,7 +326,7 @@ private:
       in.push_back(&g);
     for (const Tensor &s : state.states)
       in.push_back(&s);
-    in.push_back(&step);
+    applyScalars.append(in);
     std::vector<Tensor *> out;
     for (Tensor &t : next)
       out.push_back(&t);
@@ -323,6 +345,7 @@ private:
   /// Positions in state.params of the trainable weights and the buffers.
   std::vector<size_t> trainable, buffers;
   Tensor step, offset;
+  StepScalars applyScalars;
   /// grad_step's results: loss and outputs (per shard size), gradients,
   /// new buffer values and each output's loss.
   BatchResults batchResults;

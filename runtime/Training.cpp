@@ -62,7 +62,8 @@ void checkProgram(const char *fn, const TrainingProgram &p) {
   };
   if (!forwardOnly) {
     size_t nl = p.outputLossNames.size();
-    check(p.trainStep, io + ps + 1, 1 + p.numOutputs + ps + nl);
+    check(p.trainStep, io + ps + StepScalars::count(p.trainStep),
+          1 + p.numOutputs + ps + nl);
     check(p.evaluate, io + p.numParams, 1 + p.numOutputs + nl);
   }
   check(p.predict, p.numInputs + p.numParams, p.numOutputs);
@@ -281,8 +282,7 @@ public:
   Trainer(const TrainingProgram &p, TrainingState &state,
           const std::vector<Tensor> &x, const std::vector<Tensor> &y)
       : p(p), state(state), x(x), y(y), weights(p, state),
-        step(p.trainStep.inputs.back().resolve(1),
-             p.trainStep.inputs.back().dtype) {
+        scalars(p.trainStep, state) {
     size_t first = p.trainStep.outputs.size() - p.outputLossNames.size();
     for (size_t i = 0; i < p.outputLossNames.size(); ++i)
       outputLosses.emplace_back(p.trainStep.outputs[first + i].resolve(1),
@@ -290,7 +290,7 @@ public:
   }
 
   RunningLogs runEpoch(const std::vector<int64_t> &order, int64_t batchSize,
-                       ProgressBar &bar) override {
+                       ProgressBar &bar, const BatchEnd &afterBatch) override {
     RunningLogs logs(p);
     int64_t steps = numBatches(order.size(), batchSize);
     for (int64_t b = 0; b < steps; ++b) {
@@ -300,7 +300,10 @@ public:
       logs.add("fit", p, scalarValue(results[0]),
                scalarValues(outputLosses, 0, outputLosses.size()), idx.size(),
                results, 1, yb);
-      bar.update(b + 1, logs.values(p, ""));
+      LogValues values = logs.values(p, "");
+      bar.update(b + 1, values);
+      if (afterBatch && afterBatch(b, values))
+        break;
     }
     return logs;
   }
@@ -316,13 +319,12 @@ private:
                                         const std::vector<Tensor> &yb) {
     std::vector<Tensor> &results =
         batchResults.get(p.trainStep, p.numOutputs, xb[0].dim(0));
-    setScalar(step, double(state.iterations + 1));
     std::vector<const Tensor *> in;
     using Group = const std::vector<Tensor> *;
     for (Group group : {Group(&xb), Group(&yb), Group(&weights.current)})
       for (const Tensor &t : *group)
         in.push_back(&t);
-    in.push_back(&step);
+    scalars.append(in);
     std::vector<Tensor *> out;
     for (Tensor &t : results)
       out.push_back(&t);
@@ -340,7 +342,7 @@ private:
   TrainingState &state;
   const std::vector<Tensor> &x, &y;
   WeightBuffers weights;
-  Tensor step;
+  StepScalars scalars;
   BatchResults batchResults;
   /// Each output's loss of the latest step (outputLossNames).
   std::vector<Tensor> outputLosses;
@@ -401,22 +403,52 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
   bool leader = trainer.leader();
   int verbose = leader ? options.verbose : 0;
   History history;
+  int firstEpoch = options.initial_epoch;
   for (const auto &callback : options.callbacks) {
     callback->stopTraining = false;
-    if (leader)
+    callback->resumeEpoch.reset();
+    if (leader) {
       callback->onTrainBegin();
+      if (callback->resumeEpoch)
+        firstEpoch = *callback->resumeEpoch;
+    }
   }
-  trainer.afterCallbacks(false, leader && !options.callbacks.empty());
-  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+  bool hasCallbacks = !options.callbacks.empty();
+  trainer.afterCallbacks(false, leader && hasCallbacks);
+  if (hasCallbacks)
+    firstEpoch = static_cast<int>(trainer.fromLeader(firstEpoch));
+  // Every batch's callbacks run on the leader; only it decides to stop.
+  EpochTrainer::BatchEnd afterBatch;
+  if (hasCallbacks)
+    afterBatch = [&](int64_t batch, const LogValues &logs) {
+      bool stop = false;
+      if (leader)
+        for (const auto &callback : options.callbacks) {
+          callback->onTrainBatchEnd(static_cast<int>(batch), logs);
+          stop |= callback->stopTraining;
+        }
+      return stop;
+    };
+  for (int epoch = firstEpoch; epoch < options.epochs; ++epoch) {
     if (verbose > 0)
       std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n";
+    if (hasCallbacks) {
+      // They see the latest weights and may change the learning rate
+      // (LearningRateScheduler).
+      trainer.sync();
+      if (leader)
+        for (const auto &callback : options.callbacks)
+          callback->onEpochBegin(epoch);
+      trainer.afterCallbacks(false, leader);
+    }
     std::vector<int64_t> order = range(0, n - nVal);
     if (options.shuffle)
       shuffleOrder(order, options.seed, epoch);
     int64_t steps = numBatches(order.size(), options.batch_size);
     ProgressBar bar(steps, verbose);
     LogValues values =
-        trainer.runEpoch(order, options.batch_size, bar).values(program, "");
+        trainer.runEpoch(order, options.batch_size, bar, afterBatch)
+            .values(program, "");
     LogValues val;
     if (nVal > 0)
       val = runEvaluate("fit", program, trainer.params(), x, valTargets,
@@ -430,21 +462,21 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
     bar.update(steps, values, /*finalize=*/true);
     record(history, epoch, values);
     bool stop = false;
-    if (!options.callbacks.empty())
+    if (hasCallbacks)
       trainer.sync();
     for (const auto &callback : options.callbacks)
       if (leader) {
         callback->onEpochEnd(epoch, values);
         stop |= callback->stopTraining;
       }
-    if (trainer.afterCallbacks(stop, leader && !options.callbacks.empty()))
+    if (trainer.afterCallbacks(stop, leader && hasCallbacks))
       break;
   }
   trainer.sync();
   for (const auto &callback : options.callbacks)
     if (leader)
       callback->onTrainEnd();
-  trainer.afterCallbacks(false, leader && !options.callbacks.empty());
+  trainer.afterCallbacks(false, leader && hasCallbacks);
   return history;
 }
 

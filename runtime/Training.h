@@ -20,7 +20,10 @@
 //   apply_step(trainable[G], grads[G], state[S], step) ->
 //              (newTrainable[G], newState[S])
 // where `offset` is the shard's first sample in the global batch.
-// `step` is a rank-0 float tensor holding the 1-based iteration number;
+// `step` is a rank-0 float tensor holding the 1-based iteration number; a
+// program built with layer-autodiff's learning-rate-input also takes the
+// step's learning rate, a rank-0 float tensor after `step` in train_step
+// and apply_step (TrainingState::learning_rate at the iteration count);
 // `loss` is a rank-0 float tensor: the mean loss over the batch.
 //
 //===----------------------------------------------------------------------===//
@@ -31,6 +34,7 @@
 #include "runtime/Abi.h"
 #include "runtime/Communicator.h"
 #include "runtime/ProgressBar.h"
+#include "runtime/Schedules.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
@@ -95,11 +99,21 @@ class Callback {
 public:
   virtual ~Callback();
   virtual void onTrainBegin() {}
+  /// Before each epoch; `epoch` counts from 0 (Keras's on_epoch_begin).
+  virtual void onEpochBegin(int /*epoch*/) {}
+  /// After each training step, with the epoch's running logs so far;
+  /// `batch` counts from 0 in the epoch (Keras's on_train_batch_end).
+  virtual void onTrainBatchEnd(int /*batch*/, const LogValues & /*logs*/) {}
   /// `epoch` counts from 0, as Keras's on_epoch_end.
   virtual void onEpochEnd(int /*epoch*/, const LogValues & /*logs*/) {}
   virtual void onTrainEnd() {}
-  /// Set by a callback to end fit() after the current epoch.
+  /// Set by a callback to end fit(): after the current batch when set in
+  /// onTrainBatchEnd (the epoch then ends as usual: validation,
+  /// onEpochEnd), else after the current epoch.
   bool stopTraining = false;
+  /// Set in onTrainBegin to start at this epoch instead of
+  /// FitOptions::initial_epoch (BackupAndRestore resuming).
+  std::optional<int> resumeEpoch{};
 };
 
 /// Data to validate on after every epoch (Keras's validation_data).
@@ -140,6 +154,10 @@ struct TrainingState {
   std::vector<Tensor> params;   // updated in place (same storage after fit)
   std::vector<Tensor> states{}; // optimizer slots, zero-initialised
   int64_t iterations = 0;       // optimizer steps taken so far
+  /// What fit() passes a train_step that takes its learning rate
+  /// (Role::LearningRate): this at `iterations`. Callbacks may replace a
+  /// constant between epochs.
+  LearningRate learning_rate{};
 };
 
 /// Trains for options.epochs epochs. `x` and `y` hold one tensor per input /

@@ -97,6 +97,29 @@ std::vector<double> layerc::detail::scalarValues(const std::vector<Tensor> &ts,
   return out;
 }
 
+size_t layerc::detail::StepScalars::count(const CompiledFunction &f) {
+  return !f.inputs.empty() && f.inputs.back().role == Role::LearningRate ? 2
+                                                                         : 1;
+}
+
+layerc::detail::StepScalars::StepScalars(const CompiledFunction &f,
+                                         const TrainingState &state)
+    : state(state), hasLearningRate(count(f) == 2) {
+  const BufferSpec &stepSpec = f.inputs[f.inputs.size() - count(f)];
+  step = Tensor(stepSpec.resolve(1), stepSpec.dtype);
+  if (hasLearningRate)
+    learningRate = Tensor(f.inputs.back().resolve(1), f.inputs.back().dtype);
+}
+
+void layerc::detail::StepScalars::append(std::vector<const Tensor *> &in) {
+  setScalar(step, double(state.iterations + 1));
+  in.push_back(&step);
+  if (hasLearningRate) {
+    setScalar(learningRate, state.learning_rate.at(state.iterations));
+    in.push_back(&learningRate);
+  }
+}
+
 void layerc::detail::setScalar(Tensor &t, double value) {
   switch (t.dtype()) {
   case DType::Float32:

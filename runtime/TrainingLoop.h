@@ -89,6 +89,23 @@ std::vector<int64_t> batchIndices(const std::vector<int64_t> &order, int64_t b,
 std::vector<Tensor> gather(const std::vector<Tensor> &ts,
                            const std::vector<int64_t> &idx);
 
+/// The trailing scalar arguments of train_step or apply_step: the 1-based
+/// step, then, in a program built with learning-rate-input, the step's
+/// learning rate (state.learning_rate at state.iterations).
+class StepScalars {
+public:
+  StepScalars(const CompiledFunction &f, const TrainingState &state);
+  /// The number of trailing scalars `f` takes (1 or 2).
+  static size_t count(const CompiledFunction &f);
+  /// Sets them for the next step and appends them to `in`.
+  void append(std::vector<const Tensor *> &in);
+
+private:
+  const TrainingState &state;
+  Tensor step, learningRate;
+  bool hasLearningRate;
+};
+
 /// The loss and outputs a training function returns for one batch size,
 /// reallocated only when the size changes (the last batch of an epoch may
 /// be smaller).
@@ -107,9 +124,15 @@ private:
 class EpochTrainer {
 public:
   virtual ~EpochTrainer();
-  /// Trains on the batches of `order`; returns the epoch's loss and metrics.
+  /// Called after each step with the batch number and the epoch's running
+  /// logs; returns whether to stop (on the leader: followers get its
+  /// decision).
+  using BatchEnd = std::function<bool(int64_t batch, const LogValues &logs)>;
+  /// Trains on the batches of `order`, calling `afterBatch` (when set)
+  /// after each; returns the epoch's loss and metrics.
   virtual RunningLogs runEpoch(const std::vector<int64_t> &order,
-                               int64_t batchSize, ProgressBar &bar) = 0;
+                               int64_t batchSize, ProgressBar &bar,
+                               const BatchEnd &afterBatch) = 0;
   /// The parameters after the latest step; until fit() returns they may
   /// live in a second buffer set rather than in state.params.
   virtual std::vector<Tensor> params() const = 0;
@@ -120,6 +143,8 @@ public:
   /// continue from the same weights, optimizer state and decision to stop;
   /// returns that decision.
   virtual bool afterCallbacks(bool stop, bool ranCallbacks) { return stop; }
+  /// The leader's `value`, on every process.
+  virtual int64_t fromLeader(int64_t value) { return value; }
   /// True on the process that prints and runs callbacks.
   virtual bool leader() const { return true; }
 };

@@ -54,10 +54,14 @@ Value learningRate(Scalar &o, double lr, Value step, double decaySteps,
   return o.mul(o.c(lr), o.pow(o.c(decayRate), e));
 }
 
-/// The learning rate of `op` (any update op) at this step.
-template <typename OpT> Value scheduledRate(Scalar &o, OpT op, Value step) {
-  return learningRate(o, op.getLearningRate().convertToDouble(), step,
-                      op.getDecaySteps().convertToDouble(),
+/// The learning rate of `op` (any update op) at this step: its `lr`
+/// operand, or its attributes' constant or ExponentialDecay.
+template <typename OpT>
+Value scheduledRate(Scalar &o, OpT op, typename OpT::Adaptor adaptor) {
+  if (Value lr = adaptor.getLr())
+    return tensor::ExtractOp::create(o.b, o.l, lr, ValueRange{});
+  return learningRate(o, op.getLearningRate().convertToDouble(),
+                      adaptor.getStep(), op.getDecaySteps().convertToDouble(),
                       op.getDecayRate().convertToDouble(), op.getStaircase());
 }
 
@@ -77,7 +81,7 @@ struct SGDLowering : RankedLowering<SGDUpdateOp> {
     double wd = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     rewriter.replaceOp(
         op,
         elementwise(
@@ -110,7 +114,7 @@ struct RMSpropLowering : RankedLowering<RMSpropUpdateOp> {
     double wd = op.getWeightDecay().convertToDouble();
     bool centered = adaptor.getAverageGrad() != nullptr;
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     SmallVector<Value> inputs{adaptor.getParam(), adaptor.getGrad(),
                               adaptor.getAverage()};
     SmallVector<RankedTensorType> types{type, type};
@@ -160,7 +164,7 @@ struct AdamLowering : RankedLowering<AdamUpdateOp> {
     bool amsgrad = adaptor.getVHat() != nullptr;
     // alpha = lr sqrt(1 - b2^t) / (1 - b1^t), once per step.
     Scalar o{rewriter, loc, type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     Value t = stepScalar(o, adaptor.getStep());
     Value alpha = o.div(o.mul(lr, o.sqrt(o.sub(o.c(1.0), o.pow(o.c(b2), t)))),
                         o.sub(o.c(1.0), o.pow(o.c(b1), t)));
@@ -205,7 +209,7 @@ struct AdagradLowering : RankedLowering<AdagradUpdateOp> {
     double initial = op.getInitialAccumulatorValue().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     rewriter.replaceOp(
         op, elementwise(rewriter, op.getLoc(), {type, type},
                         ValueRange{adaptor.getParam(), adaptor.getGrad(),
@@ -236,7 +240,7 @@ struct AdadeltaLowering : RankedLowering<AdadeltaUpdateOp> {
     double eps = op.getEpsilon().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     rewriter.replaceOp(
         op,
         elementwise(
@@ -274,7 +278,7 @@ struct AdamaxLowering : RankedLowering<AdamaxUpdateOp> {
     double eps = op.getEpsilon().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     // lr / (1 - b1^t), once per step.
     Value alpha = o.div(
         lr, o.sub(o.c(1.0), o.pow(o.c(b1), stepScalar(o, adaptor.getStep()))));
@@ -310,7 +314,7 @@ struct NadamLowering : RankedLowering<NadamUpdateOp> {
     double eps = op.getEpsilon().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
     Scalar o{rewriter, loc, type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     Value t = stepScalar(o, adaptor.getStep());
     // mu(i) = b1 (1 - 0.5 * 0.96^i); the product mu(1) ... mu(t) is a loop
     // over the steps so far, once per update (t scalar multiplications).
@@ -372,7 +376,7 @@ struct LionLowering : RankedLowering<LionUpdateOp> {
     double b2 = op.getBeta_2().convertToDouble();
     double wd = op.getWeightDecay().convertToDouble();
     Scalar o{rewriter, op.getLoc(), type.getElementType()};
-    Value lr = scheduledRate(o, op, adaptor.getStep());
+    Value lr = scheduledRate(o, op, adaptor);
     rewriter.replaceOp(
         op,
         elementwise(

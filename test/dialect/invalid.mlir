@@ -571,6 +571,14 @@ func.func @clip_result_shape(%g: tensor<8xf32>) -> tensor<9xf32> {
 
 // -----
 
+func.func @sgd_lr_and_schedule(%w: tensor<8xf32>, %g: tensor<8xf32>, %v: tensor<8xf32>, %t: tensor<f32>, %lr: tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-error @below {{'layer.sgd_update' op takes its learning rate from the lr operand or from a decaying schedule, not both}}
+  %w1, %v1 = layer.sgd_update %w, %g, %v step %t lr %lr {learning_rate = 0.1 : f64, momentum = 0.0 : f64, decay_steps = 10.0 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>)
+  return %w1, %v1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
 func.func @adam_v_shape(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<65xf32>, %t: tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   // expected-error @below {{'layer.adam_update' op v of shape (65,) does not match param of shape (64,)}}
   %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<65xf32>, tensor<f32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
@@ -580,7 +588,7 @@ func.func @adam_v_shape(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf3
 // -----
 
 func.func @adam_step_not_scalar(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: tensor<64xf32>, %t: tensor<1xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
-  // expected-error @below {{'layer.adam_update' op expects a scalar step, got (1,)}}
+  // expected-error @below {{'layer.adam_update' op expects a scalar step and lr, got (1,)}}
   %w1, %m1, %v1 = layer.adam_update %w, %g, %m, %v, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64} : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<1xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return %w1, %m1, %v1 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }

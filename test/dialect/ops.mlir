@@ -179,6 +179,9 @@ func.func @newer_updates(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf32>
   // CHECK: layer.nadam_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {beta_1
   %w4, %m4, %v4 = layer.nadam_update %w3, %g, %a, %b, %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.999 : f64, epsilon = 1.0e-7 : f64}
       : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: layer.lion_update %{{.+}}, %{{.+}}, %{{.+}} lr %{{.+}} {beta_1 = 5.000000e-01
+  %w6, %m6 = layer.lion_update %w, %g, %a lr %t {learning_rate = 1.0e-3 : f64, beta_1 = 0.5 : f64, beta_2 = 0.99 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>)
   // CHECK: layer.lion_update %{{.+}}, %{{.+}}, %{{.+}} {beta_1 = 9.000000e-01 : f64, beta_2 = 0.98999999999999999 : f64, learning_rate = 1.000000e-03 : f64}
   %w5, %m5 = layer.lion_update %w4, %g, %a {learning_rate = 1.0e-3 : f64, beta_1 = 0.9 : f64, beta_2 = 0.99 : f64}
       : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)

@@ -11,6 +11,14 @@
 // RUN: layerc-opt %s --layer-autodiff='optimizer=lion beta-2=0.99' | FileCheck %s --check-prefix=LION
 // RUN: layerc-opt %s --layer-autodiff='optimizer=adam global-clipnorm=1.0 split-step' \
 // RUN:   | FileCheck %s --check-prefix=CLIP
+// With learning-rate-input (fit()), train_step and apply_step take the
+// step's learning rate after the step, and every update reads it.
+// RUN: layerc-opt %s --layer-autodiff='optimizer=sgd momentum=0.9 learning-rate-input split-step' \
+// RUN:   | FileCheck %s --check-prefix=LR
+// RUN: not layerc-opt %s --layer-autodiff='optimizer=sgd learning-rate-input decay-steps=10' 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=LR-SCHEDULE
+// RUN: layerc-opt %s --layer-autodiff='optimizer=nadam learning-rate-input' --layer-to-linalg \
+// RUN:   | FileCheck %s --check-prefix=LOWERED
 // RUN: not layerc-opt %s --layer-autodiff='optimizer=adam clipnorm=1.0 clipvalue=0.5' 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=TWO
 // RUN: not layerc-opt %s --layer-autodiff='optimizer=adafactor' 2>&1 \
@@ -64,6 +72,15 @@ func.func @predict(%x: tensor<2x4xf32> {layer.name = "x"},
 // CLIP-SAME: (%arg0: tensor<4x3xf32> {layer.name = "dense/kernel", layer.role = "param"}, %arg1: tensor<3xf32> {{.*}}, %arg2: tensor<4x3xf32> {layer.name = "dense/kernel/grad", layer.role = "grad"}, %arg3: tensor<3xf32> {layer.name = "dense/bias/grad", layer.role = "grad"}
 // CLIP-NEXT: %[[A:[0-9]+]]:2 = layer.clip_gradients %arg2, %arg3 {global_clipnorm
 // CLIP-NEXT: layer.adam_update %arg0, %[[A]]#0,
+
+// LR-LABEL: func.func @train_step
+// LR-SAME: %[[T:[a-z0-9]+]]: tensor<f32> {layer.name = "step", layer.role = "step"}, %[[LR:[a-z0-9]+]]: tensor<f32> {layer.name = "learning_rate", layer.role = "learning_rate"})
+// LR: layer.sgd_update %{{.+}}, %{{.+}}, %{{.+}} lr %[[LR]] {
+// LR: layer.sgd_update %{{.+}}, %{{.+}}, %{{.+}} lr %[[LR]] {
+// LR-LABEL: func.func @apply_step
+// LR-SAME: {layer.name = "step", layer.role = "step"}, %[[ALR:[a-z0-9]+]]: tensor<f32> {layer.name = "learning_rate", layer.role = "learning_rate"})
+// LR: layer.sgd_update %{{.+}}, %{{.+}}, %{{.+}} lr %[[ALR]] {
+// LR-SCHEDULE: learning-rate-input needs an optimizer and replaces the compiled schedule
 
 // TWO: only one of clipnorm, clipvalue and global-clipnorm can be set
 // UNKNOWN: unknown optimizer 'adafactor'; expected sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam, lion or none

@@ -2,10 +2,11 @@
 """Generate test/reference/keras_optimizers.safetensors: Keras 3's fit().
 
 Each case trains one small model with one Keras optimizer (its options,
-clipping, weight decay or a learning-rate schedule) in Keras 3 itself (JAX
-backend, float64): Input(4) -> Dense(3, tanh) -> Dense(5) with a sparse
-categorical cross-entropy on logits, fit() on 8 samples, batch_size 4,
-2 epochs, shuffle=False: four optimizer steps. OptimizerParityTest.cpp
+clipping, weight decay, a learning-rate schedule, or callbacks that change
+the rate) in Keras 3 itself (JAX backend, float64): Input(4) -> Dense(3,
+tanh) -> Dense(5) with a sparse categorical cross-entropy on logits, fit()
+on 8 samples, batch_size 4, 2 epochs (or the case's), shuffle=False: four
+optimizer steps. OptimizerParityTest.cpp
 runs the same fit() in layerc and compares the weights after it and the
 loss of each epoch.
 
@@ -20,9 +21,12 @@ file with it.
 
 Tensors per case: `<case>/x`, `<case>/y`, `<case>/initial.<i>` and
 `<case>/final.<i>` (the weights in Keras's get_weights() order, before and
-after fit) and `<case>/loss` (History's loss per epoch). The metadata
-`cases` lists {name, class, config}: the Keras optimizer class and the
-arguments it was built with (a schedule as Keras serializes it).
+after fit), `<case>/loss` (History's loss per epoch) and
+`<case>/learning_rate` (the optimizer's after fit). The metadata `cases`
+lists {name, class, config[, fit]}: the Keras optimizer class, the
+arguments it was built with (a schedule as Keras serializes it), and fit()'s
+epochs and callbacks (a LearningRateScheduler names a function of
+SCHEDULER_FUNCTIONS).
 """
 
 import json
@@ -46,6 +50,10 @@ from torch_ref.safetensors_io import (NAME_RE, read_raw,  # noqa: E402
 OUT_PATH = os.path.join(HERE, "keras_optimizers.safetensors")
 
 keras.config.set_floatx("float64")
+
+
+def schedule(cls, **config):
+    return {"class_name": cls, "config": config}
 
 
 def exponential_decay(initial, steps, rate, staircase=False):
@@ -95,7 +103,48 @@ CASES = [
      {"learning_rate": exponential_decay(0.1, 2, 0.5)}),
     ("adadelta_staircase", "Adadelta",
      {"learning_rate": exponential_decay(2.0, 3, 0.5, True)}),
+    ("sgd_piecewise_constant", "SGD",
+     {"learning_rate": schedule("PiecewiseConstantDecay",
+                                boundaries=[1, 2], values=[0.3, 0.1, 0.05])}),
+    ("sgd_inverse_time", "SGD",
+     {"learning_rate": schedule("InverseTimeDecay", initial_learning_rate=0.3,
+                                decay_steps=1, decay_rate=0.5)}),
+    ("sgd_inverse_time_staircase", "SGD",
+     {"learning_rate": schedule("InverseTimeDecay", initial_learning_rate=0.3,
+                                decay_steps=2, decay_rate=1.5,
+                                staircase=True)}),
+    ("sgd_polynomial", "SGD",
+     {"learning_rate": schedule("PolynomialDecay", initial_learning_rate=0.3,
+                                decay_steps=2, end_learning_rate=0.01,
+                                power=2.0)}),
+    ("sgd_polynomial_cycle", "SGD",
+     {"learning_rate": schedule("PolynomialDecay", initial_learning_rate=0.3,
+                                decay_steps=3, end_learning_rate=0.01,
+                                power=0.5, cycle=True)}),
+    ("sgd_cosine", "SGD",
+     {"learning_rate": schedule("CosineDecay", initial_learning_rate=0.3,
+                                decay_steps=3, alpha=0.1)}),
+    ("adam_cosine_warmup", "Adam",
+     {"learning_rate": schedule("CosineDecay", initial_learning_rate=0.01,
+                                decay_steps=2, alpha=0.2, warmup_target=0.05,
+                                warmup_steps=2)}),
+    # Callbacks that change the learning rate (3 epochs: 6 steps).
+    ("sgd_learning_rate_scheduler", "SGD", {"learning_rate": 0.2},
+     {"epochs": 3, "callbacks": [{"class_name": "LearningRateScheduler",
+                                  "config": {"schedule": "halve_after_0"}}]}),
+    ("rmsprop_reduce_lr_on_plateau", "RMSprop", {"learning_rate": 0.02},
+     {"epochs": 4, "callbacks": [{"class_name": "ReduceLROnPlateau",
+                                  "config": {"monitor": "loss", "mode": "max",
+                                             "factor": 0.5, "patience": 1,
+                                             "cooldown": 1,
+                                             "min_lr": 0.004}}]}),
 ]
+
+# The Python functions that LearningRateScheduler cases name (the C++ test
+# defines the same).
+SCHEDULER_FUNCTIONS = {
+    "halve_after_0": lambda epoch, lr: lr * 0.5 if epoch > 0 else lr,
+}
 
 BATCH, EPOCHS, SAMPLES = 4, 2, 8
 
@@ -121,21 +170,32 @@ MUST_MATTER = ("clipnorm", "global_clipnorm", "clipvalue", "weight_decay",
                "initial_accumulator_value")
 
 
-def run_case(name, cls, config):
+def callback(spec):
+    config = dict(spec["config"])
+    if spec["class_name"] == "LearningRateScheduler":
+        config["schedule"] = SCHEDULER_FUNCTIONS[config["schedule"]]
+    return getattr(keras.callbacks, spec["class_name"])(**config)
+
+
+def run_case(name, cls, config, fit=None):
     assert NAME_RE.match(name), name
-    tensors = fit_case(name, cls, config)
+    fit = fit or {}
+    tensors = fit_case(name, cls, config, fit)
     finals = [t for n, t in tensors if "/final." in n]
     for key in MUST_MATTER:
         if key in config and cls != "AdamW":
             without = {k: v for k, v in config.items() if k != key}
-            others = [t for n, t in fit_case(name, cls, without)
+            others = [t for n, t in fit_case(name, cls, without, fit)
                       if "/final." in n]
             moved = max(np.abs(a - b).max() for a, b in zip(finals, others))
             assert moved > 1e-3, (name, key, moved)
-    return {"name": name, "class": cls, "config": config}, tensors
+    case = {"name": name, "class": cls, "config": config}
+    if fit:
+        case["fit"] = fit
+    return case, tensors
 
 
-def fit_case(name, cls, config):
+def fit_case(name, cls, config, fit):
     """The case's tensors: data, initial and final weights, losses."""
     rng = np.random.RandomState(zlib.crc32(name.encode()) & 0x7FFFFFFF)
     x = rng.uniform(-2, 2, size=(SAMPLES, 4)).astype(np.float32)
@@ -147,8 +207,9 @@ def fit_case(name, cls, config):
     m.compile(optimizer=optimizer(cls, config),
               loss=keras.losses.SparseCategoricalCrossentropy(
                   from_logits=True))
-    history = m.fit(x.astype(np.float64), y, batch_size=BATCH, epochs=EPOCHS,
-                    shuffle=False, verbose=0)
+    history = m.fit(x.astype(np.float64), y, batch_size=BATCH,
+                    epochs=fit.get("epochs", EPOCHS), shuffle=False, verbose=0,
+                    callbacks=[callback(c) for c in fit.get("callbacks", [])])
     tensors = [(name + "/x", x), (name + "/y", y)]
     for i, w in enumerate(initial):
         tensors.append(("%s/initial.%d" % (name, i), w))
@@ -156,6 +217,9 @@ def fit_case(name, cls, config):
         tensors.append(("%s/final.%d" % (name, i), w.astype(np.float32)))
     tensors.append((name + "/loss",
                     np.array(history.history["loss"], dtype=np.float32)))
+    # The learning rate after fit (callbacks change it).
+    tensors.append((name + "/learning_rate", np.array(
+        [float(m.optimizer.learning_rate)], dtype=np.float32)))
     return tensors
 
 
@@ -179,8 +243,8 @@ def check(cases, tensors):
 
 def main():
     cases, tensors = [], []
-    for name, cls, config in CASES:
-        case, case_tensors = run_case(name, cls, config)
+    for name, cls, config, *fit in CASES:
+        case, case_tensors = run_case(name, cls, config, *fit)
         cases.append(case)
         tensors.extend(case_tensors)
     if "--check" in sys.argv[1:]:

@@ -4,9 +4,11 @@
 // test/reference/generate_keras_optimizers.py with Keras 3 itself) trains
 // Input(4) -> Dense(3, tanh) -> Dense(5) with a sparse categorical
 // cross-entropy on logits, batch_size 4, 2 epochs, shuffle off, with one
-// Keras optimizer: its options, gradient clipping, weight decay or an
-// ExponentialDecay schedule. The same fit() in layerc, from the same
-// weights, must end with Keras's weights and report Keras's loss per epoch.
+// Keras optimizer: its options, gradient clipping, weight decay, a
+// learning-rate schedule, or callbacks that change the rate
+// (LearningRateScheduler, ReduceLROnPlateau). The same fit() in layerc,
+// from the same weights, must end with Keras's weights and learning rate
+// and report Keras's loss per epoch.
 // The optimizer is built from the case's Keras class and arguments through
 // the public optimizers:: API, so a wrong default or a field that compile()
 // drops fails here too.
@@ -30,6 +32,8 @@ namespace {
 struct Case {
   std::string name, cls;
   Json config;
+  /// fit()'s epochs and callbacks, when not the default.
+  Json fit;
 };
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
@@ -45,7 +49,8 @@ std::vector<Case> loadCases() {
   Json list = Json::parse(referenceFile().metadata.at("cases"), "cases", 64);
   for (const Json &c : list.items())
     cases.push_back({c.get("name")->asString(), c.get("class")->asString(),
-                     *c.get("config")});
+                     *c.get("config"),
+                     c.get("fit") ? *c.get("fit") : Json::object()});
   return cases;
 }
 
@@ -72,18 +77,11 @@ Optimizer optimizerFor(const std::string &cls, const Json &config) {
     name += char(std::tolower(static_cast<unsigned char>(ch)));
   Optimizer opt(name.c_str());
   for (const auto &[key, value] : config.members()) {
-    if (key == "learning_rate" && value.isObject()) {
-      EXPECT_EQ(value.get("class_name")->asString(), "ExponentialDecay");
-      const Json &s = *value.get("config");
-      opt.setLearningRate(schedules::ExponentialDecay{
-          .initial_learning_rate = s.get("initial_learning_rate")->asDouble(),
-          .decay_steps = s.get("decay_steps")->asDouble(),
-          .decay_rate = s.get("decay_rate")->asDouble(),
-          .staircase = s.get("staircase")->asBool()});
+    if (key == "learning_rate") {
+      opt.learning_rate = LearningRate::fromConfig(value, "learning_rate");
       continue;
     }
     std::map<std::string, double *> numbers = {
-        {"learning_rate", &opt.learning_rate},
         {"momentum", &opt.momentum},
         {"rho", &opt.rho},
         {"beta_1", &opt.beta_1},
@@ -105,6 +103,27 @@ Optimizer optimizerFor(const std::string &cls, const Json &config) {
       ADD_FAILURE() << "no layerc field for Keras argument " << key;
   }
   return opt;
+}
+
+/// The Keras callback `spec` ({"class_name", "config"}) describes.
+std::shared_ptr<Callback> callbackFor(const Json &spec) {
+  const std::string cls = spec.get("class_name")->asString();
+  const Json &c = *spec.get("config");
+  if (cls == "LearningRateScheduler") {
+    // The functions of generate_keras_optimizers.py's SCHEDULER_FUNCTIONS.
+    EXPECT_EQ(c.get("schedule")->asString(), "halve_after_0");
+    return std::make_shared<callbacks::LearningRateScheduler>(
+        [](int epoch, double lr) { return epoch > 0 ? lr * 0.5 : lr; });
+  }
+  EXPECT_EQ(cls, "ReduceLROnPlateau");
+  return std::make_shared<callbacks::ReduceLROnPlateau>(
+      callbacks::ReduceLROnPlateauOptions{
+          .monitor = c.get("monitor")->asString(),
+          .factor = c.get("factor")->asDouble(),
+          .patience = int(c.get("patience")->asDouble()),
+          .mode = c.get("mode")->asString(),
+          .cooldown = int(c.get("cooldown")->asDouble()),
+          .min_lr = c.get("min_lr")->asDouble()});
 }
 
 void expectClose(const Tensor &got, const Tensor &want, double tol,
@@ -130,9 +149,14 @@ TEST_P(OptimizerParityTest, FitMatchesKeras) {
   model.compile(
       {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
        .optimizer = optimizerFor(c.cls, c.config)});
+  FitOptions fit{.batch_size = 4, .epochs = 2, .verbose = 0, .shuffle = false};
+  if (const Json *epochs = c.fit.get("epochs"))
+    fit.epochs = int(epochs->asDouble());
+  if (const Json *list = c.fit.get("callbacks"))
+    for (const Json &spec : list->items())
+      fit.callbacks.push_back(callbackFor(spec));
   History history =
-      model.fit(tensor(c.name + "/x"), tensor(c.name + "/y"),
-                {.batch_size = 4, .epochs = 2, .verbose = 0, .shuffle = false});
+      model.fit(tensor(c.name + "/x"), tensor(c.name + "/y"), fit);
 
   std::vector<Tensor> want = numbered(c.name + "/final");
   std::vector<Tensor> got = model.getWeights();
@@ -146,6 +170,9 @@ TEST_P(OptimizerParityTest, FitMatchesKeras) {
     EXPECT_NEAR(reported[e], losses.data<float>()[e],
                 1e-5 * (1 + std::fabs(losses.data<float>()[e])))
         << c.name << " epoch " << e;
+  double rate = tensor(c.name + "/learning_rate").data<float>()[0];
+  EXPECT_NEAR(model.learningRate(), rate, 1e-6 * rate)
+      << c.name << ": the learning rate after fit()";
 }
 
 /// compile() refuses what Keras's constructors refuse, naming the
