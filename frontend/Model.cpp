@@ -367,24 +367,32 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   std::vector<std::string> names = outputNames();
   for (size_t o = 0; o < outputs_.size(); ++o)
     for (const std::string &metric : options.metrics) {
+      static const std::map<std::string, MetricKind> byName = {
+          {"sparse_categorical_accuracy",
+           MetricKind::SparseCategoricalAccuracy},
+          {"categorical_accuracy", MetricKind::CategoricalAccuracy},
+          {"binary_accuracy", MetricKind::BinaryAccuracy},
+          {"mse", MetricKind::MeanSquaredError},
+          {"mean_squared_error", MetricKind::MeanSquaredError},
+          {"mae", MetricKind::MeanAbsoluteError},
+          {"mean_absolute_error", MetricKind::MeanAbsoluteError},
+          {"precision", MetricKind::Precision},
+          {"recall", MetricKind::Recall},
+          {"top_k_categorical_accuracy", MetricKind::TopKCategoricalAccuracy},
+          {"sparse_top_k_categorical_accuracy",
+           MetricKind::SparseTopKCategoricalAccuracy}};
       MetricKind kind;
-      if (metric == "accuracy" || metric == "acc")
+      if (metric == "accuracy" || metric == "acc") {
         kind = accuracyFor(resolved.losses[o], outputs_[o].shape());
-      else if (metric == "sparse_categorical_accuracy")
-        kind = MetricKind::SparseCategoricalAccuracy;
-      else if (metric == "categorical_accuracy")
-        kind = MetricKind::CategoricalAccuracy;
-      else if (metric == "binary_accuracy")
-        kind = MetricKind::BinaryAccuracy;
-      else if (metric == "mse" || metric == "mean_squared_error")
-        kind = MetricKind::MeanSquaredError;
-      else if (metric == "mae" || metric == "mean_absolute_error")
-        kind = MetricKind::MeanAbsoluteError;
-      else
+      } else if (auto it = byName.find(metric); it != byName.end()) {
+        kind = it->second;
+      } else {
+        std::string known = "accuracy, acc";
+        for (const auto &entry : byName)
+          known += ", " + entry.first;
         throw Error("Model " + name_ + ": unknown metric '" + metric +
-                    "' (supported: accuracy, acc, sparse_categorical_accuracy, "
-                    "categorical_accuracy, binary_accuracy, mse, "
-                    "mean_squared_error, mae, mean_absolute_error)");
+                    "' (supported: " + known + ")");
+      }
       std::string logged =
           outputs_.size() > 1 ? names[o] + "_" + metric : metric;
       program.metrics.push_back({logged, kind, static_cast<int>(o)});

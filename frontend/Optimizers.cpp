@@ -59,6 +59,16 @@ Optimizer withCommon(const char *name, const Options &o) {
   opt.global_clipnorm = o.global_clipnorm;
   return opt;
 }
+
+/// The Adam family's beta_1, beta_2 and epsilon, after withCommon().
+template <typename Options>
+Optimizer withBetas(const char *name, const Options &o) {
+  Optimizer opt = withCommon(name, o);
+  opt.beta_1 = o.beta_1;
+  opt.beta_2 = o.beta_2;
+  opt.epsilon = o.epsilon;
+  return opt;
+}
 } // namespace
 
 Optimizer optimizers::SGD(SGDOptions o) {
@@ -75,19 +85,13 @@ Optimizer optimizers::RMSprop(RMSpropOptions o) {
   return opt;
 }
 Optimizer optimizers::Adam(AdamOptions o) {
-  Optimizer opt = withCommon("adam", o);
-  opt.beta_1 = o.beta_1;
-  opt.beta_2 = o.beta_2;
-  opt.epsilon = o.epsilon;
+  Optimizer opt = withBetas("adam", o);
   opt.amsgrad = o.amsgrad;
   return opt;
 }
 Optimizer optimizers::AdamW(AdamWOptions o) {
   // Adam with decoupled weight decay (on by default).
-  Optimizer opt = withCommon("adamw", o);
-  opt.beta_1 = o.beta_1;
-  opt.beta_2 = o.beta_2;
-  opt.epsilon = o.epsilon;
+  Optimizer opt = withBetas("adamw", o);
   opt.amsgrad = o.amsgrad;
   return opt;
 }
@@ -103,20 +107,8 @@ Optimizer optimizers::Adadelta(AdadeltaOptions o) {
   opt.epsilon = o.epsilon;
   return opt;
 }
-Optimizer optimizers::Adamax(AdamaxOptions o) {
-  Optimizer opt = withCommon("adamax", o);
-  opt.beta_1 = o.beta_1;
-  opt.beta_2 = o.beta_2;
-  opt.epsilon = o.epsilon;
-  return opt;
-}
-Optimizer optimizers::Nadam(NadamOptions o) {
-  Optimizer opt = withCommon("nadam", o);
-  opt.beta_1 = o.beta_1;
-  opt.beta_2 = o.beta_2;
-  opt.epsilon = o.epsilon;
-  return opt;
-}
+Optimizer optimizers::Adamax(AdamaxOptions o) { return withBetas("adamax", o); }
+Optimizer optimizers::Nadam(NadamOptions o) { return withBetas("nadam", o); }
 Optimizer optimizers::Lion(LionOptions o) {
   Optimizer opt = withCommon("lion", o);
   opt.beta_1 = o.beta_1;

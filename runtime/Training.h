@@ -53,6 +53,14 @@ enum class MetricKind {
   BinaryAccuracy,            // (output > 0.5) == (target > 0.5), elementwise
   MeanSquaredError,          // mean of (output - target)^2
   MeanAbsoluteError,         // mean of |output - target|
+  // Over every element, a prediction is positive above 0.5, a target when
+  // not 0 (Keras's default threshold):
+  Precision, // true positives / predicted positives
+  Recall,    // true positives / actual positives
+  // The target class (one-hot, or an integer label) among the k = 5
+  // highest outputs of its row, ties counted in (Keras's in_top_k):
+  TopKCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy,
 };
 
 struct Metric {

@@ -51,7 +51,8 @@ void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
                                       Mean &mean) {
   int64_t width = out.rank() ? out.shape().back() : 1;
   int64_t rows = width ? out.numel() / width : 0;
-  bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy;
+  bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy ||
+                m.kind == MetricKind::SparseTopKCategoricalAccuracy;
   if (target.numel() != (sparse ? rows : out.numel()))
     throw Error(std::string(fn) + ": metric '" + m.name +
                 "' cannot compare outputs " + out.shapeString() +
@@ -62,6 +63,36 @@ void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
       double d = elementAt(out, i) - elementAt(target, i);
       mean.add(m.kind == MetricKind::MeanSquaredError ? d * d : std::fabs(d),
                1.0);
+    }
+    return;
+  }
+  if (m.kind == MetricKind::Precision || m.kind == MetricKind::Recall) {
+    // A ratio of counts: the mean, over the elements predicted positive
+    // (precision) or actually positive (recall), of the other being so.
+    bool precision = m.kind == MetricKind::Precision;
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      bool predicted = elementAt(out, i) > 0.5;
+      bool actual = elementAt(target, i) != 0.0;
+      if (precision ? predicted : actual)
+        mean.add(precision ? actual : predicted, 1.0);
+    }
+    return;
+  }
+  if (m.kind == MetricKind::TopKCategoricalAccuracy ||
+      m.kind == MetricKind::SparseTopKCategoricalAccuracy) {
+    constexpr int64_t k = 5;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t label =
+          sparse ? int64_t(elementAt(target, r)) : argmaxRow(target, r, width);
+      if (label < 0 || label >= width)
+        throw Error(std::string(fn) + ": metric '" + m.name + "': label " +
+                    std::to_string(label) + " is not one of " +
+                    std::to_string(width) + " classes");
+      double value = elementAt(out, r * width + label);
+      int64_t above = 0;
+      for (int64_t c = 0; c < width; ++c)
+        above += elementAt(out, r * width + c) > value;
+      mean.add(above < k ? 1.0 : 0.0, 1.0);
     }
     return;
   }

@@ -43,8 +43,8 @@ import keras  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from torch_ref.safetensors_io import (NAME_RE, read_safetensors,  # noqa: E402
-                                      write_safetensors)
+from torch_ref.safetensors_io import (NAME_RE, differences,  # noqa: E402
+                                      read_safetensors, write_safetensors)
 
 TORCH_PATH = os.path.join(HERE, "torch_layers.safetensors")
 OUT_PATH = os.path.join(HERE, "keras_layers.safetensors")
@@ -199,19 +199,7 @@ def gen_guide_cases(cases, tensors):
 
 def check(cases, tensors):
     """Compares the committed file with the cases just computed."""
-    old_cases, _, old = read_safetensors(OUT_PATH)
-    problems = []
-    if [c["name"] for c in old_cases] != [c["name"] for c in cases]:
-        problems.append("the list of cases differs")
-    for c_old, c_new in zip(old_cases, cases):
-        if json.dumps(c_old) != json.dumps(c_new):
-            problems.append("%s: config or tolerances differ" % c_new["name"])
-    for name, array in tensors:
-        if name not in old:
-            problems.append("%s: missing" % name)
-        elif old[name].shape != array.shape or not np.allclose(
-                old[name], array, rtol=1e-5, atol=1e-6):
-            problems.append("%s: values differ" % name)
+    problems = differences(OUT_PATH, cases, tensors, read_safetensors)
     for p in problems:
         print("keras_layers.safetensors:", p)
     print("%d cases checked against Keras %s: %s"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate test/reference/keras_optimizers.safetensors: Keras 3's fit().
+"""Generate test/reference/keras_optimizers.safetensors and
+keras_metrics.safetensors: Keras 3's fit() and evaluate().
 
 Each case trains one small model with one Keras optimizer (its options,
 clipping, weight decay, a learning-rate schedule, or callbacks that change
@@ -17,7 +18,12 @@ Run it from the repository root with a Python that has Keras and JAX
     /tmp/layerc-keras-venv/bin/python test/reference/generate_keras_optimizers.py --check
 
 --check writes nothing: it recomputes every case and compares the committed
-file with it.
+files with it.
+
+keras_metrics.safetensors holds METRIC_CASES: evaluate() of a Dense layer
+with a loss and metrics; per case `x`, `y`, `weight.<i>` and `values` (the
+loss, then each metric in the order compile() got them).
+MetricParityTest.cpp checks layerc's evaluate() against them.
 
 Tensors per case: `<case>/x`, `<case>/y`, `<case>/initial.<i>` and
 `<case>/final.<i>` (the weights in Keras's get_weights() order, before and
@@ -44,10 +50,11 @@ import keras  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from torch_ref.safetensors_io import (NAME_RE, read_raw,  # noqa: E402
-                                      write_safetensors)
+from torch_ref.safetensors_io import (NAME_RE, differences,  # noqa: E402
+                                      read_raw, write_safetensors)
 
 OUT_PATH = os.path.join(HERE, "keras_optimizers.safetensors")
+METRICS_PATH = os.path.join(HERE, "keras_metrics.safetensors")
 
 keras.config.set_floatx("float64")
 
@@ -148,6 +155,33 @@ SCHEDULER_FUNCTIONS = {
 
 BATCH, EPOCHS, SAMPLES = 4, 2, 8
 
+# Metrics: Input(6) -> Dense(units, activation) with random weights,
+# evaluate() on 16 samples in batches of 5 (the last one of 1), so each
+# metric is accumulated over uneven batches as Keras does. (name, units,
+# activation, loss (":logits": from_logits=True), targets, metrics).
+METRIC_CASES = [
+    ("binary", 3, "sigmoid", "binary_crossentropy", "binary",
+     ["binary_accuracy", "precision", "recall", "mse", "mae"]),
+    ("categorical", 9, "softmax", "categorical_crossentropy", "onehot",
+     ["categorical_accuracy", "top_k_categorical_accuracy", "precision",
+      "recall", "accuracy"]),
+    ("sparse", 9, "softmax", "sparse_categorical_crossentropy", "sparse",
+     ["sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+      "accuracy"]),
+    # Each loss, on logits too.
+    ("regression_mse", 4, "linear", "mean_squared_error", "regression",
+     ["mse", "mae"]),
+    ("regression_mae", 4, "tanh", "mean_absolute_error", "regression",
+     ["mae"]),
+    ("binary_logits", 3, "linear", "binary_crossentropy:logits", "binary",
+     ["binary_accuracy"]),
+    ("categorical_logits", 9, "linear", "categorical_crossentropy:logits",
+     "onehot", ["categorical_accuracy"]),
+    ("sparse_logits", 9, "linear", "sparse_categorical_crossentropy:logits",
+     "sparse", ["sparse_categorical_accuracy"]),
+]
+METRIC_SAMPLES, METRIC_BATCH = 16, 5
+
 
 def model():
     x = keras.Input((4,))
@@ -223,38 +257,78 @@ def fit_case(name, cls, config, fit):
     return tensors
 
 
-def check(cases, tensors):
-    old_cases, _, old = read_raw(OUT_PATH)
-    problems = []
-    if json.dumps(old_cases) != json.dumps(cases):
-        problems.append("the cases or their configs differ")
-    for name, array in tensors:
-        if name not in old:
-            problems.append("%s: missing" % name)
-        elif old[name].shape != array.shape or not np.allclose(
-                old[name], array, rtol=1e-5, atol=1e-6):
-            problems.append("%s: values differ" % name)
+def metric_case(name, units, activation, loss, targets, metrics):
+    """Keras's evaluate() of one METRIC_CASES entry: the case and tensors
+    x, y, weight.<i> and values (the loss, then each metric, in order)."""
+    rng = np.random.RandomState(zlib.crc32(name.encode()) & 0x7FFFFFFF)
+    x = rng.uniform(-2, 2, size=(METRIC_SAMPLES, 6)).astype(np.float32)
+    if targets == "binary":
+        y = (rng.uniform(size=(METRIC_SAMPLES, units)) > 0.5).astype(np.float32)
+    elif targets == "onehot":
+        y = np.eye(units, dtype=np.float32)[
+            rng.randint(0, units, size=METRIC_SAMPLES)]
+    elif targets == "regression":
+        y = rng.uniform(-1, 1, size=(METRIC_SAMPLES, units)).astype(np.float32)
+    else:
+        y = rng.randint(0, units, size=METRIC_SAMPLES).astype(np.int32)
+    inp = keras.Input((6,))
+    m = keras.Model(inp, keras.layers.Dense(units, activation=activation)(inp))
+    weights = [rng.uniform(-1, 1, size=w.shape).astype(np.float32)
+               for w in m.get_weights()]
+    m.set_weights([w.astype(np.float64) for w in weights])
+    loss_name, _, logits = loss.partition(":")
+    if logits:
+        classes = {"binary_crossentropy": keras.losses.BinaryCrossentropy,
+                   "categorical_crossentropy":
+                       keras.losses.CategoricalCrossentropy,
+                   "sparse_categorical_crossentropy":
+                       keras.losses.SparseCategoricalCrossentropy}
+        loss_object = classes[loss_name](from_logits=True)
+    m.compile(loss=loss_object if logits else loss_name, metrics=metrics)
+    logs = m.evaluate(x.astype(np.float64), y, batch_size=METRIC_BATCH,
+                      verbose=0, return_dict=True)
+    values = [logs["loss"]] + [logs[k] for k in metrics]
+    tensors = [(name + "/x", x), (name + "/y", y)]
+    tensors += [("%s/weight.%d" % (name, i), w) for i, w in enumerate(weights)]
+    tensors.append((name + "/values", np.array(values, dtype=np.float32)))
+    config = {"units": units, "activation": activation, "loss": loss,
+              "metrics": metrics}
+    return {"name": name, "class": "Dense", "config": config}, tensors
+
+
+def check(path, cases, tensors):
+    problems = differences(path, cases, tensors)
     for p in problems:
-        print("keras_optimizers.safetensors:", p)
-    print("%d optimizer cases checked against Keras %s: %s"
-          % (len(cases), keras.__version__, "MISMATCH" if problems else "same"))
+        print(os.path.basename(path) + ":", p)
+    print("%s: %d cases checked against Keras %s: %s"
+          % (os.path.basename(path), len(cases), keras.__version__,
+             "MISMATCH" if problems else "same"))
     return 1 if problems else 0
 
 
 def main():
+    files = []
     cases, tensors = [], []
     for name, cls, config, *fit in CASES:
         case, case_tensors = run_case(name, cls, config, *fit)
         cases.append(case)
         tensors.extend(case_tensors)
+    files.append((OUT_PATH, cases, tensors))
+    cases, tensors = [], []
+    for spec in METRIC_CASES:
+        case, case_tensors = metric_case(*spec)
+        cases.append(case)
+        tensors.extend(case_tensors)
+    files.append((METRICS_PATH, cases, tensors))
     if "--check" in sys.argv[1:]:
-        return check(cases, tensors)
-    write_safetensors(OUT_PATH, tensors,
-                      {"cases": json.dumps(cases, separators=(",", ":")),
-                       "keras": keras.__version__})
-    read_raw(OUT_PATH)  # checks what was written
-    print("%d cases, Keras %s -> %s" % (len(cases), keras.__version__,
-                                         OUT_PATH))
+        return max(check(*f) for f in files)
+    for path, cases, tensors in files:
+        write_safetensors(path, tensors,
+                          {"cases": json.dumps(cases, separators=(",", ":")),
+                           "keras": keras.__version__})
+        read_raw(path)  # checks what was written
+        print("%d cases, Keras %s -> %s" % (len(cases), keras.__version__,
+                                             path))
     return 0
 
 

@@ -105,3 +105,24 @@ def verify_safetensors(path):
     """Re-read the file: header, offsets (contiguous, in order, no holes), sizes, cases."""
     cases, header, _ = read_safetensors(path)
     return cases, header
+
+
+def differences(path, cases, tensors, reader=read_raw):
+    """What differs between the file at `path` and the `cases` and
+    `tensors` just computed: the list of cases and their configs exactly,
+    the values within 1e-5 relative, 1e-6 absolute (another CPU may round
+    float64 sums differently). A list of messages; empty when the same."""
+    old_cases, _, old = reader(path)
+    problems = []
+    if [c["name"] for c in old_cases] != [c["name"] for c in cases]:
+        problems.append("the list of cases differs")
+    for c_old, c_new in zip(old_cases, cases):
+        if json.dumps(c_old) != json.dumps(c_new):
+            problems.append("%s: config or tolerances differ" % c_new["name"])
+    for name, array in tensors:
+        if name not in old:
+            problems.append("%s: missing" % name)
+        elif old[name].shape != array.shape or not np.allclose(
+                old[name], array, rtol=1e-5, atol=1e-6):
+            problems.append("%s: values differ" % name)
+    return problems

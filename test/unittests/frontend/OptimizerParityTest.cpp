@@ -1,4 +1,4 @@
-//===- OptimizerParityTest.cpp - fit() against Keras 3's fit() ------------===//
+//===- OptimizerParityTest.cpp - fit() and evaluate() against Keras 3 -----===//
 //
 // Each case of test/reference/keras_optimizers.safetensors (written by
 // test/reference/generate_keras_optimizers.py with Keras 3 itself) trains
@@ -11,7 +11,8 @@
 // and report Keras's loss per epoch.
 // The optimizer is built from the case's Keras class and arguments through
 // the public optimizers:: API, so a wrong default or a field that compile()
-// drops fails here too.
+// drops fails here too. MetricParityTest compares evaluate()'s loss and
+// metrics with Keras's (keras_metrics.safetensors, same generator).
 //
 //===----------------------------------------------------------------------===//
 
@@ -248,6 +249,70 @@ TEST(OptimizerOptionsTest, SavedWithTheModel) {
                       a[0].data<float>()[0]),
             1e-4);
 }
+
+//===----------------------------------------------------------------------===//
+// Metrics: evaluate() against Keras's (keras_metrics.safetensors)
+//===----------------------------------------------------------------------===//
+
+const SafeTensorsFile &metricFile() {
+  static const SafeTensorsFile file = loadSafeTensors(LAYERC_METRIC_REFERENCE);
+  return file;
+}
+
+std::vector<Case> loadMetricCases() {
+  std::vector<Case> cases;
+  Json list = Json::parse(metricFile().metadata.at("cases"), "cases", 64);
+  for (const Json &c : list.items())
+    cases.push_back({c.get("name")->asString(), c.get("class")->asString(),
+                     *c.get("config"), Json::object()});
+  return cases;
+}
+
+const Tensor &metricTensor(const std::string &name) {
+  const Tensor *t = metricFile().find(name);
+  if (!t)
+    throw Error("keras_metrics.safetensors has no tensor " + name);
+  return *t;
+}
+
+class MetricParityTest : public ::testing::TestWithParam<Case> {};
+
+/// evaluate() in batches of 5 over 16 samples: Keras's loss (each loss,
+/// with and without from_logits), then each metric.
+TEST_P(MetricParityTest, EvaluateMatchesKeras) {
+  const Case &c = GetParam();
+  auto x = Input({6});
+  auto y =
+      layers::Dense(int(c.config.get("units")->asDouble()),
+                    {.activation = c.config.get("activation")->asString()})(x);
+  Model model(x, y, c.name);
+  model.setWeights(
+      {metricTensor(c.name + "/weight.0"), metricTensor(c.name + "/weight.1")});
+  std::vector<std::string> metrics;
+  for (const Json &m : c.config.get("metrics")->items())
+    metrics.push_back(m.asString());
+  // "<loss>:logits": the loss with from_logits.
+  std::string loss = c.config.get("loss")->asString();
+  size_t colon = loss.find(':');
+  model.compile(
+      {.loss = Loss(loss.substr(0, colon), colon != std::string::npos),
+       .metrics = metrics});
+  std::vector<double> got =
+      model.evaluate(metricTensor(c.name + "/x"), metricTensor(c.name + "/y"),
+                     {.batch_size = 5, .verbose = 0});
+  const Tensor &want = metricTensor(c.name + "/values");
+  ASSERT_EQ(int64_t(got.size()), want.numel());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], want.data<float>()[i],
+                1e-5 * (1 + std::fabs(want.data<float>()[i])))
+        << c.name << ": " << (i == 0 ? "loss" : metrics[i - 1]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, MetricParityTest,
+                         ::testing::ValuesIn(loadMetricCases()),
+                         [](const ::testing::TestParamInfo<Case> &info) {
+                           return info.param.name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, OptimizerParityTest,
                          ::testing::ValuesIn(loadCases()),
