@@ -378,6 +378,7 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
           {"mean_absolute_error", MetricKind::MeanAbsoluteError},
           {"precision", MetricKind::Precision},
           {"recall", MetricKind::Recall},
+          {"auc", MetricKind::AUC},
           {"top_k_categorical_accuracy", MetricKind::TopKCategoricalAccuracy},
           {"sparse_top_k_categorical_accuracy",
            MetricKind::SparseTopKCategoricalAccuracy}};

@@ -10,7 +10,7 @@
 // nr/nb and summed over the ranks they are the global batch's mean loss and
 // gradients, whatever the split. One fused float buffer per step carries
 // the gradients and the buffer changes through one all-reduce, a few
-// doubles the losses and the metrics' sums and counts; then every rank runs
+// doubles the losses and the metrics' accumulated sums; then every rank runs
 // apply_step on the same sums, so the weights stay identical everywhere
 // without being sent again.
 // Non-trainable buffers (BatchNormalization's moving statistics) travel as
@@ -70,7 +70,10 @@ public:
       for (const Tensor &t : *group)
         floats += t.numel();
     fused.resize(floats);
-    scalars.resize(1 + outputLosses.size() + 2 * p.metrics.size());
+    size_t metricCounts = 0;
+    for (const Metric &m : p.metrics)
+      metricCounts += MetricState(m).counts.size();
+    scalars.resize(1 + outputLosses.size() + metricCounts);
     checkSameSetup(options);
     shareFromLeader();
   }
@@ -262,15 +265,14 @@ private:
     logs.loss.add(*d++, double(nb));
     for (Mean &m : logs.outputLosses)
       m.add(*d++, double(nb));
-    for (Mean &m : logs.metrics)
-      m.sum += *d++;
-    for (Mean &m : logs.metrics)
-      m.count += *d++;
+    for (MetricState &m : logs.metrics)
+      for (double &c : m.counts)
+        c += *d++;
   }
 
   /// grad_step on this rank's rows; writes their share (scaled by
   /// nr / nb) of the loss and gradients, the buffer changes and the
-  /// metrics' sums and counts into `fused` and `scalars`.
+  /// metrics' accumulated sums into `fused` and `scalars`.
   void computeShard(const std::vector<int64_t> &rows, int64_t first,
                     double scale) {
     std::vector<Tensor> xb = gather(x, rows), yb = gather(y, rows);
@@ -306,13 +308,12 @@ private:
     *d++ = scalarValue(results[0]) * scale;
     for (const Tensor &t : outputLosses)
       *d++ = scalarValue(t) * scale;
-    size_t metrics = p.metrics.size();
-    for (size_t i = 0; i < metrics; ++i) {
-      Mean m;
-      size_t o = static_cast<size_t>(p.metrics[i].output);
-      accumulateMetric("fit", p.metrics[i], results.at(1 + o), yb.at(o), m);
-      d[i] = m.sum;
-      d[metrics + i] = m.count;
+    for (const Metric &metric : p.metrics) {
+      MetricState m(metric);
+      size_t o = static_cast<size_t>(metric.output);
+      accumulateMetric("fit", metric, results.at(1 + o), yb.at(o), m);
+      for (double c : m.counts)
+        *d++ = c;
     }
   }
 

@@ -61,6 +61,9 @@ enum class MetricKind {
   // highest outputs of its row, ties counted in (Keras's in_top_k):
   TopKCategoricalAccuracy,
   SparseTopKCategoricalAccuracy,
+  // Area under the ROC curve of every element, predictions in [0, 1], over
+  // Keras's 200 evenly spaced thresholds with its interpolation.
+  AUC,
 };
 
 struct Metric {

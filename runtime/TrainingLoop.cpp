@@ -7,6 +7,7 @@
 #include "runtime/TrainingLoop.h"
 #include "runtime/Error.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace layerc;
@@ -45,10 +46,42 @@ double layerc::detail::elementAt(const Tensor &t, int64_t i) {
   return 0;
 }
 
-/// Adds the per-row accuracies of one batch to `mean`.
+namespace {
+/// Keras's AUC thresholds: 0 - eps, i / (n - 1) for 0 < i < n - 1, 1 + eps.
+constexpr int64_t kAucThresholds = 200;
+} // namespace
+
+MetricState::MetricState(const Metric &m)
+    : counts(m.kind == MetricKind::AUC ? 2 * kAucThresholds : 2, 0.0) {}
+
+double MetricState::value(const Metric &m) const {
+  if (m.kind != MetricKind::AUC)
+    return counts[1] > 0 ? counts[0] / counts[1] : 0.0;
+  // Bucket b holds the predictions above threshold b but not above b + 1;
+  // the counts above threshold i are the buckets from i on.
+  const int64_t n = kAucThresholds;
+  std::vector<double> tp(n), fp(n);
+  double pos = 0, neg = 0;
+  for (int64_t i = n - 1; i >= 0; --i) {
+    pos += counts[i];
+    neg += counts[n + i];
+    tp[i] = pos;
+    fp[i] = neg;
+  }
+  auto ratio = [](double a, double b) { return b != 0 ? a / b : 0.0; };
+  // Trapezoids between consecutive (false positive rate, recall) points;
+  // tp + fn is every positive, fp + tn every negative.
+  double auc = 0;
+  for (int64_t i = 0; i + 1 < n; ++i) {
+    double height = (ratio(tp[i], pos) + ratio(tp[i + 1], pos)) / 2;
+    auc += (ratio(fp[i], neg) - ratio(fp[i + 1], neg)) * height;
+  }
+  return auc;
+}
+
 void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
                                       const Tensor &out, const Tensor &target,
-                                      Mean &mean) {
+                                      MetricState &mean) {
   int64_t width = out.rank() ? out.shape().back() : 1;
   int64_t rows = width ? out.numel() / width : 0;
   bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy ||
@@ -63,6 +96,18 @@ void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
       double d = elementAt(out, i) - elementAt(target, i);
       mean.add(m.kind == MetricKind::MeanSquaredError ? d * d : std::fabs(d),
                1.0);
+    }
+    return;
+  }
+  if (m.kind == MetricKind::AUC) {
+    // Keras's bucket of a prediction clipped to [0, 1]:
+    // max(ceil(p (n - 1)) - 1, 0); positives first, then negatives.
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      double p = std::clamp(elementAt(out, i), 0.0, 1.0);
+      int64_t bucket = std::max<int64_t>(
+          int64_t(std::ceil(p * double(kAucThresholds - 1))) - 1, 0);
+      bool positive = elementAt(target, i) != 0.0;
+      mean.counts[(positive ? 0 : kAucThresholds) + bucket] += 1.0;
     }
     return;
   }

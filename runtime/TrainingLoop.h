@@ -31,18 +31,37 @@ struct Mean {
   double value() const { return count > 0 ? sum / count : 0.0; }
 };
 
-/// Adds the per-row accuracies (or errors) of one batch to `mean`.
+/// What one metric has accumulated over batches: sums that add across
+/// batches and across processes. A mean-like metric keeps its sum and
+/// count; AUC the positives and the negatives whose prediction falls in
+/// each of its threshold buckets.
+struct MetricState {
+  explicit MetricState(const Metric &m);
+  std::vector<double> counts;
+  /// The sample-weighted mean of the values added (mean-like metrics).
+  void add(double value, double weight) {
+    counts[0] += value * weight;
+    counts[1] += weight;
+  }
+  /// The metric, as Keras's result().
+  double value(const Metric &m) const;
+};
+
+/// Adds what one batch's outputs and targets contribute to `state`.
 void accumulateMetric(const char *fn, const Metric &m, const Tensor &out,
-                      const Tensor &target, Mean &mean);
+                      const Tensor &target, MetricState &state);
 
 /// The loss and metrics of one epoch (or one evaluation) so far.
 struct RunningLogs {
   Mean loss{};
   std::vector<Mean> outputLosses{};
-  std::vector<Mean> metrics{};
+  std::vector<MetricState> metrics{};
 
   explicit RunningLogs(const TrainingProgram &p)
-      : outputLosses(p.outputLossNames.size()), metrics(p.metrics.size()) {}
+      : outputLosses(p.outputLossNames.size()) {
+    for (const Metric &m : p.metrics)
+      metrics.emplace_back(m);
+  }
 
   /// `perOutput`: each output's loss for this batch (none without
   /// outputLossNames).
@@ -67,7 +86,7 @@ struct RunningLogs {
     for (size_t i = 0; i < outputLosses.size(); ++i)
       v.push_back({prefix + p.outputLossNames[i], outputLosses[i].value()});
     for (size_t i = 0; i < metrics.size(); ++i)
-      v.push_back({prefix + p.metrics[i].name, metrics[i].value()});
+      v.push_back({prefix + p.metrics[i].name, metrics[i].value(p.metrics[i])});
     return v;
   }
 };

@@ -161,10 +161,10 @@ BATCH, EPOCHS, SAMPLES = 4, 2, 8
 # activation, loss (":logits": from_logits=True), targets, metrics).
 METRIC_CASES = [
     ("binary", 3, "sigmoid", "binary_crossentropy", "binary",
-     ["binary_accuracy", "precision", "recall", "mse", "mae"]),
+     ["binary_accuracy", "precision", "recall", "mse", "mae", "auc"]),
     ("categorical", 9, "softmax", "categorical_crossentropy", "onehot",
      ["categorical_accuracy", "top_k_categorical_accuracy", "precision",
-      "recall", "accuracy"]),
+      "recall", "accuracy", "auc"]),
     ("sparse", 9, "softmax", "sparse_categorical_crossentropy", "sparse",
      ["sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
       "accuracy"]),
