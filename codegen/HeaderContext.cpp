@@ -400,6 +400,12 @@ layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions,
                        : rolesInOrder(f->inputs, {{Role::Input},
                                                   {Role::Target},
                                                   {Role::Param, Role::Buffer}});
+    if (countRole(f->inputs, Role::LearningRate) > 0)
+      return refuse(std::string(name) +
+                    " takes its learning rate as an argument "
+                    "(layer-autodiff's learning-rate-input, for fit()); the "
+                    "C context needs the rate computed in the compiled code: "
+                    "build without learning-rate-input");
     if (!ordered)
       return refuse(std::string(name) +
                     "'s arguments are not in layer-autodiff's order "

@@ -279,9 +279,9 @@ void ReduceLROnPlateau::onEpochEnd(int epoch, const LogValues &logs) {
   }
   if (cooldownCounter_ > 0 || ++wait_ < options_.patience)
     return;
-  // Keras compares with min_lr rounded to float32.
+  // Keras compares in float32.
   double rate = model->learningRate();
-  if (!(rate > double(float(options_.min_lr))))
+  if (!(float(rate) > float(options_.min_lr)))
     return;
   double reduced = std::max(rate * options_.factor, options_.min_lr);
   model->setLearningRate(reduced);
@@ -343,7 +343,8 @@ void BackupAndRestore::onTrainBegin() {
                    std::istreambuf_iterator<char>());
   Json meta = Json::parse(text, metadataPath(), 4);
   const Json *epoch = meta.isObject() ? meta.get("epoch") : nullptr;
-  if (!epoch || !epoch->isInteger() || epoch->asDouble() < 0)
+  if (!epoch || !epoch->isInteger() || epoch->asDouble() < 0 ||
+      epoch->asDouble() > double(std::numeric_limits<int>::max()))
     throw Error(metadataPath() + ": 'epoch' must be an integer >= 0");
   model->loadWeights(weightsPath());
   resumeEpoch = static_cast<int>(epoch->asDouble());

@@ -130,7 +130,10 @@ void Model::restore(const SafeTensorsFile &constFile, const std::string &path) {
       for (size_t i = 0; i < states.size(); ++i)
         copy(states[i], compiled_->state.states[i]);
     compiled_->state.iterations = iterations;
-    if (learningRate)
+    // A constant a callback changed carries over; a schedule is part of
+    // the compile options, which the file does not replace.
+    if (learningRate && learningRate->isConstant() &&
+        compiled_->state.learning_rate.isConstant())
       compiled_->state.learning_rate = *learningRate;
   }
 }

@@ -52,6 +52,8 @@ double LearningRate::at(int64_t iterations) const {
                    return s.initial_learning_rate * std::pow(s.decay_rate, p);
                  },
                  [&](const PiecewiseConstantDecay &s) {
+                   if (s.values.size() != s.boundaries.size() + 1)
+                     check(); // throws
                    // The first boundary at or past the step picks its value.
                    auto it = std::lower_bound(s.boundaries.begin(),
                                               s.boundaries.end(), step);

@@ -413,7 +413,10 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
         firstEpoch = *callback->resumeEpoch;
     }
   }
-  bool hasCallbacks = !options.callbacks.empty();
+  // Every rank must issue the same collectives: whether there are
+  // callbacks is the leader's to say (a program may pass them on rank 0
+  // only).
+  bool hasCallbacks = trainer.fromLeader(!options.callbacks.empty()) != 0;
   trainer.afterCallbacks(false, leader && hasCallbacks);
   if (hasCallbacks)
     firstEpoch = static_cast<int>(trainer.fromLeader(firstEpoch));

@@ -127,12 +127,13 @@ void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
       m.kind == MetricKind::SparseTopKCategoricalAccuracy) {
     constexpr int64_t k = 5;
     for (int64_t r = 0; r < rows; ++r) {
-      int64_t label =
-          sparse ? int64_t(elementAt(target, r)) : argmaxRow(target, r, width);
-      if (label < 0 || label >= width)
+      double raw =
+          sparse ? elementAt(target, r) : double(argmaxRow(target, r, width));
+      if (!(raw >= 0 && raw < double(width) && raw == std::floor(raw)))
         throw Error(std::string(fn) + ": metric '" + m.name + "': label " +
-                    std::to_string(label) + " is not one of " +
+                    std::to_string(raw) + " is not one of " +
                     std::to_string(width) + " classes");
+      int64_t label = int64_t(raw);
       double value = elementAt(out, r * width + label);
       int64_t above = 0;
       for (int64_t c = 0; c < width; ++c)
