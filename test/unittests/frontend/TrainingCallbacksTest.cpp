@@ -8,12 +8,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "frontend/Compile.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 using namespace layerc;
 using layerc::test::errorOf;
@@ -194,6 +196,52 @@ TEST(TrainingCallbacksTest, LearningRateErrors) {
   EXPECT_NE(msg.find("unknown learning-rate schedule 'CyclicDecay'"),
             std::string::npos)
       << msg;
+}
+
+/// What the callbacks and the ahead-of-time path refuse, with messages that
+/// say why.
+TEST(TrainingCallbacksTest, RefusedRatesAndBackups) {
+  Model model = smallModel(optimizers::SGD({.learning_rate = 0.1}));
+  auto bad = std::make_shared<callbacks::LearningRateScheduler>(
+      [](int, double) { return -1.0; });
+  std::string msg = errorOf([&] {
+    model.fit(inputs(), targets(), {.verbose = 0, .callbacks = {bad}});
+  });
+  EXPECT_NE(msg.find("LearningRateScheduler: the schedule returned "
+                     "-1.000000 for epoch 0"),
+            std::string::npos)
+      << msg;
+
+  std::string dir = ::testing::TempDir() + "layerc_corrupt_backup";
+  std::filesystem::remove_all(dir);
+  auto backup = std::make_shared<callbacks::BackupAndRestore>(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(backup->metadataPath()) << R"({"epoch": -3})";
+  msg = errorOf([&] {
+    model.fit(inputs(), targets(), {.verbose = 0, .callbacks = {backup}});
+  });
+  EXPECT_NE(msg.find("training_metadata.json: 'epoch' must be an integer "
+                     ">= 0"),
+            std::string::npos)
+      << msg;
+  std::filesystem::remove_all(dir);
+
+  // layerc --train compiles the rate into train_step: a constant or
+  // ExponentialDecay only.
+  CompileOptions aot{.loss = "mse",
+                     .optimizer = optimizers::Adam(
+                         {.learning_rate = schedules::InverseTimeDecay{}})};
+  msg = errorOf([&] { autodiffOptions(aot, {"dense"}); });
+  EXPECT_NE(msg.find("adam: a train_step that computes its own learning "
+                     "rate (ahead-of-time training) knows constants and "
+                     "ExponentialDecay, not InverseTimeDecay"),
+            std::string::npos)
+      << msg;
+  aot.optimizer = optimizers::Adam(
+      {.learning_rate = schedules::ExponentialDecay{.decay_steps = 7}});
+  LayerAutodiffOptions compiled = autodiffOptions(aot, {"dense"});
+  EXPECT_EQ(compiled.decaySteps.value, 7.0);
+  EXPECT_FALSE(compiled.learningRateInput);
 }
 
 /// A model saved with a schedule trains on with it after loadModel(), and
