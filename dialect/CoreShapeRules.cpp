@@ -200,6 +200,45 @@ LAYER_SHAPE_RULE(MomentsOp) {
     return failure();
   return SmallVector<Type>{*channels, *channels};
 }
+/// normalize and normalize_grad: `axis` in [1, rank), `groups` dividing a
+/// known last axis, a non-negative epsilon.
+static LogicalResult checkNormalizeAttrs(Operation *op, RankedTensorType input,
+                                         int64_t axis, int64_t groups,
+                                         double epsilon) {
+  if (input.getRank() < 2)
+    return op->emitOpError()
+           << "expects an input of rank >= 2, got " << formatShape(input);
+  if (axis < 1 || axis >= input.getRank())
+    return op->emitOpError()
+           << "axis " << axis << " is out of range [1, " << input.getRank()
+           << ") for an input of shape " << formatShape(input);
+  if (groups < 1)
+    return op->emitOpError() << "groups must be positive, got " << groups;
+  int64_t last = input.getShape().back();
+  if (groups > 1 && ShapedType::isDynamic(last))
+    return op->emitOpError() << "needs a known last axis to split into "
+                             << groups << " groups, got " << formatShape(input);
+  if (groups > 1 && last % groups != 0)
+    return op->emitOpError()
+           << "groups (" << groups << ") must divide the last axis of "
+           << formatShape(input);
+  if (!(epsilon >= 0.0))
+    return op->emitOpError() << "epsilon must be non-negative, got " << epsilon;
+  return success();
+}
+
+LAYER_SHAPE_RULE(NormalizeOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if (failed(checkNormalizeAttrs(op, (*types)[0],
+                                 static_cast<int64_t>(op.getAxis()),
+                                 static_cast<int64_t>(op.getGroups()),
+                                 op.getEpsilon().convertToDouble())))
+    return failure();
+  return SmallVector<Type>{(*types)[0]};
+}
+
 LAYER_SHAPE_RULE(EmbeddingOp) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
@@ -402,6 +441,34 @@ LAYER_SHAPE_RULE(ReduceSumOp) {
   return SmallVector<Type>{tensorOf(shape, input.getElementType())};
 }
 
+LAYER_SHAPE_RULE(TransposeOp) {
+  ArrayRef<int64_t> perm = op.getPermutation();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType input = (*types)[0];
+  int64_t rank = input.getRank();
+  SmallVector<bool> seen(rank, false);
+  bool valid = static_cast<int64_t>(perm.size()) == rank;
+  for (int64_t p : perm) {
+    if (!valid || p < 0 || p >= rank || seen[p]) {
+      valid = false;
+      break;
+    }
+    seen[p] = true;
+  }
+  if (!valid) {
+    auto diag = op.emitOpError() << "permutation [";
+    llvm::interleaveComma(perm, diag);
+    return diag << "] is not a permutation of the " << rank
+                << " axes of an input of shape " << formatShape(input);
+  }
+  Shape shape;
+  for (int64_t p : perm)
+    shape.push_back(input.getDimSize(p));
+  return SmallVector<Type>{tensorOf(shape, input.getElementType())};
+}
+
 //===----------------------------------------------------------------------===//
 // Gradients
 //===----------------------------------------------------------------------===//
@@ -504,4 +571,20 @@ LAYER_SHAPE_RULE(ActivationGradOp) {
   if (failed(shape))
     return failure();
   return SmallVector<Type>{tensorOf(*shape, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(NormalizeGradOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType dy = (*types)[0], input = (*types)[1];
+  if (failed(checkNormalizeAttrs(op, input, static_cast<int64_t>(op.getAxis()),
+                                 static_cast<int64_t>(op.getGroups()),
+                                 op.getEpsilon().convertToDouble())))
+    return failure();
+  FailureOr<Shape> shape =
+      joinAll(op, *types, {"output_grad", "input"}, op->getOperands());
+  if (failed(shape))
+    return failure();
+  return SmallVector<Type>{tensorOf(*shape, input.getElementType())};
 }

@@ -60,6 +60,12 @@ def Layer_Cell : Layer_Enum<"Cell", "a recurrent cell", [
   I32EnumAttrCase<"Gru", 2, "gru">]>;
 def Layer_CellAttr : Layer_EnumAttr<Layer_Cell, "cell">;
 
+def Layer_NormKind : Layer_Enum<"NormKind", "what layer.normalize divides by", [
+  I32EnumAttrCase<"Standardize", 0, "standardize">,
+  I32EnumAttrCase<"Variance", 1, "variance">,
+  I32EnumAttrCase<"L2", 2, "l2">]>;
+def Layer_NormKindAttr : Layer_EnumAttr<Layer_NormKind, "norm">;
+
 def Layer_Loss : Layer_Enum<"Loss", "a Keras loss", [
   I32EnumAttrCase<"SparseCategoricalCrossentropy", 0,
                   "sparse_categorical_crossentropy">,

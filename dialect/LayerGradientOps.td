@@ -259,6 +259,31 @@ def Layer_MomentsGradOp : Layer_ShapedOp<"moments_grad", [SameOperandsAndResultE
   let assemblyFormat = "$input `,` $mean `,` $mean_grad `,` $variance_grad attr-dict `:` functional-type(operands, results)";
 }
 
+def Layer_NormalizeGradOp : Layer_ShapedOp<"normalize_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.normalize with respect to its input";
+  let description = [{
+    The attributes are the forward op's. With `r` the reciprocal scale and
+    sums over each normalized group of `n` elements:
+    `standardize`: `dx = r (dy - sum(dy) / n - (x - mean) r^2 sum(dy (x - mean)) / n)`;
+    `variance`: `dx = r dy - r^3 (x - mean) sum(dy x) / n`;
+    `l2`: `dx = r dy - r^3 x sum(dy x)` where `1 / sqrt(sum(x^2)) < 1 / epsilon`,
+    else `dx = dy / epsilon`.
+
+    ```mlir
+    %dx = layer.normalize_grad %dy, %x {axis = 1 : i64, epsilon = 1.0e-3 : f64,
+                                        kind = #layer.norm<standardize>}
+        : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$output_grad, Layer_FloatTensor:$input,
+                       I64Attr:$axis, DefaultValuedAttr<I64Attr, "1">:$groups,
+                       F64Attr:$epsilon, Layer_NormKindAttr:$kind);
+  let results = (outs Layer_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Layer_RnnGradOp : Layer_ShapedOp<"rnn_grad", [AttrSizedOperandSegments]> {
   let summary = "Backpropagation through time of a layer.rnn";
   let description = [{

@@ -277,6 +277,32 @@ def Layer_MomentsOp : Layer_ShapedOp<"moments", [SameOperandsAndResultElementTyp
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def Layer_NormalizeOp : Layer_ShapedOp<"normalize", [SameOperandsAndResultElementType]> {
+  let summary = "Per-sample normalization over the trailing axes (LayerNormalization, GroupNormalization, UnitNormalization)";
+  let description = [{
+    Normalizes each sample over the axes from `axis` (>= 1) to the last,
+    separately in each of `groups` contiguous blocks of the last axis (whose
+    size `groups` must divide). `kind` says how:
+    `standardize`: `(x - mean) / sqrt(variance + epsilon)` (mean and biased
+    variance in two passes; LayerNormalization, GroupNormalization);
+    `variance`: `x / sqrt(variance + epsilon)` (LayerNormalization's
+    deprecated `rms_scaling`); `l2`: `x * min(1 / sqrt(sum(x^2)), 1 / epsilon)`
+    (`keras.ops.normalize` of order 2, UnitNormalization). A layer's `gamma`
+    and `beta` are a `layer.multiply` and a `layer.add` after it.
+
+    ```mlir
+    %y = layer.normalize %x {axis = 1 : i64, groups = 4 : i64, epsilon = 1.0e-3 : f64,
+                             kind = #layer.norm<standardize>}
+        : (tensor<?x9x9x64xf32>) -> tensor<?x9x9x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<I64Attr, "1">:$groups, F64Attr:$epsilon,
+                       Layer_NormKindAttr:$kind);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def Layer_EmbeddingOp : Layer_ShapedOp<"embedding"> {
   let summary = "Keras Embedding: rows of a table picked by integer indices";
   let description = [{
@@ -477,6 +503,22 @@ def Layer_ReshapeOp : Layer_ShapedOp<"reshape", [SameOperandsAndResultElementTyp
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$input, DenseI64ArrayAttr:$target_shape);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_TransposeOp : Layer_ShapedOp<"transpose", [SameOperandsAndResultElementType]> {
+  let summary = "Keras Permute: the axes of the input reordered";
+  let description = [{
+    Output axis `i` is input axis `permutation[i]`; `permutation` covers every
+    axis, the batch axis (0) included (Keras's Permute keeps it first).
+
+    ```mlir
+    %y = layer.transpose %x {permutation = array<i64: 0, 2, 1>}
+        : (tensor<?x10x64xf32>) -> tensor<?x64x10xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

@@ -5,7 +5,7 @@
 // generic each, as is maximum's gradient (which routes dy to the larger
 // input). concatenate writes its inputs into one buffer with vector copies
 // (see ConcatenateLowering for why not insert_slice); its gradient, slice,
-// is an extract_slice.
+// is an extract_slice. transpose (Permute) is a linalg.transpose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -311,10 +312,32 @@ struct SliceLowering : RankedLowering<SliceOp> {
   }
 };
 
+/// transpose: a linalg.transpose into a tensor of the permuted sizes.
+struct TransposeLowering : RankedLowering<TransposeOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(TransposeOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t p : perm)
+      sizes.push_back(tensor::getMixedSize(rewriter, loc, input, p));
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+    Value out = linalg::TransposeOp::create(rewriter, loc, input, init, perm)
+                    .getResult()[0];
+    if (out.getType() != type)
+      out = tensor::CastOp::create(rewriter, loc, type, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateMergingLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<AddLowering, MultiplyLowering, SubtractLowering, MaximumLowering,
                AverageLowering, MaximumGradLowering, ConcatenateLowering,
-               SliceLowering>(patterns.getContext());
+               SliceLowering, TransposeLowering>(patterns.getContext());
 }

@@ -4,14 +4,21 @@
 // shift per channel, then one element-wise generic. Training mode reaches
 // here as moments (two passes: the mean, then the variance about it) and
 // the element-wise ops around them; moments_grad and batch_norm_grad are
-// per-channel sums (sumToChannels) and element-wise generics.
+// per-channel sums (sumToChannels) and element-wise generics. normalize
+// (LayerNormalization, GroupNormalization, UnitNormalization) splits the
+// last axis into its groups, sums each group into kept-shaped statistics,
+// and merges the groups back; normalize_grad recomputes the statistics.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/LayerToLinalg/Builders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace layerc;
@@ -191,10 +198,315 @@ struct BatchNormGradLowering : RankedLowering<BatchNormGradOp> {
   }
 };
 
+/// The layout of layer.normalize: the input with its last axis split into
+/// (groups, size / groups), of rank `rank`; the normalized axes are
+/// [axis, rank - 2) and rank - 1, the kept ones [0, axis) and rank - 2 (the
+/// group). Statistics are kept-shaped tensors.
+struct Groups {
+  Value x;
+  int64_t rank, axis;
+  RankedTensorType keptType;
+  Value keptLike;
+  AffineMap kept;
+
+  bool isKept(int64_t d) const { return d < axis || d == rank - 2; }
+};
+
+/// Splits the last axis of `v` into (groups, size / groups); a dynamic last
+/// axis only with groups == 1 (one dynamic size per expanded group).
+Value splitGroups(OpBuilder &b, Location loc, Value v, int64_t groups) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  int64_t last = type.getShape().back();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = groups;
+  shape.push_back(ShapedType::isDynamic(last) ? last : last / groups);
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    reassociation.push_back({i});
+  reassociation.push_back({rank - 1, rank});
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    sizes.push_back(tensor::getMixedSize(b, loc, v, i));
+  sizes.push_back(b.getIndexAttr(groups));
+  sizes.push_back(ShapedType::isDynamic(last)
+                      ? tensor::getMixedSize(b, loc, v, rank - 1)
+                      : OpFoldResult(b.getIndexAttr(last / groups)));
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      reassociation, sizes);
+}
+
+/// The inverse of splitGroups.
+Value mergeGroups(OpBuilder &b, Location loc, Value v) {
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    reassociation.push_back({i});
+  reassociation.push_back({rank - 2, rank - 1});
+  return tensor::CollapseShapeOp::create(b, loc, v, reassociation);
+}
+
+Groups groupsOf(OpBuilder &b, Location loc, Value input, int64_t axis,
+                int64_t groups) {
+  Groups g;
+  g.x = splitGroups(b, loc, input, groups);
+  auto type = cast<RankedTensorType>(g.x.getType());
+  g.rank = type.getRank();
+  g.axis = axis;
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> exprs;
+  SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < g.rank; ++d) {
+    if (!g.isKept(d))
+      continue;
+    shape.push_back(type.getDimSize(d));
+    exprs.push_back(b.getAffineDimExpr(d));
+    if (type.isDynamicDim(d))
+      dynamic.push_back(tensor::DimOp::create(b, loc, g.x, d));
+  }
+  g.keptType = RankedTensorType::get(shape, type.getElementType());
+  g.keptLike = tensor::EmptyOp::create(b, loc, g.keptType, dynamic);
+  g.kept = AffineMap::get(g.rank, 0, exprs, b.getContext());
+  return g;
+}
+
+/// The number of elements in each normalized group, as a float.
+Value groupCount(OpBuilder &b, Location loc, const Groups &g, Type et) {
+  Value count = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int64_t d = 0; d < g.rank; ++d)
+    if (!g.isKept(d))
+      count = arith::MulIOp::create(b, loc, count,
+                                    tensor::DimOp::create(b, loc, g.x, d));
+  Value asInt =
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), count).getResult();
+  return arith::SIToFPOp::create(b, loc, et, asInt);
+}
+
+/// Sums over each group: one kept-shaped tensor per value `body` returns.
+/// `inputs` have the split input's shape or are kept-shaped (broadcast).
+SmallVector<Value> sumGroups(OpBuilder &b, Location loc, const Groups &g,
+                             ValueRange inputs, unsigned numResults,
+                             const BodyFn &body) {
+  Type et = g.keptType.getElementType();
+  Value zero = floatConst(b, loc, et, 0.0);
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numResults; ++i)
+    inits.push_back(
+        linalg::FillOp::create(b, loc, zero, g.keptLike).getResult(0));
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == g.rank
+                       ? b.getMultiDimIdentityMap(g.rank)
+                       : g.kept);
+  maps.append(numResults, g.kept);
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < g.rank; ++d)
+    iterators.push_back(g.isKept(d) ? utils::IteratorType::parallel
+                                    : utils::IteratorType::reduction);
+  SmallVector<Type> types(numResults, g.keptType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, inputs, inits, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        size_t n = inputs.size();
+        SmallVector<Value> terms = body(nb, l, args.take_front(n));
+        SmallVector<Value> sums;
+        for (auto [acc, term] : llvm::zip(args.drop_front(n), terms))
+          sums.push_back(arith::AddFOp::create(nb, l, acc, term));
+        linalg::YieldOp::create(nb, l, sums);
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+/// An element-wise generic over kept-shaped tensors.
+Value keptElementwise(OpBuilder &b, Location loc, const Groups &g,
+                      ValueRange inputs, const BodyFn &body) {
+  return elementwise(b, loc, {g.keptType}, inputs, g.keptLike, body)[0];
+}
+
+/// The statistics of a normalization: the mean (standardize, variance),
+/// the reciprocal scale r, and for l2 the factor c of dx's second term
+/// (r^3 where 1 / sqrt(sum(x^2)) is below 1 / epsilon, else 0).
+struct NormStats {
+  Value mean, r, c, count;
+};
+
+NormStats normStats(OpBuilder &b, Location loc, const Groups &g, NormKind kind,
+                    double eps) {
+  Type et = g.keptType.getElementType();
+  NormStats st;
+  st.count = groupCount(b, loc, g, et);
+  auto identity = [](OpBuilder &, Location,
+                     ValueRange a) -> SmallVector<Value> { return {a[0]}; };
+  if (kind == NormKind::L2) {
+    Value squares = sumGroups(
+        b, loc, g, ValueRange{g.x}, 1,
+        [](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+          return {arith::MulFOp::create(nb, l, a[0], a[0])};
+        })[0];
+    double cap =
+        eps > 0.0 ? 1.0 / eps : std::numeric_limits<double>::infinity();
+    SmallVector<Value> rc = elementwise(
+        b, loc, {g.keptType, g.keptType}, ValueRange{squares}, g.keptLike,
+        [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+          Value inv = math::RsqrtOp::create(nb, l, a[0]);
+          Value limit = floatConst(nb, l, et, cap);
+          Value below = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLT,
+                                              inv, limit);
+          Value r = arith::SelectOp::create(nb, l, below, inv, limit);
+          Value r3 = arith::MulFOp::create(nb, l, r,
+                                           arith::MulFOp::create(nb, l, r, r));
+          Value c = arith::SelectOp::create(nb, l, below, r3,
+                                            floatConst(nb, l, et, 0.0));
+          return {r, c};
+        });
+    st.r = rc[0];
+    st.c = rc[1];
+    return st;
+  }
+  Value count = st.count;
+  Value sum = sumGroups(b, loc, g, ValueRange{g.x}, 1, identity)[0];
+  st.mean = keptElementwise(
+      b, loc, g, ValueRange{sum},
+      [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        return {arith::DivFOp::create(nb, l, a[0], count)};
+      });
+  Value squares = sumGroups(
+      b, loc, g, ValueRange{g.x, st.mean}, 1,
+      [](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        Value d = arith::SubFOp::create(nb, l, a[0], a[1]);
+        return {arith::MulFOp::create(nb, l, d, d)};
+      })[0];
+  st.r = keptElementwise(
+      b, loc, g, ValueRange{squares},
+      [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        Value var = arith::DivFOp::create(nb, l, a[0], count);
+        return {math::RsqrtOp::create(
+            nb, l, addF(nb, l, var, floatConst(nb, l, et, eps)))};
+      });
+  return st;
+}
+
+/// normalize: the statistics of each group (two passes for the variance),
+/// then one element-wise generic.
+struct NormalizeLowering : RankedLowering<NormalizeOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(NormalizeOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    NormKind kind = op.getKind();
+    Groups g = groupsOf(rewriter, loc, adaptor.getInput(),
+                        static_cast<int64_t>(op.getAxis()),
+                        static_cast<int64_t>(op.getGroups()));
+    NormStats st =
+        normStats(rewriter, loc, g, kind, op.getEpsilon().convertToDouble());
+    auto xType = cast<RankedTensorType>(g.x.getType());
+    AffineMap id = rewriter.getMultiDimIdentityMap(g.rank);
+    Value y;
+    if (kind == NormKind::Standardize)
+      y = elementwise(
+          rewriter, loc, {xType}, ValueRange{g.x, st.mean, st.r}, g.x,
+          [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+            return {arith::MulFOp::create(b, l, d, a[2])};
+          },
+          {id, g.kept, g.kept})[0];
+    else
+      y = elementwise(
+          rewriter, loc, {xType}, ValueRange{g.x, st.r}, g.x,
+          [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::MulFOp::create(b, l, a[0], a[1])};
+          },
+          {id, g.kept})[0];
+    Value out = mergeGroups(rewriter, loc, y);
+    if (out.getType() != type)
+      out = tensor::CastOp::create(rewriter, loc, type, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// normalize_grad: the forward statistics, one or two sums per group, then
+/// one element-wise generic (the formulas in the op's description).
+struct NormalizeGradLowering : RankedLowering<NormalizeGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(NormalizeGradOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    NormKind kind = op.getKind();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    Groups g = groupsOf(rewriter, loc, adaptor.getInput(), axis, groups);
+    Value dy = splitGroups(rewriter, loc, adaptor.getOutputGrad(), groups);
+    NormStats st =
+        normStats(rewriter, loc, g, kind, op.getEpsilon().convertToDouble());
+    auto xType = cast<RankedTensorType>(g.x.getType());
+    AffineMap id = rewriter.getMultiDimIdentityMap(g.rank);
+    Value count = st.count;
+    auto mul = [](OpBuilder &b, Location l, Value p, Value q) {
+      return arith::MulFOp::create(b, l, p, q).getResult();
+    };
+    Value dx;
+    if (kind == NormKind::Standardize) {
+      SmallVector<Value> sums = sumGroups(
+          rewriter, loc, g, ValueRange{dy, g.x, st.mean}, 2,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value d = arith::SubFOp::create(b, l, a[1], a[2]);
+            return {a[0], mul(b, l, a[0], d)};
+          });
+      dx = elementwise(
+          rewriter, loc, {xType},
+          ValueRange{dy, g.x, st.mean, st.r, sums[0], sums[1]}, g.x,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value d = arith::SubFOp::create(b, l, a[1], a[2]);
+            Value meanDy = arith::DivFOp::create(b, l, a[4], count);
+            Value proj = arith::DivFOp::create(
+                b, l, mul(b, l, mul(b, l, d, mul(b, l, a[3], a[3])), a[5]),
+                count);
+            Value inner = arith::SubFOp::create(
+                b, l, arith::SubFOp::create(b, l, a[0], meanDy), proj);
+            return {mul(b, l, a[3], inner)};
+          },
+          {id, id, g.kept, g.kept, g.kept, g.kept})[0];
+    } else {
+      Value s = sumGroups(
+          rewriter, loc, g, ValueRange{dy, g.x}, 1,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {mul(b, l, a[0], a[1])};
+          })[0];
+      bool l2 = kind == NormKind::L2;
+      // variance: dx = r dy - r^3 (x - mean) s / n; l2: r dy - c x s.
+      dx = elementwise(
+          rewriter, loc, {xType},
+          ValueRange{dy, g.x, l2 ? st.c : st.mean, st.r, s}, g.x,
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value second;
+            if (l2) {
+              second = mul(b, l, mul(b, l, a[2], a[1]), a[4]);
+            } else {
+              Value d = arith::SubFOp::create(b, l, a[1], a[2]);
+              Value r3 = mul(b, l, a[3], mul(b, l, a[3], a[3]));
+              second = arith::DivFOp::create(
+                  b, l, mul(b, l, mul(b, l, r3, d), a[4]), count);
+            }
+            return {arith::SubFOp::create(b, l, mul(b, l, a[3], a[0]), second)};
+          },
+          {id, id, g.kept, g.kept, g.kept})[0];
+    }
+    Value out = mergeGroups(rewriter, loc, dx);
+    if (out.getType() != type)
+      out = tensor::CastOp::create(rewriter, loc, type, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateNormalizationLoweringPatterns(
     RewritePatternSet &patterns) {
   patterns.add<BatchNormLowering, MomentsLowering, MomentsGradLowering,
-               BatchNormGradLowering>(patterns.getContext());
+               BatchNormGradLowering, NormalizeLowering, NormalizeGradLowering>(
+      patterns.getContext());
 }

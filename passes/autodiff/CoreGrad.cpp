@@ -353,6 +353,38 @@ struct MomentsGrad {
   }
 };
 
+/// normalize: a normalize_grad with the forward op's attributes.
+struct NormalizeGrad {
+  static LogicalResult build(NormalizeOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    auto g = createInferred<NormalizeGradOp>(
+        b, op.getLoc(), elementTypeOf(op.getInput()), 1, dys[0], op.getInput(),
+        op.getAxisAttr(), op.getGroupsAttr(), op.getEpsilonAttr(),
+        op.getKindAttr());
+    if (!g)
+      return failure();
+    grads[0] = g.getResult();
+    return success();
+  }
+};
+
+/// transpose: the inverse permutation.
+struct TransposeGrad {
+  static LogicalResult build(TransposeOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    ArrayRef<int64_t> perm = op.getPermutation();
+    SmallVector<int64_t> inverse(perm.size());
+    for (auto [i, p] : llvm::enumerate(perm))
+      inverse[p] = static_cast<int64_t>(i);
+    auto g = createInferred<TransposeOp>(
+        b, op.getLoc(), elementTypeOf(op.getInput()), 1, dys[0], inverse);
+    if (!g)
+      return failure();
+    grads[0] = g.getResult();
+    return success();
+  }
+};
+
 } // namespace
 
 void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
@@ -377,6 +409,8 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
   LossOp::attachInterface<GradientModel<LossGrad, LossOp>>(*ctx);
   BatchNormOp::attachInterface<GradientModel<BatchNormGrad, BatchNormOp>>(*ctx);
   MomentsOp::attachInterface<GradientModel<MomentsGrad, MomentsOp>>(*ctx);
+  NormalizeOp::attachInterface<GradientModel<NormalizeGrad, NormalizeOp>>(*ctx);
+  TransposeOp::attachInterface<GradientModel<TransposeGrad, TransposeOp>>(*ctx);
 }
 
 void layerc::registerGradientInterfaces(DialectRegistry &registry) {

@@ -280,3 +280,53 @@ func.func @adam(%w: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %v: 
       : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<f32>) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
   return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
 }
+
+// -----
+
+// normalize splits the last axis into its groups (an expand_shape with
+// static sizes), sums each group over the normalized axes (the kept ones,
+// batch and group, parallel), and merges the groups back.
+// CHECK-LABEL: func.func @normalize_groups
+// CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0], [1], [2, 3]] output_shape [%{{.+}}, 5, 2, 4] : tensor<?x5x8xf32> into tensor<?x5x2x4xf32>
+// CHECK: linalg.generic {{{.*}}iterator_types = ["parallel", "reduction", "parallel", "reduction"]}
+// CHECK: math.rsqrt
+// CHECK: tensor.collapse_shape %{{.+}} {{\[\[}}0], [1], [2, 3]] : tensor<?x5x2x4xf32> into tensor<?x5x8xf32>
+func.func @normalize_groups(%x: tensor<?x5x8xf32>) -> tensor<?x5x8xf32> {
+  %0 = layer.normalize %x {axis = 1 : i64, groups = 2 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>}
+      : (tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  return %0 : tensor<?x5x8xf32>
+}
+
+// -----
+
+// l2 caps the reciprocal norm at 1 / epsilon.
+// CHECK-LABEL: func.func @normalize_l2
+// CHECK: math.rsqrt
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+// CHECK-LABEL: func.func @normalize_grad_variance
+// CHECK: linalg.generic
+// CHECK-NOT: layer.normalize_grad
+func.func @normalize_l2(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = layer.normalize %x {axis = 1 : i64, epsilon = 1.0e-12 : f64, kind = #layer.norm<l2>}
+      : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+func.func @normalize_grad_variance(%dy: tensor<?x3x8xf32>, %x: tensor<?x3x8xf32>) -> tensor<?x3x8xf32> {
+  %0 = layer.normalize_grad %dy, %x {axis = 1 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<variance>}
+      : (tensor<?x3x8xf32>, tensor<?x3x8xf32>) -> tensor<?x3x8xf32>
+  return %0 : tensor<?x3x8xf32>
+}
+
+// -----
+
+// transpose (Permute) is a linalg.transpose; the batch size carries over.
+// CHECK-LABEL: func.func @transpose
+// CHECK: %[[N:.+]] = tensor.dim %{{.+}}, %c0
+// CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<?x8x5xf32>
+// CHECK: linalg.transpose ins(%{{.+}} : tensor<?x5x8xf32>) outs(%[[E]] : tensor<?x8x5xf32>) permutation = [0, 2, 1]
+func.func @transpose(%x: tensor<?x5x8xf32>) -> tensor<?x8x5xf32> {
+  %0 = layer.transpose %x {permutation = array<i64: 0, 2, 1>}
+      : (tensor<?x5x8xf32>) -> tensor<?x8x5xf32>
+  return %0 : tensor<?x8x5xf32>
+}

@@ -673,3 +673,79 @@ func.func @negative_weight_decay(%w: tensor<8xf32>, %g: tensor<8xf32>, %v: tenso
   %w1, %v1 = layer.sgd_update %w, %g, %v {learning_rate = 0.1 : f64, momentum = 0.0 : f64, weight_decay = -0.1 : f64} : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
   return %w1, %v1 : tensor<8xf32>, tensor<8xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// layer.normalize, layer.normalize_grad, layer.transpose
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @normalize_rank(%x: tensor<?xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize' op expects an input of rank >= 2, got (None,)}}
+  %0 = layer.normalize %x {axis = 1 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>} : (tensor<?xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @normalize_batch_axis(%x: tensor<?x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize' op axis 0 is out of range [1, 2) for an input of shape (None, 8)}}
+  %0 = layer.normalize %x {axis = 0 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>} : (tensor<?x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @normalize_groups_positive(%x: tensor<?x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize' op groups must be positive, got 0}}
+  %0 = layer.normalize %x {axis = 1 : i64, groups = 0 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>} : (tensor<?x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @normalize_groups_dynamic(%x: tensor<?x?xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize' op needs a known last axis to split into 2 groups, got (None, None)}}
+  %0 = layer.normalize %x {axis = 1 : i64, groups = 2 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>} : (tensor<?x?xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @normalize_groups_divide(%x: tensor<?x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize' op groups (3) must divide the last axis of (None, 8)}}
+  %0 = layer.normalize %x {axis = 1 : i64, groups = 3 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>} : (tensor<?x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @normalize_epsilon(%x: tensor<?x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize' op epsilon must be non-negative, got -1}}
+  %0 = layer.normalize %x {axis = 1 : i64, epsilon = -1.0 : f64, kind = #layer.norm<l2>} : (tensor<?x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @normalize_grad_shapes(%dy: tensor<?x4xf32>, %x: tensor<?x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.normalize_grad' op input of shape (None, 8) does not match output_grad of shape (None, 4)}}
+  %0 = layer.normalize_grad %dy, %x {axis = 1 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>} : (tensor<?x4xf32>, tensor<?x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @transpose_not_permutation(%x: tensor<?x4x8xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.transpose' op permutation [0, 1, 1] is not a permutation of the 3 axes of an input of shape (None, 4, 8)}}
+  %0 = layer.transpose %x {permutation = array<i64: 0, 1, 1>} : (tensor<?x4x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @transpose_wrong_result(%x: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+  // expected-error @below {{'layer.transpose' op result #0 has shape (None, 4, 8) but the operands give (None, 8, 4)}}
+  %0 = layer.transpose %x {permutation = array<i64: 0, 2, 1>} : (tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
+  return %0 : tensor<?x4x8xf32>
+}

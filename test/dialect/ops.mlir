@@ -221,3 +221,27 @@ func.func @optimizer_extras(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf
       : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<8xf32>)
   return %w3, %h2, %m1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }
+
+// Per-sample normalization (LayerNormalization, GroupNormalization,
+// UnitNormalization), its gradient, and transpose (Permute).
+// CHECK-LABEL: func.func @normalize_and_transpose
+func.func @normalize_and_transpose(%x: tensor<?x5x8xf32>, %dy: tensor<?x5x8xf32>)
+    -> (tensor<?x5x8xf32>, tensor<?x5x8xf32>, tensor<?x5x8xf32>, tensor<?x5x8xf32>, tensor<?x8x5xf32>) {
+  // CHECK: layer.normalize %{{.+}} {axis = 1 : i64, epsilon = 1.000000e-03 : f64, groups = 4 : i64, kind = #layer.norm<standardize>} : (tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  %0 = layer.normalize %x {axis = 1 : i64, groups = 4 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>}
+      : (tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  // The default groups (1) is elided.
+  // CHECK: layer.normalize %{{.+}} {axis = 2 : i64, epsilon = 9.9999999999999998E-13 : f64, kind = #layer.norm<l2>} : (tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  %1 = layer.normalize %x {axis = 2 : i64, groups = 1 : i64, epsilon = 1.0e-12 : f64, kind = #layer.norm<l2>}
+      : (tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  // CHECK: layer.normalize %{{.+}} {axis = 2 : i64, epsilon = 1.000000e-03 : f64, kind = #layer.norm<variance>}
+  %2 = layer.normalize %x {axis = 2 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<variance>}
+      : (tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  // CHECK: layer.normalize_grad %{{.+}}, %{{.+}} {axis = 1 : i64, epsilon = 1.000000e-03 : f64, groups = 2 : i64, kind = #layer.norm<standardize>} : (tensor<?x5x8xf32>, tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  %3 = layer.normalize_grad %dy, %x {axis = 1 : i64, groups = 2 : i64, epsilon = 1.0e-3 : f64, kind = #layer.norm<standardize>}
+      : (tensor<?x5x8xf32>, tensor<?x5x8xf32>) -> tensor<?x5x8xf32>
+  // CHECK: layer.transpose %{{.+}} {permutation = array<i64: 0, 2, 1>} : (tensor<?x5x8xf32>) -> tensor<?x8x5xf32>
+  %4 = layer.transpose %x {permutation = array<i64: 0, 2, 1>}
+      : (tensor<?x5x8xf32>) -> tensor<?x8x5xf32>
+  return %0, %1, %2, %3, %4 : tensor<?x5x8xf32>, tensor<?x5x8xf32>, tensor<?x5x8xf32>, tensor<?x5x8xf32>, tensor<?x8x5xf32>
+}
