@@ -12,6 +12,8 @@
 
 #include "dialect/LayerOps.h"
 
+#include <algorithm>
+
 using namespace layerc;
 
 namespace {
@@ -208,6 +210,59 @@ layers::Reshape::Reshape(std::vector<int64_t> targetShape,
                          ReshapeOptions options)
     : LayerHandle(std::make_shared<ReshapeLayer>(std::move(targetShape),
                                                  options.name)) {}
+
+PermuteLayer::PermuteLayer(std::vector<int64_t> dims, std::string name)
+    : Layer("Permute", name), dims_(std::move(dims)) {
+  std::vector<int64_t> sorted = dims_;
+  std::sort(sorted.begin(), sorted.end());
+  bool valid = true;
+  for (size_t i = 0; i < sorted.size(); ++i)
+    valid &= sorted[i] == static_cast<int64_t>(i) + 1;
+  if (!valid) {
+    std::string got = "(";
+    for (size_t i = 0; i < dims_.size(); ++i)
+      got += (i ? ", " : "") + std::to_string(dims_[i]);
+    throw Error("Layer " + this->name() +
+                ": Invalid permutation argument `dims` for Permute Layer. The "
+                "set of indices in `dims` must be consecutive and start from "
+                "1. Received dims=" +
+                got + (dims_.size() == 1 ? ",)" : ")"));
+  }
+}
+
+std::vector<std::vector<int64_t>>
+PermuteLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
+  checkSingleInput(*this, in);
+  if (in[0].size() != dims_.size() + 1)
+    incompatible(0,
+                 "expected ndim=" + std::to_string(dims_.size() + 1) +
+                     ", found ndim=" + std::to_string(in[0].size()),
+                 in[0]);
+  std::vector<int64_t> out{in[0][0]};
+  for (int64_t d : dims_)
+    out.push_back(in[0][d]);
+  return {out};
+}
+
+void PermuteLayer::emit(MLIRGenState &state, const Node &node) const {
+  std::vector<int64_t> permutation{0};
+  permutation.insert(permutation.end(), dims_.begin(), dims_.end());
+  auto op = layer::TransposeOp::create(
+      state.builder, state.loc(*this), state.resultType(node),
+      state.value(node.inputs[0]),
+      state.builder.getDenseI64ArrayAttr(permutation));
+  state.define(node, op->getResults());
+}
+
+Json PermuteLayer::getConfig() const {
+  return Json::object(
+      {{"name", name()},
+       {"dims", Json::array(std::vector<Json>(dims_.begin(), dims_.end()))}});
+}
+
+layers::Permute::Permute(std::vector<int64_t> dims, PermuteOptions options)
+    : LayerHandle(
+          std::make_shared<PermuteLayer>(std::move(dims), options.name)) {}
 
 //===----------------------------------------------------------------------===//
 // Merging
@@ -514,6 +569,15 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
     }
     return std::make_shared<ReshapeLayer>(std::move(target),
                                           name(c, "Reshape"));
+  };
+  out["Permute"] = [name](const Json &c) -> std::shared_ptr<Layer> {
+    std::vector<int64_t> dims;
+    for (const Json &d : configField(c, "Permute", "dims", K::Array).items()) {
+      if (!d.isInteger())
+        throw Error("config of Permute layer: dims must hold integers");
+      dims.push_back(d.asInt());
+    }
+    return std::make_shared<PermuteLayer>(std::move(dims), name(c, "Permute"));
   };
   for (MergeLayer::Kind kind :
        {MergeLayer::Kind::Add, MergeLayer::Kind::Subtract,

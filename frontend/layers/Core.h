@@ -1,7 +1,8 @@
 //===- Core.h - Core and merging layers -------------------------*- C++ -*-===//
 //
-// Dense, Activation, Dropout, Reshape, Flatten and the merging functions
-// add() and multiply(), with Keras's names, defaults and error messages.
+// Dense, Activation, Dropout, Reshape, Permute, Flatten and the merging
+// functions add() and multiply(), with Keras's names, defaults and error
+// messages.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,6 +84,23 @@ protected:
 
 private:
   std::vector<int64_t> target_;
+};
+
+/// Keras's Permute: `dims` (1-based, over the non-batch axes) reorders the
+/// axes of every sample; one layer.transpose that keeps the batch axis.
+class PermuteLayer : public Layer {
+public:
+  PermuteLayer(std::vector<int64_t> dims, std::string name);
+  std::string className() const override { return "Permute"; }
+  void emit(MLIRGenState &state, const Node &node) const override;
+  Json getConfig() const override;
+
+protected:
+  std::vector<std::vector<int64_t>>
+  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
+
+private:
+  std::vector<int64_t> dims_;
 };
 
 /// Keras's Add, Subtract, Multiply, Average and Maximum: element-wise
@@ -191,6 +209,14 @@ class Reshape : public LayerHandle<ReshapeLayer> {
 public:
   explicit Reshape(std::vector<int64_t> targetShape,
                    ReshapeOptions options = {});
+};
+
+struct PermuteOptions {
+  std::string name{};
+};
+class Permute : public LayerHandle<PermuteLayer> {
+public:
+  explicit Permute(std::vector<int64_t> dims, PermuteOptions options = {});
 };
 
 /// keras.layers.add([a, b, ...]): element-wise sum of same-shaped tensors.
