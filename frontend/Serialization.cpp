@@ -14,6 +14,7 @@
 #include "frontend/Ops.h"
 #include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
+#include "frontend/layers/DepthwiseConvolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Recurrent.h"
@@ -148,6 +149,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
     addCoreLayerFactories(out);
     addCompositeLayerFactories(out);
     addConvolutionLayerFactories(out);
+    addDepthwiseConvolutionLayerFactories(out);
     addNormalizationLayerFactories(out);
     addRecurrentLayerFactories(out);
     out["OpLambda"] = OpLayer::fromConfig;

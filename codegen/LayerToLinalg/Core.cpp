@@ -349,6 +349,12 @@ struct ScaleLowering : RankedLowering<ScaleOp> {
                       ConversionPatternRewriter &rewriter) const override {
     double factor = op.getFactor().convertToDouble();
     Value x = adaptor.getInput();
+    // A factor of zero makes zeros (ops::zerosLike, the slabs of ZeroPadding
+    // and of causal padding), even where x is infinite or NaN.
+    if (factor == 0.0) {
+      rewriter.replaceOp(op, filledLike(rewriter, op.getLoc(), type, x, 0.0));
+      return success();
+    }
     rewriter.replaceOp(
         op,
         elementwise(

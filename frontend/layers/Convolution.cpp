@@ -8,10 +8,12 @@
 
 #include "frontend/layers/Convolution.h"
 #include "frontend/MLIRGen.h"
+#include "frontend/layers/ConvolutionUtil.h"
 
 #include "dialect/LayerOps.h"
 
 using namespace layerc;
+using namespace layerc::conv;
 
 std::vector<int64_t> IntTuple::expand(int64_t rank, const std::string &layer,
                                       const std::string &what,
@@ -32,7 +34,7 @@ std::vector<int64_t> IntTuple::expand(int64_t rank, const std::string &layer,
   return values_;
 }
 
-namespace {
+namespace layerc::conv {
 
 const char *suffix(int64_t rank) {
   return rank == 1 ? "1D" : rank == 2 ? "2D" : "3D";
@@ -57,12 +59,50 @@ void checkSpatialInput(
                  in[0]);
 }
 
-void checkPadding(const std::string &layer, const std::string &padding) {
-  if (padding != "valid" && padding != "same")
+void checkPadding(const std::string &layer, const std::string &padding,
+                  bool allowCausal) {
+  if (padding != "valid" && padding != "same" &&
+      !(allowCausal && padding == "causal"))
+    throw Error("Layer " + layer + ": padding must be \"valid\"" +
+                (allowCausal ? ", \"same\" or \"causal\"" : " or \"same\"") +
+                ", got \"" + padding + "\"");
+}
+
+void checkStridesAndDilation(const std::string &layer,
+                             const std::vector<int64_t> &strides,
+                             const std::vector<int64_t> &dilation) {
+  bool strided = false, dilated = false;
+  for (size_t i = 0; i < strides.size(); ++i) {
+    strided |= strides[i] > 1;
+    dilated |= dilation[i] > 1;
+  }
+  if (strided && dilated)
     throw Error("Layer " + layer +
-                ": padding must be \"valid\" or \"same\", "
-                "got \"" +
-                padding + "\"");
+                ": strides > 1 are not supported together with "
+                "dilation_rate > 1 (strides " +
+                formatShape(strides) + ", dilation_rate " +
+                formatShape(dilation) + ")");
+}
+
+mlir::Value causalPad(MLIRGenState &state, mlir::Value x, int64_t steps) {
+  if (steps == 0)
+    return x;
+  auto &b = state.builder;
+  mlir::Location loc = x.getLoc();
+  auto type = mlir::cast<mlir::RankedTensorType>(x.getType());
+  llvm::SmallVector<int64_t> shape(type.getShape());
+  shape[1] = 1;
+  auto slabType = mlir::RankedTensorType::get(shape, type.getElementType());
+  mlir::Value slab = layer::ScaleOp::create(
+      b, loc, slabType, layer::SliceOp::create(b, loc, slabType, x, 1, 0, 1),
+      b.getF64FloatAttr(0.0));
+  llvm::SmallVector<mlir::Value> parts(steps, slab);
+  parts.push_back(x);
+  shape[1] = type.isDynamicDim(1) ? mlir::ShapedType::kDynamic
+                                  : type.getDimSize(1) + steps;
+  return layer::ConcatenateOp::create(
+      b, loc, mlir::RankedTensorType::get(shape, type.getElementType()), parts,
+      1);
 }
 
 void checkActivationName(const std::string &layer, const std::string &name) {
@@ -70,6 +110,10 @@ void checkActivationName(const std::string &layer, const std::string &name) {
     throw Error("Layer " + layer + ": unknown activation '" + name +
                 "' (expected one of " + layer::knownActivations() + ")");
 }
+
+} // namespace layerc::conv
+
+namespace {
 
 std::string kindName(PoolingLayer::Kind kind) {
   return kind == PoolingLayer::Kind::Max ? "Max" : "Average";
@@ -125,19 +169,9 @@ void ConvLayer::validate() {
     throw Error("Layer " + name() +
                 ": filters must be a positive integer, got " +
                 std::to_string(filters_));
-  checkPadding(name(), padding_);
+  checkPadding(name(), padding_, rank_ == 1 && !transposed_);
   checkActivationName(name(), activation_);
-  bool strided = false, dilated = false;
-  for (int64_t i = 0; i < rank_; ++i) {
-    strided |= strides_[i] > 1;
-    dilated |= dilation_[i] > 1;
-  }
-  if (strided && dilated)
-    throw Error("Layer " + name() +
-                ": strides > 1 are not supported together with "
-                "dilation_rate > 1 (strides " +
-                formatShape(strides_) + ", dilation_rate " +
-                formatShape(dilation_) + ")");
+  checkStridesAndDilation(name(), strides_, dilation_);
 }
 
 std::string ConvLayer::className() const {
@@ -181,6 +215,9 @@ ConvLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
       out.push_back(-1);
       continue;
     }
+    // Causal: the input padded on the left by the dilated window minus one.
+    if (padding_ == "causal")
+      size += window - 1;
     int64_t o = transposed_
                     ? layer::transposedOutputSize(
                           size, window, strides_[i], same,
@@ -221,6 +258,14 @@ void ConvLayer::emit(MLIRGenState &state, const Node &node) const {
   const auto &w = state.weights(*this);
   mlir::Value bias = w.size() > 1 ? w[1] : mlir::Value();
   mlir::Value x = state.value(node.inputs[0]);
+  std::string padding = padding_;
+  if (padding == "causal") {
+    // Keras pads the steps on the left with (kernel_size - 1) * dilation
+    // zeros and convolves with "valid": the padding is a concatenation of
+    // zero slabs, so the gradient needs no rule of its own.
+    x = causalPad(state, x, (kernel_[0] - 1) * dilation_[0]);
+    padding = "valid";
+  }
   mlir::Operation *op;
   if (transposed_)
     op = layer::ConvTransposeOp::create(
@@ -231,7 +276,7 @@ void ConvLayer::emit(MLIRGenState &state, const Node &node) const {
   else
     op = layer::ConvOp::create(
         b, state.loc(*this), state.resultType(node), x, w[0], bias,
-        b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding_),
+        b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding),
         b.getDenseI64ArrayAttr(dilation_), b.getI64IntegerAttr(groups_),
         activationAttr(b, activation_));
   state.define(node, op->getResults());
@@ -423,9 +468,8 @@ Json UpSamplingLayer::getConfig() const {
 // Factories
 //===----------------------------------------------------------------------===//
 
-namespace {
+namespace layerc::conv {
 
-/// An integer or a list of integers (Keras stores tuples as lists).
 IntTuple tupleField(const Json &c, const std::string &cls,
                     const std::string &key) {
   const Json *v = c.isObject() ? c.get(key) : nullptr;
@@ -459,7 +503,7 @@ int64_t intField(const Json &c, const std::string &cls,
   return v.asInt();
 }
 
-} // namespace
+} // namespace layerc::conv
 
 void layerc::addConvolutionLayerFactories(
     std::map<std::string, LayerFactory> &out) {

@@ -22,6 +22,7 @@
 #include "frontend/Plot.h"
 #include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
+#include "frontend/layers/DepthwiseConvolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Recurrent.h"

@@ -1,0 +1,104 @@
+//===- LayerGradientTest.cpp - Gradients of frontend layers ---------------===//
+//
+// Layers that the frontend emits as several `layer` ops (a depthwise
+// convolution is a reshape of its kernel and a grouped convolution, a
+// causal one a concatenation of zeros and a convolution): each model's IR
+// from Model::toMLIR(), in float64, gets its gradient from layer-autodiff,
+// checked element by element against central finite differences of its
+// loss (GradientTestUtil.h). So the test covers exactly what the layers
+// emit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GradientTestUtil.h"
+
+#include "layerc/layerc.h"
+
+#include <regex>
+
+using namespace layerc;
+using namespace layerc::test;
+
+namespace {
+
+class LayerGradientTest : public GradientTest {
+protected:
+  /// Checks the MSE gradient of every weight of `model` (one input, one
+  /// output) at random weights and a random batch of `batch`.
+  void checkModel(const Model &model, int64_t batch) {
+    std::string ir = model.toMLIR();
+    ir = std::regex_replace(ir, std::regex("xf32>"), "xf64>");
+    ir = std::regex_replace(ir, std::regex("tensor<f32>"), "tensor<f64>");
+    std::vector<int64_t> in = model.inputs()[0].shape();
+    std::vector<int64_t> out = model.outputs()[0].shape();
+    in[0] = out[0] = batch;
+    std::vector<Tensor> params;
+    for (const auto &layer : model.weightLayers())
+      for (const Weight &w : layer->weights())
+        params.push_back(randomTensor(rng, w.value.shape(), -0.8, 0.8));
+    std::vector<Tensor> data = {randomTensor(rng, in, -1, 1),
+                                randomTensor(rng, out, -1, 1)};
+    checkGradients(ir, "loss=mean_squared_error", data, params);
+  }
+};
+
+TEST_F(LayerGradientTest, CausalConv1D) {
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t k = randInt(2, 3), dilation = config == 1 ? 2 : 1,
+            strides = config == 2 ? 2 : 1;
+    auto in = Input({randInt(4, 6), randInt(1, 3)});
+    auto y = layers::Conv1D(randInt(1, 3), k,
+                            {.strides = strides,
+                             .padding = "causal",
+                             .dilation_rate = dilation,
+                             .activation = "tanh"})(in);
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+TEST_F(LayerGradientTest, DepthwiseConvolutions) {
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t channels = randInt(1, 3), multiplier = randInt(1, 2);
+    if (config == 0) {
+      auto in = Input({randInt(4, 6), channels});
+      auto y = layers::DepthwiseConv1D(
+          3, {.depth_multiplier = multiplier, .activation = "tanh"})(in);
+      checkModel(Model(in, y), randInt(1, 2));
+      continue;
+    }
+    auto in = Input({randInt(4, 5), randInt(4, 5), channels});
+    DepthwiseConvOptions o{.depth_multiplier = multiplier, .use_bias = false};
+    if (config == 2)
+      o = {.strides = 2, .padding = "same", .depth_multiplier = multiplier};
+    auto y = layers::DepthwiseConv2D({2, 3}, o)(in);
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+TEST_F(LayerGradientTest, SeparableConvolutions) {
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t channels = randInt(1, 3), filters = randInt(1, 3);
+    SeparableConvOptions o{.depth_multiplier = randInt(1, 2),
+                           .activation = "tanh"};
+    if (config == 0) {
+      auto in = Input({randInt(5, 7), channels});
+      o.dilation_rate = 2;
+      auto y = layers::SeparableConv1D(filters, 2, o)(in);
+      checkModel(Model(in, y), randInt(1, 2));
+    } else {
+      auto in = Input({randInt(4, 5), randInt(4, 5), channels});
+      o.strides = 2;
+      o.padding = "same";
+      auto y = layers::SeparableConv2D(filters, 3, o)(in);
+      checkModel(Model(in, y), randInt(1, 2));
+    }
+  }
+}
+
+} // namespace
