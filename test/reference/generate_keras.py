@@ -102,6 +102,20 @@ def run_keras_as(cls, config, inputs, weights, dtype):
     return [np.asarray(o, dtype=np.float64) for o in outs]
 
 
+def layer_norm_config(**kw):
+    """A LayerNormalization config: Keras's defaults, then `kw`."""
+    config = dict(axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False)
+    config.update(kw)
+    return config
+
+
+def group_norm_config(**kw):
+    """A GroupNormalization config: Keras's defaults, then `kw`."""
+    config = dict(groups=32, axis=-1, epsilon=1e-3, center=True, scale=True)
+    config.update(kw)
+    return config
+
+
 # Layers beyond the guide: (class, case name, Keras config, input shapes
 # (batch first) or a function of the case giving the inputs, draw weights).
 KERAS_CASES = [
@@ -133,6 +147,36 @@ KERAS_CASES = [
     ("Dot", "dot_axes_minus_1_b1", {"axes": -1}, [[1, 4], [1, 4]]),
     ("Rescaling", "rescaling_1_over_255", {"scale": 1.0 / 255, "offset": 0.0}, [[3, 6]]),
     ("Rescaling", "rescaling_offset", {"scale": 2.0, "offset": -1.0}, [[2, 3, 4, 2]]),
+    # LayerNormalization, GroupNormalization, UnitNormalization, Permute.
+    ("LayerNormalization", "layer_norm_default", layer_norm_config(), [[3, 6]], True),
+    ("LayerNormalization", "layer_norm_rank3", layer_norm_config(), [[2, 4, 5]], True),
+    ("LayerNormalization", "layer_norm_rank4_axes_2_3",
+     layer_norm_config(axis=[2, 3], epsilon=1e-5), [[2, 3, 4, 5]], True),
+    ("LayerNormalization", "layer_norm_rank3_axes_1_2_plain",
+     layer_norm_config(axis=[-2, -1], center=False, scale=False), [[2, 3, 4]]),
+    ("LayerNormalization", "layer_norm_scale_only", layer_norm_config(center=False),
+     [[2, 3, 5]], True),
+    ("LayerNormalization", "layer_norm_center_only_rank4", layer_norm_config(scale=False),
+     [[2, 2, 3, 4]], True),
+    ("LayerNormalization", "layer_norm_rms_scaling", layer_norm_config(rms_scaling=True),
+     [[2, 3, 6]], True),
+    ("GroupNormalization", "group_norm_groups_1", group_norm_config(groups=1), [[2, 5, 4]],
+     True),
+    ("GroupNormalization", "group_norm_groups_per_channel", group_norm_config(groups=4),
+     [[2, 5, 4]], True),
+    ("GroupNormalization", "group_norm_groups_minus_1", group_norm_config(groups=-1),
+     [[2, 3, 3, 2]], True),
+    ("GroupNormalization", "group_norm_groups_3_rank4", group_norm_config(groups=3),
+     [[2, 3, 4, 6]], True),
+    ("GroupNormalization", "group_norm_groups_4_rank2", group_norm_config(groups=4),
+     [[3, 8]], True),
+    ("GroupNormalization", "group_norm_plain",
+     group_norm_config(groups=2, center=False, scale=False, epsilon=1e-5), [[2, 4, 6]]),
+    ("UnitNormalization", "unit_norm_default", {"axis": -1}, [[3, 5]]),
+    ("UnitNormalization", "unit_norm_rank3_axes_1_2", {"axis": [1, 2]}, [[2, 3, 4]]),
+    ("UnitNormalization", "unit_norm_rank4", {"axis": -1}, [[2, 3, 2, 4]]),
+    ("Permute", "permute_rank3", {"dims": [2, 1]}, [[2, 4, 5]]),
+    ("Permute", "permute_rank4", {"dims": [3, 1, 2]}, [[2, 3, 4, 5]]),
 ]
 
 
