@@ -87,30 +87,46 @@ Layer::Layer(const std::string &className, const std::string &name)
 
 Layer::~Layer() = default;
 
+std::vector<Weight *> Layer::kerasWeights() const {
+  std::vector<Weight *> out;
+  auto *self = const_cast<Layer *>(this);
+  if (!weights_.empty() || bodies_.empty()) {
+    for (Weight &w : self->weights_)
+      out.push_back(&w);
+    return out;
+  }
+  for (const auto &layer : self->weightLayers())
+    for (Weight &w : layer->weights_)
+      out.push_back(&w);
+  return out;
+}
+
 std::vector<Tensor> Layer::getWeights() const {
   std::vector<Tensor> out;
-  for (const Weight &w : weights_)
-    out.push_back(w.value.clone());
+  for (const Weight *w : kerasWeights())
+    out.push_back(w->value.clone());
   return out;
 }
 
 void Layer::checkWeights(const std::vector<Tensor> &values) const {
-  if (values.size() != weights_.size())
+  std::vector<Weight *> weights = kerasWeights();
+  if (values.size() != weights.size())
     throw Error("Layer " + name_ + " expects " +
-                std::to_string(weights_.size()) + " weights, but received " +
+                std::to_string(weights.size()) + " weights, but received " +
                 std::to_string(values.size()));
   for (size_t i = 0; i < values.size(); ++i)
-    if (values[i].shape() != weights_[i].value.shape())
-      throw Error("Layer " + name_ + " weight '" + weights_[i].name +
-                  "' has shape " + weights_[i].value.shapeString() +
+    if (values[i].shape() != weights[i]->value.shape())
+      throw Error("Layer " + name_ + " weight '" + weights[i]->name +
+                  "' has shape " + weights[i]->value.shapeString() +
                   ", but the provided value has shape " +
                   values[i].shapeString());
 }
 
 void Layer::setWeights(const std::vector<Tensor> &values) {
   checkWeights(values);
+  std::vector<Weight *> weights = kerasWeights();
   for (size_t i = 0; i < values.size(); ++i) {
-    Tensor &dst = weights_[i].value;
+    Tensor &dst = weights[i]->value;
     Tensor src = values[i].astype(dst.dtype());
     // Copy into the existing storage: compiled models hold views of it.
     std::copy_n(static_cast<const std::byte *>(src.rawData()), src.nbytes(),

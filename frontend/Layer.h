@@ -122,6 +122,8 @@ public:
   bool built() const { return built_; }
 
   /// Keras's layer.get_weights() / set_weights(): values in creation order.
+  /// A layer without weights of its own that calls others (a wrapper such
+  /// as Bidirectional, a nested model) has theirs, in weightLayers() order.
   std::vector<Tensor> getWeights() const;
   /// Throws layerc::Error naming the layer and both shapes on a mismatch,
   /// before changing anything.
@@ -210,6 +212,8 @@ protected:
                                  const std::vector<int64_t> &shape) const;
 
 private:
+  /// The weights getWeights() and setWeights() cover.
+  std::vector<Weight *> kerasWeights() const;
   friend std::shared_ptr<Node> makeSourceNode(std::shared_ptr<Layer> layer,
                                               std::vector<int64_t> shape,
                                               DType dtype);

@@ -15,6 +15,7 @@
 #include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/DepthwiseConvolution.h"
+#include "frontend/layers/Wrappers.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Recurrent.h"
@@ -150,6 +151,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
     addCompositeLayerFactories(out);
     addConvolutionLayerFactories(out);
     addDepthwiseConvolutionLayerFactories(out);
+    addWrapperLayerFactories(out);
     addNormalizationLayerFactories(out);
     addRecurrentLayerFactories(out);
     out["OpLambda"] = OpLayer::fromConfig;

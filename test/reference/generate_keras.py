@@ -67,10 +67,21 @@ class Case:
         return self.rng.uniform(-0.5, 0.5, size=shape).astype(np.float32)
 
 
+def wrapped(cls, **config):
+    """The serialized form of a layer that Bidirectional or TimeDistributed
+    wraps (Keras's {"module", "class_name", "config"})."""
+    config.setdefault("name", cls.lower())
+    return {"module": "keras.layers", "class_name": cls, "config": config}
+
+
 def keras_layer(cls, config, dtype="float64"):
     """The Keras layer that `config` (Keras's get_config keys) describes."""
     config = dict(config)
     config["dtype"] = dtype
+    if isinstance(config.get("layer"), dict):  # a wrapper: the same dtype
+        inner = dict(config["layer"])
+        inner["config"] = dict(inner["config"], dtype=dtype)
+        config["layer"] = inner
     return keras.layers.deserialize(
         {"module": "keras.layers", "class_name": cls, "config": config})
 
@@ -100,6 +111,27 @@ def run_keras_as(cls, config, inputs, weights, dtype):
     out = layer(xs if len(xs) > 1 else xs[0], training=False)
     outs = out if isinstance(out, (list, tuple)) else [out]
     return [np.asarray(o, dtype=np.float64) for o in outs]
+
+
+def conv_config(**kw):
+    """A Conv1D config with padding="causal" and Keras's other defaults."""
+    config = dict(strides=1, padding="causal", dilation_rate=1, groups=1,
+                  activation="linear", use_bias=True)
+    config.update(kw)
+    return config
+
+
+def depthwise_config(**kw):
+    """A DepthwiseConv config: Keras's defaults, then `kw`."""
+    config = dict(strides=1, padding="valid", depth_multiplier=1, dilation_rate=1,
+                  activation="linear", use_bias=True)
+    config.update(kw)
+    return config
+
+
+def separable_config(**kw):
+    """A SeparableConv config: Keras's defaults, then `kw`."""
+    return depthwise_config(**kw)
 
 
 def layer_norm_config(**kw):
@@ -177,6 +209,54 @@ KERAS_CASES = [
     ("UnitNormalization", "unit_norm_rank4", {"axis": -1}, [[2, 3, 2, 4]]),
     ("Permute", "permute_rank3", {"dims": [2, 1]}, [[2, 4, 5]]),
     ("Permute", "permute_rank4", {"dims": [3, 1, 2]}, [[2, 3, 4, 5]]),
+    # Bidirectional and TimeDistributed (the wrapped layer's config nested).
+    ("Bidirectional", "bidirectional_lstm_concat",
+     {"layer": wrapped("LSTM", units=3, return_sequences=True), "merge_mode": "concat"},
+     [[2, 5, 4]], True),
+    ("Bidirectional", "bidirectional_gru_sum",
+     {"layer": wrapped("GRU", units=4), "merge_mode": "sum"}, [[3, 4, 2]], True),
+    ("Bidirectional", "bidirectional_simple_rnn_none",
+     {"layer": wrapped("SimpleRNN", units=2, return_sequences=True), "merge_mode": None},
+     [[2, 4, 3]], True),
+    ("Bidirectional", "bidirectional_lstm_ave_state",
+     {"layer": wrapped("LSTM", units=2, return_state=True), "merge_mode": "ave"},
+     [[2, 3, 3]], True),
+    ("Bidirectional", "bidirectional_gru_mul",
+     {"layer": wrapped("GRU", units=3, return_sequences=True),
+      "merge_mode": "mul"}, [[2, 4, 2]], True),
+    ("TimeDistributed", "time_distributed_dense",
+     {"layer": wrapped("Dense", units=3, activation="tanh", use_bias=True)}, [[2, 4, 5]],
+     True),
+    ("TimeDistributed", "time_distributed_conv2d",
+     {"layer": wrapped("Conv2D", filters=2, kernel_size=[3, 3], strides=[1, 1],
+                       padding="valid", dilation_rate=[1, 1], groups=1, activation="relu",
+                       use_bias=True)}, [[2, 3, 5, 5, 2]], True),
+    ("TimeDistributed", "time_distributed_max_pooling1d",
+     {"layer": wrapped("MaxPooling1D", pool_size=[2], strides=[2], padding="valid")},
+     [[2, 3, 6, 2]]),
+    # Conv1D padding="causal", DepthwiseConv1D/2D, SeparableConv1D/2D.
+    ("Conv1D", "conv1d_causal_k3", conv_config(filters=4, kernel_size=3), [[2, 7, 3]], True),
+    ("Conv1D", "conv1d_causal_dilated", conv_config(filters=2, kernel_size=2, dilation_rate=3),
+     [[2, 6, 3]], True),
+    ("Conv1D", "conv1d_causal_strided_relu",
+     conv_config(filters=3, kernel_size=3, strides=2, activation="relu"), [[2, 7, 2]], True),
+    ("DepthwiseConv2D", "depthwise_conv2d_k3", depthwise_config(kernel_size=3), [[2, 5, 6, 3]],
+     True),
+    ("DepthwiseConv2D", "depthwise_conv2d_m2_same_strided",
+     depthwise_config(kernel_size=[3, 2], depth_multiplier=2, padding="same", strides=2,
+                      activation="relu"), [[2, 7, 6, 3]], True),
+    ("DepthwiseConv2D", "depthwise_conv2d_dilated_no_bias",
+     depthwise_config(kernel_size=2, dilation_rate=2, use_bias=False), [[1, 6, 6, 2]], True),
+    ("DepthwiseConv1D", "depthwise_conv1d_m3", depthwise_config(kernel_size=3, depth_multiplier=3),
+     [[2, 8, 2]], True),
+    ("SeparableConv2D", "separable_conv2d_k3", separable_config(filters=4, kernel_size=3),
+     [[2, 6, 6, 3]], True),
+    ("SeparableConv2D", "separable_conv2d_m2_same_strided",
+     separable_config(filters=5, kernel_size=3, depth_multiplier=2, padding="same", strides=2,
+                      activation="tanh"), [[2, 7, 5, 2]], True),
+    ("SeparableConv1D", "separable_conv1d_dilated_no_bias",
+     separable_config(filters=3, kernel_size=2, dilation_rate=2, use_bias=False), [[2, 9, 4]],
+     True),
 ]
 
 

@@ -23,6 +23,7 @@
 #include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/DepthwiseConvolution.h"
+#include "frontend/layers/Wrappers.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Recurrent.h"

@@ -2,7 +2,9 @@
 //
 // Layers that the frontend emits as several `layer` ops (a depthwise
 // convolution is a reshape of its kernel and a grouped convolution, a
-// causal one a concatenation of zeros and a convolution): each model's IR
+// causal one a concatenation of zeros and a convolution; Bidirectional two
+// recurrent layers, a reversal and a merge; TimeDistributed one layer
+// called per step and a stack): each model's IR
 // from Model::toMLIR(), in float64, gets its gradient from layer-autodiff,
 // checked element by element against central finite differences of its
 // loss (GradientTestUtil.h). So the test covers exactly what the layers
@@ -96,6 +98,42 @@ TEST_F(LayerGradientTest, SeparableConvolutions) {
       o.strides = 2;
       o.padding = "same";
       auto y = layers::SeparableConv2D(filters, 3, o)(in);
+      checkModel(Model(in, y), randInt(1, 2));
+    }
+  }
+}
+
+TEST_F(LayerGradientTest, Bidirectional) {
+  const char *modes[] = {"concat", "sum", "mul", "ave"};
+  for (unsigned config = 0; config < 4; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE(std::string(modes[config]) + ", seed " + std::to_string(s));
+    auto in = Input({randInt(2, 4), randInt(1, 3)});
+    RecurrentOptions rnn{.return_sequences = config % 2 == 0};
+    int64_t units = randInt(1, 3);
+    SymbolicTensor y =
+        config < 2 ? layers::Bidirectional(layers::LSTM(units, rnn),
+                                           {.merge_mode = modes[config]})(in)
+                   : layers::Bidirectional(layers::GRU(units, rnn),
+                                           {.merge_mode = modes[config]})(in);
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+TEST_F(LayerGradientTest, TimeDistributed) {
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t steps = randInt(2, 3), channels = randInt(1, 2);
+    if (config == 0) {
+      auto in = Input({steps, randInt(2, 4)});
+      auto y = layers::TimeDistributed(
+          layers::Dense(randInt(1, 3), {.activation = "tanh"}))(in);
+      checkModel(Model(in, y), randInt(1, 2));
+    } else {
+      auto in = Input({steps, 4, 4, channels});
+      auto y = layers::TimeDistributed(
+          layers::Conv2D(randInt(1, 2), 2, {.activation = "tanh"}))(in);
       checkModel(Model(in, y), randInt(1, 2));
     }
   }
