@@ -156,6 +156,31 @@ TEST(NormalizationLayersTest, KerasErrors) {
                         "but received input with shape (None, 4, 6)"));
 }
 
+/// Unknown sizes outside the normalized axes (a sequence length) compile
+/// and give what the same layers give at a known length.
+TEST(NormalizationLayersTest, UnknownSequenceLength) {
+  setRandomSeed(7);
+  auto dense = layers::Dense(6, {.activation = "tanh"});
+  auto ln = layers::LayerNormalization();
+  auto gn = layers::GroupNormalization({.groups = 3});
+  auto un = layers::UnitNormalization();
+  auto through = [&](const SymbolicTensor &in) {
+    return un(gn(ln(dense(in))));
+  };
+  auto open = Input({-1, 4});
+  auto fixed = Input({5, 4});
+  Model a(open, through(open)), b(fixed, through(fixed));
+  std::mt19937 gen(17);
+  std::uniform_real_distribution<float> u(-1, 1);
+  Tensor x({3, 5, 4});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = u(gen);
+  Tensor got = a.predict(x), want = b.predict(x);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t i = 0; i < want.numel(); ++i)
+    EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 1e-6) << i;
+}
+
 TEST(NormalizationLayersTest, TrainsSavesAndLoads) {
   setRandomSeed(5);
   Model model = everyNormalizationLayer();
