@@ -122,6 +122,37 @@ LAYER_SHAPE_RULE(MatmulOp) {
   return SmallVector<Type>{tensorOf({m, n}, lhs.getElementType())};
 }
 
+LAYER_SHAPE_RULE(BatchMatmulOp) {
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType lhs = (*types)[0], rhs = (*types)[1];
+  bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+  int64_t rank = lhs.getRank();
+  if (rank < 3 || rhs.getRank() != rank)
+    return op.emitOpError()
+           << "expects two operands of one rank >= 3 (batch, ..., rows, "
+              "columns), got "
+           << formatShape(lhs) << " and " << formatShape(rhs);
+  Shape shape;
+  for (int64_t i = 0; i + 2 < rank; ++i) {
+    if (!agree(op->getOperand(0), i, op->getOperand(1), i,
+               "the batch sizes must match"))
+      return op.emitOpError()
+             << "batch dimensions disagree: lhs " << formatShape(lhs)
+             << " and rhs " << formatShape(rhs);
+    shape.push_back(joinDim(lhs.getDimSize(i), rhs.getDimSize(i)));
+  }
+  if (!agree(op->getOperand(0), ta ? rank - 2 : rank - 1, op->getOperand(1),
+             tb ? rank - 1 : rank - 2, "the contraction sizes must match"))
+    return op.emitOpError()
+           << "contraction dimensions disagree: lhs " << formatShape(lhs)
+           << " and rhs " << formatShape(rhs);
+  shape.push_back(lhs.getDimSize(ta ? rank - 1 : rank - 2));
+  shape.push_back(rhs.getDimSize(tb ? rank - 2 : rank - 1));
+  return SmallVector<Type>{tensorOf(shape, lhs.getElementType())};
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization and embedding
 //===----------------------------------------------------------------------===//

@@ -106,6 +106,28 @@ def Layer_MatmulOp : Layer_ShapedOp<"matmul", [SameOperandsAndResultElementType]
   }];
 }
 
+def Layer_BatchMatmulOp : Layer_ShapedOp<"batch_matmul", [SameOperandsAndResultElementType]> {
+  let summary = "Batched matrix product over the last two axes";
+  let description = [{
+    `op(lhs) x op(rhs)` per batch: (..., M, K) x (..., K, N) -> (..., M, N),
+    where `op` swaps the last two axes when `transpose_lhs` /
+    `transpose_rhs` is set. Both operands have one rank (>= 3) and the same
+    leading (batch) sizes. Keras's Dot on inputs of rank 3 and the
+    attention layers' scores are built from it.
+
+    ```mlir
+    %s = layer.batch_matmul %q, %k {transpose_rhs}
+        : (tensor<?x4x8xf32>, tensor<?x6x8xf32>) -> tensor<?x4x6xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$lhs, Layer_FloatTensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Convolution and pooling (channels-last, 1 to 3 spatial dimensions)
 //===----------------------------------------------------------------------===//

@@ -531,11 +531,60 @@ struct ReduceSumLowering : RankedLowering<ReduceSumOp> {
   }
 };
 
+/// batch_matmul: one generic, the leading axes and the rows and columns
+/// parallel, the contraction a reduction (transposes folded into the maps).
+struct BatchMatmulLowering : RankedLowering<BatchMatmulOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(BatchMatmulOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value a = adaptor.getLhs(), bm = adaptor.getRhs();
+    bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+    int64_t r = type.getRank();
+    unsigned loops = static_cast<unsigned>(r + 1);
+    SmallVector<AffineExpr> lead;
+    for (int64_t d = 0; d + 2 < r; ++d)
+      lead.push_back(getAffineDimExpr(d, ctx));
+    AffineExpr i = getAffineDimExpr(r - 2, ctx),
+               j = getAffineDimExpr(r - 1, ctx), k = getAffineDimExpr(r, ctx);
+    auto with = [&](AffineExpr x, AffineExpr y) {
+      SmallVector<AffineExpr> e(lead);
+      e.push_back(x);
+      e.push_back(y);
+      return AffineMap::get(loops, 0, e, ctx);
+    };
+    SmallVector<AffineMap> maps = {ta ? with(k, i) : with(i, k),
+                                   tb ? with(j, k) : with(k, j), with(i, j)};
+    SmallVector<utils::IteratorType> iterators(r,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    SmallVector<Value> dynamic;
+    for (int64_t d = 0; d < r; ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      if (d == r - 1)
+        dynamic.push_back(
+            tensor::DimOp::create(rewriter, loc, bm, tb ? r - 2 : r - 1));
+      else if (d == r - 2)
+        dynamic.push_back(
+            tensor::DimOp::create(rewriter, loc, a, ta ? r - 1 : r - 2));
+      else
+        dynamic.push_back(tensor::DimOp::create(rewriter, loc, a, d));
+    }
+    rewriter.replaceOp(
+        op, contract(rewriter, loc, type, a, bm, dynamic, maps, iterators));
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<DenseLowering, ActivationLowering, ActivationGradLowering,
                DropoutLowering, DropoutMaskLowering, MatmulLowering,
-               ScaleLowering, EmbeddingLowering, EmbeddingGradLowering,
-               ReshapeLowering, ReduceSumLowering>(patterns.getContext());
+               BatchMatmulLowering, ScaleLowering, EmbeddingLowering,
+               EmbeddingGradLowering, ReshapeLowering, ReduceSumLowering>(
+      patterns.getContext());
 }

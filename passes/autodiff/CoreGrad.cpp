@@ -114,6 +114,28 @@ struct MatmulGrad {
   }
 };
 
+/// The batched form of MatmulGrad: the same products per batch.
+struct BatchMatmulGrad {
+  static Value bmm(OpBuilder &b, Location loc, Value lhs, Value rhs, bool tLhs,
+                   bool tRhs) {
+    auto op = createInferred<BatchMatmulOp>(b, loc, elementTypeOf(lhs), 1, lhs,
+                                            rhs, tLhs, tRhs);
+    return op ? op.getResult() : Value();
+  }
+  static LogicalResult build(BatchMatmulOp op, OpBuilder &b,
+                             ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    Location loc = op.getLoc();
+    Value a = op.getLhs(), bb = op.getRhs(), dc = dys[0];
+    bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
+    grads[0] =
+        ta ? bmm(b, loc, bb, dc, tb, true) : bmm(b, loc, dc, bb, false, !tb);
+    grads[1] =
+        tb ? bmm(b, loc, dc, a, true, ta) : bmm(b, loc, a, dc, !ta, false);
+    return success(grads[0] && grads[1]);
+  }
+};
+
 struct AddGrad {
   static LogicalResult build(AddOp op, OpBuilder &b, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
@@ -393,6 +415,8 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
       *ctx);
   DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
   MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
+  BatchMatmulOp::attachInterface<GradientModel<BatchMatmulGrad, BatchMatmulOp>>(
+      *ctx);
   AddOp::attachInterface<GradientModel<AddGrad, AddOp>>(*ctx);
   MultiplyOp::attachInterface<GradientModel<MultiplyGrad, MultiplyOp>>(*ctx);
   DropoutMaskOp::attachInterface<GradientModel<DropoutMaskGrad, DropoutMaskOp>>(

@@ -320,6 +320,29 @@ func.func @normalize_grad_variance(%dy: tensor<?x3x8xf32>, %x: tensor<?x3x8xf32>
 
 // -----
 
+// batch_matmul is one generic: the batch, rows and columns parallel, the
+// contraction a reduction; transpose_rhs reads the rhs as (b, j, k), and
+// the dynamic batch size comes from the lhs.
+// CHECK-DAG: #[[LHS:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[RHS:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @batch_matmul
+// CHECK-SAME: (%[[Q:.+]]: tensor<?x4x8xf32>, %[[K:.+]]: tensor<?x6x8xf32>)
+// CHECK: %[[N:.+]] = tensor.dim %[[Q]], %c0
+// CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<?x4x6xf32>
+// CHECK: %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<?x4x6xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[LHS]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : tensor<?x4x8xf32>, tensor<?x6x8xf32>) outs(%[[Z]] : tensor<?x4x6xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// NOLAYER-NOT: layer.batch_matmul
+func.func @batch_matmul(%q: tensor<?x4x8xf32>, %k: tensor<?x6x8xf32>) -> tensor<?x4x6xf32> {
+  %0 = layer.batch_matmul %q, %k {transpose_rhs}
+      : (tensor<?x4x8xf32>, tensor<?x6x8xf32>) -> tensor<?x4x6xf32>
+  return %0 : tensor<?x4x6xf32>
+}
+
+// -----
+
 // transpose (Permute) is a linalg.transpose; the batch size carries over.
 // CHECK-LABEL: func.func @transpose
 // CHECK: %[[N:.+]] = tensor.dim %{{.+}}, %c0

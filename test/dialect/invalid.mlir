@@ -158,6 +158,32 @@ func.func @dropout_result_shape(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 
 // -----
 
+// batch_matmul needs two operands of one rank >= 3.
+func.func @batch_matmul_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.batch_matmul' op expects two operands of one rank >= 3 (batch, ..., rows, columns), got (2, 3, 4) and (4, 5)}}
+  %0 = layer.batch_matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @batch_matmul_batch(%a: tensor<2x3x4xf32>, %b: tensor<3x4x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.batch_matmul' op batch dimensions disagree: lhs (2, 3, 4) and rhs (3, 4, 5)}}
+  %0 = layer.batch_matmul %a, %b : (tensor<2x3x4xf32>, tensor<3x4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// With transpose_rhs the rhs contracts its last axis: 4 against 5.
+func.func @batch_matmul_contraction(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.batch_matmul' op contraction dimensions disagree: lhs (2, 3, 4) and rhs (2, 4, 5)}}
+  %0 = layer.batch_matmul %a, %b {transpose_rhs} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
 // A rank-3 lhs contracts its last axis with a rank-2 rhs, or (transposed)
 // every leading axis with an rhs of its rank; nothing else.
 func.func @matmul_rank(%a: tensor<4x5xf32>, %b: tensor<2x3x4xf32>) -> tensor<*xf32> {

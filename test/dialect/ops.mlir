@@ -69,6 +69,22 @@ func.func @matmul(%x: tensor<?x784xf32>, %dy: tensor<?x64xf32>, %w: tensor<784x6
   return %0, %1, %2 : tensor<784x64xf32>, tensor<?x784xf32>, tensor<?x64xf32>
 }
 
+// batch_matmul: (..., M, K) x (..., K, N) per batch, transposes folded.
+// CHECK-LABEL: func.func @batch_matmul
+// CHECK-SAME: (%[[Q:.+]]: tensor<?x4x8xf32>, %[[K:.+]]: tensor<?x6x8xf32>, %[[A:.+]]: tensor<?x2x4x6xf32>, %[[V:.+]]: tensor<?x2x6x3xf32>)
+func.func @batch_matmul(%q: tensor<?x4x8xf32>, %k: tensor<?x6x8xf32>,
+                        %a: tensor<?x2x4x6xf32>, %v: tensor<?x2x6x3xf32>)
+    -> (tensor<?x4x6xf32>, tensor<?x2x4x3xf32>, tensor<?x8x8xf32>) {
+  // CHECK: layer.batch_matmul %[[Q]], %[[K]] {transpose_rhs} : (tensor<?x4x8xf32>, tensor<?x6x8xf32>) -> tensor<?x4x6xf32>
+  %0 = layer.batch_matmul %q, %k {transpose_rhs}
+      : (tensor<?x4x8xf32>, tensor<?x6x8xf32>) -> tensor<?x4x6xf32>
+  // CHECK: layer.batch_matmul %[[A]], %[[V]] : (tensor<?x2x4x6xf32>, tensor<?x2x6x3xf32>) -> tensor<?x2x4x3xf32>
+  %1 = layer.batch_matmul %a, %v : (tensor<?x2x4x6xf32>, tensor<?x2x6x3xf32>) -> tensor<?x2x4x3xf32>
+  // CHECK: layer.batch_matmul %[[K]], %[[K]] {transpose_lhs} : (tensor<?x6x8xf32>, tensor<?x6x8xf32>) -> tensor<?x8x8xf32>
+  %2 = layer.batch_matmul %k, %k {transpose_lhs} : (tensor<?x6x8xf32>, tensor<?x6x8xf32>) -> tensor<?x8x8xf32>
+  return %0, %1, %2 : tensor<?x4x6xf32>, tensor<?x2x4x3xf32>, tensor<?x8x8xf32>
+}
+
 // CHECK-LABEL: func.func @add
 // CHECK-SAME: (%[[A:.+]]: tensor<?x64xf32>, %[[B:.+]]: tensor<8x64xf32>)
 func.func @add(%a: tensor<?x64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
