@@ -66,6 +66,14 @@ def Layer_NormKind : Layer_Enum<"NormKind", "what layer.normalize divides by", [
   I32EnumAttrCase<"L2", 2, "l2">]>;
 def Layer_NormKindAttr : Layer_EnumAttr<Layer_NormKind, "norm">;
 
+def Layer_Constraint : Layer_Enum<"Constraint",
+                                  "a Keras weight constraint", [
+  I32EnumAttrCase<"MaxNorm", 0, "max_norm">,
+  I32EnumAttrCase<"MinMaxNorm", 1, "min_max_norm">,
+  I32EnumAttrCase<"UnitNorm", 2, "unit_norm">,
+  I32EnumAttrCase<"NonNeg", 3, "non_neg">]>;
+def Layer_ConstraintAttr : Layer_EnumAttr<Layer_Constraint, "constraint">;
+
 def Layer_Loss : Layer_Enum<"Loss", "a Keras loss", [
   I32EnumAttrCase<"SparseCategoricalCrossentropy", 0,
                   "sparse_categorical_crossentropy">,

@@ -329,4 +329,68 @@ def Layer_ClipGradientsOp : Layer_ShapedOp<"clip_gradients"> {
   }];
 }
 
+def Layer_WeightPenaltyOp : Layer_ShapedOp<"weight_penalty", [SameOperandsAndResultElementType]> {
+  let summary = "Keras's L1/L2 regularizer of a weight: l1 * sum|w| + l2 * sum w^2";
+  let description = [{
+    A rank-0 penalty that layer-autodiff adds to the loss for every weight
+    argument with a `layer.regularizer = {l1 = .., l2 = ..}` attribute
+    (Keras's `kernel_regularizer` / `bias_regularizer`), so it is in the
+    reported loss and in the gradients, as Keras adds `model.losses`.
+
+    ```mlir
+    %p = layer.weight_penalty %w {l1 = 0.0 : f64, l2 = 1.0e-2 : f64}
+        : (tensor<4x3xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$weight, F64Attr:$l1, F64Attr:$l2);
+  let results = (outs Layer_FloatTensor:$penalty);
+  let assemblyFormat = "$weight attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_WeightPenaltyGradOp : Layer_ShapedOp<"weight_penalty_grad", [SameOperandsAndResultElementType]> {
+  let summary = "The gradient of layer.weight_penalty: g * (l1 sign(w) + 2 l2 w)";
+  let description = [{
+    `grad` is the rank-0 gradient of the penalty; sign(0) is 0, as JAX
+    differentiates `abs`.
+
+    ```mlir
+    %dw = layer.weight_penalty_grad %w, %g {l1 = 0.0 : f64, l2 = 1.0e-2 : f64}
+        : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$weight, Layer_FloatTensor:$grad,
+                       F64Attr:$l1, F64Attr:$l2);
+  let results = (outs Layer_FloatTensor:$weight_grad);
+  let assemblyFormat = "$weight `,` $grad attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_ConstrainOp : Layer_ShapedOp<"constrain", [SameOperandsAndResultElementType]> {
+  let summary = "Keras's weight constraints, applied after each optimizer update";
+  let description = [{
+    With `n` the L2 norm over `axes` (kept, per the other indices) and
+    `eps = 1e-7`, as `keras.constraints`:
+    - `max_norm`: `w * min(n, max_value) / (eps + n)`;
+    - `min_max_norm`: `w * (rate * clip(n, min_value, max_value) +
+      (1 - rate) * n) / (eps + n)`;
+    - `unit_norm`: `w / (eps + n)`;
+    - `non_neg`: `w * (w >= 0)` (no axes).
+    layer-autodiff applies it to the updated value of every parameter
+    argument with a `layer.constraint` attribute (`kernel_constraint`,
+    `bias_constraint`), in `train_step` and `apply_step`.
+
+    ```mlir
+    %c = layer.constrain %w {kind = #layer.constraint<max_norm>, axes = array<i64: 0>,
+                             max_value = 2.0 : f64}
+        : (tensor<4x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$weight, Layer_ConstraintAttr:$kind,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes,
+                       DefaultValuedAttr<F64Attr, "0.0">:$min_value,
+                       DefaultValuedAttr<F64Attr, "1.0">:$max_value,
+                       DefaultValuedAttr<F64Attr, "1.0">:$rate);
+  let results = (outs Layer_FloatTensor:$constrained);
+  let assemblyFormat = "$weight attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // LAYER_TRAINING_OPS_TD

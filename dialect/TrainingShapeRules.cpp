@@ -223,3 +223,64 @@ LAYER_SHAPE_RULE(ClipGradientsOp) {
     return SmallVector<Type>{};
   return SmallVector<Type>(op->getOperandTypes());
 }
+
+namespace {
+/// l1 and l2 of a penalty: finite and >= 0.
+LogicalResult checkPenalty(Operation *op, double l1, double l2) {
+  if (!(l1 >= 0.0 && std::isfinite(l1) && l2 >= 0.0 && std::isfinite(l2)))
+    return op->emitOpError()
+           << "l1 and l2 must be finite and >= 0, got " << l1 << " and " << l2;
+  return success();
+}
+} // namespace
+
+LAYER_SHAPE_RULE(WeightPenaltyOp) {
+  if (failed(checkPenalty(op, op.getL1().convertToDouble(),
+                          op.getL2().convertToDouble())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  return SmallVector<Type>{tensorOf({}, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(WeightPenaltyGradOp) {
+  if (failed(checkPenalty(op, op.getL1().convertToDouble(),
+                          op.getL2().convertToDouble())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if ((*types)[1].getRank() != 0)
+    return op.emitOpError()
+           << "expects a rank-0 grad, got " << formatShape((*types)[1]);
+  return SmallVector<Type>{(*types)[0]};
+}
+
+LAYER_SHAPE_RULE(ConstrainOp) {
+  double lo = op.getMinValue().convertToDouble(),
+         hi = op.getMaxValue().convertToDouble(),
+         rate = op.getRate().convertToDouble();
+  if (!(lo >= 0.0 && hi >= lo && std::isfinite(hi) && rate >= 0.0 &&
+        rate <= 1.0))
+    return op.emitOpError()
+           << "expects 0 <= min_value <= max_value (finite) and rate in "
+              "[0, 1], got "
+           << lo << ", " << hi << " and " << rate;
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  RankedTensorType w = (*types)[0];
+  ArrayRef<int64_t> axes = op.getAxes();
+  bool nonNeg = op.getKind() == Constraint::NonNeg;
+  if (nonNeg != axes.empty())
+    return op.emitOpError() << (nonNeg ? "non_neg takes no axes"
+                                       : "a norm constraint needs axes");
+  llvm::SmallDenseSet<int64_t> seen;
+  for (int64_t a : axes)
+    if (a < 0 || a >= w.getRank() || !seen.insert(a).second)
+      return op.emitOpError()
+             << "axes must be distinct and in [0, " << w.getRank()
+             << ") for a weight of shape " << formatShape(w) << ", got " << a;
+  return SmallVector<Type>{w};
+}

@@ -153,6 +153,19 @@ Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
   return weights_.back();
 }
 
+Weight &Layer::addWeight(const std::string &name, std::vector<int64_t> shape,
+                         const Initializer &initializer,
+                         const Regularizer &regularizer,
+                         const Constraint &constraint) {
+  if (!constraint.empty())
+    constraint.axesFor(static_cast<int64_t>(shape.size()),
+                       "Layer " + name_ + " weight '" + name + "'");
+  Weight &w = addWeight(name, std::move(shape), initializer);
+  w.regularizer = regularizer;
+  w.constraint = constraint;
+  return w;
+}
+
 void Layer::incompatible(int input, const std::string &what,
                          const std::vector<int64_t> &shape) const {
   throw Error("Input " + std::to_string(input) + " of layer \"" + name_ +

@@ -13,6 +13,7 @@
 #define LAYERC_FRONTEND_LAYER_H
 
 #include "frontend/Initializers.h"
+#include "frontend/Regularizers.h"
 #include "runtime/Error.h"
 #include "runtime/Json.h"
 #include "runtime/Tensor.h"
@@ -90,6 +91,10 @@ struct Weight {
   std::string name{};
   Tensor value{};
   bool trainable = true;
+  /// Its penalty in the loss and its constraint after each step (none by
+  /// default).
+  Regularizer regularizer{};
+  Constraint constraint{};
 };
 
 /// Base of every layer. Layers are always owned by shared_ptr (nodes keep
@@ -200,6 +205,13 @@ protected:
   /// with arguments and a seed (Initializers.h).
   Weight &addWeight(const std::string &name, std::vector<int64_t> shape,
                     const Initializer &initializer, bool trainable = true);
+  /// A trainable weight with a regularizer and a constraint (Keras's
+  /// kernel_regularizer, kernel_constraint, ...); the constraint's axes
+  /// are checked against the weight's rank here.
+  Weight &addWeight(const std::string &name, std::vector<int64_t> shape,
+                    const Initializer &initializer,
+                    const Regularizer &regularizer,
+                    const Constraint &constraint);
   /// A weight of this layer as a tensor, for call() (exactly the weight's
   /// shape, no batch dimension).
   SymbolicTensor weight(const std::string &name);

@@ -137,6 +137,32 @@ static mlir::Value constantOf(mlir::OpBuilder &b, const Tensor &value,
       b, b.getUnknownLoc(), mlir::DenseElementsAttr::get(type, data));
 }
 
+namespace {
+/// The layer.regularizer and layer.constraint attributes of a trainable
+/// weight's argument (what layer-autodiff compiles into train_step).
+void setRegularization(mlir::OpBuilder &b, mlir::func::FuncOp fn, unsigned i,
+                       const Weight &w, const std::string &name) {
+  if (!w.regularizer.empty())
+    fn.setArgAttr(
+        i, "layer.regularizer",
+        b.getDictionaryAttr(
+            {b.getNamedAttr("l1", b.getF64FloatAttr(w.regularizer.l1)),
+             b.getNamedAttr("l2", b.getF64FloatAttr(w.regularizer.l2))}));
+  if (w.constraint.empty())
+    return;
+  const Constraint &c = w.constraint;
+  fn.setArgAttr(
+      i, "layer.constraint",
+      b.getDictionaryAttr(
+          {b.getNamedAttr("kind", b.getStringAttr(c.kind())),
+           b.getNamedAttr("axes", b.getDenseI64ArrayAttr(c.axesFor(
+                                      w.value.rank(), "Weight " + name))),
+           b.getNamedAttr("min_value", b.getF64FloatAttr(c.min_value)),
+           b.getNamedAttr("max_value", b.getF64FloatAttr(c.max_value)),
+           b.getNamedAttr("rate", b.getF64FloatAttr(c.rate))}));
+}
+} // namespace
+
 mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
                                                     mlir::MLIRContext *ctx,
                                                     bool embedWeights) {
@@ -151,10 +177,12 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
   std::vector<std::string> argNames;
   /// Per argument: 0 an input, 1 a trainable weight, 2 a non-trainable one.
   std::vector<int> weightKind;
+  std::vector<const Weight *> argWeight;
   for (const SymbolicTensor &in : model.inputs()) {
     argTypes.push_back(state.tensorType(in.shape(), in.dtype()));
     argNames.push_back(in.node()->layer->name());
     weightKind.push_back(0);
+    argWeight.push_back(nullptr);
   }
   if (!embedWeights)
     for (const auto &layer : model.weightLayers())
@@ -162,6 +190,7 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
         argTypes.push_back(state.tensorType(w.value.shape(), w.value.dtype()));
         argNames.push_back(layer->name() + "/" + w.name);
         weightKind.push_back(w.trainable ? 1 : 2);
+        argWeight.push_back(&w);
       }
   std::vector<mlir::Type> resultTypes;
   for (const SymbolicTensor &out : model.outputs())
@@ -172,9 +201,10 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
       b, module.getLoc(), "predict", b.getFunctionType(argTypes, resultTypes));
   for (size_t i = 0; i < argNames.size(); ++i) {
     fn.setArgAttr(i, "layer.name", b.getStringAttr(argNames[i]));
-    if (weightKind[i] == 1)
+    if (weightKind[i] == 1) {
       fn.setArgAttr(i, "layer.param", b.getUnitAttr());
-    else if (weightKind[i] == 2)
+      setRegularization(b, fn, i, *argWeight[i], argNames[i]);
+    } else if (weightKind[i] == 2)
       fn.setArgAttr(i, "layer.buffer", b.getUnitAttr());
   }
   // Outputs carry the model's output names, as inputs carry their Input

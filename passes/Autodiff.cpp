@@ -31,6 +31,7 @@
 #include "dialect/LayerOps.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
+#include "passes/autodiff/Regularizers.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -124,10 +125,12 @@ private:
                                              bool training,
                                              Value offset = Value());
   LogicalResult parseLosses();
-  /// The weighted total, then (with output-losses) each output's loss.
+  /// The weighted total plus the weights' regularizer penalties, then
+  /// (with output-losses) each output's loss.
   FailureOr<SmallVector<Value>> buildLoss(OpBuilder &b, Location loc,
                                           ArrayRef<Value> outputs,
-                                          ValueRange targets);
+                                          ValueRange targets,
+                                          ValueRange weights);
   FailureOr<SmallVector<Value>> buildGradients(OpBuilder &b, Block &body,
                                                Value loss, ValueRange params);
   /// The gradients after Keras's clipping (clipnorm, clipvalue,
@@ -215,6 +218,8 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
     weightArgs.push_back(i);
     if (param)
       paramArgs.push_back(i);
+    if (failed(verifyWeightAttributes(forward, i)))
+      return failure();
   }
   if (forward.getNumResults() == 0)
     return forward.emitError("layer-autodiff: the function has no outputs");
@@ -354,7 +359,8 @@ LogicalResult LayerAutodiffPass::parseLosses() {
 
 FailureOr<SmallVector<Value>>
 LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
-                             ArrayRef<Value> outputs, ValueRange targets) {
+                             ArrayRef<Value> outputs, ValueRange targets,
+                             ValueRange weights) {
   Value total;
   SmallVector<Value> perOutput;
   for (auto [i, out, target] : llvm::enumerate(outputs, targets)) {
@@ -376,6 +382,18 @@ LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
       continue;
     }
     auto sum = createInferred<AddOp>(b, loc, elementType, 1, total, term);
+    if (!sum)
+      return failure();
+    total = sum.getResult();
+  }
+  // Keras adds the regularizers' penalties (model.losses) to the total.
+  for (auto [i, w] : llvm::zip(weightArgs, weights)) {
+    auto penalty = buildWeightPenalty(b, forward, i, w);
+    if (failed(penalty))
+      return failure();
+    if (!*penalty)
+      continue;
+    auto sum = createInferred<AddOp>(b, loc, elementType, 1, total, *penalty);
     if (!sum)
       return failure();
     total = sum.getResult();
@@ -526,7 +544,8 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   if (failed(outputs))
     return failure();
   auto lossValue =
-      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nOut));
+      buildLoss(b, fn.getLoc(), *outputs, argValues.slice(nIn, nOut),
+                argValues.drop_front(nIn + nOut));
   if (failed(lossValue))
     return failure();
   SmallVector<Value> returned;
@@ -555,8 +574,8 @@ LayerAutodiffPass::buildBackward(OpBuilder &b, func::FuncOp fn, Value step,
   if (failed(outputs))
     return failure();
   result.outputs = std::move(*outputs);
-  auto losses =
-      buildLoss(b, fn.getLoc(), result.outputs, argValues.slice(nIn, nTgt));
+  auto losses = buildLoss(b, fn.getLoc(), result.outputs,
+                          argValues.slice(nIn, nTgt), weights);
   if (failed(losses))
     return failure();
   result.losses = std::move(*losses);
@@ -637,7 +656,10 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
           buildUpdate(b, p.getLoc(), p, (*grads)[i], slots, step, lr);
       if (failed(updated))
         return failure();
-      newWeight[p] = updated->front();
+      auto kept = buildConstraint(b, forward, paramArgs[i], updated->front());
+      if (failed(kept))
+        return failure();
+      newWeight[p] = *kept;
       llvm::append_range(newStates, ArrayRef(*updated).drop_front());
     }
     for (Value w : weights)
@@ -740,7 +762,10 @@ LogicalResult LayerAutodiffPass::buildApplyStep(OpBuilder &b) {
         buildUpdate(b, fn.getLoc(), argValues[i], (*grads)[i], slots, step, lr);
     if (failed(updated))
       return failure();
-    newParams.push_back(updated->front());
+    auto kept = buildConstraint(b, forward, paramArgs[i], updated->front());
+    if (failed(kept))
+      return failure();
+    newParams.push_back(*kept);
     llvm::append_range(newStates, ArrayRef(*updated).drop_front());
   }
   llvm::append_range(newParams, newStates);

@@ -478,10 +478,148 @@ struct ClipGradientsLowering : OpConversionPattern<ClipGradientsOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Regularizers and constraints
+//===----------------------------------------------------------------------===//
+
+/// sign(w) as a float: 1, -1, or 0 at 0.
+Value sign(Scalar &o, Value w) {
+  Value pos =
+      arith::CmpFOp::create(o.b, o.l, arith::CmpFPredicate::OGT, w, o.c(0.0));
+  Value neg =
+      arith::CmpFOp::create(o.b, o.l, arith::CmpFPredicate::OLT, w, o.c(0.0));
+  return arith::SelectOp::create(
+      o.b, o.l, pos, o.c(1.0),
+      arith::SelectOp::create(o.b, o.l, neg, o.c(-1.0), o.c(0.0)));
+}
+
+/// l1 * sum |w| + l2 * sum w^2, one pass.
+struct WeightPenaltyLowering : RankedLowering<WeightPenaltyOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(WeightPenaltyOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double l1 = op.getL1().convertToDouble(), l2 = op.getL2().convertToDouble();
+    Type et = type.getElementType();
+    rewriter.replaceOp(
+        op, sumAll(rewriter, op.getLoc(), adaptor.getWeight(),
+                   [&](OpBuilder &b, Location l, Value w) -> Value {
+                     Scalar o{b, l, et};
+                     return o.add(o.mul(o.c(l1), math::AbsFOp::create(b, l, w)),
+                                  o.mul(o.c(l2), o.mul(w, w)));
+                   }));
+    return success();
+  }
+};
+
+struct WeightPenaltyGradLowering : RankedLowering<WeightPenaltyGradOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(WeightPenaltyGradOp op, OpAdaptor adaptor,
+                      RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double l1 = op.getL1().convertToDouble(), l2 = op.getL2().convertToDouble();
+    Location loc = op.getLoc();
+    Value g = tensor::ExtractOp::create(rewriter, loc, adaptor.getGrad(),
+                                        ValueRange{});
+    rewriter.replaceOp(
+        op, elementwise(rewriter, loc, {type}, ValueRange{adaptor.getWeight()},
+                        adaptor.getWeight(),
+                        [&](OpBuilder &b, Location l,
+                            ValueRange a) -> SmallVector<Value> {
+                          Scalar o{b, l, type.getElementType()};
+                          return {o.mul(g, o.add(o.mul(o.c(l1), sign(o, a[0])),
+                                                 o.mul(o.c(2.0 * l2), a[0])))};
+                        }));
+    return success();
+  }
+};
+
+/// The constraint's factor from the norm n: max_norm min(n, hi) / (eps +
+/// n), min_max_norm (rate clip(n, lo, hi) + (1 - rate) n) / (eps + n),
+/// unit_norm 1 / (eps + n). Keras's epsilon is 1e-7.
+struct ConstrainLowering : RankedLowering<ConstrainOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(ConstrainOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value w = adaptor.getWeight();
+    Type et = type.getElementType();
+    Constraint kind = op.getKind();
+    if (kind == Constraint::NonNeg) {
+      rewriter.replaceOp(op,
+                         elementwise(rewriter, loc, {type}, ValueRange{w}, w,
+                                     [&](OpBuilder &b, Location l,
+                                         ValueRange a) -> SmallVector<Value> {
+                                       Scalar o{b, l, et};
+                                       Value keep = arith::CmpFOp::create(
+                                           b, l, arith::CmpFPredicate::OGE,
+                                           a[0], o.c(0.0));
+                                       return {arith::SelectOp::create(
+                                           b, l, keep, a[0], o.c(0.0))};
+                                     }));
+      return success();
+    }
+    // Sums of squares over the axes, kept as size-1 axes, then w times the
+    // factor of its norm.
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> reducedShape(type.getShape());
+    SmallVector<AffineExpr> reducedExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool axis = llvm::is_contained(op.getAxes(), d);
+      if (axis)
+        reducedShape[d] = 1;
+      reducedExprs.push_back(axis ? rewriter.getAffineConstantExpr(0)
+                                  : rewriter.getAffineDimExpr(d));
+      iterators.push_back(axis ? utils::IteratorType::reduction
+                               : utils::IteratorType::parallel);
+    }
+    auto reducedType = RankedTensorType::get(reducedShape, et);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reducedMap =
+        AffineMap::get(rank, 0, reducedExprs, rewriter.getContext());
+    Value zeros = filledLike(rewriter, loc, reducedType, w, 0.0);
+    Value squares =
+        linalg::GenericOp::create(
+            rewriter, loc, reducedType, ValueRange{w}, ValueRange{zeros},
+            ArrayRef<AffineMap>{id, reducedMap}, iterators,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value sq = arith::MulFOp::create(b, l, a[0], a[0]);
+              linalg::YieldOp::create(b, l, addF(b, l, a[1], sq));
+            })
+            .getResult(0);
+    double lo = op.getMinValue().convertToDouble(),
+           hi = op.getMaxValue().convertToDouble(),
+           rate = op.getRate().convertToDouble();
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, loc, {type}, ValueRange{w, squares}, w,
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Scalar o{b, l, et};
+              Value n = o.sqrt(a[1]);
+              Value desired = o.c(1.0);
+              if (kind == Constraint::MaxNorm)
+                desired = arith::MinimumFOp::create(b, l, n, o.c(hi));
+              if (kind == Constraint::MinMaxNorm) {
+                Value clipped = arith::MinimumFOp::create(
+                    b, l, arith::MaximumFOp::create(b, l, n, o.c(lo)), o.c(hi));
+                desired =
+                    o.add(o.mul(o.c(rate), clipped), o.mul(o.c(1.0 - rate), n));
+              }
+              return {o.mul(a[0], o.div(desired, o.add(o.c(1e-7), n)))};
+            },
+            {id, reducedMap}));
+    return success();
+  }
+};
+
 } // namespace
 
 void codegen::populateOptimizerLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<SGDLowering, RMSpropLowering, AdamLowering, AdagradLowering,
                AdadeltaLowering, AdamaxLowering, NadamLowering, LionLowering,
-               ClipGradientsLowering>(patterns.getContext());
+               ClipGradientsLowering, WeightPenaltyLowering,
+               WeightPenaltyGradLowering, ConstrainLowering>(
+      patterns.getContext());
 }

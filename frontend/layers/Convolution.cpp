@@ -134,7 +134,9 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
       dilation_(o.dilation_rate.expand(rank, name(), "dilation_rate")),
       padding_(o.padding), activation_(o.activation), groups_(o.groups),
       useBias_(o.use_bias), kernelInit_(o.kernel_initializer),
-      biasInit_(o.bias_initializer) {
+      biasInit_(o.bias_initializer), kernelReg_(o.kernel_regularizer),
+      biasReg_(o.bias_regularizer), kernelConstraint_(o.kernel_constraint),
+      biasConstraint_(o.bias_constraint) {
   validate();
   if (groups_ <= 0 || filters_ % groups_ != 0)
     throw Error("Layer " + name() + ": the number of filters (" +
@@ -150,7 +152,10 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
       strides_(o.strides.expand(rank, name(), "strides")),
       dilation_(o.dilation_rate.expand(rank, name(), "dilation_rate")),
       padding_(o.padding), activation_(o.activation), useBias_(o.use_bias),
-      kernelInit_(o.kernel_initializer), biasInit_(o.bias_initializer) {
+      kernelInit_(o.kernel_initializer), biasInit_(o.bias_initializer),
+      kernelReg_(o.kernel_regularizer), biasReg_(o.bias_regularizer),
+      kernelConstraint_(o.kernel_constraint),
+      biasConstraint_(o.bias_constraint) {
   validate();
   if (o.output_padding) {
     outputPadding_ =
@@ -248,9 +253,9 @@ void ConvLayer::build(const std::vector<std::vector<int64_t>> &in) {
     shape.push_back(channels / groups_);
     shape.push_back(filters_);
   }
-  addWeight("kernel", shape, kernelInit_);
+  addWeight("kernel", shape, kernelInit_, kernelReg_, kernelConstraint_);
   if (useBias_)
-    addWeight("bias", {filters_}, biasInit_);
+    addWeight("bias", {filters_}, biasInit_, biasReg_, biasConstraint_);
 }
 
 void ConvLayer::emit(MLIRGenState &state, const Node &node) const {
@@ -300,6 +305,10 @@ Json ConvLayer::getConfig() const {
   fields.emplace_back("use_bias", useBias_);
   fields.emplace_back("kernel_initializer", kernelInit_.toConfig());
   fields.emplace_back("bias_initializer", biasInit_.toConfig());
+  fields.emplace_back("kernel_regularizer", kernelReg_.toConfig());
+  fields.emplace_back("bias_regularizer", biasReg_.toConfig());
+  fields.emplace_back("kernel_constraint", kernelConstraint_.toConfig());
+  fields.emplace_back("bias_constraint", biasConstraint_.toConfig());
   return Json::object(std::move(fields));
 }
 
@@ -521,6 +530,10 @@ void layerc::addConvolutionLayerFactories(
       o.kernel_initializer =
           initializerIn(c, conv, "kernel_initializer", "glorot_uniform");
       o.bias_initializer = initializerIn(c, conv, "bias_initializer", "zeros");
+      o.kernel_regularizer = regularizerIn(c, conv, "kernel_regularizer");
+      o.bias_regularizer = regularizerIn(c, conv, "bias_regularizer");
+      o.kernel_constraint = constraintIn(c, conv, "kernel_constraint");
+      o.bias_constraint = constraintIn(c, conv, "bias_constraint");
       return std::make_shared<ConvLayer>(rank, intField(c, conv, "filters"),
                                          tupleField(c, conv, "kernel_size"), o);
     };
@@ -539,6 +552,10 @@ void layerc::addConvolutionLayerFactories(
       o.kernel_initializer =
           initializerIn(c, tconv, "kernel_initializer", "glorot_uniform");
       o.bias_initializer = initializerIn(c, tconv, "bias_initializer", "zeros");
+      o.kernel_regularizer = regularizerIn(c, tconv, "kernel_regularizer");
+      o.bias_regularizer = regularizerIn(c, tconv, "bias_regularizer");
+      o.kernel_constraint = constraintIn(c, tconv, "kernel_constraint");
+      o.bias_constraint = constraintIn(c, tconv, "bias_constraint");
       return std::make_shared<ConvLayer>(rank, intField(c, tconv, "filters"),
                                          tupleField(c, tconv, "kernel_size"),
                                          o);

@@ -48,6 +48,10 @@ struct ConvOptions {
   std::string name{};
   Initializer kernel_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
+  Regularizer kernel_regularizer{};
+  Regularizer bias_regularizer{};
+  Constraint kernel_constraint{};
+  Constraint bias_constraint{};
 };
 
 struct ConvTransposeOptions {
@@ -61,6 +65,10 @@ struct ConvTransposeOptions {
   std::string name{};
   Initializer kernel_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
+  Regularizer kernel_regularizer{};
+  Regularizer bias_regularizer{};
+  Constraint kernel_constraint{};
+  Constraint bias_constraint{};
 };
 
 /// Conv1D/2D/3D (`transposed` false) and Conv1D/2D/3DTranspose.
@@ -89,6 +97,8 @@ private:
   int64_t groups_ = 1;
   bool useBias_;
   Initializer kernelInit_, biasInit_;
+  Regularizer kernelReg_, biasReg_;
+  Constraint kernelConstraint_, biasConstraint_;
 };
 
 struct PoolingOptions {

@@ -78,9 +78,11 @@ DenseLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
 }
 
 void DenseLayer::build(const std::vector<std::vector<int64_t>> &in) {
-  addWeight("kernel", {in[0].back(), units_}, options_.kernel_initializer);
+  addWeight("kernel", {in[0].back(), units_}, options_.kernel_initializer,
+            options_.kernel_regularizer, options_.kernel_constraint);
   if (options_.use_bias)
-    addWeight("bias", {units_}, options_.bias_initializer);
+    addWeight("bias", {units_}, options_.bias_initializer,
+              options_.bias_regularizer, options_.bias_constraint);
 }
 
 void DenseLayer::emit(MLIRGenState &state, const Node &node) const {
@@ -508,7 +510,11 @@ Json DenseLayer::getConfig() const {
        {"activation", options_.activation},
        {"use_bias", options_.use_bias},
        {"kernel_initializer", options_.kernel_initializer.toConfig()},
-       {"bias_initializer", options_.bias_initializer.toConfig()}});
+       {"bias_initializer", options_.bias_initializer.toConfig()},
+       {"kernel_regularizer", options_.kernel_regularizer.toConfig()},
+       {"bias_regularizer", options_.bias_regularizer.toConfig()},
+       {"kernel_constraint", options_.kernel_constraint.toConfig()},
+       {"bias_constraint", options_.bias_constraint.toConfig()}});
 }
 
 Json ActivationLayer::getConfig() const {
@@ -543,7 +549,11 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
             configField(c, "Dense", "use_bias", K::Bool).asBool(),
             name(c, "Dense"),
             initializerIn(c, "Dense", "kernel_initializer", "glorot_uniform"),
-            initializerIn(c, "Dense", "bias_initializer", "zeros")});
+            initializerIn(c, "Dense", "bias_initializer", "zeros"),
+            regularizerIn(c, "Dense", "kernel_regularizer"),
+            regularizerIn(c, "Dense", "bias_regularizer"),
+            constraintIn(c, "Dense", "kernel_constraint"),
+            constraintIn(c, "Dense", "bias_constraint")});
   };
   out["Activation"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     return std::make_shared<ActivationLayer>(

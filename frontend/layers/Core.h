@@ -19,6 +19,10 @@ struct DenseOptions {
   std::string name{};
   Initializer kernel_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
+  Regularizer kernel_regularizer{};
+  Regularizer bias_regularizer{};
+  Constraint kernel_constraint{};
+  Constraint bias_constraint{};
 };
 
 class DenseLayer : public Layer {

@@ -442,6 +442,7 @@ void layerc::registerGradientInterfaces(DialectRegistry &registry) {
     registerCoreGradients(ctx);
     registerConvGradients(ctx);
     registerRecurrentGradients(ctx);
+    registerRegularizerGradients(ctx);
     registerTrainingClones(ctx);
   });
 }

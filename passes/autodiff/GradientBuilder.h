@@ -66,6 +66,7 @@ propagateGradients(mlir::OpBuilder &b, llvm::ArrayRef<mlir::Operation *> tape,
 void registerCoreGradients(mlir::MLIRContext *ctx);
 void registerConvGradients(mlir::MLIRContext *ctx);
 void registerRecurrentGradients(mlir::MLIRContext *ctx);
+void registerRegularizerGradients(mlir::MLIRContext *ctx);
 /// The training-mode clones of dropout, batch normalization and fused
 /// activations (passes/autodiff/TrainingClone.cpp).
 void registerTrainingClones(mlir::MLIRContext *ctx);

@@ -59,6 +59,11 @@ METRICS_PATH = os.path.join(HERE, "keras_metrics.safetensors")
 keras.config.set_floatx("float64")
 
 
+def serialized(module, cls, **config):
+    """Keras's serialized form of a regularizer or constraint."""
+    return {"module": "keras." + module, "class_name": cls, "config": config}
+
+
 def schedule(cls, **config):
     return {"class_name": cls, "config": config}
 
@@ -145,6 +150,24 @@ CASES = [
                                              "factor": 0.5, "patience": 1,
                                              "cooldown": 1,
                                              "min_lr": 0.004}}]}),
+
+# Regularizers and constraints on the two Dense layers ("layers": their
+# extra Keras arguments, serialized).
+    ("sgd_regularizers", "SGD", {"learning_rate": 0.1},
+     {"layers": [{"kernel_regularizer": serialized("regularizers", "L2", l2=0.05)},
+                 {"kernel_regularizer": serialized("regularizers", "L1", l1=0.02),
+                  "bias_regularizer": serialized("regularizers", "L1L2", l1=0.01,
+                                                 l2=0.03)}]}),
+    ("adam_max_norm_non_neg", "Adam", {"learning_rate": 0.1},
+     {"layers": [{"kernel_constraint": serialized("constraints", "MaxNorm", max_value=0.5,
+                                                  axis=0)},
+                 {"bias_constraint": serialized("constraints", "NonNeg")}]}),
+    ("sgd_unit_min_max_norm", "SGD", {"learning_rate": 0.2},
+     {"layers": [{"kernel_constraint": serialized("constraints", "UnitNorm", axis=1),
+                  "bias_regularizer": serialized("regularizers", "L2", l2=0.1)},
+                 {"kernel_constraint": serialized("constraints", "MinMaxNorm",
+                                                  min_value=0.2, max_value=0.6, rate=0.5,
+                                                  axis=0)}]}),
 ]
 
 # The Python functions that LearningRateScheduler cases name (the C++ test
@@ -183,10 +206,20 @@ METRIC_CASES = [
 METRIC_SAMPLES, METRIC_BATCH = 16, 5
 
 
-def model():
+def model(layers=None):
+    """The cases' model; `layers` holds each Dense's extra arguments
+    (serialized regularizers and constraints)."""
+    extra = []
+    for spec in layers or [{}, {}]:
+        kwargs = {}
+        for key, value in spec.items():
+            module = (keras.regularizers if "regularizer" in key
+                      else keras.constraints)
+            kwargs[key] = module.deserialize(value)
+        extra.append(kwargs)
     x = keras.Input((4,))
-    h = keras.layers.Dense(3, activation="tanh")(x)
-    return keras.Model(x, keras.layers.Dense(5)(h))
+    h = keras.layers.Dense(3, activation="tanh", **extra[0])(x)
+    return keras.Model(x, keras.layers.Dense(5, **extra[1])(h))
 
 
 def optimizer(cls, config):
@@ -223,6 +256,12 @@ def run_case(name, cls, config, fit=None):
                       if "/final." in n]
             moved = max(np.abs(a - b).max() for a, b in zip(finals, others))
             assert moved > 1e-3, (name, key, moved)
+    if "layers" in fit:
+        plain = {k: v for k, v in fit.items() if k != "layers"}
+        others = [t for n, t in fit_case(name, cls, config, plain)
+                  if "/final." in n]
+        moved = max(np.abs(a - b).max() for a, b in zip(finals, others))
+        assert moved > 1e-3, (name, "layers", moved)
     case = {"name": name, "class": cls, "config": config}
     if fit:
         case["fit"] = fit
@@ -234,7 +273,7 @@ def fit_case(name, cls, config, fit):
     rng = np.random.RandomState(zlib.crc32(name.encode()) & 0x7FFFFFFF)
     x = rng.uniform(-2, 2, size=(SAMPLES, 4)).astype(np.float32)
     y = rng.randint(0, 5, size=(SAMPLES,)).astype(np.int32)
-    m = model()
+    m = model(fit.get("layers"))
     initial = [rng.uniform(-0.8, 0.8, size=w.shape).astype(np.float32)
                for w in m.get_weights()]
     m.set_weights([w.astype(np.float64) for w in initial])

@@ -6,7 +6,8 @@
 // cross-entropy on logits, batch_size 4, 2 epochs, shuffle off, with one
 // Keras optimizer: its options, gradient clipping, weight decay, a
 // learning-rate schedule, or callbacks that change the rate
-// (LearningRateScheduler, ReduceLROnPlateau). The same fit() in layerc,
+// (LearningRateScheduler, ReduceLROnPlateau), or regularizers and
+// constraints on the Dense layers. The same fit() in layerc,
 // from the same weights, must end with Keras's weights and learning rate
 // and report Keras's loss per epoch.
 // The optimizer is built from the case's Keras class and arguments through
@@ -143,9 +144,22 @@ class OptimizerParityTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(OptimizerParityTest, FitMatchesKeras) {
   const Case &c = GetParam();
+  // Each Dense's regularizers and constraints (Keras's serialized forms).
+  DenseOptions dense[2] = {{.activation = "tanh"}, {}};
+  if (const Json *specs = c.fit.get("layers"))
+    for (size_t i = 0; i < 2; ++i) {
+      const Json &spec = specs->items().at(i);
+      dense[i].kernel_regularizer =
+          regularizerIn(spec, "Dense", "kernel_regularizer");
+      dense[i].bias_regularizer =
+          regularizerIn(spec, "Dense", "bias_regularizer");
+      dense[i].kernel_constraint =
+          constraintIn(spec, "Dense", "kernel_constraint");
+      dense[i].bias_constraint = constraintIn(spec, "Dense", "bias_constraint");
+    }
   auto x = Input({4});
-  auto h = layers::Dense(3, {.activation = "tanh"})(x);
-  Model model(x, layers::Dense(5)(h), c.name);
+  auto h = layers::Dense(3, dense[0])(x);
+  Model model(x, layers::Dense(5, dense[1])(h), c.name);
   model.setWeights(numbered(c.name + "/initial"));
   model.compile(
       {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
