@@ -589,6 +589,54 @@ func.func @clip_two_kinds(%g: tensor<8xf32>) -> tensor<8xf32> {
 
 // -----
 
+func.func @penalty_negative(%w: tensor<8xf32>) -> tensor<f32> {
+  // expected-error @below {{'layer.weight_penalty' op l1 and l2 must be finite and >= 0, got 0.000000e+00 and -1.000000e+00}}
+  %p = layer.weight_penalty %w {l1 = 0.0 : f64, l2 = -1.0 : f64} : (tensor<8xf32>) -> tensor<f32>
+  return %p : tensor<f32>
+}
+
+// -----
+
+func.func @penalty_grad_not_scalar(%w: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @below {{'layer.weight_penalty_grad' op expects a rank-0 grad, got (8,)}}
+  %g = layer.weight_penalty_grad %w, %w {l1 = 0.0 : f64, l2 = 1.0 : f64} : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %g : tensor<8xf32>
+}
+
+// -----
+
+func.func @constrain_bounds(%w: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{'layer.constrain' op expects 0 <= min_value <= max_value (finite) and rate in [0, 1], got 2.000000e+00, 1.000000e+00 and 1.000000e+00}}
+  %c = layer.constrain %w {kind = #layer.constraint<min_max_norm>, axes = array<i64: 0>, min_value = 2.0 : f64} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %c : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @constrain_non_neg_axes(%w: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{'layer.constrain' op non_neg takes no axes}}
+  %c = layer.constrain %w {kind = #layer.constraint<non_neg>, axes = array<i64: 0>} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %c : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @constrain_no_axes(%w: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{'layer.constrain' op a norm constraint needs axes}}
+  %c = layer.constrain %w {kind = #layer.constraint<unit_norm>} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %c : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @constrain_axis_range(%w: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{'layer.constrain' op axes must be distinct and in [0, 2) for a weight of shape (4, 3), got 2}}
+  %c = layer.constrain %w {kind = #layer.constraint<max_norm>, axes = array<i64: 2>} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %c : tensor<4x3xf32>
+}
+
+// -----
+
 func.func @clip_result_shape(%g: tensor<8xf32>) -> tensor<9xf32> {
   // expected-error @below {{'layer.clip_gradients' op result #0 has shape (9,) but the operands give (8,)}}
   %c = layer.clip_gradients %g {clipvalue = 0.5 : f64} : (tensor<8xf32>) -> tensor<9xf32>

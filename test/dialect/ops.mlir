@@ -203,6 +203,14 @@ func.func @newer_updates(%w: tensor<8xf32>, %g: tensor<8xf32>, %a: tensor<8xf32>
       : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
   // CHECK: layer.clip_gradients %{{.+}}, %{{.+}} {global_clipnorm = 1.000000e+00 : f64} : (tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<f32>)
   %c0, %c1 = layer.clip_gradients %g, %t {global_clipnorm = 1.0 : f64} : (tensor<8xf32>, tensor<f32>) -> (tensor<8xf32>, tensor<f32>)
+  // CHECK: layer.weight_penalty %{{.+}} {l1 = 0.000000e+00 : f64, l2 = 1.000000e-02 : f64} : (tensor<8xf32>) -> tensor<f32>
+  %p = layer.weight_penalty %w {l1 = 0.0 : f64, l2 = 0.01 : f64} : (tensor<8xf32>) -> tensor<f32>
+  // CHECK: layer.weight_penalty_grad %{{.+}}, %{{.+}} {l1 = 1.000000e-01 : f64, l2 = 0.000000e+00 : f64} : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  %pg = layer.weight_penalty_grad %w, %p {l1 = 0.1 : f64, l2 = 0.0 : f64} : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  // CHECK: layer.constrain %{{.+}} {axes = array<i64: 0>, kind = #layer.constraint<max_norm>, max_value = 2.000000e+00 : f64} : (tensor<8xf32>) -> tensor<8xf32>
+  %k = layer.constrain %pg {kind = #layer.constraint<max_norm>, axes = array<i64: 0>, max_value = 2.0 : f64} : (tensor<8xf32>) -> tensor<8xf32>
+  // CHECK: layer.constrain %{{.+}} {kind = #layer.constraint<non_neg>} : (tensor<8xf32>) -> tensor<8xf32>
+  %n = layer.constrain %k {kind = #layer.constraint<non_neg>} : (tensor<8xf32>) -> tensor<8xf32>
   return %w5, %a1, %ad, %u3, %v4, %c0 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }
 
