@@ -4,7 +4,8 @@
 // convolution is a reshape of its kernel and a grouped convolution, a
 // causal one a concatenation of zeros and a convolution; Bidirectional two
 // recurrent layers, a reversal and a merge; TimeDistributed one layer
-// called per step and a stack): each model's IR
+// called per step and a stack; regularizers a penalty in the loss): each
+// model's IR
 // from Model::toMLIR(), in float64, gets its gradient from layer-autodiff,
 // checked element by element against central finite differences of its
 // loss (GradientTestUtil.h). So the test covers exactly what the layers
@@ -117,6 +118,23 @@ TEST_F(LayerGradientTest, Bidirectional) {
                    : layers::Bidirectional(layers::GRU(units, rnn),
                                            {.merge_mode = modes[config]})(in);
     checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+// Regularizers join the loss that evaluate returns and grad differentiates
+// (layer.weight_penalty and its gradient rule).
+TEST_F(LayerGradientTest, Regularizers) {
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    auto in = Input({randInt(2, 4)});
+    auto h = layers::Dense(randInt(2, 3),
+                           {.activation = "tanh",
+                            .kernel_regularizer = regularizers::L1L2(0.03, 0.2),
+                            .bias_regularizer = regularizers::L2(0.5)})(in);
+    auto y = layers::Dense(randInt(1, 2),
+                           {.kernel_regularizer = regularizers::L1(0.1)})(h);
+    checkModel(Model(in, y), randInt(1, 3));
   }
 }
 
