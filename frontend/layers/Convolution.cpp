@@ -105,6 +105,43 @@ mlir::Value causalPad(MLIRGenState &state, mlir::Value x, int64_t steps) {
       1);
 }
 
+int64_t checkConvInput(const Layer &l, int64_t rank,
+                       const std::vector<std::vector<int64_t>> &in,
+                       const Incompatible &incompatible) {
+  checkSpatialInput(l, rank, in, incompatible);
+  int64_t channels = in[0].back();
+  if (channels <= 0)
+    incompatible(0, "the channel dimension of the inputs should be defined",
+                 in[0]);
+  return channels;
+}
+
+std::vector<int64_t>
+windowedShape(const std::vector<int64_t> &shape,
+              const std::vector<int64_t> &kernel,
+              const std::vector<int64_t> &dilation,
+              const std::function<int64_t(int64_t, int64_t, int64_t)> &size,
+              const Incompatible &incompatible) {
+  std::vector<int64_t> out{shape[0]};
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    int64_t window = (kernel[i] - 1) * dilation[i] + 1;
+    if (shape[i + 1] < 0) {
+      out.push_back(-1);
+      continue;
+    }
+    int64_t o = size(int64_t(i), shape[i + 1], window);
+    if (o <= 0)
+      incompatible(0,
+                   "the kernel " + formatShape(kernel) + " (dilated size " +
+                       std::to_string(window) + " on spatial axis " +
+                       std::to_string(i) +
+                       ") is larger than the input with padding=\"valid\"",
+                   shape);
+    out.push_back(o);
+  }
+  return out;
+}
+
 void checkActivationName(const std::string &layer, const std::string &name) {
   if (!layer::parseActivation(name))
     throw Error("Layer " + layer + ": unknown activation '" + name +
@@ -185,16 +222,10 @@ std::string ConvLayer::className() const {
 
 std::vector<std::vector<int64_t>>
 ConvLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
-  checkSpatialInput(
-      *this, rank_, in,
-      [this](int i, const std::string &w, const std::vector<int64_t> &s) {
-        incompatible(i, w, s);
-      });
+  auto fail = [this](int i, const std::string &w,
+                     const std::vector<int64_t> &s) { incompatible(i, w, s); };
+  int64_t channels = checkConvInput(*this, rank_, in, fail);
   const std::vector<int64_t> &shape = in[0];
-  int64_t channels = shape.back();
-  if (channels <= 0)
-    incompatible(0, "the channel dimension of the inputs should be defined",
-                 shape);
   if (!transposed_ && channels % groups_ != 0)
     incompatible(0,
                  "the number of input channels (" + std::to_string(channels) +
@@ -212,33 +243,21 @@ ConvLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
                    shape);
   }
   bool same = padding_ == "same";
-  std::vector<int64_t> out{shape[0]};
-  for (int64_t i = 0; i < rank_; ++i) {
-    int64_t size = shape[i + 1];
-    int64_t window = (kernel_[i] - 1) * dilation_[i] + 1;
-    if (size < 0) {
-      out.push_back(-1);
-      continue;
-    }
-    // Causal: the input padded on the left by the dilated window minus one.
-    if (padding_ == "causal")
-      size += window - 1;
-    int64_t o = transposed_
-                    ? layer::transposedOutputSize(
-                          size, window, strides_[i], same,
-                          outputPadding_.empty()
-                              ? std::nullopt
-                              : std::optional<int64_t>(outputPadding_[i]))
-                    : layer::windowOutputSize(size, window, strides_[i], same);
-    if (o <= 0)
-      incompatible(0,
-                   "the kernel " + formatShape(kernel_) + " (dilated size " +
-                       std::to_string(window) + " on spatial axis " +
-                       std::to_string(i) +
-                       ") is larger than the input with padding=\"valid\"",
-                   shape);
-    out.push_back(o);
-  }
+  std::vector<int64_t> out = windowedShape(
+      shape, kernel_, dilation_,
+      [&](int64_t i, int64_t size, int64_t window) {
+        if (transposed_)
+          return layer::transposedOutputSize(
+              size, window, strides_[i], same,
+              outputPadding_.empty()
+                  ? std::nullopt
+                  : std::optional<int64_t>(outputPadding_[i]));
+        // Causal: the input padded on the left by the window minus one.
+        if (padding_ == "causal")
+          size += window - 1;
+        return layer::windowOutputSize(size, window, strides_[i], same);
+      },
+      fail);
   out.push_back(filters_);
   return {out};
 }

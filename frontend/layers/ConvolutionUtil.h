@@ -30,6 +30,23 @@ void checkSpatialInput(
     const Layer &l, int64_t rank, const std::vector<std::vector<int64_t>> &in,
     const std::function<void(int, const std::string &,
                              const std::vector<int64_t> &)> &incompatible);
+using Incompatible =
+    std::function<void(int, const std::string &, const std::vector<int64_t> &)>;
+/// checkSpatialInput, then Keras's check that the channel axis is known;
+/// returns the number of channels.
+int64_t checkConvInput(const Layer &l, int64_t rank,
+                       const std::vector<std::vector<int64_t>> &in,
+                       const Incompatible &incompatible);
+/// (batch, spatial output sizes...) of a window of `kernel` dilated by
+/// `dilation` over each spatial axis of `shape`: `size(i, inputSize,
+/// window)` gives one axis's output size (-1 stays -1); a size below 1 is
+/// Keras's "larger than the input" error.
+std::vector<int64_t>
+windowedShape(const std::vector<int64_t> &shape,
+              const std::vector<int64_t> &kernel,
+              const std::vector<int64_t> &dilation,
+              const std::function<int64_t(int64_t, int64_t, int64_t)> &size,
+              const Incompatible &incompatible);
 /// "valid" or "same", and "causal" where `allowCausal` (Conv1D).
 void checkPadding(const std::string &layer, const std::string &padding,
                   bool allowCausal = false);

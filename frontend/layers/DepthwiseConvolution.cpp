@@ -58,41 +58,23 @@ std::string DepthwiseConvLayer::className() const {
 
 std::vector<std::vector<int64_t>> DepthwiseConvLayer::computeOutputShapes(
     const std::vector<std::vector<int64_t>> &in) {
-  checkSpatialInput(
-      *this, rank_, in,
-      [this](int i, const std::string &w, const std::vector<int64_t> &s) {
-        incompatible(i, w, s);
-      });
+  auto fail = [this](int i, const std::string &w,
+                     const std::vector<int64_t> &s) { incompatible(i, w, s); };
+  int64_t channels = checkConvInput(*this, rank_, in, fail);
   const std::vector<int64_t> &shape = in[0];
-  int64_t channels = shape.back();
-  if (channels <= 0)
-    incompatible(0, "the channel dimension of the inputs should be defined",
-                 shape);
   if (built() && channels != weights()[0].value.dim(rank_))
     incompatible(0,
                  "expected axis -1 of input shape to have value " +
                      std::to_string(weights()[0].value.dim(rank_)) +
                      ", but received input with shape " + formatShape(shape),
                  shape);
-  std::vector<int64_t> out{shape[0]};
-  for (int64_t i = 0; i < rank_; ++i) {
-    int64_t size = shape[i + 1];
-    int64_t window = (kernel_[i] - 1) * dilation_[i] + 1;
-    if (size < 0) {
-      out.push_back(-1);
-      continue;
-    }
-    int64_t o =
-        layer::windowOutputSize(size, window, strides_[i], padding_ == "same");
-    if (o <= 0)
-      incompatible(0,
-                   "the kernel " + formatShape(kernel_) + " (dilated size " +
-                       std::to_string(window) + " on spatial axis " +
-                       std::to_string(i) +
-                       ") is larger than the input with padding=\"valid\"",
-                   shape);
-    out.push_back(o);
-  }
+  std::vector<int64_t> out = windowedShape(
+      shape, kernel_, dilation_,
+      [&](int64_t i, int64_t size, int64_t window) {
+        return layer::windowOutputSize(size, window, strides_[i],
+                                       padding_ == "same");
+      },
+      fail);
   int64_t depthwise = 0;
   if (__builtin_mul_overflow(channels, multiplier_, &depthwise))
     incompatible(0, "channels * depth_multiplier overflows", shape);
