@@ -37,6 +37,8 @@ constexpr OpInfo kOps[] = {
     {OpLayer::Kind::Zeros, "zeros", 0},
     {OpLayer::Kind::Scale, "scale", 1},
     {OpLayer::Kind::Full, "full", 0},
+    {OpLayer::Kind::BatchMatmul, "batch_matmul", 2},
+    {OpLayer::Kind::Transpose, "transpose", 1},
 };
 
 const OpInfo &info(OpLayer::Kind kind) {
@@ -185,6 +187,46 @@ OpLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   case Kind::Zeros:
   case Kind::Full:
     return {intsOf(*attrs_.get("shape"))};
+  case Kind::BatchMatmul: {
+    const auto &a = in[0], &b = in[1];
+    bool ta = attrs_.get("transpose_a")->asBool();
+    bool tb = attrs_.get("transpose_b")->asBool();
+    size_t r = a.size();
+    if (r < 3 || b.size() != r)
+      return fail("expects a and b of one rank >= 3, got " + formatShape(a) +
+                  " and " + formatShape(b));
+    std::vector<int64_t> out;
+    for (size_t d = 0; d + 2 < r; ++d) {
+      if (!agree(a[d], b[d]))
+        return fail("cannot multiply " + formatShape(a) + " by " +
+                    formatShape(b) + ": the batch dimensions differ");
+      out.push_back(a[d] < 0 ? b[d] : a[d]);
+    }
+    if (!agree(a[ta ? r - 2 : r - 1], b[tb ? r - 1 : r - 2]))
+      return fail("cannot multiply " + formatShape(a) + " by " +
+                  formatShape(b) + ": the inner dimensions differ");
+    out.push_back(a[ta ? r - 1 : r - 2]);
+    out.push_back(b[tb ? r - 2 : r - 1]);
+    return {out};
+  }
+  case Kind::Transpose: {
+    std::vector<int64_t> perm = intsOf(*attrs_.get("permutation"));
+    std::vector<bool> seen(in[0].size(), false);
+    bool ok = perm.size() == in[0].size();
+    for (size_t i = 0; ok && i < perm.size(); ++i) {
+      ok = perm[i] >= 0 && perm[i] < static_cast<int64_t>(perm.size()) &&
+           !seen[perm[i]];
+      if (ok)
+        seen[perm[i]] = true;
+    }
+    if (!ok)
+      return fail(formatShape(perm) + " is not a permutation of the axes of " +
+                  formatShape(in[0]));
+    std::vector<int64_t> out;
+    for (int64_t p : perm)
+      out.push_back(in[0][p]);
+    return {out};
+  }
   }
   return {};
 }
@@ -254,6 +296,16 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
         b, loc, mlir::DenseElementsAttr::get(type, b.getF32FloatAttr(fill)));
     break;
   }
+  case Kind::BatchMatmul:
+    result = layer::BatchMatmulOp::create(b, loc, type, in(0), in(1),
+                                          attrs_.get("transpose_a")->asBool(),
+                                          attrs_.get("transpose_b")->asBool());
+    break;
+  case Kind::Transpose:
+    result = layer::TransposeOp::create(
+        b, loc, type, in(0),
+        b.getDenseI64ArrayAttr(intsOf(*attrs_.get("permutation"))));
+    break;
   }
   state.define(node, result);
 }
@@ -309,6 +361,22 @@ std::shared_ptr<Layer> OpLayer::fromConfig(const Json &config) {
     case Kind::Zeros:
       attrs = {{"shape", ints("shape")}};
       break;
+    case Kind::BatchMatmul:
+      for (const char *key : {"transpose_a", "transpose_b"}) {
+        const Json *flag = config.get(key);
+        attrs.emplace_back(key, Json(flag && flag->isBool() && flag->asBool()));
+      }
+      break;
+    case Kind::Transpose: {
+      const Json &perm =
+          configField(config, cls, "permutation", Json::Kind::Array);
+      for (const Json &item : perm.items())
+        if (!item.isInteger() || item.asInt() < 0)
+          throw Error("config of OpLambda layer " + name +
+                      ": 'permutation' must hold axes (integers >= 0)");
+      attrs = {{"permutation", perm}};
+      break;
+    }
     case Kind::Full:
       attrs = {
           {"shape", ints("shape")},
@@ -338,6 +406,18 @@ SymbolicTensor apply(OpLayer::Kind kind, std::vector<SymbolicTensor> inputs,
 
 SymbolicTensor ops::matmul(const SymbolicTensor &a, const SymbolicTensor &b) {
   return apply(OpLayer::Kind::Matmul, {a, b});
+}
+SymbolicTensor ops::batchMatmul(const SymbolicTensor &a,
+                                const SymbolicTensor &b, bool transposeA,
+                                bool transposeB) {
+  return apply(
+      OpLayer::Kind::BatchMatmul, {a, b},
+      {{"transpose_a", Json(transposeA)}, {"transpose_b", Json(transposeB)}});
+}
+SymbolicTensor ops::transpose(const SymbolicTensor &x,
+                              const std::vector<int64_t> &permutation) {
+  return apply(OpLayer::Kind::Transpose, {x},
+               {{"permutation", jsonInts(permutation)}});
 }
 SymbolicTensor ops::add(const SymbolicTensor &a, const SymbolicTensor &b) {
   return apply(OpLayer::Kind::Add, {a, b});

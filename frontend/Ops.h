@@ -44,7 +44,9 @@ public:
     Reshape,
     Zeros,
     Scale,
-    Full
+    Full,
+    BatchMatmul,
+    Transpose
   };
   /// `attrs` holds the op's attributes (axis, begin, size, shape,
   /// activation, factor), as in the config.
@@ -71,6 +73,16 @@ namespace ops {
 /// a @ b: (..., k) x (k, n) -> (..., n). A rank-2 a with a rank-2 b is a
 /// plain matrix product; a of higher rank contracts its last axis.
 SymbolicTensor matmul(const SymbolicTensor &a, const SymbolicTensor &b);
+/// Batched a @ b over the last two axes: (batch, ..., m, k) x (batch, ...,
+/// k, n) -> (batch, ..., m, n), both of one rank >= 3 with the same leading
+/// sizes; `transposeA` / `transposeB` swap an operand's last two axes first.
+SymbolicTensor batchMatmul(const SymbolicTensor &a, const SymbolicTensor &b,
+                           bool transposeA = false, bool transposeB = false);
+/// The axes of x reordered: output axis i is x's axis permutation[i]. The
+/// permutation covers every axis; a tensor with a batch keeps it first
+/// (permutation[0] == 0), a weight may move any axis.
+SymbolicTensor transpose(const SymbolicTensor &x,
+                         const std::vector<int64_t> &permutation);
 /// Element-wise, with b of the same shape as a or of a's trailing shape
 /// (broadcast over a's leading dimensions, as a bias).
 SymbolicTensor add(const SymbolicTensor &a, const SymbolicTensor &b);

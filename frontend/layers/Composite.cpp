@@ -8,11 +8,14 @@
 //   elu(x, a)          = relu(x) + a * (elu(x) - relu(x))
 //   min(y, m)          = y - relu(y - m)
 //   min(a, b)          = a - relu(a - b)
+//   softmax over axis a = swap(softmax(swap(x, a, last)), a, last)
+//   dot (rank 3)       = batch_matmul, the dot axes as its contraction
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontend/layers/Composite.h"
 #include "frontend/Ops.h"
+#include "frontend/layers/Normalization.h"
 
 #include <cmath>
 
@@ -141,9 +144,13 @@ Json normalized(const std::string &cls, const Json &config) {
     out.emplace_back("shared_axes", Json(nullptr));
   } else if (cls == "Softmax") {
     const Json *axis = config.get("axis");
-    if (axis && !(axis->isInteger() && axis->asInt() == -1))
-      configError(cls, "only axis=-1 (the last axis) is supported");
-    out.emplace_back("axis", Json(int64_t(-1)));
+    if (axis && axis->isArray() && axis->items().size() == 1)
+      axis = &axis->items()[0];
+    if (axis && !axis->isNull() && !axis->isInteger())
+      configError(cls, "'axis' must be one integer (several axes are not "
+                       "supported)");
+    out.emplace_back(
+        "axis", Json(axis && axis->isInteger() ? axis->asInt() : int64_t(-1)));
   } else if (cls == "RepeatVector") {
     const Json &n = configField(config, cls, "n", K::Number);
     if (!n.isInteger() || n.asInt() < 1)
@@ -158,20 +165,17 @@ Json normalized(const std::string &cls, const Json &config) {
                                         spatialRank(cls), Crop{1, 1}));
   } else if (cls == "Dot") {
     const Json *axes = config.get("axes");
-    bool last = axes && axes->isInteger() &&
-                (axes->asInt() == 1 || axes->asInt() == -1);
-    if (axes && axes->isArray() && axes->items().size() == 2) {
-      last = true;
-      for (const Json &a : axes->items())
-        last &= a.isInteger() && (a.asInt() == 1 || a.asInt() == -1);
-    }
-    if (!last)
-      configError(cls, "only axes=1 (or -1) on 2-D inputs is supported");
-    out.emplace_back("axes", Json(int64_t(1)));
+    bool ok = axes && axes->isInteger();
+    if (axes && axes->isArray() && axes->items().size() == 2)
+      ok = axes->items()[0].isInteger() && axes->items()[1].isInteger();
+    if (!ok)
+      configError(cls, "'axes' must be an integer or a list of 2 integers");
+    out.emplace_back("axes", *axes);
     const Json *normalize = config.get("normalize");
-    if (normalize && normalize->isBool() && normalize->asBool())
-      configError(cls, "normalize=True is not supported yet");
-    out.emplace_back("normalize", Json(false));
+    if (normalize && !normalize->isNull() && !normalize->isBool())
+      configError(cls, "'normalize' must be a boolean");
+    out.emplace_back("normalize", Json(normalize && normalize->isBool() &&
+                                       normalize->asBool()));
   } else if (cls == "Rescaling") {
     out.emplace_back(
         "scale", Json(configField(config, cls, "scale", K::Number).asDouble()));
@@ -291,6 +295,91 @@ SymbolicTensor CompositeLayer::pad(const SymbolicTensor &x) const {
   return y;
 }
 
+/// x with axes `a` and `b` swapped (a permutation that is its own inverse).
+static SymbolicTensor swapAxes(const SymbolicTensor &x, int64_t a, int64_t b) {
+  std::vector<int64_t> perm;
+  for (int64_t d = 0; d < static_cast<int64_t>(x.shape().size()); ++d)
+    perm.push_back(d == a ? b : d == b ? a : d);
+  return ops::transpose(x, perm);
+}
+
+SymbolicTensor CompositeLayer::softmax(const SymbolicTensor &x) const {
+  int64_t rank = static_cast<int64_t>(x.shape().size());
+  int64_t axis = config_.get("axis")->asInt();
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 1 || a >= rank)
+    incompatible(0,
+                 "axis " + std::to_string(axis) +
+                     " is out of range for an input of rank " +
+                     std::to_string(rank) +
+                     " (axis 0, the batch, is not supported)",
+                 x.shape());
+  if (a == rank - 1)
+    return ops::softmax(x);
+  // Softmax over `a`: moved last, normalized, and moved back.
+  return swapAxes(ops::softmax(swapAxes(x, a, rank - 1)), a, rank - 1);
+}
+
+SymbolicTensor CompositeLayer::dot(const SymbolicTensor &x,
+                                   const SymbolicTensor &y) const {
+  size_t rank = x.shape().size();
+  if (rank != 2 && rank != 3)
+    incompatible(0,
+                 "Dot supports inputs of rank 2 or 3 only, found ndim=" +
+                     std::to_string(rank),
+                 x.shape());
+  if (y.shape().size() != rank)
+    incompatible(1,
+                 "Dot needs two inputs of one rank, the first has ndim=" +
+                     std::to_string(rank) +
+                     ", found ndim=" + std::to_string(y.shape().size()),
+                 y.shape());
+  // Keras: an int `axes` is used for both inputs; negative ones count from
+  // the end of each.
+  const Json &axes = *config_.get("axes");
+  int64_t ax[2];
+  for (int i = 0; i < 2; ++i) {
+    int64_t a = axes.isInteger() ? axes.asInt() : axes.items()[i].asInt();
+    ax[i] = a < 0 ? a + static_cast<int64_t>(rank) : a;
+    if (ax[i] < 1 || ax[i] >= static_cast<int64_t>(rank))
+      incompatible(i,
+                   "Dot axes " + axes.dump() +
+                       " are out of range for ndim=" + std::to_string(rank) +
+                       " (axis 0, the batch, cannot be used)",
+                   (i == 0 ? x : y).shape());
+  }
+  int64_t d1 = x.shape()[ax[0]], d2 = y.shape()[ax[1]];
+  if (d1 < 0 || d2 != d1)
+    throw Error("Incompatible input shapes: axis values " +
+                (d1 < 0 ? std::string("None") : std::to_string(d1)) +
+                " (at axis " + std::to_string(ax[0]) +
+                ") != " + (d2 < 0 ? std::string("None") : std::to_string(d2)) +
+                " (at axis " + std::to_string(ax[1]) +
+                "). Full input shapes: " + formatShape(x.shape()) + ", " +
+                formatShape(y.shape()) + " (layer " + name() + ")");
+  SymbolicTensor a = x, b = y;
+  if (config_.get("normalize")->asBool()) {
+    // keras.ops.normalize along each dot axis: moved last, unit-normalized.
+    auto unit = [&](const SymbolicTensor &t, int64_t axis) {
+      int64_t last = static_cast<int64_t>(rank) - 1;
+      auto norm =
+          std::make_shared<UnitNormalizationLayer>(UnitNormalizationOptions{});
+      if (axis == last)
+        return norm->apply({t}).front();
+      return swapAxes(norm->apply({swapAxes(t, axis, last)}).front(), axis,
+                      last);
+    };
+    a = unit(a, ax[0]);
+    b = unit(b, ax[1]);
+  }
+  if (rank == 2)
+    // sum_j a_j b_j as a matmul with a column of ones: (batch, 1).
+    return ops::matmul(a * b, ops::full({d1, 1}, 1.0));
+  // (batch, m, k) x (batch, k, n): a contracts axis 2 (or 1, transposed),
+  // b axis 1 (or 2, transposed).
+  return ops::batchMatmul(a, b, ax[0] == 1, ax[1] == 2);
+}
+
 std::vector<SymbolicTensor>
 CompositeLayer::call(const std::vector<SymbolicTensor> &inputs) {
   const SymbolicTensor &x = inputs[0];
@@ -313,7 +402,7 @@ CompositeLayer::call(const std::vector<SymbolicTensor> &inputs) {
   if (className_ == "PReLU")
     return {prelu(x)};
   if (className_ == "Softmax")
-    return {ops::softmax(x)};
+    return {softmax(x)};
   if (className_ == "Minimum") {
     if (inputs.size() < 2)
       throw Error("A merge layer (" + name() +
@@ -339,24 +428,8 @@ CompositeLayer::call(const std::vector<SymbolicTensor> &inputs) {
     int64_t n = config_.get("n")->asInt();
     return {ops::stack(std::vector<SymbolicTensor>(n, x), 1)};
   }
-  if (className_ == "Dot") {
-    const SymbolicTensor &b = inputs[1];
-    for (size_t i = 0; i < 2; ++i)
-      if (inputs[i].shape().size() != 2)
-        incompatible(static_cast<int>(i),
-                     "Dot supports 2-D inputs only, found ndim=" +
-                         std::to_string(inputs[i].shape().size()),
-                     inputs[i].shape());
-    int64_t d = x.shape()[1];
-    if (d < 0 || b.shape()[1] != d)
-      incompatible(1,
-                   "the dot axes must have one known size, the first input "
-                   "has " +
-                       formatShape(x.shape()),
-                   b.shape());
-    // sum_j a_j b_j as a matmul with a column of ones: (batch, 1).
-    return {ops::matmul(x * b, ops::full({d, 1}, 1.0))};
-  }
+  if (className_ == "Dot")
+    return {dot(x, inputs[1])};
   if (className_.rfind("ZeroPadding", 0) == 0)
     return {pad(x)};
   if (className_ == "Rescaling") {
@@ -465,8 +538,22 @@ layers::ZeroPadding3D::ZeroPadding3D(std::vector<Crop> padding,
                                          {"padding", cropsJson(padding)}})) {}
 
 SymbolicTensor layers::dot(const std::vector<SymbolicTensor> &inputs,
-                           int64_t axes, const std::string &name) {
-  return make("Dot", {{"name", Json(name)}, {"axes", Json(axes)}})
+                           int64_t axes, const std::string &name,
+                           bool normalize) {
+  return make("Dot", {{"name", Json(name)},
+                      {"axes", Json(axes)},
+                      {"normalize", Json(normalize)}})
+      ->apply(inputs)
+      .front();
+}
+
+SymbolicTensor layers::dot(const std::vector<SymbolicTensor> &inputs,
+                           std::pair<int64_t, int64_t> axes,
+                           const std::string &name, bool normalize) {
+  return make("Dot",
+              {{"name", Json(name)},
+               {"axes", Json::array({Json(axes.first), Json(axes.second)})},
+               {"normalize", Json(normalize)}})
       ->apply(inputs)
       .front();
 }

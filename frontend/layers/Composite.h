@@ -11,7 +11,8 @@
 //   RepeatVector                           (batch, d) -> (batch, n, d)
 //   Cropping1D/2D/3D                       slices of the spatial axes
 //   ZeroPadding1D/2D/3D                    concatenated slabs of zeros
-//   Dot                                    of 2-D inputs: (batch, 1)
+//   Dot                                    of 2-D inputs: (batch, 1); of
+//                                          3-D ones a batched matmul
 //   Rescaling                              x * scale + offset
 //
 // Each follows Keras 3: its class name, argument names and defaults, and
@@ -61,6 +62,8 @@ private:
   SymbolicTensor pad(const SymbolicTensor &x) const;
   SymbolicTensor prelu(const SymbolicTensor &x);
   SymbolicTensor relu(const SymbolicTensor &x) const;
+  SymbolicTensor softmax(const SymbolicTensor &x) const;
+  SymbolicTensor dot(const SymbolicTensor &x, const SymbolicTensor &y) const;
   std::string className_;
   Json config_;
 };
@@ -120,7 +123,8 @@ public:
 };
 
 struct SoftmaxOptions {
-  /// Only -1 (the last axis).
+  /// The axis normalized (any but the batch axis; negative counts from the
+  /// end).
   int64_t axis = -1;
   std::string name{};
 };
@@ -186,10 +190,16 @@ public:
 };
 
 /// keras.layers.dot([a, b], axes=1): per sample, the dot product of two
-/// (batch, d) tensors, (batch, 1). Only 2-D inputs and axes 1 (or -1);
-/// normalize=True is refused.
+/// (batch, d) tensors, (batch, 1); of two rank-3 tensors, a batched matrix
+/// product contracting axes[0] of a with axes[1] of b ((batch, n, d) x
+/// (batch, m, d) with axes 2 gives (batch, n, m)). normalize: each input
+/// L2-normalized along its dot axis first.
 SymbolicTensor dot(const std::vector<SymbolicTensor> &inputs, int64_t axes = 1,
-                   const std::string &name = "");
+                   const std::string &name = "", bool normalize = false);
+/// The same with one axis per input: keras.layers.Dot(axes=(2, 1)).
+SymbolicTensor dot(const std::vector<SymbolicTensor> &inputs,
+                   std::pair<int64_t, int64_t> axes,
+                   const std::string &name = "", bool normalize = false);
 
 struct RescalingOptions {
   double offset = 0.0;

@@ -20,6 +20,7 @@
 #include "frontend/Model.h"
 #include "frontend/Ops.h"
 #include "frontend/Plot.h"
+#include "frontend/layers/Attention.h"
 #include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/DepthwiseConvolution.h"

@@ -4,7 +4,8 @@
 // convolution is a reshape of its kernel and a grouped convolution, a
 // causal one a concatenation of zeros and a convolution; Bidirectional two
 // recurrent layers, a reversal and a merge; TimeDistributed one layer
-// called per step and a stack; regularizers a penalty in the loss): each
+// called per step and a stack; Dot of rank 3, Softmax on another axis and
+// the attention layers batch_matmuls, transposes and reshapes): each
 // model's IR
 // from Model::toMLIR(), in float64, gets its gradient from layer-autodiff,
 // checked element by element against central finite differences of its
@@ -154,6 +155,96 @@ TEST_F(LayerGradientTest, TimeDistributed) {
           layers::Conv2D(randInt(1, 2), 2, {.activation = "tanh"}))(in);
       checkModel(Model(in, y), randInt(1, 2));
     }
+  }
+}
+
+/// Dot of rank-3 inputs is a layer.batch_matmul (transposed per axes):
+/// both operands come from Dense layers of one input, so both of its
+/// gradients are checked.
+TEST_F(LayerGradientTest, DotRank3BatchMatmul) {
+  const std::pair<int64_t, int64_t> axes[] = {{2, 2}, {1, 1}, {2, 1}, {1, 2}};
+  for (unsigned config = 0; config < 5; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    int64_t steps = randInt(3, 4), d = randInt(2, 3);
+    auto in = Input({steps, randInt(1, 3)});
+    auto a = layers::Dense(d, {.activation = "tanh"})(in); // (steps, d)
+    std::pair<int64_t, int64_t> ax = axes[config % 4];
+    SymbolicTensor b;
+    if (ax == std::pair<int64_t, int64_t>{2, 2}) // (steps - 1, d)
+      b = layers::Dense(d)(ops::slice(in, 1, 1, steps - 1));
+    else if (ax == std::pair<int64_t, int64_t>{1, 1}) // (steps, d + 1)
+      b = layers::Dense(d + 1)(in);
+    else if (ax.first == 2) // (d, 2)
+      b = layers::Dense(2)(ops::slice(in, 1, 0, d));
+    else // (d, steps)
+      b = layers::Dense(steps)(ops::slice(in, 1, 0, d));
+    auto y = layers::dot({a, b}, ax, "", config == 4);
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+TEST_F(LayerGradientTest, SoftmaxAxis) {
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    auto in = config == 0 ? Input({randInt(2, 4), randInt(2, 3)})
+                          : Input({randInt(2, 3), 2, randInt(2, 3)});
+    auto x = layers::Dense(randInt(2, 3))(in);
+    auto y = layers::Softmax({.axis = config == 0 ? 1 : 2})(x);
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+/// Query, value and key from Dense layers of one input (the value and key
+/// of fewer steps in cross-attention), so every product's operands and the
+/// scale weights are checked.
+TEST_F(LayerGradientTest, Attention) {
+  for (unsigned config = 0; config < 6; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("config " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t steps = randInt(2, 4), d = randInt(2, 3);
+    auto in = Input({steps, randInt(1, 3)});
+    auto q = layers::Dense(d, {.activation = "tanh"})(in);
+    // Without a key the value is the key: of the query's size.
+    auto v = layers::Dense(config % 2 == 1 ? randInt(1, 3) : d)(
+        ops::slice(in, 1, 0, steps - 1));
+    std::vector<SymbolicTensor> inputs{q, v};
+    if (config % 2 == 1)
+      inputs.push_back(layers::Dense(d)(ops::slice(in, 1, 1, steps - 1)));
+    SymbolicTensor y;
+    if (config < 4)
+      y = layers::Attention({.use_scale = config != 0,
+                             .score_mode = config < 2 ? "dot" : "concat"})(
+          inputs)[0];
+    else
+      y = layers::AdditiveAttention({.use_scale = config == 4})(inputs)[0];
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+TEST_F(LayerGradientTest, MultiHeadAttention) {
+  for (unsigned config = 0; config < 4; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("config " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t steps = randInt(2, 3), d = randInt(2, 3);
+    auto in = Input({steps, d});
+    layers::MultiHeadAttentionOptions o{.use_bias = config != 1};
+    if (config == 2)
+      o.value_dim = 3;
+    if (config == 3)
+      o.output_shape = 2;
+    layers::MultiHeadAttention mha(config == 0 ? 1 : 2, 2, o);
+    SymbolicTensor y;
+    if (config < 2) {
+      y = mha({in, in})[0];
+    } else {
+      auto v = layers::Dense(2)(ops::slice(in, 1, 0, steps - 1));
+      y = mha({in, v, layers::Dense(3)(ops::slice(in, 1, 1, steps - 1))})[0];
+    }
+    checkModel(Model(in, y), randInt(1, 2));
   }
 }
 

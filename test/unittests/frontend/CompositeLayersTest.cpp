@@ -86,11 +86,13 @@ TEST(CompositeLayersTest, KerasErrors) {
   EXPECT_THAT(errorOf([] {
                 layers::dot({Input({3}), Input({4})});
               }),
-              HasSubstr("the dot axes must have one known size"));
+              HasSubstr("Incompatible input shapes: axis values 3 (at axis 1) "
+                        "!= 4 (at axis 1). Full input shapes: (None, 3), "
+                        "(None, 4)"));
   EXPECT_THAT(errorOf([] {
-                layers::dot({Input({3, 2}), Input({3, 2})});
+                layers::dot({Input({3, 2, 2}), Input({3, 2, 2})});
               }),
-              HasSubstr("Dot supports 2-D inputs only"));
+              HasSubstr("Dot supports inputs of rank 2 or 3 only"));
   EXPECT_THAT(errorOf([] {
                 layers::Cropping1D({1, 1})(Input({-1, 2}));
               }),
@@ -120,8 +122,10 @@ TEST(CompositeLayersTest, KerasErrors) {
               HasSubstr("threshold 0.500000 is not supported"));
   EXPECT_THAT(errorOf([] { layers::ReLU({.max_value = -1.0}); }),
               HasSubstr("max_value must be >= 0"));
-  EXPECT_THAT(errorOf([] { layers::Softmax({.axis = 1}); }),
-              HasSubstr("only axis=-1"));
+  EXPECT_THAT(errorOf([] {
+                layers::Softmax({.axis = 3})(Input({4, 2}));
+              }),
+              HasSubstr("axis 3 is out of range for an input of rank 3"));
   EXPECT_THAT(errorOf([] {
                 layers::PReLU({.shared_axes = {1, 2}});
               }),
