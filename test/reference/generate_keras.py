@@ -97,10 +97,16 @@ def run_keras(cls, config, inputs, weights):
 
 
 def run_keras_as(cls, config, inputs, weights, dtype):
+    # return_attention_scores is a call argument in Keras, a config key in
+    # layerc (the scores are the second output).
+    kw = {}
+    if "return_attention_scores" in config:
+        config = dict(config)
+        kw["return_attention_scores"] = config.pop("return_attention_scores")
     layer = keras_layer(cls, config, dtype)
     symbolic = [keras.Input(x.shape[1:], dtype="int32" if x.dtype == np.int32
                             else dtype) for x in inputs]
-    layer(symbolic if len(symbolic) > 1 else symbolic[0])
+    call_layer(cls, layer, symbolic)
     if weights or layer.get_weights():
         want = [w.shape for w in layer.get_weights()]
         got = [w.shape for w in weights]
@@ -108,9 +114,36 @@ def run_keras_as(cls, config, inputs, weights, dtype):
             raise ValueError("weights %s, Keras wants %s" % (got, want))
         layer.set_weights([w.astype(dtype) for w in weights])
     xs = [x if x.dtype == np.int32 else x.astype(dtype) for x in inputs]
-    out = layer(xs if len(xs) > 1 else xs[0], training=False)
+    out = call_layer(cls, layer, xs, training=False, **kw)
     outs = out if isinstance(out, (list, tuple)) else [out]
     return [np.asarray(o, dtype=np.float64) for o in outs]
+
+
+def call_layer(cls, layer, xs, **kw):
+    """layer(xs): one tensor alone, several as a list, MultiHeadAttention's
+    (query, value, key) as arguments."""
+    if cls == "MultiHeadAttention":
+        return layer(*xs, **kw)
+    return layer(xs if len(xs) > 1 else xs[0], **kw)
+
+
+def attention_config(**kw):
+    """An Attention config: Keras's defaults, then `kw`."""
+    config = dict(use_scale=False, score_mode="dot", dropout=0.0, seed=None)
+    config.update(kw)
+    return config
+
+
+def mha_config(**kw):
+    """A MultiHeadAttention config: Keras's defaults, then `kw`."""
+    config = dict(num_heads=1, key_dim=2, value_dim=None, dropout=0.0, use_bias=True,
+                  output_shape=None, attention_axes=None, use_gate=False,
+                  sliding_window=None, kernel_initializer="glorot_uniform",
+                  bias_initializer="zeros", kernel_regularizer=None,
+                  bias_regularizer=None, activity_regularizer=None,
+                  kernel_constraint=None, bias_constraint=None, seed=None)
+    config.update(kw)
+    return config
 
 
 def conv_config(**kw):
@@ -149,7 +182,8 @@ def group_norm_config(**kw):
 
 
 # Layers beyond the guide: (class, case name, Keras config, input shapes
-# (batch first) or a function of the case giving the inputs, draw weights).
+# (batch first) or a function of the case giving the inputs, draw weights,
+# optionally a tolerance other than 1e-5).
 KERAS_CASES = [
     ("LeakyReLU", "leaky_relu_default", {}, [[3, 5]]),
     ("LeakyReLU", "leaky_relu_slope_0_1_rank4", {"negative_slope": 0.1}, [[2, 3, 4, 2]]),
@@ -177,6 +211,17 @@ KERAS_CASES = [
     ("ZeroPadding3D", "zero_padding3d_default", {}, [[1, 2, 3, 2, 2]]),
     ("Dot", "dot_axes_1", {"axes": 1}, [[3, 6], [3, 6]]),
     ("Dot", "dot_axes_minus_1_b1", {"axes": -1}, [[1, 4], [1, 4]]),
+    ("Dot", "dot_rank3_axes_2_2", {"axes": [2, 2], "normalize": False},
+     [[2, 3, 4], [2, 5, 4]]),
+    ("Dot", "dot_rank3_axes_1_1", {"axes": 1, "normalize": False}, [[2, 3, 4], [2, 3, 2]]),
+    ("Dot", "dot_rank3_axes_2_1", {"axes": [2, 1], "normalize": False},
+     [[2, 3, 4], [2, 4, 5]]),
+    ("Dot", "dot_rank3_axes_1_2_normalize", {"axes": [1, 2], "normalize": True},
+     [[2, 4, 3], [2, 5, 4]]),
+    ("Dot", "dot_rank2_normalize", {"axes": -1, "normalize": True}, [[3, 5], [3, 5]]),
+    ("Softmax", "softmax_axis_1_rank3", {"axis": 1}, [[2, 4, 3]]),
+    ("Softmax", "softmax_axis_1_rank4", {"axis": 1}, [[2, 3, 2, 4]]),
+    ("Softmax", "softmax_axis_2_rank4", {"axis": -2}, [[2, 3, 4, 2]]),
     ("Rescaling", "rescaling_1_over_255", {"scale": 1.0 / 255, "offset": 0.0}, [[3, 6]]),
     ("Rescaling", "rescaling_offset", {"scale": 2.0, "offset": -1.0}, [[2, 3, 4, 2]]),
     # LayerNormalization, GroupNormalization, UnitNormalization, Permute.
@@ -257,6 +302,35 @@ KERAS_CASES = [
     ("SeparableConv1D", "separable_conv1d_dilated_no_bias",
      separable_config(filters=3, kernel_size=2, dilation_rate=2, use_bias=False), [[2, 9, 4]],
      True),
+    # Attention, AdditiveAttention, MultiHeadAttention (inputs: query, value[, key]).
+    ("Attention", "attention_dot", attention_config(), [[2, 3, 4], [2, 3, 4]], False, 1e-4),
+    ("Attention", "attention_dot_scale_tq_tv", attention_config(use_scale=True),
+     [[2, 3, 4], [2, 5, 4]], True, 1e-4),
+    ("Attention", "attention_dot_key_scores", attention_config(return_attention_scores=True),
+     [[2, 4, 3], [2, 2, 5], [2, 2, 3]], False, 1e-4),
+    ("Attention", "attention_concat", attention_config(score_mode="concat"),
+     [[2, 3, 4], [2, 2, 4]], True, 1e-4),
+    ("Attention", "attention_concat_scale_key",
+     attention_config(score_mode="concat", use_scale=True),
+     [[2, 2, 3], [2, 4, 2], [2, 4, 3]], True, 1e-4),
+    ("AdditiveAttention", "additive_attention_default",
+     {"use_scale": True, "dropout": 0.0}, [[2, 3, 4], [2, 5, 4]], True, 1e-4),
+    ("AdditiveAttention", "additive_attention_no_scale_key",
+     {"use_scale": False, "dropout": 0.0}, [[2, 4, 3], [2, 2, 5], [2, 2, 3]], False, 1e-4),
+    ("MultiHeadAttention", "mha_1_head_self", mha_config(num_heads=1, key_dim=3),
+     [[2, 4, 5], [2, 4, 5]], True, 1e-4),
+    ("MultiHeadAttention", "mha_2_heads_cross", mha_config(num_heads=2, key_dim=3),
+     [[2, 3, 4], [2, 5, 6]], True, 1e-4),
+    # Keras's fused dot_product_attention (JAX) needs value_dim == key_dim;
+    # with the scores returned it takes its einsum path.
+    ("MultiHeadAttention", "mha_3_heads_value_dim_key_scores",
+     mha_config(num_heads=3, key_dim=2, value_dim=4, return_attention_scores=True),
+     [[2, 4, 5], [2, 3, 3], [2, 3, 6]], True, 1e-4),
+    ("MultiHeadAttention", "mha_2_heads_no_bias", mha_config(num_heads=2, key_dim=4,
+                                                             use_bias=False),
+     [[2, 3, 4], [2, 3, 4]], True, 1e-4),
+    ("MultiHeadAttention", "mha_2_heads_output_shape",
+     mha_config(num_heads=2, key_dim=3, output_shape=[7]), [[2, 3, 4], [2, 2, 5]], True, 1e-4),
 ]
 
 
@@ -264,15 +338,20 @@ def gen_keras_cases(cases, tensors):
     for entry in KERAS_CASES:
         cls, name, config, shapes = entry[:4]
         with_weights = len(entry) > 4 and entry[4]
+        tol = entry[5] if len(entry) > 5 else 1e-5
         c = Case(name)
         inputs = [c.input(s) for s in shapes]
         weights = []
         if with_weights:
-            probe = keras_layer(cls, config)
-            probe(keras.Input(shapes[0][1:]))
+            probe = keras_layer(cls, {k: v for k, v in config.items()
+                                      if k != "return_attention_scores"})
+            if cls in ("Attention", "AdditiveAttention", "MultiHeadAttention"):
+                call_layer(cls, probe, [keras.Input(s[1:]) for s in shapes])
+            else:
+                probe(keras.Input(shapes[0][1:]))
             weights = [c.weight(w.shape) for w in probe.get_weights()]
         outs = run_keras(cls, config, inputs, weights)
-        add(cases, tensors, name, cls, config, inputs, weights, outs, 1e-5, 1e-5)
+        add(cases, tensors, name, cls, config, inputs, weights, outs, tol, tol)
 
 
 def add(cases, tensors, name, cls, config, inputs, weights, outs, rtol, atol):

@@ -26,7 +26,9 @@ def write_safetensors(path, tensors, metadata):
     offset = 0
     blobs = []
     for name, arr in tensors:
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
+        # ascontiguousarray makes a scalar (a weight of shape ()) 1-D.
+        arr = np.ascontiguousarray(arr).reshape(arr.shape)
         dtype = DTYPES[arr.dtype]
         data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = OrderedDict([("dtype", dtype), ("shape", list(arr.shape)),
