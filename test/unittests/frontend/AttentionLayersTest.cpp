@@ -183,4 +183,43 @@ TEST(AttentionLayersTest, TrainsSavesAndLoads) {
     ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
 }
 
+/// ops::batchMatmul and ops::transpose as OpLambda layers: shapes, errors
+/// naming the op, and the config round trip through save/load.
+TEST(AttentionLayersTest, BatchMatmulAndTransposeOps) {
+  auto in = Input({3, 4});
+  auto h = layers::Dense(5)(in);
+  auto s = ops::batchMatmul(h, h, false, true); // (3, 3)
+  EXPECT_EQ(s.shape(), (Shape{-1, 3, 3}));
+  auto t = ops::transpose(ops::batchMatmul(s, h), {0, 2, 1}); // (5, 3)
+  EXPECT_EQ(t.shape(), (Shape{-1, 5, 3}));
+  EXPECT_EQ(ops::batchMatmul(h, h, true, false).shape(), (Shape{-1, 5, 5}));
+  EXPECT_THAT(errorOf([&] { ops::batchMatmul(h, h); }),
+              HasSubstr("cannot multiply (None, 3, 5) by (None, 3, 5): the "
+                        "inner dimensions differ"));
+  EXPECT_THAT(errorOf([&] { ops::batchMatmul(h, Input({5})); }),
+              HasSubstr("expects a and b of one rank >= 3"));
+  EXPECT_THAT(errorOf([&] {
+                ops::transpose(h, {0, 1, 1});
+              }),
+              HasSubstr("(0, 1, 1) is not a permutation of the axes of (None, "
+                        "3, 5)"));
+  Model model(in, t, "ops");
+  std::string path =
+      (std::filesystem::temp_directory_path() / "batch_matmul_ops.lcm")
+          .string();
+  model.save(path);
+  Model again = loadModel(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(again.getConfig().dump(), model.getConfig().dump());
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  Tensor x({2, 3, 4});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = u(gen);
+  Tensor want = model.predict(x), got = again.predict(x);
+  ASSERT_EQ(want.shape(), (Shape{2, 5, 3}));
+  for (int64_t i = 0; i < want.numel(); ++i)
+    ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
+}
+
 } // namespace
