@@ -366,7 +366,19 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   // metric, logged as "<output>_<metric>".
   std::vector<std::string> names = outputNames();
   for (size_t o = 0; o < outputs_.size(); ++o)
-    for (const std::string &metric : options.metrics) {
+    for (const MetricSpec &spec : options.metrics) {
+      const std::string &metric = spec.name;
+      std::string logged =
+          outputs_.size() > 1 ? names[o] + "_" + metric : metric;
+      if (spec.class_name == "MeanIoU") {
+        Metric m{logged, MetricKind::MeanIoU, static_cast<int>(o)};
+        m.numClasses = spec.num_classes;
+        m.ignoreClass = spec.ignore_class;
+        m.sparseTrue = spec.sparse_y_true;
+        m.sparsePred = spec.sparse_y_pred;
+        program.metrics.push_back(m);
+        continue;
+      }
       static const std::map<std::string, MetricKind> byName = {
           {"sparse_categorical_accuracy",
            MetricKind::SparseCategoricalAccuracy},
@@ -394,8 +406,6 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
         throw Error("Model " + name_ + ": unknown metric '" + metric +
                     "' (supported: " + known + ")");
       }
-      std::string logged =
-          outputs_.size() > 1 ? names[o] + "_" + metric : metric;
       program.metrics.push_back({logged, kind, static_cast<int>(o)});
     }
 

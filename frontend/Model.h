@@ -191,11 +191,44 @@ struct Distribute {
   static Distribute mpi() { return {Kind::Mpi}; }
 };
 
+/// One metric of compile(): by Keras's name ("accuracy", "auc", "mae",
+/// ...), or a metric with arguments (metrics::MeanIoU).
+struct MetricSpec {
+  /// What the metric is logged as (a name given as a string is also its
+  /// kind).
+  std::string name{};
+  /// "MeanIoU" for metrics::MeanIoU; empty for a metric by name.
+  std::string class_name{};
+  int64_t num_classes = 0;
+  std::optional<int64_t> ignore_class{};
+  bool sparse_y_true = true;
+  bool sparse_y_pred = true;
+
+  MetricSpec() = default;
+  MetricSpec(const char *kerasName) : name(kerasName) {}
+  MetricSpec(std::string kerasName) : name(std::move(kerasName)) {}
+};
+
+namespace metrics {
+struct MeanIoUOptions {
+  int64_t num_classes = 0;
+  std::string name = "mean_io_u";
+  std::optional<int64_t> ignore_class{};
+  /// Integer targets (else one-hot: their argmax).
+  bool sparse_y_true = true;
+  /// Integer outputs (else scores: their argmax over the last axis).
+  bool sparse_y_pred = true;
+};
+/// keras.metrics.MeanIoU(num_classes, ...): the mean over the classes of
+/// their intersection over union.
+MetricSpec MeanIoU(MeanIoUOptions options);
+} // namespace metrics
+
 struct CompileOptions {
   /// The loss of every output (Keras's single loss).
   Loss loss{};
   Optimizer optimizer{};
-  std::vector<std::string> metrics{};
+  std::vector<MetricSpec> metrics{};
   /// One loss per output, in output order (Keras's list); overrides `loss`.
   std::vector<Loss> losses{};
   /// One loss per output name (Keras's dict); every output needs one.

@@ -1,7 +1,8 @@
 //===- Optimizers.cpp - Keras's losses and optimizers, by name ------------===//
 //
-// The factories of losses:: and optimizers:: and Optimizer's by-name
-// constructor: each fills a Loss or an Optimizer with Keras's defaults and
+// The factories of losses::, optimizers:: and metrics::MeanIoU, and
+// Optimizer's by-name constructor: each fills a Loss or an Optimizer with
+// Keras's defaults and
 // the options given. What they hold is checked once, by compile()
 // (Compile.cpp), where a model file's optimizer is checked too.
 //
@@ -14,6 +15,22 @@
 #include <string>
 
 using namespace layerc;
+
+MetricSpec metrics::MeanIoU(MeanIoUOptions o) {
+  // The confusion matrix holds num_classes^2 counts.
+  if (o.num_classes < 1 || o.num_classes > 4096)
+    throw Error("MeanIoU: num_classes must be in [1, 4096], got " +
+                std::to_string(o.num_classes));
+  if (o.name.empty())
+    throw Error("MeanIoU: the name must not be empty");
+  MetricSpec spec(o.name);
+  spec.class_name = "MeanIoU";
+  spec.num_classes = o.num_classes;
+  spec.ignore_class = o.ignore_class;
+  spec.sparse_y_true = o.sparse_y_true;
+  spec.sparse_y_pred = o.sparse_y_pred;
+  return spec;
+}
 
 Loss losses::SparseCategoricalCrossentropy(CrossentropyOptions options) {
   return Loss("sparse_categorical_crossentropy", options.from_logits);

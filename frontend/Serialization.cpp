@@ -15,11 +15,11 @@
 #include "frontend/layers/Attention.h"
 #include "frontend/layers/Composite.h"
 #include "frontend/layers/Convolution.h"
-#include "frontend/layers/DepthwiseConvolution.h"
-#include "frontend/layers/Wrappers.h"
 #include "frontend/layers/Core.h"
+#include "frontend/layers/DepthwiseConvolution.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Recurrent.h"
+#include "frontend/layers/Wrappers.h"
 
 #include <cstring>
 #include <set>
@@ -420,7 +420,21 @@ constexpr const char *kModelFormat = "layerc-model";
 
 Json compileConfig(const CompileOptions &o,
                    const std::vector<std::string> &outputNames) {
-  std::vector<Json> metrics(o.metrics.begin(), o.metrics.end());
+  std::vector<Json> metrics;
+  for (const MetricSpec &m : o.metrics)
+    metrics.push_back(
+        m.class_name.empty()
+            ? Json(m.name)
+            : Json::object(
+                  {{"class_name", Json(m.class_name)},
+                   {"config",
+                    Json::object(
+                        {{"num_classes", Json(m.num_classes)},
+                         {"name", Json(m.name)},
+                         {"ignore_class", m.ignore_class ? Json(*m.ignore_class)
+                                                         : Json(nullptr)},
+                         {"sparse_y_true", Json(m.sparse_y_true)},
+                         {"sparse_y_pred", Json(m.sparse_y_pred)}})}}));
   const Optimizer &opt = o.optimizer;
   // Stored resolved: one loss and weight per output, in output order.
   OutputLosses resolved = resolveLosses(o, outputNames);
@@ -530,9 +544,30 @@ CompileOptions compileOptions(const Json &c) {
   o.optimizer.beta_2 = number("beta_2");
   o.optimizer.epsilon = number("epsilon");
   for (const Json &m : field(c, "metrics", Json::Kind::Array, where).items()) {
-    if (!m.isString())
-      badConfig(where + ": metrics must be strings");
-    o.metrics.push_back(m.asString());
+    if (m.isString()) {
+      o.metrics.push_back(m.asString());
+      continue;
+    }
+    const Json *cls = m.isObject() ? m.get("class_name") : nullptr;
+    if (!cls || !cls->isString() || cls->asString() != "MeanIoU")
+      badConfig(where + ": a metric is a name or a MeanIoU object");
+    const Json &mc = field(m, "config", Json::Kind::Object, where);
+    const Json &n = field(mc, "num_classes", Json::Kind::Number, where);
+    const Json *ignore = mc.get("ignore_class");
+    if (!n.isInteger() || (ignore && !ignore->isNull() && !ignore->isInteger()))
+      badConfig(where + ": MeanIoU's num_classes and ignore_class must be "
+                        "integers");
+    auto flagOf = [&](const char *key) {
+      return field(mc, key, Json::Kind::Bool, where).asBool();
+    };
+    o.metrics.push_back(metrics::MeanIoU(
+        {.num_classes = n.asInt(),
+         .name = field(mc, "name", Json::Kind::String, where).asString(),
+         .ignore_class = ignore && !ignore->isNull()
+                             ? std::optional<int64_t>(ignore->asInt())
+                             : std::nullopt,
+         .sparse_y_true = flagOf("sparse_y_true"),
+         .sparse_y_pred = flagOf("sparse_y_pred")}));
   }
   return o;
 }

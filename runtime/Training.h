@@ -64,6 +64,12 @@ enum class MetricKind {
   // Area under the ROC curve of every element, predictions in [0, 1], over
   // Keras's 200 evenly spaced thresholds with its interpolation.
   AUC,
+  // Keras's MeanIoU: a num_classes x num_classes confusion matrix of class
+  // ids (integer targets and outputs, or their argmax over the last axis
+  // when not sparse); the mean over the classes present of
+  // TP / (TP + FP + FN). Ids outside [0, num_classes) and ignore_class are
+  // left out.
+  MeanIoU,
 };
 
 struct Metric {
@@ -71,6 +77,10 @@ struct Metric {
   MetricKind kind{};
   /// The output (and target) it measures.
   int output = 0;
+  /// MeanIoU's arguments.
+  int64_t numClasses = 0;
+  std::optional<int64_t> ignoreClass{};
+  bool sparseTrue = true, sparsePred = true;
 };
 
 /// The compiled functions of one compiled model plus its layout.

@@ -52,9 +52,30 @@ constexpr int64_t kAucThresholds = 200;
 } // namespace
 
 MetricState::MetricState(const Metric &m)
-    : counts(m.kind == MetricKind::AUC ? 2 * kAucThresholds : 2, 0.0) {}
+    : counts(m.kind == MetricKind::AUC       ? 2 * kAucThresholds
+             : m.kind == MetricKind::MeanIoU ? m.numClasses * m.numClasses
+                                             : 2,
+             0.0) {}
 
 double MetricState::value(const Metric &m) const {
+  if (m.kind == MetricKind::MeanIoU) {
+    // Row t, column p of the confusion matrix: targets t predicted p.
+    const int64_t n = m.numClasses;
+    double sum = 0, valid = 0;
+    for (int64_t c = 0; c < n; ++c) {
+      double tp = counts[c * n + c], row = 0, col = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        row += counts[c * n + k];
+        col += counts[k * n + c];
+      }
+      double denominator = row + col - tp;
+      if (denominator > 1e-9) {
+        valid += 1;
+        sum += tp / (denominator + 1e-7);
+      }
+    }
+    return sum / (valid + 1e-7);
+  }
   if (m.kind != MetricKind::AUC)
     return counts[1] > 0 ? counts[0] / counts[1] : 0.0;
   // Bucket b holds the predictions above threshold b but not above b + 1;
@@ -79,9 +100,44 @@ double MetricState::value(const Metric &m) const {
   return auc;
 }
 
+namespace {
+/// The class ids a MeanIoU compares: every element (sparse), or the argmax
+/// of each row over the last axis.
+std::vector<double> classIds(const Tensor &t, bool sparse) {
+  std::vector<double> ids;
+  if (sparse) {
+    for (int64_t i = 0; i < t.numel(); ++i)
+      ids.push_back(elementAt(t, i));
+    return ids;
+  }
+  int64_t width = t.rank() ? t.shape().back() : 1;
+  for (int64_t r = 0; width && r < t.numel() / width; ++r)
+    ids.push_back(double(argmaxRow(t, r, width)));
+  return ids;
+}
+} // namespace
+
 void layerc::detail::accumulateMetric(const char *fn, const Metric &m,
                                       const Tensor &out, const Tensor &target,
                                       MetricState &mean) {
+  if (m.kind == MetricKind::MeanIoU) {
+    std::vector<double> truth = classIds(target, m.sparseTrue);
+    std::vector<double> pred = classIds(out, m.sparsePred);
+    if (truth.size() != pred.size())
+      throw Error(std::string(fn) + ": metric '" + m.name + "' compares " +
+                  std::to_string(pred.size()) + " predicted class ids (from " +
+                  out.shapeString() + ") with " + std::to_string(truth.size()) +
+                  " true ones (from " + target.shapeString() + ")");
+    const double n = double(m.numClasses);
+    for (size_t i = 0; i < truth.size(); ++i) {
+      double t = truth[i], p = pred[i];
+      if (!(t >= 0 && t < n && p >= 0 && p < n) ||
+          (m.ignoreClass && int64_t(t) == *m.ignoreClass))
+        continue;
+      mean.counts[int64_t(t) * m.numClasses + int64_t(p)] += 1.0;
+    }
+    return;
+  }
   int64_t width = out.rank() ? out.shape().back() : 1;
   int64_t rows = width ? out.numel() / width : 0;
   bool sparse = m.kind == MetricKind::SparseCategoricalAccuracy ||

@@ -34,7 +34,7 @@ struct Mean {
 /// What one metric has accumulated over batches: sums that add across
 /// batches and across processes. A mean-like metric keeps its sum and
 /// count; AUC the positives and the negatives whose prediction falls in
-/// each of its threshold buckets.
+/// each of its threshold buckets; MeanIoU its confusion matrix.
 struct MetricState {
   explicit MetricState(const Metric &m);
   std::vector<double> counts;

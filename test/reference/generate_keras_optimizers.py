@@ -59,6 +59,15 @@ METRICS_PATH = os.path.join(HERE, "keras_metrics.safetensors")
 keras.config.set_floatx("float64")
 
 
+def mean_iou(num_classes, sparse_y_true=True, sparse_y_pred=True,
+             name="mean_io_u"):
+    """A MeanIoU metric as Keras serializes it (the fields layerc reads)."""
+    return {"class_name": "MeanIoU",
+            "config": {"num_classes": num_classes, "name": name,
+                       "sparse_y_true": sparse_y_true,
+                       "sparse_y_pred": sparse_y_pred}}
+
+
 def serialized(module, cls, **config):
     """Keras's serialized form of a regularizer or constraint."""
     return {"module": "keras." + module, "class_name": cls, "config": config}
@@ -191,6 +200,13 @@ METRIC_CASES = [
     ("sparse", 9, "softmax", "sparse_categorical_crossentropy", "sparse",
      ["sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
       "accuracy"]),
+    # MeanIoU (a metric object): the argmax of the scores against integer
+    # labels, and one-hot targets against the argmax.
+    ("mean_iou", 4, "softmax", "sparse_categorical_crossentropy", "sparse",
+     [mean_iou(num_classes=4, sparse_y_pred=False)]),
+    ("mean_iou_onehot", 3, "softmax", "categorical_crossentropy", "onehot",
+     [mean_iou(num_classes=3, sparse_y_true=False, sparse_y_pred=False,
+               name="iou")]),
     # Each loss, on logits too.
     ("regression_mse", 4, "linear", "mean_squared_error", "regression",
      ["mse", "mae"]),
@@ -323,10 +339,14 @@ def metric_case(name, units, activation, loss, targets, metrics):
                    "sparse_categorical_crossentropy":
                        keras.losses.SparseCategoricalCrossentropy}
         loss_object = classes[loss_name](from_logits=True)
-    m.compile(loss=loss_object if logits else loss_name, metrics=metrics)
+    objects = [keras.metrics.MeanIoU(**k["config"]) if isinstance(k, dict)
+               else k for k in metrics]
+    names = [k["config"]["name"] if isinstance(k, dict) else k
+             for k in metrics]
+    m.compile(loss=loss_object if logits else loss_name, metrics=objects)
     logs = m.evaluate(x.astype(np.float64), y, batch_size=METRIC_BATCH,
                       verbose=0, return_dict=True)
-    values = [logs["loss"]] + [logs[k] for k in metrics]
+    values = [logs["loss"]] + [logs[k] for k in names]
     tensors = [(name + "/x", x), (name + "/y", y)]
     tensors += [("%s/weight.%d" % (name, i), w) for i, w in enumerate(weights)]
     tensors.append((name + "/values", np.array(values, dtype=np.float32)))

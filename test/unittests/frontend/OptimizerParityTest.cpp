@@ -302,9 +302,20 @@ TEST_P(MetricParityTest, EvaluateMatchesKeras) {
   Model model(x, y, c.name);
   model.setWeights(
       {metricTensor(c.name + "/weight.0"), metricTensor(c.name + "/weight.1")});
-  std::vector<std::string> metrics;
-  for (const Json &m : c.config.get("metrics")->items())
-    metrics.push_back(m.asString());
+  // A metric is a name, or Keras's {"class_name": "MeanIoU", "config"}.
+  std::vector<MetricSpec> metrics;
+  for (const Json &m : c.config.get("metrics")->items()) {
+    if (m.isString()) {
+      metrics.push_back(m.asString());
+      continue;
+    }
+    const Json &mc = *m.get("config");
+    metrics.push_back(
+        metrics::MeanIoU({.num_classes = mc.get("num_classes")->asInt(),
+                          .name = mc.get("name")->asString(),
+                          .sparse_y_true = mc.get("sparse_y_true")->asBool(),
+                          .sparse_y_pred = mc.get("sparse_y_pred")->asBool()}));
+  }
   // "<loss>:logits": the loss with from_logits.
   std::string loss = c.config.get("loss")->asString();
   size_t colon = loss.find(':');
@@ -319,7 +330,7 @@ TEST_P(MetricParityTest, EvaluateMatchesKeras) {
   for (size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], want.data<float>()[i],
                 1e-5 * (1 + std::fabs(want.data<float>()[i])))
-        << c.name << ": " << (i == 0 ? "loss" : metrics[i - 1]);
+        << c.name << ": " << (i == 0 ? "loss" : metrics[i - 1].name);
 }
 
 INSTANTIATE_TEST_SUITE_P(Metrics, MetricParityTest,

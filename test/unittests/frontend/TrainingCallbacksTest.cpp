@@ -272,4 +272,35 @@ TEST(TrainingCallbacksTest, LearningRatesAreSaved) {
   EXPECT_DOUBLE_EQ(other.learningRate(), 0.025);
 }
 
+// MeanIoU's arguments are checked, logged under its name, and kept
+// through save/load (Keras's serialized form in the compile config).
+TEST(TrainingCallbacksTest, MeanIoUMetric) {
+  EXPECT_NE(errorOf([] {
+              metrics::MeanIoU({.num_classes = 0});
+            }).find("num_classes must be in [1, 4096], got 0"),
+            std::string::npos);
+  auto in = Input({4});
+  Model model(in, layers::Dense(3, {.activation = "softmax"})(in));
+  model.compile(
+      {.loss = losses::SparseCategoricalCrossentropy(),
+       .metrics = {"accuracy", metrics::MeanIoU({.num_classes = 3,
+                                                 .ignore_class = 1,
+                                                 .sparse_y_pred = false})}});
+  Tensor x({6, 4}), y = Tensor::fromInts({0, 1, 2, 0, 1, 2}, {6});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = float(i % 7) / 7.0f - 0.4f;
+  History h = model.fit(x, y, {.batch_size = 3, .epochs = 1, .verbose = 0});
+  ASSERT_EQ(h.history.count("mean_io_u"), 1u);
+  double iou = h.history.at("mean_io_u")[0];
+  EXPECT_GE(iou, 0.0);
+  EXPECT_LE(iou, 1.0);
+  std::string path =
+      (std::filesystem::temp_directory_path() / "mean_iou_test.lcm").string();
+  model.save(path);
+  Model again = loadModel(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(again.evaluate(x, y, {.verbose = 0}),
+            model.evaluate(x, y, {.verbose = 0}));
+}
+
 } // namespace

@@ -13,6 +13,7 @@
 #include "runtime/Training.h"
 #include "RuntimeTestUtil.h"
 #include "runtime/ProgressBar.h"
+#include "runtime/TrainingLoop.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -500,6 +501,36 @@ TEST_F(TrainingTest, FitPrintsKerasStyleLogs) {
       std::regex(
           R"(^1/1 - 0s - loss: \S+ - \d+[um]?s/epoch - \d+[um]s/step\n$)")))
       << out;
+}
+
+// MeanIoU's confusion matrix: ids outside [0, num_classes) and the ignored
+// class are left out; a class with no target and no prediction does not
+// count in the mean.
+TEST(MeanIoUTest, CountsAndMean) {
+  Metric m{"iou", MetricKind::MeanIoU, 0};
+  m.numClasses = 3;
+  m.ignoreClass = 2;
+  detail::MetricState state(m);
+  Tensor truth = Tensor::fromInts({0, 1, 2, 1, 0}, {5});
+  Tensor pred = Tensor::fromFloats({0.2f, 1.0f, 1.0f, 0.0f, 3.5f}, {5});
+  detail::accumulateMetric("evaluate", m, pred, truth, state);
+  // Pairs (truth, prediction) kept: (0, 0), (1, 1), (1, 0): class 0 has
+  // IoU 1 / 2, class 1 1 / 2, class 2 none.
+  EXPECT_NEAR(state.value(m), 0.5, 1e-6);
+
+  m.sparsePred = false; // scores: their argmax per row
+  detail::MetricState scores(m);
+  Tensor rows =
+      Tensor::fromFloats({0.9f, 0.1f, 0.0f, 0.2f, 0.7f, 0.1f}, {2, 3});
+  detail::accumulateMetric("evaluate", m, rows, Tensor::fromInts({0, 1}, {2}),
+                           scores);
+  EXPECT_NEAR(scores.value(m), 1.0, 1e-6);
+  EXPECT_THAT(errorOf([&] {
+                detail::accumulateMetric("evaluate", m, rows,
+                                         Tensor::fromInts({0, 1, 2}, {3}),
+                                         scores);
+              }),
+              HasSubstr("metric 'iou' compares 2 predicted class ids"));
 }
 
 } // namespace
