@@ -14,37 +14,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GradientTestUtil.h"
-
-#include "layerc/layerc.h"
-
-#include <regex>
+#include "LayerGradientTestUtil.h"
 
 using namespace layerc;
 using namespace layerc::test;
 
 namespace {
-
-class LayerGradientTest : public GradientTest {
-protected:
-  /// Checks the MSE gradient of every weight of `model` (one input, one
-  /// output) at random weights and a random batch of `batch`.
-  void checkModel(const Model &model, int64_t batch) {
-    std::string ir = model.toMLIR();
-    ir = std::regex_replace(ir, std::regex("xf32>"), "xf64>");
-    ir = std::regex_replace(ir, std::regex("tensor<f32>"), "tensor<f64>");
-    std::vector<int64_t> in = model.inputs()[0].shape();
-    std::vector<int64_t> out = model.outputs()[0].shape();
-    in[0] = out[0] = batch;
-    std::vector<Tensor> params;
-    for (const auto &layer : model.weightLayers())
-      for (const Weight &w : layer->weights())
-        params.push_back(randomTensor(rng, w.value.shape(), -0.8, 0.8));
-    std::vector<Tensor> data = {randomTensor(rng, in, -1, 1),
-                                randomTensor(rng, out, -1, 1)};
-    checkGradients(ir, "loss=mean_squared_error", data, params);
-  }
-};
 
 TEST_F(LayerGradientTest, CausalConv1D) {
   for (unsigned config = 0; config < 3; ++config) {

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "FrontendTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -123,11 +124,8 @@ Model everyNewConvolution() {
 TEST(ConvolutionLayersTest, TrainsSavesAndLoads) {
   setRandomSeed(5);
   Model model = everyNewConvolution();
-  std::mt19937 gen(13);
-  std::uniform_real_distribution<float> u(-1, 1);
-  Tensor x({64, 8, 2}), y({64}, DType::Int32);
-  for (int64_t i = 0; i < x.numel(); ++i)
-    x.data<float>()[i] = u(gen);
+  Tensor x = test::uniformTensor({64, 8, 2}, 13);
+  Tensor y({64}, DType::Int32);
   // The class is the sign of the sum of the first feature over the steps.
   for (int64_t i = 0; i < 64; ++i) {
     float sum = 0;
@@ -137,20 +135,10 @@ TEST(ConvolutionLayersTest, TrainsSavesAndLoads) {
   }
   model.compile({.loss = losses::SparseCategoricalCrossentropy(),
                  .optimizer = optimizers::Adam({.learning_rate = 0.01})});
-  History h = model.fit(x, y, {.batch_size = 16, .epochs = 15, .verbose = 0});
-  const std::vector<double> &loss = h.history.at("loss");
-  EXPECT_LT(loss.back(), 0.8 * loss.front());
+  test::expectLossFalls(
+      model.fit(x, y, {.batch_size = 16, .epochs = 15, .verbose = 0}), 0.8);
 
-  std::string path =
-      (std::filesystem::temp_directory_path() / "convolutions_test.lcm")
-          .string();
-  model.save(path);
-  Model again = loadModel(path);
-  std::filesystem::remove(path);
-  EXPECT_EQ(again.getConfig().dump(), model.getConfig().dump());
-  Tensor want = model.predict(x), got = again.predict(x);
-  for (int64_t i = 0; i < want.numel(); ++i)
-    ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
+  test::expectSaveLoadRoundTrip(model, x, "convolutions_test.lcm");
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "FrontendTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -184,29 +185,16 @@ TEST(NormalizationLayersTest, UnknownSequenceLength) {
 TEST(NormalizationLayersTest, TrainsSavesAndLoads) {
   setRandomSeed(5);
   Model model = everyNormalizationLayer();
-  std::mt19937 gen(13);
-  std::uniform_real_distribution<float> u(-1, 1);
-  Tensor x({64, 6, 4}), y({64}, DType::Int32);
-  for (int64_t i = 0; i < x.numel(); ++i)
-    x.data<float>()[i] = u(gen);
+  Tensor x = test::uniformTensor({64, 6, 4}, 13);
+  Tensor y({64}, DType::Int32);
   for (int64_t i = 0; i < 64; ++i)
     y.data<int32_t>()[i] = x.data<float>()[i * 24 + 5] > 0 ? 1 : 2;
   model.compile({.loss = losses::SparseCategoricalCrossentropy(),
                  .optimizer = optimizers::Adam({.learning_rate = 0.02})});
-  History h = model.fit(x, y, {.batch_size = 16, .epochs = 8, .verbose = 0});
-  const std::vector<double> &loss = h.history.at("loss");
-  EXPECT_LT(loss.back(), 0.7 * loss.front());
+  test::expectLossFalls(
+      model.fit(x, y, {.batch_size = 16, .epochs = 8, .verbose = 0}), 0.7);
 
-  std::string path =
-      (std::filesystem::temp_directory_path() / "normalizations_test.lcm")
-          .string();
-  model.save(path);
-  Model again = loadModel(path);
-  std::filesystem::remove(path);
-  EXPECT_EQ(again.getConfig().dump(), model.getConfig().dump());
-  Tensor want = model.predict(x), got = again.predict(x);
-  for (int64_t i = 0; i < want.numel(); ++i)
-    ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
+  test::expectSaveLoadRoundTrip(model, x, "normalizations_test.lcm");
 }
 
 } // namespace

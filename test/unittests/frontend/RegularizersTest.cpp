@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "FrontendTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -24,17 +25,8 @@ using ::testing::HasSubstr;
 
 namespace {
 
-Tensor randomTensor(std::vector<int64_t> shape, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  Tensor t(std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = u(gen);
-  return t;
-}
-
 TEST(RegularizersTest, EvaluateReportsThePenalty) {
-  Tensor x = randomTensor({8, 5}, 1), y = randomTensor({8, 3}, 2);
+  Tensor x = test::uniformTensor({8, 5}, 1), y = test::uniformTensor({8, 3}, 2);
   auto build = [](DenseOptions o) {
     auto in = Input({5});
     return Model(in, layers::Dense(3, o)(in));
@@ -74,7 +66,7 @@ TEST(RegularizersTest, ConstraintsHoldAfterFit) {
   Model model(in, layers::Dense(3)(h));
   model.compile({.loss = losses::MeanSquaredError(),
                  .optimizer = optimizers::Adam({.learning_rate = 0.1})});
-  model.fit(randomTensor({16, 5}, 3), randomTensor({16, 3}, 4),
+  model.fit(test::uniformTensor({16, 5}, 3), test::uniformTensor({16, 3}, 4),
             {.batch_size = 4, .epochs = 2, .verbose = 0});
   std::vector<Tensor> w = model.getWeights();
   // Each output unit's incoming weights (axis 0 of the kernel).
@@ -130,13 +122,8 @@ TEST(RegularizersTest, ConfigsRoundTrip) {
                                 "regularizers\",\"class_name\":\"L2\""));
   EXPECT_THAT(config, HasSubstr("\"class_name\":\"UnitNorm\",\"config\":{"
                                 "\"axis\":[0,1,2]}"));
-  std::string path =
-      (std::filesystem::temp_directory_path() / "regularized_test.lcm")
-          .string();
-  model.save(path);
-  Model again = loadModel(path);
-  std::filesystem::remove(path);
-  EXPECT_EQ(again.getConfig().dump(), config);
+  test::expectSaveLoadRoundTrip(model, test::uniformTensor({2, 6, 6, 2}, 8),
+                                "regularized_test.lcm");
 }
 
 } // namespace

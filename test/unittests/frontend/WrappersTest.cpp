@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "FrontendTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -95,11 +96,8 @@ TEST(WrappersTest, TrainsSavesAndLoads) {
   x = layers::Bidirectional(layers::LSTM(3), {.merge_mode = "ave"})(x);
   Model model(in, layers::Dense(2, {.activation = "softmax"})(x), "wrappers");
 
-  std::mt19937 gen(17);
-  std::uniform_real_distribution<float> u(-1, 1);
-  Tensor xs({64, 6, 2}), ys({64}, DType::Int32);
-  for (int64_t i = 0; i < xs.numel(); ++i)
-    xs.data<float>()[i] = u(gen);
+  Tensor xs = test::uniformTensor({64, 6, 2}, 17);
+  Tensor ys({64}, DType::Int32);
   // The class: whether the first feature of the first step exceeds that of
   // the last (both directions help).
   for (int64_t i = 0; i < 64; ++i)
@@ -107,19 +105,10 @@ TEST(WrappersTest, TrainsSavesAndLoads) {
         xs.data<float>()[i * 12] > xs.data<float>()[i * 12 + 10] ? 1 : 0;
   model.compile({.loss = losses::SparseCategoricalCrossentropy(),
                  .optimizer = optimizers::Adam({.learning_rate = 0.02})});
-  History h = model.fit(xs, ys, {.batch_size = 16, .epochs = 10, .verbose = 0});
-  const std::vector<double> &loss = h.history.at("loss");
-  EXPECT_LT(loss.back(), 0.8 * loss.front());
+  test::expectLossFalls(
+      model.fit(xs, ys, {.batch_size = 16, .epochs = 10, .verbose = 0}), 0.8);
 
-  std::string path =
-      (std::filesystem::temp_directory_path() / "wrappers_test.lcm").string();
-  model.save(path);
-  Model again = loadModel(path);
-  std::filesystem::remove(path);
-  EXPECT_EQ(again.getConfig().dump(), model.getConfig().dump());
-  Tensor want = model.predict(xs), got = again.predict(xs);
-  for (int64_t i = 0; i < want.numel(); ++i)
-    ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
+  test::expectSaveLoadRoundTrip(model, xs, "wrappers_test.lcm");
 }
 
 } // namespace
