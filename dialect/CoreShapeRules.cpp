@@ -113,8 +113,6 @@ LAYER_SHAPE_RULE(MatmulOp) {
               "or (with transpose_lhs) two operands of one rank > 2; got "
            << formatShape(lhs) << " and " << formatShape(rhs);
   int64_t m = lhs.getDimSize(ta ? 1 : 0);
-  int64_t kl = lhs.getDimSize(ta ? 0 : 1);
-  int64_t kr = rhs.getDimSize(tb ? 1 : 0);
   int64_t n = rhs.getDimSize(tb ? 0 : 1);
   if (!agree(op->getOperand(0), ta ? 0 : 1, op->getOperand(1), tb ? 1 : 0,
              "the contraction sizes must match"))
@@ -608,7 +606,7 @@ LAYER_SHAPE_RULE(NormalizeGradOp) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
-  RankedTensorType dy = (*types)[0], input = (*types)[1];
+  RankedTensorType input = (*types)[1];
   if (failed(checkNormalizeAttrs(op, input, static_cast<int64_t>(op.getAxis()),
                                  static_cast<int64_t>(op.getGroups()),
                                  op.getEpsilon().convertToDouble())))

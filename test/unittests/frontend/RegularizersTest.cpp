@@ -100,6 +100,21 @@ TEST(RegularizersTest, KerasErrors) {
       }),
       HasSubstr("Layer d weight 'kernel': the MaxNorm constraint's axis 2 is "
                 "out of range for a weight of rank 2"));
+  EXPECT_THAT(errorOf([] { constraints::MinMaxNorm({.rate = 1.5}); }),
+              HasSubstr("MinMaxNorm: rate must be in [0, 1], got 1.5"));
+  EXPECT_THAT(errorOf([] {
+                layers::Dense(3, {.name = "twice",
+                                  .kernel_constraint = constraints::UnitNorm(
+                                      {.axis = {0, -2}})})(Input({4}));
+              }),
+              HasSubstr("the UnitNorm constraint names axis -2 twice"));
+  Json axis =
+      Json::object({{"class_name", Json("MaxNorm")},
+                    {"config", Json::object({{"axis", Json("rows")}})}});
+  EXPECT_THAT(errorOf([&] { Constraint::fromConfig(axis, "config"); }),
+              HasSubstr("'axis' must be an integer or a list"));
+  EXPECT_THAT(errorOf([] { metrics::MeanIoU({.num_classes = 2, .name = ""}); }),
+              HasSubstr("MeanIoU: the name must not be empty"));
   Json bad = Json::object({{"class_name", Json("L3")}});
   EXPECT_THAT(errorOf([&] { Regularizer::fromConfig(bad, "config"); }),
               HasSubstr("unknown regularizer 'L3'"));

@@ -80,6 +80,30 @@ TEST(WrappersTest, KerasErrors) {
               }),
               HasSubstr("needs the number of time steps (axis 1) to be known. "
                         "Full shape received: (None, None, 3)"));
+  EXPECT_THAT(errorOf([] {
+                layers::TimeDistributed(
+                    layers::LSTM(2, {.return_state = true}))(Input({3, 4, 2}));
+              }),
+              HasSubstr("must have one output, it has 3"));
+  // From a config: what layerc cannot build is named.
+  auto factory = builtinLayerFactories().at("Bidirectional");
+  Json lstm = Json::object(
+      {{"class_name", Json("LSTM")},
+       {"config", Json::object({{"name", Json("l")}, {"units", Json(2)}})}});
+  EXPECT_THAT(
+      errorOf([&] {
+        factory(Json::object(
+            {{"name", Json("b")}, {"layer", lstm}, {"backward_layer", lstm}}));
+      }),
+      HasSubstr("a separate backward_layer is not supported"));
+  Json unknown =
+      Json::object({{"class_name", Json("Transformer")},
+                    {"config", Json::object({{"name", Json("t")}})}});
+  EXPECT_THAT(errorOf([&] {
+                builtinLayerFactories().at("TimeDistributed")(
+                    Json::object({{"name", Json("td")}, {"layer", unknown}}));
+              }),
+              HasSubstr("unknown layer class 'Transformer'"));
   // The wrapped layer's own errors name it.
   EXPECT_THAT(errorOf([] {
                 layers::TimeDistributed(layers::Conv2D(2, 3))(Input({4, 8, 3}));
