@@ -161,40 +161,39 @@ Json DepthwiseConvLayer::getConfig() const {
   return Json::object(std::move(fields));
 }
 
+namespace {
+/// The fields DepthwiseConv and SeparableConv configs share.
+template <typename Options>
+Options depthwiseOptions(const Json &c, const std::string &cls) {
+  Options o;
+  o.strides = tupleField(c, cls, "strides");
+  o.padding = stringField(c, cls, "padding");
+  o.depth_multiplier = intField(c, cls, "depth_multiplier");
+  o.dilation_rate = tupleField(c, cls, "dilation_rate");
+  o.activation = stringField(c, cls, "activation");
+  o.use_bias = boolField(c, cls, "use_bias");
+  o.name = stringField(c, cls, "name");
+  o.depthwise_initializer =
+      initializerIn(c, cls, "depthwise_initializer", "glorot_uniform");
+  o.bias_initializer = initializerIn(c, cls, "bias_initializer", "zeros");
+  return o;
+}
+} // namespace
+
 void layerc::addDepthwiseConvolutionLayerFactories(
     std::map<std::string, LayerFactory> &out) {
   for (int64_t rank = 1; rank <= 2; ++rank) {
     std::string dw = std::string("DepthwiseConv") + suffix(rank);
     out[dw] = [rank, dw](const Json &c) -> std::shared_ptr<Layer> {
-      DepthwiseConvOptions o;
-      o.strides = tupleField(c, dw, "strides");
-      o.padding = stringField(c, dw, "padding");
-      o.depth_multiplier = intField(c, dw, "depth_multiplier");
-      o.dilation_rate = tupleField(c, dw, "dilation_rate");
-      o.activation = stringField(c, dw, "activation");
-      o.use_bias = boolField(c, dw, "use_bias");
-      o.name = stringField(c, dw, "name");
-      o.depthwise_initializer =
-          initializerIn(c, dw, "depthwise_initializer", "glorot_uniform");
-      o.bias_initializer = initializerIn(c, dw, "bias_initializer", "zeros");
       return std::make_shared<DepthwiseConvLayer>(
-          rank, tupleField(c, dw, "kernel_size"), o);
+          rank, tupleField(c, dw, "kernel_size"),
+          depthwiseOptions<DepthwiseConvOptions>(c, dw));
     };
     std::string sep = std::string("SeparableConv") + suffix(rank);
     out[sep] = [rank, sep](const Json &c) -> std::shared_ptr<Layer> {
-      SeparableConvOptions o;
-      o.strides = tupleField(c, sep, "strides");
-      o.padding = stringField(c, sep, "padding");
-      o.depth_multiplier = intField(c, sep, "depth_multiplier");
-      o.dilation_rate = tupleField(c, sep, "dilation_rate");
-      o.activation = stringField(c, sep, "activation");
-      o.use_bias = boolField(c, sep, "use_bias");
-      o.name = stringField(c, sep, "name");
-      o.depthwise_initializer =
-          initializerIn(c, sep, "depthwise_initializer", "glorot_uniform");
+      auto o = depthwiseOptions<SeparableConvOptions>(c, sep);
       o.pointwise_initializer =
           initializerIn(c, sep, "pointwise_initializer", "glorot_uniform");
-      o.bias_initializer = initializerIn(c, sep, "bias_initializer", "zeros");
       return std::make_shared<DepthwiseConvLayer>(
           rank, intField(c, sep, "filters"), tupleField(c, sep, "kernel_size"),
           o);
