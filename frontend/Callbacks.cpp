@@ -226,6 +226,39 @@ LearningRateScheduler::LearningRateScheduler(Schedule schedule, int verbose)
     throw Error("LearningRateScheduler: the schedule is empty");
 }
 
+namespace {
+
+/// Sets logs["learning_rate"] to the model's rate as Keras logs it: the
+/// value of its learning-rate variable, of the model's float type (float32
+/// unless its weights are float64).
+void logLearningRate(const Model *model, LogValues &logs) {
+  if (!model)
+    return;
+  double rate = model->learningRate();
+  bool float64 = false;
+  for (const auto &layer : model->weightLayers())
+    for (const Weight &w : layer->weights())
+      float64 |= w.value.dtype() == DType::Float64;
+  if (!float64)
+    rate = double(float(rate));
+  for (auto &[name, value] : logs)
+    if (name == "learning_rate") {
+      value = rate;
+      return;
+    }
+  logs.push_back({"learning_rate", rate});
+}
+
+} // namespace
+
+void LearningRateScheduler::addEpochLogs(int, LogValues &logs) {
+  logLearningRate(model, logs);
+}
+
+void ReduceLROnPlateau::addEpochLogs(int, LogValues &logs) {
+  logLearningRate(model, logs);
+}
+
 void LearningRateScheduler::onEpochBegin(int epoch) {
   if (!model)
     throw Error("LearningRateScheduler needs Model::fit");

@@ -145,11 +145,14 @@ private:
 
 /// Sets the learning rate before every epoch to schedule(epoch, current
 /// rate) (epoch from 0). The optimizer's learning rate must be a constant.
+/// Like Keras's, it logs the epoch's rate as "learning_rate" (History has
+/// it).
 class LearningRateScheduler : public ModelCallback {
 public:
   using Schedule = std::function<double(int epoch, double learningRate)>;
   explicit LearningRateScheduler(Schedule schedule, int verbose = 0);
   void onEpochBegin(int epoch) override;
+  void addEpochLogs(int epoch, LogValues &logs) override;
 
 private:
   Schedule schedule_;
@@ -171,11 +174,14 @@ struct ReduceLROnPlateauOptions {
 };
 
 /// Multiplies the learning rate by `factor` when the monitored value has
-/// not improved by min_delta for `patience` epochs, down to min_lr.
+/// not improved by min_delta for `patience` epochs, down to min_lr. Like
+/// Keras's, it logs the epoch's rate (before any reduction) as
+/// "learning_rate".
 class ReduceLROnPlateau : public ModelCallback {
 public:
   explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {});
   void onTrainBegin() override;
+  void addEpochLogs(int epoch, LogValues &logs) override;
   void onEpochEnd(int epoch, const LogValues &logs) override;
 
 private:

@@ -10,7 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Model.h"
-#include "frontend/Callbacks.h"
 #include "frontend/Compile.h"
 #include "frontend/CompiledModel.h"
 #include "frontend/MLIRGen.h"
@@ -537,14 +536,8 @@ History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
   requireCompiled("fit");
   std::vector<Tensor> inputs = prepareInputs(xs, "fit");
   CompiledModel &program = trainingProgram(inputs);
-  for (const auto &callback : options.callbacks)
-    if (auto *aware = dynamic_cast<ModelCallback *>(callback.get()))
-      aware->model = this;
-  FitOptions prepared = options;
-  if (prepared.validation_data)
-    prepared.validation_data->x =
-        prepareInputs(prepared.validation_data->x, "fit (validation_data)");
-  return layerc::fit(program.program, program.state, inputs, ys, prepared);
+  return layerc::fit(program.program, program.state, inputs, ys,
+                     prepareFit(options));
 }
 
 std::vector<Tensor> Model::byName(const NamedTensors &named,

@@ -12,6 +12,7 @@
 #define LAYERC_FRONTEND_MODEL_H
 
 #include "frontend/Layer.h"
+#include "runtime/Dataset.h"
 #include "runtime/SafeTensors.h"
 #include "runtime/Training.h"
 
@@ -352,6 +353,18 @@ public:
   /// a missing or unknown name is an error listing the model's names.
   History fit(const NamedTensors &xs, const NamedTensors &ys,
               const FitOptions &options = {});
+  /// fit() on a data::Dataset (runtime/Dataset.h), whose batches hold one
+  /// tensor per input and per output: batches of options.batch_size,
+  /// shuffled each epoch from options.seed exactly as fit() on tensors
+  /// (the same results), loaded options.prefetch batches ahead on a
+  /// background thread while the model trains.
+  History fit(const data::Dataset &dataset, const FitOptions &options = {});
+  /// evaluate() and predict() on a dataset's samples, in order (predict()
+  /// uses only the inputs).
+  std::vector<double> evaluate(const data::Dataset &dataset,
+                               const EvaluateOptions &options = {});
+  std::vector<Tensor> predict(const data::Dataset &dataset,
+                              const PredictOptions &options = {});
   /// Returns {loss, metrics...}.
   std::vector<double> evaluate(const Tensor &x, const Tensor &y,
                                const EvaluateOptions &options = {});
@@ -417,6 +430,13 @@ private:
   Tensor prepareInput(const Tensor &x, size_t input, const char *what) const;
   std::vector<Tensor> prepareInputs(const std::vector<Tensor> &xs,
                                     const char *what) const;
+  /// `options` with the callbacks given this model and the validation
+  /// inputs prepared (ModelDataset.cpp).
+  FitOptions prepareFit(const FitOptions &options);
+  /// The inputs of sample 0 of `dataset`, prepared, when the model's inputs
+  /// have unknown sizes (they choose the program); none otherwise.
+  std::vector<Tensor> probeInputs(const data::Dataset &dataset,
+                                  const char *what) const;
   /// compile()'s program for inputs of `samples` sample shapes (all known
   /// sizes when absent).
   std::unique_ptr<CompiledModel> buildTraining(

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Training.h"
+#include "runtime/Dataset.h"
 #include "runtime/Error.h"
 #include "runtime/ProgressBar.h"
 #include "runtime/TrainingLoop.h"
@@ -30,142 +31,6 @@ using namespace layerc;
 using namespace layerc::detail;
 
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Argument checks
-//===----------------------------------------------------------------------===//
-
-void checkArity(const char *fn, const char *what, size_t expected,
-                size_t actual) {
-  if (expected != actual)
-    throw Error(std::string(fn) + ": expected " + std::to_string(expected) +
-                " " + what + " but got " + std::to_string(actual));
-}
-
-/// The program's functions must agree with its declared layout; the loops
-/// index their arguments by that layout. A forward-only program (predict
-/// alone) is checked for predict() only.
-void checkProgram(const char *fn, const TrainingProgram &p) {
-  bool forwardOnly = std::string(fn) == "predict";
-  if (p.numInputs < 1 || (p.numTargets < 1 && !forwardOnly) ||
-      p.numOutputs < 1 || p.numParams < 0 || p.numStates < 0)
-    throw Error(std::string(fn) +
-                ": the program needs at least one input, target and output");
-  size_t io = p.numInputs + p.numTargets, ps = p.numParams + p.numStates;
-  auto check = [&](const CompiledFunction &f, size_t ins, size_t outs) {
-    if (f.inputs.size() != ins || f.outputs.size() != outs)
-      throw Error(std::string(fn) + ": compiled function '" + f.name +
-                  "' has " + std::to_string(f.inputs.size()) + " inputs and " +
-                  std::to_string(f.outputs.size()) +
-                  " outputs, but the program layout needs " +
-                  std::to_string(ins) + " and " + std::to_string(outs));
-  };
-  if (!forwardOnly) {
-    size_t nl = p.outputLossNames.size();
-    check(p.trainStep, io + ps + StepScalars::count(p.trainStep),
-          1 + p.numOutputs + ps + nl);
-    check(p.evaluate, io + p.numParams, 1 + p.numOutputs + nl);
-  }
-  check(p.predict, p.numInputs + p.numParams, p.numOutputs);
-}
-
-/// Checks that every x[i] and y[t] has the same number of samples along
-/// axis 0 and returns that number.
-int64_t checkSamples(const char *fn, const TrainingProgram &p,
-                     const std::vector<Tensor> &x,
-                     const std::vector<Tensor> *y) {
-  checkArity(fn, "input tensors (x)", p.numInputs, x.size());
-  if (y)
-    checkArity(fn, "target tensors (y)", p.numTargets, y->size());
-  std::vector<std::pair<std::string, const Tensor *>> all;
-  for (size_t i = 0; i < x.size(); ++i)
-    all.push_back({"x[" + std::to_string(i) + "]", &x[i]});
-  for (size_t i = 0; y && i < y->size(); ++i)
-    all.push_back({"y[" + std::to_string(i) + "]", &(*y)[i]});
-  for (auto &[name, t] : all)
-    if (t->rank() == 0)
-      throw Error(std::string(fn) + ": " + name +
-                  " is a scalar; it needs a sample axis (axis 0)");
-  int64_t n = x.empty() ? 0 : x[0].dim(0);
-  for (auto &[name, t] : all)
-    if (t->dim(0) != n)
-      throw Error(std::string(fn) + ": " + name + " has " +
-                  std::to_string(t->dim(0)) + " samples but x[0] has " +
-                  std::to_string(n));
-  return n;
-}
-
-void checkNotEmpty(const char *fn, int64_t samples) {
-  if (samples == 0)
-    throw Error(std::string(fn) + ": x[0] has no samples");
-}
-
-void checkBatchSize(const char *fn, int64_t batchSize) {
-  if (batchSize <= 0)
-    throw Error(std::string(fn) + ": batch_size must be positive (got " +
-                std::to_string(batchSize) + ")");
-}
-
-void checkParams(const char *fn, const TrainingProgram &p,
-                 const TrainingState &state) {
-  checkArity(fn, "parameter tensors", p.numParams, state.params.size());
-}
-
-/// Converts the targets to the dtypes `f` expects. Integer labels of any
-/// width convert freely; float targets for integer labels are refused since
-/// truncating them would hide a mistake.
-std::vector<Tensor> convertTargets(const char *fn, const TrainingProgram &p,
-                                   const CompiledFunction &f,
-                                   const std::vector<Tensor> &y) {
-  std::vector<Tensor> out;
-  for (size_t t = 0; t < y.size(); ++t) {
-    DType want = f.inputs[p.numInputs + t].dtype, have = y[t].dtype();
-    if (want != have && isFloat(have) && !isFloat(want))
-      throw Error(std::string(fn) + ": y[" + std::to_string(t) + "] is " +
-                  dtypeName(have) + " but the model expects " +
-                  dtypeName(want) + " labels; convert them with astype");
-    out.push_back(want == have ? y[t] : y[t].astype(want));
-  }
-  return out;
-}
-
-/// True when `target` holds class indices for `output`: one index per row,
-/// i.e. the output's shape without its class axis (or with it set to 1).
-bool isSparseTarget(const Tensor &target, const std::vector<int64_t> &output) {
-  int64_t outRank = static_cast<int64_t>(output.size());
-  if (outRank == 0)
-    return false;
-  if (target.rank() == outRank - 1)
-    return true;
-  return target.rank() == outRank && target.shape().back() == 1 &&
-         output.back() != 1;
-}
-
-/// Class indices outside [0, C) would make the compiled loss read past its
-/// logits, so they are rejected here with the first bad one named.
-void checkLabels(const char *fn, const TrainingProgram &p, const Tensor &y0) {
-  if (p.predict.outputs.empty())
-    return;
-  const BufferSpec &out = p.predict.outputs[0];
-  bool sparseMetric = false;
-  for (const Metric &m : p.metrics)
-    sparseMetric |= m.kind == MetricKind::SparseCategoricalAccuracy;
-  if ((!sparseMetric && isFloat(y0.dtype())) || !isSparseTarget(y0, out.shape))
-    return;
-  int64_t classes = out.shape.back();
-  if (classes <= 0)
-    return;
-  for (int64_t i = 0, n = y0.numel(); i < n; ++i) {
-    double v = elementAt(y0, i);
-    if (v >= 0 && v < double(classes) && v == std::floor(v))
-      continue;
-    throw Error(std::string(fn) + ": y[0] holds label " +
-                std::to_string(static_cast<long long>(v)) + " at index " +
-                std::to_string(i) + ", outside [0, " + std::to_string(classes) +
-                ") for the " + std::to_string(classes) +
-                " classes of output '" + out.name + "'");
-  }
-}
 
 //===----------------------------------------------------------------------===//
 // Batching
@@ -195,29 +60,35 @@ void shuffleOrder(std::vector<int64_t> &v, uint64_t seed, int epoch) {
 // evaluate core
 //===----------------------------------------------------------------------===//
 
-/// Runs the evaluate function over `indices`; targets are already converted.
+/// Samples a loop reads: every batch of `order` from `load`, loaded
+/// `prefetch` batches ahead.
+struct LoopData {
+  BatchLoader load{};
+  std::vector<int64_t> order{};
+  int prefetch = 0;
+};
+
+/// Runs the evaluate function over `data`'s batches.
 RunningLogs runEvaluate(const char *fn, const TrainingProgram &p,
                         const std::vector<Tensor> &params,
-                        const std::vector<Tensor> &x,
-                        const std::vector<Tensor> &y,
-                        const std::vector<int64_t> &indices, int64_t batchSize,
+                        const LoopData &data, int64_t batchSize,
                         ProgressBar *bar) {
   RunningLogs logs(p);
-  int64_t steps = numBatches(indices.size(), batchSize);
+  int64_t steps = numBatches(data.order.size(), batchSize);
+  Prefetcher batches(data.load, data.order, batchSize, data.prefetch);
   for (int64_t b = 0; b < steps; ++b) {
-    std::vector<int64_t> idx = batchIndices(indices, b, batchSize);
-    std::vector<Tensor> xb = gather(x, idx), yb = gather(y, idx);
+    data::Batch batch = batches.next();
     std::vector<const Tensor *> in;
-    for (const Tensor &t : xb)
+    for (const Tensor &t : batch.x)
       in.push_back(&t);
-    for (const Tensor &t : yb)
+    for (const Tensor &t : batch.y)
       in.push_back(&t);
     for (const Tensor &t : params)
       in.push_back(&t);
     std::vector<Tensor> out = p.evaluate(in);
     logs.add(fn, p, scalarValue(out[0]),
              scalarValues(out, 1 + p.numOutputs, p.outputLossNames.size()),
-             idx.size(), out, 1, yb);
+             batch.x[0].dim(0), out, 1, batch.y);
     if (bar)
       bar->update(b + 1, logs.values(p, ""));
   }
@@ -279,10 +150,10 @@ public:
 /// The steps of one fit() call in one process: train_step on whole batches.
 class Trainer final : public EpochTrainer {
 public:
-  Trainer(const TrainingProgram &p, TrainingState &state,
-          const std::vector<Tensor> &x, const std::vector<Tensor> &y)
-      : p(p), state(state), x(x), y(y), weights(p, state),
-        scalars(p.trainStep, state) {
+  Trainer(const TrainingProgram &p, TrainingState &state, BatchLoader load,
+          int prefetch)
+      : p(p), state(state), load(std::move(load)), prefetch(prefetch),
+        weights(p, state), scalars(p.trainStep, state) {
     size_t first = p.trainStep.outputs.size() - p.outputLossNames.size();
     for (size_t i = 0; i < p.outputLossNames.size(); ++i)
       outputLosses.emplace_back(p.trainStep.outputs[first + i].resolve(1),
@@ -293,13 +164,13 @@ public:
                        ProgressBar &bar, const BatchEnd &afterBatch) override {
     RunningLogs logs(p);
     int64_t steps = numBatches(order.size(), batchSize);
+    Prefetcher batches(load, order, batchSize, prefetch);
     for (int64_t b = 0; b < steps; ++b) {
-      std::vector<int64_t> idx = batchIndices(order, b, batchSize);
-      std::vector<Tensor> xb = gather(x, idx), yb = gather(y, idx);
-      const std::vector<Tensor> &results = trainBatch(xb, yb);
+      data::Batch batch = batches.next();
+      const std::vector<Tensor> &results = trainBatch(batch.x, batch.y);
       logs.add("fit", p, scalarValue(results[0]),
-               scalarValues(outputLosses, 0, outputLosses.size()), idx.size(),
-               results, 1, yb);
+               scalarValues(outputLosses, 0, outputLosses.size()),
+               batch.x[0].dim(0), results, 1, batch.y);
       LogValues values = logs.values(p, "");
       bar.update(b + 1, values);
       if (afterBatch && afterBatch(b, values))
@@ -340,7 +211,8 @@ private:
 
   const TrainingProgram &p;
   TrainingState &state;
-  const std::vector<Tensor> &x, &y;
+  BatchLoader load;
+  int prefetch;
   WeightBuffers weights;
   StepScalars scalars;
   BatchResults batchResults;
@@ -395,10 +267,7 @@ void record(History &h, int epoch, const LogValues &values) {
 /// fit()'s epochs after its checks: steps, validation, callbacks (on the
 /// leader only), History.
 History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
-                  const std::vector<Tensor> &x,
-                  const std::vector<Tensor> &valTargets,
-                  const std::vector<Tensor> &valX,
-                  const std::vector<Tensor> &valY, int64_t n, int64_t nVal,
+                  int64_t trainSamples, const LoopData &validation,
                   const FitOptions &options) {
   bool leader = trainer.leader();
   int verbose = leader ? options.verbose : 0;
@@ -444,7 +313,7 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
           callback->onEpochBegin(epoch);
       trainer.afterCallbacks(false, leader);
     }
-    std::vector<int64_t> order = range(0, n - nVal);
+    std::vector<int64_t> order = range(0, trainSamples);
     if (options.shuffle)
       shuffleOrder(order, options.seed, epoch);
     int64_t steps = numBatches(order.size(), options.batch_size);
@@ -453,25 +322,24 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
         trainer.runEpoch(order, options.batch_size, bar, afterBatch)
             .values(program, "");
     LogValues val;
-    if (nVal > 0)
-      val = runEvaluate("fit", program, trainer.params(), x, valTargets,
-                        range(n - nVal, n), options.batch_size, nullptr)
-                .values(program, "val_");
-    else if (options.validation_data)
-      val = runEvaluate("fit", program, trainer.params(), valX, valY,
-                        range(0, valX[0].dim(0)), options.batch_size, nullptr)
+    if (!validation.order.empty())
+      val = runEvaluate("fit", program, trainer.params(), validation,
+                        options.batch_size, nullptr)
                 .values(program, "val_");
     values.insert(values.end(), val.begin(), val.end());
-    bar.update(steps, values, /*finalize=*/true);
-    record(history, epoch, values);
     bool stop = false;
     if (hasCallbacks)
       trainer.sync();
+    // Keras's order: the callbacks, which may add to the logs, then the
+    // progress bar and History.
     for (const auto &callback : options.callbacks)
       if (leader) {
+        callback->addEpochLogs(epoch, values);
         callback->onEpochEnd(epoch, values);
         stop |= callback->stopTraining;
       }
+    bar.update(steps, values, /*finalize=*/true);
+    record(history, epoch, values);
     if (trainer.afterCallbacks(stop, leader && hasCallbacks))
       break;
   }
@@ -481,6 +349,29 @@ History runEpochs(EpochTrainer &trainer, const TrainingProgram &program,
       callback->onTrainEnd();
   trainer.afterCallbacks(false, leader && hasCallbacks);
   return history;
+}
+
+/// FitOptions::validation_data, checked like the training data, as the
+/// data of a loop (tensors given are kept in `valX` and `valY`).
+LoopData validationLoop(const TrainingProgram &program,
+                        const FitOptions &options, std::vector<Tensor> &valX,
+                        std::vector<Tensor> &valY) {
+  if (!options.validation_data)
+    return {};
+  const char *fn = "fit (validation_data)";
+  const ValidationData &v = *options.validation_data;
+  if (v.dataset) {
+    if (!v.x.empty() || !v.y.empty())
+      throw Error(std::string(fn) + ": give tensors or a dataset, not both");
+    return {datasetLoader(fn, program, program.evaluate, *v.dataset, true),
+            range(0, datasetSize(fn, *v.dataset)), options.prefetch};
+  }
+  int64_t nv = checkSamples(fn, program, v.x, &v.y);
+  checkNotEmpty(fn, nv);
+  valX = v.x;
+  valY = convertTargets(fn, program, program.evaluate, v.y);
+  checkLabels(fn, program, valY[0]);
+  return {tensorLoader(valX, valY), range(0, nv)};
 }
 
 /// fit() after the program checks.
@@ -501,26 +392,43 @@ History fitChecked(const TrainingProgram &program, TrainingState &state,
   if (nVal > 0)
     valTargets = convertTargets("fit", program, program.evaluate, y);
 
-  // An explicit validation set, checked like the training data.
   std::vector<Tensor> valX, valY;
-  if (options.validation_data) {
-    const ValidationData &v = *options.validation_data;
-    int64_t nv = checkSamples("fit (validation_data)", program, v.x, &v.y);
-    checkNotEmpty("fit (validation_data)", nv);
-    valX = v.x;
-    valY =
-        convertTargets("fit (validation_data)", program, program.evaluate, v.y);
-    checkLabels("fit (validation_data)", program, valY[0]);
-  }
+  LoopData validation = validationLoop(program, options, valX, valY);
+  if (nVal > 0)
+    validation = {tensorLoader(x, valTargets), range(n - nVal, n)};
 
   std::unique_ptr<EpochTrainer> trainer;
   if (program.communicator)
     trainer = makeDataParallelTrainer(program, state, x, targets, options,
                                       *program.communicator);
   else
-    trainer = std::make_unique<Trainer>(program, state, x, targets);
-  return runEpochs(*trainer, program, x, valTargets, valX, valY, n, nVal,
-                   options);
+    trainer = std::make_unique<Trainer>(program, state,
+                                        tensorLoader(x, targets), 0);
+  return runEpochs(*trainer, program, n - nVal, validation, options);
+}
+
+/// fit() on a dataset after the program checks.
+History fitDataset(const TrainingProgram &program, TrainingState &state,
+                   const data::Dataset &dataset, const FitOptions &options) {
+  checkProgram("fit", program);
+  checkFitOptions(options);
+  checkPrefetch("fit", options.prefetch);
+  if (options.validation_split > 0)
+    throw Error("fit: validation_split needs tensors; give a dataset "
+                "validation_data instead");
+  if (program.communicator)
+    throw Error("fit: data-parallel training on a dataset is not supported "
+                "yet; give tensors");
+  int64_t n = datasetSize("fit", dataset);
+  checkParams("fit", program, state);
+  initStates(program, state);
+  std::vector<Tensor> valX, valY;
+  LoopData validation = validationLoop(program, options, valX, valY);
+  Trainer trainer(
+      program, state,
+      datasetLoader("fit", program, program.trainStep, dataset, true),
+      options.prefetch);
+  return runEpochs(trainer, program, n, validation, options);
 }
 
 } // namespace
@@ -543,6 +451,32 @@ History layerc::fit(const TrainingProgram &program, TrainingState &state,
   std::abort(); // Communicator::abort does not return.
 }
 
+History layerc::fit(const TrainingProgram &program, TrainingState &state,
+                    const data::Dataset &dataset, const FitOptions &options) {
+  return fitDataset(program, state, dataset, options);
+}
+
+namespace {
+
+/// evaluate() after its checks of the data.
+std::vector<double> evaluateLoop(const TrainingProgram &program,
+                                 const TrainingState &state,
+                                 const LoopData &data,
+                                 const EvaluateOptions &options) {
+  int64_t steps = numBatches(data.order.size(), options.batch_size);
+  ProgressBar bar(steps, options.verbose);
+  RunningLogs logs = runEvaluate("evaluate", program, state.params, data,
+                                 options.batch_size, &bar);
+  LogValues values = logs.values(program, "");
+  bar.update(steps, values, /*finalize=*/true);
+  std::vector<double> result;
+  for (const auto &v : values)
+    result.push_back(v.second);
+  return result;
+}
+
+} // namespace
+
 std::vector<double> layerc::evaluate(const TrainingProgram &program,
                                      const TrainingState &state,
                                      const std::vector<Tensor> &x,
@@ -556,16 +490,24 @@ std::vector<double> layerc::evaluate(const TrainingProgram &program,
   std::vector<Tensor> targets =
       convertTargets("evaluate", program, program.evaluate, y);
   checkLabels("evaluate", program, targets[0]);
-  int64_t steps = numBatches(n, options.batch_size);
-  ProgressBar bar(steps, options.verbose);
-  RunningLogs logs = runEvaluate("evaluate", program, state.params, x, targets,
-                                 range(0, n), options.batch_size, &bar);
-  LogValues values = logs.values(program, "");
-  bar.update(steps, values, /*finalize=*/true);
-  std::vector<double> result;
-  for (const auto &v : values)
-    result.push_back(v.second);
-  return result;
+  return evaluateLoop(program, state, {tensorLoader(x, targets), range(0, n)},
+                      options);
+}
+
+std::vector<double> layerc::evaluate(const TrainingProgram &program,
+                                     const TrainingState &state,
+                                     const data::Dataset &dataset,
+                                     const EvaluateOptions &options) {
+  checkProgram("evaluate", program);
+  checkBatchSize("evaluate", options.batch_size);
+  checkPrefetch("evaluate", options.prefetch);
+  int64_t n = datasetSize("evaluate", dataset);
+  checkParams("evaluate", program, state);
+  return evaluateLoop(program, state,
+                      {datasetLoader("evaluate", program, program.evaluate,
+                                     dataset, true),
+                       range(0, n), options.prefetch},
+                      options);
 }
 
 Callback::~Callback() = default;
@@ -600,14 +542,13 @@ int64_t staticBatchOf(const TrainingProgram &p) {
 
 } // namespace
 
-std::vector<Tensor> layerc::predict(const TrainingProgram &program,
-                                    const TrainingState &state,
-                                    const std::vector<Tensor> &x,
-                                    const PredictOptions &options) {
-  checkProgram("predict", program);
-  checkBatchSize("predict", options.batch_size);
-  int64_t n = checkSamples("predict", program, x, nullptr);
-  checkParams("predict", program, state);
+namespace {
+
+/// predict() of `n` samples from `load` after its checks of the data.
+std::vector<Tensor> predictLoop(const TrainingProgram &program,
+                                const TrainingState &state, int64_t n,
+                                const BatchLoader &load, int prefetch,
+                                const PredictOptions &options) {
   int64_t batch = options.batch_size;
   int64_t staticBatch = staticBatchOf(program);
   if (staticBatch > 0) {
@@ -623,9 +564,10 @@ std::vector<Tensor> layerc::predict(const TrainingProgram &program,
   std::vector<int64_t> order = range(0, n);
   int64_t steps = numBatches(n, batch);
   ProgressBar bar(steps, options.verbose);
+  Prefetcher batches(load, order, batch, prefetch);
   for (int64_t b = 0; b < steps; ++b) {
-    std::vector<int64_t> idx = batchIndices(order, b, batch);
-    std::vector<Tensor> xb = gather(x, idx);
+    std::vector<Tensor> xb = batches.next().x;
+    int64_t rows = xb[0].dim(0);
     std::vector<const Tensor *> in;
     for (const Tensor &t : xb)
       in.push_back(&t);
@@ -634,10 +576,39 @@ std::vector<Tensor> layerc::predict(const TrainingProgram &program,
     std::vector<Tensor> out = program.predict(in);
     for (size_t o = 0; o < out.size(); ++o)
       std::memcpy(static_cast<std::byte *>(results[o].rawData()) +
-                      b * batch * (out[o].nbytes() / idx.size()),
+                      b * batch * (out[o].nbytes() / rows),
                   out[o].rawData(), out[o].nbytes());
     bar.update(b + 1, {});
   }
   bar.update(steps, {}, /*finalize=*/true);
   return results;
+}
+
+} // namespace
+
+std::vector<Tensor> layerc::predict(const TrainingProgram &program,
+                                    const TrainingState &state,
+                                    const std::vector<Tensor> &x,
+                                    const PredictOptions &options) {
+  checkProgram("predict", program);
+  checkBatchSize("predict", options.batch_size);
+  int64_t n = checkSamples("predict", program, x, nullptr);
+  checkParams("predict", program, state);
+  std::vector<Tensor> none;
+  return predictLoop(program, state, n, tensorLoader(x, none), 0, options);
+}
+
+std::vector<Tensor> layerc::predict(const TrainingProgram &program,
+                                    const TrainingState &state,
+                                    const data::Dataset &dataset,
+                                    const PredictOptions &options) {
+  checkProgram("predict", program);
+  checkBatchSize("predict", options.batch_size);
+  checkPrefetch("predict", options.prefetch);
+  int64_t n = datasetSize("predict", dataset);
+  checkParams("predict", program, state);
+  return predictLoop(
+      program, state, n,
+      datasetLoader("predict", program, program.predict, dataset, false),
+      options.prefetch, options);
 }

@@ -127,6 +127,11 @@ public:
   virtual void onTrainBatchEnd(int /*batch*/, const LogValues & /*logs*/) {}
   /// `epoch` counts from 0, as Keras's on_epoch_end.
   virtual void onEpochEnd(int /*epoch*/, const LogValues & /*logs*/) {}
+  /// Called just before onEpochEnd: what the callback adds to the epoch's
+  /// logs, as Keras's callbacks write into theirs (ReduceLROnPlateau and
+  /// LearningRateScheduler add "learning_rate"). The callbacks after it,
+  /// the progress bar and History see the added values.
+  virtual void addEpochLogs(int /*epoch*/, LogValues & /*logs*/) {}
   virtual void onTrainEnd() {}
   /// Set by a callback to end fit(): after the current batch when set in
   /// onTrainBatchEnd (the epoch then ends as usual: validation,
@@ -137,9 +142,15 @@ public:
   std::optional<int> resumeEpoch{};
 };
 
-/// Data to validate on after every epoch (Keras's validation_data).
+namespace data {
+class Dataset;
+} // namespace data
+
+/// Data to validate on after every epoch (Keras's validation_data): tensors,
+/// or a data::Dataset (runtime/Dataset.h) instead.
 struct ValidationData {
   std::vector<Tensor> x{}, y{};
+  std::shared_ptr<const data::Dataset> dataset{};
 };
 
 /// Keras's fit() arguments (names follow Keras on purpose).
@@ -158,16 +169,24 @@ struct FitOptions {
   /// Validation set given explicitly; validation_split must then be 0.
   std::optional<ValidationData> validation_data{};
   std::vector<std::shared_ptr<Callback>> callbacks{};
+  /// fit() on a data::Dataset: how many batches a background thread loads
+  /// ahead of the one training (0: each is loaded when needed, on the
+  /// calling thread).
+  int prefetch = 2;
 };
 
 struct EvaluateOptions {
   int64_t batch_size = 32;
   int verbose = 1;
+  /// As FitOptions::prefetch, for a data::Dataset.
+  int prefetch = 2;
 };
 
 struct PredictOptions {
   int64_t batch_size = 32;
   int verbose = 0;
+  /// As FitOptions::prefetch, for a data::Dataset.
+  int prefetch = 2;
 };
 
 /// Mutable training state that a model owns across fit() calls.

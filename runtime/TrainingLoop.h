@@ -12,9 +12,16 @@
 #define LAYERC_RUNTIME_TRAININGLOOP_H
 
 #include "runtime/Communicator.h"
+#include "runtime/Dataset.h"
 #include "runtime/Training.h"
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace layerc::detail {
 
@@ -107,6 +114,75 @@ std::vector<int64_t> batchIndices(const std::vector<int64_t> &order, int64_t b,
 /// Rows `idx` of every tensor.
 std::vector<Tensor> gather(const std::vector<Tensor> &ts,
                            const std::vector<int64_t> &idx);
+
+/// The checks of fit(), evaluate() and predict() (TrainingChecks.cpp); each
+/// throws layerc::Error naming the function `fn` and the argument.
+void checkArity(const char *fn, const char *what, size_t expected,
+                size_t actual);
+/// The program's functions agree with its declared layout (for predict()
+/// alone when `fn` is "predict").
+void checkProgram(const char *fn, const TrainingProgram &p);
+/// Every x[i] and y[t] has the same number of samples along axis 0;
+/// returns that number.
+int64_t checkSamples(const char *fn, const TrainingProgram &p,
+                     const std::vector<Tensor> &x,
+                     const std::vector<Tensor> *y);
+void checkNotEmpty(const char *fn, int64_t samples);
+void checkBatchSize(const char *fn, int64_t batchSize);
+void checkParams(const char *fn, const TrainingProgram &p,
+                 const TrainingState &state);
+/// The targets converted to the dtypes `f` expects (integer labels of any
+/// width; float targets for integer labels are refused).
+std::vector<Tensor> convertTargets(const char *fn, const TrainingProgram &p,
+                                   const CompiledFunction &f,
+                                   const std::vector<Tensor> &y);
+/// Class indices within the classes of the first output.
+void checkLabels(const char *fn, const TrainingProgram &p, const Tensor &y0);
+void checkPrefetch(const char *fn, int prefetch);
+/// The size of a dataset, which must hold samples.
+int64_t datasetSize(const char *fn, const data::Dataset &ds);
+
+/// The samples `idx` of a loop's data: inputs and targets, each with
+/// idx.size() rows, checked and converted to what the program takes.
+using BatchLoader = std::function<data::Batch(const std::vector<int64_t> &idx)>;
+
+/// Rows `idx` of tensors held in memory (they must outlive the loader).
+BatchLoader tensorLoader(const std::vector<Tensor> &x,
+                         const std::vector<Tensor> &y);
+/// The samples of a dataset, checked and with their targets converted to
+/// what `f` takes (no targets for predict, `targets` false) on the thread
+/// that loads them.
+BatchLoader datasetLoader(const char *fn, const TrainingProgram &p,
+                          const CompiledFunction &f, const data::Dataset &ds,
+                          bool targets);
+
+/// The batches of `order` in order, loaded `depth` batches ahead on a
+/// background thread (depth 0: each when asked for, on the caller's). The
+/// destructor stops the thread and waits for it, so a loop may end early
+/// or throw at any point.
+class Prefetcher {
+public:
+  Prefetcher(BatchLoader load, const std::vector<int64_t> &order,
+             int64_t batchSize, int depth);
+  Prefetcher(const Prefetcher &) = delete;
+  Prefetcher &operator=(const Prefetcher &) = delete;
+  ~Prefetcher();
+  /// The next batch; rethrows what the loader threw for it.
+  data::Batch next();
+
+private:
+  void produce();
+  BatchLoader load;
+  const std::vector<int64_t> &order;
+  int64_t batchSize, steps, consumed = 0;
+  size_t depth;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<data::Batch> ready;
+  std::exception_ptr error;
+  bool stopping = false;
+  std::thread worker;
+};
 
 /// The trailing scalar arguments of train_step or apply_step: the 1-based
 /// step, then, in a program built with learning-rate-input, the step's
