@@ -18,6 +18,7 @@
 #include "frontend/layers/Core.h"
 #include "frontend/layers/DepthwiseConvolution.h"
 #include "frontend/layers/Normalization.h"
+#include "frontend/layers/Preprocessing.h"
 #include "frontend/layers/Recurrent.h"
 #include "frontend/layers/Wrappers.h"
 
@@ -154,6 +155,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
     addConvolutionLayerFactories(out);
     addDepthwiseConvolutionLayerFactories(out);
     addWrapperLayerFactories(out);
+    addPreprocessingLayerFactories(out);
     addNormalizationLayerFactories(out);
     addRecurrentLayerFactories(out);
     out["OpLambda"] = OpLayer::fromConfig;
@@ -596,23 +598,32 @@ Model layerc::loadModel(
   auto config = file.metadata.find("model_config");
   if (config == file.metadata.end())
     throw Error(path + ": the metadata has no model_config");
-  auto rebuild = [&]() {
-    try {
-      Model m = Model::fromConfig(
-          Json::parse(config->second, path + ": model_config"), customObjects);
-      auto compileConfig = file.metadata.find("compile_config");
-      if (compile && compileConfig != file.metadata.end())
-        m.compile(compileOptions(
-            Json::parse(compileConfig->second, path + ": compile_config")));
-      return m;
-    } catch (const Error &e) {
-      std::string what = e.what();
-      throw Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
-    }
+  auto prefixed = [&](const Error &e) {
+    std::string what = e.what();
+    return Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
   };
-  Model model = rebuild();
-  model.restore(file, path);
-  return model;
+  std::optional<Model> model;
+  try {
+    model.emplace(Model::fromConfig(
+        Json::parse(config->second, path + ": model_config"), customObjects));
+  } catch (const Error &e) {
+    throw prefixed(e);
+  }
+  // The weights before compile(): a layer may read them when it is
+  // compiled (Normalization's statistics, as Keras's finalize_state()
+  // after loading); then once more for the optimizer's state.
+  model->restore(file, path);
+  auto compileConfig = file.metadata.find("compile_config");
+  if (compile && compileConfig != file.metadata.end()) {
+    try {
+      model->compile(compileOptions(
+          Json::parse(compileConfig->second, path + ": compile_config")));
+    } catch (const Error &e) {
+      throw prefixed(e);
+    }
+    model->restore(file, path);
+  }
+  return std::move(*model);
 }
 
 std::optional<CompileOptions>

@@ -136,12 +136,22 @@ Json normalized(const std::string &cls, const Json &config) {
                            "computes yet)");
     out.emplace_back("threshold", Json(0.0));
   } else if (cls == "PReLU") {
+    // Keras: None, an int or a list of ints (1-based, the batch excluded).
     const Json *shared = config.get("shared_axes");
-    if (shared && !shared->isNull() &&
-        !(shared->isArray() && shared->items().empty()))
-      configError(cls, "shared_axes is not supported yet (alpha must have "
-                       "the input's shape without the batch)");
-    out.emplace_back("shared_axes", Json(nullptr));
+    std::vector<Json> axes;
+    if (shared && shared->isInteger())
+      axes.push_back(*shared);
+    else if (shared && shared->isArray())
+      axes = shared->items();
+    else if (shared && !shared->isNull())
+      configError(cls, "'shared_axes' must be null, an int or a list of ints");
+    for (const Json &a : axes)
+      if (!a.isInteger() || a.asInt() < 1)
+        configError(cls, "'shared_axes' must hold axes >= 1 (axis 0, the "
+                         "batch, cannot be shared), got " +
+                             a.dump());
+    out.emplace_back("shared_axes",
+                     axes.empty() ? Json(nullptr) : Json::array(axes));
   } else if (cls == "Softmax") {
     const Json *axis = config.get("axis");
     if (axis && axis->isArray() && axis->items().size() == 1)
@@ -213,14 +223,39 @@ double CompositeLayer::number(const char *key) const {
   return config_.get(key)->asDouble();
 }
 
+/// PReLU's shared axes (1-based), empty when none.
+static std::vector<int64_t> sharedAxes(const Json &config) {
+  std::vector<int64_t> axes;
+  const Json *shared = config.get("shared_axes");
+  if (shared && shared->isArray())
+    for (const Json &a : shared->items())
+      axes.push_back(a.asInt());
+  return axes;
+}
+
 void CompositeLayer::build(const std::vector<std::vector<int64_t>> &shapes) {
   if (className_ != "PReLU")
     return;
-  std::vector<int64_t> alpha(shapes[0].begin() + 1, shapes[0].end());
-  for (int64_t d : alpha)
-    if (d < 0)
-      incompatible(0, "PReLU needs every non-batch dimension to be known",
-                   shapes[0]);
+  // Keras: alpha has the input's shape without the batch, 1 on the shared
+  // axes (whose size may be unknown); the other sizes must be known.
+  const std::vector<int64_t> &in = shapes[0];
+  std::vector<int64_t> alpha(in.begin() + 1, in.end());
+  for (int64_t a : sharedAxes(config_)) {
+    if (a >= static_cast<int64_t>(in.size()))
+      incompatible(0,
+                   "shared_axes " + config_.get("shared_axes")->dump() +
+                       " name axis " + std::to_string(a) +
+                       ", but the input has ndim=" + std::to_string(in.size()),
+                   in);
+    alpha[a - 1] = 1;
+  }
+  for (size_t d = 0; d < alpha.size(); ++d)
+    if (in[d + 1] < 0 && alpha[d] != 1)
+      incompatible(0,
+                   "PReLU needs the size of every axis that is not shared to "
+                   "be known (axis " +
+                       std::to_string(d + 1) + " is not)",
+                   in);
   addWeight("alpha", alpha, "zeros");
 }
 
@@ -236,7 +271,63 @@ SymbolicTensor CompositeLayer::relu(const SymbolicTensor &x) const {
 }
 
 SymbolicTensor CompositeLayer::prelu(const SymbolicTensor &x) {
-  return ops::relu(x) - ops::relu(ops::scale(x, -1.0)) * weight("alpha");
+  std::vector<int64_t> shared = sharedAxes(config_);
+  SymbolicTensor alpha = weight("alpha");
+  if (shared.empty())
+    return ops::relu(x) - ops::relu(ops::scale(x, -1.0)) * alpha;
+  // alpha is 1 on the shared axes: move them right after the batch (in x)
+  // and last (in alpha, then dropped by a reshape), so that alpha has x's
+  // trailing shape and broadcasts over the batch and the shared axes.
+  int64_t rank = static_cast<int64_t>(x.shape().size());
+  std::vector<bool> isShared(rank, false);
+  for (int64_t a : shared)
+    isShared[a] = true;
+  std::vector<int64_t> perm{0}, kept, ones;
+  for (int64_t d = 1; d < rank; ++d)
+    if (isShared[d])
+      perm.push_back(d);
+  for (int64_t d = 1; d < rank; ++d)
+    if (!isShared[d]) {
+      perm.push_back(d);
+      kept.push_back(d - 1);
+    }
+  if (kept.empty()) {
+    // Every axis shared: alpha is one number, spread over the last axis
+    // (whose size must then be known) and multiplied without a transpose.
+    int64_t last = x.shape().back();
+    if (last < 0)
+      incompatible(0,
+                   "PReLU with every axis shared needs the size of the last "
+                   "axis to be known",
+                   x.shape());
+    SymbolicTensor one = ops::reshape(alpha, {1}); // (1, 1)
+    if (last > 1)
+      one = ops::concat(std::vector<SymbolicTensor>(last, one), 1); // (1, n)
+    alpha = ops::reshape(ops::transpose(one, {1, 0}), {});          // (n)
+    return ops::relu(x) - ops::relu(ops::scale(x, -1.0)) * alpha;
+  }
+  std::vector<int64_t> alphaPerm = kept, sampleShape;
+  for (int64_t a : shared)
+    alphaPerm.push_back(a - 1);
+  for (size_t i = 1; i < kept.size(); ++i)
+    sampleShape.push_back(alpha.shape()[kept[i]]);
+  bool identity = true;
+  for (size_t i = 0; i < alphaPerm.size(); ++i)
+    identity = identity && alphaPerm[i] == static_cast<int64_t>(i);
+  if (!identity)
+    alpha = ops::transpose(alpha, alphaPerm);
+  alpha = ops::reshape(alpha, sampleShape);
+  identity = true;
+  for (int64_t d = 0; d < rank; ++d)
+    identity = identity && perm[d] == d;
+  SymbolicTensor t = identity ? x : ops::transpose(x, perm);
+  SymbolicTensor y = ops::relu(t) - ops::relu(ops::scale(t, -1.0)) * alpha;
+  if (identity)
+    return y;
+  std::vector<int64_t> inverse(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    inverse[perm[d]] = d;
+  return ops::transpose(y, inverse);
 }
 
 std::vector<Crop> CompositeLayer::edges(const char *key,

@@ -110,8 +110,10 @@ public:
 };
 
 struct PReLUOptions {
-  /// Axes (1-based, without the batch) along which alpha is shared; they
-  /// must be the leading ones (Keras's usual [1, 2] for images).
+  /// Axes (1-based, without the batch) along which alpha is shared: alpha
+  /// has size 1 on them and is broadcast (Keras's usual [1, 2] for images:
+  /// one slope per channel). Their sizes may be unknown; the others must be
+  /// known.
   std::vector<int64_t> shared_axes{};
   std::string name{};
 };

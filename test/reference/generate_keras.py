@@ -198,6 +198,11 @@ KERAS_CASES = [
     ("Softmax", "softmax_rank4", {"axis": -1}, [[2, 3, 2, 5]]),
     ("PReLU", "prelu_default", {}, [[3, 5]], True),
     ("PReLU", "prelu_rank4", {}, [[2, 3, 4, 2]], True),
+    ("PReLU", "prelu_shared_1_rank4", {"shared_axes": [1]}, [[2, 3, 4, 2]], True),
+    ("PReLU", "prelu_shared_2_rank4", {"shared_axes": [2]}, [[2, 3, 4, 2]], True),
+    ("PReLU", "prelu_shared_1_2_rank4", {"shared_axes": [1, 2]}, [[2, 3, 4, 2]], True),
+    ("PReLU", "prelu_shared_1_3_rank4", {"shared_axes": [1, 3]}, [[2, 3, 4, 2]], True),
+    ("PReLU", "prelu_shared_all_rank3", {"shared_axes": [1, 2]}, [[2, 3, 4]], True),
     ("Minimum", "minimum_2_rank2", {}, [[3, 5], [3, 5]]),
     ("Minimum", "minimum_3_rank4", {}, [[2, 3, 4, 2]] * 3),
     ("RepeatVector", "repeat_vector_3", {"n": 3}, [[2, 5]]),
@@ -334,6 +339,55 @@ KERAS_CASES = [
 ]
 
 
+def norm_config(**kw):
+    """A Normalization config: Keras's defaults, then `kw`."""
+    config = dict(axis=[-1], invert=False, mean=None, variance=None)
+    config.update(kw)
+    return config
+
+
+# Normalization: (case name, Keras config, input shape, shape of the data
+# that adapt() learns the mean and variance from, or None when the config
+# gives them). The data, stored as `<case>/adapt`, is adapted on by Keras
+# here (in float64) and by KerasParityTests before predicting.
+NORMALIZATION_CASES = [
+    ("norm_adapt_last_axis", norm_config(), [3, 5], [20, 5]),
+    ("norm_adapt_axis_1_rank3", norm_config(axis=[1]), [2, 4, 3], [10, 4, 3]),
+    ("norm_adapt_axes_1_3_rank4", norm_config(axis=[1, 3]), [2, 3, 4, 2], [6, 3, 4, 2]),
+    ("norm_adapt_axis_none", norm_config(axis=[]), [3, 4], [16, 4]),
+    ("norm_adapt_invert", norm_config(invert=True), [3, 4], [12, 4]),
+    ("norm_adapt_invert_axis_minus_2", norm_config(axis=[-2], invert=True), [2, 3, 4],
+     [7, 3, 4]),
+    ("norm_given_scalar", norm_config(axis=[], mean=2.0, variance=4.0), [3, 5], None),
+    ("norm_given_per_feature",
+     norm_config(mean=[0.5, -1.0, 2.0, 0.0], variance=[4.0, 0.25, 1e-16, 9.0]), [3, 4],
+     None),
+    ("norm_given_broadcast_rank4_invert",
+     norm_config(axis=[1, 2], mean=[1.0, -2.0, 0.5, 3.0], variance=[1.0, 2.0, 0.5, 4.0],
+                 invert=True), [2, 3, 4, 2], None),
+]
+
+
+def gen_normalization_cases(cases, tensors):
+    for name, config, shape, adapt_shape in NORMALIZATION_CASES:
+        c = Case(name)
+        x = c.input(shape)
+        layer = keras_layer("Normalization", config)
+        extra = []
+        if adapt_shape is not None:
+            # Features of different means and spreads.
+            data = (c.input(adapt_shape, -2.0, 3.0) * 1.5 + 0.25).astype(np.float32)
+            layer.adapt(data.astype(np.float64))
+            extra.append((name + "/adapt", data))
+        out = np.asarray(layer(x.astype(np.float64)), dtype=np.float64)
+        # The adapted weights (mean, variance, count), which the test
+        # compares with its own adapt()'s.
+        weights = [w.astype(np.int32 if w.dtype.kind == "i" else np.float32)
+                   for w in layer.get_weights()]
+        add(cases, tensors, name, "Normalization", config, [x], weights, [out], 1e-5, 1e-5)
+        tensors.extend(extra)
+
+
 def gen_keras_cases(cases, tensors):
     for entry in KERAS_CASES:
         cls, name, config, shapes = entry[:4]
@@ -414,6 +468,7 @@ def main():
     cases, tensors = [], []
     disagree = gen_guide_cases(cases, tensors)
     gen_keras_cases(cases, tensors)
+    gen_normalization_cases(cases, tensors)
     if "--check" in sys.argv[1:]:
         return check(cases, tensors)
     metadata = {"cases": json.dumps(cases, separators=(",", ":")),

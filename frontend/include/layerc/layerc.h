@@ -26,6 +26,7 @@
 #include "frontend/layers/Core.h"
 #include "frontend/layers/DepthwiseConvolution.h"
 #include "frontend/layers/Normalization.h"
+#include "frontend/layers/Preprocessing.h"
 #include "frontend/layers/Recurrent.h"
 #include "frontend/layers/Wrappers.h"
 #include "runtime/Data.h"

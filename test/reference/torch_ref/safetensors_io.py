@@ -89,6 +89,8 @@ def read_safetensors(path):
         expected = ["%s/input.%d" % (c, i) for i in range(n_in)]
         expected += ["%s/weight.%d" % (c, i) for i in range(n_w)]
         expected += outs
+        # A preprocessing case's data to adapt() on (Normalization).
+        expected += [k for k in names if k == c + "/adapt"]
         assert n_in >= 1 and sorted(names) == sorted(expected), (c, names)
         batch = arrays[c + "/input.0"].shape[0]
         for k in expected:

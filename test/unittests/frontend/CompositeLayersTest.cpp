@@ -127,10 +127,20 @@ TEST(CompositeLayersTest, KerasErrors) {
                 layers::Softmax({.axis = 3})(Input({4, 2}));
               }),
               HasSubstr("axis 3 is out of range for an input of rank 3"));
+  EXPECT_THAT(errorOf([] { layers::PReLU({.shared_axes = {0}}); }),
+              HasSubstr("config of PReLU layer: 'shared_axes' must hold axes "
+                        ">= 1"));
   EXPECT_THAT(errorOf([] {
-                layers::PReLU({.shared_axes = {1, 2}});
+                layers::PReLU({.shared_axes = {3}, .name = "p"})(Input({4, 2}));
               }),
-              HasSubstr("shared_axes is not supported yet"));
+              HasSubstr("layer \"p\" is incompatible with the layer: "
+                        "shared_axes [3] name axis 3, but the input has "
+                        "ndim=3"));
+  EXPECT_THAT(errorOf([] {
+                layers::PReLU({.shared_axes = {1}})(Input({4, -1}));
+              }),
+              HasSubstr("PReLU needs the size of every axis that is not "
+                        "shared to be known (axis 2 is not)"));
   EXPECT_THAT(errorOf([] {
                 builtinLayerFactories().at("RepeatVector")(
                     Json::object({{"name", "r"}, {"n", Json(0)}}));
@@ -142,6 +152,47 @@ TEST(CompositeLayersTest, KerasErrors) {
                     {{"name", "c"}, {"data_format", "channels_first"}}));
               }),
               HasSubstr("only data_format=\"channels_last\""));
+}
+
+TEST(CompositeLayersTest, PReLUSharedAxes) {
+  // Keras: alpha is 1 on the shared axes, which may have unknown sizes.
+  auto in = Input({-1, -1, 3});
+  auto shared = layers::PReLU({.shared_axes = {1, 2}, .name = "per_channel"});
+  auto y = shared(in);
+  EXPECT_EQ(y.shape(), (std::vector<int64_t>{-1, -1, -1, 3}));
+  EXPECT_EQ(shared->weights()[0].value.shape(),
+            (std::vector<int64_t>{1, 1, 3}));
+  auto img = Input({4, 5, 3});
+  for (auto [axes, alpha] :
+       std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
+           {{1}, {1, 5, 3}},
+           {{2}, {4, 1, 3}},
+           {{3}, {4, 5, 1}},
+           {{1, 3}, {1, 5, 1}},
+           {{1, 2, 3}, {1, 1, 1}}}) {
+    auto p = layers::PReLU({.shared_axes = axes});
+    EXPECT_EQ(p(img).shape(), (std::vector<int64_t>{-1, 4, 5, 3}));
+    EXPECT_EQ(p->weights()[0].value.shape(), alpha);
+  }
+
+  // The slopes broadcast over the shared axes; save/load keeps them.
+  auto x = layers::PReLU({.shared_axes = {2}, .name = "rows"})(img);
+  Model model(img, layers::PReLU({.shared_axes = {1, 2, 3}})(x), "prelus");
+  std::vector<float> slopes(12);
+  for (size_t i = 0; i < slopes.size(); ++i)
+    slopes[i] = 0.1f * static_cast<float>(i);
+  model.layers()[1]->setWeights({Tensor::fromFloats(slopes, {4, 1, 3})});
+  model.layers()[2]->setWeights({Tensor::fromFloats({0.5f}, {1, 1, 1})});
+  Tensor in4 = test::uniformTensor({2, 4, 5, 3}, 5);
+  Tensor out = model.predict(in4);
+  for (int64_t i = 0; i < in4.numel(); ++i) {
+    int64_t h = (i / 15) % 4, c = i % 3;
+    float v = in4.data<float>()[i];
+    float want = v >= 0 ? v : slopes[h * 3 + c] * v * 0.5f;
+    EXPECT_NEAR(out.data<float>()[i], want, 1e-6) << i;
+  }
+  EXPECT_THAT(model.getConfig().dump(), HasSubstr("\"shared_axes\":[2]"));
+  test::expectSaveLoadRoundTrip(model, in4, "prelu_shared_axes.lcm");
 }
 
 TEST(CompositeLayersTest, TrainsSavesAndLoads) {

@@ -6,7 +6,8 @@
 // generate_torch.py with PyTorch) in TorchParityTests. The layer is rebuilt
 // from its Keras config through the same factories loadModel() uses, called
 // on Input()s of the case's shapes, given the case's weights with
-// setWeights() (Keras's order and layouts), compiled, and its predict()
+// setWeights() (Keras's order and layouts) or adapted on the case's
+// `adapt` data (Normalization), compiled, and its predict()
 // output compared with the reference's within the case's tolerances. No
 // Keras or PyTorch is needed at run time.
 //
@@ -89,6 +90,24 @@ TEST_P(LayerParityTest, MatchesReference) {
   std::vector<SymbolicTensor> outputs = layer->apply(inputs);
   Model model(inputs, outputs, c.name);
   layer->setWeights(ws);
+  // A preprocessing case (Normalization) adapts on the stored data anew:
+  // its weights are Keras's adapted ones, which adapt() must reproduce.
+  if (const Tensor *data = referenceFile().find(c.name + "/adapt")) {
+    auto *adapting = dynamic_cast<NormalizationLayer *>(layer.get());
+    ASSERT_NE(adapting, nullptr) << c.name << ": only Normalization adapts";
+    adapting->adapt(*data);
+    std::vector<Tensor> adapted = layer->getWeights();
+    ASSERT_EQ(adapted.size(), ws.size()) << c.name;
+    for (size_t w = 0; w < ws.size(); ++w) {
+      Tensor got = adapted[w].astype(DType::Float32);
+      Tensor want = ws[w].astype(DType::Float32);
+      ASSERT_EQ(got.shape(), want.shape()) << c.name << " weight " << w;
+      for (int64_t i = 0; i < got.numel(); ++i)
+        EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i],
+                    c.atol + c.rtol * std::fabs(want.data<float>()[i]))
+            << c.name << " weight " << w << " element " << i;
+    }
+  }
   std::vector<Tensor> ys = model.predict(xs);
 
   // Output 0 is `expected`; further outputs (an RNN's states) are
