@@ -12,6 +12,7 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$LAYERC_ROOT}
 PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   cmake ninja-build ccache g++ zlib1g-dev
+  libabsl-dev  # Abseil: the runtime's strings, hash maps and Status
   googletest libgtest-dev libgmock-dev
   python3-numpy dataset-fashion-mnist
   graphviz fonts-dejavu-core  # utils::plotModel renders with dot

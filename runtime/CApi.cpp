@@ -10,6 +10,10 @@
 #include "runtime/Error.h"
 #include "runtime/SafeTensors.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -46,17 +50,22 @@ template <typename Check>
 void readTensors(const char *path, size_t n, const char *const *names,
                  float *const *dst, const char *function, Check &&check) {
   SafeTensorsFile file = loadSafeTensors(path);
+  // A model's load_weights asks for every weight by name: index the file
+  // once rather than scanning it for each name.
+  absl::flat_hash_map<absl::string_view, const Tensor *> byName;
+  byName.reserve(file.tensors.size());
+  for (const auto &[name, tensor] : file.tensors)
+    byName.emplace(name, &tensor);
   std::vector<const Tensor *> found(n);
   // Check everything before writing anything.
   for (size_t i = 0; i < n; ++i) {
     if (!names[i] || !dst[i])
-      throw Error(std::string(function) + ": a NULL name or buffer");
-    const Tensor *t = file.find(names[i]);
-    if (!t)
-      throw Error("'" + std::string(path) + "' has no tensor '" + names[i] +
-                  "'");
-    check(i, *t);
-    found[i] = t;
+      throw Error(absl::StrCat(function, ": a NULL name or buffer"));
+    auto t = byName.find(names[i]);
+    if (t == byName.end())
+      throw Error(absl::StrFormat("'%s' has no tensor '%s'", path, names[i]));
+    check(i, *t->second);
+    found[i] = t->second;
   }
   for (size_t i = 0; i < n; ++i)
     std::memcpy(dst[i], found[i]->rawData(), found[i]->nbytes());
@@ -72,11 +81,11 @@ int layerc_read_tensors(const char *path, size_t n, const char *const *names,
     readTensors(path, n, names, dst, "layerc_read_tensors",
                 [&](size_t i, const Tensor &t) {
                   if (t.dtype() != DType::Float32 || t.numel() != counts[i])
-                    throw Error("tensor '" + std::string(names[i]) + "' of '" +
-                                path + "' is " + t.shapeString() + " " +
-                                dtypeName(t.dtype()) + ", but " +
-                                std::to_string(counts[i]) +
-                                " float32 elements were expected");
+                    throw Error(absl::StrFormat(
+                        "tensor '%s' of '%s' is %s %s, but %d float32 "
+                        "elements were expected",
+                        names[i], path, t.shapeString(), dtypeName(t.dtype()),
+                        counts[i]));
                 });
   });
 }
@@ -116,10 +125,11 @@ int layerc_read_tensors_shaped(const char *path, size_t n,
             hint = " (the same number of elements in another layout: a "
                    "transposed or reshaped weight, or a file of another "
                    "model)";
-          throw Error("'" + std::string(path) + "': weight '" + names[i] +
-                      "' has shape " + t.shapeString() + " " +
-                      dtypeName(t.dtype()) + ", but the model expects " +
-                      formatShape(want) + " float32" + hint);
+          throw Error(absl::StrFormat(
+              "'%s': weight '%s' has shape %s %s, but the model expects %s "
+              "float32%s",
+              path, names[i], t.shapeString(), dtypeName(t.dtype()),
+              formatShape(want), hint));
         });
   });
 }

@@ -12,11 +12,12 @@
 #include "runtime/Data.h"
 #include "runtime/Error.h"
 
+#include "absl/strings/str_format.h"
+
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -67,11 +68,10 @@ DType idxDType(const std::string &path, int code) {
   case 0x0E:
     return DType::Float64;
   }
-  char hex[8];
-  std::snprintf(hex, sizeof(hex), "0x%02X", code);
-  throw Error(path + ": IDX type code " + hex +
-              " is not supported (expected 0x08 uint8, 0x0C int32, 0x0D "
-              "float32 or 0x0E float64)");
+  throw Error(absl::StrFormat(
+      "%s: IDX type code 0x%02X is not supported (expected 0x08 uint8, 0x0C "
+      "int32, 0x0D float32 or 0x0E float64)",
+      path, code));
 }
 
 uint32_t bigEndian32(const unsigned char *b) {
@@ -89,8 +89,9 @@ std::vector<int64_t> readIdxHeader(const std::string &path, gzFile file,
   dtype = idxDType(path, magic[2]);
   int rank = magic[3];
   if (rank < 1 || rank > kMaxRank)
-    throw Error(path + ": IDX header has " + std::to_string(rank) +
-                " dimensions (expected 1 to " + std::to_string(kMaxRank) + ")");
+    throw Error(
+        absl::StrFormat("%s: IDX header has %d dimensions (expected 1 to %d)",
+                        path, rank, kMaxRank));
   std::vector<unsigned char> dims(4 * rank);
   if (readSome(path, file, dims.data(), dims.size()) != dims.size())
     throw Error(path + ": file ends inside the IDX header");
@@ -135,16 +136,17 @@ std::vector<unsigned char> readIdxData(const std::string &path, gzFile file,
     size_t got = readSome(path, file, data.data() + old, chunk);
     data.resize(old + got);
     if (got < chunk)
-      throw Error(path + ": IDX header says shape " + formatShape(shape) +
-                  " (" + std::to_string(expected) +
-                  " bytes of data) but the file holds only " +
-                  std::to_string(data.size()));
+      throw Error(absl::StrFormat("%s: IDX header says shape %s (%d bytes of "
+                                  "data) but the file holds only %d",
+                                  path, formatShape(shape), expected,
+                                  data.size()));
   }
   unsigned char extra;
   if (readSome(path, file, &extra, 1) != 0)
-    throw Error(path + ": IDX header says shape " + formatShape(shape) + " (" +
-                std::to_string(expected) +
-                " bytes of data) but the file holds more");
+    throw Error(absl::StrFormat(
+        "%s: IDX header says shape %s (%d bytes of data) but the file holds "
+        "more",
+        path, formatShape(shape), expected));
   return data;
 }
 

@@ -10,12 +10,13 @@
 #include "runtime/Json.h"
 #include "runtime/Error.h"
 
-#include <cerrno>
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
-#include <unordered_set>
 
 using namespace layerc;
 
@@ -61,9 +62,7 @@ void dumpString(std::string &out, const std::string &s) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
+      absl::StrAppendFormat(&out, "\\u%04x", c);
     } else {
       out += static_cast<char>(c);
     }
@@ -81,18 +80,17 @@ void dumpValue(std::string &out, const Json &j) {
     return;
   case Json::Kind::Number: {
     if (j.isInteger()) {
-      out += std::to_string(j.asInt());
+      absl::StrAppend(&out, j.asInt());
       return;
     }
     if (!std::isfinite(j.asDouble()))
-      throw Error("JSON cannot represent the number " +
-                  std::to_string(j.asDouble()));
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", j.asDouble());
-    out += buf;
+      throw Error(
+          absl::StrFormat("JSON cannot represent the number %f", j.asDouble()));
+    std::string number = absl::StrFormat("%.17g", j.asDouble());
     // Keep it a float when read back.
-    if (std::string(buf).find_first_of(".eEn") == std::string::npos)
-      out += ".0";
+    if (number.find_first_of(".eEn") == std::string::npos)
+      number += ".0";
+    out += number;
     return;
   }
   case Json::Kind::String:
@@ -194,8 +192,8 @@ private:
   size_t pos = 0;
 
   [[noreturn]] void fail(const std::string &what) {
-    throw Error(context + ": malformed JSON at byte " + std::to_string(pos) +
-                ": " + what);
+    throw Error(
+        absl::StrCat(context, ": malformed JSON at byte ", pos, ": ", what));
   }
 
   void skipSpace() {
@@ -248,7 +246,7 @@ private:
 
   Json parseObject(int depth) {
     Json v = Json::object();
-    std::unordered_set<std::string> keys; // linear-time duplicate check
+    absl::flat_hash_set<std::string> keys; // linear-time duplicate check
     expect('{');
     if (peek() == '}') {
       ++pos;
@@ -321,17 +319,16 @@ private:
       if (pos == exp)
         fail("expected digits in the exponent");
     }
-    std::string token = text.substr(start, pos - start);
+    // The grammar is checked; the conversions refuse only a range overflow.
+    absl::string_view token(text.data() + start, pos - start);
     if (integer) {
-      errno = 0;
-      char *end = nullptr;
-      long long v = std::strtoll(token.c_str(), &end, 10);
-      if (errno == ERANGE)
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(token, &v))
         fail("integer out of range");
-      return Json(static_cast<int64_t>(v));
+      return Json(v);
     }
-    double d = std::strtod(token.c_str(), nullptr);
-    if (!std::isfinite(d))
+    double d = 0;
+    if (!absl::SimpleAtod(token, &d) || !std::isfinite(d))
       fail("number out of range");
     return Json(d);
   }

@@ -13,8 +13,12 @@
 #include "runtime/Error.h"
 #include "runtime/Tensor.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 #include <bit>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -68,12 +72,13 @@ public:
 
 private:
   Error error(const std::string &what) const {
-    return Error(path + ": malformed .npy header (" + what + " at offset " +
-                 std::to_string(pos) + " of \"" + text + "\")");
+    return Error(
+        absl::StrFormat("%s: malformed .npy header (%s at offset %d of \"%s\")",
+                        path, what, pos, text));
   }
 
   void skipSpace() {
-    while (pos < text.size() && std::isspace(static_cast<uint8_t>(text[pos])))
+    while (pos < text.size() && absl::ascii_isspace(text[pos]))
       ++pos;
   }
 
@@ -119,15 +124,14 @@ private:
   int64_t parseInt() {
     skipSpace();
     size_t start = pos;
-    int64_t value = 0;
-    while (pos < text.size() && std::isdigit(static_cast<uint8_t>(text[pos]))) {
-      int digit = text[pos++] - '0';
-      if (value > (std::numeric_limits<int64_t>::max() - digit) / 10)
-        throw error("dimension too large");
-      value = value * 10 + digit;
-    }
+    while (pos < text.size() && absl::ascii_isdigit(text[pos]))
+      ++pos;
     if (pos == start)
       throw error("expected a non-negative integer");
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(absl::string_view(text).substr(start, pos - start),
+                          &value))
+      throw error("dimension too large");
     consume('L'); // Python 2 wrote long integers as "3L".
     return value;
   }
@@ -217,25 +221,26 @@ std::string readHeaderText(const std::string &path, std::ifstream &in,
                            uint64_t fileSize) {
   unsigned char pre[12];
   if (fileSize < 10 || !in.read(reinterpret_cast<char *>(pre), 8))
-    throw Error(path + ": file is too short to be a .npy file (" +
-                std::to_string(fileSize) + " bytes)");
+    throw Error(absl::StrFormat(
+        "%s: file is too short to be a .npy file (%d bytes)", path, fileSize));
   if (std::memcmp(pre, kMagic, kMagicSize) != 0)
     throw Error(path + ": not a .npy file (expected the magic string "
                        "\"\\x93NUMPY\" at the start)");
   int major = pre[6];
   if (major < 1 || major > 3)
-    throw Error(path + ": .npy format version " + std::to_string(major) + "." +
-                std::to_string(pre[7]) +
-                " is not supported (expected 1.0, 2.0 or 3.0)");
+    throw Error(absl::StrFormat(
+        "%s: .npy format version %d.%d is not supported (expected 1.0, 2.0 or "
+        "3.0)",
+        path, major, pre[7]));
   int lengthBytes = major == 1 ? 2 : 4;
   if (!in.read(reinterpret_cast<char *>(pre + 8), lengthBytes))
     throw Error(path + ": file ends inside the .npy preamble");
   uint64_t headerLen = readLittleEndian(pre + 8, lengthBytes);
   uint64_t dataOffset = 8 + lengthBytes + headerLen;
   if (dataOffset > fileSize)
-    throw Error(path + ": header length " + std::to_string(headerLen) +
-                " runs past the end of the file (" + std::to_string(fileSize) +
-                " bytes)");
+    throw Error(absl::StrFormat(
+        "%s: header length %d runs past the end of the file (%d bytes)", path,
+        headerLen, fileSize));
   std::string text(headerLen, '\0');
   if (!in.read(text.data(), static_cast<std::streamsize>(headerLen)))
     throw Error(path + ": cannot read the .npy header");
@@ -273,11 +278,10 @@ Tensor Tensor::loadNpy(const std::string &path) {
   uint64_t available = fileSize - static_cast<uint64_t>(in.tellg());
   std::optional<uint64_t> needed = dataBytes(*header.shape, dtype);
   if (!needed || *needed != available)
-    throw Error(path + ": shape " + formatShape(*header.shape) + " " +
-                dtypeName(dtype) + " needs " +
-                (needed ? std::to_string(*needed) : std::string("over 2^63")) +
-                " bytes of data but the file holds " +
-                std::to_string(available));
+    throw Error(absl::StrFormat(
+        "%s: shape %s %s needs %s bytes of data but the file holds %d", path,
+        formatShape(*header.shape), dtypeName(dtype),
+        needed ? absl::StrCat(*needed) : "over 2^63", available));
   Tensor t(*header.shape, dtype);
   if (!in.read(static_cast<char *>(t.rawData()),
                static_cast<std::streamsize>(available)))

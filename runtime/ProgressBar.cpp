@@ -10,10 +10,12 @@
 
 #include "runtime/ProgressBar.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 
 using namespace layerc;
 
@@ -27,26 +29,10 @@ double steadySeconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-std::string printfString(const char *format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), format, value);
-  return buf;
-}
-
-std::string printfInt(const char *format, long long value) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), format, value);
-  return buf;
-}
-
 /// "current/target" with current right-aligned to the target's width.
 std::string countText(int64_t current, int64_t target) {
-  int digits = static_cast<int>(std::to_string(target).size());
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%*lld/%lld", digits,
-                static_cast<long long>(current),
-                static_cast<long long>(target));
-  return buf;
+  int digits = static_cast<int>(absl::StrCat(target).size());
+  return absl::StrFormat("%*d/%d", digits, current, target);
 }
 
 } // namespace
@@ -59,10 +45,10 @@ ProgressBar::ProgressBar(int64_t target, int verbose, std::ostream &os,
 
 std::string ProgressBar::formatTimePerUnit(double seconds, const char *unit) {
   if (seconds >= 1 || seconds == 0)
-    return printfString("%.0fs/", seconds) + unit;
+    return absl::StrFormat("%.0fs/%s", seconds, unit);
   if (seconds >= 1e-3)
-    return printfString("%.0fms/", seconds * 1e3) + unit;
-  return printfString("%.0fus/", seconds * 1e6) + unit;
+    return absl::StrFormat("%.0fms/%s", seconds * 1e3, unit);
+  return absl::StrFormat("%.0fus/%s", seconds * 1e6, unit);
 }
 
 std::string ProgressBar::barText(int64_t current) const {
@@ -84,19 +70,20 @@ std::string ProgressBar::etaText(int64_t current, double now) const {
   double eta = perStep * double(target - current);
   long long e = static_cast<long long>(eta);
   if (eta > 3600)
-    return " - ETA: " + printfInt("%lld:", e / 3600) +
-           printfInt("%02lld:", (e % 3600) / 60) + printfInt("%02lld", e % 60);
+    return absl::StrFormat(" - ETA: %d:%02d:%02d", e / 3600, (e % 3600) / 60,
+                           e % 60);
   if (eta > 60)
-    return " - ETA: " + printfInt("%lld:", e / 60) +
-           printfInt("%02lld", e % 60);
-  return " - ETA: " + printfInt("%llds", e);
+    return absl::StrFormat(" - ETA: %d:%02d", e / 60, e % 60);
+  return absl::StrFormat(" - ETA: %ds", e);
 }
 
 std::string ProgressBar::valuesText(const LogValues &values) {
   std::string text;
   for (const auto &[name, value] : values)
-    text += " - " + name + ": " +
-            printfString(std::fabs(value) > 1e-3 ? "%.4f" : "%.4e", value);
+    if (std::fabs(value) > 1e-3)
+      absl::StrAppendFormat(&text, " - %s: %.4f", name, value);
+    else
+      absl::StrAppendFormat(&text, " - %s: %.4e", name, value);
   return text;
 }
 
@@ -105,7 +92,7 @@ void ProgressBar::drawLine(int64_t current, const LogValues &values,
   std::string line = barText(current);
   if (finalize) {
     double perStep = current > 0 ? (now - start) / double(current) : 0.0;
-    line += printfString(" - %.0fs ", now - start) +
+    line += absl::StrFormat(" - %.0fs ", now - start) +
             formatTimePerUnit(perStep, "step");
   } else {
     line += etaText(current, now);
@@ -125,7 +112,7 @@ void ProgressBar::drawSummary(int64_t current, const LogValues &values,
                               double now) {
   double elapsed = now - start;
   double perStep = current > 0 ? elapsed / double(current) : 0.0;
-  os << countText(current, target) << printfString(" - %.0fs", elapsed)
+  os << countText(current, target) << absl::StrFormat(" - %.0fs", elapsed)
      << valuesText(values) << " - " << formatTimePerUnit(elapsed, "epoch")
      << " - " << formatTimePerUnit(perStep, "step") << '\n';
   os.flush();

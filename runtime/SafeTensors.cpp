@@ -12,8 +12,13 @@
 #include "runtime/Error.h"
 #include "runtime/Json.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -27,6 +32,7 @@
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 using namespace layerc;
 
@@ -52,51 +58,20 @@ const char *dtypeCode(DType dtype) {
   return "?";
 }
 
-bool dtypeFromCode(const std::string &code, DType &out) {
+absl::StatusOr<DType> dtypeFromCode(const std::string &code) {
   for (DType d : {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
                   DType::UInt8})
-    if (code == dtypeCode(d)) {
-      out = d;
-      return true;
-    }
-  return false;
+    if (code == dtypeCode(d))
+      return d;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unsupported dtype '", code, "' (expected F32, F64, I32, I64 or U8)"));
 }
 
 //===----------------------------------------------------------------------===//
 // Checksums
 //===----------------------------------------------------------------------===//
 
-/// Slicing-by-8 tables: kCrcTables[0] is the classic byte-at-a-time table,
-/// kCrcTables[k][b] the CRC of byte b followed by k zero bytes, so that eight
-/// lookups consume eight bytes at once (over a GB/s, which keeps the check
-/// cheap next to reading a checkpoint from disk).
-using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
-
-constexpr CrcTables makeCrcTables() {
-  CrcTables t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int bit = 0; bit < 8; ++bit)
-      c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    t[0][i] = c;
-  }
-  for (uint32_t i = 0; i < 256; ++i)
-    for (int k = 1; k < 8; ++k)
-      t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
-  return t;
-}
-
-constexpr CrcTables kCrcTables = makeCrcTables();
-
-std::string hex8(uint32_t value) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out(8, '0');
-  for (int i = 7; i >= 0; --i, value >>= 4)
-    out[i] = digits[value & 0xfu];
-  return out;
-}
-
-/// 8 lowercase or uppercase hex digits, as hex8 writes them.
+/// 8 lowercase or uppercase hex digits, as saves write them ("%08x").
 bool parseHex8(const std::string &text, uint32_t &out) {
   if (text.size() != 8)
     return false;
@@ -110,39 +85,45 @@ void verifyChecksums(const std::string &path, SafeTensorsFile &file) {
   auto stored = file.metadata.find(kChecksumKey);
   if (stored == file.metadata.end())
     return;
-  auto malformed = [&](const std::string &what) -> Error {
-    return Error(path + ": the '" + kChecksumKey + "' metadata " + what +
-                 "; it must map every tensor to 8 hex digits (remove the "
-                 "key to load the file without checksums)");
+  auto malformed = [&](absl::string_view what) -> Error {
+    return Error(absl::StrCat(
+        path, ": the '", kChecksumKey, "' metadata ", what,
+        "; it must map every tensor to 8 hex digits (remove the key to load "
+        "the file without checksums)"));
   };
-  Json sums =
-      Json::parse(stored->second, path + ": metadata '" + kChecksumKey + "'",
-                  /*maxDepth=*/2);
+  Json sums = Json::parse(stored->second,
+                          absl::StrCat(path, ": metadata '", kChecksumKey, "'"),
+                          /*maxDepth=*/2);
   if (!sums.isObject())
     throw malformed("is not a JSON object");
-  std::map<std::string, const Json *> byName;
+  // One hash lookup per tensor (checkpoints of large models hold thousands),
+  // keyed by the member names of `sums`, which outlives the map.
+  absl::flat_hash_map<absl::string_view, const Json *> byName;
   for (const auto &[name, value] : sums.members())
     byName[name] = &value;
   for (const auto &[name, tensor] : file.tensors) {
     auto value = byName.find(name);
     uint32_t expected = 0;
     if (value == byName.end())
-      throw malformed("has no checksum for tensor '" + name + "'");
+      throw malformed(absl::StrCat("has no checksum for tensor '", name, "'"));
     if (!value->second->isString() ||
         !parseHex8(value->second->asString(), expected))
-      throw malformed("holds a malformed checksum for tensor '" + name + "'");
+      throw malformed(
+          absl::StrCat("holds a malformed checksum for tensor '", name, "'"));
     byName.erase(value);
-    uint32_t actual = crc32(tensor.rawData(), tensor.nbytes());
+    uint32_t actual = layerc::crc32(tensor.rawData(), tensor.nbytes());
     if (actual != expected)
-      throw Error(path + ": tensor '" + name +
-                  "': checksum mismatch (stored crc32 " + hex8(expected) +
-                  ", data has " + hex8(actual) +
-                  "): the file is corrupted; restore it from a copy or save "
-                  "it again");
+      throw Error(absl::StrFormat(
+          "%s: tensor '%s': checksum mismatch (stored crc32 %08x, data has "
+          "%08x): the file is corrupted; restore it from a copy or save it "
+          "again",
+          path, name, expected, actual));
   }
-  if (!byName.empty())
-    throw malformed("names tensor '" + byName.begin()->first +
-                    "', which the file lacks");
+  // The first extra name in the file's order (the map has none).
+  for (const auto &[name, value] : sums.members())
+    if (byName.contains(name))
+      throw malformed(
+          absl::StrCat("names tensor '", name, "', which the file lacks"));
   file.metadata.erase(stored);
 }
 
@@ -240,19 +221,42 @@ void removeStaleTemporaries(const std::filesystem::path &dir,
   }
 }
 
-/// Writes all of `data` to `fd`, retrying short writes.
-bool writeAll(int fd, const void *data, size_t size) {
+/// Writes all of `data` to `fd`, retrying short writes; the error names
+/// `what` and the system's reason.
+absl::Status writeAll(int fd, const void *data, size_t size,
+                      absl::string_view what) {
   const char *p = static_cast<const char *>(data);
   while (size > 0) {
     ssize_t n = ::write(fd, p, size);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
-      return false;
+      return absl::ErrnoToStatus(n < 0 ? errno : EIO,
+                                 absl::StrCat("cannot write ", what));
     p += n;
     size -= static_cast<size_t>(n);
   }
-  return true;
+  return absl::OkStatus();
+}
+
+/// Writes the whole file to the temporary `fd` (the header length, the
+/// header `text`, every tensor's bytes) and flushes it to disk.
+absl::Status writeContents(int fd, const std::string &text,
+                           const SafeTensorsFile &file) {
+  unsigned char length[8];
+  uint64_t n = text.size();
+  for (int i = 0; i < 8; ++i)
+    length[i] = static_cast<unsigned char>(n >> (8 * i));
+  absl::Status status = writeAll(fd, length, 8, "the header");
+  if (status.ok())
+    status = writeAll(fd, text.data(), text.size(), "the header");
+  for (const auto &[name, t] : file.tensors)
+    if (status.ok())
+      status = writeAll(fd, t.rawData(), t.nbytes(),
+                        absl::StrCat("tensor '", name, "'"));
+  if (status.ok() && ::fsync(fd) != 0)
+    status = absl::ErrnoToStatus(errno, "cannot flush the file to disk");
+  return status;
 }
 
 struct Entry {
@@ -262,72 +266,61 @@ struct Entry {
   uint64_t begin, end;
 };
 
-Entry readEntry(const std::string &path, const std::string &name,
-                const Json &value) {
-  auto bad = [&](const std::string &what) -> Error {
-    return Error(path + ": tensor '" + name + "': " + what);
+/// The header entry `name`: `value`, checked; the caller's error names the
+/// file and the tensor.
+absl::StatusOr<Entry> readEntry(const std::string &name, const Json &value) {
+  auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(what);
   };
   if (!value.isObject())
-    throw bad("expected an object with dtype, shape and data_offsets");
+    return bad("expected an object with dtype, shape and data_offsets");
   const Json *dtype = value.get("dtype");
   const Json *shape = value.get("shape");
   const Json *offsets = value.get("data_offsets");
   auto isOffset = [](const Json &j) { return j.isInteger() && j.asInt() >= 0; };
   if (!dtype || !dtype->isString())
-    throw bad("missing or non-string dtype");
+    return bad("missing or non-string dtype");
   if (!shape || !shape->isArray())
-    throw bad("missing or non-array shape");
+    return bad("missing or non-array shape");
   if (!offsets || !offsets->isArray() || offsets->items().size() != 2 ||
       !isOffset(offsets->items()[0]) || !isOffset(offsets->items()[1]))
-    throw bad("data_offsets must be [begin, end]");
+    return bad("data_offsets must be [begin, end]");
   if (value.members().size() != 3)
-    throw bad("unexpected key besides dtype, shape and data_offsets");
+    return bad("unexpected key besides dtype, shape and data_offsets");
+  absl::StatusOr<DType> dtypeOrError = dtypeFromCode(dtype->asString());
+  if (!dtypeOrError.ok())
+    return dtypeOrError.status();
   Entry e;
   e.name = name;
-  if (!dtypeFromCode(dtype->asString(), e.dtype))
-    throw bad("unsupported dtype '" + dtype->asString() +
-              "' (expected F32, F64, I32, I64 or U8)");
+  e.dtype = *dtypeOrError;
   uint64_t bytes = dtypeSize(e.dtype);
   for (const Json &d : shape->items()) {
     if (!d.isInteger() || d.asInt() < 0)
-      throw bad("shape must hold non-negative integers");
+      return bad("shape must hold non-negative integers");
     uint64_t dim = static_cast<uint64_t>(d.asInt());
     if (dim != 0 && bytes > std::numeric_limits<uint64_t>::max() / dim)
-      throw bad("shape is too large");
+      return bad("shape is too large");
     bytes *= dim;
     e.shape.push_back(d.asInt());
   }
   e.begin = static_cast<uint64_t>(offsets->items()[0].asInt());
   e.end = static_cast<uint64_t>(offsets->items()[1].asInt());
   if (e.begin > e.end)
-    throw bad("data_offsets begin after they end");
+    return bad("data_offsets begin after they end");
   if (e.end - e.begin != bytes)
-    throw bad("data_offsets span " + std::to_string(e.end - e.begin) +
-              " bytes but dtype " + dtype->asString() + " x shape " +
-              formatShape(e.shape) + " needs " + std::to_string(bytes));
+    return bad(absl::StrFormat(
+        "data_offsets span %d bytes but dtype %s x shape %s needs %d",
+        e.end - e.begin, dtype->asString(), formatShape(e.shape), bytes));
   return e;
 }
 
 } // namespace
 
 uint32_t layerc::crc32(const void *data, size_t size, uint32_t crc) {
-  const auto &t = kCrcTables;
-  const unsigned char *p = static_cast<const unsigned char *>(data);
-  crc = ~crc;
-  auto word = [](const unsigned char *q) {
-    return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 |
-           static_cast<uint32_t>(q[2]) << 16 |
-           static_cast<uint32_t>(q[3]) << 24;
-  };
-  for (; size >= 8; size -= 8, p += 8) {
-    uint32_t lo = crc ^ word(p), hi = word(p + 4);
-    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^
-          t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][hi & 0xffu] ^
-          t[2][(hi >> 8) & 0xffu] ^ t[1][(hi >> 16) & 0xffu] ^ t[0][hi >> 24];
-  }
-  for (; size > 0; --size, ++p)
-    crc = (crc >> 8) ^ t[0][(crc ^ *p) & 0xffu];
-  return ~crc;
+  // zlib's (the same polynomial and running-checksum convention), which the
+  // runtime links anyway for gzip; it is sliced and faster than a table.
+  return static_cast<uint32_t>(
+      ::crc32_z(crc, static_cast<const Bytef *>(data), size));
 }
 
 const Tensor *SafeTensorsFile::find(const std::string &name) const {
@@ -348,7 +341,8 @@ void layerc::saveSafeTensors(const std::string &path,
     meta.set(k, v);
   Json sums = Json::object();
   for (const auto &[name, t] : file.tensors)
-    sums.set(name, hex8(crc32(t.rawData(), t.nbytes())));
+    sums.set(name,
+             absl::StrFormat("%08x", layerc::crc32(t.rawData(), t.nbytes())));
   meta.set(kChecksumKey, sums.dump());
   uint64_t offset = 0;
   for (const auto &[name, t] : file.tensors) {
@@ -392,24 +386,12 @@ void layerc::saveSafeTensors(const std::string &path,
   if (fd < 0)
     throw Error(path + ": cannot create a temporary file in '" + dir.string() +
                 "': " + std::strerror(errno));
-  auto abandon = [&](const std::string &what) -> Error {
-    int saved = errno;
+  if (absl::Status written = writeContents(fd, text, file); !written.ok()) {
     ::close(fd);
     ::unlink(tmp.c_str());
-    return Error(path + ": " + what + ": " + std::strerror(saved) +
-                 " (the previous file, if any, is unchanged)");
-  };
-  unsigned char length[8];
-  uint64_t n = text.size();
-  for (int i = 0; i < 8; ++i)
-    length[i] = static_cast<unsigned char>(n >> (8 * i));
-  if (!writeAll(fd, length, 8) || !writeAll(fd, text.data(), text.size()))
-    throw abandon("cannot write the header");
-  for (const auto &[name, t] : file.tensors)
-    if (!writeAll(fd, t.rawData(), t.nbytes()))
-      throw abandon("cannot write tensor '" + name + "'");
-  if (::fsync(fd) != 0)
-    throw abandon("cannot flush the file to disk");
+    throw Error(absl::StrCat(path, ": ", written.message(),
+                             " (the previous file, if any, is unchanged)"));
+  }
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
     throw Error(path + ": cannot close the temporary file");
@@ -436,19 +418,21 @@ SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
   if (ec)
     throw Error(path + ": cannot read the file size: " + ec.message());
   if (fileSize < 8)
-    throw Error(path + ": truncated: " + std::to_string(fileSize) +
-                " bytes, not even the 8-byte header length");
+    throw Error(absl::StrFormat(
+        "%s: truncated: %d bytes, not even the 8-byte header length", path,
+        fileSize));
   unsigned char length[8];
   in.read(reinterpret_cast<char *>(length), 8);
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
     headerSize = (headerSize << 8) | length[i];
   if (headerSize > fileSize - 8)
-    throw Error(path + ": header length " + std::to_string(headerSize) +
-                " exceeds the file (" + std::to_string(fileSize) + " bytes)");
+    throw Error(absl::StrFormat("%s: header length %d exceeds the file (%d "
+                                "bytes)",
+                                path, headerSize, fileSize));
   if (headerSize > kMaxHeaderBytes)
-    throw Error(path + ": header length " + std::to_string(headerSize) +
-                " exceeds the limit of " + std::to_string(kMaxHeaderBytes));
+    throw Error(absl::StrFormat("%s: header length %d exceeds the limit of %d",
+                                path, headerSize, kMaxHeaderBytes));
   std::string text(headerSize, '\0');
   if (!in.read(text.data(), static_cast<std::streamsize>(headerSize)))
     throw Error(path + ": cannot read the header");
@@ -470,7 +454,11 @@ SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
       }
       continue;
     }
-    entries.push_back(readEntry(path, name, value));
+    absl::StatusOr<Entry> entry = readEntry(name, value);
+    if (!entry.ok())
+      throw Error(absl::StrFormat("%s: tensor '%s': %s", path, name,
+                                  entry.status().message()));
+    entries.push_back(*std::move(entry));
   }
 
   // Ranges must tile the data section exactly: no overlap, no hole, none
@@ -486,10 +474,10 @@ SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
   uint64_t expected = 0;
   for (const Entry *e : byOffset) {
     if (e->end > dataSize)
-      throw Error(path + ": tensor '" + e->name + "': data_offsets [" +
-                  std::to_string(e->begin) + ", " + std::to_string(e->end) +
-                  "] lie outside the " + std::to_string(dataSize) +
-                  "-byte data section");
+      throw Error(absl::StrFormat(
+          "%s: tensor '%s': data_offsets [%d, %d] lie outside the %d-byte "
+          "data section",
+          path, e->name, e->begin, e->end, dataSize));
     if (e->begin < expected)
       throw Error(path + ": tensor '" + e->name +
                   "' overlaps another tensor's data");
@@ -498,8 +486,9 @@ SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
     expected = e->end;
   }
   if (expected != dataSize)
-    throw Error(path + ": " + std::to_string(dataSize - expected) +
-                " unused bytes at the end of the data section");
+    throw Error(
+        absl::StrFormat("%s: %d unused bytes at the end of the data section",
+                        path, dataSize - expected));
 
   for (const Entry &e : entries) {
     Tensor t(e.shape, e.dtype);

@@ -62,9 +62,16 @@ config.substitutions.append(("%layerc_bin", config.layerc_tools_dir))
 config.substitutions.append(("%layerc_obj_root", config.layerc_obj_root))
 config.substitutions.append(("%layerc_src_root", config.layerc_src_root))
 config.substitutions.append(("%cxx", config.cxx_compiler))
+# The runtime archive and the Abseil libraries it uses (libabsl-dev's shared
+# libraries; runtime/CMakeLists.txt), for programs linked by hand.
+layerc_runtime_absl_libs = ("-labsl_str_format_internal -labsl_strings "
+                            "-labsl_status -labsl_statusor "
+                            "-labsl_raw_hash_set -labsl_hash "
+                            "-labsl_throw_delegate")
 config.substitutions.append(
     ("%layerc_runtime_lib",
-     os.path.join(config.layerc_obj_root, "runtime", "liblayerc_runtime.a")))
+     os.path.join(config.layerc_obj_root, "runtime", "liblayerc_runtime.a")
+     + " " + layerc_runtime_absl_libs))
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 # The fuzz targets' build (test/fuzz/build_mlir_fuzzer.sh) goes through
 # ccache when it is there: keep its cache where the main build's is.

@@ -24,4 +24,6 @@ printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} sh -c \
 "$cxx" -fsanitize=fuzzer,address,undefined "$out"/obj/*.o \
   "$build"/lib/libLayerCodegen.a "$build"/runtime/liblayerc_runtime.a \
   -L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lMLIR -lLLVM -lz \
+  -labsl_str_format_internal -labsl_strings -labsl_status -labsl_statusor \
+  -labsl_raw_hash_set -labsl_hash -labsl_throw_delegate \
   -o "$out/mlir-fuzzer"

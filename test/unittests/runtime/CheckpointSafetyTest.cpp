@@ -62,7 +62,7 @@ Json headerOf(const std::string &path) {
   return Json::parse(bytes.substr(8, n), path);
 }
 
-/// Bitwise CRC-32, the definition the table-driven one must match.
+/// Bitwise CRC-32, the definition crc32() (zlib's) must match.
 uint32_t referenceCrc32(const std::string &bytes) {
   uint32_t crc = 0xffffffffu;
   for (unsigned char c : bytes) {
