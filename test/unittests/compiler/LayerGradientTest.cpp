@@ -5,7 +5,8 @@
 // causal one a concatenation of zeros and a convolution; Bidirectional two
 // recurrent layers, a reversal and a merge; TimeDistributed one layer
 // called per step and a stack; Dot of rank 3, Softmax on another axis and
-// the attention layers batch_matmuls, transposes and reshapes): each
+// the attention layers batch_matmuls, transposes and reshapes; PReLU with
+// shared axes and Normalization transposes and broadcasts): each
 // model's IR
 // from Model::toMLIR(), in float64, gets its gradient from layer-autodiff,
 // checked element by element against central finite differences of its
@@ -219,6 +220,45 @@ TEST_F(LayerGradientTest, MultiHeadAttention) {
       auto v = layers::Dense(2)(ops::slice(in, 1, 0, steps - 1));
       y = mha({in, v, layers::Dense(3)(ops::slice(in, 1, 1, steps - 1))})[0];
     }
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+/// PReLU's alpha with shared axes: transposed and reshaped to broadcast,
+/// its gradient summed over the shared axes (and the batch).
+TEST_F(LayerGradientTest, PReLUSharedAxes) {
+  std::vector<std::vector<int64_t>> shared{{1}, {2}, {1, 2}, {1, 3}, {1, 2, 3}};
+  for (unsigned config = 0; config < shared.size(); ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("config " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    auto in = Input({randInt(2, 3), randInt(2, 3), 2});
+    auto h = layers::Dense(randInt(2, 3))(in);
+    auto y = layers::PReLU({.shared_axes = shared[config]})(h);
+    checkModel(Model(in, y), randInt(1, 2));
+  }
+}
+
+/// Normalization (given statistics, so no weights): a transpose of the kept
+/// axes, a subtract and a multiply by constants; the gradient reaches the
+/// Dense kernel before it.
+TEST_F(LayerGradientTest, Normalization) {
+  for (unsigned config = 0; config < 3; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("config " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    auto in = Input({3, 2});
+    auto h = layers::Dense(4, {.activation = "tanh"})(in);
+    NormalizationOptions o{.axis = {-1},
+                           .mean = std::vector<double>{0.5, -1, 0, 2},
+                           .variance = std::vector<double>{4, 0.25, 1, 9},
+                           .invert = config == 2};
+    if (config == 1) {
+      o.axis = {1};
+      o.mean = std::vector<double>{0.5, -1, 0};
+      o.variance = std::vector<double>{4, 0.25, 9};
+    }
+    auto y = layers::Normalization(o)(h);
     checkModel(Model(in, y), randInt(1, 2));
   }
 }
