@@ -400,6 +400,11 @@ layerc::layoutFromRoles(const std::vector<CompiledFunction> &functions,
                        : rolesInOrder(f->inputs, {{Role::Input},
                                                   {Role::Target},
                                                   {Role::Param, Role::Buffer}});
+    if (countRole(f->inputs, Role::SampleWeight) > 0)
+      return refuse(std::string(name) +
+                    " takes sample weights (layer-autodiff's sample-weights); "
+                    "the C context has no argument for them: build without "
+                    "sample-weights");
     if (countRole(f->inputs, Role::LearningRate) > 0)
       return refuse(std::string(name) +
                     " takes its learning rate as an argument "

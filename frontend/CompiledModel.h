@@ -20,6 +20,10 @@ public:
   /// The input sample shapes it was compiled for, when the model's inputs
   /// have unknown sizes besides the batch.
   std::optional<std::vector<std::vector<int64_t>>> samples;
+  /// The same program built with layer-autodiff's sample-weights, for
+  /// fit() and evaluate() with sample_weight or class_weight (compiled on
+  /// first use; it runs on this model's `state`).
+  std::shared_ptr<TrainingProgram> weighted;
 
   /// The train_step arguments that hold optimizer state.
   std::vector<BufferSpec> stateSpecs() const {

@@ -342,7 +342,8 @@ void Model::compile(const CompileOptions &options) {
 
 std::unique_ptr<CompiledModel> Model::buildTraining(
     const CompileOptions &options, const OutputLosses &resolved,
-    const std::optional<std::vector<std::vector<int64_t>>> &samples) {
+    const std::optional<std::vector<std::vector<int64_t>>> &samples,
+    bool sampleWeights) {
   PipelineOptions pipeline;
   if (samples)
     pipeline.inputShapes = shapeOptions(*samples);
@@ -361,6 +362,7 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
     throw Error("Model " + name_ + ": " + e.what());
   }
   pipeline.training->splitStep = program.communicator != nullptr;
+  pipeline.training->sampleWeights = sampleWeights;
   // Keras's metric names; with several outputs each output gets each
   // metric, logged as "<output>_<metric>".
   std::vector<std::string> names = outputNames();
@@ -427,7 +429,9 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   // The layout comes from the roles the IR gives every argument.
   const std::vector<BufferSpec> &args = program.trainStep.inputs;
   program.numInputs = countRole(args, Role::Input);
-  program.numTargets = countRole(args, Role::Target);
+  // The sample weights ride with the targets through the runtime's loops.
+  program.numTargets = countRole(args, Role::Target) +
+                       countRole(args, Role::SampleWeight);
   program.numOutputs = static_cast<int>(program.predict.outputs.size());
   program.numParams =
       countRole(args, Role::Param) + countRole(args, Role::Buffer);
@@ -536,6 +540,8 @@ History Model::fit(const std::vector<Tensor> &xs, const std::vector<Tensor> &ys,
   requireCompiled("fit");
   std::vector<Tensor> inputs = prepareInputs(xs, "fit");
   CompiledModel &program = trainingProgram(inputs);
+  if (usesSampleWeights(options))
+    return fitWeighted(program, inputs, ys, prepareFit(options));
   return layerc::fit(program.program, program.state, inputs, ys,
                      prepareFit(options));
 }
@@ -597,6 +603,8 @@ std::vector<double> Model::evaluate(const std::vector<Tensor> &xs,
   requireCompiled("evaluate");
   std::vector<Tensor> inputs = prepareInputs(xs, "evaluate");
   CompiledModel &program = trainingProgram(inputs);
+  if (options.sample_weight)
+    return evaluateWeighted(program, inputs, ys, options);
   return layerc::evaluate(program.program, program.state, inputs, ys, options);
 }
 

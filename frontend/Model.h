@@ -438,10 +438,30 @@ private:
   std::vector<Tensor> probeInputs(const data::Dataset &dataset,
                                   const char *what) const;
   /// compile()'s program for inputs of `samples` sample shapes (all known
-  /// sizes when absent).
+  /// sizes when absent); with `sampleWeights`, its functions take one
+  /// sample-weight vector per output after the targets.
   std::unique_ptr<CompiledModel> buildTraining(
       const CompileOptions &options, const OutputLosses &resolved,
-      const std::optional<std::vector<std::vector<int64_t>>> &samples);
+      const std::optional<std::vector<std::vector<int64_t>>> &samples,
+      bool sampleWeights = false);
+  /// Keras's sample_weight and class_weight (SampleWeights.cpp): whether
+  /// fit() needs the weighted program, which `base`'s program weighted is
+  /// (compiled on first use, kept in `base`), `ys` followed by each
+  /// output's weights (`sampleWeight`, else from `classWeight`, else ones;
+  /// errors name `argument`), and fit/evaluate running it.
+  static bool usesSampleWeights(const FitOptions &options);
+  const TrainingProgram &weightedProgram(CompiledModel &base);
+  std::vector<Tensor>
+  withSampleWeights(const char *fn, const std::vector<Tensor> &ys,
+                    int64_t samples, const std::optional<Tensor> &sampleWeight,
+                    const std::map<int64_t, double> &classWeight,
+                    const std::string &argument) const;
+  History fitWeighted(CompiledModel &program, const std::vector<Tensor> &inputs,
+                      const std::vector<Tensor> &ys, FitOptions options);
+  std::vector<double> evaluateWeighted(CompiledModel &program,
+                                       const std::vector<Tensor> &inputs,
+                                       const std::vector<Tensor> &ys,
+                                       EvaluateOptions options);
   /// The training program fit/evaluate run for `xs`: for inputs of unknown
   /// sizes, the one of their sample shapes (compiled on first use), which
   /// takes over the optimizer state.

@@ -31,6 +31,7 @@
 #include "dialect/LayerOps.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
+#include "passes/autodiff/OptimizerSlots.h"
 #include "passes/autodiff/Regularizers.h"
 
 #include "mlir/IR/Builders.h"
@@ -60,34 +61,6 @@ struct Slot {
   std::string name;
 };
 
-/// The state slots of each parameter, named as Keras names them.
-SmallVector<StringRef> optimizerSlots(StringRef optimizer, bool centered,
-                                      bool amsgrad) {
-  if (optimizer == "sgd")
-    return {"momentum"};
-  if (optimizer == "rmsprop") {
-    if (centered)
-      return {"velocity", "average_gradient"};
-    return {"velocity"};
-  }
-  if (optimizer == "adam" || optimizer == "adamw") {
-    if (amsgrad)
-      return {"momentum", "velocity", "velocity_hat"};
-    return {"momentum", "velocity"};
-  }
-  if (optimizer == "adagrad")
-    return {"accumulator"};
-  if (optimizer == "adadelta")
-    return {"accumulated_grad", "accumulated_delta_var"};
-  if (optimizer == "adamax")
-    return {"momentum", "norm"};
-  if (optimizer == "nadam")
-    return {"momentum", "velocity"};
-  if (optimizer == "lion")
-    return {"momentum"};
-  return {};
-}
-
 struct LayerAutodiffPass : layerc::impl::LayerAutodiffBase<LayerAutodiffPass> {
   using Base::Base;
 
@@ -103,6 +76,10 @@ private:
   /// each buffer it updates (BatchNormalization's moving statistics).
   TrainingCloneState cloneState;
   SmallVector<Type> targetTypes;
+  /// The target arguments, then with sample-weights one weight per output.
+  size_t numTargetArgs() {
+    return targetTypes.size() * (sampleWeights ? 2 : 1);
+  }
   /// Per output: the loss, whether it takes logits, its weight.
   SmallVector<Loss> outputLoss;
   SmallVector<bool> outputFromLogits;
@@ -363,9 +340,15 @@ LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
                              ValueRange weights) {
   Value total;
   SmallVector<Value> perOutput;
-  for (auto [i, out, target] : llvm::enumerate(outputs, targets)) {
+  // `targets` ends with the sample weights when they are arguments.
+  auto sampleWeight = [&](size_t i) {
+    return sampleWeights ? targets[outputs.size() + i] : Value();
+  };
+  for (auto [i, out, target] :
+       llvm::enumerate(outputs, targets.take_front(outputs.size()))) {
     auto l = createInferred<LossOp>(b, out.getLoc(), elementType, 1, out,
-                                    target, outputLoss[i], outputFromLogits[i]);
+                                    target, outputLoss[i], outputFromLogits[i],
+                                    sampleWeight(i));
     if (!l)
       return failure();
     perOutput.push_back(l.getResult());
@@ -518,6 +501,12 @@ void LayerAutodiffPass::appendDataAndWeightSlots(SmallVectorImpl<Slot> &args) {
     args.push_back({forward.getArgument(i).getType(), "input", argName(i)});
   for (auto [i, t] : llvm::enumerate(targetTypes))
     args.push_back({t, "target", outputName(i) + "_target"});
+  for (size_t i = 0; sampleWeights && i < targetTypes.size(); ++i)
+    args.push_back(
+        {RankedTensorType::get(
+             cast<RankedTensorType>(forward.getResultTypes()[i]).getDimSize(0),
+             elementType),
+         "sample_weight", outputName(i) + "_sample_weight"});
   for (unsigned i : weightArgs)
     args.push_back(
         {forward.getArgument(i).getType(), weightRole(i), argName(i)});
@@ -537,7 +526,7 @@ LogicalResult LayerAutodiffPass::buildEvaluate(OpBuilder &b) {
   func::FuncOp fn = createFunction(b, "evaluate", args, results);
   Block &entry = fn.getBody().front();
   ValueRange argValues = entry.getArguments();
-  size_t nIn = inputArgs.size(), nOut = targetTypes.size();
+  size_t nIn = inputArgs.size(), nOut = numTargetArgs();
   auto outputs =
       cloneForward(b, entry, argValues.take_front(nIn),
                    argValues.drop_front(nIn + nOut), Value(), batchStats);
@@ -562,7 +551,7 @@ LayerAutodiffPass::buildBackward(OpBuilder &b, func::FuncOp fn, Value step,
                                  bool training, Value offset) {
   Block &entry = fn.getBody().front();
   ValueRange argValues = entry.getArguments();
-  size_t nIn = inputArgs.size(), nTgt = targetTypes.size();
+  size_t nIn = inputArgs.size(), nTgt = numTargetArgs();
   auto weights = argValues.slice(nIn + nTgt, weightArgs.size());
   SmallVector<Value> params;
   for (auto [i, w] : llvm::zip(weightArgs, weights))
@@ -622,7 +611,7 @@ LogicalResult LayerAutodiffPass::buildTraining(OpBuilder &b) {
       createFunction(b, gradOnly ? "grad" : "train_step", args, results);
   Block &entry = fn.getBody().front();
   ValueRange argValues = entry.getArguments();
-  size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
+  size_t nIn = inputArgs.size(), nTgt = numTargetArgs(),
          nWeight = weightArgs.size(), nParam = paramArgs.size();
   auto weights = argValues.slice(nIn + nTgt, nWeight);
   SmallVector<Value> params;
@@ -698,7 +687,7 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
   func::FuncOp fn = createFunction(b, "grad_step", args, results);
   Block &entry = fn.getBody().front();
   ValueRange argValues = entry.getArguments();
-  size_t nIn = inputArgs.size(), nTgt = targetTypes.size(),
+  size_t nIn = inputArgs.size(), nTgt = numTargetArgs(),
          nWeight = weightArgs.size();
   auto weights = argValues.slice(nIn + nTgt, nWeight);
   SmallVector<Value> buffers;

@@ -72,9 +72,16 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
     Gradients come from a reverse sweep over the forward ops, each op
     building its vector-Jacobian product through GradientOpInterface; the
     pass never switches on op types. Every argument of the new functions
-    carries `layer.role` (input, target, param, buffer, state, step,
-    offset, grad) and
+    carries `layer.role` (input, target, sample_weight, param, buffer,
+    state, step, offset, grad) and
     `layer.name`.
+    With `sample-weights`, `evaluate`, `train_step`, `grad` and `grad_step`
+    take after the targets one more argument per output,
+    `<output>_sample_weight` (role sample_weight): one weight per sample,
+    `tensor<Nxf32>` for a batch of N, by which each sample's loss is
+    multiplied before the sum is divided by the batch size (Keras's
+    `sample_weight`, and `class_weight` turned into one):
+    `evaluate(x..., y..., sample_weight..., weights...)`, and so on.
   }];
   let dependentDialects = ["::layerc::layer::LayerDialect",
                            "::mlir::arith::ArithDialect",
@@ -141,6 +148,10 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
     Option<"batchStats", "batch-stats", "bool", "false",
            "evaluate and grad normalize BatchNormalization by the batch's "
            "statistics, as train_step does">,
+    Option<"sampleWeights", "sample-weights", "bool", "false",
+           "evaluate, train_step, grad and grad_step take one rank-1 "
+           "sample-weight argument per output after the targets (Keras's "
+           "sample_weight; off: the signatures are unchanged)">,
     Option<"splitStep", "split-step", "bool", "false",
            "Also build grad_step and apply_step, the two halves of "
            "train_step, for data-parallel training">,

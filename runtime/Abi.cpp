@@ -46,14 +46,17 @@ const char *layerc::roleName(Role role) {
     return "offset";
   case Role::LearningRate:
     return "learning_rate";
+  case Role::SampleWeight:
+    return "sample_weight";
   }
   return "input";
 }
 
 std::optional<Role> layerc::parseRole(const std::string &name) {
-  for (Role role : {Role::Input, Role::Target, Role::Param, Role::Buffer,
-                    Role::State, Role::Step, Role::Output, Role::Loss,
-                    Role::Gradient, Role::Offset, Role::LearningRate})
+  for (Role role :
+       {Role::Input, Role::Target, Role::Param, Role::Buffer, Role::State,
+        Role::Step, Role::Output, Role::Loss, Role::Gradient, Role::Offset,
+        Role::LearningRate, Role::SampleWeight})
     if (name == roleName(role))
       return role;
   return std::nullopt;

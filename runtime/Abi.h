@@ -56,6 +56,8 @@ enum class Role {
   Offset,       // grad_step's first sample of its shard in the global batch
   LearningRate, // the step's learning rate (layer-autodiff's
                 // learning-rate-input: fit() computes it)
+  SampleWeight, // one weight per sample for an output's loss
+                // (layer-autodiff's sample-weights)
 };
 
 /// "input", "target", "param", ... as `layer.role` spells them.

@@ -233,6 +233,12 @@ void checkFitOptions(const FitOptions &o) {
   for (const auto &callback : o.callbacks)
     if (!callback)
       throw Error("fit: a callback is null");
+  // Model::fit turns them into the weighted program's trailing targets.
+  if (o.sample_weight || !o.class_weight.empty() ||
+      (o.validation_data && o.validation_data->sample_weight))
+    throw Error("fit: sample_weight and class_weight need Model::fit on "
+                "tensors (a program built with layer-autodiff's "
+                "sample-weights takes the weights as trailing targets)");
 }
 
 /// Optimizer slots start at zero; a state without them gets them here.

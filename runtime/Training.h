@@ -151,6 +151,9 @@ class Dataset;
 struct ValidationData {
   std::vector<Tensor> x{}, y{};
   std::shared_ptr<const data::Dataset> dataset{};
+  /// Keras's (x_val, y_val, val_sample_weight): one weight per validation
+  /// sample for the val_loss (Model::fit; tensors only).
+  std::optional<Tensor> sample_weight{};
 };
 
 /// Keras's fit() arguments (names follow Keras on purpose).
@@ -173,6 +176,18 @@ struct FitOptions {
   /// ahead of the one training (0: each is loaded when needed, on the
   /// calling thread).
   int prefetch = 2;
+  /// Keras's sample_weight: one weight per sample (shape (n,) or (n, 1)),
+  /// by which each sample's loss is multiplied; the batch's weighted sum
+  /// is divided by the batch size, not by the weights' sum. With several
+  /// outputs every output's loss is weighted. Metrics stay unweighted, as
+  /// Keras's compile(metrics=...). Applied by Model::fit, which compiles
+  /// the weighted program on first use (layer-autodiff's sample-weights).
+  std::optional<Tensor> sample_weight{};
+  /// Keras's class_weight: class -> weight, each sample weighted by that of
+  /// its class (its sparse label, or the argmax of its one-hot target);
+  /// classes left out weigh 1. Single-output models; not with
+  /// sample_weight.
+  std::map<int64_t, double> class_weight{};
 };
 
 struct EvaluateOptions {
@@ -180,6 +195,9 @@ struct EvaluateOptions {
   int verbose = 1;
   /// As FitOptions::prefetch, for a data::Dataset.
   int prefetch = 2;
+  /// As FitOptions::sample_weight: the loss evaluate() returns is
+  /// weighted (Model::evaluate).
+  std::optional<Tensor> sample_weight{};
 };
 
 struct PredictOptions {

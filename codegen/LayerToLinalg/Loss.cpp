@@ -7,7 +7,9 @@
 // Keras: p is normalised by its row sum and clipped to [1e-7, 1 - 1e-7], and
 // the clip passes no gradient where it is active (as TensorFlow's
 // clip_by_value). The integer label's column is selected with linalg.index,
-// so nothing gathers.
+// so nothing gathers. With sample weights, each sample's terms (and their
+// gradients) are multiplied by its weight and divided by the same count,
+// as Keras's sum_over_batch_size reduction.
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,6 +82,28 @@ Value scaleScalar(OpBuilder &b, Location loc, Value total, Value scale) {
       [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
         return {mul(nb, l, a[0], scale)};
       })[0];
+}
+
+/// `x` with each sample's elements (index n on axis 0) multiplied by
+/// weights[n]: Keras's per-sample weighting of a loss or of its gradient.
+Value weighBySample(OpBuilder &b, Location loc, Value x, Value weights) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap batch = AffineMap::get(rank, 0, getAffineDimExpr(0, ctx));
+  return elementwise(
+      b, loc, {type}, ValueRange{x, weights}, x,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
+        Value w = a[1];
+        Type et = a[0].getType();
+        if (w.getType() != et)
+          w = w.getType().getIntOrFloatBitWidth() < et.getIntOrFloatBitWidth()
+                  ? Value(arith::ExtFOp::create(nb, l, et, w))
+                  : Value(arith::TruncFOp::create(nb, l, et, w));
+        return {mul(nb, l, a[0], w)};
+      },
+      {id, batch})[0];
 }
 
 /// The per-element losses averaged over every element, as Keras:
@@ -168,8 +192,14 @@ struct LossLowering : RankedLowering<LossOp> {
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     Value pred = adaptor.getPrediction(), target = adaptor.getTarget();
+    Value weights = adaptor.getSampleWeight();
     Type et = predType.getElementType();
     Loss loss = op.getLoss();
+    // Keras's sum_over_batch_size: each sample's terms times its weight,
+    // divided by the same count as without weights (not by their sum).
+    auto weigh = [&](Value terms) {
+      return weights ? weighBySample(rewriter, loc, terms, weights) : terms;
+    };
     Value total, count;
     if (loss == Loss::BinaryCrossentropy || loss == Loss::MeanAbsoluteError) {
       bool logits = op.getFromLogits();
@@ -178,7 +208,7 @@ struct LossLowering : RankedLowering<LossOp> {
           [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
             return {elementLoss(b, l, loss, logits, a[0], a[1])};
           })[0];
-      total = sumAll(rewriter, loc, terms);
+      total = sumAll(rewriter, loc, weigh(terms));
       count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/true);
     } else if (loss == Loss::MeanSquaredError) {
       Value sq = elementwise(
@@ -187,7 +217,7 @@ struct LossLowering : RankedLowering<LossOp> {
             Value d = sub(b, l, a[0], a[1]);
             return {mul(b, l, d, d)};
           })[0];
-      total = sumAll(rewriter, loc, sq);
+      total = sumAll(rewriter, loc, weigh(sq));
       count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/true);
     } else {
       if (loss == Loss::SparseCategoricalCrossentropy) {
@@ -200,9 +230,14 @@ struct LossLowering : RankedLowering<LossOp> {
                          "[0, classes) for predictions of shape " +
                              formatShape(predType));
       }
-      total = sumAll(rewriter, loc,
-                     crossEntropyPerSample(rewriter, loc, loss,
-                                           op.getFromLogits(), pred, target));
+      if (weights && predType.getRank() < 2)
+        return op.emitOpError("sample weights need a batch axis besides the "
+                              "classes, got predictions of shape ")
+               << formatShape(predType);
+      total =
+          sumAll(rewriter, loc,
+                 weigh(crossEntropyPerSample(
+                     rewriter, loc, loss, op.getFromLogits(), pred, target)));
       count = countAsFloat(rewriter, loc, pred, et, /*allDims=*/false);
     }
     Value inv = div(rewriter, loc, floatConst(rewriter, loc, et, 1.0), count);
@@ -307,6 +342,14 @@ struct LossGradLowering : RankedLowering<LossGradOp> {
             return {mul(b, l, sub(b, l, div(b, l, tuv, sv), own), g)};
           },
           {id, targetMap, bcast, bcast})[0];
+    }
+    // Sample n's loss is weighted by w[n]: so is its gradient.
+    if (Value weights = adaptor.getSampleWeight()) {
+      if (!mse && !elementwiseLoss && rank < 2)
+        return op.emitOpError("sample weights need a batch axis besides the "
+                              "classes, got predictions of shape ")
+               << formatShape(type);
+      result = weighBySample(rewriter, loc, result, weights);
     }
     rewriter.replaceOp(op, result);
     return success();

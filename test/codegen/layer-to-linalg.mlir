@@ -203,6 +203,55 @@ func.func @mse(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
 
 // -----
 
+// Sample weights: each sample's terms times its weight (rank 1, read at
+// the batch index), summed and divided by the same count as unweighted
+// (Keras's sum_over_batch_size, not the sum of the weights).
+// CHECK-LABEL: func.func @weighted_mse
+// CHECK-SAME: (%[[P:.+]]: tensor<?x10xf32>, %[[T:.+]]: tensor<?x10xf32>, %[[W:.+]]: tensor<?xf32>)
+// CHECK: %[[SQ:.+]] = linalg.generic {{.*}} ins(%[[P]], %[[T]] : tensor<?x10xf32>, tensor<?x10xf32>)
+// CHECK: %[[WSQ:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[SQ]], %[[W]] : tensor<?x10xf32>, tensor<?xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[WSQ]] : tensor<?x10xf32>)
+// CHECK: tensor.dim %{{.+}}, %{{.+}} : tensor<?x10xf32>
+// CHECK: tensor.dim %{{.+}}, %{{.+}} : tensor<?x10xf32>
+// CHECK: arith.muli
+func.func @weighted_mse(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>, %w: tensor<?xf32>) -> tensor<f32> {
+  %0 = layer.loss %p, %t weights(%w) {loss = #layer.loss<mean_squared_error>} : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<?xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Cross-entropies weigh the per-sample losses (rank 1) before the sum.
+// CHECK-LABEL: func.func @weighted_sparse_ce
+// CHECK-SAME: (%[[Z:.+]]: tensor<?x10xf32>, %[[L:.+]]: tensor<?xi32>, %[[W:.+]]: tensor<?xf32>)
+// CHECK: %[[PER:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[Z]], %[[L]], %{{.+}} : tensor<?x10xf32>, tensor<?xi32>, tensor<?xf32>)
+// CHECK: %[[WPER:.+]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[PER]], %[[W]] : tensor<?xf32>, tensor<?xf32>)
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[WPER]] : tensor<?xf32>)
+func.func @weighted_sparse_ce(%z: tensor<?x10xf32>, %l: tensor<?xi32>, %w: tensor<?xf32>) -> tensor<f32> {
+  %0 = layer.loss %z, %l weights(%w) {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits} : (tensor<?x10xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// The gradient of sample n's loss is weighted by w[n] too.
+// CHECK-LABEL: func.func @weighted_bce_grad
+// CHECK-SAME: (%[[P:.+]]: tensor<?x3xf32>, %[[T:.+]]: tensor<?x3xf32>, %[[DL:.+]]: tensor<f32>, %[[W:.+]]: tensor<?xf32>)
+// CHECK: %[[G:.+]] = linalg.generic {{.*}} ins(%[[P]], %[[T]] : tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK: %[[WG:.+]] = linalg.generic {{.*}} ins(%[[G]], %[[W]] : tensor<?x3xf32>, tensor<?xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK: return %[[WG]]
+func.func @weighted_bce_grad(%p: tensor<?x3xf32>, %t: tensor<?x3xf32>, %d: tensor<f32>, %w: tensor<?xf32>) -> tensor<?x3xf32> {
+  %0 = layer.loss_grad %p, %t, %d weights(%w) {loss = #layer.loss<binary_crossentropy>, from_logits} : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<f32>, tensor<?xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
 // d(sparse CE from logits)/dz = (softmax(z) - onehot(label)) * dloss / batch;
 // relu's gradient selects dy where x > 0.
 // CHECK-LABEL: func.func @gradients

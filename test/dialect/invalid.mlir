@@ -426,6 +426,14 @@ func.func @loss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>) -> tensor<1x
 
 // -----
 
+func.func @loss_grad_sample_weight_rank(%z: tensor<?x10xf32>, %t: tensor<?x10xf32>, %dl: tensor<f32>, %w: tensor<f32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.loss_grad' op expects one sample weight per sample (rank 1), got ()}}
+  %0 = layer.loss_grad %z, %t, %dl weights(%w) {loss = #layer.loss<binary_crossentropy>} : (tensor<?x10xf32>, tensor<?x10xf32>, tensor<f32>, tensor<f32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
 func.func @loss_grad_dloss_not_scalar(%z: tensor<?x10xf32>, %t: tensor<?xi32>, %dl: tensor<1xf32>) -> tensor<*xf32> {
   // expected-error @below {{'layer.loss_grad' op dloss must be a scalar, got (1,)}}
   %0 = layer.loss_grad %z, %t, %dl {loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>, tensor<1xf32>) -> tensor<*xf32>

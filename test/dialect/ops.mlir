@@ -135,6 +135,21 @@ func.func @loss(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %t: tensor<?x10xf3
   return %0, %1, %2, %3 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
 }
 
+// Per-sample weights are an optional trailing operand of both ops.
+// CHECK-LABEL: func.func @weighted_sparse_loss
+// CHECK-SAME: (%[[Z:.+]]: tensor<?x10xf32>, %[[L:.+]]: tensor<?xi32>, %[[W:.+]]: tensor<?xf32>, %[[DL:.+]]: tensor<f32>)
+func.func @weighted_sparse_loss(%z: tensor<?x10xf32>, %labels: tensor<?xi32>, %w: tensor<?xf32>,
+                                %dl: tensor<f32>) -> (tensor<f32>, tensor<?x10xf32>) {
+  // CHECK: %[[S:.+]] = layer.loss %[[Z]], %[[L]] weights(%[[W]]) {from_logits, loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<f32>
+  %0 = layer.loss %z, %labels weights(%w) {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
+      : (tensor<?x10xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<f32>
+  // CHECK: %[[DZ:.+]] = layer.loss_grad %[[Z]], %[[L]], %[[DL]] weights(%[[W]]) {from_logits, loss = #layer.loss<sparse_categorical_crossentropy>} : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>, tensor<?xf32>) -> tensor<?x10xf32>
+  %1 = layer.loss_grad %z, %labels, %dl weights(%w) {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
+      : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>, tensor<?xf32>) -> tensor<?x10xf32>
+  // CHECK: return %[[S]], %[[DZ]]
+  return %0, %1 : tensor<f32>, tensor<?x10xf32>
+}
+
 // CHECK-LABEL: func.func @activation_grad
 // CHECK-SAME: (%[[DY:.+]]: tensor<?x64xf32>, %[[X:.+]]: tensor<?x64xf32>, %[[Y:.+]]: tensor<?x64xf32>)
 func.func @activation_grad(%dy: tensor<?x64xf32>, %x: tensor<?x64xf32>, %y: tensor<?x64xf32>)

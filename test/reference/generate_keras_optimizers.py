@@ -177,6 +177,15 @@ CASES = [
                  {"kernel_constraint": serialized("constraints", "MinMaxNorm",
                                                   min_value=0.2, max_value=0.6, rate=0.5,
                                                   axis=0)}]}),
+    # Keras's sample_weight and class_weight (layer-autodiff's
+    # sample-weights): each sample's loss times its weight, the batch's sum
+    # divided by the batch size; class_weight weighs each sample by its
+    # label's entry (1 for a class it leaves out). A zero and a negative
+    # weight too (Keras accepts them).
+    ("sgd_sample_weight", "SGD", {"learning_rate": 0.2},
+     {"sample_weight": [0.5, 2.0, 1.0, 0.0, 3.0, 1.5, -0.25, 1.0]}),
+    ("adam_class_weight", "Adam", {"learning_rate": 0.05},
+     {"class_weight": {"0": 0.5, "2": 4.0, "4": 2.0}}),
 ]
 
 # The Python functions that LearningRateScheduler cases name (the C++ test
@@ -190,7 +199,8 @@ BATCH, EPOCHS, SAMPLES = 4, 2, 8
 # Metrics: Input(6) -> Dense(units, activation) with random weights,
 # evaluate() on 16 samples in batches of 5 (the last one of 1), so each
 # metric is accumulated over uneven batches as Keras does. (name, units,
-# activation, loss (":logits": from_logits=True), targets, metrics).
+# activation, loss (":logits": from_logits=True), targets, metrics[,
+# extra: {"sample_weight": True} evaluates with random sample weights]).
 METRIC_CASES = [
     ("binary", 3, "sigmoid", "binary_crossentropy", "binary",
      ["binary_accuracy", "precision", "recall", "mse", "mae", "auc"]),
@@ -218,6 +228,13 @@ METRIC_CASES = [
      "onehot", ["categorical_accuracy"]),
     ("sparse_logits", 9, "linear", "sparse_categorical_crossentropy:logits",
      "sparse", ["sparse_categorical_accuracy"]),
+    # evaluate(sample_weight=...): the loss is weighted, the metrics of
+    # compile(metrics=...) are not (Keras 3 weighs weighted_metrics only).
+    ("sparse_weighted", 9, "softmax", "sparse_categorical_crossentropy",
+     "sparse", ["sparse_categorical_accuracy", "accuracy"],
+     {"sample_weight": True}),
+    ("regression_weighted", 4, "linear", "mean_squared_error", "regression",
+     ["mse", "mae"], {"sample_weight": True}),
 ]
 METRIC_SAMPLES, METRIC_BATCH = 16, 5
 
@@ -251,6 +268,8 @@ def optimizer(cls, config):
 # tolerance), so a layerc that ignored the argument could not pass.
 MUST_MATTER = ("clipnorm", "global_clipnorm", "clipvalue", "weight_decay",
                "initial_accumulator_value")
+# The same for fit()'s arguments.
+FIT_MUST_MATTER = ("layers", "sample_weight", "class_weight")
 
 
 def callback(spec):
@@ -272,12 +291,14 @@ def run_case(name, cls, config, fit=None):
                       if "/final." in n]
             moved = max(np.abs(a - b).max() for a, b in zip(finals, others))
             assert moved > 1e-3, (name, key, moved)
-    if "layers" in fit:
-        plain = {k: v for k, v in fit.items() if k != "layers"}
+    for key in FIT_MUST_MATTER:
+        if key not in fit:
+            continue
+        plain = {k: v for k, v in fit.items() if k != key}
         others = [t for n, t in fit_case(name, cls, config, plain)
                   if "/final." in n]
         moved = max(np.abs(a - b).max() for a, b in zip(finals, others))
-        assert moved > 1e-3, (name, "layers", moved)
+        assert moved > 1e-3, (name, key, moved)
     case = {"name": name, "class": cls, "config": config}
     if fit:
         case["fit"] = fit
@@ -296,9 +317,16 @@ def fit_case(name, cls, config, fit):
     m.compile(optimizer=optimizer(cls, config),
               loss=keras.losses.SparseCategoricalCrossentropy(
                   from_logits=True))
+    weighting = {}
+    if "sample_weight" in fit:
+        weighting["sample_weight"] = np.array(fit["sample_weight"])
+    if "class_weight" in fit:
+        weighting["class_weight"] = {int(k): v
+                                     for k, v in fit["class_weight"].items()}
     history = m.fit(x.astype(np.float64), y, batch_size=BATCH,
                     epochs=fit.get("epochs", EPOCHS), shuffle=False, verbose=0,
-                    callbacks=[callback(c) for c in fit.get("callbacks", [])])
+                    callbacks=[callback(c) for c in fit.get("callbacks", [])],
+                    **weighting)
     tensors = [(name + "/x", x), (name + "/y", y)]
     for i, w in enumerate(initial):
         tensors.append(("%s/initial.%d" % (name, i), w))
@@ -312,9 +340,11 @@ def fit_case(name, cls, config, fit):
     return tensors
 
 
-def metric_case(name, units, activation, loss, targets, metrics):
+def metric_case(name, units, activation, loss, targets, metrics, extra=None):
     """Keras's evaluate() of one METRIC_CASES entry: the case and tensors
-    x, y, weight.<i> and values (the loss, then each metric, in order)."""
+    x, y, weight.<i>, values (the loss, then each metric, in order) and,
+    with extra's sample_weight, sample_weight (evaluate()'s)."""
+    extra = extra or {}
     rng = np.random.RandomState(zlib.crc32(name.encode()) & 0x7FFFFFFF)
     x = rng.uniform(-2, 2, size=(METRIC_SAMPLES, 6)).astype(np.float32)
     if targets == "binary":
@@ -344,14 +374,23 @@ def metric_case(name, units, activation, loss, targets, metrics):
     names = [k["config"]["name"] if isinstance(k, dict) else k
              for k in metrics]
     m.compile(loss=loss_object if logits else loss_name, metrics=objects)
+    sample_weight = None
+    if extra.get("sample_weight"):
+        # float32 values, so that layerc gets the same weights.
+        sample_weight = rng.uniform(-0.5, 3, size=METRIC_SAMPLES).astype(
+            np.float32).astype(np.float64)
     logs = m.evaluate(x.astype(np.float64), y, batch_size=METRIC_BATCH,
-                      verbose=0, return_dict=True)
+                      verbose=0, return_dict=True, sample_weight=sample_weight)
     values = [logs["loss"]] + [logs[k] for k in names]
     tensors = [(name + "/x", x), (name + "/y", y)]
+    if sample_weight is not None:
+        tensors.append((name + "/sample_weight",
+                        sample_weight.astype(np.float32)))
     tensors += [("%s/weight.%d" % (name, i), w) for i, w in enumerate(weights)]
     tensors.append((name + "/values", np.array(values, dtype=np.float32)))
     config = {"units": units, "activation": activation, "loss": loss,
               "metrics": metrics}
+    config.update(extra)
     return {"name": name, "class": "Dense", "config": config}, tensors
 
 

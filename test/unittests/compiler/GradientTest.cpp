@@ -5,7 +5,8 @@
 //     a central finite difference of the loss from `evaluate`, for MLPs,
 //     each output activation with each loss, a residual with a shared kernel
 //     (values and parameters used twice), reshape and dropout in the middle,
-//     a model with two outputs, and an embedding with the merges;
+//     a model with two outputs, an embedding with the merges, and every
+//     loss with sample weights (layer-autodiff's sample-weights);
 //     shapes are random, from logged seeds;
 //   - the same models in float32: the gradient along a random direction
 //     against a central difference (eps 1e-3, tolerance 2e-3).
@@ -545,3 +546,85 @@ func.func @predict(%ids: tensor<?x${T}xi32>, %x: tensor<?x${F}xf64>,
 }
 
 } // namespace
+
+// layer-autodiff's sample-weights: each loss with one weight per sample
+// (some negative, as Keras accepts them), the loss and its gradient both
+// weighted; two outputs take one weight vector each.
+TEST_F(GradientTest, SampleWeightsEveryLoss) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${C}xf64> {layer.param, layer.name = "b1"}) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1, %b1 {activation = #layer.activation<${ACT}>} : (tensor<*xf64>, tensor<${H}x${C}xf64>, tensor<${C}xf64>) -> tensor<*xf64>
+  return %1 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    const char *act, *loss;
+  };
+  const Case cases[] = {
+      {"linear", "sparse_categorical_crossentropy from-logits=true"},
+      {"softmax", "sparse_categorical_crossentropy"},
+      {"linear", "categorical_crossentropy from-logits=true"},
+      {"softmax", "categorical_crossentropy"},
+      {"linear", "binary_crossentropy from-logits=true"},
+      {"sigmoid", "binary_crossentropy"},
+      {"linear", "mean_squared_error"},
+      {"tanh", "mean_absolute_error"}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE(std::string(cases[config].loss) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(2, 5), in = randInt(2, 5), h = randInt(2, 5),
+            c = randInt(2, 4);
+    std::string ir = fill(tmpl, {{"I", str(in)},
+                                 {"H", str(h)},
+                                 {"C", str(c)},
+                                 {"ACT", cases[config].act}});
+    std::vector<Tensor> params = {randomTensor(rng, {in, h}),
+                                  randomTensor(rng, {h, c}),
+                                  randomTensor(rng, {c}, -0.5, 0.5)};
+    bool sparse = std::string(cases[config].loss).rfind("sparse", 0) == 0;
+    std::vector<Tensor> data = {randomTensor(rng, {b, in}, -2, 2),
+                                sparse ? labels(b, c)
+                                       : randomTensor(rng, {b, c}, 0, 1),
+                                randomTensor(rng, {b}, -0.5, 2)};
+    checkGradients(
+        ir, std::string("loss=") + cases[config].loss + " sample-weights=true",
+        data, params);
+  }
+}
+
+TEST_F(GradientTest, SampleWeightsOfTwoOutputs) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${I}xf64>,
+                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
+                   %k2: tensor<${H}x${C}xf64> {layer.param, layer.name = "k2"})
+    -> (tensor<*xf64>, tensor<*xf64>) {
+  %0 = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
+  %1 = layer.dense %0, %k1 : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
+  %2 = layer.dense %0, %k2 {activation = #layer.activation<sigmoid>} : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
+  return %1, %2 : tensor<*xf64>, tensor<*xf64>
+}
+)mlir";
+  unsigned s = seed(0);
+  SCOPED_TRACE("seed " + std::to_string(s));
+  int64_t b = randInt(2, 5), in = randInt(2, 5), h = randInt(2, 5),
+          c = randInt(1, 4);
+  std::string ir = fill(tmpl, {{"I", str(in)}, {"H", str(h)}, {"C", str(c)}});
+  std::vector<Tensor> params = {randomTensor(rng, {in, h}),
+                                randomTensor(rng, {h, c}),
+                                randomTensor(rng, {h, c})};
+  // Inputs, the two targets, then the two outputs' weights.
+  std::vector<Tensor> data = {
+      randomTensor(rng, {b, in}, -2, 2), randomTensor(rng, {b, c}),
+      randomTensor(rng, {b, c}, 0, 1), randomTensor(rng, {b}, 0, 2),
+      randomTensor(rng, {b}, -0.5, 1)};
+  checkGradients(ir,
+                 "loss=mean_squared_error,binary_crossentropy "
+                 "loss-weights=1.5,0.5 sample-weights=true",
+                 data, params);
+}

@@ -7,13 +7,15 @@
 // Keras optimizer: its options, gradient clipping, weight decay, a
 // learning-rate schedule, or callbacks that change the rate
 // (LearningRateScheduler, ReduceLROnPlateau), or regularizers and
-// constraints on the Dense layers. The same fit() in layerc,
+// constraints on the Dense layers, or fit()'s sample_weight or
+// class_weight. The same fit() in layerc,
 // from the same weights, must end with Keras's weights and learning rate
 // and report Keras's loss per epoch.
 // The optimizer is built from the case's Keras class and arguments through
 // the public optimizers:: API, so a wrong default or a field that compile()
 // drops fails here too. MetricParityTest compares evaluate()'s loss and
-// metrics with Keras's (keras_metrics.safetensors, same generator).
+// metrics with Keras's (keras_metrics.safetensors, same generator), some
+// with evaluate()'s sample_weight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -170,6 +172,16 @@ TEST_P(OptimizerParityTest, FitMatchesKeras) {
   if (const Json *list = c.fit.get("callbacks"))
     for (const Json &spec : list->items())
       fit.callbacks.push_back(callbackFor(spec));
+  // Keras's sample_weight (a list) and class_weight ({"class": weight}).
+  if (const Json *weights = c.fit.get("sample_weight")) {
+    std::vector<float> w;
+    for (const Json &v : weights->items())
+      w.push_back(float(v.asDouble()));
+    fit.sample_weight = Tensor::fromFloats(w, {int64_t(w.size())});
+  }
+  if (const Json *classes = c.fit.get("class_weight"))
+    for (const auto &[cls, weight] : classes->members())
+      fit.class_weight[std::stoll(cls)] = weight.asDouble();
   History history =
       model.fit(tensor(c.name + "/x"), tensor(c.name + "/y"), fit);
 
@@ -289,6 +301,106 @@ const Tensor &metricTensor(const std::string &name) {
   return *t;
 }
 
+/// A small classifier and its data for the sample-weight tests: 6
+/// samples, 3 classes, fixed weights.
+struct Weighted {
+  Model model;
+  Tensor x, y;
+  explicit Weighted(const std::string &name)
+      : model(makeModel(name)),
+        x(Tensor::fromFloats({0.5f, -1.0f, 1.5f, 0.25f, -0.5f, 2.0f, 1.0f,
+                              -1.5f, 0.0f, 0.75f, -2.0f, 1.25f},
+                             {6, 2})),
+        y(Tensor::fromInts({0, 2, 1, 2, 0, 1}, {6})) {
+    model.compile(
+        {.loss = losses::SparseCategoricalCrossentropy({.from_logits = true}),
+         .optimizer = optimizers::SGD({.learning_rate = 0.1})});
+  }
+  static Model makeModel(const std::string &name) {
+    auto in = Input({2});
+    Model m(in, layers::Dense(3, {.name = name + "_scores"})(in), name);
+    std::vector<Tensor> w = m.getWeights();
+    for (Tensor &t : w)
+      for (int64_t i = 0; i < t.numel(); ++i)
+        t.data<float>()[i] = 0.1f * float(i % 5) - 0.2f;
+    m.setWeights(w);
+    return m;
+  }
+};
+
+/// Keras's arithmetic: sum(w * loss) / batch size, so weights of 2 double
+/// the loss and ones change nothing; validation sample weights weigh
+/// val_loss; an unweighted fit() after a weighted one is unchanged.
+TEST(SampleWeightTest, WeighTheLossAsKeras) {
+  Weighted a("weighted_a");
+  std::vector<double> plain = a.model.evaluate(a.x, a.y, {.verbose = 0});
+  Tensor twos = Tensor::fromFloats(std::vector<float>(6, 2.0f), {6});
+  Tensor ones = Tensor::fromFloats(std::vector<float>(6, 1.0f), {6});
+  EXPECT_NEAR(
+      a.model.evaluate(a.x, a.y, {.verbose = 0, .sample_weight = twos})[0],
+      2 * plain[0], 1e-6);
+  EXPECT_EQ(
+      a.model.evaluate(a.x, a.y, {.verbose = 0, .sample_weight = ones})[0],
+      plain[0]);
+  // class_weight {c: 2} for every class is sample_weight 2 everywhere.
+  Weighted b("weighted_b"), c("weighted_c");
+  FitOptions fit{.batch_size = 4, .epochs = 2, .verbose = 0, .shuffle = false};
+  FitOptions bySample = fit, byClass = fit;
+  bySample.sample_weight = twos;
+  byClass.class_weight = {{0, 2.0}, {1, 2.0}, {2, 2.0}};
+  History hb = b.model.fit(b.x, b.y, bySample);
+  History hc = c.model.fit(c.x, c.y, byClass);
+  EXPECT_EQ(hb.history.at("loss"), hc.history.at("loss"));
+  std::vector<Tensor> wb = b.model.getWeights(), wc = c.model.getWeights();
+  for (size_t i = 0; i < wb.size(); ++i)
+    expectClose(wb[i], wc[i], 0, "weight " + std::to_string(i));
+  // Validation sample weights weigh val_loss only.
+  FitOptions validated = fit;
+  validated.epochs = 1;
+  validated.validation_data = ValidationData{{a.x}, {a.y}, {}, twos};
+  History hv = a.model.fit(a.x, a.y, validated);
+  double weighted = a.model.evaluate(a.x, a.y, {.verbose = 0})[0];
+  EXPECT_NEAR(hv.history.at("val_loss")[0], 2 * weighted, 1e-6);
+  // The plain program is still the one an unweighted fit() runs.
+  History again = a.model.fit(a.x, a.y, fit);
+  EXPECT_EQ(again.history.at("loss").size(), 2u);
+}
+
+TEST(SampleWeightTest, ErrorsNameTheArgument) {
+  Weighted m("weighted_errors");
+  FitOptions fit{.verbose = 0};
+  fit.sample_weight = Tensor::fromFloats({1, 2, 3}, {3});
+  EXPECT_EQ(errorOf([&] { m.model.fit(m.x, m.y, fit); }),
+            "fit: sample_weight has shape (3,), but it needs one weight per "
+            "sample: shape (6,) for the 6 samples of x");
+  fit.sample_weight = Tensor::fromFloats(std::vector<float>(12, 1), {6, 2});
+  EXPECT_EQ(errorOf([&] { m.model.fit(m.x, m.y, fit); }),
+            "fit: sample_weight has shape (6, 2), but it needs one weight per "
+            "sample: shape (6,) for the 6 samples of x");
+  fit.sample_weight = Tensor::fromFloats(std::vector<float>(6, 1), {6});
+  fit.class_weight = {{0, 2.0}};
+  EXPECT_EQ(errorOf([&] { m.model.fit(m.x, m.y, fit); }),
+            "fit: you cannot give class_weight and sample_weight at the same "
+            "time");
+  fit.sample_weight.reset();
+  fit.class_weight = {{3, 2.0}};
+  EXPECT_EQ(errorOf([&] { m.model.fit(m.x, m.y, fit); }),
+            "fit: class_weight has class 3, outside [0, 3) for the 3 classes "
+            "of output 'weighted_errors_scores'");
+  EvaluateOptions eval{.verbose = 0};
+  eval.sample_weight = Tensor::fromFloats({1, 2}, {2});
+  EXPECT_EQ(errorOf([&] { m.model.evaluate(m.x, m.y, eval); }),
+            "evaluate: sample_weight has shape (2,), but it needs one weight "
+            "per sample: shape (6,) for the 6 samples of x");
+  FitOptions val{.verbose = 0};
+  val.validation_data =
+      ValidationData{{m.x}, {m.y}, {}, Tensor::fromFloats({1}, {1})};
+  EXPECT_EQ(errorOf([&] { m.model.fit(m.x, m.y, val); }),
+            "fit (validation_data): validation_data's sample_weight has shape "
+            "(1,), but it needs one weight per sample: shape (6,) for the 6 "
+            "samples of x");
+}
+
 class MetricParityTest : public ::testing::TestWithParam<Case> {};
 
 /// evaluate() in batches of 5 over 16 samples: Keras's loss (each loss,
@@ -322,9 +434,11 @@ TEST_P(MetricParityTest, EvaluateMatchesKeras) {
   model.compile(
       {.loss = Loss(loss.substr(0, colon), colon != std::string::npos),
        .metrics = metrics});
-  std::vector<double> got =
-      model.evaluate(metricTensor(c.name + "/x"), metricTensor(c.name + "/y"),
-                     {.batch_size = 5, .verbose = 0});
+  EvaluateOptions options{.batch_size = 5, .verbose = 0};
+  if (c.config.get("sample_weight"))
+    options.sample_weight = metricTensor(c.name + "/sample_weight");
+  std::vector<double> got = model.evaluate(
+      metricTensor(c.name + "/x"), metricTensor(c.name + "/y"), options);
   const Tensor &want = metricTensor(c.name + "/values");
   ASSERT_EQ(int64_t(got.size()), want.numel());
   for (size_t i = 0; i < got.size(); ++i)
