@@ -72,8 +72,41 @@ static LogicalResult checkRate(Operation *op, llvm::APFloat rateAttr) {
   return success();
 }
 
+/// A noise's parameters: a rate in [0, 1) for the dropouts, a finite
+/// stddev >= 0 for gaussian_noise (and only there), and shared axes that
+/// name distinct non-batch axes of `input`.
+template <typename OpT>
+static LogicalResult checkNoise(OpT op, Value input) {
+  bool additive = op.getNoise() == Noise::GaussianNoise;
+  double stddev = op.getStddev().convertToDouble();
+  if (additive) {
+    if (op.getRate().convertToDouble() != 0.0)
+      return op.emitOpError() << "gaussian_noise takes a stddev, not a rate";
+    if (!(stddev >= 0.0 && std::isfinite(stddev)))
+      return op.emitOpError()
+             << "stddev must be finite and >= 0, got " << stddev;
+  } else {
+    if (failed(checkRate(op, op.getRate())))
+      return failure();
+    if (stddev != 0.0)
+      return op.emitOpError() << "stddev is only for gaussian_noise, not "
+                              << stringifyNoise(op.getNoise());
+  }
+  auto type = dyn_cast<RankedTensorType>(input.getType());
+  llvm::SmallDenseSet<int64_t> seen;
+  for (int64_t axis : op.getSharedAxes()) {
+    if (axis < 1 || (type && axis >= type.getRank()))
+      return op.emitOpError()
+             << "shared axis " << axis << " is not a non-batch axis of "
+             << (type ? formatShape(type) : std::string("the input"));
+    if (!seen.insert(axis).second)
+      return op.emitOpError() << "shared axis " << axis << " is named twice";
+  }
+  return success();
+}
+
 LAYER_SHAPE_RULE(DropoutOp) {
-  if (failed(checkRate(op, op.getRate())))
+  if (failed(checkNoise(op, op.getInput())))
     return failure();
   return sameAsInput(op);
 }
@@ -399,8 +432,10 @@ LAYER_SHAPE_RULE(ConcatenateOp) {
 }
 
 LAYER_SHAPE_RULE(DropoutMaskOp) {
-  if (failed(checkRate(op, op.getRate())))
+  if (failed(checkNoise(op, op.getLike())))
     return failure();
+  if (op.getShift() && op.getNoise() != Noise::AlphaDropout)
+    return op.emitOpError() << "shift is only for alpha_dropout";
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};

@@ -74,6 +74,13 @@ def Layer_Constraint : Layer_Enum<"Constraint",
   I32EnumAttrCase<"NonNeg", 3, "non_neg">]>;
 def Layer_ConstraintAttr : Layer_EnumAttr<Layer_Constraint, "constraint">;
 
+def Layer_Noise : Layer_Enum<"Noise", "the noise a training step adds", [
+  I32EnumAttrCase<"Dropout", 0, "dropout">,
+  I32EnumAttrCase<"GaussianDropout", 1, "gaussian_dropout">,
+  I32EnumAttrCase<"GaussianNoise", 2, "gaussian_noise">,
+  I32EnumAttrCase<"AlphaDropout", 3, "alpha_dropout">]>;
+def Layer_NoiseAttr : Layer_EnumAttr<Layer_Noise, "noise">;
+
 def Layer_Loss : Layer_Enum<"Loss", "a Keras loss", [
   I32EnumAttrCase<"SparseCategoricalCrossentropy", 0,
                   "sparse_categorical_crossentropy">,

@@ -34,8 +34,8 @@ def Layer_ActivationGradOp : Layer_ShapedOp<"activation_grad", [SameOperandsAndR
 def Layer_LossGradOp : Layer_ShapedOp<"loss_grad"> {
   let summary = "The gradient of a layer.loss with respect to the predictions";
   let description = [{
-    `dloss` (rank 0) is the gradient flowing into the loss; attributes are
-    those of the `layer.loss` it differentiates.
+    `dloss` (rank 0) is the gradient flowing into the loss; attributes and
+    `sample_weight` are those of the `layer.loss` it differentiates.
 
     ```mlir
     %dz = layer.loss_grad %logits, %labels, %dl {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
@@ -44,10 +44,11 @@ def Layer_LossGradOp : Layer_ShapedOp<"loss_grad"> {
   }];
   let arguments = (ins Layer_FloatTensor:$prediction, Layer_AnyTensor:$target,
                        Layer_FloatTensor:$dloss, Layer_LossAttr:$loss,
-                       UnitAttr:$from_logits);
+                       UnitAttr:$from_logits,
+                       Optional<Layer_FloatTensor>:$sample_weight);
   let results = (outs Layer_FloatTensor:$result);
   let assemblyFormat = [{
-    $prediction `,` $target `,` $dloss attr-dict `:` functional-type(operands, results)
+    $prediction `,` $target `,` $dloss (`weights` `(` $sample_weight^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -314,11 +315,19 @@ def Layer_RnnGradOp : Layer_ShapedOp<"rnn_grad", [AttrSizedOperandSegments]> {
 }
 
 def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultElementType]> {
-  let summary = "A dropout mask: 0 with probability rate, else 1 / (1 - rate)";
+  let summary = "The noise of a layer.dropout in one training step";
   let description = [{
     A tensor of the shape of `like` (whose values are not read) drawn from
     a counter-based hash of `seed`, the step number `step` (rank 0) and the
-    element's position: the same seed and step give the same mask.
+    element's position: the same seed and step give the same mask. `noise`,
+    `rate`, `stddev` and `shared_axes` are those of the layer.dropout:
+    - `dropout`: 0 with probability rate, else 1 / (1 - rate);
+    - `gaussian_dropout`: normal, mean 1, deviation sqrt(rate / (1 - rate));
+    - `gaussian_noise`: normal, mean 0, deviation `stddev`;
+    - `alpha_dropout`: `a m`, or with `shift` `a alpha' (1 - m) + b`, where
+      `m` is the Bernoulli keep mask (the same for both).
+    Elements that differ only on `shared_axes` draw the same value. Normal
+    noise comes from two uniform draws (Box-Muller).
 
     With `offset` (rank 0), `like` is a shard of a larger batch that starts
     at sample `offset`: element (n, ...) draws what element (offset + n,
@@ -334,7 +343,12 @@ def Layer_DropoutMaskOp : Layer_ShapedOp<"dropout_mask", [SameOperandsAndResultE
   }];
   let arguments = (ins Layer_FloatTensor:$like, Layer_FloatTensor:$step,
                        Optional<Layer_FloatTensor>:$offset,
-                       F64Attr:$rate, I64Attr:$seed);
+                       DefaultValuedAttr<F64Attr, "0.0">:$rate, I64Attr:$seed,
+                       DefaultValuedAttr<Layer_NoiseAttr,
+                                         "::layerc::layer::Noise::Dropout">:$noise,
+                       DefaultValuedAttr<F64Attr, "0.0">:$stddev,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shared_axes,
+                       UnitAttr:$shift);
   let results = (outs Layer_FloatTensor:$mask);
   let assemblyFormat = [{
     $like `,` $step (`offset` `(` $offset^ `)`)? attr-dict `:` functional-type(operands, results)

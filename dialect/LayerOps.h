@@ -39,6 +39,9 @@ struct TrainingCloneState {
   /// The latest value of each buffer the clone updates (BatchNormalization's
   /// moving statistics), keyed by the buffer's value in the new function.
   llvm::DenseMap<mlir::Value, mlir::Value> updatedBuffers;
+  /// The penalties of the activity regularizers cloned so far (rank 0), for
+  /// the loss.
+  llvm::SmallVector<mlir::Value> activityPenalties;
 };
 } // namespace layerc::layer
 

@@ -69,20 +69,58 @@ def Layer_ActivationOp : Layer_ShapedOp<"activation", [SameOperandsAndResultElem
 }
 
 def Layer_DropoutOp : Layer_ShapedOp<"dropout", [SameOperandsAndResultElementType]> {
-  let summary = "Keras Dropout (the identity at inference)";
+  let summary = "Keras's Dropout and noise layers (the identity at inference)";
   let description = [{
-    Randomly zeroes a fraction `rate` (0 <= rate < 1) of the inputs during
-    training and scales the rest by 1 / (1 - rate); at inference it is the
-    identity. In a training step, layer-autodiff replaces it by
-    `layer.multiply` with a `layer.dropout_mask` drawn from `seed` and the
-    step number, so a run is reproducible.
+    In a training step, `noise` says what it does to its input:
+    - `dropout` (Dropout, SpatialDropout): zeroes a fraction `rate`
+      (0 <= rate < 1) of the inputs and scales the rest by 1 / (1 - rate);
+    - `gaussian_dropout`: multiplies by normal noise of mean 1 and standard
+      deviation sqrt(rate / (1 - rate));
+    - `gaussian_noise`: adds normal noise of standard deviation `stddev`
+      (the only kind that takes `stddev`; `rate` stays 0);
+    - `alpha_dropout`: Keras's AlphaDropout, `a (x m + alpha' (1 - m)) + b`
+      with a Bernoulli keep mask `m`, which keeps SELU's mean and variance.
+    The noise is drawn once per index of the axes not in `shared_axes`
+    (1-based, never the batch axis) and broadcast over the shared ones:
+    SpatialDropout2D shares axes 1 and 2 (whole feature maps), as Keras's
+    `noise_shape` with 1 on those axes. At inference it is the identity. In
+    a training step, layer-autodiff replaces it by `layer.multiply` and
+    `layer.add` with `layer.dropout_mask`s drawn from `seed` and the step
+    number, so a run is reproducible.
 
     ```mlir
     %y = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+    %s = layer.dropout %m {rate = 0.2 : f64, shared_axes = array<i64: 1, 2>}
+        : (tensor<?x8x8x16xf32>) -> tensor<?x8x8x16xf32>
+    %n = layer.dropout %x {noise = #layer.noise<gaussian_noise>, stddev = 0.1 : f64}
+        : (tensor<?x64xf32>) -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$rate,
-                       DefaultValuedAttr<I64Attr, "0">:$seed);
+  let arguments = (ins Layer_FloatTensor:$input,
+                       DefaultValuedAttr<F64Attr, "0.0">:$rate,
+                       DefaultValuedAttr<I64Attr, "0">:$seed,
+                       DefaultValuedAttr<Layer_NoiseAttr,
+                                         "::layerc::layer::Noise::Dropout">:$noise,
+                       DefaultValuedAttr<F64Attr, "0.0">:$stddev,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shared_axes);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Layer_ActivityRegularizationOp : Layer_ShapedOp<"activity_regularization", [SameOperandsAndResultElementType]> {
+  let summary = "Keras's activity regularizer: the identity plus a loss term";
+  let description = [{
+    Returns its input. layer-autodiff adds `(l1 * sum|x| + l2 * sum x^2) /
+    batch` of its input to the loss (a `layer.weight_penalty` with
+    `per_sample`), as Keras adds a layer's `activity_regularizer` (and the
+    ActivityRegularization layer) to `model.losses`.
+
+    ```mlir
+    %y = layer.activity_regularization %x {l1 = 0.0 : f64, l2 = 1.0e-2 : f64}
+        : (tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$l1, F64Attr:$l2);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

@@ -23,18 +23,24 @@ def Layer_LossOp : Layer_ShapedOp<"loss"> {
     or `mean_absolute_error`. With `from_logits` the
     cross-entropies take unnormalised logits (a stable log-softmax); without
     it, probabilities clipped to [1e-7, 1 - 1e-7] as Keras does. The result
-    is the mean over the batch (Keras's `sum_over_batch_size`).
+    is the mean over the batch (Keras's `sum_over_batch_size`). With
+    `sample_weight` (rank 1, one per sample) each sample's loss is
+    multiplied by its weight before the sum, which is still divided by the
+    batch size, as Keras weighs `sample_weight` and `class_weight`.
 
     ```mlir
     %l = layer.loss %logits, %labels {loss = #layer.loss<sparse_categorical_crossentropy>, from_logits}
         : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+    %w = layer.loss %p, %t weights(%sw) {loss = #layer.loss<mean_squared_error>}
+        : (tensor<?x1xf32>, tensor<?x1xf32>, tensor<?xf32>) -> tensor<f32>
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$prediction, Layer_AnyTensor:$target,
-                       Layer_LossAttr:$loss, UnitAttr:$from_logits);
+                       Layer_LossAttr:$loss, UnitAttr:$from_logits,
+                       Optional<Layer_FloatTensor>:$sample_weight);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = [{
-    $prediction `,` $target attr-dict `:` functional-type(operands, results)
+    $prediction `,` $target (`weights` `(` $sample_weight^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -335,14 +341,20 @@ def Layer_WeightPenaltyOp : Layer_ShapedOp<"weight_penalty", [SameOperandsAndRes
     A rank-0 penalty that layer-autodiff adds to the loss for every weight
     argument with a `layer.regularizer = {l1 = .., l2 = ..}` attribute
     (Keras's `kernel_regularizer` / `bias_regularizer`), so it is in the
-    reported loss and in the gradients, as Keras adds `model.losses`.
+    reported loss and in the gradients, as Keras adds `model.losses`. With
+    `per_sample` the penalty is divided by the size of axis 0 (the batch):
+    a `layer.activity_regularization`'s penalty of its input, as Keras
+    divides activity regularizers.
 
     ```mlir
     %p = layer.weight_penalty %w {l1 = 0.0 : f64, l2 = 1.0e-2 : f64}
         : (tensor<4x3xf32>) -> tensor<f32>
+    %a = layer.weight_penalty %x {l1 = 1.0e-3 : f64, l2 = 0.0 : f64, per_sample}
+        : (tensor<?x64xf32>) -> tensor<f32>
     ```
   }];
-  let arguments = (ins Layer_FloatTensor:$weight, F64Attr:$l1, F64Attr:$l2);
+  let arguments = (ins Layer_FloatTensor:$weight, F64Attr:$l1, F64Attr:$l2,
+                       UnitAttr:$per_sample);
   let results = (outs Layer_FloatTensor:$penalty);
   let assemblyFormat = "$weight attr-dict `:` functional-type(operands, results)";
 }
@@ -351,7 +363,8 @@ def Layer_WeightPenaltyGradOp : Layer_ShapedOp<"weight_penalty_grad", [SameOpera
   let summary = "The gradient of layer.weight_penalty: g * (l1 sign(w) + 2 l2 w)";
   let description = [{
     `grad` is the rank-0 gradient of the penalty; sign(0) is 0, as JAX
-    differentiates `abs`.
+    differentiates `abs`. With `per_sample`, divided by the size of axis 0,
+    as the penalty is.
 
     ```mlir
     %dw = layer.weight_penalty_grad %w, %g {l1 = 0.0 : f64, l2 = 1.0e-2 : f64}
@@ -359,7 +372,7 @@ def Layer_WeightPenaltyGradOp : Layer_ShapedOp<"weight_penalty_grad", [SameOpera
     ```
   }];
   let arguments = (ins Layer_FloatTensor:$weight, Layer_FloatTensor:$grad,
-                       F64Attr:$l1, F64Attr:$l2);
+                       F64Attr:$l1, F64Attr:$l2, UnitAttr:$per_sample);
   let results = (outs Layer_FloatTensor:$weight_grad);
   let assemblyFormat = "$weight `,` $grad attr-dict `:` functional-type(operands, results)";
 }

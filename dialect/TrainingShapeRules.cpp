@@ -51,11 +51,33 @@ static LogicalResult checkLossOperands(Operation *op, Loss loss,
   return success();
 }
 
+/// Sample weights are one per sample: rank 1, of the batch's size
+/// (checked at run time when unknown).
+static LogicalResult checkSampleWeight(Operation *op, Value weights) {
+  if (!weights)
+    return success();
+  auto type = dyn_cast<RankedTensorType>(weights.getType());
+  if (type && type.getRank() != 1)
+    return op->emitOpError() << "expects one sample weight per sample (rank "
+                                "1), got "
+                             << formatShape(type);
+  if (type && type.getRank() == 1 &&
+      !agree(weights, 0, op->getOperand(0), 0,
+             "the sample weights must match the batch"))
+    return op->emitOpError()
+           << "expects one sample weight per sample, got " << formatShape(type)
+           << " for predictions of shape "
+           << formatShape(cast<RankedTensorType>(op->getOperand(0).getType()));
+  return success();
+}
+
 LAYER_SHAPE_RULE(LossOp) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
   if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
+    return failure();
+  if (failed(checkSampleWeight(op, op.getSampleWeight())))
     return failure();
   // The targets' sizes are the predictions' (without the class axis for
   // sparse labels): what checkLossOperands could not decide is checked at
@@ -71,6 +93,8 @@ LAYER_SHAPE_RULE(LossGradOp) {
   if (!types)
     return SmallVector<Type>{};
   if (failed(checkLossOperands(op, op.getLoss(), (*types)[0], (*types)[1])))
+    return failure();
+  if (failed(checkSampleWeight(op, op.getSampleWeight())))
     return failure();
   if ((*types)[2].getRank() != 0)
     return op.emitOpError()
@@ -232,6 +256,14 @@ LogicalResult checkPenalty(Operation *op, double l1, double l2) {
            << "l1 and l2 must be finite and >= 0, got " << l1 << " and " << l2;
   return success();
 }
+
+/// A per-sample penalty divides by the batch: its input must have one.
+LogicalResult checkPerSample(Operation *op, bool perSample,
+                             RankedTensorType type) {
+  if (perSample && type.getRank() < 1)
+    return op->emitOpError() << "per_sample needs a batch axis, got a scalar";
+  return success();
+}
 } // namespace
 
 LAYER_SHAPE_RULE(WeightPenaltyOp) {
@@ -241,7 +273,21 @@ LAYER_SHAPE_RULE(WeightPenaltyOp) {
   auto types = rankedTypes(op->getOperands());
   if (!types)
     return SmallVector<Type>{};
+  if (failed(checkPerSample(op, op.getPerSample(), (*types)[0])))
+    return failure();
   return SmallVector<Type>{tensorOf({}, (*types)[0].getElementType())};
+}
+
+LAYER_SHAPE_RULE(ActivityRegularizationOp) {
+  if (failed(checkPenalty(op, op.getL1().convertToDouble(),
+                          op.getL2().convertToDouble())))
+    return failure();
+  auto types = rankedTypes(op->getOperands());
+  if (!types)
+    return SmallVector<Type>{};
+  if (failed(checkPerSample(op, true, (*types)[0])))
+    return failure();
+  return SmallVector<Type>{(*types)[0]};
 }
 
 LAYER_SHAPE_RULE(WeightPenaltyGradOp) {
@@ -254,6 +300,8 @@ LAYER_SHAPE_RULE(WeightPenaltyGradOp) {
   if ((*types)[1].getRank() != 0)
     return op.emitOpError()
            << "expects a rank-0 grad, got " << formatShape((*types)[1]);
+  if (failed(checkPerSample(op, op.getPerSample(), (*types)[0])))
+    return failure();
   return SmallVector<Type>{(*types)[0]};
 }
 

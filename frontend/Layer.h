@@ -125,6 +125,11 @@ public:
   int64_t countParams() const;
   int64_t countTrainableParams() const;
   bool built() const { return built_; }
+  /// Keras's activity_regularizer: its penalty of each output (divided by
+  /// the batch) joins the loss. None by default.
+  const Regularizer &activityRegularizer() const {
+    return activityRegularizer_;
+  }
 
   /// Keras's layer.get_weights() / set_weights(): values in creation order.
   /// A layer without weights of its own that calls others (a wrapper such
@@ -218,6 +223,10 @@ protected:
   /// Makes the layers of `body` count as this layer's (nested models).
   void adoptBody(std::shared_ptr<const Graph> body);
 
+  void setActivityRegularizer(Regularizer regularizer) {
+    activityRegularizer_ = std::move(regularizer);
+  }
+
   /// "Input 0 of layer "dense" is incompatible with the layer: <what>. Full
   /// shape received: (None,)".
   [[noreturn]] void incompatible(int input, const std::string &what,
@@ -231,6 +240,7 @@ private:
                                               DType dtype);
   std::string name_;
   std::vector<Weight> weights_;
+  Regularizer activityRegularizer_;
   bool built_ = false;
   /// Set while call() is traced: a layer calling itself is a cycle.
   bool tracing_ = false;

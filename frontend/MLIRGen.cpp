@@ -94,6 +94,25 @@ static mlir::Value castTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
   return mlir::tensor::CastOp::create(b, loc, type, v);
 }
 
+/// Emits `node`'s layer, then Keras's activity regularizer (when it has
+/// one) of each float output: a layer.activity_regularization.
+static void emitNode(MLIRGenState &state, const Node &node) {
+  const Layer &layer = *node.layer;
+  layer.emit(state, node);
+  const Regularizer &reg = layer.activityRegularizer();
+  if (reg.empty())
+    return;
+  for (mlir::Value &v : state.values[&node]) {
+    auto type = mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
+    if (!type || !mlir::isa<mlir::FloatType>(type.getElementType()))
+      continue;
+    v = layer::ActivityRegularizationOp::create(
+        state.builder, state.loc(layer), type, v,
+        state.builder.getF64FloatAttr(reg.l1),
+        state.builder.getF64FloatAttr(reg.l2));
+  }
+}
+
 void Layer::emit(MLIRGenState &state, const Node &node) const {
   if (!node.body)
     throw Error("internal error: layer " + name() + " has no op to emit");
@@ -114,7 +133,7 @@ void Layer::emit(MLIRGenState &state, const Node &node) const {
   }
   for (const auto &inner : body.nodes)
     if (!state.values.count(inner.get()))
-      inner->layer->emit(state, *inner);
+      emitNode(state, *inner);
   std::vector<mlir::Value> results;
   for (size_t i = 0; i < body.outputs.size(); ++i)
     results.push_back(castTo(
@@ -235,7 +254,7 @@ mlir::OwningOpRef<mlir::ModuleOp> layerc::emitModel(const Model &model,
 
   for (const auto &node : model.nodes())
     if (!state.values.count(node.get()))
-      node->layer->emit(state, *node);
+      emitNode(state, *node);
 
   std::vector<mlir::Value> results;
   for (const SymbolicTensor &out : model.outputs())

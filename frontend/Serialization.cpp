@@ -17,6 +17,7 @@
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/DepthwiseConvolution.h"
+#include "frontend/layers/Noise.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Preprocessing.h"
 #include "frontend/layers/Recurrent.h"
@@ -155,6 +156,7 @@ const std::map<std::string, LayerFactory> &layerc::builtinLayerFactories() {
     addConvolutionLayerFactories(out);
     addDepthwiseConvolutionLayerFactories(out);
     addWrapperLayerFactories(out);
+    addNoiseLayerFactories(out);
     addPreprocessingLayerFactories(out);
     addNormalizationLayerFactories(out);
     addRecurrentLayerFactories(out);

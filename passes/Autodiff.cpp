@@ -286,6 +286,7 @@ LayerAutodiffPass::cloneForward(OpBuilder &b, Block &entry, ValueRange inputs,
   cloneState.dropoutCount = 0;
   cloneState.batchStatistics = training;
   cloneState.updatedBuffers.clear();
+  cloneState.activityPenalties.clear();
   b.setInsertionPointToEnd(&entry);
   for (Operation &op : forward.getBody().front()) {
     if (op.hasTrait<OpTrait::IsTerminator>()) {
@@ -369,14 +370,19 @@ LayerAutodiffPass::buildLoss(OpBuilder &b, Location loc,
       return failure();
     total = sum.getResult();
   }
-  // Keras adds the regularizers' penalties (model.losses) to the total.
+  // Keras adds the regularizers' penalties (model.losses) to the total:
+  // the weights', then the activities' the clone recorded.
+  SmallVector<Value> penalties;
   for (auto [i, w] : llvm::zip(weightArgs, weights)) {
     auto penalty = buildWeightPenalty(b, forward, i, w);
     if (failed(penalty))
       return failure();
-    if (!*penalty)
-      continue;
-    auto sum = createInferred<AddOp>(b, loc, elementType, 1, total, *penalty);
+    if (*penalty)
+      penalties.push_back(*penalty);
+  }
+  llvm::append_range(penalties, cloneState.activityPenalties);
+  for (Value penalty : penalties) {
+    auto sum = createInferred<AddOp>(b, loc, elementType, 1, total, penalty);
     if (!sum)
       return failure();
     total = sum.getResult();

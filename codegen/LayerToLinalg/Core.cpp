@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -126,39 +127,130 @@ struct ActivationGradLowering : RankedLowering<ActivationGradOp> {
   }
 };
 
-struct DropoutLowering : OpConversionPattern<DropoutOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// Ops that are the identity outside a training step (dropout and the
+/// noise layers; an activity regularizer, whose penalty layer-autodiff
+/// adds to the loss).
+template <typename OpT>
+struct IdentityLowering : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, adaptor.getInput());
     return success();
   }
 };
 
-/// Each element hashes (seed, step, linear index in the global batch) with a
-/// 32-bit integer mixer (multiply-xorshift rounds); the top 24 bits give u
-/// in [0, 1) and the element is kept, scaled by 1 / (1 - rate), when
-/// u >= rate.
+/// A 32-bit counter-based generator: each element hashes (seed, step, its
+/// linear index in the global batch, a stream number) with an integer
+/// mixer (multiply-xorshift rounds); the top 24 bits give a uniform u in
+/// [0, 1). Elements that differ only on shared axes get one index (those
+/// axes count as size 1), so they draw the same noise.
+struct NoiseHash {
+  OpBuilder &b;
+  Location l;
+  Type et;
+  Value step;     // i32
+  uint32_t seed;
+
+  Value c32(uint32_t v) {
+    return arith::ConstantOp::create(b, l, b.getI32IntegerAttr(v));
+  }
+  Value mix(Value x, uint32_t mul, unsigned shift) {
+    x = arith::MulIOp::create(b, l, x, c32(mul));
+    return arith::XOrIOp::create(b, l, x,
+                                 arith::ShRUIOp::create(b, l, x, c32(shift)));
+  }
+  /// The top 24 bits of the hash of `index` in stream `stream`, in [0, 2^24).
+  Value bits(Value index, uint32_t stream) {
+    Value h = arith::IndexCastUIOp::create(b, l, b.getI32Type(), index);
+    h = arith::XOrIOp::create(b, l, h,
+                              arith::MulIOp::create(b, l, step, c32(0x85EBCA77u)));
+    h = arith::XOrIOp::create(b, l, h, c32(seed ^ (stream * 0x27D4EB2Fu)));
+    h = mix(h, 0x9E3779B1u, 16);
+    h = mix(h, 0x2C1B3C6Du, 13);
+    h = mix(h, 0x297A2D39u, 16);
+    return arith::ShRUIOp::create(b, l, h, c32(8));
+  }
+  Value c(double v) { return floatConst(b, l, et, v); }
+  /// u in [0, 1) (`plusOne`: (0, 1], for a logarithm).
+  Value uniform(Value index, uint32_t stream, bool plusOne = false) {
+    Value top = bits(index, stream);
+    if (plusOne)
+      top = arith::AddIOp::create(b, l, top, c32(1));
+    return arith::MulFOp::create(b, l, arith::UIToFPOp::create(b, l, et, top),
+                                 c(1.0 / 16777216.0));
+  }
+  /// A standard normal from two uniforms (Box-Muller).
+  Value normal(Value index) {
+    Value u1 = uniform(index, 1, /*plusOne=*/true), u2 = uniform(index, 2);
+    Value radius = math::SqrtOp::create(
+        b, l,
+        arith::MulFOp::create(b, l, c(-2.0), math::LogOp::create(b, l, u1)));
+    Value angle = arith::MulFOp::create(b, l, c(2.0 * M_PI), u2);
+    return arith::MulFOp::create(b, l, radius, math::CosOp::create(b, l, angle));
+  }
+};
+
+/// The noise of one element, from its (shared-axis-collapsed) index:
+/// dropout's 0 or 1 / (1 - rate), normals scaled for gaussian_dropout and
+/// gaussian_noise, AlphaDropout's affine terms (Keras's a, b and alpha').
+Value noiseValue(NoiseHash &h, DropoutMaskOp op, Value index) {
+  double rate = op.getRate().convertToDouble();
+  auto keep = [&] {
+    return arith::CmpFOp::create(h.b, h.l, arith::CmpFPredicate::OGE,
+                                 h.uniform(index, 0), h.c(rate));
+  };
+  auto mul = [&](Value x, double f) {
+    return arith::MulFOp::create(h.b, h.l, x, h.c(f));
+  };
+  switch (op.getNoise()) {
+  case Noise::Dropout:
+    return arith::SelectOp::create(h.b, h.l, keep(), h.c(1.0 / (1.0 - rate)),
+                                   h.c(0.0));
+  case Noise::GaussianDropout:
+    return arith::AddFOp::create(
+        h.b, h.l, h.c(1.0),
+        mul(h.normal(index), std::sqrt(rate / (1.0 - rate))));
+  case Noise::GaussianNoise:
+    return mul(h.normal(index), op.getStddev().convertToDouble());
+  case Noise::AlphaDropout: {
+    const double alphaP = -1.6732632423543772848170429916717 *
+                          1.0507009873554804934193349852946;
+    double a = std::pow((1.0 - rate) * (1.0 + rate * alphaP * alphaP), -0.5);
+    double bias = -a * alphaP * rate;
+    if (op.getShift())
+      return arith::SelectOp::create(h.b, h.l, keep(), h.c(bias),
+                                     h.c(a * alphaP + bias));
+    return arith::SelectOp::create(h.b, h.l, keep(), h.c(a), h.c(0.0));
+  }
+  }
+  llvm_unreachable("unknown noise");
+}
+
 struct DropoutMaskLowering : RankedLowering<DropoutMaskOp> {
   using RankedLowering::RankedLowering;
   LogicalResult lower(DropoutMaskOp op, OpAdaptor adaptor,
                       RankedTensorType type,
                       ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type et = type.getElementType();
     Type i32 = rewriter.getI32Type();
-    double rate = op.getRate().convertToDouble();
     uint64_t seed = op.getSeed();
     Value stepF = tensor::ExtractOp::create(rewriter, loc, adaptor.getStep(),
                                             ValueRange{});
     Value step = arith::FPToUIOp::create(rewriter, loc, i32, stepF);
+    llvm::SmallDenseSet<int64_t> shared(op.getSharedAxes().begin(),
+                                        op.getSharedAxes().end());
+    // Sizes of the noise's own shape: 1 on shared axes.
     SmallVector<Value> dims;
     for (int64_t d = 0; d < type.getRank(); ++d)
       dims.push_back(
-          tensor::DimOp::create(rewriter, loc, adaptor.getLike(), d));
+          shared.contains(d)
+              ? arith::ConstantIndexOp::create(rewriter, loc, 1).getResult()
+              : tensor::DimOp::create(rewriter, loc, adaptor.getLike(), d)
+                    .getResult());
     // A shard starting at sample `offset` of its global batch starts at
-    // linear index offset * (elements per sample) of that batch.
+    // linear index offset * (noise values per sample) of that batch.
     Value first = arith::ConstantIndexOp::create(rewriter, loc, 0);
     if (Value offset = adaptor.getOffset()) {
       Value offsetF =
@@ -170,47 +262,24 @@ struct DropoutMaskLowering : RankedLowering<DropoutMaskOp> {
       for (int64_t d = 1; d < type.getRank(); ++d)
         first = arith::MulIOp::create(rewriter, loc, first, dims[d]);
     }
-    auto c32 = [&](OpBuilder &b, Location l, uint32_t v) -> Value {
-      return arith::ConstantOp::create(b, l, b.getI32IntegerAttr(v));
-    };
     rewriter.replaceOp(
         op,
         elementwise(
             rewriter, loc, {type}, ValueRange{}, adaptor.getLike(),
             [&](OpBuilder &b, Location l, ValueRange) -> SmallVector<Value> {
-              // Row-major linear index of the element.
+              // Row-major linear index in the noise's shape.
               Value index = arith::ConstantIndexOp::create(b, l, 0);
               for (int64_t d = 0; d < type.getRank(); ++d) {
+                if (shared.contains(d))
+                  continue;
                 index = arith::MulIOp::create(b, l, index, dims[d]);
                 index = arith::AddIOp::create(b, l, index,
                                               linalg::IndexOp::create(b, l, d));
               }
               index = arith::AddIOp::create(b, l, index, first);
-              Value h = arith::IndexCastUIOp::create(b, l, i32, index);
-              auto mix = [&](Value x, uint32_t mul, unsigned shift) {
-                x = arith::MulIOp::create(b, l, x, c32(b, l, mul));
-                return arith::XOrIOp::create(
-                    b, l, x, arith::ShRUIOp::create(b, l, x, c32(b, l, shift)));
-              };
-              h = arith::XOrIOp::create(
-                  b, l, h,
-                  arith::MulIOp::create(b, l, step, c32(b, l, 0x85EBCA77u)));
-              h = arith::XOrIOp::create(
-                  b, l, h,
-                  c32(b, l, static_cast<uint32_t>(seed ^ (seed >> 32))));
-              h = mix(h, 0x9E3779B1u, 16);
-              h = mix(h, 0x2C1B3C6Du, 13);
-              h = mix(h, 0x297A2D39u, 16);
-              Value top = arith::ShRUIOp::create(b, l, h, c32(b, l, 8));
-              Value u = arith::MulFOp::create(
-                  b, l, arith::UIToFPOp::create(b, l, et, top),
-                  floatConst(b, l, et, 1.0 / 16777216.0));
-              Value keep =
-                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, u,
-                                        floatConst(b, l, et, rate));
-              return {arith::SelectOp::create(
-                  b, l, keep, floatConst(b, l, et, 1.0 / (1.0 - rate)),
-                  floatConst(b, l, et, 0.0))};
+              NoiseHash hash{b, l, type.getElementType(), step,
+                             static_cast<uint32_t>(seed ^ (seed >> 32))};
+              return {noiseValue(hash, op, index)};
             })[0]);
     return success();
   }
@@ -583,7 +652,8 @@ struct BatchMatmulLowering : RankedLowering<BatchMatmulOp> {
 
 void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<DenseLowering, ActivationLowering, ActivationGradLowering,
-               DropoutLowering, DropoutMaskLowering, MatmulLowering,
+               IdentityLowering<DropoutOp>,
+               IdentityLowering<ActivityRegularizationOp>, DropoutMaskLowering, MatmulLowering,
                BatchMatmulLowering, ScaleLowering, EmbeddingLowering,
                EmbeddingGradLowering, ReshapeLowering, ReduceSumLowering>(
       patterns.getContext());

@@ -493,21 +493,39 @@ Value sign(Scalar &o, Value w) {
       arith::SelectOp::create(o.b, o.l, neg, o.c(-1.0), o.c(0.0)));
 }
 
-/// l1 * sum |w| + l2 * sum w^2, one pass.
+/// The size of axis 0 of `v` as a float of type `et`.
+Value batchSizeAsFloat(OpBuilder &b, Location loc, Value v, Type et) {
+  Value n = tensor::DimOp::create(b, loc, v, 0);
+  n = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), n);
+  return arith::UIToFPOp::create(b, loc, et, n);
+}
+
+/// l1 * sum |w| + l2 * sum w^2, one pass; divided by the batch with
+/// per_sample.
 struct WeightPenaltyLowering : RankedLowering<WeightPenaltyOp> {
   using RankedLowering::RankedLowering;
   LogicalResult lower(WeightPenaltyOp op, OpAdaptor adaptor,
                       RankedTensorType type,
                       ConversionPatternRewriter &rewriter) const override {
     double l1 = op.getL1().convertToDouble(), l2 = op.getL2().convertToDouble();
+    Location loc = op.getLoc();
     Type et = type.getElementType();
-    rewriter.replaceOp(
-        op, sumAll(rewriter, op.getLoc(), adaptor.getWeight(),
-                   [&](OpBuilder &b, Location l, Value w) -> Value {
-                     Scalar o{b, l, et};
-                     return o.add(o.mul(o.c(l1), math::AbsFOp::create(b, l, w)),
-                                  o.mul(o.c(l2), o.mul(w, w)));
-                   }));
+    Value w = adaptor.getWeight();
+    Value sum = sumAll(rewriter, loc, w,
+                       [&](OpBuilder &b, Location l, Value x) -> Value {
+                         Scalar o{b, l, et};
+                         return o.add(
+                             o.mul(o.c(l1), math::AbsFOp::create(b, l, x)),
+                             o.mul(o.c(l2), o.mul(x, x)));
+                       });
+    if (op.getPerSample()) {
+      Value total = tensor::ExtractOp::create(rewriter, loc, sum, ValueRange{});
+      total = arith::DivFOp::create(rewriter, loc, total,
+                                    batchSizeAsFloat(rewriter, loc, w, et));
+      sum = tensor::FromElementsOp::create(
+          rewriter, loc, RankedTensorType::get({}, et), ValueRange{total});
+    }
+    rewriter.replaceOp(op, sum);
     return success();
   }
 };
@@ -521,6 +539,11 @@ struct WeightPenaltyGradLowering : RankedLowering<WeightPenaltyGradOp> {
     Location loc = op.getLoc();
     Value g = tensor::ExtractOp::create(rewriter, loc, adaptor.getGrad(),
                                         ValueRange{});
+    if (op.getPerSample())
+      g = arith::DivFOp::create(rewriter, loc, g,
+                                batchSizeAsFloat(rewriter, loc,
+                                                 adaptor.getWeight(),
+                                                 type.getElementType()));
     rewriter.replaceOp(
         op, elementwise(rewriter, loc, {type}, ValueRange{adaptor.getWeight()},
                         adaptor.getWeight(),

@@ -175,6 +175,7 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
       biasReg_(o.bias_regularizer), kernelConstraint_(o.kernel_constraint),
       biasConstraint_(o.bias_constraint) {
   validate();
+  setActivityRegularizer(o.activity_regularizer);
   if (groups_ <= 0 || filters_ % groups_ != 0)
     throw Error("Layer " + name() + ": the number of filters (" +
                 std::to_string(filters_) + ") must be divisible by groups (" +
@@ -194,6 +195,7 @@ ConvLayer::ConvLayer(int64_t rank, int64_t filters, const IntTuple &kernelSize,
       kernelConstraint_(o.kernel_constraint),
       biasConstraint_(o.bias_constraint) {
   validate();
+  setActivityRegularizer(o.activity_regularizer);
   if (o.output_padding) {
     outputPadding_ =
         o.output_padding->expand(rank, name(), "output_padding", true);
@@ -326,6 +328,8 @@ Json ConvLayer::getConfig() const {
   fields.emplace_back("bias_initializer", biasInit_.toConfig());
   fields.emplace_back("kernel_regularizer", kernelReg_.toConfig());
   fields.emplace_back("bias_regularizer", biasReg_.toConfig());
+  fields.emplace_back("activity_regularizer",
+                      activityRegularizer().toConfig());
   fields.emplace_back("kernel_constraint", kernelConstraint_.toConfig());
   fields.emplace_back("bias_constraint", biasConstraint_.toConfig());
   return Json::object(std::move(fields));
@@ -553,6 +557,7 @@ void layerc::addConvolutionLayerFactories(
       o.bias_regularizer = regularizerIn(c, conv, "bias_regularizer");
       o.kernel_constraint = constraintIn(c, conv, "kernel_constraint");
       o.bias_constraint = constraintIn(c, conv, "bias_constraint");
+      o.activity_regularizer = regularizerIn(c, conv, "activity_regularizer");
       return std::make_shared<ConvLayer>(rank, intField(c, conv, "filters"),
                                          tupleField(c, conv, "kernel_size"), o);
     };
@@ -575,6 +580,8 @@ void layerc::addConvolutionLayerFactories(
       o.bias_regularizer = regularizerIn(c, tconv, "bias_regularizer");
       o.kernel_constraint = constraintIn(c, tconv, "kernel_constraint");
       o.bias_constraint = constraintIn(c, tconv, "bias_constraint");
+      o.activity_regularizer =
+          regularizerIn(c, tconv, "activity_regularizer");
       return std::make_shared<ConvLayer>(rank, intField(c, tconv, "filters"),
                                          tupleField(c, tconv, "kernel_size"),
                                          o);

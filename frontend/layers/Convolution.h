@@ -52,6 +52,8 @@ struct ConvOptions {
   Regularizer bias_regularizer{};
   Constraint kernel_constraint{};
   Constraint bias_constraint{};
+  /// Its penalty of the output (divided by the batch) joins the loss.
+  Regularizer activity_regularizer{};
 };
 
 struct ConvTransposeOptions {
@@ -69,6 +71,8 @@ struct ConvTransposeOptions {
   Regularizer bias_regularizer{};
   Constraint kernel_constraint{};
   Constraint bias_constraint{};
+  /// Its penalty of the output (divided by the batch) joins the loss.
+  Regularizer activity_regularizer{};
 };
 
 /// Conv1D/2D/3D (`transposed` false) and Conv1D/2D/3DTranspose.

@@ -53,6 +53,7 @@ DenseLayer::DenseLayer(int64_t units, DenseOptions options)
     throw Error("Layer " + name() + ": units must be a positive integer, got " +
                 std::to_string(units));
   checkActivation(name(), options_.activation);
+  setActivityRegularizer(options_.activity_regularizer);
 }
 
 std::vector<std::vector<int64_t>>
@@ -99,7 +100,7 @@ layers::Dense::Dense(int64_t units, DenseOptions options)
     : LayerHandle(std::make_shared<DenseLayer>(units, std::move(options))) {}
 
 //===----------------------------------------------------------------------===//
-// Activation, Dropout, Reshape
+// Activation, Reshape
 //===----------------------------------------------------------------------===//
 
 ActivationLayer::ActivationLayer(std::string activation, std::string name)
@@ -124,32 +125,6 @@ layers::Activation::Activation(std::string activation,
                                ActivationOptions options)
     : LayerHandle(std::make_shared<ActivationLayer>(std::move(activation),
                                                     options.name)) {}
-
-DropoutLayer::DropoutLayer(double rate, int64_t seed, std::string name)
-    : Layer("Dropout", name), rate_(rate), seed_(seed) {
-  if (!(rate >= 0.0 && rate < 1.0))
-    throw Error("Layer " + this->name() +
-                ": rate must be a float in the range [0, 1), got " +
-                std::to_string(rate));
-}
-
-std::vector<std::vector<int64_t>>
-DropoutLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
-  checkSingleInput(*this, in);
-  return {in[0]};
-}
-
-void DropoutLayer::emit(MLIRGenState &state, const Node &node) const {
-  auto op = layer::DropoutOp::create(
-      state.builder, state.loc(*this), state.resultType(node),
-      state.value(node.inputs[0]), state.builder.getF64FloatAttr(rate_),
-      state.builder.getI64IntegerAttr(seed_));
-  state.define(node, op->getResults());
-}
-
-layers::Dropout::Dropout(double rate, DropoutOptions options)
-    : LayerHandle(
-          std::make_shared<DropoutLayer>(rate, options.seed, options.name)) {}
 
 ReshapeLayer::ReshapeLayer(std::vector<int64_t> targetShape, std::string name)
     : Layer("Reshape", name), target_(std::move(targetShape)) {
@@ -513,16 +488,13 @@ Json DenseLayer::getConfig() const {
        {"bias_initializer", options_.bias_initializer.toConfig()},
        {"kernel_regularizer", options_.kernel_regularizer.toConfig()},
        {"bias_regularizer", options_.bias_regularizer.toConfig()},
+       {"activity_regularizer", activityRegularizer().toConfig()},
        {"kernel_constraint", options_.kernel_constraint.toConfig()},
        {"bias_constraint", options_.bias_constraint.toConfig()}});
 }
 
 Json ActivationLayer::getConfig() const {
   return Json::object({{"name", name()}, {"activation", activation_}});
-}
-
-Json DropoutLayer::getConfig() const {
-  return Json::object({{"name", name()}, {"rate", rate_}, {"seed", seed_}});
 }
 
 Json ReshapeLayer::getConfig() const {
@@ -553,20 +525,13 @@ void layerc::addCoreLayerFactories(std::map<std::string, LayerFactory> &out) {
             regularizerIn(c, "Dense", "kernel_regularizer"),
             regularizerIn(c, "Dense", "bias_regularizer"),
             constraintIn(c, "Dense", "kernel_constraint"),
-            constraintIn(c, "Dense", "bias_constraint")});
+            constraintIn(c, "Dense", "bias_constraint"),
+            regularizerIn(c, "Dense", "activity_regularizer")});
   };
   out["Activation"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     return std::make_shared<ActivationLayer>(
         configField(c, "Activation", "activation", K::String).asString(),
         name(c, "Activation"));
-  };
-  out["Dropout"] = [name](const Json &c) -> std::shared_ptr<Layer> {
-    const Json *seed = c.get("seed");
-    if (seed && !seed->isInteger())
-      throw Error("config of Dropout layer: field 'seed' must be an integer");
-    return std::make_shared<DropoutLayer>(
-        configField(c, "Dropout", "rate", K::Number).asDouble(),
-        seed ? seed->asInt() : 0, name(c, "Dropout"));
   };
   out["Reshape"] = [name](const Json &c) -> std::shared_ptr<Layer> {
     std::vector<int64_t> target;

@@ -1,6 +1,6 @@
 //===- Core.h - Core and merging layers -------------------------*- C++ -*-===//
 //
-// Dense, Activation, Dropout, Reshape, Permute, Flatten and the merging
+// Dense, Activation, Reshape, Permute, Flatten and the merging
 // functions add() and multiply(), with Keras's names, defaults and error
 // messages.
 //
@@ -23,6 +23,8 @@ struct DenseOptions {
   Regularizer bias_regularizer{};
   Constraint kernel_constraint{};
   Constraint bias_constraint{};
+  /// Its penalty of the output (divided by the batch) joins the loss.
+  Regularizer activity_regularizer{};
 };
 
 class DenseLayer : public Layer {
@@ -57,22 +59,6 @@ protected:
 
 private:
   std::string activation_;
-};
-
-class DropoutLayer : public Layer {
-public:
-  DropoutLayer(double rate, int64_t seed, std::string name);
-  std::string className() const override { return "Dropout"; }
-  void emit(MLIRGenState &state, const Node &node) const override;
-  Json getConfig() const override;
-
-protected:
-  std::vector<std::vector<int64_t>>
-  computeOutputShapes(const std::vector<std::vector<int64_t>> &in) override;
-
-private:
-  double rate_;
-  int64_t seed_;
 };
 
 class ReshapeLayer : public Layer {
@@ -193,17 +179,6 @@ struct ActivationOptions {
 class Activation : public LayerHandle<ActivationLayer> {
 public:
   explicit Activation(std::string activation, ActivationOptions options = {});
-};
-
-struct DropoutOptions {
-  std::string name{};
-  /// Seeds the masks drawn in training (with the step number): the same
-  /// seed gives the same run.
-  int64_t seed = 0;
-};
-class Dropout : public LayerHandle<DropoutLayer> {
-public:
-  explicit Dropout(double rate, DropoutOptions options = {});
 };
 
 struct ReshapeOptions {

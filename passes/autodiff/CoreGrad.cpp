@@ -90,8 +90,11 @@ struct ActivationGrad {
 /// Dropout outside a training step (evaluate, grad) is the identity; in
 /// train_step layer-autodiff has already replaced it by multiply and a
 /// mask.
+/// An activity regularizer outside a loss-building clone is the identity
+/// too.
 struct DropoutGrad {
-  static LogicalResult build(DropoutOp, OpBuilder &, ArrayRef<Value> dys,
+  template <typename OpT>
+  static LogicalResult build(OpT, OpBuilder &, ArrayRef<Value> dys,
                              SmallVectorImpl<Value> &grads) {
     grads[0] = dys[0];
     return success();
@@ -330,7 +333,7 @@ struct LossGrad {
     auto g = createInferred<LossGradOp>(
         b, op.getLoc(), elementTypeOf(op.getPrediction()), 1,
         op.getPrediction(), op.getTarget(), dys[0], op.getLoss(),
-        op.getFromLogits());
+        op.getFromLogits(), op.getSampleWeight());
     if (!g)
       return failure();
     grads[0] = g.getResult();
@@ -414,6 +417,8 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
   ActivationOp::attachInterface<GradientModel<ActivationGrad, ActivationOp>>(
       *ctx);
   DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
+  ActivityRegularizationOp::attachInterface<
+      GradientModel<DropoutGrad, ActivityRegularizationOp>>(*ctx);
   MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);
   BatchMatmulOp::attachInterface<GradientModel<BatchMatmulGrad, BatchMatmulOp>>(
       *ctx);

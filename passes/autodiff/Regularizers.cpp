@@ -20,7 +20,7 @@ struct WeightPenaltyGrad {
                              SmallVectorImpl<Value> &grads) {
     auto grad = createInferred<WeightPenaltyGradOp>(
         b, op.getLoc(), elementTypeOf(op.getWeight()), 1, op.getWeight(),
-        dys[0], op.getL1Attr(), op.getL2Attr());
+        dys[0], op.getL1Attr(), op.getL2Attr(), op.getPerSampleAttr());
     if (!grad)
       return failure();
     grads[0] = grad.getResult();

@@ -2,8 +2,12 @@
 //
 // TrainingCloneOpInterface models: how layer-autodiff clones an op of the
 // inference function into train_step, evaluate or grad.
-//   - dropout: x * dropout_mask(seed, step) when there is a step, a
-//     different stream per layer (the seed advanced by a golden-ratio step);
+//   - dropout and the noise layers: x * dropout_mask(seed, step) (plus a
+//     shift for AlphaDropout; x + mask for GaussianNoise) when there is a
+//     step, a different stream per layer (the seed advanced by a
+//     golden-ratio step);
+//   - activity_regularization: the identity, its input's penalty recorded
+//     for the loss;
 //   - batch_norm: normalized by layer.moments of its input, its moving
 //     statistics updated as Keras does (moving * momentum + batch *
 //     (1 - momentum)) when they are buffers of the function;
@@ -23,7 +27,10 @@ using namespace layerc::layer;
 
 namespace {
 
-/// Dropout masks its input in train_step; elsewhere it is cloned as is.
+/// Dropout and the noise layers act in train_step; elsewhere they are
+/// cloned as they are (the identity): x * mask for the multiplicative
+/// noises, x + mask for gaussian_noise, x * mask + shift for AlphaDropout
+/// (two masks of one draw).
 struct DropoutClone
     : TrainingCloneOpInterface::ExternalModel<DropoutClone, DropoutOp> {
   LogicalResult cloneForTraining(Operation *op, OpBuilder &b, IRMapping &map,
@@ -33,19 +40,64 @@ struct DropoutClone
       b.clone(*op, map);
       return success();
     }
+    Location loc = dropout.getLoc();
     Value x = map.lookup(dropout.getInput());
+    Type et = elementTypeOf(x);
     int64_t seed = static_cast<int64_t>(dropout.getSeed()) +
                    static_cast<int64_t>(state.dropoutCount++) * 0x9E3779B1LL;
-    auto mask = createInferred<DropoutMaskOp>(
-        b, dropout.getLoc(), elementTypeOf(x), 1, x, state.step, state.offset,
-        dropout.getRateAttr(), b.getI64IntegerAttr(seed));
+    auto drawMask = [&](bool shift) {
+      return createInferred<DropoutMaskOp>(
+          b, loc, et, 1, x, state.step, state.offset, dropout.getRateAttr(),
+          b.getI64IntegerAttr(seed), dropout.getNoiseAttr(),
+          dropout.getStddevAttr(), dropout.getSharedAxesAttr(),
+          shift ? b.getUnitAttr() : UnitAttr());
+    };
+    auto mask = drawMask(false);
     if (!mask)
       return failure();
-    auto kept = createInferred<MultiplyOp>(
-        b, dropout.getLoc(), elementTypeOf(x), 1, x, mask.getResult());
-    if (!kept)
+    Value y;
+    if (dropout.getNoise() == Noise::GaussianNoise) {
+      auto sum = createInferred<AddOp>(b, loc, et, 1, x, mask.getResult());
+      if (!sum)
+        return failure();
+      y = sum.getResult();
+    } else {
+      auto kept = createInferred<MultiplyOp>(b, loc, et, 1, x, mask.getResult());
+      if (!kept)
+        return failure();
+      y = kept.getResult();
+    }
+    if (dropout.getNoise() == Noise::AlphaDropout) {
+      auto shift = drawMask(true);
+      if (!shift)
+        return failure();
+      auto sum = createInferred<AddOp>(b, loc, et, 1, y, shift.getResult());
+      if (!sum)
+        return failure();
+      y = sum.getResult();
+    }
+    map.map(dropout.getResult(), y);
+    return success();
+  }
+};
+
+/// An activity regularizer is the identity whose penalty of its input
+/// (divided by the batch) joins the loss, in every function that builds
+/// one: layer-autodiff sums state.activityPenalties into the loss.
+struct ActivityRegularizationClone
+    : TrainingCloneOpInterface::ExternalModel<ActivityRegularizationClone,
+                                              ActivityRegularizationOp> {
+  LogicalResult cloneForTraining(Operation *op, OpBuilder &b, IRMapping &map,
+                                 TrainingCloneState &state) const {
+    auto reg = cast<ActivityRegularizationOp>(op);
+    Value x = map.lookup(reg.getInput());
+    auto penalty = createInferred<WeightPenaltyOp>(
+        b, reg.getLoc(), elementTypeOf(x), 1, x, reg.getL1Attr(),
+        reg.getL2Attr(), /*per_sample=*/b.getUnitAttr());
+    if (!penalty)
       return failure();
-    map.map(dropout.getResult(), kept.getResult());
+    state.activityPenalties.push_back(penalty.getResult());
+    map.map(reg.getResult(), x);
     return success();
   }
 };
@@ -140,6 +192,7 @@ struct FusedActivationClone
 
 void layerc::layer::registerTrainingClones(MLIRContext *ctx) {
   DropoutOp::attachInterface<DropoutClone>(*ctx);
+  ActivityRegularizationOp::attachInterface<ActivityRegularizationClone>(*ctx);
   BatchNormOp::attachInterface<BatchNormClone>(*ctx);
   DenseOp::attachInterface<FusedActivationClone<DenseOp>>(*ctx);
   ConvOp::attachInterface<FusedActivationClone<ConvOp>>(*ctx);

@@ -138,6 +138,94 @@ func.func @dropout_negative_rate(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
 
 // -----
 
+func.func @gaussian_noise_rate(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dropout' op gaussian_noise takes a stddev, not a rate}}
+  %0 = layer.dropout %x {noise = #layer.noise<gaussian_noise>, rate = 0.1 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @gaussian_noise_negative(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dropout' op stddev must be finite and >= 0, got -1.000000e+00}}
+  %0 = layer.dropout %x {noise = #layer.noise<gaussian_noise>, stddev = -1.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @dropout_stddev(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dropout' op stddev is only for gaussian_noise, not alpha_dropout}}
+  %0 = layer.dropout %x {noise = #layer.noise<alpha_dropout>, stddev = 1.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @dropout_shared_batch(%x: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+  // expected-error @below {{'layer.dropout' op shared axis 0 is not a non-batch axis of (None, 4, 8)}}
+  %0 = layer.dropout %x {rate = 0.5 : f64, shared_axes = array<i64: 0>} : (tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
+  return %0 : tensor<?x4x8xf32>
+}
+
+// -----
+
+func.func @dropout_shared_twice(%x: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+  // expected-error @below {{'layer.dropout' op shared axis 1 is named twice}}
+  %0 = layer.dropout %x {rate = 0.5 : f64, shared_axes = array<i64: 1, 1>} : (tensor<?x4x8xf32>) -> tensor<?x4x8xf32>
+  return %0 : tensor<?x4x8xf32>
+}
+
+// -----
+
+func.func @mask_shift(%x: tensor<?x64xf32>, %step: tensor<f32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.dropout_mask' op shift is only for alpha_dropout}}
+  %0 = layer.dropout_mask %x, %step {rate = 0.5 : f64, seed = 1 : i64, shift} : (tensor<?x64xf32>, tensor<f32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @activity_negative(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.activity_regularization' op l1 and l2 must be finite and >= 0, got -1.000000e+00 and 0.000000e+00}}
+  %0 = layer.activity_regularization %x {l1 = -1.0 : f64, l2 = 0.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @activity_scalar(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @below {{'layer.activity_regularization' op per_sample needs a batch axis, got a scalar}}
+  %0 = layer.activity_regularization %x {l1 = 1.0 : f64, l2 = 0.0 : f64} : (tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @penalty_per_sample_scalar(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @below {{'layer.weight_penalty' op per_sample needs a batch axis, got a scalar}}
+  %0 = layer.weight_penalty %x {l1 = 1.0 : f64, l2 = 0.0 : f64, per_sample} : (tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @loss_weights_rank(%p: tensor<?x1xf32>, %t: tensor<?x1xf32>, %w: tensor<?x1xf32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op expects one sample weight per sample (rank 1), got (None, 1)}}
+  %l = layer.loss %p, %t weights(%w) {loss = #layer.loss<mean_squared_error>} : (tensor<?x1xf32>, tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+func.func @loss_weights_batch(%p: tensor<4x1xf32>, %t: tensor<4x1xf32>, %w: tensor<3xf32>) -> tensor<f32> {
+  // expected-error @below {{'layer.loss' op expects one sample weight per sample, got (3,) for predictions of shape (4, 1)}}
+  %l = layer.loss %p, %t weights(%w) {loss = #layer.loss<mean_squared_error>} : (tensor<4x1xf32>, tensor<4x1xf32>, tensor<3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 func.func @dropout_rate_one(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   // expected-error @below {{'layer.dropout' op rate must be in [0, 1), got 1.000000e+00}}
   %0 = layer.dropout %x {rate = 1.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>

@@ -48,9 +48,36 @@ func.func @activation(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
 func.func @dropout(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   // CHECK: %[[Y:.+]] = layer.dropout %[[X]] {rate = 5.000000e-01 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
   %0 = layer.dropout %x {rate = 0.5 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
-  // CHECK: layer.dropout %[[Y]] {rate = 0.000000e+00 : f64}
+  // A rate of 0 is the default, so it is not printed.
+  // CHECK: layer.dropout %[[Y]] : (tensor<?x64xf32>) -> tensor<?x64xf32>
   %1 = layer.dropout %0 {rate = 0.0 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
   return %1 : tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @noise
+func.func @noise(%x: tensor<?x8x8x16xf32>, %step: tensor<f32>) -> tensor<?x8x8x16xf32> {
+  // CHECK: layer.dropout %{{.+}} {rate = 2.000000e-01 : f64, shared_axes = array<i64: 1, 2>}
+  %0 = layer.dropout %x {rate = 0.2 : f64, shared_axes = array<i64: 1, 2>} : (tensor<?x8x8x16xf32>) -> tensor<?x8x8x16xf32>
+  // CHECK: layer.dropout %{{.+}} {noise = #layer.noise<gaussian_noise>, stddev = 1.000000e-01 : f64}
+  %1 = layer.dropout %0 {noise = #layer.noise<gaussian_noise>, stddev = 0.1 : f64} : (tensor<?x8x8x16xf32>) -> tensor<?x8x8x16xf32>
+  // CHECK: layer.dropout %{{.+}} {noise = #layer.noise<gaussian_dropout>, rate = 3.000000e-01 : f64}
+  %2 = layer.dropout %1 {noise = #layer.noise<gaussian_dropout>, rate = 0.3 : f64} : (tensor<?x8x8x16xf32>) -> tensor<?x8x8x16xf32>
+  // CHECK: layer.dropout_mask %{{.+}}, %{{.+}} {noise = #layer.noise<alpha_dropout>, rate = 1.000000e-01 : f64, seed = 3 : i64, shift}
+  %3 = layer.dropout_mask %2, %step {noise = #layer.noise<alpha_dropout>, rate = 0.1 : f64, seed = 3 : i64, shift} : (tensor<?x8x8x16xf32>, tensor<f32>) -> tensor<?x8x8x16xf32>
+  // CHECK: layer.activity_regularization %{{.+}} {l1 = 0.000000e+00 : f64, l2 = 1.000000e-02 : f64}
+  %4 = layer.activity_regularization %3 {l1 = 0.0 : f64, l2 = 0.01 : f64} : (tensor<?x8x8x16xf32>) -> tensor<?x8x8x16xf32>
+  // CHECK: layer.weight_penalty %{{.+}} {l1 = 1.000000e-03 : f64, l2 = 0.000000e+00 : f64, per_sample}
+  %5 = layer.weight_penalty %4 {l1 = 0.001 : f64, l2 = 0.0 : f64, per_sample} : (tensor<?x8x8x16xf32>) -> tensor<f32>
+  return %4 : tensor<?x8x8x16xf32>
+}
+
+// CHECK-LABEL: func.func @weighted_loss
+func.func @weighted_loss(%p: tensor<?x1xf32>, %t: tensor<?x1xf32>, %w: tensor<?xf32>, %dl: tensor<f32>) -> tensor<?x1xf32> {
+  // CHECK: layer.loss %{{.+}}, %{{.+}} weights(%{{.+}}) {loss = #layer.loss<mean_squared_error>} : (tensor<?x1xf32>, tensor<?x1xf32>, tensor<?xf32>) -> tensor<f32>
+  %l = layer.loss %p, %t weights(%w) {loss = #layer.loss<mean_squared_error>} : (tensor<?x1xf32>, tensor<?x1xf32>, tensor<?xf32>) -> tensor<f32>
+  // CHECK: layer.loss_grad %{{.+}}, %{{.+}}, %{{.+}} weights(%{{.+}}) {loss = #layer.loss<mean_squared_error>}
+  %g = layer.loss_grad %p, %t, %dl weights(%w) {loss = #layer.loss<mean_squared_error>} : (tensor<?x1xf32>, tensor<?x1xf32>, tensor<f32>, tensor<?xf32>) -> tensor<?x1xf32>
+  return %g : tensor<?x1xf32>
 }
 
 // CHECK-LABEL: func.func @matmul

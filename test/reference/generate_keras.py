@@ -257,6 +257,22 @@ KERAS_CASES = [
     ("UnitNormalization", "unit_norm_default", {"axis": -1}, [[3, 5]]),
     ("UnitNormalization", "unit_norm_rank3_axes_1_2", {"axis": [1, 2]}, [[2, 3, 4]]),
     ("UnitNormalization", "unit_norm_rank4", {"axis": -1}, [[2, 3, 2, 4]]),
+    # Noise layers and ActivityRegularization: the identity at inference
+    # (their training noise is checked statistically in NoiseLayersTest);
+    # these cases check Keras's configs load and the outputs.
+    ("Dropout", "dropout_noise_shape", {"rate": 0.3, "noise_shape": [None, 1, 4]},
+     [[2, 3, 4]]),
+    ("SpatialDropout1D", "spatial_dropout1d", {"rate": 0.4}, [[2, 5, 3]]),
+    ("SpatialDropout2D", "spatial_dropout2d", {"rate": 0.4}, [[2, 4, 4, 3]]),
+    ("SpatialDropout2D", "spatial_dropout2d_channels_first",
+     {"rate": 0.2, "data_format": "channels_first"}, [[2, 3, 4, 4]]),
+    ("SpatialDropout3D", "spatial_dropout3d", {"rate": 0.5}, [[1, 2, 3, 2, 3]]),
+    ("GaussianNoise", "gaussian_noise", {"stddev": 0.5, "seed": 3}, [[3, 5]]),
+    ("GaussianDropout", "gaussian_dropout", {"rate": 0.3}, [[3, 5]]),
+    ("AlphaDropout", "alpha_dropout", {"rate": 0.2, "noise_shape": [None, 5]},
+     [[3, 5]]),
+    ("ActivityRegularization", "activity_regularization", {"l1": 0.1, "l2": 0.2},
+     [[3, 5]]),
     ("Permute", "permute_rank3", {"dims": [2, 1]}, [[2, 4, 5]]),
     ("Permute", "permute_rank4", {"dims": [3, 1, 2]}, [[2, 3, 4, 5]]),
     # Bidirectional and TimeDistributed (the wrapped layer's config nested).

@@ -171,6 +171,13 @@ CASES = [
      {"layers": [{"kernel_constraint": serialized("constraints", "MaxNorm", max_value=0.5,
                                                   axis=0)},
                  {"bias_constraint": serialized("constraints", "NonNeg")}]}),
+    # Activity regularizers: (l1 sum|h| + l2 sum h^2) / batch of each
+    # layer's output joins the loss.
+    ("sgd_activity_regularizers", "SGD", {"learning_rate": 0.2},
+     {"layers": [{"activity_regularizer": serialized("regularizers", "L1L2",
+                                                     l1=0.05, l2=0.1)},
+                 {"activity_regularizer": serialized("regularizers", "L2",
+                                                     l2=0.2)}]}),
     ("sgd_unit_min_max_norm", "SGD", {"learning_rate": 0.2},
      {"layers": [{"kernel_constraint": serialized("constraints", "UnitNorm", axis=1),
                   "bias_regularizer": serialized("regularizers", "L2", l2=0.1)},

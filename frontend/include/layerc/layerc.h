@@ -25,6 +25,7 @@
 #include "frontend/layers/Convolution.h"
 #include "frontend/layers/Core.h"
 #include "frontend/layers/DepthwiseConvolution.h"
+#include "frontend/layers/Noise.h"
 #include "frontend/layers/Normalization.h"
 #include "frontend/layers/Preprocessing.h"
 #include "frontend/layers/Recurrent.h"

@@ -115,6 +115,24 @@ TEST_F(LayerGradientTest, Regularizers) {
   }
 }
 
+// Activity regularizers: the penalty of a layer's output (divided by the
+// batch) joins the loss, so its gradient reaches the weights before it
+// (layer.activity_regularization, a per-sample layer.weight_penalty).
+TEST_F(LayerGradientTest, ActivityRegularizers) {
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    auto in = Input({randInt(2, 4)});
+    auto h = layers::Dense(
+        randInt(2, 3),
+        {.activation = "tanh",
+         .activity_regularizer = regularizers::L1L2(0.05, 0.3)})(in);
+    h = layers::ActivityRegularization({.l1 = 0.02, .l2 = 0.4})(h);
+    auto y = layers::Dense(randInt(1, 2))(h);
+    checkModel(Model(in, y), randInt(1, 3));
+  }
+}
+
 TEST_F(LayerGradientTest, TimeDistributed) {
   for (unsigned config = 0; config < 2; ++config) {
     unsigned s = seed(config);

@@ -155,6 +155,8 @@ TEST_P(OptimizerParityTest, FitMatchesKeras) {
           regularizerIn(spec, "Dense", "kernel_regularizer");
       dense[i].bias_regularizer =
           regularizerIn(spec, "Dense", "bias_regularizer");
+      dense[i].activity_regularizer =
+          regularizerIn(spec, "Dense", "activity_regularizer");
       dense[i].kernel_constraint =
           constraintIn(spec, "Dense", "kernel_constraint");
       dense[i].bias_constraint = constraintIn(spec, "Dense", "bias_constraint");
