@@ -64,6 +64,13 @@ static FailureOr<SmallVector<Type>> sameAsInput(Operation *op) {
 
 LAYER_SHAPE_RULE(ActivationOp) { return sameAsInput(op); }
 
+LAYER_SHAPE_RULE(ThresholdOp) {
+  double t = op.getThreshold().convertToDouble();
+  if (!std::isfinite(t))
+    return op.emitOpError() << "threshold must be finite, got " << t;
+  return sameAsInput(op);
+}
+
 /// Dropout rates keep some of the inputs: 0 <= rate < 1.
 static LogicalResult checkRate(Operation *op, llvm::APFloat rateAttr) {
   double rate = rateAttr.convertToDouble();

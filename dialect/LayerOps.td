@@ -68,6 +68,28 @@ def Layer_ActivationOp : Layer_ShapedOp<"activation", [SameOperandsAndResultElem
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def Layer_ThresholdOp : Layer_ShapedOp<"threshold", [SameOperandsAndResultElementType]> {
+  let summary = "x where x > threshold, else 0 (Keras ReLU's threshold)";
+  let description = [{
+    Keras's `ReLU(threshold=t)` keeps the inputs above `t` and zeroes the
+    others (a jump at `t`, which no continuous op gives). With `mask` the
+    result is the step itself, 1 where x > threshold and 0 elsewhere: the
+    gradient of the thresholded identity is `dy * mask` (and the mask's own
+    gradient is 0).
+
+    ```mlir
+    %y = layer.threshold %x {threshold = 5.000000e-01 : f64}
+        : (tensor<?x64xf32>) -> tensor<?x64xf32>
+    %m = layer.threshold %x {threshold = 5.000000e-01 : f64, mask}
+        : (tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Layer_FloatTensor:$input, F64Attr:$threshold,
+                       UnitAttr:$mask);
+  let results = (outs Layer_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def Layer_DropoutOp : Layer_ShapedOp<"dropout", [SameOperandsAndResultElementType]> {
   let summary = "Keras's Dropout and noise layers (the identity at inference)";
   let description = [{

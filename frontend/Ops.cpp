@@ -39,6 +39,7 @@ constexpr OpInfo kOps[] = {
     {OpLayer::Kind::Full, "full", 0},
     {OpLayer::Kind::BatchMatmul, "batch_matmul", 2},
     {OpLayer::Kind::Transpose, "transpose", 1},
+    {OpLayer::Kind::Threshold, "threshold", 1},
 };
 
 const OpInfo &info(OpLayer::Kind kind) {
@@ -143,6 +144,7 @@ OpLayer::computeOutputShapes(const std::vector<std::vector<int64_t>> &in) {
   }
   case Kind::Activation:
   case Kind::Scale:
+  case Kind::Threshold:
     return {in[0]};
   case Kind::Slice: {
     int64_t axis = axisOf(attr("axis"), in[0].size(), false);
@@ -267,6 +269,11 @@ void OpLayer::emit(MLIRGenState &state, const Node &node) const {
         b, loc, type, in(0),
         b.getF64FloatAttr(attrs_.get("factor")->asDouble()));
     break;
+  case Kind::Threshold:
+    result = layer::ThresholdOp::create(
+        b, loc, type, in(0),
+        b.getF64FloatAttr(attrs_.get("threshold")->asDouble()));
+    break;
   case Kind::Slice: {
     int64_t rank = static_cast<int64_t>(node.inputs[0].shape().size());
     int64_t axis = attr("axis") < 0 ? attr("axis") + rank : attr("axis");
@@ -348,6 +355,11 @@ std::shared_ptr<Layer> OpLayer::fromConfig(const Json &config) {
       attrs.emplace_back(
           "factor", Json(configField(config, cls, "factor", Json::Kind::Number)
                              .asDouble()));
+      break;
+    case Kind::Threshold:
+      attrs.emplace_back("threshold", Json(configField(config, cls, "threshold",
+                                                       Json::Kind::Number)
+                                               .asDouble()));
       break;
     case Kind::Slice:
       attrs = {{"axis", number("axis")},
@@ -446,6 +458,12 @@ SymbolicTensor ops::softmax(const SymbolicTensor &x) {
 }
 SymbolicTensor ops::scale(const SymbolicTensor &x, double factor) {
   return apply(OpLayer::Kind::Scale, {x}, {{"factor", Json(factor)}});
+}
+SymbolicTensor ops::threshold(const SymbolicTensor &x, double threshold) {
+  if (!std::isfinite(threshold))
+    throw Error("ops::threshold: the threshold must be finite, got " +
+                std::to_string(threshold));
+  return apply(OpLayer::Kind::Threshold, {x}, {{"threshold", Json(threshold)}});
 }
 SymbolicTensor ops::slice(const SymbolicTensor &x, int64_t axis, int64_t begin,
                           int64_t size) {

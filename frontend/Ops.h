@@ -46,7 +46,8 @@ public:
     Scale,
     Full,
     BatchMatmul,
-    Transpose
+    Transpose,
+    Threshold
   };
   /// `attrs` holds the op's attributes (axis, begin, size, shape,
   /// activation, factor), as in the config.
@@ -96,6 +97,8 @@ SymbolicTensor relu(const SymbolicTensor &x);
 SymbolicTensor softmax(const SymbolicTensor &x);
 /// x * factor.
 SymbolicTensor scale(const SymbolicTensor &x, double factor);
+/// x where x > threshold, else 0 (layer.threshold).
+SymbolicTensor threshold(const SymbolicTensor &x, double threshold);
 /// Elements [begin, begin + size) along `axis` (>= 1; negative counts from
 /// the end): x[:, begin:begin+size] for axis 1.
 SymbolicTensor slice(const SymbolicTensor &x, int64_t axis, int64_t begin,

@@ -127,6 +127,31 @@ struct ActivationGradLowering : RankedLowering<ActivationGradOp> {
   }
 };
 
+/// x > t ? x : 0, or with `mask` x > t ? 1 : 0.
+struct ThresholdLowering : RankedLowering<ThresholdOp> {
+  using RankedLowering::RankedLowering;
+  LogicalResult lower(ThresholdOp op, OpAdaptor adaptor, RankedTensorType type,
+                      ConversionPatternRewriter &rewriter) const override {
+    double t = op.getThreshold().convertToDouble();
+    bool mask = op.getMask();
+    Type et = type.getElementType();
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, op.getLoc(), {type}, ValueRange{adaptor.getInput()},
+            adaptor.getInput(),
+            [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              Value above =
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0],
+                                        floatConst(b, l, et, t));
+              return {arith::SelectOp::create(
+                  b, l, above, mask ? floatConst(b, l, et, 1.0) : a[0],
+                  floatConst(b, l, et, 0.0))};
+            })[0]);
+    return success();
+  }
+};
+
 /// Ops that are the identity outside a training step (dropout and the
 /// noise layers; an activity regularizer, whose penalty layer-autodiff
 /// adds to the loss).
@@ -653,8 +678,8 @@ struct BatchMatmulLowering : RankedLowering<BatchMatmulOp> {
 void codegen::populateCoreLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<DenseLowering, ActivationLowering, ActivationGradLowering,
                IdentityLowering<DropoutOp>,
-               IdentityLowering<ActivityRegularizationOp>, DropoutMaskLowering, MatmulLowering,
-               BatchMatmulLowering, ScaleLowering, EmbeddingLowering,
-               EmbeddingGradLowering, ReshapeLowering, ReduceSumLowering>(
-      patterns.getContext());
+               IdentityLowering<ActivityRegularizationOp>, DropoutMaskLowering,
+               ThresholdLowering, MatmulLowering, BatchMatmulLowering,
+               ScaleLowering, EmbeddingLowering, EmbeddingGradLowering,
+               ReshapeLowering, ReduceSumLowering>(patterns.getContext());
 }

@@ -129,12 +129,11 @@ Json normalized(const std::string &cls, const Json &config) {
                   "negative_slope must be >= 0, got " + std::to_string(slope));
     out.emplace_back("negative_slope", Json(slope));
     double threshold = numberOr(config, cls, "threshold", 0.0);
-    if (threshold != 0)
-      configError(cls, "threshold " + std::to_string(threshold) +
-                           " is not supported: only 0 (a non-zero threshold "
-                           "makes the output jump, which no layerc op "
-                           "computes yet)");
-    out.emplace_back("threshold", Json(0.0));
+    if (!(threshold >= 0.0 && std::isfinite(threshold)))
+      configError(cls, "threshold of a ReLU layer cannot be None or a "
+                       "negative value. Received: threshold=" +
+                           std::to_string(threshold));
+    out.emplace_back("threshold", Json(threshold));
   } else if (cls == "PReLU") {
     // Keras: None, an int or a list of ints (1-based, the batch excluded).
     const Json *shared = config.get("shared_axes");
@@ -259,14 +258,22 @@ void CompositeLayer::build(const std::vector<std::vector<int64_t>> &shapes) {
   addWeight("alpha", alpha, "zeros");
 }
 
+/// Keras's ReLU: x where x > threshold (relu(x) for threshold 0), clipped
+/// to max_value, minus negative_slope * relu(threshold - x).
 SymbolicTensor CompositeLayer::relu(const SymbolicTensor &x) const {
-  SymbolicTensor y = ops::relu(x);
+  double threshold = number("threshold");
+  SymbolicTensor y =
+      threshold != 0 ? ops::threshold(x, threshold) : ops::relu(x);
   const Json *max = config_.get("max_value");
   if (max && !max->isNull())
     y = y - ops::relu(y + ops::full({}, -max->asDouble()));
   double slope = number("negative_slope");
-  if (slope != 0)
-    y = y - ops::scale(ops::relu(ops::scale(x, -1.0)), slope);
+  if (slope != 0) {
+    SymbolicTensor below = ops::scale(x, -1.0);
+    if (threshold != 0)
+      below = below + ops::full({}, threshold);
+    y = y - ops::scale(ops::relu(below), slope);
+  }
   return y;
 }
 

@@ -97,8 +97,8 @@ struct ReLUOptions {
   /// None: no upper bound.
   std::optional<double> max_value{};
   double negative_slope = 0.0;
-  /// Only 0 (an x below which the output jumps needs a step function,
-  /// which no op provides yet; anything else is refused with that reason).
+  /// Inputs at or below it give 0 (or negative_slope * (x - threshold)):
+  /// Keras's thresholded ReLU; >= 0.
   double threshold = 0.0;
   std::string name{};
 };

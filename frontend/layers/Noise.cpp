@@ -13,14 +13,14 @@ namespace {
 
 /// Keras's check of a rate (or GaussianNoise's stddev): a number in [0, 1].
 /// A rate of 1 would divide by zero in training, so it is refused too.
-void checkAmount(const std::string &layer, const char *argument,
-                 double value, bool rateOfOne) {
+void checkAmount(const std::string &layer, const char *argument, double value,
+                 bool rateOfOne) {
   bool ok = value >= 0.0 && (rateOfOne ? value <= 1.0 : value < 1.0);
   if (!ok)
     throw Error("Layer " + layer + ": invalid value received for argument `" +
                 argument + "`. Expected a float value between 0 and 1" +
-                (rateOfOne ? "" : " (1 excluded)") + ". Received: " +
-                argument + "=" + std::to_string(value));
+                (rateOfOne ? "" : " (1 excluded)") + ". Received: " + argument +
+                "=" + std::to_string(value));
 }
 
 /// The name of a layer class's amount argument.
@@ -99,8 +99,7 @@ NoiseLayer::sharedAxes(const std::vector<int64_t> &shape) const {
                        std::to_string(d) + ")",
                    shape);
     if (d == 0)
-      throw Error("Layer " + name() +
-                  ": noise_shape " + formatShape(ns) +
+      throw Error("Layer " + name() + ": noise_shape " + formatShape(ns) +
                   " shares the noise across the batch (a 1 at index 0), "
                   "which is not supported; use None for the batch");
     shared.push_back(static_cast<int64_t>(d));
@@ -127,8 +126,8 @@ void NoiseLayer::emit(MLIRGenState &state, const Node &node) const {
   mlir::OpBuilder &b = state.builder;
   bool additive = spec_.kind == NoiseKind::GaussianNoise;
   auto op = layer::DropoutOp::create(
-      b, state.loc(*this), state.resultType(node),
-      state.value(node.inputs[0]), b.getF64FloatAttr(additive ? 0.0 : spec_.amount),
+      b, state.loc(*this), state.resultType(node), state.value(node.inputs[0]),
+      b.getF64FloatAttr(additive ? 0.0 : spec_.amount),
       b.getI64IntegerAttr(spec_.seed),
       layer::NoiseAttr::get(b.getContext(), toDialect(spec_.kind)),
       b.getF64FloatAttr(additive ? spec_.amount : 0.0),
@@ -166,7 +165,8 @@ ActivityRegularizationLayer::ActivityRegularizationLayer(double l1, double l2,
   setActivityRegularizer(Regularizer("L1L2", l1, l2));
 }
 
-std::vector<std::vector<int64_t>> ActivityRegularizationLayer::computeOutputShapes(
+std::vector<std::vector<int64_t>>
+ActivityRegularizationLayer::computeOutputShapes(
     const std::vector<std::vector<int64_t>> &in) {
   if (in.size() != 1)
     throw Error("Layer " + name() + " expects 1 input, but it received " +
@@ -199,17 +199,20 @@ void layerc::addNoiseLayerFactories(std::map<std::string, LayerFactory> &out) {
       spec.amount = configField(c, cls, amountName(kind), K::Number).asDouble();
       const Json *seed = c.get("seed");
       if (seed && !seed->isNull() && !seed->isInteger())
-        throw Error("config of " + cls + " layer: field 'seed' must be an "
+        throw Error("config of " + cls +
+                    " layer: field 'seed' must be an "
                     "integer");
       spec.seed = seed && seed->isInteger() ? seed->asInt() : 0;
       const Json *shape = c.get("noise_shape");
       if (shape && !shape->isNull()) {
         if (!shape->isArray())
-          throw Error("config of " + cls + " layer: field 'noise_shape' must "
+          throw Error("config of " + cls +
+                      " layer: field 'noise_shape' must "
                       "be a list of integers or None");
         for (const Json &d : shape->items()) {
           if (!d.isNull() && !d.isInteger())
-            throw Error("config of " + cls + " layer: field 'noise_shape' "
+            throw Error("config of " + cls +
+                        " layer: field 'noise_shape' "
                         "must hold integers or None");
           spec.noiseShape.push_back(d.isNull() ? -1 : d.asInt());
         }
@@ -248,8 +251,9 @@ std::shared_ptr<NoiseLayer> makeNoise(std::string cls, NoiseKind kind,
                                       std::vector<int64_t> noiseShape,
                                       std::string dataFormat,
                                       const std::string &name) {
-  NoiseLayer::Spec spec{std::move(cls), kind, amount, seed,
-                        std::move(noiseShape), std::move(dataFormat)};
+  NoiseLayer::Spec spec{
+      std::move(cls),       kind, amount, seed, std::move(noiseShape),
+      std::move(dataFormat)};
   return std::make_shared<NoiseLayer>(std::move(spec), name);
 }
 } // namespace
@@ -258,18 +262,15 @@ layers::Dropout::Dropout(double rate, DropoutOptions o)
     : LayerHandle(makeNoise("Dropout", NoiseKind::Dropout, rate, o.seed,
                             o.noise_shape, "channels_last", o.name)) {}
 
-layers::SpatialDropout1D::SpatialDropout1D(double rate,
-                                           SpatialDropoutOptions o)
+layers::SpatialDropout1D::SpatialDropout1D(double rate, SpatialDropoutOptions o)
     : LayerHandle(makeNoise("SpatialDropout1D", NoiseKind::Dropout, rate,
                             o.seed, {}, "channels_last", o.name)) {}
 
-layers::SpatialDropout2D::SpatialDropout2D(double rate,
-                                           SpatialDropoutOptions o)
+layers::SpatialDropout2D::SpatialDropout2D(double rate, SpatialDropoutOptions o)
     : LayerHandle(makeNoise("SpatialDropout2D", NoiseKind::Dropout, rate,
                             o.seed, {}, o.data_format, o.name)) {}
 
-layers::SpatialDropout3D::SpatialDropout3D(double rate,
-                                           SpatialDropoutOptions o)
+layers::SpatialDropout3D::SpatialDropout3D(double rate, SpatialDropoutOptions o)
     : LayerHandle(makeNoise("SpatialDropout3D", NoiseKind::Dropout, rate,
                             o.seed, {}, o.data_format, o.name)) {}
 
@@ -278,8 +279,8 @@ layers::GaussianNoise::GaussianNoise(double stddev, NoiseOptions o)
                             o.seed, {}, "channels_last", o.name)) {}
 
 layers::GaussianDropout::GaussianDropout(double rate, NoiseOptions o)
-    : LayerHandle(makeNoise("GaussianDropout", NoiseKind::GaussianDropout,
-                            rate, o.seed, {}, "channels_last", o.name)) {}
+    : LayerHandle(makeNoise("GaussianDropout", NoiseKind::GaussianDropout, rate,
+                            o.seed, {}, "channels_last", o.name)) {}
 
 layers::AlphaDropout::AlphaDropout(double rate, DropoutOptions o)
     : LayerHandle(makeNoise("AlphaDropout", NoiseKind::AlphaDropout, rate,

@@ -145,8 +145,7 @@ struct ActivityRegularizationOptions {
   std::string name{};
 };
 /// keras.layers.ActivityRegularization(l1=0.0, l2=0.0).
-class ActivityRegularization
-    : public LayerHandle<ActivityRegularizationLayer> {
+class ActivityRegularization : public LayerHandle<ActivityRegularizationLayer> {
 public:
   explicit ActivityRegularization(ActivityRegularizationOptions options = {});
 };

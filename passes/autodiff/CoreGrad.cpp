@@ -87,6 +87,28 @@ struct ActivationGrad {
   }
 };
 
+/// d(x * (x > t)) = dy * (x > t): the same op's mask; a mask passes no
+/// gradient.
+struct ThresholdGrad {
+  static LogicalResult build(ThresholdOp op, OpBuilder &b, ArrayRef<Value> dys,
+                             SmallVectorImpl<Value> &grads) {
+    if (op.getMask())
+      return success();
+    Type et = elementTypeOf(op.getInput());
+    auto mask =
+        createInferred<ThresholdOp>(b, op.getLoc(), et, 1, op.getInput(),
+                                    op.getThresholdAttr(), b.getUnitAttr());
+    if (!mask)
+      return failure();
+    auto g = createInferred<MultiplyOp>(b, op.getLoc(), et, 1, dys[0],
+                                        mask.getResult());
+    if (!g)
+      return failure();
+    grads[0] = g.getResult();
+    return success();
+  }
+};
+
 /// Dropout outside a training step (evaluate, grad) is the identity; in
 /// train_step layer-autodiff has already replaced it by multiply and a
 /// mask.
@@ -417,6 +439,7 @@ void layerc::layer::registerCoreGradients(MLIRContext *ctx) {
   ActivationOp::attachInterface<GradientModel<ActivationGrad, ActivationOp>>(
       *ctx);
   DropoutOp::attachInterface<GradientModel<DropoutGrad, DropoutOp>>(*ctx);
+  ThresholdOp::attachInterface<GradientModel<ThresholdGrad, ThresholdOp>>(*ctx);
   ActivityRegularizationOp::attachInterface<
       GradientModel<DropoutGrad, ActivityRegularizationOp>>(*ctx);
   MatmulOp::attachInterface<GradientModel<MatmulGrad, MatmulOp>>(*ctx);

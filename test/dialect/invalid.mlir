@@ -138,6 +138,14 @@ func.func @dropout_negative_rate(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
 
 // -----
 
+func.func @threshold_infinite(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // expected-error @below {{'layer.threshold' op threshold must be finite, got INF}}
+  %0 = layer.threshold %x {threshold = 0x7FF0000000000000 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
 func.func @gaussian_noise_rate(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   // expected-error @below {{'layer.dropout' op gaussian_noise takes a stddev, not a rate}}
   %0 = layer.dropout %x {noise = #layer.noise<gaussian_noise>, rate = 0.1 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>

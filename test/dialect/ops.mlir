@@ -54,6 +54,15 @@ func.func @dropout(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   return %1 : tensor<?x64xf32>
 }
 
+// CHECK-LABEL: func.func @threshold
+func.func @threshold(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // CHECK: layer.threshold %{{.+}} {threshold = 5.000000e-01 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = layer.threshold %x {threshold = 0.5 : f64} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  // CHECK: layer.threshold %{{.+}} {mask, threshold = 5.000000e-01 : f64}
+  %1 = layer.threshold %0 {threshold = 0.5 : f64, mask} : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %1 : tensor<?x64xf32>
+}
+
 // CHECK-LABEL: func.func @noise
 func.func @noise(%x: tensor<?x8x8x16xf32>, %step: tensor<f32>) -> tensor<?x8x8x16xf32> {
   // CHECK: layer.dropout %{{.+}} {rate = 2.000000e-01 : f64, shared_axes = array<i64: 1, 2>}

@@ -115,6 +115,22 @@ TEST_F(LayerGradientTest, Regularizers) {
   }
 }
 
+// ReLU with a threshold (layer.threshold: dy where x > t) under a slope
+// and a max_value.
+TEST_F(LayerGradientTest, ReLUThreshold) {
+  for (unsigned config = 0; config < 2; ++config) {
+    unsigned s = seed(config);
+    SCOPED_TRACE("seed " + std::to_string(s));
+    auto in = Input({randInt(2, 4)});
+    auto h = layers::Dense(randInt(3, 5))(in);
+    h = layers::ReLU({.max_value = config ? std::optional<double>(0.9)
+                                          : std::nullopt,
+                      .negative_slope = 0.2,
+                      .threshold = 0.15})(h);
+    checkModel(Model(in, layers::Dense(randInt(1, 2))(h)), randInt(1, 3));
+  }
+}
+
 // Activity regularizers: the penalty of a layer's output (divided by the
 // batch) joins the loss, so its gradient reaches the weights before it
 // (layer.activity_regularization, a per-sample layer.weight_penalty).

@@ -109,8 +109,8 @@ TEST_F(NoiseTest, GaussianNoiseHasTheStddev) {
 // scaled by Keras's a, dropped ones become a * alpha' + b; a standard
 // normal input keeps mean 0 and variance 1 (what AlphaDropout is for).
 TEST_F(NoiseTest, AlphaDropoutKeepsMeanAndVariance) {
-  const double alphaP = -1.6732632423543772848170429916717 *
-                        1.0507009873554804934193349852946;
+  const double alphaP =
+      -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946;
   const double rate = 0.2;
   const double a = std::pow((1 - rate) * (1 + rate * alphaP * alphaP), -0.5);
   const double b = -a * alphaP * rate;

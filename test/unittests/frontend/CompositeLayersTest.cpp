@@ -119,8 +119,9 @@ TEST(CompositeLayersTest, KerasErrors) {
             "test"));
       }),
       HasSubstr("is not a finite float32"));
-  EXPECT_THAT(errorOf([] { layers::ReLU({.threshold = 0.5}); }),
-              HasSubstr("threshold 0.500000 is not supported"));
+  EXPECT_THAT(errorOf([] { layers::ReLU({.threshold = -0.5}); }),
+              HasSubstr("threshold of a ReLU layer cannot be None or a "
+                        "negative value. Received: threshold=-0.500000"));
   EXPECT_THAT(errorOf([] { layers::ReLU({.max_value = -1.0}); }),
               HasSubstr("max_value must be >= 0"));
   EXPECT_THAT(errorOf([] {
