@@ -6,10 +6,23 @@
 #include "dialect/LayerOps.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace layerc;
 
 namespace {
+
+/// A number as Python prints it (shortest form): "1.5", "0.1", "1".
+std::string pythonNumber(double value) {
+  char text[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value)
+      break;
+  }
+  return text;
+}
 
 /// Keras's check of a rate (or GaussianNoise's stddev): a number in [0, 1].
 /// A rate of 1 would divide by zero in training, so it is refused too.
