@@ -248,61 +248,50 @@ LAYER_SHAPE_RULE(ClipGradientsOp) {
   return SmallVector<Type>(op->getOperandTypes());
 }
 
-namespace {
-/// l1 and l2 of a penalty: finite and >= 0.
-LogicalResult checkPenalty(Operation *op, double l1, double l2) {
+/// The checks every penalty op shares: l1 and l2 finite and >= 0, and a
+/// batch axis to divide by with `perSample`. Returns the operands' ranked
+/// types, std::nullopt while one is unranked.
+template <typename OpT>
+static FailureOr<std::optional<SmallVector<RankedTensorType>>>
+checkPenalty(OpT op, bool perSample) {
+  double l1 = op.getL1().convertToDouble(), l2 = op.getL2().convertToDouble();
   if (!(l1 >= 0.0 && std::isfinite(l1) && l2 >= 0.0 && std::isfinite(l2)))
-    return op->emitOpError()
+    return op.emitOpError()
            << "l1 and l2 must be finite and >= 0, got " << l1 << " and " << l2;
-  return success();
+  auto types = rankedTypes(op->getOperands());
+  if (types && perSample && (*types)[0].getRank() < 1)
+    return op.emitOpError() << "per_sample needs a batch axis, got a scalar";
+  return types;
 }
-
-/// A per-sample penalty divides by the batch: its input must have one.
-LogicalResult checkPerSample(Operation *op, bool perSample,
-                             RankedTensorType type) {
-  if (perSample && type.getRank() < 1)
-    return op->emitOpError() << "per_sample needs a batch axis, got a scalar";
-  return success();
-}
-} // namespace
 
 LAYER_SHAPE_RULE(WeightPenaltyOp) {
-  if (failed(checkPenalty(op, op.getL1().convertToDouble(),
-                          op.getL2().convertToDouble())))
+  auto types = checkPenalty(op, op.getPerSample());
+  if (failed(types))
     return failure();
-  auto types = rankedTypes(op->getOperands());
-  if (!types)
+  if (!*types)
     return SmallVector<Type>{};
-  if (failed(checkPerSample(op, op.getPerSample(), (*types)[0])))
-    return failure();
-  return SmallVector<Type>{tensorOf({}, (*types)[0].getElementType())};
+  return SmallVector<Type>{tensorOf({}, (**types)[0].getElementType())};
 }
 
 LAYER_SHAPE_RULE(ActivityRegularizationOp) {
-  if (failed(checkPenalty(op, op.getL1().convertToDouble(),
-                          op.getL2().convertToDouble())))
+  auto types = checkPenalty(op, /*perSample=*/true);
+  if (failed(types))
     return failure();
-  auto types = rankedTypes(op->getOperands());
-  if (!types)
+  if (!*types)
     return SmallVector<Type>{};
-  if (failed(checkPerSample(op, true, (*types)[0])))
-    return failure();
-  return SmallVector<Type>{(*types)[0]};
+  return SmallVector<Type>{(**types)[0]};
 }
 
 LAYER_SHAPE_RULE(WeightPenaltyGradOp) {
-  if (failed(checkPenalty(op, op.getL1().convertToDouble(),
-                          op.getL2().convertToDouble())))
+  auto types = checkPenalty(op, op.getPerSample());
+  if (failed(types))
     return failure();
-  auto types = rankedTypes(op->getOperands());
-  if (!types)
+  if (!*types)
     return SmallVector<Type>{};
-  if ((*types)[1].getRank() != 0)
+  if ((**types)[1].getRank() != 0)
     return op.emitOpError()
-           << "expects a rank-0 grad, got " << formatShape((*types)[1]);
-  if (failed(checkPerSample(op, op.getPerSample(), (*types)[0])))
-    return failure();
-  return SmallVector<Type>{(*types)[0]};
+           << "expects a rank-0 grad, got " << formatShape((**types)[1]);
+  return SmallVector<Type>{(**types)[0]};
 }
 
 LAYER_SHAPE_RULE(ConstrainOp) {

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ForwardTestUtil.h"
+#include "StatsTestUtil.h"
 
 #include <cmath>
 #include <map>
@@ -19,26 +20,6 @@ using namespace layerc;
 using namespace layerc::test;
 
 namespace {
-
-struct Moments {
-  double mean = 0, stddev = 0, withinOne = 0;
-};
-
-Moments momentsOf(const Tensor &t) {
-  Moments m;
-  const float *v = t.data<float>();
-  int64_t n = t.numel();
-  for (int64_t i = 0; i < n; ++i)
-    m.mean += v[i];
-  m.mean /= n;
-  for (int64_t i = 0; i < n; ++i)
-    m.stddev += (v[i] - m.mean) * (v[i] - m.mean);
-  m.stddev = std::sqrt(m.stddev / n);
-  for (int64_t i = 0; i < n; ++i)
-    m.withinOne += std::abs(v[i] - m.mean) < m.stddev;
-  m.withinOne /= n;
-  return m;
-}
 
 constexpr const char *kMasks = R"mlir(
 func.func @gaussian_dropout(%x: tensor<?x100xf32>, %step: tensor<f32>) -> tensor<*xf32> {
@@ -85,10 +66,10 @@ protected:
 // and a normal has 68.3% of its mass within one deviation.
 TEST_F(NoiseTest, GaussianDropoutIsNormalAroundOne) {
   Tensor m = run("gaussian_dropout", Tensor({200, 100}), 1)[0];
-  Moments s = momentsOf(m);
+  SampleStats s = sampleStats(m);
   EXPECT_NEAR(s.mean, 1.0, 0.02);
   EXPECT_NEAR(s.stddev, 0.5, 0.015);
-  EXPECT_NEAR(s.withinOne, 0.6827, 0.015);
+  EXPECT_NEAR(s.withinOneStddev, 0.6827, 0.015);
   // Another step draws other noise.
   Tensor other = run("gaussian_dropout", Tensor({200, 100}), 2)[0];
   int64_t same = 0;
@@ -99,10 +80,10 @@ TEST_F(NoiseTest, GaussianDropoutIsNormalAroundOne) {
 
 // GaussianNoise adds N(0, stddev).
 TEST_F(NoiseTest, GaussianNoiseHasTheStddev) {
-  Moments s = momentsOf(run("gaussian_noise", Tensor({200, 100}), 3)[0]);
+  SampleStats s = sampleStats(run("gaussian_noise", Tensor({200, 100}), 3)[0]);
   EXPECT_NEAR(s.mean, 0.0, 0.01);
   EXPECT_NEAR(s.stddev, 0.3, 0.01);
-  EXPECT_NEAR(s.withinOne, 0.6827, 0.015);
+  EXPECT_NEAR(s.withinOneStddev, 0.6827, 0.015);
 }
 
 // AlphaDropout: y = x * scale + shift from one keep mask. Kept inputs are
@@ -130,7 +111,7 @@ TEST_F(NoiseTest, AlphaDropoutKeepsMeanAndVariance) {
     y.data<float>()[i] = x.data<float>()[i] * scale + shift;
   }
   EXPECT_NEAR(static_cast<double>(dropped) / y.numel(), rate, 0.015);
-  Moments s = momentsOf(y);
+  SampleStats s = sampleStats(y);
   EXPECT_NEAR(s.mean, 0.0, 0.03);
   EXPECT_NEAR(s.stddev, 1.0, 0.03);
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorTestUtil.h"
+#include "StatsTestUtil.h"
 #include "layerc/layerc.h"
 
 #include "gtest/gtest.h"
@@ -18,28 +19,10 @@
 
 using namespace layerc;
 using test::errorOf;
+using test::SampleStats;
 using ::testing::HasSubstr;
 
 namespace {
-
-struct Stats {
-  double mean = 0, stddev = 0, maxAbs = 0;
-};
-
-Stats statsOf(const Tensor &t) {
-  Stats s;
-  const float *p = t.data<float>();
-  int64_t n = t.numel();
-  for (int64_t i = 0; i < n; ++i)
-    s.mean += p[i];
-  s.mean /= n;
-  for (int64_t i = 0; i < n; ++i) {
-    s.stddev += (p[i] - s.mean) * (p[i] - s.mean);
-    s.maxAbs = std::max(s.maxAbs, std::fabs(double(p[i])));
-  }
-  s.stddev = std::sqrt(s.stddev / n);
-  return s;
-}
 
 Tensor filled(const Initializer &init, std::vector<int64_t> shape) {
   static std::mt19937_64 gen(99);
@@ -60,7 +43,8 @@ TEST(InitializersTest, VarianceScalingFamilies) {
         Case{"he_normal", 2 / kIn}, Case{"lecun_uniform", 1 / kIn},
         Case{"lecun_normal", 1 / kIn}}) {
     SCOPED_TRACE(c.name);
-    Stats s = statsOf(filled(c.name, {int64_t(kIn), int64_t(kOut)}));
+    SampleStats s =
+        test::sampleStats(filled(c.name, {int64_t(kIn), int64_t(kOut)}));
     double want = std::sqrt(c.variance);
     EXPECT_NEAR(s.mean, 0.0, 0.02 * want);
     EXPECT_NEAR(s.stddev, want, 0.02 * want);
@@ -72,24 +56,25 @@ TEST(InitializersTest, VarianceScalingFamilies) {
     EXPECT_GT(s.maxAbs, 0.95 * bound);
   }
   // A convolution kernel (3, 3, 16, 32): the fans count the receptive field.
-  Stats conv = statsOf(filled("he_uniform", {3, 3, 16, 32}));
+  SampleStats conv = test::sampleStats(filled("he_uniform", {3, 3, 16, 32}));
   EXPECT_NEAR(conv.stddev, std::sqrt(2.0 / (9 * 16)),
               0.03 * std::sqrt(2.0 / (9 * 16)));
 }
 
 TEST(InitializersTest, PlainDistributionsAndConstants) {
-  Stats normal = statsOf(filled(
+  SampleStats normal = test::sampleStats(filled(
       initializers::RandomNormal({.mean = 1.0, .stddev = 0.5}), {300, 200}));
   EXPECT_NEAR(normal.mean, 1.0, 0.01);
   EXPECT_NEAR(normal.stddev, 0.5, 0.01);
-  Stats uniform = statsOf(filled(
+  SampleStats uniform = test::sampleStats(filled(
       initializers::RandomUniform({.minval = -2, .maxval = 2}), {300, 200}));
   EXPECT_NEAR(uniform.stddev, 4 / std::sqrt(12.0), 0.02);
   EXPECT_LE(uniform.maxAbs, 2.0);
-  Stats truncated = statsOf(
+  SampleStats truncated = test::sampleStats(
       filled(initializers::TruncatedNormal({.stddev = 0.1}), {300, 200}));
   EXPECT_LE(truncated.maxAbs, 0.2);
-  Stats keras = statsOf(filled("uniform", {300, 200})); // Keras's alias
+  SampleStats keras =
+      test::sampleStats(filled("uniform", {300, 200})); // Keras's alias
   EXPECT_LE(keras.maxAbs, 0.05);
   EXPECT_GT(keras.maxAbs, 0.049);
   Tensor c = filled(initializers::Constant(0.25), {3, 4});
@@ -178,7 +163,7 @@ TEST(InitializersTest, LayersTakeThemAndConfigsRoundTrip) {
       "test");
   auto d = builtinLayerFactories().at("Dense")(keras);
   d->apply({Input({4})});
-  Stats s = statsOf(d->getWeights()[0]);
+  SampleStats s = test::sampleStats(d->getWeights()[0]);
   EXPECT_GE(s.mean, 2.0);
   EXPECT_LE(s.maxAbs, 3.0);
   EXPECT_EQ(d->getWeights()[1].data<float>()[0], 1.0f);
