@@ -1,11 +1,10 @@
-//===- Model.cpp - Functional models: summary, compile, fit
-//----------------===//
+//===- Model.cpp - Functional models: compile, fit -----------------------===//
 //
 // The graph walk (a depth-first post-order from the outputs, so every node
-// follows its inputs), Keras's summary table, and compile(): MLIRGen, then
-// layer-autodiff configured from the loss and optimizer, then the JIT. The
-// compiled functions share the layers' weight storage, so fit() updates the
-// weights that getWeights() and the layers see.
+// follows its inputs) and compile(): MLIRGen, then layer-autodiff configured
+// from the loss and optimizer, then the JIT (Summary.cpp prints the
+// summary). The compiled functions share the layers' weight storage, so
+// fit() updates the weights that getWeights() and the layers see.
 //
 //===----------------------------------------------------------------------===//
 
@@ -160,147 +159,6 @@ FunctionalLayer::trace(const std::vector<SymbolicTensor> &inputs) {
   }
   return graph_;
 }
-
-//===----------------------------------------------------------------------===//
-// Summary
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// 55050 -> "55,050".
-std::string thousands(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0)
-      out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-/// Keras's print_row: each field is cut to its column (two spaces apart),
-/// preferably after "),", "],", "'," or "},", and what does not fit goes on
-/// the following lines; a field that fills its column pushes the next one
-/// right rather than being truncated.
-void printRow(std::ostream &os, std::vector<std::string> fields,
-              const std::vector<size_t> &positions) {
-  auto pending = [&] {
-    for (const std::string &f : fields)
-      if (!f.empty())
-        return true;
-    return false;
-  };
-  do {
-    std::string line;
-    for (size_t col = 0; col < fields.size(); ++col) {
-      size_t start = col > 0 ? positions[col - 1] : 0;
-      size_t space = col + 1 != positions.size() ? 2 : 0;
-      size_t cutoff = positions[col] - start - space;
-      std::string fit = fields[col].substr(0, cutoff);
-      size_t best = std::string::npos;
-      for (const char *brk : {"),", "},", "],", "',"}) {
-        size_t at = fit.find(brk);
-        if (at != std::string::npos)
-          best = std::min(best, at + 2);
-      }
-      if (best != std::string::npos)
-        cutoff = best, fit = fit.substr(0, best);
-      if (col == 0)
-        line += ' ';
-      line += fit + std::string(space, ' ');
-      fields[col] = cutoff < fields[col].size() ? fields[col].substr(cutoff)
-                                                : std::string();
-      if (line.size() < positions[col])
-        line.resize(positions[col], ' ');
-    }
-    os << line << "\n";
-  } while (pending());
-}
-
-/// A model is shown like a Sequential one (no "Connected to") when it is a
-/// chain: one input, every node reads at most one tensor and feeds at
-/// most one node, and no layer is called twice.
-bool sequentialLike(const std::vector<std::shared_ptr<Node>> &nodes,
-                    size_t numInputs) {
-  if (numInputs != 1)
-    return false;
-  std::map<const Node *, int> consumers;
-  std::set<const Layer *> layers;
-  for (const auto &node : nodes) {
-    if (node->inputs.size() > 1 || !layers.insert(node->layer.get()).second)
-      return false;
-    for (const SymbolicTensor &in : node->inputs)
-      if (++consumers[in.node().get()] > 1)
-        return false;
-  }
-  return true;
-}
-} // namespace
-
-void Model::summary(std::ostream &os) const {
-  bool sequential = sequentialLike(nodes_, inputs_.size());
-  size_t width = sequential ? 65 : 98;
-  std::vector<size_t> positions = sequential
-                                      ? std::vector<size_t>{29, 55, 65}
-                                      : std::vector<size_t>{32, 53, 65, 98};
-  std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
-  if (!sequential)
-    header.push_back("Connected to");
-  const std::string rule(width, '_'), thick(width, '=');
-  os << "Model: \"" << name_ << "\"\n" << rule << "\n";
-  printRow(os, header, positions);
-  os << thick << "\n";
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer &layer = *layers_[i];
-    std::vector<const Node *> calls;
-    for (const auto &node : nodes_)
-      if (node->layer.get() == &layer)
-        calls.push_back(node.get());
-    std::string shapes;
-    // Keras shows the output shape of a layer called once; "multiple"
-    // when its calls disagree.
-    for (const Node *node : calls) {
-      std::string shape = node->outputShapes.size() == 1
-                              ? formatShape(node->outputShapes[0])
-                              : "";
-      if (node->outputShapes.size() != 1) {
-        shape = "[";
-        for (size_t k = 0; k < node->outputShapes.size(); ++k)
-          shape += (k ? ", " : "") + formatShape(node->outputShapes[k]);
-        shape += "]";
-      }
-      shapes = shapes.empty() || shapes == shape ? shape : "multiple";
-    }
-    if (dynamic_cast<const InputLayer *>(&layer))
-      shapes = "[" + shapes + "]";
-    std::vector<std::string> fields{
-        layer.name() + " (" + layer.className() + ")", shapes,
-        std::to_string(layer.countParams())};
-    if (!sequential) {
-      std::string connected;
-      for (const Node *node : calls)
-        for (const SymbolicTensor &in : node->inputs) {
-          const Layer &from = *in.node()->layer;
-          connected += std::string(connected.empty() ? "" : ", ") + "'" +
-                       from.name() + "[" +
-                       std::to_string(from.nodeIndex(in.node().get())) + "][" +
-                       std::to_string(in.index()) + "]'";
-        }
-      fields.push_back("[" + connected + "]");
-    }
-    printRow(os, fields, positions);
-    if (i + 1 < layers_.size())
-      os << std::string(width, ' ') << "\n";
-  }
-  int64_t total = layer_->countParams();
-  int64_t trainable = layer_->countTrainableParams();
-  os << thick << "\n";
-  os << "Total params: " << thousands(total) << "\n";
-  os << "Trainable params: " << thousands(trainable) << "\n";
-  os << "Non-trainable params: " << thousands(total - trainable) << "\n";
-  os << rule << "\n";
-}
-
-void Model::summary() const { summary(std::cout); }
 
 //===----------------------------------------------------------------------===//
 // Compile

@@ -325,7 +325,8 @@ public:
   std::shared_ptr<Layer> getLayer(const std::string &name) const;
 
   int64_t countParams() const;
-  /// Prints Keras's summary table (to std::cout by default).
+  /// Prints Keras 3's summary table (to std::cout by default), as Keras
+  /// prints it when stdout is not a terminal (76 columns; Summary.cpp).
   void summary(std::ostream &os) const;
   void summary() const;
 

@@ -5,7 +5,7 @@
 //
 // RUN: rm -rf %t && mkdir -p %t/so
 // RUN: %layerc_bin/mnist_mlp --epochs=0 --save=%t/m.lcm | FileCheck %s --check-prefix=SAVE
-// SAVE: Total params: 55,050
+// SAVE: Total params: 55,050 (215.04 KB)
 // SAVE: Saved the model to
 // RUN: layerc %t/m.lcm --embed-weights -o %t/libfm.a --name=fm
 // RUN: FileCheck %s --check-prefix=HEADER < %t/fm.h

@@ -42,8 +42,13 @@ TEST(ConvolutionLayersTest, ShapesAndParameterCounts) {
   EXPECT_EQ(model.getLayer("sep")->countParams(), 3 * 2 * 3 + 3 * 4 + 4);
   std::ostringstream summary;
   model.summary(summary);
-  EXPECT_THAT(summary.str(), HasSubstr("dw (DepthwiseConv2D)"));
-  EXPECT_THAT(summary.str(), HasSubstr("sep (SeparableConv2D)"));
+  // Keras 3's table: "dw (DepthwiseConv2D)" wraps in its 19 columns.
+  EXPECT_THAT(summary.str(),
+              HasSubstr("│ dw                  │ (None, 7, 6, 6) "));
+  EXPECT_THAT(summary.str(), HasSubstr("│ (DepthwiseConv2D)   │"));
+  EXPECT_THAT(summary.str(),
+              HasSubstr("│ sep                 │ (None, 3, 3, 4) "));
+  EXPECT_THAT(summary.str(), HasSubstr("│ (SeparableConv2D)   │"));
 
   // Causal: the output keeps the steps (strides 1) or takes ceil(steps /
   // strides); the sequence length may be unknown.

@@ -53,12 +53,19 @@ TEST(FrontendTest, SummaryOfTheGuidesMLP) {
   model.summary(os);
   std::string text = os.str();
   EXPECT_NE(text.find("Model: \"mnist_model\""), std::string::npos) << text;
-  EXPECT_NE(text.find("Total params: 55,050\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("Trainable params: 55,050\n"), std::string::npos);
-  EXPECT_NE(text.find("Non-trainable params: 0\n"), std::string::npos);
-  EXPECT_NE(text.find("(None, 64)                50240"), std::string::npos)
+  EXPECT_NE(text.find(" Total params: 55,050 (215.04 KB)\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("(None, 10)                650"), std::string::npos);
+  EXPECT_NE(text.find(" Trainable params: 55,050 (215.04 KB)\n"),
+            std::string::npos);
+  EXPECT_NE(text.find(" Non-trainable params: 0 (0.00 B)\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("(None, 64)" + std::string(13, ' ') + "\u2502" +
+                      std::string(8, ' ') + "50,240 \u2502"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(None, 10)" + std::string(13, ' ') + "\u2502" +
+                      std::string(11, ' ') + "650 \u2502"),
+            std::string::npos);
   EXPECT_EQ(model.countParams(), 55050);
   EXPECT_EQ(model.layers().size(), 4u);
 }

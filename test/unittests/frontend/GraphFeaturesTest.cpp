@@ -52,13 +52,11 @@ TEST(GraphFeaturesTest, NestedModelsShareWeightsAndShowAsFunctional) {
   auto input = Input({28, 28, 1}, {.name = "img"});
   Model autoencoder(input, decoder(encoder(input)), "autoencoder");
   std::string text = summaryOf(autoencoder);
-  EXPECT_CONTAINS(text,
-                  " encoder (Functional)        (None, 16)                "
-                  "18672     \n");
-  EXPECT_CONTAINS(text,
-                  " decoder (Functional)        (None, 28, 28, 1)         "
-                  "9569      \n");
-  EXPECT_CONTAINS(text, "Total params: 28,241\n");
+  EXPECT_CONTAINS(text, "│ encoder (Functional)            │ (None, 16)"
+                        "             │        18,672 │\n");
+  EXPECT_CONTAINS(text, "│ decoder (Functional)            │ (None, 28, 28, 1)"
+                        "      │         9,569 │\n");
+  EXPECT_CONTAINS(text, " Total params: 28,241 (110.32 KB)\n");
   EXPECT_EQ(autoencoder.layers().size(), 3u);
   EXPECT_EQ(autoencoder.getWeights().size(), 16u);
 
@@ -116,7 +114,9 @@ TEST(GraphFeaturesTest, SharedLayerHasOneWeightAndTwoNodes) {
   EXPECT_EQ(model.countParams(), 128000);
   std::string text = summaryOf(model);
   EXPECT_CONTAINS(text, "Connected to");
-  EXPECT_CONTAINS(text, "'" + textA.node()->layer->name() + "[0][0]', ");
+  // Both calls' inbound tensors in the row of the one layer.
+  EXPECT_CONTAINS(text, "│ " + textA.node()->layer->name() + "[0");
+  EXPECT_CONTAINS(text, "│ " + textB.node()->layer->name() + "[0");
   // layer.output is ambiguous for a layer called twice, as in Keras.
   EXPECT_CONTAINS(errorOf([&] { embedding->output(); }),
                   "has multiple inbound nodes");
@@ -233,7 +233,7 @@ TEST(GraphFeaturesTest, CustomRNNInAModelWithStaticBatchShape) {
   auto rnn = std::make_shared<guide::CustomRNN>(32, layers::Dense(1).get());
   Model model(inputs, (*rnn)(x), "static_batch");
   EXPECT_EQ(model.output().shape(), (std::vector<int64_t>{16, 8, 1}));
-  EXPECT_CONTAINS(summaryOf(model), "[(16, 10, 5)]");
+  EXPECT_CONTAINS(summaryOf(model), "│ (16, 10, 5) ");
   Tensor y = model.predict(randomTensor({16, 10, 5}, 8), {.batch_size = 16});
   EXPECT_EQ(y.shape(), (std::vector<int64_t>{16, 8, 1}));
   // The state's zeros need the batch size: an unknown one is refused.
@@ -304,8 +304,9 @@ TEST(GraphFeaturesTest, VGG19FeatureExtraction) {
   Model vgg19 = applications::VGG19({.weights = std::nullopt});
   EXPECT_EQ(vgg19.countParams(), 143667240);
   EXPECT_EQ(vgg19.layers().size(), 26u);
-  EXPECT_CONTAINS(summaryOf(vgg19), " block5_conv4 (Conv2D)       "
-                                    "(None, 14, 14, 512)       2359808   \n");
+  EXPECT_CONTAINS(summaryOf(vgg19),
+                  "│ block5_conv4 (Conv2D)           │ "
+                  "(None, 14, 14, 512)    │     2,359,808 │\n");
   EXPECT_CONTAINS(errorOf([] { applications::VGG19({.weights = "imagenet"}); }),
                   "cannot be downloaded");
 
