@@ -148,6 +148,28 @@ TEST(NoiseLayersTest, KerasErrors) {
               HasSubstr("shares the noise across the batch"));
   EXPECT_THAT(errorOf([] { layers::ActivityRegularization({.l1 = -1.0}); }),
               HasSubstr("l1 and l2 must be finite and >= 0"));
+  EXPECT_THAT(errorOf([] { ops::threshold(Input({3}), INFINITY); }),
+              HasSubstr("the threshold must be finite, got inf"));
+}
+
+// Malformed configs name the class and the field.
+TEST(NoiseLayersTest, ConfigErrors) {
+  auto load = [](const char *cls, const char *config) {
+    return errorOf(
+        [&] { builtinLayerFactories().at(cls)(Json::parse(config, "test")); });
+  };
+  EXPECT_THAT(load("GaussianNoise", R"({"name": "g", "stddev": 0.1,
+                                        "seed": "x"})"),
+              HasSubstr("config of GaussianNoise layer: field 'seed' must be "
+                        "an integer"));
+  EXPECT_THAT(load("Dropout", R"({"name": "d", "rate": 0.1,
+                                  "noise_shape": 3})"),
+              HasSubstr("config of Dropout layer: field 'noise_shape' must be "
+                        "a list of integers or None"));
+  EXPECT_THAT(load("AlphaDropout", R"({"name": "a", "rate": 0.1,
+                                       "noise_shape": [null, "2"]})"),
+              HasSubstr("field 'noise_shape' must hold integers or None"));
+  EXPECT_THAT(load("GaussianDropout", R"({"name": "g"})"), HasSubstr("rate"));
 }
 
 } // namespace
