@@ -68,6 +68,8 @@ layerc_runtime_absl_libs = ("-labsl_str_format_internal -labsl_strings "
                             "-labsl_status -labsl_statusor "
                             "-labsl_raw_hash_set -labsl_hash "
                             "-labsl_throw_delegate")
+# Runtime sources compiled into a test program (the fuzzers) link these.
+config.substitutions.append(("%absl_libs", layerc_runtime_absl_libs + " -lz"))
 config.substitutions.append(
     ("%layerc_runtime_lib",
      os.path.join(config.layerc_obj_root, "runtime", "liblayerc_runtime.a")
