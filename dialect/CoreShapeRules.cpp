@@ -82,8 +82,7 @@ static LogicalResult checkRate(Operation *op, llvm::APFloat rateAttr) {
 /// A noise's parameters: a rate in [0, 1) for the dropouts, a finite
 /// stddev >= 0 for gaussian_noise (and only there), and shared axes that
 /// name distinct non-batch axes of `input`.
-template <typename OpT>
-static LogicalResult checkNoise(OpT op, Value input) {
+template <typename OpT> static LogicalResult checkNoise(OpT op, Value input) {
   bool additive = op.getNoise() == Noise::GaussianNoise;
   double stddev = op.getStddev().convertToDouble();
   if (additive) {

@@ -288,8 +288,8 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
   const std::vector<BufferSpec> &args = program.trainStep.inputs;
   program.numInputs = countRole(args, Role::Input);
   // The sample weights ride with the targets through the runtime's loops.
-  program.numTargets = countRole(args, Role::Target) +
-                       countRole(args, Role::SampleWeight);
+  program.numTargets =
+      countRole(args, Role::Target) + countRole(args, Role::SampleWeight);
   program.numOutputs = static_cast<int>(program.predict.outputs.size());
   program.numParams =
       countRole(args, Role::Param) + countRole(args, Role::Buffer);

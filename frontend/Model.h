@@ -441,10 +441,10 @@ private:
   /// compile()'s program for inputs of `samples` sample shapes (all known
   /// sizes when absent); with `sampleWeights`, its functions take one
   /// sample-weight vector per output after the targets.
-  std::unique_ptr<CompiledModel> buildTraining(
-      const CompileOptions &options, const OutputLosses &resolved,
-      const std::optional<std::vector<std::vector<int64_t>>> &samples,
-      bool sampleWeights = false);
+  std::unique_ptr<CompiledModel>
+  buildTraining(const CompileOptions &options, const OutputLosses &resolved,
+                const std::optional<std::vector<std::vector<int64_t>>> &samples,
+                bool sampleWeights = false);
   /// Keras's sample_weight and class_weight (SampleWeights.cpp): whether
   /// fit() needs the weighted program, which `base`'s program weighted is
   /// (compiled on first use, kept in `base`), `ys` followed by each

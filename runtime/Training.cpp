@@ -70,9 +70,8 @@ struct LoopData {
 
 /// Runs the evaluate function over `data`'s batches.
 RunningLogs runEvaluate(const char *fn, const TrainingProgram &p,
-                        const std::vector<Tensor> &params,
-                        const LoopData &data, int64_t batchSize,
-                        ProgressBar *bar) {
+                        const std::vector<Tensor> &params, const LoopData &data,
+                        int64_t batchSize, ProgressBar *bar) {
   RunningLogs logs(p);
   int64_t steps = numBatches(data.order.size(), batchSize);
   Prefetcher batches(data.load, data.order, batchSize, data.prefetch);
@@ -408,8 +407,8 @@ History fitChecked(const TrainingProgram &program, TrainingState &state,
     trainer = makeDataParallelTrainer(program, state, x, targets, options,
                                       *program.communicator);
   else
-    trainer = std::make_unique<Trainer>(program, state,
-                                        tensorLoader(x, targets), 0);
+    trainer =
+        std::make_unique<Trainer>(program, state, tensorLoader(x, targets), 0);
   return runEpochs(*trainer, program, n - nVal, validation, options);
 }
 
@@ -509,11 +508,11 @@ std::vector<double> layerc::evaluate(const TrainingProgram &program,
   checkPrefetch("evaluate", options.prefetch);
   int64_t n = datasetSize("evaluate", dataset);
   checkParams("evaluate", program, state);
-  return evaluateLoop(program, state,
-                      {datasetLoader("evaluate", program, program.evaluate,
-                                     dataset, true),
-                       range(0, n), options.prefetch},
-                      options);
+  return evaluateLoop(
+      program, state,
+      {datasetLoader("evaluate", program, program.evaluate, dataset, true),
+       range(0, n), options.prefetch},
+      options);
 }
 
 Callback::~Callback() = default;

@@ -155,8 +155,7 @@ struct ThresholdLowering : RankedLowering<ThresholdOp> {
 /// Ops that are the identity outside a training step (dropout and the
 /// noise layers; an activity regularizer, whose penalty layer-autodiff
 /// adds to the loss).
-template <typename OpT>
-struct IdentityLowering : OpConversionPattern<OpT> {
+template <typename OpT> struct IdentityLowering : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
@@ -175,7 +174,7 @@ struct NoiseHash {
   OpBuilder &b;
   Location l;
   Type et;
-  Value step;     // i32
+  Value step; // i32
   uint32_t seed;
 
   Value c32(uint32_t v) {
@@ -189,8 +188,8 @@ struct NoiseHash {
   /// The top 24 bits of the hash of `index` in stream `stream`, in [0, 2^24).
   Value bits(Value index, uint32_t stream) {
     Value h = arith::IndexCastUIOp::create(b, l, b.getI32Type(), index);
-    h = arith::XOrIOp::create(b, l, h,
-                              arith::MulIOp::create(b, l, step, c32(0x85EBCA77u)));
+    h = arith::XOrIOp::create(
+        b, l, h, arith::MulIOp::create(b, l, step, c32(0x85EBCA77u)));
     h = arith::XOrIOp::create(b, l, h, c32(seed ^ (stream * 0x27D4EB2Fu)));
     h = mix(h, 0x9E3779B1u, 16);
     h = mix(h, 0x2C1B3C6Du, 13);
@@ -213,7 +212,8 @@ struct NoiseHash {
         b, l,
         arith::MulFOp::create(b, l, c(-2.0), math::LogOp::create(b, l, u1)));
     Value angle = arith::MulFOp::create(b, l, c(2.0 * M_PI), u2);
-    return arith::MulFOp::create(b, l, radius, math::CosOp::create(b, l, angle));
+    return arith::MulFOp::create(b, l, radius,
+                                 math::CosOp::create(b, l, angle));
   }
 };
 
@@ -240,8 +240,8 @@ Value noiseValue(NoiseHash &h, DropoutMaskOp op, Value index) {
   case Noise::GaussianNoise:
     return mul(h.normal(index), op.getStddev().convertToDouble());
   case Noise::AlphaDropout: {
-    const double alphaP = -1.6732632423543772848170429916717 *
-                          1.0507009873554804934193349852946;
+    const double alphaP =
+        -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946;
     double a = std::pow((1.0 - rate) * (1.0 + rate * alphaP * alphaP), -0.5);
     double bias = -a * alphaP * rate;
     if (op.getShift())

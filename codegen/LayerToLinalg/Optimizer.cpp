@@ -511,13 +511,12 @@ struct WeightPenaltyLowering : RankedLowering<WeightPenaltyOp> {
     Location loc = op.getLoc();
     Type et = type.getElementType();
     Value w = adaptor.getWeight();
-    Value sum = sumAll(rewriter, loc, w,
-                       [&](OpBuilder &b, Location l, Value x) -> Value {
-                         Scalar o{b, l, et};
-                         return o.add(
-                             o.mul(o.c(l1), math::AbsFOp::create(b, l, x)),
-                             o.mul(o.c(l2), o.mul(x, x)));
-                       });
+    Value sum = sumAll(
+        rewriter, loc, w, [&](OpBuilder &b, Location l, Value x) -> Value {
+          Scalar o{b, l, et};
+          return o.add(o.mul(o.c(l1), math::AbsFOp::create(b, l, x)),
+                       o.mul(o.c(l2), o.mul(x, x)));
+        });
     if (op.getPerSample()) {
       Value total = tensor::ExtractOp::create(rewriter, loc, sum, ValueRange{});
       total = arith::DivFOp::create(rewriter, loc, total,

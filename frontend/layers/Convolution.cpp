@@ -328,8 +328,7 @@ Json ConvLayer::getConfig() const {
   fields.emplace_back("bias_initializer", biasInit_.toConfig());
   fields.emplace_back("kernel_regularizer", kernelReg_.toConfig());
   fields.emplace_back("bias_regularizer", biasReg_.toConfig());
-  fields.emplace_back("activity_regularizer",
-                      activityRegularizer().toConfig());
+  fields.emplace_back("activity_regularizer", activityRegularizer().toConfig());
   fields.emplace_back("kernel_constraint", kernelConstraint_.toConfig());
   fields.emplace_back("bias_constraint", biasConstraint_.toConfig());
   return Json::object(std::move(fields));
@@ -580,8 +579,7 @@ void layerc::addConvolutionLayerFactories(
       o.bias_regularizer = regularizerIn(c, tconv, "bias_regularizer");
       o.kernel_constraint = constraintIn(c, tconv, "kernel_constraint");
       o.bias_constraint = constraintIn(c, tconv, "bias_constraint");
-      o.activity_regularizer =
-          regularizerIn(c, tconv, "activity_regularizer");
+      o.activity_regularizer = regularizerIn(c, tconv, "activity_regularizer");
       return std::make_shared<ConvLayer>(rank, intField(c, tconv, "filters"),
                                          tupleField(c, tconv, "kernel_size"),
                                          o);

@@ -62,7 +62,8 @@ struct DropoutClone
         return failure();
       y = sum.getResult();
     } else {
-      auto kept = createInferred<MultiplyOp>(b, loc, et, 1, x, mask.getResult());
+      auto kept =
+          createInferred<MultiplyOp>(b, loc, et, 1, x, mask.getResult());
       if (!kept)
         return failure();
       y = kept.getResult();

@@ -123,10 +123,10 @@ TEST_F(LayerGradientTest, ReLUThreshold) {
     SCOPED_TRACE("seed " + std::to_string(s));
     auto in = Input({randInt(2, 4)});
     auto h = layers::Dense(randInt(3, 5))(in);
-    h = layers::ReLU({.max_value = config ? std::optional<double>(0.9)
-                                          : std::nullopt,
-                      .negative_slope = 0.2,
-                      .threshold = 0.15})(h);
+    h = layers::ReLU(
+        {.max_value = config ? std::optional<double>(0.9) : std::nullopt,
+         .negative_slope = 0.2,
+         .threshold = 0.15})(h);
     checkModel(Model(in, layers::Dense(randInt(1, 2))(h)), randInt(1, 3));
   }
 }
@@ -139,10 +139,10 @@ TEST_F(LayerGradientTest, ActivityRegularizers) {
     unsigned s = seed(config);
     SCOPED_TRACE("seed " + std::to_string(s));
     auto in = Input({randInt(2, 4)});
-    auto h = layers::Dense(
-        randInt(2, 3),
-        {.activation = "tanh",
-         .activity_regularizer = regularizers::L1L2(0.05, 0.3)})(in);
+    auto h =
+        layers::Dense(randInt(2, 3), {.activation = "tanh",
+                                      .activity_regularizer =
+                                          regularizers::L1L2(0.05, 0.3)})(in);
     h = layers::ActivityRegularization({.l1 = 0.02, .l2 = 0.4})(h);
     auto y = layers::Dense(randInt(1, 2))(h);
     checkModel(Model(in, y), randInt(1, 3));
