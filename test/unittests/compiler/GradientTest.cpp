@@ -357,8 +357,8 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   }
 }
 
-TEST_F(GradientTest, TwoOutputsSumTheirLosses) {
-  const char *tmpl = R"mlir(
+/// Two outputs on one hidden layer (the gradients of summed losses).
+constexpr const char *kTwoOutputs = R"mlir(
 func.func @predict(%x: tensor<?x${I}xf64>,
                    %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
                    %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
@@ -370,6 +370,9 @@ func.func @predict(%x: tensor<?x${I}xf64>,
   return %1, %2 : tensor<*xf64>, tensor<*xf64>
 }
 )mlir";
+
+TEST_F(GradientTest, TwoOutputsSumTheirLosses) {
+  const char *tmpl = kTwoOutputs;
   unsigned s = seed(0);
   SCOPED_TRACE("seed " + std::to_string(s));
   int64_t b = randInt(1, 4), in = randInt(2, 5), h = randInt(2, 5),
@@ -598,18 +601,7 @@ func.func @predict(%x: tensor<?x${I}xf64>,
 }
 
 TEST_F(GradientTest, SampleWeightsOfTwoOutputs) {
-  const char *tmpl = R"mlir(
-func.func @predict(%x: tensor<?x${I}xf64>,
-                   %k0: tensor<${I}x${H}xf64> {layer.param, layer.name = "k0"},
-                   %k1: tensor<${H}x${C}xf64> {layer.param, layer.name = "k1"},
-                   %k2: tensor<${H}x${C}xf64> {layer.param, layer.name = "k2"})
-    -> (tensor<*xf64>, tensor<*xf64>) {
-  %0 = layer.dense %x, %k0 {activation = #layer.activation<tanh>} : (tensor<?x${I}xf64>, tensor<${I}x${H}xf64>) -> tensor<*xf64>
-  %1 = layer.dense %0, %k1 : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
-  %2 = layer.dense %0, %k2 {activation = #layer.activation<sigmoid>} : (tensor<*xf64>, tensor<${H}x${C}xf64>) -> tensor<*xf64>
-  return %1, %2 : tensor<*xf64>, tensor<*xf64>
-}
-)mlir";
+  const char *tmpl = kTwoOutputs;
   unsigned s = seed(0);
   SCOPED_TRACE("seed " + std::to_string(s));
   int64_t b = randInt(2, 5), in = randInt(2, 5), h = randInt(2, 5),
