@@ -87,6 +87,10 @@ bool isValidUtf8(const std::string &text);
 /// True when `text` has a byte below 0x20 or 0x7f (NUL, newline, ...).
 bool hasControlCharacter(const std::string &text);
 
+/// Appends code point `cp` to `out` in UTF-8 (JSON's \u escapes, the
+/// summary's table text).
+void appendUtf8(std::string &out, uint32_t cp);
+
 } // namespace layerc
 
 #endif // LAYERC_RUNTIME_JSON_H
