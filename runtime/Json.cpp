@@ -333,7 +333,6 @@ private:
     return Json(d);
   }
 
-
   uint32_t parseHex4() {
     if (pos + 4 > text.size())
       fail("truncated \\u escape");
