@@ -107,6 +107,9 @@ LogicalResult exportFunction(func::FuncOp fn) {
               UnitAttr::get(fn.getContext()));
   // layer-lower-checks turns this function's asserts into status codes.
   fn->setAttr("layer.status", UnitAttr::get(fn.getContext()));
+  // layer-gpu-map copies the first `layer.num_inputs` arguments in and the
+  // others (the outputs) back.
+  fn->setAttr(kNumInputsAttr, b.getI64IntegerAttr(numInputs));
   return success();
 }
 

@@ -489,7 +489,8 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
                                 const std::string &prefix,
                                 const std::string &source,
                                 const ModelLayout *layout,
-                                const std::vector<std::string> &checkMessages) {
+                                const std::vector<std::string> &checkMessages,
+                                bool cuda) {
   assert(isCIdentifier(prefix) && "the prefix must be a C identifier");
   std::string P = upper(prefix);
   std::set<size_t> ranks;
@@ -522,6 +523,11 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "#include <stddef.h>\n#include <stdint.h>\n"
      << (layout ? "#include <stdlib.h>\n#include <string.h>\n" : "") << "\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  if (cuda)
+    os << "/* Compiled for an NVIDIA GPU: the library's CUDA runtime (it loads "
+          "the\n * driver, libcuda.so.1, on first use; link with -ldl). */\n"
+       << "int layerc_cuda_init(char *error, size_t error_size);\n"
+       << "const char *layerc_cuda_error_message(void);\n\n";
   os << "enum {\n  " << P << "_OK = 0,\n  " << P
      << "_ERROR_NULL = 1,  /* a buffer pointer is NULL */\n  " << P
      << "_ERROR_SIZE = 2,  /* a buffer's count does not match its shape */\n  "
@@ -530,6 +536,7 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "_ERROR_NAME = 5, /* no weight has that name */\n  " << P
      << "_ERROR_EMBEDDED = 6, /* the weights are compiled in */\n  " << P
      << "_ERROR_FILE = 7, /* a file could not be read or written */\n  " << P
+     << "_ERROR_DEVICE = 8, /* the GPU is missing or failed */\n  " << P
      << "_ERROR_CHECK = " << kStatusCheckBase
      << " /* + k: run-time check k failed (see _error_message) */\n};\n\n";
   // The sizes the compiler could not check: their messages, by check.
@@ -566,6 +573,12 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
      << "  case " << P
      << "_ERROR_FILE:\n    return \"a file could not be read or "
         "written\";\n"
+     << "  case " << P << "_ERROR_DEVICE:\n"
+     << (cuda ? "    return layerc_cuda_error_message() ? "
+                "layerc_cuda_error_message()\n"
+                "                                       : "
+                "\"the GPU failed\";\n"
+              : "    return \"the GPU is missing or failed\";\n")
      << "  default:\n    return \"unknown error code\";\n  }\n}\n\n";
   for (size_t rank : ranks) {
     os << "typedef struct {\n  void *allocated;\n  void *aligned;\n"
@@ -605,7 +618,7 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
   for (const CompiledFunction &f : functions)
     emitFunction(os, f, prefix, layout ? "_raw" : "", macros);
   if (layout)
-    emitContext(os, functions, prefix, *layout);
+    emitContext(os, functions, prefix, *layout, cuda);
   os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P
      << "_H */\n";
   return os.str();

@@ -83,11 +83,14 @@ layoutFromRoles(const std::vector<CompiledFunction> &functions,
 /// `<prefix>_load_weights/save_weights` through liblayerc_runtime.
 /// `checkMessages` are the module's run-time checks: a function returns
 /// kStatusCheckBase + k (<P>_ERROR_CHECK + k) when check k fails, and
-/// `<prefix>_error_message` gives its message.
+/// `<prefix>_error_message` gives its message. With `cuda` (a library for
+/// a CUDA target) `<prefix>_create` first checks that the GPU is usable
+/// (<P>_ERROR_DEVICE otherwise) and `_error_message` says why not.
 std::string emitCHeader(const std::vector<CompiledFunction> &functions,
                         const std::string &prefix, const std::string &source,
                         const ModelLayout *layout = nullptr,
-                        const std::vector<std::string> &checkMessages = {});
+                        const std::vector<std::string> &checkMessages = {},
+                        bool cuda = false);
 
 } // namespace layerc
 

@@ -37,7 +37,7 @@ bool rolesInOrder(const std::vector<BufferSpec> &specs,
 void layerc::header::emitContext(std::ostringstream &os,
                                  const std::vector<CompiledFunction> &functions,
                                  const std::string &prefix,
-                                 const ModelLayout &layout) {
+                                 const ModelLayout &layout, bool cuda) {
   std::string P = upper(prefix), ctx = prefix + "_context";
   const CompiledFunction *predict = findFunction(functions, "predict");
   const CompiledFunction *train = findFunction(functions, "train_step");
@@ -128,11 +128,18 @@ void layerc::header::emitContext(std::ostringstream &os,
   os << "/* Creates a context in *ctx: weights "
      << (layout.embedded ? "are compiled in"
                          : "start at zero (set them by name or load them)")
-     << ",\n * optimizer slots at zero. Returns " << P << "_OK or " << P
-     << "_ERROR_MEMORY. */\n"
+     << ",\n * optimizer slots at zero. Returns " << P << "_OK, " << P
+     << "_ERROR_MEMORY"
+     << (cuda ? ",\n * or " + P + "_ERROR_DEVICE when no usable GPU is found"
+              : std::string(" or ") + P + "_ERROR_NULL")
+     << ". */\n"
      << "static inline int " << prefix << "_create(" << ctx << " **ctx) {\n  "
      << ctx << " *c;\n  int s;\n  if (!ctx)\n    return " << P
-     << "_ERROR_NULL;\n  *ctx = NULL;\n  c = (" << ctx << " *)calloc(1, sizeof("
+     << "_ERROR_NULL;\n  *ctx = NULL;\n"
+     << (cuda ? "  if (layerc_cuda_init(NULL, 0) != 0)\n    return " + P +
+                    "_ERROR_DEVICE;\n"
+              : std::string())
+     << "  c = (" << ctx << " *)calloc(1, sizeof("
      << ctx << "));\n  if (!c)\n    return " << P
      << "_ERROR_MEMORY;\n  for (s = 0; s < " << (train ? 2 : 1) << "; ++s) {\n";
   for (size_t i = 0; i < nw; ++i)

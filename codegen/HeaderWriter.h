@@ -45,9 +45,12 @@ std::string passThroughArgs(const std::vector<std::string> &names, size_t begin,
                             size_t end);
 
 /// The context API over the raw entry points (see emitCHeader).
+/// With `cuda`, _create fails with <P>_ERROR_DEVICE when the GPU is not
+/// usable.
 void emitContext(std::ostringstream &os,
                  const std::vector<CompiledFunction> &functions,
-                 const std::string &prefix, const ModelLayout &layout);
+                 const std::string &prefix, const ModelLayout &layout,
+                 bool cuda);
 
 } // namespace layerc::header
 

@@ -90,13 +90,26 @@ LogicalResult lowerChecks(func::FuncOp fn, MessageTable &table) {
         allocs.push_back(alloc);
     }
   fn->removeAttr("layer.status");
+  fn->removeAttr(kNumInputsAttr);
   if (asserts.empty() && allocs.empty())
     return success();
 
   OpBuilder b(fn.getContext());
   Block *fail = b.createBlock(&fn.getBody(), fn.getBody().end(),
                               {b.getIntegerType(32)}, {fn.getLoc()});
-  func::ReturnOp::create(b, fn.getLoc(), fail->getArgument(0));
+  Value status = fail->getArgument(0);
+  // A CUDA target (layer-gpu-map): a failed device explains any failure
+  // (its allocations return null too), so its status comes first.
+  if (auto device = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+          fn, StringAttr::get(fn.getContext(), "layerc_cuda_status"))) {
+    Value own = status;
+    Value gpu = func::CallOp::create(b, fn.getLoc(), device).getResult(0);
+    Value ok = arith::CmpIOp::create(
+        b, fn.getLoc(), arith::CmpIPredicate::eq, gpu,
+        arith::ConstantIntOp::create(b, fn.getLoc(), 0, 32));
+    status = arith::SelectOp::create(b, fn.getLoc(), ok, own, gpu);
+  }
+  func::ReturnOp::create(b, fn.getLoc(), status);
 
   for (cf::AssertOp a : asserts) {
     int32_t code = a.getMsg() == kOutOfMemoryMessage ? kStatusOutOfMemory

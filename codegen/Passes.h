@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -36,6 +38,10 @@ namespace layerc {
 /// The message of a run-time check that reports the out-of-memory status
 /// (kStatusOutOfMemory) rather than a check of its own.
 inline constexpr llvm::StringLiteral kOutOfMemoryMessage = "out of memory";
+
+/// On an exported function (layer-export-functions): how many of its
+/// memref arguments are inputs; the others are its outputs.
+inline constexpr llvm::StringLiteral kNumInputsAttr = "layer.num_inputs";
 
 /// Removes the module's `layer.check_messages` (layer-lower-checks) and
 /// returns them: status kStatusCheckBase + k of a function means that

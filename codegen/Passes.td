@@ -15,11 +15,14 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
 
     The register-blocked matmul and convolution kernels use vectors of
     `vector-bits` (the target description's width: 256 for AVX2, 512 for
-    AVX-512) and as many accumulators as that register file holds.
+    AVX-512) and as many accumulators as that register file holds. With
+    `vector-bits=0` (the GPU targets) no register-blocked kernel is built:
+    every op stays a plain linalg op, which layer-gpu-map spreads over
+    threads.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "256",
-           "Widest vector of the kernels, in bits (128, 256 or 512)">
+           "Widest vector of the kernels, in bits (128, 256 or 512; 0: none)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
@@ -193,6 +196,68 @@ def LayerPlanBuffers : Pass<"layer-plan-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::cf::ControlFlowDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def LayerGpuMap : Pass<"layer-gpu-map", "::mlir::ModuleOp"> {
+  let summary = "Put every buffer on the GPU and every loop nest in a kernel";
+  let description = [{
+    The CUDA target's first pass, on bufferized loops (after
+    convert-linalg-to-parallel-loops). An exported function copies its
+    inputs (the first `layer.num_inputs` arguments) into device buffers on
+    entry and its outputs back before it returns, and then returns the
+    device's status (`layerc_cuda_status`) when its own is 0. Each outermost
+    `scf.parallel` becomes a `gpu.launch` of 256-thread blocks, one thread
+    per iteration (the last index fastest); any other op that reads or
+    writes buffer elements runs in a one-thread launch. The module records
+    the memref globals the host hands to kernels (`layer.device_globals`)
+    for layer-gpu-host-alloc.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def LayerGpuMergeKernels : Pass<"layer-gpu-merge-kernels",
+                                "::mlir::ModuleOp"> {
+  let summary = "Move every outlined kernel into one gpu.module";
+  let description = [{
+    gpu-kernel-outlining makes one gpu.module per kernel; this pass moves
+    their functions into one module named `name` (and retargets the
+    launches), so the library holds one PTX module, loaded once, and
+    `layerc --emit=ptx` writes one file.
+  }];
+  let options = [
+    Option<"moduleName", "name", "std::string", "\"layerc_kernels\"",
+           "Name of the merged gpu.module (unique per library)">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def LayerGpuMath : Pass<"layer-gpu-math"> {
+  let summary = "Math functions as polynomials, for kernels without libdevice";
+  let description = [{
+    Expands math ops into simpler ones (pow into exp and log, ...) and
+    replaces exp, log, tanh, erf, ... by MLIR's polynomial approximations,
+    so that convert-gpu-to-nvvm leaves no call to CUDA's libdevice and the
+    PTX needs no CUDA toolkit to build. Run it on each gpu.module.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def LayerGpuHostAlloc : Pass<"layer-gpu-host-alloc", "::mlir::ModuleOp"> {
+  let summary = "Device memory for the host code of the CUDA target";
+  let description = [{
+    On the LLVM dialect: in the host functions (not in gpu.modules), calls
+    to malloc and free become `layerc_cuda_malloc` and `layerc_cuda_free`
+    (device memory from the driver's pool), and the address of each global
+    that layer-gpu-map listed becomes `layerc_cuda_global(address, bytes)`,
+    its device copy (made once).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // LAYERC_CODEGEN_PASSES_TD

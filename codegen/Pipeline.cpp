@@ -27,6 +27,7 @@
 #include "dialect/LayerOps.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -38,7 +39,10 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
@@ -76,7 +80,10 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createLayerContractionLoopOrder());
+  // The CPU's loop order (the innermost loop over output columns, for
+  // vectors); a GPU thread computes one output element instead.
+  if (!options.target.isGpu())
+    pm.addNestedPass<func::FuncOp>(createLayerContractionLoopOrder());
 }
 
 void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
@@ -115,6 +122,58 @@ void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// The LLVM stage of a CUDA target (`--target=cuda:sm_NN`): the same
+/// bufferization as the CPU's, no arena (device buffers come from the
+/// driver's pool), then layer-gpu-map puts buffers on the device and loop
+/// nests in kernels (GpuMapping.cpp); the kernels are outlined into a
+/// gpu.module, lowered to NVVM and serialized to PTX, which the host code
+/// embeds (`gpu.binary`) and loads through MLIR's mgpu* API.
+void addGpuLLVMStage(OpPassManager &pm, const TargetDescription &target,
+                     const std::string &prefix) {
+  pm.addPass(createLayerExportFunctions());
+  pm.addNestedPass<func::FuncOp>(createLayerSplitSharedInits());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createLayerGpuMap());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createLayerGpuMergeKernels(
+      {"layerc_" + (prefix.empty() ? std::string() : prefix + "_") +
+       "kernels"}));
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createLayerLowerChecks());
+  GpuNVVMAttachTargetOptions nvvm;
+  nvvm.chip = target.gpuChip;
+  nvvm.features = TargetDescription::kPtxFeatures;
+  nvvm.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(nvvm));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createLayerGpuMath());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa"; // PTX: the driver compiles it on load
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createLayerGpuHostAlloc());
+}
+
 /// The options of layerc-opt's `layer-to-llvm` pipeline.
 struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
   ListOption<std::string> inputShapes{
@@ -136,8 +195,12 @@ void layerc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     addLayerStage(pm, options);
   if (first <= Stage::Linalg && Stage::Linalg <= last)
     addLinalgStage(pm, options);
-  if (first <= Stage::LLVM && Stage::LLVM <= last)
-    addLLVMStage(pm, options.exportPrefix);
+  if (first <= Stage::LLVM && Stage::LLVM <= last) {
+    if (options.target.isGpu())
+      addGpuLLVMStage(pm, options.target, options.exportPrefix);
+    else
+      addLLVMStage(pm, options.exportPrefix);
+  }
 }
 
 void layerc::printPipeline(llvm::raw_ostream &os,
@@ -214,4 +277,10 @@ void layerc::registerCompilerDialects(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  // The CUDA target: kernels in gpu.modules, serialized by NVVM's target
+  // attribute, launched from the host through gpu.binary.
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
+  registerNVVMDialectTranslation(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
 }

@@ -68,16 +68,26 @@ llvm::Expected<TargetDescription> TargetDescription::get(llvm::StringRef name) {
     t.cpu = name.str();
     avx2 = name != "x86-64";
     avx512 = name == "x86-64-v4";
+  } else if (name == "cuda" || name == "cuda:sm_80" || name == "cuda:sm_90") {
+    // Kernels for the GPU; the host code around them (copies and launches)
+    // runs on any x86-64 CPU.
+    t.gpuChip = name == "cuda:sm_80" ? "sm_80" : "sm_90";
+    t.cpu = "x86-64";
+    t.vectorBits = 0;
+    return t;
   } else {
     return llvm::createStringError(
         "unknown target '" + name.str() +
-        "' (expected host, x86-64, x86-64-v3 or x86-64-v4)");
+        "' (expected host, x86-64, x86-64-v3, x86-64-v4, cuda (cuda:sm_90), "
+        "cuda:sm_80 or cuda:sm_90)");
   }
   t.vectorBits = avx512 ? 512 : avx2 ? 256 : 128;
   return t;
 }
 
 std::string TargetDescription::str() const {
+  if (isGpu())
+    return name + ": NVIDIA " + gpuChip + " kernels (PTX), x86-64 host code";
   return name + (cpu.empty() || cpu == name ? "" : " (" + cpu + ")") + ": " +
          std::to_string(vectorBits) + "-bit vectors, L1 " +
          std::to_string(l1Bytes / 1024) + " KiB, L2 " +

@@ -38,16 +38,25 @@ namespace layerc {
 /// for the cache tiling to come. Threads are not a compile-time choice: a
 /// compiled library asks at run time (layer-thread-count).
 struct TargetDescription {
-  /// As given: "host", "x86-64", "x86-64-v3" (AVX2) or "x86-64-v4"
-  /// (AVX-512).
+  /// As given: "host", "x86-64", "x86-64-v3" (AVX2), "x86-64-v4"
+  /// (AVX-512), or an NVIDIA GPU: "cuda" (= "cuda:sm_90", H100/H200) or
+  /// "cuda:sm_80" (A100).
   std::string name = "host";
+  /// The GPU's compute capability ("sm_90") for a CUDA target, where
+  /// kernels run; empty for a CPU target. The triple, CPU and features
+  /// below are then the host code's.
+  std::string gpuChip;
   /// LLVM's view: triple, CPU and feature string ("" for the CPU's own).
   std::string triple, cpu, features;
   /// The widest SIMD register the code may use, in bits (128 for SSE2,
-  /// 256 for AVX2, 512 for AVX-512).
+  /// 256 for AVX2, 512 for AVX-512; 0 for a GPU: no vector kernels).
   unsigned vectorBits = 256;
   /// Data cache sizes in bytes (the host's, or typical ones).
   int64_t l1Bytes = 32 * 1024, l2Bytes = 1024 * 1024;
+
+  bool isGpu() const { return !gpuChip.empty(); }
+  /// The PTX ISA version the kernels are written in (LLVM's feature).
+  static constexpr const char *kPtxFeatures = "+ptx80";
 
   /// The description of `name` (see above); an error names the known ones.
   static llvm::Expected<TargetDescription> get(llvm::StringRef name);

@@ -36,6 +36,8 @@ constexpr int64_t kDynamic = -1;
 /// check messages; the header's <prefix>_error_message knows them too).
 constexpr int32_t kStatusOk = 0;
 constexpr int32_t kStatusOutOfMemory = 4;
+/// The GPU is missing or failed (a CUDA target; <P>_ERROR_DEVICE).
+constexpr int32_t kStatusDevice = 8;
 constexpr int32_t kStatusCheckBase = 100;
 
 /// What an argument or result of a compiled function holds, as the IR

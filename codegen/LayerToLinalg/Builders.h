@@ -183,7 +183,7 @@ VectorBlocking vectorBlocking(mlir::Type et, int64_t size, int64_t bits);
 /// Whether a last axis of `size` elements of `et` is whole vectors, so the
 /// register-blocked kernels apply (checked before building their operands).
 inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
-  return size > 0 &&
+  return size > 0 && vectorBitsAt(b) != 0 &&
          size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
 }
 

@@ -280,7 +280,8 @@ struct Kernel2D {
 std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
                                  RankedTensorType outType, Type et,
                                  int64_t bits) {
-  if (xType.getRank() != 4 || !kType.hasStaticShape() || !et.isIntOrFloat())
+  if (bits == 0 || xType.getRank() != 4 || !kType.hasStaticShape() ||
+      !et.isIntOrFloat())
     return std::nullopt;
   Kernel2D k;
   k.kh = kType.getDimSize(0);

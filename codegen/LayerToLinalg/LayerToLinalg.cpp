@@ -37,9 +37,10 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
   using LayerToLinalgBase::LayerToLinalgBase;
 
   void runOnOperation() override {
-    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512) {
+    if (vectorBits != 0 && vectorBits != 128 && vectorBits != 256 &&
+        vectorBits != 512) {
       getOperation().emitError()
-          << "layer-to-linalg: vector-bits must be 128, 256 or 512, not "
+          << "layer-to-linalg: vector-bits must be 0, 128, 256 or 512, not "
           << static_cast<int64_t>(vectorBits);
       return signalPassFailure();
     }

@@ -11,6 +11,7 @@
 //   layer  -> shapes inferred            (MLIR, accepted by layerc-opt)
 //   linalg -> lowered to linalg/tensor   (MLIR, accepted by layerc-opt)
 //   llvm-dialect -> the LLVM dialect     (MLIR, accepted by layerc-opt)
+//   ptx    -> the kernels' PTX           (CUDA targets)
 //   llvm   -> optimized LLVM IR
 //   asm    -> assembly
 //   obj    -> relocatable object + header
@@ -25,6 +26,7 @@
 #include "codegen/Pipeline.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
+#include "CudaDriverObject.inc" // kCudaDriverObject: CudaDriver.c's object
 #include "frontend/Compile.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Model.h"
@@ -61,6 +63,7 @@ enum class Emit {
   Layer,
   Linalg,
   LLVMDialect,
+  Ptx,
   LLVM,
   Asm,
   Obj,
@@ -82,14 +85,17 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
                clEnumValN(Emit::LLVMDialect, "llvm-dialect",
                           "the LLVM dialect, before LLVM optimizes it"),
+               clEnumValN(Emit::Ptx, "ptx",
+                          "the kernels' PTX (a CUDA --target)"),
                clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
                clEnumValN(Emit::Asm, "asm", "assembly"),
                clEnumValN(Emit::Obj, "obj", "object file and C header"),
                clEnumValN(Emit::Lib, "lib",
                           "static (.a) or shared (.so) library and C header")));
 cl::opt<std::string> target("target",
-                            cl::desc("host, x86-64, x86-64-v3 (AVX2) or "
-                                     "x86-64-v4 (AVX-512); default host"),
+                            cl::desc("host, x86-64, x86-64-v3 (AVX2), "
+                                     "x86-64-v4 (AVX-512), cuda (sm_90) or "
+                                     "cuda:sm_80; default host"),
                             cl::init("host"));
 cl::opt<std::string> name("name",
                           cl::desc("Prefix of exported symbols and the "
@@ -151,6 +157,7 @@ Examples:
   layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
   layerc mnist.mlir --api=context -o libmnist.a   # weights by name, as for .lcm
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
+  layerc mnist.lcm --target=cuda:sm_90 -o libmnist.a  # NVIDIA GPU (docs/GPU.md)
 
 The header of a saved model (or of a .mlir with --api=context) has a context
 API: mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights
@@ -178,6 +185,8 @@ Emit emitFromExtension(llvm::StringRef path) {
     return Emit::Asm;
   if (ext == ".ll")
     return Emit::LLVM;
+  if (ext == ".ptx")
+    return Emit::Ptx;
   if (ext == ".mlir")
     return Emit::Linalg;
   return Emit::Obj;
@@ -316,6 +325,11 @@ int run() {
       TargetDescription::get(target);
   if (!targetDescription)
     return fail(llvm::toString(targetDescription.takeError()));
+  if (stage == Emit::Ptx && !targetDescription->isGpu())
+    return fail("--emit=ptx needs a CUDA target (--target=cuda:sm_90)");
+  if (targetDescription->isGpu() && stage == Emit::Lib &&
+      llvm::sys::path::extension(outputFile) == ".so")
+    return fail("a CUDA target builds a static library (-o lib.a) for now");
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
   std::string header = headerPath(prefix);
   if (std::optional<std::string> why =
@@ -435,6 +449,14 @@ int run() {
     return fail("the LLVM dialect stage failed");
   if (stage == Emit::LLVMDialect)
     return writeMLIR(*module);
+  if (stage == Emit::Ptx) {
+    std::string ptx;
+    module->walk([&](mlir::gpu::BinaryOp binary) {
+      for (mlir::Attribute object : binary.getObjects())
+        ptx += llvm::cast<mlir::gpu::ObjectAttr>(object).getObject().str();
+    });
+    return writeFile(outputFile, ptx);
+  }
   std::vector<std::string> checkMessages = takeCheckMessages(*module);
   readArenaSizes(*module, *signatures, [&](const std::string &name) {
     return exportedSymbol(prefix, name);
@@ -475,6 +497,13 @@ int run() {
   } else {
     std::vector<llvm::NewArchiveMember> members;
     members.emplace_back(llvm::MemoryBufferRef(*code, prefix + ".o"));
+    if (pipeline.target.isGpu())
+      // The GPU runtime (runtime/cuda/CudaDriver.c): the library then
+      // needs only libc and -ldl.
+      members.emplace_back(llvm::MemoryBufferRef(
+          llvm::StringRef(reinterpret_cast<const char *>(kCudaDriverObject),
+                          sizeof kCudaDriverObject),
+          "layerc_cuda_driver.o"));
     if (llvm::Error err = llvm::writeArchive(
             outputFile, members, llvm::SymtabWritingMode::NormalSymtab,
             llvm::object::Archive::K_GNU, /*Deterministic=*/true,
@@ -484,7 +513,8 @@ int run() {
   return writeFile(header,
                    emitCHeader(*signatures, prefix,
                                llvm::sys::path::filename(inputFile).str(),
-                               layout ? &*layout : nullptr, checkMessages));
+                               layout ? &*layout : nullptr, checkMessages,
+                               pipeline.target.isGpu()));
 }
 
 } // namespace

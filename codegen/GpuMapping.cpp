@@ -1,0 +1,512 @@
+//===- GpuMapping.cpp - The CUDA target: layer-gpu-map and friends --------===//
+//
+// The GPU half of the pipeline (Pipeline.cpp, for `--target=cuda:sm_NN`)
+// starts from the same bufferized loops as the CPU's: every linalg op is an
+// scf.parallel over its parallel dimensions with its reductions as scf.for
+// inside. Three passes make that code run on an NVIDIA GPU:
+//
+//   layer-gpu-map        (memref level) every buffer on the device and
+//                        every loop nest in a kernel:
+//     * an exported function copies its inputs to device buffers on entry
+//       and its outputs back on return (the C API takes host buffers), then
+//       returns the device's status (layerc_cuda_status);
+//     * each outermost scf.parallel becomes a gpu.launch of 256-thread
+//       blocks over the product of its trip counts: thread i delinearizes i
+//       into the loop's indices (the last one fastest, so neighbouring
+//       threads touch neighbouring elements) and runs one iteration;
+//     * any other op that reads or writes a buffer (a reduction to a scalar,
+//       a loop without a parallel dimension) runs in a one-thread launch, so
+//       the host never dereferences a device pointer.
+//   layer-gpu-math       (in each gpu.module) math functions as polynomials
+//                        (exp, tanh, log, erf, ...), so that the PTX calls
+//                        nothing: no libdevice, no CUDA toolkit.
+//   layer-gpu-host-alloc (LLVM dialect) the host code's malloc/free become
+//                        layerc_cuda_malloc/free (device memory from the
+//                        driver's pool) and each constant (a weight of an
+//                        --embed-weights library) is copied to the device
+//                        once, by layerc_cuda_global.
+//
+// runtime/cuda/CudaDriver.c implements the layerc_cuda_* functions and
+// MLIR's mgpu* launch API over the CUDA driver, loaded with dlopen.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace layerc {
+#define GEN_PASS_DEF_LAYERGPUMAP
+#define GEN_PASS_DEF_LAYERGPUMATH
+#define GEN_PASS_DEF_LAYERGPUHOSTALLOC
+#define GEN_PASS_DEF_LAYERGPUMERGEKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace layerc
+
+using namespace mlir;
+using layerc::kNumInputsAttr;
+
+namespace {
+
+/// Threads per block of a mapped loop nest.
+constexpr int64_t kBlockThreads = 256;
+
+/// The module attribute that lists the memref globals the host code reads
+/// (layer-gpu-map), with their sizes in bytes: layer-gpu-host-alloc gives
+/// the host their device copies.
+constexpr llvm::StringLiteral kDeviceGlobalsAttr = "layer.device_globals";
+
+Value index(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Ops that stay on the host even though they handle buffers: they touch
+/// descriptors, never the elements.
+bool isHostOp(Operation *op) {
+  return isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
+             memref::DimOp, memref::GetGlobalOp, memref::SubViewOp,
+             memref::ViewOp, memref::ReinterpretCastOp, memref::CastOp,
+             memref::CollapseShapeOp, memref::ExpandShapeOp,
+             memref::ExtractAlignedPointerAsIndexOp,
+             memref::ExtractStridedMetadataOp, func::CallOp, func::ReturnOp,
+             cf::AssertOp, gpu::LaunchOp>(op);
+}
+
+/// Whether `op` or an op inside it reads or writes buffer elements.
+bool touchesMemory(Operation *op) {
+  if (isHostOp(op))
+    return false;
+  WalkResult result = op->walk([](Operation *inner) {
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner)) {
+      SmallVector<MemoryEffects::EffectInstance> list;
+      effects.getEffects(list);
+      for (auto &e : list)
+        if (isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect()))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    }
+    if (inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+        inner->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::advance();
+    return WalkResult::interrupt(); // unknown: assume it does
+  });
+  return result.wasInterrupted();
+}
+
+bool containsParallel(Operation *op) {
+  return op->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// A gpu.launch of `blocks` x `threads` (x only) before `before`, its body
+/// ending in gpu.terminator; the builder is left at the start of the body.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, Value blocks,
+                           Value threads) {
+  Value one = index(b, loc, 1);
+  auto launch =
+      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+  Block &body = launch.getBody().front();
+  if (body.empty() || !body.back().hasTrait<OpTrait::IsTerminator>()) {
+    b.setInsertionPointToEnd(&body);
+    gpu::TerminatorOp::create(b, loc);
+  }
+  b.setInsertionPointToStart(&body);
+  return launch;
+}
+
+/// `loop` as a nest of scf.for (inside a GPU thread).
+LogicalResult sequentialize(scf::ParallelOp loop) {
+  if (loop.getNumReductions() != 0)
+    return loop.emitError("layer-gpu-map: a parallel loop with reductions "
+                          "inside a GPU thread is not supported");
+  OpBuilder b(loop);
+  scf::buildLoopNest(
+      b, loop.getLoc(), loop.getLowerBound(), loop.getUpperBound(),
+      loop.getStep(), [&](OpBuilder &nb, Location, ValueRange ivs) {
+        IRMapping map;
+        map.map(loop.getInductionVars(), ivs);
+        for (Operation &op : loop.getBody()->without_terminator())
+          nb.clone(op, map);
+      });
+  loop.erase();
+  return success();
+}
+
+/// One thread per iteration of `loop` (see the file comment).
+LogicalResult launchParallel(scf::ParallelOp loop) {
+  if (loop.getNumReductions() != 0)
+    return loop.emitError("layer-gpu-map: a parallel loop with reductions "
+                          "cannot be mapped to GPU threads");
+  Location loc = loop.getLoc();
+  OpBuilder b(loop);
+  SmallVector<Value> counts;
+  Value total = index(b, loc, 1);
+  for (auto [lb, ub, step] : llvm::zip(
+           loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    Value span = arith::SubIOp::create(b, loc, ub, lb);
+    Value count = arith::CeilDivSIOp::create(b, loc, span, step);
+    count = arith::MaxSIOp::create(b, loc, count, index(b, loc, 0));
+    counts.push_back(count);
+    total = arith::MulIOp::create(b, loc, total, count);
+  }
+  Value threads = index(b, loc, kBlockThreads);
+  Value blocks = arith::CeilDivSIOp::create(b, loc, total, threads);
+  // A grid of 0 blocks is an error for the driver: launch one that does
+  // nothing.
+  blocks = arith::MaxSIOp::create(b, loc, blocks, index(b, loc, 1));
+  gpu::LaunchOp launch = createLaunch(b, loc, blocks, threads);
+  Value id = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, launch.getBlockIds().x, threads),
+      launch.getThreadIds().x);
+  Value inRange =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, id, total);
+  auto guard = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  IRMapping map;
+  Value rest = id;
+  for (int64_t d = static_cast<int64_t>(counts.size()) - 1; d >= 0; --d) {
+    Value i = d == 0 ? rest : arith::RemSIOp::create(b, loc, rest, counts[d]);
+    if (d != 0)
+      rest = arith::DivSIOp::create(b, loc, rest, counts[d]);
+    Value iv = arith::AddIOp::create(
+        b, loc, loop.getLowerBound()[d],
+        arith::MulIOp::create(b, loc, i, loop.getStep()[d]));
+    map.map(loop.getInductionVars()[d], iv);
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    b.clone(op, map);
+  loop.erase();
+  // Parallel loops nested in the thread's iteration run sequentially.
+  SmallVector<scf::ParallelOp> nested;
+  launch.walk([&](scf::ParallelOp inner) { nested.push_back(inner); });
+  for (scf::ParallelOp inner : nested) // innermost first
+    if (failed(sequentialize(inner)))
+      return failure();
+  return success();
+}
+
+/// Runs `ops` (consecutive in one block) in a one-thread launch. Pure ops
+/// of the run whose operands come from outside it stay on the host; a value
+/// computed from device memory cannot leave the launch.
+LogicalResult launchSingle(ArrayRef<Operation *> ops) {
+  llvm::SmallPtrSet<Operation *, 8> inRun(ops.begin(), ops.end());
+  SmallVector<Operation *> device, host;
+  for (Operation *op : ops) {
+    bool fromOutside = llvm::none_of(op->getOperands(), [&](Value v) {
+      return inRun.contains(v.getDefiningOp());
+    });
+    if (isMemoryEffectFree(op) && op->getNumRegions() == 0 && fromOutside) {
+      inRun.erase(op);
+      host.push_back(op);
+      continue;
+    }
+    device.push_back(op);
+  }
+  if (device.empty())
+    return success();
+  auto onDevice = [&](Operation *user) {
+    return llvm::any_of(device,
+                        [&](Operation *d) { return d->isAncestor(user); });
+  };
+  for (Operation *op : device)
+    for (Value result : op->getResults())
+      for (Operation *user : result.getUsers())
+        if (!onDevice(user))
+          return op->emitError("layer-gpu-map: this value is computed from "
+                               "device memory but used by host code");
+  OpBuilder b(device.front());
+  Location loc = device.front()->getLoc();
+  Value one = index(b, loc, 1);
+  gpu::LaunchOp launch = createLaunch(b, loc, one, one);
+  for (Operation *op : host)
+    op->moveBefore(launch);
+  Operation *terminator = launch.getBody().front().getTerminator();
+  for (Operation *op : device)
+    op->moveBefore(terminator);
+  return success();
+}
+
+/// Maps the ops of `block` (see the file comment).
+LogicalResult mapBlock(Block &block) {
+  SmallVector<Operation *> run;
+  auto flush = [&]() -> LogicalResult {
+    LogicalResult result = launchSingle(run);
+    run.clear();
+    return result;
+  };
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      if (failed(flush()) || failed(launchParallel(loop)))
+        return failure();
+      continue;
+    }
+    if (isHostOp(&op) || op.hasTrait<OpTrait::IsTerminator>()) {
+      if (failed(flush()))
+        return failure();
+      continue;
+    }
+    if (op.getNumRegions() != 0 && containsParallel(&op)) {
+      // Host control flow around kernels (a loop over the batch whose body
+      // holds parallel loops): its bounds are host values.
+      if (failed(flush()))
+        return failure();
+      for (Region &region : op.getRegions())
+        for (Block &inner : region)
+          if (failed(mapBlock(inner)))
+            return failure();
+      continue;
+    }
+    if (touchesMemory(&op) || !run.empty())
+      run.push_back(&op);
+  }
+  return flush();
+}
+
+func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
+  fn.setPrivate();
+  return fn;
+}
+
+/// The element address of `buffer` as an i64, and its size in bytes.
+std::pair<Value, Value> addressAndBytes(OpBuilder &b, Location loc,
+                                        Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  Value pointer =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  Value bytes = index(b, loc, type.getElementTypeBitWidth() / 8);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    bytes = arith::MulIOp::create(b, loc, bytes,
+                                  memref::DimOp::create(b, loc, buffer, d));
+  auto i64 = b.getI64Type();
+  return {arith::IndexCastOp::create(b, loc, i64, pointer),
+          arith::IndexCastOp::create(b, loc, i64, bytes)};
+}
+
+void copy(OpBuilder &b, Location loc, func::FuncOp memcpy, Value to,
+          Value from) {
+  auto [dst, bytes] = addressAndBytes(b, loc, to);
+  Value src = addressAndBytes(b, loc, from).first;
+  func::CallOp::create(b, loc, memcpy, ValueRange{dst, src, bytes});
+}
+
+/// Device buffers for the arguments of exported function `fn` (see the
+/// file comment); its status combines with the device's.
+LogicalResult mirrorArguments(func::FuncOp fn, func::FuncOp memcpy,
+                              func::FuncOp status) {
+  auto numInputs = fn->getAttrOfType<IntegerAttr>(kNumInputsAttr);
+  if (!numInputs || !fn.getBody().hasOneBlock())
+    return success();
+  Block &entry = fn.getBody().front();
+  OpBuilder b = OpBuilder::atBlockBegin(&entry);
+  Location loc = fn.getLoc();
+  SmallVector<std::pair<Value, Value>> outputs; // host, device
+  SmallVector<Value> device;
+  for (BlockArgument arg : entry.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type)
+      continue;
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : arg.getUses())
+      uses.push_back(&use);
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        sizes.push_back(memref::DimOp::create(b, loc, arg, d));
+    Value buffer = memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        sizes);
+    for (OpOperand *use : uses)
+      use->set(buffer);
+    if (arg.getArgNumber() < numInputs.getInt())
+      copy(b, loc, memcpy, buffer, arg);
+    else
+      outputs.push_back({arg, buffer});
+    device.push_back(buffer);
+  }
+  fn->removeAttr(kNumInputsAttr);
+  for (auto ret : llvm::make_early_inc_range(entry.getOps<func::ReturnOp>())) {
+    b.setInsertionPoint(ret);
+    for (auto [host, buffer] : outputs)
+      copy(b, ret.getLoc(), memcpy, host, buffer);
+    for (Value buffer : device)
+      memref::DeallocOp::create(b, ret.getLoc(), buffer);
+    if (ret.getNumOperands() != 1)
+      continue;
+    Value own = ret.getOperand(0);
+    Value gpu = func::CallOp::create(b, ret.getLoc(), status).getResult(0);
+    Value ok = arith::CmpIOp::create(b, ret.getLoc(), arith::CmpIPredicate::eq,
+                                     own, arith::ConstantIntOp::create(
+                                              b, ret.getLoc(), 0, 32));
+    ret->setOperand(0,
+                    arith::SelectOp::create(b, ret.getLoc(), ok, gpu, own));
+  }
+  return success();
+}
+
+struct LayerGpuMapPass : layerc::impl::LayerGpuMapBase<LayerGpuMapPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    auto i64 = IntegerType::get(ctx, 64);
+    func::FuncOp memcpy =
+        declare(module, "layerc_cuda_memcpy",
+                FunctionType::get(ctx, {i64, i64, i64}, {}));
+    func::FuncOp status =
+        declare(module, "layerc_cuda_status",
+                FunctionType::get(ctx, {}, {IntegerType::get(ctx, 32)}));
+    // The constants the host hands to kernels, with their sizes.
+    SmallVector<NamedAttribute> globals;
+    module.walk([&](memref::GetGlobalOp get) {
+      auto type = cast<MemRefType>(get.getType());
+      if (!type.hasStaticShape())
+        return;
+      globals.push_back(NamedAttribute(
+          get.getNameAttr().getAttr(),
+          IntegerAttr::get(i64, type.getNumElements() *
+                                    type.getElementTypeBitWidth() / 8)));
+    });
+    module->setAttr(kDeviceGlobalsAttr, DictionaryAttr::get(ctx, globals));
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (fn.isExternal())
+        continue;
+      if (fn.isPublic() && failed(mirrorArguments(fn, memcpy, status)))
+        return signalPassFailure();
+      for (Block &block : fn.getBody())
+        if (failed(mapBlock(block)))
+          return signalPassFailure();
+    }
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(ctx));
+  }
+};
+
+struct LayerGpuMergeKernelsPass
+    : layerc::impl::LayerGpuMergeKernelsBase<LayerGpuMergeKernelsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::GPUModuleOp> modules(module.getOps<gpu::GPUModuleOp>());
+    if (modules.empty())
+      return;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    std::string name = moduleName;
+    if (module.lookupSymbol(name)) {
+      module.emitError() << "layer-gpu-merge-kernels: '" << name
+                         << "' is taken";
+      return signalPassFailure();
+    }
+    auto merged = gpu::GPUModuleOp::create(b, module.getLoc(), name);
+    Block &body = merged.getBodyRegion().front();
+    // Outlining names each module uniquely but may reuse function names
+    // across modules: a kernel takes its module's name.
+    llvm::StringMap<std::string> renamed; // "module::function" -> new name
+    for (gpu::GPUModuleOp old : modules) {
+      std::string oldModule = old.getSymName().str();
+      for (Operation &op :
+           llvm::make_early_inc_range(old.getBodyRegion().front())) {
+        if (auto symbol = dyn_cast<SymbolOpInterface>(op)) {
+          std::string fresh = oldModule;
+          if (symbol.getName() != oldModule)
+            fresh += "_" + symbol.getName().str();
+          if (merged.lookupSymbol(fresh)) {
+            op.emitError("layer-gpu-merge-kernels: two kernels named '")
+                << fresh << "'";
+            return signalPassFailure();
+          }
+          renamed[oldModule + "::" + symbol.getName().str()] = fresh;
+          SymbolTable::setSymbolName(symbol, fresh);
+        }
+        op.moveBefore(&body, body.end());
+      }
+      old.erase();
+    }
+    auto mergedName = StringAttr::get(&getContext(), name);
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      auto it = renamed.find(launch.getKernelModuleName().str() +
+                             "::" + launch.getKernelName().str());
+      if (it == renamed.end())
+        return;
+      launch.setKernelAttr(SymbolRefAttr::get(
+          mergedName,
+          {FlatSymbolRefAttr::get(&getContext(), it->second)}));
+    });
+  }
+};
+
+struct LayerGpuMathPass : layerc::impl::LayerGpuMathBase<LayerGpuMathPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    // pow, sinh, ... in terms of exp and log; then the polynomials.
+    math::populateExpansionPatterns(patterns);
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+/// The host side of the LLVM dialect module: its functions, not those of
+/// the gpu.modules (kernels).
+struct LayerGpuHostAllocPass
+    : layerc::impl::LayerGpuHostAllocBase<LayerGpuHostAllocPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder b(&getContext());
+    auto ptr = LLVM::LLVMPointerType::get(&getContext());
+    auto i64 = b.getI64Type();
+    auto globals = module->getAttrOfType<DictionaryAttr>(kDeviceGlobalsAttr);
+    module->removeAttr(kDeviceGlobalsAttr);
+    auto lookup = [&](StringRef name, Type result, ArrayRef<Type> args) {
+      b.setInsertionPointToEnd(module.getBody());
+      auto fn = LLVM::lookupOrCreateFn(b, module, name, args, result);
+      return failed(fn) ? LLVM::LLVMFuncOp() : *fn;
+    };
+    LLVM::LLVMFuncOp deviceMalloc =
+        lookup("layerc_cuda_malloc", ptr, {i64});
+    LLVM::LLVMFuncOp deviceFree = lookup(
+        "layerc_cuda_free", LLVM::LLVMVoidType::get(&getContext()), {ptr});
+    LLVM::LLVMFuncOp deviceGlobal =
+        lookup("layerc_cuda_global", ptr, {ptr, i64});
+    if (!deviceMalloc || !deviceFree || !deviceGlobal)
+      return signalPassFailure();
+    for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
+      fn.walk([&](LLVM::CallOp call) {
+        std::optional<StringRef> callee = call.getCallee();
+        if (callee == "malloc")
+          call.setCallee(deviceMalloc.getName());
+        else if (callee == "free")
+          call.setCallee(deviceFree.getName());
+      });
+      if (!globals)
+        continue;
+      fn.walk([&](LLVM::AddressOfOp address) {
+        auto bytes = globals.getAs<IntegerAttr>(address.getGlobalName());
+        if (!bytes)
+          return;
+        b.setInsertionPointAfter(address);
+        Value size = LLVM::ConstantOp::create(b, address.getLoc(), i64,
+                                              bytes.getInt());
+        auto copy = LLVM::CallOp::create(b, address.getLoc(), deviceGlobal,
+                                         ValueRange{address, size});
+        address.getResult().replaceAllUsesExcept(copy.getResult(), copy);
+      });
+    }
+  }
+};
+
+} // namespace
