@@ -53,9 +53,12 @@ Model::Model(SymbolicTensor input, SymbolicTensor output, std::string name)
     : Model(std::vector<SymbolicTensor>{input},
             std::vector<SymbolicTensor>{output}, std::move(name)) {}
 
+// A model without a name is named as Keras 3 names one: after its class,
+// Functional, like a layer (functional, functional_1, ...; one counter
+// with any layer whose class snake-cases to "functional").
 Model::Model(std::vector<SymbolicTensor> inputs,
              std::vector<SymbolicTensor> outputs, std::string name)
-    : name_(name.empty() ? uniqueLayerName("model") : std::move(name)) {
+    : name_(name.empty() ? uniqueLayerName("functional") : std::move(name)) {
   if (!isValidUtf8(name_))
     throw Error("Model: the name is not valid UTF-8");
   if (hasControlCharacter(name_))

@@ -7,7 +7,8 @@ Keras prints it when stdout is not a terminal (`python script.py | cat`, a
 log file): COLUMNS=80 stands for shutil.get_terminal_size()'s fallback
 there, so the table is 76 characters wide, whatever terminal this script
 runs in. SummaryParityTest builds the same models with layerc's C++ API
-(every layer, input and model named explicitly) and compares
+(every layer and input named explicitly, and every model but those of
+unnamed(), whose default names are the point) and compares
 Model::summary() with these files byte for byte. Run it from the repository
 root with a Python that has Keras and JAX (`.ci/keras-venv.sh` makes one):
 
@@ -147,6 +148,20 @@ def long_names():
                        name="a_model_whose_name_is_long_but_fits_on_one_line")
 
 
+def unnamed():
+    """Models without a name, as Keras 3 names them: functional,
+    functional_1, ... (clear_session() restarts the count for each model
+    here; SummaryParityTest builds no other model without a name)."""
+    def member(tag):
+        x = keras.Input(shape=(6,), name=f"member_{tag}_input")
+        return keras.Model(x, layers.Dense(1, name=f"member_{tag}_dense")(x))
+
+    first, second = member("a"), member("b")
+    x = keras.Input(shape=(6,), name="ensemble_input")
+    out = layers.average([first(x), second(x)], name="average")
+    return keras.Model(x, out)
+
+
 def batchnorm_after_a_step():
     """The batchnorm model after one Adam step: "Optimizer params" (the
     iteration count, the learning rate, a momentum and a velocity per
@@ -170,6 +185,7 @@ MODELS = {
     "rnn_state": rnn_state,
     "bidirectional": bidirectional,
     "long_names": long_names,
+    "unnamed": unnamed,
     "batchnorm_after_a_step": batchnorm_after_a_step,
 }
 

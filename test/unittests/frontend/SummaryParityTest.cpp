@@ -2,8 +2,10 @@
 //
 // The models of test/reference/generate_keras_summary.py, built with the
 // C++ API under the same names (every layer, input and model named, so
-// auto-naming plays no part), and Model::summary() compared byte for byte
-// with the text Keras 3 printed (test/reference/keras_summary/<name>.txt).
+// auto-naming plays no part, but for the models of unnamed(), which check
+// Keras's default model names), and Model::summary() compared byte for
+// byte with the text Keras 3 printed
+// (test/reference/keras_summary/<name>.txt).
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,6 +139,20 @@ Model longNames() {
                "a_model_whose_name_is_long_but_fits_on_one_line");
 }
 
+/// Models without a name, named as Keras 3 names them: the members
+/// "functional" and "functional_1", the ensemble "functional_2". The
+/// count is the process's: no other case here builds a model without a
+/// name (Keras's generator clears its session before each model).
+Model unnamed() {
+  auto member = [](const std::string &tag) {
+    auto x = Input({6}, {.name = "member_" + tag + "_input"});
+    return Model(x, layers::Dense(1, {.name = "member_" + tag + "_dense"})(x));
+  };
+  Model first = member("a"), second = member("b");
+  auto x = Input({6}, {.name = "ensemble_input"});
+  return Model(x, layers::average({first(x), second(x)}, "average"));
+}
+
 /// The batchnorm model after one Adam step (the data play no part):
 /// "Optimizer params" counts the iteration count, the learning rate and a
 /// momentum and a velocity per trainable weight.
@@ -168,16 +184,15 @@ TEST_P(SummaryParity, MatchesKerasText) {
 
 INSTANTIATE_TEST_SUITE_P(
     Keras, SummaryParity,
-    testing::Values(SummaryCase{"mnist", mnist}, SummaryCase{"ticket", ticket},
-                    SummaryCase{"shared", shared},
-                    SummaryCase{"nested", nested},
-                    SummaryCase{"nested_multi_output", nestedMultiOutput},
-                    SummaryCase{"batchnorm", batchnorm},
-                    SummaryCase{"convnet", convnet},
-                    SummaryCase{"rnn_state", rnnState},
-                    SummaryCase{"bidirectional", bidirectional},
-                    SummaryCase{"long_names", longNames},
-                    SummaryCase{"batchnorm_after_a_step", batchnormAfterAStep}),
+    testing::Values(
+        SummaryCase{"mnist", mnist}, SummaryCase{"ticket", ticket},
+        SummaryCase{"shared", shared}, SummaryCase{"nested", nested},
+        SummaryCase{"nested_multi_output", nestedMultiOutput},
+        SummaryCase{"batchnorm", batchnorm}, SummaryCase{"convnet", convnet},
+        SummaryCase{"rnn_state", rnnState},
+        SummaryCase{"bidirectional", bidirectional},
+        SummaryCase{"long_names", longNames}, SummaryCase{"unnamed", unnamed},
+        SummaryCase{"batchnorm_after_a_step", batchnormAfterAStep}),
     [](const testing::TestParamInfo<SummaryCase> &info) {
       return std::string(info.param.name);
     });
