@@ -6,6 +6,12 @@
 // generalizes named ones and interchanges the loops to (parallel,
 // reduction, parallel). Everything else is left alone.
 //
+// With `parallel-outer` (the GPU targets) it does the opposite, for every
+// linalg op: the parallel loops move outside the reductions (a
+// convolution's filter loop, innermost after its window and channel
+// loops), so that convert-linalg-to-parallel-loops makes one scf.parallel
+// of all of them and layer-gpu-map gives each output element a thread.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -34,7 +40,10 @@ bool isMatmulLike(linalg::LinalgOp op) {
 struct LayerContractionLoopOrderPass
     : layerc::impl::LayerContractionLoopOrderBase<
           LayerContractionLoopOrderPass> {
+  using Base::Base;
   void runOnOperation() override {
+    if (parallelOuter)
+      return moveParallelLoopsOut();
     SmallVector<linalg::LinalgOp> contractions;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (isMatmulLike(op))
@@ -52,6 +61,39 @@ struct LayerContractionLoopOrderPass
         generic = *g;
       }
       (void)linalg::interchangeGenericOp(rewriter, generic, {0, 2, 1});
+    }
+  }
+
+  void moveParallelLoopsOut() {
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+      auto firstReduction =
+          llvm::find(iterators, utils::IteratorType::reduction);
+      if (std::find(firstReduction, iterators.end(),
+                    utils::IteratorType::parallel) != iterators.end())
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+      if (!generic) {
+        FailureOr<linalg::GenericOp> g =
+            linalg::generalizeNamedOp(rewriter, op);
+        if (failed(g))
+          continue;
+        generic = *g;
+      }
+      SmallVector<unsigned> order;
+      SmallVector<utils::IteratorType> iterators =
+          generic.getIteratorTypesArray();
+      for (auto kind :
+           {utils::IteratorType::parallel, utils::IteratorType::reduction})
+        for (unsigned i = 0; i < iterators.size(); ++i)
+          if (iterators[i] == kind)
+            order.push_back(i);
+      (void)linalg::interchangeGenericOp(rewriter, generic, order);
     }
   }
 };

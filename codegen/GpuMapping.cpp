@@ -51,6 +51,7 @@ namespace layerc {
 #define GEN_PASS_DEF_LAYERGPUMATH
 #define GEN_PASS_DEF_LAYERGPUHOSTALLOC
 #define GEN_PASS_DEF_LAYERGPUMERGEKERNELS
+#define GEN_PASS_DEF_LAYERGPULIBDEVICE
 #include "codegen/Passes.h.inc"
 } // namespace layerc
 
@@ -197,6 +198,41 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
   return success();
 }
 
+/// A host load of the element `load` reads (from device memory): the
+/// element is copied into a host buffer first (layerc_cuda_memcpy waits for
+/// the device), operands through `map`.
+Operation *readBack(OpBuilder &b, memref::LoadOp load, IRMapping &map) {
+  Location loc = load.getLoc();
+  Value buffer = map.lookupOrDefault(load.getMemRef());
+  auto type = cast<MemRefType>(buffer.getType());
+  int64_t bytes = std::max<int64_t>(type.getElementTypeBitWidth() / 8, 1);
+  // The element's offset in an identity-layout buffer.
+  Value linear = index(b, loc, 0);
+  for (auto [d, i] : llvm::enumerate(load.getIndices())) {
+    Value size = memref::DimOp::create(b, loc, buffer, d);
+    linear = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, linear, size),
+        map.lookupOrDefault(i));
+  }
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  Value address = arith::AddIOp::create(
+      b, loc, base,
+      arith::MulIOp::create(b, loc, linear, index(b, loc, bytes)));
+  auto host = memref::AllocaOp::create(
+      b, loc, MemRefType::get({}, type.getElementType()));
+  Value hostAddress =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, host);
+  auto i64 = b.getI64Type();
+  auto memcpy = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      load, StringAttr::get(b.getContext(), "layerc_cuda_memcpy"));
+  func::CallOp::create(
+      b, loc, memcpy,
+      ValueRange{arith::IndexCastOp::create(b, loc, i64, hostAddress),
+                 arith::IndexCastOp::create(b, loc, i64, address),
+                 arith::ConstantIntOp::create(b, loc, bytes, 64)});
+  return memref::LoadOp::create(b, loc, host, ValueRange{});
+}
+
 /// Runs `ops` (consecutive in one block) in a one-thread launch. Pure ops
 /// of the run whose operands come from outside it stay on the host; a value
 /// computed from device memory cannot leave the launch.
@@ -220,12 +256,28 @@ LogicalResult launchSingle(ArrayRef<Operation *> ops) {
     return llvm::any_of(device,
                         [&](Operation *d) { return d->isAncestor(user); });
   };
+  llvm::SmallPtrSet<Operation *, 8> inDevice(device.begin(), device.end());
+  // Values the host needs (a run-time check of the labels reads a flag the
+  // kernel wrote): recomputed after the launch, each load reading the
+  // element's host copy.
+  llvm::SetVector<Operation *> forHost;
+  SmallVector<Operation *> worklist;
   for (Operation *op : device)
-    for (Value result : op->getResults())
-      for (Operation *user : result.getUsers())
-        if (!onDevice(user))
-          return op->emitError("layer-gpu-map: this value is computed from "
-                               "device memory but used by host code");
+    for (Operation *user : op->getUsers())
+      if (!onDevice(user))
+        worklist.push_back(op);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (!forHost.insert(op))
+      continue;
+    if (!isa<memref::LoadOp>(op) &&
+        !(isMemoryEffectFree(op) && op->getNumRegions() == 0))
+      return op->emitError("layer-gpu-map: this value is computed on the "
+                           "device but used by host code");
+    for (Value operand : op->getOperands())
+      if (inDevice.contains(operand.getDefiningOp()))
+        worklist.push_back(operand.getDefiningOp());
+  }
   OpBuilder b(device.front());
   Location loc = device.front()->getLoc();
   Value one = index(b, loc, 1);
@@ -235,6 +287,24 @@ LogicalResult launchSingle(ArrayRef<Operation *> ops) {
   Operation *terminator = launch.getBody().front().getTerminator();
   for (Operation *op : device)
     op->moveBefore(terminator);
+  b.setInsertionPointAfter(launch);
+  IRMapping map;
+  for (Operation *op : device) {
+    if (!forHost.contains(op))
+      continue;
+    Operation *clone;
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      clone = readBack(b, load, map);
+    else
+      clone = b.clone(*op, map);
+    for (auto [result, copy] :
+         llvm::zip(op->getResults(), clone->getResults())) {
+      map.map(result, copy);
+      result.replaceUsesWithIf(copy, [&](OpOperand &use) {
+        return !launch->isAncestor(use.getOwner());
+      });
+    }
+  }
   return success();
 }
 
@@ -457,6 +527,47 @@ struct LayerGpuMathPass : layerc::impl::LayerGpuMathBase<LayerGpuMathPass> {
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+  }
+};
+
+/// Bodies for the libdevice functions convert-gpu-to-nvvm calls for math
+/// ops with an LLVM intrinsic (floor, sqrt, fabs, ...): the intrinsic,
+/// which NVPTX selects, so no libdevice is linked.
+struct LayerGpuLibdevicePass
+    : layerc::impl::LayerGpuLibdeviceBase<LayerGpuLibdevicePass> {
+  void runOnOperation() override {
+    static const llvm::StringMap<StringRef> intrinsics = {
+        {"floor", "llvm.intr.floor"},     {"ceil", "llvm.intr.ceil"},
+        {"sqrt", "llvm.intr.sqrt"},       {"fabs", "llvm.intr.fabs"},
+        {"trunc", "llvm.intr.trunc"},     {"round", "llvm.intr.round"},
+        {"rint", "llvm.intr.roundeven"},  {"nearbyint", "llvm.intr.roundeven"},
+        {"copysign", "llvm.intr.copysign"}, {"fma", "llvm.intr.fma"},
+        {"fmin", "llvm.intr.minnum"},     {"fmax", "llvm.intr.maxnum"},
+        {"exp2", "llvm.intr.exp2"}};
+    for (auto fn : getOperation().getOps<LLVM::LLVMFuncOp>()) {
+      StringRef name = fn.getName();
+      if (!fn.isExternal() || !name.consume_front("__nv_"))
+        continue;
+      LLVM::LLVMFunctionType type = fn.getFunctionType();
+      if (type.getReturnType().isF32())
+        name.consume_back("f");
+      auto it = intrinsics.find(name);
+      if (it == intrinsics.end()) {
+        fn.emitError() << "layer-gpu-libdevice: no replacement for CUDA's '"
+                       << fn.getName()
+                       << "' (the kernels must not need libdevice)";
+        return signalPassFailure();
+      }
+      OpBuilder builder(fn.getContext());
+      Block *entry = fn.addEntryBlock(builder);
+      builder.setInsertionPointToStart(entry);
+      OperationState state(fn.getLoc(), it->second);
+      state.addOperands(entry->getArguments());
+      state.addTypes(type.getReturnType());
+      Value result = builder.create(state)->getResult(0);
+      LLVM::ReturnOp::create(builder, fn.getLoc(), result);
+      fn.setLinkage(LLVM::Linkage::Internal);
+    }
   }
 };
 

@@ -109,7 +109,15 @@ def LayerContractionLoopOrder
     right-hand side and the result, and LLVM's loop vectorizer turns it into
     SIMD code. A stop-gap until a tiled and vectorized CPU pipeline
     replaces naive loops.
+
+    With `parallel-outer` (the GPU targets), every linalg op instead gets
+    its parallel loops outside its reductions, so that one scf.parallel
+    covers them all (one GPU thread per output element).
   }];
+  let options = [
+    Option<"parallelOuter", "parallel-outer", "bool", "false",
+           "Put every op's parallel loops outside its reductions (GPU)">
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
@@ -246,6 +254,19 @@ def LayerGpuMath : Pass<"layer-gpu-math"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def LayerGpuLibdevice : Pass<"layer-gpu-libdevice", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Define the libdevice functions that math lowering calls";
+  let description = [{
+    After convert-gpu-to-nvvm, which calls CUDA's libdevice (`__nv_floorf`,
+    `__nv_sqrtf`, ...) for math ops even where LLVM has an intrinsic: each
+    such declaration gets a body that calls the intrinsic, which the NVPTX
+    backend selects. Any other `__nv_` function is an error naming it (the
+    kernels must build without a CUDA toolkit; layer-gpu-math removes the
+    transcendental functions before).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def LayerGpuHostAlloc : Pass<"layer-gpu-host-alloc", "::mlir::ModuleOp"> {

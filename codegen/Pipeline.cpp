@@ -80,10 +80,11 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
-  // The CPU's loop order (the innermost loop over output columns, for
-  // vectors); a GPU thread computes one output element instead.
-  if (!options.target.isGpu())
-    pm.addNestedPass<func::FuncOp>(createLayerContractionLoopOrder());
+  // The CPU's loop order: the innermost loop over output columns, for
+  // vectors. A GPU thread computes one output element instead: every
+  // parallel loop outside the reductions.
+  pm.addNestedPass<func::FuncOp>(
+      createLayerContractionLoopOrder({options.target.isGpu()}));
 }
 
 void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
@@ -162,6 +163,8 @@ void addGpuLLVMStage(OpPassManager &pm, const TargetDescription &target,
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createLayerGpuMath());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
+  // What is left (floor, sqrt, ...) calls libdevice: LLVM intrinsics.
+  kernels.addPass(createLayerGpuLibdevice());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createGpuToLLVMConversionPass());

@@ -6,14 +6,18 @@
 // guide's parameter counts: 18,672; 28,241; 9,569; 1,392,097; 223,242) and
 // runs each model forward on random data.
 //
-//   functional_guide [--save-dir=DIR]
+//   functional_guide [--save-dir=DIR] [--compile]
 //
 // --save-dir writes, for each model M, DIR/M.lcm (layerc compiles it ahead
 // of time), DIR/M_x.bin (a random float32 batch of 2) and DIR/M_y.bin (the
 // in-process JIT's output for it), so the AOT library can be checked
 // against the JIT; the ticket model writes DIR/ticket_{title,body,tags}.bin
 // (inputs: 2 samples, titles of 7 words, bodies of 11) and
-// DIR/ticket_{priority,department}.bin.
+// DIR/ticket_{priority,department}.bin. --compile compiles each model
+// before saving it, so that `layerc M.lcm --train` finds a loss and an
+// optimizer: the toy ResNet and the ticket model as the guide compiles
+// them (RMSprop(1e-3), cross-entropy from logits), the others with mean
+// squared error and RMSprop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +27,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -44,7 +49,11 @@ void writeRaw(const std::string &path, const Tensor &t) {
     throw Error("cannot write " + path);
 }
 
-void run(Model &model, const std::string &saveDir, uint32_t seed) {
+/// The compile options --compile gives a model (see the file comment).
+std::optional<CompileOptions> trainWith;
+
+void run(Model &model, const std::string &saveDir, uint32_t seed,
+         const CompileOptions *options = nullptr) {
   model.summary();
   std::vector<int64_t> sample(model.inputs()[0].shape().begin() + 1,
                               model.inputs()[0].shape().end());
@@ -54,6 +63,8 @@ void run(Model &model, const std::string &saveDir, uint32_t seed) {
             << "\n\n";
   if (saveDir.empty())
     return;
+  if (trainWith)
+    model.compile(options ? *options : *trainWith);
   model.save(saveDir + "/" + model.name() + ".lcm");
   writeRaw(saveDir + "/" + model.name() + "_x.bin", x);
   writeRaw(saveDir + "/" + model.name() + "_y.bin", y);
@@ -67,8 +78,11 @@ int main(int argc, char **argv) {
     std::string arg = argv[i];
     if (arg.rfind("--save-dir=", 0) == 0) {
       saveDir = arg.substr(11);
+    } else if (arg == "--compile") {
+      trainWith = CompileOptions{.loss = "mse",
+                                 .optimizer = optimizers::RMSprop()};
     } else {
-      std::cerr << "usage: functional_guide [--save-dir=DIR]\n";
+      std::cerr << "usage: functional_guide [--save-dir=DIR] [--compile]\n";
       return 2;
     }
   }
@@ -112,6 +126,17 @@ int main(int argc, char **argv) {
       std::cout << "predict -> priority " << ys[0].shapeString()
                 << ", department " << ys[1].shapeString() << "\n\n";
       if (!saveDir.empty()) {
+        if (trainWith) {
+          CompileOptions options;
+          options.losses_by_name = {
+              {"priority", losses::BinaryCrossentropy({.from_logits = true})},
+              {"department",
+               losses::CategoricalCrossentropy({.from_logits = true})}};
+          options.loss_weights_by_name = {{"priority", 1.0},
+                                          {"department", 0.2}};
+          options.optimizer = optimizers::RMSprop({.learning_rate = 1e-3});
+          ticket.compile(options);
+        }
         ticket.save(saveDir + "/ticket.lcm");
         writeRaw(saveDir + "/ticket_title.bin", tt);
         writeRaw(saveDir + "/ticket_body.bin", bt);
@@ -123,7 +148,10 @@ int main(int argc, char **argv) {
 
     // "A toy ResNet model".
     Model resnet = guide::toyResNet();
-    run(resnet, saveDir, 4);
+    CompileOptions resnetOptions{
+        .loss = losses::CategoricalCrossentropy({.from_logits = true}),
+        .optimizer = optimizers::RMSprop({.learning_rate = 1e-3})};
+    run(resnet, saveDir, 4, &resnetOptions);
   } catch (const Error &e) {
     std::cerr << "functional_guide: " << e.what() << "\n";
     return 1;

@@ -89,6 +89,13 @@ if clangxx and os.path.exists(fuzzer_rt):
     config.available_features.add("libfuzzer")
     config.substitutions.append(("%clangxx", clangxx))
 
+# The CUDA target's PTX is checked by NVIDIA's assembler where the CUDA
+# toolkit is installed (not a Debian package: skipped elsewhere).
+ptxas = lit.util.which("ptxas") or lit.util.which("ptxas", "/usr/local/cuda/bin")
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+
 # Data-parallel training runs under Open MPI's mpirun (libopenmpi-dev and
 # openmpi-bin); as root it needs --allow-run-as-root, on 2 cores
 # --oversubscribe, and in containers shared memory without the

@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
     return 3;
   }
   /* The same initial weights in both. */
-  for (w = 0; w < C(_NUM_WEIGHTS); ++w) {
+  for (w = 0; C(_weight_name)(w) != NULL; ++w) {
     const char *name = C(_weight_name)(w);
     size_t n = (size_t)C(_weight_count)(w);
     float *v = calloc(n, sizeof(float));
@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
     printf("train_step failed: %s\n", G(_error_message)(rc));
     return 1;
   }
-  for (w = 0; w < C(_NUM_WEIGHTS); ++w) {
+  for (w = 0; C(_weight_name)(w) != NULL; ++w) {
     const char *name = C(_weight_name)(w);
     size_t n = (size_t)C(_weight_count)(w);
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));

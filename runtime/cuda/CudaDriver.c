@@ -6,8 +6,9 @@
  * `gpu.binary` call), allocates its buffers with layerc_cuda_malloc and
  * copies between host and device with layerc_cuda_memcpy. This file
  * implements them over the CUDA *driver* API, loaded with
- * dlopen("libcuda.so.1") the first time it is needed: a library built by
- * layerc links with -ldl and libc only, and needs no CUDA toolkit.
+ * dlopen("libcuda.so.1") the first time it is needed (LAYERC_CUDA_DRIVER
+ * names another file): a library built by layerc links with -ldl and libc
+ * only, and needs no CUDA toolkit.
  *
  * Errors never abort: the first failure (no driver, no GPU, a PTX the
  * driver refuses, an out-of-memory) is recorded, every later call does
@@ -26,6 +27,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Status codes: the same numbers as a model header's <P>_ERROR_DEVICE. */
@@ -87,7 +89,8 @@ static int check(CUresult r, const char *call) {
 }
 
 static int loadDriver(void) {
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  const char *path = getenv("LAYERC_CUDA_DRIVER");
+  void *lib = dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
     fail("no NVIDIA driver (libcuda.so.1 could not be loaded)", dlerror());
     return 0;

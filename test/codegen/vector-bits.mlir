@@ -4,8 +4,11 @@
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(layer-to-linalg{vector-bits=256})' | FileCheck %s --check-prefix=AVX2
 // RUN: layerc %s --target=x86-64-v4 --emit=linalg -o - | FileCheck %s --check-prefix=AVX512
 // RUN: layerc %s --target=x86-64-v3 --emit=linalg -o - | FileCheck %s --check-prefix=AVX2
+// A GPU target (vector-bits=0) builds no register-blocked kernel.
+// RUN: layerc %s --target=cuda:sm_90 --emit=linalg -o - | FileCheck %s --check-prefix=GPU
+// GPU-NOT: vector.
 // RUN: not layerc-opt %s --pass-pipeline='builtin.module(layer-to-linalg{vector-bits=384})' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: vector-bits must be 128, 256 or 512, not 384
+// BAD: vector-bits must be 0, 128, 256 or 512, not 384
 
 // 64 filters: blocks of 2 vectors of 16 lanes on AVX-512 (24 accumulators:
 // 12 output columns), of 8 lanes on AVX2 (12 accumulators: 6 columns).
