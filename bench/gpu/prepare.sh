@@ -34,11 +34,12 @@ cp -L "$llvm_lib/libomp.so.5" "$out/lib/" 2> /dev/null ||
   cp -L "$llvm_lib/libomp.so" "$out/lib/libomp.so.5"
 cp /usr/share/datasets/fashion-mnist/*.gz "$out/data/"
 
-quiet "$work/guide.log" "$build/bin/functional_guide" --save-dir="$work"
+quiet "$work/guide.log" "$build/bin/functional_guide" --save-dir="$work" --compile
 quiet "$work/mlp.log" "$build/bin/mnist_mlp" --epochs=0 --save="$work/mlp.lcm"
 
 # name, elements of one input sample, of one output sample
-for spec in mlp:784:10 toy_resnet:3072:10 autoencoder:784:784; do
+for spec in mlp:784:10 toy_resnet:3072:10 autoencoder:784:784 encoder:784:16 \
+    decoder:16:784; do
   IFS=: read -r name nin nout <<< "$spec"
   echo "== $name: layerc for x86-64-v3 and cuda:sm_90"
   quiet "$work/${name}_cpu.log" "$build/bin/layerc" "$work/$name.lcm" \
@@ -65,6 +66,22 @@ quiet "$work/cc_train.log" cc -O2 -std=c99 -Wall -Werror -I"$work" \
   "$here/gpu_train.c" "$work/libmlp_t_cpu.a" "$work/libmlp_t_gpu.a" \
   -L"$out/lib" -l:libomp.so.5 -Wl,-rpath,'$ORIGIN/lib' -ldl -lpthread -lm \
   -o "$out/gpu_train"
+# One train_step against the CPU's, and its time at batch 256.
+for spec in toy_resnet:3072:10:-DONE_HOT autoencoder:784:784:-DMSE; do
+  IFS=: read -r name nin nout flag <<< "$spec"
+  echo "== $name --train: layerc for x86-64-v3 and cuda:sm_90"
+  quiet "$work/${name}_t_cpu.log" "$build/bin/layerc" "$work/$name.lcm" --train \
+    --target=x86-64-v3 --name="${name}_t_cpu" -o "$work/lib${name}_t_cpu.a"
+  quiet "$work/${name}_t_gpu.log" "$build/bin/layerc" "$work/$name.lcm" --train \
+    --target=cuda:sm_90 --name="${name}_t_gpu" -o "$work/lib${name}_t_gpu.a"
+  quiet "$work/cc_step_$name.log" cc -O2 -std=c99 -Wall -Werror -I"$work" \
+    -DMODEL="$name" -DCPU="${name}_t_cpu" -DGPU="${name}_t_gpu" "$flag" \
+    -DCPU_HEADER="${name}_t_cpu.h" -DGPU_HEADER="${name}_t_gpu.h" \
+    -DIN_COUNT="$nin" -DOUT_COUNT="$nout" -D_POSIX_C_SOURCE=199309L \
+    "$here/gpu_step.c" "$work/lib${name}_t_cpu.a" "$work/lib${name}_t_gpu.a" \
+    -L"$out/lib" -l:libomp.so.5 -Wl,-rpath,'$ORIGIN/lib' -ldl -lpthread -lm \
+    -o "$out/gpu_step_$name"
+done
 # The PTX, for ptxas on the GPU machine too.
 "$build/bin/layerc" "$work/mlp.lcm" --embed-weights --target=cuda:sm_90 \
   --emit=ptx -o "$out/mlp_sm90.ptx"

@@ -2,11 +2,13 @@
 # The GPU tests and benchmarks, run on the GPU machine with what
 # bench/gpu/prepare.sh built here (bench/gpu/out, carried):
 #   1. ptxas (when there) accepts the MLP's PTX for sm_90;
-#   2. predict of the MLP, toy ResNet and autoencoder: CUDA library against
+#   2. predict of the MLP, toy ResNet, autoencoder, encoder and decoder: CUDA library against
 #      the CPU library on the same inputs (<= 1e-4 relative), with times;
-#   3. the MLP: one train_step against the CPU's, then 2 epochs of
+#   3. one train_step of the toy ResNet and the autoencoder against the
+#      CPU's, and its time at batch 256;
+#   4. the MLP: one train_step against the CPU's, then 2 epochs of
 #      Fashion-MNIST through the CUDA train_step (test accuracy >= 0.84);
-#   4. PyTorch eager on the same GPU, same models (bench/gpu/pytorch_peer.py).
+#   5. PyTorch eager on the same GPU, same models (bench/gpu/pytorch_peer.py).
 # Output: stdout and $OUT/gpu-<date>.txt when $OUT is set (the device tool).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,8 +23,11 @@ if [ -x /usr/local/cuda/bin/ptxas ]; then
 fi
 mkdir -p /tmp/fmnist
 for f in "$out"/data/*.gz; do gunzip -c "$f" > /tmp/fmnist/"$(basename "$f" .gz)"; done
-for m in mlp toy_resnet autoencoder; do
+for m in mlp toy_resnet autoencoder encoder decoder; do
   timeout 120 "$out/gpu_check_$m" 1 64 256 || { echo "gpu_check_$m: status $?"; status=1; }
+done
+for m in toy_resnet autoencoder; do
+  timeout 120 "$out/gpu_step_$m" 256 || { echo "gpu_step_$m: status $?"; status=1; }
 done
 timeout 240 "$out/gpu_train" /tmp/fmnist 2 || { echo "gpu_train: status $?"; status=1; }
 timeout 120 python3 "$here/pytorch_peer.py" || echo "pytorch_peer: status $?"
