@@ -1,0 +1,100 @@
+// The CUDA target's passes one by one (docs/GPU.md), on bufferized loops
+// as convert-linalg-to-parallel-loops leaves them.
+// RUN: layerc-opt %s --layer-gpu-map | FileCheck %s --check-prefix=MAP
+// RUN: layerc-opt %s --layer-gpu-map --gpu-kernel-outlining --layer-gpu-merge-kernels='name=layerc_m_kernels' | FileCheck %s --check-prefix=MERGE
+
+// An exported function (layer-export-functions: one input, then the
+// output): device copies of both; the input copied in, the output back;
+// the device's status returned when the function's own is 0.
+// MAP-LABEL: func.func @relu
+// MAP-SAME: (%[[X:.*]]: memref<?x4xf32>, %[[Y:.*]]: memref<?x4xf32>) -> i32
+// MAP-NOT: layer.num_inputs
+// MAP: %[[DX:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
+// MAP: memref.extract_aligned_pointer_as_index %[[DX]]
+// MAP: memref.extract_aligned_pointer_as_index %[[X]]
+// MAP: call @layerc_cuda_memcpy
+// MAP: %[[DY:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
+// MAP-NOT: call @layerc_cuda_memcpy
+// One thread per (i, j): n x 4 iterations in blocks of 256, the last
+// index fastest.
+// MAP: arith.ceildivsi %[[TOTAL:.*]], %c256
+// MAP: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256
+// MAP: %[[ID:.*]] = arith.addi %{{.*}}, %[[TX]]
+// MAP: arith.cmpi slt, %[[ID]], %[[TOTAL]]
+// MAP: scf.if
+// MAP: arith.remsi %[[ID]]
+// MAP: arith.divsi %[[ID]]
+// MAP: memref.load %[[DX]]
+// MAP: memref.store %{{.*}}, %[[DY]]
+// MAP: gpu.terminator
+// MAP: call @layerc_cuda_memcpy
+// MAP: memref.dealloc %[[DX]]
+// MAP: memref.dealloc %[[DY]]
+// MAP: %[[GPU:.*]] = call @layerc_cuda_status() : () -> i32
+// MAP: %[[OK:.*]] = arith.cmpi eq, %{{.*}}, %c0_i32
+// MAP: %[[STATUS:.*]] = arith.select %[[OK]], %[[GPU]], %{{.*}} : i32
+// MAP: return %[[STATUS]] : i32
+func.func @relu(%x: memref<?x4xf32>, %y: memref<?x4xf32>) -> i32 attributes {layer.num_inputs = 1 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c4) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<?x4xf32>
+    %r = arith.maximumf %v, %zero : f32
+    memref.store %r, %y[%i, %j] : memref<?x4xf32>
+    scf.reduce
+  }
+  %ok = arith.constant 0 : i32
+  return %ok : i32
+}
+
+// A loop with no parallel dimension runs in a one-thread launch; the flag
+// it computes is read back for the host's check (one element, through a
+// host buffer).
+// MAP-LABEL: func.func private @labels
+// MAP: %[[FLAG:.*]] = memref.alloc() : memref<i1>
+// MAP: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads({{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}})
+// MAP: scf.for
+// MAP: memref.store %{{.*}}, %[[FLAG]][]
+// MAP: gpu.terminator
+// MAP: %[[HOST:.*]] = memref.alloca() : memref<i1>
+// MAP: call @layerc_cuda_memcpy
+// MAP: %[[BAD:.*]] = memref.load %[[HOST]][] : memref<i1>
+// MAP: %[[GOOD:.*]] = arith.xori %[[BAD]], %true
+// MAP: cf.assert %[[GOOD]], "a label is out of range"
+// MAP: func.func private @layerc_cuda_memcpy(i64, i64, i64)
+// MAP: func.func private @layerc_cuda_status() -> i32
+func.func private @labels(%y: memref<?xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %false = arith.constant false
+  %true = arith.constant true
+  %flag = memref.alloc() : memref<i1>
+  memref.store %false, %flag[] : memref<i1>
+  %n = memref.dim %y, %c0 : memref<?xi32>
+  scf.for %i = %c0 to %n step %c1 {
+    %l = memref.load %y[%i] : memref<?xi32>
+    %li = arith.index_cast %l : i32 to index
+    %bad = arith.cmpi sge, %li, %c10 : index
+    %f = memref.load %flag[] : memref<i1>
+    %any = arith.ori %f, %bad : i1
+    memref.store %any, %flag[] : memref<i1>
+  }
+  %b = memref.load %flag[] : memref<i1>
+  %good = arith.xori %b, %true : i1
+  cf.assert %good, "a label is out of range"
+  memref.dealloc %flag : memref<i1>
+  return
+}
+
+// Outlining makes one gpu.module per kernel; they become one, each kernel
+// named after its old module, and the launches follow.
+// MERGE: gpu.launch_func @layerc_m_kernels::@relu_kernel
+// MERGE: gpu.launch_func @layerc_m_kernels::@labels_kernel
+// MERGE: gpu.module @layerc_m_kernels
+// MERGE-DAG: gpu.func @relu_kernel
+// MERGE-DAG: gpu.func @labels_kernel
+// MERGE-NOT: gpu.module
