@@ -13,7 +13,9 @@
 //     * each outermost scf.parallel becomes a gpu.launch of 256-thread
 //       blocks over the product of its trip counts: thread i delinearizes i
 //       into the loop's indices (the last one fastest, so neighbouring
-//       threads touch neighbouring elements) and runs one iteration;
+//       threads touch neighbouring elements) and runs one iteration; a
+//       reduction inside keeps its element in a register, and a long sum
+//       with few outputs is split over more threads (GpuReductions.h);
 //     * any other op that reads or writes a buffer (a reduction to a scalar,
 //       a loop without a parallel dimension) runs in a one-thread launch, so
 //       the host never dereferences a device pointer.
@@ -31,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/GpuReductions.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -57,11 +60,15 @@ namespace layerc {
 
 using namespace mlir;
 using layerc::kNumInputsAttr;
+namespace gpumap = layerc::gpumap;
 
 namespace {
 
 /// Threads per block of a mapped loop nest.
 constexpr int64_t kBlockThreads = 256;
+/// Enough threads to fill a large GPU (an H100 runs 132 x 2048 at once):
+/// a split sum has at least this many when its loop is long enough.
+constexpr int64_t kFillThreads = 1 << 18;
 
 /// The module attribute that lists the memref globals the host code reads
 /// (layer-gpu-map), with their sizes in bytes: layer-gpu-host-alloc gives
@@ -161,6 +168,19 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
     counts.push_back(count);
     total = arith::MulIOp::create(b, loc, total, count);
   }
+  // A sum over a long loop with few outputs: split (GpuReductions.h).
+  std::optional<gpumap::Accumulation> acc = gpumap::findAccumulation(loop);
+  Value outputs = total, slices, chunk;
+  if (acc && acc->sum) {
+    Value n = gpumap::tripCount(b, acc->nest.front());
+    Value want = arith::CeilDivSIOp::create(
+        b, loc, index(b, loc, kFillThreads),
+        arith::MaxSIOp::create(b, loc, total, index(b, loc, 1)));
+    slices = arith::MaxSIOp::create(b, loc, index(b, loc, 1),
+                                    arith::MinSIOp::create(b, loc, n, want));
+    chunk = arith::CeilDivSIOp::create(b, loc, n, slices);
+    total = arith::MulIOp::create(b, loc, total, slices);
+  }
   Value threads = index(b, loc, kBlockThreads);
   Value blocks = arith::CeilDivSIOp::create(b, loc, total, threads);
   // A grid of 0 blocks is an error for the driver: launch one that does
@@ -176,7 +196,11 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
   auto guard = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
   b.setInsertionPointToStart(&guard.getThenRegion().front());
   IRMapping map;
-  Value rest = id;
+  Value rest = id, slice;
+  if (slices) { // the slice varies slowest
+    slice = arith::DivSIOp::create(b, loc, id, outputs);
+    rest = arith::RemSIOp::create(b, loc, id, outputs);
+  }
   for (int64_t d = static_cast<int64_t>(counts.size()) - 1; d >= 0; --d) {
     Value i = d == 0 ? rest : arith::RemSIOp::create(b, loc, rest, counts[d]);
     if (d != 0)
@@ -186,8 +210,12 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
         arith::MulIOp::create(b, loc, i, loop.getStep()[d]));
     map.map(loop.getInductionVars()[d], iv);
   }
-  for (Operation &op : loop.getBody()->without_terminator())
-    b.clone(op, map);
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (acc && &op == acc->nest.front().getOperation())
+      gpumap::emitAccumulation(b, *acc, map, slice, chunk);
+    else
+      b.clone(op, map);
+  }
   loop.erase();
   // Parallel loops nested in the thread's iteration run sequentially.
   SmallVector<scf::ParallelOp> nested;

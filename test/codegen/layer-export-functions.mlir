@@ -3,12 +3,13 @@
 // Public functions become destination-passing C entry points: inputs and
 // then outputs as memrefs, an i32 status returned (0 here; failed checks
 // return other codes after layer-lower-checks), argument/result attributes
-// dropped, llvm.emit_c_interface set. A result's dynamic size is checked
+// dropped, llvm.emit_c_interface set, layer.num_inputs says how many
+// arguments are inputs (layer-gpu-map copies them in, the rest back). A result's dynamic size is checked
 // against its output buffer's before anything is written there.
 
 // CHECK-LABEL: func.func @predict
 // CHECK-SAME: (%[[X:[^:]+]]: memref<?x4xf32>, %[[K:[^:]+]]: memref<4x3xf32>, %[[OUT0:[^:]+]]: memref<?x3xf32>, %[[OUT1:[^:]+]]: memref<f32>) -> i32
-// CHECK-SAME: attributes {layer.status, llvm.emit_c_interface}
+// CHECK-SAME: attributes {layer.num_inputs = {{[0-9]+}} : i64, layer.status, llvm.emit_c_interface}
 // CHECK-NOT: layer.name
 // CHECK-NEXT: %[[TX:.+]] = bufferization.to_tensor %[[X]] restrict : memref<?x4xf32> to tensor<?x4xf32>
 // CHECK-NEXT: %[[TK:.+]] = bufferization.to_tensor %[[K]] restrict : memref<4x3xf32> to tensor<4x3xf32>
@@ -44,7 +45,7 @@ func.func private @external(tensor<4xf32>) -> tensor<4xf32>
 
 // An argument returned unchanged is copied into its output buffer.
 // CHECK-LABEL: func.func @identity
-// CHECK-SAME: (%[[IN:[^:]+]]: memref<2x2xf64>, %[[OUT:[^:]+]]: memref<2x2xf64>) -> i32 attributes {layer.status, llvm.emit_c_interface}
+// CHECK-SAME: (%[[IN:[^:]+]]: memref<2x2xf64>, %[[OUT:[^:]+]]: memref<2x2xf64>) -> i32 attributes {layer.num_inputs = {{[0-9]+}} : i64, layer.status, llvm.emit_c_interface}
 // CHECK-NEXT: %[[T:.+]] = bufferization.to_tensor %[[IN]] restrict
 // CHECK-NEXT: bufferization.materialize_in_destination %[[T]] in restrict writable %[[OUT]]
 func.func @identity(%x: tensor<2x2xf64>) -> tensor<2x2xf64> {

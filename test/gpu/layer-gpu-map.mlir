@@ -64,8 +64,6 @@ func.func @relu(%x: memref<?x4xf32>, %y: memref<?x4xf32>) -> i32 attributes {lay
 // MAP: %[[BAD:.*]] = memref.load %[[HOST]][] : memref<i1>
 // MAP: %[[GOOD:.*]] = arith.xori %[[BAD]], %true
 // MAP: cf.assert %[[GOOD]], "a label is out of range"
-// MAP: func.func private @layerc_cuda_memcpy(i64, i64, i64)
-// MAP: func.func private @layerc_cuda_status() -> i32
 func.func private @labels(%y: memref<?xi32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -90,6 +88,65 @@ func.func private @labels(%y: memref<?xi32>) {
   return
 }
 
+// A sum with few outputs and a long loop (a kernel gradient): each thread
+// keeps its partial sum in a register over a slice of the loop and adds it
+// atomically; the number of slices comes from the number of outputs.
+// MAP-LABEL: func.func private @kgrad
+// MAP: %[[N:.*]] = memref.dim
+// MAP: %[[SLICES:.*]] = arith.maxsi %c1{{.*}}, %{{.*}} : index
+// MAP: %[[CHUNK:.*]] = arith.ceildivsi %{{.*}}, %[[SLICES]] : index
+// MAP: gpu.launch
+// MAP: %[[SLICE:.*]] = arith.divsi %{{.*}}, %{{.*}} : index
+// MAP: %[[TO:.*]] = arith.minsi %[[N]], %{{.*}} : index
+// MAP: %[[SUM:.*]] = scf.for %{{.*}} = %{{.*}} to %[[TO]] step %c1{{.*}} iter_args(%[[ACC:.*]] = %cst{{.*}}) -> (f32)
+// MAP-NOT: memref.store
+// MAP: arith.addf %[[ACC]]
+// MAP: scf.yield
+// MAP: memref.atomic_rmw addf %[[SUM]], %{{.*}} : (f32, memref<16xf32>) -> f32
+func.func private @kgrad(%x: memref<?x16xf32>, %dk: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  scf.parallel (%f) = (%c0) to (%c16) step (%c1) {
+    scf.for %i = %c0 to %n step %c1 {
+      %v = memref.load %x[%i, %f] : memref<?x16xf32>
+      %a = memref.load %dk[%f] : memref<16xf32>
+      %s = arith.addf %a, %v : f32
+      memref.store %s, %dk[%f] : memref<16xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
+// Any other reduction (a maximum) keeps its element in a register: loaded
+// before the loops, stored after.
+// MAP-LABEL: func.func private @rowmax
+// MAP: gpu.launch
+// MAP: %[[INIT:.*]] = memref.load %{{.*}} : memref<?xf32>
+// MAP: %[[MAX:.*]] = scf.for {{.*}} iter_args(%[[M:.*]] = %[[INIT]]) -> (f32)
+// MAP: arith.maximumf %[[M]]
+// MAP: memref.store %[[MAX]]
+// MAP: func.func private @layerc_cuda_memcpy(i64, i64, i64)
+// MAP: func.func private @layerc_cuda_status() -> i32
+func.func private @rowmax(%x: memref<?x16xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    scf.for %j = %c0 to %c16 step %c1 {
+      %v = memref.load %x[%i, %j] : memref<?x16xf32>
+      %m = memref.load %y[%i] : memref<?xf32>
+      %r = arith.maximumf %m, %v : f32
+      memref.store %r, %y[%i] : memref<?xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
 // Outlining makes one gpu.module per kernel; they become one, each kernel
 // named after its old module, and the launches follow.
 // MERGE: gpu.launch_func @layerc_m_kernels::@relu_kernel
@@ -97,4 +154,5 @@ func.func private @labels(%y: memref<?xi32>) {
 // MERGE: gpu.module @layerc_m_kernels
 // MERGE-DAG: gpu.func @relu_kernel
 // MERGE-DAG: gpu.func @labels_kernel
+// MERGE-DAG: gpu.func @kgrad_kernel
 // MERGE-NOT: gpu.module
