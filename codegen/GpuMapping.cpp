@@ -494,6 +494,25 @@ struct LayerGpuMapPass : layerc::impl::LayerGpuMapBase<LayerGpuMapPass> {
   }
 };
 
+/// The first name in `loc` (a layer's, from MLIRGen) as a C identifier's
+/// characters; empty when there is none.
+std::string layerName(Location loc) {
+  if (auto named = dyn_cast<NameLoc>(loc)) {
+    std::string name = named.getName().str();
+    for (char &c : name)
+      if (!llvm::isAlnum(c))
+        c = '_';
+    return name;
+  }
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (std::string name = layerName(inner); !name.empty())
+        return name;
+  if (auto call = dyn_cast<CallSiteLoc>(loc))
+    return layerName(call.getCallee());
+  return "";
+}
+
 struct LayerGpuMergeKernelsPass
     : layerc::impl::LayerGpuMergeKernelsBase<LayerGpuMergeKernelsPass> {
   using Base::Base;
@@ -512,16 +531,23 @@ struct LayerGpuMergeKernelsPass
     auto merged = gpu::GPUModuleOp::create(b, module.getLoc(), name);
     Block &body = merged.getBodyRegion().front();
     // Outlining names each module uniquely but may reuse function names
-    // across modules: a kernel takes its module's name.
+    // across modules: a kernel takes its module's name, and the name of
+    // the layer it computes.
     llvm::StringMap<std::string> renamed; // "module::function" -> new name
     for (gpu::GPUModuleOp old : modules) {
       std::string oldModule = old.getSymName().str();
+      bool oneKernel = llvm::hasSingleElement(old.getBodyRegion().front());
       for (Operation &op :
            llvm::make_early_inc_range(old.getBodyRegion().front())) {
         if (auto symbol = dyn_cast<SymbolOpInterface>(op)) {
+          // Outlining makes one kernel per module: the module's name.
           std::string fresh = oldModule;
-          if (symbol.getName() != oldModule)
+          if (!oneKernel)
             fresh += "_" + symbol.getName().str();
+          // The Keras layer it computes, for profiles and debuggers.
+          std::string layer = layerName(op.getLoc());
+          if (!layer.empty())
+            fresh += "_" + layer;
           if (merged.lookupSymbol(fresh)) {
             op.emitError("layer-gpu-merge-kernels: two kernels named '")
                 << fresh << "'";

@@ -78,7 +78,7 @@ llvm::Expected<TargetDescription> TargetDescription::get(llvm::StringRef name) {
   } else {
     return llvm::createStringError(
         "unknown target '" + name.str() +
-        "' (expected host, x86-64, x86-64-v3, x86-64-v4, cuda (cuda:sm_90), "
+        "' (expected host, x86-64, x86-64-v3, x86-64-v4, cuda, "
         "cuda:sm_80 or cuda:sm_90)");
   }
   t.vectorBits = avx512 ? 512 : avx2 ? 256 : 128;

@@ -8,7 +8,9 @@
 #      CPU's, and its time at batch 256;
 #   4. the MLP: one train_step against the CPU's, then 2 epochs of
 #      Fashion-MNIST through the CUDA train_step (test accuracy >= 0.84);
-#   5. PyTorch eager on the same GPU, same models (bench/gpu/pytorch_peer.py).
+#   5. PyTorch eager on the same GPU, same models (bench/gpu/pytorch_peer.py),
+#      and the ratios (bench/gpu/ratios.py);
+#   6. the toy ResNet's train_step kernel by kernel (LAYERC_CUDA_PROFILE).
 # Output: stdout and $OUT/gpu-<date>.txt when $OUT is set (the device tool).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,5 +33,8 @@ for m in toy_resnet autoencoder; do
 done
 timeout 240 "$out/gpu_train" /tmp/fmnist 2 || { echo "gpu_train: status $?"; status=1; }
 timeout 120 python3 "$here/pytorch_peer.py" || echo "pytorch_peer: status $?"
+python3 "$here/ratios.py" "$log"
+# Where the toy ResNet's train_step spends its time, kernel by kernel.
+LAYERC_CUDA_PROFILE=1 timeout 60 "$out/gpu_step_toy_resnet" 256 2>&1 | tail -n 28
 echo "== run.sh status $status"
 exit $status

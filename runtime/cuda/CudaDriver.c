@@ -16,6 +16,10 @@
  * the message in layerc_cuda_error_message(). A compiled function calls
  * layerc_cuda_status() before it returns, so its status says so.
  *
+ * LAYERC_CUDA_PROFILE=1 times every kernel (CUDA events, one launch at a
+ * time) and prints, at exit, the kernels by total time on stderr; kernels
+ * are named after the Keras layer they compute.
+ *
  * One stream serves the process (CU_STREAM_NON_BLOCKING): kernels and
  * copies run in order on it; layerc_cuda_status() waits for it. Buffers
  * come from the device's default memory pool (cuMemAllocAsync) with its
@@ -36,7 +40,8 @@
 
 typedef int CUresult;
 typedef int CUdevice;
-typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream, *CUmemoryPool;
+typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream, *CUmemoryPool,
+    *CUevent;
 typedef unsigned long long CUdeviceptr;
 
 static struct {
@@ -60,6 +65,11 @@ static struct {
   CUresult (*deviceGetDefaultMemPool)(CUmemoryPool *, CUdevice);
   CUresult (*memPoolSetAttribute)(CUmemoryPool, int, void *);
   CUresult (*getErrorString)(CUresult, const char **);
+  /* Optional: LAYERC_CUDA_PROFILE only. */
+  CUresult (*eventCreate)(CUevent *, unsigned);
+  CUresult (*eventRecord)(CUevent, CUstream);
+  CUresult (*eventSynchronize)(CUevent);
+  CUresult (*eventElapsedTime)(float *, CUevent, CUevent);
 } cu;
 
 static pthread_mutex_t initLock = PTHREAD_MUTEX_INITIALIZER;
@@ -124,6 +134,10 @@ static int loadDriver(void) {
       return 0;
     }
   }
+  *(void **)&cu.eventCreate = dlsym(lib, "cuEventCreate");
+  *(void **)&cu.eventRecord = dlsym(lib, "cuEventRecord");
+  *(void **)&cu.eventSynchronize = dlsym(lib, "cuEventSynchronize");
+  *(void **)&cu.eventElapsedTime = dlsym(lib, "cuEventElapsedTime");
   return 1;
 }
 
@@ -239,6 +253,58 @@ void *layerc_cuda_global(const void *host, uint64_t bytes) {
   return device;
 }
 
+/* LAYERC_CUDA_PROFILE: the time of each kernel (by CUfunction). */
+static struct Profiled {
+  CUfunction function;
+  char name[160];
+  double ms;
+  long calls;
+} profiled[2048];
+static int numProfiled, profiling = -1;
+static CUevent profileStart, profileStop;
+
+static int compareProfiled(const void *a, const void *b) {
+  double x = ((const struct Profiled *)a)->ms, y = ((const struct Profiled *)b)->ms;
+  return (x < y) - (x > y);
+}
+
+static void printProfile(void) {
+  double total = 0;
+  int i;
+  qsort(profiled, (size_t)numProfiled, sizeof profiled[0], compareProfiled);
+  for (i = 0; i < numProfiled; ++i)
+    total += profiled[i].ms;
+  fprintf(stderr, "layerc CUDA profile: %d kernels, %.3f ms in all\n"
+                  "      ms  share   calls  kernel\n",
+          numProfiled, total);
+  for (i = 0; i < numProfiled && i < 25; ++i)
+    fprintf(stderr, "%8.3f %5.1f%% %7ld  %s\n", profiled[i].ms,
+            total > 0 ? 100 * profiled[i].ms / total : 0, profiled[i].calls,
+            profiled[i].name);
+}
+
+static struct Profiled *profileEntry(CUfunction f, const char *name) {
+  int i;
+  if (profiling == -1) {
+    const char *env = getenv("LAYERC_CUDA_PROFILE");
+    profiling = env && *env && *env != '0' && cu.eventCreate &&
+                cu.eventCreate(&profileStart, 0) == 0 &&
+                cu.eventCreate(&profileStop, 0) == 0;
+    if (profiling)
+      atexit(printProfile);
+  }
+  if (!profiling)
+    return NULL;
+  for (i = 0; i < numProfiled; ++i)
+    if (profiled[i].function == f)
+      return &profiled[i];
+  if (!name || numProfiled == (int)(sizeof profiled / sizeof profiled[0]))
+    return NULL;
+  profiled[numProfiled].function = f;
+  snprintf(profiled[numProfiled].name, sizeof profiled[0].name, "%s", name);
+  return &profiled[numProfiled++];
+}
+
 /* MLIR's GPU runtime entry points. */
 
 CUmodule mgpuModuleLoadJIT(void *ptx, int optLevel) {
@@ -284,6 +350,7 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
       !check(cu.moduleGetFunction(&function, module, name),
              "cuModuleGetFunction"))
     return NULL;
+  profileEntry(function, name);
   return function;
 }
 
@@ -298,12 +365,24 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t smem, CUstream s, void **params,
                       void **extra, size_t paramsCount) {
+  struct Profiled *p;
   (void)paramsCount;
   if (!function || !ready())
     return;
+  p = profileEntry(function, NULL);
+  if (p)
+    cu.eventRecord(profileStart, s ? s : stream);
   check(cu.launchKernel(function, (unsigned)gridX, (unsigned)gridY,
                         (unsigned)gridZ, (unsigned)blockX, (unsigned)blockY,
                         (unsigned)blockZ, (unsigned)smem, s ? s : stream,
                         params, extra),
         "cuLaunchKernel");
+  if (p) {
+    float ms = 0;
+    cu.eventRecord(profileStop, s ? s : stream);
+    cu.eventSynchronize(profileStop);
+    cu.eventElapsedTime(&ms, profileStart, profileStop);
+    p->ms += ms;
+    ++p->calls;
+  }
 }

@@ -148,7 +148,8 @@ func.func private @rowmax(%x: memref<?x16xf32>, %y: memref<?xf32>) {
 }
 
 // Outlining makes one gpu.module per kernel; they become one, each kernel
-// named after its old module, and the launches follow.
+// named after its old module (and the layer of its location, when it has
+// one), and the launches follow.
 // MERGE: gpu.launch_func @layerc_m_kernels::@relu_kernel
 // MERGE: gpu.launch_func @layerc_m_kernels::@labels_kernel
 // MERGE: gpu.module @layerc_m_kernels

@@ -60,7 +60,7 @@
 
 // Errors.
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --target=arm64 -o %t/x.o 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: layerc: error: unknown target 'arm64' (expected host, x86-64, x86-64-v3 or x86-64-v4)
+// TARGET: layerc: error: unknown target 'arm64' (expected host, x86-64, x86-64-v3, x86-64-v4, cuda, cuda:sm_80 or cuda:sm_90)
 // RUN: not layerc %t/missing.mlir -o %t/x.o 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: layerc: error: cannot open input file
 // RUN: not layerc %t/model.lcm -o %t/x.o 2>&1 | FileCheck %s --check-prefix=LCM

@@ -159,15 +159,13 @@ Examples:
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
   layerc mnist.lcm --target=cuda:sm_90 -o libmnist.a  # NVIDIA GPU (docs/GPU.md)
 
-The header of a saved model (or of a .mlir with --api=context) has a context
-API: mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights
-by name (mnist_set_weight / _get_weight), mnist_train_step and _evaluate,
-and, with -DLAYERC_WITH_RUNTIME and liblayerc_runtime, _load_weights and
-_save_weights. Raw entry points (mnist_predict_raw) take every buffer.
+The header of a saved model (or a .mlir with --api=context) has a context API:
+mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights by
+name (_set_weight / _get_weight), _train_step, _evaluate, and (linking
+liblayerc_runtime) _load_weights / _save_weights; _predict_raw takes all.
 
-Training: --train exports train_step and evaluate from a saved model's compile
-config (.mlir: run layerc-opt --layer-autodiff first), --distributed also
-grad_step and apply_step. Pass-manager flags (--mlir-*) apply to every stage.
+Training: --train (a saved model's compile config; for .mlir, layerc-opt
+--layer-autodiff), --distributed. --mlir-* flags apply to every stage.
 )";
 
 int fail(const llvm::Twine &message) {
