@@ -45,6 +45,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -66,6 +67,8 @@ namespace {
 
 /// Threads per block of a mapped loop nest.
 constexpr int64_t kBlockThreads = 256;
+/// Outputs of a reduction computed by one thread (GpuReductions.h).
+constexpr int64_t kOutputsPerThread = 4;
 /// Enough threads to fill a large GPU (an H100 runs 132 x 2048 at once):
 /// a split sum has at least this many when its loop is long enough.
 constexpr int64_t kFillThreads = 1 << 18;
@@ -158,6 +161,20 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
                           "cannot be mapped to GPU threads");
   Location loc = loop.getLoc();
   OpBuilder b(loop);
+  std::optional<gpumap::Accumulation> acc = gpumap::findAccumulation(loop);
+  // A reduction with a static last index whose extent is a multiple of
+  // kOutputsPerThread, which the output depends on: outputs per thread.
+  int64_t unroll = 1;
+  if (acc) {
+    Value last = loop.getInductionVars().back();
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound().back());
+    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound().back());
+    std::optional<int64_t> st = getConstantIntValue(loop.getStep().back());
+    if (lb && ub && st && *st > 0 && (*ub - *lb) > 0 &&
+        ((*ub - *lb + *st - 1) / *st) % kOutputsPerThread == 0 &&
+        llvm::is_contained(acc->store.getIndices(), last))
+      unroll = kOutputsPerThread;
+  }
   SmallVector<Value> counts;
   Value total = index(b, loc, 1);
   for (auto [lb, ub, step] : llvm::zip(
@@ -166,12 +183,15 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
     Value count = arith::CeilDivSIOp::create(b, loc, span, step);
     count = arith::MaxSIOp::create(b, loc, count, index(b, loc, 0));
     counts.push_back(count);
-    total = arith::MulIOp::create(b, loc, total, count);
   }
+  if (unroll > 1)
+    counts.back() =
+        arith::DivSIOp::create(b, loc, counts.back(), index(b, loc, unroll));
+  for (Value count : counts)
+    total = arith::MulIOp::create(b, loc, total, count);
   // A sum over a long loop with few outputs: split (GpuReductions.h).
-  std::optional<gpumap::Accumulation> acc = gpumap::findAccumulation(loop);
   Value outputs = total, slices, chunk;
-  if (acc && acc->sum) {
+  if (acc && acc->sum && !gpumap::shortLoop(acc->nest.front())) {
     Value n = gpumap::tripCount(b, acc->nest.front());
     Value want = arith::CeilDivSIOp::create(
         b, loc, index(b, loc, kFillThreads),
@@ -201,7 +221,9 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
     slice = arith::DivSIOp::create(b, loc, id, outputs);
     rest = arith::RemSIOp::create(b, loc, id, outputs);
   }
-  for (int64_t d = static_cast<int64_t>(counts.size()) - 1; d >= 0; --d) {
+  int64_t lastDim = static_cast<int64_t>(counts.size()) - 1;
+  SmallVector<IRMapping> maps(unroll);
+  for (int64_t d = lastDim; d >= 0; --d) {
     Value i = d == 0 ? rest : arith::RemSIOp::create(b, loc, rest, counts[d]);
     if (d != 0)
       rest = arith::DivSIOp::create(b, loc, rest, counts[d]);
@@ -209,10 +231,22 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
         b, loc, loop.getLowerBound()[d],
         arith::MulIOp::create(b, loc, i, loop.getStep()[d]));
     map.map(loop.getInductionVars()[d], iv);
+    // A thread's outputs are a quarter of the extent apart, so that
+    // neighbouring threads still touch neighbouring elements.
+    for (auto [u, m] : llvm::enumerate(maps))
+      m.map(loop.getInductionVars()[d],
+            d != lastDim || u == 0
+                ? iv
+                : arith::AddIOp::create(
+                      b, loc, iv,
+                      arith::MulIOp::create(
+                          b, loc, loop.getStep()[d],
+                          arith::MulIOp::create(b, loc, counts[d],
+                                                index(b, loc, u)))));
   }
   for (Operation &op : loop.getBody()->without_terminator()) {
     if (acc && &op == acc->nest.front().getOperation())
-      gpumap::emitAccumulation(b, *acc, map, slice, chunk);
+      gpumap::emitAccumulation(b, *acc, maps, slice, chunk);
     else
       b.clone(op, map);
   }

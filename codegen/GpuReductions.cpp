@@ -7,6 +7,7 @@
 #include "codegen/GpuReductions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace layerc::gpumap;
@@ -44,9 +45,10 @@ layerc::gpumap::findAccumulation(scf::ParallelOp loop) {
   }
   if (acc.nest.empty())
     return std::nullopt;
-  for (Value v : {outer.getLowerBound(), outer.getUpperBound(), outer.getStep()})
-    if (!loop.isDefinedOutsideOfLoop(v))
-      return std::nullopt;
+  for (scf::ForOp f : acc.nest)
+    for (Value v : {f.getLowerBound(), f.getUpperBound(), f.getStep()})
+      if (!loop.isDefinedOutsideOfLoop(v))
+        return std::nullopt;
   // One store in the innermost body, at indices the nest does not change,
   // of a value computed from one load of the same element before it; no
   // other access to that buffer in the nest.
@@ -83,6 +85,13 @@ layerc::gpumap::findAccumulation(scf::ParallelOp loop) {
   return acc;
 }
 
+bool layerc::gpumap::shortLoop(scf::ForOp loop) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  return lb && ub && step && *step > 0 && (*ub - *lb + *step - 1) / *step < 16;
+}
+
 Value layerc::gpumap::tripCount(OpBuilder &b, scf::ForOp loop) {
   Location loc = loop.getLoc();
   Value span = arith::SubIOp::create(b, loc, loop.getUpperBound(),
@@ -94,49 +103,68 @@ Value layerc::gpumap::tripCount(OpBuilder &b, scf::ForOp loop) {
 
 namespace {
 
-/// Level `level` of the nest with the element carried in `acc`; returns
-/// the element after the loop.
-Value emitLevel(OpBuilder &b, Accumulation &a, IRMapping &map,
-                size_t level, Value acc, Value lb, Value ub) {
+/// Level `level` of the nest with the elements carried in `accs` (one per
+/// mapping: the thread's outputs); returns them after the loop. The loop
+/// bounds do not depend on which output (checked by findAccumulation).
+SmallVector<Value> emitLevel(OpBuilder &b, Accumulation &a,
+                             MutableArrayRef<IRMapping> maps, size_t level,
+                             ValueRange accs, Value lb, Value ub) {
   scf::ForOp f = a.nest[level];
   Location loc = f.getLoc();
+  IRMapping &first = maps.front();
   auto loop = scf::ForOp::create(
-      b, loc, lb ? lb : map.lookupOrDefault(f.getLowerBound()),
-      ub ? ub : map.lookupOrDefault(f.getUpperBound()),
-      map.lookupOrDefault(f.getStep()), ValueRange{acc},
+      b, loc, lb ? lb : first.lookupOrDefault(f.getLowerBound()),
+      ub ? ub : first.lookupOrDefault(f.getUpperBound()),
+      first.lookupOrDefault(f.getStep()), accs,
       [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
-        map.map(f.getInductionVar(), iv);
-        Value carried = args[0];
-        for (Operation &op : f.getBody()->without_terminator()) {
-          if (level + 1 < a.nest.size() && &op == a.nest[level + 1]) {
-            carried = emitLevel(nb, a, map, level + 1, carried, {}, {});
-          } else if (&op == a.load.getOperation()) {
-            map.map(a.load.getResult(), carried);
-          } else if (&op == a.store.getOperation()) {
-            carried = map.lookupOrDefault(a.store.getValueToStore());
-          } else {
-            nb.clone(op, map);
-          }
+        for (IRMapping &map : maps)
+          map.map(f.getInductionVar(), iv);
+        SmallVector<Value> carried(args);
+        if (level + 1 < a.nest.size()) {
+          carried = emitLevel(nb, a, maps, level + 1, carried, {}, {});
+        } else {
+          // The body once per output: loads that do not depend on the
+          // output (a convolution's input, for several filters) are
+          // equal, and LLVM keeps one.
+          for (auto [k, map] : llvm::enumerate(maps))
+            for (Operation &op : f.getBody()->without_terminator()) {
+              if (&op == a.load.getOperation())
+                map.map(a.load.getResult(), carried[k]);
+              else if (&op == a.store.getOperation())
+                carried[k] = map.lookupOrDefault(a.store.getValueToStore());
+              else
+                nb.clone(op, map);
+            }
         }
         scf::YieldOp::create(nb, loc, carried);
       });
-  return loop.getResult(0);
+  return SmallVector<Value>(loop.getResults());
 }
 
 } // namespace
 
 void layerc::gpumap::emitAccumulation(OpBuilder &b, Accumulation a,
-                                   IRMapping &map, Value slice, Value chunk) {
+                                      MutableArrayRef<IRMapping> maps,
+                                      Value slice, Value chunk) {
   Location loc = a.store.getLoc();
-  Value buffer = map.lookupOrDefault(a.store.getMemRef());
-  SmallVector<Value> indices;
-  for (Value i : a.store.getIndices())
-    indices.push_back(map.lookupOrDefault(i));
+  auto indicesOf = [&](IRMapping &map) {
+    SmallVector<Value> indices;
+    for (Value i : a.store.getIndices())
+      indices.push_back(map.lookupOrDefault(i));
+    return indices;
+  };
   scf::ForOp outer = a.nest.front();
+  IRMapping &map = maps.front();
   if (!slice) {
-    Value init = memref::LoadOp::create(b, loc, buffer, indices);
-    Value result = emitLevel(b, a, map, 0, init, {}, {});
-    memref::StoreOp::create(b, loc, result, buffer, indices);
+    SmallVector<Value> inits;
+    for (IRMapping &m : maps)
+      inits.push_back(memref::LoadOp::create(
+          b, loc, m.lookupOrDefault(a.store.getMemRef()), indicesOf(m)));
+    SmallVector<Value> results = emitLevel(b, a, maps, 0, inits, {}, {});
+    for (auto [m, result] : llvm::zip(maps, results))
+      memref::StoreOp::create(b, loc, result,
+                              m.lookupOrDefault(a.store.getMemRef()),
+                              indicesOf(m));
     return;
   }
   // Iterations [slice * chunk, (slice + 1) * chunk) of the outermost loop.
@@ -152,7 +180,10 @@ void layerc::gpumap::emitAccumulation(OpBuilder &b, Accumulation a,
                             arith::MulIOp::create(b, loc, chunk, step)));
   auto type = cast<FloatType>(a.store.getValueToStore().getType());
   Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
-  Value partial = emitLevel(b, a, map, 0, zero, from, to);
-  memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, partial,
-                              buffer, indices);
+  SmallVector<Value> zeros(maps.size(), zero);
+  SmallVector<Value> partials = emitLevel(b, a, maps, 0, zeros, from, to);
+  for (auto [m, partial] : llvm::zip(maps, partials))
+    memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, partial,
+                                m.lookupOrDefault(a.store.getMemRef()),
+                                indicesOf(m));
 }

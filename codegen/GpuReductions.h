@@ -18,6 +18,9 @@
 // outputs, each a sum over batch x rows x columns). So:
 //   * the element lives in a register (the loops carry it) and is stored
 //     once;
+//   * a thread computes 4 neighbouring outputs along the last parallel
+//     index when its extent allows (a convolution's filters): the loads
+//     that do not depend on it (the input window) are shared;
 //   * a sum is also split: its outermost loop is cut into `slices` ranges,
 //     one thread per (output, slice), each adding its partial sum to the
 //     output with one atomic add. The number of slices is chosen at run
@@ -50,17 +53,23 @@ struct Accumulation {
 /// The accumulation of `loop`'s body, if it has that shape.
 std::optional<Accumulation> findAccumulation(mlir::scf::ParallelOp loop);
 
+/// Whether `loop` has a static trip count too small to be worth splitting
+/// (a convolution's window rows: a split would only turn stores into
+/// atomic adds).
+bool shortLoop(mlir::scf::ForOp loop);
+
 /// The number of iterations of `loop` (host code at `b`).
 mlir::Value tripCount(mlir::OpBuilder &b, mlir::scf::ForOp loop);
 
-/// Emits `acc`'s nest at `b` (inside a GPU thread, operands through `map`)
-/// with the element in a register. With `slice` (a sum), the outermost
-/// loop runs only over [slice * chunk, (slice + 1) * chunk) and the partial
-/// sum is added atomically; otherwise the element is loaded before the
-/// nest and stored after it.
+/// Emits `acc`'s nest at `b` inside a GPU thread that computes one output
+/// per mapping in `maps` (they map the parallel loop's indices to each
+/// output's), with the elements in registers and the loops shared. With
+/// `slice` (a sum), the outermost loop runs only over [slice * chunk,
+/// (slice + 1) * chunk) and each partial sum is added atomically;
+/// otherwise each element is loaded before the nest and stored after it.
 void emitAccumulation(mlir::OpBuilder &b, Accumulation a,
-                      mlir::IRMapping &map, mlir::Value slice,
-                      mlir::Value chunk);
+                      mlir::MutableArrayRef<mlir::IRMapping> maps,
+                      mlir::Value slice, mlir::Value chunk);
 
 } // namespace layerc::gpumap
 

@@ -494,21 +494,26 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
 
 /// With stride 1, the input gradient is itself a convolution: of dy,
 /// padded so that every window that read an input position is complete,
-/// by the kernel flipped in space with its channel axes swapped. That
-/// convolution is register-blocked (convolveVectorized); null when it does
-/// not apply.
+/// by the kernel flipped in space with its channel axes swapped. On a CPU
+/// that convolution is register-blocked (convolveVectorized, 2-D); on a GPU
+/// (no vector kernels) it is the generic gather of any rank, one thread per
+/// input element, where the scatter form below leaves only the batch and
+/// channel loops parallel. Null when it does not apply.
 Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
                              ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                              const codegen::Padding &p, RankedTensorType type) {
   auto dyType = cast<RankedTensorType>(dy.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
-  if (type.getRank() != 4 ||
+  bool gpu = vectorBitsAt(b) == 0;
+  int64_t n = type.getRank() - 2;
+  if ((!gpu && type.getRank() != 4) ||
       llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
       !kType.hasStaticShape() ||
-      !fillsVectors(b, type.getElementType(), type.getShape().back()))
+      kType.getDimSize(n) != type.getDimSize(n + 1) || // grouped
+      (!gpu && !fillsVectors(b, type.getElementType(), type.getShape().back())))
     return Value();
   SmallVector<int64_t> before, after;
-  for (int64_t i = 0; i < 2; ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     int64_t reach = (kType.getDimSize(i) - 1) * dil[i];
     before.push_back(reach - p.before[i]);
     after.push_back(type.getDimSize(i + 1) + reach - dyType.getDimSize(i + 1) -
@@ -519,6 +524,9 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
   }
   Value flipped = flippedTransposedKernel(b, loc, kernel);
   Value padded = padSpatial(b, loc, dy, before, after, 0.0);
+  if (gpu)
+    return convolve(b, loc, padded, flipped, SmallVector<int64_t>(n, 1), dil,
+                    /*same=*/false, /*groups=*/1, type);
   return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type);
 }
 

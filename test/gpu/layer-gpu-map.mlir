@@ -89,20 +89,24 @@ func.func private @labels(%y: memref<?xi32>) {
 }
 
 // A sum with few outputs and a long loop (a kernel gradient): each thread
-// keeps its partial sum in a register over a slice of the loop and adds it
-// atomically; the number of slices comes from the number of outputs.
+// computes 4 outputs (16 / 4 apart), keeps their partial sums in registers
+// over a slice of the loop and adds them atomically; the number of slices
+// comes from the number of outputs.
 // MAP-LABEL: func.func private @kgrad
 // MAP: %[[N:.*]] = memref.dim
+// MAP: %[[QUARTER:.*]] = arith.divsi %{{.*}}, %c4 : index
 // MAP: %[[SLICES:.*]] = arith.maxsi %c1{{.*}}, %{{.*}} : index
 // MAP: %[[CHUNK:.*]] = arith.ceildivsi %{{.*}}, %[[SLICES]] : index
 // MAP: gpu.launch
 // MAP: %[[SLICE:.*]] = arith.divsi %{{.*}}, %{{.*}} : index
+// MAP: %[[F0:.*]] = arith.addi %c0{{.*}}, %{{.*}} : index
 // MAP: %[[TO:.*]] = arith.minsi %[[N]], %{{.*}} : index
-// MAP: %[[SUM:.*]] = scf.for %{{.*}} = %{{.*}} to %[[TO]] step %c1{{.*}} iter_args(%[[ACC:.*]] = %cst{{.*}}) -> (f32)
+// MAP: %[[SUM:.*]]:4 = scf.for %{{.*}} = %{{.*}} to %[[TO]] step %c1{{.*}} iter_args(%[[ACC:.*]] = %cst{{.*}}, %{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32, f32, f32)
 // MAP-NOT: memref.store
 // MAP: arith.addf %[[ACC]]
 // MAP: scf.yield
-// MAP: memref.atomic_rmw addf %[[SUM]], %{{.*}} : (f32, memref<16xf32>) -> f32
+// MAP: memref.atomic_rmw addf %[[SUM]]#0, %{{.*}}[%[[F0]]] : (f32, memref<16xf32>) -> f32
+// MAP-COUNT-3: memref.atomic_rmw addf
 func.func private @kgrad(%x: memref<?x16xf32>, %dk: memref<16xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
