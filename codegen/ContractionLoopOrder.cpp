@@ -37,6 +37,14 @@ bool isMatmulLike(linalg::LinalgOp op) {
          iterators[2] == utils::IteratorType::reduction;
 }
 
+/// `op` as a linalg.generic (named ops generalized at `rewriter`'s point).
+FailureOr<linalg::GenericOp> asGeneric(IRRewriter &rewriter,
+                                       linalg::LinalgOp op) {
+  if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+    return generic;
+  return linalg::generalizeNamedOp(rewriter, op);
+}
+
 struct LayerContractionLoopOrderPass
     : layerc::impl::LayerContractionLoopOrderBase<
           LayerContractionLoopOrderPass> {
@@ -52,15 +60,9 @@ struct LayerContractionLoopOrderPass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : contractions) {
       rewriter.setInsertionPoint(op);
-      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (!generic) {
-        FailureOr<linalg::GenericOp> g =
-            linalg::generalizeNamedOp(rewriter, op);
-        if (failed(g))
-          continue;
-        generic = *g;
-      }
-      (void)linalg::interchangeGenericOp(rewriter, generic, {0, 2, 1});
+      FailureOr<linalg::GenericOp> generic = asGeneric(rewriter, op);
+      if (succeeded(generic))
+        (void)linalg::interchangeGenericOp(rewriter, *generic, {0, 2, 1});
     }
   }
 
@@ -77,23 +79,18 @@ struct LayerContractionLoopOrderPass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
       rewriter.setInsertionPoint(op);
-      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (!generic) {
-        FailureOr<linalg::GenericOp> g =
-            linalg::generalizeNamedOp(rewriter, op);
-        if (failed(g))
-          continue;
-        generic = *g;
-      }
+      FailureOr<linalg::GenericOp> generic = asGeneric(rewriter, op);
+      if (failed(generic))
+        continue;
       SmallVector<unsigned> order;
       SmallVector<utils::IteratorType> iterators =
-          generic.getIteratorTypesArray();
+          generic->getIteratorTypesArray();
       for (auto kind :
            {utils::IteratorType::parallel, utils::IteratorType::reduction})
         for (unsigned i = 0; i < iterators.size(); ++i)
           if (iterators[i] == kind)
             order.push_back(i);
-      (void)linalg::interchangeGenericOp(rewriter, generic, order);
+      (void)linalg::interchangeGenericOp(rewriter, *generic, order);
     }
   }
 };

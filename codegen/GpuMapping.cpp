@@ -167,8 +167,10 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
   int64_t unroll = 1;
   if (acc) {
     Value last = loop.getInductionVars().back();
-    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound().back());
-    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound().back());
+    std::optional<int64_t> lb =
+        getConstantIntValue(loop.getLowerBound().back());
+    std::optional<int64_t> ub =
+        getConstantIntValue(loop.getUpperBound().back());
     std::optional<int64_t> st = getConstantIntValue(loop.getStep().back());
     if (lb && ub && st && *st > 0 && (*ub - *lb) > 0 &&
         ((*ub - *lb + *st - 1) / *st) % kOutputsPerThread == 0 &&
@@ -177,8 +179,8 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
   }
   SmallVector<Value> counts;
   Value total = index(b, loc, 1);
-  for (auto [lb, ub, step] : llvm::zip(
-           loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
     Value span = arith::SubIOp::create(b, loc, ub, lb);
     Value count = arith::CeilDivSIOp::create(b, loc, span, step);
     count = arith::MaxSIOp::create(b, loc, count, index(b, loc, 0));
@@ -208,8 +210,7 @@ LogicalResult launchParallel(scf::ParallelOp loop) {
   blocks = arith::MaxSIOp::create(b, loc, blocks, index(b, loc, 1));
   gpu::LaunchOp launch = createLaunch(b, loc, blocks, threads);
   Value id = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, launch.getBlockIds().x, threads),
+      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, threads),
       launch.getThreadIds().x);
   Value inRange =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, id, total);
@@ -272,9 +273,9 @@ Operation *readBack(OpBuilder &b, memref::LoadOp load, IRMapping &map) {
   Value linear = index(b, loc, 0);
   for (auto [d, i] : llvm::enumerate(load.getIndices())) {
     Value size = memref::DimOp::create(b, loc, buffer, d);
-    linear = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, linear, size),
-        map.lookupOrDefault(i));
+    linear = arith::AddIOp::create(b, loc,
+                                   arith::MulIOp::create(b, loc, linear, size),
+                                   map.lookupOrDefault(i));
   }
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
   Value address = arith::AddIOp::create(
@@ -461,8 +462,7 @@ LogicalResult mirrorArguments(func::FuncOp fn, func::FuncOp memcpy,
       if (type.isDynamicDim(d))
         sizes.push_back(memref::DimOp::create(b, loc, arg, d));
     Value buffer = memref::AllocOp::create(
-        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-        sizes);
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), sizes);
     for (OpOperand *use : uses)
       use->set(buffer);
     if (arg.getArgNumber() < numInputs.getInt())
@@ -482,11 +482,10 @@ LogicalResult mirrorArguments(func::FuncOp fn, func::FuncOp memcpy,
       continue;
     Value own = ret.getOperand(0);
     Value gpu = func::CallOp::create(b, ret.getLoc(), status).getResult(0);
-    Value ok = arith::CmpIOp::create(b, ret.getLoc(), arith::CmpIPredicate::eq,
-                                     own, arith::ConstantIntOp::create(
-                                              b, ret.getLoc(), 0, 32));
-    ret->setOperand(0,
-                    arith::SelectOp::create(b, ret.getLoc(), ok, gpu, own));
+    Value ok = arith::CmpIOp::create(
+        b, ret.getLoc(), arith::CmpIPredicate::eq, own,
+        arith::ConstantIntOp::create(b, ret.getLoc(), 0, 32));
+    ret->setOperand(0, arith::SelectOp::create(b, ret.getLoc(), ok, gpu, own));
   }
   return success();
 }
@@ -496,9 +495,8 @@ struct LayerGpuMapPass : layerc::impl::LayerGpuMapBase<LayerGpuMapPass> {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     auto i64 = IntegerType::get(ctx, 64);
-    func::FuncOp memcpy =
-        declare(module, "layerc_cuda_memcpy",
-                FunctionType::get(ctx, {i64, i64, i64}, {}));
+    func::FuncOp memcpy = declare(module, "layerc_cuda_memcpy",
+                                  FunctionType::get(ctx, {i64, i64, i64}, {}));
     func::FuncOp status =
         declare(module, "layerc_cuda_status",
                 FunctionType::get(ctx, {}, {IntegerType::get(ctx, 32)}));
@@ -601,8 +599,7 @@ struct LayerGpuMergeKernelsPass
       if (it == renamed.end())
         return;
       launch.setKernelAttr(SymbolRefAttr::get(
-          mergedName,
-          {FlatSymbolRefAttr::get(&getContext(), it->second)}));
+          mergedName, {FlatSymbolRefAttr::get(&getContext(), it->second)}));
     });
   }
 };
@@ -625,12 +622,18 @@ struct LayerGpuLibdevicePass
     : layerc::impl::LayerGpuLibdeviceBase<LayerGpuLibdevicePass> {
   void runOnOperation() override {
     static const llvm::StringMap<StringRef> intrinsics = {
-        {"floor", "llvm.intr.floor"},     {"ceil", "llvm.intr.ceil"},
-        {"sqrt", "llvm.intr.sqrt"},       {"fabs", "llvm.intr.fabs"},
-        {"trunc", "llvm.intr.trunc"},     {"round", "llvm.intr.round"},
-        {"rint", "llvm.intr.roundeven"},  {"nearbyint", "llvm.intr.roundeven"},
-        {"copysign", "llvm.intr.copysign"}, {"fma", "llvm.intr.fma"},
-        {"fmin", "llvm.intr.minnum"},     {"fmax", "llvm.intr.maxnum"},
+        {"floor", "llvm.intr.floor"},
+        {"ceil", "llvm.intr.ceil"},
+        {"sqrt", "llvm.intr.sqrt"},
+        {"fabs", "llvm.intr.fabs"},
+        {"trunc", "llvm.intr.trunc"},
+        {"round", "llvm.intr.round"},
+        {"rint", "llvm.intr.roundeven"},
+        {"nearbyint", "llvm.intr.roundeven"},
+        {"copysign", "llvm.intr.copysign"},
+        {"fma", "llvm.intr.fma"},
+        {"fmin", "llvm.intr.minnum"},
+        {"fmax", "llvm.intr.maxnum"},
         {"exp2", "llvm.intr.exp2"}};
     for (auto fn : getOperation().getOps<LLVM::LLVMFuncOp>()) {
       StringRef name = fn.getName();
@@ -675,8 +678,7 @@ struct LayerGpuHostAllocPass
       auto fn = LLVM::lookupOrCreateFn(b, module, name, args, result);
       return failed(fn) ? LLVM::LLVMFuncOp() : *fn;
     };
-    LLVM::LLVMFuncOp deviceMalloc =
-        lookup("layerc_cuda_malloc", ptr, {i64});
+    LLVM::LLVMFuncOp deviceMalloc = lookup("layerc_cuda_malloc", ptr, {i64});
     LLVM::LLVMFuncOp deviceFree = lookup(
         "layerc_cuda_free", LLVM::LLVMVoidType::get(&getContext()), {ptr});
     LLVM::LLVMFuncOp deviceGlobal =
@@ -698,8 +700,8 @@ struct LayerGpuHostAllocPass
         if (!bytes)
           return;
         b.setInsertionPointAfter(address);
-        Value size = LLVM::ConstantOp::create(b, address.getLoc(), i64,
-                                              bytes.getInt());
+        Value size =
+            LLVM::ConstantOp::create(b, address.getLoc(), i64, bytes.getInt());
         auto copy = LLVM::CallOp::create(b, address.getLoc(), deviceGlobal,
                                          ValueRange{address, size});
         address.getResult().replaceAllUsesExcept(copy.getResult(), copy);

@@ -94,8 +94,8 @@ bool layerc::gpumap::shortLoop(scf::ForOp loop) {
 
 Value layerc::gpumap::tripCount(OpBuilder &b, scf::ForOp loop) {
   Location loc = loop.getLoc();
-  Value span = arith::SubIOp::create(b, loc, loop.getUpperBound(),
-                                     loop.getLowerBound());
+  Value span =
+      arith::SubIOp::create(b, loc, loop.getUpperBound(), loop.getLowerBound());
   Value count = arith::CeilDivSIOp::create(b, loc, span, loop.getStep());
   return arith::MaxSIOp::create(b, loc, count,
                                 arith::ConstantIndexOp::create(b, loc, 0));
@@ -162,9 +162,8 @@ void layerc::gpumap::emitAccumulation(OpBuilder &b, Accumulation a,
           b, loc, m.lookupOrDefault(a.store.getMemRef()), indicesOf(m)));
     SmallVector<Value> results = emitLevel(b, a, maps, 0, inits, {}, {});
     for (auto [m, result] : llvm::zip(maps, results))
-      memref::StoreOp::create(b, loc, result,
-                              m.lookupOrDefault(a.store.getMemRef()),
-                              indicesOf(m));
+      memref::StoreOp::create(
+          b, loc, result, m.lookupOrDefault(a.store.getMemRef()), indicesOf(m));
     return;
   }
   // Iterations [slice * chunk, (slice + 1) * chunk) of the outermost loop.

@@ -139,8 +139,8 @@ void layerc::header::emitContext(std::ostringstream &os,
      << (cuda ? "  if (layerc_cuda_init(NULL, 0) != 0)\n    return " + P +
                     "_ERROR_DEVICE;\n"
               : std::string())
-     << "  c = (" << ctx << " *)calloc(1, sizeof("
-     << ctx << "));\n  if (!c)\n    return " << P
+     << "  c = (" << ctx << " *)calloc(1, sizeof(" << ctx
+     << "));\n  if (!c)\n    return " << P
      << "_ERROR_MEMORY;\n  for (s = 0; s < " << (train ? 2 : 1) << "; ++s) {\n";
   for (size_t i = 0; i < nw; ++i)
     os << "    c->weights[s][" << i << "] = (float *)calloc((size_t)"

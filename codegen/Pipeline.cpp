@@ -27,10 +27,10 @@
 #include "dialect/LayerOps.h"
 
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -42,8 +42,8 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -87,14 +87,13 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
       createLayerContractionLoopOrder({options.target.isGpu()}));
 }
 
-void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
-  // The C symbols of the library's own functions (set_num_threads,
-  // release_memory): layerc_<prefix>_<name>, as its public functions.
-  std::string exportPrefix =
-      "layerc_" + (prefix.empty() ? std::string() : prefix + "_");
-  pm.addPass(createLayerExportFunctions()); // (a)
+/// The start of both LLVM stages: (a) exported entry points, (b) the whole
+/// module bufferized at once (identity layouts, no two results sharing an
+/// initial tensor), deallocations inserted.
+void addExportAndBufferize(OpPassManager &pm) {
+  pm.addPass(createLayerExportFunctions());
   pm.addNestedPass<func::FuncOp>(createLayerSplitSharedInits());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass()); // (b)
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -105,6 +104,14 @@ void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
+void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
+  // The C symbols of the library's own functions (set_num_threads,
+  // release_memory): layerc_<prefix>_<name>, as its public functions.
+  std::string exportPrefix =
+      "layerc_" + (prefix.empty() ? std::string() : prefix + "_");
+  addExportAndBufferize(pm); // (a), (b)
   pm.addPass(createLayerPlanBuffers({exportPrefix}));
   pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg()); // (c)
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
@@ -131,19 +138,7 @@ void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
 /// embeds (`gpu.binary`) and loads through MLIR's mgpu* API.
 void addGpuLLVMStage(OpPassManager &pm, const TargetDescription &target,
                      const std::string &prefix) {
-  pm.addPass(createLayerExportFunctions());
-  pm.addNestedPass<func::FuncOp>(createLayerSplitSharedInits());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  addExportAndBufferize(pm);
   pm.addNestedPass<func::FuncOp>(createLayerCopyToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -79,8 +79,8 @@ int main(int argc, char **argv) {
     if (arg.rfind("--save-dir=", 0) == 0) {
       saveDir = arg.substr(11);
     } else if (arg == "--compile") {
-      trainWith = CompileOptions{.loss = "mse",
-                                 .optimizer = optimizers::RMSprop()};
+      trainWith =
+          CompileOptions{.loss = "mse", .optimizer = optimizers::RMSprop()};
     } else {
       std::cerr << "usage: functional_guide [--save-dir=DIR] [--compile]\n";
       return 2;

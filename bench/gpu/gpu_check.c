@@ -11,26 +11,8 @@
  *
  * Exit status: 0 when every batch agrees, 1 when one does not, 3 when the
  * GPU cannot be used (the message says why). */
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define STR_(a) #a
-#define STR(a) STR_(a)
-#include STR(CPU_HEADER)
-#include STR(GPU_HEADER)
+#include "gpu_common.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-#define C(f) CAT(CPU, f)
-#define G(f) CAT(GPU, f)
-
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 static int compare_doubles(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -38,24 +20,24 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 /* Median ms per call of `call` (11 runs of enough calls for ~20 ms). */
-#define MEDIAN_MS(result, call)                                              \
-  do {                                                                       \
-    double times_[11], start_ = now_ms(), one_;                              \
-    int inner_, r_, i_;                                                      \
-    call;                                                                    \
-    call;                                                                    \
-    start_ = now_ms();                                                       \
-    call;                                                                    \
-    one_ = now_ms() - start_;                                                \
-    inner_ = one_ > 0 ? (int)(20.0 / one_) + 1 : 100;                        \
-    for (r_ = 0; r_ < 11; ++r_) {                                            \
-      start_ = now_ms();                                                     \
-      for (i_ = 0; i_ < inner_; ++i_)                                        \
-        call;                                                                \
-      times_[r_] = (now_ms() - start_) / inner_;                             \
-    }                                                                        \
-    qsort(times_, 11, sizeof(double), compare_doubles);                      \
-    result = times_[5];                                                      \
+#define MEDIAN_MS(result, call)                                                \
+  do {                                                                         \
+    double times_[11], start_ = now_ms(), one_;                                \
+    int inner_, r_, i_;                                                        \
+    call;                                                                      \
+    call;                                                                      \
+    start_ = now_ms();                                                         \
+    call;                                                                      \
+    one_ = now_ms() - start_;                                                  \
+    inner_ = one_ > 0 ? (int)(20.0 / one_) + 1 : 100;                          \
+    for (r_ = 0; r_ < 11; ++r_) {                                              \
+      start_ = now_ms();                                                       \
+      for (i_ = 0; i_ < inner_; ++i_)                                          \
+        call;                                                                  \
+      times_[r_] = (now_ms() - start_) / inner_;                               \
+    }                                                                          \
+    qsort(times_, 11, sizeof(double), compare_doubles);                        \
+    result = times_[5];                                                        \
   } while (0)
 
 int main(int argc, char **argv) {
@@ -78,8 +60,9 @@ int main(int argc, char **argv) {
     int batch = batches[b];
     size_t nin = (size_t)batch * IN_COUNT, nout = (size_t)batch * OUT_COUNT;
     float *x = malloc(nin * sizeof(float));
-    float *yc = malloc(nout * sizeof(float)), *yg = malloc(nout * sizeof(float));
-    double diff = 0, scale = 0, cpu_ms, gpu_ms;
+    float *yc = malloc(nout * sizeof(float)),
+          *yg = malloc(nout * sizeof(float));
+    double diff, cpu_ms, gpu_ms;
     size_t i;
     unsigned state = 12345u + (unsigned)batch;
     for (i = 0; i < nin; ++i) {
@@ -94,14 +77,7 @@ int main(int argc, char **argv) {
       printf("%s: gpu predict failed: %s\n", STR(GPU), G(_error_message)(rc));
       return 1;
     }
-    for (i = 0; i < nout; ++i) {
-      double d = fabs((double)yg[i] - yc[i]);
-      if (!(d <= diff)) /* NaN counts as a difference */
-        diff = isnan(d) ? INFINITY : d;
-      if (fabs(yc[i]) > scale)
-        scale = fabs(yc[i]);
-    }
-    diff /= scale > 0 ? scale : 1;
+    diff = rel_diff(yg, yc, nout);
     MEDIAN_MS(cpu_ms, C(_predict)(cpu, batch, x, nin, yc, nout));
     MEDIAN_MS(gpu_ms, G(_predict)(gpu, batch, x, nin, yg, nout));
     printf("%-12s predict batch %4d: rel diff %.2e %s  cpu %9.3f ms  gpu "

@@ -10,32 +10,14 @@
  *
  *   gpu_step_<model> [batch ...]        (default: 256)
  * Targets: one-hot rows with -DONE_HOT (cross-entropy), else uniform. */
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define STR_(a) #a
-#define STR(a) STR_(a)
-#include STR(CPU_HEADER)
-#include STR(GPU_HEADER)
+#include "gpu_common.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-#define C(f) CAT(CPU, f)
-#define G(f) CAT(GPU, f)
 #define CHECK_BATCH 32
 
 static unsigned state = 777u;
 static float uniform(void) {
   state = state * 1664525u + 1013904223u;
   return (float)((state >> 8) / 16777216.0);
-}
-
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 static void batch_of(int64_t batch, float **x, float **y) {
@@ -87,19 +69,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   for (w = 0; C(_weight_name)(w) != NULL; ++w) {
-    size_t n = (size_t)C(_weight_count)(w), i;
+    size_t n = (size_t)C(_weight_count)(w);
     float *p = malloc(n * sizeof(float)), *q = malloc(n * sizeof(float));
-    double diff = 0, scale = 0;
+    double diff;
     C(_get_weight)(cpu, C(_weight_name)(w), p, n);
     G(_get_weight)(gpu, C(_weight_name)(w), q, n);
-    for (i = 0; i < n; ++i) {
-      double d = fabs((double)p[i] - q[i]);
-      if (!(d <= diff))
-        diff = isnan(d) ? INFINITY : d;
-      if (fabs(p[i]) > scale)
-        scale = fabs(p[i]);
-    }
-    diff /= scale > 0 ? scale : 1;
+    diff = rel_diff(q, p, n);
     if (!(diff <= worst))
       worst = diff;
     free(p);

@@ -13,32 +13,15 @@
  *
  *   gpu_train DATASET_DIR [EPOCHS]
  * DATASET_DIR holds Fashion-MNIST's four idx files (uncompressed). */
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define STR_(a) #a
-#define STR(a) STR_(a)
-#include STR(CPU_HEADER)
-#include STR(GPU_HEADER)
+#include "gpu_common.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define C(f) CAT(CPU, f)
-#define G(f) CAT(GPU, f)
 #define PIXELS 784
 #define BATCH 64
 
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static unsigned char *read_idx(const char *dir, const char *name,
-                               size_t header, size_t size) {
+static unsigned char *read_idx(const char *dir, const char *name, size_t header,
+                               size_t size) {
   char path[4096];
   unsigned char *data = malloc(size);
   FILE *f;
@@ -51,19 +34,6 @@ static unsigned char *read_idx(const char *dir, const char *name,
   }
   fclose(f);
   return data;
-}
-
-static double rel_diff(const float *a, const float *b, size_t n) {
-  double diff = 0, scale = 0;
-  size_t i;
-  for (i = 0; i < n; ++i) {
-    double d = fabs((double)a[i] - b[i]);
-    if (!(d <= diff))
-      diff = isnan(d) ? INFINITY : d;
-    if (fabs(b[i]) > scale)
-      scale = fabs(b[i]);
-  }
-  return diff / (scale > 0 ? scale : 1);
 }
 
 int main(int argc, char **argv) {
@@ -145,8 +115,8 @@ int main(int argc, char **argv) {
   printf("mlp train_step batch %d: loss cpu %.6f gpu %.6f; weights after "
          "the step: max rel diff %.2e %s\n",
          BATCH, loss_cpu, loss_gpu, worst, worst <= 1e-4 ? "ok" : "FAIL");
-  failed |= !(worst <= 1e-4) ||
-            !(fabs(loss_cpu - loss_gpu) <= 1e-4 * fabs(loss_cpu));
+  failed |=
+      !(worst <= 1e-4) || !(fabs(loss_cpu - loss_gpu) <= 1e-4 * fabs(loss_cpu));
 
   /* 2. Train on the GPU (and time the CPU over the same steps). */
   for (e = 0; e < epochs; ++e) {
@@ -161,8 +131,8 @@ int main(int argc, char **argv) {
     gpu_ms = now_ms() - start;
     start = now_ms();
     for (i = 0; i + BATCH <= ntrain; i += BATCH)
-      C(_train_step)(cpu, BATCH, x + i * PIXELS, BATCH * PIXELS, y + i, BATCH,
-                     &loss_cpu);
+      rc = C(_train_step)(cpu, BATCH, x + i * PIXELS, BATCH * PIXELS, y + i,
+                          BATCH, &loss_cpu);
     cpu_ms = now_ms() - start;
     printf("epoch %d: last loss gpu %.4f cpu %.4f; epoch time gpu %.0f ms, "
            "cpu %.0f ms (cpu/gpu %.2f)\n",

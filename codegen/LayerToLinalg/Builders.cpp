@@ -313,9 +313,8 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   auto bType = cast<RankedTensorType>(bm.getType());
   Type et = type.getElementType();
   int64_t n = type.getDimSize(1);
-  if (vectorBitsAt(b) == 0 || type.getRank() != 2 ||
-      ShapedType::isDynamic(n) || n == 0 || bType.getDimSize(1) != n ||
-      !et.isIntOrFloat())
+  if (vectorBitsAt(b) == 0 || type.getRank() != 2 || ShapedType::isDynamic(n) ||
+      n == 0 || bType.getDimSize(1) != n || !et.isIntOrFloat())
     return Value();
   auto [vl, fv, accumulators] = vectorBlocking(et, n, vectorBitsAt(b));
   if (n % vl != 0)

@@ -80,8 +80,8 @@ static char failure[512]; /* the first error; empty while none */
 
 static void fail(const char *what, const char *detail) {
   if (failure[0] == '\0')
-    snprintf(failure, sizeof failure, "CUDA: %s%s%s", what,
-             detail ? ": " : "", detail ? detail : "");
+    snprintf(failure, sizeof failure, "CUDA: %s%s%s", what, detail ? ": " : "",
+             detail ? detail : "");
 }
 
 /* Records a failed driver call; returns whether `r` is success. */
@@ -92,15 +92,15 @@ static int check(CUresult r, const char *call) {
   if (cu.getErrorString)
     cu.getErrorString(r, &text);
   char detail[256];
-  snprintf(detail, sizeof detail, "%s (error %d)", text ? text : "unknown",
-           r);
+  snprintf(detail, sizeof detail, "%s (error %d)", text ? text : "unknown", r);
   fail(call, detail);
   return 0;
 }
 
 static int loadDriver(void) {
   const char *path = getenv("LAYERC_CUDA_DRIVER");
-  void *lib = dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  void *lib =
+      dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
     fail("no NVIDIA driver (libcuda.so.1 could not be loaded)", dlerror());
     return 0;
@@ -153,7 +153,8 @@ static int initialize(void) {
     return 0;
   }
   if (!check(cu.deviceGet(&device, 0), "cuDeviceGet") ||
-      !check(cu.primaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain") ||
+      !check(cu.primaryCtxRetain(&context, device),
+             "cuDevicePrimaryCtxRetain") ||
       !check(cu.ctxSetCurrent(context), "cuCtxSetCurrent") ||
       !check(cu.streamCreate(&stream, 0x1), "cuStreamCreate") ||
       !check(cu.deviceGetDefaultMemPool(&pool, device),
@@ -197,8 +198,8 @@ int layerc_cuda_status(void) {
 
 void *layerc_cuda_malloc(uint64_t bytes) {
   CUdeviceptr p = 0;
-  if (!ready() ||
-      !check(cu.memAllocAsync(&p, bytes ? bytes : 1, stream), "cuMemAllocAsync"))
+  if (!ready() || !check(cu.memAllocAsync(&p, bytes ? bytes : 1, stream),
+                         "cuMemAllocAsync"))
     return NULL;
   return (void *)(uintptr_t)p;
 }
@@ -222,7 +223,7 @@ static struct DeviceGlobal {
   const void *host;
   void *device;
   struct DeviceGlobal *next;
-} *deviceGlobals;
+} * deviceGlobals;
 static pthread_mutex_t globalsLock = PTHREAD_MUTEX_INITIALIZER;
 
 void *layerc_cuda_global(const void *host, uint64_t bytes) {
@@ -264,7 +265,8 @@ static int numProfiled, profiling = -1;
 static CUevent profileStart, profileStop;
 
 static int compareProfiled(const void *a, const void *b) {
-  double x = ((const struct Profiled *)a)->ms, y = ((const struct Profiled *)b)->ms;
+  double x = ((const struct Profiled *)a)->ms,
+         y = ((const struct Profiled *)b)->ms;
   return (x < y) - (x > y);
 }
 
@@ -274,8 +276,9 @@ static void printProfile(void) {
   qsort(profiled, (size_t)numProfiled, sizeof profiled[0], compareProfiled);
   for (i = 0; i < numProfiled; ++i)
     total += profiled[i].ms;
-  fprintf(stderr, "layerc CUDA profile: %d kernels, %.3f ms in all\n"
-                  "      ms  share   calls  kernel\n",
+  fprintf(stderr,
+          "layerc CUDA profile: %d kernels, %.3f ms in all\n"
+          "      ms  share   calls  kernel\n",
           numProfiled, total);
   for (i = 0; i < numProfiled && i < 25; ++i)
     fprintf(stderr, "%8.3f %5.1f%% %7ld  %s\n", profiled[i].ms,
@@ -327,9 +330,8 @@ CUmodule mgpuModuleLoadJIT(void *ptx, int optLevel) {
 CUmodule mgpuModuleLoad(void *cubin, size_t size) {
   CUmodule module = NULL;
   (void)size;
-  if (!ready() ||
-      !check(cu.moduleLoadDataEx(&module, cubin, 0, NULL, NULL),
-             "cuModuleLoadData"))
+  if (!ready() || !check(cu.moduleLoadDataEx(&module, cubin, 0, NULL, NULL),
+                         "cuModuleLoadData"))
     return NULL;
   return module;
 }
@@ -346,9 +348,8 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
     fail("a kernel module is not loaded", name);
     return NULL;
   }
-  if (!ready() ||
-      !check(cu.moduleGetFunction(&function, module, name),
-             "cuModuleGetFunction"))
+  if (!ready() || !check(cu.moduleGetFunction(&function, module, name),
+                         "cuModuleGetFunction"))
     return NULL;
   profileEntry(function, name);
   return function;

@@ -26,7 +26,6 @@
 #include "codegen/Pipeline.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
-#include "CudaDriverObject.inc" // kCudaDriverObject: CudaDriver.c's object
 #include "frontend/Compile.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Model.h"
@@ -53,6 +52,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 
+// kCudaDriverObject: runtime/cuda/CudaDriver.c's object (tools/CMakeLists.txt).
+#include "CudaDriverObject.inc"
+
 using namespace layerc;
 namespace cl = llvm::cl;
 
@@ -78,20 +80,19 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file (- for stdout)"),
 cl::opt<Emit> emit(
     "emit", cl::desc("Stage to stop after (default: from the -o extension)"),
     cl::init(Emit::Auto),
-    cl::values(clEnumValN(Emit::Model, "model",
-                          "the input as layer dialect, before any pass"),
-               clEnumValN(Emit::Layer, "layer",
-                          "layer dialect with inferred shapes"),
-               clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
-               clEnumValN(Emit::LLVMDialect, "llvm-dialect",
-                          "the LLVM dialect, before LLVM optimizes it"),
-               clEnumValN(Emit::Ptx, "ptx",
-                          "the kernels' PTX (a CUDA --target)"),
-               clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
-               clEnumValN(Emit::Asm, "asm", "assembly"),
-               clEnumValN(Emit::Obj, "obj", "object file and C header"),
-               clEnumValN(Emit::Lib, "lib",
-                          "static (.a) or shared (.so) library and C header")));
+    cl::values(
+        clEnumValN(Emit::Model, "model",
+                   "the input as layer dialect, before any pass"),
+        clEnumValN(Emit::Layer, "layer", "layer dialect with inferred shapes"),
+        clEnumValN(Emit::Linalg, "linalg", "linalg/tensor level MLIR"),
+        clEnumValN(Emit::LLVMDialect, "llvm-dialect",
+                   "the LLVM dialect, before LLVM optimizes it"),
+        clEnumValN(Emit::Ptx, "ptx", "the kernels' PTX (a CUDA --target)"),
+        clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
+        clEnumValN(Emit::Asm, "asm", "assembly"),
+        clEnumValN(Emit::Obj, "obj", "object file and C header"),
+        clEnumValN(Emit::Lib, "lib",
+                   "static (.a) or shared (.so) library and C header")));
 cl::opt<std::string> target("target",
                             cl::desc("host, x86-64, x86-64-v3 (AVX2), "
                                      "x86-64-v4 (AVX-512), cuda (sm_90) or "

@@ -9,34 +9,12 @@
 #include MODEL_HEADER
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
+#include "harness.h"
+
 #define STR_(a) #a
 #define STR(a) STR_(a)
-#define FN(name) CAT(MODEL, CAT(_, name))
 #define UPPER_ERROR_DEVICE 8
-
-static float *readAll(const char *path, size_t *count) {
-  FILE *f = fopen(path, "rb");
-  long bytes;
-  float *data;
-  if (!f || fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) < 0 ||
-      fseek(f, 0, SEEK_SET) != 0) {
-    fprintf(stderr, "cannot read %s\n", path);
-    exit(2);
-  }
-  *count = (size_t)bytes / sizeof(float);
-  data = malloc((size_t)bytes + 1);
-  if (fread(data, 1, (size_t)bytes, f) != (size_t)bytes) {
-    fprintf(stderr, "cannot read %s\n", path);
-    exit(2);
-  }
-  fclose(f);
-  return data;
-}
 
 int main(int argc, char **argv) {
   size_t nx, ny, i;
@@ -64,8 +42,9 @@ int main(int argc, char **argv) {
       scale = fabs(expected[i]);
   }
   printf("%s: predict: %s\n", STR(MODEL),
-         rc ? FN(error_message)(rc)
-            : diff <= 1e-4 * (scale > 0 ? scale : 1) ? "ok" : "differs");
+         rc                                       ? FN(error_message)(rc)
+         : diff <= 1e-4 * (scale > 0 ? scale : 1) ? "ok"
+                                                  : "differs");
   FN(destroy)(ctx);
   free(x), free(expected), free(out);
   return rc;
