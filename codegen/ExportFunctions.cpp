@@ -26,6 +26,7 @@
 namespace layerc {
 #define GEN_PASS_DEF_LAYEREXPORTFUNCTIONS
 #define GEN_PASS_DEF_LAYERPREFIXSYMBOLS
+#define GEN_PASS_DEF_LAYERINTERNALIZEPRIVATE
 #include "codegen/Passes.h.inc"
 } // namespace layerc
 
@@ -133,6 +134,17 @@ struct LayerPrefixSymbolsPass
       }
       SymbolTable::setSymbolName(fn, symbol);
     }
+  }
+};
+
+struct LayerInternalizePrivatePass
+    : layerc::impl::LayerInternalizePrivateBase<LayerInternalizePrivatePass> {
+  void runOnOperation() override {
+    auto internal = LLVM::LinkageAttr::get(&getContext(),
+                                           LLVM::Linkage::Internal);
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      if (fn.isPrivate() && !fn.isExternal())
+        fn->setAttr("llvm.linkage", internal);
   }
 };
 

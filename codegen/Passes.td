@@ -206,6 +206,19 @@ def LayerPlanBuffers : Pass<"layer-plan-buffers", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LayerInternalizePrivate
+    : Pass<"layer-internalize-private", "::mlir::ModuleOp"> {
+  let summary = "Give private functions internal linkage";
+  let description = [{
+    Every private func.func with a body gets `llvm.linkage = internal`, which
+    func-to-llvm honours: a function the pipeline creates (the buffer
+    deallocation pipeline's `dealloc_helper`) would otherwise be an external
+    symbol of every library, and two libraries linked into one program
+    would clash.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def LayerGpuMap : Pass<"layer-gpu-map", "::mlir::ModuleOp"> {
   let summary = "Put every buffer on the GPU and every loop nest in a kernel";
   let description = [{

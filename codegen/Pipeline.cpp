@@ -122,6 +122,7 @@ void addLLVMStage(OpPassManager &pm, const std::string &prefix) {
   pm.addPass(createLayerThreadCount({exportPrefix}));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createLayerLowerChecks());
+  pm.addPass(createLayerInternalizePrivate());
   pm.addPass(createConvertVectorToLLVMPass()); // (d)
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
@@ -150,6 +151,7 @@ void addGpuLLVMStage(OpPassManager &pm, const TargetDescription &target,
        "kernels"}));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createLayerLowerChecks());
+  pm.addPass(createLayerInternalizePrivate());
   GpuNVVMAttachTargetOptions nvvm;
   nvvm.chip = target.gpuChip;
   nvvm.features = TargetDescription::kPtxFeatures;

@@ -20,7 +20,7 @@
 #define C(f) CAT(CPU, f)
 #define G(f) CAT(GPU, f)
 
-static double now_ms(void) {
+static inline double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
@@ -28,7 +28,7 @@ static double now_ms(void) {
 
 /* max |got - want| / max |want| (normwise relative; NaN counts as
  * infinitely different). */
-static double rel_diff(const float *got, const float *want, size_t n) {
+static inline double rel_diff(const float *got, const float *want, size_t n) {
   double diff = 0, scale = 0;
   size_t i;
   for (i = 0; i < n; ++i) {

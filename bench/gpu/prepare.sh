@@ -8,6 +8,10 @@
 #                      program that compares their predictions;
 #   gpu_train          the MLP compiled with --train for both, trained on
 #                      Fashion-MNIST through the CUDA train_step;
+#   gpu_step_<model>   one train_step against the CPU's (toy ResNet,
+#                      autoencoder), and its time;
+#   gpu_ticket         the ticket model (tokens, Embedding, LSTM, two
+#                      outputs): predict and one train_step;
 #   data/              Fashion-MNIST (gzip), lib/ libomp for the CPU side.
 # The programs need libc, -ldl and the driver only (libomp for the CPU
 # libraries, carried). Then, through the device tool:
@@ -82,6 +86,19 @@ for spec in toy_resnet:3072:10:-DONE_HOT autoencoder:784:784:-DMSE; do
     -L"$out/lib" -l:libomp.so.5 -Wl,-rpath,'$ORIGIN/lib' -ldl -lpthread -lm \
     -o "$out/gpu_step_$name"
 done
+# The ticket model: token inputs of any length, Embedding, LSTM, two outputs.
+echo "== ticket --train: layerc for x86-64-v3 and cuda:sm_90"
+for side in cpu:x86-64-v3 gpu:cuda:sm_90; do
+  quiet "$work/ticket_t_${side%%:*}.log" "$build/bin/layerc" "$work/ticket.lcm" \
+    --train --target="${side#*:}" --name="ticket_t_${side%%:*}" \
+    -o "$work/libticket_t_${side%%:*}.a"
+done
+quiet "$work/cc_ticket.log" cc -O2 -std=c99 -Wall -Werror -I"$work" \
+  -DCPU=ticket_t_cpu -DGPU=ticket_t_gpu -DCPU_HEADER=ticket_t_cpu.h \
+  -DGPU_HEADER=ticket_t_gpu.h -D_POSIX_C_SOURCE=199309L \
+  "$here/gpu_ticket.c" "$work/libticket_t_cpu.a" "$work/libticket_t_gpu.a" \
+  -L"$out/lib" -l:libomp.so.5 -Wl,-rpath,'$ORIGIN/lib' -ldl -lpthread -lm \
+  -o "$out/gpu_ticket"
 # The PTX, for ptxas on the GPU machine too.
 "$build/bin/layerc" "$work/mlp.lcm" --embed-weights --target=cuda:sm_90 \
   --emit=ptx -o "$out/mlp_sm90.ptx"

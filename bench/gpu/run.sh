@@ -5,7 +5,8 @@
 #   2. predict of the MLP, toy ResNet, autoencoder, encoder and decoder: CUDA library against
 #      the CPU library on the same inputs (<= 1e-4 relative), with times;
 #   3. one train_step of the toy ResNet and the autoencoder against the
-#      CPU's, and its time at batch 256;
+#      CPU's, and its time at batch 256; the ticket model's predict and
+#      train_step against the CPU's;
 #   4. the MLP: one train_step against the CPU's, then 2 epochs of
 #      Fashion-MNIST through the CUDA train_step (test accuracy >= 0.84);
 #   5. PyTorch eager on the same GPU, same models (bench/gpu/pytorch_peer.py),
@@ -31,6 +32,7 @@ done
 for m in toy_resnet autoencoder; do
   timeout 120 "$out/gpu_step_$m" 256 || { echo "gpu_step_$m: status $?"; status=1; }
 done
+timeout 120 "$out/gpu_ticket" || { echo "gpu_ticket: status $?"; status=1; }
 timeout 240 "$out/gpu_train" /tmp/fmnist 2 || { echo "gpu_train: status $?"; status=1; }
 timeout 120 python3 "$here/pytorch_peer.py" || echo "pytorch_peer: status $?"
 python3 "$here/ratios.py" "$log"
