@@ -115,6 +115,20 @@ bool touchesMemory(Operation *op) {
   return result.wasInterrupted();
 }
 
+/// Whether an op nested in `op` must run on the host: an allocation or
+/// deallocation (the buffer deallocation pipeline frees buffers under
+/// `scf.if`), a call, a launch.
+bool containsHostOp(Operation *op) {
+  return op
+      ->walk([&](Operation *inner) {
+        return inner != op && isa<memref::AllocOp, memref::DeallocOp,
+                                  func::CallOp, gpu::LaunchOp>(inner)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 bool containsParallel(Operation *op) {
   return op->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
@@ -390,9 +404,12 @@ LogicalResult mapBlock(Block &block) {
         return failure();
       continue;
     }
-    if (op.getNumRegions() != 0 && containsParallel(&op)) {
+    if (op.getNumRegions() != 0 &&
+        (containsParallel(&op) || containsHostOp(&op))) {
       // Host control flow around kernels (a loop over the batch whose body
-      // holds parallel loops): its bounds are host values.
+      // holds parallel loops) or around host work (a buffer freed under a
+      // condition the device computed): its operands are host values (read
+      // back when the device computed them).
       if (failed(flush()))
         return failure();
       for (Region &region : op.getRegions())

@@ -124,6 +124,26 @@ func.func private @kgrad(%x: memref<?x16xf32>, %dk: memref<16xf32>) {
   return
 }
 
+// The buffer deallocation pipeline frees a buffer under a condition it
+// computed in memory: the condition is read back, the free stays on the
+// host (a kernel cannot free what the driver's pool allocated).
+// MAP-LABEL: func.func private @conditional_free
+// MAP: gpu.launch
+// MAP: gpu.terminator
+// MAP: %[[HOST:.*]] = memref.alloca() : memref<i1>
+// MAP: call @layerc_cuda_memcpy
+// MAP: %[[FREE:.*]] = memref.load %[[HOST]][] : memref<i1>
+// MAP: scf.if %[[FREE]] {
+// MAP-NEXT: memref.dealloc %{{.*}} : memref<4xf32>
+func.func private @conditional_free(%flags: memref<2xi1>, %b: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %f = memref.load %flags[%c0] : memref<2xi1>
+  scf.if %f {
+    memref.dealloc %b : memref<4xf32>
+  }
+  return
+}
+
 // Any other reduction (a maximum) keeps its element in a register: loaded
 // before the loops, stored after.
 // MAP-LABEL: func.func private @rowmax
