@@ -140,8 +140,8 @@ struct LayerPrefixSymbolsPass
 struct LayerInternalizePrivatePass
     : layerc::impl::LayerInternalizePrivateBase<LayerInternalizePrivatePass> {
   void runOnOperation() override {
-    auto internal = LLVM::LinkageAttr::get(&getContext(),
-                                           LLVM::Linkage::Internal);
+    auto internal =
+        LLVM::LinkageAttr::get(&getContext(), LLVM::Linkage::Internal);
     for (auto fn : getOperation().getOps<func::FuncOp>())
       if (fn.isPrivate() && !fn.isExternal())
         fn->setAttr("llvm.linkage", internal);

@@ -13,7 +13,6 @@
  * GPU cannot be used (the message says why). */
 #include "gpu_common.h"
 
-
 static int compare_doubles(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);

@@ -75,13 +75,13 @@ int main(void) {
            "diff priority %.2e, department %.2e %s\n",
            BATCH, TITLE, BODY, p, d, failed ? "FAIL" : "ok");
   }
-  if ((rc = C(_train_step)(cpu, BATCH, title, BATCH * TITLE, body,
-                           BATCH * BODY, tags, BATCH * TAGS, target_priority,
-                           BATCH, target_department, BATCH * DEPARTMENTS,
+  if ((rc = C(_train_step)(cpu, BATCH, title, BATCH * TITLE, body, BATCH * BODY,
+                           tags, BATCH * TAGS, target_priority, BATCH,
+                           target_department, BATCH * DEPARTMENTS,
                            &loss_cpu)) != 0 ||
-      (rc = G(_train_step)(gpu, BATCH, title, BATCH * TITLE, body,
-                           BATCH * BODY, tags, BATCH * TAGS, target_priority,
-                           BATCH, target_department, BATCH * DEPARTMENTS,
+      (rc = G(_train_step)(gpu, BATCH, title, BATCH * TITLE, body, BATCH * BODY,
+                           tags, BATCH * TAGS, target_priority, BATCH,
+                           target_department, BATCH * DEPARTMENTS,
                            &loss_gpu)) != 0) {
     printf("ticket: train_step failed: %s\n", G(_error_message)(rc));
     return 1;
