@@ -41,4 +41,37 @@ static inline double rel_diff(const float *got, const float *want, size_t n) {
   return diff / (scale > 0 ? scale : 1);
 }
 
+/* Creates both contexts: 0, 1 when the CPU's fails, 3 (saying why) when
+ * the GPU cannot be used. */
+static inline int create_both(C(_context) * *cpu, G(_context) * *gpu) {
+  int rc;
+  if (C(_create)(cpu) != 0)
+    return 1;
+  if ((rc = G(_create)(gpu)) != 0) {
+    printf("%s: no GPU: %s\n", STR(GPU), G(_error_message)(rc));
+    return 3;
+  }
+  return 0;
+}
+
+/* The largest rel_diff between the GPU's and the CPU's weights. */
+static inline double weights_diff(const C(_context) * cpu,
+                                  const G(_context) * gpu) {
+  double worst = 0;
+  int w;
+  for (w = 0; C(_weight_name)(w) != NULL; ++w) {
+    size_t n = (size_t)C(_weight_count)(w);
+    float *p = malloc(n * sizeof(float)), *q = malloc(n * sizeof(float));
+    double diff;
+    C(_get_weight)(cpu, C(_weight_name)(w), p, n);
+    G(_get_weight)(gpu, C(_weight_name)(w), q, n);
+    diff = rel_diff(q, p, n);
+    if (!(diff <= worst))
+      worst = diff;
+    free(p);
+    free(q);
+  }
+  return worst;
+}
+
 #endif /* LAYERC_BENCH_GPU_COMMON_H */

@@ -32,12 +32,8 @@ int main(void) {
   double worst = 0;
   float loss_cpu, loss_gpu;
   int i, w, rc, failed = 0;
-  if (C(_create)(&cpu) != 0)
-    return 1;
-  if ((rc = G(_create)(&gpu)) != 0) {
-    printf("ticket: no GPU: %s\n", G(_error_message)(rc));
-    return 3;
-  }
+  if ((rc = create_both(&cpu, &gpu)) != 0)
+    return rc;
   for (w = 0; C(_weight_name)(w) != NULL; ++w) {
     size_t n = (size_t)C(_weight_count)(w), k;
     float *v = malloc(n * sizeof(float));
@@ -86,18 +82,7 @@ int main(void) {
     printf("ticket: train_step failed: %s\n", G(_error_message)(rc));
     return 1;
   }
-  for (w = 0; C(_weight_name)(w) != NULL; ++w) {
-    size_t n = (size_t)C(_weight_count)(w);
-    float *p = malloc(n * sizeof(float)), *q = malloc(n * sizeof(float));
-    double diff;
-    C(_get_weight)(cpu, C(_weight_name)(w), p, n);
-    G(_get_weight)(gpu, C(_weight_name)(w), q, n);
-    diff = rel_diff(q, p, n);
-    if (!(diff <= worst))
-      worst = diff;
-    free(p);
-    free(q);
-  }
+  worst = weights_diff(cpu, gpu);
   failed |= !(worst <= 1e-4) ||
             !(fabs(loss_cpu - loss_gpu) <= 1e-4 * fabs(loss_cpu) + 1e-7);
   printf("ticket       train_step batch %d: loss cpu %.6f gpu %.6f; weights "

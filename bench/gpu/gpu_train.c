@@ -65,12 +65,8 @@ int main(int argc, char **argv) {
   for (i = 0; i < ntrain; ++i)
     y[i] = train_y[i];
 
-  if (C(_create)(&cpu) != 0)
-    return 1;
-  if ((rc = G(_create)(&gpu)) != 0) {
-    printf("%s: no GPU: %s\n", STR(GPU), G(_error_message)(rc));
-    return 3;
-  }
+  if ((rc = create_both(&cpu, &gpu)) != 0)
+    return rc;
   /* The same initial weights in both. */
   for (w = 0; C(_weight_name)(w) != NULL; ++w) {
     const char *name = C(_weight_name)(w);
@@ -99,19 +95,7 @@ int main(int argc, char **argv) {
     printf("train_step failed: %s\n", G(_error_message)(rc));
     return 1;
   }
-  for (w = 0; C(_weight_name)(w) != NULL; ++w) {
-    const char *name = C(_weight_name)(w);
-    size_t n = (size_t)C(_weight_count)(w);
-    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
-    double d;
-    C(_get_weight)(cpu, name, a, n);
-    G(_get_weight)(gpu, name, b, n);
-    d = rel_diff(b, a, n);
-    if (d > worst)
-      worst = (float)d;
-    free(a);
-    free(b);
-  }
+  worst = (float)weights_diff(cpu, gpu);
   printf("mlp train_step batch %d: loss cpu %.6f gpu %.6f; weights after "
          "the step: max rel diff %.2e %s\n",
          BATCH, loss_cpu, loss_gpu, worst, worst <= 1e-4 ? "ok" : "FAIL");
