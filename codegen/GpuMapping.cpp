@@ -382,6 +382,13 @@ LogicalResult launchSingle(ArrayRef<Operation *> ops) {
       });
     }
   }
+  // What only the host needed leaves the kernel (a flag read for a host
+  // condition), and a kernel left empty is not launched.
+  for (Operation *op : llvm::reverse(device))
+    if (forHost.contains(op) && op->use_empty())
+      op->erase();
+  if (llvm::hasSingleElement(launch.getBody().front()))
+    launch.erase();
   return success();
 }
 

@@ -15,7 +15,8 @@
 //                   one write per output element
 //
 // Pooling and upsampling are in Pooling.cpp; the window helpers both use
-// (padSpatial, windowPadding, cropPadding, zerosLike) are defined here.
+// are defined here (windowPadding, cropPadding) and in Builders.cpp
+// (padSpatial, zerosLike).
 //
 //===----------------------------------------------------------------------===//
 
@@ -665,35 +666,6 @@ struct ConvFilterGradLowering : RankedLowering<ConvFilterGradOp> {
 };
 
 } // namespace
-
-/// Pads the spatial axes of a channels-last `x` with `value`.
-Value codegen::padSpatial(OpBuilder &b, Location loc, Value x,
-                          ArrayRef<int64_t> before, ArrayRef<int64_t> after,
-                          double value) {
-  if (llvm::all_of(before, [](int64_t v) { return v == 0; }) &&
-      llvm::all_of(after, [](int64_t v) { return v == 0; }))
-    return x;
-  auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<OpFoldResult> low{b.getIndexAttr(0)}, high{b.getIndexAttr(0)};
-  SmallVector<int64_t> shape{type.getDimSize(0)};
-  for (size_t i = 0; i < before.size(); ++i) {
-    low.push_back(b.getIndexAttr(before[i]));
-    high.push_back(b.getIndexAttr(after[i]));
-    shape.push_back(type.getDimSize(i + 1) + before[i] + after[i]);
-  }
-  low.push_back(b.getIndexAttr(0));
-  high.push_back(b.getIndexAttr(0));
-  shape.push_back(type.getShape().back());
-  auto padded = RankedTensorType::get(shape, type.getElementType());
-  Value pad = floatConst(b, loc, type.getElementType(), value);
-  return tensor::PadOp::create(b, loc, padded, x, low, high, pad);
-}
-
-/// A zero tensor of `shape` whose dynamic batch comes from `like`.
-Value codegen::zerosLike(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                         Type et, Value like) {
-  return filledLike(b, loc, RankedTensorType::get(shape, et), like, 0.0);
-}
 
 codegen::Padding codegen::windowPadding(RankedTensorType input,
                                         RankedTensorType output,
