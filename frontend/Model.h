@@ -419,6 +419,9 @@ public:
 private:
   friend Model loadModel(const std::string &,
                          const std::map<std::string, LayerFactory> &, bool);
+  friend Model loadKerasModel(const std::string &,
+                              const std::map<std::string, LayerFactory> &,
+                              bool);
   /// The weights (and optimizer state) as a safetensors file.
   SafeTensorsFile checkpoint() const;
   /// Validates `file` against the model, then copies it in.
@@ -504,6 +507,18 @@ std::optional<CompileOptions> readCompileConfig(const std::string &path);
 Model loadModel(const std::string &path,
                 const std::map<std::string, LayerFactory> &customObjects = {},
                 bool compile = true);
+
+/// What loadModel() does for a Keras 3 .keras file (by its extension or
+/// its zip magic; Model::save() writes one for a path ending in .keras):
+/// the functional model of config.json with the weights of
+/// model.weights.h5, compiled as its compile_config says when compile is
+/// true and the optimizer, loss and metrics exist in layerc (see
+/// docs/Import.md); otherwise it is left uncompiled. Keras's optimizer
+/// state is not read: training starts with a fresh optimizer.
+Model loadKerasModel(
+    const std::string &path,
+    const std::map<std::string, LayerFactory> &customObjects = {},
+    bool compile = true);
 
 } // namespace layerc
 

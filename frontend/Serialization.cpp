@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/CompiledModel.h"
+#include "frontend/KerasFile.h"
 #include "frontend/Model.h"
 #include "frontend/Ops.h"
 #include "frontend/layers/Attention.h"
@@ -579,6 +580,8 @@ CompileOptions compileOptions(const Json &c) {
 } // namespace
 
 void Model::save(const std::string &path) const {
+  if (keras::isKerasFile(path))
+    return keras::save(path, *this, compiled_ ? &compiled_->options : nullptr);
   SafeTensorsFile file = checkpoint();
   file.metadata["format"] = kModelFormat;
   file.metadata["model_config"] = getConfig().dump();
@@ -591,6 +594,8 @@ void Model::save(const std::string &path) const {
 Model layerc::loadModel(
     const std::string &path,
     const std::map<std::string, LayerFactory> &customObjects, bool compile) {
+  if (keras::isKerasFile(path))
+    return loadKerasModel(path, customObjects, compile);
   SafeTensorsFile file = loadSafeTensors(path);
   auto format = file.metadata.find("format");
   if (format == file.metadata.end() || format->second != kModelFormat)
@@ -624,6 +629,33 @@ Model layerc::loadModel(
       throw prefixed(e);
     }
     model->restore(file, path);
+  }
+  return std::move(*model);
+}
+
+Model layerc::loadKerasModel(
+    const std::string &path,
+    const std::map<std::string, LayerFactory> &customObjects, bool compile) {
+  keras::Archive archive = keras::readArchive(path);
+  auto prefixed = [&](const Error &e) {
+    std::string what = e.what();
+    return Error(what.rfind(path, 0) == 0 ? what
+                                          : path + ": config.json: " + what);
+  };
+  std::optional<Model> model;
+  try {
+    model.emplace(Model::fromConfig(archive.modelConfig, customObjects));
+  } catch (const Error &e) {
+    throw prefixed(e);
+  }
+  // As loadModel(): the weights before compile(), which may read them.
+  model->restore(keras::readWeights(archive, *model, path), path);
+  if (compile && archive.compileOptions) {
+    try {
+      model->compile(*archive.compileOptions);
+    } catch (const Error &e) {
+      throw prefixed(e);
+    }
   }
   return std::move(*model);
 }

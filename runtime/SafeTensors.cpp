@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -330,6 +331,61 @@ const Tensor *SafeTensorsFile::find(const std::string &name) const {
   return nullptr;
 }
 
+namespace {
+/// Writes a file through `write` (which must flush it to disk) into a
+/// temporary beside `target`, then renames it over the target and syncs
+/// the directory.
+void replaceAtomically(const std::string &path, const SaveTarget &target,
+                       const std::function<absl::Status(int)> &write) {
+  std::filesystem::path dir = target.file.parent_path();
+  if (dir.empty())
+    dir = ".";
+  removeStaleTemporaries(dir, target.file);
+  std::string tmp = (dir / (temporaryPrefix(target.file) +
+                            std::to_string(::getpid()) + ".XXXXXX"))
+                        .string();
+  int fd = ::mkstemp(tmp.data());
+  if (fd >= 0) {
+    // mkstemp creates 0600; give the file the mode open() would: that of
+    // the file it replaces, or 0666 less the umask for a new one.
+    mode_t mode = 0;
+    if (target.mode) {
+      mode = *target.mode;
+    } else {
+      mode_t mask = ::umask(0);
+      ::umask(mask);
+      mode = 0666 & ~mask;
+    }
+    ::fchmod(fd, mode);
+  }
+  if (fd < 0)
+    throw Error(path + ": cannot create a temporary file in '" + dir.string() +
+                "': " + std::strerror(errno));
+  if (absl::Status written = write(fd); !written.ok()) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(absl::StrCat(path, ": ", written.message(),
+                             " (the previous file, if any, is unchanged)"));
+  }
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot close the temporary file");
+  }
+  if (std::rename(tmp.c_str(), target.file.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot replace the file: " + std::strerror(saved));
+  }
+  // Make the rename itself durable.
+  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dirFd >= 0) {
+    ::fsync(dirFd);
+    ::close(dirFd);
+  }
+}
+
+} // namespace
+
 void layerc::saveSafeTensors(const std::string &path,
                              const SafeTensorsFile &file) {
   // Before anything else: a FIFO or a device must not be replaced.
@@ -362,51 +418,8 @@ void layerc::saveSafeTensors(const std::string &path,
   // Pad so that the data starts 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  std::filesystem::path dir = target.file.parent_path();
-  if (dir.empty())
-    dir = ".";
-  removeStaleTemporaries(dir, target.file);
-  std::string tmp = (dir / (temporaryPrefix(target.file) +
-                            std::to_string(::getpid()) + ".XXXXXX"))
-                        .string();
-  int fd = ::mkstemp(tmp.data());
-  if (fd >= 0) {
-    // mkstemp creates 0600; give the file the mode open() would: that of
-    // the file it replaces, or 0666 less the umask for a new one.
-    mode_t mode = 0;
-    if (target.mode) {
-      mode = *target.mode;
-    } else {
-      mode_t mask = ::umask(0);
-      ::umask(mask);
-      mode = 0666 & ~mask;
-    }
-    ::fchmod(fd, mode);
-  }
-  if (fd < 0)
-    throw Error(path + ": cannot create a temporary file in '" + dir.string() +
-                "': " + std::strerror(errno));
-  if (absl::Status written = writeContents(fd, text, file); !written.ok()) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error(absl::StrCat(path, ": ", written.message(),
-                             " (the previous file, if any, is unchanged)"));
-  }
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot close the temporary file");
-  }
-  if (std::rename(tmp.c_str(), target.file.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot replace the file: " + std::strerror(saved));
-  }
-  // Make the rename itself durable.
-  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dirFd >= 0) {
-    ::fsync(dirFd);
-    ::close(dirFd);
-  }
+  replaceAtomically(path, target,
+                    [&](int fd) { return writeContents(fd, text, file); });
 }
 
 SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
@@ -500,4 +513,15 @@ SafeTensorsFile layerc::loadSafeTensors(const std::string &path) {
   }
   verifyChecksums(path, result);
   return result;
+}
+
+void layerc::writeFileAtomically(const std::string &path,
+                                 const std::string &bytes) {
+  SaveTarget target = resolveSaveTarget(path);
+  replaceAtomically(path, target, [&](int fd) {
+    absl::Status status = writeAll(fd, bytes.data(), bytes.size(), "the file");
+    if (status.ok() && ::fsync(fd) != 0)
+      status = absl::ErrnoToStatus(errno, "cannot flush the file to disk");
+    return status;
+  });
 }

@@ -76,6 +76,11 @@ void saveSafeTensors(const std::string &path, const SafeTensorsFile &file);
 /// anything malformed or corrupted.
 SafeTensorsFile loadSafeTensors(const std::string &path);
 
+/// Writes `bytes` to `path` as saveSafeTensors() writes its files:
+/// atomically, through symbolic links, refusing special files (used by
+/// the .keras writer).
+void writeFileAtomically(const std::string &path, const std::string &bytes);
+
 } // namespace layerc
 
 #endif // LAYERC_RUNTIME_SAFETENSORS_H
