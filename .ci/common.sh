@@ -21,6 +21,9 @@ PACKAGES=(
   libomp-22-dev  # OpenMP runtime: the threads of compiled code
   libopenmpi-dev openmpi-bin  # data-parallel fit across processes (mpirun)
   python3-venv  # .ci/keras-venv.sh: Keras 3 from PyPI, the layer tests' oracle
+  libonnx-dev libprotobuf-dev  # ONNX import (frontend/import): ONNX's protobuf classes
+  libhdf5-dev  # .keras files: model.weights.h5
+  python3-torch  # oracle: the guide's models exported to ONNX by PyTorch
 )
 
 install_packages() {

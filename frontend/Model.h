@@ -411,6 +411,14 @@ public:
   fromConfig(const Json &config,
              const std::map<std::string, LayerFactory> &customObjects = {});
 
+  /// A model from an ONNX file (frontend/import, docs/Import.md): each
+  /// node becomes the Keras layer that computes it and initializers become
+  /// its weights, so the result summarizes, predicts, fits and saves like
+  /// any other. Inputs and outputs keep the file's (channels-first)
+  /// layout. An operator or attribute that does not map is an error naming
+  /// it, its node and the opset.
+  static Model fromOnnx(const std::string &path);
+
   /// model.save(): one file in the safetensors layout holding the weights,
   /// the optimizer state, and the model and compile configs as metadata.
   /// Atomic like saveWeights(); it carries no code.
