@@ -421,7 +421,9 @@ public:
 
   /// model.save(): one file in the safetensors layout holding the weights,
   /// the optimizer state, and the model and compile configs as metadata.
-  /// Atomic like saveWeights(); it carries no code.
+  /// Atomic like saveWeights(); it carries no code. A path ending in
+  /// ".keras" gets Keras 3's format instead (docs/Import.md): config,
+  /// compile config and weights, no optimizer state.
   void save(const std::string &path) const;
 
 private:
