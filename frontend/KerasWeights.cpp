@@ -18,6 +18,7 @@
 #include <hdf5.h>
 
 #include <mutex>
+#include <set>
 #include <vector>
 
 using namespace layerc;
@@ -100,6 +101,14 @@ Handle openGroup(hid_t file, const std::string &path) {
   return Handle(H5Gopen2(file, path.c_str(), H5P_DEFAULT), H5Gclose);
 }
 
+/// Where a layer's variables live: "<group>/vars", or for Keras's
+/// recurrent layers, which keep them in their cell, "<group>/cell/vars".
+std::string varsOf(const Layer &layer, const std::string &group) {
+  static const std::set<std::string> cells = {
+      "LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"};
+  return group + (cells.count(layer.className()) ? "/cell/vars" : "/vars");
+}
+
 } // namespace
 
 std::string
@@ -137,7 +146,11 @@ layerc::keras::writeWeightsH5(const Model &model,
     auto found = paths.find(layer->name());
     if (found == paths.end())
       throw fail("layer " + layer->name() + " is not in the model config");
-    std::string vars = found->second + "/vars";
+    std::string vars = varsOf(*layer, found->second);
+    if (vars != found->second + "/vars")
+      Handle(H5Gcreate2(file.get(), (found->second + "/cell").c_str(),
+                        H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Gclose);
     Handle group(H5Gcreate2(file.get(), vars.c_str(), H5P_DEFAULT, H5P_DEFAULT,
                             H5P_DEFAULT),
                  H5Gclose);
@@ -201,7 +214,7 @@ layerc::keras::readWeightsH5(const std::string &h5, const Model &model,
     if (found == paths.end())
       throw Error(where + ": layer " + layer->name() +
                   " is not in config.json's layer list");
-    std::string vars = found->second + "/vars";
+    std::string vars = varsOf(*layer, found->second);
     const std::vector<Weight> &weights = layer->weights();
     Handle group = openGroup(file.get(), vars);
     if (!group.ok())

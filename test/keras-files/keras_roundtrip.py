@@ -3,7 +3,8 @@
 
 1. Keras builds the guide's models (the MNIST MLP; the encoder, decoder and
    autoencoder and the toy ResNet of the functional-API guide, as
-   examples/functional_guide.cpp builds them in C++), gives them random
+   examples/functional_guide.cpp builds them in C++) and an LSTM
+   classifier of tokens, gives them random
    weights and saves each as DIR/<name>.keras, with a batch of inputs
    DIR/<name>_x.npy and Keras's predictions DIR/<name>_y.npy. One model is
    saved compiled (RMSprop, sparse cross-entropy from logits, accuracy).
@@ -101,6 +102,14 @@ def toy_resnet():
     return keras.Model(inputs, layers.Dense(10)(x), name="toy_resnet")
 
 
+def lstm_classifier():
+    """Tokens -> Embedding -> LSTM (its variables sit in its cell)."""
+    tokens = keras.Input(shape=(7,), dtype="int32", name="tokens")
+    x = layers.Embedding(50, 8)(tokens)
+    x = layers.LSTM(16)(x)
+    return keras.Model(tokens, layers.Dense(3)(x), name="lstm_classifier")
+
+
 def models():
     encoder, autoencoder = encoder_autoencoder()
     compiled = mnist_mlp()
@@ -110,7 +119,8 @@ def models():
         metrics=["accuracy"])
     return {"mnist_mlp": mnist_mlp(), "encoder": encoder,
             "decoder": decoder(), "autoencoder": autoencoder,
-            "toy_resnet": toy_resnet(), "mnist_compiled": compiled}
+            "toy_resnet": toy_resnet(), "lstm_classifier": lstm_classifier(),
+            "mnist_compiled": compiled}
 
 
 def write(directory, rng):
@@ -121,7 +131,10 @@ def write(directory, rng):
         model.set_weights([(w + rng.normal(0, 0.05, w.shape)).astype(
             np.float32) for w in model.get_weights()])
         shape = (2,) + tuple(model.inputs[0].shape[1:])
-        x = rng.uniform(0, 1, shape).astype(np.float32)
+        if "int" in str(model.inputs[0].dtype):
+            x = rng.integers(0, 50, shape).astype(np.int32)
+        else:
+            x = rng.uniform(0, 1, shape).astype(np.float32)
         y = np.asarray(model.predict(x, verbose=0))
         model.save(os.path.join(directory, name + ".keras"))
         np.save(os.path.join(directory, name + "_x.npy"), x)
