@@ -547,9 +547,11 @@ std::string layerc::keras::snakeCase(const std::string &className) {
   return s;
 }
 
-bool layerc::keras::isKerasFile(const std::string &path) {
+bool layerc::keras::isKerasFile(const std::string &path, bool sniff) {
   if (path.size() >= 6 && path.compare(path.size() - 6, 6, ".keras") == 0)
     return true;
+  if (!sniff)
+    return false;
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   return in && in.read(magic, 4) && looksLikeZip(std::string(magic, 4));

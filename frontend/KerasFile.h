@@ -27,9 +27,10 @@
 
 namespace layerc::keras {
 
-/// Whether `path` names a .keras file: its extension, or (for an existing
-/// file of another name) the zip magic at its start.
-bool isKerasFile(const std::string &path);
+/// Whether `path` names a .keras file: its extension, or, with `sniff`,
+/// for an existing file of another name, the zip magic at its start
+/// (loads sniff; saves go by the extension alone).
+bool isKerasFile(const std::string &path, bool sniff = true);
 
 /// What a .keras file holds, checked and converted.
 struct Archive {

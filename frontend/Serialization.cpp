@@ -580,7 +580,7 @@ CompileOptions compileOptions(const Json &c) {
 } // namespace
 
 void Model::save(const std::string &path) const {
-  if (keras::isKerasFile(path))
+  if (keras::isKerasFile(path, /*sniff=*/false))
     return keras::save(path, *this, compiled_ ? &compiled_->options : nullptr);
   SafeTensorsFile file = checkpoint();
   file.metadata["format"] = kModelFormat;
