@@ -76,8 +76,14 @@ hid_t memoryType(DType dtype) {
 }
 
 /// Whether `name` is a link in `parent` (no error for a missing one).
+/// Only hard links count: a soft or external link could send HDF5 to
+/// another object or to a file on disk that the archive does not hold.
 bool hasLink(hid_t parent, const std::string &name) {
-  return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0;
+  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) <= 0)
+    return false;
+  H5L_info_t info;
+  return H5Lget_info(parent, name.c_str(), &info, H5P_DEFAULT) >= 0 &&
+         info.type == H5L_TYPE_HARD;
 }
 
 /// The group at `path` (components separated by '/'), or an invalid handle
