@@ -24,6 +24,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev  # ONNX import (frontend/import): ONNX's protobuf classes
   libhdf5-dev  # .keras files: model.weights.h5
   python3-torch  # oracle: the guide's models exported to ONNX by PyTorch
+  python3-onnx  # writes the malformed ONNX files of test/onnx/onnx-errors.test
 )
 
 install_packages() {

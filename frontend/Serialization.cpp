@@ -662,6 +662,8 @@ Model layerc::loadKerasModel(
 
 std::optional<CompileOptions>
 layerc::readCompileConfig(const std::string &path) {
+  if (keras::isKerasFile(path))
+    return keras::readArchive(path).compileOptions;
   SafeTensorsFile file = loadSafeTensors(path);
   auto compile = file.metadata.find("compile_config");
   if (compile == file.metadata.end())

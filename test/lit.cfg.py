@@ -106,3 +106,21 @@ if mpirun:
     config.substitutions.append(
         ("%mpirun", "timeout 300 %s --allow-run-as-root --oversubscribe "
          "--mca btl_vader_single_copy_mechanism none" % mpirun))
+
+# PyTorch (Debian's python3-torch) exports the models the ONNX importer is
+# checked on; without it those tests are skipped.
+import subprocess
+if subprocess.run([config.python_executable, "-c", "import torch"],
+                  stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("torch")
+# ONNX's Python package (python3-onnx) writes the malformed ONNX files.
+if subprocess.run([config.python_executable, "-c", "import onnx"],
+                  stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("python-onnx")
+# ONNX's backend test data (Debian's libonnx-testdata).
+onnx_testdata = "/usr/share/libonnx-testdata/data"
+if os.path.isdir(os.path.join(onnx_testdata, "node")):
+    config.available_features.add("onnx-testdata")
+    config.substitutions.append(("%onnx_testdata", onnx_testdata))

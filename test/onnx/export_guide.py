@@ -138,6 +138,9 @@ def main():
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
         np.save(os.path.join(args.out, name + "_x.npy"), x.numpy())
         np.save(os.path.join(args.out, name + "_y.npy"), y.numpy())
+        # Raw float32 too, for the C harness of the AOT libraries.
+        x.numpy().tofile(os.path.join(args.out, name + "_x.bin"))
+        y.numpy().tofile(os.path.join(args.out, name + "_y.bin"))
         print(f"{name}: {path} {tuple(x.shape)} -> {tuple(y.shape)}")
 
 

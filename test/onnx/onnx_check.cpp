@@ -1,8 +1,9 @@
 //===- onnx_check.cpp - ONNX import against PyTorch and ONNX's tests ------===//
 //
 //   onnx_check compare MODEL.onnx X.npy Y.npy   predictions vs PyTorch's
-//   onnx_check finetune MODEL.onnx [N]          fit() an imported classifier
-//                                               on Fashion-MNIST
+//   onnx_check finetune MODEL.onnx [N [SAVED]]  fit() an imported classifier
+//                                               on Fashion-MNIST, then save
+//                                               it and load it again
 //   onnx_check backend DIR... [--list]          ONNX's backend test cases
 //                                               (libonnx-testdata), with the
 //                                               pass rate per operator
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -69,7 +71,7 @@ int compare(const std::string &model, const std::string &xPath,
 
 /// Fine-tunes an imported (784 -> 10 logits) classifier: test accuracy
 /// before and after one epoch of fit() on `n` training images.
-int finetune(const std::string &model, int64_t n) {
+int finetune(const std::string &model, int64_t n, const std::string &save) {
   Model m = Model::fromOnnx(model);
   auto data = datasets::fashion_mnist::loadData();
   auto prepare = [](const Tensor &images, int64_t count) {
@@ -90,6 +92,17 @@ int finetune(const std::string &model, int64_t n) {
   std::printf("%s: test accuracy %.3f before fit, %.3f after one epoch of "
               "%lld images\n",
               model.c_str(), before, after, static_cast<long long>(n));
+  if (!save.empty()) {
+    // An imported model saves and loads like any other.
+    m.save(save);
+    Model loaded = loadModel(save);
+    Tensor a = m.predict(xTest), b = loaded.predict(xTest);
+    bool same = std::memcmp(a.rawData(), b.rawData(), a.nbytes()) == 0;
+    std::printf("saved to %s and loaded: predictions %s\n", save.c_str(),
+                same ? "identical" : "DIFFER");
+    if (!same)
+      return 1;
+  }
   return after >= 0.7 && after > before + 0.2 ? 0 : 1;
 }
 
@@ -236,8 +249,9 @@ int main(int argc, char **argv) {
   try {
     if (args.size() == 4 && args[0] == "compare")
       return compare(args[1], args[2], args[3]);
-    if ((args.size() == 2 || args.size() == 3) && args[0] == "finetune")
-      return finetune(args[1], args.size() == 3 ? std::stoll(args[2]) : 6000);
+    if (args.size() >= 2 && args.size() <= 4 && args[0] == "finetune")
+      return finetune(args[1], args.size() >= 3 ? std::stoll(args[2]) : 12000,
+                      args.size() == 4 ? args[3] : "");
     if (args.size() >= 2 && args[0] == "backend") {
       bool list = std::find(args.begin(), args.end(), "--list") != args.end();
       std::vector<std::string> roots;
@@ -251,7 +265,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::cerr << "usage: onnx_check compare MODEL.onnx X.npy Y.npy\n"
-               "       onnx_check finetune MODEL.onnx [N]\n"
+               "       onnx_check finetune MODEL.onnx [N [SAVED.lcm|.keras]]\n"
                "       onnx_check backend DIR... [--list]\n";
   return 2;
 }

@@ -5,7 +5,8 @@
 // library plus a C header, through the same pipeline as the JIT, and can
 // stop after any stage (like Toy's toyc):
 //
-// The input is a saved model (.lcm) or a layer-dialect .mlir file.
+// The input is a model file (.lcm, .keras, .onnx) or a layer-dialect .mlir
+// file.
 //
 //   model  -> the input as layer dialect (MLIR, accepted by layerc-opt)
 //   layer  -> shapes inferred            (MLIR, accepted by layerc-opt)
@@ -73,7 +74,8 @@ enum class Emit {
   Auto
 };
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.lcm|.keras|.onnx|.mlir>"),
                                cl::Required);
 cl::opt<std::string> outputFile("o", cl::desc("Output file (- for stdout)"),
                                 cl::value_desc("file"), cl::init("-"));
@@ -111,7 +113,7 @@ cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
 
 cl::opt<bool> embedWeights(
     "embed-weights",
-    cl::desc("Make the weights of a saved model (.lcm) constants of the "
+    cl::desc("Make the weights of a model file constants of the "
              "code: a self-contained library whose functions take only the "
              "model's inputs"));
 
@@ -125,6 +127,13 @@ cl::opt<bool> train(
     "train",
     cl::desc("Also export train_step and evaluate, built from the compile "
              "config of a saved model (loss and optimizer)"));
+cl::opt<std::string>
+    lossName("loss", cl::desc("--train for an .onnx file: Keras's loss name, "
+                              "':from_logits' added for logits (no default)"));
+cl::opt<std::string>
+    optimizerName("optimizer",
+                  cl::desc("--train for an .onnx file: sgd, rmsprop, adam, "
+                           "adamw, adagrad (Keras's defaults)"));
 
 cl::opt<bool> distributed(
     "distributed",
@@ -156,7 +165,7 @@ Examples:
   layerc mnist.lcm -o libmnist.a                  # weights set or loaded at run time
   layerc mnist.lcm --train -o libmnist_t.a        # + train_step and evaluate
   layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
-  layerc mnist.mlir --api=context -o libmnist.a   # weights by name, as for .lcm
+  layerc model.onnx --embed-weights -o libm.a     # ONNX or .keras (docs/Import.md)
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
   layerc mnist.lcm --target=cuda:sm_90 -o libmnist.a  # NVIDIA GPU (docs/GPU.md)
 
@@ -239,6 +248,35 @@ int writeMLIR(mlir::ModuleOp module, bool locations = false) {
   return writeFile(outputFile, text);
 }
 
+/// A model file (saved by layerc or Keras, or ONNX) rather than .mlir.
+bool isModelFile() {
+  llvm::StringRef ext = llvm::sys::path::extension(inputFile);
+  return ext == ".lcm" || ext == ".keras" || ext == ".onnx";
+}
+
+/// --loss and --optimizer as compile options (--train of an ONNX file).
+llvm::Expected<CompileOptions> onnxCompileOptions() {
+  if (lossName.empty() || optimizerName.empty())
+    return llvm::createStringError(
+        "--train of an ONNX file needs --loss and --optimizer: the file says "
+        "neither");
+  llvm::StringRef loss = lossName;
+  bool logits = loss.consume_back(":from_logits");
+  static const std::map<std::string, Optimizer (*)()> optimizers = {
+      {"sgd", [] { return optimizers::SGD(); }},
+      {"rmsprop", [] { return optimizers::RMSprop(); }},
+      {"adam", [] { return optimizers::Adam(); }},
+      {"adamw", [] { return optimizers::AdamW(); }},
+      {"adagrad", [] { return optimizers::Adagrad(); }}};
+  auto optimizer = optimizers.find(optimizerName);
+  if (optimizer == optimizers.end())
+    return llvm::createStringError("--optimizer=" + optimizerName +
+                                   " is not one of sgd, rmsprop, adam, "
+                                   "adamw, adagrad");
+  return CompileOptions{.loss = Loss(loss.str(), logits),
+                        .optimizer = optimizer->second()};
+}
+
 std::string defaultName() {
   return cIdentifier(llvm::sys::path::stem(inputFile).str());
 }
@@ -303,7 +341,7 @@ int printReplay(const PipelineOptions &pipeline, Stage last, Emit stage) {
     llvm::outs() << " (LLVM -O" << optLevel
                  << " and code generation follow, outside MLIR)";
   llvm::outs() << "\n";
-  if (llvm::sys::path::extension(inputFile) == ".lcm")
+  if (isModelFile())
     llvm::outs() << "layerc " << shellQuote(inputFile)
                  << (embedWeights ? " --embed-weights" : "")
                  << " --emit=model | " << replayCommand("-", pipeline, last)
@@ -346,19 +384,30 @@ int run() {
   if (distributed && !train)
     return fail("--distributed adds the halves of train_step: it needs "
                 "--train");
-  if (llvm::sys::path::extension(inputFile) == ".lcm") {
+  bool onnx = llvm::sys::path::extension(inputFile) == ".onnx";
+  if (!onnx && (!lossName.empty() || !optimizerName.empty()))
+    return fail("--loss and --optimizer are for an .onnx file; a saved "
+                "model's compile config names its loss and optimizer");
+  if (isModelFile()) {
+    std::optional<CompileOptions> options;
     if (train) {
       if (embedWeights)
         return fail("--train and --embed-weights exclude each other: "
                     "training updates the weights");
-      if (!readCompileConfig(inputFile))
+      if (onnx) {
+        llvm::Expected<CompileOptions> given = onnxCompileOptions();
+        if (!given)
+          return fail(llvm::toString(given.takeError()));
+        options = std::move(*given);
+      } else if (!(options = readCompileConfig(inputFile))) {
         return fail("'" + inputFile +
                     "' was saved before compile(): it does not say which "
                     "loss and optimizer --train should use");
+      }
     }
-    Model model = loadModel(inputFile, {}, /*compile=*/false);
+    Model model = onnx ? Model::fromOnnx(inputFile)
+                       : loadModel(inputFile, {}, /*compile=*/false);
     if (train) {
-      std::optional<CompileOptions> options = readCompileConfig(inputFile);
       training = autodiffOptions(*options, model.outputNames());
       training->splitStep = distributed;
     }
@@ -379,13 +428,16 @@ int run() {
     }
   } else {
     if (distributed)
-      return fail("--distributed needs a saved model (.lcm); for a .mlir "
+      return fail("--distributed needs a model file (.lcm, .keras, .onnx); "
+                  "for a .mlir "
                   "file run layerc-opt --layer-autodiff='... split-step'");
     if (train)
-      return fail("--train needs a saved model (.lcm); for a .mlir file run "
+      return fail("--train needs a model file (.lcm, .keras, .onnx); for a "
+                  ".mlir file run "
                   "layerc-opt --layer-autodiff=... first");
     if (embedWeights)
-      return fail("--embed-weights needs a saved model (.lcm); the weights "
+      return fail("--embed-weights needs a model file (.lcm, .keras, .onnx); "
+                  "the weights "
                   "of a .mlir model are function arguments");
     std::string error;
     auto file = mlir::openInputFile(inputFile, &error);
@@ -425,9 +477,7 @@ int run() {
     return fail("'" + inputFile + "' has no public function to export");
   if (std::optional<std::string> why = checkCInterface(*signatures))
     return fail(*why);
-  bool contextApi = api == Api::Auto
-                        ? llvm::sys::path::extension(inputFile) == ".lcm"
-                        : api == Api::Context;
+  bool contextApi = api == Api::Auto ? isModelFile() : api == Api::Context;
   if (contextApi && !layout) {
     // Weights by name, targets and optimizer state, from the roles the IR
     // gives every argument.
@@ -542,9 +592,9 @@ int main(int argc, char **argv) {
   static cl::OptionCategory category("layerc options");
   showOnlyInHelp(category,
                  {"o", "emit", "target", "name", "header", "api", "O",
-                  "embed-weights", "batch", "train", "distributed",
-                  "print-pipeline", "outline-above", "outline-chunk",
-                  "print-ir-after-all", "crash-reproducer", "mlir-timing"});
+                  "embed-weights", "batch", "train", "distributed", "loss",
+                  "optimizer", "print-pipeline", "outline-above",
+                  "crash-reproducer", "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();
