@@ -255,8 +255,17 @@ Value &Importer::value(int i) {
 
 bool Importer::isConstant(int i) { return value(i).constant.has_value(); }
 
+namespace {
+const char *kShapeValue =
+    "') is computed from the batch size (Shape, ConstantOfShape); layerc "
+    "takes such values only as shapes and as zero initial states of LSTM, "
+    "GRU and RNN";
+} // namespace
+
 const Tensor &Importer::constant(int i, const std::string &what) {
   Value &v = value(i);
+  if (v.dims || v.zeros)
+    fail(what + " ('" + inputName(i) + kShapeValue);
   if (!v.constant)
     fail(what + " ('" + inputName(i) +
          "') must be a constant (an initializer or a Constant node); it is "
@@ -277,6 +286,19 @@ SymbolicTensor Importer::tensor(int i, Layout layout) {
     fail("input '" + inputName(i) +
          "' is a constant here; layerc takes this operand from the graph "
          "only (a constant operand of this kind is not supported)");
+  if (v.dims || v.zeros)
+    fail("input ('" + inputName(i) + kShapeValue);
+  if (v.layout != layout && (movesBatch(v.layout) || movesBatch(layout)))
+    fail("input '" + inputName(i) + "' is " +
+         (movesBatch(v.layout)
+              ? "time-major (an LSTM/GRU/RNN's input or output, whose first "
+                "axis is not the batch)"
+              : "batch-first") +
+         " and is needed " +
+         (movesBatch(layout) ? "time-major" : "batch-first") +
+         " here; layerc keeps the batch on the first axis, so only "
+         "Transpose, Squeeze, Gather and Slice that bring the batch back "
+         "first are supported on time-major tensors");
   int64_t rank = static_cast<int64_t>(v.tensor.shape().size());
   if (v.layout == layout || rank <= 2)
     return v.tensor;
@@ -307,7 +329,8 @@ SymbolicTensor Importer::tensor(int i, Layout layout) {
 
 SymbolicTensor Importer::tensorAsIs(int i, Layout &layout) {
   Value &v = value(i);
-  if (v.constant)
+  if (!v.isTensor() || v.layout == Layout::RnnSequence ||
+      v.layout == Layout::RnnState)
     return tensor(i, Layout::Onnx); // fails, naming the input
   if (v.layout == Layout::ChannelsLast || !v.other) {
     layout = v.layout;
@@ -321,7 +344,19 @@ std::vector<int64_t> Importer::shape(int i) {
   Value &v = value(i);
   if (v.constant)
     return v.constant->shape();
+  if (v.zeros)
+    return *v.zeros;
+  if (v.dims)
+    return v.scalar
+               ? std::vector<int64_t>{}
+               : std::vector<int64_t>{static_cast<int64_t>(v.dims->size())};
   std::vector<int64_t> s = v.tensor.shape();
+  if (v.layout == Layout::TimeMajor)
+    std::swap(s[0], s[1]);
+  if (v.layout == Layout::RnnSequence)
+    return {s[1], v.directions, s[0], s[2] < 0 ? -1 : s[2] / v.directions};
+  if (v.layout == Layout::RnnState)
+    return {v.directions, s[0], s[1] < 0 ? -1 : s[1] / v.directions};
   if (v.layout == Layout::ChannelsLast && s.size() > 2) {
     int64_t c = s.back();
     s.pop_back();
@@ -335,7 +370,14 @@ void Importer::define(int i, SymbolicTensor t, Layout layout) {
     return;
   Value v;
   v.tensor = std::move(t);
-  v.layout = v.tensor.shape().size() > 2 ? layout : Layout::Onnx;
+  v.layout =
+      v.tensor.shape().size() > 2 || movesBatch(layout) ? layout : Layout::Onnx;
+  defineValue(i, std::move(v));
+}
+
+void Importer::defineValue(int i, Value v) {
+  if (i >= node_->output_size() || node_->output(i).empty())
+    return;
   if (!values_.emplace(node_->output(i), std::move(v)).second)
     fail("output '" + node_->output(i) + "' is defined twice");
 }
@@ -399,6 +441,17 @@ std::string Importer::attrString(const std::string &name,
   if (a->type() != onnx::AttributeProto::STRING)
     fail("attribute '" + name + "' must be a string");
   return a->s();
+}
+
+std::vector<std::string>
+Importer::attrStrings(const std::string &name,
+                      std::vector<std::string> otherwise) {
+  const onnx::AttributeProto *a = attr(name);
+  if (!a)
+    return otherwise;
+  if (a->type() != onnx::AttributeProto::STRINGS)
+    fail("attribute '" + name + "' must be a list of strings");
+  return std::vector<std::string>(a->strings().begin(), a->strings().end());
 }
 
 std::vector<int64_t> Importer::attrInts(const std::string &name,
@@ -527,6 +580,15 @@ void Importer::run() {
       throw Error(file_ + ": graph output '" + out.name() +
                   "' is a constant; layerc models compute their outputs");
     Value &v = it->second;
+    if (v.dims || v.zeros)
+      throw Error(file_ + ": graph output '" + out.name() +
+                  "' is computed from shapes (Shape, ConstantOfShape); "
+                  "layerc models compute their outputs from their inputs");
+    if (movesBatch(v.layout))
+      throw Error(file_ + ": graph output '" + out.name() +
+                  "' is time-major (its first axis is not the batch); "
+                  "layerc models return batch-first tensors (transpose it, "
+                  "or use an LSTM/GRU/RNN with layout 1)");
     SymbolicTensor t = v.tensor;
     if (v.layout != Layout::Onnx && t.shape().size() > 2) {
       if (!v.other) {

@@ -43,8 +43,27 @@ enum class Layout {
   /// As ONNX says (also every tensor of rank <= 2).
   Onnx,
   /// ONNX's (N, C, D1.., Dk) stored as (N, D1.., Dk, C).
-  ChannelsLast
+  ChannelsLast,
+  /// ONNX's time-major (T, N, ...) stored as (N, T, ...): the X of an ONNX
+  /// LSTM/GRU/RNN (OnnxRecurrent.cpp), so that the Transpose [1, 0, 2] of a
+  /// batch-first tensor before it costs nothing.
+  TimeMajor,
+  /// An LSTM/GRU/RNN's Y, ONNX's (T, D, N, H) stored as the layer's
+  /// (N, T, D * H); D is Value::directions.
+  RnnSequence,
+  /// An LSTM/GRU/RNN's Y_h or Y_c, ONNX's (D, N, H) stored as (N, D * H).
+  RnnState
 };
+
+/// Whether `layout` puts ONNX's first axis elsewhere than layerc's batch
+/// axis (the layouts of OnnxRecurrent.cpp): no Permute converts it.
+inline bool movesBatch(Layout layout) {
+  return layout == Layout::TimeMajor || layout == Layout::RnnSequence ||
+         layout == Layout::RnnState;
+}
+
+/// The batch size in Value::dims.
+constexpr int64_t kBatchDim = -1;
 
 /// A value of the graph: a constant (an initializer or a Constant node's
 /// tensor, in ONNX's shape) or a symbolic tensor in one layout, with the
@@ -54,6 +73,19 @@ struct Value {
   Layout layout = Layout::Onnx;
   SymbolicTensor tensor;
   std::optional<SymbolicTensor> other;
+  /// RnnSequence and RnnState: the number of directions D.
+  int64_t directions = 1;
+  /// Instead of a tensor, integers computed from shapes (Shape, then
+  /// Gather, Unsqueeze, Concat): a vector (a scalar when `scalar`) where
+  /// kBatchDim stands for the batch size.
+  std::optional<std::vector<int64_t>> dims;
+  bool scalar = false;
+  /// Instead of a tensor, float zeros of this ONNX shape (kBatchDim for the
+  /// batch): ConstantOfShape of `dims`, the zero initial states PyTorch
+  /// exports for its recurrent layers.
+  std::optional<std::vector<int64_t>> zeros;
+  /// Whether this is a graph tensor (not a constant, dims or zeros).
+  bool isTensor() const { return !constant && !dims && !zeros; }
 };
 
 /// A Tensor from an ONNX TensorProto: float32, int64 and int32 data
@@ -66,6 +98,11 @@ class Importer;
 using NodeMapper = std::function<void(Importer &)>;
 /// The mappers by ONNX operator type (OnnxOps.cpp).
 const std::map<std::string, NodeMapper> &nodeMappers();
+/// Adds LSTM, GRU, RNN, Shape, ConstantOfShape and Slice to `mappers`, and
+/// wraps Transpose, Squeeze, Unsqueeze, Reshape, Gather and Concat so that
+/// they also take the time-major layouts and shape values of
+/// OnnxRecurrent.cpp.
+void addRecurrentMappers(std::map<std::string, NodeMapper> &mappers);
 
 /// One import: the graph's values by name and the node being mapped.
 class Importer {
@@ -84,6 +121,11 @@ public:
   /// Throws an Error naming the file, the node, its operator and the
   /// opset.
   [[noreturn]] void fail(const std::string &message) const;
+
+  /// Input `i`'s value as it is (any layout or kind).
+  Value &value(int i);
+  /// Output `i` of the node, given whole.
+  void defineValue(int i, Value v);
 
   /// Number of inputs given (trailing empty names do not count).
   int numInputs() const;
@@ -114,6 +156,8 @@ public:
   int64_t attrInt(const std::string &name, int64_t otherwise);
   float attrFloat(const std::string &name, float otherwise);
   std::string attrString(const std::string &name, const std::string &other);
+  std::vector<std::string> attrStrings(const std::string &name,
+                                       std::vector<std::string> otherwise);
   std::vector<int64_t> attrInts(const std::string &name,
                                 std::vector<int64_t> otherwise);
   /// The TensorProto of a tensor attribute (Constant's value).
@@ -125,7 +169,6 @@ public:
 
 private:
   const onnx::AttributeProto *attr(const std::string &name);
-  Value &value(int i);
   const std::string &inputName(int i) const;
   void addInput(const std::string &name, const void *valueInfo);
 

@@ -897,7 +897,7 @@ void clip(Importer &im) {
 
 const std::map<std::string, NodeMapper> &onnximport::nodeMappers() {
   using K = PoolingLayer::Kind;
-  static const std::map<std::string, NodeMapper> mappers = {
+  static std::map<std::string, NodeMapper> mappers = {
       {"Conv", conv},
       {"ConvTranspose", convTranspose},
       {"MaxPool", [](Importer &im) { pool(im, K::Max); }},
@@ -975,5 +975,7 @@ const std::map<std::string, NodeMapper> &onnximport::nodeMappers() {
       {"Upsample", resize},
       {"Gather", gather},
   };
+  static const bool recurrent = (addRecurrentMappers(mappers), true);
+  (void)recurrent;
   return mappers;
 }
