@@ -199,10 +199,11 @@ void recurrent(Importer &im, Cell cell) {
     Value &xv = im.value(0);
     if (!xv.isTensor() || xv.layout != Layout::TimeMajor)
       im.fail("X ('" + im.current().input(0) +
-              "') is time-major (T, N, F) with layout 0, but its first axis "
-              "is layerc's batch axis; X must be the Transpose [1, 0, 2] of "
-              "a batch-first tensor (what PyTorch exports for "
-              "batch_first=True) or the node must have layout 1");
+              "') is not time-major here: its first axis is layerc's batch "
+              "axis, but with layout 0 ONNX reads it as time (T, N, F); X "
+              "must be the Transpose [1, 0, 2] of a batch-first tensor (what "
+              "PyTorch exports for batch_first=True), or the node must have "
+              "layout 1");
     x = xv.tensor;
   }
   if (x.shape().size() != 3 || x.shape()[2] != in)
