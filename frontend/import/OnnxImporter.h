@@ -98,6 +98,9 @@ class Importer;
 using NodeMapper = std::function<void(Importer &)>;
 /// The mappers by ONNX operator type (OnnxOps.cpp).
 const std::map<std::string, NodeMapper> &nodeMappers();
+/// Adds the element-wise, activation and shape operators
+/// (OnnxShapeOps.cpp) to `mappers`.
+void addElementwiseAndShapeMappers(std::map<std::string, NodeMapper> &mappers);
 /// Adds LSTM, GRU, RNN, Shape, ConstantOfShape and Slice to `mappers`, and
 /// wraps Transpose, Squeeze, Unsqueeze, Reshape, Gather and Concat so that
 /// they also take the time-major layouts and shape values of
@@ -182,6 +185,24 @@ private:
   const onnx::NodeProto *node_ = nullptr;
   std::set<std::string> readAttrs_;
 };
+
+/// The largest pad, stride, dilation or resize factor an attribute may
+/// give: far above what models use, small enough that no size derived
+/// from it overflows or asks for a huge graph.
+constexpr int64_t kMaxWindowAttr = 4096;
+
+// Helpers the mapper files share (OnnxOps.cpp).
+/// "[1, 2, 3]".
+std::string text(const std::vector<int64_t> &v);
+/// Zeros around the spatial axes of a channels-last tensor: `pads` holds
+/// the begin of each spatial axis, then the ends.
+SymbolicTensor zeroPad(const SymbolicTensor &x,
+                       const std::vector<int64_t> &pads);
+/// Input `i` as a float32 constant, or an error naming `what`. The tensor
+/// is the graph's: clone() it before changing it.
+const Tensor &floatConstant(Importer &im, int i, const std::string &what);
+/// Input `i` as a float32 scalar constant (one element, any rank).
+double scalarConstant(Importer &im, int i, const std::string &what);
 
 /// The permutation of Keras's Permute layer (1-based, the batch left out)
 /// that moves an (N, C, D1.., Dk) tensor to channels-last, or back.

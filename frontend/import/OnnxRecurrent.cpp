@@ -35,20 +35,6 @@ namespace {
 
 using Cell = RecurrentLayer::Cell;
 
-std::string text(const std::vector<int64_t> &v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-const Tensor &floatConstant(Importer &im, int i, const std::string &what) {
-  const Tensor &t = im.constant(i, what);
-  if (t.dtype() != DType::Float32)
-    im.fail(what + " must be float32");
-  return t;
-}
-
 /// Whether input `i` is absent, zeros of a shape with the batch size, or a
 /// constant of zeros.
 bool zeroInput(Importer &im, int i) {

@@ -63,6 +63,38 @@ def main():
         "batch_reshape": model(
             [helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], [x], [y],
             [numpy_helper.from_array(np.array([2, -1], np.int64), "s")]),
+        "unsqueeze_twice": model(
+            [helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="u")],
+            [x], [y],
+            [numpy_helper.from_array(np.array([1, 1], np.int64), "axes")]),
+        "transpose_scalar": model(
+            [helper.make_node("Constant", [], ["c"], value_float=1.0),
+             helper.make_node("Transpose", ["c"], ["t"], name="tr"),
+             helper.make_node("Add", ["x", "t"], ["y"])], [x], [y]),
+        "reshape_scalar": model(
+            [helper.make_node("Constant", [], ["c"], value_float=1.0),
+             helper.make_node("Constant", [], ["s"], value_ints=[5]),
+             helper.make_node("Reshape", ["c", "s"], ["r"], name="rs"),
+             helper.make_node("Add", ["x", "r"], ["y"])], [x], [y]),
+        "huge_pad": model(
+            [helper.make_node("Pad", ["img", "pads"], ["y"], name="p")],
+            [vi("img", ["N", 3, 8, 8])], [y],
+            [numpy_helper.from_array(
+                np.array([0, 0, 2000000000, 0, 0, 0, 0, 0], np.int64),
+                "pads")]),
+        "huge_resize": model(
+            [helper.make_node("Resize", ["img", "", "scales"], ["y"],
+                              name="rz")],
+            [vi("img", ["N", 3, 8, 8])], [y],
+            [numpy_helper.from_array(
+                np.array([1, 1, 1e30, 1], np.float32), "scales")]),
+        "huge_dilation": model(
+            [helper.make_node("Conv", ["img", "w"], ["y"], name="c",
+                              dilations=[1 << 62, 1])],
+            [vi("img", ["N", 3, 8, 8])], [y], [w]),
+        "constant_rank": model(
+            [helper.make_node("Add", ["x", "c"], ["y"], name="a")], [x], [y],
+            [numpy_helper.from_array(np.ones((1, 1, 1), np.float32), "c")]),
     }
     # An initializer whose shape claims a terabyte but holds 4 bytes.
     big = raw_tensor("w", [1 << 20, 1 << 20], [1.0])
