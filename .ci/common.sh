@@ -25,6 +25,7 @@ PACKAGES=(
   libhdf5-dev  # .keras files: model.weights.h5
   python3-torch  # oracle: the guide's models exported to ONNX by PyTorch
   python3-onnx  # writes the malformed ONNX files of test/onnx/onnx-errors.test
+  libhalide14-0-dev  # the Halide backend (codegen/halide)
 )
 
 install_packages() {

@@ -124,3 +124,6 @@ onnx_testdata = "/usr/share/libonnx-testdata/data"
 if os.path.isdir(os.path.join(onnx_testdata, "node")):
     config.available_features.add("onnx-testdata")
     config.substitutions.append(("%onnx_testdata", onnx_testdata))
+# The Halide backend is built where Halide 14 (libhalide14-0-dev) is.
+if os.path.exists(os.path.join(config.layerc_tools_dir, "halide_check")):
+    config.available_features.add("halide")

@@ -1,0 +1,566 @@
+//===- HalideLowering.cpp - The layer dialect as Halide pipelines ---------===//
+//
+// Each value of the function is a Halide Func whose arguments are the
+// tensor's axes innermost first (an NHWC tensor is f(c, x, y, n), as a
+// Halide::Buffer over the same row-major memory). Windows read their input
+// through a constant exterior where Keras pads. Every op's result is
+// computed at the root; convolutions, transposed convolutions and dense
+// layers accumulate a block of output channels (whole vectors) by columns
+// in registers with the reduction innermost, the way the LLVM path's
+// register-blocked kernels do.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/halide/HalideLowering.h"
+#include "dialect/LayerOps.h"
+#include "runtime/Error.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <Halide.h>
+
+#include <cmath>
+#include <sstream>
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::halide;
+namespace H = Halide;
+
+namespace {
+
+/// A tensor of the function: its Func and its shape (batch -1).
+struct HTensor {
+  H::Func f;
+  std::vector<int64_t> shape;
+  int rank() const { return static_cast<int>(shape.size()); }
+};
+
+/// The Func's arguments for tensor axes `idx` (outermost first, as MLIR
+/// writes them): reversed, innermost first.
+std::vector<H::Expr> at(const std::vector<H::Expr> &idx) {
+  return std::vector<H::Expr>(idx.rbegin(), idx.rend());
+}
+
+/// Vars for the axes of a rank-`rank` tensor, outermost first.
+std::vector<H::Var> axes(int rank) {
+  static const char *names[] = {"n", "y", "x", "c", "d5", "d6"};
+  std::vector<H::Var> v;
+  for (int i = 0; i < rank; ++i)
+    v.emplace_back(rank == 2 && i == 1 ? "c" : names[i]);
+  return v;
+}
+
+std::vector<H::Expr> exprs(const std::vector<H::Var> &v) {
+  return std::vector<H::Expr>(v.begin(), v.end());
+}
+
+/// The pure arguments of a definition over `v` (outermost first).
+std::vector<H::Var> lhs(const std::vector<H::Var> &v) {
+  return std::vector<H::Var>(v.rbegin(), v.rend());
+}
+
+H::Expr activate(H::Expr v, layer::Activation kind) {
+  using A = layer::Activation;
+  auto sigmoid = [](H::Expr x) { return 1.0f / (1.0f + H::exp(-x)); };
+  switch (kind) {
+  case A::Linear:
+    return v;
+  case A::Relu:
+    return H::max(v, 0.0f);
+  case A::Sigmoid:
+    return sigmoid(v);
+  case A::Tanh:
+    return H::tanh(v);
+  case A::Elu:
+    return H::select(v > 0.0f, v, H::exp(v) - 1.0f);
+  case A::Selu:
+    return 1.0507009873554805f *
+           H::select(v > 0.0f, v, 1.6732632423543772f * (H::exp(v) - 1.0f));
+  case A::Swish:
+    return v * sigmoid(v);
+  case A::Gelu:
+    return 0.5f * v * (1.0f + H::erf(v * 0.7071067811865476f));
+  case A::HardSigmoid:
+    return H::clamp(v / 6.0f + 0.5f, 0.0f, 1.0f);
+  case A::Softmax:
+    break;
+  }
+  return v; // softmax is applied over an axis by the caller
+}
+
+} // namespace
+
+struct HalideFunction::Impl {
+  std::vector<H::ImageParam> params;
+  std::vector<HTensor> results;
+  std::vector<H::Func> roots;
+  std::optional<H::Pipeline> pipeline;
+  H::Target target = H::get_jit_target_from_environment();
+  int vec = 8;
+
+  DenseMap<Value, HTensor> values;
+
+  LogicalResult lowerOp(Operation *op);
+  FailureOr<H::Buffer<float>> weight(Operation *op, Value v, const char *what);
+  HTensor &get(Value v) { return values.find(v)->second; }
+  void define(Value v, H::Func f) {
+    auto type = cast<RankedTensorType>(v.getType());
+    values[v] =
+        HTensor{std::move(f), std::vector<int64_t>(type.getShape().begin(),
+                                                   type.getShape().end())};
+  }
+  /// `f` with `act` applied (softmax over the last axis), scheduled as a
+  /// root of its own when it is not cheap.
+  H::Func activated(H::Func f, int rank, int64_t lastSize,
+                    layer::Activation act);
+  /// The register-blocked schedule of a Func `acc` accumulated over `r`
+  /// into `out` (channels in axis 0 of `c` values, columns in axis 1 of
+  /// `cols` values).
+  void scheduleBlocked(H::Func out, H::Func acc, int64_t c, int64_t cols,
+                       int rank);
+  void scheduleRoot(H::Func f, const std::vector<int64_t> &shape);
+};
+
+HalideFunction::HalideFunction(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+HalideFunction::~HalideFunction() = default;
+
+FailureOr<H::Buffer<float>> HalideFunction::Impl::weight(Operation *op, Value v,
+                                                         const char *what) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!attr || !type.getElementType().isF32())
+    return op->emitError() << "the Halide backend needs the " << what
+                           << " as a float32 constant (--embed-weights)";
+  std::vector<int> sizes;
+  for (int64_t d : llvm::reverse(type.getShape()))
+    sizes.push_back(static_cast<int>(d));
+  H::Buffer<float> buf(sizes);
+  float *data = buf.data();
+  if (attr.isSplat()) {
+    std::fill_n(data, buf.number_of_elements(), attr.getSplatValue<float>());
+  } else {
+    size_t i = 0;
+    for (float x : attr.getValues<float>())
+      data[i++] = x;
+  }
+  return buf;
+}
+
+void HalideFunction::Impl::scheduleRoot(H::Func f,
+                                        const std::vector<int64_t> &shape) {
+  int rank = static_cast<int>(shape.size());
+  std::vector<H::Var> v = axes(rank);
+  f.compute_root();
+  if (shape.back() >= vec)
+    f.vectorize(v.back(), vec);
+  if (rank >= 3) {
+    H::Var yn("yn");
+    f.fuse(v[1], v[0], yn).parallel(yn);
+  } else {
+    f.parallel(v[0]);
+  }
+}
+
+void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
+                                           int64_t cols, int rank) {
+  std::vector<H::Var> v = axes(rank);
+  H::Var cv = v.back(), xv = v[rank - 2];
+  H::Var co("co"), ci("ci"), xo("xo"), xi("xi");
+  out.compute_root();
+  if (c % vec == 0) {
+    int64_t block = c % (2 * vec) == 0 ? 2 * vec : vec;
+    int64_t vectors = block / vec;
+    int64_t colBlock =
+        std::max<int64_t>(1, std::min<int64_t>(cols, 12 / vectors));
+    out.split(cv, co, ci, static_cast<int>(block))
+        .split(xv, xo, xi, static_cast<int>(colBlock))
+        .reorder(ci, xi, xo, co)
+        .vectorize(ci, vec)
+        .unroll(ci)
+        .unroll(xi);
+    acc.compute_at(out, xo).vectorize(cv, vec).unroll(cv).unroll(xv);
+    std::vector<H::VarOrRVar> order{cv, xv};
+    for (const H::RVar &r : acc.rvars(0))
+      order.push_back(r);
+    acc.update().reorder(order).vectorize(cv, vec).unroll(cv).unroll(xv);
+  }
+  if (rank >= 3) {
+    H::Var yn("yn");
+    out.fuse(v[1], v[0], yn).parallel(yn);
+    if (c % vec != 0) {
+      // Too few channels for a vector: a row at a time, columns in vectors.
+      if (cols >= vec)
+        out.vectorize(xv, vec);
+      acc.compute_at(out, yn);
+    }
+  } else if (c % vec == 0) {
+    out.parallel(xo);
+  } else {
+    acc.compute_at(out, v[0]);
+    out.parallel(v[0]);
+  }
+}
+
+H::Func HalideFunction::Impl::activated(H::Func f, int rank, int64_t lastSize,
+                                        layer::Activation act) {
+  std::vector<H::Var> v = axes(rank);
+  H::Func out;
+  if (act != layer::Activation::Softmax) {
+    out(lhs(v)) = activate(f(at(exprs(v))), act);
+    return out;
+  }
+  // Softmax over the last (channel) axis.
+  H::RDom r(0, static_cast<int>(lastSize));
+  std::vector<H::Expr> idx = exprs(v);
+  std::vector<H::Expr> ridx = idx;
+  ridx.back() = r;
+  H::Func mx, sum;
+  std::vector<H::Var> outerVars(v.begin(), v.end() - 1);
+  std::vector<H::Expr> outer = exprs(outerVars);
+  mx(lhs(outerVars)) = H::maximum(f(at(ridx)));
+  sum(lhs(outerVars)) = H::sum(H::exp(f(at(ridx)) - mx(at(outer))));
+  mx.compute_root();
+  sum.compute_root();
+  out(lhs(v)) = H::exp(f(at(idx)) - mx(at(outer))) / sum(at(outer));
+  return out;
+}
+
+LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
+  H::Expr zero = 0.0f;
+  if (auto conv = dyn_cast<layer::ConvOp>(op)) {
+    HTensor &in = get(conv.getInput());
+    if (in.rank() != 4 || conv.getGroups() != 1)
+      return op->emitError("the Halide backend lowers 2-D ungrouped "
+                           "convolutions only");
+    auto w = weight(op, conv.getKernel(), "kernel");
+    if (failed(w))
+      return failure();
+    auto outType = cast<RankedTensorType>(conv.getType());
+    ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations();
+    int64_t kh = w->dim(3).extent(), kw = w->dim(2).extent(),
+            cin = w->dim(1).extent(), cout = w->dim(0).extent();
+    int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
+    int64_t ph = 0, pw = 0;
+    H::Func src = in.f;
+    if (conv.getPadding() == layer::Padding::Same) {
+      ph = std::max<int64_t>(
+               (oh - 1) * s[0] + (kh - 1) * d[0] + 1 - in.shape[1], 0) /
+           2;
+      pw = std::max<int64_t>(
+               (ow - 1) * s[1] + (kw - 1) * d[1] + 1 - in.shape[2], 0) /
+           2;
+      src = H::BoundaryConditions::constant_exterior(in.f, zero,
+                                                     {{0, (int)cin},
+                                                      {0, (int)in.shape[2]},
+                                                      {0, (int)in.shape[1]},
+                                                      {H::Expr(), H::Expr()}});
+    }
+    H::Var n("n"), y("y"), x("x"), c("c");
+    H::RDom r(0, (int)cin, 0, (int)kw, 0, (int)kh);
+    H::Func acc("conv_acc");
+    H::Buffer<float> kernel = *w;
+    if (conv.getBias()) {
+      auto b = weight(op, conv.getBias(), "bias");
+      if (failed(b))
+        return failure();
+      H::Buffer<float> bias = *b;
+      acc(c, x, y, n) = bias(c);
+    } else {
+      acc(c, x, y, n) = zero;
+    }
+    acc(c, x, y, n) += kernel(c, r.x, r.y, r.z) *
+                       src(r.x, x * (int)s[1] + r.y * (int)d[1] - (int)pw,
+                           y * (int)s[0] + r.z * (int)d[0] - (int)ph, n);
+    H::Func out = activated(acc, 4, cout, conv.getActivation());
+    scheduleBlocked(out, acc, cout, ow, 4);
+    define(conv.getResult(), out);
+    return success();
+  }
+  if (auto convT = dyn_cast<layer::ConvTransposeOp>(op)) {
+    HTensor &in = get(convT.getInput());
+    if (in.rank() != 4)
+      return op->emitError("the Halide backend lowers 2-D transposed "
+                           "convolutions only");
+    auto w = weight(op, convT.getKernel(), "kernel");
+    if (failed(w))
+      return failure();
+    auto outType = cast<RankedTensorType>(convT.getType());
+    ArrayRef<int64_t> s = convT.getStrides(), d = convT.getDilations();
+    // Kernel (kh, kw, filters, in) as w(ci, c, kx, ky).
+    int64_t kh = w->dim(3).extent(), kw = w->dim(2).extent(),
+            cout = w->dim(1).extent(), cin = w->dim(0).extent();
+    int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
+    bool same = convT.getPadding() == layer::Padding::Same;
+    // out[y] = sum_k in[x] w[k] over y = x * s + k * d - before.
+    auto before = [&](int64_t size, int64_t out, int64_t k, int64_t i) {
+      int64_t window = (k - 1) * d[i] + 1;
+      return same ? std::max<int64_t>((size - 1) * s[i] + window - out, 0) / 2
+                  : 0;
+    };
+    int64_t bh = before(in.shape[1], oh, kh, 0),
+            bw = before(in.shape[2], ow, kw, 1);
+    H::Func src =
+        H::BoundaryConditions::constant_exterior(in.f, zero,
+                                                 {{0, (int)cin},
+                                                  {0, (int)in.shape[2]},
+                                                  {0, (int)in.shape[1]},
+                                                  {H::Expr(), H::Expr()}});
+    H::Var n("n"), y("y"), x("x"), c("c");
+    H::RDom r(0, (int)cin, 0, (int)kw, 0, (int)kh);
+    H::Buffer<float> kernel = *w;
+    H::Expr px = x + (int)bw - r.y * (int)d[1],
+            py = y + (int)bh - r.z * (int)d[0];
+    H::Expr value =
+        kernel(r.x, c, r.y, r.z) * src(r.x, px / (int)s[1], py / (int)s[0], n);
+    if (s[0] != 1 || s[1] != 1)
+      value =
+          H::select(px % (int)s[1] == 0 && py % (int)s[0] == 0, value, zero);
+    H::Func acc("conv_transpose_acc");
+    if (convT.getBias()) {
+      auto b = weight(op, convT.getBias(), "bias");
+      if (failed(b))
+        return failure();
+      H::Buffer<float> bias = *b;
+      acc(c, x, y, n) = bias(c);
+    } else {
+      acc(c, x, y, n) = zero;
+    }
+    acc(c, x, y, n) += value;
+    H::Func out = activated(acc, 4, cout, convT.getActivation());
+    scheduleBlocked(out, acc, cout, ow, 4);
+    define(convT.getResult(), out);
+    return success();
+  }
+  if (auto dense = dyn_cast<layer::DenseOp>(op)) {
+    HTensor &in = get(dense.getInput());
+    if (in.rank() != 2)
+      return op->emitError("the Halide backend lowers dense layers on "
+                           "matrices only");
+    auto w = weight(op, dense.getKernel(), "kernel");
+    if (failed(w))
+      return failure();
+    int64_t k = w->dim(1).extent(), units = w->dim(0).extent();
+    H::Var n("n"), c("c");
+    H::RDom r(0, (int)k);
+    H::Buffer<float> kernel = *w;
+    H::Func acc("dense_acc");
+    if (dense.getBias()) {
+      auto b = weight(op, dense.getBias(), "bias");
+      if (failed(b))
+        return failure();
+      H::Buffer<float> bias = *b;
+      acc(c, n) = bias(c);
+    } else {
+      acc(c, n) = zero;
+    }
+    acc(c, n) += kernel(c, r) * in.f(r, n);
+    H::Func out = activated(acc, 2, units, dense.getActivation());
+    scheduleBlocked(out, acc, units, 4, 2);
+    define(dense.getResult(), out);
+    return success();
+  }
+  if (auto pool = dyn_cast<layer::PoolOp>(op)) {
+    HTensor &in = get(pool.getInput());
+    if (in.rank() != 4)
+      return op->emitError("the Halide backend lowers 2-D pooling only");
+    auto outType = cast<RankedTensorType>(pool.getType());
+    ArrayRef<int64_t> k = pool.getPoolSize(), s = pool.getStrides();
+    bool max = pool.getKind() == layer::PoolKind::Max;
+    int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
+    int64_t ph = 0, pw = 0;
+    if (pool.getPadding() == layer::Padding::Same) {
+      ph = std::max<int64_t>((oh - 1) * s[0] + k[0] - in.shape[1], 0) / 2;
+      pw = std::max<int64_t>((ow - 1) * s[1] + k[1] - in.shape[2], 0) / 2;
+    }
+    H::Var n("n"), y("y"), x("x"), c("c");
+    H::RDom r(0, (int)k[1], 0, (int)k[0]);
+    H::Expr ix = x * (int)s[1] + r.x - (int)pw,
+            iy = y * (int)s[0] + r.y - (int)ph;
+    H::Expr inside =
+        ix >= 0 && ix < (int)in.shape[2] && iy >= 0 && iy < (int)in.shape[1];
+    H::Expr v = in.f(c, H::clamp(ix, 0, (int)in.shape[2] - 1),
+                     H::clamp(iy, 0, (int)in.shape[1] - 1), n);
+    H::Func out("pool");
+    if (max) {
+      out(c, x, y, n) = H::maximum(H::select(inside, v, H::Float(32).min()));
+    } else {
+      out(c, x, y, n) = H::sum(H::select(inside, v, zero)) /
+                        H::cast<float>(H::sum(H::select(inside, 1, 0)));
+    }
+    scheduleRoot(out, {-1, oh, ow, in.shape[3]});
+    define(pool.getResult(), out);
+    return success();
+  }
+  if (auto pool = dyn_cast<layer::GlobalPoolOp>(op)) {
+    HTensor &in = get(pool.getInput());
+    auto outType = cast<RankedTensorType>(pool.getType());
+    if (in.rank() != 4)
+      return op->emitError("the Halide backend lowers 2-D global pooling "
+                           "only");
+    H::Var n("n"), c("c"), x("x"), y("y");
+    H::RDom r(0, (int)in.shape[2], 0, (int)in.shape[1]);
+    bool max = pool.getKind() == layer::PoolKind::Max;
+    H::Expr v = in.f(c, r.x, r.y, n);
+    H::Expr value =
+        max ? H::maximum(v) : H::sum(v) / (float)(in.shape[1] * in.shape[2]);
+    H::Func out("global_pool");
+    if (outType.getRank() == 2)
+      out(c, n) = value;
+    else
+      out(c, x, y, n) = value;
+    scheduleRoot(out, std::vector<int64_t>(outType.getShape().begin(),
+                                           outType.getShape().end()));
+    define(pool.getResult(), out);
+    return success();
+  }
+  if (auto up = dyn_cast<layer::UpsampleOp>(op)) {
+    HTensor &in = get(up.getInput());
+    if (in.rank() != 4 ||
+        up.getInterpolation() != layer::Interpolation::Nearest)
+      return op->emitError("the Halide backend lowers 2-D nearest "
+                           "upsampling only");
+    ArrayRef<int64_t> size = up.getSize();
+    H::Var n("n"), y("y"), x("x"), c("c");
+    H::Func out("upsample");
+    out(c, x, y, n) = in.f(c, x / (int)size[1], y / (int)size[0], n);
+    auto outType = cast<RankedTensorType>(up.getType());
+    scheduleRoot(out, std::vector<int64_t>(outType.getShape().begin(),
+                                           outType.getShape().end()));
+    define(up.getResult(), out);
+    return success();
+  }
+  if (auto add = dyn_cast<layer::AddOp>(op)) {
+    HTensor &a = get(add.getLhs()), &b = get(add.getRhs());
+    if (a.shape != b.shape)
+      return op->emitError("the Halide backend adds tensors of one shape");
+    std::vector<H::Var> v = axes(a.rank());
+    H::Func out("add");
+    out(lhs(v)) = a.f(at(exprs(v))) + b.f(at(exprs(v)));
+    scheduleRoot(out, a.shape);
+    define(add.getResult(), out);
+    return success();
+  }
+  if (auto act = dyn_cast<layer::ActivationOp>(op)) {
+    HTensor &in = get(act.getInput());
+    H::Func out =
+        activated(in.f, in.rank(), in.shape.back(), act.getActivation());
+    scheduleRoot(out, in.shape);
+    define(act.getResult(), out);
+    return success();
+  }
+  if (auto drop = dyn_cast<layer::DropoutOp>(op)) {
+    values[drop.getResult()] = get(drop.getInput()); // off in predict
+    return success();
+  }
+  if (auto reshape = dyn_cast<layer::ReshapeOp>(op)) {
+    HTensor &in = get(reshape.getInput());
+    auto outType = cast<RankedTensorType>(reshape.getType());
+    int rank = static_cast<int>(outType.getRank());
+    std::vector<H::Var> v = axes(rank);
+    // The linear position within a sample, then the input's axes.
+    H::Expr linear = 0;
+    for (int i = 1; i < rank; ++i)
+      linear = linear * (int)outType.getDimSize(i) + v[i];
+    std::vector<H::Expr> idx(in.rank());
+    idx[0] = v[0];
+    for (int i = in.rank() - 1; i >= 1; --i) {
+      idx[i] = linear % (int)in.shape[i];
+      linear = linear / (int)in.shape[i];
+    }
+    H::Func out("reshape");
+    out(lhs(v)) = in.f(at(idx));
+    define(reshape.getResult(), out);
+    return success();
+  }
+  return op->emitError("has no Halide lowering yet (docs/Backends.md)");
+}
+
+FailureOr<std::unique_ptr<HalideFunction>>
+HalideFunction::lower(func::FuncOp fn) {
+  auto impl = std::make_unique<Impl>();
+  impl->vec = impl->target.natural_vector_size<float>();
+  try {
+    for (BlockArgument arg : fn.getArguments()) {
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || !type.getElementType().isF32())
+        return fn.emitError("the Halide backend takes float32 tensors");
+      for (int64_t i = 1; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          return fn.emitError("the Halide backend needs every size but the "
+                              "batch known");
+      H::ImageParam param(H::Float(32), static_cast<int>(type.getRank()),
+                          "input" + std::to_string(arg.getArgNumber()));
+      impl->params.push_back(param);
+      impl->values[arg] =
+          HTensor{H::Func(param), std::vector<int64_t>(type.getShape().begin(),
+                                                       type.getShape().end())};
+    }
+    for (Operation &op : fn.getBody().front()) {
+      if (isa<arith::ConstantOp>(op))
+        continue;
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        for (Value v : ret.getOperands()) {
+          HTensor &t = impl->get(v);
+          // Results are their own Funcs (an input returned as it is, or a
+          // reshape computed inline, still needs one).
+          std::vector<H::Var> vars = axes(t.rank());
+          H::Func out("result" + std::to_string(impl->results.size()));
+          out(lhs(vars)) = t.f(at(exprs(vars)));
+          impl->results.push_back(HTensor{out, t.shape});
+          impl->roots.push_back(out);
+        }
+        continue;
+      }
+      if (failed(impl->lowerOp(&op)))
+        return failure();
+    }
+    impl->pipeline.emplace(impl->roots);
+  } catch (const H::Error &e) {
+    return fn.emitError() << "Halide: " << e.what();
+  }
+  return std::unique_ptr<HalideFunction>(new HalideFunction(std::move(impl)));
+}
+
+std::vector<Tensor> HalideFunction::run(const std::vector<Tensor> &inputs) {
+  Impl &m = *impl_;
+  if (inputs.size() != m.params.size())
+    throw Error("the Halide function takes " + std::to_string(m.params.size()) +
+                " inputs, given " + std::to_string(inputs.size()));
+  int64_t batch = inputs.empty() ? 1 : inputs[0].dim(0);
+  try {
+    std::vector<H::Buffer<float>> in;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      std::vector<int> sizes;
+      for (int64_t d : llvm::reverse(inputs[i].shape()))
+        sizes.push_back(static_cast<int>(d));
+      in.emplace_back(const_cast<float *>(inputs[i].data<float>()), sizes);
+      m.params[i].set(in.back());
+    }
+    std::vector<Tensor> outs;
+    std::vector<H::Buffer<>> bufs;
+    for (const HTensor &r : m.results) {
+      std::vector<int64_t> shape = r.shape;
+      shape[0] = batch;
+      outs.emplace_back(shape, DType::Float32);
+      std::vector<int> sizes;
+      for (int64_t d : llvm::reverse(shape))
+        sizes.push_back(static_cast<int>(d));
+      bufs.emplace_back(H::Buffer<float>(outs.back().data<float>(), sizes));
+    }
+    m.pipeline->realize(H::Realization(bufs), m.target);
+    return outs;
+  } catch (const H::Error &e) {
+    throw Error(std::string("Halide: ") + e.what());
+  }
+}
+
+std::string HalideFunction::loopNest() const {
+  std::ostringstream os;
+  for (const H::Func &f : impl_->roots)
+    os << f.name() << "\n";
+  return os.str();
+}

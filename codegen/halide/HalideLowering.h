@@ -1,0 +1,56 @@
+//===- HalideLowering.h - The layer dialect as Halide pipelines -*- C++ -*-===//
+//
+// The second code generator (docs/Backends.md): a function of the layer
+// dialect, after the layer stage (shapes inferred, activations fused, every
+// size static but the batch) and with its weights as constants
+// (--embed-weights), becomes one Halide pipeline. Each op is a Func over the
+// same channels-last layout and Keras semantics as the LLVM path; the
+// schedule is layerc's own (register blocks over output channels and
+// columns, the reduction inside, images and rows on Halide's threads).
+//
+// This header includes no Halide header (Halide.h is large): the pipeline
+// lives behind HalideFunction.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LAYERC_CODEGEN_HALIDE_HALIDELOWERING_H
+#define LAYERC_CODEGEN_HALIDE_HALIDELOWERING_H
+
+#include "runtime/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace layerc::halide {
+
+/// A function of the layer dialect as a Halide pipeline, compiled for the
+/// host by Halide's JIT on first use.
+class HalideFunction {
+public:
+  ~HalideFunction();
+  /// Lowers `fn`; an op without a Halide lowering (or a weight that is not
+  /// a constant) gets an MLIR diagnostic on it and a failure.
+  static mlir::FailureOr<std::unique_ptr<HalideFunction>>
+  lower(mlir::func::FuncOp fn);
+
+  /// Runs the pipeline on `inputs` (one float32 tensor per function
+  /// argument, any batch); one tensor per result.
+  std::vector<Tensor> run(const std::vector<Tensor> &inputs);
+
+  /// Halide's loop nest of the pipeline (Func::print_loop_nest).
+  std::string loopNest() const;
+
+  struct Impl;
+
+private:
+  explicit HalideFunction(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace layerc::halide
+
+#endif // LAYERC_CODEGEN_HALIDE_HALIDELOWERING_H
