@@ -15,7 +15,6 @@
 #include <cctype>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 
 using namespace layerc;
@@ -35,6 +34,18 @@ constexpr const char *kKerasVersion = "3.15.1";
 
 const Json *member(const Json &object, const char *key) {
   return object.isObject() ? object.get(key) : nullptr;
+}
+
+/// Keras's class names are a few dozen characters; longer ones from the
+/// file are refused before anything (snakeCase, error messages) uses them.
+constexpr size_t kMaxClassName = 1024;
+
+void checkClassName(const Json &cls, const std::string &path,
+                    const std::string &what) {
+  if (cls.isString() && cls.asString().size() > kMaxClassName)
+    bad(path,
+        what + " has a class_name of " + std::to_string(cls.asString().size()) +
+            " characters (at most " + std::to_string(kMaxClassName) + ")");
 }
 
 /// A "__keras_tensor__" as a [layer, node, tensor] reference.
@@ -92,6 +103,7 @@ Json normalizeLayer(const Json &entry, const std::string &path, int depth) {
   const Json *config = member(entry, "config");
   if (!cls || !cls->isString() || !config || !config->isObject())
     bad(path, "every layer needs \"class_name\" and an object \"config\"");
+  checkClassName(*cls, path, "a layer");
   std::string where = "layer of class " + cls->asString();
   Json out = Json::object({{"class_name", *cls}});
   const Json *name = member(entry, "name");
@@ -199,10 +211,12 @@ std::string camelCase(const std::string &name) {
 
 /// A loss from Keras's serialization: a name, a function object or a loss
 /// object. nullopt: one layerc does not have in that form.
-std::optional<Loss> lossFrom(const Json &l) {
+std::optional<Loss> lossFrom(const Json &l, const std::string &path) {
   if (l.isString())
     return Loss(l.asString(), false);
   const Json *cls = member(l, "class_name");
+  if (cls)
+    checkClassName(*cls, path, "a loss");
   const Json *config = member(l, "config");
   if (!cls || !cls->isString() || !config)
     return std::nullopt;
@@ -305,19 +319,19 @@ std::optional<CompileOptions> compileFrom(const Json &c,
     return std::nullopt; // Keras compiles without a loss; layerc cannot.
   if (loss->isArray()) {
     for (const Json &l : loss->items()) {
-      std::optional<Loss> one = lossFrom(l);
+      std::optional<Loss> one = lossFrom(l, path);
       if (!one)
         return std::nullopt;
       o.losses.push_back(*one);
     }
   } else if (loss->isObject() && !loss->get("class_name")) {
     for (const auto &[output, l] : loss->members()) {
-      std::optional<Loss> one = lossFrom(l);
+      std::optional<Loss> one = lossFrom(l, path);
       if (!one)
         return std::nullopt;
       o.losses_by_name[output] = *one;
     }
-  } else if (std::optional<Loss> one = lossFrom(*loss)) {
+  } else if (std::optional<Loss> one = lossFrom(*loss, path)) {
     o.loss = *one;
   } else {
     return std::nullopt;
@@ -537,14 +551,31 @@ Json keras3Body(const Graph &graph, const Json &body) {
 } // namespace
 
 std::string layerc::keras::snakeCase(const std::string &className) {
-  static const std::regex nonWord("[^A-Za-z0-9_]+"), word("(.)([A-Z][a-z]+)"),
-      lowerUpper("([a-z])([A-Z])");
-  std::string s = std::regex_replace(className, nonWord, "");
-  s = std::regex_replace(s, word, "$1_$2");
-  s = std::regex_replace(s, lowerUpper, "$1_$2");
-  for (char &c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+  // Keras: re.sub(r"\W+", "", name), then "(.)([A-Z][a-z]+)" -> r"\1_\2",
+  // then "([a-z])([A-Z])" -> r"\1_\2", then lower(). One pass over the
+  // characters, no regex: std::regex recurses once per character and a
+  // long name from a file would overflow the stack. An underscore goes
+  // before an uppercase letter that starts a lowercase word (after any
+  // character) or follows a lowercase letter; that is where the two
+  // substitutions put one (the first's matches cannot overlap in a way
+  // that hides a word start the second does not catch).
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  std::string word;
+  for (char c : className)
+    if (upper(c) || lower(c) || (c >= '0' && c <= '9') || c == '_')
+      word += c;
+  std::string out;
+  for (size_t i = 0; i < word.size(); ++i) {
+    char c = word[i];
+    bool startsWord =
+        i > 0 && upper(c) && i + 1 < word.size() && lower(word[i + 1]);
+    bool afterLower = i > 0 && upper(c) && lower(word[i - 1]);
+    if (startsWord || afterLower)
+      out += '_';
+    out += upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
 }
 
 bool layerc::keras::isKerasFile(const std::string &path, bool sniff) {
@@ -558,7 +589,10 @@ bool layerc::keras::isKerasFile(const std::string &path, bool sniff) {
 }
 
 Archive layerc::keras::readArchive(const std::string &path) {
-  std::vector<ZipEntry> entries = readZipFile(path);
+  // Only these two are inflated; metadata.json and any other entry is
+  // checked but not read.
+  std::vector<ZipEntry> entries =
+      readZipFile(path, {kConfigEntry, kWeightsEntry});
   auto find = [&](const char *name) -> const std::string & {
     for (const ZipEntry &e : entries)
       if (e.name == name)
@@ -570,6 +604,7 @@ Archive layerc::keras::readArchive(const std::string &path) {
   const Json *cls = member(config, "class_name");
   if (!cls || !cls->isString())
     bad(path, "the model needs a \"class_name\"");
+  checkClassName(*cls, path, "the model");
   if (cls->asString() != "Functional" && cls->asString() != "Model")
     bad(path, "model class '" + cls->asString() +
                   "' cannot be loaded (only functional models can; a "

@@ -7,7 +7,9 @@
 // the disk but the zip. HDF5's automatic error printing is off and every
 // failure becomes a layerc::Error naming the file and the dataset; shapes
 // are checked against the model's weights before any data is read, so a
-// hostile file cannot make us allocate more than the model holds.
+// hostile file cannot make us allocate more than the model holds, and a
+// dataset's data must be in the file (no external files, no virtual
+// datasets); filter plugins are never loaded.
 // libhdf5 (serial) is not thread-safe: one mutex serializes its use.
 //
 //===----------------------------------------------------------------------===//
@@ -50,10 +52,13 @@ private:
   herr_t (*close_)(hid_t);
 };
 
-/// Silences HDF5's error stack printing (once, under the mutex).
+/// Silences HDF5's error stack printing and turns off its loading of
+/// filter plugins (shared libraries a file's filter pipeline could name),
+/// once, under the mutex.
 void quietHdf5() {
   static bool done = [] {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    H5PLset_loading_state(0);
     return true;
   }();
   (void)done;
@@ -105,6 +110,25 @@ Handle openGroup(hid_t file, const std::string &path) {
       info.type != H5O_TYPE_GROUP)
     return Handle(-1, H5Gclose);
   return Handle(H5Gopen2(file, path.c_str(), H5P_DEFAULT), H5Gclose);
+}
+
+/// Refuses a dataset whose data is not in the file itself: an external
+/// file list or a virtual (VDS) layout reads bytes from files on disk
+/// (~/.ssh/id_rsa into the weights), which the archive does not hold.
+void checkStorage(hid_t set, const std::string &what) {
+  Handle dcpl(H5Dget_create_plist(set), H5Pclose);
+  if (!dcpl.ok())
+    throw Error(what + " cannot be opened (no creation properties)");
+  H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout != H5D_COMPACT && layout != H5D_CONTIGUOUS &&
+      layout != H5D_CHUNKED)
+    throw Error(what + " has a virtual or unknown storage layout (only "
+                       "compact, contiguous and chunked data in the file "
+                       "itself is read)");
+  int external = H5Pget_external_count(dcpl.get());
+  if (external != 0)
+    throw Error(what + " keeps its data in external files (only data in "
+                       "the file itself is read)");
 }
 
 /// Where a layer's variables live: "<group>/vars", or for Keras's
@@ -253,6 +277,7 @@ layerc::keras::readWeightsH5(const std::string &h5, const Model &model,
       Handle type(set.ok() ? H5Dget_type(set.get()) : -1, H5Tclose);
       if (!set.ok() || !space.ok() || !type.ok())
         throw Error(what + " cannot be opened");
+      checkStorage(set.get(), what);
       H5T_class_t cls = H5Tget_class(type.get());
       if (cls != H5T_FLOAT && cls != H5T_INTEGER)
         throw Error(what + " holds neither floats nor integers");

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Layer.h"
+#include "frontend/KerasFile.h"
 
 #include <algorithm>
 #include <cctype>
@@ -23,27 +24,6 @@ namespace {
 std::mt19937_64 &generator() {
   static std::mt19937_64 gen(1337);
   return gen;
-}
-
-/// Keras's to_snake_case: "Dense" -> "dense", "Conv2D" -> "conv2d",
-/// "GlobalAveragePooling2D" -> "global_average_pooling2d",
-/// "Conv2DTranspose" -> "conv2d_transpose". An underscore goes before an
-/// uppercase letter that starts a lowercase word (after any character),
-/// and between a lowercase letter and an uppercase one.
-std::string snakeCase(const std::string &name) {
-  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
-  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
-  std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool startsWord =
-        i > 0 && upper(c) && i + 1 < name.size() && lower(name[i + 1]);
-    bool afterLower = i > 0 && upper(c) && lower(name[i - 1]);
-    if (startsWord || afterLower)
-      out += '_';
-    out += upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  return out;
 }
 
 /// A unique name for a layer of `base` name: base, base_1, base_2, ...
@@ -75,7 +55,8 @@ std::string SymbolicTensor::shapeString() const { return formatShape(shape()); }
 DType SymbolicTensor::dtype() const { return node_->dtype; }
 
 Layer::Layer(const std::string &className, const std::string &name)
-    : name_(name.empty() ? uniqueName(snakeCase(className), false) : name) {
+    : name_(name.empty() ? uniqueName(keras::snakeCase(className), false)
+                         : name) {
   // Names end up in saved models (JSON) and IR locations.
   if (!isValidUtf8(name_))
     throw Error(className + " layer: the name is not valid UTF-8");

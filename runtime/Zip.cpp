@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_format.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -33,6 +34,10 @@ constexpr size_t kLocalSize = 30, kCentralSize = 46, kEndSize = 22;
 constexpr uint64_t kMaxDeflateRatio = 1032;
 /// Far above the few entries of a .keras file.
 constexpr size_t kMaxEntries = 65535;
+/// What the entries read may inflate to in all: 4 GiB, what a zip without
+/// ZIP64 can hold stored (Keras writes ZIP64, refused here, beyond it), so
+/// no .keras file this reads needs more; a deflate bomb gets no further.
+constexpr uint64_t kMaxTotalSize = 0xffffffffu;
 
 uint32_t read16(const std::string &b, size_t at) {
   return static_cast<uint32_t>(static_cast<unsigned char>(b[at])) |
@@ -81,7 +86,8 @@ bool layerc::looksLikeZip(const std::string &bytes) {
 }
 
 std::vector<ZipEntry> layerc::readZip(const std::string &b,
-                                      const std::string &path) {
+                                      const std::string &path,
+                                      const std::vector<std::string> &only) {
   auto fail = [&](const std::string &what) -> Error {
     return Error(path + ": not a valid zip archive: " + what);
   };
@@ -116,7 +122,15 @@ std::vector<ZipEntry> layerc::readZip(const std::string &b,
     throw fail(absl::StrFormat("%d entries cannot fit a %d-byte directory",
                                count, dirSize));
 
-  std::vector<ZipEntry> entries;
+  // First every directory entry is checked against the file, then the
+  // entries' byte ranges against each other and the total size of what
+  // is asked for against kMaxTotalSize, and only then is anything inflated.
+  struct Located {
+    std::string name;
+    uint32_t method, crc;
+    uint64_t packed, size, local, data;
+  };
+  std::vector<Located> located;
   std::set<std::string> names;
   size_t at = dirOffset;
   const size_t dirEnd = dirOffset + dirSize;
@@ -150,13 +164,16 @@ std::vector<ZipEntry> layerc::readZip(const std::string &b,
     // Sizes against what the file holds, before allocating anything.
     if (local + kLocalSize > dirOffset || read32(b, local) != kLocalSignature)
       throw Error(where + ": its local header is missing or out of bounds");
-    uint64_t data =
-        local + kLocalSize + read16(b, local + 26) + read16(b, local + 28);
+    uint64_t localNameLen = read16(b, local + 26);
+    uint64_t data = local + kLocalSize + localNameLen + read16(b, local + 28);
     if (data > dirOffset || packed > dirOffset - data)
       throw Error(absl::StrFormat(
           "%s: %d bytes of data at offset %d run past the entries (the file "
           "holds %d bytes)",
           where, packed, data, b.size()));
+    if (b.compare(local + kLocalSize, localNameLen, name) != 0)
+      throw Error(where + ": its local header names another entry ('" +
+                  b.substr(local + kLocalSize, localNameLen) + "')");
     if (method == 0 && size != packed)
       throw Error(absl::StrFormat(
           "%s is stored but its sizes disagree (%d and %d bytes)", where,
@@ -166,17 +183,50 @@ std::vector<ZipEntry> layerc::readZip(const std::string &b,
           "%s claims %d bytes from %d compressed, more than deflate can "
           "produce",
           where, size, packed));
-    std::string raw = b.substr(data, packed);
+    located.push_back(
+        {std::move(name), method, crc, packed, size, local, data});
+  }
+  // Entries may not share bytes: several directory entries pointing at one
+  // deflate stream would multiply what it inflates to.
+  std::vector<const Located *> byOffset;
+  for (const Located &e : located)
+    byOffset.push_back(&e);
+  std::sort(
+      byOffset.begin(), byOffset.end(),
+      [](const Located *x, const Located *y) { return x->local < y->local; });
+  for (size_t i = 1; i < byOffset.size(); ++i)
+    if (byOffset[i]->local < byOffset[i - 1]->data + byOffset[i - 1]->packed)
+      throw Error(path + ": zip entry '" + byOffset[i]->name +
+                  "' overlaps entry '" + byOffset[i - 1]->name +
+                  "' (entries may not share their bytes)");
+  auto wanted = [&](const std::string &name) {
+    return only.empty() ||
+           std::find(only.begin(), only.end(), name) != only.end();
+  };
+  uint64_t total = 0;
+  for (const Located &e : located)
+    if (wanted(e.name) && (total += e.size) > kMaxTotalSize)
+      throw fail(absl::StrFormat(
+          "its entries inflate to more than %d bytes in all", kMaxTotalSize));
+
+  std::vector<ZipEntry> entries;
+  for (Located &e : located) {
+    if (!wanted(e.name))
+      continue;
+    std::string where = path + ": zip entry '" + e.name + "'";
+    std::string raw = b.substr(e.data, e.packed);
     std::string bytes =
-        method == 0 ? std::move(raw) : inflateRaw(raw, size, where);
-    if (layerc::crc32(bytes.data(), bytes.size()) != crc)
+        e.method == 0 ? std::move(raw) : inflateRaw(raw, e.size, where);
+    if (layerc::crc32(bytes.data(), bytes.size()) != e.crc)
       throw Error(where + ": CRC-32 mismatch (the file is corrupt)");
-    entries.push_back({std::move(name), std::move(bytes)});
+    entries.push_back({std::move(e.name), std::move(bytes)});
   }
   return entries;
 }
 
-std::vector<ZipEntry> layerc::readZipFile(const std::string &path) {
+std::vector<ZipEntry>
+layerc::readZipFile(const std::string &path,
+                    const std::vector<std::string> &only) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(path + ": cannot open the file (" + std::strerror(errno) + ")");
@@ -187,7 +237,7 @@ std::vector<ZipEntry> layerc::readZipFile(const std::string &path) {
   std::string bytes(size, '\0');
   if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
     throw Error(path + ": cannot read the file");
-  return readZip(bytes, path);
+  return readZip(bytes, path, only);
 }
 
 std::string layerc::writeZip(const std::vector<ZipEntry> &entries) {
