@@ -121,6 +121,12 @@ struct HalideFunction::Impl {
   void scheduleBlocked(H::Func out, H::Func acc, int64_t c, int64_t cols,
                        int rank);
   void scheduleRoot(H::Func f, const std::vector<int64_t> &shape);
+  /// `result` = act(bias + sum of `product` over its RDom), over `vars`
+  /// (innermost first: channels, then columns), register-blocked by
+  /// `cols` columns.
+  LogicalResult accumulate(Operation *op, Value bias,
+                           const std::vector<H::Var> &vars, H::Expr product,
+                           layer::Activation act, int64_t cols, Value result);
   /// An NHWC tensor with zeros around its spatial axes, copied once (a
   /// root), so that windows read it without a bounds test.
   H::Func zeroPadded(const HTensor &in);
@@ -211,6 +217,31 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
   }
 }
 
+LogicalResult HalideFunction::Impl::accumulate(Operation *op, Value bias,
+                                               const std::vector<H::Var> &vars,
+                                               H::Expr product,
+                                               layer::Activation act,
+                                               int64_t cols, Value result) {
+  H::Func acc(op->getName().stripDialect().str() + "_acc");
+  if (bias) {
+    auto b = weight(op, bias, "bias");
+    if (failed(b))
+      return failure();
+    H::Buffer<float> values = *b;
+    acc(vars) = values(vars[0]);
+  } else {
+    acc(vars) = 0.0f;
+  }
+  acc(vars) += product;
+  auto type = cast<RankedTensorType>(result.getType());
+  int rank = static_cast<int>(vars.size());
+  int64_t channels = type.getShape().back();
+  H::Func out = activated(acc, rank, channels, act);
+  scheduleBlocked(out, acc, channels, cols, rank);
+  define(result, out);
+  return success();
+}
+
 H::Func HalideFunction::Impl::zeroPadded(const HTensor &in) {
   H::Var n("n"), y("y"), x("x"), c("c");
   int h = static_cast<int>(in.shape[1]), w = static_cast<int>(in.shape[2]);
@@ -259,7 +290,7 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     auto outType = cast<RankedTensorType>(conv.getType());
     ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations();
     int64_t kh = w->dim(3).extent(), kw = w->dim(2).extent(),
-            cin = w->dim(1).extent(), cout = w->dim(0).extent();
+            cin = w->dim(1).extent();
     int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
     int64_t ph = 0, pw = 0;
     H::Func src = in.f;
@@ -275,24 +306,12 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     }
     H::Var n("n"), y("y"), x("x"), c("c");
     H::RDom r(0, (int)cin, 0, (int)kw, 0, (int)kh);
-    H::Func acc("conv_acc");
     H::Buffer<float> kernel = *w;
-    if (conv.getBias()) {
-      auto b = weight(op, conv.getBias(), "bias");
-      if (failed(b))
-        return failure();
-      H::Buffer<float> bias = *b;
-      acc(c, x, y, n) = bias(c);
-    } else {
-      acc(c, x, y, n) = zero;
-    }
-    acc(c, x, y, n) += kernel(c, r.x, r.y, r.z) *
-                       src(r.x, x * (int)s[1] + r.y * (int)d[1] - (int)pw,
-                           y * (int)s[0] + r.z * (int)d[0] - (int)ph, n);
-    H::Func out = activated(acc, 4, cout, conv.getActivation());
-    scheduleBlocked(out, acc, cout, ow, 4);
-    define(conv.getResult(), out);
-    return success();
+    H::Expr product = kernel(c, r.x, r.y, r.z) *
+                      src(r.x, x * (int)s[1] + r.y * (int)d[1] - (int)pw,
+                          y * (int)s[0] + r.z * (int)d[0] - (int)ph, n);
+    return accumulate(op, conv.getBias(), {c, x, y, n}, product,
+                      conv.getActivation(), ow, conv.getResult());
   }
   if (auto convT = dyn_cast<layer::ConvTransposeOp>(op)) {
     HTensor &in = get(convT.getInput());
@@ -306,7 +325,7 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     ArrayRef<int64_t> s = convT.getStrides(), d = convT.getDilations();
     // Kernel (kh, kw, filters, in) as w(ci, c, kx, ky).
     int64_t kh = w->dim(3).extent(), kw = w->dim(2).extent(),
-            cout = w->dim(1).extent(), cin = w->dim(0).extent();
+            cin = w->dim(0).extent();
     int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
     bool same = convT.getPadding() == layer::Padding::Same;
     // out[y] = sum_k in[x] w[k] over y = x * s + k * d - before.
@@ -328,21 +347,8 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     if (s[0] != 1 || s[1] != 1)
       value =
           H::select(px % (int)s[1] == 0 && py % (int)s[0] == 0, value, zero);
-    H::Func acc("conv_transpose_acc");
-    if (convT.getBias()) {
-      auto b = weight(op, convT.getBias(), "bias");
-      if (failed(b))
-        return failure();
-      H::Buffer<float> bias = *b;
-      acc(c, x, y, n) = bias(c);
-    } else {
-      acc(c, x, y, n) = zero;
-    }
-    acc(c, x, y, n) += value;
-    H::Func out = activated(acc, 4, cout, convT.getActivation());
-    scheduleBlocked(out, acc, cout, ow, 4);
-    define(convT.getResult(), out);
-    return success();
+    return accumulate(op, convT.getBias(), {c, x, y, n}, value,
+                      convT.getActivation(), ow, convT.getResult());
   }
   if (auto dense = dyn_cast<layer::DenseOp>(op)) {
     HTensor &in = get(dense.getInput());
@@ -352,25 +358,12 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     auto w = weight(op, dense.getKernel(), "kernel");
     if (failed(w))
       return failure();
-    int64_t k = w->dim(1).extent(), units = w->dim(0).extent();
+    int64_t k = w->dim(1).extent();
     H::Var n("n"), c("c");
     H::RDom r(0, (int)k);
     H::Buffer<float> kernel = *w;
-    H::Func acc("dense_acc");
-    if (dense.getBias()) {
-      auto b = weight(op, dense.getBias(), "bias");
-      if (failed(b))
-        return failure();
-      H::Buffer<float> bias = *b;
-      acc(c, n) = bias(c);
-    } else {
-      acc(c, n) = zero;
-    }
-    acc(c, n) += kernel(c, r) * in.f(r, n);
-    H::Func out = activated(acc, 2, units, dense.getActivation());
-    scheduleBlocked(out, acc, units, 4, 2);
-    define(dense.getResult(), out);
-    return success();
+    return accumulate(op, dense.getBias(), {c, n}, kernel(c, r) * in.f(r, n),
+                      dense.getActivation(), 4, dense.getResult());
   }
   if (auto pool = dyn_cast<layer::PoolOp>(op)) {
     HTensor &in = get(pool.getInput());

@@ -113,6 +113,22 @@ MODELS = {
 }
 
 
+def export(model, x, out, name, opset):
+    """Exports `model` (in eval mode) to OUT/NAME.onnx with a dynamic batch,
+    with `x` and PyTorch's output as OUT/NAME_x.npy and NAME_y.npy; returns
+    the output."""
+    with torch.no_grad():
+        y = model(x)
+    path = os.path.join(out, name + ".onnx")
+    torch.onnx.export(model, x, path, opset_version=opset,
+                      input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
+    np.save(os.path.join(out, name + "_y.npy"), y.numpy())
+    print(f"{name}: {path} {tuple(x.shape)} -> {tuple(y.shape)}")
+    return y
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -130,19 +146,10 @@ def main():
                 m.bias.data.uniform_(-0.5, 0.5)
         model.eval()
         x = torch.rand((5,) + sample)
-        with torch.no_grad():
-            y = model(x)
-        path = os.path.join(args.out, name + ".onnx")
-        torch.onnx.export(model, x, path, opset_version=args.opset,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-        np.save(os.path.join(args.out, name + "_x.npy"), x.numpy())
-        np.save(os.path.join(args.out, name + "_y.npy"), y.numpy())
+        y = export(model, x, args.out, name, args.opset)
         # Raw float32 too, for the C harness of the AOT libraries.
         x.numpy().tofile(os.path.join(args.out, name + "_x.bin"))
         y.numpy().tofile(os.path.join(args.out, name + "_y.bin"))
-        print(f"{name}: {path} {tuple(x.shape)} -> {tuple(y.shape)}")
-
 
 if __name__ == "__main__":
     sys.exit(main())

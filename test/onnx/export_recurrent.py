@@ -22,6 +22,8 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
+from export_guide import export
+
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
@@ -159,16 +161,8 @@ def main():
         torch.manual_seed(11)
         model = make()
         model.eval()
-        x = torch.randint(0, 100, (5, 7))
-        with torch.no_grad():
-            y = model(x)
-        path = os.path.join(args.out, name + ".onnx")
-        torch.onnx.export(model, x, path, opset_version=args.opset,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-        np.save(os.path.join(args.out, name + "_x.npy"), x.numpy())
-        np.save(os.path.join(args.out, name + "_y.npy"), y.numpy())
-        print(f"{name}: {path} {tuple(x.shape)} -> {tuple(y.shape)}")
+        export(model, torch.randint(0, 100, (5, 7)), args.out, name,
+               args.opset)
     reverse_lstm(args.out)
     refused(args.out)
 
