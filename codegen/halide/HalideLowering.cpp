@@ -560,9 +560,79 @@ std::vector<Tensor> HalideFunction::run(const std::vector<Tensor> &inputs) {
   }
 }
 
-std::string HalideFunction::loopNest() const {
+void HalideFunction::compileToObject(const std::string &path,
+                                     const std::string &name) {
+  Impl &m = *impl_;
+  std::vector<H::Argument> args(m.params.begin(), m.params.end());
+  try {
+    m.pipeline->compile_to_object(path, args, name, H::get_host_target());
+  } catch (const H::Error &e) {
+    throw Error(std::string("Halide: ") + e.what());
+  }
+}
+
+std::vector<int> HalideFunction::ranks() const {
+  std::vector<int> r;
+  for (const H::ImageParam &p : impl_->params)
+    r.push_back(p.dimensions());
+  for (const HTensor &t : impl_->results)
+    r.push_back(t.rank());
+  return r;
+}
+
+std::string HalideFunction::cShim(const std::string &prefix,
+                                  const std::string &name,
+                                  const std::vector<int> &ranks) {
   std::ostringstream os;
-  for (const H::Func &f : impl_->roots)
-    os << f.name() << "\n";
+  os << "/* layerc's entry points over the Halide pipeline " << name
+     << " (generated). */\n"
+        "#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n"
+        "#include <HalideRuntime.h>\n\n"
+        "int "
+     << name
+     << "_argv(void **args);\n"
+        "/* A memref descriptor: allocated, aligned, offset, sizes, strides. "
+        "*/\n"
+        "static void wrap(halide_buffer_t *b, halide_dimension_t *d, "
+        "const void *memref, int rank) {\n"
+        "  const char *p = (const char *)memref;\n"
+        "  char *aligned;\n  int64_t offset, size, stride;\n  int i;\n"
+        "  memcpy(&aligned, p + sizeof(void *), sizeof aligned);\n"
+        "  memcpy(&offset, p + 2 * sizeof(void *), sizeof offset);\n"
+        "  memset(b, 0, sizeof *b);\n"
+        "  b->host = (uint8_t *)(aligned + offset * 4);\n"
+        "  b->type.code = halide_type_float;\n  b->type.bits = 32;\n"
+        "  b->type.lanes = 1;\n  b->dimensions = rank;\n  b->dim = d;\n"
+        "  for (i = 0; i < rank; ++i) {\n"
+        "    memcpy(&size, p + 2 * sizeof(void *) + 8 * (1 + rank - 1 - i), "
+        "8);\n"
+        "    memcpy(&stride, p + 2 * sizeof(void *) + 8 * (1 + 2 * rank - 1 "
+        "- i), 8);\n"
+        "    d[i].min = 0;\n    d[i].extent = (int32_t)size;\n"
+        "    d[i].stride = (int32_t)stride;\n    d[i].flags = 0;\n  }\n}\n\n"
+        "int32_t _mlir_ciface_layerc_"
+     << prefix << "_predict(";
+  for (size_t i = 0; i < ranks.size(); ++i)
+    os << (i ? ", " : "") << "void *m" << i;
+  // LAYERC_NUM_THREADS sets the threads as for the LLVM backend's
+  // libraries (unless the application called set_num_threads first).
+  os << ") {\n  static int threads_read;\n  halide_buffer_t b[" << ranks.size()
+     << "];\n"
+     << "  halide_dimension_t d[" << ranks.size() << "][8];\n"
+     << "  void *args[" << ranks.size() << "];\n";
+  os << "  if (!threads_read) {\n    const char *n = "
+        "getenv(\"LAYERC_NUM_THREADS\");\n    threads_read = 1;\n"
+        "    if (n && atoi(n) > 0)\n      halide_set_num_threads(atoi(n));\n"
+        "  }\n";
+  for (size_t i = 0; i < ranks.size(); ++i)
+    os << "  wrap(&b[" << i << "], d[" << i << "], m" << i << ", " << ranks[i]
+       << ");\n  args[" << i << "] = &b[" << i << "];\n";
+  // The header checked every size: an allocation is what is left to fail.
+  os << "  return " << name << "_argv(args) == 0 ? 0 : 4;\n}\n\n"
+     << "void layerc_" << prefix
+     << "_set_num_threads(int n) {\n  halide_set_num_threads(n > 0 ? n : "
+        "0);\n}\n\n"
+     << "void layerc_" << prefix
+     << "_release_memory(void) {\n  halide_shutdown_thread_pool();\n}\n";
   return os.str();
 }

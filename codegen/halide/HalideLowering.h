@@ -28,7 +28,7 @@
 namespace layerc::halide {
 
 /// A function of the layer dialect as a Halide pipeline, compiled for the
-/// host by Halide's JIT on first use.
+/// host by Halide's JIT on first use, or ahead of time.
 class HalideFunction {
 public:
   ~HalideFunction();
@@ -41,8 +41,20 @@ public:
   /// argument, any batch); one tensor per result.
   std::vector<Tensor> run(const std::vector<Tensor> &inputs);
 
-  /// Halide's loop nest of the pipeline (Func::print_loop_nest).
-  std::string loopNest() const;
+  /// Compiles the pipeline ahead of time for the host into an object file
+  /// (Halide's runtime included) defining `name` and `name`_argv, which
+  /// take one halide_buffer_t per argument, then one per result.
+  void compileToObject(const std::string &path, const std::string &name);
+
+  /// C source that implements the entry points a layerc C header calls
+  /// (`_mlir_ciface_layerc_<prefix>_predict` over memref descriptors of
+  /// `ranks`, arguments then results, and `layerc_<prefix>_set_num_threads`
+  /// / `_release_memory`) over the object of compileToObject(`name`).
+  static std::string cShim(const std::string &prefix, const std::string &name,
+                           const std::vector<int> &ranks);
+
+  /// The ranks of the arguments, then of the results.
+  std::vector<int> ranks() const;
 
   struct Impl;
 

@@ -27,6 +27,9 @@
 #include "codegen/Pipeline.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
+#ifdef LAYERC_HAVE_HALIDE
+#include "codegen/halide/HalideLowering.h"
+#endif
 #include "frontend/Compile.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Model.h"
@@ -127,6 +130,11 @@ cl::opt<bool> train(
     "train",
     cl::desc("Also export train_step and evaluate, built from the compile "
              "config of a saved model (loss and optimizer)"));
+cl::opt<std::string> backend(
+    "backend",
+    cl::desc("Code generator: llvm, or halide (CPU inference of a model "
+             "file with --embed-weights; docs/Backends.md)"),
+    cl::init("llvm"));
 cl::opt<std::string>
     lossName("loss", cl::desc("--train for an .onnx file: Keras's loss name, "
                               "':from_logits' added for logits (no default)"));
@@ -231,6 +239,70 @@ int linkShared(const std::string &object, const std::string &path) {
     return fail("linking '" + path + "' failed" +
                 (message.empty() ? "" : ": " + message));
   return 0;
+}
+
+/// --backend=halide: `predict` as a Halide pipeline (codegen/halide) in
+/// the static library `outputFile`, beside C glue (compiled by cc) that
+/// gives it the entry points the header calls; then the header.
+int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
+                      const std::string &headerText,
+                      const std::string &headerPath) {
+#ifdef LAYERC_HAVE_HALIDE
+  auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
+  if (!predict)
+    return fail("--backend=halide compiles a predict function; '" + inputFile +
+                "' has none");
+  auto lowered = halide::HalideFunction::lower(predict);
+  if (mlir::failed(lowered))
+    return 1;
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return fail("--backend=halide needs a C compiler driver (cc) on PATH");
+  llvm::SmallString<128> pipelineObj, glueC, glueObj;
+  for (auto [path, ext] :
+       {std::pair{&pipelineObj, "o"}, {&glueC, "c"}, {&glueObj, "o"}})
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("layerc-halide", ext, *path))
+      return fail("cannot create a temporary file: " + ec.message());
+  auto cleanup = llvm::make_scope_exit([&] {
+    for (auto *path : {&pipelineObj, &glueC, &glueObj})
+      llvm::sys::fs::remove(*path);
+  });
+  std::string fn = "layerc_halide_" + prefix + "_predict";
+  (*lowered)->compileToObject(pipelineObj.str().str(), fn);
+  if (int rc = writeFile(
+          glueC.str().str(),
+          halide::HalideFunction::cShim(prefix, fn, (*lowered)->ranks())))
+    return rc;
+  std::string message;
+  std::string include = std::string("-I") + LAYERC_HALIDE_INCLUDE;
+  llvm::StringRef args[] = {*cc,  "-std=c99", "-O2", "-fPIC", include,
+                            "-c", glueC,      "-o",  glueObj};
+  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message))
+    return fail("compiling the Halide glue failed" +
+                (message.empty() ? "" : ": " + message));
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
+  std::vector<llvm::NewArchiveMember> members;
+  for (auto [path, member] : {std::pair{&pipelineObj, prefix + ".o"},
+                              {&glueObj, prefix + "_glue.o"}}) {
+    auto buffer = llvm::MemoryBuffer::getFile(*path);
+    if (!buffer)
+      return fail("cannot read " + path->str().str());
+    members.emplace_back((*buffer)->getMemBufferRef());
+    members.back().MemberName = member;
+    buffers.push_back(std::move(*buffer));
+  }
+  if (llvm::Error err = llvm::writeArchive(
+          outputFile, members, llvm::SymtabWritingMode::NormalSymtab,
+          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+          /*Thin=*/false))
+    return fail(llvm::toString(std::move(err)));
+  return writeFile(headerPath, headerText);
+#else
+  (void)module, (void)prefix, (void)headerText, (void)headerPath;
+  return fail("--backend=halide: this layerc was built without Halide 14 "
+              "(libhalide14-0-dev)");
+#endif
 }
 
 /// Writes `module` as layerc-opt would. With `locations` (--emit=model,
@@ -367,6 +439,16 @@ int run() {
   if (targetDescription->isGpu() && stage == Emit::Lib &&
       llvm::sys::path::extension(outputFile) == ".so")
     return fail("a CUDA target builds a static library (-o lib.a) for now");
+  if (backend != "llvm" && backend != "halide")
+    return fail("--backend=" + backend + " is not llvm or halide");
+  bool halide = backend == "halide";
+  if (halide &&
+      (!isModelFile() || !embedWeights || train || stage != Emit::Lib ||
+       llvm::sys::path::extension(outputFile) != ".a" ||
+       targetDescription->isGpu() || target != "host"))
+    return fail("--backend=halide builds a static library (-o lib.a) for "
+                "the host's CPU from a model file with --embed-weights, "
+                "predict only (docs/Backends.md)");
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
   std::string header = headerPath(prefix);
   if (std::optional<std::string> why =
@@ -488,6 +570,14 @@ int run() {
     layout = std::move(*fromRoles);
   }
 
+  if (halide)
+    return emitHalideLibrary(
+        *module, prefix,
+        emitCHeader(*signatures, prefix,
+                    llvm::sys::path::filename(inputFile).str(),
+                    layout ? &*layout : nullptr, {}, false),
+        header);
+
   if (mlir::failed(runPipeline(*module, pipeline, Stage::Linalg, Stage::Linalg,
                                settings)))
     return fail("the linalg stage failed");
@@ -590,11 +680,10 @@ int main(int argc, char **argv) {
   registerOutlineOptions();
   // Every option of layerc's own; LLVM's and MLIR's stay in --help-hidden.
   static cl::OptionCategory category("layerc options");
-  showOnlyInHelp(category,
-                 {"o", "emit", "target", "name", "header", "api", "O",
-                  "embed-weights", "batch", "train", "distributed", "loss",
-                  "optimizer", "print-pipeline", "outline-above",
-                  "crash-reproducer", "mlir-timing"});
+  showOnlyInHelp(category, {"o", "emit", "target", "name", "header", "api", "O",
+                            "embed-weights", "batch", "train", "distributed",
+                            "loss", "optimizer", "backend", "print-pipeline",
+                            "outline-above", "mlir-timing"});
   cl::ParseCommandLineOptions(argc, argv, kOverview);
   try {
     return run();
