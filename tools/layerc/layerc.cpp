@@ -36,6 +36,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
@@ -49,6 +50,7 @@
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -58,6 +60,10 @@
 
 // kCudaDriverObject: runtime/cuda/CudaDriver.c's object (tools/CMakeLists.txt).
 #include "CudaDriverObject.inc"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
 
 using namespace layerc;
 namespace cl = llvm::cl;
@@ -132,8 +138,9 @@ cl::opt<bool> train(
              "config of a saved model (loss and optimizer)"));
 cl::opt<std::string> backend(
     "backend",
-    cl::desc("Code generator: llvm, or halide (CPU inference of a model "
-             "file with --embed-weights; docs/Backends.md)"),
+    cl::desc(
+        "Code generator: llvm, halide (CPU inference of a model file "
+        "with --embed-weights) or auto (the faster here; docs/Backends.md)"),
     cl::init("llvm"));
 cl::opt<std::string>
     lossName("loss", cl::desc("--train for an .onnx file: Keras's loss name, "
@@ -239,6 +246,67 @@ int linkShared(const std::string &object, const std::string &path) {
     return fail("linking '" + path + "' failed" +
                 (message.empty() ? "" : ": " + message));
   return 0;
+}
+
+/// --backend=auto: whether `predict` of `module` runs faster through the
+/// Halide backend than through the LLVM backend (`model`'s JIT) on this
+/// machine, timed at `batch` on random inputs; says what it measured. A
+/// function the Halide backend cannot lower is the LLVM backend's.
+bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
+#ifdef LAYERC_HAVE_HALIDE
+  auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
+  std::string why;
+  mlir::FailureOr<std::unique_ptr<halide::HalideFunction>> lowered =
+      mlir::failure();
+  if (predict) {
+    mlir::ScopedDiagnosticHandler capture(module.getContext(),
+                                          [&](mlir::Diagnostic &d) {
+                                            why = d.str();
+                                            return mlir::success();
+                                          });
+    lowered = halide::HalideFunction::lower(predict);
+  }
+  if (mlir::failed(lowered)) {
+    llvm::errs() << "layerc: --backend=auto: llvm (the Halide backend: "
+                 << (why.empty() ? "no predict function" : why) << ")\n";
+    return false;
+  }
+  std::vector<Tensor> xs;
+  for (const SymbolicTensor &in : model.inputs()) {
+    std::vector<int64_t> shape = in.shape();
+    shape[0] = batch;
+    Tensor x(shape);
+    for (int64_t i = 0; i < x.numel(); ++i)
+      x.data<float>()[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
+    xs.push_back(x);
+  }
+  auto medianMs = [](const std::function<void()> &call) {
+    call(); // compiles
+    std::vector<double> ms;
+    for (int i = 0; i < 7; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      call();
+      ms.push_back(std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  };
+  double llvmMs = medianMs([&] { model.predict(xs); });
+  double halideMs = medianMs([&] { (*lowered)->run(xs); });
+  bool faster = halideMs < llvmMs;
+  llvm::errs() << llvm::format("layerc: --backend=auto: predict at batch "
+                               "%lld takes %.3f ms with Halide, %.3f ms "
+                               "with LLVM here: %s\n",
+                               static_cast<long long>(batch), halideMs, llvmMs,
+                               faster ? "halide" : "llvm");
+  return faster;
+#else
+  (void)module, (void)model, (void)batch;
+  llvm::errs() << "layerc: --backend=auto: llvm (built without Halide)\n";
+  return false;
+#endif
 }
 
 /// --backend=halide: `predict` as a Halide pipeline (codegen/halide) in
@@ -439,13 +507,18 @@ int run() {
   if (targetDescription->isGpu() && stage == Emit::Lib &&
       llvm::sys::path::extension(outputFile) == ".so")
     return fail("a CUDA target builds a static library (-o lib.a) for now");
-  if (backend != "llvm" && backend != "halide")
-    return fail("--backend=" + backend + " is not llvm or halide");
+  if (backend != "llvm" && backend != "halide" && backend != "auto")
+    return fail("--backend=" + backend + " is not llvm, halide or auto");
   bool halide = backend == "halide";
-  if (halide &&
-      (!isModelFile() || !embedWeights || train || stage != Emit::Lib ||
-       llvm::sys::path::extension(outputFile) != ".a" ||
-       targetDescription->isGpu() || target != "host"))
+  bool halideBuilds = isModelFile() && embedWeights && !train &&
+                      stage == Emit::Lib &&
+                      llvm::sys::path::extension(outputFile) == ".a" &&
+                      !targetDescription->isGpu() && target == "host";
+  if (backend == "auto" && !halideBuilds)
+    llvm::errs() << "layerc: --backend=auto: llvm (the Halide backend builds "
+                    "only static libraries of a model file's predict with "
+                    "--embed-weights, for the host)\n";
+  if (halide && !halideBuilds)
     return fail("--backend=halide builds a static library (-o lib.a) for "
                 "the host's CPU from a model file with --embed-weights, "
                 "predict only (docs/Backends.md)");
@@ -463,6 +536,7 @@ int run() {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::optional<LayerAutodiffOptions> training;
   std::optional<ModelLayout> layout;
+  std::optional<Model> loaded;
   if (distributed && !train)
     return fail("--distributed adds the halves of train_step: it needs "
                 "--train");
@@ -487,8 +561,9 @@ int run() {
                     "loss and optimizer --train should use");
       }
     }
-    Model model = onnx ? Model::fromOnnx(inputFile)
-                       : loadModel(inputFile, {}, /*compile=*/false);
+    loaded.emplace(onnx ? Model::fromOnnx(inputFile)
+                        : loadModel(inputFile, {}, /*compile=*/false));
+    Model &model = *loaded;
     if (train) {
       training = autodiffOptions(*options, model.outputNames());
       training->splitStep = distributed;
@@ -570,6 +645,9 @@ int run() {
     layout = std::move(*fromRoles);
   }
 
+  if (backend == "auto" && halideBuilds)
+    halide = halideIsFaster(*module, *loaded,
+                            batch > 0 ? static_cast<int64_t>(batch) : 64);
   if (halide)
     return emitHalideLibrary(
         *module, prefix,
