@@ -21,6 +21,7 @@
 #include <Halide.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 using namespace mlir;
@@ -99,6 +100,8 @@ struct HalideFunction::Impl {
   std::optional<H::Pipeline> pipeline;
   H::Target target = H::get_jit_target_from_environment();
   int vec = 8;
+  /// Whether layerc schedules (else an autoscheduler does, at the end).
+  bool ownSchedule = true;
 
   DenseMap<Value, HTensor> values;
 
@@ -161,6 +164,8 @@ FailureOr<H::Buffer<float>> HalideFunction::Impl::weight(Operation *op, Value v,
 
 void HalideFunction::Impl::scheduleRoot(H::Func f,
                                         const std::vector<int64_t> &shape) {
+  if (!ownSchedule)
+    return;
   int rank = static_cast<int>(shape.size());
   std::vector<H::Var> v = axes(rank);
   f.compute_root();
@@ -176,6 +181,8 @@ void HalideFunction::Impl::scheduleRoot(H::Func f,
 
 void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
                                            int64_t cols, int rank) {
+  if (!ownSchedule)
+    return;
   std::vector<H::Var> v = axes(rank);
   H::Var cv = v.back(), xv = v[rank - 2];
   H::Var co("co"), ci("ci"), xo("xo"), xi("xi");
@@ -271,8 +278,10 @@ H::Func HalideFunction::Impl::activated(H::Func f, int rank, int64_t lastSize,
   std::vector<H::Expr> outer = exprs(outerVars);
   mx(lhs(outerVars)) = H::maximum(f(at(ridx)));
   sum(lhs(outerVars)) = H::sum(H::exp(f(at(ridx)) - mx(at(outer))));
-  mx.compute_root();
-  sum.compute_root();
+  if (ownSchedule) {
+    mx.compute_root();
+    sum.compute_root();
+  }
   out(lhs(v)) = H::exp(f(at(idx)) - mx(at(outer))) / sum(at(outer));
   return out;
 }
@@ -482,9 +491,19 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
 }
 
 FailureOr<std::unique_ptr<HalideFunction>>
-HalideFunction::lower(func::FuncOp fn) {
+HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
+                      int64_t batchEstimate) {
+  static const std::map<std::string, std::string> autoschedulers = {
+      {"mullapudi2016", "Mullapudi2016"},
+      {"adams2019", "Adams2019"},
+      {"li2018", "Li2018"}};
+  auto autoscheduler = autoschedulers.find(schedule);
+  if (schedule != "layerc" && autoscheduler == autoschedulers.end())
+    return fn.emitError() << "no Halide schedule '" << schedule
+                          << "' (layerc, mullapudi2016, adams2019, li2018)";
   auto impl = std::make_unique<Impl>();
   impl->vec = impl->target.natural_vector_size<float>();
+  impl->ownSchedule = schedule == "layerc";
   try {
     for (BlockArgument arg : fn.getArguments()) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -521,6 +540,26 @@ HalideFunction::lower(func::FuncOp fn) {
         return failure();
     }
     impl->pipeline.emplace(impl->roots);
+    if (!impl->ownSchedule) {
+      // The autoscheduler plans for the static sizes and this batch.
+      auto estimates = [&](const std::vector<int64_t> &shape) {
+        H::Region region;
+        for (int64_t d : llvm::reverse(shape))
+          region.emplace_back(0, static_cast<int>(d < 0 ? batchEstimate : d));
+        return region;
+      };
+      for (size_t i = 0; i < impl->params.size(); ++i) {
+        auto type = cast<RankedTensorType>(fn.getArgument(i).getType());
+        impl->params[i].set_estimates(estimates(std::vector<int64_t>(
+            type.getShape().begin(), type.getShape().end())));
+      }
+      for (size_t i = 0; i < impl->results.size(); ++i)
+        impl->roots[i].set_estimates(estimates(impl->results[i].shape));
+      H::load_plugin(std::string(LAYERC_HALIDE_PLUGIN_DIR) +
+                     "/libautoschedule_" + schedule + ".so");
+      impl->pipeline->auto_schedule(autoscheduler->second, impl->target,
+                                    H::MachineParams::generic());
+    }
   } catch (const H::Error &e) {
     return fn.emitError() << "Halide: " << e.what();
   }

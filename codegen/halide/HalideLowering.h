@@ -33,9 +33,13 @@ class HalideFunction {
 public:
   ~HalideFunction();
   /// Lowers `fn`; an op without a Halide lowering (or a weight that is not
-  /// a constant) gets an MLIR diagnostic on it and a failure.
+  /// a constant) gets an MLIR diagnostic on it and a failure. `schedule`:
+  /// "layerc" (layerc's own), or one of Halide 14's autoschedulers
+  /// ("mullapudi2016", "adams2019", "li2018"), given the sizes with the
+  /// batch as `batchEstimate`.
   static mlir::FailureOr<std::unique_ptr<HalideFunction>>
-  lower(mlir::func::FuncOp fn);
+  lower(mlir::func::FuncOp fn, const std::string &schedule = "layerc",
+        int64_t batchEstimate = 64);
 
   /// Runs the pipeline on `inputs` (one float32 tensor per function
   /// argument, any batch); one tensor per result.

@@ -1,8 +1,11 @@
 //===- halide_check.cpp - The Halide backend against the LLVM backend -----===//
 //
 //   halide_check MODEL.lcm [BATCH]         predictions of both, compared
-//   halide_check MODEL.lcm BATCH --time N  also the median ms per call of
-//                                           each, over N calls
+//   halide_check MODEL.lcm BATCH --time N [--schedule=S]
+//                                           also the median ms per call of
+//                                           each, over N calls; S: layerc
+//                                           (default), mullapudi2016,
+//                                           adams2019, li2018
 //
 // Loads a saved model, lowers its predict function (weights as constants,
 // after the layer stage) to a Halide pipeline, and runs it on random inputs
@@ -56,6 +59,9 @@ int main(int argc, char **argv) {
     int64_t batch = argc > 2 ? std::stoll(argv[2]) : 3;
     int timeCalls =
         argc > 4 && std::string(argv[3]) == "--time" ? std::stoi(argv[4]) : 0;
+    std::string schedule = "layerc";
+    if (argc > 5 && std::string(argv[5]).rfind("--schedule=", 0) == 0)
+      schedule = std::string(argv[5]).substr(11);
     Model model = loadModel(path, {}, /*compile=*/false);
     mlir::DialectRegistry registry;
     registerCompilerDialects(registry);
@@ -70,7 +76,7 @@ int main(int argc, char **argv) {
     auto predict = module->lookupSymbol<mlir::func::FuncOp>("predict");
     if (!predict)
       throw Error(path + ": no predict function");
-    auto lowered = halide::HalideFunction::lower(predict);
+    auto lowered = halide::HalideFunction::lower(predict, schedule, batch);
     if (mlir::failed(lowered))
       return 1;
 
@@ -110,9 +116,9 @@ int main(int argc, char **argv) {
       double llvm = medianMs([&] { model.predict(xs); }, timeCalls);
       double hal = medianMs([&] { (*lowered)->run(xs); }, timeCalls);
       std::printf("%s batch %lld: llvm %.3f ms, halide %.3f ms (halide / "
-                  "llvm %.2f)\n",
-                  model.name().c_str(), (long long)batch, llvm, hal,
-                  hal / llvm);
+                  "llvm %.2f) schedule %s\n",
+                  model.name().c_str(), (long long)batch, llvm, hal, hal / llvm,
+                  schedule.c_str());
     }
     return ok ? 0 : 1;
   } catch (const std::exception &e) {
