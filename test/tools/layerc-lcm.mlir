@@ -82,7 +82,7 @@
 //
 // Errors.
 // RUN: not layerc %S/../../examples/mlir/mnist_mlp.mlir --embed-weights -o %t/x.o 2>&1 | FileCheck %s --check-prefix=EMBED
-// EMBED: layerc: error: --embed-weights needs a saved model (.lcm)
+// EMBED: layerc: error: --embed-weights needs a model file (.lcm, .keras, .onnx)
 // RUN: printf 'not a model' > %t/bad.lcm
 // RUN: not layerc %t/bad.lcm -o %t/x.o 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: layerc: error: {{.*}}bad.lcm: header length {{[0-9]+}} exceeds the file
