@@ -70,7 +70,8 @@ for t in 1 2; do
     for schedule in $schedules; do
       for batch in 1 64; do
         HL_NUM_THREADS=$t LAYERC_NUM_THREADS=$t "$build/bin/halide_check" \
-          "$work/$model.lcm" "$batch" --time 5 --schedule=$schedule |
+          "$work/$model.lcm" "$batch" --time 5 --schedule=$schedule \
+          2> /dev/null |
           tail -n 1 |
           sed -E 's/.*halide ([0-9.]+) ms.*/\1/' |
           awk -v s="$schedule" -v m="$model" -v b="$batch" -v t="$t" \
