@@ -21,6 +21,7 @@
 #include <Halide.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -102,6 +103,18 @@ struct HalideFunction::Impl {
   int vec = 8;
   /// Whether layerc schedules (else an autoscheduler does, at the end).
   bool ownSchedule = true;
+  /// Whether every op's result is computed per image, inside the result's
+  /// loop over images (in parallel), rather than for the whole batch.
+  bool perImage = false;
+  /// The Funcs computed as stages of their own, in order.
+  std::vector<H::Func> stages;
+  /// The same function scheduled per image (perImage), which run() and the
+  /// C glue use for batches of 2 and more.
+  std::unique_ptr<Impl> images;
+  void place(H::Func f) {
+    f.compute_root();
+    stages.push_back(f);
+  }
 
   DenseMap<Value, HTensor> values;
 
@@ -168,9 +181,11 @@ void HalideFunction::Impl::scheduleRoot(H::Func f,
     return;
   int rank = static_cast<int>(shape.size());
   std::vector<H::Var> v = axes(rank);
-  f.compute_root();
+  place(f);
   if (shape.back() >= vec)
     f.vectorize(v.back(), vec);
+  if (perImage)
+    return;
   if (rank >= 3) {
     H::Var yn("yn");
     f.fuse(v[1], v[0], yn).parallel(yn);
@@ -186,7 +201,7 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
   std::vector<H::Var> v = axes(rank);
   H::Var cv = v.back(), xv = v[rank - 2];
   H::Var co("co"), ci("ci"), xo("xo"), xi("xi");
-  out.compute_root();
+  place(out);
   if (c % vec == 0) {
     // Accumulators: 24 of the 32 vector registers of AVX-512, 12 of the 16
     // of AVX2; as many channel vectors as divide the channels, up to 4.
@@ -195,6 +210,8 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
     int64_t block = vectors * vec;
     int64_t colBlock =
         std::max<int64_t>(1, std::min<int64_t>(cols, registers / vectors));
+    if (perImage && rank == 2)
+      colBlock = 1; // the rows of a matrix are the images
     out.split(cv, co, ci, static_cast<int>(block))
         .split(xv, xo, xi, static_cast<int>(colBlock))
         .reorder(ci, xi, xo, co)
@@ -209,7 +226,9 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
   }
   if (rank >= 3) {
     H::Var yn("yn");
-    out.fuse(v[1], v[0], yn).parallel(yn);
+    out.fuse(v[1], v[0], yn);
+    if (!perImage)
+      out.parallel(yn);
     if (c % vec != 0) {
       // Too few channels for a vector: a row at a time, columns in vectors.
       if (cols >= vec)
@@ -217,10 +236,12 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
       acc.compute_at(out, yn);
     }
   } else if (c % vec == 0) {
-    out.parallel(xo);
+    if (!perImage)
+      out.parallel(xo);
   } else {
     acc.compute_at(out, v[0]);
-    out.parallel(v[0]);
+    if (!perImage)
+      out.parallel(v[0]);
   }
 }
 
@@ -279,8 +300,8 @@ H::Func HalideFunction::Impl::activated(H::Func f, int rank, int64_t lastSize,
   mx(lhs(outerVars)) = H::maximum(f(at(ridx)));
   sum(lhs(outerVars)) = H::sum(H::exp(f(at(ridx)) - mx(at(outer))));
   if (ownSchedule) {
-    mx.compute_root();
-    sum.compute_root();
+    place(mx);
+    place(sum);
   }
   out(lhs(v)) = H::exp(f(at(idx)) - mx(at(outer))) / sum(at(outer));
   return out;
@@ -490,9 +511,33 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
   return op->emitError("has no Halide lowering yet (docs/Backends.md)");
 }
 
+namespace {
+/// The pipeline of `fn` with one schedule (HalideFunction::lower).
+FailureOr<std::unique_ptr<HalideFunction::Impl>>
+build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
+      bool perImage);
+} // namespace
+
 FailureOr<std::unique_ptr<HalideFunction>>
 HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
                       int64_t batchEstimate) {
+  auto impl = build(fn, schedule, batchEstimate, /*perImage=*/false);
+  if (failed(impl))
+    return failure();
+  if (schedule == "layerc" && fn.getNumResults() == 1) {
+    auto images = build(fn, schedule, batchEstimate, /*perImage=*/true);
+    if (failed(images))
+      return failure();
+    (*impl)->images = std::move(*images);
+  }
+  return std::unique_ptr<HalideFunction>(new HalideFunction(std::move(*impl)));
+}
+
+namespace {
+FailureOr<std::unique_ptr<HalideFunction::Impl>>
+build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
+      bool perImage) {
+  using Impl = HalideFunction::Impl;
   static const std::map<std::string, std::string> autoschedulers = {
       {"mullapudi2016", "Mullapudi2016"},
       {"adams2019", "Adams2019"},
@@ -504,6 +549,7 @@ HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
   auto impl = std::make_unique<Impl>();
   impl->vec = impl->target.natural_vector_size<float>();
   impl->ownSchedule = schedule == "layerc";
+  impl->perImage = perImage;
   try {
     for (BlockArgument arg : fn.getArguments()) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -539,6 +585,14 @@ HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
       if (failed(impl->lowerOp(&op)))
         return failure();
     }
+    if (impl->perImage && impl->results.size() == 1) {
+      // Each image runs the whole network while its data is in cache.
+      H::Func result = impl->roots[0];
+      H::Var n = result.args().back();
+      for (H::Func &f : impl->stages)
+        f.compute_at(result, n);
+      result.parallel(n);
+    }
     impl->pipeline.emplace(impl->roots);
     if (!impl->ownSchedule) {
       // The autoscheduler plans for the static sizes and this batch.
@@ -563,11 +617,14 @@ HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
   } catch (const H::Error &e) {
     return fn.emitError() << "Halide: " << e.what();
   }
-  return std::unique_ptr<HalideFunction>(new HalideFunction(std::move(impl)));
+  return impl;
 }
+} // namespace
 
 std::vector<Tensor> HalideFunction::run(const std::vector<Tensor> &inputs) {
-  Impl &m = *impl_;
+  bool batched =
+      !inputs.empty() && inputs[0].rank() > 0 && inputs[0].dim(0) > 1;
+  Impl &m = batched && impl_->images ? *impl_->images : *impl_;
   if (inputs.size() != m.params.size())
     throw Error("the Halide function takes " + std::to_string(m.params.size()) +
                 " inputs, given " + std::to_string(inputs.size()));
@@ -599,79 +656,160 @@ std::vector<Tensor> HalideFunction::run(const std::vector<Tensor> &inputs) {
   }
 }
 
-void HalideFunction::compileToObject(const std::string &path,
-                                     const std::string &name) {
-  Impl &m = *impl_;
-  std::vector<H::Argument> args(m.params.begin(), m.params.end());
+std::vector<std::string>
+HalideFunction::compileToObjects(const std::string &pathPrefix,
+                                 const std::string &name) {
+  std::vector<std::string> paths;
   try {
-    m.pipeline->compile_to_object(path, args, name, H::get_host_target());
+    int k = 0;
+    for (Impl *m : {impl_.get(), impl_->images.get()}) {
+      if (!m)
+        continue;
+      std::vector<H::Argument> args(m->params.begin(), m->params.end());
+      H::Target target = H::get_host_target();
+      if (k > 0) // one copy of Halide's runtime
+        target = target.with_feature(H::Target::NoRuntime);
+      paths.push_back(pathPrefix + "." + std::to_string(k) + ".o");
+      m->pipeline->compile_to_object(paths.back(), args,
+                                     k ? name + "_images" : name, target);
+      ++k;
+    }
   } catch (const H::Error &e) {
     throw Error(std::string("Halide: ") + e.what());
   }
+  return paths;
 }
 
-std::vector<int> HalideFunction::ranks() const {
-  std::vector<int> r;
-  for (const H::ImageParam &p : impl_->params)
-    r.push_back(p.dimensions());
-  for (const HTensor &t : impl_->results)
-    r.push_back(t.rank());
-  return r;
+namespace {
+/// The part of the C glue that is the same for every model: memref
+/// descriptors as halide_buffer_t, and an allocator that keeps, per thread,
+/// the blocks freed by the last call for the next (a network computed image
+/// by image allocates the same buffers for every image; through malloc,
+/// large ones are mapped and unmapped each time, a page fault per page).
+constexpr const char *kGlueCommon = R"C(#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <HalideRuntime.h>
+
+/* A memref descriptor: allocated, aligned, offset, sizes, strides. */
+static void wrap(halide_buffer_t *b, halide_dimension_t *d,
+                 const void *memref, int rank) {
+  const char *p = (const char *)memref;
+  char *aligned;
+  int64_t offset, size, stride;
+  int i;
+  memcpy(&aligned, p + sizeof(void *), sizeof aligned);
+  memcpy(&offset, p + 2 * sizeof(void *), sizeof offset);
+  memset(b, 0, sizeof *b);
+  b->host = (uint8_t *)(aligned + offset * 4);
+  b->type.code = halide_type_float;
+  b->type.bits = 32;
+  b->type.lanes = 1;
+  b->dimensions = rank;
+  b->dim = d;
+  for (i = 0; i < rank; ++i) {
+    memcpy(&size, p + 3 * 8 + 8 * (rank - 1 - i), 8);
+    memcpy(&stride, p + 3 * 8 + 8 * (2 * rank - 1 - i), 8);
+    d[i].min = 0;
+    d[i].extent = (int32_t)size;
+    d[i].stride = (int32_t)stride;
+    d[i].flags = 0;
+  }
 }
+
+#define CACHED 16
+static __thread void *cached_block[CACHED];
+static __thread size_t cached_size[CACHED];
+
+static void *cached_malloc(void *user_context, size_t n) {
+  char *p;
+  int i;
+  for (i = 0; i < CACHED; ++i)
+    if (cached_block[i] && cached_size[i] == n) {
+      p = (char *)cached_block[i];
+      cached_block[i] = NULL;
+      return p;
+    }
+  p = (char *)halide_default_malloc(user_context, n + 64);
+  if (!p)
+    return NULL;
+  memcpy(p, &n, sizeof n);
+  return p + 64;
+}
+
+static void cached_free(void *user_context, void *block) {
+  size_t n;
+  int i;
+  if (!block)
+    return;
+  memcpy(&n, (char *)block - 64, sizeof n);
+  for (i = 0; i < CACHED; ++i)
+    if (!cached_block[i]) {
+      cached_block[i] = block;
+      cached_size[i] = n;
+      return;
+    }
+  halide_default_free(user_context, (char *)block - 64);
+}
+
+static void release_cached(void) {
+  int i;
+  for (i = 0; i < CACHED; ++i)
+    if (cached_block[i]) {
+      halide_default_free(NULL, (char *)cached_block[i] - 64);
+      cached_block[i] = NULL;
+    }
+}
+
+/* LAYERC_NUM_THREADS sets the threads as for the LLVM backend's libraries
+   (unless the application called set_num_threads first). */
+static void start(void) {
+  static int started;
+  const char *n;
+  if (started)
+    return;
+  started = 1;
+  halide_set_custom_malloc(cached_malloc);
+  halide_set_custom_free(cached_free);
+  n = getenv("LAYERC_NUM_THREADS");
+  if (n && atoi(n) > 0)
+    halide_set_num_threads(atoi(n));
+}
+)C";
+} // namespace
 
 std::string HalideFunction::cShim(const std::string &prefix,
-                                  const std::string &name,
-                                  const std::vector<int> &ranks) {
+                                  const std::string &name) const {
+  std::vector<int> ranks;
+  for (const H::ImageParam &p : impl_->params)
+    ranks.push_back(p.dimensions());
+  for (const HTensor &t : impl_->results)
+    ranks.push_back(t.rank());
+  bool images = impl_->images != nullptr;
   std::ostringstream os;
   os << "/* layerc's entry points over the Halide pipeline " << name
      << " (generated). */\n"
-        "#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n"
-        "#include <HalideRuntime.h>\n\n"
-        "int "
-     << name
-     << "_argv(void **args);\n"
-        "/* A memref descriptor: allocated, aligned, offset, sizes, strides. "
-        "*/\n"
-        "static void wrap(halide_buffer_t *b, halide_dimension_t *d, "
-        "const void *memref, int rank) {\n"
-        "  const char *p = (const char *)memref;\n"
-        "  char *aligned;\n  int64_t offset, size, stride;\n  int i;\n"
-        "  memcpy(&aligned, p + sizeof(void *), sizeof aligned);\n"
-        "  memcpy(&offset, p + 2 * sizeof(void *), sizeof offset);\n"
-        "  memset(b, 0, sizeof *b);\n"
-        "  b->host = (uint8_t *)(aligned + offset * 4);\n"
-        "  b->type.code = halide_type_float;\n  b->type.bits = 32;\n"
-        "  b->type.lanes = 1;\n  b->dimensions = rank;\n  b->dim = d;\n"
-        "  for (i = 0; i < rank; ++i) {\n"
-        "    memcpy(&size, p + 2 * sizeof(void *) + 8 * (1 + rank - 1 - i), "
-        "8);\n"
-        "    memcpy(&stride, p + 2 * sizeof(void *) + 8 * (1 + 2 * rank - 1 "
-        "- i), 8);\n"
-        "    d[i].min = 0;\n    d[i].extent = (int32_t)size;\n"
-        "    d[i].stride = (int32_t)stride;\n    d[i].flags = 0;\n  }\n}\n\n"
-        "int32_t _mlir_ciface_layerc_"
-     << prefix << "_predict(";
+     << kGlueCommon << "\nint " << name << "_argv(void **args);\n";
+  if (images)
+    os << "int " << name << "_images_argv(void **args);\n";
+  os << "\nint32_t _mlir_ciface_layerc_" << prefix << "_predict(";
   for (size_t i = 0; i < ranks.size(); ++i)
     os << (i ? ", " : "") << "void *m" << i;
-  // LAYERC_NUM_THREADS sets the threads as for the LLVM backend's
-  // libraries (unless the application called set_num_threads first).
-  os << ") {\n  static int threads_read;\n  halide_buffer_t b[" << ranks.size()
-     << "];\n"
+  os << ") {\n  halide_buffer_t b[" << ranks.size() << "];\n"
      << "  halide_dimension_t d[" << ranks.size() << "][8];\n"
-     << "  void *args[" << ranks.size() << "];\n";
-  os << "  if (!threads_read) {\n    const char *n = "
-        "getenv(\"LAYERC_NUM_THREADS\");\n    threads_read = 1;\n"
-        "    if (n && atoi(n) > 0)\n      halide_set_num_threads(atoi(n));\n"
-        "  }\n";
+     << "  void *args[" << ranks.size() << "];\n  start();\n";
   for (size_t i = 0; i < ranks.size(); ++i)
     os << "  wrap(&b[" << i << "], d[" << i << "], m" << i << ", " << ranks[i]
        << ");\n  args[" << i << "] = &b[" << i << "];\n";
   // The header checked every size: an allocation is what is left to fail.
+  // Batches of 2 and more run image by image (the images in parallel).
+  if (images)
+    os << "  if (d[0][b[0].dimensions - 1].extent > 1)\n    return " << name
+       << "_images_argv(args) == 0 ? 0 : 4;\n";
   os << "  return " << name << "_argv(args) == 0 ? 0 : 4;\n}\n\n"
-     << "void layerc_" << prefix
-     << "_set_num_threads(int n) {\n  halide_set_num_threads(n > 0 ? n : "
-        "0);\n}\n\n"
-     << "void layerc_" << prefix
-     << "_release_memory(void) {\n  halide_shutdown_thread_pool();\n}\n";
+     << "void layerc_" << prefix << "_set_num_threads(int n) {\n"
+     << "  start();\n  halide_set_num_threads(n > 0 ? n : 0);\n}\n\n"
+     << "void layerc_" << prefix << "_release_memory(void) {\n"
+     << "  release_cached();\n  halide_shutdown_thread_pool();\n}\n";
   return os.str();
 }

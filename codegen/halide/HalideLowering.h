@@ -6,7 +6,9 @@
 // (--embed-weights), becomes one Halide pipeline. Each op is a Func over the
 // same channels-last layout and Keras semantics as the LLVM path; the
 // schedule is layerc's own (register blocks over output channels and
-// columns, the reduction inside, images and rows on Halide's threads).
+// columns, the reduction inside; with one image, its rows on Halide's
+// threads; with more, every op of one image after the other while the image
+// is in cache, the images on Halide's threads).
 //
 // This header includes no Halide header (Halide.h is large): the pipeline
 // lives behind HalideFunction.
@@ -45,20 +47,19 @@ public:
   /// argument, any batch); one tensor per result.
   std::vector<Tensor> run(const std::vector<Tensor> &inputs);
 
-  /// Compiles the pipeline ahead of time for the host into an object file
-  /// (Halide's runtime included) defining `name` and `name`_argv, which
-  /// take one halide_buffer_t per argument, then one per result.
-  void compileToObject(const std::string &path, const std::string &name);
+  /// Compiles the pipeline ahead of time for the host into object files
+  /// `pathPrefix`.N.o (the first with Halide's runtime) and returns their
+  /// paths: `name`, and `name`_images (the schedule per image, for batches
+  /// of 2 and more) where there is one; each defines `name`_argv taking
+  /// one halide_buffer_t per argument, then one per result.
+  std::vector<std::string> compileToObjects(const std::string &pathPrefix,
+                                            const std::string &name);
 
   /// C source that implements the entry points a layerc C header calls
   /// (`_mlir_ciface_layerc_<prefix>_predict` over memref descriptors of
   /// `ranks`, arguments then results, and `layerc_<prefix>_set_num_threads`
-  /// / `_release_memory`) over the object of compileToObject(`name`).
-  static std::string cShim(const std::string &prefix, const std::string &name,
-                           const std::vector<int> &ranks);
-
-  /// The ranks of the arguments, then of the results.
-  std::vector<int> ranks() const;
+  /// / `_release_memory`) over the objects of compileToObjects(`name`).
+  std::string cShim(const std::string &prefix, const std::string &name) const;
 
   struct Impl;
 

@@ -326,21 +326,22 @@ int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return fail("--backend=halide needs a C compiler driver (cc) on PATH");
-  llvm::SmallString<128> pipelineObj, glueC, glueObj;
+  llvm::SmallString<128> pipelineBase, glueC, glueObj;
   for (auto [path, ext] :
-       {std::pair{&pipelineObj, "o"}, {&glueC, "c"}, {&glueObj, "o"}})
+       {std::pair{&pipelineBase, "o"}, {&glueC, "c"}, {&glueObj, "o"}})
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("layerc-halide", ext, *path))
       return fail("cannot create a temporary file: " + ec.message());
+  std::vector<std::string> pipelineObjs;
   auto cleanup = llvm::make_scope_exit([&] {
-    for (auto *path : {&pipelineObj, &glueC, &glueObj})
+    for (auto *path : {&pipelineBase, &glueC, &glueObj})
       llvm::sys::fs::remove(*path);
+    for (const std::string &path : pipelineObjs)
+      llvm::sys::fs::remove(path);
   });
   std::string fn = "layerc_halide_" + prefix + "_predict";
-  (*lowered)->compileToObject(pipelineObj.str().str(), fn);
-  if (int rc = writeFile(
-          glueC.str().str(),
-          halide::HalideFunction::cShim(prefix, fn, (*lowered)->ranks())))
+  pipelineObjs = (*lowered)->compileToObjects(pipelineBase.str().str(), fn);
+  if (int rc = writeFile(glueC.str().str(), (*lowered)->cShim(prefix, fn)))
     return rc;
   std::string message;
   std::string include = std::string("-I") + LAYERC_HALIDE_INCLUDE;
@@ -351,11 +352,15 @@ int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
                 (message.empty() ? "" : ": " + message));
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
   std::vector<llvm::NewArchiveMember> members;
-  for (auto [path, member] : {std::pair{&pipelineObj, prefix + ".o"},
-                              {&glueObj, prefix + "_glue.o"}}) {
-    auto buffer = llvm::MemoryBuffer::getFile(*path);
+  std::vector<std::pair<std::string, std::string>> files{
+      {glueObj.str().str(), prefix + "_glue.o"}};
+  for (size_t i = 0; i < pipelineObjs.size(); ++i)
+    files.emplace_back(pipelineObjs[i],
+                       prefix + "." + std::to_string(i) + ".o");
+  for (const auto &[path, member] : files) {
+    auto buffer = llvm::MemoryBuffer::getFile(path);
     if (!buffer)
-      return fail("cannot read " + path->str().str());
+      return fail("cannot read " + path);
     members.emplace_back((*buffer)->getMemBufferRef());
     members.back().MemberName = member;
     buffers.push_back(std::move(*buffer));
