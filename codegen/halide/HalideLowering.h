@@ -68,6 +68,12 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+/// The C glue of cShim for a pipeline `name` whose arguments, then
+/// results, have `ranks`; `images`: it also has `name`_images, for batches
+/// of 2 and more (HalideGlue.cpp).
+std::string glueSource(const std::string &prefix, const std::string &name,
+                       const std::vector<int> &ranks, bool images);
+
 } // namespace layerc::halide
 
 #endif // LAYERC_CODEGEN_HALIDE_HALIDELOWERING_H

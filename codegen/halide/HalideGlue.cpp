@@ -1,0 +1,143 @@
+//===- HalideGlue.cpp - C entry points over a Halide pipeline -------------===//
+//
+// The C source that `layerc --backend=halide` compiles beside the Halide
+// object: the entry points a layerc C header calls, over the pipeline's
+// halide_buffer_t interface (HalideFunction::cShim).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/halide/HalideLowering.h"
+
+#include <sstream>
+
+using namespace layerc;
+using namespace layerc::halide;
+
+namespace {
+/// The part of the C glue that is the same for every model: memref
+/// descriptors as halide_buffer_t, and an allocator that keeps, per thread,
+/// the blocks freed by the last call for the next (a network computed image
+/// by image allocates the same buffers for every image; through malloc,
+/// large ones are mapped and unmapped each time, a page fault per page).
+constexpr const char *kGlueCommon = R"C(#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <HalideRuntime.h>
+
+/* A memref descriptor: allocated, aligned, offset, sizes, strides. */
+static void wrap(halide_buffer_t *b, halide_dimension_t *d,
+                 const void *memref, int rank) {
+  const char *p = (const char *)memref;
+  char *aligned;
+  int64_t offset, size, stride;
+  int i;
+  memcpy(&aligned, p + sizeof(void *), sizeof aligned);
+  memcpy(&offset, p + 2 * sizeof(void *), sizeof offset);
+  memset(b, 0, sizeof *b);
+  b->host = (uint8_t *)(aligned + offset * 4);
+  b->type.code = halide_type_float;
+  b->type.bits = 32;
+  b->type.lanes = 1;
+  b->dimensions = rank;
+  b->dim = d;
+  for (i = 0; i < rank; ++i) {
+    memcpy(&size, p + 3 * 8 + 8 * (rank - 1 - i), 8);
+    memcpy(&stride, p + 3 * 8 + 8 * (2 * rank - 1 - i), 8);
+    d[i].min = 0;
+    d[i].extent = (int32_t)size;
+    d[i].stride = (int32_t)stride;
+    d[i].flags = 0;
+  }
+}
+
+#define CACHED 16
+static __thread void *cached_block[CACHED];
+static __thread size_t cached_size[CACHED];
+
+static void *cached_malloc(void *user_context, size_t n) {
+  char *p;
+  int i;
+  for (i = 0; i < CACHED; ++i)
+    if (cached_block[i] && cached_size[i] == n) {
+      p = (char *)cached_block[i];
+      cached_block[i] = NULL;
+      return p;
+    }
+  p = (char *)halide_default_malloc(user_context, n + 64);
+  if (!p)
+    return NULL;
+  memcpy(p, &n, sizeof n);
+  return p + 64;
+}
+
+static void cached_free(void *user_context, void *block) {
+  size_t n;
+  int i;
+  if (!block)
+    return;
+  memcpy(&n, (char *)block - 64, sizeof n);
+  for (i = 0; i < CACHED; ++i)
+    if (!cached_block[i]) {
+      cached_block[i] = block;
+      cached_size[i] = n;
+      return;
+    }
+  halide_default_free(user_context, (char *)block - 64);
+}
+
+static void release_cached(void) {
+  int i;
+  for (i = 0; i < CACHED; ++i)
+    if (cached_block[i]) {
+      halide_default_free(NULL, (char *)cached_block[i] - 64);
+      cached_block[i] = NULL;
+    }
+}
+
+/* LAYERC_NUM_THREADS sets the threads as for the LLVM backend's libraries
+   (unless the application called set_num_threads first). */
+static void start(void) {
+  static int started;
+  const char *n;
+  if (started)
+    return;
+  started = 1;
+  halide_set_custom_malloc(cached_malloc);
+  halide_set_custom_free(cached_free);
+  n = getenv("LAYERC_NUM_THREADS");
+  if (n && atoi(n) > 0)
+    halide_set_num_threads(atoi(n));
+}
+)C";
+} // namespace
+
+std::string halide::glueSource(const std::string &prefix,
+                               const std::string &name,
+                               const std::vector<int> &ranks, bool images) {
+  std::ostringstream os;
+  os << "/* layerc's entry points over the Halide pipeline " << name
+     << " (generated). */\n"
+     << kGlueCommon << "\nint " << name << "_argv(void **args);\n";
+  if (images)
+    os << "int " << name << "_images_argv(void **args);\n";
+  os << "\nint32_t _mlir_ciface_layerc_" << prefix << "_predict(";
+  for (size_t i = 0; i < ranks.size(); ++i)
+    os << (i ? ", " : "") << "void *m" << i;
+  os << ") {\n  halide_buffer_t b[" << ranks.size() << "];\n"
+     << "  halide_dimension_t d[" << ranks.size() << "][8];\n"
+     << "  void *args[" << ranks.size() << "];\n  start();\n";
+  for (size_t i = 0; i < ranks.size(); ++i)
+    os << "  wrap(&b[" << i << "], d[" << i << "], m" << i << ", " << ranks[i]
+       << ");\n  args[" << i << "] = &b[" << i << "];\n";
+  // The header checked every size: an allocation is what is left to fail.
+  // Batches of 2 and more run image by image (the images in parallel).
+  if (images)
+    os << "  if (d[0][b[0].dimensions - 1].extent > 1)\n    return " << name
+       << "_images_argv(args) == 0 ? 0 : 4;\n";
+  os << "  return " << name << "_argv(args) == 0 ? 0 : 4;\n}\n\n"
+     << "void layerc_" << prefix << "_set_num_threads(int n) {\n"
+     << "  start();\n  halide_set_num_threads(n > 0 ? n : 0);\n}\n\n"
+     << "void layerc_" << prefix << "_release_memory(void) {\n"
+     << "  release_cached();\n  halide_shutdown_thread_pool();\n}\n";
+  return os.str();
+}
