@@ -2,12 +2,15 @@
 //
 // The C source that `layerc --backend=halide` compiles beside the Halide
 // object: the entry points a layerc C header calls, over the pipeline's
-// halide_buffer_t interface (HalideFunction::cShim).
+// halide_buffer_t interface (HalideFunction::cShim); and the timing that
+// --backend=auto uses.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/halide/HalideLowering.h"
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 
 using namespace layerc;
@@ -140,4 +143,18 @@ std::string halide::glueSource(const std::string &prefix,
      << "void layerc_" << prefix << "_release_memory(void) {\n"
      << "  release_cached();\n  halide_shutdown_thread_pool();\n}\n";
   return os.str();
+}
+
+double halide::medianCallMs(const std::function<void()> &call, int calls) {
+  call();
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(calls, 1); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    call();
+    ms.push_back(std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
 }

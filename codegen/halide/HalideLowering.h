@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,11 @@ private:
   explicit HalideFunction(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// The median milliseconds of `calls` calls of `call`, after one more
+/// (the JIT's compile): how --backend=auto and the benchmarks time a
+/// backend.
+double medianCallMs(const std::function<void()> &call, int calls);
 
 /// The C glue of cShim for a pipeline `name` whose arguments, then
 /// results, have `ranks`; `images`: it also has `name`_images, for batches

@@ -31,24 +31,6 @@
 
 using namespace layerc;
 
-namespace {
-
-double medianMs(const std::function<void()> &call, int n) {
-  std::vector<double> ms;
-  call(); // warm-up (and the JIT compile)
-  for (int i = 0; i < n; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    call();
-    ms.push_back(std::chrono::duration<double, std::milli>(
-                     std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
-} // namespace
-
 int main(int argc, char **argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: halide_check MODEL.lcm [BATCH] [--time N]\n");
@@ -113,8 +95,9 @@ int main(int argc, char **argv) {
       }
     }
     if (timeCalls > 0) {
-      double llvm = medianMs([&] { model.predict(xs); }, timeCalls);
-      double hal = medianMs([&] { (*lowered)->run(xs); }, timeCalls);
+      double llvm = halide::medianCallMs([&] { model.predict(xs); }, timeCalls);
+      double hal =
+          halide::medianCallMs([&] { (*lowered)->run(xs); }, timeCalls);
       std::printf("%s batch %lld: llvm %.3f ms, halide %.3f ms (halide / "
                   "llvm %.2f) schedule %s\n",
                   model.name().c_str(), (long long)batch, llvm, hal, hal / llvm,

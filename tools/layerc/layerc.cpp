@@ -280,21 +280,8 @@ bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
       x.data<float>()[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
     xs.push_back(x);
   }
-  auto medianMs = [](const std::function<void()> &call) {
-    call(); // compiles
-    std::vector<double> ms;
-    for (int i = 0; i < 7; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      call();
-      ms.push_back(std::chrono::duration<double, std::milli>(
-                       std::chrono::steady_clock::now() - start)
-                       .count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
-  };
-  double llvmMs = medianMs([&] { model.predict(xs); });
-  double halideMs = medianMs([&] { (*lowered)->run(xs); });
+  double llvmMs = halide::medianCallMs([&] { model.predict(xs); }, 7);
+  double halideMs = halide::medianCallMs([&] { (*lowered)->run(xs); }, 7);
   bool faster = halideMs < llvmMs;
   llvm::errs() << llvm::format("layerc: --backend=auto: predict at batch "
                                "%lld takes %.3f ms with Halide, %.3f ms "
