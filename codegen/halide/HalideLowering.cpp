@@ -465,15 +465,116 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     define(up.getResult(), out);
     return success();
   }
-  if (auto add = dyn_cast<layer::AddOp>(op)) {
-    HTensor &a = get(add.getLhs()), &b = get(add.getRhs());
-    if (a.shape != b.shape)
-      return op->emitError("the Halide backend adds tensors of one shape");
-    std::vector<H::Var> v = axes(a.rank());
-    H::Func out("add");
-    out(lhs(v)) = a.f(at(exprs(v))) + b.f(at(exprs(v)));
-    scheduleRoot(out, a.shape);
-    define(add.getResult(), out);
+  if (isa<layer::AddOp, layer::SubtractOp, layer::MultiplyOp, layer::MaximumOp,
+          layer::AverageOp>(op)) {
+    // Keras's merge layers: tensors of one shape, element by element.
+    std::vector<HTensor *> ins;
+    for (Value v : op->getOperands())
+      ins.push_back(&get(v));
+    for (HTensor *t : ins)
+      if (t->shape != ins[0]->shape)
+        return op->emitError("the Halide backend merges tensors of one "
+                             "shape only");
+    std::vector<H::Var> v = axes(ins[0]->rank());
+    std::vector<H::Expr> idx = at(exprs(v));
+    H::Expr value = ins[0]->f(idx);
+    for (size_t i = 1; i < ins.size(); ++i) {
+      H::Expr x = ins[i]->f(idx);
+      value = isa<layer::SubtractOp>(op)   ? value - x
+              : isa<layer::MultiplyOp>(op) ? value * x
+              : isa<layer::MaximumOp>(op)  ? H::max(value, x)
+                                           : value + x;
+    }
+    if (isa<layer::AverageOp>(op))
+      value = value / static_cast<float>(ins.size());
+    H::Func out(op->getName().stripDialect().str());
+    out(lhs(v)) = value;
+    scheduleRoot(out, ins[0]->shape);
+    define(op->getResult(0), out);
+    return success();
+  }
+  if (auto cat = dyn_cast<layer::ConcatenateOp>(op)) {
+    int rank = get(cat.getInputs()[0]).rank();
+    int64_t axis = cat.getAxis() < 0 ? cat.getAxis() + rank : cat.getAxis();
+    if (axis < 1 || axis >= rank)
+      return op->emitError("the Halide backend concatenates along an axis "
+                           "after the batch");
+    std::vector<H::Var> v = axes(rank);
+    std::vector<H::Expr> idx = exprs(v);
+    // Each input's elements from its offset on, a later input over an
+    // earlier one.
+    int64_t offset = 0;
+    std::vector<std::pair<int64_t, HTensor *>> parts;
+    for (Value in : cat.getInputs()) {
+      parts.emplace_back(offset, &get(in));
+      offset += get(in).shape[axis];
+    }
+    H::Expr value;
+    for (auto it = parts.begin(); it != parts.end(); ++it) {
+      std::vector<H::Expr> shifted = idx;
+      shifted[axis] = H::clamp(idx[axis] - (int)it->first, 0,
+                               (int)it->second->shape[axis] - 1);
+      H::Expr x = it->second->f(at(shifted));
+      value = value.defined() ? H::select(idx[axis] >= (int)it->first, x, value)
+                              : x;
+    }
+    H::Func out("concatenate");
+    out(lhs(v)) = value;
+    auto type = cast<RankedTensorType>(cat.getType());
+    scheduleRoot(out, std::vector<int64_t>(type.getShape().begin(),
+                                           type.getShape().end()));
+    define(cat.getResult(), out);
+    return success();
+  }
+  if (auto tr = dyn_cast<layer::TransposeOp>(op)) {
+    HTensor &in = get(tr.getInput());
+    ArrayRef<int64_t> perm = tr.getPermutation();
+    std::vector<H::Var> v = axes(in.rank());
+    std::vector<H::Expr> idx(in.rank());
+    for (int i = 0; i < in.rank(); ++i)
+      idx[perm[i]] = v[i];
+    H::Func out("transpose");
+    out(lhs(v)) = in.f(at(idx));
+    auto type = cast<RankedTensorType>(tr.getType());
+    scheduleRoot(out, std::vector<int64_t>(type.getShape().begin(),
+                                           type.getShape().end()));
+    define(tr.getResult(), out);
+    return success();
+  }
+  if (auto bn = dyn_cast<layer::BatchNormOp>(op)) {
+    // (x - mean) / sqrt(var + epsilon) * gamma + beta as x * scale + shift,
+    // over the last axis.
+    HTensor &in = get(bn.getInput());
+    auto mean = weight(op, bn.getMovingMean(), "moving mean");
+    auto var = weight(op, bn.getMovingVariance(), "moving variance");
+    if (failed(mean) || failed(var))
+      return failure();
+    int channels = mean->dim(0).extent();
+    H::Buffer<float> scale(channels), shift(channels);
+    std::optional<H::Buffer<float>> gamma, beta;
+    if (bn.getGamma()) {
+      auto g = weight(op, bn.getGamma(), "gamma");
+      if (failed(g))
+        return failure();
+      gamma = *g;
+    }
+    if (bn.getBeta()) {
+      auto b = weight(op, bn.getBeta(), "beta");
+      if (failed(b))
+        return failure();
+      beta = *b;
+    }
+    for (int c = 0; c < channels; ++c) {
+      float k = 1.0f /
+                std::sqrt((*var)(c) + (float)bn.getEpsilon().convertToDouble());
+      scale(c) = k * (gamma ? (*gamma)(c) : 1.0f);
+      shift(c) = (beta ? (*beta)(c) : 0.0f) - (*mean)(c)*scale(c);
+    }
+    std::vector<H::Var> v = axes(in.rank());
+    H::Func out("batch_norm");
+    out(lhs(v)) = in.f(at(exprs(v))) * scale(v.back()) + shift(v.back());
+    scheduleRoot(out, in.shape);
+    define(bn.getResult(), out);
     return success();
   }
   if (auto act = dyn_cast<layer::ActivationOp>(op)) {

@@ -1,6 +1,7 @@
 //===- halide_check.cpp - The Halide backend against the LLVM backend -----===//
 //
-//   halide_check MODEL.lcm [BATCH]         predictions of both, compared
+//   halide_check MODEL [BATCH]             predictions of both, compared
+//                                           (MODEL: .lcm, .keras or .onnx)
 //   halide_check MODEL.lcm BATCH --time N [--schedule=S]
 //                                           also the median ms per call of
 //                                           each, over N calls; S: layerc
@@ -44,7 +45,9 @@ int main(int argc, char **argv) {
     std::string schedule = "layerc";
     if (argc > 5 && std::string(argv[5]).rfind("--schedule=", 0) == 0)
       schedule = std::string(argv[5]).substr(11);
-    Model model = loadModel(path, {}, /*compile=*/false);
+    bool onnx = path.size() > 5 && path.substr(path.size() - 5) == ".onnx";
+    Model model =
+        onnx ? Model::fromOnnx(path) : loadModel(path, {}, /*compile=*/false);
     mlir::DialectRegistry registry;
     registerCompilerDialects(registry);
     mlir::MLIRContext context(registry);
