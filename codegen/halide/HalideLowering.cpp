@@ -321,16 +321,12 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations();
     int64_t kh = w->dim(3).extent(), kw = w->dim(2).extent(),
             cin = w->dim(1).extent();
-    int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
+    int64_t ow = outType.getDimSize(2);
     int64_t ph = 0, pw = 0;
     H::Func src = in.f;
     if (conv.getPadding() == layer::Padding::Same) {
-      ph = std::max<int64_t>(
-               (oh - 1) * s[0] + (kh - 1) * d[0] + 1 - in.shape[1], 0) /
-           2;
-      pw = std::max<int64_t>(
-               (ow - 1) * s[1] + (kw - 1) * d[1] + 1 - in.shape[2], 0) /
-           2;
+      ph = layer::samePaddingBefore(in.shape[1], (kh - 1) * d[0] + 1, s[0]);
+      pw = layer::samePaddingBefore(in.shape[2], (kw - 1) * d[1] + 1, s[1]);
       if (ph || pw)
         src = zeroPadded(in);
     }
@@ -405,8 +401,8 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
     int64_t ph = 0, pw = 0;
     if (pool.getPadding() == layer::Padding::Same) {
-      ph = std::max<int64_t>((oh - 1) * s[0] + k[0] - in.shape[1], 0) / 2;
-      pw = std::max<int64_t>((ow - 1) * s[1] + k[1] - in.shape[2], 0) / 2;
+      ph = layer::samePaddingBefore(in.shape[1], k[0], s[0]);
+      pw = layer::samePaddingBefore(in.shape[2], k[1], s[1]);
     }
     H::Var n("n"), y("y"), x("x"), c("c");
     H::RDom r(0, (int)k[1], 0, (int)k[0]);
@@ -495,7 +491,9 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
   }
   if (auto cat = dyn_cast<layer::ConcatenateOp>(op)) {
     int rank = get(cat.getInputs()[0]).rank();
-    int64_t axis = cat.getAxis() < 0 ? cat.getAxis() + rank : cat.getAxis();
+    int64_t axis = static_cast<int64_t>(cat.getAxis());
+    if (axis < 0)
+      axis += rank;
     if (axis < 1 || axis >= rank)
       return op->emitError("the Halide backend concatenates along an axis "
                            "after the batch");

@@ -86,27 +86,21 @@ Tensor onnximport::tensorFromProto(const onnx::TensorProto &proto,
                   (hasRaw ? " bytes" : " values") + " but its shape " +
                   shapeText(dims) + " needs " + std::to_string(want));
   };
+  // Float32 and int64 data are stored as they are, raw or typed.
+  auto copied = [&](const auto &typed, DType dtype, int64_t bytes) {
+    checkCount(typed.size(), bytes);
+    Tensor t(dims, dtype);
+    if (hasRaw)
+      std::memcpy(t.rawData(), raw.data(), raw.size());
+    else if (!typed.empty())
+      std::memcpy(t.rawData(), typed.data(), typed.size() * bytes);
+    return t;
+  };
   switch (proto.data_type()) {
-  case onnx::TensorProto::FLOAT: {
-    checkCount(proto.float_data_size(), 4);
-    Tensor t(dims, DType::Float32);
-    if (hasRaw)
-      std::memcpy(t.rawData(), raw.data(), raw.size());
-    else
-      std::copy(proto.float_data().begin(), proto.float_data().end(),
-                t.data<float>());
-    return t;
-  }
-  case onnx::TensorProto::INT64: {
-    checkCount(proto.int64_data_size(), 8);
-    Tensor t(dims, DType::Int64);
-    if (hasRaw)
-      std::memcpy(t.rawData(), raw.data(), raw.size());
-    else
-      std::copy(proto.int64_data().begin(), proto.int64_data().end(),
-                t.data<int64_t>());
-    return t;
-  }
+  case onnx::TensorProto::FLOAT:
+    return copied(proto.float_data(), DType::Float32, 4);
+  case onnx::TensorProto::INT64:
+    return copied(proto.int64_data(), DType::Int64, 8);
   case onnx::TensorProto::INT32: {
     checkCount(proto.int32_data_size(), 4);
     Tensor t(dims, DType::Int64);

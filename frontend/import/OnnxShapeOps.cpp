@@ -246,7 +246,8 @@ void concat(Importer &im) {
   std::vector<SymbolicTensor> parts;
   for (int i = 0; i < n; ++i)
     parts.push_back(im.tensor(i, layout));
-  int64_t kerasAxis = !channelsLast ? axis : axis == 1 ? rank - 1 : axis - 1;
+  // Channels-last, ONNX's channel axis is the last (Keras's -1).
+  int64_t kerasAxis = !channelsLast ? axis : axis == 1 ? -1 : axis - 1;
   im.define(0, n == 1 ? parts[0] : layers::concatenate(parts, kerasAxis),
             layout);
 }
