@@ -15,11 +15,13 @@
 #include "codegen/Pipeline.h"
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
+#include "runtime/GradientReady.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
@@ -118,6 +120,17 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
     return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
                             engine.takeError());
   jit->engine = std::move(*engine);
+  // grad_step compiled with gradient-ready calls back into the runtime
+  // (runtime/GradientReady.h). Registered by address: the runtime is
+  // linked statically, so its symbols are not in the process's dynamic
+  // symbol table, where the JIT looks for libm and libomp.
+  jit->engine->registerSymbols([](llvm::orc::MangleAndInterner mangle) {
+    llvm::orc::SymbolMap symbols;
+    symbols[mangle("layerc_gradient_ready")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&layerc_gradient_ready),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+    return symbols;
+  });
 
   for (auto &[name, f] : jit->functions) {
     auto packed = jit->engine->lookupPacked("_mlir_ciface_" + name);

@@ -16,6 +16,7 @@
 #include "codegen/Jit.h"
 #include "codegen/Passes.h"
 #include "dialect/LayerOps.h"
+#include "runtime/GradientReady.h"
 #include "runtime/SafeTensors.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -223,6 +224,15 @@ std::unique_ptr<CompiledModel> Model::buildTraining(
     throw Error("Model " + name_ + ": " + e.what());
   }
   pipeline.training->splitStep = program.communicator != nullptr;
+  // grad_step announces its gradients to the runtime, which starts their
+  // all-reduce during the backward pass (LAYERC_MPI_OVERLAP=0: after it).
+  try {
+    pipeline.training->gradientReady =
+        program.communicator && program.communicator->size() > 1 &&
+        layerc::detail::overlapAllreduceEnabled();
+  } catch (const Error &e) {
+    throw Error("Model " + name_ + ": " + e.what());
+  }
   pipeline.training->sampleWeights = sampleWeights;
   // Keras's metric names; with several outputs each output gets each
   // metric, logged as "<output>_<metric>".

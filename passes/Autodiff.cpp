@@ -31,9 +31,13 @@
 #include "dialect/LayerOps.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
+#include "passes/autodiff/GradientReady.h"
 #include "passes/autodiff/OptimizerSlots.h"
 #include "passes/autodiff/Regularizers.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -171,6 +175,10 @@ LogicalResult LayerAutodiffPass::analyzeForward() {
     return forward.emitError()
            << "layer-autodiff: learning-rate-input needs an optimizer and "
               "replaces the compiled schedule (decay-steps must be 0)";
+  if (gradientReady && !splitStep)
+    return forward.emitError()
+           << "layer-autodiff: gradient-ready applies to split-step's "
+              "grad_step";
   if (splitStep && optimizer == "none")
     return forward.emitError()
            << "layer-autodiff: split-step needs an optimizer for apply_step";
@@ -717,6 +725,10 @@ LogicalResult LayerAutodiffPass::buildGradStep(OpBuilder &b) {
   llvm::append_range(returned, ArrayRef(backward->losses).drop_front());
   func::ReturnOp::create(b, fn.getLoc(), returned);
   b.setInsertionPointAfter(fn);
+  if (gradientReady &&
+      failed(insertGradientReadyCalls(fn, 1 + backward->outputs.size(),
+                                      backward->grads.size())))
+    return failure();
   return success();
 }
 

@@ -63,6 +63,17 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
         new state...)`: the optimizer's update.
     In one process (offset 0) they compute what `train_step` computes, bit
     for bit.
+    With `gradient-ready` (and split-step), grad_step also announces each
+    gradient as soon as it is final: right after the op that produces it
+    (the last accumulation of a weight used several times), a call
+    `layerc_gradient_ready(i, data, count)` of an external C function,
+    `void (int64_t, const float *, int64_t)`, with i the gradient's place
+    among grad_step's gradient results and data its float32 elements
+    (read through `bufferization.to_buffer`, so the call survives
+    bufferization and sees the value as it is at that point). fit()'s
+    data-parallel JIT defines the function and starts the all-reduce of
+    the gradients that are ready while the backward pass goes on; an AOT
+    library would leave the symbol unresolved, so it is off by default.
     `train_step` runs the layers in training mode: dropout masks its input,
     and `layer.batch_norm` normalizes by the batch's `layer.moments` and
     returns moving statistics updated with its `momentum` as the new values
@@ -85,7 +96,10 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::layerc::layer::LayerDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::func::FuncDialect"];
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
   let options = [
     Option<"function", "function", "std::string", "\"predict\"",
            "The inference function to differentiate">,
@@ -155,6 +169,11 @@ def LayerAutodiff : Pass<"layer-autodiff", "::mlir::ModuleOp"> {
     Option<"splitStep", "split-step", "bool", "false",
            "Also build grad_step and apply_step, the two halves of "
            "train_step, for data-parallel training">,
+    Option<"gradientReady", "gradient-ready", "bool", "false",
+           "With split-step: grad_step calls the external "
+           "layerc_gradient_ready(index, data, count) as soon as each "
+           "gradient is final, so that its all-reduce can overlap the rest "
+           "of the backward pass (fit()'s JIT only)">,
   ];
   let statistics = [
     Statistic<"numGradientOps", "num-gradient-ops",

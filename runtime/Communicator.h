@@ -3,7 +3,8 @@
 //
 // Data-parallel fit() (runtime/DistributedTraining.cpp) needs these
 // collectives from whatever engine connects its processes: an all-reduce
-// (sum) of one fused float buffer of gradients per step, an all-reduce of
+// (sum) of one fused float buffer of gradients per step (or of its buckets,
+// started without waiting while the backward pass runs), an all-reduce of
 // a few doubles (losses and metrics) and a broadcast of the weights from
 // rank 0; a barrier is there for applications. This interface is
 // all the training loop knows of that engine, so the runtime depends on no
@@ -32,6 +33,19 @@ public:
   /// In place: data[i] becomes the sum of data[i] over all ranks.
   virtual void allreduceSum(float *data, size_t count) = 0;
   virtual void allreduceSum(double *data, size_t count) = 0;
+  /// Starts the in-place sum of data[0, count) over all ranks and returns
+  /// at once; the data must stay untouched until waitAll(). Used for the
+  /// buckets of gradients started during the backward pass. The default
+  /// sums at once.
+  virtual void iallreduceSum(float *data, size_t count) {
+    allreduceSum(data, count);
+  }
+  /// Lets the started all-reduces advance without blocking (MPI advances
+  /// them only inside its calls).
+  virtual void progress() {}
+  /// Completes every started all-reduce, within the same deadline as the
+  /// blocking collectives.
+  virtual void waitAll() {}
   /// In place: every rank receives root's `bytes` bytes.
   virtual void broadcast(void *data, size_t bytes, int root) = 0;
   virtual void barrier() = 0;

@@ -17,16 +17,22 @@
 // scaled changes (new - old) * nr/nb: their sum averages the ranks' moving
 // statistics, and a buffer no rank changes (a frozen one) stays bit-exact.
 //
-// The buffer is reduced after grad_step has finished: grad_step is one
-// compiled function, so the all-reduce cannot start on the first layers'
-// gradients while the others are still computed (docs/Distributed.md says
-// what that costs and how to split it).
+// With LAYERC_MPI_OVERLAP (the default), grad_step is compiled with
+// layer-autodiff's gradient-ready option and announces each gradient once
+// it is final; a GradientBuckets (GradientReady.cpp) copies it into the
+// fused buffer and starts the all-reduce of each complete bucket while the
+// backward pass goes on. After grad_step returns, the buffer changes get
+// one more all-reduce and the metrics are packed while the buckets travel;
+// only then does the step wait for them. Every element is the same sum of
+// the same scaled values as without overlap (the same bits on two ranks).
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Error.h"
+#include "runtime/GradientReady.h"
 #include "runtime/TrainingLoop.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -70,6 +76,17 @@ public:
       for (const Tensor &t : *group)
         floats += t.numel();
     fused.resize(floats);
+    if (comm.size() > 1 && overlapAllreduceEnabled()) {
+      std::vector<int64_t> counts;
+      for (const Tensor &g : grads)
+        counts.push_back(g.numel());
+      buckets = std::make_unique<GradientBuckets>(comm, counts,
+                                                  allreduceBucketBytes());
+    }
+    DataParallelStats &stats = dataParallelStats();
+    stats = DataParallelStats();
+    stats.overlapped = buckets != nullptr;
+    stats.bucketsPerStep = buckets ? int64_t(buckets->size()) : 1;
     size_t metricCounts = 0;
     for (const Metric &m : p.metrics)
       metricCounts += MetricState(m).counts.size();
@@ -174,7 +191,9 @@ private:
                            "initial_epoch",
                            "shuffle",
                            "seed (low bits)",
-                           "validation_split (x 1e6)"};
+                           "validation_split (x 1e6)",
+                           "overlapped all-reduces per step "
+                           "(LAYERC_MPI_OVERLAP, LAYERC_MPI_BUCKET_KB)"};
     double mine[] = {double(fused.size()),
                      double(scalars.size()),
                      double(x.empty() ? 0 : x[0].dim(0)),
@@ -183,7 +202,8 @@ private:
                      double(o.initial_epoch),
                      double(o.shuffle),
                      double(o.seed & 0xFFFFFFFFu),
-                     std::floor(o.validation_split * 1e6)};
+                     std::floor(o.validation_split * 1e6),
+                     double(buckets ? buckets->size() : 0)};
     constexpr size_t n = sizeof(mine) / sizeof(mine[0]);
     double leaders[n];
     std::memcpy(leaders, mine, sizeof(mine));
@@ -231,13 +251,51 @@ private:
     setScalar(step, double(state.iterations + 1));
     std::fill(fused.begin(), fused.end(), 0.0f);
     std::fill(scalars.begin(), scalars.end(), 0.0);
+    double scale = double(hi - lo) / double(nb);
+    if (buckets)
+      buckets->begin(fused.data(), float(scale));
+    std::vector<int64_t> rows(batch.begin() + lo, batch.begin() + hi);
+    DataParallelStats &stats = dataParallelStats();
+    using Clock = std::chrono::steady_clock;
+    auto seconds = [](Clock::time_point since) {
+      return std::chrono::duration<double>(Clock::now() - since).count();
+    };
+    auto start = Clock::now();
     if (hi > lo)
-      computeShard({batch.begin() + lo, batch.begin() + hi}, lo,
-                   double(hi - lo) / double(nb));
-    if (comm.size() > 1) {
-      comm.allreduceSum(fused.data(), fused.size());
-      comm.allreduceSum(scalars.data(), scalars.size());
+      callGradStep(rows, lo);
+    stats.gradStepSeconds += seconds(start);
+    ++stats.steps;
+    auto exposed = Clock::now();
+    double packing = 0;
+    if (buckets) {
+      // The buckets grad_step did not start, then the buffer changes,
+      // which travel while the metrics are packed.
+      stats.bucketsStartedEarly += buckets->finish(hi > lo ? &grads : nullptr);
+      auto packStart = Clock::now();
+      if (hi > lo)
+        packBufferChanges(scale);
+      packing = seconds(packStart);
+      if (!newBuffers.empty())
+        comm.iallreduceSum(fused.data() + gradientFloats(),
+                           fused.size() - gradientFloats());
+      packStart = Clock::now();
+      if (hi > lo)
+        packScalars(rows, scale);
+      packing += seconds(packStart);
+      comm.waitAll();
+    } else {
+      if (hi > lo) {
+        packGradients(scale);
+        packBufferChanges(scale);
+        packScalars(rows, scale);
+      }
+      exposed = Clock::now();
+      if (comm.size() > 1)
+        comm.allreduceSum(fused.data(), fused.size());
     }
+    stats.exposedSeconds += seconds(exposed) - packing;
+    if (comm.size() > 1)
+      comm.allreduceSum(scalars.data(), scalars.size());
 
     const float *f = fused.data();
     for (Tensor &g : grads) {
@@ -270,17 +328,17 @@ private:
         c += *d++;
   }
 
-  /// grad_step on this rank's rows; writes their share (scaled by
-  /// nr / nb) of the loss and gradients, the buffer changes and the
-  /// metrics' accumulated sums into `fused` and `scalars`.
-  void computeShard(const std::vector<int64_t> &rows, int64_t first,
-                    double scale) {
-    std::vector<Tensor> xb = gather(x, rows), yb = gather(y, rows);
+  /// grad_step on this rank's rows (the ones starting at `first` of the
+  /// global batch); with buckets, it hands them each gradient as it is
+  /// final.
+  void callGradStep(const std::vector<int64_t> &rows, int64_t first) {
+    shardX = gather(x, rows);
+    shardY = gather(y, rows);
     std::vector<Tensor> &results =
         batchResults.get(p.gradStep, p.numOutputs, int64_t(rows.size()));
     setScalar(offset, double(first));
     std::vector<const Tensor *> in;
-    for (const std::vector<Tensor> *group : {&xb, &yb, &state.params})
+    for (const std::vector<Tensor> *group : {&shardX, &shardY, &state.params})
       for (const Tensor &t : *group)
         in.push_back(&t);
     in.push_back(&step);
@@ -290,20 +348,43 @@ private:
          {&results, &grads, &newBuffers, &outputLosses})
       for (Tensor &t : *group)
         out.push_back(&t);
+    ScopedGradientSink sink(buckets.get());
     p.gradStep.call(in, out);
+  }
 
+  size_t gradientFloats() const {
+    size_t n = 0;
+    for (const Tensor &g : grads)
+      n += size_t(g.numel());
+    return n;
+  }
+
+  /// The shard's gradients, scaled by nr / nb, into `fused`.
+  void packGradients(double scale) {
     float *f = fused.data(), floatScale = float(scale);
     for (const Tensor &g : grads) {
       const float *v = g.data<float>();
       for (int64_t k = 0, n = g.numel(); k < n; ++k)
         *f++ = v[k] * floatScale;
     }
+  }
+
+  /// The buffers' changes, scaled, into `fused` after the gradients.
+  void packBufferChanges(double scale) {
+    float *f = fused.data() + gradientFloats(), floatScale = float(scale);
     for (size_t i = 0; i < buffers.size(); ++i) {
       const float *now = newBuffers[i].data<float>();
       const float *was = state.params[buffers[i]].data<float>();
       for (int64_t k = 0, n = newBuffers[i].numel(); k < n; ++k)
         *f++ = (now[k] - was[k]) * floatScale;
     }
+  }
+
+  /// The shard's loss and each output's, scaled, and the metrics'
+  /// accumulated sums, into `scalars`.
+  void packScalars(const std::vector<int64_t> &rows, double scale) {
+    std::vector<Tensor> &results =
+        batchResults.get(p.gradStep, p.numOutputs, int64_t(rows.size()));
     double *d = scalars.data();
     *d++ = scalarValue(results[0]) * scale;
     for (const Tensor &t : outputLosses)
@@ -311,7 +392,7 @@ private:
     for (const Metric &metric : p.metrics) {
       MetricState m(metric);
       size_t o = static_cast<size_t>(metric.output);
-      accumulateMetric("fit", metric, results.at(1 + o), yb.at(o), m);
+      accumulateMetric("fit", metric, results.at(1 + o), shardY.at(o), m);
       for (double c : m.counts)
         *d++ = c;
     }
@@ -355,6 +436,11 @@ private:
   std::vector<Tensor> next;
   std::vector<float> fused;
   std::vector<double> scalars;
+  /// This step's rows of the inputs and targets.
+  std::vector<Tensor> shardX, shardY;
+  /// The overlapped all-reduce's buckets (null: one all-reduce after
+  /// grad_step).
+  std::unique_ptr<GradientBuckets> buckets;
 };
 
 } // namespace

@@ -1,7 +1,8 @@
 //===- MpiCommunicator.cpp - layerc's collectives on MPI ------------------===//
 //
 // Every collective is MPI's non-blocking form (MPI_Iallreduce, MPI_Ibcast,
-// MPI_Ibarrier) completed by an MPI_Test loop with a deadline, on a
+// MPI_Ibarrier) completed by an MPI_Testall loop with a deadline (the
+// buckets of gradients started during the backward pass too, by waitAll), on a
 // duplicate of MPI_COMM_WORLD whose error handler returns codes instead of
 // aborting silently: a peer that dies or hangs becomes a message naming
 // this rank, the collective and the step, never a hang.
@@ -22,6 +23,7 @@
 #include <mutex>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace layerc;
 
@@ -136,6 +138,36 @@ public:
     reduce(data, count, MPI_DOUBLE, "all-reduce of the losses and metrics");
   }
 
+  void iallreduceSum(float *data, size_t count) override {
+    constexpr size_t chunk = size_t(1) << 28;
+    for (size_t done = 0; done < count; done += chunk) {
+      MPI_Request request;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + done,
+                           int(std::min(chunk, count - done)), MPI_FLOAT,
+                           MPI_SUM, comm_, &request),
+            kBucketsWhat);
+      started_.push_back(request);
+    }
+  }
+
+  void progress() override {
+    if (started_.empty())
+      return;
+    int done = 0;
+    check(MPI_Testall(int(started_.size()), started_.data(), &done,
+                      MPI_STATUSES_IGNORE),
+          kBucketsWhat);
+    if (done)
+      started_.clear();
+  }
+
+  void waitAll() override {
+    if (started_.empty())
+      return;
+    waitRequests(started_.data(), int(started_.size()), kBucketsWhat);
+    started_.clear();
+  }
+
   void broadcast(void *data, size_t bytes, int root) override {
     // MPI counts are ints: large weights go in chunks.
     constexpr size_t chunk = size_t(1) << 30;
@@ -197,13 +229,18 @@ private:
   /// over shared memory or a fast network), then sleeps between tests so
   /// that a rank waiting for a slow peer leaves its core to others.
   void wait(MPI_Request &request, const char *what) {
+    waitRequests(&request, 1, what);
+  }
+
+  /// Completes `n` requests (MPI_Testall) or aborts past the deadline.
+  void waitRequests(MPI_Request *requests, int n, const char *what) {
     using Clock = std::chrono::steady_clock;
     auto start = Clock::now();
     auto deadline = start + std::chrono::duration<double>(timeout_);
     auto spinUntil = start + std::chrono::milliseconds(2);
     for (;;) {
       int done = 0;
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
+      check(MPI_Testall(n, requests, &done, MPI_STATUSES_IGNORE), what);
       if (done)
         return;
       auto now = Clock::now();
@@ -232,6 +269,10 @@ private:
     setenv("LAYERC_NUM_THREADS", std::to_string(threads).c_str(), 0);
   }
 
+  static constexpr const char *kBucketsWhat =
+      "overlapped all-reduce of the gradients";
+  /// The all-reduces iallreduceSum started, completed by waitAll.
+  std::vector<MPI_Request> started_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   double timeout_ = 300.0;

@@ -20,6 +20,7 @@
 
 #include "guide/GuideModels.h"
 #include "layerc/layerc.h"
+#include "runtime/GradientReady.h"
 #include "runtime/SafeTensors.h"
 
 #include <chrono>
@@ -227,6 +228,15 @@ int main(int argc, char **argv) {
     History h = model.fit(x, y, fit);
     std::printf("rank %d: loss %.6f accuracy %.4f\n", mpiRank(),
                 h.history["loss"].back(), h.history["accuracy"].back());
+    // Whether the gradients' all-reduce overlapped the backward pass (the
+    // last fit() on several ranks).
+    const detail::DataParallelStats &stats = detail::dataParallelStats();
+    if (stats.steps > 0)
+      std::printf("rank %d: %s all-reduce, %lld buckets per step, %lld "
+                  "started during grad_step\n",
+                  mpiRank(), stats.overlapped ? "overlapped" : "one",
+                  (long long)stats.bucketsPerStep,
+                  (long long)stats.bucketsStartedEarly);
     if (!args.out.empty()) {
       std::string path = args.out;
       if (size_t at = path.find("{rank}"); at != std::string::npos)
