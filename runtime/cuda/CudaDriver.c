@@ -10,6 +10,10 @@
  * names another file): a library built by layerc links with -ldl and libc
  * only, and needs no CUDA toolkit.
  *
+ * The kernels come as a bundle (KernelBundle.h) that mgpuModuleLoad reads:
+ * the cubin for the GPU's compute capability when layerc had ptxas to make
+ * one, else the PTX, which the driver compiles when the program starts.
+ *
  * Errors never abort: the first failure (no driver, no GPU, a PTX the
  * driver refuses, an out-of-memory) is recorded, every later call does
  * nothing, and layerc_cuda_status() returns LAYERC_CUDA_ERROR_DEVICE with
@@ -34,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "KernelBundle.h"
+
 /* Status codes: the same numbers as a model header's <P>_ERROR_DEVICE. */
 #define LAYERC_CUDA_OK 0
 #define LAYERC_CUDA_ERROR_DEVICE 8
@@ -48,6 +54,7 @@ static struct {
   CUresult (*init)(unsigned);
   CUresult (*deviceGetCount)(int *);
   CUresult (*deviceGet)(CUdevice *, int);
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
   CUresult (*primaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*ctxSetCurrent)(CUcontext);
   CUresult (*moduleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
@@ -76,6 +83,9 @@ static pthread_mutex_t initLock = PTHREAD_MUTEX_INITIALIZER;
 static int initialized; /* 0: not yet, 1: ready, -1: failed */
 static CUcontext context;
 static CUstream stream;
+static int deviceArch; /* the compute capability: 90 for 9.0 */
+/* What the kernel module was loaded from, for LAYERC_CUDA_PROFILE. */
+static char moduleSource[96] = "no kernel module";
 static char failure[512]; /* the first error; empty while none */
 
 static void fail(const char *what, const char *detail) {
@@ -112,6 +122,7 @@ static int loadDriver(void) {
       {(void **)&cu.init, "cuInit"},
       {(void **)&cu.deviceGetCount, "cuDeviceGetCount"},
       {(void **)&cu.deviceGet, "cuDeviceGet"},
+      {(void **)&cu.deviceGetAttribute, "cuDeviceGetAttribute"},
       {(void **)&cu.primaryCtxRetain, "cuDevicePrimaryCtxRetain"},
       {(void **)&cu.ctxSetCurrent, "cuCtxSetCurrent"},
       {(void **)&cu.moduleLoadDataEx, "cuModuleLoadDataEx"},
@@ -152,7 +163,13 @@ static int initialize(void) {
     fail("no GPU", "the driver sees no CUDA device");
     return 0;
   }
+  int major = 0, minor = 0;
   if (!check(cu.deviceGet(&device, 0), "cuDeviceGet") ||
+      /* CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR and _MINOR */
+      !check(cu.deviceGetAttribute(&major, 75, device),
+             "cuDeviceGetAttribute") ||
+      !check(cu.deviceGetAttribute(&minor, 76, device),
+             "cuDeviceGetAttribute") ||
       !check(cu.primaryCtxRetain(&context, device),
              "cuDevicePrimaryCtxRetain") ||
       !check(cu.ctxSetCurrent(context), "cuCtxSetCurrent") ||
@@ -160,6 +177,7 @@ static int initialize(void) {
       !check(cu.deviceGetDefaultMemPool(&pool, device),
              "cuDeviceGetDefaultMemPool"))
     return 0;
+  deviceArch = 10 * major + minor;
   /* Keep freed blocks in the pool: CU_MEMPOOL_ATTR_RELEASE_THRESHOLD. */
   uint64_t keep = UINT64_MAX;
   return check(cu.memPoolSetAttribute(pool, 4, &keep), "cuMemPoolSetAttribute");
@@ -277,9 +295,9 @@ static void printProfile(void) {
   for (i = 0; i < numProfiled; ++i)
     total += profiled[i].ms;
   fprintf(stderr,
-          "layerc CUDA profile: %d kernels, %.3f ms in all\n"
+          "layerc CUDA profile: %d kernels (%s), %.3f ms in all\n"
           "      ms  share   calls  kernel\n",
-          numProfiled, total);
+          numProfiled, moduleSource, total);
   for (i = 0; i < numProfiled && i < 25; ++i)
     fprintf(stderr, "%8.3f %5.1f%% %7ld  %s\n", profiled[i].ms,
             total > 0 ? 100 * profiled[i].ms / total : 0, profiled[i].calls,
@@ -308,9 +326,8 @@ static struct Profiled *profileEntry(CUfunction f, const char *name) {
   return &profiled[numProfiled++];
 }
 
-/* MLIR's GPU runtime entry points. */
-
-CUmodule mgpuModuleLoadJIT(void *ptx, int optLevel) {
+/* The driver's compiler on `ptx`, at CU_JIT_OPTIMIZATION_LEVEL `optLevel`. */
+static CUmodule compilePtx(const void *ptx, int optLevel) {
   CUmodule module = NULL;
   char log[2048] = {0};
   int options[] = {5 /* CU_JIT_ERROR_LOG_BUFFER */,
@@ -324,15 +341,79 @@ CUmodule mgpuModuleLoadJIT(void *ptx, int optLevel) {
     fail("the driver could not compile the model's PTX", log);
     return NULL;
   }
+  snprintf(moduleSource, sizeof moduleSource,
+           "PTX compiled by the driver for sm_%d", deviceArch);
   return module;
 }
 
-CUmodule mgpuModuleLoad(void *cubin, size_t size) {
+/* MLIR's GPU runtime entry points. */
+
+CUmodule mgpuModuleLoadJIT(void *ptx, int optLevel) {
+  return compilePtx(ptx, optLevel);
+}
+
+static uint32_t read32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static uint64_t read64(const unsigned char *p) {
+  return (uint64_t)read32(p) | (uint64_t)read32(p + 4) << 32;
+}
+
+/* A kernel bundle (KernelBundle.h): the cubin for this GPU's compute
+ * capability when there is one and the driver takes it, else the PTX,
+ * which the driver compiles (a newer GPU than the library was built for,
+ * or a driver too old for the cubin). */
+static CUmodule loadBundle(const unsigned char *bundle, size_t size) {
+  const char *ptx = NULL;
+  const void *cubin = NULL;
+  uint32_t count = 0, jitOptLevel = 0, i;
   CUmodule module = NULL;
-  (void)size;
-  if (!ready() || !check(cu.moduleLoadDataEx(&module, cubin, 0, NULL, NULL),
+  if (!ready())
+    return NULL;
+  if (size >= sizeof(LayercCudaBundleHeader)) {
+    count = read32(bundle + 8);
+    jitOptLevel = read32(bundle + 12);
+  }
+  if (count == 0 || count > (size - sizeof(LayercCudaBundleHeader)) /
+                                sizeof(LayercCudaBundleEntry)) {
+    fail("the library's kernel bundle is corrupt", "no entries");
+    return NULL;
+  }
+  for (i = 0; i < count; ++i) {
+    const unsigned char *e = bundle + sizeof(LayercCudaBundleHeader) +
+                             i * sizeof(LayercCudaBundleEntry);
+    uint32_t kind = read32(e), arch = read32(e + 4);
+    uint64_t offset = read64(e + 8), bytes = read64(e + 16);
+    if (offset > size || bytes > size - offset || bytes == 0) {
+      fail("the library's kernel bundle is corrupt", "an entry out of bounds");
+      return NULL;
+    }
+    if (kind == LAYERC_CUDA_BUNDLE_PTX && bundle[offset + bytes - 1] == '\0')
+      ptx = (const char *)bundle + offset;
+    else if (kind == LAYERC_CUDA_BUNDLE_CUBIN && (int)arch == deviceArch)
+      cubin = bundle + offset;
+  }
+  if (cubin && cu.moduleLoadDataEx(&module, cubin, 0, NULL, NULL) == 0) {
+    snprintf(moduleSource, sizeof moduleSource, "cubin for sm_%d", deviceArch);
+    return module;
+  }
+  if (!ptx) {
+    fail("the library's kernel bundle is corrupt", "it has no PTX");
+    return NULL;
+  }
+  return compilePtx(ptx, (int)jitOptLevel);
+}
+
+CUmodule mgpuModuleLoad(void *data, size_t size) {
+  CUmodule module = NULL;
+  if (size >= 8 && memcmp(data, LAYERC_CUDA_BUNDLE_MAGIC, 8) == 0)
+    return loadBundle(data, size);
+  if (!ready() || !check(cu.moduleLoadDataEx(&module, data, 0, NULL, NULL),
                          "cuModuleLoadData"))
     return NULL;
+  snprintf(moduleSource, sizeof moduleSource, "a cubin");
   return module;
 }
 

@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/GpuBundle.h"
 #include "codegen/Header.h"
 #include "codegen/Passes.h"
 #include "codegen/Pipeline.h"
@@ -182,7 +183,7 @@ Examples:
   layerc mnist.mlir -o libmnist.so                # shared library (links with cc)
   layerc model.onnx --embed-weights -o libm.a     # ONNX or .keras (docs/Import.md)
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
-  layerc mnist.lcm --target=cuda:sm_90 -o libmnist.a  # NVIDIA GPU (docs/GPU.md)
+  layerc mnist.lcm --target=cuda:sm_90 -o libmnist.a  # NVIDIA GPU: PTX, + cubin if ptxas (docs/GPU.md)
 
 The header of a saved model (or a .mlir with --api=context) has a context API:
 mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights by
@@ -666,6 +667,10 @@ int run() {
     });
     return writeFile(outputFile, ptx);
   }
+  // Beside the PTX, a cubin where ptxas is (codegen/GpuBundle.h).
+  if (pipeline.target.isGpu())
+    if (llvm::Error err = bundleGpuKernels(*module, findPtxas()))
+      return fail(llvm::toString(std::move(err)));
   std::vector<std::string> checkMessages = takeCheckMessages(*module);
   readArenaSizes(*module, *signatures, [&](const std::string &name) {
     return exportedSymbol(prefix, name);
