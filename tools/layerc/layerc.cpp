@@ -226,22 +226,42 @@ int writeFile(const std::string &path, llvm::StringRef contents) {
   return 0;
 }
 
-/// Links `object` into the shared library `path` with the system's C
-/// compiler driver (the object needs only libc and libm).
-int linkShared(const std::string &object, const std::string &path) {
+/// The GPU runtime (runtime/cuda/CudaDriver.c) that a CUDA target's
+/// library carries: the library then needs only libc, -ldl and -lpthread.
+llvm::StringRef cudaDriverObject() {
+  return {reinterpret_cast<const char *>(kCudaDriverObject),
+          sizeof kCudaDriverObject};
+}
+
+/// Links `objects` into the shared library `path` with the system's C
+/// compiler driver: a CPU target's code calls libomp and libm, a CUDA
+/// target's (with cudaDriverObject) libc, -ldl and -lpthread only, which
+/// --no-undefined checks.
+int linkShared(llvm::ArrayRef<llvm::StringRef> objects, const std::string &path,
+               bool gpu) {
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return fail("linking a shared library needs a C compiler driver (cc) "
                 "on PATH; write a static library (-o lib.a) instead");
-  llvm::SmallString<128> tmp;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("layerc", "o", tmp))
-    return fail("cannot create a temporary object: " + ec.message());
-  auto cleanup = llvm::make_scope_exit([&] { llvm::sys::fs::remove(tmp); });
-  if (int rc = writeFile(tmp.str().str(), object))
-    return rc;
+  std::vector<llvm::SmallString<128>> tmps(objects.size());
+  llvm::scope_exit cleanup([&] {
+    for (const auto &tmp : tmps)
+      llvm::sys::fs::remove(tmp);
+  });
+  std::vector<llvm::StringRef> args = {*cc, "-shared", "-o", path};
+  for (auto [object, tmp] : llvm::zip(objects, tmps)) {
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("layerc", "o", tmp))
+      return fail("cannot create a temporary object: " + ec.message());
+    if (int rc = writeFile(tmp.str().str(), object))
+      return rc;
+    args.push_back(tmp);
+  }
+  if (gpu)
+    args.insert(args.end(), {"-Wl,--no-undefined", "-ldl", "-lpthread"});
+  else
+    args.insert(args.end(), {"-lomp", "-lm"});
   std::string message;
-  llvm::StringRef args[] = {*cc, "-shared", "-o", path, tmp, "-lomp", "-lm"};
   if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message) !=
       0)
     return fail("linking '" + path + "' failed" +
@@ -497,9 +517,6 @@ int run() {
     return fail(llvm::toString(targetDescription.takeError()));
   if (stage == Emit::Ptx && !targetDescription->isGpu())
     return fail("--emit=ptx needs a CUDA target (--target=cuda:sm_90)");
-  if (targetDescription->isGpu() && stage == Emit::Lib &&
-      llvm::sys::path::extension(outputFile) == ".so")
-    return fail("a CUDA target builds a static library (-o lib.a) for now");
   if (backend != "llvm" && backend != "halide" && backend != "auto")
     return fail("--backend=" + backend + " is not llvm, halide or auto");
   bool halide = backend == "halide";
@@ -706,18 +723,17 @@ int run() {
     if (int rc = writeFile(outputFile, *code))
       return rc;
   } else if (llvm::sys::path::extension(outputFile) == ".so") {
-    if (int rc = linkShared(*code, outputFile))
+    std::vector<llvm::StringRef> objects = {*code};
+    if (pipeline.target.isGpu())
+      objects.push_back(cudaDriverObject());
+    if (int rc = linkShared(objects, outputFile, pipeline.target.isGpu()))
       return rc;
   } else {
     std::vector<llvm::NewArchiveMember> members;
     members.emplace_back(llvm::MemoryBufferRef(*code, prefix + ".o"));
     if (pipeline.target.isGpu())
-      // The GPU runtime (runtime/cuda/CudaDriver.c): the library then
-      // needs only libc and -ldl.
-      members.emplace_back(llvm::MemoryBufferRef(
-          llvm::StringRef(reinterpret_cast<const char *>(kCudaDriverObject),
-                          sizeof kCudaDriverObject),
-          "layerc_cuda_driver.o"));
+      members.emplace_back(
+          llvm::MemoryBufferRef(cudaDriverObject(), "layerc_cuda_driver.o"));
     if (llvm::Error err = llvm::writeArchive(
             outputFile, members, llvm::SymtabWritingMode::NormalSymtab,
             llvm::object::Archive::K_GNU, /*Deterministic=*/true,
