@@ -24,6 +24,8 @@ public:
   /// fit() and evaluate() with sample_weight or class_weight (compiled on
   /// first use; it runs on this model's `state`).
   std::shared_ptr<TrainingProgram> weighted;
+  /// The code generator of program.predict, and why (PredictBackend.cpp).
+  std::string backend = "llvm", backendReason;
 
   /// The train_step arguments that hold optimizer state.
   std::vector<BufferSpec> stateSpecs() const {
@@ -32,6 +34,11 @@ public:
     return {begin, begin + program.numStates};
   }
 };
+
+/// Puts `compiled.options.backend`'s predict into `compiled.program`
+/// (PredictBackend.cpp); throws layerc::Error naming `model` when "halide"
+/// cannot run it.
+void selectPredictBackend(const Model &model, CompiledModel &compiled);
 
 } // namespace layerc
 

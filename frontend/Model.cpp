@@ -199,7 +199,18 @@ void Model::compile(const CompileOptions &options) {
     }
   }
   trainSpecialized_.clear();
-  compiled_ = buildTraining(options, resolved, samples);
+  std::unique_ptr<CompiledModel> compiled =
+      buildTraining(options, resolved, samples);
+  selectPredictBackend(*this, *compiled);
+  compiled_ = std::move(compiled);
+}
+
+std::string Model::predictBackend() const {
+  return compiled_ ? compiled_->backend : "llvm";
+}
+
+std::string Model::predictBackendReason() const {
+  return compiled_ ? compiled_->backendReason : "";
 }
 
 std::unique_ptr<CompiledModel> Model::buildTraining(

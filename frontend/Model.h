@@ -240,6 +240,17 @@ struct CompileOptions {
   std::map<std::string, double> loss_weights_by_name{};
   /// Data-parallel training; overrides LAYERC_DISTRIBUTE.
   std::optional<Distribute> distribute{};
+  /// The code generator of predict() (docs/Backends.md): "llvm" (the
+  /// default); "halide", for models of the ops the Halide backend lowers
+  /// (an error names the first one it does not); or "auto", which times
+  /// both on this machine at `backend_batch` and keeps the faster (LLVM
+  /// for a model Halide cannot lower). evaluate() and fit() run on LLVM.
+  std::string backend = "llvm";
+  int64_t backend_batch = 32;
+  /// A file that keeps auto's measurements, keyed by layerc version, CPU,
+  /// batch and the model's ops and shapes: read before timing, written
+  /// after, and shippable with a model (LAYERC_BACKEND_CACHE when empty).
+  std::string backend_cache{};
 };
 
 /// Each output's loss and weight, from the list, the names or the single
@@ -336,6 +347,11 @@ public:
   /// Compiles predict/evaluate/train_step to native code (JIT).
   void compile(const CompileOptions &options);
   bool compiled() const { return compiled_ != nullptr; }
+  /// The code generator that runs predict(): "halide" when compile() chose
+  /// it (CompileOptions::backend), else "llvm"; and why, for "auto" (what
+  /// it measured, or why Halide could not run the model).
+  std::string predictBackend() const;
+  std::string predictBackendReason() const;
   /// The optimizer's learning rate for the next step (Keras's
   /// model.optimizer.learning_rate): the constant, or the schedule at the
   /// steps taken so far.

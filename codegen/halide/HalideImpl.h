@@ -12,10 +12,13 @@
 #include "codegen/halide/HalideLowering.h"
 #include "dialect/LayerOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 #include "llvm/ADT/DenseMap.h"
 
 #include <Halide.h>
 
+#include <mutex>
 #include <optional>
 
 namespace layerc::halide {
@@ -26,6 +29,8 @@ namespace H = Halide;
 struct HTensor {
   H::Func f;
   std::vector<int64_t> shape;
+  /// Whether it depends on the batch (else on weights and constants only).
+  bool perBatch = true;
   int rank() const { return static_cast<int>(shape.size()); }
 };
 
@@ -59,9 +64,13 @@ H::Expr activate(H::Expr v, layer::Activation kind);
 
 struct HalideFunction::Impl {
   std::vector<H::ImageParam> params;
+  /// The shape of each argument (batch -1), as the function types it.
+  std::vector<std::vector<int64_t>> argShapes;
   std::vector<HTensor> results;
   std::vector<H::Func> roots;
   std::optional<H::Pipeline> pipeline;
+  /// Halide's JIT compiles `pipeline` once, on the first run().
+  std::once_flag compiled;
   H::Target target = H::get_jit_target_from_environment();
   int vec = 8;
   /// Whether layerc schedules (else an autoscheduler does, at the end).
@@ -74,24 +83,37 @@ struct HalideFunction::Impl {
   /// The same function scheduled per image (perImage), which run() and the
   /// C glue use for batches of 2 and more.
   std::unique_ptr<Impl> images;
-  void place(H::Func f) {
+  /// Computes `f` at the root; `perBatch`: a stage of the batch, which the
+  /// per-image schedule computes per image (a value of the weights alone,
+  /// such as a convolution kernel with batch norm folded in, stays once
+  /// per call).
+  void place(H::Func f, bool perBatch) {
     f.compute_root();
-    stages.push_back(f);
+    if (perBatch)
+      stages.push_back(f);
   }
+  /// place() for the op being lowered: per batch when an operand is.
+  void place(H::Func f) { place(f, opPerBatch); }
+  bool opPerBatch = true;
 
   llvm::DenseMap<mlir::Value, HTensor> values;
 
   mlir::LogicalResult lowerOp(mlir::Operation *op);
-  /// The weight `v` of `op` (its `what`): a function argument, or a
-  /// float32 constant (--embed-weights); an MLIR diagnostic otherwise.
+  /// The weight `v` of `op` (its `what`): a function argument, a float32
+  /// constant (--embed-weights) or a value computed from them (layer-fuse
+  /// folds batch norm into kernels); an MLIR diagnostic otherwise.
   mlir::FailureOr<HTensor> weight(mlir::Operation *op, mlir::Value v,
                                   const char *what);
+  /// A value lowerOp() checked is lowered.
   HTensor &get(mlir::Value v) { return values.find(v)->second; }
+  /// A float32 constant as a Func over a copy of its values.
+  mlir::LogicalResult lowerConstant(mlir::arith::ConstantOp cst);
   void define(mlir::Value v, H::Func f) {
     auto type = mlir::cast<mlir::RankedTensorType>(v.getType());
-    values[v] =
-        HTensor{std::move(f), std::vector<int64_t>(type.getShape().begin(),
-                                                   type.getShape().end())};
+    values[v] = HTensor{
+        std::move(f),
+        std::vector<int64_t>(type.getShape().begin(), type.getShape().end()),
+        opPerBatch};
   }
   /// `f` with `act` applied (softmax over the last axis), scheduled as a
   /// root of its own when it is not cheap.

@@ -15,6 +15,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <mutex>
 
 using namespace mlir;
 using namespace layerc;
@@ -157,13 +158,22 @@ build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
         stride *= static_cast<int>(extent);
       }
       impl->params.push_back(param);
-      impl->values[arg] =
-          HTensor{H::Func(param), std::vector<int64_t>(type.getShape().begin(),
-                                                       type.getShape().end())};
+      impl->argShapes.emplace_back(type.getShape().begin(),
+                                   type.getShape().end());
+      // The model's inputs carry the batch; weights do not.
+      bool weight = fn.getArgAttr(arg.getArgNumber(), "layer.param") ||
+                    fn.getArgAttr(arg.getArgNumber(), "layer.buffer");
+      impl->values[arg] = HTensor{
+          H::Func(param),
+          std::vector<int64_t>(type.getShape().begin(), type.getShape().end()),
+          !weight};
     }
     for (Operation &op : fn.getBody().front()) {
-      if (isa<arith::ConstantOp>(op))
+      if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+        if (failed(impl->lowerConstant(cst)))
+          return failure();
         continue;
+      }
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         for (Value v : ret.getOperands()) {
           HTensor &t = impl->get(v);
@@ -217,38 +227,101 @@ build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
 } // namespace
 
 std::vector<Tensor> HalideFunction::run(const std::vector<Tensor> &inputs) {
+  int64_t batch =
+      inputs.empty() || inputs[0].rank() == 0 ? 1 : inputs[0].dim(0);
+  std::vector<View> in, out;
+  for (const Tensor &t : inputs)
+    in.push_back({const_cast<float *>(t.data<float>()), t.shape()});
+  std::vector<Tensor> outs;
+  for (const HTensor &r : impl_->results) {
+    std::vector<int64_t> shape = r.shape;
+    shape[0] = batch;
+    outs.emplace_back(shape, DType::Float32);
+  }
+  for (Tensor &t : outs)
+    out.push_back({t.data<float>(), t.shape()});
+  run(in, out);
+  return outs;
+}
+
+void HalideFunction::run(const std::vector<View> &inputs,
+                         const std::vector<View> &outputs) {
   bool batched =
-      !inputs.empty() && inputs[0].rank() > 0 && inputs[0].dim(0) > 1;
+      !inputs.empty() && !inputs[0].shape.empty() && inputs[0].shape[0] > 1;
   Impl &m = batched && impl_->images ? *impl_->images : *impl_;
-  if (inputs.size() != m.params.size())
+  if (inputs.size() != m.params.size() || outputs.size() != m.results.size())
     throw Error("the Halide function takes " + std::to_string(m.params.size()) +
-                " inputs, given " + std::to_string(inputs.size()));
-  int64_t batch = inputs.empty() ? 1 : inputs[0].dim(0);
+                " inputs and " + std::to_string(m.results.size()) +
+                " results, given " + std::to_string(inputs.size()) + " and " +
+                std::to_string(outputs.size()));
+  auto buffer = [](const View &v) {
+    std::vector<int> sizes;
+    for (int64_t d : llvm::reverse(v.shape))
+      sizes.push_back(static_cast<int>(d));
+    return H::Buffer<float>(v.data, sizes);
+  };
   try {
+    // Compiled once, on the first call; the arguments go through a ParamMap
+    // so that calls share no state.
+    std::call_once(m.compiled, [&] { m.pipeline->compile_jit(m.target); });
+    H::ParamMap params;
     std::vector<H::Buffer<float>> in;
+    in.reserve(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
-      std::vector<int> sizes;
-      for (int64_t d : llvm::reverse(inputs[i].shape()))
-        sizes.push_back(static_cast<int>(d));
-      in.emplace_back(const_cast<float *>(inputs[i].data<float>()), sizes);
-      m.params[i].set(in.back());
+      in.push_back(buffer(inputs[i]));
+      params.set(m.params[i], in.back());
     }
-    std::vector<Tensor> outs;
     std::vector<H::Buffer<>> bufs;
-    for (const HTensor &r : m.results) {
-      std::vector<int64_t> shape = r.shape;
-      shape[0] = batch;
-      outs.emplace_back(shape, DType::Float32);
-      std::vector<int> sizes;
-      for (int64_t d : llvm::reverse(shape))
-        sizes.push_back(static_cast<int>(d));
-      bufs.emplace_back(H::Buffer<float>(outs.back().data<float>(), sizes));
-    }
-    m.pipeline->realize(H::Realization(bufs), m.target);
-    return outs;
+    for (const View &v : outputs)
+      bufs.emplace_back(buffer(v));
+    m.pipeline->realize(H::Realization(bufs), m.target, params);
   } catch (const H::Error &e) {
     throw Error(std::string("Halide: ") + e.what());
   }
+}
+
+CompiledFunction halide::asCompiledFunction(std::shared_ptr<HalideFunction> fn,
+                                            CompiledFunction signature) {
+  size_t numIn = signature.inputs.size(), numOut = signature.outputs.size();
+  if (numIn != fn->impl_->params.size() || numOut != fn->impl_->results.size())
+    throw Error(signature.name + ": the Halide pipeline has " +
+                std::to_string(fn->impl_->params.size()) + " arguments and " +
+                std::to_string(fn->impl_->results.size()) +
+                " results where the function has " + std::to_string(numIn) +
+                " and " + std::to_string(numOut));
+  std::vector<size_t> ranks;
+  for (size_t i = 0; i < numIn; ++i) {
+    std::vector<int64_t> shape = signature.inputs[i].shape;
+    for (int64_t &d : shape)
+      d = d < 0 ? -1 : d;
+    std::vector<int64_t> expected = fn->impl_->argShapes[i];
+    for (int64_t &d : expected)
+      d = d < 0 ? -1 : d;
+    if (shape != expected)
+      throw Error(signature.name + ": argument " + std::to_string(i) + " (" +
+                  signature.inputs[i].str() +
+                  ") is not the Halide pipeline's argument of that position");
+    ranks.push_back(shape.size());
+  }
+  for (const BufferSpec &spec : signature.outputs)
+    ranks.push_back(spec.shape.size());
+  signature.fn = [fn, ranks, numIn](void **args) {
+    // args[i] points at a pointer to the i-th (dense) memref descriptor,
+    // {allocated, aligned, offset, sizes[R], strides[R]}; the status last.
+    std::vector<HalideFunction::View> in, out;
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      auto *desc = *static_cast<int64_t **>(args[i]);
+      HalideFunction::View v{
+          reinterpret_cast<float *>(desc[1]) + desc[2],
+          std::vector<int64_t>(desc + 3, desc + 3 + ranks[i])};
+      (i < numIn ? in : out).push_back(std::move(v));
+    }
+    fn->run(in, out);
+    *static_cast<int32_t *>(args[ranks.size()]) = kStatusOk;
+  };
+  signature.checkMessages = nullptr;
+  signature.arenaBytes = signature.arenaBytesPerSample = 0;
+  return signature;
 }
 
 std::vector<std::string>

@@ -18,6 +18,7 @@
 #ifndef LAYERC_CODEGEN_HALIDE_HALIDELOWERING_H
 #define LAYERC_CODEGEN_HALIDE_HALIDELOWERING_H
 
+#include "runtime/Abi.h"
 #include "runtime/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -47,6 +48,14 @@ public:
   /// Runs the pipeline on `inputs` (one float32 tensor per function
   /// argument, any batch); one tensor per result.
   std::vector<Tensor> run(const std::vector<Tensor> &inputs);
+  /// Dense row-major float32 memory of `shape`.
+  struct View {
+    float *data;
+    std::vector<int64_t> shape;
+  };
+  /// The same, into `outputs` of the results' shapes (the batch of the
+  /// inputs). Calls may run at the same time.
+  void run(const std::vector<View> &inputs, const std::vector<View> &outputs);
 
   /// Compiles the pipeline ahead of time for the host into object files
   /// `pathPrefix`.N.o (the first with Halide's runtime) and returns their
@@ -65,9 +74,18 @@ public:
   struct Impl;
 
 private:
+  friend CompiledFunction asCompiledFunction(std::shared_ptr<HalideFunction>,
+                                             CompiledFunction);
   explicit HalideFunction(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// `signature` (the LLVM backend's compiled form of the function `fn` was
+/// lowered from: the same arguments and results) running `fn` instead, so
+/// that the runtime's loops, checks and progress bar call it unchanged.
+/// Throws layerc::Error when the two do not take the same arguments.
+CompiledFunction asCompiledFunction(std::shared_ptr<HalideFunction> fn,
+                                    CompiledFunction signature);
 
 /// The median milliseconds of `calls` calls of `call`, after one more
 /// (the JIT's compile): how --backend=auto and the benchmarks time a

@@ -52,16 +52,11 @@ H::Expr activate(H::Expr v, layer::Activation kind) {
 
 } // namespace layerc::halide
 
-FailureOr<HTensor> HalideFunction::Impl::weight(Operation *op, Value v,
-                                                const char *what) {
-  if (isa<BlockArgument>(v))
-    return get(v); // an ImageParam, given at each call
-  auto cst = v.getDefiningOp<arith::ConstantOp>();
-  auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
-  auto type = cast<RankedTensorType>(v.getType());
-  if (!attr || !type.getElementType().isF32())
-    return op->emitError() << "the Halide backend needs the " << what
-                           << " as a float32 argument or constant";
+LogicalResult HalideFunction::Impl::lowerConstant(arith::ConstantOp cst) {
+  auto attr = dyn_cast<DenseElementsAttr>(cst.getValue());
+  auto type = dyn_cast<RankedTensorType>(cst.getType());
+  if (!attr || !type || !type.getElementType().isF32())
+    return success(); // not a tensor of the function: an op that uses it fails
   std::vector<int> sizes;
   for (int64_t d : llvm::reverse(type.getShape()))
     sizes.push_back(static_cast<int>(d));
@@ -75,10 +70,19 @@ FailureOr<HTensor> HalideFunction::Impl::weight(Operation *op, Value v,
       data[i++] = x;
   }
   std::vector<H::Var> vars = lhs(axes(static_cast<int>(type.getRank())));
-  H::Func f(std::string(what) == "kernel" ? "kernel" : "weight");
+  H::Func f("constant");
   f(vars) = buf(std::vector<H::Expr>(vars.begin(), vars.end()));
-  return HTensor{f, std::vector<int64_t>(type.getShape().begin(),
-                                         type.getShape().end())};
+  define(cst.getResult(), f);
+  values[cst.getResult()].perBatch = false;
+  return success();
+}
+
+FailureOr<HTensor> HalideFunction::Impl::weight(Operation *op, Value v,
+                                                const char *what) {
+  if (auto it = values.find(v); it != values.end())
+    return it->second;
+  return op->emitError() << "the Halide backend needs the " << what
+                         << " as a float32 tensor";
 }
 
 LogicalResult HalideFunction::Impl::accumulate(Operation *op, Value bias,
@@ -99,8 +103,18 @@ LogicalResult HalideFunction::Impl::accumulate(Operation *op, Value bias,
   auto type = cast<RankedTensorType>(result.getType());
   int rank = static_cast<int>(vars.size());
   int64_t channels = type.getShape().back();
-  H::Func out = activated(acc, rank, channels, act);
-  scheduleBlocked(out, acc, channels, cols, rank);
+  if (act != layer::Activation::Softmax) {
+    H::Func out = activated(acc, rank, channels, act);
+    scheduleBlocked(out, acc, channels, cols, rank);
+    define(result, out);
+    return success();
+  }
+  // Softmax reads whole rows of channels: after the blocked sums.
+  H::Func linear = activated(acc, rank, channels, layer::Activation::Linear);
+  scheduleBlocked(linear, acc, channels, cols, rank);
+  H::Func out = activated(linear, rank, channels, act);
+  scheduleRoot(out, std::vector<int64_t>(type.getShape().begin(),
+                                         type.getShape().end()));
   define(result, out);
   return success();
 }
@@ -143,7 +157,33 @@ H::Func HalideFunction::Impl::activated(H::Func f, int rank, int64_t lastSize,
 }
 
 LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
+  opPerBatch = false;
+  for (Value v : op->getOperands()) {
+    if (!values.count(v))
+      return op->emitError() << "has an operand of type " << v.getType()
+                             << " that the Halide backend does not lower";
+    opPerBatch |= get(v).perBatch;
+  }
   H::Expr zero = 0.0f;
+  if (auto sum = dyn_cast<layer::ReduceSumOp>(op)) {
+    // The sum over one axis of static size, which disappears.
+    HTensor &in = get(sum.getInput());
+    int64_t axis = sum.getAxis();
+    if (axis < 0 || axis >= in.rank() || in.shape[axis] < 0)
+      return op->emitError("the Halide backend sums over an axis of static "
+                           "size only");
+    std::vector<H::Var> v = axes(in.rank() - 1);
+    H::RDom r(0, static_cast<int>(in.shape[axis]));
+    std::vector<H::Expr> idx = exprs(v);
+    idx.insert(idx.begin() + axis, r);
+    H::Func out("reduce_sum");
+    out(lhs(v)) = H::sum(in.f(at(idx)));
+    auto type = cast<RankedTensorType>(sum.getType());
+    scheduleRoot(out, std::vector<int64_t>(type.getShape().begin(),
+                                           type.getShape().end()));
+    define(sum.getResult(), out);
+    return success();
+  }
   if (auto conv = dyn_cast<layer::ConvOp>(op)) {
     HTensor &in = get(conv.getInput());
     if (in.rank() != 4 || conv.getGroups() != 1)
@@ -402,8 +442,8 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     if (ownSchedule) {
       // Once per call (per image in the per-image schedule): a vector of
       // channels.
-      place(scale);
-      place(shift);
+      place(scale, /*perBatch=*/false);
+      place(shift, /*perBatch=*/false);
     }
     std::vector<H::Var> v = axes(in.rank());
     H::Func out("batch_norm");

@@ -29,6 +29,7 @@
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
 #ifdef LAYERC_HAVE_HALIDE
+#include "codegen/halide/BackendChoice.h"
 #include "codegen/halide/HalideLowering.h"
 #endif
 #include "frontend/Compile.h"
@@ -143,6 +144,11 @@ cl::opt<std::string> backend(
         "Code generator: llvm, halide (CPU inference of a model file "
         "with --embed-weights) or auto (the faster here; docs/Backends.md)"),
     cl::init("llvm"));
+cl::opt<std::string> backendCache(
+    "backend-cache",
+    cl::desc("--backend=auto: a file of measurements, read before timing and "
+             "written after (LAYERC_BACKEND_CACHE; shippable with a model)"),
+    cl::value_desc("file"));
 cl::opt<std::string>
     lossName("loss", cl::desc("--train for an .onnx file: Keras's loss name, "
                               "':from_logits' added for logits (no default)"));
@@ -185,10 +191,9 @@ Examples:
   layerc mnist.mlir --emit=asm --target=x86-64-v3 -o mnist.s
   layerc mnist.lcm --target=cuda:sm_90 -o libmnist.a  # NVIDIA GPU: PTX, + cubin if ptxas (docs/GPU.md)
 
-The header of a saved model (or a .mlir with --api=context) has a context API:
-mnist_create, mnist_predict(ctx, batch, inputs..., outputs...), weights by
-name (_set_weight / _get_weight), _train_step, _evaluate, and (linking
-liblayerc_runtime) _load_weights / _save_weights; _predict_raw takes all.
+A saved model's header (or a .mlir's, --api=context) has mnist_create, mnist_predict
+(ctx, batch, inputs..., outputs...), _set_weight / _get_weight, _train_step, _evaluate,
+_predict_raw (all buffers), and (liblayerc_runtime) _load_weights / _save_weights.
 
 Training: --train (a saved model's compile config; for .mlir, layerc-opt
 --layer-autodiff), --distributed. --mlir-* flags apply to every stage.
@@ -271,8 +276,9 @@ int linkShared(llvm::ArrayRef<llvm::StringRef> objects, const std::string &path,
 
 /// --backend=auto: whether `predict` of `module` runs faster through the
 /// Halide backend than through the LLVM backend (`model`'s JIT) on this
-/// machine, timed at `batch` on random inputs; says what it measured. A
-/// function the Halide backend cannot lower is the LLVM backend's.
+/// machine, timed at `batch` on the same inputs or read from the
+/// --backend-cache; says which. A function the Halide backend cannot lower
+/// is the LLVM backend's.
 bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
 #ifdef LAYERC_HAVE_HALIDE
   auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
@@ -296,20 +302,14 @@ bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
   for (const SymbolicTensor &in : model.inputs()) {
     std::vector<int64_t> shape = in.shape();
     shape[0] = batch;
-    Tensor x(shape);
-    for (int64_t i = 0; i < x.numel(); ++i)
-      x.data<float>()[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
-    xs.push_back(x);
+    xs.push_back(halide::timingInput(shape));
   }
-  double llvmMs = halide::medianCallMs([&] { model.predict(xs); }, 7);
-  double halideMs = halide::medianCallMs([&] { (*lowered)->run(xs); }, 7);
-  bool faster = halideMs < llvmMs;
-  llvm::errs() << llvm::format("layerc: --backend=auto: predict at batch "
-                               "%lld takes %.3f ms with Halide, %.3f ms "
-                               "with LLVM here: %s\n",
-                               static_cast<long long>(batch), halideMs, llvmMs,
-                               faster ? "halide" : "llvm");
-  return faster;
+  halide::BackendChoice choice = halide::chooseBackend(
+      halide::backendCacheKey(predict, batch), backendCache,
+      [&] { return halide::medianCallMs([&] { (*lowered)->run(xs); }, 7); },
+      [&] { return halide::medianCallMs([&] { model.predict(xs); }, 7); });
+  llvm::errs() << "layerc: --backend=auto: " << choice.describe(batch) << "\n";
+  return choice.backend == "halide";
 #else
   (void)module, (void)model, (void)batch;
   llvm::errs() << "layerc: --backend=auto: llvm (built without Halide)\n";
