@@ -520,18 +520,17 @@ int run() {
   if (backend != "llvm" && backend != "halide" && backend != "auto")
     return fail("--backend=" + backend + " is not llvm, halide or auto");
   bool halide = backend == "halide";
-  bool halideBuilds = isModelFile() && embedWeights && !train &&
-                      stage == Emit::Lib &&
+  bool halideBuilds = isModelFile() && !train && stage == Emit::Lib &&
                       llvm::sys::path::extension(outputFile) == ".a" &&
                       !targetDescription->isGpu() && target == "host";
   if (backend == "auto" && !halideBuilds)
     llvm::errs() << "layerc: --backend=auto: llvm (the Halide backend builds "
-                    "only static libraries of a model file's predict with "
-                    "--embed-weights, for the host)\n";
+                    "only static libraries of a model file's predict, for "
+                    "the host)\n";
   if (halide && !halideBuilds)
     return fail("--backend=halide builds a static library (-o lib.a) for "
-                "the host's CPU from a model file with --embed-weights, "
-                "predict only (docs/Backends.md)");
+                "the host's CPU from a model file, predict only "
+                "(docs/Backends.md)");
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
   std::string header = headerPath(prefix);
   if (std::optional<std::string> why =
