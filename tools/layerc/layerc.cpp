@@ -141,8 +141,8 @@ cl::opt<bool> train(
 cl::opt<std::string> backend(
     "backend",
     cl::desc(
-        "Code generator: llvm, halide (CPU inference of a model file "
-        "with --embed-weights) or auto (the faster here; docs/Backends.md)"),
+        "Code generator: llvm, halide (CPU inference of a model file) or "
+        "auto (the faster here; docs/Backends.md)"),
     cl::init("llvm"));
 cl::opt<std::string> backendCache(
     "backend-cache",
