@@ -7,9 +7,10 @@
 //
 //   layer-gpu-map        (memref level) every buffer on the device and
 //                        every loop nest in a kernel:
-//     * an exported function copies its inputs to device buffers on entry
-//       and its outputs back on return (the C API takes host buffers), then
-//       returns the device's status (layerc_cuda_status);
+//     * an exported function f gets two entry points for the C API, each
+//       returning f's status combined with the device's (layerc_cuda_status):
+//       f_host copies its host buffers to device buffers, calls f and copies
+//       the outputs back; f_device hands f the caller's device buffers;
 //     * each outermost scf.parallel becomes a gpu.launch of 256-thread
 //       blocks over the product of its trip counts: thread i delinearizes i
 //       into the loop's indices (the last one fastest, so neighbouring
@@ -462,54 +463,71 @@ void copy(OpBuilder &b, Location loc, func::FuncOp memcpy, Value to,
   func::CallOp::create(b, loc, memcpy, ValueRange{dst, src, bytes});
 }
 
-/// Device buffers for the arguments of exported function `fn` (see the
-/// file comment); its status combines with the device's.
-LogicalResult mirrorArguments(func::FuncOp fn, func::FuncOp memcpy,
-                              func::FuncOp status) {
+/// The entry points of exported function `fn` (see the file comment): `fn`
+/// becomes a private body on device buffers, called by two public
+/// functions that return its status combined with the device's:
+/// `<fn>_host` on host buffers (copied to device buffers, the outputs
+/// back), `<fn>_device` on the caller's device buffers. The body keeps the
+/// name, and its kernels theirs (profiles name them).
+LogicalResult splitEntryPoints(func::FuncOp fn, func::FuncOp memcpy,
+                               func::FuncOp status) {
   auto numInputs = fn->getAttrOfType<IntegerAttr>(kNumInputsAttr);
   if (!numInputs || !fn.getBody().hasOneBlock())
     return success();
-  Block &entry = fn.getBody().front();
-  OpBuilder b = OpBuilder::atBlockBegin(&entry);
-  Location loc = fn.getLoc();
-  SmallVector<std::pair<Value, Value>> outputs; // host, device
-  SmallVector<Value> device;
-  for (BlockArgument arg : entry.getArguments()) {
-    auto type = dyn_cast<MemRefType>(arg.getType());
-    if (!type)
-      continue;
-    SmallVector<OpOperand *> uses;
-    for (OpOperand &use : arg.getUses())
-      uses.push_back(&use);
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      if (type.isDynamicDim(d))
-        sizes.push_back(memref::DimOp::create(b, loc, arg, d));
-    Value buffer = memref::AllocOp::create(
-        b, loc, MemRefType::get(type.getShape(), type.getElementType()), sizes);
-    for (OpOperand *use : uses)
-      use->set(buffer);
-    if (arg.getArgNumber() < numInputs.getInt())
-      copy(b, loc, memcpy, buffer, arg);
-    else
-      outputs.push_back({arg, buffer});
-    device.push_back(buffer);
-  }
   fn->removeAttr(kNumInputsAttr);
-  for (auto ret : llvm::make_early_inc_range(entry.getOps<func::ReturnOp>())) {
-    b.setInsertionPoint(ret);
+  auto module = fn->getParentOfType<ModuleOp>();
+  for (StringRef suffix : {"_host", "_device"})
+    if (module.lookupSymbol((fn.getName() + suffix).str()))
+      return fn.emitError()
+             << "layer-gpu-map: '" << fn.getName() << suffix << "' is taken";
+  DictionaryAttr attrs = fn->getDiscardableAttrDictionary();
+  fn->removeAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName());
+  fn.setPrivate();
+  Location loc = fn.getLoc();
+  OpBuilder b(fn.getContext());
+  b.setInsertionPointAfter(fn);
+  for (StringRef suffix : {"_host", "_device"}) {
+    auto entry = func::FuncOp::create(b, loc, (fn.getName() + suffix).str(),
+                                      fn.getFunctionType());
+    entry->setDiscardableAttrs(attrs);
+    Block *block = entry.addEntryBlock();
+    OpBuilder eb = OpBuilder::atBlockBegin(block);
+    SmallVector<Value> operands, buffers;
+    SmallVector<std::pair<Value, Value>> outputs; // host, device
+    for (BlockArgument arg : block->getArguments()) {
+      auto type = dyn_cast<MemRefType>(arg.getType());
+      if (!type || suffix == "_device") {
+        operands.push_back(arg);
+        continue;
+      }
+      SmallVector<Value> sizes;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (type.isDynamicDim(d))
+          sizes.push_back(memref::DimOp::create(eb, loc, arg, d));
+      Value buffer = memref::AllocOp::create(
+          eb, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          sizes);
+      if (arg.getArgNumber() < numInputs.getInt())
+        copy(eb, loc, memcpy, buffer, arg);
+      else
+        outputs.push_back({arg, buffer});
+      buffers.push_back(buffer);
+      operands.push_back(buffer.getType() == type
+                             ? buffer
+                             : memref::CastOp::create(eb, loc, type, buffer));
+    }
+    Value own = func::CallOp::create(eb, loc, fn, operands).getResult(0);
     for (auto [host, buffer] : outputs)
-      copy(b, ret.getLoc(), memcpy, host, buffer);
-    for (Value buffer : device)
-      memref::DeallocOp::create(b, ret.getLoc(), buffer);
-    if (ret.getNumOperands() != 1)
-      continue;
-    Value own = ret.getOperand(0);
-    Value gpu = func::CallOp::create(b, ret.getLoc(), status).getResult(0);
-    Value ok = arith::CmpIOp::create(
-        b, ret.getLoc(), arith::CmpIPredicate::eq, own,
-        arith::ConstantIntOp::create(b, ret.getLoc(), 0, 32));
-    ret->setOperand(0, arith::SelectOp::create(b, ret.getLoc(), ok, gpu, own));
+      copy(eb, loc, memcpy, host, buffer);
+    for (Value buffer : buffers)
+      memref::DeallocOp::create(eb, loc, buffer);
+    Value gpu = func::CallOp::create(eb, loc, status).getResult(0);
+    Value ok =
+        arith::CmpIOp::create(eb, loc, arith::CmpIPredicate::eq, own,
+                              arith::ConstantIntOp::create(eb, loc, 0, 32));
+    func::ReturnOp::create(
+        eb, loc, ValueRange{arith::SelectOp::create(eb, loc, ok, gpu, own)});
+    b.setInsertionPointAfter(entry);
   }
   return success();
 }
@@ -539,7 +557,7 @@ struct LayerGpuMapPass : layerc::impl::LayerGpuMapBase<LayerGpuMapPass> {
     for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
       if (fn.isExternal())
         continue;
-      if (fn.isPublic() && failed(mirrorArguments(fn, memcpy, status)))
+      if (fn.isPublic() && failed(splitEntryPoints(fn, memcpy, status)))
         return signalPassFailure();
       for (Block &block : fn.getBody())
         if (failed(mapBlock(block)))

@@ -278,42 +278,65 @@ std::vector<std::string> parameterNames(const CompiledFunction &f,
   return names;
 }
 
+/// The entry point `<prefix>_<f>` + `suffix` over the library's symbol for
+/// `f` + `symbolSuffix` (a CUDA library's `_host` or `_device`, GpuMapping).
+/// With `device` (after the host's entry `hostEntry`) the buffers are
+/// device pointers, and the macros are the host entry's.
 void emitFunction(std::ostringstream &os, const CompiledFunction &f,
                   const std::string &prefix, const std::string &suffix,
-                  std::set<std::string> &macros) {
+                  std::set<std::string> &macros,
+                  const std::string &symbolSuffix = "", bool device = false,
+                  const std::string &hostEntry = "") {
   std::string P = upper(prefix),
               entry = prefix + "_" + cIdentifier(f.name) + suffix;
-  std::string symbol = "_mlir_ciface_" + exportedSymbol(prefix, f.name);
+  std::string symbol =
+      "_mlir_ciface_" + exportedSymbol(prefix, f.name) + symbolSuffix;
   std::vector<const BufferSpec *> all;
   for (const BufferSpec &s : f.inputs)
     all.push_back(&s);
   for (const BufferSpec &s : f.outputs)
     all.push_back(&s);
   std::vector<std::string> names = parameterNames(f, prefix);
-  os << "/* " << entry << ": runs `" << cCommentText(f.name)
-     << "`.\n *\n * Inputs:\n";
-  for (size_t i = 0; i < all.size(); ++i) {
+  if (device)
+    os << "/* " << entry << ": " << hostEntry
+       << " on buffers in GPU memory: every pointer\n"
+          " * is a device address (cudaMalloc's, or a CUdeviceptr cast to a "
+          "pointer) on\n"
+          " * device 0, whose primary context the library uses; counts, "
+          "shapes and\n"
+          " * status as there. The inputs must be written when it is called "
+          "(synchronize\n"
+          " * the stream that wrote them); the outputs are when it returns. "
+          "*/\n";
+  else
+    os << "/* " << entry << ": runs `" << cCommentText(f.name)
+       << "`.\n *\n * Inputs:\n";
+  for (size_t i = 0; i < all.size() && !device; ++i) {
     if (i == f.inputs.size())
       os << " * Outputs (written, never read):\n";
     os << " *   " << names[i] << ": " << shapeComment(*all[i], names[i])
        << "\n";
   }
-  os << " * Each buffer is contiguous (row-major) and comes with its element\n"
-        " * count, which must equal the product of its shape"
-     << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
-     << "_OK, or an error code: " << P
-     << "_ERROR_NULL, _SIZE or _BATCH\n"
-        " * before anything runs; "
-     << P << "_ERROR_MEMORY, or " << P
-     << "_ERROR_CHECK + k when a size\n"
-        " * that only the inputs fix is wrong (then the outputs are "
-        "unspecified).\n */\n";
+  if (!device)
+    os << " * Each buffer is contiguous (row-major) and comes with its "
+          "element\n"
+          " * count, which must equal the product of its shape"
+       << (hasDynamic(f) ? " (batch >= 1)" : "") << ".\n * Returns " << P
+       << "_OK, or an error code: " << P
+       << "_ERROR_NULL, _SIZE or _BATCH\n"
+          " * before anything runs; "
+       << P << "_ERROR_MEMORY, or " << P
+       << "_ERROR_CHECK + k when a size\n"
+          " * that only the inputs fix is wrong (then the outputs are "
+          "unspecified).\n */\n";
 
   // The shape macros keep the function's name (no "_raw").
   // Names joined by '_' can spell one macro twice ("a" + "b_c" and "a_b" +
   // "c"): the first definition stands, the later is left out.
   std::string base = prefix + "_" + cIdentifier(f.name);
   auto define = [&](const std::string &macro, int64_t value) {
+    if (device)
+      return;
     if (macros.insert(macro).second)
       os << "#define " << macro << " " << value << "\n";
     else
@@ -615,8 +638,13 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
   // The header's own macros; the functions' must differ from them.
   std::set<std::string> macros = {P + "_H", P + "_NUM_WEIGHTS",
                                   P + "_NUM_CHECKS"};
-  for (const CompiledFunction &f : functions)
-    emitFunction(os, f, prefix, layout ? "_raw" : "", macros);
+  for (const CompiledFunction &f : functions) {
+    std::string raw = layout ? "_raw" : "";
+    emitFunction(os, f, prefix, raw, macros, cuda ? "_host" : "");
+    if (cuda)
+      emitFunction(os, f, prefix, "_device" + raw, macros, "_device", true,
+                   prefix + "_" + cIdentifier(f.name) + raw);
+  }
   if (layout)
     emitContext(os, functions, prefix, *layout, cuda);
   os << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P

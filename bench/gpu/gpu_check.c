@@ -5,13 +5,55 @@
  * and for the GPU (prefix GPU, cuda:sm_90). Runs `predict` on the same
  * random inputs through both and prints the normwise relative difference
  * (max |gpu - cpu| / max |cpu|, which must be <= 1e-4), then the median
- * time per call of each.
+ * time per call of each. Then the GPU library's entry point on device
+ * buffers (<GPU>_predict_device_raw) on the same inputs, copied to buffers
+ * of its own through the driver, against <GPU>_predict (<= 1e-4: split
+ * sums add atomically), and its time (no host-device copies).
  *
  *   gpu_check_<model> [batch ...]      (default: 1 64 256)
  *
  * Exit status: 0 when every batch agrees, 1 when one does not, 3 when the
  * GPU cannot be used (the message says why). */
 #include "gpu_common.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+
+/* The driver API, for device buffers in the primary context of device 0
+ * (the library's runtime uses it). */
+static struct {
+  int (*init)(unsigned);
+  int (*deviceGet)(int *, int);
+  int (*primaryCtxRetain)(void **, int);
+  int (*ctxSetCurrent)(void *);
+  int (*memAlloc)(unsigned long long *, size_t);
+  int (*memFree)(unsigned long long);
+  int (*htod)(unsigned long long, const void *, size_t);
+  int (*dtoh)(void *, unsigned long long, size_t);
+} cu;
+
+/* 1 when the driver is loaded and the primary context current. */
+static int load_driver(void) {
+  const char *path = getenv("LAYERC_CUDA_DRIVER"); /* as the runtime */
+  void *lib = dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW);
+  void *context = NULL;
+  int device = 0;
+  if (!lib)
+    return 0;
+  *(void **)&cu.init = dlsym(lib, "cuInit");
+  *(void **)&cu.deviceGet = dlsym(lib, "cuDeviceGet");
+  *(void **)&cu.primaryCtxRetain = dlsym(lib, "cuDevicePrimaryCtxRetain");
+  *(void **)&cu.ctxSetCurrent = dlsym(lib, "cuCtxSetCurrent");
+  *(void **)&cu.memAlloc = dlsym(lib, "cuMemAlloc_v2");
+  *(void **)&cu.memFree = dlsym(lib, "cuMemFree_v2");
+  *(void **)&cu.htod = dlsym(lib, "cuMemcpyHtoD_v2");
+  *(void **)&cu.dtoh = dlsym(lib, "cuMemcpyDtoH_v2");
+  return cu.init && cu.deviceGet && cu.primaryCtxRetain && cu.ctxSetCurrent &&
+         cu.memAlloc && cu.memFree && cu.htod && cu.dtoh && cu.init(0) == 0 &&
+         cu.deviceGet(&device, 0) == 0 &&
+         cu.primaryCtxRetain(&context, device) == 0 &&
+         cu.ctxSetCurrent(context) == 0;
+}
 
 static int compare_doubles(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -84,6 +126,37 @@ int main(int argc, char **argv) {
            STR(MODEL), batch, diff, diff <= 1e-4 ? "ok  " : "FAIL", cpu_ms,
            gpu_ms, cpu_ms / gpu_ms);
     failed |= !(diff <= 1e-4);
+    {
+      /* The same inputs from device memory, against the host entry's. */
+      unsigned long long dx = 0, dy = 0;
+      float *yd = malloc(nout * sizeof(float));
+      double dev_ms;
+      const float *dxp;
+      float *dyp;
+      if (!load_driver() || cu.memAlloc(&dx, nin * sizeof(float)) != 0 ||
+          cu.memAlloc(&dy, nout * sizeof(float)) != 0 ||
+          cu.htod(dx, x, nin * sizeof(float)) != 0) {
+        printf("%s: the driver API failed\n", STR(GPU));
+        return 1;
+      }
+      dxp = (const float *)(uintptr_t)dx;
+      dyp = (float *)(uintptr_t)dy;
+      rc = G(_predict_device_raw)(batch, dxp, nin, dyp, nout);
+      if (rc != 0 || cu.dtoh(yd, dy, nout * sizeof(float)) != 0) {
+        printf("%s: predict_device_raw failed: %s\n", STR(GPU),
+               G(_error_message)(rc));
+        return 1;
+      }
+      diff = rel_diff(yd, yg, nout);
+      MEDIAN_MS(dev_ms, G(_predict_device_raw)(batch, dxp, nin, dyp, nout));
+      printf("%-12s predict_device_raw %4d: rel diff %.2e %s  (vs predict)"
+             "       gpu %9.3f ms\n",
+             STR(MODEL), batch, diff, diff <= 1e-4 ? "ok  " : "FAIL", dev_ms);
+      failed |= !(diff <= 1e-4);
+      cu.memFree(dx);
+      cu.memFree(dy);
+      free(yd);
+    }
     free(x);
     free(yc);
     free(yg);

@@ -4,6 +4,8 @@
 #   1. ptxas (when there) accepts the MLP's PTX for sm_90;
 #   2. predict of the MLP, toy ResNet, autoencoder, encoder and decoder: CUDA library against
 #      the CPU library on the same inputs (<= 1e-4 relative), with times;
+#      then the CUDA library's entry point on device buffers
+#      (predict_device_raw) against its predict, and its time;
 #   3. one train_step of the toy ResNet and the autoencoder against the
 #      CPU's, and its time at batch 256; the ticket model's predict and
 #      train_step against the CPU's;
@@ -11,7 +13,9 @@
 #      Fashion-MNIST through the CUDA train_step (test accuracy >= 0.84);
 #   5. PyTorch eager on the same GPU, same models (bench/gpu/pytorch_peer.py),
 #      and the ratios (bench/gpu/ratios.py);
-#   6. the toy ResNet's train_step kernel by kernel (LAYERC_CUDA_PROFILE).
+#   6. the toy ResNet's train_step kernel by kernel (LAYERC_CUDA_PROFILE;
+#      its first line says whether the kernels came from the library's
+#      cubin or the driver compiled its PTX).
 # Output: stdout and $OUT/gpu-<date>.txt when $OUT is set (the device tool).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

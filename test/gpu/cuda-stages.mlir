@@ -1,7 +1,8 @@
 // The CUDA target end to end on a small model, stage by stage: linalg
 // without vector kernels and with the parallel loops outside the
 // reduction; the host code of the LLVM dialect (device allocations,
-// copies, one embedded PTX module) and the kernels' NVVM.
+// copies, entry points on host and device buffers, one embedded kernel
+// module) and the kernels' NVVM.
 // RUN: layerc %s --target=cuda:sm_90 --emit=linalg -o - | FileCheck %s --check-prefix=LINALG
 // RUN: layerc %s --target=cuda:sm_90 --emit=llvm-dialect -o - | FileCheck %s --check-prefix=HOST
 // RUN: layerc %s --target=cuda:sm_90 --emit=llvm-dialect -o /dev/null \
@@ -11,12 +12,22 @@
 // LINALG-NOT: vector.
 // LINALG: linalg.matmul
 
+// The function on device buffers, then its two entry points: on host
+// buffers (device copies) and on the caller's device buffers.
 // HOST-NOT: llvm.call @malloc
-// HOST: llvm.func @layerc_cuda_stages_predict
+// HOST: llvm.func internal @layerc_cuda_stages_predict(
+// HOST: gpu.launch_func @layerc_cuda_stages_kernels::@layerc_cuda_stages_predict_kernel
+// HOST: llvm.func @layerc_cuda_stages_predict_host(
 // HOST: llvm.call @layerc_cuda_malloc
 // HOST: llvm.call @layerc_cuda_memcpy
-// HOST: gpu.launch_func @layerc_cuda_stages_kernels::@
+// HOST: llvm.call @layerc_cuda_stages_predict(
+// HOST: llvm.call @layerc_cuda_memcpy
 // HOST: llvm.call @layerc_cuda_status
+// HOST: llvm.func @layerc_cuda_stages_predict_device(
+// HOST-NOT: llvm.call @layerc_cuda_m
+// HOST: llvm.call @layerc_cuda_stages_predict(
+// HOST-NEXT: llvm.call @layerc_cuda_status
+// HOST: llvm.func @_mlir_ciface_layerc_cuda_stages_predict_device(
 // HOST: gpu.binary @layerc_cuda_stages_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "
 // HOST-NOT: gpu.binary
 

@@ -16,3 +16,14 @@ func.func private @carried(%x: memref<8xf32>) -> f32 {
   }
   return %sum : f32
 }
+
+// -----
+
+// An exported function's entry points are named after it: a name taken by
+// another function is refused.
+func.func private @f_device()
+// expected-error @below {{layer-gpu-map: 'f_device' is taken}}
+func.func @f(%x: memref<8xf32>, %y: memref<8xf32>) -> i32 attributes {layer.num_inputs = 1 : i64} {
+  %ok = arith.constant 0 : i32
+  return %ok : i32
+}

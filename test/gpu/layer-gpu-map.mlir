@@ -4,16 +4,13 @@
 // RUN: layerc-opt %s --layer-gpu-map --gpu-kernel-outlining --layer-gpu-merge-kernels='name=layerc_m_kernels' | FileCheck %s --check-prefix=MERGE
 
 // An exported function (layer-export-functions: one input, then the
-// output): device copies of both; the input copied in, the output back;
-// the device's status returned when the function's own is 0.
-// MAP-LABEL: func.func @relu
+// output) runs on device buffers, called by two entry points that return
+// its status when it is 0 and the device's otherwise: @relu_host makes
+// device copies of both buffers, copies the input in and the output back;
+// @relu_device passes the caller's device buffers.
+// MAP-LABEL: func.func private @relu
 // MAP-SAME: (%[[X:.*]]: memref<?x4xf32>, %[[Y:.*]]: memref<?x4xf32>) -> i32
 // MAP-NOT: layer.num_inputs
-// MAP: %[[DX:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
-// MAP: memref.extract_aligned_pointer_as_index %[[DX]]
-// MAP: memref.extract_aligned_pointer_as_index %[[X]]
-// MAP: call @layerc_cuda_memcpy
-// MAP: %[[DY:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
 // MAP-NOT: call @layerc_cuda_memcpy
 // One thread per (i, j): n x 4 iterations in blocks of 256, the last
 // index fastest.
@@ -24,17 +21,36 @@
 // MAP: scf.if
 // MAP: arith.remsi %[[ID]]
 // MAP: arith.divsi %[[ID]]
-// MAP: memref.load %[[DX]]
-// MAP: memref.store %{{.*}}, %[[DY]]
+// MAP: memref.load %[[X]]
+// MAP: memref.store %{{.*}}, %[[Y]]
 // MAP: gpu.terminator
+// MAP-NOT: call @layerc_cuda_memcpy
+// MAP: return
+// MAP-LABEL: func.func @relu_host
+// MAP-SAME: (%[[HX:.*]]: memref<?x4xf32>, %[[HY:.*]]: memref<?x4xf32>) -> i32
+// MAP-SAME: llvm.emit_c_interface
+// MAP: %[[DX:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
+// MAP: memref.extract_aligned_pointer_as_index %[[DX]]
+// MAP: memref.extract_aligned_pointer_as_index %[[HX]]
+// MAP: call @layerc_cuda_memcpy
+// MAP: %[[DY:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
+// MAP-NOT: call @layerc_cuda_memcpy
+// MAP: %[[OWN:.*]] = call @relu(%[[DX]], %[[DY]])
+// MAP: memref.extract_aligned_pointer_as_index %[[HY]]
+// MAP: memref.extract_aligned_pointer_as_index %[[DY]]
 // MAP: call @layerc_cuda_memcpy
 // MAP: memref.dealloc %[[DX]]
 // MAP: memref.dealloc %[[DY]]
 // MAP: %[[GPU:.*]] = call @layerc_cuda_status() : () -> i32
-// MAP: %[[OK:.*]] = arith.cmpi eq, %{{.*}}, %c0_i32
-// MAP: %[[STATUS:.*]] = arith.select %[[OK]], %[[GPU]], %{{.*}} : i32
+// MAP: %[[OK:.*]] = arith.cmpi eq, %[[OWN]], %c0_i32
+// MAP: %[[STATUS:.*]] = arith.select %[[OK]], %[[GPU]], %[[OWN]] : i32
 // MAP: return %[[STATUS]] : i32
-func.func @relu(%x: memref<?x4xf32>, %y: memref<?x4xf32>) -> i32 attributes {layer.num_inputs = 1 : i64} {
+// MAP-LABEL: func.func @relu_device
+// MAP-SAME: (%[[DX2:.*]]: memref<?x4xf32>, %[[DY2:.*]]: memref<?x4xf32>) -> i32
+// MAP-NEXT: %[[OWN2:.*]] = call @relu(%[[DX2]], %[[DY2]])
+// MAP-NEXT: %[[GPU2:.*]] = call @layerc_cuda_status() : () -> i32
+// MAP: arith.select %{{.*}}, %[[GPU2]], %[[OWN2]] : i32
+func.func @relu(%x: memref<?x4xf32>, %y: memref<?x4xf32>) -> i32 attributes {layer.num_inputs = 1 : i64, llvm.emit_c_interface} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index

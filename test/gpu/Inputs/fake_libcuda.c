@@ -119,3 +119,19 @@ CUresult cuEventElapsedTime(float *ms, void *start, void *stop) {
   (void)start, (void)stop;
   return *ms = 0, 0;
 }
+/* What a program of its own uses for device buffers (bench/gpu/gpu_check.c). */
+CUresult cuMemAlloc_v2(unsigned long long *p, size_t bytes) {
+  return cuMemAllocAsync(p, bytes, (void *)0x4);
+}
+CUresult cuMemFree_v2(unsigned long long p) {
+  return cuMemFreeAsync(p, (void *)0x4);
+}
+CUresult cuMemcpyHtoD_v2(unsigned long long dst, const void *src,
+                         size_t bytes) {
+  return cuMemcpyAsync(dst, (unsigned long long)(uintptr_t)src, bytes,
+                       (void *)0x4);
+}
+CUresult cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t bytes) {
+  return cuMemcpyAsync((unsigned long long)(uintptr_t)dst, src, bytes,
+                       (void *)0x4);
+}
