@@ -7,7 +7,8 @@
  * is host memory and whose kernels do nothing. cuModuleLoadDataEx says on
  * stderr what it got: a cubin (an ELF image, or with FAKE_CUDA_REFUSE_CUBIN
  * set refused as CUDA_ERROR_NO_BINARY_FOR_GPU), PTX with its .target and
- * JIT level, or other bytes (their first 8). */
+ * JIT level, or other bytes (their first 8); with FAKE_CUDA_TRACE set,
+ * cuMemcpyAsync says how many bytes it copies. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,8 @@ CUresult cuMemFreeAsync(unsigned long long p, void *s) {
 CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
                        size_t bytes, void *s) {
   (void)s;
+  if (envInt("FAKE_CUDA_TRACE", 0))
+    fprintf(stderr, "fake libcuda: cuMemcpyAsync %zu bytes\n", bytes);
   memcpy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
   return 0;
 }
