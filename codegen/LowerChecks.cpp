@@ -23,6 +23,7 @@
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 namespace layerc {
 #define GEN_PASS_DEF_LAYERLOWERCHECKS
@@ -108,6 +109,21 @@ LogicalResult lowerChecks(func::FuncOp fn, MessageTable &table) {
         b, fn.getLoc(), arith::CmpIPredicate::eq, gpu,
         arith::ConstantIntOp::create(b, fn.getLoc(), 0, 32));
     status = arith::SelectOp::create(b, fn.getLoc(), ok, own, gpu);
+  }
+  // The arenas taken so far go back to their caches (layer-plan-buffers'
+  // cells; null, and given as nothing, where a check failed first), so a
+  // stream of bad inputs does not leak an arena per call.
+  auto give = SymbolTable::lookupNearestSymbolFrom<LLVM::LLVMFuncOp>(
+      fn, StringAttr::get(fn.getContext(), kArenaGive));
+  for (auto cell : fn.getBody().front().getOps<LLVM::AllocaOp>()) {
+    auto slot = cell->getAttrOfType<FlatSymbolRefAttr>(kArenaCellAttr);
+    if (!slot || !give)
+      continue;
+    Location loc = cell.getLoc();
+    Type ptr = cell.getType();
+    Value arena = LLVM::LoadOp::create(b, loc, ptr, cell);
+    Value slotAddress = LLVM::AddressOfOp::create(b, loc, ptr, slot);
+    LLVM::CallOp::create(b, loc, give, ValueRange{slotAddress, arena});
   }
   func::ReturnOp::create(b, fn.getLoc(), status);
 

@@ -39,6 +39,13 @@ namespace layerc {
 /// (kStatusOutOfMemory) rather than a check of its own.
 inline constexpr llvm::StringLiteral kOutOfMemoryMessage = "out of memory";
 
+/// On the `llvm.alloca` of a pointer (layer-plan-buffers): the cell that
+/// holds the arena a function took from this slot, null until it is taken.
+/// layer-lower-checks' failure exit gives each cell's arena back with
+/// `__layerc_arena_give`.
+inline constexpr llvm::StringLiteral kArenaCellAttr = "layerc.arena_cell";
+inline constexpr llvm::StringLiteral kArenaGive = "__layerc_arena_give";
+
 /// On an exported function (layer-export-functions): how many of its
 /// memref arguments are inputs; the others are its outputs.
 inline constexpr llvm::StringLiteral kNumInputsAttr = "layer.num_inputs";

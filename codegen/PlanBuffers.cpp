@@ -221,7 +221,7 @@ public:
     {
       OpBuilder::InsertionGuard guard(b);
       give = LLVM::LLVMFuncOp::create(
-          b, loc, "__layerc_arena_give",
+          b, loc, layerc::kArenaGive,
           LLVM::LLVMFunctionType::get(voidType, {ptr, ptr}),
           LLVM::Linkage::Internal);
       Region &body = give.getBody();
@@ -230,6 +230,14 @@ public:
       Block *done = b.createBlock(&body);
       b.setInsertionPointToEnd(entry);
       Value slot = entry->getArgument(0), p = entry->getArgument(1);
+      // A null pointer (an arena a failed call had not taken yet) is no
+      // block.
+      Block *put = b.createBlock(&body);
+      b.setInsertionPointToEnd(entry);
+      Value null = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, p,
+                                        LLVM::ZeroOp::create(b, loc, ptr));
+      LLVM::CondBrOp::create(b, loc, null, done, put);
+      b.setInsertionPointToEnd(put);
       auto exchange = LLVM::AtomicCmpXchgOp::create(
           b, loc, slot, LLVM::ZeroOp::create(b, loc, ptr), p,
           LLVM::AtomicOrdering::acq_rel, LLVM::AtomicOrdering::acquire);
@@ -419,6 +427,7 @@ bool LayerPlanBuffersPass::plan(func::FuncOp fn, ArenaCache &cache) {
     return arith::ConstantIntOp::create(b, loc, v, 64);
   };
   SmallVector<std::pair<LLVM::GlobalOp, Value>> arenas;
+  SmallVector<LLVM::AllocaOp> cells;
   for (auto [g, n] : llvm::enumerate(groups)) {
     SmallVector<Buffer *> members;
     for (auto [i, buffer] : llvm::enumerate(buffers))
@@ -448,6 +457,19 @@ bool LayerPlanBuffersPass::plan(func::FuncOp fn, ArenaCache &cache) {
     Value pointer =
         LLVM::CallOp::create(b, loc, cache.take, ValueRange{slotAddress, bytes})
             .getResult();
+    // The arena's cell (kArenaCellAttr): null from the entry on, the
+    // arena once taken, so that layer-lower-checks' failure exit, which
+    // any check may reach, gives back what was taken.
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&fn.getBody().front());
+      Type ptr = pointer.getType();
+      auto cell = LLVM::AllocaOp::create(b, loc, ptr, ptr, i64Constant(1));
+      cell->setAttr(layerc::kArenaCellAttr, FlatSymbolRefAttr::get(slot));
+      LLVM::StoreOp::create(b, loc, LLVM::ZeroOp::create(b, loc, ptr), cell);
+      cells.push_back(cell);
+    }
+    LLVM::StoreOp::create(b, loc, pointer, cells.back());
     Value ok =
         LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, pointer,
                              LLVM::ZeroOp::create(b, loc, pointer.getType()));
