@@ -3,7 +3,10 @@
 // Trains the guide's MNIST MLP or toy ResNet (RMSprop, global batch 64) on
 // random data for a number of steps after a warm-up, in one process or,
 // with LAYERC_DISTRIBUTE=mpi under mpirun, data-parallel; rank 0 prints the
-// mean step time and the time of one all-reduce of the gradients' size.
+// mean step time and the time of one all-reduce of the gradients' size;
+// data-parallel, also the time in grad_step and the gradients' all-reduce
+// time left after grad_step returned (exposed: the least wait over the
+// ranks; LAYERC_MPI_OVERLAP=0 gives the non-overlapped figure).
 // bench/distributed.sh runs it with 1 and 2 processes and derives the
 // scaling efficiency.
 //
@@ -14,10 +17,12 @@
 
 #include "guide/GuideModels.h"
 #include "layerc/layerc.h"
+#include "runtime/GradientReady.h"
 #ifdef LAYERC_HAVE_MPI
 #include "runtime/mpi/MpiCommunicator.h"
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -97,12 +102,33 @@ int main(int argc, char **argv) {
       reduce = seconds(begin) / repeats;
     }
 #endif
+    // The timed fit()'s split of a step: grad_step (with the copies into
+    // buckets when overlapped), and the wait for the gradients' all-reduce
+    // after it returned. A rank that finishes grad_step first also waits
+    // for the others; the last one waits for the communication alone, so
+    // the exposed communication is the least wait over the ranks.
+    const detail::DataParallelStats &stats = detail::dataParallelStats();
+    double perStep = stats.steps > 0 ? 1e3 / double(stats.steps) : 0.0;
+    double exposed = stats.exposedSeconds * perStep, longestWait = exposed;
+#ifdef LAYERC_HAVE_MPI
+    if (size > 1) {
+      std::shared_ptr<Communicator> comm = mpiCommunicator();
+      std::vector<double> waits(size_t(size), 0.0);
+      waits[size_t(rank)] = exposed;
+      comm->allreduceSum(waits.data(), waits.size());
+      exposed = *std::min_element(waits.begin(), waits.end());
+      longestWait = *std::max_element(waits.begin(), waits.end());
+    }
+#endif
     const char *threads = std::getenv("LAYERC_NUM_THREADS");
     if (rank == 0)
       std::printf("%s ranks=%d threads=%s step_ms=%.3f allreduce_ms=%.3f "
-                  "params=%lld\n",
+                  "params=%lld overlap=%d buckets=%lld grad_step_ms=%.3f "
+                  "exposed_ms=%.3f longest_wait_ms=%.3f\n",
                   which.c_str(), size, threads ? threads : "default",
-                  step * 1e3, reduce * 1e3, (long long)model.countParams());
+                  step * 1e3, reduce * 1e3, (long long)model.countParams(),
+                  int(stats.overlapped), (long long)stats.bucketsPerStep,
+                  stats.gradStepSeconds * perStep, exposed, longestWait);
   } catch (const Error &e) {
     std::cerr << "distributed_fit: " << e.what() << "\n";
     return 1;

@@ -60,6 +60,10 @@ bool layerc::detail::overlapAllreduceEnabled() {
   return value == 1;
 }
 
+bool layerc::detail::profileSteps() {
+  return environmentInteger("LAYERC_MPI_PROFILE", 0) != 0;
+}
+
 size_t layerc::detail::allreduceBucketBytes() {
   long long kb = environmentInteger("LAYERC_MPI_BUCKET_KB", 1024);
   if (kb == 0)

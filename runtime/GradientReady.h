@@ -55,6 +55,11 @@ bool overlapAllreduceEnabled();
 /// LAYERC_MPI_BUCKET_KB: the size of a bucket in bytes (default 1024 KB).
 size_t allreduceBucketBytes();
 
+/// LAYERC_MPI_PROFILE=1 (benchmarks): every data-parallel step waits for
+/// all ranks after grad_step, so that DataParallelStats::exposedSeconds is
+/// communication alone, not the wait for the slowest rank.
+bool profileSteps();
+
 /// What the last data-parallel fit() measured, summed over its steps (for
 /// bench/distributed.sh).
 struct DataParallelStats {
@@ -65,7 +70,8 @@ struct DataParallelStats {
   /// In grad_step, the copies into buckets included.
   double gradStepSeconds = 0;
   /// In the gradients' all-reduce after grad_step returned: the whole
-  /// all-reduce without overlap, the rest of it with.
+  /// all-reduce without overlap, the rest of it with (and the wait for the
+  /// slowest rank, unless profileSteps()).
   double exposedSeconds = 0;
   /// Buckets started while grad_step still ran.
   int64_t bucketsStartedEarly = 0;
