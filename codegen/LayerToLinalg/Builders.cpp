@@ -332,22 +332,55 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   Value out = tensor::EmptyOp::create(b, loc, type.getShape(), et,
                                       type.isDynamicDim(0) ? ValueRange{rows}
                                                            : ValueRange{});
-  // `count` rows of C from row i0: for each block of fv vectors of
-  // columns, count x fv accumulators over the whole reduction.
-  auto rowBlock = [&](OpBuilder &b1, Value i0, int64_t count,
-                      Value c) -> Value {
+  // Cache blocks (GotoBLAS's loop order without the packing): a panel of
+  // kPanelColumns columns of C at a time, and the reduction in slices of
+  // kSlice, so that B's slice of the panel (kSlice x kPanelColumns, 256 KB
+  // for float32) stays in L2 while every block of rows of A passes over
+  // it, and a block of rows' slice of A (at most 24 x kSlice) in L1. A
+  // block's accumulators go to C between slices and come back: the sums
+  // are the same chains of FMAs, so the result does not change. Smaller
+  // matrices are one panel and one slice, as before.
+  constexpr int64_t kPanelColumns = 256, kSlice = 256;
+  int64_t panel =
+      std::max<int64_t>(vl * fv, kPanelColumns / (vl * fv) * vl * fv);
+  Value nIndex = kb.index(b, n);
+  auto minIndex = [&](OpBuilder &b1, Value x, Value y) -> Value {
+    return arith::MinSIOp::create(b1, loc, x, y);
+  };
+  // `count` rows of C from row i0, columns [j0, j1), the reduction
+  // [k0, k1): count x fv accumulators per block of fv vectors, started
+  // from zero on the first slice and from C after, and the epilogue
+  // applied on the last.
+  auto rowBlock = [&](OpBuilder &b1, Value i0, int64_t count, Value c, Value j0,
+                      Value j1, Value k0, Value k1, Value first,
+                      Value last) -> Value {
     SmallVector<Value> is;
     for (int64_t r = 0; r < count; ++r)
       is.push_back(kb.add(b1, i0, kb.index(b1, r)));
-    return kb.loop(
-        b1, kb.index(b1, n), vl * fv, c,
-        [&](OpBuilder &b2, Value j0, ValueRange a2) {
+    auto columns = scf::ForOp::create(
+        b1, loc, j0, j1, kb.index(b1, vl * fv), ValueRange{c},
+        [&](OpBuilder &b2, Location, Value jb, ValueRange a2) {
           SmallVector<Value> js;
           for (int64_t v = 0; v < fv; ++v)
-            js.push_back(kb.add(b2, j0, kb.index(b2, v * vl)));
-          SmallVector<Value> acc = kb.loop(
-              b2, reduce, 1, SmallVector<Value>(count * fv, zeroVector),
-              [&](OpBuilder &b3, Value k, ValueRange a3) {
+            js.push_back(kb.add(b2, jb, kb.index(b2, v * vl)));
+          SmallVector<Type> accTypes(count * fv, vecType);
+          auto start = scf::IfOp::create(b2, loc, accTypes, first, true, true);
+          {
+            OpBuilder tb = start.getThenBodyBuilder();
+            scf::YieldOp::create(tb, loc,
+                                 SmallVector<Value>(count * fv, zeroVector));
+            OpBuilder eb = start.getElseBodyBuilder();
+            SmallVector<Value> partial;
+            for (Value i : is)
+              for (Value j : js)
+                partial.push_back(vector::TransferReadOp::create(
+                    eb, loc, vecType, a2[0], ValueRange{i, j}, zero,
+                    ArrayRef<bool>{true}));
+            scf::YieldOp::create(eb, loc, partial);
+          }
+          auto sums = scf::ForOp::create(
+              b2, loc, k0, k1, kb.index(b2, 1), start.getResults(),
+              [&](OpBuilder &b3, Location, Value k, ValueRange a3) {
                 SmallVector<Value> bs, next;
                 for (Value j : js)
                   bs.push_back(vector::TransferReadOp::create(
@@ -362,39 +395,64 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
                     next.push_back(vector::FMAOp::create(b3, loc, bs0, bs[v],
                                                          a3[r * fv + v]));
                 }
-                return next;
+                scf::YieldOp::create(b3, loc, next);
               });
           Value t = a2[0];
           for (auto [r, i] : llvm::enumerate(is))
             for (int64_t v = 0; v < fv; ++v) {
-              Value out = acc[r * fv + v];
+              Value acc = sums.getResult(r * fv + v);
               if (fuse)
-                out = epilogue->apply(b2, loc, out, js[v]);
-              t = vector::TransferWriteOp::create(b2, loc, out, t,
+                acc = arith::SelectOp::create(
+                    b2, loc, last, epilogue->apply(b2, loc, acc, js[v]), acc);
+              t = vector::TransferWriteOp::create(b2, loc, acc, t,
                                                   ValueRange{i, js[v]},
                                                   ArrayRef<bool>{true})
                       .getResult();
             }
-          return SmallVector<Value>{t};
-        })[0];
+          scf::YieldOp::create(b2, loc, t);
+        });
+    return columns.getResult(0);
   };
-  // Whole blocks of rt rows, then the remaining rows one at a time (a
-  // batch of 1 does no redundant work).
+  // Whole blocks of rt rows (in parallel), then the remaining rows one at
+  // a time (a batch of 1 does no redundant work).
   Value full = arith::MulIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, rows, kb.index(b, rt)),
       kb.index(b, rt));
-  Value blocked = kb.loop(
-      b, full, rt, out,
-      [&](OpBuilder &b1, Value i0, ValueRange a1) {
-        return SmallVector<Value>{rowBlock(b1, i0, rt, a1[0])};
-      },
-      /*parallel=*/true)[0];
-  return scf::ForOp::create(
-             b, loc, full, rows, kb.index(b, 1), ValueRange{blocked},
-             [&](OpBuilder &b1, Location, Value i, ValueRange a1) {
-               scf::YieldOp::create(b1, loc, rowBlock(b1, i, 1, a1[0]));
-             })
-      .getResult(0);
+  return kb.loop(
+      b, nIndex, panel, out, [&](OpBuilder &b1, Value j0, ValueRange a1) {
+        Value j1 = minIndex(b1, kb.add(b1, j0, kb.index(b1, panel)), nIndex);
+        // At least one slice, so that an empty reduction still writes C.
+        Value slicesEnd =
+            arith::MaxSIOp::create(b1, loc, reduce, kb.index(b1, 1));
+        auto slices = scf::ForOp::create(
+            b1, loc, kb.index(b1, 0), slicesEnd, kb.index(b1, kSlice), a1,
+            [&](OpBuilder &b2, Location, Value k0, ValueRange a2) {
+              Value k1 =
+                  minIndex(b2, kb.add(b2, k0, kb.index(b2, kSlice)), reduce);
+              Value first = arith::CmpIOp::create(
+                  b2, loc, arith::CmpIPredicate::eq, k0, kb.index(b2, 0));
+              Value last = arith::CmpIOp::create(
+                  b2, loc, arith::CmpIPredicate::eq, k1, reduce);
+              Value blocked = kb.loop(
+                  b2, full, rt, a2[0],
+                  [&](OpBuilder &b3, Value i0, ValueRange a3) {
+                    return SmallVector<Value>{rowBlock(
+                        b3, i0, rt, a3[0], j0, j1, k0, k1, first, last)};
+                  },
+                  /*parallel=*/true)[0];
+              Value done =
+                  scf::ForOp::create(
+                      b2, loc, full, rows, kb.index(b2, 1), ValueRange{blocked},
+                      [&](OpBuilder &b3, Location, Value i, ValueRange a3) {
+                        scf::YieldOp::create(b3, loc,
+                                             rowBlock(b3, i, 1, a3[0], j0, j1,
+                                                      k0, k1, first, last));
+                      })
+                      .getResult(0);
+              scf::YieldOp::create(b2, loc, done);
+            });
+        return SmallVector<Value>(slices.getResults());
+      })[0];
 }
 
 Value codegen::activationScalar(OpBuilder &b, Location loc,

@@ -190,10 +190,11 @@ inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
 struct Epilogue;
 
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B
-/// (R x N, rows contiguous), N a multiple of the vector lanes: blocks of 6
-/// rows of C by 2 vectors accumulate in registers over the whole R, and
-/// the rows left over are done one at a time. M and R may be dynamic.
-/// Null when N does not fit.
+/// (R x N, rows contiguous), N a multiple of the vector lanes: in panels of
+/// 256 columns of C and slices of 256 of R (cache blocks), blocks of rows
+/// of C by 2 vectors accumulate in registers (12 rows with 24 registers, 6
+/// with 12), and the rows left over are done one at a time. M and R may be
+/// dynamic. Null when N does not fit.
 mlir::Value matmulVectorized(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value a, mlir::Value bm, bool transposeA,
                              mlir::RankedTensorType type,
@@ -252,6 +253,22 @@ mlir::Value convolve(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                      llvm::ArrayRef<int64_t> dilations, bool same,
                      int64_t groups, mlir::RankedTensorType outType,
                      Epilogue *epilogue = nullptr);
+/// A 2-D ungrouped convolution of the (already padded) NHWC `x` by a
+/// (kh, kw, channels, filters) `kernel` whose filters are too few to fill
+/// vectors (SmallChannels.cpp): the vectors run over the input channels, and
+/// the accumulators of a block of output columns stay in registers through
+/// the window. Applies a blockwise `epilogue` (and marks it applied). Null
+/// when the channels are not whole vectors or the filters more than half
+/// the accumulators.
+mlir::Value convolveFewFilters(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value x, mlir::Value kernel,
+                               llvm::ArrayRef<int64_t> strides,
+                               llvm::ArrayRef<int64_t> dilations,
+                               mlir::RankedTensorType outType,
+                               Epilogue *epilogue = nullptr);
+/// The block size, at most `most`, that covers `size` in the fewest
+/// blocks with the least overshoot (Conv.cpp).
+int64_t evenBlock(int64_t size, int64_t most);
 /// log(sum(exp(x))) over the last axis, stable.
 mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
