@@ -106,6 +106,46 @@ void sequentialize(scf::ParallelOp loop, RewriterBase &rewriter) {
   rewriter.eraseOp(loop);
 }
 
+/// Keeps the first `keep` dimensions of `loop` (no results, no reductions)
+/// parallel and makes the others a nest of scf.for inside it.
+/// convert-scf-to-openmp collapses every dimension of an scf.parallel into
+/// one OpenMP loop whose iterations recover their indices by division: done
+/// per element of the innermost dimension, that loop neither vectorizes nor
+/// strength-reduces its addresses (a fill or copy of an NHWC tensor ran
+/// scalar, several integer divisions per float).
+void keepOuterParallel(scf::ParallelOp loop, unsigned keep,
+                       RewriterBase &rewriter) {
+  if (keep >= loop.getNumLoops())
+    return;
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  auto outer = scf::ParallelOp::create(
+      rewriter, loc, loop.getLowerBound().take_front(keep),
+      loop.getUpperBound().take_front(keep), loop.getStep().take_front(keep));
+  SmallVector<Value> ivs(outer.getInductionVars());
+  Operation *innermost = outer.getBody()->getTerminator();
+  rewriter.setInsertionPoint(innermost);
+  for (unsigned i = keep; i < loop.getNumLoops(); ++i) {
+    auto forOp = scf::ForOp::create(rewriter, loc, loop.getLowerBound()[i],
+                                    loop.getUpperBound()[i], loop.getStep()[i]);
+    ivs.push_back(forOp.getInductionVar());
+    rewriter.setInsertionPointToStart(forOp.getBody());
+    innermost = forOp.getBody()->getTerminator();
+  }
+  Block *body = loop.getBody();
+  rewriter.eraseOp(body->getTerminator()); // scf.reduce, no operands
+  rewriter.inlineBlockBefore(body, innermost, ivs);
+  rewriter.eraseOp(loop);
+}
+
+/// How many leading dimensions of an scf.parallel of `rank` stay parallel:
+/// all but the last (the unit-stride one, which LLVM vectorizes), at most
+/// two (an NHWC op's images and rows: enough iterations for the threads
+/// even in a batch of one, each a whole row of work).
+unsigned parallelDims(unsigned rank) {
+  return rank <= 1 ? rank : std::min(2u, rank - 1);
+}
+
 /// Replaces the marked scf.for `loop` (no iteration arguments) by an
 /// scf.parallel.
 void parallelize(scf::ForOp loop, RewriterBase &rewriter) {
@@ -151,8 +191,10 @@ struct LayerParallelLoopsPass
         sequentializeAll(loop, rewriter);
         if (loop.getNumResults() == 0 && loop.getInitVals().empty() &&
             tripCount(loop) * work(loop.getRegion()) >= minWork &&
-            tripCount(loop) != 1)
+            tripCount(loop) != 1) {
+          keepOuterParallel(loop, parallelDims(loop.getNumLoops()), rewriter);
           continue;
+        }
         sequentialize(loop, rewriter);
         continue;
       }

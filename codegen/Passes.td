@@ -148,7 +148,10 @@ def LayerParallelLoops
     of one iteration (a batch of 1) passes the choice to the loops inside
     it. Every other `scf.parallel` becomes a nest of `scf.for`: one level of
     threads per loop nest, and none for loops too small to pay for waking
-    the threads.
+    the threads. A chosen `scf.parallel` keeps at most its two leading
+    dimensions, never its last (unless it has one): OpenMP would collapse
+    them all into one loop that divides to recover every element's indices,
+    and the innermost loop would not vectorize.
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", "32768",

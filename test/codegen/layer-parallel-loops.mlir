@@ -68,9 +68,11 @@ func.func @small(%m: memref<8x8xf32>) {
 // -----
 
 // One level of threads: an scf.parallel inside a parallel one becomes a
-// nest of scf.for (one loop per dimension).
+// nest of scf.for (one loop per dimension). The outer one keeps its first
+// dimension only: the last stays a loop of its own, which LLVM vectorizes.
 // CHECK-LABEL: func.func @nested
-// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c64, %c64)
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c64)
+// CHECK-NEXT: scf.for
 // CHECK-NEXT: scf.for
 // CHECK-NEXT: scf.for
 // CHECK-NEXT: memref.store
@@ -105,4 +107,28 @@ func.func @carried(%m: memref<4096xf32>) -> f32 {
     scf.yield %a : f32
   } {layerc.parallel}
   return %s : f32
+}
+
+// -----
+
+// An NHWC linalg op's loops (a fill): the images and rows run on threads,
+// the columns and channels are sequential loops inside, so that OpenMP
+// does not collapse them into one loop that divides for every element's
+// indices.
+// CHECK-LABEL: func.func @four_dims
+// CHECK: scf.parallel (%[[N:.*]], %[[H:.*]]) = (%c0, %c0) to (%c64, %c28) step (%c1, %c1) {
+// CHECK-NEXT: scf.for %[[W:.*]] = %c0 to %c28 step %c1 {
+// CHECK-NEXT: scf.for %[[C:.*]] = %c0 to %c32 step %c1 {
+// CHECK-NEXT: memref.store %{{.*}}, %{{.*}}[%[[N]], %[[H]], %[[W]], %[[C]]]
+func.func @four_dims(%m: memref<64x28x28x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c28 = arith.constant 28 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 0.0 : f32
+  scf.parallel (%n, %h, %w, %c) = (%c0, %c0, %c0, %c0) to (%c64, %c28, %c28, %c32) step (%c1, %c1, %c1, %c1) {
+    memref.store %f, %m[%n, %h, %w, %c] : memref<64x28x28x32xf32>
+  }
+  return
 }
