@@ -62,11 +62,10 @@ int main(int argc, char **argv) {
       int rc = which == 0
                    ? dense_predict(m, x, (size_t)(m * k), w, (size_t)(k * n),
                                    ours, (size_t)(m * n))
-                   : (int)dnnl_sgemm('N', 'N', m, n, k, 1.0f, x, k, w, n,
-                                     0.0f, theirs, n);
+                   : (int)dnnl_sgemm('N', 'N', m, n, k, 1.0f, x, k, w, n, 0.0f,
+                                     theirs, n);
       if (rc != 0) {
-        fprintf(stderr, "%s failed: %d\n", which ? "dnnl_sgemm" : "layerc",
-                rc);
+        fprintf(stderr, "%s failed: %d\n", which ? "dnnl_sgemm" : "layerc", rc);
         return 1;
       }
       if (r >= 0)
