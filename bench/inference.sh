@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Inference latency of the guide's MLP, toy ResNet and autoencoder at
-# batch 1 and batch 64, with 1 and 2 threads: median ms per call of
+# batch 1 and batch 64, with 1 and 2 threads (and layerc's cost per image
+# at batch 256 against batch 16): median ms per call of
 #   layerc       the model compiled ahead of time (`layerc M.lcm
 #                --embed-weights`, static library + header) and called from
 #                a small C program (bench/inference.c); threads through
@@ -162,3 +163,16 @@ awk -v threads="$threads" '
         }
     print "(median ms per call; ratios layerc / peer, lower is better)"
   }' "$results"
+
+# --- Cost per image as the batch grows (issue 20: batch 256 within 1.15x
+# of batch 16 per image, when the activations of a large batch no longer
+# fit in cache). One thread.
+echo
+echo "layerc, cost per image at batch 256 against batch 16 (1 thread):"
+for spec in $specs; do
+  IFS=: read -r name _ _ <<< "$spec"
+  LAYERC_NUM_THREADS=1 "$work/bench_$name" "$reps" "$target" 16 256 |
+    awk -v m="$name" '{ ms[$2] = $3 }
+      END { a = ms["batch16"] / 16; b = ms["batch256"] / 256
+            printf "  %-12s %.5f ms per image at 16, %.5f at 256: %.2fx\n", m, a, b, b / a }'
+done
