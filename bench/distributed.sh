@@ -10,7 +10,8 @@
 # its step time, its time in grad_step and the exposed communication: the
 # gradients' all-reduce time left once every rank's grad_step returned
 # (LAYERC_MPI_PROFILE=1 puts a barrier there, so the wait for the slowest
-# rank is left out).
+# rank is left out; median_ms is the median step's, which leaves out the
+# steps in which a busy machine descheduled a rank).
 # Needs openmpi-bin. Traffic stays on this machine (loopback).
 #   bash bench/distributed.sh [build-dir] [mlp-steps] [resnet-steps]
 set -euo pipefail
@@ -56,7 +57,7 @@ printf "%s" "$summary"
 
 echo
 echo "Overlap of the gradients' all-reduce with the backward pass (2 ranks):"
-printf "%-7s %-8s %-22s %9s %13s %11s %8s\n" model link run step_ms grad_step_ms exposed_ms buckets
+printf "%-7s %-8s %-22s %9s %13s %11s %11s %8s\n" model link run step_ms grad_step_ms exposed_ms median_ms buckets
 for model in mlp resnet; do
   steps=$mlp_steps
   [ "$model" = resnet ] && steps=$resnet_steps
@@ -66,9 +67,10 @@ for model in mlp resnet; do
                "overlap, 128 KB|-x LAYERC_MPI_BUCKET_KB=128"; do
       line=$($mpirun ${link#*|} -x LAYERC_MPI_PROFILE=1 ${run#*|} "$bin" $model "$steps" \
         2>/dev/null | grep step_ms)
-      printf "%-7s %-8s %-22s %9s %13s %11s %8s\n" $model "${link%%|*}" "${run%%|*}" \
+      printf "%-7s %-8s %-22s %9s %13s %11s %11s %8s\n" $model "${link%%|*}" "${run%%|*}" \
         "$(echo "$line" | field step_ms)" "$(echo "$line" | field grad_step_ms)" \
-        "$(echo "$line" | field exposed_ms)" "$(echo "$line" | field buckets)"
+        "$(echo "$line" | field exposed_ms)" "$(echo "$line" | field exposed_median_ms)" \
+        "$(echo "$line" | field buckets)"
     done
   done
 done

@@ -106,10 +106,20 @@ int main(int argc, char **argv) {
     // buckets when overlapped), and the wait for the gradients' all-reduce
     // after it returned. A rank that finishes grad_step first also waits
     // for the others; the last one waits for the communication alone, so
-    // the exposed communication is the least wait over the ranks.
+    // the exposed communication is the least wait over the ranks (and,
+    // on a busy machine, the median over the steps of rank 0's wait
+    // with LAYERC_MPI_PROFILE=1).
     const detail::DataParallelStats &stats = detail::dataParallelStats();
     double perStep = stats.steps > 0 ? 1e3 / double(stats.steps) : 0.0;
     double exposed = stats.exposedSeconds * perStep, longestWait = exposed;
+    std::vector<double> perStepWaits = stats.exposedPerStep;
+    double median = 0;
+    if (!perStepWaits.empty()) {
+      std::nth_element(perStepWaits.begin(),
+                       perStepWaits.begin() + perStepWaits.size() / 2,
+                       perStepWaits.end());
+      median = perStepWaits[perStepWaits.size() / 2] * 1e3;
+    }
 #ifdef LAYERC_HAVE_MPI
     if (size > 1) {
       std::shared_ptr<Communicator> comm = mpiCommunicator();
@@ -124,11 +134,13 @@ int main(int argc, char **argv) {
     if (rank == 0)
       std::printf("%s ranks=%d threads=%s step_ms=%.3f allreduce_ms=%.3f "
                   "params=%lld overlap=%d buckets=%lld grad_step_ms=%.3f "
-                  "exposed_ms=%.3f longest_wait_ms=%.3f\n",
+                  "exposed_ms=%.3f longest_wait_ms=%.3f "
+                  "exposed_median_ms=%.3f\n",
                   which.c_str(), size, threads ? threads : "default",
                   step * 1e3, reduce * 1e3, (long long)model.countParams(),
                   int(stats.overlapped), (long long)stats.bucketsPerStep,
-                  stats.gradStepSeconds * perStep, exposed, longestWait);
+                  stats.gradStepSeconds * perStep, exposed, longestWait,
+                  median);
   } catch (const Error &e) {
     std::cerr << "distributed_fit: " << e.what() << "\n";
     return 1;

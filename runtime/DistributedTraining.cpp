@@ -299,7 +299,8 @@ private:
       if (comm.size() > 1)
         comm.allreduceSum(fused.data(), fused.size());
     }
-    stats.exposedSeconds += seconds(exposed) - packing;
+    stats.exposedPerStep.push_back(seconds(exposed) - packing);
+    stats.exposedSeconds += stats.exposedPerStep.back();
     if (comm.size() > 1)
       comm.allreduceSum(scalars.data(), scalars.size());
 

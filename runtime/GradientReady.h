@@ -75,6 +75,9 @@ struct DataParallelStats {
   double exposedSeconds = 0;
   /// Buckets started while grad_step still ran.
   int64_t bucketsStartedEarly = 0;
+  /// Each step's exposedSeconds (a median ignores the steps in which a
+  /// busy machine descheduled the rank).
+  std::vector<double> exposedPerStep;
 };
 DataParallelStats &dataParallelStats();
 

@@ -7,7 +7,9 @@
 //   conv            pad (same) -> expand groups -> generic
 //                   [n, o..., g, k..., c, f] -> collapse -> bias/activation;
 //                   2-D ungrouped ones with whole vectors of filters are
-//                   register-blocked instead (convolveVectorized)
+//                   register-blocked instead (convolveVectorized), those
+//                   with a few filters vectorized over the input channels
+//                   (convolveFewFilters, SmallChannels.cpp)
 //   conv_transpose  the input scattered with `stride` into a zero tensor
 //                   (insert_slice with strides) -> a convolution by the
 //                   kernel flipped and transposed (register-blocked, or a
@@ -201,8 +203,12 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
     // That is a convolution of D by the flipped kernel, stride 1.
     SmallVector<int64_t> ones(n, 1);
     Epilogue epilogue{adaptor.getBias(), op.getActivation()};
-    if (Value y = convolveVectorized(rewriter, loc, scattered, w, ones, dil,
-                                     outType, &epilogue)) {
+    Value y = convolveVectorized(rewriter, loc, scattered, w, ones, dil,
+                                 outType, &epilogue);
+    if (!y)
+      y = convolveFewFilters(rewriter, loc, scattered, w, ones, dil, outType,
+                             &epilogue);
+    if (y) {
       if (!epilogue.applied)
         y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
                               op.getActivation());
@@ -256,14 +262,6 @@ std::pair<int64_t, int64_t> padSplit(int64_t size, int64_t out, int64_t window,
   int64_t total = std::max<int64_t>((out - 1) * stride + window - size, 0);
   int64_t before = samePaddingBefore(size, window, stride);
   return {before, total - before};
-}
-
-/// The block size, at most `most`, that covers `size` in the fewest
-/// blocks with the least overshoot: 9 columns take two blocks of 5 rather
-/// than 6 + 6, whose clamped lanes would recompute a third of the work.
-int64_t evenBlock(int64_t size, int64_t most) {
-  int64_t blocks = (size + most - 1) / most;
-  return (size + blocks - 1) / blocks;
 }
 
 /// The sizes of a 2-D register-blocked kernel: the kernel window, its input
@@ -688,6 +686,13 @@ codegen::Padding codegen::windowPadding(RankedTensorType input,
   return p;
 }
 
+/// 9 columns in blocks of at most 6 take two blocks of 5 rather than
+/// 6 + 6, whose clamped lanes would recompute a third of the work.
+int64_t codegen::evenBlock(int64_t size, int64_t most) {
+  int64_t blocks = (size + most - 1) / most;
+  return (size + blocks - 1) / blocks;
+}
+
 /// The unpadded region [before, before + size) of a padded gradient.
 Value codegen::cropPadding(OpBuilder &b, Location loc, Value padded,
                            RankedTensorType type, const codegen::Padding &p,
@@ -725,10 +730,14 @@ Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
     }
     x = padSpatial(b, loc, x, before, after, 0.0);
   }
-  if (groups == 1)
+  if (groups == 1) {
     if (Value y = convolveVectorized(b, loc, x, kernel, strides, dil, outType,
                                      epilogue))
       return y;
+    if (Value y = convolveFewFilters(b, loc, x, kernel, strides, dil, outType,
+                                     epilogue))
+      return y;
+  }
   Value xg = splitLast(b, loc, x, groups);
   Value kg = splitLast(b, loc, kernel, groups);
 
