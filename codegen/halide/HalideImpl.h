@@ -41,11 +41,22 @@ inline std::vector<H::Expr> at(const std::vector<H::Expr> &idx) {
 }
 
 /// Vars for the axes of a rank-`rank` tensor, outermost first.
+/// (The batch n, the spatial axes z, y, x, the channels c: Funcs that
+/// share an axis share its Var, which schedules refer to by name.)
 inline std::vector<H::Var> axes(int rank) {
-  static const char *names[] = {"n", "y", "x", "c", "d5", "d6"};
+  static const char *spatial[] = {"z", "y", "x"};
   std::vector<H::Var> v;
-  for (int i = 0; i < rank; ++i)
-    v.emplace_back(rank == 2 && i == 1 ? "c" : names[i]);
+  for (int i = 0; i < rank; ++i) {
+    int fromLast = rank - 1 - i; // 1 for x, 2 for y, 3 for z
+    if (i == 0)
+      v.emplace_back("n");
+    else if (fromLast == 0)
+      v.emplace_back("c");
+    else if (rank - 2 <= 3)
+      v.emplace_back(spatial[3 - fromLast]);
+    else
+      v.emplace_back("d" + std::to_string(i));
+  }
   return v;
 }
 

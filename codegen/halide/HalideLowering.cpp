@@ -75,15 +75,21 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
     acc.update().reorder(order).vectorize(cv, vec).unroll(cv).unroll(xv);
   }
   if (rank >= 3) {
+    // Images (and the outermost spatial axis: rows, or depth) in parallel;
+    // a 1-D signal's columns are the blocked axis itself.
     H::Var yn("yn");
-    out.fuse(v[1], v[0], yn);
+    H::Var outer = v[0];
+    if (rank >= 4) {
+      out.fuse(v[1], v[0], yn);
+      outer = yn;
+    }
     if (!perImage)
-      out.parallel(yn);
+      out.parallel(outer);
     if (c % vec != 0) {
       // Too few channels for a vector: a row at a time, columns in vectors.
       if (cols >= vec)
         out.vectorize(xv, vec);
-      acc.compute_at(out, yn);
+      acc.compute_at(out, outer);
     }
   } else if (c % vec == 0) {
     if (!perImage)

@@ -120,12 +120,16 @@ LogicalResult HalideFunction::Impl::accumulate(Operation *op, Value bias,
 }
 
 H::Func HalideFunction::Impl::zeroPadded(const HTensor &in) {
-  H::Var n("n"), y("y"), x("x"), c("c");
-  int h = static_cast<int>(in.shape[1]), w = static_cast<int>(in.shape[2]);
+  std::vector<H::Var> v = axes(in.rank());
+  std::vector<H::Expr> idx = exprs(v);
+  H::Expr inside = H::Internal::const_true();
+  for (int i = 1; i + 1 < in.rank(); ++i) {
+    int size = static_cast<int>(in.shape[i]);
+    inside = inside && v[i] >= 0 && v[i] < size;
+    idx[i] = H::clamp(v[i], 0, size - 1);
+  }
   H::Func padded("padded");
-  padded(c, x, y, n) =
-      H::select(x >= 0 && x < w && y >= 0 && y < h,
-                in.f(c, H::clamp(x, 0, w - 1), H::clamp(y, 0, h - 1), n), 0.0f);
+  padded(lhs(v)) = H::select(inside, in.f(at(idx)), 0.0f);
   scheduleRoot(padded, in.shape);
   return padded;
 }
@@ -185,34 +189,54 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     return success();
   }
   if (auto conv = dyn_cast<layer::ConvOp>(op)) {
+    // 1-D, 2-D or 3-D: out(c, spatial..., n) = sum over (input channel,
+    // window innermost first) of kernel * input.
     HTensor &in = get(conv.getInput());
-    if (in.rank() != 4 || conv.getGroups() != 1)
-      return op->emitError("the Halide backend lowers 2-D ungrouped "
-                           "convolutions only");
+    int rank = in.rank(), spatial = rank - 2;
+    if (spatial < 1 || spatial > 3 || conv.getGroups() != 1)
+      return op->emitError("the Halide backend lowers ungrouped 1-D, 2-D and "
+                           "3-D convolutions only");
     auto w = weight(op, conv.getKernel(), "kernel");
     if (failed(w))
       return failure();
     auto outType = cast<RankedTensorType>(conv.getType());
     ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations();
-    // Kernel (kh, kw, in, filters) as w(c, ci, kx, ky).
-    int64_t kh = w->shape[0], kw = w->shape[1], cin = w->shape[2];
-    int64_t ow = outType.getDimSize(2);
-    int64_t ph = 0, pw = 0;
+    // Kernel (k_1, ..., k_S, in, filters).
+    int64_t cin = w->shape[spatial];
+    std::vector<int64_t> pad(spatial, 0);
     H::Func src = in.f;
     if (conv.getPadding() == layer::Padding::Same) {
-      ph = layer::samePaddingBefore(in.shape[1], (kh - 1) * d[0] + 1, s[0]);
-      pw = layer::samePaddingBefore(in.shape[2], (kw - 1) * d[1] + 1, s[1]);
-      if (ph || pw)
+      // Read through zeros wherever a window passes an edge, before or
+      // after (TensorFlow puts the odd cell after: a stride-2 window over
+      // an even size pads only there).
+      bool any = false;
+      for (int i = 0; i < spatial; ++i) {
+        int64_t window = (w->shape[i] - 1) * d[i] + 1;
+        pad[i] = layer::samePaddingBefore(in.shape[1 + i], window, s[i]);
+        any |=
+            (outType.getDimSize(1 + i) - 1) * s[i] + window > in.shape[1 + i];
+      }
+      if (any)
         src = zeroPadded(in);
     }
-    H::Var n("n"), y("y"), x("x"), c("c");
-    H::RDom r(0, (int)cin, 0, (int)kw, 0, (int)kh);
-    H::Func kernel = w->f;
-    H::Expr product = kernel(c, r.x, r.y, r.z) *
-                      src(r.x, x * (int)s[1] + r.y * (int)d[1] - (int)pw,
-                          y * (int)s[0] + r.z * (int)d[0] - (int)ph, n);
-    return accumulate(op, conv.getBias(), {c, x, y, n}, product,
-                      conv.getActivation(), ow, conv.getResult());
+    std::vector<H::Var> v = axes(rank);
+    H::Region window{{0, static_cast<int>(cin)}};
+    for (int i = spatial - 1; i >= 0; --i)
+      window.emplace_back(0, static_cast<int>(w->shape[i]));
+    H::RDom r(window);
+    std::vector<H::Expr> kidx(rank), xidx(rank);
+    for (int i = 0; i < spatial; ++i) {
+      H::Expr ri = r[spatial - i];
+      kidx[i] = ri;
+      xidx[1 + i] = v[1 + i] * (int)s[i] + ri * (int)d[i] - (int)pad[i];
+    }
+    kidx[spatial] = r[0];
+    kidx[spatial + 1] = v.back();
+    xidx[0] = v[0];
+    xidx[rank - 1] = r[0];
+    H::Expr product = w->f(at(kidx)) * src(at(xidx));
+    return accumulate(op, conv.getBias(), lhs(v), product, conv.getActivation(),
+                      outType.getDimSize(rank - 2), conv.getResult());
   }
   if (auto convT = dyn_cast<layer::ConvTransposeOp>(op)) {
     HTensor &in = get(convT.getInput());
@@ -265,54 +289,69 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
                       dense.getActivation(), 4, dense.getResult());
   }
   if (auto pool = dyn_cast<layer::PoolOp>(op)) {
+    // 1-D, 2-D or 3-D windows; cells outside the input ("same") are
+    // skipped: -inf for max, not counted for average.
     HTensor &in = get(pool.getInput());
-    if (in.rank() != 4)
-      return op->emitError("the Halide backend lowers 2-D pooling only");
+    int rank = in.rank(), spatial = rank - 2;
+    if (spatial < 1 || spatial > 3)
+      return op->emitError("the Halide backend lowers 1-D, 2-D and 3-D "
+                           "pooling only");
     auto outType = cast<RankedTensorType>(pool.getType());
     ArrayRef<int64_t> k = pool.getPoolSize(), s = pool.getStrides();
     bool max = pool.getKind() == layer::PoolKind::Max;
-    int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
-    int64_t ph = 0, pw = 0;
-    if (pool.getPadding() == layer::Padding::Same) {
-      ph = layer::samePaddingBefore(in.shape[1], k[0], s[0]);
-      pw = layer::samePaddingBefore(in.shape[2], k[1], s[1]);
+    std::vector<H::Var> v = axes(rank);
+    H::Region window;
+    for (int i = spatial - 1; i >= 0; --i)
+      window.emplace_back(0, static_cast<int>(k[i]));
+    H::RDom r(window);
+    std::vector<H::Expr> idx = exprs(v);
+    H::Expr inside = H::Internal::const_true();
+    for (int i = 0; i < spatial; ++i) {
+      int64_t pad = pool.getPadding() == layer::Padding::Same
+                        ? layer::samePaddingBefore(in.shape[1 + i], k[i], s[i])
+                        : 0;
+      int size = static_cast<int>(in.shape[1 + i]);
+      H::Expr at_ = v[1 + i] * (int)s[i] + r[spatial - 1 - i] - (int)pad;
+      inside = inside && at_ >= 0 && at_ < size;
+      idx[1 + i] = H::clamp(at_, 0, size - 1);
     }
-    H::Var n("n"), y("y"), x("x"), c("c");
-    H::RDom r(0, (int)k[1], 0, (int)k[0]);
-    H::Expr ix = x * (int)s[1] + r.x - (int)pw,
-            iy = y * (int)s[0] + r.y - (int)ph;
-    H::Expr inside =
-        ix >= 0 && ix < (int)in.shape[2] && iy >= 0 && iy < (int)in.shape[1];
-    H::Expr v = in.f(c, H::clamp(ix, 0, (int)in.shape[2] - 1),
-                     H::clamp(iy, 0, (int)in.shape[1] - 1), n);
+    H::Expr value = in.f(at(idx));
     H::Func out("pool");
-    if (max) {
-      out(c, x, y, n) = H::maximum(H::select(inside, v, H::Float(32).min()));
-    } else {
-      out(c, x, y, n) = H::sum(H::select(inside, v, zero)) /
-                        H::cast<float>(H::sum(H::select(inside, 1, 0)));
-    }
-    scheduleRoot(out, {-1, oh, ow, in.shape[3]});
+    if (max)
+      out(lhs(v)) = H::maximum(H::select(inside, value, H::Float(32).min()));
+    else
+      out(lhs(v)) = H::sum(H::select(inside, value, zero)) /
+                    H::cast<float>(H::sum(H::select(inside, 1, 0)));
+    scheduleRoot(out, std::vector<int64_t>(outType.getShape().begin(),
+                                           outType.getShape().end()));
     define(pool.getResult(), out);
     return success();
   }
   if (auto pool = dyn_cast<layer::GlobalPoolOp>(op)) {
     HTensor &in = get(pool.getInput());
     auto outType = cast<RankedTensorType>(pool.getType());
-    if (in.rank() != 4)
-      return op->emitError("the Halide backend lowers 2-D global pooling "
-                           "only");
-    H::Var n("n"), c("c"), x("x"), y("y");
-    H::RDom r(0, (int)in.shape[2], 0, (int)in.shape[1]);
-    bool max = pool.getKind() == layer::PoolKind::Max;
-    H::Expr v = in.f(c, r.x, r.y, n);
-    H::Expr value =
-        max ? H::maximum(v) : H::sum(v) / (float)(in.shape[1] * in.shape[2]);
+    int rank = in.rank(), spatial = rank - 2;
+    if (spatial < 1 || spatial > 3)
+      return op->emitError("the Halide backend lowers 1-D, 2-D and 3-D "
+                           "global pooling only");
+    H::Region window;
+    int64_t cells = 1;
+    for (int i = spatial - 1; i >= 0; --i) {
+      window.emplace_back(0, static_cast<int>(in.shape[1 + i]));
+      cells *= in.shape[1 + i];
+    }
+    H::RDom r(window);
+    std::vector<H::Var> v = axes(static_cast<int>(outType.getRank()));
+    std::vector<H::Expr> idx(rank);
+    idx[0] = v[0];
+    idx[rank - 1] = v.back();
+    for (int i = 0; i < spatial; ++i)
+      idx[1 + i] = r[spatial - 1 - i];
+    H::Expr x = in.f(at(idx));
     H::Func out("global_pool");
-    if (outType.getRank() == 2)
-      out(c, n) = value;
-    else
-      out(c, x, y, n) = value;
+    out(lhs(v)) = pool.getKind() == layer::PoolKind::Max
+                      ? H::maximum(x)
+                      : H::sum(x) / static_cast<float>(cells);
     scheduleRoot(out, std::vector<int64_t>(outType.getShape().begin(),
                                            outType.getShape().end()));
     define(pool.getResult(), out);
@@ -320,14 +359,18 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
   }
   if (auto up = dyn_cast<layer::UpsampleOp>(op)) {
     HTensor &in = get(up.getInput());
-    if (in.rank() != 4 ||
+    int rank = in.rank();
+    if (rank < 3 || rank > 5 ||
         up.getInterpolation() != layer::Interpolation::Nearest)
-      return op->emitError("the Halide backend lowers 2-D nearest "
-                           "upsampling only");
+      return op->emitError("the Halide backend lowers nearest 1-D, 2-D and "
+                           "3-D upsampling only");
     ArrayRef<int64_t> size = up.getSize();
-    H::Var n("n"), y("y"), x("x"), c("c");
+    std::vector<H::Var> v = axes(rank);
+    std::vector<H::Expr> idx = exprs(v);
+    for (int i = 1; i + 1 < rank; ++i)
+      idx[i] = v[i] / (int)size[i - 1];
     H::Func out("upsample");
-    out(c, x, y, n) = in.f(c, x / (int)size[1], y / (int)size[0], n);
+    out(lhs(v)) = in.f(at(idx));
     auto outType = cast<RankedTensorType>(up.getType());
     scheduleRoot(out, std::vector<int64_t>(outType.getShape().begin(),
                                            outType.getShape().end()));

@@ -124,6 +124,34 @@ TEST(HalideBackendTest, TrainedBatchNormalization) {
   expectBackendsAgree(model, xs, opts);
 }
 
+TEST(HalideBackendTest, OneAndThreeDimensionalWindows) {
+  // Signals: strided and dilated convolutions, "same" pools (cells outside
+  // skipped), upsampling, a global pool with and without its axes kept.
+  auto sig = Input({20, 3}, {.name = "signal"});
+  auto x = layers::Conv1D(
+      16, 3, {.strides = 2, .padding = "same", .activation = "relu"})(sig);
+  x = layers::AveragePooling1D(3, {.strides = 2, .padding = "same"})(x);
+  x = layers::UpSampling1D(2)(x);
+  x = layers::Conv1D(5, 2, {.dilation_rate = 2, .activation = "tanh"})(x);
+  x = layers::MaxPooling1D(2, {.padding = "same"})(x);
+  Model signals(sig, layers::GlobalAveragePooling1D()(x), "signals");
+  expectBackendsAgree(signals, guide::randomUniform({6, 20, 3}, 7),
+                      options(""));
+  // Volumes.
+  auto vol = Input({6, 7, 8, 2}, {.name = "volume"});
+  auto y =
+      layers::Conv3D(16, 3, {.padding = "same", .activation = "relu"})(vol);
+  y = layers::MaxPooling3D(2, {.padding = "same"})(y);
+  y = layers::UpSampling3D({1, 2, 1})(y);
+  y = layers::Conv3D(4, 2, {.strides = {1, 2, 2}})(y);
+  y = layers::AveragePooling3D(2)(y);
+  Model volumes(vol, layers::GlobalMaxPooling3D({.keepdims = true})(y),
+                "volumes");
+  expectBackendsAgree(
+      volumes, guide::randomUniform({5, 6, 7, 8, 2}, 8),
+      {.loss = losses::MeanSquaredError(), .optimizer = optimizers::SGD()});
+}
+
 TEST(HalideBackendTest, RefusalsNameTheProblem) {
   auto in = Input({5, 4});
   Model rnn(in, layers::LSTM(3)(in), "rnn");
