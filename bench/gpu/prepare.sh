@@ -59,6 +59,23 @@ for spec in mlp:784:10 toy_resnet:3072:10 autoencoder:784:784 encoder:784:16 \
     -o "$out/gpu_check_$name"
 done
 
+# The second GPU path (issue 16): the same models through Halide's CUDA
+# runtime (`--backend=halide --target=cuda`), against the CPU libraries.
+for spec in toy_resnet:3072:10 autoencoder:784:784; do
+  IFS=: read -r name nin nout <<< "$spec"
+  echo "== $name: layerc --backend=halide for cuda:sm_90"
+  quiet "$work/${name}_hgpu.log" "$build/bin/layerc" "$work/$name.lcm" \
+    --embed-weights --backend=halide --target=cuda:sm_90 --name="${name}_hgpu" \
+    -o "$work/lib${name}_hgpu.a"
+  quiet "$work/cc_h_$name.log" cc -O2 -std=c99 -Wall -Werror -I"$work" \
+    -DMODEL="${name}_halide" -DCPU="${name}_cpu" -DGPU="${name}_hgpu" \
+    -DCPU_HEADER="${name}_cpu.h" -DGPU_HEADER="${name}_hgpu.h" -DHOST_ONLY \
+    -DIN_COUNT="$nin" -DOUT_COUNT="$nout" -D_POSIX_C_SOURCE=199309L \
+    "$here/gpu_check.c" "$work/lib${name}_cpu.a" "$work/lib${name}_hgpu.a" \
+    -L"$out/lib" -l:libomp.so.5 -Wl,-rpath,'$ORIGIN/lib' -ldl -lpthread -lm \
+    -o "$out/gpu_check_${name}_halide"
+done
+
 echo "== mlp --train: layerc for x86-64-v3 and cuda:sm_90"
 quiet "$work/mlp_t_cpu.log" "$build/bin/layerc" "$work/mlp.lcm" --train \
   --target=x86-64-v3 --name=mlp_t_cpu -o "$work/libmlp_t_cpu.a"

@@ -33,6 +33,11 @@ for f in "$out"/data/*.gz; do gunzip -c "$f" > /tmp/fmnist/"$(basename "$f" .gz)
 for m in mlp toy_resnet autoencoder encoder decoder; do
   timeout 120 "$out/gpu_check_$m" 1 64 256 || { echo "gpu_check_$m: status $?"; status=1; }
 done
+# Halide's CUDA path (a naive schedule: a thread per output element).
+for m in toy_resnet autoencoder; do
+  timeout 120 "$out/gpu_check_${m}_halide" 1 64 256 ||
+    { echo "gpu_check_${m}_halide: status $?"; status=1; }
+done
 for m in toy_resnet autoencoder; do
   timeout 120 "$out/gpu_step_$m" 256 || { echo "gpu_step_$m: status $?"; status=1; }
 done

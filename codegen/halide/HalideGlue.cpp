@@ -116,11 +116,35 @@ static void start(void) {
 
 std::string halide::glueSource(const std::string &prefix,
                                const std::string &name,
-                               const std::vector<int> &ranks, bool images) {
+                               const std::vector<int> &ranks, bool images,
+                               size_t results, bool gpu) {
   std::ostringstream os;
   os << "/* layerc's entry points over the Halide pipeline " << name
-     << " (generated). */\n"
-     << kGlueCommon << "\nint " << name << "_argv(void **args);\n";
+     << " (generated). */\n";
+  if (gpu)
+    os << "#define _POSIX_C_SOURCE 200809L\n#include <dlfcn.h>\n";
+  os << kGlueCommon << "\nint " << name << "_argv(void **args);\n";
+  if (gpu)
+    // Halide's CUDA runtime aborts the process when it cannot find the
+    // driver: the driver is looked for first, and made visible to it
+    // (RTLD_GLOBAL), so that a machine without one gets an error code.
+    os << R"C(
+static int cuda_ready(void) {
+  static int state; /* 0: not looked for yet, 1: a GPU, 2: none */
+  if (!state) {
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+    int (*init)(unsigned) = NULL;
+    int (*count)(int *) = NULL;
+    int n = 0;
+    if (lib) {
+      *(void **)&init = dlsym(lib, "cuInit");
+      *(void **)&count = dlsym(lib, "cuDeviceGetCount");
+    }
+    state = init && count && init(0) == 0 && count(&n) == 0 && n > 0 ? 1 : 2;
+  }
+  return state == 1;
+}
+)C";
   if (images)
     os << "int " << name << "_images_argv(void **args);\n";
   os << "\nint32_t _mlir_ciface_layerc_" << prefix << "_predict(";
@@ -137,8 +161,23 @@ std::string halide::glueSource(const std::string &prefix,
   if (images)
     os << "  if (d[0][b[0].dimensions - 1].extent > 1)\n    return " << name
        << "_images_argv(args) == 0 ? 0 : 4;\n";
-  os << "  return " << name << "_argv(args) == 0 ? 0 : 4;\n}\n\n"
-     << "void layerc_" << prefix << "_set_num_threads(int n) {\n"
+  if (gpu) {
+    // Halide's CUDA runtime copied the host buffers to the GPU and left the
+    // results there: copy them back, and free every device copy (the
+    // buffers live on this stack). Any failure is the GPU's (no driver, no
+    // device, out of device memory): the header's <P>_ERROR_DEVICE.
+    os << "  if (!cuda_ready())\n    return 8;\n"
+       << "  {\n    int rc = " << name << "_argv(args), i;\n"
+       << "    for (i = " << ranks.size() - results << "; rc == 0 && i < "
+       << ranks.size() << "; ++i)\n"
+       << "      rc = halide_copy_to_host(NULL, &b[i]);\n"
+       << "    for (i = 0; i < " << ranks.size() << "; ++i)\n"
+       << "      halide_device_free(NULL, &b[i]);\n"
+       << "    return rc == 0 ? 0 : 8;\n  }\n}\n\n";
+  } else {
+    os << "  return " << name << "_argv(args) == 0 ? 0 : 4;\n}\n\n";
+  }
+  os << "void layerc_" << prefix << "_set_num_threads(int n) {\n"
      << "  start();\n  halide_set_num_threads(n > 0 ? n : 0);\n}\n\n"
      << "void layerc_" << prefix << "_release_memory(void) {\n"
      << "  release_cached();\n  halide_shutdown_thread_pool();\n}\n";

@@ -100,9 +100,17 @@ struct HalideFunction::Impl {
   /// per call).
   void place(H::Func f, bool perBatch) {
     f.compute_root();
+    if (gpu)
+      gpuThreads(f);
     if (perBatch)
       stages.push_back(f);
   }
+  /// A CUDA pipeline (cudaCapability): every stage on the GPU.
+  bool gpu = false;
+  /// Schedules `f` (a root) on the GPU: its axes fused into one, in blocks
+  /// of 256 threads, an element a thread; returns the thread Var, which a
+  /// reduction's accumulator is computed at.
+  H::Var gpuThreads(H::Func f);
   /// place() for the op being lowered: per batch when an operand is.
   void place(H::Func f) { place(f, opPerBatch); }
   bool opPerBatch = true;

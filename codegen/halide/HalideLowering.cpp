@@ -25,10 +25,25 @@ HalideFunction::HalideFunction(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
 HalideFunction::~HalideFunction() = default;
 
+H::Var HalideFunction::Impl::gpuThreads(H::Func f) {
+  std::vector<H::Var> args = f.args();
+  H::Var all = args[0];
+  for (size_t i = 1; i < args.size(); ++i) {
+    H::Var fused(all.name() + "_" + args[i].name());
+    f.fuse(all, args[i], fused);
+    all = fused;
+  }
+  H::Var block(all.name() + "_b"), thread(all.name() + "_t");
+  f.gpu_tile(all, block, thread, 256, H::TailStrategy::GuardWithIf);
+  return thread;
+}
+
 void HalideFunction::Impl::scheduleRoot(H::Func f,
                                         const std::vector<int64_t> &shape) {
   if (!ownSchedule)
     return;
+  if (gpu)
+    return place(f);
   int rank = static_cast<int>(shape.size());
   std::vector<H::Var> v = axes(rank);
   place(f);
@@ -48,6 +63,13 @@ void HalideFunction::Impl::scheduleBlocked(H::Func out, H::Func acc, int64_t c,
                                            int64_t cols, int rank) {
   if (!ownSchedule)
     return;
+  if (gpu) {
+    // Each thread sums its output element in a register.
+    out.compute_root();
+    stages.push_back(out);
+    acc.compute_at(out, gpuThreads(out));
+    return;
+  }
   std::vector<H::Var> v = axes(rank);
   H::Var cv = v.back(), xv = v[rank - 2];
   H::Var co("co"), ci("ci"), xo("xo"), xi("xi");
@@ -105,16 +127,20 @@ namespace {
 /// The pipeline of `fn` with one schedule (HalideFunction::lower).
 FailureOr<std::unique_ptr<HalideFunction::Impl>>
 build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
-      bool perImage);
+      bool perImage, int cudaCapability = 0);
 } // namespace
 
 FailureOr<std::unique_ptr<HalideFunction>>
 HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
-                      int64_t batchEstimate) {
-  auto impl = build(fn, schedule, batchEstimate, /*perImage=*/false);
+                      int64_t batchEstimate, int cudaCapability) {
+  if (cudaCapability && schedule != "layerc")
+    return fn.emitError("the Halide backend schedules for a GPU with "
+                        "layerc's schedule only");
+  auto impl =
+      build(fn, schedule, batchEstimate, /*perImage=*/false, cudaCapability);
   if (failed(impl))
     return failure();
-  if (schedule == "layerc" && fn.getNumResults() == 1) {
+  if (schedule == "layerc" && fn.getNumResults() == 1 && !cudaCapability) {
     auto images = build(fn, schedule, batchEstimate, /*perImage=*/true);
     if (failed(images))
       return failure();
@@ -126,7 +152,7 @@ HalideFunction::lower(func::FuncOp fn, const std::string &schedule,
 namespace {
 FailureOr<std::unique_ptr<HalideFunction::Impl>>
 build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
-      bool perImage) {
+      bool perImage, int cudaCapability) {
   using Impl = HalideFunction::Impl;
   static const std::map<std::string, std::string> autoschedulers = {
       {"mullapudi2016", "Mullapudi2016"},
@@ -140,6 +166,23 @@ build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
   impl->vec = impl->target.natural_vector_size<float>();
   impl->ownSchedule = schedule == "layerc";
   impl->perImage = perImage;
+  if (cudaCapability) {
+    // Halide 14 knows capabilities up to 8.6; newer GPUs JIT its PTX.
+    static const std::map<int, H::Target::Feature> capabilities = {
+        {70, H::Target::CUDACapability70},
+        {75, H::Target::CUDACapability75},
+        {80, H::Target::CUDACapability80},
+        {86, H::Target::CUDACapability86}};
+    auto it = capabilities.upper_bound(cudaCapability);
+    if (it == capabilities.begin())
+      return fn.emitError() << "the Halide backend needs a GPU of compute "
+                               "capability 7.0 or more, not "
+                            << cudaCapability;
+    impl->gpu = true;
+    impl->target = H::get_host_target()
+                       .with_feature(H::Target::CUDA)
+                       .with_feature(std::prev(it)->second);
+  }
   try {
     for (BlockArgument arg : fn.getArguments()) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -190,6 +233,8 @@ build(func::FuncOp fn, const std::string &schedule, int64_t batchEstimate,
           out(lhs(vars)) = t.f(at(exprs(vars)));
           impl->results.push_back(HTensor{out, t.shape});
           impl->roots.push_back(out);
+          if (impl->gpu)
+            impl->gpuThreads(out);
         }
         continue;
       }
@@ -340,7 +385,7 @@ HalideFunction::compileToObjects(const std::string &pathPrefix,
       if (!m)
         continue;
       std::vector<H::Argument> args(m->params.begin(), m->params.end());
-      H::Target target = H::get_host_target();
+      H::Target target = m->gpu ? m->target : H::get_host_target();
       if (k > 0) // one copy of Halide's runtime
         target = target.with_feature(H::Target::NoRuntime);
       paths.push_back(pathPrefix + "." + std::to_string(k) + ".o");
@@ -361,5 +406,6 @@ std::string HalideFunction::cShim(const std::string &prefix,
     ranks.push_back(p.dimensions());
   for (const HTensor &t : impl_->results)
     ranks.push_back(t.rank());
-  return glueSource(prefix, name, ranks, impl_->images != nullptr);
+  return glueSource(prefix, name, ranks, impl_->images != nullptr,
+                    impl_->results.size(), impl_->gpu);
 }

@@ -41,9 +41,12 @@ public:
   /// "layerc" (layerc's own), or one of Halide 14's autoschedulers
   /// ("mullapudi2016", "adams2019", "li2018"), given the sizes with the
   /// batch as `batchEstimate`.
+  /// `cudaCapability` (80 for sm_80; 0 for the CPU): the pipeline runs on
+  /// an NVIDIA GPU through Halide's own CUDA runtime, one thread per
+  /// output element of each stage (layerc's schedule only).
   static mlir::FailureOr<std::unique_ptr<HalideFunction>>
   lower(mlir::func::FuncOp fn, const std::string &schedule = "layerc",
-        int64_t batchEstimate = 64);
+        int64_t batchEstimate = 64, int cudaCapability = 0);
 
   /// Runs the pipeline on `inputs` (one float32 tensor per function
   /// argument, any batch); one tensor per result.
@@ -94,9 +97,11 @@ double medianCallMs(const std::function<void()> &call, int calls);
 
 /// The C glue of cShim for a pipeline `name` whose arguments, then
 /// results, have `ranks`; `images`: it also has `name`_images, for batches
-/// of 2 and more (HalideGlue.cpp).
+/// of 2 and more; `results`: how many of `ranks` are results, which `gpu`
+/// copies back to the host (HalideGlue.cpp).
 std::string glueSource(const std::string &prefix, const std::string &name,
-                       const std::vector<int> &ranks, bool images);
+                       const std::vector<int> &ranks, bool images,
+                       size_t results = 0, bool gpu = false);
 
 } // namespace layerc::halide
 

@@ -322,13 +322,14 @@ bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
 /// gives it the entry points the header calls; then the header.
 int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
                       const std::string &headerText,
-                      const std::string &headerPath) {
+                      const std::string &headerPath, int cudaCapability) {
 #ifdef LAYERC_HAVE_HALIDE
   auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
   if (!predict)
     return fail("--backend=halide compiles a predict function; '" + inputFile +
                 "' has none");
-  auto lowered = halide::HalideFunction::lower(predict);
+  auto lowered =
+      halide::HalideFunction::lower(predict, "layerc", 64, cudaCapability);
   if (mlir::failed(lowered))
     return 1;
   auto cc = llvm::sys::findProgramByName("cc");
@@ -380,7 +381,8 @@ int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
     return fail(llvm::toString(std::move(err)));
   return writeFile(headerPath, headerText);
 #else
-  (void)module, (void)prefix, (void)headerText, (void)headerPath;
+  (void)module, (void)prefix, (void)headerText, (void)headerPath,
+      (void)cudaCapability;
   return fail("--backend=halide: this layerc was built without Halide 14 "
               "(libhalide14-0-dev)");
 #endif
@@ -520,16 +522,19 @@ int run() {
   if (backend != "llvm" && backend != "halide" && backend != "auto")
     return fail("--backend=" + backend + " is not llvm, halide or auto");
   bool halide = backend == "halide";
-  bool halideBuilds = isModelFile() && !train && stage == Emit::Lib &&
-                      llvm::sys::path::extension(outputFile) == ".a" &&
-                      !targetDescription->isGpu() && target == "host";
+  // The Halide backend builds for the host's CPU, or (--backend=halide
+  // only) for a CUDA GPU through Halide's own runtime.
+  bool halideBuilds =
+      isModelFile() && !train && stage == Emit::Lib &&
+      llvm::sys::path::extension(outputFile) == ".a" &&
+      (target == "host" || (backend == "halide" && targetDescription->isGpu()));
   if (backend == "auto" && !halideBuilds)
     llvm::errs() << "layerc: --backend=auto: llvm (the Halide backend builds "
                     "only static libraries of a model file's predict, for "
                     "the host)\n";
   if (halide && !halideBuilds)
     return fail("--backend=halide builds a static library (-o lib.a) for "
-                "the host's CPU from a model file, predict only "
+                "the host's CPU or a CUDA GPU from a model file, predict only "
                 "(docs/Backends.md)");
   std::string prefix = name.empty() ? defaultName() : cIdentifier(name);
   std::string header = headerPath(prefix);
@@ -663,7 +668,10 @@ int run() {
         emitCHeader(*signatures, prefix,
                     llvm::sys::path::filename(inputFile).str(),
                     layout ? &*layout : nullptr, {}, false),
-        header);
+        header,
+        pipeline.target.isGpu()
+            ? std::atoi(pipeline.target.gpuChip.c_str() + 3) // "sm_90"
+            : 0);
 
   if (mlir::failed(runPipeline(*module, pipeline, Stage::Linalg, Stage::Linalg,
                                settings)))
