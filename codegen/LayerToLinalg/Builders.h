@@ -269,6 +269,22 @@ mlir::Value convolveFewFilters(mlir::OpBuilder &b, mlir::Location loc,
 /// The block size, at most `most`, that covers `size` in the fewest
 /// blocks with the least overshoot (Conv.cpp).
 int64_t evenBlock(int64_t size, int64_t most);
+/// `dst` with each pixel (n, h, w) of the rank-4 `src`, h < counts[0] and
+/// w < counts[1], copied to pixel (n, offsets[0] + h steps[0], offsets[1] +
+/// w steps[1]): a transposed convolution's scatter, as vector copies of the
+/// channels (VectorCopies.cpp). Null unless the channels are whole vectors.
+mlir::Value scatterVectorized(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value src, mlir::Value dst,
+                              llvm::ArrayRef<int64_t> offsets,
+                              llvm::ArrayRef<int64_t> counts,
+                              llvm::ArrayRef<int64_t> steps);
+/// Nearest 2-D upsampling of the NHWC `x` by `size` to `outType`, as vector
+/// copies of the channels (VectorCopies.cpp). Null unless the channels are
+/// whole vectors and the output rows and columns static.
+mlir::Value upsampleNearestVectorized(mlir::OpBuilder &b, mlir::Location loc,
+                                      mlir::Value x,
+                                      mlir::RankedTensorType outType,
+                                      llvm::ArrayRef<int64_t> size);
 /// log(sum(exp(x))) over the last axis, stable.
 mlir::Value logSumExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 

@@ -11,10 +11,10 @@
 //                   with a few filters vectorized over the input channels
 //                   (convolveFewFilters, SmallChannels.cpp)
 //   conv_transpose  the input scattered with `stride` into a zero tensor
-//                   (insert_slice with strides) -> a convolution by the
-//                   kernel flipped and transposed (register-blocked, or a
-//                   generic) -> bias/activation; a gather, so no atomics and
-//                   one write per output element
+//                   (vector copies, or an insert_slice with strides) -> a
+//                   convolution by the kernel flipped and transposed
+//                   (register-blocked, or a generic) -> bias/activation;
+//                   a gather, so no atomics and one write per output element
 //
 // Pooling and upsampling are in Pooling.cpp; the window helpers both use
 // are defined here (windowPadding, cropPadding) and in Builders.cpp
@@ -168,6 +168,7 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
         steps{rewriter.getIndexAttr(1)}, sliceSizes = sizes;
     SmallVector<OpFoldResult> zeroOffsets(n + 2, rewriter.getIndexAttr(0)),
         unitSteps(n + 2, rewriter.getIndexAttr(1));
+    SmallVector<int64_t> at, counts;
     for (int64_t i = 0; i < n; ++i) {
       int64_t size = inType.getDimSize(i + 1), out = outType.getDimSize(i + 1);
       int64_t window = (kType.getDimSize(i) - 1) * dil[i] + 1;
@@ -180,6 +181,8 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
       // Input positions past the padded length feed no output.
       int64_t count = std::min(size, (padded - 1 - offset) / strides[i] + 1);
       paddedShape.push_back(padded);
+      at.push_back(offset);
+      counts.push_back(count);
       offsets.push_back(rewriter.getIndexAttr(offset));
       sizes.push_back(rewriter.getIndexAttr(count));
       steps.push_back(rewriter.getIndexAttr(strides[i]));
@@ -192,8 +195,12 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
         rewriter, loc, adaptor.getInput(), zeroOffsets, sizes, unitSteps);
     Value scattered =
         zerosLike(rewriter, loc, paddedShape, et, adaptor.getInput());
-    scattered = tensor::InsertSliceOp::create(rewriter, loc, src, scattered,
-                                              offsets, sizes, steps);
+    if (Value v = scatterVectorized(rewriter, loc, adaptor.getInput(),
+                                    scattered, at, counts, strides))
+      scattered = v;
+    else
+      scattered = tensor::InsertSliceOp::create(rewriter, loc, src, scattered,
+                                                offsets, sizes, steps);
 
     // The kernel (k..., filters, in) flipped and transposed to
     // (k..., in, filters), so the filter loop is unit-stride.

@@ -6,7 +6,9 @@
 //                   with a window-shaped operand; averages divide by a
 //                   constant table of the unpadded counts per position
 //   global_pool     generic [n, l..., c] reducing l
-//   upsample        nearest: an input map with floordiv; bilinear: gathers
+//   upsample        nearest: vector copies of whole pixels (2-D, channels
+//                   whole vectors: VectorCopies.cpp), else an input map
+//                   with floordiv; bilinear: gathers
 //                   with constant index/weight tables (half-pixel centres)
 //
 // The gradients scatter with generics whose output map is not injective;
@@ -389,6 +391,11 @@ struct UpsampleLowering : RankedLowering<UpsampleOp> {
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
 
     if (op.getInterpolation() == Interpolation::Nearest) {
+      if (Value y =
+              upsampleNearestVectorized(rewriter, loc, x, outType, size)) {
+        rewriter.replaceOp(op, y);
+        return success();
+      }
       SmallVector<AffineExpr> exprs{d(0)};
       for (int64_t i = 0; i < n; ++i)
         exprs.push_back(d(1 + i).floorDiv(size[i]));
