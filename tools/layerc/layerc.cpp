@@ -307,7 +307,10 @@ bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
   halide::BackendChoice choice = halide::chooseBackend(
       halide::backendCacheKey(predict, batch), backendCache,
       [&] { return halide::medianCallMs([&] { (*lowered)->run(xs); }, 7); },
-      [&] { return halide::medianCallMs([&] { model.predict(xs); }, 7); });
+      [&] {
+        return halide::medianCallMs(
+            [&] { model.predict(xs, {.batch_size = batch}); }, 7);
+      });
   llvm::errs() << "layerc: --backend=auto: " << choice.describe(batch) << "\n";
   return choice.backend == "halide";
 #else
