@@ -14,24 +14,13 @@
 #define _POSIX_C_SOURCE 199309L
 #include MODEL_HEADER
 
+#include "timing.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(MODEL, CAT(_, name))
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static float *filled(size_t n) {
   float *p = malloc(n * sizeof(float));

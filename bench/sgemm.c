@@ -10,22 +10,11 @@
 #define _POSIX_C_SOURCE 199309L
 #include "dense.h"
 
+#include "timing.h"
 #include <dnnl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static float *filled(size_t n, unsigned seed) {
   float *p = malloc(n * sizeof(float));

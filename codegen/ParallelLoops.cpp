@@ -88,14 +88,16 @@ int64_t work(Region &region) {
   return total;
 }
 
-/// Replaces `loop` (no results, no reductions) by a nest of scf.for.
-void sequentialize(scf::ParallelOp loop, RewriterBase &rewriter) {
-  rewriter.setInsertionPoint(loop);
-  SmallVector<Value> ivs;
-  Operation *innermost = nullptr;
-  for (auto [lb, ub, step] :
-       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
-    auto forOp = scf::ForOp::create(rewriter, loop.getLoc(), lb, ub, step);
+/// Moves the body of `loop` (no results, no reductions) into a nest of
+/// scf.for over its dimensions from `first` on, built at `rewriter`'s
+/// insertion point inside `innermost`'s block, with `ivs` (the induction
+/// variables of the dimensions before `first`) extended; erases `loop`.
+void nestRest(scf::ParallelOp loop, unsigned first, SmallVector<Value> ivs,
+              Operation *innermost, RewriterBase &rewriter) {
+  Location loc = loop.getLoc();
+  for (unsigned i = first; i < loop.getNumLoops(); ++i) {
+    auto forOp = scf::ForOp::create(rewriter, loc, loop.getLowerBound()[i],
+                                    loop.getUpperBound()[i], loop.getStep()[i]);
     ivs.push_back(forOp.getInductionVar());
     rewriter.setInsertionPointToStart(forOp.getBody());
     innermost = forOp.getBody()->getTerminator();
@@ -104,6 +106,12 @@ void sequentialize(scf::ParallelOp loop, RewriterBase &rewriter) {
   rewriter.eraseOp(body->getTerminator()); // scf.reduce, no operands
   rewriter.inlineBlockBefore(body, innermost, ivs);
   rewriter.eraseOp(loop);
+}
+
+/// Replaces `loop` (no results, no reductions) by a nest of scf.for.
+void sequentialize(scf::ParallelOp loop, RewriterBase &rewriter) {
+  rewriter.setInsertionPoint(loop);
+  nestRest(loop, 0, {}, loop, rewriter);
 }
 
 /// Keeps the first `keep` dimensions of `loop` (no results, no reductions)
@@ -117,25 +125,14 @@ void keepOuterParallel(scf::ParallelOp loop, unsigned keep,
                        RewriterBase &rewriter) {
   if (keep >= loop.getNumLoops())
     return;
-  Location loc = loop.getLoc();
   rewriter.setInsertionPoint(loop);
   auto outer = scf::ParallelOp::create(
-      rewriter, loc, loop.getLowerBound().take_front(keep),
+      rewriter, loop.getLoc(), loop.getLowerBound().take_front(keep),
       loop.getUpperBound().take_front(keep), loop.getStep().take_front(keep));
-  SmallVector<Value> ivs(outer.getInductionVars());
   Operation *innermost = outer.getBody()->getTerminator();
   rewriter.setInsertionPoint(innermost);
-  for (unsigned i = keep; i < loop.getNumLoops(); ++i) {
-    auto forOp = scf::ForOp::create(rewriter, loc, loop.getLowerBound()[i],
-                                    loop.getUpperBound()[i], loop.getStep()[i]);
-    ivs.push_back(forOp.getInductionVar());
-    rewriter.setInsertionPointToStart(forOp.getBody());
-    innermost = forOp.getBody()->getTerminator();
-  }
-  Block *body = loop.getBody();
-  rewriter.eraseOp(body->getTerminator()); // scf.reduce, no operands
-  rewriter.inlineBlockBefore(body, innermost, ivs);
-  rewriter.eraseOp(loop);
+  nestRest(loop, keep, SmallVector<Value>(outer.getInductionVars()), innermost,
+           rewriter);
 }
 
 /// How many leading dimensions of an scf.parallel of `rank` stay parallel:
