@@ -1,0 +1,185 @@
+//===- Matmul.cpp - The register-blocked, cache-blocked matmul kernel -----===//
+//
+// C = A B for Dense layers and their gradients (matmulVectorized,
+// Builders.h): blocks of rows of C by two vectors of columns accumulate in
+// registers over a slice of the reduction, inside panels of columns and
+// slices of the reduction sized for the caches.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace layerc;
+using namespace layerc::codegen;
+
+Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
+                                bool transposeA, RankedTensorType type,
+                                Epilogue *epilogue) {
+  auto bType = cast<RankedTensorType>(bm.getType());
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(1);
+  if (vectorBitsAt(b) == 0 || type.getRank() != 2 || ShapedType::isDynamic(n) ||
+      n == 0 || bType.getDimSize(1) != n || !et.isIntOrFloat())
+    return Value();
+  auto [vl, fv, accumulators] = vectorBlocking(et, n, vectorBitsAt(b));
+  if (n % vl != 0)
+    return Value();
+  int64_t rt = accumulators / fv;
+  bool fuse = epilogue && epilogue->blockwise();
+  if (fuse)
+    epilogue->applied = true;
+  auto vecType = VectorType::get({vl}, et);
+  KernelBuilder kb{loc};
+  Value zero = floatConst(b, loc, et, 0.0);
+  Value zeroVector = kb.zeros(b, vecType);
+  Value rows = tensor::DimOp::create(b, loc, a, transposeA ? 1 : 0);
+  Value reduce = tensor::DimOp::create(b, loc, a, transposeA ? 0 : 1);
+  Value out = tensor::EmptyOp::create(b, loc, type.getShape(), et,
+                                      type.isDynamicDim(0) ? ValueRange{rows}
+                                                           : ValueRange{});
+  // Cache blocks (GotoBLAS's loop order without the packing): a panel of
+  // kPanelColumns columns of C at a time, and the reduction in slices of
+  // kSlice, so that B's slice of the panel (kSlice x kPanelColumns, 256 KB
+  // for float32) stays in L2 while every block of rows of A passes over
+  // it, and a block of rows' slice of A (at most 24 x kSlice) in L1. A
+  // block's accumulators go to C between slices and come back: the sums
+  // are the same chains of FMAs, so the result does not change. Smaller
+  // matrices are one panel and one slice, as before.
+  constexpr int64_t kPanelColumns = 256, kSlice = 256;
+  int64_t panel =
+      std::max<int64_t>(vl * fv, kPanelColumns / (vl * fv) * vl * fv);
+  Value nIndex = kb.index(b, n);
+  auto minIndex = [&](OpBuilder &b1, Value x, Value y) -> Value {
+    return arith::MinSIOp::create(b1, loc, x, y);
+  };
+  // `count` rows of C from row i0, columns [j0, j1), the reduction
+  // [k0, k1): count x fv accumulators per block of fv vectors, started
+  // from zero on the first slice and from C after, and the epilogue
+  // applied on the last.
+  auto rowBlock = [&](OpBuilder &b1, Value i0, int64_t count, Value c, Value j0,
+                      Value j1, Value k0, Value k1, Value first,
+                      Value last) -> Value {
+    SmallVector<Value> is;
+    for (int64_t r = 0; r < count; ++r)
+      is.push_back(kb.add(b1, i0, kb.index(b1, r)));
+    auto columns = scf::ForOp::create(
+        b1, loc, j0, j1, kb.index(b1, vl * fv), ValueRange{c},
+        [&](OpBuilder &b2, Location, Value jb, ValueRange a2) {
+          SmallVector<Value> js;
+          for (int64_t v = 0; v < fv; ++v)
+            js.push_back(kb.add(b2, jb, kb.index(b2, v * vl)));
+          SmallVector<Type> accTypes(count * fv, vecType);
+          auto start = scf::IfOp::create(b2, loc, accTypes, first, true, true);
+          {
+            OpBuilder tb = start.getThenBodyBuilder();
+            scf::YieldOp::create(tb, loc,
+                                 SmallVector<Value>(count * fv, zeroVector));
+            OpBuilder eb = start.getElseBodyBuilder();
+            SmallVector<Value> partial;
+            for (Value i : is)
+              for (Value j : js)
+                partial.push_back(vector::TransferReadOp::create(
+                    eb, loc, vecType, a2[0], ValueRange{i, j}, zero,
+                    ArrayRef<bool>{true}));
+            scf::YieldOp::create(eb, loc, partial);
+          }
+          auto sums = scf::ForOp::create(
+              b2, loc, k0, k1, kb.index(b2, 1), start.getResults(),
+              [&](OpBuilder &b3, Location, Value k, ValueRange a3) {
+                SmallVector<Value> bs, next;
+                for (Value j : js)
+                  bs.push_back(vector::TransferReadOp::create(
+                      b3, loc, vecType, bm, ValueRange{k, j}, zero,
+                      ArrayRef<bool>{true}));
+                for (auto [r, i] : llvm::enumerate(is)) {
+                  Value s = tensor::ExtractOp::create(
+                      b3, loc, a,
+                      transposeA ? ValueRange{k, i} : ValueRange{i, k});
+                  Value bs0 = vector::BroadcastOp::create(b3, loc, vecType, s);
+                  for (int64_t v = 0; v < fv; ++v)
+                    next.push_back(vector::FMAOp::create(b3, loc, bs0, bs[v],
+                                                         a3[r * fv + v]));
+                }
+                scf::YieldOp::create(b3, loc, next);
+              });
+          Value t = a2[0];
+          for (auto [r, i] : llvm::enumerate(is))
+            for (int64_t v = 0; v < fv; ++v) {
+              Value acc = sums.getResult(r * fv + v);
+              if (fuse)
+                acc = arith::SelectOp::create(
+                    b2, loc, last, epilogue->apply(b2, loc, acc, js[v]), acc);
+              t = vector::TransferWriteOp::create(b2, loc, acc, t,
+                                                  ValueRange{i, js[v]},
+                                                  ArrayRef<bool>{true})
+                      .getResult();
+            }
+          scf::YieldOp::create(b2, loc, t);
+        });
+    return columns.getResult(0);
+  };
+  // Whole blocks of rt rows (in parallel), then of 4 rows, then the
+  // remaining rows one at a time (a batch of 1 does no redundant work; a
+  // row alone loads B for 2 FMAs, so the rows left over from a batch of 64
+  // cost a third of the time one at a time).
+  auto roundDown = [&](Value from, Value to, int64_t step) -> Value {
+    Value count = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, to, from), kb.index(b, step));
+    return kb.add(b, from, kb.mul(b, count, step));
+  };
+  Value full = roundDown(kb.index(b, 0), rows, rt);
+  constexpr int64_t kTailRows = 4;
+  Value quads = rt > kTailRows ? roundDown(full, rows, kTailRows) : full;
+  return kb.loop(
+      b, nIndex, panel, out, [&](OpBuilder &b1, Value j0, ValueRange a1) {
+        Value j1 = minIndex(b1, kb.add(b1, j0, kb.index(b1, panel)), nIndex);
+        // At least one slice, so that an empty reduction still writes C.
+        Value slicesEnd =
+            arith::MaxSIOp::create(b1, loc, reduce, kb.index(b1, 1));
+        auto slices = scf::ForOp::create(
+            b1, loc, kb.index(b1, 0), slicesEnd, kb.index(b1, kSlice), a1,
+            [&](OpBuilder &b2, Location, Value k0, ValueRange a2) {
+              Value k1 =
+                  minIndex(b2, kb.add(b2, k0, kb.index(b2, kSlice)), reduce);
+              Value first = arith::CmpIOp::create(
+                  b2, loc, arith::CmpIPredicate::eq, k0, kb.index(b2, 0));
+              Value last = arith::CmpIOp::create(
+                  b2, loc, arith::CmpIPredicate::eq, k1, reduce);
+              Value blocked = kb.loop(
+                  b2, full, rt, a2[0],
+                  [&](OpBuilder &b3, Value i0, ValueRange a3) {
+                    return SmallVector<Value>{rowBlock(
+                        b3, i0, rt, a3[0], j0, j1, k0, k1, first, last)};
+                  },
+                  /*parallel=*/true)[0];
+              Value fours =
+                  scf::ForOp::create(
+                      b2, loc, full, quads, kb.index(b2, kTailRows),
+                      ValueRange{blocked},
+                      [&](OpBuilder &b3, Location, Value i, ValueRange a3) {
+                        scf::YieldOp::create(b3, loc,
+                                             rowBlock(b3, i, kTailRows, a3[0],
+                                                      j0, j1, k0, k1, first,
+                                                      last));
+                      })
+                      .getResult(0);
+              Value done =
+                  scf::ForOp::create(
+                      b2, loc, quads, rows, kb.index(b2, 1), ValueRange{fours},
+                      [&](OpBuilder &b3, Location, Value i, ValueRange a3) {
+                        scf::YieldOp::create(b3, loc,
+                                             rowBlock(b3, i, 1, a3[0], j0, j1,
+                                                      k0, k1, first, last));
+                      })
+                      .getResult(0);
+              scf::YieldOp::create(b2, loc, done);
+            });
+        return SmallVector<Value>(slices.getResults());
+      })[0];
+}
