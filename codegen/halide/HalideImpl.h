@@ -24,7 +24,6 @@
 namespace layerc::halide {
 namespace H = Halide;
 
-
 /// A tensor of the function: its Func and its shape (batch -1).
 struct HTensor {
   H::Func f;

@@ -140,9 +140,8 @@ cl::opt<bool> train(
              "config of a saved model (loss and optimizer)"));
 cl::opt<std::string> backend(
     "backend",
-    cl::desc(
-        "Code generator: llvm, halide (CPU inference of a model file) or "
-        "auto (the faster here; docs/Backends.md)"),
+    cl::desc("Code generator: llvm, halide (inference of a model file, CPU "
+             "or CUDA) or auto (the faster here; docs/Backends.md)"),
     cl::init("llvm"));
 cl::opt<std::string> backendCache(
     "backend-cache",
