@@ -167,6 +167,12 @@ TEST(HalideBackendTest, RefusalsNameTheProblem) {
   EXPECT_NE(rnn.predictBackendReason().find("cannot lower"), std::string::npos);
   EXPECT_EQ(rnn.predict(guide::randomUniform({2, 5, 4}, 5)).shape(),
             (std::vector<int64_t>{2, 3}));
+  CompileOptions noBatch = options("auto");
+  noBatch.backend_batch = 0;
+  why = errorOf([&] { rnn.compile(noBatch); });
+  EXPECT_NE(why.find("backend_batch must be at least 1, got 0"),
+            std::string::npos)
+      << why;
   why = errorOf([&] { rnn.compile(options("tvm")); });
   EXPECT_NE(why.find("backend 'tvm' is not llvm, halide or auto"),
             std::string::npos)
@@ -230,5 +236,25 @@ TEST(HalideBackendTest, AutoKeepsItsMeasurementInTheCache) {
   for (std::string l; std::getline(again, l);)
     lines += !l.empty() && l[0] != '#';
   EXPECT_EQ(lines, 2); // the malformed line is dropped on rewrite
+  // A file too large to be a cache is not read (nor allocated), and a
+  // cache that cannot be written is a warning: both measure instead.
+  {
+    std::ofstream big(cache);
+    big << std::string(2 << 20, '#');
+  }
+  testing::internal::CaptureStderr();
+  model.compile(opts);
+  warnings = testing::internal::GetCapturedStderr();
+  EXPECT_NE(warnings.find("is not a readable file of at most 1 MiB"),
+            std::string::npos)
+      << warnings;
+  EXPECT_NE(model.predictBackendReason().find("measured here"),
+            std::string::npos);
+  opts.backend_cache = "/nonexistent-directory/cache.txt";
+  testing::internal::CaptureStderr();
+  model.compile(opts);
+  warnings = testing::internal::GetCapturedStderr();
+  EXPECT_NE(warnings.find("backend cache: cannot write"), std::string::npos)
+      << warnings;
   std::remove(cache.c_str());
 }
