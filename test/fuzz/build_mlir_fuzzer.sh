@@ -6,7 +6,9 @@
 # tree. NDEBUG as Debian's libMLIR was built: without it llvm::Statistic
 # has another layout (TrackingStatistic, not NoopStatistic), and a pass
 # statistic (layer-autodiff's num-gradient-ops) constructed by libMLIR
-# would be read uninitialized by the instrumented pass.
+# would be read uninitialized by the instrumented pass. NoAllocatorPoisoning.h
+# is force-included for the same reason: libMLIR shares BumpPtrAllocator slabs
+# with the instrumented code and does not unpoison what it hands out.
 #   build_mlir_fuzzer.sh SRC_ROOT BUILD_ROOT OUT CLANGXX
 set -euo pipefail
 src=$1 build=$2 out=$3 cxx=$4
@@ -15,7 +17,8 @@ mkdir -p "$out/obj"
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=all -fno-exceptions -I"$src" -I"$build"
        -isystem /usr/lib/llvm-22/include -D__STDC_CONSTANT_MACROS
-       -D__STDC_FORMAT_MACROS -D__STDC_LIMIT_MACROS -DNDEBUG -w)
+       -D__STDC_FORMAT_MACROS -D__STDC_LIMIT_MACROS -DNDEBUG -w
+       -include "$src/test/fuzz/NoAllocatorPoisoning.h")
 sources=("$src"/dialect/*.cpp "$src"/passes/*.cpp
          "$src"/passes/autodiff/*.cpp "$src"/test/fuzz/MlirFuzzer.cpp)
 printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} sh -c \
