@@ -74,18 +74,22 @@ std::optional<std::vector<std::string>> readLines(const std::string &path) {
 
 } // namespace
 
-std::string BackendChoice::describe(int64_t batch) const {
+std::string BackendChoice::describe(int64_t batch, int threads) const {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << llvm::format("predict at batch %lld takes %.3f ms with Halide, %.3f "
+  os << llvm::format("predict at batch %lld", static_cast<long long>(batch));
+  if (threads > 0)
+    os << " on " << threads << (threads == 1 ? " thread" : " threads");
+  os << llvm::format(" takes %.3f ms with Halide, %.3f "
                      "ms with LLVM (%s): %s",
-                     static_cast<long long>(batch), halideMs, llvmMs,
+                     halideMs, llvmMs,
                      cached ? "from the backend cache" : "measured here",
                      backend.c_str());
   return text;
 }
 
-std::string halide::backendCacheKey(mlir::func::FuncOp fn, int64_t batch) {
+std::string halide::backendCacheKey(mlir::func::FuncOp fn, int64_t batch,
+                                    int threads) {
   // The ops, attributes and shapes, with constants (embedded weights)
   // elided: their values do not change the time.
   std::string text;
@@ -96,8 +100,10 @@ std::string halide::backendCacheKey(mlir::func::FuncOp fn, int64_t batch) {
     hash = (hash ^ c) * 1099511628211ull;
   std::string key;
   llvm::raw_string_ostream k(key);
-  k << LAYERC_VERSION << "-" << llvm::sys::getHostCPUName() << "-b" << batch
-    << "-" << llvm::format_hex_no_prefix(hash, 16);
+  k << LAYERC_VERSION << "-" << llvm::sys::getHostCPUName() << "-b" << batch;
+  if (threads > 0)
+    k << "-t" << threads;
+  k << "-" << llvm::format_hex_no_prefix(hash, 16);
   return key;
 }
 

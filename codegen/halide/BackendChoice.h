@@ -10,8 +10,9 @@
 //   # layerc backend measurements: key, backend, halide ms, llvm ms
 //   0.5.0+1a2b3c4-znver5-b64-9f0e...	halide	11.3	24.7
 //
-// A key names the layerc version, the CPU, the batch and a hash of the
-// function's ops and shapes (not of its weights' values).
+// A key names the layerc version, the CPU, the batch (and, for layerc
+// --backend=auto, which times 1 thread and every core, the threads) and a
+// hash of the function's ops and shapes (not of its weights' values).
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,12 +36,15 @@ struct BackendChoice {
   /// Read from the cache file rather than measured now.
   bool cached = false;
   /// One line for a log: "predict at batch 64 takes 11.300 ms with
-  /// Halide, 24.700 ms with LLVM (measured here): halide".
-  std::string describe(int64_t batch) const;
+  /// Halide, 24.700 ms with LLVM (measured here): halide"; with `threads`
+  /// (0: the default count, not said), "at batch 64 on 2 threads".
+  std::string describe(int64_t batch, int threads = 0) const;
 };
 
-/// The cache key of `fn` called at `batch` on this machine by this layerc.
-std::string backendCacheKey(mlir::func::FuncOp fn, int64_t batch);
+/// The cache key of `fn` called at `batch` on `threads` threads (0: the
+/// default count) on this machine by this layerc.
+std::string backendCacheKey(mlir::func::FuncOp fn, int64_t batch,
+                            int threads = 0);
 
 /// `key`'s measurement in the cache file `path`, if it has one. A missing
 /// file is no measurement; a line that does not parse (a hostile or

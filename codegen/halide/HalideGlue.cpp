@@ -114,15 +114,43 @@ static void start(void) {
 )C";
 } // namespace
 
+namespace {
+/// "void *m0, void *m1, ..." (`named`) or "void *, void *, ..." for `n`
+/// memref descriptors.
+std::string memrefParams(size_t n, bool named) {
+  std::string text;
+  for (size_t i = 0; i < n; ++i)
+    text +=
+        (i ? ", void *" : "void *") + (named ? "m" + std::to_string(i) : "");
+  return text;
+}
+
+/// "m[0], m[1], ..." (`indexed`) or "m0, m1, ..." for `n` memref
+/// descriptors.
+std::string memrefArgs(size_t n, bool indexed) {
+  std::string text;
+  for (size_t i = 0; i < n; ++i)
+    text += (i ? ", m" : "m") +
+            (indexed ? "[" + std::to_string(i) + "]" : std::to_string(i));
+  return text;
+}
+} // namespace
+
 std::string halide::glueSource(const std::string &prefix,
                                const std::string &name,
                                const std::vector<int> &ranks, bool images,
-                               size_t results, bool gpu) {
+                               size_t results, bool gpu,
+                               const GlueDispatch *dispatch) {
   std::ostringstream os;
+  std::string lib = "layerc_" + prefix;
+  size_t n = ranks.size();
   os << "/* layerc's entry points over the Halide pipeline " << name
+     << (dispatch ? " and the LLVM backend's code" : "")
      << " (generated). */\n";
   if (gpu)
     os << "#define _POSIX_C_SOURCE 200809L\n#include <dlfcn.h>\n";
+  if (dispatch)
+    os << "#define _POSIX_C_SOURCE 200809L\n#include <unistd.h>\n";
   os << kGlueCommon << "\nint " << name << "_argv(void **args);\n";
   if (gpu)
     // Halide's CUDA runtime aborts the process when it cannot find the
@@ -147,14 +175,12 @@ static int cuda_ready(void) {
 )C";
   if (images)
     os << "int " << name << "_images_argv(void **args);\n";
-  os << "\nint32_t _mlir_ciface_layerc_" << prefix << "_predict(";
-  for (size_t i = 0; i < ranks.size(); ++i)
-    os << (i ? ", " : "") << "void *m" << i;
-  os << ") {\n  halide_buffer_t b[" << ranks.size() << "];\n"
-     << "  halide_dimension_t d[" << ranks.size() << "][8];\n"
-     << "  void *args[" << ranks.size() << "];\n  start();\n";
-  for (size_t i = 0; i < ranks.size(); ++i)
-    os << "  wrap(&b[" << i << "], d[" << i << "], m" << i << ", " << ranks[i]
+  os << "\nstatic int32_t run_halide(void **m) {\n  halide_buffer_t b[" << n
+     << "];\n"
+     << "  halide_dimension_t d[" << n << "][8];\n"
+     << "  void *args[" << n << "];\n  start();\n";
+  for (size_t i = 0; i < n; ++i)
+    os << "  wrap(&b[" << i << "], d[" << i << "], m[" << i << "], " << ranks[i]
        << ");\n  args[" << i << "] = &b[" << i << "];\n";
   // The header checked every size: an allocation is what is left to fail.
   // Batches of 2 and more run image by image (the images in parallel).
@@ -168,19 +194,96 @@ static int cuda_ready(void) {
     // device, out of device memory): the header's <P>_ERROR_DEVICE.
     os << "  if (!cuda_ready())\n    return 8;\n"
        << "  {\n    int rc = " << name << "_argv(args), i;\n"
-       << "    for (i = " << ranks.size() - results << "; rc == 0 && i < "
-       << ranks.size() << "; ++i)\n"
+       << "    for (i = " << n - results << "; rc == 0 && i < " << n
+       << "; ++i)\n"
        << "      rc = halide_copy_to_host(NULL, &b[i]);\n"
-       << "    for (i = 0; i < " << ranks.size() << "; ++i)\n"
+       << "    for (i = 0; i < " << n << "; ++i)\n"
        << "      halide_device_free(NULL, &b[i]);\n"
        << "    return rc == 0 ? 0 : 8;\n  }\n}\n\n";
   } else {
     os << "  return " << name << "_argv(args) == 0 ? 0 : 4;\n}\n\n";
   }
-  os << "void layerc_" << prefix << "_set_num_threads(int n) {\n"
-     << "  start();\n  halide_set_num_threads(n > 0 ? n : 0);\n}\n\n"
-     << "void layerc_" << prefix << "_release_memory(void) {\n"
-     << "  release_cached();\n  halide_shutdown_thread_pool();\n}\n";
+  if (!dispatch) {
+    os << "int32_t _mlir_ciface_" << lib << "_predict(" << memrefParams(n, true)
+       << ") {\n  void *m[] = {" << memrefArgs(n, false)
+       << "};\n  return run_halide(m);\n}\n\n";
+    os << "void " << lib << "_set_num_threads(int n) {\n"
+       << "  start();\n  halide_set_num_threads(n > 0 ? n : 0);\n}\n\n"
+       << "void " << lib << "_release_memory(void) {\n"
+       << "  release_cached();\n  halide_shutdown_thread_pool();\n}\n";
+    return os.str();
+  }
+  // Both backends: the LLVM backend's entry points under the names
+  // renameLlvmEntryPoints gave them, and the table of which is faster.
+  auto flag = [&](int big, int many) {
+    return dispatch->useHalide[big][many] ? "1" : "0";
+  };
+  os << "int32_t _mlir_ciface_" << lib << "_predict_llvm("
+     << memrefParams(n, false) << ");\n"
+     << "void " << lib << "_llvm_set_num_threads(int n);\n"
+     << "void " << lib << "_llvm_release_memory(void);\n\n"
+     << "/* Whether a call runs through Halide, as layerc measured the two\n"
+     << "   backends when it built this library: [batch over "
+     << dispatch->batchCut << "][more than one thread]. */\n"
+     << "static const int use_halide[2][2] = {{" << flag(0, 0) << ", "
+     << flag(0, 1) << "}, {" << flag(1, 0) << ", " << flag(1, 1) << "}};\n"
+     << "static int threads_asked; /* by set_num_threads; 0: not asked */\n\n"
+     << R"C(/* The threads a call runs on, as both backends count them:
+   set_num_threads, then LAYERC_NUM_THREADS, then the cores online. */
+static int threads_now(void) {
+  const char *n = getenv("LAYERC_NUM_THREADS");
+  long cores;
+  if (threads_asked > 0)
+    return threads_asked;
+  if (n && atoi(n) > 0)
+    return atoi(n);
+  cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores > 0 ? (int)cores : 1;
+}
+
+)C";
+  os << "/* Runs predict through Halide (`halide`) or the LLVM backend. */\n"
+     << "int32_t " << lib << "_predict_backend(int halide, void **m) {\n"
+     << "  if (halide)\n    return run_halide(m);\n"
+     << "  return _mlir_ciface_" << lib << "_predict_llvm("
+     << memrefArgs(n, true) << ");\n}\n\n"
+     << "int32_t _mlir_ciface_" << lib << "_predict(" << memrefParams(n, true)
+     << ") {\n  void *m[] = {" << memrefArgs(n, false) << "};\n"
+     << "  int64_t batch;\n"
+     << "  memcpy(&batch, (const char *)m[" << dispatch->batchArg
+     << "] + 2 * sizeof(void *) + 8, sizeof batch);\n"
+     << "  return " << lib << "_predict_backend(\n"
+     << "      use_halide[batch > " << dispatch->batchCut
+     << "][threads_now() > 1], m);\n}\n\n"
+     << "void " << lib << "_set_num_threads(int n) {\n"
+     << "  start();\n  threads_asked = n > 0 ? n : 0;\n"
+     << "  halide_set_num_threads(n > 0 ? n : 0);\n"
+     << "  " << lib << "_llvm_set_num_threads(n);\n}\n\n"
+     << "void " << lib << "_release_memory(void) {\n"
+     << "  release_cached();\n  halide_shutdown_thread_pool();\n"
+     << "  " << lib << "_llvm_release_memory();\n}\n";
+  return os.str();
+}
+
+std::string halide::forwardingGlueSource(const std::string &prefix,
+                                         size_t memrefs) {
+  std::string lib = "layerc_" + prefix;
+  std::ostringstream os;
+  os << "/* layerc's entry points over the LLVM backend's code (generated):\n"
+     << "   --backend=auto found it the faster everywhere. */\n"
+     << "#include <stdint.h>\n"
+     << "int32_t _mlir_ciface_" << lib << "_predict_llvm("
+     << memrefParams(memrefs, false) << ");\n"
+     << "void " << lib << "_llvm_set_num_threads(int n);\n"
+     << "void " << lib << "_llvm_release_memory(void);\n\n"
+     << "int32_t _mlir_ciface_" << lib << "_predict("
+     << memrefParams(memrefs, true) << ") {\n"
+     << "  return _mlir_ciface_" << lib << "_predict_llvm("
+     << memrefArgs(memrefs, false) << ");\n}\n\n"
+     << "void " << lib << "_set_num_threads(int n) {\n  " << lib
+     << "_llvm_set_num_threads(n);\n}\n\n"
+     << "void " << lib << "_release_memory(void) {\n  " << lib
+     << "_llvm_release_memory();\n}\n";
   return os.str();
 }
 

@@ -399,13 +399,24 @@ HalideFunction::compileToObjects(const std::string &pathPrefix,
   return paths;
 }
 
+std::vector<std::vector<int64_t>> HalideFunction::memrefShapes() const {
+  std::vector<std::vector<int64_t>> shapes = impl_->argShapes;
+  for (const HTensor &t : impl_->results)
+    shapes.push_back(t.shape);
+  for (std::vector<int64_t> &shape : shapes)
+    for (int64_t &size : shape)
+      size = size < 0 ? -1 : size; // ShapedType::kDynamic in argShapes
+  return shapes;
+}
+
 std::string HalideFunction::cShim(const std::string &prefix,
-                                  const std::string &name) const {
+                                  const std::string &name,
+                                  const GlueDispatch *dispatch) const {
   std::vector<int> ranks;
   for (const H::ImageParam &p : impl_->params)
     ranks.push_back(p.dimensions());
   for (const HTensor &t : impl_->results)
     ranks.push_back(t.rank());
   return glueSource(prefix, name, ranks, impl_->images != nullptr,
-                    impl_->results.size(), impl_->gpu);
+                    impl_->results.size(), impl_->gpu, dispatch);
 }

@@ -31,6 +31,16 @@
 
 namespace layerc::halide {
 
+/// A library holding both backends' predict (--backend=auto): which one a
+/// call runs, by its batch and thread count.
+struct GlueDispatch {
+  /// [batch > batchCut][threads > 1]: whether the call runs through Halide.
+  bool useHalide[2][2] = {{false, false}, {false, false}};
+  int64_t batchCut = 1;
+  /// The memref whose outermost size is the batch.
+  int batchArg = 0;
+};
+
 /// A function of the layer dialect as a Halide pipeline, compiled for the
 /// host by Halide's JIT on first use, or ahead of time.
 class HalideFunction {
@@ -72,7 +82,12 @@ public:
   /// (`_mlir_ciface_layerc_<prefix>_predict` over memref descriptors of
   /// `ranks`, arguments then results, and `layerc_<prefix>_set_num_threads`
   /// / `_release_memory`) over the objects of compileToObjects(`name`).
-  std::string cShim(const std::string &prefix, const std::string &name) const;
+  std::string cShim(const std::string &prefix, const std::string &name,
+                    const GlueDispatch *dispatch = nullptr) const;
+
+  /// The shape of each memref the C glue takes, the arguments then the
+  /// results, with -1 for the batch.
+  std::vector<std::vector<int64_t>> memrefShapes() const;
 
   struct Impl;
 
@@ -98,10 +113,20 @@ double medianCallMs(const std::function<void()> &call, int calls);
 /// The C glue of cShim for a pipeline `name` whose arguments, then
 /// results, have `ranks`; `images`: it also has `name`_images, for batches
 /// of 2 and more; `results`: how many of `ranks` are results, which `gpu`
-/// copies back to the host (HalideGlue.cpp).
+/// copies back to the host (HalideGlue.cpp). With `dispatch`, the library
+/// also holds the LLVM backend's predict (its entry points renamed
+/// `..._predict_llvm`, `..._llvm_set_num_threads`, `..._llvm_release_memory`)
+/// and `predict` runs the one `dispatch` says; `layerc_<prefix>_predict_backend
+/// (int halide, void **memrefs)` runs either.
 std::string glueSource(const std::string &prefix, const std::string &name,
                        const std::vector<int> &ranks, bool images,
-                       size_t results = 0, bool gpu = false);
+                       size_t results = 0, bool gpu = false,
+                       const GlueDispatch *dispatch = nullptr);
+
+/// The glue of a library whose LLVM backend's entry points were renamed
+/// as for GlueDispatch but that holds no Halide pipeline: it forwards the
+/// header's names (predict over `memrefs` descriptors) to them.
+std::string forwardingGlueSource(const std::string &prefix, size_t memrefs);
 
 } // namespace layerc::halide
 

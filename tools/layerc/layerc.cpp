@@ -29,8 +29,6 @@
 #include "codegen/Signature.h"
 #include "codegen/Target.h"
 #ifdef LAYERC_HAVE_HALIDE
-#include "codegen/halide/BackendChoice.h"
-#include "codegen/halide/HalideLowering.h"
 #endif
 #include "frontend/Compile.h"
 #include "frontend/MLIRGen.h"
@@ -61,6 +59,8 @@
 #include "llvm/Target/TargetMachine.h"
 
 // kCudaDriverObject: runtime/cuda/CudaDriver.c's object (tools/CMakeLists.txt).
+#include "tools/layerc/HalideLibrary.h"
+
 #include "CudaDriverObject.inc"
 
 #include <algorithm>
@@ -68,7 +68,23 @@
 #include <functional>
 
 using namespace layerc;
+using namespace layerc::tool;
 namespace cl = llvm::cl;
+
+int tool::fail(const llvm::Twine &message) {
+  llvm::errs() << "layerc: error: " << message << "\n";
+  return 1;
+}
+
+int tool::writeFile(const std::string &path, llvm::StringRef contents) {
+  std::string error;
+  auto out = mlir::openOutputFile(path, &error);
+  if (!out)
+    return fail(error);
+  out->os() << contents;
+  out->keep();
+  return 0;
+}
 
 namespace {
 
@@ -198,11 +214,6 @@ Training: --train (a saved model's compile config; for .mlir, layerc-opt
 --layer-autodiff), --distributed. --mlir-* flags apply to every stage.
 )";
 
-int fail(const llvm::Twine &message) {
-  llvm::errs() << "layerc: error: " << message << "\n";
-  return 1;
-}
-
 Emit emitFromExtension(llvm::StringRef path) {
   llvm::StringRef ext = llvm::sys::path::extension(path);
   if (ext == ".a" || ext == ".so")
@@ -218,16 +229,6 @@ Emit emitFromExtension(llvm::StringRef path) {
   if (ext == ".mlir")
     return Emit::Linalg;
   return Emit::Obj;
-}
-
-int writeFile(const std::string &path, llvm::StringRef contents) {
-  std::string error;
-  auto out = mlir::openOutputFile(path, &error);
-  if (!out)
-    return fail(error);
-  out->os() << contents;
-  out->keep();
-  return 0;
 }
 
 /// The GPU runtime (runtime/cuda/CudaDriver.c) that a CUDA target's
@@ -271,123 +272,6 @@ int linkShared(llvm::ArrayRef<llvm::StringRef> objects, const std::string &path,
     return fail("linking '" + path + "' failed" +
                 (message.empty() ? "" : ": " + message));
   return 0;
-}
-
-/// --backend=auto: whether `predict` of `module` runs faster through the
-/// Halide backend than through the LLVM backend (`model`'s JIT) on this
-/// machine, timed at `batch` on the same inputs or read from the
-/// --backend-cache; says which. A function the Halide backend cannot lower
-/// is the LLVM backend's.
-bool halideIsFaster(mlir::ModuleOp module, Model &model, int64_t batch) {
-#ifdef LAYERC_HAVE_HALIDE
-  auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
-  std::string why;
-  mlir::FailureOr<std::unique_ptr<halide::HalideFunction>> lowered =
-      mlir::failure();
-  if (predict) {
-    mlir::ScopedDiagnosticHandler capture(module.getContext(),
-                                          [&](mlir::Diagnostic &d) {
-                                            why = d.str();
-                                            return mlir::success();
-                                          });
-    lowered = halide::HalideFunction::lower(predict);
-  }
-  if (mlir::failed(lowered)) {
-    llvm::errs() << "layerc: --backend=auto: llvm (the Halide backend: "
-                 << (why.empty() ? "no predict function" : why) << ")\n";
-    return false;
-  }
-  std::vector<Tensor> xs;
-  for (const SymbolicTensor &in : model.inputs()) {
-    std::vector<int64_t> shape = in.shape();
-    shape[0] = batch;
-    xs.push_back(halide::timingInput(shape));
-  }
-  halide::BackendChoice choice = halide::chooseBackend(
-      halide::backendCacheKey(predict, batch), backendCache,
-      [&] { return halide::medianCallMs([&] { (*lowered)->run(xs); }, 7); },
-      [&] {
-        return halide::medianCallMs(
-            [&] { model.predict(xs, {.batch_size = batch}); }, 7);
-      });
-  llvm::errs() << "layerc: --backend=auto: " << choice.describe(batch) << "\n";
-  return choice.backend == "halide";
-#else
-  (void)module, (void)model, (void)batch;
-  llvm::errs() << "layerc: --backend=auto: llvm (built without Halide)\n";
-  return false;
-#endif
-}
-
-/// --backend=halide: `predict` as a Halide pipeline (codegen/halide) in
-/// the static library `outputFile`, beside C glue (compiled by cc) that
-/// gives it the entry points the header calls; then the header.
-int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
-                      const std::string &headerText,
-                      const std::string &headerPath, int cudaCapability) {
-#ifdef LAYERC_HAVE_HALIDE
-  auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
-  if (!predict)
-    return fail("--backend=halide compiles a predict function; '" + inputFile +
-                "' has none");
-  auto lowered =
-      halide::HalideFunction::lower(predict, "layerc", 64, cudaCapability);
-  if (mlir::failed(lowered))
-    return 1;
-  auto cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return fail("--backend=halide needs a C compiler driver (cc) on PATH");
-  llvm::SmallString<128> pipelineBase, glueC, glueObj;
-  for (auto [path, ext] :
-       {std::pair{&pipelineBase, "o"}, {&glueC, "c"}, {&glueObj, "o"}})
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("layerc-halide", ext, *path))
-      return fail("cannot create a temporary file: " + ec.message());
-  std::vector<std::string> pipelineObjs;
-  auto cleanup = llvm::make_scope_exit([&] {
-    for (auto *path : {&pipelineBase, &glueC, &glueObj})
-      llvm::sys::fs::remove(*path);
-    for (const std::string &path : pipelineObjs)
-      llvm::sys::fs::remove(path);
-  });
-  std::string fn = "layerc_halide_" + prefix + "_predict";
-  pipelineObjs = (*lowered)->compileToObjects(pipelineBase.str().str(), fn);
-  if (int rc = writeFile(glueC.str().str(), (*lowered)->cShim(prefix, fn)))
-    return rc;
-  std::string message;
-  std::string include = std::string("-I") + LAYERC_HALIDE_INCLUDE;
-  llvm::StringRef args[] = {*cc,  "-std=c99", "-O2", "-fPIC", include,
-                            "-c", glueC,      "-o",  glueObj};
-  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message))
-    return fail("compiling the Halide glue failed" +
-                (message.empty() ? "" : ": " + message));
-  std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
-  std::vector<llvm::NewArchiveMember> members;
-  std::vector<std::pair<std::string, std::string>> files{
-      {glueObj.str().str(), prefix + "_glue.o"}};
-  for (size_t i = 0; i < pipelineObjs.size(); ++i)
-    files.emplace_back(pipelineObjs[i],
-                       prefix + "." + std::to_string(i) + ".o");
-  for (const auto &[path, member] : files) {
-    auto buffer = llvm::MemoryBuffer::getFile(path);
-    if (!buffer)
-      return fail("cannot read " + path);
-    members.emplace_back((*buffer)->getMemBufferRef());
-    members.back().MemberName = member;
-    buffers.push_back(std::move(*buffer));
-  }
-  if (llvm::Error err = llvm::writeArchive(
-          outputFile, members, llvm::SymtabWritingMode::NormalSymtab,
-          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
-          /*Thin=*/false))
-    return fail(llvm::toString(std::move(err)));
-  return writeFile(headerPath, headerText);
-#else
-  (void)module, (void)prefix, (void)headerText, (void)headerPath,
-      (void)cudaCapability;
-  return fail("--backend=halide: this layerc was built without Halide 14 "
-              "(libhalide14-0-dev)");
-#endif
 }
 
 /// Writes `module` as layerc-opt would. With `locations` (--emit=model,
@@ -661,9 +545,11 @@ int run() {
     layout = std::move(*fromRoles);
   }
 
+  // auto: Halide's pipeline lowered now, the LLVM backend's code below,
+  // and both timed by the library's emit().
+  std::unique_ptr<AutoLibrary> both;
   if (backend == "auto" && halideBuilds)
-    halide = halideIsFaster(*module, *loaded,
-                            batch > 0 ? static_cast<int64_t>(batch) : 64);
+    both = AutoLibrary::prepare(*module, prefix, batch, backendCache);
   if (halide)
     return emitHalideLibrary(
         *module, prefix,
@@ -673,7 +559,8 @@ int run() {
         header,
         pipeline.target.isGpu()
             ? std::atoi(pipeline.target.gpuChip.c_str() + 3) // "sm_90"
-            : 0);
+            : 0,
+        outputFile);
 
   if (mlir::failed(runPipeline(*module, pipeline, Stage::Linalg, Stage::Linalg,
                                settings)))
@@ -710,6 +597,8 @@ int run() {
       mlir::translateModuleToLLVMIR(*module, llvmContext, prefix);
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
+  if (both)
+    both->renameLlvmEntryPoints(*llvmModule);
   llvmModule->setTargetTriple((*tm)->getTargetTriple());
   llvmModule->setDataLayout((*tm)->createDataLayout());
   if (llvm::Error err =
@@ -736,6 +625,9 @@ int run() {
     if (pipeline.target.isGpu())
       objects.push_back(cudaDriverObject());
     if (int rc = linkShared(objects, outputFile, pipeline.target.isGpu()))
+      return rc;
+  } else if (both) {
+    if (int rc = both->emit(*code, outputFile))
       return rc;
   } else {
     std::vector<llvm::NewArchiveMember> members;
