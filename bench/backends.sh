@@ -4,8 +4,10 @@
 #   llvm       `layerc M.lcm --embed-weights` (the LLVM backend), AOT
 #              library called from C (bench/inference.c)
 #   halide     the same with --backend=halide (layerc's Halide schedule)
-#   auto       the same with --backend=auto (the faster of the two as
-#              layerc measured it while compiling; its choice is printed)
+#   auto       the same with --backend=auto (both backends in one
+#              library, each call running the one layerc measured faster,
+#              while compiling, at the nearer batch and thread count; its
+#              choice is printed)
 #   mullapudi2016, li2018
 #              Halide with that autoscheduler instead of layerc's schedule
 #              (JIT, test/halide/halide_check); adams2019 too with ADAMS=1
@@ -47,9 +49,10 @@ for spec in toy_resnet:3072:10 autoencoder:784:784; do
       --backend=$backend -o "$work/lib$name.a" --name="$name" \
       2> "$work/$name.log" || { cat "$work/$name.log" >&2; exit 1; }
     seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-    choice=$(sed -n 's/.*here: //p' "$work/$name.log")
-    printf "compiled %-24s in %5.1f s%s\n" "$name" "$seconds" \
-      "${choice:+ (auto chose $choice)}"
+    choice=$(sed -n 's/^layerc: --backend=auto: \([a-z]\)/\1/p' \
+      "$work/$name.log" | tail -n 1)
+    printf "compiled %-24s in %5.1f s\n" "$name" "$seconds"
+    if [ -n "$choice" ]; then echo "  auto: $choice"; fi
     cc -O2 -std=c99 -I"$work" -DMODEL="$name" "-DMODEL_HEADER=\"$name.h\"" \
       -DIN_COUNT="$nin" -DOUT_COUNT="$nout" "$here/inference.c" \
       "$work/lib$name.a" -L"$llvm_lib" -Wl,-rpath,"$llvm_lib" -lomp -lm \
