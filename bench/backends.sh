@@ -18,11 +18,12 @@
 # how far auto is from the faster of llvm and halide. Compile times of the
 # three libraries are printed too.
 #
-#   bash bench/backends.sh [build-dir]     # REPS (15) x ~TARGET_MS (10) ms
+#   bash bench/backends.sh [build-dir]     # ROUNDS (3) x REPS (15) x
+#                                          # ~TARGET_MS (10) ms per cell
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
-reps=${REPS:-15} target=${TARGET_MS:-10}
+reps=${REPS:-15} target=${TARGET_MS:-10} rounds=${ROUNDS:-3}
 venv=${VENV:-/tmp/layerc-bench-venv}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -61,11 +62,16 @@ for spec in toy_resnet:3072:10 autoencoder:784:784; do
 done
 for t in 1 2; do
   for model in toy_resnet autoencoder; do
-    for backend in llvm halide auto; do
-      LAYERC_NUM_THREADS=$t HL_NUM_THREADS=$t \
-        "$work/bench_${backend}_$model" "$reps" "$target" 1 64 |
-        awk -v b="$backend" -v m="$model" -v t="$t" \
-          '{sub("batch", "", $2); print b, m, $2, t, $3}' >> "$results"
+    # ROUNDS rounds of the three libraries in turn, each its median: the
+    # table has the median of the rounds, so that a slow spell of this
+    # (virtual) machine does not land on one backend alone.
+    for round in $(seq "$rounds"); do
+      for backend in llvm halide auto; do
+        LAYERC_NUM_THREADS=$t HL_NUM_THREADS=$t \
+          "$work/bench_${backend}_$model" "$reps" "$target" 1 64 |
+          awk -v b="$backend" -v m="$model" -v t="$t" \
+            '{sub("batch", "", $2); print b, m, $2, t, $3}' >> "$results"
+      done
     done
     # Halide's autoschedulers (JIT; halide_check times the LLVM JIT too).
     schedules="mullapudi2016 li2018"
@@ -99,10 +105,17 @@ fi
 
 echo
 awk '
-  { ms[$1, $2, $3, $4] = $5 }
+  { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; n[k]++; vals[k, n[k]] = $5 }
   function cell(v) { return v == "" ? "-" : sprintf("%.3f", v) }
   function ratio(a, b) { return a == "" || b == "" ? "-" : sprintf("%.2f", a / b) }
   END {
+    # The median of the rounds of each cell.
+    for (k in n) {
+      for (i = 1; i <= n[k]; ++i) a[i] = vals[k, i]
+      for (i = 2; i <= n[k]; ++i)
+        for (j = i; j > 1 && a[j - 1] > a[j]; --j) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+      ms[k] = n[k] % 2 ? a[(n[k] + 1) / 2] : (a[n[k] / 2] + a[n[k] / 2 + 1]) / 2
+    }
     split("llvm halide auto mullapudi2016 li2018 adams2019 ort", cols, " ")
     printf "%-12s %5s %3s", "model", "batch", "thr"
     for (c = 1; c <= 7; ++c) printf " %13s", cols[c]

@@ -229,16 +229,18 @@ static int cuda_ready(void) {
      << flag(0, 1) << "}, {" << flag(1, 0) << ", " << flag(1, 1) << "}};\n"
      << "static int threads_asked; /* by set_num_threads; 0: not asked */\n\n"
      << R"C(/* The threads a call runs on, as both backends count them:
-   set_num_threads, then LAYERC_NUM_THREADS, then the cores online. */
+   set_num_threads, then LAYERC_NUM_THREADS, then the cores online (these
+   two read once; racing first calls compute the same value). */
 static int threads_now(void) {
-  const char *n = getenv("LAYERC_NUM_THREADS");
-  long cores;
+  static int by_default;
   if (threads_asked > 0)
     return threads_asked;
-  if (n && atoi(n) > 0)
-    return atoi(n);
-  cores = sysconf(_SC_NPROCESSORS_ONLN);
-  return cores > 0 ? (int)cores : 1;
+  if (!by_default) {
+    const char *n = getenv("LAYERC_NUM_THREADS");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    by_default = n && atoi(n) > 0 ? atoi(n) : cores > 0 ? (int)cores : 1;
+  }
+  return by_default;
 }
 
 )C";
