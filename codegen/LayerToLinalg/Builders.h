@@ -191,10 +191,11 @@ struct Epilogue;
 
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B
 /// (R x N, rows contiguous), N a multiple of the vector lanes: in panels of
-/// 256 columns of C and slices of 256 of R (cache blocks), blocks of rows
-/// of C by 2 vectors accumulate in registers (12 rows with 24 registers, 6
-/// with 12), and the rows left over are done one at a time. M and R may be
-/// dynamic. Null when N does not fit.
+/// 256 columns of C and slices of 256 of R (cache blocks; B's slice of a
+/// panel packed when N >= 512 and M >= 64), blocks of rows of C by 2
+/// vectors accumulate in registers (12 rows with 24 registers, 6 with 12),
+/// and the rows left over are done one at a time. M and R may be dynamic.
+/// Null when N does not fit.
 mlir::Value matmulVectorized(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value a, mlir::Value bm, bool transposeA,
                              mlir::RankedTensorType type,

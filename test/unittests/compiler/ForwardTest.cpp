@@ -147,6 +147,44 @@ func.func @f(%x: tensor<?x33xf64>, %k: tensor<33x17xf64>, %b: tensor<17xf64>) ->
               kRtol, kAtol, "dense 37x33 -> 17");
 }
 
+// From 64 rows and 512 columns the matmul kernel packs B's slices (one
+// part per panel of 256 columns, the threads splitting the panels); with
+// fewer rows it reads B as it is. 70 rows are 5 blocks of 12, 2 of 4 and 2
+// rows alone; 300 inputs are a slice of 256 and one of 44.
+TEST_F(ForwardTest, DenseWideWithManyRowsPacksB) {
+  auto jit = build(R"mlir(
+func.func @f64(%x: tensor<?x300xf64>, %k: tensor<300x512xf64>, %b: tensor<512xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<relu>} : (tensor<?x300xf64>, tensor<300x512xf64>, tensor<512xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+func.func @f32(%x: tensor<?x300xf32>, %k: tensor<300x512xf32>) -> tensor<*xf32> {
+  %0 = layer.dense %x, %k : (tensor<?x300xf32>, tensor<300x512xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor k = randomTensor(rng, {300, 512});
+  Tensor b = randomTensor(rng, {512});
+  std::vector<double> bv = values(b);
+  for (int64_t rows : {70, 5}) {
+    Tensor x = randomTensor(rng, {rows, 300});
+    expectClose(call(lookup(*jit, "f64"), {x, k, b})[0],
+                refDense(values(x), values(k), &bv, rows, 300, 512, "relu"),
+                {rows, 512}, kRtol, kAtol,
+                "dense " + std::to_string(rows) + "x300 -> 512");
+    std::vector<Tensor> out =
+        call(lookup(*jit, "f32"),
+             {x.astype(DType::Float32), k.astype(DType::Float32)});
+    expectClose(
+        out[0].astype(DType::Float64),
+        refDense(values(x.astype(DType::Float32).astype(DType::Float64)),
+                 values(k.astype(DType::Float32).astype(DType::Float64)),
+                 nullptr, rows, 300, 512, "linear"),
+        {rows, 512}, 1e-5, 1e-5,
+        "dense f32 " + std::to_string(rows) + "x300 -> 512");
+  }
+}
+
 TEST_F(ForwardTest, DenseOnRank3InputActsOnLastAxis) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
