@@ -466,34 +466,6 @@ void emitFunction(std::ostringstream &os, const CompiledFunction &f,
      << "    return layerc_rc;\n  }\n}\n\n";
 }
 
-/// Samples per call of a model's `predict` (0: the whole batch at once): the
-/// power of two nearest to the count whose activations (the function's
-/// arena per sample) take kChunkBytes, 8 to 256. A batch larger than that runs
-/// as several calls, so that each layer's output is still in cache when the
-/// next layer reads it (bench/inference.sh: at batch 64 on one thread, a sample
-/// of the toy ResNet costs 0.393 ms at once and 0.342 ms 16 at a time). Only
-/// where every sample is computed alone (a model's predict: no layer mixes
-/// samples at inference) and every batched buffer has no other unknown
-/// size.
-int64_t predictChunk(const CompiledFunction &f) {
-  constexpr int64_t kChunkBytes = 4 << 20;
-  if (f.name != "predict" || f.arenaBytesPerSample <= 0)
-    return 0;
-  bool batched = false;
-  for (const auto *specs : {&f.inputs, &f.outputs})
-    for (const BufferSpec &s : *specs) {
-      if (lengthDim(s))
-        return 0;
-      batched |= !s.shape.empty() && s.shape[0] == kDynamic;
-    }
-  if (!batched)
-    return 0;
-  double samples = static_cast<double>(kChunkBytes) /
-                   static_cast<double>(f.arenaBytesPerSample);
-  int64_t chunk = int64_t{1} << std::lround(std::log2(std::max(samples, 1.0)));
-  return std::clamp<int64_t>(chunk, 8, 256);
-}
-
 const CompiledFunction *findFunction(const std::vector<CompiledFunction> &fs,
                                      const std::string &name) {
   for (const CompiledFunction &f : fs)
@@ -571,6 +543,34 @@ layerc::checkCInterface(const std::vector<CompiledFunction> &functions) {
                  "' has more than one unknown size besides the batch";
       }
   return std::nullopt;
+}
+
+/// Samples per call of a model's `predict` (0: the whole batch at once): the
+/// power of two nearest to the count whose activations (the function's
+/// arena per sample) take kChunkBytes, 8 to 256. A batch larger than that runs
+/// as several calls, so that each layer's output is still in cache when the
+/// next layer reads it (bench/inference.sh: at batch 64 on one thread, a sample
+/// of the toy ResNet costs 0.393 ms at once and 0.342 ms 16 at a time). Only
+/// where every sample is computed alone (a model's predict: no layer mixes
+/// samples at inference) and every batched buffer has no other unknown
+/// size.
+int64_t layerc::predictSamplesPerCall(const CompiledFunction &f) {
+  constexpr int64_t kChunkBytes = 4 << 20;
+  if (f.name != "predict" || f.arenaBytesPerSample <= 0)
+    return 0;
+  bool batched = false;
+  for (const auto *specs : {&f.inputs, &f.outputs})
+    for (const BufferSpec &s : *specs) {
+      if (lengthDim(s))
+        return 0;
+      batched |= !s.shape.empty() && s.shape[0] == kDynamic;
+    }
+  if (!batched)
+    return 0;
+  double samples = static_cast<double>(kChunkBytes) /
+                   static_cast<double>(f.arenaBytesPerSample);
+  int64_t chunk = int64_t{1} << std::lround(std::log2(std::max(samples, 1.0)));
+  return std::clamp<int64_t>(chunk, 8, 256);
 }
 
 std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
@@ -706,7 +706,7 @@ std::string layerc::emitCHeader(const std::vector<CompiledFunction> &functions,
   for (const CompiledFunction &f : functions) {
     std::string raw = layout ? "_raw" : "";
     emitFunction(os, f, prefix, raw, macros, cuda ? "_host" : "", false, "",
-                 layout && !cuda ? predictChunk(f) : 0);
+                 layout && !cuda ? predictSamplesPerCall(f) : 0);
     if (cuda)
       emitFunction(os, f, prefix, "_device" + raw, macros, "_device", true,
                    prefix + "_" + cIdentifier(f.name) + raw);

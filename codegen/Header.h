@@ -86,6 +86,11 @@ layoutFromRoles(const std::vector<CompiledFunction> &functions,
 /// `<prefix>_error_message` gives its message. With `cuda` (a library for
 /// a CUDA target) `<prefix>_create` first checks that the GPU is usable
 /// (<P>_ERROR_DEVICE otherwise) and `_error_message` says why not.
+/// Samples per call of a model's `predict` in the header's context API (0:
+/// the whole batch in one call): a larger batch runs as equal calls of at
+/// most this many, so that activations stay in cache between layers.
+int64_t predictSamplesPerCall(const CompiledFunction &f);
+
 std::string emitCHeader(const std::vector<CompiledFunction> &functions,
                         const std::string &prefix, const std::string &source,
                         const ModelLayout *layout = nullptr,

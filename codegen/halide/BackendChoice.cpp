@@ -88,8 +88,7 @@ std::string BackendChoice::describe(int64_t batch, int threads) const {
   return text;
 }
 
-std::string halide::backendCacheKey(mlir::func::FuncOp fn, int64_t batch,
-                                    int threads) {
+std::string halide::functionHash(mlir::func::FuncOp fn) {
   // The ops, attributes and shapes, with constants (embedded weights)
   // elided: their values do not change the time.
   std::string text;
@@ -98,13 +97,26 @@ std::string halide::backendCacheKey(mlir::func::FuncOp fn, int64_t batch,
   uint64_t hash = 14695981039346656037ull; // FNV-1a
   for (unsigned char c : text)
     hash = (hash ^ c) * 1099511628211ull;
+  std::string hex;
+  llvm::raw_string_ostream h(hex);
+  h << llvm::format_hex_no_prefix(hash, 16);
+  return hex;
+}
+
+std::string halide::backendCacheKey(const std::string &functionHash,
+                                    int64_t batch, int threads) {
   std::string key;
   llvm::raw_string_ostream k(key);
   k << LAYERC_VERSION << "-" << llvm::sys::getHostCPUName() << "-b" << batch;
   if (threads > 0)
     k << "-t" << threads;
-  k << "-" << llvm::format_hex_no_prefix(hash, 16);
+  k << "-" << functionHash;
   return key;
+}
+
+std::string halide::backendCacheKey(mlir::func::FuncOp fn, int64_t batch,
+                                    int threads) {
+  return backendCacheKey(functionHash(fn), batch, threads);
 }
 
 namespace {

@@ -45,6 +45,11 @@ struct BackendChoice {
 /// default count) on this machine by this layerc.
 std::string backendCacheKey(mlir::func::FuncOp fn, int64_t batch,
                             int threads = 0);
+/// The same from functionHash(fn), for a function since lowered.
+std::string backendCacheKey(const std::string &functionHash, int64_t batch,
+                            int threads);
+/// A hash of `fn`'s ops, attributes and shapes (its constants elided).
+std::string functionHash(mlir::func::FuncOp fn);
 
 /// `key`'s measurement in the cache file `path`, if it has one. A missing
 /// file is no measurement; a line that does not parse (a hostile or

@@ -182,13 +182,14 @@ struct AutoLibrary::Impl {
 #ifdef LAYERC_HAVE_HALIDE
   std::unique_ptr<halide::HalideFunction> fn;
 #endif
-  /// The measured batches (1 and 64; --batch alone, which the LLVM
-  /// backend compiles for, when given) and thread counts (1 and the
-  /// cores), and each pair's backend cache key.
+  /// The measured batches (1 and 64, or the header's samples per call
+  /// when fewer; --batch alone, which the LLVM backend compiles for, when
+  /// given) and thread counts (1 and the cores).
   int64_t batches[2] = {1, 64};
   int batchCounts = 2;
   int threads[2] = {1, 1};
-  std::string keys[2][2];
+  /// halide::functionHash of predict, for the backend cache's keys.
+  std::string hash;
 };
 
 AutoLibrary::AutoLibrary(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -215,11 +216,8 @@ AutoLibrary::prepare(mlir::ModuleOp module, const std::string &prefix,
   }
   impl->threads[1] =
       static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto predict = module.lookupSymbol<mlir::func::FuncOp>("predict");
-  for (int b = 0; b < 2; ++b)
-    for (int t = 0; t < 2; ++t)
-      impl->keys[b][t] =
-          halide::backendCacheKey(predict, impl->batches[b], impl->threads[t]);
+  impl->hash =
+      halide::functionHash(module.lookupSymbol<mlir::func::FuncOp>("predict"));
   return std::unique_ptr<AutoLibrary>(new AutoLibrary(std::move(impl)));
 #else
   (void)module, (void)prefix, (void)batch, (void)cachePath;
@@ -362,10 +360,14 @@ std::optional<double> runTimer(const std::string &timer,
 } // namespace
 #endif
 
-int AutoLibrary::emit(llvm::StringRef llvmObject,
-                      const std::string &outputFile) {
+int AutoLibrary::emit(llvm::StringRef llvmObject, const std::string &outputFile,
+                      int64_t samplesPerCall) {
 #ifdef LAYERC_HAVE_HALIDE
   Impl &m = *impl_;
+  // The header calls predict with at most samplesPerCall samples: the
+  // larger batch is timed as it will be called.
+  if (m.batchCounts == 2 && samplesPerCall > 1)
+    m.batches[1] = std::min(m.batches[1], samplesPerCall);
   TempFiles temps;
   std::string base = temps.make("o"), llvmPath = temps.make("o");
   if (base.empty() || llvmPath.empty())
@@ -377,7 +379,7 @@ int AutoLibrary::emit(llvm::StringRef llvmObject,
   temps.paths.insert(temps.paths.end(), pipeline.begin(), pipeline.end());
   std::vector<std::vector<int64_t>> shapes = m.fn->memrefShapes();
   halide::GlueDispatch dispatch;
-  // Between the two measured batches, the geometric mean (8).
+  // Between the two measured batches, their geometric mean (4 for 1 and 16).
   dispatch.batchCut =
       m.batchCounts == 1
           ? m.batches[0]
@@ -437,7 +439,8 @@ int AutoLibrary::emit(llvm::StringRef llvmObject,
       int64_t batch = m.batches[b];
       int threads = m.threads[t];
       halide::BackendChoice choice = halide::chooseBackend(
-          m.keys[b][t], m.cachePath, [&] { return time(1, batch, threads); },
+          halide::backendCacheKey(m.hash, batch, threads), m.cachePath,
+          [&] { return time(1, batch, threads); },
           [&] { return time(0, batch, threads); });
       llvm::errs() << "layerc: --backend=auto: "
                    << choice.describe(batch, threads) << "\n";
@@ -478,7 +481,7 @@ int AutoLibrary::emit(llvm::StringRef llvmObject,
                << summary << ")\n";
   return writeArchive(members, outputFile);
 #else
-  (void)llvmObject, (void)outputFile;
+  (void)llvmObject, (void)outputFile, (void)samplesPerCall;
   return fail("--backend=auto: built without Halide");
 #endif
 }

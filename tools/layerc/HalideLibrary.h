@@ -42,13 +42,12 @@ int emitHalideLibrary(mlir::ModuleOp module, const std::string &prefix,
 /// --backend=auto. prepare() lowers `predict` to Halide while the module is
 /// at the layer stage; the driver then compiles the module with the LLVM
 /// backend as usual, renaming its entry points (renameLlvmEntryPoints)
-/// before it emits the object, and emit() times both backends in that
-/// object and the Halide pipeline at batch 1 and 64 (at `batch` alone
-/// when it is positive: the batch the LLVM backend was compiled for), on 1
-/// thread and on every core (or reads the times from the backend cache),
-/// and writes
-/// the library: both backends with a per-call choice, or the one that won
-/// everywhere.
+/// before it emits the object; emit() times both backends in that object
+/// and the Halide pipeline at batch 1 and at 64 (or at the header's samples
+/// per call when fewer; at `batch` alone when it is positive, the batch the
+/// LLVM backend was compiled for), on 1 thread and on every core (or reads
+/// the times from the backend cache), and writes the library: both backends
+/// with a per-call choice, or the one that won everywhere.
 class AutoLibrary {
 public:
   ~AutoLibrary();
@@ -62,8 +61,11 @@ public:
   /// release_memory in `m` (halide::GlueDispatch's names).
   void renameLlvmEntryPoints(llvm::Module &m) const;
   /// Writes the static library `outputFile` from the LLVM backend's object
-  /// code `llvmObject` (renamed) and the Halide pipeline.
-  int emit(llvm::StringRef llvmObject, const std::string &outputFile);
+  /// code `llvmObject` (renamed) and the Halide pipeline. `samplesPerCall`:
+  /// the header's (predictSamplesPerCall; 0 for none), which caps the
+  /// larger batch timed.
+  int emit(llvm::StringRef llvmObject, const std::string &outputFile,
+           int64_t samplesPerCall);
 
   struct Impl;
 

@@ -627,7 +627,11 @@ int run() {
     if (int rc = linkShared(objects, outputFile, pipeline.target.isGpu()))
       return rc;
   } else if (both) {
-    if (int rc = both->emit(*code, outputFile))
+    int64_t samplesPerCall = 0;
+    for (const CompiledFunction &f : *signatures)
+      if (f.name == "predict" && layout)
+        samplesPerCall = predictSamplesPerCall(f);
+    if (int rc = both->emit(*code, outputFile, samplesPerCall))
       return rc;
   } else {
     std::vector<llvm::NewArchiveMember> members;
