@@ -37,6 +37,11 @@
 // LDD-NOT: layerc
 // LDD-NOT: LLVM
 // LDD-NOT: MLIR
+// A shared library is linked by the system's cc: without one, an error
+// that says so (and what needs none).
+// RUN: not env PATH=/nonexistent %layerc_bin/layerc %t/m.lcm --embed-weights \
+// RUN:   -o %t/x.so --name=fx 2>&1 | FileCheck %s --check-prefix=NOCC
+// NOCC: layerc: error: linking a shared library needs a C compiler driver (cc) on PATH; write a static library (-o lib.a) instead
 //
 // Without --embed-weights the weights stay arguments, named as in the file.
 // RUN: layerc %t/m.lcm -o %t/libfw.a --name=fw

@@ -28,6 +28,20 @@
 using namespace layerc;
 using namespace layerc::tool;
 
+int tool::runCc(llvm::ArrayRef<std::string> args, llvm::StringRef what,
+                llvm::StringRef needs, llvm::StringRef otherwise) {
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return fail(needs + " needs a C compiler driver (cc) on PATH" +
+                (otherwise.empty() ? "" : "; ") + otherwise);
+  std::vector<llvm::StringRef> argv = {*cc};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string message;
+  if (llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &message))
+    return fail(what + " failed" + (message.empty() ? "" : ": " + message));
+  return 0;
+}
+
 #ifdef LAYERC_HAVE_HALIDE
 namespace {
 
@@ -51,20 +65,6 @@ struct TempFiles {
   }
 };
 
-/// Runs the system's C compiler driver with `args` (after its path);
-/// `what` names the step in the error.
-int runCc(llvm::ArrayRef<std::string> args, llvm::StringRef what) {
-  auto cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return fail("the Halide backend needs a C compiler driver (cc) on PATH");
-  std::vector<llvm::StringRef> argv = {*cc};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string message;
-  if (llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &message))
-    return fail(what + " failed" + (message.empty() ? "" : ": " + message));
-  return 0;
-}
-
 /// Compiles the C glue `source` into the object `object`.
 int compileGlue(const std::string &source, TempFiles &temps,
                 std::string &object) {
@@ -77,7 +77,7 @@ int compileGlue(const std::string &source, TempFiles &temps,
   return runCc({"-std=c99", "-O2", "-fPIC",
                 std::string("-I") + LAYERC_HALIDE_INCLUDE, "-c", c, "-o",
                 object},
-               "compiling the Halide glue");
+               "compiling the Halide glue", "the Halide backend");
 }
 
 /// The static library `outputFile` of `members`: (object bytes, name).
@@ -407,7 +407,7 @@ int AutoLibrary::emit(llvm::StringRef llvmObject, const std::string &outputFile,
       args.insert(args.end(),
                   {"-L" LAYERC_OPENMP_DIR, "-Wl,-rpath," LAYERC_OPENMP_DIR,
                    "-lomp", "-lm", "-lpthread", "-ldl"});
-      if (runCc(args, "linking the timing program"))
+      if (runCc(args, "linking the timing program", "--backend=auto"))
         throw Error("--backend=auto could not build its timing program");
     }
     std::optional<double> ms =

@@ -12,6 +12,7 @@
 #define LAYERC_TOOLS_LAYERC_HALIDELIBRARY_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 
@@ -28,6 +29,11 @@ namespace layerc::tool {
 int fail(const llvm::Twine &message);
 /// Writes `contents` to `path`; 0 on success, else fail()'s 1 (layerc.cpp).
 int writeFile(const std::string &path, llvm::StringRef contents);
+/// Runs the system's C compiler driver (cc) with `args`; fail()'s 1, naming
+/// the step `what`, when it fails, or, when there is none, saying that
+/// `needs` needs it (and what to do `otherwise`).
+int runCc(llvm::ArrayRef<std::string> args, llvm::StringRef what,
+          llvm::StringRef needs, llvm::StringRef otherwise = "");
 
 /// --backend=halide: `predict` of `module` (after the layer stage) as a
 /// Halide pipeline in the static library `outputFile`, beside C glue

@@ -244,34 +244,26 @@ llvm::StringRef cudaDriverObject() {
 /// --no-undefined checks.
 int linkShared(llvm::ArrayRef<llvm::StringRef> objects, const std::string &path,
                bool gpu) {
-  auto cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return fail("linking a shared library needs a C compiler driver (cc) "
-                "on PATH; write a static library (-o lib.a) instead");
   std::vector<llvm::SmallString<128>> tmps(objects.size());
   llvm::scope_exit cleanup([&] {
     for (const auto &tmp : tmps)
       llvm::sys::fs::remove(tmp);
   });
-  std::vector<llvm::StringRef> args = {*cc, "-shared", "-o", path};
+  std::vector<std::string> args = {"-shared", "-o", path};
   for (auto [object, tmp] : llvm::zip(objects, tmps)) {
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("layerc", "o", tmp))
       return fail("cannot create a temporary object: " + ec.message());
     if (int rc = writeFile(tmp.str().str(), object))
       return rc;
-    args.push_back(tmp);
+    args.push_back(tmp.str().str());
   }
   if (gpu)
     args.insert(args.end(), {"-Wl,--no-undefined", "-ldl", "-lpthread"});
   else
     args.insert(args.end(), {"-lomp", "-lm"});
-  std::string message;
-  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message) !=
-      0)
-    return fail("linking '" + path + "' failed" +
-                (message.empty() ? "" : ": " + message));
-  return 0;
+  return runCc(args, "linking '" + path + "'", "linking a shared library",
+               "write a static library (-o lib.a) instead");
 }
 
 /// Writes `module` as layerc-opt would. With `locations` (--emit=model,
