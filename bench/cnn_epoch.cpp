@@ -9,8 +9,11 @@
 // (bench/cnn_epoch_pytorch.py); the thread count is the runtime's
 // (LAYERC_NUM_THREADS).
 //
-//   cnn_epoch [train-images] [data-dir]
+//   cnn_epoch [train-images] [data-dir] [save-path]
 //
+// With a save path it also saves the compiled model (a .lcm with its
+// compile config), so that `layerc M.lcm --train` compiles the same
+// train_step ahead of time (bench/compile_time.sh times it).
 //===----------------------------------------------------------------------===//
 
 #include "layerc/layerc.h"
@@ -28,7 +31,8 @@ int main(int argc, char **argv) {
   std::string dir =
       argc > 2 ? argv[2] : std::string(datasets::fashion_mnist::kDefaultDir);
   if (n < 1 || n > 60000) {
-    std::cerr << "usage: cnn_epoch [train-images (1..60000)] [data-dir]\n";
+    std::cerr << "usage: cnn_epoch [train-images (1..60000)] [data-dir] "
+                 "[save-path]\n";
     return 2;
   }
   try {
@@ -57,6 +61,8 @@ int main(int argc, char **argv) {
          .optimizer = optimizers::Adam(),
          .metrics = {"accuracy"}});
     auto t1 = std::chrono::steady_clock::now();
+    if (argc > 3)
+      model.save(argv[3]);
     model.fit(xTrain, yTrain, {.batch_size = 64, .epochs = 1, .verbose = 0});
     auto t2 = std::chrono::steady_clock::now();
     std::vector<double> scores =

@@ -2,7 +2,8 @@
 //
 // Compiles a module of the layer dialect through the same pipeline as the
 // AOT driver and JIT-links it with LLVM's ORC (MLIR's ExecutionEngine) at
-// -O3 for the host CPU. The result hands out runtime CompiledFunctions.
+// kDefaultOptLevel (-O2) for the host CPU. The result hands out runtime
+// CompiledFunctions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +31,7 @@ namespace layerc {
 
 struct JitOptions {
   /// LLVM optimisation level of the generated code (0-3).
-  unsigned optLevel = 3;
+  unsigned optLevel = kDefaultOptLevel;
   /// Print the IR after every pass (the pass manager's option) to stderr.
   bool printIRAfterAll = false;
   /// Which functions are split into parts before LLVM optimizes them.

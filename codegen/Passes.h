@@ -24,6 +24,8 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "codegen/Target.h"
+
 #include <string>
 #include <vector>
 

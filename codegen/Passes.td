@@ -31,6 +31,38 @@ def LayerToLinalg : Pass<"layer-to-linalg", "::mlir::ModuleOp"> {
     "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"];
 }
 
+def LayerTile : Pass<"layer-tile", "::mlir::func::FuncOp"> {
+  let summary = "Choose the tiling of every register-blocked CPU kernel from "
+                "the target";
+  let description = [{
+    Gives every Dense, MatMul and convolution op (forward, transposed, and
+    the input and filter gradients) whose output's last axis fills whole
+    vectors a `layer.tile` attribute (`#layer.tile<...>`, LayerEnums.td):
+    the vector lanes and the vectors per register block (the widest of at
+    most `vector-bits` that divide the axis), the rows or columns of a
+    register block (as many accumulators as the register file holds beside
+    a block's operands: 12 of AVX2's 16 registers, 24 of AVX-512's 32), and
+    a matmul's cache tiles: B's slice of a panel of columns in a quarter of
+    `l2-bytes`, square, in powers of two (256 x 256 floats for 1 MiB and
+    2 MiB), a register block's slice of A in half of `l1-bytes`, B packed
+    from 64 rows and two panels of columns. `layer-to-linalg` builds the
+    kernels as the attribute says (and chooses the same itself, with the
+    default caches, for an op without one).
+
+    An op that already has a `layer.tile` keeps it, so a tiling written by
+    hand survives the rest of the pipeline. With `vector-bits=0` (a GPU
+    target) no op is tiled.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Widest vector of the kernels, in bits (128, 256 or 512; 0: none)">,
+    Option<"l1Bytes", "l1-bytes", "int64_t", "::layerc::kDefaultL1Bytes",
+           "The L1 data cache of a core, in bytes">,
+    Option<"l2Bytes", "l2-bytes", "int64_t", "::layerc::kDefaultL2Bytes",
+           "The L2 cache of a core, in bytes">
+  ];
+}
+
 def LayerPrefixSymbols : Pass<"layer-prefix-symbols", "::mlir::ModuleOp"> {
   let summary = "Rename public functions to the C symbols of a library";
   let description = [{

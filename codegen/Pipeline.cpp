@@ -6,10 +6,11 @@
 //           later stage needs static sample shapes), build the training
 //           functions.
 //   Linalg: rename for export, check at run time what shape inference
-//           could not prove (a dynamic size: cf.assert), lower each layer
-//           op to linalg on tensors, fuse element-wise producers into
-//           consumers and order matmul loops so that LLVM vectorizes the
-//           innermost one.
+//           could not prove (a dynamic size: cf.assert), choose the tiles
+//           of every register-blocked kernel from the target
+//           (layer-tile), lower each layer op to linalg on tensors, fuse
+//           element-wise producers into consumers and order matmul loops so
+//           that LLVM vectorizes the innermost one.
 //   LLVM:   (a) public functions become destination-passing C entry points
 //           that return a status; (b) bufferize the whole module at once
 //           (identity layouts, so no runtime-library copies are needed; no
@@ -74,6 +75,11 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
   if (!options.exportPrefix.empty())
     pm.addPass(createLayerPrefixSymbols({options.exportPrefix}));
   pm.addNestedPass<func::FuncOp>(createLayerShapeChecks());
+  LayerTileOptions tile;
+  tile.vectorBits = static_cast<int64_t>(options.target.vectorBits);
+  tile.l1Bytes = options.target.l1Bytes;
+  tile.l2Bytes = options.target.l2Bytes;
+  pm.addNestedPass<func::FuncOp>(createLayerTile(tile));
   pm.addPass(
       createLayerToLinalg({static_cast<int64_t>(options.target.vectorBits)}));
   pm.addPass(createCanonicalizerPass());

@@ -25,6 +25,8 @@ def Layer_Dialect : Dialect {
   let cppNamespace = "::layerc::layer";
   // The kinds of LayerEnums.td print as #layer.activation<relu>.
   let useDefaultAttributePrinterParser = 1;
+  // `layer.tile` (Layer_TileAttr) is checked against the op that carries it.
+  let hasOperationAttrVerify = 1;
 }
 
 class Layer_Op<string mnemonic, list<Trait> traits = []> :

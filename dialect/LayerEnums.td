@@ -90,4 +90,34 @@ def Layer_Loss : Layer_Enum<"Loss", "a Keras loss", [
   I32EnumAttrCase<"MeanAbsoluteError", 4, "mean_absolute_error">]>;
 def Layer_LossAttr : Layer_EnumAttr<Layer_Loss, "loss">;
 
+// How the CPU's register-blocked kernel of a Dense, MatMul or convolution op
+// is tiled, chosen by the `layer-tile` pass from the target description and
+// read by `layer-to-linalg`: carried as the op's discardable attribute
+// `layer.tile`. Every size is in elements.
+def Layer_TileAttr : AttrDef<Layer_Dialect, "Tile"> {
+  let mnemonic = "tile";
+  let summary = "the tiling of a register-blocked CPU kernel";
+  let description = [{
+    `lanes` elements per vector, `vectors` vectors of the output's last axis
+    per register block, and `block` rows (Dense, MatMul: rows of the
+    output; convolutions: output columns, or input channels for a filter
+    gradient) per register block: block x vectors accumulators stay in
+    registers through the reduction. The cache tiles of a matmul: `panel`
+    output columns and `slice` steps of the reduction at a time, and B's
+    slice of a panel packed when the output has at least `pack_rows` rows
+    and `pack_columns` columns. Convolutions read the first three.
+
+    ```mlir
+    %y = layer.dense %x, %k, %b {layer.tile = #layer.tile<lanes = 8,
+        vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64,
+        pack_columns = 512>} : ...
+    ```
+  }];
+  let parameters = (ins "int64_t":$lanes, "int64_t":$vectors,
+                        "int64_t":$block, "int64_t":$panel, "int64_t":$slice,
+                        "int64_t":$pack_rows, "int64_t":$pack_columns);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // LAYER_ENUMS_TD

@@ -52,6 +52,13 @@ struct TrainingCloneState {
 
 namespace layerc::layer {
 
+/// The discardable attribute (a TileAttr) through which `layer-tile` tells
+/// `layer-to-linalg` how to tile an op's register-blocked kernel.
+inline constexpr llvm::StringLiteral kTileAttrName = "layer.tile";
+/// Whether `op` is one of the ops whose kernel a TileAttr tiles (Dense,
+/// MatMul, and the convolutions and their gradients).
+bool isTiledOp(mlir::Operation *op);
+
 /// Parses a Keras activation name, aliases included ("silu"); std::nullopt
 /// for an unknown one.
 std::optional<Activation> parseActivation(llvm::StringRef name);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/LayerToLinalg/Builders.h"
+#include "codegen/Target.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/bit.h"
 
 #include <cmath>
 #include <limits>
@@ -305,6 +307,53 @@ codegen::VectorBlocking codegen::vectorBlocking(Type et, int64_t size,
   while ((size / lanes) % vectors != 0)
     --vectors;
   return {lanes, vectors, accumulators};
+}
+
+layer::TileAttr codegen::chooseTiling(MLIRContext *ctx, Type et, int64_t size,
+                                      int64_t bits, int64_t l1Bytes,
+                                      int64_t l2Bytes) {
+  if (bits == 0 || size <= 0 || !et.isIntOrFloat())
+    return {};
+  auto [lanes, vectors, accumulators] = vectorBlocking(et, size, bits);
+  if (size % (lanes * vectors) != 0)
+    return {};
+  int64_t width = lanes * vectors, block = accumulators / vectors;
+  int64_t bytes = std::max<int64_t>(et.getIntOrFloatBitWidth() / 8, 1);
+  // B's slice of a panel (slice x panel) in a quarter of L2, square, in
+  // powers of two: the rest of L2 holds the rows of A and the block of C
+  // that pass over it. A register block's slice of A (block x slice) in
+  // half of L1, beside the rows of B it streams.
+  auto floorPow2 = [](int64_t x) {
+    return static_cast<int64_t>(
+        llvm::bit_floor(static_cast<uint64_t>(std::max<int64_t>(x, 1))));
+  };
+  int64_t side = floorPow2(static_cast<int64_t>(
+      std::sqrt(static_cast<double>(std::max<int64_t>(l2Bytes, 1)) / 4 /
+                static_cast<double>(bytes))));
+  int64_t slice = std::min(side, floorPow2(l1Bytes / 2 / (block * bytes)));
+  int64_t panel = std::max(width, side / width * width);
+  // Packing costs one copy of B's slice per panel, read by every block of
+  // rows: it pays from 64 rows, and where B's rows are far apart (two
+  // panels or more: a narrower B, as an MLP's, stays in cache as it is).
+  constexpr int64_t kPackRows = 64;
+  return layer::TileAttr::get(ctx, lanes, vectors, block, panel,
+                              std::max<int64_t>(slice, 1), kPackRows,
+                              2 * panel);
+}
+
+layer::TileAttr codegen::tilingOf(Operation *op, OpBuilder &b,
+                                  RankedTensorType outType) {
+  if (vectorBitsAt(b) == 0)
+    return {};
+  if (auto tile =
+          !op ? layer::TileAttr()
+              : op->getAttrOfType<layer::TileAttr>(layer::kTileAttrName))
+    return tile;
+  if (outType.getRank() == 0)
+    return {};
+  return chooseTiling(b.getContext(), outType.getElementType(),
+                      outType.getShape().back(), vectorBitsAt(b),
+                      kDefaultL1Bytes, kDefaultL2Bytes);
 }
 
 Value codegen::activationScalar(OpBuilder &b, Location loc,

@@ -187,18 +187,33 @@ inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
          size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
 }
 
+/// The tiling layer-tile gives a register-blocked kernel whose output's last
+/// axis has `size` elements of `et`, on a target with `bits`-bit vectors
+/// and these caches (Passes.td, layer-tile); null when the axis is not
+/// whole vectors or `bits` is 0.
+layer::TileAttr chooseTiling(mlir::MLIRContext *ctx, mlir::Type et,
+                             int64_t size, int64_t bits, int64_t l1Bytes,
+                             int64_t l2Bytes);
+/// The tiling of the kernel that computes `outType` for `op`: its
+/// layer.tile (if `op` is not null), else chooseTiling for the module's vector
+/// width (vectorBitsAt) and the default caches. Null: no register-blocked
+/// kernel (a GPU target, an axis that is not whole vectors).
+layer::TileAttr tilingOf(mlir::Operation *op, mlir::OpBuilder &b,
+                         mlir::RankedTensorType outType);
+
 struct Epilogue;
 
 /// C = A B (A^T with `transposeA`) for rank-2 A (M x R, or R x M) and B
-/// (R x N, rows contiguous), N a multiple of the vector lanes: in panels of
-/// 256 columns of C and slices of 256 of R (cache blocks; B's slice of a
-/// panel packed when N >= 512 and M >= 64), blocks of rows of C by 2
-/// vectors accumulate in registers (12 rows with 24 registers, 6 with 12),
-/// and the rows left over are done one at a time. M and R may be dynamic.
-/// Null when N does not fit.
+/// (R x N, rows contiguous), N a multiple of the vector lanes, tiled as
+/// `tile` says: in panels of `panel` columns of C and slices of `slice` of
+/// R (cache blocks; B's slice of a panel packed from `pack_rows` rows and
+/// `pack_columns` columns), blocks of `block` rows of C by `vectors`
+/// vectors accumulate in registers, and the rows left over are done 4 and
+/// then one at a time. M and R may be dynamic. Null when N does not fit or
+/// `tile` is null.
 mlir::Value matmulVectorized(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value a, mlir::Value bm, bool transposeA,
-                             mlir::RankedTensorType type,
+                             mlir::RankedTensorType type, layer::TileAttr tile,
                              Epilogue *epilogue = nullptr);
 
 /// Keras's SELU constants.
@@ -248,12 +263,13 @@ mlir::Value contractLastAxis(mlir::OpBuilder &b, mlir::Location loc,
 /// `kernel (k..., in / groups, filters)` giving `outType` (which fixes the
 /// output sizes): `same` pads as TensorFlow. The register-blocked kernel
 /// applies a blockwise `epilogue` (and marks it applied); otherwise no
-/// bias, no activation.
+/// bias, no activation. It is tiled as `tile` says (null: the default of
+/// tilingOf).
 mlir::Value convolve(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                      mlir::Value kernel, llvm::ArrayRef<int64_t> strides,
                      llvm::ArrayRef<int64_t> dilations, bool same,
                      int64_t groups, mlir::RankedTensorType outType,
-                     Epilogue *epilogue = nullptr);
+                     Epilogue *epilogue = nullptr, layer::TileAttr tile = {});
 /// A 2-D ungrouped convolution of the (already padded) NHWC `x` by a
 /// (kh, kw, channels, filters) `kernel` whose filters are too few to fill
 /// vectors (SmallChannels.cpp): the vectors run over the input channels, and

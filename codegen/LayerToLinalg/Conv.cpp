@@ -45,7 +45,7 @@ using Iterator = utils::IteratorType;
 
 Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                         RankedTensorType outType,
+                         RankedTensorType outType, layer::TileAttr tile,
                          Epilogue *epilogue = nullptr);
 
 /// `kernel` (k..., a, b) flipped along every spatial axis, its last two axes
@@ -129,10 +129,11 @@ struct ConvLowering : RankedLowering<ConvOp> {
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     Epilogue epilogue{adaptor.getBias(), op.getActivation()};
-    Value y = convolve(
-        rewriter, loc, adaptor.getInput(), adaptor.getKernel(), op.getStrides(),
-        op.getDilations(), op.getPadding() == layer::Padding::Same,
-        static_cast<int64_t>(op.getGroups()), outType, &epilogue);
+    Value y = convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
+                       op.getStrides(), op.getDilations(),
+                       op.getPadding() == layer::Padding::Same,
+                       static_cast<int64_t>(op.getGroups()), outType, &epilogue,
+                       tilingOf(op, rewriter, outType));
     if (!epilogue.applied)
       y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
                             op.getActivation());
@@ -210,8 +211,9 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
     // That is a convolution of D by the flipped kernel, stride 1.
     SmallVector<int64_t> ones(n, 1);
     Epilogue epilogue{adaptor.getBias(), op.getActivation()};
-    Value y = convolveVectorized(rewriter, loc, scattered, w, ones, dil,
-                                 outType, &epilogue);
+    Value y =
+        convolveVectorized(rewriter, loc, scattered, w, ones, dil, outType,
+                           tilingOf(op, rewriter, outType), &epilogue);
     if (!y)
       y = convolveFewFilters(rewriter, loc, scattered, w, ones, dil, outType,
                              &epilogue);
@@ -272,21 +274,22 @@ std::pair<int64_t, int64_t> padSplit(int64_t size, int64_t out, int64_t window,
 }
 
 /// The sizes of a 2-D register-blocked kernel: the kernel window, its input
-/// channels and filters, the output rows and columns, and the blocking of
-/// the filters into `fv` vectors of `vl` lanes.
+/// channels and filters, the output rows and columns, and (from its
+/// layer.tile) the blocking of the filters into `fv` vectors of `vl` lanes
+/// by `block` output columns (input channels for a filter gradient).
 struct Kernel2D {
-  int64_t kh, kw, channels, filters, oh, ow, vl, fv, accumulators;
+  int64_t kh, kw, channels, filters, oh, ow, vl, fv, block;
 };
 
 /// Kernel2D for an input of `xType`, a (kh, kw, channels, filters) kernel
 /// shape `kType` and an output (or output gradient) of `outType`; none when
 /// the register-blocked kernels do not apply: the input is not 2-D, the
-/// kernel shape not static, the filters not whole vectors of `et`, or the
-/// output rows or columns unknown or 0.
+/// kernel shape not static, the filters not whole blocks of `tile`'s
+/// vectors, or the output rows or columns unknown or 0.
 std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
                                  RankedTensorType outType, Type et,
-                                 int64_t bits) {
-  if (bits == 0 || xType.getRank() != 4 || !kType.hasStaticShape() ||
+                                 layer::TileAttr tile) {
+  if (!tile || xType.getRank() != 4 || !kType.hasStaticShape() ||
       !et.isIntOrFloat())
     return std::nullopt;
   Kernel2D k;
@@ -296,11 +299,10 @@ std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
   k.filters = kType.getDimSize(3);
   k.oh = outType.getDimSize(1);
   k.ow = outType.getDimSize(2);
-  VectorBlocking blocking = vectorBlocking(et, k.filters, bits);
-  k.vl = blocking.lanes;
-  k.fv = blocking.vectors;
-  k.accumulators = blocking.accumulators;
-  if (k.filters % k.vl != 0 || ShapedType::isDynamic(k.oh) ||
+  k.vl = tile.getLanes();
+  k.fv = tile.getVectors();
+  k.block = tile.getBlock();
+  if (k.filters % (k.vl * k.fv) != 0 || ShapedType::isDynamic(k.oh) ||
       ShapedType::isDynamic(k.ow) || k.oh == 0 || k.ow == 0)
     return std::nullopt;
   return k;
@@ -317,15 +319,16 @@ std::optional<Kernel2D> kernel2D(RankedTensorType xType, RankedTensorType kType,
 /// are not whole vectors (of at least 128 bits) or the shape is not static.
 Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                         RankedTensorType outType, Epilogue *epilogue) {
+                         RankedTensorType outType, layer::TileAttr tile,
+                         Epilogue *epilogue) {
   Type et = outType.getElementType();
-  std::optional<Kernel2D> k = kernel2D(cast<RankedTensorType>(x.getType()),
-                                       cast<RankedTensorType>(kernel.getType()),
-                                       outType, et, vectorBitsAt(b));
+  std::optional<Kernel2D> k =
+      kernel2D(cast<RankedTensorType>(x.getType()),
+               cast<RankedTensorType>(kernel.getType()), outType, et, tile);
   if (!k)
     return Value();
-  auto [kh, kw, channels, filters, oh, ow, vl, fv, accumulators] = *k;
-  int64_t wt = evenBlock(ow, accumulators / fv);
+  auto [kh, kw, channels, filters, oh, ow, vl, fv, most] = *k;
+  int64_t wt = evenBlock(ow, most);
   bool fuse = epilogue && epilogue->blockwise();
   if (fuse)
     epilogue->applied = true;
@@ -420,15 +423,15 @@ Value convolveVectorized(OpBuilder &b, Location loc, Value x, Value kernel,
 /// Null when it does not apply.
 Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
                            ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                           RankedTensorType type) {
+                           RankedTensorType type, layer::TileAttr tile) {
   Type et = type.getElementType();
   std::optional<Kernel2D> k =
       kernel2D(cast<RankedTensorType>(x.getType()), type,
-               cast<RankedTensorType>(dy.getType()), et, vectorBitsAt(b));
+               cast<RankedTensorType>(dy.getType()), et, tile);
   if (!k)
     return Value();
-  auto [kh, kw, channels, filters, oh, ow, vl, fv, accumulators] = *k;
-  int64_t ct = evenBlock(channels, accumulators / fv);
+  auto [kh, kw, channels, filters, oh, ow, vl, fv, most] = *k;
+  int64_t ct = evenBlock(channels, most);
   auto vecType = VectorType::get({vl}, et);
   KernelBuilder kb{loc};
   Value zeroScalar = floatConst(b, loc, et, 0.0);
@@ -507,7 +510,8 @@ Value filterGradVectorized(OpBuilder &b, Location loc, Value x, Value dy,
 /// channel loops parallel. Null when it does not apply.
 Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
                              ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
-                             const codegen::Padding &p, RankedTensorType type) {
+                             const codegen::Padding &p, RankedTensorType type,
+                             layer::TileAttr tile) {
   auto dyType = cast<RankedTensorType>(dy.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
   bool gpu = vectorBitsAt(b) == 0;
@@ -516,7 +520,7 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
       llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
       !kType.hasStaticShape() ||
       kType.getDimSize(n) != type.getDimSize(n + 1) || // grouped
-      (!gpu && !fillsVectors(b, type.getElementType(), type.getShape().back())))
+      (!gpu && !tile))
     return Value();
   SmallVector<int64_t> before, after;
   for (int64_t i = 0; i < n; ++i) {
@@ -533,7 +537,7 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
   if (gpu)
     return convolve(b, loc, padded, flipped, SmallVector<int64_t>(n, 1), dil,
                     /*same=*/false, /*groups=*/1, type);
-  return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type);
+  return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type, tile);
 }
 
 /// The forward convolution of a gradient op: its spatial rank, strides,
@@ -576,7 +580,7 @@ struct ConvInputGradLowering : RankedLowering<ConvInputGradOp> {
     Type et = type.getElementType();
     if (Value dx = inputGradAsConvolution(rewriter, loc, adaptor.getGrad(),
                                           adaptor.getKernel(), strides, dil, p,
-                                          type)) {
+                                          type, tilingOf(op, rewriter, type))) {
       rewriter.replaceOp(op, dx);
       return success();
     }
@@ -638,8 +642,9 @@ struct ConvFilterGradLowering : RankedLowering<ConvFilterGradOp> {
     MLIRContext *ctx = rewriter.getContext();
     Value xp =
         padSpatial(rewriter, loc, adaptor.getInput(), p.before, p.after, 0.0);
-    if (Value dk = filterGradVectorized(rewriter, loc, xp, adaptor.getGrad(),
-                                        strides, dil, type)) {
+    if (Value dk =
+            filterGradVectorized(rewriter, loc, xp, adaptor.getGrad(), strides,
+                                 dil, type, tilingOf(op, rewriter, type))) {
       rewriter.replaceOp(op, dk);
       return success();
     }
@@ -719,7 +724,7 @@ Value codegen::cropPadding(OpBuilder &b, Location loc, Value padded,
 Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dil,
                         bool same, int64_t groups, RankedTensorType outType,
-                        Epilogue *epilogue) {
+                        Epilogue *epilogue, layer::TileAttr tile) {
   MLIRContext *ctx = b.getContext();
   auto inType = cast<RankedTensorType>(input.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
@@ -738,8 +743,9 @@ Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
     x = padSpatial(b, loc, x, before, after, 0.0);
   }
   if (groups == 1) {
-    if (Value y = convolveVectorized(b, loc, x, kernel, strides, dil, outType,
-                                     epilogue))
+    if (Value y = convolveVectorized(
+            b, loc, x, kernel, strides, dil, outType,
+            tile ? tile : tilingOf(nullptr, b, outType), epilogue))
       return y;
     if (Value y = convolveFewFilters(b, loc, x, kernel, strides, dil, outType,
                                      epilogue))

@@ -46,7 +46,7 @@ struct DenseLowering : RankedLowering<DenseOp> {
           {inType.getDimSize(0), outType.getShape().back()},
           outType.getElementType());
       y = matmulVectorized(rewriter, loc, x, adaptor.getKernel(), false, mmType,
-                           &epilogue);
+                           tilingOf(op, rewriter, mmType), &epilogue);
       if (!y) {
         Value init = filledLike(rewriter, loc, mmType, x, 0.0);
         y = linalg::MatmulOp::create(rewriter, loc, TypeRange{mmType},
@@ -392,8 +392,10 @@ struct MatmulLowering : RankedLowering<MatmulOp> {
     // (a kernel, small and static) is transposed first so its rows are
     // contiguous.
     auto bType = cast<RankedTensorType>(bm.getType());
-    if ((!tb || bType.hasStaticShape()) &&
-        fillsVectors(rewriter, type.getElementType(), type.getDimSize(1))) {
+    layer::TileAttr tile = tilingOf(op, rewriter, type);
+    int64_t columns = type.getDimSize(1);
+    if ((!tb || bType.hasStaticShape()) && tile && columns > 0 &&
+        columns % (tile.getLanes() * tile.getVectors()) == 0) {
       Value rhs = bm;
       if (tb)
         rhs =
@@ -406,7 +408,7 @@ struct MatmulLowering : RankedLowering<MatmulOp> {
                     .getResult(),
                 ArrayRef<int64_t>{1, 0})
                 .getResult()[0];
-      if (Value c = matmulVectorized(rewriter, loc, a, rhs, ta, type)) {
+      if (Value c = matmulVectorized(rewriter, loc, a, rhs, ta, type, tile)) {
         rewriter.replaceOp(op, c);
         return success();
       }

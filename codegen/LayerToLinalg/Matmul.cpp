@@ -1,10 +1,11 @@
 //===- Matmul.cpp - The register-blocked, cache-blocked matmul kernel -----===//
 //
 // C = A B for Dense layers and their gradients (matmulVectorized,
-// Builders.h): blocks of rows of C by two vectors of columns accumulate in
+// Builders.h): blocks of rows of C by vectors of columns accumulate in
 // registers over a slice of the reduction, inside panels of columns and
 // slices of the reduction sized for the caches, B's slice of a panel
-// packed first when it is wide and read by many rows.
+// packed first when it is wide and read by many rows. Every size comes
+// from the op's layer.tile (layer-tile, from the target's description).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,17 +22,17 @@ using namespace layerc::codegen;
 
 Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
                                 bool transposeA, RankedTensorType type,
-                                Epilogue *epilogue) {
+                                layer::TileAttr tile, Epilogue *epilogue) {
   auto bType = cast<RankedTensorType>(bm.getType());
   Type et = type.getElementType();
   int64_t n = type.getDimSize(1);
-  if (vectorBitsAt(b) == 0 || type.getRank() != 2 || ShapedType::isDynamic(n) ||
-      n == 0 || bType.getDimSize(1) != n || !et.isIntOrFloat())
+  if (!tile || vectorBitsAt(b) == 0 || type.getRank() != 2 ||
+      ShapedType::isDynamic(n) || n == 0 || bType.getDimSize(1) != n ||
+      !et.isIntOrFloat())
     return Value();
-  auto [vl, fv, accumulators] = vectorBlocking(et, n, vectorBitsAt(b));
-  if (n % vl != 0)
+  int64_t vl = tile.getLanes(), fv = tile.getVectors(), rt = tile.getBlock();
+  if (n % (vl * fv) != 0)
     return Value();
-  int64_t rt = accumulators / fv;
   bool fuse = epilogue && epilogue->blockwise();
   if (fuse)
     epilogue->applied = true;
@@ -44,17 +45,14 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   Value out = tensor::EmptyOp::create(b, loc, type.getShape(), et,
                                       type.isDynamicDim(0) ? ValueRange{rows}
                                                            : ValueRange{});
-  // Cache blocks (GotoBLAS's loop order without the packing): a panel of
-  // kPanelColumns columns of C at a time, and the reduction in slices of
-  // kSlice, so that B's slice of the panel (kSlice x kPanelColumns, 256 KB
-  // for float32) stays in L2 while every block of rows of A passes over
-  // it, and a block of rows' slice of A (at most 24 x kSlice) in L1. A
-  // block's accumulators go to C between slices and come back: the sums
-  // are the same chains of FMAs, so the result does not change. Smaller
-  // matrices are one panel and one slice, as before.
-  constexpr int64_t kPanelColumns = 256, kSlice = 256;
-  int64_t panel =
-      std::max<int64_t>(vl * fv, kPanelColumns / (vl * fv) * vl * fv);
+  // Cache blocks (GotoBLAS's loop order): a panel of `panel` columns of C
+  // at a time, and the reduction in slices of `slice`, so that B's slice
+  // of the panel (256 x 256 floats, 256 KB, from a 1 or 2 MiB L2) stays in
+  // L2 while every block of rows of A passes over it, and a block of rows'
+  // slice of A in L1. A block's accumulators go to C between slices and
+  // come back: the sums are the same chains of FMAs, so the result does
+  // not change. Smaller matrices are one panel and one slice.
+  int64_t panel = tile.getPanel(), slice = tile.getSlice();
   Value nIndex = kb.index(b, n);
   auto minIndex = [&](OpBuilder &b1, Value x, Value y) -> Value {
     return arith::MinSIOp::create(b1, loc, x, y);
@@ -158,19 +156,19 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
   // it read at k - 1: one stream, and one page for 16 of them, where B's
   // rows are n floats apart (a page at n = 1024, so every k was another
   // page and the same few cache sets). The copy is read by every row
-  // block: it pays from kPackRows rows, and where B's rows are far apart
-  // (from kPackColumns columns; a narrower B, as an MLP's, stays in cache
+  // block: it pays from pack_rows rows, and where B's rows are far apart
+  // (from pack_columns columns; a narrower B, as an MLP's, stays in cache
   // as it is). The threads then split the panels rather than the rows of
   // each slice, each packing its own (P has a part per panel, a slice's
   // worth, reused down the panel): one fork-join per call instead of two a
   // slice. Measured by bench/sgemm.sh (1024 x 1024, AVX-512, batch 1024 /
   // 64): 0.72x / 0.79x oneDNN's rate before on one thread, and 0.70x /
   // 0.60x on two.
-  constexpr int64_t kPackRows = 64, kPackColumns = 512;
+  int64_t packRows = tile.getPackRows(), packColumns = tile.getPackColumns();
   int64_t width = vl * fv;
   int64_t panels = (n + panel - 1) / panel;
   auto packedType = RankedTensorType::get(
-      {panels, std::min(panel, n) / width, kSlice, width}, et);
+      {panels, std::min(panel, n) / width, slice, width}, et);
   auto loops = [&](OpBuilder &b0, bool pack) -> Value {
     SmallVector<Value> inits = {out};
     if (pack)
@@ -187,10 +185,10 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
           Value slicesEnd =
               arith::MaxSIOp::create(b1, loc, reduce, kb.index(b1, 1));
           auto slices = scf::ForOp::create(
-              b1, loc, kb.index(b1, 0), slicesEnd, kb.index(b1, kSlice), a1,
+              b1, loc, kb.index(b1, 0), slicesEnd, kb.index(b1, slice), a1,
               [&](OpBuilder &b2, Location, Value k0, ValueRange a2) {
                 Value k1 =
-                    minIndex(b2, kb.add(b2, k0, kb.index(b2, kSlice)), reduce);
+                    minIndex(b2, kb.add(b2, k0, kb.index(b2, slice)), reduce);
                 Value first = arith::CmpIOp::create(
                     b2, loc, arith::CmpIPredicate::eq, k0, kb.index(b2, 0));
                 Value last = arith::CmpIOp::create(
@@ -242,14 +240,17 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
                     },
                     /*parallel=*/!pack)[0];
                 Value fours =
-                    scf::ForOp::create(
-                        b2, loc, full, quads, kb.index(b2, kTailRows),
-                        ValueRange{blocked},
-                        [&](OpBuilder &b3, Location, Value i, ValueRange a3) {
-                          scf::YieldOp::create(b3, loc,
-                                               block(b3, i, kTailRows, a3[0]));
-                        })
-                        .getResult(0);
+                    rt <= kTailRows
+                        ? blocked
+                        : scf::ForOp::create(
+                              b2, loc, full, quads, kb.index(b2, kTailRows),
+                              ValueRange{blocked},
+                              [&](OpBuilder &b3, Location, Value i,
+                                  ValueRange a3) {
+                                scf::YieldOp::create(
+                                    b3, loc, block(b3, i, kTailRows, a3[0]));
+                              })
+                              .getResult(0);
                 Value done =
                     scf::ForOp::create(
                         b2, loc, quads, rows, kb.index(b2, 1),
@@ -267,12 +268,12 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
         },
         /*parallel=*/pack)[0];
   };
-  if (n < kPackColumns)
+  if (n < packColumns)
     return loops(b, false);
   if (!type.isDynamicDim(0))
-    return loops(b, type.getDimSize(0) >= kPackRows);
+    return loops(b, type.getDimSize(0) >= packRows);
   Value many = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, rows,
-                                     kb.index(b, kPackRows));
+                                     kb.index(b, packRows));
   auto choice =
       scf::IfOp::create(b, loc, TypeRange{out.getType()}, many, true, true);
   {

@@ -81,7 +81,9 @@ static void printTensor(const std::string &name, const Tensor &t) {
 static int run() {
   if (printPipelineOption) {
     // The JIT's pipeline: every stage, default options, the host.
-    llvm::outs() << "# the MLIR passes of layerc-run (LLVM -O3 for the host "
+    llvm::outs() << "# the MLIR passes of layerc-run (LLVM -O"
+                 << kDefaultOptLevel
+                 << " for the host "
                     "follows, outside MLIR)\n"
                  << replayCommand(inputFile, PipelineOptions(), Stage::LLVM)
                  << "\n";

@@ -135,8 +135,9 @@ cl::opt<std::string>
                cl::desc("Where to write the C header "
                         "(default: <name>.h next to the output)"),
                cl::value_desc("file"));
-cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
-                           cl::Prefix, cl::init(3));
+cl::opt<unsigned> optLevel("O",
+                           cl::desc("LLVM optimization level (0-3, default 2)"),
+                           cl::Prefix, cl::init(kDefaultOptLevel));
 
 cl::opt<bool> embedWeights(
     "embed-weights",

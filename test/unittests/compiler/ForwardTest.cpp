@@ -185,6 +185,30 @@ func.func @f32(%x: tensor<?x300xf32>, %k: tensor<300x512xf32>) -> tensor<*xf32> 
   }
 }
 
+// The matmul kernel is built as the op's layer.tile says (layer-tile keeps
+// a tiling written by hand): 2 lanes by 1 vector by 3 rows, panels of 4
+// columns, slices of 5 of the 37 inputs, B packed from 2 rows and 8
+// columns. 7 rows are 2 blocks of 3 and a row alone; 1 row is not packed.
+TEST_F(ForwardTest, DenseFollowsItsTileAttribute) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x37xf64>, %k: tensor<37x12xf64>, %b: tensor<12xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<relu>, layer.tile = #layer.tile<lanes = 2, vectors = 1, block = 3, panel = 4, slice = 5, pack_rows = 2, pack_columns = 8>} : (tensor<?x37xf64>, tensor<37x12xf64>, tensor<12xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor k = randomTensor(rng, {37, 12});
+  Tensor b = randomTensor(rng, {12});
+  std::vector<double> bv = values(b);
+  for (int64_t rows : {7, 1}) {
+    Tensor x = randomTensor(rng, {rows, 37});
+    expectClose(call(lookup(*jit, "f"), {x, k, b})[0],
+                refDense(values(x), values(k), &bv, rows, 37, 12, "relu"),
+                {rows, 12}, kRtol, kAtol,
+                "dense " + std::to_string(rows) + "x37 -> 12, small tiles");
+  }
+}
+
 TEST_F(ForwardTest, DenseOnRank3InputActsOnLastAxis) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {

@@ -181,7 +181,10 @@ func.func @predict(%x: tensor<?x${H}x${W}x2xf64>, %mm: tensor<${F}xf64>, %mv: te
 // Filters in whole vectors (4 doubles) take the register-blocked kernels:
 // the forward convolution, the kernel gradient, and (stride 1) the input
 // gradient as a convolution by the flipped kernel. Widths and channel
-// counts that leave partial (clamped) blocks, strides and dilations.
+// counts that leave partial (clamped) blocks, strides and dilations. Each
+// case twice: tiled by layer-tile for this machine, and for 128-bit
+// vectors (2 lanes by 2 vectors by 6 columns or channels), so that the
+// kernels are checked with another layer.tile than the host's.
 TEST_F(GradientTest, RegisterBlockedConvolutions) {
   const char *tmpl = R"mlir(
 func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
@@ -223,8 +226,14 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
                                   randomTensor(rng, {c.filters, 3})};
     std::vector<Tensor> data = {randomTensor(rng, {b, h, w, ch}, -1, 1),
                                 labels(b, 3)};
-    checkGradients(ir, "loss=sparse_categorical_crossentropy from-logits=true",
-                   data, params);
+    for (const char *tiles :
+         {"", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
+              "l2-bytes=4096})"}) {
+      SCOPED_TRACE(std::string("tiles: ") + tiles);
+      checkGradients(ir,
+                     "loss=sparse_categorical_crossentropy from-logits=true",
+                     data, params, tiles);
+    }
   }
 }
 

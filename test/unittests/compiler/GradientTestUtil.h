@@ -56,13 +56,15 @@ protected:
     return Tensor::fromInts(l, {batch});
   }
 
-  /// Compiles `ir` with layer-autodiff{optimizer=none `options`} and checks
-  /// d loss / d param of `grad` against central differences of `evaluate`.
-  /// `data` are the inputs then the targets; `params` the parameters.
+  /// Compiles `ir` with layer-autodiff{optimizer=none `options`} (then the
+  /// passes `after`, if any) and checks d loss / d param of `grad` against
+  /// central differences of `evaluate`. `data` are the inputs then the
+  /// targets; `params` the parameters.
   void checkGradients(const std::string &ir, const std::string &options,
                       const std::vector<Tensor> &data,
-                      const std::vector<Tensor> &params) {
-    auto jit = build(ir, gradPipeline(options));
+                      const std::vector<Tensor> &params,
+                      const std::string &after = "") {
+    auto jit = build(ir, gradPipeline(options) + after);
     ASSERT_TRUE(jit);
     CompiledFunction grad = lookup(*jit, "grad");
     CompiledFunction evaluate = lookup(*jit, "evaluate");

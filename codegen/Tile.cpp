@@ -1,0 +1,57 @@
+//===- Tile.cpp - The layer-tile pass -------------------------------------===//
+//
+// Tiling as a pass: the sizes of every register-blocked CPU kernel (vector
+// lanes, register blocks, a matmul's cache panels and slices, when to pack)
+// are chosen here from the target's description and written on the layer
+// op as `layer.tile`; layer-to-linalg builds what the attribute says.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayerToLinalg/Builders.h"
+#include "codegen/Passes.h"
+#include "dialect/LayerOps.h"
+
+namespace layerc {
+#define GEN_PASS_DEF_LAYERTILE
+#include "codegen/Passes.h.inc"
+} // namespace layerc
+
+using namespace mlir;
+using namespace layerc;
+
+namespace {
+struct LayerTilePass : layerc::impl::LayerTileBase<LayerTilePass> {
+  using LayerTileBase::LayerTileBase;
+
+  void runOnOperation() override {
+    if (vectorBits != 0 && vectorBits != 128 && vectorBits != 256 &&
+        vectorBits != 512) {
+      getOperation().emitError()
+          << "layer-tile: vector-bits must be 0, 128, 256 or 512, not "
+          << static_cast<int64_t>(vectorBits);
+      return signalPassFailure();
+    }
+    if (l1Bytes < 1024 || l2Bytes < 1024) {
+      getOperation().emitError()
+          << "layer-tile: l1-bytes and l2-bytes must be at least 1024, not "
+          << static_cast<int64_t>(l1Bytes) << " and "
+          << static_cast<int64_t>(l2Bytes);
+      return signalPassFailure();
+    }
+    if (vectorBits == 0)
+      return;
+    getOperation().walk([&](Operation *op) {
+      if (!layer::isTiledOp(op) || op->getNumResults() != 1 ||
+          op->hasAttr(layer::kTileAttrName))
+        return;
+      auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+      if (!type || type.getRank() == 0)
+        return;
+      if (layer::TileAttr tile = codegen::chooseTiling(
+              &getContext(), type.getElementType(), type.getShape().back(),
+              vectorBits, l1Bytes, l2Bytes))
+        op->setAttr(layer::kTileAttrName, tile);
+    });
+  }
+};
+} // namespace

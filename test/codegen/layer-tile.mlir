@@ -1,0 +1,80 @@
+// layer-tile chooses every register-blocked kernel's tiling from the
+// target (vector width, L1, L2) and writes it on the op; layerc runs it
+// with the --target's description (the host's caches for --target=host).
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=256}))' | FileCheck %s --check-prefix=AVX2
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=512}))' | FileCheck %s --check-prefix=AVX512
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=512 l1-bytes=16384 l2-bytes=262144}))' | FileCheck %s --check-prefix=SMALL
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=0}))' | FileCheck %s --check-prefix=GPU
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(layer-to-linalg{vector-bits=256})' | FileCheck %s --check-prefix=KERNEL
+// RUN: layerc %s --target=x86-64-v4 --print-pipeline --emit=linalg | FileCheck %s --check-prefix=PIPELINE
+// RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=384}))' 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{l2-bytes=0}))' 2>&1 | FileCheck %s --check-prefix=CACHE
+
+// PIPELINE: layer-tile{l1-bytes=32768 l2-bytes=1048576 vector-bits=512}
+// BITS: layer-tile: vector-bits must be 0, 128, 256 or 512, not 384
+// CACHE: layer-tile: l1-bytes and l2-bytes must be at least 1024, not 32768 and 0
+// A GPU target gets no tiling (the hand-written one stays).
+// GPU-NOT: block = {{6|12|24}},
+
+// Dense to 128 floats: AVX2's 12 accumulators are 6 rows of 2 vectors of
+// 8, AVX-512's 24 are 12 rows of 2 vectors of 16. B's slice of a panel is
+// a quarter of L2 (1 MiB: 256 x 256 floats; 256 KiB: 128 x 128), and a
+// block's slice of A fits half of L1. Dense(10) is not whole vectors: no
+// register-blocked kernel, no tile.
+// AVX2-LABEL: func.func @dense
+// AVX2: layer.dense {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX2: layer.dense
+// AVX2-NOT: layer.tile
+// AVX2: return
+// AVX512-LABEL: func.func @dense
+// AVX512: layer.tile = #layer.tile<lanes = 16, vectors = 2, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// SMALL-LABEL: func.func @dense
+// SMALL: layer.tile = #layer.tile<lanes = 16, vectors = 2, block = 12, panel = 128, slice = 128, pack_rows = 64, pack_columns = 256>
+func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128x10xf32>) -> tensor<?x10xf32> {
+  %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<784x128xf32>) -> tensor<?x128xf32>
+  %1 = layer.dense %0, %k2 : (tensor<?x128xf32>, tensor<128x10xf32>) -> tensor<?x10xf32>
+  return %1 : tensor<?x10xf32>
+}
+
+// -----
+
+// Convolutions and their gradients: the vectors run over the output's
+// last axis (filters; channels for an input gradient). 8 filters do not
+// fill a 512-bit vector: 256-bit vectors, AVX-512's 24 accumulators.
+// A tiling already on an op is kept.
+// AVX2-LABEL: func.func @conv
+// AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12,
+// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6,
+// AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12,
+// AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 4, vectors = 1, block = 3, panel = 4, slice = 1, pack_rows = 1, pack_columns = 1>
+// AVX512-LABEL: func.func @conv
+// AVX512: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 24,
+// AVX512: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 16, vectors = 1, block = 24,
+func.func @conv(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>, %dy: tensor<?x8x8x8xf32>) -> (tensor<?x8x8x8xf32>, tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>, tensor<?x8x8x8xf32>) {
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
+  %1 = layer.conv_input_grad %dy, %k, %x {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x8x8x8xf32>, tensor<3x3x16x8xf32>, tensor<?x10x10x16xf32>) -> tensor<?x10x10x16xf32>
+  %2 = layer.conv_filter_grad %x, %dy, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x16xf32>, tensor<?x8x8x8xf32>, tensor<3x3x16x8xf32>) -> tensor<3x3x16x8xf32>
+  %3 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 4, vectors = 1, block = 3, panel = 4, slice = 1, pack_rows = 1, pack_columns = 1>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
+  return %0, %1, %2, %3 : tensor<?x8x8x8xf32>, tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>, tensor<?x8x8x8xf32>
+}
+
+// -----
+
+// layer-to-linalg builds the kernel the tile describes: blocks of 4 rows
+// by 1 vector (4 FMAs a step), then the rows left one at a time (1 FMA),
+// where AVX2's own choice (6 rows by 2 vectors, then 4 by 2, then 1 by 2)
+// has 22.
+// KERNEL-LABEL: func.func @dense_by_hand
+// KERNEL-COUNT-5: vector.fma {{.*}} : vector<8xf32>
+// KERNEL-NOT: vector.fma
+// KERNEL-LABEL: func.func @dense_by_default
+// KERNEL-COUNT-22: vector.fma {{.*}} : vector<8xf32>
+// KERNEL-NOT: vector.fma
+func.func @dense_by_hand(%x: tensor<?x32xf32>, %k: tensor<32x16xf32>) -> tensor<?x16xf32> {
+  %0 = layer.dense %x, %k {layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 4, panel = 16, slice = 256, pack_rows = 64, pack_columns = 512>} : (tensor<?x32xf32>, tensor<32x16xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+func.func @dense_by_default(%x: tensor<?x32xf32>, %k: tensor<32x16xf32>) -> tensor<?x16xf32> {
+  %0 = layer.dense %x, %k : (tensor<?x32xf32>, tensor<32x16xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
