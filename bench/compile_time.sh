@@ -19,12 +19,20 @@
 #   2.0 quadratic. One run per size; a compile that takes longer than
 #   COMPILE_TIMEOUT seconds (600) ends that series.
 #
+# train: the training functions' compile time (train_step, evaluate and
+#   predict, as fit() compiles them) of the Fashion-MNIST CNN of
+#   bench/cnn_epoch.sh (issue 20's target: under 2 s) and of the guide's toy
+#   ResNet: in the JIT (cnn_epoch's compile(), best of 3) and ahead of time
+#   (`layerc M.lcm --train -o M.o`, best of 3), at the default -O2 and at
+#   -O3 (AOT). Needs Fashion-MNIST (cnn_epoch saves its model after one
+#   step).
+#
 #   bash bench/compile_time.sh [build-dir]          # every part
 #   SERIES="width depth" bash bench/compile_time.sh  # some of them
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
-series=${SERIES:-guide width depth depth-dense width-dense}
+series=${SERIES:-guide train width depth depth-dense width-dense}
 limit=${COMPILE_TIMEOUT:-600}
 gen=$here/../test/codegen/Inputs/graph_series.py
 work=$(mktemp -d)
@@ -46,6 +54,38 @@ guide() {
     printf "%-12s %10.2f %12d %14d\n" "$m" "$best" "$(stat -c %s "$work/lib$m.a")" \
       "$(stat -c %s "$work/lib${m}_w.a")"
   done
+}
+
+# `best3 CMD...`: the least wall time of three runs of CMD, in seconds.
+best3() {
+  local best="" t start
+  for _ in 1 2 3; do
+    start=$(date +%s.%N)
+    "$@" > /dev/null
+    t=$(echo "$(date +%s.%N) - $start" | bc)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; fi
+  done
+  printf "%.2f" "$best"
+}
+
+train() {
+  local data=/usr/share/datasets/fashion-mnist jit="" t
+  for _ in 1 2 3; do
+    t=$(LAYERC_NUM_THREADS=1 "$build/bin/cnn_epoch" 64 "$data" "$work/cnn.lcm" |
+      awk '$2 == "compile_s" {print $3}')
+    if [ -z "$jit" ] || [ "$(echo "$t < $jit" | bc)" = 1 ]; then jit=$t; fi
+  done
+  [ -f "$work/toy_resnet.lcm" ] ||
+    "$build/bin/functional_guide" --save-dir="$work" > /dev/null
+  echo
+  echo "train: compile time of train_step + evaluate + predict (best of 3)"
+  printf "%-11s %8s %11s %11s\n" model jit_s aot_O2_s aot_O3_s
+  printf "%-11s %8.2f %11s %11s\n" fashion_cnn "$jit" \
+    "$(best3 "$build/bin/layerc" "$work/cnn.lcm" --train -o "$work/cnn.o")" \
+    "$(best3 "$build/bin/layerc" "$work/cnn.lcm" --train -O3 -o "$work/cnn.o")"
+  printf "%-11s %8s %11s %11s\n" toy_resnet - \
+    "$(best3 "$build/bin/layerc" "$work/toy_resnet.lcm" --train -o "$work/r.o")" \
+    "$(best3 "$build/bin/layerc" "$work/toy_resnet.lcm" --train -O3 -o "$work/r.o")"
 }
 
 # `timed CMD...`: runs CMD under the time limit and prints "wall cpu" in
@@ -113,6 +153,7 @@ EOF
 for part in $series; do
   case $part in
   guide) guide ;;
+  train) train ;;
   width)
     sizes width "N relus of one input, one Concatenate" \
       16 64 125 250 500 1000 2000 ;;
@@ -123,6 +164,6 @@ for part in $series; do
   width-dense)
     sizes width-dense "one input fanned out to N Dense(8), one Concatenate" \
       125 250 500 1000 ;;
-  *) echo "unknown part $part (guide, width, depth, depth-dense, width-dense)" >&2; exit 2 ;;
+  *) echo "unknown part $part (guide, train, width, depth, depth-dense, width-dense)" >&2; exit 2 ;;
   esac
 done
