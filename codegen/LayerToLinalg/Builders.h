@@ -271,6 +271,26 @@ mlir::Value convolve(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                      int64_t groups, mlir::RankedTensorType outType,
                      Epilogue *epilogue = nullptr, layer::TileAttr tile = {});
 /// A 2-D ungrouped convolution of the (already padded) NHWC `x` by a
+/// (kh, kw, channels, filters) `kernel`, register-blocked the way oneDNN's
+/// direct kernels are, tiled as `tile` says (ConvKernels.cpp). Applies a
+/// blockwise `epilogue` (and marks it applied). Null when the filters are
+/// not whole blocks of the tile's vectors or the shape is not static.
+mlir::Value
+convolveVectorized(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                   mlir::Value kernel, llvm::ArrayRef<int64_t> strides,
+                   llvm::ArrayRef<int64_t> dil, mlir::RankedTensorType outType,
+                   layer::TileAttr tile, Epilogue *epilogue = nullptr);
+/// The kernel gradient of a 2-D convolution of the (already padded) `x`
+/// with output gradient `dy`, giving `type` (kh, kw, channels, filters),
+/// register-blocked and tiled as `tile` says (ConvKernels.cpp). Null when
+/// it does not apply.
+mlir::Value filterGradVectorized(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value x, mlir::Value dy,
+                                 llvm::ArrayRef<int64_t> strides,
+                                 llvm::ArrayRef<int64_t> dil,
+                                 mlir::RankedTensorType type,
+                                 layer::TileAttr tile);
+/// A 2-D ungrouped convolution of the (already padded) NHWC `x` by a
 /// (kh, kw, channels, filters) `kernel` whose filters are too few to fill
 /// vectors (SmallChannels.cpp): the vectors run over the input channels, and
 /// the accumulators of a block of output columns stay in registers through
