@@ -24,13 +24,9 @@ struct LayerTilePass : layerc::impl::LayerTileBase<LayerTilePass> {
   using LayerTileBase::LayerTileBase;
 
   void runOnOperation() override {
-    if (vectorBits != 0 && vectorBits != 128 && vectorBits != 256 &&
-        vectorBits != 512) {
-      getOperation().emitError()
-          << "layer-tile: vector-bits must be 0, 128, 256 or 512, not "
-          << static_cast<int64_t>(vectorBits);
+    if (failed(
+            codegen::checkVectorBits(getOperation(), vectorBits, "layer-tile")))
       return signalPassFailure();
-    }
     if (l1Bytes < 1024 || l2Bytes < 1024) {
       getOperation().emitError()
           << "layer-tile: l1-bytes and l2-bytes must be at least 1024, not "

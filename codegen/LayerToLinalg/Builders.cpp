@@ -309,6 +309,15 @@ codegen::VectorBlocking codegen::vectorBlocking(Type et, int64_t size,
   return {lanes, vectors, accumulators};
 }
 
+LogicalResult codegen::checkVectorBits(Operation *op, int64_t bits,
+                                       StringRef pass) {
+  if (bits == 0 || bits == 128 || bits == 256 || bits == 512)
+    return success();
+  return op->emitError() << pass
+                         << ": vector-bits must be 0, 128, 256 or 512, not "
+                         << bits;
+}
+
 layer::TileAttr codegen::chooseTiling(MLIRContext *ctx, Type et, int64_t size,
                                       int64_t bits, int64_t l1Bytes,
                                       int64_t l2Bytes) {

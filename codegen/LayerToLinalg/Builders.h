@@ -187,6 +187,11 @@ inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
          size % vectorBlocking(et, size, vectorBitsAt(b)).lanes == 0;
 }
 
+/// Success when `bits` is a vector width the kernels know (0, 128, 256 or
+/// 512); otherwise an error on `op` that names `pass`'s option.
+mlir::LogicalResult checkVectorBits(mlir::Operation *op, int64_t bits,
+                                    llvm::StringRef pass);
+
 /// The tiling layer-tile gives a register-blocked kernel whose output's last
 /// axis has `size` elements of `et`, on a target with `bits`-bit vectors
 /// and these caches (Passes.td, layer-tile); null when the axis is not

@@ -37,13 +37,9 @@ struct LayerToLinalgPass : layerc::impl::LayerToLinalgBase<LayerToLinalgPass> {
   using LayerToLinalgBase::LayerToLinalgBase;
 
   void runOnOperation() override {
-    if (vectorBits != 0 && vectorBits != 128 && vectorBits != 256 &&
-        vectorBits != 512) {
-      getOperation().emitError()
-          << "layer-to-linalg: vector-bits must be 0, 128, 256 or 512, not "
-          << static_cast<int64_t>(vectorBits);
+    if (failed(codegen::checkVectorBits(getOperation(), vectorBits,
+                                        "layer-to-linalg")))
       return signalPassFailure();
-    }
     // The kernels read the width from the module (codegen::vectorBitsAt).
     ModuleOp module = getOperation();
     module->setAttr(

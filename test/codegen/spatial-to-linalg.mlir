@@ -47,13 +47,16 @@ func.func @conv_same_groups(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x2x6xf32>, %b
 // CHECK-COUNT-2: vector.fma
 // CHECK-COUNT-12: vector.transfer_write
 // The kernel gradient accumulates a block of channels (here all 4) by 2
-// filter vectors over each output row and adds it to the kernel-shaped
-// result.
+// filter vectors over each output row and adds it to its part of the batch's
+// copy of the result (8 parts, run in parallel), then sums the copies.
 // CHECK-LABEL: func.func @filter_grad_blocked
-// CHECK: vector.transfer_read %{{.+}} : tensor<3x3x4x16xf32>, vector<8xf32>
+// CHECK: scf.for {{.+}} = %c0{{.*}} to %c8 step %c1 iter_args({{.+}}) -> (tensor<8x3x3x4x16xf32>)
+// CHECK: vector.transfer_read %{{.+}} : tensor<8x3x3x4x16xf32>, vector<8xf32>
 // CHECK: scf.for
 // CHECK-COUNT-2: vector.transfer_read %{{.+}} : tensor<?x8x8x16xf32>, vector<8xf32>
 // CHECK: vector.fma
+// CHECK: } {layerc.parallel}
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<8x3x3x4x16xf32>) outs(%{{.+}} : tensor<3x3x4x16xf32>)
 func.func @conv_blocked(%x: tensor<?x13x13x4xf32>, %k: tensor<3x3x4x16xf32>) -> tensor<?x11x11x16xf32> {
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x13x13x4xf32>, tensor<3x3x4x16xf32>) -> tensor<?x11x11x16xf32>
   return %0 : tensor<?x11x11x16xf32>
