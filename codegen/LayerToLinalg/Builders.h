@@ -214,8 +214,10 @@ struct Epilogue;
 /// R (cache blocks; B's slice of a panel packed from `pack_rows` rows and
 /// `pack_columns` columns), blocks of `block` rows of C by `vectors`
 /// vectors accumulate in registers, and the rows left over are done 4 and
-/// then one at a time. M and R may be dynamic. Null when N does not fit or
-/// `tile` is null.
+/// then one at a time. The threads split the panels where B is packed, the
+/// row blocks once where all of B's panel fits the tile's budget for a
+/// slice (a batch of 1 starts none), else the row blocks of every slice.
+/// M and R may be dynamic. Null when N does not fit or `tile` is null.
 mlir::Value matmulVectorized(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value a, mlir::Value bm, bool transposeA,
                              mlir::RankedTensorType type, layer::TileAttr tile,

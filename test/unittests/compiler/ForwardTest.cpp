@@ -209,6 +209,31 @@ func.func @f(%x: tensor<?x37xf64>, %k: tensor<37x12xf64>, %b: tensor<12xf64>) ->
   }
 }
 
+// Where all of B's panel fits the tile's budget for a slice of a panel
+// (300 x 16 within 256 x 32), the threads split the row blocks outside the
+// panels and slices: 43 rows are 6 blocks of 6, one of 4 and 3 rows alone,
+// each over 2 slices of the reduction (256 and 44); a batch of 1 has no
+// whole block and starts no threads.
+TEST_F(ForwardTest, DenseWithBInCacheSplitsRowsOnce) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x300xf64>, %k: tensor<300x16xf64>, %b: tensor<16xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<relu>, layer.tile = #layer.tile<lanes = 4, vectors = 2, block = 6, panel = 32, slice = 256, pack_rows = 64, pack_columns = 512>} : (tensor<?x300xf64>, tensor<300x16xf64>, tensor<16xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor k = randomTensor(rng, {300, 16});
+  Tensor b = randomTensor(rng, {16});
+  std::vector<double> bv = values(b);
+  for (int64_t rows : {43, 1}) {
+    Tensor x = randomTensor(rng, {rows, 300});
+    expectClose(call(lookup(*jit, "f"), {x, k, b})[0],
+                refDense(values(x), values(k), &bv, rows, 300, 16, "relu"),
+                {rows, 16}, kRtol, kAtol,
+                "dense " + std::to_string(rows) + "x300 -> 16, rows outside");
+  }
+}
+
 TEST_F(ForwardTest, DenseOnRank3InputActsOnLastAxis) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
