@@ -43,11 +43,35 @@ struct LayerTilePass : layerc::impl::LayerTileBase<LayerTilePass> {
       auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
       if (!type || type.getRank() == 0)
         return;
-      if (layer::TileAttr tile = codegen::chooseTiling(
-              &getContext(), type.getElementType(), type.getShape().back(),
-              vectorBits, l1Bytes, l2Bytes))
-        op->setAttr(layer::kTileAttrName, tile);
+      layer::TileAttr tile = codegen::chooseTiling(
+          &getContext(), type.getElementType(), type.getShape().back(),
+          vectorBits, l1Bytes, l2Bytes);
+      if (!tile)
+        return;
+      if (winograd && paysForWinograd(op))
+        tile = layer::TileAttr::get(
+            &getContext(), tile.getLanes(), tile.getVectors(), tile.getBlock(),
+            tile.getPanel(), tile.getSlice(), tile.getPackRows(),
+            tile.getPackColumns(), /*winograd=*/2);
+      op->setAttr(layer::kTileAttrName, tile);
     });
+  }
+
+  /// Whether F(2 x 2, 3 x 3) pays for its transforms on `op`: a
+  /// convolution it applies to, of floats, with at least 8 input channels
+  /// (each tile's input transform is shared by every filter, its output
+  /// transform by every channel) and an output of at least 2 x 2.
+  static bool paysForWinograd(Operation *op) {
+    if (!layer::isWinogradConv(op))
+      return false;
+    auto kernel = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+    auto out = cast<RankedTensorType>(op->getResult(0).getType());
+    if (!kernel || out.getRank() != 4 || !isa<FloatType>(out.getElementType()))
+      return false;
+    int64_t channels = kernel.getDimSize(2);
+    return !ShapedType::isDynamic(channels) && channels >= 8 &&
+           !out.isDynamicDim(1) && !out.isDynamicDim(2) &&
+           out.getDimSize(1) >= 2 && out.getDimSize(2) >= 2;
   }
 };
 } // namespace

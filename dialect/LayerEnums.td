@@ -107,6 +107,12 @@ def Layer_TileAttr : AttrDef<Layer_Dialect, "Tile"> {
     slice of a panel packed when the output has at least `pack_rows` rows
     and `pack_columns` columns. Convolutions read the first three.
 
+    `winograd` (0, left out: none) is the output tile `m` of a Winograd
+    F(m x m, 3 x 3) convolution: a 2-D `layer.conv` with a 3 x 3 kernel,
+    stride 1, dilation 1 and one group computes each 2 x 2 block of its
+    output from a 4 x 4 block of its input with 16 products per input
+    channel and filter instead of 36. Only m = 2 is built.
+
     ```mlir
     %y = layer.dense %x, %k, %b {layer.tile = #layer.tile<lanes = 8,
         vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64,
@@ -115,7 +121,8 @@ def Layer_TileAttr : AttrDef<Layer_Dialect, "Tile"> {
   }];
   let parameters = (ins "int64_t":$lanes, "int64_t":$vectors,
                         "int64_t":$block, "int64_t":$panel, "int64_t":$slice,
-                        "int64_t":$pack_rows, "int64_t":$pack_columns);
+                        "int64_t":$pack_rows, "int64_t":$pack_columns,
+                        DefaultValuedParameter<"int64_t", "0">:$winograd);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

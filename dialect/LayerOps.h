@@ -58,6 +58,9 @@ inline constexpr llvm::StringLiteral kTileAttrName = "layer.tile";
 /// Whether `op` is one of the ops whose kernel a TileAttr tiles (Dense,
 /// MatMul, and the convolutions and their gradients).
 bool isTiledOp(mlir::Operation *op);
+/// Whether `op` is a convolution that a Winograd tile may compute: a 2-D
+/// layer.conv with a 3 x 3 kernel, stride 1, dilation 1 and one group.
+bool isWinogradConv(mlir::Operation *op);
 
 /// Parses a Keras activation name, aliases included ("silu"); std::nullopt
 /// for an unknown one.

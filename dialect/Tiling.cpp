@@ -22,7 +22,7 @@ static constexpr int64_t kMaxAccumulators = 28;
 LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                int64_t lanes, int64_t vectors, int64_t block,
                                int64_t panel, int64_t slice, int64_t packRows,
-                               int64_t packColumns) {
+                               int64_t packColumns, int64_t winograd) {
   if (lanes < 1 || lanes > 64 || !llvm::has_single_bit<uint64_t>(lanes))
     return emitError() << "lanes must be a power of two from 1 to 64, not "
                        << lanes;
@@ -36,12 +36,27 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << lanes * vectors << ")";
   if (slice < 1 || packRows < 1 || packColumns < 1)
     return emitError() << "slice, pack_rows and pack_columns must be positive";
+  if (winograd != 0 && winograd != 2)
+    return emitError() << "winograd must be 0 (none) or 2 (F(2 x 2, 3 x 3)), "
+                          "not "
+                       << winograd;
   return success();
 }
 
 bool layerc::layer::isTiledOp(Operation *op) {
   return isa<DenseOp, MatmulOp, ConvOp, ConvTransposeOp, ConvInputGradOp,
              ConvFilterGradOp>(op);
+}
+
+bool layerc::layer::isWinogradConv(Operation *op) {
+  auto conv = dyn_cast<ConvOp>(op);
+  if (!conv || conv.getGroups() != 1)
+    return false;
+  auto kernel = dyn_cast<RankedTensorType>(conv.getKernel().getType());
+  return kernel && kernel.getRank() == 4 && kernel.getDimSize(0) == 3 &&
+         kernel.getDimSize(1) == 3 &&
+         llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
+         llvm::all_of(conv.getDilations(), [](int64_t d) { return d == 1; });
 }
 
 LogicalResult LayerDialect::verifyOperationAttribute(Operation *op,
@@ -51,6 +66,11 @@ LogicalResult LayerDialect::verifyOperationAttribute(Operation *op,
   auto tile = dyn_cast<TileAttr>(attr.getValue());
   if (!tile)
     return op->emitOpError() << kTileAttrName << " must be a #layer.tile";
+  if (tile.getWinograd() != 0 && !isWinogradConv(op))
+    return op->emitOpError()
+           << kTileAttrName
+           << ": winograd is for a 2-D layer.conv with a 3 x 3 kernel, "
+              "stride 1, dilation 1 and one group";
   if (!isTiledOp(op) || op->getNumResults() != 1)
     return op->emitOpError()
            << "has no register-blocked kernel to tile (" << kTileAttrName

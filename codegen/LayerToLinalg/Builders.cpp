@@ -346,8 +346,8 @@ layer::TileAttr codegen::chooseTiling(MLIRContext *ctx, Type et, int64_t size,
   // panels or more: a narrower B, as an MLP's, stays in cache as it is).
   constexpr int64_t kPackRows = 64;
   return layer::TileAttr::get(ctx, lanes, vectors, block, panel,
-                              std::max<int64_t>(slice, 1), kPackRows,
-                              2 * panel);
+                              std::max<int64_t>(slice, 1), kPackRows, 2 * panel,
+                              /*winograd=*/0);
 }
 
 layer::TileAttr codegen::tilingOf(Operation *op, OpBuilder &b,

@@ -287,6 +287,17 @@ convolveVectorized(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                    mlir::Value kernel, llvm::ArrayRef<int64_t> strides,
                    llvm::ArrayRef<int64_t> dil, mlir::RankedTensorType outType,
                    layer::TileAttr tile, Epilogue *epilogue = nullptr);
+/// The same convolution by Winograd's F(2 x 2, 3 x 3) (Winograd.cpp), when
+/// `tile` asks for it (winograd = 2) and it applies: a 3 x 3 kernel of
+/// static shape, `x` padded to the output's rows and columns (each at least
+/// 2) plus 2, stride and dilation 1, whole blocks of the tile's filter
+/// vectors. Applies a blockwise `epilogue` (and marks it applied). Null
+/// otherwise.
+mlir::Value convolveWinograd(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value x, mlir::Value kernel,
+                             mlir::RankedTensorType outType,
+                             layer::TileAttr tile,
+                             Epilogue *epilogue = nullptr);
 /// The kernel gradient of a 2-D convolution of the (already padded) `x`
 /// with output gradient `dy`, giving `type` (kh, kw, channels, filters),
 /// register-blocked and tiled as `tile` says (ConvKernels.cpp). Null when

@@ -510,6 +510,12 @@ Value codegen::convolve(OpBuilder &b, Location loc, Value input, Value kernel,
     x = padSpatial(b, loc, x, before, after, 0.0);
   }
   if (groups == 1) {
+    bool unit = llvm::all_of(strides, [](int64_t s) { return s == 1; }) &&
+                llvm::all_of(dil, [](int64_t d) { return d == 1; });
+    if (unit)
+      if (Value y =
+              convolveWinograd(b, loc, x, kernel, outType, tile, epilogue))
+        return y;
     if (Value y = convolveVectorized(
             b, loc, x, kernel, strides, dil, outType,
             tile ? tile : tilingOf(nullptr, b, outType), epilogue))

@@ -6,11 +6,12 @@
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=512 l1-bytes=16384 l2-bytes=262144}))' | FileCheck %s --check-prefix=SMALL
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=0}))' | FileCheck %s --check-prefix=GPU
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(layer-to-linalg{vector-bits=256})' | FileCheck %s --check-prefix=KERNEL
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=256 winograd=false}))' | FileCheck %s --check-prefix=DIRECT
 // RUN: layerc %s --target=x86-64-v4 --print-pipeline --emit=linalg | FileCheck %s --check-prefix=PIPELINE
 // RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=384}))' 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{l2-bytes=0}))' 2>&1 | FileCheck %s --check-prefix=CACHE
 
-// PIPELINE: layer-tile{l1-bytes=32768 l2-bytes=1048576 vector-bits=512}
+// PIPELINE: layer-tile{l1-bytes=32768 l2-bytes=1048576 vector-bits=512 winograd=true}
 // BITS: layer-tile: vector-bits must be 0, 128, 256 or 512, not 384
 // CACHE: layer-tile: l1-bytes and l2-bytes must be at least 1024, not 32768 and 0
 // A GPU target gets no tiling (the hand-written one stays).
@@ -42,13 +43,19 @@ func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128
 // last axis (filters; channels for an input gradient). 8 filters do not
 // fill a 512-bit vector: 256-bit vectors, AVX-512's 24 accumulators.
 // A tiling already on an op is kept.
+// A 3 x 3 stride-1 convolution of 16 channels also gets Winograd's
+// F(2 x 2, 3 x 3) (winograd = 2); its gradients, and the same convolution
+// with winograd=false, do not.
 // AVX2-LABEL: func.func @conv
-// AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12,
-// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6,
-// AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12,
+// AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 2>
+// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
 // AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 4, vectors = 1, block = 3, panel = 4, slice = 1, pack_rows = 1, pack_columns = 1>
 // AVX512-LABEL: func.func @conv
-// AVX512: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 24,
+// AVX512: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 24, {{.*}}, winograd = 2>
+// DIRECT-LABEL: func.func @conv
+// DIRECT-NOT: winograd
+// DIRECT: return
 // AVX512: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 16, vectors = 1, block = 24,
 func.func @conv(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>, %dy: tensor<?x8x8x8xf32>) -> (tensor<?x8x8x8xf32>, tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>, tensor<?x8x8x8xf32>) {
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
@@ -77,4 +84,39 @@ func.func @dense_by_hand(%x: tensor<?x32xf32>, %k: tensor<32x16xf32>) -> tensor<
 func.func @dense_by_default(%x: tensor<?x32xf32>, %k: tensor<32x16xf32>) -> tensor<?x16xf32> {
   %0 = layer.dense %x, %k : (tensor<?x32xf32>, tensor<32x16xf32>) -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// Winograd only where it applies and pays: not for 4 input channels, a
+// stride of 2, a 5 x 5 kernel or an output of one row.
+// AVX2-LABEL: func.func @not_winograd
+// KERNEL-LABEL: func.func @not_winograd
+// AVX2-NOT: winograd
+// AVX2: return
+func.func @not_winograd(%a: tensor<?x10x10x4xf32>, %ka: tensor<3x3x4x8xf32>, %x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>, %k5: tensor<5x5x16x8xf32>, %r: tensor<?x3x10x16xf32>) -> (tensor<?x8x8x8xf32>, tensor<?x4x4x8xf32>, tensor<?x6x6x8xf32>, tensor<?x1x8x8xf32>) {
+  %0 = layer.conv %a, %ka {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x4xf32>, tensor<3x3x4x8xf32>) -> tensor<?x8x8x8xf32>
+  %1 = layer.conv %x, %k {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x4x4x8xf32>
+  %2 = layer.conv %x, %k5 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x10x10x16xf32>, tensor<5x5x16x8xf32>) -> tensor<?x6x6x8xf32>
+  %3 = layer.conv %r, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x3x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x1x8x8xf32>
+  return %0, %1, %2, %3 : tensor<?x8x8x8xf32>, tensor<?x4x4x8xf32>, tensor<?x6x6x8xf32>, tensor<?x1x8x8xf32>
+}
+
+// -----
+
+// A Winograd tile's kernel: the filter's transform (16 x channels x
+// filters), scratch for 8 parts' input transforms and products (a block
+// of at most 10 tiles: 8, half of an 8 x 8 image), 16 products per step of
+// the channels, and the input and output transforms, additions only.
+// KERNEL-LABEL: func.func @winograd_by_hand
+// KERNEL: tensor.empty() : tensor<16x16x8xf32>
+// KERNEL: tensor.empty() : tensor<8x16x8x16xf32>
+// KERNEL: tensor.empty() : tensor<8x16x8x8xf32>
+// KERNEL-COUNT-8: vector.fma {{.*}} : vector<8xf32>
+// KERNEL-NOT: vector.fma
+// KERNEL-NOT: arith.mulf {{.*}} : vector<8xf32>
+// KERNEL: return
+func.func @winograd_by_hand(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32> {
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 10, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
+  return %0 : tensor<?x8x8x8xf32>
 }

@@ -62,3 +62,27 @@ func.func @not_a_tile(%x: tensor<?x8xf32>, %k: tensor<8x16xf32>) -> tensor<?x16x
   %0 = layer.dense %x, %k {layer.tile = 4 : i64} : (tensor<?x8xf32>, tensor<8x16xf32>) -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
 }
+
+// -----
+
+func.func @winograd_dense(%x: tensor<?x8xf32>, %k: tensor<8x16xf32>) -> tensor<?x16xf32> {
+  // expected-error @below {{'layer.dense' op layer.tile: winograd is for a 2-D layer.conv with a 3 x 3 kernel, stride 1, dilation 1 and one group}}
+  %0 = layer.dense %x, %k {layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 16, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x8xf32>, tensor<8x16xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @winograd_stride(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> tensor<?x4x4x8xf32> {
+  // expected-error @below {{'layer.conv' op layer.tile: winograd is for a 2-D layer.conv with a 3 x 3 kernel, stride 1, dilation 1 and one group}}
+  %0 = layer.conv %x, %k {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 6, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x9x9x8xf32>, tensor<3x3x8x8xf32>) -> tensor<?x4x4x8xf32>
+  return %0 : tensor<?x4x4x8xf32>
+}
+
+// -----
+
+func.func @winograd_size(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> tensor<?x7x7x8xf32> {
+  // expected-error @below {{winograd must be 0 (none) or 2 (F(2 x 2, 3 x 3)), not 4}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 6, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 4>} : (tensor<?x9x9x8xf32>, tensor<3x3x8x8xf32>) -> tensor<?x7x7x8xf32>
+  return %0 : tensor<?x7x7x8xf32>
+}

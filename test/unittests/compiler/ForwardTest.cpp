@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 using namespace layerc;
 using namespace layerc::test;
@@ -550,6 +551,94 @@ TEST_F(ForwardTest, RegisterBlockedConvolutionMatchesLoops) {
                                     f32 ? k.astype(DType::Float32) : k})[0];
     expectClose(f32 ? got.astype(DType::Float64) : got, want, {b, oh, ow, c.f},
                 f32 ? 1e-5 : kRtol, f32 ? 1e-5 : kAtol, "conv");
+  }
+}
+
+// 3 x 3 stride-1 convolutions of 8 channels or more are tiled for Winograd's
+// F(2 x 2, 3 x 3) (layer-tile): odd and even outputs (the last tile starts
+// one early), valid and same padding, batches of 1 and 3 (parts of the
+// batch's rows of tiles with none, one or several rows), bias and relu
+// applied by the output transform; kernels passed in, or constants (whose
+// transform is folded at compile time, as a library's embedded weights);
+// against a float64 direct convolution.
+TEST_F(ForwardTest, WinogradConvolutionMatchesReference) {
+  struct Case {
+    int64_t h, w, c, f, batch;
+    bool same;
+    const char *dtype;
+    bool constantKernel = false; // its transform folded at compile time
+  };
+  const Case cases[] = {
+      {9, 9, 16, 32, 1, true, "f32"},     {7, 10, 8, 16, 3, false, "f64"},
+      {4, 5, 12, 8, 2, false, "f64"},     {12, 13, 32, 64, 3, true, "f32"},
+      {2, 2, 8, 16, 1, true, "f64"},      {6, 7, 8, 16, 2, true, "f32", true},
+      {5, 6, 8, 8, 1, false, "f64", true}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + "x" +
+                 std::to_string(c.c) + " to " + std::to_string(c.f) +
+                 " filters, batch " + std::to_string(c.batch) + ", " + c.dtype);
+    std::string t = c.dtype;
+    std::string xs = "tensor<?x" + std::to_string(c.h) + "x" +
+                     std::to_string(c.w) + "x" + std::to_string(c.c) + "x" + t +
+                     ">";
+    std::string ks = "tensor<3x3x" + std::to_string(c.c) + "x" +
+                     std::to_string(c.f) + "x" + t + ">";
+    std::string bs = "tensor<" + std::to_string(c.f) + "x" + t + ">";
+    Tensor x = randomTensor(rng, {c.batch, c.h, c.w, c.c});
+    Tensor k = randomTensor(rng, {3, 3, c.c, c.f});
+    Tensor bias = randomTensor(rng, {c.f});
+    bool f32 = t == "f32";
+    auto cast = [&](const Tensor &v) {
+      return f32 ? v.astype(DType::Float32) : v;
+    };
+    std::string kernelArg = ", %k: " + ks, kernelDef;
+    if (c.constantKernel) {
+      // dense<[[[[...]]]]>, nested as the (3, 3, c, f) shape.
+      std::vector<double> kv = values(cast(k).astype(DType::Float64));
+      std::ostringstream literal;
+      literal.precision(17);
+      for (int64_t i = 0; i < 9 * c.c; ++i) {
+        if (i % (3 * c.c) == 0)
+          literal << (i ? "]], [[" : "[[[");
+        else if (i % c.c == 0)
+          literal << "], [";
+        else
+          literal << ", ";
+        literal << "[";
+        for (int64_t j = 0; j < c.f; ++j)
+          literal << (j ? ", " : "") << kv[i * c.f + j];
+        literal << "]";
+      }
+      literal << "]]]";
+      kernelArg.clear();
+      kernelDef =
+          "  %k = arith.constant dense<" + literal.str() + "> : " + ks + "\n";
+    }
+    std::string ir = "func.func @conv(%x: " + xs + kernelArg + ", %b: " + bs +
+                     ") -> tensor<*x" + t + "> {\n" + kernelDef +
+                     "  %0 = layer.conv %x, %k, %b {strides = "
+                     "array<i64: 1, 1>, dilations = array<i64: 1, 1>, "
+                     "activation = #layer.activation<relu>, padding = "
+                     "#layer.padding<" +
+                     (c.same ? "same" : "valid") + ">} : (" + xs + ", " + ks +
+                     ", " + bs + ") -> tensor<*x" + t +
+                     ">\n  return %0 : tensor<*x" + t + ">\n}\n";
+    auto jit = build(ir);
+    ASSERT_TRUE(jit);
+    int64_t oh = 0, ow = 0;
+    std::vector<double> want =
+        refConv2d(values(x), values(k), c.batch, c.h, c.w, c.c, 3, 3, c.f, 1, 1,
+                  c.same, oh, ow);
+    std::vector<double> bv = values(bias);
+    for (size_t i = 0; i < want.size(); ++i)
+      want[i] = std::max(0.0, want[i] + bv[i % c.f]);
+    std::vector<Tensor> args{cast(x), cast(k), cast(bias)};
+    if (c.constantKernel)
+      args.erase(args.begin() + 1);
+    Tensor got = call(lookup(*jit, "conv"), args)[0];
+    expectClose(f32 ? got.astype(DType::Float64) : got, want,
+                {c.batch, oh, ow, c.f}, f32 ? 1e-4 : kRtol, f32 ? 1e-5 : kAtol,
+                "winograd conv");
   }
 }
 
