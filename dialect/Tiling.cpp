@@ -49,14 +49,23 @@ bool layerc::layer::isTiledOp(Operation *op) {
 }
 
 bool layerc::layer::isWinogradConv(Operation *op) {
+  // The attributes are read raw: this also runs (from the tile's verifier)
+  // on ops whose own verifier has not run yet.
   auto conv = dyn_cast<ConvOp>(op);
-  if (!conv || conv.getGroups() != 1)
+  if (!conv || op->getNumOperands() < 2)
     return false;
-  auto kernel = dyn_cast<RankedTensorType>(conv.getKernel().getType());
-  return kernel && kernel.getRank() == 4 && kernel.getDimSize(0) == 3 &&
-         kernel.getDimSize(1) == 3 &&
-         llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
-         llvm::all_of(conv.getDilations(), [](int64_t d) { return d == 1; });
+  auto strides =
+      op->getAttrOfType<DenseI64ArrayAttr>(conv.getStridesAttrName());
+  auto dilations =
+      op->getAttrOfType<DenseI64ArrayAttr>(conv.getDilationsAttrName());
+  auto groups = op->getAttrOfType<IntegerAttr>(conv.getGroupsAttrName());
+  auto kernel = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  auto ones = [](DenseI64ArrayAttr a) {
+    return a && llvm::all_of(a.asArrayRef(), [](int64_t v) { return v == 1; });
+  };
+  return (!groups || groups.getInt() == 1) && ones(strides) &&
+         ones(dilations) && kernel && kernel.getRank() == 4 &&
+         kernel.getDimSize(0) == 3 && kernel.getDimSize(1) == 3;
 }
 
 LogicalResult LayerDialect::verifyOperationAttribute(Operation *op,

@@ -36,6 +36,7 @@
 
 #include <array>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 using namespace mlir;
@@ -60,101 +61,116 @@ constexpr Matrix kOutputT{2, 4, {{1, 1, 1, 0}, {0, 1, -1, -1}}};
 /// gradient's parts of the batch (ConvKernels.cpp).
 constexpr int64_t kWinogradChunks = 8;
 
-/// Row `r` of `m` times the vectors `in` (one per column): the nonzero
+/// The arithmetic of the transforms on vectors, as IR built at `b`.
+struct VectorArith {
+  OpBuilder &b;
+  Location loc;
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+  Value scale(Value x, double k) {
+    Value c = floatConst(b, loc, getElementTypeOrSelf(x.getType()), k);
+    return arith::MulFOp::create(
+        b, loc, x, vector::BroadcastOp::create(b, loc, x.getType(), c));
+  }
+};
+
+/// The same on numbers of type T (float, double), in the same order: a
+/// transform folded at compile time is bit for bit the one the kernel
+/// computes (all the coefficients are 1 or 1/2, so no product rounds).
+template <typename T> struct ScalarArith {
+  T add(T x, T y) { return x + y; }
+  T sub(T x, T y) { return x - y; }
+  T neg(T x) { return -x; }
+  T scale(T x, double k) { return x * static_cast<T>(k); }
+};
+
+/// Row `r` of `m` times the values `in` (one per column): the nonzero
 /// coefficients added or subtracted, then scaled once where they share a
 /// magnitude (G's rows of halves), so the transforms are additions.
-Value combineRow(OpBuilder &b, Location loc, const Matrix &m, int64_t r,
-                 ArrayRef<Value> in) {
+template <typename V, typename Arith>
+V combineRow(Arith &ops, const Matrix &m, int64_t r, ArrayRef<V> in) {
   double scale = 0;
   for (int64_t k = 0; k < m.columns; ++k)
     if (m.at[r][k] != 0)
       scale = std::fabs(m.at[r][k]);
-  Value sum;
+  std::optional<V> sum;
   for (int64_t k = 0; k < m.columns; ++k) {
     double c = m.at[r][k];
     if (c == 0)
       continue;
-    Value term = in[k];
+    V term = in[k];
     if (std::fabs(c) != scale)
-      term = arith::MulFOp::create(
-          b, loc, term,
-          vector::BroadcastOp::create(
-              b, loc, term.getType(),
-              floatConst(b, loc, getElementTypeOrSelf(term.getType()),
-                         std::fabs(c) / scale)));
+      term = ops.scale(term, std::fabs(c) / scale);
     if (!sum)
-      sum = c < 0 ? arith::NegFOp::create(b, loc, term).getResult() : term;
-    else if (c < 0)
-      sum = arith::SubFOp::create(b, loc, sum, term);
+      sum = c < 0 ? ops.neg(term) : term;
     else
-      sum = arith::AddFOp::create(b, loc, sum, term);
+      sum = c < 0 ? ops.sub(*sum, term) : ops.add(*sum, term);
   }
-  if (scale != 1)
-    sum = arith::MulFOp::create(
-        b, loc, sum,
-        vector::BroadcastOp::create(
-            b, loc, sum.getType(),
-            floatConst(b, loc, getElementTypeOrSelf(sum.getType()), scale)));
-  return sum;
+  return scale != 1 ? ops.scale(*sum, scale) : *sum;
 }
 
-/// m X m^T for the columns x columns vectors `x` (row-major): the
+/// m X m^T for the columns x columns values `x` (row-major): the
 /// rows x rows result, row-major.
-SmallVector<Value> transform2D(OpBuilder &b, Location loc, const Matrix &m,
-                               ArrayRef<Value> x) {
+template <typename V, typename Arith>
+SmallVector<V> transform2D(Arith &ops, const Matrix &m, ArrayRef<V> x) {
   int64_t n = m.columns;
   // t = m x: each column of x through m.
-  SmallVector<Value> t(m.rows * n);
+  SmallVector<V> t(m.rows * n);
   for (int64_t j = 0; j < n; ++j) {
-    SmallVector<Value> column;
+    SmallVector<V> column;
     for (int64_t i = 0; i < n; ++i)
       column.push_back(x[i * n + j]);
     for (int64_t r = 0; r < m.rows; ++r)
-      t[r * n + j] = combineRow(b, loc, m, r, column);
+      t[r * n + j] = combineRow<V>(ops, m, r, column);
   }
   // t m^T: each row of t through m.
-  SmallVector<Value> y;
+  SmallVector<V> y;
   for (int64_t r = 0; r < m.rows; ++r)
     for (int64_t s = 0; s < m.rows; ++s)
-      y.push_back(combineRow(b, loc, m, s, ArrayRef<Value>(t).slice(r * n, n)));
+      y.push_back(combineRow<V>(ops, m, s, ArrayRef<V>(t).slice(r * n, n)));
   return y;
 }
 
+/// The kernel's transform U = G g G^T of every (channel, filter) of the
+/// (3, 3, channels, filters) `g`, in T: (16, channels, filters).
+template <typename T>
+std::vector<T> filterTransform(ArrayRef<T> g, int64_t plane) {
+  ScalarArith<T> ops;
+  std::vector<T> u(16 * plane);
+  for (int64_t e = 0; e < plane; ++e) {
+    SmallVector<T> taps;
+    for (int64_t i = 0; i < 9; ++i)
+      taps.push_back(g[i * plane + e]);
+    for (auto [p, v] : llvm::enumerate(transform2D<T>(ops, kFilter, taps)))
+      u[p * plane + e] = v;
+  }
+  return u;
+}
+
 /// U = G g G^T of a constant (3, 3, channels, filters) f32 or f64 kernel,
-/// computed here (in double) as a (16, channels, filters) constant; null
-/// when the kernel is not such a constant.
+/// computed here as a (16, channels, filters) constant; null when the
+/// kernel is not such a constant.
 Value foldedFilterTransform(OpBuilder &b, Location loc, Value kernel) {
   DenseElementsAttr attr;
   if (!matchPattern(kernel, m_Constant(&attr)))
     return Value();
   auto type = cast<RankedTensorType>(attr.getType());
   Type et = type.getElementType();
-  if (!et.isF32() && !et.isF64())
-    return Value();
-  int64_t channels = type.getDimSize(2), filters = type.getDimSize(3);
-  int64_t plane = channels * filters;
-  std::vector<double> g;
-  g.reserve(9 * plane);
-  for (const APFloat &v : attr.getValues<APFloat>())
-    g.push_back(v.convertToDouble());
-  std::vector<double> u(16 * plane);
-  for (int64_t e = 0; e < plane; ++e)
-    for (int64_t r = 0; r < 4; ++r)
-      for (int64_t s = 0; s < 4; ++s) {
-        double sum = 0;
-        for (int64_t i = 0; i < 3; ++i)
-          for (int64_t j = 0; j < 3; ++j)
-            sum += kFilter.at[r][i] * g[(i * 3 + j) * plane + e] *
-                   kFilter.at[s][j];
-        u[(r * 4 + s) * plane + e] = sum;
-      }
-  auto uType = RankedTensorType::get({16, channels, filters}, et);
+  int64_t plane = type.getDimSize(2) * type.getDimSize(3);
+  auto uType =
+      RankedTensorType::get({16, type.getDimSize(2), type.getDimSize(3)}, et);
   DenseElementsAttr folded;
   if (et.isF64()) {
-    folded = DenseElementsAttr::get(uType, ArrayRef<double>(u));
+    SmallVector<double> g(attr.getValues<double>());
+    folded = DenseElementsAttr::get(
+        uType, ArrayRef<double>(filterTransform<double>(g, plane)));
+  } else if (et.isF32()) {
+    SmallVector<float> g(attr.getValues<float>());
+    folded = DenseElementsAttr::get(
+        uType, ArrayRef<float>(filterTransform<float>(g, plane)));
   } else {
-    std::vector<float> f(u.begin(), u.end());
-    folded = DenseElementsAttr::get(uType, ArrayRef<float>(f));
+    return Value();
   }
   return arith::ConstantOp::create(b, loc, folded);
 }
@@ -226,8 +242,9 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
                     g.push_back(read(b2, fVec, kernel,
                                      {kb.index(b2, i), kb.index(b2, j), c, f}));
                 Value t = a2[0];
+                VectorArith vops2{b2, loc};
                 for (auto [p, v] :
-                     llvm::enumerate(transform2D(b2, loc, kFilter, g)))
+                     llvm::enumerate(transform2D<Value>(vops2, kFilter, g)))
                   t = write(b2, v, t, {kb.index(b2, p), c, f});
                 return SmallVector<Value>{t};
               });
@@ -250,22 +267,29 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
   Value blocks = arith::CeilDivUIOp::create(b, loc, total, kb.index(b, wt));
   Value parts =
       arith::MinUIOp::create(b, loc, blocks, kb.index(b, kWinogradChunks));
-  // Tile `slot` of the block from tile `first`: the image of its output
-  // and the row and column of its top left corner.
+  // Tile `slot` of the block from tile `first`: its image, and the rows
+  // and columns of the input it reads (row, col: the corner of its output,
+  // one early for the last tile of an odd size) and of the output it
+  // writes ({row0, row + 1} x {col0, col + 1}: row0 = 2 r, its own first
+  // row, where a tile that starts one early writes its second row twice,
+  // so that each output is written last by the one tile it belongs to,
+  // whichever thread runs the other).
+  struct Origin {
+    Value n, row, col, row0, col0;
+  };
   auto origin = [&](OpBuilder &nb, Value first, Value slot) {
     Value q =
         arith::MinUIOp::create(nb, loc, kb.add(nb, first, slot), lastTile);
     Value perImage = kb.index(nb, th * tw), perRow = kb.index(nb, tw);
-    Value n = arith::DivUIOp::create(nb, loc, q, perImage);
     Value rem = arith::RemUIOp::create(nb, loc, q, perImage);
-    auto corner = [&](Value t, int64_t last) {
-      return arith::MinUIOp::create(nb, loc, kb.mul(nb, t, 2),
-                                    kb.index(nb, last))
+    Value row0 = kb.mul(nb, arith::DivUIOp::create(nb, loc, rem, perRow), 2);
+    Value col0 = kb.mul(nb, arith::RemUIOp::create(nb, loc, rem, perRow), 2);
+    auto corner = [&](Value start, int64_t last) {
+      return arith::MinUIOp::create(nb, loc, start, kb.index(nb, last))
           .getResult();
     };
-    return std::array<Value, 3>{
-        n, corner(arith::DivUIOp::create(nb, loc, rem, perRow), oh - 2),
-        corner(arith::RemUIOp::create(nb, loc, rem, perRow), ow - 2)};
+    return Origin{arith::DivUIOp::create(nb, loc, q, perImage),
+                  corner(row0, oh - 2), corner(col0, ow - 2), row0, col0};
   };
 
   // One block of tiles from tile `first`, in part `p`'s scratch. Carries
@@ -275,7 +299,7 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
     // V = B^T d B for every tile of the block, `cl` channels at a time.
     Value v = kb.loop(
         b1, wt, 1, carried[1], [&](OpBuilder &b2, Value slot, ValueRange a2) {
-          auto [n, row, col] = origin(b2, first, slot);
+          auto [n, row, col, row0, col0] = origin(b2, first, slot);
           return kb.loop(
               b2, channels, cl, a2, [&](OpBuilder &b3, Value c, ValueRange a3) {
                 SmallVector<Value> d;
@@ -285,8 +309,9 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
                                      {n, kb.add(b3, row, kb.index(b3, i)),
                                       kb.add(b3, col, kb.index(b3, j)), c}));
                 Value s = a3[0];
+                VectorArith vops3{b3, loc};
                 for (auto [pos, val] :
-                     llvm::enumerate(transform2D(b3, loc, kInputT, d)))
+                     llvm::enumerate(transform2D<Value>(vops3, kInputT, d)))
                   s = write(b3, val, s, {p, kb.index(b3, pos), slot, c});
                 return SmallVector<Value>{s};
               });
@@ -328,7 +353,9 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
           // Y = A^T M A through the epilogue, for each tile of the block.
           Value y = kb.loop(
               b2, wt, 1, a2[0], [&](OpBuilder &b3, Value slot, ValueRange a3) {
-                auto [n, row, col] = origin(b3, first, slot);
+                Origin o = origin(b3, first, slot);
+                Value rows[] = {o.row0, kb.add(b3, o.row, kb.index(b3, 1))};
+                Value cols[] = {o.col0, kb.add(b3, o.col, kb.index(b3, 1))};
                 Value yt = a3[0];
                 for (int64_t q = 0; q < fv; ++q) {
                   SmallVector<Value> mv;
@@ -336,15 +363,15 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
                     mv.push_back(read(
                         b3, fVec, m,
                         {p, kb.index(b3, pos), slot, kb.index(b3, q * vl)}));
-                  SmallVector<Value> ys = transform2D(b3, loc, kOutputT, mv);
+                  VectorArith vops3{b3, loc};
+                  SmallVector<Value> ys =
+                      transform2D<Value>(vops3, kOutputT, mv);
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j) {
                       Value val = ys[i * 2 + j];
                       if (fuse)
                         val = epilogue->apply(b3, loc, val, fs[q]);
-                      yt = write(b3, val, yt,
-                                 {n, kb.add(b3, row, kb.index(b3, i)),
-                                  kb.add(b3, col, kb.index(b3, j)), fs[q]});
+                      yt = write(b3, val, yt, {o.n, rows[i], cols[j], fs[q]});
                     }
                 }
                 return SmallVector<Value>{yt};

@@ -86,3 +86,13 @@ func.func @winograd_size(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> te
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 6, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 4>} : (tensor<?x9x9x8xf32>, tensor<3x3x8x8xf32>) -> tensor<?x7x7x8xf32>
   return %0 : tensor<?x7x7x8xf32>
 }
+
+// -----
+
+// Found by the MLIR fuzzer: the tile is checked before the op's own
+// verifier, which then reports the missing attribute.
+func.func @winograd_no_dilations(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32> {
+  // expected-error @below {{layer.tile: winograd is for a 2-D layer.conv}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 10, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
+  return %0 : tensor<?x8x8x8xf32>
+}
