@@ -235,6 +235,41 @@ func.func @f(%x: tensor<?x300xf64>, %k: tensor<300x16xf64>, %b: tensor<16xf64>) 
   }
 }
 
+// Columns that are not whole vectors (10 logits, 19 with an activation)
+// are padded to whole vectors for the register-blocked kernel, and the
+// first ones kept: batches of 1, 13 (a block and a rest) and 64.
+TEST_F(ForwardTest, DenseOfPartialVectorsPadsItsColumns) {
+  auto jit = build(R"mlir(
+func.func @f(%x: tensor<?x70xf32>, %k: tensor<70x10xf32>, %b: tensor<10xf32>) -> tensor<*xf32> {
+  %0 = layer.dense %x, %k, %b : (tensor<?x70xf32>, tensor<70x10xf32>, tensor<10xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+func.func @g(%x: tensor<?x10xf64>, %k: tensor<10x19xf64>, %b: tensor<19xf64>) -> tensor<*xf64> {
+  %0 = layer.dense %x, %k, %b {activation = #layer.activation<tanh>} : (tensor<?x10xf64>, tensor<10x19xf64>, tensor<19xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+)mlir");
+  ASSERT_TRUE(jit);
+  Tensor k = randomTensor(rng, {70, 10}), b = randomTensor(rng, {10});
+  Tensor k2 = randomTensor(rng, {10, 19}), b2 = randomTensor(rng, {19});
+  std::vector<double> bv = values(b), b2v = values(b2);
+  for (int64_t rows : {1, 13, 64}) {
+    Tensor x = randomTensor(rng, {rows, 70});
+    Tensor logits = call(lookup(*jit, "f"),
+                         {x.astype(DType::Float32), k.astype(DType::Float32),
+                          b.astype(DType::Float32)})[0];
+    expectClose(logits.astype(DType::Float64),
+                refDense(values(x), values(k), &bv, rows, 70, 10, "linear"),
+                {rows, 10}, 1e-5, 1e-5,
+                "dense to 10 columns, " + std::to_string(rows) + " rows");
+    Tensor x2 = randomTensor(rng, {rows, 10});
+    expectClose(call(lookup(*jit, "g"), {x2, k2, b2})[0],
+                refDense(values(x2), values(k2), &b2v, rows, 10, 19, "tanh"),
+                {rows, 19}, kRtol, kAtol,
+                "dense to 19 columns, " + std::to_string(rows) + " rows");
+  }
+}
+
 TEST_F(ForwardTest, DenseOnRank3InputActsOnLastAxis) {
   auto jit = build(R"mlir(
 func.func @f(%x: tensor<?x3x7xf64>, %k: tensor<7x5xf64>, %b: tensor<5xf64>) -> tensor<*xf64> {
