@@ -49,11 +49,12 @@ def LayerTile : Pass<"layer-tile", "::mlir::func::FuncOp"> {
     kernels as the attribute says (and chooses the same itself, with the
     default caches, for an op without one).
 
-    A 2-D convolution with a 3 x 3 kernel, stride 1, dilation 1 and one
-    group, of at least 8 input channels and an output of at least 2 x 2,
-    gets `winograd = 2`: Winograd's F(2 x 2, 3 x 3), 2.25x fewer
-    multiply-adds than the direct kernel for transforms that are additions
-    (`winograd=false` keeps the direct kernel everywhere).
+    A 2-D convolution, transposed convolution or input gradient with a
+    3 x 3 kernel, stride 1, dilation 1 and one group, summing over at least
+    8 channels into an output of at least 2 x 2, gets `winograd = 2`:
+    Winograd's F(2 x 2, 3 x 3), 2.25x fewer multiply-adds than the direct
+    kernel for transforms that are additions (`winograd=false` keeps the
+    direct kernel everywhere).
 
     An op that already has a `layer.tile` keeps it, so a tiling written by
     hand survives the rest of the pipeline. With `vector-bits=0` (a GPU

@@ -58,9 +58,9 @@ struct LayerTilePass : layerc::impl::LayerTileBase<LayerTilePass> {
   }
 
   /// Whether F(2 x 2, 3 x 3) pays for its transforms on `op`: a
-  /// convolution it applies to, of floats, with at least 8 input channels
+  /// convolution it applies to, of floats, summing over at least 8 channels
   /// (each tile's input transform is shared by every filter, its output
-  /// transform by every channel) and an output of at least 2 x 2.
+  /// transform by every channel), with an output of at least 2 x 2.
   static bool paysForWinograd(Operation *op) {
     if (!layer::isWinogradConv(op))
       return false;
@@ -68,7 +68,10 @@ struct LayerTilePass : layerc::impl::LayerTileBase<LayerTilePass> {
     auto out = cast<RankedTensorType>(op->getResult(0).getType());
     if (!kernel || out.getRank() != 4 || !isa<FloatType>(out.getElementType()))
       return false;
-    int64_t channels = kernel.getDimSize(2);
+    // The sum runs over the kernel's input channels (axis 2) for a
+    // convolution; a transposed convolution's kernel is (3, 3, filters,
+    // in), an input gradient sums over the forward filters (axis 3).
+    int64_t channels = kernel.getDimSize(isa<layer::ConvOp>(op) ? 2 : 3);
     return !ShapedType::isDynamic(channels) && channels >= 8 &&
            !out.isDynamicDim(1) && !out.isDynamicDim(2) &&
            out.getDimSize(1) >= 2 && out.getDimSize(2) >= 2;

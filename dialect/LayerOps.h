@@ -59,7 +59,8 @@ inline constexpr llvm::StringLiteral kTileAttrName = "layer.tile";
 /// MatMul, and the convolutions and their gradients).
 bool isTiledOp(mlir::Operation *op);
 /// Whether `op` is a convolution that a Winograd tile may compute: a 2-D
-/// layer.conv with a 3 x 3 kernel, stride 1, dilation 1 and one group.
+/// layer.conv, layer.conv_transpose or layer.conv_input_grad with a 3 x 3
+/// kernel, stride 1, dilation 1 and one group.
 bool isWinogradConv(mlir::Operation *op);
 
 /// Parses a Keras activation name, aliases included ("silu"); std::nullopt

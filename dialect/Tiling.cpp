@@ -51,14 +51,12 @@ bool layerc::layer::isTiledOp(Operation *op) {
 bool layerc::layer::isWinogradConv(Operation *op) {
   // The attributes are read raw: this also runs (from the tile's verifier)
   // on ops whose own verifier has not run yet.
-  auto conv = dyn_cast<ConvOp>(op);
-  if (!conv || op->getNumOperands() < 2)
+  if (!isa<ConvOp, ConvTransposeOp, ConvInputGradOp>(op) ||
+      op->getNumOperands() < 2)
     return false;
-  auto strides =
-      op->getAttrOfType<DenseI64ArrayAttr>(conv.getStridesAttrName());
-  auto dilations =
-      op->getAttrOfType<DenseI64ArrayAttr>(conv.getDilationsAttrName());
-  auto groups = op->getAttrOfType<IntegerAttr>(conv.getGroupsAttrName());
+  auto strides = op->getAttrOfType<DenseI64ArrayAttr>("strides");
+  auto dilations = op->getAttrOfType<DenseI64ArrayAttr>("dilations");
+  auto groups = op->getAttrOfType<IntegerAttr>("groups");
   auto kernel = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
   auto ones = [](DenseI64ArrayAttr a) {
     return a && llvm::all_of(a.asArrayRef(), [](int64_t v) { return v == 1; });
@@ -78,8 +76,9 @@ LogicalResult LayerDialect::verifyOperationAttribute(Operation *op,
   if (tile.getWinograd() != 0 && !isWinogradConv(op))
     return op->emitOpError()
            << kTileAttrName
-           << ": winograd is for a 2-D layer.conv with a 3 x 3 kernel, "
-              "stride 1, dilation 1 and one group";
+           << ": winograd is for a 2-D convolution, transposed convolution "
+              "or input gradient with a 3 x 3 kernel, stride 1, dilation 1 "
+              "and one group";
   if (!isTiledOp(op) || op->getNumResults() != 1)
     return op->emitOpError()
            << "has no register-blocked kernel to tile (" << kTileAttrName

@@ -29,6 +29,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +48,9 @@ using Iterator = utils::IteratorType;
 /// swapped: (k..., b, a), w[k..., j, i] = kernel[K - 1 - k..., i, j]. The
 /// kernel of a convolution's adjoint (transposed convolutions, input
 /// gradients).
+/// A constant kernel (a library's embedded weights) is flipped here, so
+/// that the kernel of a transposed convolution is a constant too (which
+/// Winograd's filter transform folds).
 Value flippedTransposedKernel(OpBuilder &b, Location loc, Value kernel) {
   auto kType = cast<RankedTensorType>(kernel.getType());
   MLIRContext *ctx = b.getContext();
@@ -54,6 +58,23 @@ Value flippedTransposedKernel(OpBuilder &b, Location loc, Value kernel) {
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
   SmallVector<int64_t> shape(kType.getShape().take_front(n));
   shape.append({kType.getDimSize(n + 1), kType.getDimSize(n)});
+  DenseElementsAttr constant;
+  if (kType.hasStaticShape() && matchPattern(kernel, m_Constant(&constant))) {
+    SmallVector<Attribute> from(constant.getValues<Attribute>()), to;
+    int64_t a = kType.getDimSize(n), c = kType.getDimSize(n + 1);
+    int64_t taps = kType.getNumElements() / (a * c);
+    to.reserve(from.size());
+    // Tap t of the flipped kernel is tap taps - 1 - t of the kernel (every
+    // spatial axis reversed is the flattened taps reversed).
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t j = 0; j < c; ++j)
+        for (int64_t i = 0; i < a; ++i)
+          to.push_back(from[((taps - 1 - t) * a + i) * c + j]);
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get(shape, kType.getElementType()), to));
+  }
   SmallVector<AffineExpr> read;
   for (int64_t i = 0; i < n; ++i)
     read.push_back(kType.getDimSize(i) - 1 - d(i));
@@ -206,9 +227,15 @@ struct ConvTransposeLowering : RankedLowering<ConvTransposeOp> {
     // That is a convolution of D by the flipped kernel, stride 1.
     SmallVector<int64_t> ones(n, 1);
     Epilogue epilogue{adaptor.getBias(), op.getActivation()};
-    Value y =
-        convolveVectorized(rewriter, loc, scattered, w, ones, dil, outType,
-                           tilingOf(op, rewriter, outType), &epilogue);
+    layer::TileAttr tile = tilingOf(op, rewriter, outType);
+    Value y;
+    if (llvm::all_of(strides, [](int64_t s) { return s == 1; }) &&
+        llvm::all_of(dil, [](int64_t d) { return d == 1; }))
+      y = convolveWinograd(rewriter, loc, scattered, w, outType, tile,
+                           &epilogue);
+    if (!y)
+      y = convolveVectorized(rewriter, loc, scattered, w, ones, dil, outType,
+                             tile, &epilogue);
     if (!y)
       y = convolveFewFilters(rewriter, loc, scattered, w, ones, dil, outType,
                              &epilogue);
@@ -304,6 +331,9 @@ Value inputGradAsConvolution(OpBuilder &b, Location loc, Value dy, Value kernel,
   if (gpu)
     return convolve(b, loc, padded, flipped, SmallVector<int64_t>(n, 1), dil,
                     /*same=*/false, /*groups=*/1, type);
+  if (llvm::all_of(dil, [](int64_t d) { return d == 1; }))
+    if (Value dx = convolveWinograd(b, loc, padded, flipped, type, tile))
+      return dx;
   return convolveVectorized(b, loc, padded, flipped, {1, 1}, dil, type, tile);
 }
 

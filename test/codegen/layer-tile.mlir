@@ -44,11 +44,12 @@ func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128
 // fill a 512-bit vector: 256-bit vectors, AVX-512's 24 accumulators.
 // A tiling already on an op is kept.
 // A 3 x 3 stride-1 convolution of 16 channels also gets Winograd's
-// F(2 x 2, 3 x 3) (winograd = 2); its gradients, and the same convolution
-// with winograd=false, do not.
+// F(2 x 2, 3 x 3) (winograd = 2), and so does its input gradient (a sum
+// over 8 filters); its kernel gradient, and everything with
+// winograd=false, do not.
 // AVX2-LABEL: func.func @conv
 // AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 2>
-// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 2>
 // AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
 // AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 4, vectors = 1, block = 3, panel = 4, slice = 1, pack_rows = 1, pack_columns = 1>
 // AVX512-LABEL: func.func @conv
@@ -119,4 +120,14 @@ func.func @not_winograd(%a: tensor<?x10x10x4xf32>, %ka: tensor<3x3x4x8xf32>, %x:
 func.func @winograd_by_hand(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32> {
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 10, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
   return %0 : tensor<?x8x8x8xf32>
+}
+
+// -----
+
+// A stride-1 transposed convolution of 16 input channels: Winograd too.
+// AVX2-LABEL: func.func @transposed
+// AVX2: layer.conv_transpose {{.*}}winograd = 2>
+func.func @transposed(%x: tensor<?x6x7x16xf32>, %k: tensor<3x3x8x16xf32>) -> tensor<?x8x9x8xf32> {
+  %0 = layer.conv_transpose %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64>} : (tensor<?x6x7x16xf32>, tensor<3x3x8x16xf32>) -> tensor<?x8x9x8xf32>
+  return %0 : tensor<?x8x9x8xf32>
 }

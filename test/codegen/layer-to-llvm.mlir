@@ -22,11 +22,12 @@ func.func @predict(%x: tensor<?x784xf32> {layer.name = "input"},
 // The exported function takes every input and output as a memref
 // descriptor and returns an i32 status; its C wrapper takes one pointer
 // per descriptor: 5 inputs and 1 output. Its intermediates live in one
-// arena of 448 bytes per sample (layer-plan-buffers). Every allocation is
+// arena of 768 bytes per sample and 4096 bytes for any batch (the last
+// dense's kernel padded to whole vectors) (layer-plan-buffers). Every allocation is
 // checked: a null pointer returns 4 (out of memory).
 // CHECK-LABEL: llvm.func @predict(
 // CHECK-SAME: %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: i64,
-// CHECK-SAME: attributes {layerc.arena_bytes = 0 : i64, layerc.arena_bytes_per_sample = 768 : i64, llvm.emit_c_interface}
+// CHECK-SAME: attributes {layerc.arena_bytes = 4096 : i64, layerc.arena_bytes_per_sample = 768 : i64, llvm.emit_c_interface}
 // CHECK: llvm.call @__layerc_arena_take
 // CHECK: llvm.icmp "ne"
 // CHECK: llvm.cond_br
@@ -36,7 +37,7 @@ func.func @predict(%x: tensor<?x784xf32> {layer.name = "input"},
 // CHECK: llvm.return
 // CHECK-LABEL: llvm.func @_mlir_ciface_predict(
 // CHECK-SAME: %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr)
-// CHECK-SAME: attributes {layerc.arena_bytes = 0 : i64, layerc.arena_bytes_per_sample = 768 : i64, llvm.emit_c_interface}
+// CHECK-SAME: attributes {layerc.arena_bytes = 4096 : i64, layerc.arena_bytes_per_sample = 768 : i64, llvm.emit_c_interface}
 // CHECK: %[[STATUS:.+]] = llvm.call @predict(
 // CHECK-NEXT: llvm.return %[[STATUS]] : i32
 

@@ -66,7 +66,7 @@ func.func @not_a_tile(%x: tensor<?x8xf32>, %k: tensor<8x16xf32>) -> tensor<?x16x
 // -----
 
 func.func @winograd_dense(%x: tensor<?x8xf32>, %k: tensor<8x16xf32>) -> tensor<?x16xf32> {
-  // expected-error @below {{'layer.dense' op layer.tile: winograd is for a 2-D layer.conv with a 3 x 3 kernel, stride 1, dilation 1 and one group}}
+  // expected-error @below {{'layer.dense' op layer.tile: winograd is for a 2-D convolution, transposed convolution or input gradient with a 3 x 3 kernel, stride 1, dilation 1 and one group}}
   %0 = layer.dense %x, %k {layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 16, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x8xf32>, tensor<8x16xf32>) -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
 }
@@ -74,7 +74,7 @@ func.func @winograd_dense(%x: tensor<?x8xf32>, %k: tensor<8x16xf32>) -> tensor<?
 // -----
 
 func.func @winograd_stride(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> tensor<?x4x4x8xf32> {
-  // expected-error @below {{'layer.conv' op layer.tile: winograd is for a 2-D layer.conv with a 3 x 3 kernel, stride 1, dilation 1 and one group}}
+  // expected-error @below {{'layer.conv' op layer.tile: winograd is for a 2-D convolution, transposed convolution or input gradient with a 3 x 3 kernel, stride 1, dilation 1 and one group}}
   %0 = layer.conv %x, %k {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 6, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x9x9x8xf32>, tensor<3x3x8x8xf32>) -> tensor<?x4x4x8xf32>
   return %0 : tensor<?x4x4x8xf32>
 }
@@ -92,7 +92,7 @@ func.func @winograd_size(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> te
 // Found by the MLIR fuzzer: the tile is checked before the op's own
 // verifier, which then reports the missing attribute.
 func.func @winograd_no_dilations(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32> {
-  // expected-error @below {{layer.tile: winograd is for a 2-D layer.conv}}
+  // expected-error @below {{layer.tile: winograd is for a 2-D convolution}}
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 10, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
   return %0 : tensor<?x8x8x8xf32>
 }

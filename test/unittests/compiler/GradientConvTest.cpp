@@ -237,6 +237,60 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
   }
 }
 
+// Winograd's F(2 x 2, 3 x 3) wherever layer-tile chooses it: a 3 x 3
+// stride-1 convolution of 8 channels (forward, and its input gradient, a
+// sum over its 8 or 16 filters) and a stride-1 transposed convolution of
+// as many, odd and even sizes, "valid" and "same", at the host's tiles and
+// at 128-bit ones; against finite differences.
+TEST_F(GradientTest, WinogradConvolutions) {
+  const char *tmpl = R"mlir(
+func.func @predict(%x: tensor<?x${H}x${W}x3xf64>,
+                   %k0: tensor<3x3x3x8xf64> {layer.param, layer.name = "k0"},
+                   %k1: tensor<3x3x8x${F}xf64> {layer.param, layer.name = "k1"},
+                   %b1: tensor<${F}xf64> {layer.param, layer.name = "b1"},
+                   %t: tensor<3x3x8x${F}xf64> {layer.param, layer.name = "t"},
+                   %k2: tensor<8x3xf64> {layer.param, layer.name = "k2"}) -> tensor<*xf64> {
+  %0 = layer.conv %x, %k0 {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, activation = #layer.activation<tanh>} : (tensor<?x${H}x${W}x3xf64>, tensor<3x3x3x8xf64>) -> tensor<*xf64>
+  %1 = layer.conv %0, %k1, %b1 {strides = array<i64: 1, 1>, padding = #layer.padding<${P}>, dilations = array<i64: 1, 1>, activation = #layer.activation<tanh>} : (tensor<*xf64>, tensor<3x3x8x${F}xf64>, tensor<${F}xf64>) -> tensor<*xf64>
+  %2 = layer.conv_transpose %1, %t {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64>, activation = #layer.activation<tanh>} : (tensor<*xf64>, tensor<3x3x8x${F}xf64>) -> tensor<*xf64>
+  %3 = layer.global_pool %2 {kind = #layer.pool<max>} : (tensor<*xf64>) -> tensor<*xf64>
+  %4 = layer.dense %3, %k2 : (tensor<*xf64>, tensor<8x3xf64>) -> tensor<*xf64>
+  return %4 : tensor<*xf64>
+}
+)mlir";
+  struct Case {
+    int64_t filters;
+    const char *padding;
+  };
+  const Case cases[] = {{8, "valid"}, {16, "same"}};
+  for (unsigned config = 0; config < std::size(cases); ++config) {
+    const Case &c = cases[config];
+    unsigned s = seed(config);
+    SCOPED_TRACE("case " + std::to_string(config) + ", seed " +
+                 std::to_string(s));
+    int64_t b = randInt(1, 3), h = randInt(7, 8), w = randInt(8, 9);
+    std::string ir = fill(tmpl, {{"H", str(h)},
+                                 {"W", str(w)},
+                                 {"F", str(c.filters)},
+                                 {"P", c.padding}});
+    std::vector<Tensor> params = {randomTensor(rng, {3, 3, 3, 8}),
+                                  randomTensor(rng, {3, 3, 8, c.filters}),
+                                  randomTensor(rng, {c.filters}, -0.5, 0.5),
+                                  randomTensor(rng, {3, 3, 8, c.filters}),
+                                  randomTensor(rng, {8, 3})};
+    std::vector<Tensor> data = {randomTensor(rng, {b, h, w, 3}, -1, 1),
+                                labels(b, 3)};
+    for (const char *tiles :
+         {"", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
+              "l2-bytes=4096})"}) {
+      SCOPED_TRACE(std::string("tiles: ") + tiles);
+      checkGradients(ir,
+                     "loss=sparse_categorical_crossentropy from-logits=true",
+                     data, params, tiles);
+    }
+  }
+}
+
 // Bilinear upsampling (half-pixel centres, edges clamped): its gradient
 // is the transpose of the interpolation, axis by axis.
 TEST_F(GradientTest, BilinearUpsampling) {
