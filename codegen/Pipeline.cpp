@@ -79,7 +79,6 @@ void addLinalgStage(OpPassManager &pm, const PipelineOptions &options) {
   tile.vectorBits = static_cast<int64_t>(options.target.vectorBits);
   tile.l1Bytes = options.target.l1Bytes;
   tile.l2Bytes = options.target.l2Bytes;
-  if (getenv("LAYERC_EXPERIMENT_NO_WINOGRAD")) tile.winograd = false; // TEMP
   pm.addNestedPass<func::FuncOp>(createLayerTile(tile));
   pm.addPass(
       createLayerToLinalg({static_cast<int64_t>(options.target.vectorBits)}));
