@@ -296,14 +296,16 @@ int64_t codegen::vectorBitsAt(OpBuilder &b) {
 }
 
 codegen::VectorBlocking codegen::vectorBlocking(Type et, int64_t size,
-                                                int64_t bits) {
+                                                int64_t bits,
+                                                int64_t maxVectors) {
   int64_t width = et.getIntOrFloatBitWidth();
   int64_t accumulators = bits >= 512 ? 24 : 12;
   int64_t lanes = std::max<int64_t>(bits / width, 1);
   // Narrower vectors when the target's do not divide the axis.
   while (lanes > 128 / width && size % lanes != 0)
     lanes /= 2;
-  int64_t vectors = std::min<int64_t>(std::max<int64_t>(size / lanes, 1), 2);
+  int64_t vectors =
+      std::min<int64_t>(std::max<int64_t>(size / lanes, 1), maxVectors);
   while ((size / lanes) % vectors != 0)
     --vectors;
   return {lanes, vectors, accumulators};
@@ -320,10 +322,11 @@ LogicalResult codegen::checkVectorBits(Operation *op, int64_t bits,
 
 layer::TileAttr codegen::chooseTiling(MLIRContext *ctx, Type et, int64_t size,
                                       int64_t bits, int64_t l1Bytes,
-                                      int64_t l2Bytes) {
+                                      int64_t l2Bytes, int64_t maxVectors) {
   if (bits == 0 || size <= 0 || !et.isIntOrFloat())
     return {};
-  auto [lanes, vectors, accumulators] = vectorBlocking(et, size, bits);
+  auto [lanes, vectors, accumulators] =
+      vectorBlocking(et, size, bits, maxVectors);
   if (size % (lanes * vectors) != 0)
     return {};
   int64_t width = lanes * vectors, block = accumulators / vectors;

@@ -171,15 +171,17 @@ int64_t vectorBitsAt(mlir::OpBuilder &b);
 
 /// How a register-blocked kernel covers a last axis: `vectors` vectors of
 /// `lanes` elements per block, and `accumulators` vector registers for a
-/// block of outputs. The widest vectors of at most the target's `bits`
-/// that divide the axis are used (a 512-bit target still runs an axis of 8
+/// block of outputs (at most `maxVectors` vectors). The widest vectors of
+/// at most the target's `bits` that divide the axis are used (a 512-bit
+/// target still runs an axis of 8
 /// floats in 256-bit vectors); the accumulators leave room for a block's
 /// operand vectors and a broadcast: 12 of AVX2's 16 registers, 24 of
 /// AVX-512's 32.
 struct VectorBlocking {
   int64_t lanes, vectors, accumulators;
 };
-VectorBlocking vectorBlocking(mlir::Type et, int64_t size, int64_t bits);
+VectorBlocking vectorBlocking(mlir::Type et, int64_t size, int64_t bits,
+                              int64_t maxVectors = 2);
 /// Whether a last axis of `size` elements of `et` is whole vectors, so the
 /// register-blocked kernels apply (checked before building their operands).
 inline bool fillsVectors(mlir::OpBuilder &b, mlir::Type et, int64_t size) {
@@ -194,11 +196,12 @@ mlir::LogicalResult checkVectorBits(mlir::Operation *op, int64_t bits,
 
 /// The tiling layer-tile gives a register-blocked kernel whose output's last
 /// axis has `size` elements of `et`, on a target with `bits`-bit vectors
-/// and these caches (Passes.td, layer-tile); null when the axis is not
-/// whole vectors or `bits` is 0.
+/// and these caches (Passes.td, layer-tile), with at most `maxVectors`
+/// vectors per register block; null when the axis is not whole vectors or
+/// `bits` is 0.
 layer::TileAttr chooseTiling(mlir::MLIRContext *ctx, mlir::Type et,
                              int64_t size, int64_t bits, int64_t l1Bytes,
-                             int64_t l2Bytes);
+                             int64_t l2Bytes, int64_t maxVectors = 2);
 /// The tiling of the kernel that computes `outType` for `op`: its
 /// layer.tile (if `op` is not null), else chooseTiling for the module's vector
 /// width (vectorBitsAt) and the default caches. Null: no register-blocked

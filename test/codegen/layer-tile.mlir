@@ -18,7 +18,8 @@
 // GPU-NOT: block = {{6|12|24}},
 
 // Dense to 128 floats: AVX2's 12 accumulators are 6 rows of 2 vectors of
-// 8, AVX-512's 24 are 12 rows of 2 vectors of 16. B's slice of a panel is
+// 8, AVX-512's 24 are 6 rows of 4 vectors of 16 (a matmul's blocks span 4
+// vectors on AVX-512; a convolution's, below, 2). B's slice of a panel is
 // a quarter of L2 (1 MiB: 256 x 256 floats; 256 KiB: 128 x 128), and a
 // block's slice of A fits half of L1. Dense(10) is not whole vectors: no
 // register-blocked kernel, no tile.
@@ -28,9 +29,9 @@
 // AVX2-NOT: layer.tile
 // AVX2: return
 // AVX512-LABEL: func.func @dense
-// AVX512: layer.tile = #layer.tile<lanes = 16, vectors = 2, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX512: layer.tile = #layer.tile<lanes = 16, vectors = 4, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
 // SMALL-LABEL: func.func @dense
-// SMALL: layer.tile = #layer.tile<lanes = 16, vectors = 2, block = 12, panel = 128, slice = 128, pack_rows = 64, pack_columns = 256>
+// SMALL: layer.tile = #layer.tile<lanes = 16, vectors = 4, block = 6, panel = 128, slice = 128, pack_rows = 64, pack_columns = 256>
 func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128x10xf32>) -> tensor<?x10xf32> {
   %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<784x128xf32>) -> tensor<?x128xf32>
   %1 = layer.dense %0, %k2 : (tensor<?x128xf32>, tensor<128x10xf32>) -> tensor<?x10xf32>
