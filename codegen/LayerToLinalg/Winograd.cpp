@@ -12,16 +12,21 @@
 // and channel; the output's, once per tile and filter).
 //
 // Written, like the direct kernels (ConvKernels.cpp), as loops over vectors:
-//   - U = G g G^T, (16, channels, filters), once per call;
-//   - for each row of tiles: V = B^T d B, (16, tiles, channels), the input
-//     transform of the row, vectorized over the channels;
-//   - for each block of `block` tiles by `vectors` vectors of filters: the
-//     16 products M = V U, one register-blocked matmul per position over
-//     the channels (as a dense's kernel), and the output transform of M
-//     with the bias and activation applied, written to the output.
-// The rows of tiles of the batch are split into kWinogradChunks parts that
-// run in parallel, each with scratch of its own for V and M, so a row's
-// transforms stay in cache between their writes and reads.
+//   - U = G g G^T, (16, channels, filters), once per call, or folded at
+//     compile time for a constant kernel;
+//   - the tiles numbered through the batch (image, row, column) and taken
+//     in blocks of `block` tiles: for each block, V = B^T d B, (16, block,
+//     channels), vectorized over the channels;
+//   - for each block of `vectors` vectors of filters: the 16 products
+//     M = V U, one register-blocked matmul per position over the channels
+//     (as a dense's kernel), and the output transform of M with the bias
+//     and activation applied, written to the output.
+// The blocks are split into kWinogradChunks parts that run in parallel,
+// each with scratch of its own for V and M, small enough to stay in L1
+// between their writes and reads. (Splitting a batch of a few blocks by
+// their filters too, so that two threads share the toy ResNet's 9 x 9
+// layers evenly at batch 1, left 2 threads as fast and made 1 thread 10%
+// slower: each group transforms the input again.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -299,15 +304,15 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
     // V = B^T d B for every tile of the block, `cl` channels at a time.
     Value v = kb.loop(
         b1, wt, 1, carried[1], [&](OpBuilder &b2, Value slot, ValueRange a2) {
-          auto [n, row, col, row0, col0] = origin(b2, first, slot);
+          Origin o = origin(b2, first, slot);
           return kb.loop(
               b2, channels, cl, a2, [&](OpBuilder &b3, Value c, ValueRange a3) {
                 SmallVector<Value> d;
                 for (int64_t i = 0; i < 4; ++i)
                   for (int64_t j = 0; j < 4; ++j)
                     d.push_back(read(b3, cVec, x,
-                                     {n, kb.add(b3, row, kb.index(b3, i)),
-                                      kb.add(b3, col, kb.index(b3, j)), c}));
+                                     {o.n, kb.add(b3, o.row, kb.index(b3, i)),
+                                      kb.add(b3, o.col, kb.index(b3, j)), c}));
                 Value s = a3[0];
                 VectorArith vops3{b3, loc};
                 for (auto [pos, val] :

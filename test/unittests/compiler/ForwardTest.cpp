@@ -592,7 +592,7 @@ TEST_F(ForwardTest, RegisterBlockedConvolutionMatchesLoops) {
 // 3 x 3 stride-1 convolutions of 8 channels or more are tiled for Winograd's
 // F(2 x 2, 3 x 3) (layer-tile): odd and even outputs (the last tile starts
 // one early), valid and same padding, batches of 1 and 3 (parts of the
-// batch's rows of tiles with none, one or several rows), bias and relu
+// batch's blocks of tiles with none, one or several blocks), bias and relu
 // applied by the output transform; kernels passed in, or constants (whose
 // transform is folded at compile time, as a library's embedded weights);
 // against a float64 direct convolution.
@@ -603,11 +603,17 @@ TEST_F(ForwardTest, WinogradConvolutionMatchesReference) {
     const char *dtype;
     bool constantKernel = false; // its transform folded at compile time
   };
-  const Case cases[] = {
-      {9, 9, 16, 32, 1, true, "f32"},     {7, 10, 8, 16, 3, false, "f64"},
-      {4, 5, 12, 8, 2, false, "f64"},     {12, 13, 32, 64, 3, true, "f32"},
-      {2, 2, 8, 16, 1, true, "f64"},      {6, 7, 8, 16, 2, true, "f32", true},
-      {5, 6, 8, 8, 1, false, "f64", true}};
+  const Case cases[] = {{9, 9, 16, 32, 1, true, "f32"},
+                        {7, 10, 8, 16, 3, false, "f64"},
+                        {4, 5, 12, 8, 2, false, "f64"},
+                        {12, 13, 32, 64, 3, true, "f32"},
+                        {2, 2, 8, 16, 1, true, "f64"},
+                        {6, 7, 8, 16, 2, true, "f32", true},
+                        {5, 6, 8, 8, 1, false, "f64", true},
+                        // One block of tiles: its blocks of filters (2, 3)
+                        // split into groups, each a part of its own.
+                        {5, 5, 8, 64, 1, true, "f32"},
+                        {6, 6, 8, 48, 1, false, "f64"}};
   for (const Case &c : cases) {
     SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + "x" +
                  std::to_string(c.c) + " to " + std::to_string(c.f) +
