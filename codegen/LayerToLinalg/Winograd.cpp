@@ -230,6 +230,22 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
         .getResult();
   };
 
+  // The n x n values `load(i, j)` through m's transform, value p written
+  // into `dst` at `where(p)`: the filter's and the input's transforms.
+  auto transformPatch =
+      [&](OpBuilder &nb, int64_t n, const Matrix &m,
+          llvm::function_ref<Value(int64_t, int64_t)> load, Value dst,
+          llvm::function_ref<SmallVector<Value>(int64_t)> where) {
+        SmallVector<Value> patch;
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < n; ++j)
+            patch.push_back(load(i, j));
+        VectorArith ops{nb, loc};
+        for (auto [p, v] : llvm::enumerate(transform2D<Value>(ops, m, patch)))
+          dst = write(nb, v, dst, where(p));
+        return dst;
+      };
+
   // U = G g G^T: (16, channels, filters), folded when the kernel is a
   // constant (a library's embedded weights).
   Value u = foldedFilterTransform(b, loc, kernel);
@@ -241,17 +257,16 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
         [&](OpBuilder &b1, Value c, ValueRange a1) {
           return kb.loop(
               b1, filters, vl, a1, [&](OpBuilder &b2, Value f, ValueRange a2) {
-                SmallVector<Value> g;
-                for (int64_t i = 0; i < 3; ++i)
-                  for (int64_t j = 0; j < 3; ++j)
-                    g.push_back(read(b2, fVec, kernel,
-                                     {kb.index(b2, i), kb.index(b2, j), c, f}));
-                Value t = a2[0];
-                VectorArith vops2{b2, loc};
-                for (auto [p, v] :
-                     llvm::enumerate(transform2D<Value>(vops2, kFilter, g)))
-                  t = write(b2, v, t, {kb.index(b2, p), c, f});
-                return SmallVector<Value>{t};
+                return SmallVector<Value>{transformPatch(
+                    b2, 3, kFilter,
+                    [&](int64_t i, int64_t j) {
+                      return read(b2, fVec, kernel,
+                                  {kb.index(b2, i), kb.index(b2, j), c, f});
+                    },
+                    a2[0],
+                    [&](int64_t p) {
+                      return SmallVector<Value>{kb.index(b2, p), c, f};
+                    })};
               });
         },
         /*parallel=*/true)[0];
@@ -307,18 +322,17 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
           Origin o = origin(b2, first, slot);
           return kb.loop(
               b2, channels, cl, a2, [&](OpBuilder &b3, Value c, ValueRange a3) {
-                SmallVector<Value> d;
-                for (int64_t i = 0; i < 4; ++i)
-                  for (int64_t j = 0; j < 4; ++j)
-                    d.push_back(read(b3, cVec, x,
-                                     {o.n, kb.add(b3, o.row, kb.index(b3, i)),
-                                      kb.add(b3, o.col, kb.index(b3, j)), c}));
-                Value s = a3[0];
-                VectorArith vops3{b3, loc};
-                for (auto [pos, val] :
-                     llvm::enumerate(transform2D<Value>(vops3, kInputT, d)))
-                  s = write(b3, val, s, {p, kb.index(b3, pos), slot, c});
-                return SmallVector<Value>{s};
+                return SmallVector<Value>{transformPatch(
+                    b3, 4, kInputT,
+                    [&](int64_t i, int64_t j) {
+                      return read(b3, cVec, x,
+                                  {o.n, kb.add(b3, o.row, kb.index(b3, i)),
+                                   kb.add(b3, o.col, kb.index(b3, j)), c});
+                    },
+                    a3[0],
+                    [&](int64_t pos) {
+                      return SmallVector<Value>{p, kb.index(b3, pos), slot, c};
+                    })};
               });
         })[0];
     // For each block of filters: the 16 products M = V U, then Y.

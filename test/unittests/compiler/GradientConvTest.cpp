@@ -226,14 +226,7 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
                                   randomTensor(rng, {c.filters, 3})};
     std::vector<Tensor> data = {randomTensor(rng, {b, h, w, ch}, -1, 1),
                                 labels(b, 3)};
-    for (const char *tiles :
-         {"", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
-              "l2-bytes=4096})"}) {
-      SCOPED_TRACE(std::string("tiles: ") + tiles);
-      checkGradients(ir,
-                     "loss=sparse_categorical_crossentropy from-logits=true",
-                     data, params, tiles);
-    }
+    checkAtTwoTilings(ir, data, params);
   }
 }
 
@@ -280,14 +273,7 @@ func.func @predict(%x: tensor<?x${H}x${W}x3xf64>,
                                   randomTensor(rng, {8, 3})};
     std::vector<Tensor> data = {randomTensor(rng, {b, h, w, 3}, -1, 1),
                                 labels(b, 3)};
-    for (const char *tiles :
-         {"", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
-              "l2-bytes=4096})"}) {
-      SCOPED_TRACE(std::string("tiles: ") + tiles);
-      checkGradients(ir,
-                     "loss=sparse_categorical_crossentropy from-logits=true",
-                     data, params, tiles);
-    }
+    checkAtTwoTilings(ir, data, params);
   }
 }
 

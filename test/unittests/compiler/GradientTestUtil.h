@@ -56,6 +56,22 @@ protected:
     return Tensor::fromInts(l, {batch});
   }
 
+  /// checkGradients of a classifier (sparse categorical cross-entropy on
+  /// logits) twice: tiled by layer-tile for this machine, and for 128-bit
+  /// vectors with tiny caches, so that the kernels are checked with another
+  /// layer.tile than the host's.
+  void checkAtTwoTilings(const std::string &ir, const std::vector<Tensor> &data,
+                         const std::vector<Tensor> &params) {
+    for (const char *tiles :
+         {"", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
+              "l2-bytes=4096})"}) {
+      SCOPED_TRACE(std::string("tiles: ") + tiles);
+      checkGradients(ir,
+                     "loss=sparse_categorical_crossentropy from-logits=true",
+                     data, params, tiles);
+    }
+  }
+
   /// Compiles `ir` with layer-autodiff{optimizer=none `options`} (then the
   /// passes `after`, if any) and checks d loss / d param of `grad` against
   /// central differences of `evaluate`. `data` are the inputs then the
