@@ -51,10 +51,12 @@ def LayerTile : Pass<"layer-tile", "::mlir::func::FuncOp"> {
 
     A 2-D convolution, transposed convolution or input gradient with a
     3 x 3 kernel, stride 1, dilation 1 and one group, summing over at least
-    8 channels into an output of at least 2 x 2, gets `winograd = 2`:
-    Winograd's F(2 x 2, 3 x 3), 2.25x fewer multiply-adds than the direct
-    kernel for transforms that are additions (`winograd=false` keeps the
-    direct kernel everywhere).
+    8 channels into an output of at least 2 x 2, gets Winograd: `winograd
+    = 4`, F(4 x 4, 3 x 3) (4x fewer multiply-adds than the direct kernel),
+    where one image's 4 x 4 tiles fill a register block of tiles, else
+    `winograd = 2`, F(2 x 2, 3 x 3) (2.25x fewer, for transforms that are
+    additions). `winograd-tile=2` or `=4` takes that one everywhere;
+    `winograd=false` keeps the direct kernel everywhere.
 
     An op that already has a `layer.tile` keeps it, so a tiling written by
     hand survives the rest of the pipeline. With `vector-bits=0` (a GPU
@@ -68,7 +70,10 @@ def LayerTile : Pass<"layer-tile", "::mlir::func::FuncOp"> {
     Option<"l2Bytes", "l2-bytes", "int64_t", "::layerc::kDefaultL2Bytes",
            "The L2 cache of a core, in bytes">,
     Option<"winograd", "winograd", "bool", "true",
-           "Compute 3 x 3 stride-1 convolutions by Winograd's F(2x2, 3x3)">
+           "Compute 3 x 3 stride-1 convolutions by Winograd's F(m x m, 3x3)">,
+    Option<"winogradTile", "winograd-tile", "int64_t", "0",
+           "Winograd's output tile m: 2 or 4 everywhere, or 0: chosen per "
+           "convolution from its output's size">
   ];
 }
 

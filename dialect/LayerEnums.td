@@ -110,9 +110,10 @@ def Layer_TileAttr : AttrDef<Layer_Dialect, "Tile"> {
     `winograd` (0, left out: none) is the output tile `m` of a Winograd
     F(m x m, 3 x 3) convolution: a 2-D `layer.conv`, `layer.conv_transpose`
     or `layer.conv_input_grad` with a 3 x 3 kernel, stride 1, dilation 1
-    and one group computes each 2 x 2 block of its output from a 4 x 4
-    block of its input with 16 products per input channel and filter
-    instead of 36. Only m = 2 is built.
+    and one group computes each m x m block of its output from the
+    (m + 2) x (m + 2) block of its input that covers it: m = 2 with 16
+    products per input channel and filter instead of 36, m = 4 with 36
+    instead of 144.
 
     ```mlir
     %y = layer.dense %x, %k, %b {layer.tile = #layer.tile<lanes = 8,

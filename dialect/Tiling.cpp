@@ -36,9 +36,9 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << lanes * vectors << ")";
   if (slice < 1 || packRows < 1 || packColumns < 1)
     return emitError() << "slice, pack_rows and pack_columns must be positive";
-  if (winograd != 0 && winograd != 2)
-    return emitError() << "winograd must be 0 (none) or 2 (F(2 x 2, 3 x 3)), "
-                          "not "
+  if (winograd != 0 && winograd != 2 && winograd != 4)
+    return emitError() << "winograd must be 0 (none), 2 (F(2 x 2, 3 x 3)) or "
+                          "4 (F(4 x 4, 3 x 3)), not "
                        << winograd;
   return success();
 }

@@ -1,32 +1,38 @@
-//===- Winograd.cpp - Winograd F(2 x 2, 3 x 3) convolutions ---------------===//
+//===- Winograd.cpp - Winograd F(m x m, 3 x 3) convolutions ---------------===//
 //
-// A 3 x 3, stride-1 convolution computes each 2 x 2 block of its output
-// (a tile) from the 4 x 4 block of input that covers it:
+// A 3 x 3, stride-1 convolution computes each m x m block of its output
+// (a tile) from the n x n block of input that covers it (n = m + 2):
 //
 //   Y = A^T [ (G g G^T) . (B^T d B) ] A     (. elementwise, per position)
 //
-// summed over the input channels. The 16 positions of a tile each take
-// one product per (channel, filter) where the direct kernel takes 36 per
-// four outputs: 2.25x fewer multiply-adds, for three transforms that cost
-// additions only (the filter's, once per call; the input's, once per tile
-// and channel; the output's, once per tile and filter).
+// summed over the input channels. The n^2 positions of a tile each take
+// one product per (channel, filter) where the direct kernel takes 9 per
+// output: F(2 x 2, 3 x 3) takes 16 for 4 outputs (2.25x fewer
+// multiply-adds), F(4 x 4, 3 x 3) 36 for 16 (4x fewer), for three
+// transforms (the filter's, once per call; the input's, once per tile and
+// channel; the output's, once per tile and filter). F(2, 3)'s transforms
+// are additions; F(4, 3)'s multiply too, and in float32 it errs by about
+// 4x the direct kernel (interpolation points 0, 1, -1, 2, -2: the sparsest
+// transforms; 1/2 and -2 err 1.4x less for a denser B^T).
 //
 // Written, like the direct kernels (ConvKernels.cpp), as loops over vectors:
-//   - U = G g G^T, (16, channels, filters), once per call, or folded at
-//     compile time for a constant kernel;
+//   - U = G g G^T, (filters / width, n^2, channels, width) with width the
+//     filters of a register block, contiguous where the products read it,
+//     once per call, or folded at compile time for a constant kernel;
 //   - the tiles numbered through the batch (image, row, column) and taken
-//     in blocks of `block` tiles: for each block, V = B^T d B, (16, block,
+//     in blocks of `block` tiles: for each block, V = B^T d B, (n^2, block,
 //     channels), vectorized over the channels;
-//   - for each block of `vectors` vectors of filters: the 16 products
+//   - for each block of `vectors` vectors of filters: the n^2 products
 //     M = V U, one register-blocked matmul per position over the channels
 //     (as a dense's kernel), and the output transform of M with the bias
 //     and activation applied, written to the output.
 // The blocks are split into kWinogradChunks parts that run in parallel,
-// each with scratch of its own for V and M, small enough to stay in L1
-// between their writes and reads. (Splitting a batch of a few blocks by
-// their filters too, so that two threads share the toy ResNet's 9 x 9
-// layers evenly at batch 1, left 2 threads as fast and made 1 thread 10%
-// slower: each group transforms the input again.)
+// each with scratch of its own for V and M. (Splitting a batch of a few
+// blocks by their filters too, so that two threads share the toy ResNet's
+// 9 x 9 layers evenly at batch 1, left 2 threads as fast and made 1 thread
+// 10% slower: each group transforms the input again.) U laid out by
+// blocks of filters rather than (n^2, channels, filters) made the toy
+// ResNet 8% faster at batch 1: the products stream it from L2.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,18 +55,54 @@ using namespace layerc;
 using namespace layerc::codegen;
 
 namespace {
-/// A transform's matrix, rows x columns (at most 4 x 4).
+/// A transform's matrix, rows x columns (at most 6 x 6).
 struct Matrix {
   int64_t rows, columns;
-  double at[4][4];
+  double at[6][6];
 };
 
-/// B^T, G and A^T of F(2, 3) with interpolation points 0, 1, -1.
-constexpr Matrix kInputT{
-    4, 4, {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}};
-constexpr Matrix kFilter{
-    4, 3, {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}};
-constexpr Matrix kOutputT{2, 4, {{1, 1, 1, 0}, {0, 1, -1, -1}}};
+/// F(m x m, 3 x 3): its output tile m, B^T (n x n, n = m + 2), G (n x 3)
+/// and A^T (m x n).
+struct Variant {
+  int64_t m;
+  Matrix inputT, filter, outputT;
+  int64_t n() const { return m + 2; }
+  int64_t positions() const { return n() * n(); }
+};
+
+/// F(2, 3) with interpolation points 0, 1, -1.
+constexpr Variant kF2{
+    2,
+    {4, 4, {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}},
+    {4, 3, {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}},
+    {2, 4, {{1, 1, 1, 0}, {0, 1, -1, -1}}}};
+
+/// F(4, 3) with interpolation points 0, 1, -1, 2, -2.
+constexpr Variant kF4{4,
+                      {6,
+                       6,
+                       {{4, 0, -5, 0, 1, 0},
+                        {0, -4, -4, 1, 1, 0},
+                        {0, 4, -4, -1, 1, 0},
+                        {0, -2, -1, 2, 1, 0},
+                        {0, 2, -1, -2, 1, 0},
+                        {0, 4, 0, -5, 0, 1}}},
+                      {6,
+                       3,
+                       {{1.0 / 4, 0, 0},
+                        {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                        {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                        {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                        {0, 0, 1}}},
+                      {4,
+                       6,
+                       {{1, 1, 1, 1, 1, 0},
+                        {0, 1, -1, 2, -2, 0},
+                        {0, 1, 1, 4, 4, 0},
+                        {0, 1, -1, 8, -8, 1}}}};
+
+const Variant &variantOf(int64_t m) { return m == 4 ? kF4 : kF2; }
 
 /// Parts of the batch's rows of tiles that run in parallel, as the kernel
 /// gradient's parts of the batch (ConvKernels.cpp).
@@ -80,9 +122,9 @@ struct VectorArith {
   }
 };
 
-/// The same on numbers of type T (float, double), in the same order: a
-/// transform folded at compile time is bit for bit the one the kernel
-/// computes (all the coefficients are 1 or 1/2, so no product rounds).
+/// The same on numbers of type T (float, double), in the same order and
+/// with the same rounded coefficients: a transform folded at compile time
+/// is bit for bit the one the kernel computes.
 template <typename T> struct ScalarArith {
   T add(T x, T y) { return x + y; }
   T sub(T x, T y) { return x - y; }
@@ -90,29 +132,58 @@ template <typename T> struct ScalarArith {
   T scale(T x, double k) { return x * static_cast<T>(k); }
 };
 
-/// Row `r` of `m` times the values `in` (one per column): the nonzero
-/// coefficients added or subtracted, then scaled once where they share a
-/// magnitude (G's rows of halves), so the transforms are additions.
+/// Row `r` of `m` times the values `in` (one per column): the values whose
+/// coefficients share a magnitude added or subtracted, each such sum scaled
+/// once, and the sums combined (F(4, 3)'s row 0 -4 -4 1 1 0 is
+/// (x3 + x4) - 4 (x1 + x2): one product).
 template <typename V, typename Arith>
 V combineRow(Arith &ops, const Matrix &m, int64_t r, ArrayRef<V> in) {
-  double scale = 0;
+  SmallVector<double, 6> magnitudes;
   for (int64_t k = 0; k < m.columns; ++k)
-    if (m.at[r][k] != 0)
-      scale = std::fabs(m.at[r][k]);
-  std::optional<V> sum;
-  for (int64_t k = 0; k < m.columns; ++k) {
-    double c = m.at[r][k];
-    if (c == 0)
-      continue;
-    V term = in[k];
-    if (std::fabs(c) != scale)
-      term = ops.scale(term, std::fabs(c) / scale);
-    if (!sum)
-      sum = c < 0 ? ops.neg(term) : term;
-    else
-      sum = c < 0 ? ops.sub(*sum, term) : ops.add(*sum, term);
+    if (m.at[r][k] != 0 &&
+        !llvm::is_contained(magnitudes, std::fabs(m.at[r][k])))
+      magnitudes.push_back(std::fabs(m.at[r][k]));
+  // Each group's sum starts from a positive term where it has one, so it
+  // needs no negation; groups with one are combined first.
+  struct Group {
+    V sum;
+    bool negative;
+  };
+  SmallVector<Group, 6> groups;
+  for (double magnitude : magnitudes) {
+    auto coefficient = [&](int64_t k) {
+      return std::fabs(m.at[r][k]) == magnitude ? m.at[r][k] : 0.0;
+    };
+    int64_t lead = -1;
+    for (int64_t k = 0; k < m.columns && lead < 0; ++k)
+      if (coefficient(k) > 0)
+        lead = k;
+    bool negative = lead < 0;
+    std::optional<V> sum;
+    if (!negative)
+      sum = in[lead];
+    for (int64_t k = 0; k < m.columns; ++k) {
+      double c = coefficient(k);
+      if (c == 0 || k == lead)
+        continue;
+      if (!sum)
+        sum = in[k];
+      else
+        sum = (c < 0) != negative ? ops.sub(*sum, in[k]) : ops.add(*sum, in[k]);
+    }
+    V scaled = magnitude != 1 ? ops.scale(*sum, magnitude) : *sum;
+    groups.push_back({scaled, negative});
   }
-  return scale != 1 ? ops.scale(*sum, scale) : *sum;
+  std::stable_partition(groups.begin(), groups.end(),
+                        [](const Group &g) { return !g.negative; });
+  std::optional<V> total;
+  for (const Group &g : groups) {
+    if (!total)
+      total = g.negative ? ops.neg(g.sum) : g.sum;
+    else
+      total = g.negative ? ops.sub(*total, g.sum) : ops.add(*total, g.sum);
+  }
+  return *total;
 }
 
 /// m X m^T for the columns x columns values `x` (row-major): the
@@ -138,42 +209,52 @@ SmallVector<V> transform2D(Arith &ops, const Matrix &m, ArrayRef<V> x) {
 }
 
 /// The kernel's transform U = G g G^T of every (channel, filter) of the
-/// (3, 3, channels, filters) `g`, in T: (16, channels, filters).
+/// (3, 3, channels, filters) `g`, in T, laid out as the kernel reads it:
+/// (filters / width, positions, channels, width), a block of `width`
+/// filters contiguous through the positions and channels.
 template <typename T>
-std::vector<T> filterTransform(ArrayRef<T> g, int64_t plane) {
+std::vector<T> filterTransform(const Variant &w, ArrayRef<T> g,
+                               int64_t channels, int64_t filters,
+                               int64_t width) {
   ScalarArith<T> ops;
-  std::vector<T> u(16 * plane);
+  int64_t plane = channels * filters;
+  std::vector<T> u(w.positions() * plane);
   for (int64_t e = 0; e < plane; ++e) {
     SmallVector<T> taps;
     for (int64_t i = 0; i < 9; ++i)
       taps.push_back(g[i * plane + e]);
-    for (auto [p, v] : llvm::enumerate(transform2D<T>(ops, kFilter, taps)))
-      u[p * plane + e] = v;
+    int64_t c = e / filters, f = e % filters;
+    for (auto [p, v] : llvm::enumerate(transform2D<T>(ops, w.filter, taps)))
+      u[((f / width * w.positions() + p) * channels + c) * width + f % width] =
+          v;
   }
   return u;
 }
 
 /// U = G g G^T of a constant (3, 3, channels, filters) f32 or f64 kernel,
-/// computed here as a (16, channels, filters) constant; null when the
-/// kernel is not such a constant.
-Value foldedFilterTransform(OpBuilder &b, Location loc, Value kernel) {
+/// computed here as a constant laid out as filterTransform's; null when
+/// the kernel is not such a constant.
+Value foldedFilterTransform(OpBuilder &b, Location loc, const Variant &w,
+                            Value kernel, int64_t width) {
   DenseElementsAttr attr;
   if (!matchPattern(kernel, m_Constant(&attr)))
     return Value();
   auto type = cast<RankedTensorType>(attr.getType());
   Type et = type.getElementType();
-  int64_t plane = type.getDimSize(2) * type.getDimSize(3);
-  auto uType =
-      RankedTensorType::get({16, type.getDimSize(2), type.getDimSize(3)}, et);
+  int64_t channels = type.getDimSize(2), filters = type.getDimSize(3);
+  auto uType = RankedTensorType::get(
+      {filters / width, w.positions(), channels, width}, et);
   DenseElementsAttr folded;
   if (et.isF64()) {
     SmallVector<double> g(attr.getValues<double>());
-    folded = DenseElementsAttr::get(
-        uType, ArrayRef<double>(filterTransform<double>(g, plane)));
+    folded =
+        DenseElementsAttr::get(uType, ArrayRef<double>(filterTransform<double>(
+                                          w, g, channels, filters, width)));
   } else if (et.isF32()) {
     SmallVector<float> g(attr.getValues<float>());
-    folded = DenseElementsAttr::get(
-        uType, ArrayRef<float>(filterTransform<float>(g, plane)));
+    folded =
+        DenseElementsAttr::get(uType, ArrayRef<float>(filterTransform<float>(
+                                          w, g, channels, filters, width)));
   } else {
     return Value();
   }
@@ -195,7 +276,7 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
   auto xType = cast<RankedTensorType>(x.getType());
   auto kType = cast<RankedTensorType>(kernel.getType());
   Type et = outType.getElementType();
-  if (!tile || tile.getWinograd() != 2 || xType.getRank() != 4 ||
+  if (!tile || tile.getWinograd() == 0 || xType.getRank() != 4 ||
       !kType.hasStaticShape() || !isa<FloatType>(et) ||
       kType.getDimSize(0) != 3 || kType.getDimSize(1) != 3)
     return Value();
@@ -207,9 +288,13 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
       xType.getDimSize(1) != oh + 2 || xType.getDimSize(2) != ow + 2 ||
       xType.getDimSize(3) != channels)
     return Value();
-  // Tiles: the last row or column of tiles of an odd output starts one
-  // early (its first row or column recomputed), so every tile is whole.
-  int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2;
+  // F(4, 3) needs an output of 4 x 4; a smaller one takes F(2, 3).
+  const Variant &w = variantOf(oh >= 4 && ow >= 4 ? tile.getWinograd() : 2);
+  int64_t side = w.m, positions = w.positions();
+  // Tiles: the last row or column of tiles of an output that m does not
+  // divide starts early (its first rows or columns recomputed), so every
+  // tile is whole.
+  int64_t th = (oh + side - 1) / side, tw = (ow + side - 1) / side;
   int64_t wt = evenBlock(th * tw, tile.getBlock());
   int64_t cl = dividingLanes(channels, vl);
   bool fuse = epilogue && epilogue->blockwise();
@@ -246,26 +331,33 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
         return dst;
       };
 
-  // U = G g G^T: (16, channels, filters), folded when the kernel is a
-  // constant (a library's embedded weights).
-  Value u = foldedFilterTransform(b, loc, kernel);
+  // U = G g G^T: (filters / width, positions, channels, width), width =
+  // vl fv, the filters of one register block contiguous; folded when the
+  // kernel is a constant (a library's embedded weights).
+  int64_t width = vl * fv;
+  Value u = foldedFilterTransform(b, loc, w, kernel, width);
   if (!u) {
-    u = tensor::EmptyOp::create(b, loc,
-                                ArrayRef<int64_t>{16, channels, filters}, et);
+    u = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{filters / width, positions, channels, width},
+        et);
     u = kb.loop(
         b, channels, 1, u,
         [&](OpBuilder &b1, Value c, ValueRange a1) {
           return kb.loop(
               b1, filters, vl, a1, [&](OpBuilder &b2, Value f, ValueRange a2) {
                 return SmallVector<Value>{transformPatch(
-                    b2, 3, kFilter,
+                    b2, 3, w.filter,
                     [&](int64_t i, int64_t j) {
                       return read(b2, fVec, kernel,
                                   {kb.index(b2, i), kb.index(b2, j), c, f});
                     },
                     a2[0],
                     [&](int64_t p) {
-                      return SmallVector<Value>{kb.index(b2, p), c, f};
+                      Value w0 = kb.index(b2, width);
+                      return SmallVector<Value>{
+                          arith::DivUIOp::create(b2, loc, f, w0),
+                          kb.index(b2, p), c,
+                          arith::RemUIOp::create(b2, loc, f, w0)};
                     })};
               });
         },
@@ -275,11 +367,11 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
   // Tiles are numbered through the batch (image, then row, then column);
   // a block is `wt` consecutive tiles, the last block's extra lanes clamped
   // to the last tile (they recompute and rewrite it). Scratch per part: V
-  // (16, wt, channels) and M (16, wt, vl fv).
+  // (positions, wt, channels) and M (positions, wt, vl fv).
   Value vs = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{kWinogradChunks, 16, wt, channels}, et);
+      b, loc, ArrayRef<int64_t>{kWinogradChunks, positions, wt, channels}, et);
   Value ms = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{kWinogradChunks, 16, wt, vl * fv}, et);
+      b, loc, ArrayRef<int64_t>{kWinogradChunks, positions, wt, vl * fv}, et);
   Value out = emptyLike(b, loc, outType, x);
   Value batch = tensor::DimOp::create(b, loc, x, 0);
   Value total = arith::MulIOp::create(b, loc, batch, kb.index(b, th * tw));
@@ -289,11 +381,11 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
       arith::MinUIOp::create(b, loc, blocks, kb.index(b, kWinogradChunks));
   // Tile `slot` of the block from tile `first`: its image, and the rows
   // and columns of the input it reads (row, col: the corner of its output,
-  // one early for the last tile of an odd size) and of the output it
-  // writes ({row0, row + 1} x {col0, col + 1}: row0 = 2 r, its own first
-  // row, where a tile that starts one early writes its second row twice,
-  // so that each output is written last by the one tile it belongs to,
-  // whichever thread runs the other).
+  // early for the last tile where m does not divide the size) and of the
+  // output it writes (rows max(row + i, row0), row0 = m r its own first
+  // row: a tile that starts early writes its rows before row0 to row0,
+  // then row0's own value, so that each output is written last by the one
+  // tile it belongs to, whichever thread runs the other; columns alike).
   struct Origin {
     Value n, row, col, row0, col0;
   };
@@ -302,14 +394,14 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
         arith::MinUIOp::create(nb, loc, kb.add(nb, first, slot), lastTile);
     Value perImage = kb.index(nb, th * tw), perRow = kb.index(nb, tw);
     Value rem = arith::RemUIOp::create(nb, loc, q, perImage);
-    Value row0 = kb.mul(nb, arith::DivUIOp::create(nb, loc, rem, perRow), 2);
-    Value col0 = kb.mul(nb, arith::RemUIOp::create(nb, loc, rem, perRow), 2);
+    Value row0 = kb.mul(nb, arith::DivUIOp::create(nb, loc, rem, perRow), side);
+    Value col0 = kb.mul(nb, arith::RemUIOp::create(nb, loc, rem, perRow), side);
     auto corner = [&](Value start, int64_t last) {
       return arith::MinUIOp::create(nb, loc, start, kb.index(nb, last))
           .getResult();
     };
     return Origin{arith::DivUIOp::create(nb, loc, q, perImage),
-                  corner(row0, oh - 2), corner(col0, ow - 2), row0, col0};
+                  corner(row0, oh - side), corner(col0, ow - side), row0, col0};
   };
 
   // One block of tiles from tile `first`, in part `p`'s scratch. Carries
@@ -323,7 +415,7 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
           return kb.loop(
               b2, channels, cl, a2, [&](OpBuilder &b3, Value c, ValueRange a3) {
                 return SmallVector<Value>{transformPatch(
-                    b3, 4, kInputT,
+                    b3, w.n(), w.inputT,
                     [&](int64_t i, int64_t j) {
                       return read(b3, cVec, x,
                                   {o.n, kb.add(b3, o.row, kb.index(b3, i)),
@@ -335,22 +427,27 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
                     })};
               });
         })[0];
-    // For each block of filters: the 16 products M = V U, then Y.
+    // For each block of filters: the products M = V U, then Y.
     SmallVector<Value> ym = kb.loop(
         b1, filters, vl * fv, {carried[0], carried[2]},
         [&](OpBuilder &b2, Value f0, ValueRange a2) {
           SmallVector<Value> fs;
           for (int64_t q = 0; q < fv; ++q)
             fs.push_back(kb.add(b2, f0, kb.index(b2, q * vl)));
+          Value group =
+              arith::DivUIOp::create(b2, loc, f0, kb.index(b2, width));
           Value m = kb.loop(
-              b2, 16, 1, a2[1], [&](OpBuilder &b3, Value pos, ValueRange a3) {
+              b2, positions, 1, a2[1],
+              [&](OpBuilder &b3, Value pos, ValueRange a3) {
                 SmallVector<Value> zeros(wt * fv, zeroVector);
                 SmallVector<Value> acc = kb.loop(
                     b3, channels, 1, zeros,
                     [&](OpBuilder &b4, Value c, ValueRange a4) {
                       SmallVector<Value> us, next;
-                      for (Value f : fs)
-                        us.push_back(read(b4, fVec, u, {pos, c, f}));
+                      for (int64_t q = 0; q < fv; ++q)
+                        us.push_back(
+                            read(b4, fVec, u,
+                                 {group, pos, c, kb.index(b4, q * vl)}));
                       for (int64_t k = 0; k < wt; ++k) {
                         Value s = tensor::ExtractOp::create(
                             b4, loc, v, ValueRange{p, pos, kb.index(b4, k), c});
@@ -373,21 +470,26 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
           Value y = kb.loop(
               b2, wt, 1, a2[0], [&](OpBuilder &b3, Value slot, ValueRange a3) {
                 Origin o = origin(b3, first, slot);
-                Value rows[] = {o.row0, kb.add(b3, o.row, kb.index(b3, 1))};
-                Value cols[] = {o.col0, kb.add(b3, o.col, kb.index(b3, 1))};
+                SmallVector<Value> rows, cols;
+                for (int64_t i = 0; i < side; ++i) {
+                  rows.push_back(arith::MaxUIOp::create(
+                      b3, loc, kb.add(b3, o.row, kb.index(b3, i)), o.row0));
+                  cols.push_back(arith::MaxUIOp::create(
+                      b3, loc, kb.add(b3, o.col, kb.index(b3, i)), o.col0));
+                }
                 Value yt = a3[0];
                 for (int64_t q = 0; q < fv; ++q) {
                   SmallVector<Value> mv;
-                  for (int64_t pos = 0; pos < 16; ++pos)
+                  for (int64_t pos = 0; pos < positions; ++pos)
                     mv.push_back(read(
                         b3, fVec, m,
                         {p, kb.index(b3, pos), slot, kb.index(b3, q * vl)}));
                   VectorArith vops3{b3, loc};
                   SmallVector<Value> ys =
-                      transform2D<Value>(vops3, kOutputT, mv);
-                  for (int64_t i = 0; i < 2; ++i)
-                    for (int64_t j = 0; j < 2; ++j) {
-                      Value val = ys[i * 2 + j];
+                      transform2D<Value>(vops3, w.outputT, mv);
+                  for (int64_t i = 0; i < side; ++i)
+                    for (int64_t j = 0; j < side; ++j) {
+                      Value val = ys[i * side + j];
                       if (fuse)
                         val = epilogue->apply(b3, loc, val, fs[q]);
                       yt = write(b3, val, yt, {o.n, rows[i], cols[j], fs[q]});

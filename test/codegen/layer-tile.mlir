@@ -7,13 +7,16 @@
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=0}))' | FileCheck %s --check-prefix=GPU
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(layer-to-linalg{vector-bits=256})' | FileCheck %s --check-prefix=KERNEL
 // RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=256 winograd=false}))' | FileCheck %s --check-prefix=DIRECT
+// RUN: layerc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=256 winograd-tile=4}))' | FileCheck %s --check-prefix=F4
 // RUN: layerc %s --target=x86-64-v4 --print-pipeline --emit=linalg | FileCheck %s --check-prefix=PIPELINE
 // RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{vector-bits=384}))' 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{l2-bytes=0}))' 2>&1 | FileCheck %s --check-prefix=CACHE
+// RUN: not layerc-opt %s --pass-pipeline='builtin.module(func.func(layer-tile{winograd-tile=3}))' 2>&1 | FileCheck %s --check-prefix=WTILE
 
-// PIPELINE: layer-tile{l1-bytes=32768 l2-bytes=1048576 vector-bits=512 winograd=true}
+// PIPELINE: layer-tile{l1-bytes=32768 l2-bytes=1048576 vector-bits=512 winograd=true winograd-tile=0}
 // BITS: layer-tile: vector-bits must be 0, 128, 256 or 512, not 384
 // CACHE: layer-tile: l1-bytes and l2-bytes must be at least 1024, not 32768 and 0
+// WTILE: layer-tile: winograd-tile must be 0 (chosen per convolution), 2 or 4, not 3
 // A GPU target gets no tiling (the hand-written one stays).
 // GPU-NOT: block = {{6|12|24}},
 
@@ -44,13 +47,20 @@ func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128
 // last axis (filters; channels for an input gradient). 8 filters do not
 // fill a 512-bit vector: 256-bit vectors, AVX-512's 24 accumulators.
 // A tiling already on an op is kept.
-// A 3 x 3 stride-1 convolution of 16 channels also gets Winograd's
-// F(2 x 2, 3 x 3) (winograd = 2), and so does its input gradient (a sum
-// over 8 filters); its kernel gradient, and everything with
-// winograd=false, do not.
+// A 3 x 3 stride-1 convolution of 16 channels also gets Winograd, and so
+// does its input gradient (a sum over 8 filters); its kernel gradient,
+// and everything with winograd=false, do not. F(4 x 4, 3 x 3) (winograd =
+// 4) where one image's 4 x 4 tiles fill a register block: the input
+// gradient's 10 x 10 (9 tiles) on AVX2 (blocks of 6), not the 8 x 8
+// output (4 tiles), nor anything on AVX-512 (blocks of 24); F(2 x 2,
+// 3 x 3) (winograd = 2) elsewhere. winograd-tile=4 takes F(4 x 4, 3 x 3)
+// everywhere.
 // AVX2-LABEL: func.func @conv
 // AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 2>
-// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 2>
+// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 4>
+// F4-LABEL: func.func @conv
+// F4: layer.conv {{.*}}winograd = 4>
+// F4: layer.conv_input_grad {{.*}}winograd = 4>
 // AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
 // AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 4, vectors = 1, block = 3, panel = 4, slice = 1, pack_rows = 1, pack_columns = 1>
 // AVX512-LABEL: func.func @conv
@@ -106,12 +116,13 @@ func.func @not_winograd(%a: tensor<?x10x10x4xf32>, %ka: tensor<3x3x4x8xf32>, %x:
 
 // -----
 
-// A Winograd tile's kernel: the filter's transform (16 x channels x
-// filters), scratch for 8 parts' input transforms and products (a block
-// of at most 10 tiles: 8, half of an 8 x 8 image), 16 products per step of
-// the channels, and the input and output transforms, additions only.
+// A Winograd tile's kernel: the filter's transform (blocks of filters x
+// 16 positions x channels x a block's filters), scratch for 8 parts' input
+// transforms and products (a block of at most 10 tiles: 8, half of an
+// 8 x 8 image), 16 products per step of the channels, and the input and
+// output transforms, additions only.
 // KERNEL-LABEL: func.func @winograd_by_hand
-// KERNEL: tensor.empty() : tensor<16x16x8xf32>
+// KERNEL: tensor.empty() : tensor<1x16x16x8xf32>
 // KERNEL: tensor.empty() : tensor<8x16x8x16xf32>
 // KERNEL: tensor.empty() : tensor<8x16x8x8xf32>
 // KERNEL-COUNT-8: vector.fma {{.*}} : vector<8xf32>
@@ -120,6 +131,24 @@ func.func @not_winograd(%a: tensor<?x10x10x4xf32>, %ka: tensor<3x3x4x8xf32>, %x:
 // KERNEL: return
 func.func @winograd_by_hand(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32> {
   %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 10, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 2>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
+  return %0 : tensor<?x8x8x8xf32>
+}
+
+// -----
+
+// F(4 x 4, 3 x 3): 36 positions (the 8 x 8 output's 4 tiles in one
+// block), 4 products per step of the channels; its transforms multiply
+// (B^T's 4 and 5, A^T's 2, 4 and 8, G's 1/4, 1/6, 1/12 and 1/24).
+// KERNEL-LABEL: func.func @winograd4_by_hand
+// KERNEL: tensor.empty() : tensor<1x36x16x8xf32>
+// KERNEL: tensor.empty() : tensor<8x36x4x16xf32>
+// KERNEL: tensor.empty() : tensor<8x36x4x8xf32>
+// KERNEL-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// KERNEL-NOT: vector.fma
+// KERNEL: arith.mulf {{.*}} : vector<8xf32>
+// KERNEL: return
+func.func @winograd4_by_hand(%x: tensor<?x10x10x16xf32>, %k: tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32> {
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 10, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 4>} : (tensor<?x10x10x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x8x8x8xf32>
   return %0 : tensor<?x8x8x8xf32>
 }
 

@@ -82,8 +82,8 @@ func.func @winograd_stride(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> 
 // -----
 
 func.func @winograd_size(%x: tensor<?x9x9x8xf32>, %k: tensor<3x3x8x8xf32>) -> tensor<?x7x7x8xf32> {
-  // expected-error @below {{winograd must be 0 (none) or 2 (F(2 x 2, 3 x 3)), not 4}}
-  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 6, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 4>} : (tensor<?x9x9x8xf32>, tensor<3x3x8x8xf32>) -> tensor<?x7x7x8xf32>
+  // expected-error @below {{winograd must be 0 (none), 2 (F(2 x 2, 3 x 3)) or 4 (F(4 x 4, 3 x 3)), not 3}}
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 6, panel = 8, slice = 8, pack_rows = 64, pack_columns = 512, winograd = 3>} : (tensor<?x9x9x8xf32>, tensor<3x3x8x8xf32>) -> tensor<?x7x7x8xf32>
   return %0 : tensor<?x7x7x8xf32>
 }
 

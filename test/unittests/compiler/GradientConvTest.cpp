@@ -230,11 +230,12 @@ func.func @predict(%x: tensor<?x${H}x${W}x${C}xf64>,
   }
 }
 
-// Winograd's F(2 x 2, 3 x 3) wherever layer-tile chooses it: a 3 x 3
-// stride-1 convolution of 8 channels (forward, and its input gradient, a
-// sum over its 8 or 16 filters) and a stride-1 transposed convolution of
-// as many, odd and even sizes, "valid" and "same", at the host's tiles and
-// at 128-bit ones; against finite differences.
+// Winograd's F(2 x 2, 3 x 3) wherever layer-tile chooses it, and
+// F(4 x 4, 3 x 3) where asked: a 3 x 3 stride-1 convolution of 8 channels
+// (forward, and its input gradient, a sum over its 8 or 16 filters) and a
+// stride-1 transposed convolution of as many, odd and even sizes, "valid"
+// and "same", at the host's tiles and at 128-bit ones; against finite
+// differences.
 TEST_F(GradientTest, WinogradConvolutions) {
   const char *tmpl = R"mlir(
 func.func @predict(%x: tensor<?x${H}x${W}x3xf64>,
@@ -273,7 +274,8 @@ func.func @predict(%x: tensor<?x${H}x${W}x3xf64>,
                                   randomTensor(rng, {8, 3})};
     std::vector<Tensor> data = {randomTensor(rng, {b, h, w, 3}, -1, 1),
                                 labels(b, 3)};
-    checkAtTwoTilings(ir, data, params);
+    // F(4 x 4, 3 x 3) too, which layer-tile keeps for larger images.
+    checkAtTwoTilings(ir, data, params, "vector-bits=256 winograd-tile=4");
   }
 }
 

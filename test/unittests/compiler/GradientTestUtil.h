@@ -59,12 +59,17 @@ protected:
   /// checkGradients of a classifier (sparse categorical cross-entropy on
   /// logits) twice: tiled by layer-tile for this machine, and for 128-bit
   /// vectors with tiny caches, so that the kernels are checked with another
-  /// layer.tile than the host's.
+  /// layer.tile than the host's; then with `layer-tile{thirdTiling}`, if
+  /// given.
   void checkAtTwoTilings(const std::string &ir, const std::vector<Tensor> &data,
-                         const std::vector<Tensor> &params) {
-    for (const char *tiles :
-         {"", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
-              "l2-bytes=4096})"}) {
+                         const std::vector<Tensor> &params,
+                         const std::string &thirdTiling = "") {
+    std::vector<std::string> tilings = {
+        "", ",func.func(layer-tile{vector-bits=128 l1-bytes=1024 "
+            "l2-bytes=4096})"};
+    if (!thirdTiling.empty())
+      tilings.push_back(",func.func(layer-tile{" + thirdTiling + "})");
+    for (const std::string &tiles : tilings) {
       SCOPED_TRACE(std::string("tiles: ") + tiles);
       checkGradients(ir,
                      "loss=sparse_categorical_crossentropy from-logits=true",
