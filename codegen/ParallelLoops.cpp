@@ -44,11 +44,19 @@ namespace {
 // layer-parallel-loops
 //===----------------------------------------------------------------------===//
 
-/// Iterations of a loop from lb to ub by step; `unknown` when not constant.
+/// Iterations of a loop from lb to ub by step; `unknown` when not constant,
+/// `unknown` times k for a bound (dynamic) x k from 0 by 1 (a loop over a
+/// batch's rows, KernelBuilder::imagesAndRows).
 int64_t tripCount(Value lb, Value ub, Value step, int64_t unknown) {
   std::optional<int64_t> l = getConstantIntValue(lb),
                          u = getConstantIntValue(ub),
                          s = getConstantIntValue(step);
+  if (l && s && *l == 0 && *s == 1 && !u)
+    if (auto product = ub.getDefiningOp<arith::MulIOp>())
+      for (Value factor : product->getOperands())
+        if (std::optional<int64_t> k = getConstantIntValue(factor);
+            k && *k > 0)
+          return unknown * *k;
   if (!l || !u || !s || *s <= 0)
     return unknown;
   return std::max<int64_t>((*u - *l + *s - 1) / *s, 0);

@@ -269,16 +269,32 @@ SmallVector<Value> KernelBuilder::loop(OpBuilder &b, int64_t ub, int64_t step,
 
 Value KernelBuilder::imagesAndRows(
     OpBuilder &b, Value batch, int64_t rows, Value out,
-    llvm::function_ref<Value(OpBuilder &, Value, Value, Value)> body) const {
+    llvm::function_ref<Value(OpBuilder &, Value, Value, Value)> body,
+    bool flat) const {
+  if (!flat)
+    return loop(
+        b, batch, 1, out,
+        [&](OpBuilder &b1, Value n, ValueRange a1) {
+          return loop(
+              b1, rows, 1, a1,
+              [&](OpBuilder &b2, Value row, ValueRange a2) {
+                return SmallVector<Value>{body(b2, n, row, a2[0])};
+              },
+              /*parallel=*/true);
+        },
+        /*parallel=*/true)[0];
+  // One loop over (image, row) pairs: layer-parallel-loops parallelizes one
+  // loop of a nest, chosen at compile time, and a loop over a dynamic batch
+  // left a batch of one on one thread (the toy ResNet's first convolution
+  // and its pooling at batch 1).
+  Value total = arith::MulIOp::create(b, loc, batch, index(b, rows));
   return loop(
-      b, batch, 1, out,
-      [&](OpBuilder &b1, Value n, ValueRange a1) {
-        return loop(
-            b1, rows, 1, a1,
-            [&](OpBuilder &b2, Value row, ValueRange a2) {
-              return SmallVector<Value>{body(b2, n, row, a2[0])};
-            },
-            /*parallel=*/true);
+      b, total, 1, out,
+      [&](OpBuilder &b1, Value i, ValueRange a1) {
+        Value perImage = index(b1, rows);
+        Value n = arith::DivUIOp::create(b1, loc, i, perImage);
+        Value row = arith::RemUIOp::create(b1, loc, i, perImage);
+        return SmallVector<Value>{body(b1, n, row, a1[0])};
       },
       /*parallel=*/true)[0];
 }

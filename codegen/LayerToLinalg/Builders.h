@@ -148,13 +148,14 @@ struct KernelBuilder {
                                       int64_t step, mlir::ValueRange inits,
                                       Body body, bool parallel = false) const;
   /// for (n < batch) for (row < rows): the image and output-row loops of an
-  /// NHWC kernel, `out` carried. Both are parallel: threads split the
-  /// images, or the rows of a batch of one.
+  /// NHWC kernel, `out` carried, as one parallel loop over both: threads
+  /// split the rows of all the images, a batch of one too.
   mlir::Value imagesAndRows(
       mlir::OpBuilder &b, mlir::Value batch, int64_t rows, mlir::Value out,
       llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Value n,
                                      mlir::Value row, mlir::Value out)>
-          body) const;
+          body,
+      bool flat = true) const;
 };
 
 /// The unit attribute of an scf.for whose iterations are independent (see

@@ -86,7 +86,8 @@ Value codegen::scatterVectorized(OpBuilder &b, Location loc, Value src,
               return SmallVector<Value>{
                   copyPixel(b2, loc, src, a2[0], n, row, col, oh, {ow}, lanes)};
             })[0];
-      });
+      },
+      /*flat=*/false);
 }
 
 Value codegen::upsampleNearestVectorized(OpBuilder &b, Location loc, Value x,
@@ -106,7 +107,8 @@ Value codegen::upsampleNearestVectorized(OpBuilder &b, Location loc, Value x,
   // Each output row reads input row row / size[0]; each input pixel is
   // read once per output row and written to size[1] adjacent columns.
   return kb.imagesAndRows(
-      b, batch, oh, out, [&](OpBuilder &b1, Value n, Value row, Value t) {
+      b, batch, oh, out,
+      [&](OpBuilder &b1, Value n, Value row, Value t) {
         Value ih = arith::DivUIOp::create(b1, loc, row, kb.index(b1, size[0]));
         return kb.loop(
             b1, inW, 1, t, [&](OpBuilder &b2, Value iw, ValueRange a2) {
@@ -117,5 +119,6 @@ Value codegen::upsampleNearestVectorized(OpBuilder &b, Location loc, Value x,
               return SmallVector<Value>{
                   copyPixel(b2, loc, x, a2[0], n, ih, iw, row, ows, lanes)};
             })[0];
-      });
+      },
+      /*flat=*/false);
 }

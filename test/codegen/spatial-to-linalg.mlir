@@ -28,15 +28,16 @@ func.func @conv_same_groups(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x2x6xf32>, %b
 // -----
 
 // Filters in whole 256-bit vectors: the convolution is register-blocked.
-// Loops over batch, output row, blocks of 6 output columns (11 columns:
-// two blocks, the last clamped to column 10) and blocks of 2 filter
-// vectors carry the output;
+// Loops over (image, output row) pairs, blocks of 6 output columns (11
+// columns: two blocks, the last clamped to column 10) and blocks of 2
+// filter vectors carry the output;
 // inside, the loops over kernel rows, kernel columns and input channels
 // carry the 12 accumulators: per channel 2 kernel vectors, 6 broadcasts
 // and 12 FMAs.
 // CHECK-LABEL: func.func @conv_blocked
 // CHECK: scf.for {{.+}} iter_args({{.+}}) -> (tensor<?x11x11x16xf32>)
-// CHECK: scf.for
+// CHECK: arith.divui
+// CHECK: arith.remui
 // CHECK: scf.for {{.+}} step %c6
 // CHECK: arith.minsi {{.+}}, %c10
 // CHECK: scf.for {{.+}} step %c16
