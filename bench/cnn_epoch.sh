@@ -2,7 +2,8 @@
 # One training epoch of a small Fashion-MNIST CNN (Conv-BN-Pool-Conv-Pool-
 # Dense, Adam, batch 64): layerc's fit (bench/cnn_epoch.cpp, compile time
 # apart) vs PyTorch (bench/cnn_epoch_pytorch.py), with 1 and 2 threads;
-# epoch time and test accuracy after that epoch. One run per cell (an epoch
+# epoch time and test accuracy after that epoch (both start from Keras's
+# initializers: glorot_uniform kernels, zero biases). One run per cell (an epoch
 # is long); the thread count goes to layerc as LAYERC_NUM_THREADS (a
 # runtime that does not read it trains on one thread) and to PyTorch as
 # torch.set_num_threads. Needs build/bin/cnn_epoch (ninja cnn_epoch),

@@ -6,6 +6,12 @@ Linear(1600, 10) (NCHW), Adam (lr 1e-3, eps 1e-7 as Keras), batch 64,
 shuffled, one epoch on the first N Fashion-MNIST training images; prints
 the epoch time and the accuracy on the 10,000 test images.
 
+The weights start as Keras's do (glorot_uniform kernels, zero biases), so
+that both frameworks train the same model: with PyTorch's own init
+(kaiming_uniform, a = sqrt(5), and uniform biases) this epoch reached
+0.880 and 0.875 test accuracy (seeds 0 and 1), with Keras's 0.869, 0.870
+and 0.860 (seeds 0, 1 and 2), where layerc reaches 0.865.
+
   python3 cnn_epoch_pytorch.py [train-images] [threads]
 """
 import gzip
@@ -43,6 +49,10 @@ def main():
         torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(1600, 10))
+    for layer in model:
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
