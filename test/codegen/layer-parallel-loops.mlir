@@ -132,3 +132,40 @@ func.func @four_dims(%m: memref<64x28x28x32xf32>) {
   }
   return
 }
+
+// -----
+
+// One marked loop over a dynamic batch's rows (imagesAndRows: batch x 9
+// (image, row) pairs) counts as 16 images of 9 rows, enough work for
+// threads; the same loop over the batch alone (16 iterations of the same
+// work) is not.
+// CHECK-LABEL: func.func @batch_rows
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%[[ROWS:.*]]) step (%c1) {
+// CHECK-LABEL: func.func @batch_alone
+// CHECK-NOT: scf.parallel
+func.func @batch_rows(%m: memref<?x16xf32>, %batch: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c9 = arith.constant 9 : index
+  %c16 = arith.constant 16 : index
+  %f = arith.constant 1.0 : f32
+  %rows = arith.muli %batch, %c9 : index
+  scf.for %i = %c0 to %rows step %c1 {
+    scf.for %j = %c0 to %c16 step %c1 {
+      memref.store %f, %m[%i, %j] : memref<?x16xf32>
+    }
+  } {layerc.parallel}
+  return
+}
+func.func @batch_alone(%m: memref<?x16xf32>, %batch: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %f = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %batch step %c1 {
+    scf.for %j = %c0 to %c16 step %c1 {
+      memref.store %f, %m[%i, %j] : memref<?x16xf32>
+    }
+  } {layerc.parallel}
+  return
+}
