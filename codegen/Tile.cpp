@@ -94,7 +94,7 @@ struct LayerTilePass : layerc::impl::LayerTileBase<LayerTilePass> {
                : 2;
   }
 
-  /// Whether F(2 x 2, 3 x 3) pays for its transforms on `op`: a
+  /// Whether Winograd pays for its transforms on `op`: a
   /// convolution it applies to, of floats, summing over at least 8 channels
   /// (each tile's input transform is shared by every filter, its output
   /// transform by every channel), with an output of at least 2 x 2.
