@@ -66,9 +66,9 @@ static void parallelEnd(ompt_data_t *parallel, ompt_data_t *task, int flags,
   wall[parallel->value] += now();
 }
 
-static void implicitTask(ompt_scope_endpoint_t endpoint,
-                         ompt_data_t *parallel, ompt_data_t *task,
-                         unsigned int team, unsigned int index, int flags) {
+static void implicitTask(ompt_scope_endpoint_t endpoint, ompt_data_t *parallel,
+                         ompt_data_t *task, unsigned int team,
+                         unsigned int index, int flags) {
   if (endpoint == ompt_scope_begin && parallel) {
     region = (int)parallel->value;
     thread = (int)index;
@@ -76,8 +76,7 @@ static void implicitTask(ompt_scope_endpoint_t endpoint,
 }
 
 static void syncWait(ompt_sync_region_t kind, ompt_scope_endpoint_t endpoint,
-                     ompt_data_t *parallel, ompt_data_t *task,
-                     const void *ra) {
+                     ompt_data_t *parallel, ompt_data_t *task, const void *ra) {
   if (region < 0 || thread < 0 || thread >= kThreads)
     return;
   if (endpoint == ompt_scope_begin)

@@ -54,8 +54,7 @@ int64_t tripCount(Value lb, Value ub, Value step, int64_t unknown) {
   if (l && s && *l == 0 && *s == 1 && !u)
     if (auto product = ub.getDefiningOp<arith::MulIOp>())
       for (Value factor : product->getOperands())
-        if (std::optional<int64_t> k = getConstantIntValue(factor);
-            k && *k > 0)
+        if (std::optional<int64_t> k = getConstantIntValue(factor); k && *k > 0)
           return unknown * *k;
   if (!l || !u || !s || *s <= 0)
     return unknown;
