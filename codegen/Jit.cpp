@@ -4,7 +4,8 @@
 // compile() = the pipeline's layer stage (shapes, training functions), read
 // every public function's signature (the runtime needs dtypes and shapes
 // to check and allocate buffers), the rest of the pipeline to the LLVM
-// dialect, then ExecutionEngine with LLVM -O3 tuned for the host. Diagnostics
+// dialect, LLVM -O2 tuned for the host in parts on every core
+// (emitObjects), and the objects linked into this process by ORC's LLJIT. Diagnostics
 // of any stage are collected and returned as the error, never printed half-way
 // or turned into a crash.
 //
@@ -18,10 +19,15 @@
 #include "runtime/GradientReady.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
@@ -29,14 +35,38 @@ using namespace layerc;
 
 JitModule::~JitModule() {
   // The arenas of layer-plan-buffers outlive calls; not the module.
-  if (engine)
-    if (auto release = engine->lookup("layerc_release_memory"))
-      reinterpret_cast<void (*)()> (*release)();
-    else
-      llvm::consumeError(release.takeError());
+  if (!linker)
+    return;
+  if (auto release = linker->lookup("layerc_release_memory"))
+    release->toPtr<void (*)()>()();
+  else
+    llvm::consumeError(release.takeError());
 }
 
 namespace {
+/// `_mlir_<callee>(void **args)`: calls `callee` with *args[i] as its i-th
+/// argument and stores its result, if any, at *args[n] (MLIR's packed
+/// calling convention, CompiledFunction::fn's).
+void addPackedWrapper(llvm::Module &module, llvm::Function &callee) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *wrapper = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
+      llvm::GlobalValue::ExternalLinkage, "_mlir_" + callee.getName(), module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Value *args = wrapper->getArg(0);
+  auto slot = [&](unsigned i) {
+    return b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, args, i));
+  };
+  llvm::SmallVector<llvm::Value *> values;
+  for (llvm::Argument &arg : callee.args())
+    values.push_back(b.CreateLoad(arg.getType(), slot(arg.getArgNo())));
+  llvm::Value *result = b.CreateCall(&callee, values);
+  if (!callee.getReturnType()->isVoidTy())
+    b.CreateStore(result, slot(callee.arg_size()));
+  b.CreateRetVoid();
+}
+
 llvm::Error makeError(const std::string &message) {
   return llvm::make_error<llvm::StringError>(message,
                                              llvm::inconvertibleErrorCode());
@@ -105,38 +135,68 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   for (auto &entry : jit->functions)
     entry.second.checkMessages = messages;
 
+  // To LLVM IR, with MLIR's packed entry points (`_mlir_<name>(void **)`)
+  // for the functions the runtime calls.
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return diagnostics.error("translation to LLVM IR failed");
   auto tm = createTargetMachine(pipeline.target, /*forJit=*/true);
   if (!tm)
     return tm.takeError();
-  // `transformer` is a function_ref: the optimizer must outlive create().
-  std::function<llvm::Error(llvm::Module *)> optimizer =
-      makeLLVMOptimizer(options.optLevel, tm->get(), options.outline);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = optimizer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // The same target machine optimizes and generates the code.
-  auto engine = ExecutionEngine::create(module, engineOptions, std::move(*tm));
-  if (!engine)
+  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  for (auto &entry : jit->functions) {
+    llvm::Function *callee =
+        llvmModule->getFunction("_mlir_ciface_" + entry.first);
+    if (!callee)
+      return makeError("no C interface for function " + entry.first);
+    addPackedWrapper(*llvmModule, *callee);
+  }
+  auto objects =
+      emitObjects(*llvmModule, pipeline.target, /*forJit=*/true,
+                  options.optLevel, options.outline, "", compileThreads());
+  if (!objects)
     return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
-                            engine.takeError());
-  jit->engine = std::move(*engine);
-  // grad_step compiled with gradient-ready calls back into the runtime
-  // (runtime/GradientReady.h). Registered by address: the runtime is
-  // linked statically, so its symbols are not in the process's dynamic
-  // symbol table, where the JIT looks for libm and libomp.
-  jit->engine->registerSymbols([](llvm::orc::MangleAndInterner mangle) {
-    llvm::orc::SymbolMap symbols;
-    symbols[mangle("layerc_gradient_ready")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&layerc_gradient_ready),
-        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
-    return symbols;
-  });
+                            objects.takeError());
+
+  // Linked in this process: libm's and libomp's symbols from it, and the
+  // runtime's gradient-ready callback (runtime/GradientReady.h, which
+  // grad_step calls) by address: the runtime is linked statically, so its
+  // symbols are not in the process's dynamic symbol table.
+  auto thisMachine = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!thisMachine)
+    return thisMachine.takeError();
+  auto linker = llvm::orc::LLJITBuilder()
+                    .setJITTargetMachineBuilder(std::move(*thisMachine))
+                    .create();
+  if (!linker)
+    return linker.takeError();
+  jit->linker = std::move(*linker);
+  llvm::orc::JITDylib &dylib = jit->linker->getMainJITDylib();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      jit->linker->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return process.takeError();
+  dylib.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap runtime;
+  runtime[jit->linker->mangleAndIntern("layerc_gradient_ready")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&layerc_gradient_ready),
+      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  if (llvm::Error err = dylib.define(llvm::orc::absoluteSymbols(runtime)))
+    return err;
+  for (size_t i = 0; i < objects->size(); ++i)
+    if (llvm::Error err = jit->linker->addObjectFile(
+            llvm::MemoryBuffer::getMemBufferCopy(
+                (*objects)[i], "layerc-part" + std::to_string(i) + ".o")))
+      return err;
 
   for (auto &[name, f] : jit->functions) {
-    auto packed = jit->engine->lookupPacked("_mlir_ciface_" + name);
+    auto packed = jit->linker->lookup("_mlir__mlir_ciface_" + name);
     if (!packed)
       return packed.takeError();
-    f.fn = *packed;
+    f.fn = packed->toPtr<void (*)(void **)>();
   }
   return jit;
 }

@@ -22,8 +22,10 @@
 #include <optional>
 #include <string>
 
+namespace llvm::orc {
+class LLJIT;
+} // namespace llvm::orc
 namespace mlir {
-class ExecutionEngine;
 class ModuleOp;
 } // namespace mlir
 
@@ -59,7 +61,7 @@ public:
 
 private:
   JitModule() = default;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<llvm::orc::LLJIT> linker;
   std::map<std::string, CompiledFunction> functions;
 };
 

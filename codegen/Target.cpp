@@ -105,6 +105,10 @@ layerc::createTargetMachine(const TargetDescription &target, bool forJit) {
     auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
     if (!builder)
       return builder.takeError();
+    // Position-independent: a module compiled in parts (emitObjects) is
+    // several objects, which the JIT may load far apart; their references
+    // to each other go through its GOT and stubs.
+    builder->setRelocationModel(llvm::Reloc::PIC_);
     auto created = builder->createTargetMachine();
     if (!created)
       return created.takeError();
@@ -165,37 +169,42 @@ void layerc::showOnlyInHelp(llvm::cl::OptionCategory &category,
   }
 }
 
+void layerc::optimizeModule(llvm::Module &module, unsigned optLevel,
+                            llvm::TargetMachine *tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = optLevel > 1;
+  tuning.SLPVectorization = optLevel > 1;
+  llvm::PassBuilder builder(tm, tuning);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level =
+      optLevel >= 3   ? llvm::OptimizationLevel::O3
+      : optLevel == 2 ? llvm::OptimizationLevel::O2
+      : optLevel == 1 ? llvm::OptimizationLevel::O1
+                      : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager mpm =
+      level == llvm::OptimizationLevel::O0
+          ? builder.buildO0DefaultPipeline(level)
+          : builder.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+}
+
 std::function<llvm::Error(llvm::Module *)>
 layerc::makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm,
                           OutlineOptions outline) {
   return [optLevel, tm, outline](llvm::Module *module) -> llvm::Error {
     if (optLevel > 0)
       outlineRegions(*module, outline.above, outline.chunk);
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PipelineTuningOptions tuning;
-    tuning.LoopUnrolling = true;
-    tuning.LoopInterleaving = true;
-    tuning.LoopVectorization = optLevel > 1;
-    tuning.SLPVectorization = optLevel > 1;
-    llvm::PassBuilder builder(tm, tuning);
-    builder.registerModuleAnalyses(mam);
-    builder.registerCGSCCAnalyses(cgam);
-    builder.registerFunctionAnalyses(fam);
-    builder.registerLoopAnalyses(lam);
-    builder.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::OptimizationLevel level =
-        optLevel >= 3   ? llvm::OptimizationLevel::O3
-        : optLevel == 2 ? llvm::OptimizationLevel::O2
-        : optLevel == 1 ? llvm::OptimizationLevel::O1
-                        : llvm::OptimizationLevel::O0;
-    llvm::ModulePassManager mpm =
-        level == llvm::OptimizationLevel::O0
-            ? builder.buildO0DefaultPipeline(level)
-            : builder.buildPerModuleDefaultPipeline(level);
-    mpm.run(*module, mam);
+    optimizeModule(*module, optLevel, tm);
     return llvm::Error::success();
   };
 }

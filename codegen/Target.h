@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class Module;
@@ -129,6 +130,28 @@ makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *tm,
 /// compile time of deep models linear in their number of layers.
 unsigned outlineRegions(llvm::Module &module, size_t maxInstructions,
                         size_t chunkInstructions);
+
+/// LLVM's default -O<optLevel> pipeline, as makeLLVMOptimizer, without
+/// outlineRegions.
+void optimizeModule(llvm::Module &module, unsigned optLevel,
+                    llvm::TargetMachine *tm);
+
+/// How many threads emitObjects may use: LAYERC_COMPILE_THREADS if set,
+/// else every core.
+unsigned compileThreads();
+
+/// Optimizes `module` as makeLLVMOptimizer does and emits it for `target`
+/// (a target machine made with `forJit`) as object files, on up to
+/// `threads` threads. A module of fewer than 8,000 instructions is one
+/// object; a larger one is split into parts of about 4,000, at most 8,
+/// each optimized and emitted on its own (SplitCodegen.cpp): its local
+/// functions and constants that several parts share become symbols named
+/// `__layerc.<symbolPrefix>.<name>`, hidden unless `forJit`. The objects
+/// are the same whatever the number of threads. Modifies `module`.
+llvm::Expected<std::vector<std::string>>
+emitObjects(llvm::Module &module, const TargetDescription &target, bool forJit,
+            unsigned optLevel, OutlineOptions outline,
+            llvm::StringRef symbolPrefix, unsigned threads);
 
 /// Machine code of `module` (already optimized) as an object file or, with
 /// `assembly`, as assembly text.
