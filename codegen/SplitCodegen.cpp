@@ -14,7 +14,8 @@
 //   - any other function or global that more than one part uses becomes an
 //     external symbol, defined in one part, declared in the others: hidden
 //     in a library (internal to it, but seen by its other objects), and
-//     renamed after the library so that two libraries never clash.
+//     renamed after the library (`__layerc_<name>_...`) so that two
+//     libraries never clash.
 // The module is serialized once; each thread parses its own copy in its
 // own LLVMContext, deletes what other parts define, optimizes what is left
 // and emits one object. Which part holds what depends on the module only,
@@ -174,7 +175,7 @@ private:
       if (!value->hasName())
         value->setName("__layerc_unnamed." + llvm::Twine(unnamed++));
       if (value->hasLocalLinkage() && (usersMask(*value) & ~mask) != 0) {
-        value->setName("__layerc." + prefix + "." + value->getName());
+        value->setName("__layerc_" + prefix + "_" + value->getName());
         value->setLinkage(llvm::GlobalValue::ExternalLinkage);
         value->setVisibility(hidden ? llvm::GlobalValue::HiddenVisibility
                                     : llvm::GlobalValue::DefaultVisibility);

@@ -146,7 +146,7 @@ unsigned compileThreads();
 /// object; a larger one is split into parts of about 4,000, at most 8,
 /// each optimized and emitted on its own (SplitCodegen.cpp): its local
 /// functions and constants that several parts share become symbols named
-/// `__layerc.<symbolPrefix>.<name>`, hidden unless `forJit`. The objects
+/// `__layerc_<symbolPrefix>_<name>`, hidden unless `forJit`. The objects
 /// are the same whatever the number of threads. Modifies `module`.
 llvm::Expected<std::vector<std::string>>
 emitObjects(llvm::Module &module, const TargetDescription &target, bool forJit,

@@ -594,41 +594,60 @@ int run() {
     both->renameLlvmEntryPoints(*llvmModule);
   llvmModule->setTargetTriple((*tm)->getTargetTriple());
   llvmModule->setDataLayout((*tm)->createDataLayout());
-  if (llvm::Error err =
-          makeLLVMOptimizer(optLevel, tm->get(),
-                            outlineOptionsFromCommandLine())(llvmModule.get()))
-    return fail(llvm::toString(std::move(err)));
-  if (stage == Emit::LLVM) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    llvmModule->print(os, nullptr);
-    return writeFile(outputFile, text);
+  // A library may hold several objects: a large module is optimized and
+  // emitted in parts on every core. Other outputs are one file.
+  std::vector<std::string> objects;
+  if (stage == Emit::Lib && !both) {
+    auto parts = emitObjects(*llvmModule, pipeline.target, /*forJit=*/false,
+                             optLevel, outlineOptionsFromCommandLine(), prefix,
+                             compileThreads());
+    if (!parts)
+      return fail(llvm::toString(parts.takeError()));
+    objects = std::move(*parts);
+  } else {
+    if (llvm::Error err = makeLLVMOptimizer(optLevel, tm->get(),
+                                            outlineOptionsFromCommandLine())(
+            llvmModule.get()))
+      return fail(llvm::toString(std::move(err)));
+    if (stage == Emit::LLVM) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      llvmModule->print(os, nullptr);
+      return writeFile(outputFile, text);
+    }
+    auto code = emitMachineCode(*llvmModule, **tm, stage == Emit::Asm);
+    if (!code)
+      return fail(llvm::toString(code.takeError()));
+    if (stage == Emit::Asm || stage == Emit::Obj)
+      if (int rc = writeFile(outputFile, *code))
+        return rc;
+    if (stage == Emit::Asm)
+      return 0;
+    objects.push_back(std::move(*code));
   }
-  auto code = emitMachineCode(*llvmModule, **tm, stage == Emit::Asm);
-  if (!code)
-    return fail(llvm::toString(code.takeError()));
-  if (stage == Emit::Asm)
-    return writeFile(outputFile, *code);
 
   if (stage == Emit::Obj) {
-    if (int rc = writeFile(outputFile, *code))
-      return rc;
+    // Written above.
   } else if (llvm::sys::path::extension(outputFile) == ".so") {
-    std::vector<llvm::StringRef> objects = {*code};
+    std::vector<llvm::StringRef> refs(objects.begin(), objects.end());
     if (pipeline.target.isGpu())
-      objects.push_back(cudaDriverObject());
-    if (int rc = linkShared(objects, outputFile, pipeline.target.isGpu()))
+      refs.push_back(cudaDriverObject());
+    if (int rc = linkShared(refs, outputFile, pipeline.target.isGpu()))
       return rc;
   } else if (both) {
     int64_t samplesPerCall = 0;
     for (const CompiledFunction &f : *signatures)
       if (f.name == "predict" && layout)
         samplesPerCall = predictSamplesPerCall(f);
-    if (int rc = both->emit(*code, outputFile, samplesPerCall))
+    if (int rc = both->emit(objects.front(), outputFile, samplesPerCall))
       return rc;
   } else {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < objects.size(); ++i)
+      names.push_back(prefix + (i ? "_part" + std::to_string(i) : "") + ".o");
     std::vector<llvm::NewArchiveMember> members;
-    members.emplace_back(llvm::MemoryBufferRef(*code, prefix + ".o"));
+    for (size_t i = 0; i < objects.size(); ++i)
+      members.emplace_back(llvm::MemoryBufferRef(objects[i], names[i]));
     if (pipeline.target.isGpu())
       members.emplace_back(
           llvm::MemoryBufferRef(cudaDriverObject(), "layerc_cuda_driver.o"));
