@@ -5,9 +5,9 @@
 // every public function's signature (the runtime needs dtypes and shapes
 // to check and allocate buffers), the rest of the pipeline to the LLVM
 // dialect, LLVM -O2 tuned for the host in parts on every core
-// (emitObjects), and the objects linked into this process by ORC's LLJIT. Diagnostics
-// of any stage are collected and returned as the error, never printed half-way
-// or turned into a crash.
+// (emitObjects), and the objects linked into this process by ORC's LLJIT.
+// Diagnostics of any stage are collected and returned as the error, never
+// printed half-way or turned into a crash.
 //
 //===----------------------------------------------------------------------===//
 
@@ -187,8 +187,8 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
   if (llvm::Error err = dylib.define(llvm::orc::absoluteSymbols(runtime)))
     return err;
   for (size_t i = 0; i < objects->size(); ++i)
-    if (llvm::Error err = jit->linker->addObjectFile(
-            llvm::MemoryBuffer::getMemBufferCopy(
+    if (llvm::Error err =
+            jit->linker->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
                 (*objects)[i], "layerc-part" + std::to_string(i) + ".o")))
       return err;
 

@@ -123,7 +123,8 @@ private:
                      });
     llvm::SmallVector<uint64_t> load(parts, 0);
     for (llvm::Function *f : functions) {
-      unsigned least = std::min_element(load.begin(), load.end()) - load.begin();
+      unsigned least =
+          std::min_element(load.begin(), load.end()) - load.begin();
       load[least] += f->getInstructionCount();
       where[f] = PartMask(1) << least;
     }
@@ -223,8 +224,8 @@ llvm::Error keepPart(llvm::Module &module, unsigned part,
   for (llvm::GlobalValue *value : llvm::reverse(local)) {
     value->removeDeadConstantUsers();
     if (!value->use_empty())
-      return llvm::createStringError("part " + std::to_string(part) +
-                                     " uses " + value->getName().str() +
+      return llvm::createStringError("part " + std::to_string(part) + " uses " +
+                                     value->getName().str() +
                                      ", which another part holds");
     value->eraseFromParent();
   }
@@ -251,8 +252,8 @@ layerc::emitObjects(llvm::Module &module, const TargetDescription &target,
   uint64_t instructions = 0;
   for (const llvm::Function &f : module)
     instructions += f.getInstructionCount();
-  unsigned parts = std::clamp<uint64_t>(instructions / kInstructionsPerPart,
-                                        1, kMaxParts);
+  unsigned parts =
+      std::clamp<uint64_t>(instructions / kInstructionsPerPart, 1, kMaxParts);
   if (parts == 1) {
     auto tm = createTargetMachine(target, forJit);
     if (!tm)
@@ -280,9 +281,8 @@ layerc::emitObjects(llvm::Module &module, const TargetDescription &target,
       objects[part] = [&]() -> llvm::Expected<std::string> {
         llvm::LLVMContext context;
         auto copy = llvm::parseBitcodeFile(
-            llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(),
-                                                  bitcode.size()),
-                                  moduleName),
+            llvm::MemoryBufferRef(
+                llvm::StringRef(bitcode.data(), bitcode.size()), moduleName),
             context);
         if (!copy)
           return copy.takeError();

@@ -186,11 +186,10 @@ void layerc::optimizeModule(llvm::Module &module, unsigned optLevel,
   builder.registerFunctionAnalyses(fam);
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel level =
-      optLevel >= 3   ? llvm::OptimizationLevel::O3
-      : optLevel == 2 ? llvm::OptimizationLevel::O2
-      : optLevel == 1 ? llvm::OptimizationLevel::O1
-                      : llvm::OptimizationLevel::O0;
+  llvm::OptimizationLevel level = optLevel >= 3   ? llvm::OptimizationLevel::O3
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                                  : llvm::OptimizationLevel::O0;
   llvm::ModulePassManager mpm =
       level == llvm::OptimizationLevel::O0
           ? builder.buildO0DefaultPipeline(level)

@@ -79,8 +79,14 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
     return op.emitOpError()
            << "kernel of shape " << formatShape(kernel) << " must have rank "
            << n + 2 << " for an input of shape " << formatShape(input);
-  if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(),
-                               {"kernel", "bias"}, input.getElementType())))
+  SmallVector<StringRef> names{"kernel", "bias"};
+  if constexpr (std::is_same_v<OpTy, ConvOp>)
+    if (op.getResidual())
+      names = op.getBias()
+                  ? SmallVector<StringRef>{"kernel", "bias", "residual"}
+                  : SmallVector<StringRef>{"kernel", "residual"};
+  if (failed(checkElementTypes(op, ArrayRef(*types).drop_front(), names,
+                               input.getElementType())))
     return failure();
   SmallVector<std::pair<StringRef, ArrayRef<int64_t>>> arrays{
       {"strides", op.getStrides()}, {"dilations", op.getDilations()}};
@@ -139,7 +145,32 @@ static FailureOr<SmallVector<Type>> convResultTypes(OpTy op, int64_t groups,
 }
 
 LAYER_SHAPE_RULE(ConvOp) {
-  return convResultTypes(op, static_cast<int64_t>(op.getGroups()), false);
+  auto result =
+      convResultTypes(op, static_cast<int64_t>(op.getGroups()), false);
+  if (failed(result) || result->empty() || !op.getResidual())
+    return result;
+  // The residual is added element by element: the result's shape exactly.
+  // Its batch is checked against the input's when it runs, as is any
+  // other size it leaves unknown; the result's other sizes must be known.
+  Value residualValue = op.getResidual();
+  auto residual = cast<RankedTensorType>(residualValue.getType());
+  auto expected = cast<RankedTensorType>(result->front());
+  bool fits = residual.getRank() == expected.getRank() &&
+              agree(residualValue, 0, op.getInput(), 0,
+                    "the residual's batch must match the input's");
+  for (int64_t i = 1; fits && i < residual.getRank(); ++i) {
+    fits = !expected.isDynamicDim(i) &&
+           dimsAgree(residual.getDimSize(i), expected.getDimSize(i));
+    if (fits)
+      requireDims(residualValue, {i}, DimCheck::Relation::Equal,
+                  expected.getDimSize(i),
+                  "the residual must have the result's shape");
+  }
+  if (!fits)
+    return op.emitOpError()
+           << "residual of shape " << formatShape(residual)
+           << " does not match the result's shape " << formatShape(expected);
+  return result;
 }
 
 LAYER_SHAPE_RULE(ConvTransposeOp) {

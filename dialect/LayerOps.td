@@ -192,7 +192,7 @@ def Layer_BatchMatmulOp : Layer_ShapedOp<"batch_matmul", [SameOperandsAndResultE
 // Convolution and pooling (channels-last, 1 to 3 spatial dimensions)
 //===----------------------------------------------------------------------===//
 
-def Layer_ConvOp : Layer_ShapedOp<"conv"> {
+def Layer_ConvOp : Layer_ShapedOp<"conv", [AttrSizedOperandSegments]> {
   let summary = "Keras Conv1D/2D/3D: activation(conv(input, kernel) + bias)";
   let description = [{
     A channels-last convolution (a cross-correlation, as Keras computes it)
@@ -208,9 +208,24 @@ def Layer_ConvOp : Layer_ShapedOp<"conv"> {
         : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>, tensor<32xf32>)
         -> tensor<?x14x14x32xf32>
     ```
+
+    `residual`, when given, has the result's type and is added after the
+    activation: `activation(conv(input, kernel) + bias) + residual`. It is
+    what `layer-fuse` makes of a `layer.add` that follows the convolution
+    (a ResNet's shortcut) in an inference function, so that the sum is
+    written by the convolution's epilogue, not by a pass of its own. It has
+    no gradient rule: fuse after `layer-autodiff`.
+
+    ```mlir
+    %y = layer.conv %x, %k, %b residual %r {strides = array<i64: 1, 1>, padding = #layer.padding<same>,
+                                            dilations = array<i64: 1, 1>, activation = #layer.activation<relu>}
+        : (tensor<?x9x9x64xf32>, tensor<3x3x64x64xf32>, tensor<64xf32>, tensor<?x9x9x64xf32>)
+        -> tensor<?x9x9x64xf32>
+    ```
   }];
   let arguments = (ins Layer_FloatTensor:$input, Layer_FloatTensor:$kernel,
                        Optional<Layer_FloatTensor>:$bias,
+                       Optional<Layer_FloatTensor>:$residual,
                        DenseI64ArrayAttr:$strides,
                        DefaultValuedAttr<Layer_PaddingAttr, "::layerc::layer::Padding::Valid">:$padding,
                        DenseI64ArrayAttr:$dilations,
@@ -218,7 +233,7 @@ def Layer_ConvOp : Layer_ShapedOp<"conv"> {
                        DefaultValuedAttr<Layer_ActivationAttr, "::layerc::layer::Activation::Linear">:$activation);
   let results = (outs Layer_FloatTensor:$output);
   let assemblyFormat = [{
-    $input `,` $kernel (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+    $input `,` $kernel (`,` $bias^)? (`residual` $residual^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 

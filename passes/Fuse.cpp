@@ -5,10 +5,13 @@
 //   - a layer.activation into the op's fused `activation` (one generic
 //     fewer, and the pre-activation is never written to memory);
 //   - an inference-mode layer.batch_norm into the op's kernel and bias
-//     (one pass over the output fewer).
+//     (one pass over the output fewer);
+//   - a layer.add of a convolution's result and a tensor of the same type
+//     computed before it (a ResNet's shortcut) into the convolution's
+//     `residual`, added after its activation by the kernel's epilogue.
 // One forward sweep suffices: a batch_norm comes before the activation
-// that follows it, so when the sweep reaches the activation its input is
-// already the (folded) layer's result.
+// that follows it, and the activation before the add, so when the sweep
+// reaches an op its input is already the (folded) layer's result.
 //
 // Both rewrites need the layer's result to have no other use: the value it
 // computes changes (it becomes the activated or the normalized one). In
@@ -46,13 +49,22 @@ std::optional<Activation> fusedActivationOf(Operation *op) {
   return std::nullopt;
 }
 
+/// Whether `op` is a convolution that already adds a residual after its
+/// activation: nothing more may be folded into it, since what it computes
+/// is no longer the layer's own output.
+bool hasResidual(Operation *op) {
+  auto conv = dyn_cast_or_null<ConvOp>(op);
+  return conv && conv.getResidual();
+}
+
 /// Whether `value` is the sole result of a layer with a linear fused
 /// activation that nothing else reads, so that the layer may be changed to
 /// compute what its one user computes from it instead.
 bool isPrivateLinearResult(Value value) {
   Operation *producer = value.getDefiningOp();
   std::optional<Activation> act = fusedActivationOf(producer);
-  return act && *act == Activation::Linear && value.hasOneUse();
+  return act && *act == Activation::Linear && value.hasOneUse() &&
+         !hasResidual(producer);
 }
 
 /// The location of a layer that absorbed `absorbed`: the layer's own
@@ -70,6 +82,7 @@ struct LayerFusePass : layerc::impl::LayerFuseBase<LayerFusePass> {
 private:
   bool fuseActivation(ActivationOp act);
   FailureOr<bool> foldBatchNorm(BatchNormOp bn, DominanceInfo &dominance);
+  bool fuseResidual(AddOp add, DominanceInfo &dominance);
 };
 
 /// Rule 1: act(layer(x)) -> layer(x) with act fused. Softmax stays a
@@ -191,15 +204,48 @@ FailureOr<bool> LayerFusePass::foldBatchNorm(BatchNormOp bn,
   if (!newBias)
     return fail();
 
-  // Dense and conv have one optional operand (the bias) and no segment
-  // sizes, so three operands are a layer with a bias.
-  layer->setOperands(
-      {layer->getOperand(0), newKernel.getResult(), newBias.getResult()});
+  // Dense has one optional operand (the bias), so three operands are a
+  // layer with a bias; conv's operands have segment sizes (bias, residual).
+  if (auto conv = dyn_cast<ConvOp>(layer)) {
+    conv.getKernelMutable().assign(newKernel.getResult());
+    conv.getBiasMutable().assign(newBias.getResult());
+  } else {
+    layer->setOperands(
+        {layer->getOperand(0), newKernel.getResult(), newBias.getResult()});
+  }
   layer->setLoc(fusedLocation(layer, bn));
   bn.getResult().replaceAllUsesWith(layer->getResult(0));
   bn.erase();
   ++numBatchNormsFolded;
   return true;
+}
+
+/// Rule 3: add(conv(x), r) -> conv(x) with residual r, where the
+/// convolution's result (any activation) has no other use, both operands
+/// and the result have one type (no broadcast), and r is computed before
+/// the convolution (so the convolution may read it where it stands).
+/// Either operand may be the convolution's.
+bool LayerFusePass::fuseResidual(AddOp add, DominanceInfo &dominance) {
+  // Only the batch may be unknown (the conv's rule needs the other sizes).
+  auto type = dyn_cast<RankedTensorType>(add.getResult().getType());
+  if (!type || add.getLhs().getType() != type ||
+      add.getRhs().getType() != type ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+    return false;
+  for (auto [mine, other] : {std::pair(add.getLhs(), add.getRhs()),
+                             std::pair(add.getRhs(), add.getLhs())}) {
+    auto conv = mine.getDefiningOp<ConvOp>();
+    if (!conv || conv.getResidual() || !mine.hasOneUse() || mine == other ||
+        !dominance.properlyDominates(other, conv))
+      continue;
+    conv.getResidualMutable().assign(other);
+    conv->setLoc(fusedLocation(conv, add));
+    add.getResult().replaceAllUsesWith(conv.getResult());
+    add.erase();
+    ++numResidualsFused;
+    return true;
+  }
+  return false;
 }
 
 void LayerFusePass::runOnOperation() {
@@ -209,13 +255,17 @@ void LayerFusePass::runOnOperation() {
   // before the layer, which an ongoing walk must not see.
   SmallVector<Operation *> candidates;
   fn.walk([&](Operation *op) {
-    if (isa<ActivationOp, BatchNormOp>(op))
+    if (isa<ActivationOp, BatchNormOp, AddOp>(op))
       candidates.push_back(op);
   });
   bool changed = false;
   for (Operation *op : candidates) {
     if (auto act = dyn_cast<ActivationOp>(op)) {
       changed |= fuseActivation(act);
+      continue;
+    }
+    if (auto add = dyn_cast<AddOp>(op)) {
+      changed |= fuseResidual(add, dominance);
       continue;
     }
     FailureOr<bool> folded = foldBatchNorm(cast<BatchNormOp>(op), dominance);

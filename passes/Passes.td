@@ -205,10 +205,10 @@ def LayerSpecializeShapes
 }
 
 def LayerFuse : Pass<"layer-fuse", "::mlir::func::FuncOp"> {
-  let summary = "Fold activations and inference batch normalization into "
-                "dense and conv layers";
+  let summary = "Fold activations, inference batch normalization and "
+                "residual adds into dense and conv layers";
   let description = [{
-    Two rewrites, each only where it cannot change what any value computes:
+    Three rewrites, each only where it cannot change what any value computes:
       1. `layer.activation` (any kind but softmax) of the result of a
          `layer.dense`, `layer.conv` or `layer.conv_transpose` whose own
          activation is linear and whose result has no other use becomes
@@ -223,6 +223,11 @@ def LayerFuse : Pass<"layer-fuse", "::mlir::func::FuncOp"> {
          arithmetic is emitted as layer ops before the layer (batch_norm of
          the kernel over its output axis, of the bias as a 1 x C row); it
          needs a static channel count.
+      3. `layer.add` of the result of a `layer.conv` (any activation, no
+         other use) and a tensor of the same type defined before the conv
+         (a ResNet's shortcut) becomes the conv's `residual`, added after
+         its activation by the kernel's epilogue; the add is erased. Nothing
+         is folded into a conv that has a residual.
     A fused op keeps its location first (fused with the erased op's), so
     diagnostics still name its layer. In train_step and grad the
     pre-activation and the layer's output feed gradient ops, so neither
@@ -237,6 +242,8 @@ def LayerFuse : Pass<"layer-fuse", "::mlir::func::FuncOp"> {
               "Activations folded into the preceding layer">,
     Statistic<"numBatchNormsFolded", "num-batch-norms-folded",
               "Inference batch normalizations folded into the weights">,
+    Statistic<"numResidualsFused", "num-residuals-fused",
+              "Adds folded into the preceding convolution as its residual">,
   ];
 }
 

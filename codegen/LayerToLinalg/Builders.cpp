@@ -59,15 +59,39 @@ Value codegen::floatConst(OpBuilder &b, Location loc, Type type, double value) {
 }
 
 Value Epilogue::apply(OpBuilder &b, Location loc, Value acc,
-                      Value first) const {
+                      ValueRange index) const {
+  auto type = cast<VectorType>(acc.getType());
+  Value zero = floatConst(b, loc, type.getElementType(), 0.0);
   if (bias) {
-    Type et = cast<VectorType>(acc.getType()).getElementType();
-    Value v = vector::TransferReadOp::create(
-        b, loc, cast<VectorType>(acc.getType()), bias, ValueRange{first},
-        floatConst(b, loc, et, 0.0), ArrayRef<bool>{true});
+    Value v = vector::TransferReadOp::create(b, loc, type, bias,
+                                             ValueRange{index.back()}, zero,
+                                             ArrayRef<bool>{true});
     acc = arith::AddFOp::create(b, loc, acc, v);
   }
-  return activationScalar(b, loc, activation, acc);
+  acc = activationScalar(b, loc, activation, acc);
+  if (residual) {
+    assert(index.size() ==
+               static_cast<size_t>(
+                   cast<RankedTensorType>(residual.getType()).getRank()) &&
+           "a residual needs the output's whole index");
+    Value r = vector::TransferReadOp::create(b, loc, type, residual, index,
+                                             zero, ArrayRef<bool>{true});
+    acc = arith::AddFOp::create(b, loc, acc, r);
+  }
+  return acc;
+}
+
+Value Epilogue::applyScalar(OpBuilder &b, Location loc, Value acc,
+                            ValueRange index) const {
+  if (bias)
+    acc = arith::AddFOp::create(
+        b, loc, acc,
+        tensor::ExtractOp::create(b, loc, bias, ValueRange{index.back()}));
+  acc = activationScalar(b, loc, activation, acc);
+  if (residual)
+    acc = arith::AddFOp::create(
+        b, loc, acc, tensor::ExtractOp::create(b, loc, residual, index));
+  return acc;
 }
 
 Value codegen::addF(OpBuilder &b, Location loc, Value x, Value y) {

@@ -252,13 +252,20 @@ struct Epilogue {
   mlir::Value bias; // rank 1, along the last axis; may be null
   layer::Activation activation = layer::Activation::Linear;
   bool applied = false;
+  /// A convolution's residual (layer-fuse): the output's type, added after
+  /// the activation; may be null.
+  mlir::Value residual;
 
   /// Whether a kernel can apply it to blocks (softmax needs a whole row).
   bool blockwise() const { return activation != layer::Activation::Softmax; }
-  /// `acc` (the vector of outputs from channel `first` on) plus the bias,
-  /// through the activation.
+  /// `acc` (the vector of outputs at `index`, the channel last: the first
+  /// of the vector's) plus the bias, through the activation, plus the
+  /// residual there. Without a residual the index may be the channel alone.
   mlir::Value apply(mlir::OpBuilder &b, mlir::Location loc, mlir::Value acc,
-                    mlir::Value first) const;
+                    mlir::ValueRange index) const;
+  /// The same for one output (a scalar `acc`).
+  mlir::Value applyScalar(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value acc, mlir::ValueRange index) const;
 };
 
 /// The epilogue of dense and convolutions: adds `bias` (rank 1, along the

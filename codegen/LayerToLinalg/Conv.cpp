@@ -145,14 +145,22 @@ struct ConvLowering : RankedLowering<ConvOp> {
       return rewriter.notifyMatchFailure(op, "shapes not inferred");
     Location loc = op.getLoc();
     Epilogue epilogue{adaptor.getBias(), op.getActivation()};
+    epilogue.residual = adaptor.getResidual();
     Value y = convolve(rewriter, loc, adaptor.getInput(), adaptor.getKernel(),
                        op.getStrides(), op.getDilations(),
                        op.getPadding() == layer::Padding::Same,
                        static_cast<int64_t>(op.getGroups()), outType, &epilogue,
                        tilingOf(op, rewriter, outType));
-    if (!epilogue.applied)
+    if (!epilogue.applied) {
       y = biasAndActivation(rewriter, loc, y, adaptor.getBias(),
                             op.getActivation());
+      if (Value residual = adaptor.getResidual())
+        y = elementwise(
+            rewriter, loc, {outType}, ValueRange{y, residual}, y,
+            [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+              return {arith::AddFOp::create(b, l, a[0], a[1])};
+            })[0];
+    }
     rewriter.replaceOp(op, y);
     return success();
   }

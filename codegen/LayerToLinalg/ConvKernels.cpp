@@ -152,7 +152,8 @@ Value codegen::convolveVectorized(OpBuilder &b, Location loc, Value x,
                              for (auto [v, f] : llvm::enumerate(fs)) {
                                Value out = acc[w * fv + v];
                                if (fuse)
-                                 out = epilogue->apply(b2, loc, out, f);
+                                 out = epilogue->apply(
+                                     b2, loc, out, ValueRange{n, row, col, f});
                                written = vector::TransferWriteOp::create(
                                              b2, loc, out, written,
                                              ValueRange{n, row, col, f},

@@ -128,7 +128,8 @@ Value codegen::matmulVectorized(OpBuilder &b, Location loc, Value a, Value bm,
               Value acc = sums.getResult(r * fv + v);
               if (fuse)
                 acc = arith::SelectOp::create(
-                    b2, loc, last, epilogue->apply(b2, loc, acc, js[v]), acc);
+                    b2, loc, last,
+                    epilogue->apply(b2, loc, acc, ValueRange{js[v]}), acc);
               t = vector::TransferWriteOp::create(b2, loc, acc, t,
                                                   ValueRange{i, js[v]},
                                                   ArrayRef<bool>{true})

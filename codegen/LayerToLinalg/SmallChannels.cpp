@@ -143,13 +143,9 @@ Value codegen::convolveFewFilters(OpBuilder &b, Location loc, Value x,
             for (int64_t f = 0; f < filters; ++f) {
               Value fi = kb.index(b1, f);
               Value s = sumLanes(b1, loc, acc[w * filters + f]);
-              if (fuse) {
-                if (epilogue->bias)
-                  s = arith::AddFOp::create(
-                      b1, loc, s,
-                      tensor::ExtractOp::create(b1, loc, epilogue->bias, fi));
-                s = activationScalar(b1, loc, epilogue->activation, s);
-              }
+              if (fuse)
+                s = epilogue->applyScalar(b1, loc, s,
+                                          ValueRange{n, row, col, fi});
               written = tensor::InsertOp::create(b1, loc, s, written,
                                                  ValueRange{n, row, col, fi});
             }

@@ -491,7 +491,8 @@ Value codegen::convolveWinograd(OpBuilder &b, Location loc, Value x,
                     for (int64_t j = 0; j < side; ++j) {
                       Value val = ys[i * side + j];
                       if (fuse)
-                        val = epilogue->apply(b3, loc, val, fs[q]);
+                        val = epilogue->apply(b3, loc, val,
+                                              {o.n, rows[i], cols[j], fs[q]});
                       yt = write(b3, val, yt, {o.n, rows[i], cols[j], fs[q]});
                     }
                 }

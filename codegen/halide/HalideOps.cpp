@@ -235,8 +235,22 @@ LogicalResult HalideFunction::Impl::lowerOp(Operation *op) {
     xidx[0] = v[0];
     xidx[rank - 1] = r[0];
     H::Expr product = w->f(at(kidx)) * src(at(xidx));
-    return accumulate(op, conv.getBias(), lhs(v), product, conv.getActivation(),
-                      outType.getDimSize(rank - 2), conv.getResult());
+    if (failed(accumulate(op, conv.getBias(), lhs(v), product,
+                          conv.getActivation(), outType.getDimSize(rank - 2),
+                          conv.getResult())))
+      return failure();
+    if (Value residual = conv.getResidual()) {
+      // layer-fuse's shortcut add, after the activation.
+      HTensor &r = get(residual);
+      if (r.shape != get(conv.getResult()).shape)
+        return op->emitError("the residual's shape must be the result's");
+      H::Func sum("conv_residual");
+      std::vector<H::Expr> idx = at(exprs(v));
+      sum(lhs(v)) = get(conv.getResult()).f(idx) + r.f(idx);
+      scheduleRoot(sum, r.shape);
+      define(conv.getResult(), sum);
+    }
+    return success();
   }
   if (auto convT = dyn_cast<layer::ConvTransposeOp>(op)) {
     HTensor &in = get(convT.getInput());

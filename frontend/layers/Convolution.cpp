@@ -302,9 +302,9 @@ void ConvLayer::emit(MLIRGenState &state, const Node &node) const {
   else
     op = layer::ConvOp::create(
         b, state.loc(*this), state.resultType(node), x, w[0], bias,
-        b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding),
-        b.getDenseI64ArrayAttr(dilation_), b.getI64IntegerAttr(groups_),
-        activationAttr(b, activation_));
+        mlir::Value(), b.getDenseI64ArrayAttr(strides_),
+        paddingAttr(b, padding), b.getDenseI64ArrayAttr(dilation_),
+        b.getI64IntegerAttr(groups_), activationAttr(b, activation_));
   state.define(node, op->getResults());
 }
 

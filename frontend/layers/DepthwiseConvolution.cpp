@@ -121,7 +121,7 @@ void DepthwiseConvLayer::emit(MLIRGenState &state, const Node &node) const {
   mlir::Value x = state.value(node.inputs[0]);
   if (!separable()) {
     auto op = layer::ConvOp::create(
-        b, loc, state.resultType(node), x, kernel, bias,
+        b, loc, state.resultType(node), x, kernel, bias, mlir::Value(),
         b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding_),
         b.getDenseI64ArrayAttr(dilation_), b.getI64IntegerAttr(channels),
         activationAttr(b, activation_));
@@ -132,11 +132,11 @@ void DepthwiseConvLayer::emit(MLIRGenState &state, const Node &node) const {
   middle.back() = channels * multiplier_;
   mlir::Value depthwise = layer::ConvOp::create(
       b, loc, state.tensorType(middle, node.dtype), x, kernel, mlir::Value(),
-      b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding_),
+      mlir::Value(), b.getDenseI64ArrayAttr(strides_), paddingAttr(b, padding_),
       b.getDenseI64ArrayAttr(dilation_), b.getI64IntegerAttr(channels),
       activationAttr(b, "linear"));
   auto op = layer::ConvOp::create(
-      b, loc, state.resultType(node), depthwise, w[1], bias,
+      b, loc, state.resultType(node), depthwise, w[1], bias, mlir::Value(),
       b.getDenseI64ArrayAttr(ones), paddingAttr(b, "valid"),
       b.getDenseI64ArrayAttr(ones), b.getI64IntegerAttr(1),
       activationAttr(b, activation_));

@@ -46,6 +46,9 @@ struct ConvGrad {
                              SmallVectorImpl<Value> &grads) {
     if (failed(requireLinear(op, op.getActivation())))
       return failure();
+    if (op.getResidual())
+      return op.emitOpError("has a fused residual add (layer-fuse), which has "
+                            "no gradient rule: fuse after layer-autodiff");
     Location loc = op.getLoc();
     Type et = elementTypeOf(op.getInput());
     // A grouped convolution is `groups` independent ones on slices of the
@@ -116,8 +119,9 @@ struct ConvTransposeGrad {
     // convolution's kernel gradient with dy as its input and x as its
     // output gradient.
     auto dx = createInferred<ConvOp>(
-        b, loc, et, 1, dys[0], op.getKernel(), Value(), op.getStridesAttr(),
-        op.getPaddingAttr(), op.getDilationsAttr(), b.getI64IntegerAttr(1),
+        b, loc, et, 1, dys[0], op.getKernel(), Value(), Value(),
+        op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr(),
+        b.getI64IntegerAttr(1),
         ActivationAttr::get(b.getContext(), Activation::Linear));
     if (!dx)
       return failure();

@@ -99,7 +99,7 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
     if (!xt)
       return failure();
     auto zx = createInferred<ConvOp>(
-        b, loc, et, 1, xt.getResult(), op.getKernel(), op.getBias(),
+        b, loc, et, 1, xt.getResult(), op.getKernel(), op.getBias(), Value(),
         op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr(),
         b.getI64IntegerAttr(1),
         ActivationAttr::get(b.getContext(), Activation::Linear));
@@ -108,7 +108,7 @@ FailureOr<UnrolledConvLstm> unrollConvLstm(ConvLstmOp op, OpBuilder &b) {
     Value z = zx.getResult();
     if (h) { // from zero states the recurrent term is 0
       auto zh = createInferred<ConvOp>(
-          b, loc, et, 1, h, op.getRecurrentKernel(), Value(),
+          b, loc, et, 1, h, op.getRecurrentKernel(), Value(), Value(),
           b.getDenseI64ArrayAttr(ones),
           PaddingAttr::get(b.getContext(), Padding::Same),
           b.getDenseI64ArrayAttr(ones), b.getI64IntegerAttr(1),

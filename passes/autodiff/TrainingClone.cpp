@@ -175,6 +175,12 @@ struct FusedActivationClone
   LogicalResult cloneForTraining(Operation *op, OpBuilder &b, IRMapping &map,
                                  TrainingCloneState &) const {
     ActivationAttr act = cast<OpTy>(op).getActivationAttr();
+    // The residual is added after the activation, which the clone splits
+    // off: it would be added before. layer-fuse makes it after autodiff.
+    if constexpr (std::is_same_v<OpTy, ConvOp>)
+      if (cast<ConvOp>(op).getResidual())
+        return op->emitOpError("has a fused residual add (layer-fuse): build "
+                               "the training functions before fusing");
     if (act.getValue() == Activation::Linear) {
       b.clone(*op, map);
       return success();

@@ -176,3 +176,60 @@ func.func @train_me(%x: tensor<?x6x6x3xf32> {layer.name = "x"},
   %2 = layer.activation %1 {activation = #layer.activation<relu>} : (tensor<*xf32>) -> tensor<*xf32>
   return %2 : tensor<*xf32>
 }
+
+// Rule 3: an add of a conv's result (any activation, one use) and a tensor
+// of the same type defined before the conv becomes the conv's residual,
+// whichever side the conv is on; the next conv takes the fused result.
+// CHECK-LABEL: func.func @residual_block
+// CHECK-SAME: (%[[X:.+]]: tensor<?x9x9x4xf32>, %[[K:.+]]: tensor<3x3x4x4xf32>, %[[B:.+]]: tensor<4xf32>)
+// CHECK-NEXT: %[[Y:.+]] = layer.conv %[[X]], %[[K]], %[[B]] residual %[[X]] {{.+}}activation = #layer.activation<relu>
+// CHECK-NEXT: %[[Z:.+]] = layer.conv %[[Y]], %[[K]] residual %[[Y]]
+// CHECK-NEXT: return %[[Z]]
+// LOC-LABEL: func.func @residual_block
+// LOC: layer.conv {{.+}} loc(fused["conv_1", "add_1"])
+func.func @residual_block(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x4x4xf32>, %b: tensor<4xf32>) -> tensor<?x9x9x4xf32> {
+  %0 = layer.conv %x, %k, %b {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>, activation = #layer.activation<relu>} : (tensor<?x9x9x4xf32>, tensor<3x3x4x4xf32>, tensor<4xf32>) -> tensor<?x9x9x4xf32> loc("conv_1")
+  %1 = layer.add %0, %x : (tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32> loc("add_1")
+  %2 = layer.conv %1, %k {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x9x9x4xf32>, tensor<3x3x4x4xf32>) -> tensor<?x9x9x4xf32>
+  %3 = layer.add %1, %2 : (tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  return %3 : tensor<?x9x9x4xf32>
+}
+
+// Left alone: a conv result with another use, a residual defined after
+// the conv, a broadcast add, and an activation after the add (fusing it
+// would apply it before the residual).
+// CHECK-LABEL: func.func @residual_not_fusable
+// CHECK-NOT: residual
+// CHECK: layer.add
+// CHECK-NOT: residual
+// CHECK: layer.add
+// CHECK-NOT: residual
+// CHECK: layer.add
+// CHECK-NOT: residual
+// CHECK: layer.activation %{{.+}} {activation = #layer.activation<relu>}
+// CHECK-NOT: residual
+// CHECK: return
+func.func @residual_not_fusable(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x4x4xf32>, %row: tensor<4xf32>) -> (tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>) {
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x9x9x4xf32>, tensor<3x3x4x4xf32>) -> tensor<?x9x9x4xf32>
+  %1 = layer.add %0, %x : (tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  %2 = layer.conv %x, %k {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x9x9x4xf32>, tensor<3x3x4x4xf32>) -> tensor<?x9x9x4xf32>
+  %3 = layer.activation %x {activation = #layer.activation<tanh>} : (tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  %4 = layer.add %2, %3 : (tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  %5 = layer.conv %x, %k {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x9x9x4xf32>, tensor<3x3x4x4xf32>) -> tensor<?x9x9x4xf32>
+  %6 = layer.add %5, %row : (tensor<?x9x9x4xf32>, tensor<4xf32>) -> tensor<?x9x9x4xf32>
+  %7 = layer.activation %6 {activation = #layer.activation<relu>} : (tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  return %0, %1, %4, %7, %3 : tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>
+}
+
+// A ResNet v1 block: relu(conv(x) + x). The add fuses; the relu after it
+// must not (the conv would apply it before adding the residual).
+// CHECK-LABEL: func.func @residual_then_relu
+// CHECK-NEXT: %[[Y:.+]] = layer.conv {{.+}} residual
+// CHECK-NEXT: %[[Z:.+]] = layer.activation %[[Y]] {activation = #layer.activation<relu>}
+// CHECK-NEXT: return %[[Z]]
+func.func @residual_then_relu(%x: tensor<?x9x9x4xf32>, %k: tensor<3x3x4x4xf32>) -> tensor<?x9x9x4xf32> {
+  %0 = layer.conv %x, %k {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x9x9x4xf32>, tensor<3x3x4x4xf32>) -> tensor<?x9x9x4xf32>
+  %1 = layer.add %0, %x : (tensor<?x9x9x4xf32>, tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  %2 = layer.activation %1 {activation = #layer.activation<relu>} : (tensor<?x9x9x4xf32>) -> tensor<?x9x9x4xf32>
+  return %2 : tensor<?x9x9x4xf32>
+}

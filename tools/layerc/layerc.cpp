@@ -598,9 +598,9 @@ int run() {
   // emitted in parts on every core. Other outputs are one file.
   std::vector<std::string> objects;
   if (stage == Emit::Lib && !both) {
-    auto parts = emitObjects(*llvmModule, pipeline.target, /*forJit=*/false,
-                             optLevel, outlineOptionsFromCommandLine(), prefix,
-                             compileThreads());
+    auto parts =
+        emitObjects(*llvmModule, pipeline.target, /*forJit=*/false, optLevel,
+                    outlineOptionsFromCommandLine(), prefix, compileThreads());
     if (!parts)
       return fail(llvm::toString(parts.takeError()));
     objects = std::move(*parts);

@@ -1,6 +1,7 @@
 """Inputs and comparisons for test/passes/fuse-run.mlir.
 
   fuse_run.py gen DIR                write random inputs and weights
+  fuse_run.py gen-residual DIR       the same for fuse-residual-run.mlir
   fuse_run.py compare DIR NAME...    compare DIR/NAME.npy (unfused) with
                                      DIR/NAME.fused.npy; exit 1 (and say
                                      where) on a mismatch
@@ -45,6 +46,23 @@ def gen(d):
         np.save("%s/%s.npy" % (d, name), a)
 
 
+def gen_residual(d):
+    rng = np.random.default_rng(20261205)
+    f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+    arrays = {
+        "x": f32(3, 9, 9, 16),
+        "y": f32(3, 5, 5, 3),
+        "k1": f32(3, 3, 16, 16) * np.float32(0.2),
+        "b1": f32(16),
+        "k2": f32(3, 3, 16, 16) * np.float32(0.2),
+        "k3": f32(3, 3, 16, 3) * np.float32(0.2),
+        "b3": f32(3),
+        "k4": f32(3, 3, 8, 16) * np.float32(0.2),
+    }
+    for name, a in arrays.items():
+        np.save("%s/%s.npy" % (d, name), a)
+
+
 def compare(d, names):
     ok = True
     for name in names:
@@ -71,7 +89,9 @@ def compare(d, names):
 if __name__ == "__main__":
     if sys.argv[1] == "gen":
         gen(sys.argv[2])
+    elif sys.argv[1] == "gen-residual":
+        gen_residual(sys.argv[2])
     elif sys.argv[1] == "compare":
         sys.exit(0 if compare(sys.argv[2], sys.argv[3:]) else 1)
     else:
-        sys.exit("usage: fuse_run.py gen DIR | compare DIR NAME...")
+        sys.exit("usage: fuse_run.py gen|gen-residual DIR | compare DIR NAME...")
