@@ -226,9 +226,10 @@ FailureOr<bool> LayerFusePass::foldBatchNorm(BatchNormOp bn,
 /// the convolution (so the convolution may read it where it stands).
 /// Either operand may be the convolution's.
 bool LayerFusePass::fuseResidual(AddOp add, DominanceInfo &dominance) {
-  // Only the batch may be unknown (the conv's rule needs the other sizes).
+  // A conv's result (rank 3 to 5), of which only the batch may be unknown
+  // (the conv's rule needs the other sizes).
   auto type = dyn_cast<RankedTensorType>(add.getResult().getType());
-  if (!type || add.getLhs().getType() != type ||
+  if (!type || type.getRank() < 3 || add.getLhs().getType() != type ||
       add.getRhs().getType() != type ||
       llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
     return false;
