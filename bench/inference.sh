@@ -99,7 +99,9 @@ for spec in $specs; do
     --embed-weights -o "$work/lib$name.a" --name="$name"
   # A library with parallel loops calls LLVM's OpenMP runtime (libomp).
   libs=(-lm)
-  if nm "$work/lib$name.a" 2> /dev/null | grep -Eq ' U (__kmpc_|omp_)'; then
+  # grep without -q reads all of nm's output: with -q it stops at the
+  # first match, and nm, cut off, fails the pipeline (pipefail).
+  if nm "$work/lib$name.a" 2> /dev/null | grep -E ' U (__kmpc_|omp_)' > /dev/null; then
     libs=(-L"$llvm_lib" -lomp -Wl,-rpath,"$llvm_lib" -lpthread -lm)
   fi
   quiet "$work/cc_$name.log" cc -O2 -std=c99 -I"$work" -DMODEL="$name" \
