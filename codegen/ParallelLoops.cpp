@@ -46,7 +46,8 @@ namespace {
 
 /// Iterations of a loop from lb to ub by step; `unknown` when not constant,
 /// `unknown` times k for a bound (dynamic) x k from 0 by 1 (a loop over a
-/// batch's rows, KernelBuilder::imagesAndRows).
+/// batch's rows, KernelBuilder::imagesAndRows), c / step for a slice from lb
+/// to min(lb + c, x).
 int64_t tripCount(Value lb, Value ub, Value step, int64_t unknown) {
   std::optional<int64_t> l = getConstantIntValue(lb),
                          u = getConstantIntValue(ub),
@@ -56,6 +57,17 @@ int64_t tripCount(Value lb, Value ub, Value step, int64_t unknown) {
       for (Value factor : product->getOperands())
         if (std::optional<int64_t> k = getConstantIntValue(factor); k && *k > 0)
           return unknown * *k;
+  // A slice of a reduction (matmulVectorized): from lb to min(lb + c, x),
+  // at most c / step whatever x.
+  if (s && *s > 0 && !u)
+    if (auto min = ub.getDefiningOp<arith::MinSIOp>())
+      for (Value side : min->getOperands())
+        if (auto add = side.getDefiningOp<arith::AddIOp>())
+          for (auto [base, offset] : {std::pair(add.getLhs(), add.getRhs()),
+                                      std::pair(add.getRhs(), add.getLhs())})
+            if (std::optional<int64_t> c = getConstantIntValue(offset);
+                base == lb && c && *c > 0)
+              return (*c + *s - 1) / *s;
   if (!l || !u || !s || *s <= 0)
     return unknown;
   return std::max<int64_t>((*u - *l + *s - 1) / *s, 0);

@@ -22,19 +22,20 @@
 
 // Dense to 128 floats: AVX2's 12 accumulators are 6 rows of 2 vectors of
 // 8, AVX-512's 24 are 6 rows of 4 vectors of 16 (a matmul's blocks span 4
-// vectors on AVX-512; a convolution's, below, 2). B's slice of a panel is
-// a quarter of L2 (1 MiB: 256 x 256 floats; 256 KiB: 128 x 128), and a
-// block's slice of A fits half of L1. Dense(10) is not whole vectors: no
+// vectors on AVX-512; a convolution's, below, 2). A block's slice of A
+// fits a quarter of L1 (32 KiB: 6 rows x 256 floats; 16 KiB: 6 x 128) and
+// B's slice of a panel half of L2 (1 MiB: 256 x 512; 256 KiB: 128 x 256).
+// Dense(10) is not whole vectors: no
 // register-blocked kernel, no tile.
 // AVX2-LABEL: func.func @dense
-// AVX2: layer.dense {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX2: layer.dense {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 512, slice = 256, pack_rows = 64, pack_columns = 1024>
 // AVX2: layer.dense
 // AVX2-NOT: layer.tile
 // AVX2: return
 // AVX512-LABEL: func.func @dense
-// AVX512: layer.tile = #layer.tile<lanes = 16, vectors = 4, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX512: layer.tile = #layer.tile<lanes = 16, vectors = 4, block = 6, panel = 512, slice = 256, pack_rows = 64, pack_columns = 1024>
 // SMALL-LABEL: func.func @dense
-// SMALL: layer.tile = #layer.tile<lanes = 16, vectors = 4, block = 6, panel = 128, slice = 128, pack_rows = 64, pack_columns = 256>
+// SMALL: layer.tile = #layer.tile<lanes = 16, vectors = 4, block = 6, panel = 256, slice = 128, pack_rows = 64, pack_columns = 512>
 func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128x10xf32>) -> tensor<?x10xf32> {
   %0 = layer.dense %x, %k : (tensor<?x784xf32>, tensor<784x128xf32>) -> tensor<?x128xf32>
   %1 = layer.dense %0, %k2 : (tensor<?x128xf32>, tensor<128x10xf32>) -> tensor<?x10xf32>
@@ -56,12 +57,12 @@ func.func @dense(%x: tensor<?x784xf32>, %k: tensor<784x128xf32>, %k2: tensor<128
 // 3 x 3) (winograd = 2) elsewhere. winograd-tile=4 takes F(4 x 4, 3 x 3)
 // everywhere.
 // AVX2-LABEL: func.func @conv
-// AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 2>
-// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512, winograd = 4>
+// AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 1024, slice = 128, pack_rows = 64, pack_columns = 2048, winograd = 2>
+// AVX2: layer.conv_input_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 2, block = 6, panel = 512, slice = 256, pack_rows = 64, pack_columns = 1024, winograd = 4>
 // F4-LABEL: func.func @conv
 // F4: layer.conv {{.*}}winograd = 4>
 // F4: layer.conv_input_grad {{.*}}winograd = 4>
-// AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 256, slice = 256, pack_rows = 64, pack_columns = 512>
+// AVX2: layer.conv_filter_grad {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 12, panel = 1024, slice = 128, pack_rows = 64, pack_columns = 2048>
 // AVX2: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 4, vectors = 1, block = 3, panel = 4, slice = 1, pack_rows = 1, pack_columns = 1>
 // AVX512-LABEL: func.func @conv
 // AVX512: layer.conv {{.*}}layer.tile = #layer.tile<lanes = 8, vectors = 1, block = 24, {{.*}}, winograd = 2>
