@@ -1,9 +1,9 @@
 //===- Jit.h - In-process compilation of layer modules ----------*- C++ -*-===//
 //
 // Compiles a module of the layer dialect through the same pipeline as the
-// AOT driver and JIT-links it with LLVM's ORC (MLIR's ExecutionEngine) at
-// kDefaultOptLevel (-O2) for the host CPU. The result hands out runtime
-// CompiledFunctions.
+// AOT driver, compiles it at kDefaultOptLevel (-O2) for the host CPU in
+// parts on every core (emitObjects) and links the objects into this process
+// with LLVM's ORC (LLJIT). The result hands out runtime CompiledFunctions.
 //
 //===----------------------------------------------------------------------===//
 

@@ -107,7 +107,7 @@ layerc::createTargetMachine(const TargetDescription &target, bool forJit) {
       return builder.takeError();
     // Position-independent: a module compiled in parts (emitObjects) is
     // several objects, which the JIT may load far apart; their references
-    // to each other go through its GOT and stubs.
+    // to each other go through its GOT and PLT entries.
     builder->setRelocationModel(llvm::Reloc::PIC_);
     auto created = builder->createTargetMachine();
     if (!created)

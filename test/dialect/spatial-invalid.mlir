@@ -337,3 +337,19 @@ func.func @rnn_grad_softmax(%x: tensor<2x3x4xf32>, %k: tensor<4x5xf32>, %rk: ten
   %0:3 = layer.rnn_grad %x, %k, %rk, %dy, %dh {cell = #layer.cell<simple_rnn>, activation = #layer.activation<softmax>} : (tensor<2x3x4xf32>, tensor<4x5xf32>, tensor<5x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return
 }
+
+// -----
+
+func.func @conv_residual_shape(%x: tensor<?x6x6x2xf32>, %k: tensor<3x3x2x2xf32>, %r: tensor<?x6x5x2xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.conv' op residual of shape (None, 6, 5, 2) does not match the result's shape (None, 6, 6, 2)}}
+  %0 = layer.conv %x, %k residual %r {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x6x6x2xf32>, tensor<3x3x2x2xf32>, tensor<?x6x5x2xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @conv_residual_element_type(%x: tensor<?x6x6x2xf32>, %k: tensor<3x3x2x2xf32>, %r: tensor<?x6x6x2xf64>) -> tensor<*xf32> {
+  // expected-error @below {{'layer.conv' op residual has element type 'f64' but the input has 'f32'}}
+  %0 = layer.conv %x, %k residual %r {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>} : (tensor<?x6x6x2xf32>, tensor<3x3x2x2xf32>, tensor<?x6x6x2xf64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

@@ -12,6 +12,7 @@
 // RUN: layerc-opt %t/existing.mlir --layer-autodiff=optimizer=none -verify-diagnostics
 // RUN: layerc-opt %t/no-rule.mlir --layer-autodiff -verify-diagnostics
 // RUN: layerc-opt %t/conv-lstm.mlir --layer-autodiff -verify-diagnostics
+// RUN: layerc-opt %t/residual.mlir --layer-autodiff -verify-diagnostics
 // The pass fails (non-zero exit) rather than only printing.
 // RUN: not layerc-opt %t/optimizer.mlir --layer-autodiff=optimizer=momentum 2>&1 | FileCheck %s
 // RUN: layerc-opt %t/param-and-buffer.mlir --layer-autodiff -verify-diagnostics
@@ -115,4 +116,13 @@ func.func @predict(%x: tensor<?x?x5x5x1xf32>, %k: tensor<3x3x1x8xf32> {layer.par
 func.func @predict(%x: tensor<?x3xf32>, %m: tensor<3xf32> {layer.param, layer.buffer}) -> tensor<?x3xf32> {
   %0 = layer.add %x, %m : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
+}
+
+//--- residual.mlir
+// layer-fuse's residual is added after the activation, which the training
+// clone splits off: differentiate before fusing.
+func.func @predict(%x: tensor<?x6x6x2xf32>, %k: tensor<3x3x2x2xf32> {layer.param}) -> tensor<?x6x6x2xf32> {
+  // expected-error @below {{'layer.conv' op has a fused residual add (layer-fuse): build the training functions before fusing}}
+  %0 = layer.conv %x, %k residual %x {strides = array<i64: 1, 1>, padding = #layer.padding<same>, dilations = array<i64: 1, 1>, activation = #layer.activation<relu>} : (tensor<?x6x6x2xf32>, tensor<3x3x2x2xf32>, tensor<?x6x6x2xf32>) -> tensor<?x6x6x2xf32>
+  return %0 : tensor<?x6x6x2xf32>
 }
